@@ -1,0 +1,26 @@
+"""Domain layer: which node types may sit under which, per tree kind."""
+
+from __future__ import annotations
+
+# child type -> allowed parent types (None = top level).
+_PARENTS: dict[str, dict[str, frozenset[str | None]]] = {
+    "game": {
+        "proposal": frozenset({None}),
+        "critique": frozenset({"proposal", "patch"}),
+        "patch": frozenset({"critique"}),
+    },
+    "problem": {"problem": frozenset({None, "problem"})},
+}
+
+TREE_KINDS = frozenset(_PARENTS)
+
+
+def node_types(kind: str) -> frozenset[str]:
+    """The node types a tree of this kind may contain."""
+    return frozenset(_PARENTS[kind])
+
+
+def allowed_under(kind: str, child_type: str, parent_type: str | None) -> bool:
+    """True when a `child_type` node may have a `parent_type` parent (None = top level)."""
+    parents = _PARENTS[kind].get(child_type)
+    return parents is not None and parent_type in parents

@@ -1,0 +1,9 @@
+"""Domain layer: size limits from docs/protocol.md, shared by validation and invariants."""
+
+from __future__ import annotations
+
+MAX_TEXT = 2000
+MAX_NOTE = 20000
+MAX_TAGS = 20
+MAX_TAG_LEN = 64
+MAX_NODES = 20000

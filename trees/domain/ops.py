@@ -1,0 +1,215 @@
+"""Domain layer: the tree-dependent rules of each operation, and their effect.
+
+Each `_kind` function first checks everything (raising OpError with the state untouched) and
+only then mutates, so a rejected op never leaves a half-applied state behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .errors import OpError
+from .grammar import allowed_under
+from .keys import KeyError_, is_valid_key, key_between
+from .limits import MAX_NODES
+from .node import FIELD_GROUPS, Applied, Node
+from .validate import normalise
+
+if TYPE_CHECKING:
+    from .state import TreeState
+
+
+def apply_op(state: TreeState, op: Mapping[str, Any], *, seq: int, actor: int | None) -> Applied:
+    """Validate and apply one op to `state` (the caller bumps the version)."""
+    norm = normalise(op, state.kind)
+    handler = _HANDLERS[norm["kind"]]
+    return handler(state, norm, seq, actor)
+
+
+# -- lookups that raise the protocol's codes ---------------------------------------------------
+
+
+def _node(state: TreeState, node_id: str, what: str = "node") -> Node:
+    node = state.nodes.get(node_id)
+    if node is None:
+        raise OpError("not_found", f"no {what} {node_id}")
+    return node
+
+
+def _live_node(state: TreeState, node_id: str) -> Node:
+    node = _node(state, node_id)
+    if node.deleted:
+        raise OpError("deleted", f"node {node_id} is deleted")
+    return node
+
+
+def _live_parent(state: TreeState, parent_id: str | None) -> Node | None:
+    if parent_id is None:
+        return None
+    parent = _node(state, parent_id, "parent")
+    if parent.deleted:
+        raise OpError("deleted", f"parent {parent_id} is deleted")
+    return parent
+
+
+def _check_grammar(state: TreeState, child_type: str, parent: Node | None) -> None:
+    parent_type = parent.type if parent is not None else None
+    if not allowed_under(state.kind, child_type, parent_type):
+        where = f"under a {parent_type}" if parent_type else "at top level"
+        raise OpError("bad_parent_type", f"a {child_type} cannot go {where}")
+
+
+def _key_or_reject(make: Any, *args: str | None) -> str:
+    # Keys grow by a digit per insertion at one spot; past MAX_KEY_LENGTH there is no room.
+    try:
+        key: str = make(*args)
+    except KeyError_:
+        key = ""
+    if not is_valid_key(key):
+        raise OpError("too_large", "no free sibling key at that position")
+    return key
+
+
+def _place(
+    state: TreeState, parent: str | None, node_id: str, key: str | None, keep: str | None
+) -> str:
+    """The key `node_id` gets under `parent`: `key` unless a sibling holds it (then just after
+    it), else `keep` if free, else after the last sibling. Deleted siblings count: a restore
+    must find its key still free."""
+    sibs = state.siblings(parent)
+    if key is not None:
+        owner = sibs.owner(key)
+        if owner is None or owner == node_id:
+            return key
+        return _key_or_reject(key_between, key, sibs.next_key(key, node_id))
+    if keep is not None and sibs.owner(keep) in (None, node_id):
+        return keep
+    return _key_or_reject(key_between, sibs.last_key(node_id), None)
+
+
+def _stamp(node: Node, group: str, seq: int) -> None:
+    node.field_seq[group] = seq
+
+
+# -- the operations ----------------------------------------------------------------------------
+
+
+def _create(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> Applied:
+    if op["id"] in state.nodes:
+        raise OpError("conflict", f"node {op['id']} already exists")
+    parent = _live_parent(state, op["parent"])
+    _check_grammar(state, op["type"], parent)
+    if len(state.nodes) >= MAX_NODES:
+        raise OpError("too_large", f"a tree holds at most {MAX_NODES} nodes")
+    op["key"] = _place(state, op["parent"], op["id"], op.get("key"), None)
+
+    node = Node(id=op["id"], type=op["type"], parent=op["parent"], key=op["key"], author=actor)
+    node.field_seq = dict.fromkeys(FIELD_GROUPS, 0)
+    _stamp(node, "position", seq)
+    # Only the fields the creator actually wrote count as written (for `overwrote`).
+    for name in ("text", "note", "tags"):
+        if name in op:
+            setattr(node, name, list(op[name]) if name == "tags" else op[name])
+            _stamp(node, name, seq)
+    state.attach(node)
+    return Applied(op=op, changed=[node.id])
+
+
+def _set(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> Applied:
+    node = _live_node(state, op["id"])
+    name = op["field"]
+    overwrote = node.field_seq.get(name, 0)
+    setattr(node, name, list(op["value"]) if name == "tags" else op["value"])
+    _stamp(node, name, seq)
+    return Applied(op=op, changed=[node.id], overwrote=overwrote)
+
+
+def _move(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> Applied:
+    node = _live_node(state, op["id"])
+    parent = _live_parent(state, op["parent"])
+    if state.reaches(op["parent"], node.id):
+        raise OpError("cycle", "a node cannot move under itself or its descendants")
+    new_type = op.get("type", node.type)
+    _check_grammar(state, new_type, parent)
+    if new_type != node.type:
+        # Deleted children count too: a later restore must not bring back a broken grammar.
+        for child in state.children(node.id):
+            if not allowed_under(state.kind, child.type, new_type):
+                raise OpError("bad_parent_type", f"a {child.type} cannot go under a {new_type}")
+    op["key"] = _place(state, op["parent"], node.id, op.get("key"), node.key)
+
+    state.detach(node)
+    node.parent, node.key, node.type = op["parent"], op["key"], new_type
+    state.attach(node)
+    _stamp(node, "position", seq)
+    return Applied(op=op, changed=[node.id])
+
+
+def _delete(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> Applied:
+    root = _live_node(state, op["id"])
+    changed: list[str] = []
+    stack = [root]
+    # A live node never has a deleted primary parent, so skipping deleted children loses
+    # nothing: their subtrees are already tombstoned (by an older delete that keeps its seq).
+    while stack:
+        node = stack.pop()
+        node.deleted, node.deleted_seq = True, seq
+        _stamp(node, "deleted", seq)
+        changed.append(node.id)
+        stack.extend(c for c in reversed(state.children(node.id)) if not c.deleted)
+    return Applied(op=op, changed=changed)
+
+
+def _restore(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> Applied:
+    root = _node(state, op["id"])
+    if not root.deleted:
+        raise OpError("invalid", f"node {root.id} is not deleted")
+    _live_parent(state, root.parent)
+    taken = root.deleted_seq
+    changed: list[str] = []
+    stack = [root]
+    # The subtree of a deleted node is frozen (no edits, moves or creates under it), so the
+    # nodes carrying this delete's seq are exactly the ones that delete took.
+    while stack:
+        node = stack.pop()
+        node.deleted, node.deleted_seq = False, 0
+        _stamp(node, "deleted", seq)
+        changed.append(node.id)
+        kids = state.children(node.id)
+        stack.extend(c for c in reversed(kids) if c.deleted and c.deleted_seq == taken)
+    return Applied(op=op, changed=changed)
+
+
+def _link(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> Applied:
+    node = _live_node(state, op["id"])
+    parent = _live_parent(state, op["parent"])
+    assert parent is not None  # validate.normalise requires a parent id for link
+    if parent.id == node.parent or parent.id in node.parents:
+        raise OpError("conflict", f"node {node.id} is already under {parent.id}")
+    if state.reaches(parent.id, node.id):
+        raise OpError("cycle", "a node cannot be linked under itself or its descendants")
+    _check_grammar(state, node.type, parent)
+    node.parents.append(parent.id)
+    _stamp(node, "position", seq)
+    return Applied(op=op, changed=[node.id])
+
+
+def _unlink(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> Applied:
+    node = _live_node(state, op["id"])
+    if op["parent"] not in node.parents:
+        raise OpError("not_found", f"node {node.id} is not linked under {op['parent']}")
+    node.parents.remove(op["parent"])
+    _stamp(node, "position", seq)
+    return Applied(op=op, changed=[node.id])
+
+
+_HANDLERS = {
+    "create": _create,
+    "set": _set,
+    "move": _move,
+    "delete": _delete,
+    "restore": _restore,
+    "link": _link,
+    "unlink": _unlink,
+}

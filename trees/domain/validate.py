@@ -1,0 +1,158 @@
+"""Domain layer: shape validation of incoming operations.
+
+Checks everything that can be checked without looking at the tree (kind, fields, types, id
+syntax, key syntax, size limits) and returns a normalised copy: lowercase canonical UUIDs,
+stripped tags, no null optional fields. Tree-dependent rules live in `ops.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import OpError
+from .grammar import node_types
+from .keys import is_valid_key
+from .limits import MAX_NOTE, MAX_TAG_LEN, MAX_TAGS, MAX_TEXT
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+# kind -> (required fields, optional fields), "kind" itself excluded.
+_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "create": (frozenset({"id", "type", "parent"}), frozenset({"key", "text", "note", "tags"})),
+    "set": (frozenset({"id", "field", "value"}), frozenset()),
+    "move": (frozenset({"id", "parent"}), frozenset({"key", "type"})),
+    "delete": (frozenset({"id"}), frozenset()),
+    "restore": (frozenset({"id"}), frozenset()),
+    "link": (frozenset({"id", "parent"}), frozenset()),
+    "unlink": (frozenset({"id", "parent"}), frozenset()),
+}
+
+OP_KINDS = frozenset(_FIELDS)
+TEXT_LIMITS = {"text": MAX_TEXT, "note": MAX_NOTE}
+
+
+def _invalid(message: str) -> OpError:
+    return OpError("invalid", message)
+
+
+def node_id(value: object, name: str = "id") -> str:
+    """A canonical UUID string, lowercased so that ids compare equal whatever the client sent."""
+    if not isinstance(value, str) or not _UUID.fullmatch(value):
+        raise _invalid(f"{name} must be a UUID string")
+    return value.lower()
+
+
+def _optional_parent(value: object) -> str | None:
+    return None if value is None else node_id(value, "parent")
+
+
+def _storable(value: str, name: str) -> None:
+    # PostgreSQL text columns reject NUL, and lone surrogates (legal in JSON "\ud800") cannot be
+    # encoded as UTF-8: refusing them here keeps a bad string from failing later inside a commit.
+    if "\x00" in value:
+        raise _invalid(f"{name} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _invalid(f"{name} must be valid Unicode") from None
+
+
+def text_value(value: object, name: str) -> str:
+    """`text` or `note`: any string within its limit, kept exactly as sent."""
+    if not isinstance(value, str):
+        raise _invalid(f"{name} must be a string")
+    if len(value) > TEXT_LIMITS[name]:
+        raise OpError("too_large", f"{name} is longer than {TEXT_LIMITS[name]} characters")
+    _storable(value, name)
+    return value
+
+
+def tags_value(value: object) -> list[str]:
+    """A list of distinct, non-empty, stripped tags within the limits."""
+    if not isinstance(value, list):
+        raise _invalid("tags must be a list of strings")
+    if len(value) > MAX_TAGS:
+        raise OpError("too_large", f"at most {MAX_TAGS} tags")
+    tags: list[str] = []
+    for raw in value:
+        if not isinstance(raw, str):
+            raise _invalid("tags must be a list of strings")
+        tag = raw.strip()
+        if not tag:
+            raise _invalid("tags must not be empty")
+        if len(tag) > MAX_TAG_LEN:
+            raise OpError("too_large", f"a tag is longer than {MAX_TAG_LEN} characters")
+        _storable(tag, "tag")
+        if tag in tags:
+            raise _invalid(f"duplicate tag {tag!r}")
+        tags.append(tag)
+    return tags
+
+
+def _key(value: object) -> str | None:
+    if value is None:
+        return None
+    if not is_valid_key(value):
+        raise _invalid("key is not a valid fractional-index key")
+    assert isinstance(value, str)
+    return value
+
+
+def _type(value: object, tree_kind: str) -> str:
+    if not isinstance(value, str) or value not in node_types(tree_kind):
+        allowed = ", ".join(sorted(node_types(tree_kind)))
+        raise _invalid(f"type must be one of {allowed} in a {tree_kind} tree")
+    return value
+
+
+def normalise(op: object, tree_kind: str) -> dict[str, Any]:
+    """Validate the shape of `op` and return its normalised form, or raise OpError."""
+    if not isinstance(op, Mapping):
+        raise _invalid("an operation must be a JSON object")
+    kind = op.get("kind")
+    if not isinstance(kind, str) or kind not in _FIELDS:
+        raise _invalid(f"unknown operation kind {kind!r}")
+    required, optional = _FIELDS[kind]
+    present = set(op) - {"kind"}
+    missing = required - present
+    if missing:
+        raise _invalid(f"{kind} needs {', '.join(sorted(missing))}")
+    extra = present - required - optional
+    if extra:
+        raise _invalid(f"{kind} does not take {', '.join(sorted(map(str, extra)))}")
+    if kind in ("link", "unlink") and tree_kind != "problem":
+        raise _invalid(f"{kind} is only for problem trees")
+
+    out: dict[str, Any] = {"kind": kind, "id": node_id(op["id"])}
+    if kind == "create":
+        out["type"] = _type(op["type"], tree_kind)
+        out["parent"] = _optional_parent(op["parent"])
+        key = _key(op.get("key"))
+        if key is not None:
+            out["key"] = key
+        for name in ("text", "note"):
+            if op.get(name) is not None:
+                out[name] = text_value(op[name], name)
+        if op.get("tags") is not None:
+            out["tags"] = tags_value(op["tags"])
+    elif kind == "set":
+        field = op["field"]
+        out["field"] = field
+        if field in TEXT_LIMITS:
+            out["value"] = text_value(op["value"], field)
+        elif field == "tags":
+            out["value"] = tags_value(op["value"])
+        else:
+            raise _invalid("field must be text, note or tags")
+    elif kind == "move":
+        out["parent"] = _optional_parent(op["parent"])
+        key = _key(op.get("key"))
+        if key is not None:
+            out["key"] = key
+        if op.get("type") is not None:
+            out["type"] = _type(op["type"], tree_kind)
+    elif kind in ("link", "unlink"):
+        out["parent"] = node_id(op["parent"], "parent")
+    return out
