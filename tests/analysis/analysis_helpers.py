@@ -1,0 +1,63 @@
+"""Test helpers for the analysis layer: build node dicts from compact outlines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TYPE_OF = {"P": "proposal", "C": "critique", "X": "patch", "R": "problem"}
+
+
+def node(
+    id: str,
+    type: str,
+    parent: str | None = None,
+    text: str = "",
+    *,
+    parents: list[str] | None = None,
+    tags: list[str] | None = None,
+    author: int = 1,
+    deleted: bool = False,
+    meta: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": id,
+        "type": TYPE_OF.get(type, type),
+        "parent": parent,
+        "parents": parents or [],
+        "key": "a0",
+        "text": text or id,
+        "note": "",
+        "tags": tags or [],
+        "author": author,
+        "deleted": deleted,
+        "meta": meta or {},
+    }
+
+
+def outline(text: str, *, prefix: str = "") -> list[dict[str, Any]]:
+    """Parse lines like ``  C c1 [tag] @2 text`` (2-space indent) into node dicts.
+
+    Fields: type letter, id, optional ``[tag,tag]``, optional ``@author``, then text.
+    """
+    out: list[dict[str, Any]] = []
+    stack: list[tuple[int, str]] = []
+    for raw in text.strip("\n").splitlines():
+        if not raw.strip():
+            continue
+        depth = (len(raw) - len(raw.lstrip(" "))) // 2
+        parts = raw.strip().split(" ")
+        kind, nid, rest = parts[0], prefix + parts[1], parts[2:]
+        tags: list[str] = []
+        author = 1
+        if rest and rest[0].startswith("["):
+            tags = [t for t in rest[0].strip("[]").split(",") if t]
+            rest = rest[1:]
+        if rest and rest[0].startswith("@"):
+            author = int(rest[0][1:])
+            rest = rest[1:]
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        parent = stack[-1][1] if stack else None
+        out.append(node(nid, kind, parent, " ".join(rest) or nid, tags=tags, author=author))
+        stack.append((depth, nid))
+    return out
