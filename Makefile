@@ -1,0 +1,102 @@
+# gametree: `make run` serves the app, `make test` runs every test. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The embedded default is a local development server; production sets these itself.
+export DJANGO_DEBUG ?= 1
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: help setup venv frontend sysdeps run migrate demo test test-python test-integration \
+        test-frontend lint typecheck bench clean
+
+help:
+	@echo "make run        set everything up and serve on http://$(HOST):$(PORT)/"
+	@echo "make test       set everything up and run every test"
+	@echo "make lint       ruff;  make typecheck: mypy on the pure layers"
+	@echo "make bench      run the benchmarks in bench/"
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(shell find frontend/src frontend/index.html frontend/vite.config.* -type f 2>/dev/null)
+	cd frontend && npm run build --silent
+
+frontend:
+	@if [ -f frontend/package.json ]; then $(MAKE) --no-print-directory frontend/dist/index.html; \
+	else echo "frontend/ has no package.json yet: skipping the client build"; fi
+
+# System packages the tests and picture export need (Debian): installed when missing and root.
+sysdeps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "not installed:$$missing (browser tests and picture export need them)"; fi; \
+	fi
+
+setup: venv frontend
+
+migrate: venv
+	$(PY) manage.py migrate --noinput -v0
+
+demo: migrate
+	$(PY) manage.py loaddemo
+
+run: setup demo
+	@echo ""
+	@echo "  gametree is running at http://$(HOST):$(PORT)/"
+	@echo "  demo logins: alice, bob, carol  (password: gametree-demo)"
+	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/"
+	@echo ""
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) gametree.asgi:application
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+test-frontend: frontend
+	@if [ -f frontend/package.json ]; then cd frontend && npm test --silent; fi
+
+# Pass 1: everything on the embedded default (SQLite, in-memory channel layer).
+test-python: setup sysdeps
+	env -u DATABASE_URL -u REDIS_URL $(VENV)/bin/pytest -q
+
+# Pass 2: the websocket, API and integration tests again on real PostgreSQL and Redis.
+# Skipped when they are not reachable, unless GAMETREE_INTEGRATION=1 (CI), which makes it fail.
+test-integration: setup
+	@if $(PY) -m tests.services_up "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \
+	  DATABASE_URL="$(PG_TEST_URL)" REDIS_URL="$(REDIS_TEST_URL)" GAMETREE_INTEGRATION=1 \
+	    $(VENV)/bin/pytest -q -m "not browser" tests/ws tests/api tests/integration tests/e2e; \
+	elif [ "$$GAMETREE_INTEGRATION" = 1 ]; then \
+	  echo "PostgreSQL or Redis is not reachable but GAMETREE_INTEGRATION=1"; exit 1; \
+	else echo "PostgreSQL/Redis not reachable: integration pass skipped (embedded pass ran)"; fi
+
+test: lint typecheck test-frontend test-python test-integration
+
+bench: setup
+	$(PY) bench/live_latency.py
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist staticfiles db.sqlite3*

@@ -1,0 +1,44 @@
+"""Shared fixtures: users, trees, and a clean per-process state cache for every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+INTEGRATION = os.environ.get("GAMETREE_INTEGRATION") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state_cache() -> Iterator[None]:
+    # Transactional tests flush tables and reuse ids; a cached tree state must not survive.
+    from trees.actions import state_cache
+
+    state_cache.clear()
+    yield
+    state_cache.clear()
+
+
+@pytest.fixture
+def make_user(db: Any) -> Any:
+    from django.contrib.auth import get_user_model
+
+    def make(username: str, password: str = "pw-for-tests-123") -> Any:
+        return get_user_model().objects.create_user(username=username, password=password)
+
+    return make
+
+
+@pytest.fixture
+def make_tree(db: Any) -> Any:
+    from trees.actions import member_add, tree_create
+
+    def make(owner: Any, kind: str = "game", title: str = "Tree", members: dict[Any, str] | None = None) -> Any:
+        tree = tree_create(owner_id=owner.pk, kind=kind, title=title)
+        for user, role in (members or {}).items():
+            member_add(tree=tree, username=user.username, role=role)
+        return tree
+
+    return make

@@ -1,0 +1,139 @@
+"""Action layer: trees and their members (create, rename, delete, invite, roles, leave)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from trees.actions import state_cache
+from trees.broadcast import broadcast_access_changed
+from trees.errors import ActionError
+from trees.models import Membership, Role, Tree, TreeKind
+
+_TITLE_MAX = 200
+_DESCRIPTION_MAX = 5000
+
+
+def _clean_title(title: object) -> str:
+    if not isinstance(title, str) or not title.strip():
+        raise ActionError("invalid", "A tree needs a title.")
+    if len(title) > _TITLE_MAX:
+        raise ActionError("too_large", f"Titles are at most {_TITLE_MAX} characters.")
+    return title.strip()
+
+
+def _clean_description(description: object) -> str:
+    if not isinstance(description, str):
+        raise ActionError("invalid", "description must be a string.")
+    if len(description) > _DESCRIPTION_MAX:
+        raise ActionError("too_large", f"Descriptions are at most {_DESCRIPTION_MAX} characters.")
+    return description
+
+
+def tree_create(
+    *,
+    owner_id: int,
+    kind: object,
+    title: object,
+    description: object = "",
+    meta: dict[str, Any] | None = None,
+) -> Tree:
+    if kind not in TreeKind.values:
+        raise ActionError("invalid", "kind must be 'game' or 'problem'.")
+    clean_title = _clean_title(title)
+    clean_description = _clean_description(description)
+    with transaction.atomic():
+        owned = Membership.objects.filter(user_id=owner_id, role=Role.OWNER).count()
+        if owned >= settings.GAMETREE_MAX_TREES_PER_USER:
+            raise ActionError(
+                "limit_reached",
+                f"A user can own at most {settings.GAMETREE_MAX_TREES_PER_USER} trees.",
+            )
+        tree = Tree.objects.create(
+            kind=kind,
+            title=clean_title,
+            description=clean_description,
+            owner_id=owner_id,
+            meta=meta or {},
+        )
+        Membership.objects.create(tree=tree, user_id=owner_id, role=Role.OWNER)
+    return tree
+
+
+def tree_update(*, tree: Tree, title: object = None, description: object = None) -> Tree:
+    fields = ["updated_at"]
+    if title is not None:
+        tree.title = _clean_title(title)
+        fields.append("title")
+    if description is not None:
+        tree.description = _clean_description(description)
+        fields.append("description")
+    tree.save(update_fields=fields)
+    return tree
+
+
+def tree_delete(*, tree: Tree) -> None:
+    tree_id = tree.pk
+    with transaction.atomic():
+        tree.delete()
+        transaction.on_commit(lambda: broadcast_access_changed(tree_id))
+    state_cache.forget(tree_id)
+
+
+def _clean_role(role: object) -> str:
+    if role not in (Role.EDITOR, Role.VIEWER, Role.OWNER):
+        raise ActionError("invalid", "role must be owner, editor or viewer.")
+    return str(role)
+
+
+def member_add(*, tree: Tree, username: object, role: object) -> Membership:
+    clean_role = _clean_role(role)
+    if not isinstance(username, str) or not username:
+        raise ActionError("invalid", "username is required.")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ActionError("not_found", f"No user named {username!r}.")
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            tree=tree, user=user, defaults={"role": clean_role}
+        )
+        if not created:
+            raise ActionError("conflict", f"{username} is already a member.")
+        transaction.on_commit(lambda: broadcast_access_changed(tree.pk))
+    return membership
+
+
+def _owner_count(tree: Tree) -> int:
+    return Membership.objects.filter(tree=tree, role=Role.OWNER).count()
+
+
+def member_set_role(*, tree: Tree, user_id: int, role: object) -> Membership:
+    clean_role = _clean_role(role)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(tree=tree, user_id=user_id).first()
+        if membership is None:
+            raise ActionError("not_found", "No such member.")
+        if membership.role == Role.OWNER and clean_role != Role.OWNER and _owner_count(tree) == 1:
+            raise ActionError("forbidden", "A tree must keep at least one owner.")
+        membership.role = clean_role
+        membership.save(update_fields=["role"])
+        transaction.on_commit(lambda: broadcast_access_changed(tree.pk))
+    return membership
+
+
+def member_remove(*, tree: Tree, user_id: int) -> None:
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(tree=tree, user_id=user_id).first()
+        if membership is None:
+            raise ActionError("not_found", "No such member.")
+        if membership.role == Role.OWNER and _owner_count(tree) == 1:
+            raise ActionError("forbidden", "The last owner cannot leave; delete the tree instead.")
+        membership.delete()
+        transaction.on_commit(lambda: broadcast_access_changed(tree.pk))
+
+
+def tree_leave(*, tree: Tree, user_id: int) -> None:
+    member_remove(tree=tree, user_id=user_id)

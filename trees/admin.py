@@ -1,0 +1,58 @@
+"""Django admin for trees, members, nodes and the operation log.
+
+Node content should change through operations (so live clients hear about it); the admin is
+for looking and for fixing membership, so nodes and log rows are read-only here.
+"""
+
+from django.contrib import admin
+
+from trees.models import Membership, Node, OpLog, Tree
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Tree)
+class TreeAdmin(admin.ModelAdmin):
+    list_display = ["id", "title", "kind", "owner", "version", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "description", "owner__username"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["tree", "user", "role"]
+    list_filter = ["role"]
+    search_fields = ["tree__title", "user__username"]
+    raw_id_fields = ["tree", "user"]
+
+
+@admin.register(Node)
+class NodeAdmin(admin.ModelAdmin):
+    list_display = ["id", "tree", "type", "text", "deleted", "updated_at"]
+    list_filter = ["type", "deleted"]
+    search_fields = ["text", "note"]
+    raw_id_fields = ["tree", "author"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(OpLog)
+class OpLogAdmin(admin.ModelAdmin):
+    list_display = ["tree", "seq", "client_id", "client_n", "actor", "at"]
+    raw_id_fields = ["tree", "actor"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

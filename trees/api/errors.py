@@ -1,0 +1,53 @@
+"""REST layer: every error is JSON `{"code": ..., "message": ...}` with a stable code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from trees.errors import ActionError
+
+_DRF_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "not_authenticated",
+    exceptions.PermissionDenied: "forbidden",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.Throttled: "rate_limited",
+    exceptions.ParseError: "bad_json",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.ValidationError: "invalid",
+}
+
+
+def _message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        parts = [f"{field}: {_message(value)}" for field, value in detail.items()]
+        return "; ".join(parts)
+    if isinstance(detail, list):
+        return " ".join(_message(item) for item in detail)
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ActionError):
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, Http404):
+        return Response({"code": "not_found", "message": "Not found."}, status=404)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    detail = getattr(exc, "detail", None)
+    body: dict[str, Any] = {"code": code, "message": _message(detail) if detail else str(exc)}
+    if isinstance(exc, exceptions.ValidationError):
+        body["fields"] = detail
+    if response.status_code == status.HTTP_403_FORBIDDEN and code == "not_authenticated":
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+    response.data = body
+    return response

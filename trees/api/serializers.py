@@ -1,0 +1,134 @@
+"""REST layer: serializers for input validation and output shapes (no business rules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from trees.models import Membership, Role, Tree, TreeKind
+
+
+class UserRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class LoginSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField()
+
+
+class CsrfSerializer(serializers.Serializer[Any]):
+    csrfToken = serializers.CharField()  # noqa: N815 - the name the client reads
+
+
+class TreeSerializer(serializers.ModelSerializer[Tree]):
+    owner = UserRefSerializer(read_only=True)
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Tree
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "description",
+            "owner",
+            "role",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_role(self, tree: Tree) -> str | None:
+        roles: dict[int, str] = self.context.get("roles", {})
+        return roles.get(tree.pk)
+
+
+class TreeCreateSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=TreeKind.choices)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class TreeUpdateSerializer(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class MemberSerializer(serializers.ModelSerializer[Membership]):
+    user = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["user", "role"]
+        read_only_fields = fields
+
+
+class MemberAddSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberRoleSerializer(serializers.Serializer[Any]):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class NodeSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    type = serializers.CharField()
+    parent = serializers.UUIDField(allow_null=True)
+    parents = serializers.ListField(child=serializers.UUIDField())
+    key = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(allow_blank=True)
+    tags = serializers.ListField(child=serializers.CharField())
+    author = serializers.IntegerField(allow_null=True)
+    deleted = serializers.BooleanField()
+    meta = serializers.DictField()
+    field_seq = serializers.DictField(child=serializers.IntegerField())
+
+
+class SnapshotSerializer(serializers.Serializer[Any]):
+    seq = serializers.IntegerField()
+    kind = serializers.CharField()
+    nodes = NodeSerializer(many=True)
+
+
+class OpSubmitSerializer(serializers.Serializer[Any]):
+    client_id = serializers.CharField(min_length=1, max_length=64)
+    n = serializers.IntegerField(min_value=0)
+    op = serializers.JSONField(help_text="An operation as described in docs/protocol.md.")
+
+
+class OpResultSerializer(serializers.Serializer[Any]):
+    seq = serializers.IntegerField()
+    dup = serializers.BooleanField()
+    overwrote = serializers.IntegerField()
+    op = serializers.JSONField()
+
+
+class LoggedOpSerializer(serializers.Serializer[Any]):
+    seq = serializers.IntegerField()
+    client_id = serializers.CharField()
+    n = serializers.IntegerField()
+    op = serializers.JSONField()
+    actor = serializers.IntegerField(allow_null=True)
+    overwrote = serializers.IntegerField()
+
+
+class OpsPageSerializer(serializers.Serializer[Any]):
+    seq = serializers.IntegerField(help_text="The tree's current version.")
+    ops = LoggedOpSerializer(many=True)
+    more = serializers.BooleanField(help_text="True when more ops follow; ask again.")
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    message = serializers.CharField()

@@ -1,0 +1,24 @@
+"""REST layer: URL routes under /api/."""
+
+from django.urls import path
+
+from trees.api import views
+
+urlpatterns = [
+    path("auth/csrf/", views.CsrfView.as_view(), name="auth-csrf"),
+    path("auth/login/", views.LoginView.as_view(), name="auth-login"),
+    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/me/", views.MeView.as_view(), name="auth-me"),
+    path("auth/token/", views.TokenView.as_view(), name="auth-token"),
+    path("trees/", views.TreeListView.as_view(), name="tree-list"),
+    path("trees/<int:tree_id>/", views.TreeDetailView.as_view(), name="tree-detail"),
+    path("trees/<int:tree_id>/leave/", views.TreeLeaveView.as_view(), name="tree-leave"),
+    path("trees/<int:tree_id>/members/", views.MemberListView.as_view(), name="member-list"),
+    path(
+        "trees/<int:tree_id>/members/<int:user_id>/",
+        views.MemberDetailView.as_view(),
+        name="member-detail",
+    ),
+    path("trees/<int:tree_id>/snapshot/", views.SnapshotView.as_view(), name="tree-snapshot"),
+    path("trees/<int:tree_id>/ops/", views.OpsView.as_view(), name="tree-ops"),
+]

@@ -1,0 +1,266 @@
+"""The websocket consumer (thin): checks access, speaks docs/protocol.md, calls actions.
+
+All ORM work goes through database_sync_to_async. The consumer forwards broadcasts strictly
+in seq order: a broadcast that skips a seq is preceded by the missing ops read from the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from trees import live
+from trees.actions import tree_apply_op
+from trees.broadcast import tree_group
+from trees.errors import ActionError
+from trees.ratelimit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_FLOOD = 4429
+_MAX_NODE_REF = 64
+
+
+class TreeConsumer(AsyncWebsocketConsumer):
+    tree_id: int
+    user_id: int | None
+    role: str | None
+    last_sent: int | None
+    joined: bool
+    client_id: str
+
+    async def connect(self) -> None:
+        self.tree_id = int(self.scope["url_route"]["kwargs"]["tree_id"])
+        user = self.scope.get("user")
+        self.user_id = user.pk if user is not None and user.is_authenticated else None
+        self.username = user.get_username() if self.user_id is not None else ""
+        self.role = await database_sync_to_async(live.role_in_tree)(self.user_id, self.tree_id)
+        self.last_sent = None
+        self.joined = False
+        self.presence: dict[str, Any] = {"node": None, "editing": False}
+        self.bucket = TokenBucket(settings.GAMETREE_WS_RATE_PER_SECOND, settings.GAMETREE_WS_RATE_BURST)
+        self.rejected = 0
+        await self.accept()
+        if self.role is None:
+            # Accept first so the client sees our close code; unknown tree and non-member
+            # look the same so tree ids cannot be probed.
+            await self.close(code=CLOSE_FORBIDDEN)
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined:
+            await self.channel_layer.group_send(
+                tree_group(self.tree_id), {"type": "presence.leave", "conn": self.channel_name}
+            )
+            await self.channel_layer.group_discard(tree_group(self.tree_id), self.channel_name)
+            self.joined = False
+
+    # ---- client messages -------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.role is None:
+            return
+        if not self.bucket.take():
+            await self._reject_flood(text_data)
+            return
+        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
+        if len(raw.encode("utf-8")) > settings.GAMETREE_WS_MAX_MESSAGE_BYTES:
+            await self._error("too_large", "Messages are at most 64 KiB.")
+            return
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            await self._error("bad_json", "Messages must be JSON objects.")
+            return
+        if not isinstance(message, dict):
+            await self._error("bad_json", "Messages must be JSON objects.")
+            return
+        kind = message.get("type")
+        handler = {
+            "hello": self._on_hello,
+            "op": self._on_op,
+            "sync": self._on_sync,
+            "presence": self._on_presence,
+            "ping": self._on_ping,
+        }.get(kind if isinstance(kind, str) else "")
+        if handler is None:
+            await self._error("invalid", f"Unknown message type {kind!r}.")
+            return
+        if kind not in ("hello", "ping") and not self.joined:
+            await self._error("not_ready", "Send hello first.")
+            return
+        try:
+            await handler(message)
+        except ActionError as exc:
+            await self._error(exc.code, exc.message)
+
+    async def _reject_flood(self, text_data: str | None) -> None:
+        self.rejected += 1
+        if self.rejected >= settings.GAMETREE_WS_FLOOD_CLOSE_AFTER:
+            await self.close(code=CLOSE_FLOOD)
+            return
+        n = _op_number(text_data)
+        if n is not None:
+            await self._send({"type": "nack", "n": n, "code": "rate_limited", "message": "Slow down."})
+        else:
+            await self._error("rate_limited", "Slow down.")
+
+    async def _on_hello(self, message: dict[str, Any]) -> None:
+        since = message.get("since")
+        if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
+            raise ActionError("invalid", "since must be an integer or null.")
+        client_id = message.get("client_id")
+        if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
+            raise ActionError("invalid", "hello needs a client_id of 1-64 characters.")
+        self.client_id = client_id
+        if not self.joined:
+            # Join before reading the log: an op committed in between arrives twice and the
+            # duplicate is dropped, instead of being lost.
+            await self.channel_layer.group_add(tree_group(self.tree_id), self.channel_name)
+            self.joined = True
+        await self._send(
+            {
+                "type": "welcome",
+                "user": {"id": self.user_id, "username": self.username},
+                "role": self.role,
+                "conn": self.channel_name,
+            }
+        )
+        self.last_sent = None
+        await self._catch_up(since)
+        await self.channel_layer.group_send(
+            tree_group(self.tree_id),
+            {"type": "presence.join", "conn": self.channel_name},
+        )
+
+    async def _on_sync(self, message: dict[str, Any]) -> None:
+        since = message.get("since")
+        if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
+            raise ActionError("invalid", "since must be an integer or null.")
+        await self._catch_up(since)
+
+    async def _catch_up(self, since: int | None) -> None:
+        result = await database_sync_to_async(live.catch_up)(self.tree_id, since)
+        if result["type"] == "gone":
+            await self.close(code=CLOSE_FORBIDDEN)
+        elif result["type"] == "snapshot":
+            await self._send(result)
+            self.last_sent = max(self.last_sent or 0, result["seq"])
+        else:
+            await self._send({"type": "ops", "ops": result["ops"]})
+            self.last_sent = max(self.last_sent or 0, result["head"])
+
+    async def _on_op(self, message: dict[str, Any]) -> None:
+        n = message.get("n")
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise ActionError("invalid", "op messages need an integer n.")
+        try:
+            result = await database_sync_to_async(tree_apply_op)(
+                tree_id=self.tree_id,
+                actor_id=self.user_id,
+                client_id=self.client_id,
+                n=n,
+                op=message.get("op"),
+            )
+        except ActionError as exc:
+            self.rejected += exc.code == "rate_limited"
+            await self._send({"type": "nack", "n": n, "code": exc.code, "message": exc.message})
+            return
+        await self._send({"type": "ack", "n": n, "seq": result.seq, "dup": result.dup})
+
+    async def _on_presence(self, message: dict[str, Any]) -> None:
+        node = message.get("node")
+        editing = message.get("editing", False)
+        if node is not None and (not isinstance(node, str) or len(node) > _MAX_NODE_REF):
+            raise ActionError("invalid", "node must be a node id or null.")
+        if not isinstance(editing, bool):
+            raise ActionError("invalid", "editing must be true or false.")
+        self.presence = {"node": node, "editing": editing}
+        await self.channel_layer.group_send(tree_group(self.tree_id), self._presence_event())
+
+    async def _on_ping(self, message: dict[str, Any]) -> None:
+        await self._send({"type": "pong"})
+
+    # ---- group events ------------------------------------------------------------------
+
+    async def tree_op(self, event: dict[str, Any]) -> None:
+        if self.last_sent is None:
+            return
+        seq = event["seq"]
+        if seq <= self.last_sent:
+            return
+        if seq > self.last_sent + 1:
+            # The layer dropped or reordered something: fill the gap from the log.
+            missing = await database_sync_to_async(live.ops_between)(
+                self.tree_id, self.last_sent, seq - 1
+            )
+            if missing:
+                await self._send({"type": "ops", "ops": missing})
+                self.last_sent = max(self.last_sent, missing[-1]["seq"])
+        message = {key: value for key, value in event.items() if key != "type"}
+        await self._send({"type": "op", **message})
+        self.last_sent = max(self.last_sent, seq)
+
+    async def tree_access(self, event: dict[str, Any]) -> None:
+        self.role = await database_sync_to_async(live.role_in_tree)(self.user_id, self.tree_id)
+        if self.role is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+        else:
+            await self._send({"type": "role", "role": self.role})
+
+    async def presence_join(self, event: dict[str, Any]) -> None:
+        # Tell the newcomer where we are, directly; it builds its roster from these replies.
+        await self.channel_layer.send(event["conn"], self._presence_event())
+
+    async def presence_update(self, event: dict[str, Any]) -> None:
+        if self.last_sent is None:
+            return
+        await self._send(
+            {
+                "type": "presence",
+                "conn": event["conn"],
+                "user": event["user"],
+                "node": event["node"],
+                "editing": event["editing"],
+            }
+        )
+
+    async def presence_leave(self, event: dict[str, Any]) -> None:
+        if event["conn"] != self.channel_name:
+            await self._send({"type": "presence_leave", "conn": event["conn"]})
+
+    def _presence_event(self) -> dict[str, Any]:
+        return {
+            "type": "presence.update",
+            "conn": self.channel_name,
+            "user": {"id": self.user_id, "username": self.username},
+            **self.presence,
+        }
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(message, separators=(",", ":")))
+
+    async def _error(self, code: str, message: str) -> None:
+        await self._send({"type": "error", "code": code, "message": message})
+
+
+def _op_number(text_data: str | None) -> int | None:
+    """The `n` of a rate-limited op message, so the client can match the nack to its op."""
+    if not text_data or len(text_data) > 65536:
+        return None
+    try:
+        message = json.loads(text_data)
+    except ValueError:
+        return None
+    if isinstance(message, dict) and message.get("type") == "op":
+        n = message.get("n")
+        if isinstance(n, int) and not isinstance(n, bool):
+            return n
+    return None

@@ -1,0 +1,37 @@
+"""Errors with a stable machine code and a human message, shared by REST and websocket."""
+
+from __future__ import annotations
+
+# HTTP status for each code; the websocket sends the same codes in nack/error messages.
+STATUS_FOR_CODE: dict[str, int] = {
+    "invalid": 400,
+    "bad_json": 400,
+    "too_large": 413,
+    "not_authenticated": 401,
+    "invalid_credentials": 400,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "cycle": 409,
+    "deleted": 409,
+    "bad_parent_type": 409,
+    "resync_required": 409,
+    "rate_limited": 429,
+    "limit_reached": 409,
+}
+
+
+class ActionError(Exception):
+    """A request the server refuses; nothing was changed."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    @property
+    def status(self) -> int:
+        return STATUS_FOR_CODE.get(self.code, 400)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}

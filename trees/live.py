@@ -1,0 +1,42 @@
+"""Reads for live clients: catching up after `hello` or `sync`, and re-checking access.
+
+Synchronous ORM code, called from the consumer through database_sync_to_async.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trees.actions import tree_snapshot
+from trees.models import Membership, Tree
+from trees.selectors import ops_since
+
+# More ops than this behind: a snapshot is cheaper for both sides than replaying them.
+MAX_CATCH_UP_OPS = 1000
+
+
+def role_in_tree(user_id: int | None, tree_id: int) -> str | None:
+    if user_id is None:
+        return None
+    return (
+        Membership.objects.filter(tree_id=tree_id, user_id=user_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def catch_up(tree_id: int, since: int | None) -> dict[str, Any]:
+    """The message that brings a client from `since` to now: `ops` or a `snapshot`."""
+    head = Tree.objects.filter(pk=tree_id).values_list("version", flat=True).first()
+    if head is None:
+        return {"type": "gone"}
+    if since is not None and 0 <= since <= head and head - since <= MAX_CATCH_UP_OPS:
+        ops = ops_since(tree_id, since, limit=MAX_CATCH_UP_OPS)
+        return {"type": "ops", "ops": ops, "head": ops[-1]["seq"] if ops else since}
+    snapshot = tree_snapshot(tree_id=tree_id)
+    return {"type": "snapshot", **snapshot}
+
+
+def ops_between(tree_id: int, after: int, upto: int) -> list[dict[str, Any]]:
+    """Log rows with after < seq <= upto, to fill a gap in what a consumer has forwarded."""
+    return [op for op in ops_since(tree_id, after, limit=upto - after) if op["seq"] <= upto]

@@ -1,0 +1,128 @@
+"""Data layer: fields and constraints only. Writes go through trees.actions."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class TreeKind(models.TextChoices):
+    GAME = "game", "Game tree"
+    PROBLEM = "problem", "Problem tree"
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    EDITOR = "editor", "Editor"
+    VIEWER = "viewer", "Viewer"
+
+
+class NodeType(models.TextChoices):
+    PROPOSAL = "proposal", "Proposal"
+    CRITIQUE = "critique", "Critique"
+    PATCH = "patch", "Patch"
+    PROBLEM = "problem", "Problem"
+
+
+class Tree(models.Model):
+    kind = models.CharField(max_length=16, choices=TreeKind.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=5000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_trees"
+    )
+    # The seq of the last accepted operation; every op gets version + 1.
+    version = models.BigIntegerField(default=0)
+    # Free JSON for provenance of derived trees (merges, forks, imports).
+    meta = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.kind} #{self.pk})"
+
+
+class Membership(models.Model):
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tree", "user"], name="membership_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} of tree {self.tree_id}"
+
+
+class Node(models.Model):
+    # Chosen by the client that creates the node, so it can refer to it before the ack.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="nodes")
+    type = models.CharField(max_length=16, choices=NodeType.choices)
+    # No database foreign key: the domain layer owns tree shape (tombstones keep rows), and
+    # a self-FK would force per-row ordering of inserts in bulk writes.
+    parent_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # Extra parents of a DAG node (merged problem trees), as a list of node ids.
+    parents = models.JSONField(default=list, blank=True)
+    # Fractional-index sibling key; compared as bytes (PostgreSQL column uses "C" collation).
+    key = models.CharField(max_length=128)
+    text = models.CharField(max_length=2000, blank=True)
+    note = models.TextField(max_length=20000, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    deleted = models.BooleanField(default=False)
+    deleted_seq = models.BigIntegerField(default=0)
+    meta = models.JSONField(default=dict, blank=True)
+    # Seq of the last write per field group: text, note, tags, position, deleted.
+    field_seq = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tree", "parent_id", "key"], name="node_sibling_order")]
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.text[:40]}"
+
+
+class OpLog(models.Model):
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="ops")
+    seq = models.BigIntegerField()
+    client_id = models.CharField(max_length=64)
+    client_n = models.BigIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The operation as applied (normalised: rewritten keys, defaults filled in).
+    op = models.JSONField()
+    overwrote = models.BigIntegerField(default=0)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tree", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["tree", "seq"], name="oplog_unique_seq"),
+            models.UniqueConstraint(
+                fields=["tree", "client_id", "client_n"], name="oplog_unique_client_op"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"tree {self.tree_id} seq {self.seq}"

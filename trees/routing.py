@@ -1,0 +1,7 @@
+"""Websocket routes."""
+
+from django.urls import path
+
+from trees.consumers import TreeConsumer
+
+websocket_urlpatterns = [path("ws/trees/<int:tree_id>/", TreeConsumer.as_asgi())]

@@ -1,0 +1,44 @@
+"""Plain Django views: the web client's page and the health check."""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+
+@ensure_csrf_cookie
+def client(request: HttpRequest) -> HttpResponse:
+    """The single-page client; it routes /app/... itself."""
+    index = settings.FRONTEND_DIST / "index.html"
+    if not index.exists():
+        return HttpResponse(
+            "The web client is not built yet: run `make frontend` (or `make run`).",
+            status=503,
+            content_type="text/plain",
+        )
+    return FileResponse(index.open("rb"), content_type="text/html; charset=utf-8")
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """Checks the database and a round trip through the channel layer."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # a health check reports, it does not raise
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        layer = get_channel_layer()
+        channel = async_to_sync(layer.new_channel)()
+        async_to_sync(layer.send)(channel, {"type": "health.ping"})
+        async_to_sync(layer.receive)(channel)
+        checks["channel_layer"] = "ok"
+    except Exception as exc:
+        checks["channel_layer"] = f"error: {type(exc).__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
