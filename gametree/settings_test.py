@@ -7,7 +7,7 @@ os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
 
-from gametree.settings import *  # noqa: E402,F403
+from gametree.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Throttling is tested explicitly; the shared test client must not trip it by accident.

@@ -35,7 +35,9 @@ def make_user(db: Any) -> Any:
 def make_tree(db: Any) -> Any:
     from trees.actions import member_add, tree_create
 
-    def make(owner: Any, kind: str = "game", title: str = "Tree", members: dict[Any, str] | None = None) -> Any:
+    def make(
+        owner: Any, kind: str = "game", title: str = "Tree", members: dict[Any, str] | None = None
+    ) -> Any:
         tree = tree_create(owner_id=owner.pk, kind=kind, title=title)
         for user, role in (members or {}).items():
             member_add(tree=tree, username=user.username, role=role)

@@ -44,7 +44,9 @@ class TreeConsumer(AsyncWebsocketConsumer):
         self.last_sent = None
         self.joined = False
         self.presence: dict[str, Any] = {"node": None, "editing": False}
-        self.bucket = TokenBucket(settings.GAMETREE_WS_RATE_PER_SECOND, settings.GAMETREE_WS_RATE_BURST)
+        self.bucket = TokenBucket(
+            settings.GAMETREE_WS_RATE_PER_SECOND, settings.GAMETREE_WS_RATE_BURST
+        )
         self.rejected = 0
         await self.accept()
         if self.role is None:
@@ -106,7 +108,9 @@ class TreeConsumer(AsyncWebsocketConsumer):
             return
         n = _op_number(text_data)
         if n is not None:
-            await self._send({"type": "nack", "n": n, "code": "rate_limited", "message": "Slow down."})
+            await self._send(
+                {"type": "nack", "n": n, "code": "rate_limited", "message": "Slow down."}
+            )
         else:
             await self._error("rate_limited", "Slow down.")
 

@@ -45,9 +45,7 @@ def access_tree(user: User, tree_id: int | str, *, need: str = READ) -> tuple[Tr
     except (TypeError, ValueError):
         raise ActionError("not_found", "No such tree.") from None
     membership = (
-        Membership.objects.select_related("tree")
-        .filter(tree_id=tree_pk, user_id=user.pk)
-        .first()
+        Membership.objects.select_related("tree").filter(tree_id=tree_pk, user_id=user.pk).first()
     )
     if membership is None:
         raise ActionError("not_found", "No such tree.")

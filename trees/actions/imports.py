@@ -29,7 +29,7 @@ def _ops_for(nodes: Iterable[Mapping[str, Any]]) -> list[tuple[dict[str, Any], M
     for node in nodes:
         op: dict[str, Any] = {"kind": "create"}
         for field in _CREATE_FIELDS:
-            if field in node and node[field] not in (None, "", [], {}) or field == "parent":
+            if (field in node and node[field] not in (None, "", [], {})) or field == "parent":
                 op[field] = node.get(field)
         creates.append((op, node))
         for extra in node.get("parents") or []:

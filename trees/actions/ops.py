@@ -141,9 +141,7 @@ def tree_apply_op(
 def _apply_locked(
     tree_id: int, actor_id: int, client_id: str, n: int, op: Mapping[str, Any] | Any
 ) -> OpResult:
-    tree = (
-        Tree.objects.select_for_update().only("id", "kind", "version").filter(pk=tree_id).first()
-    )
+    tree = Tree.objects.select_for_update().only("id", "kind", "version").filter(pk=tree_id).first()
     if tree is None:
         raise ActionError("not_found", "No such tree.")
     role = (

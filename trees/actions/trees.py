@@ -113,7 +113,9 @@ def _owner_count(tree: Tree) -> int:
 def member_set_role(*, tree: Tree, user_id: int, role: object) -> Membership:
     clean_role = _clean_role(role)
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().filter(tree=tree, user_id=user_id).first()
+        membership = (
+            Membership.objects.select_for_update().filter(tree=tree, user_id=user_id).first()
+        )
         if membership is None:
             raise ActionError("not_found", "No such member.")
         if membership.role == Role.OWNER and clean_role != Role.OWNER and _owner_count(tree) == 1:
@@ -126,7 +128,9 @@ def member_set_role(*, tree: Tree, user_id: int, role: object) -> Membership:
 
 def member_remove(*, tree: Tree, user_id: int) -> None:
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().filter(tree=tree, user_id=user_id).first()
+        membership = (
+            Membership.objects.select_for_update().filter(tree=tree, user_id=user_id).first()
+        )
         if membership is None:
             raise ActionError("not_found", "No such member.")
         if membership.role == Role.OWNER and _owner_count(tree) == 1:

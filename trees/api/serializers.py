@@ -24,7 +24,7 @@ class TokenSerializer(serializers.Serializer[Any]):
 
 
 class CsrfSerializer(serializers.Serializer[Any]):
-    csrfToken = serializers.CharField()  # noqa: N815 - the name the client reads
+    csrfToken = serializers.CharField()
 
 
 class TreeSerializer(serializers.ModelSerializer[Tree]):

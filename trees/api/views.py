@@ -42,7 +42,9 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginThrottle]
 
-    @extend_schema(request=s.LoginSerializer, responses={200: s.UserRefSerializer, 400: s.ErrorSerializer})
+    @extend_schema(
+        request=s.LoginSerializer, responses={200: s.UserRefSerializer, 400: s.ErrorSerializer}
+    )
     def post(self, request: Request) -> Response:
         data = _valid(s.LoginSerializer, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
@@ -71,7 +73,9 @@ class TokenView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginThrottle]
 
-    @extend_schema(request=s.LoginSerializer, responses={200: s.TokenSerializer, 400: s.ErrorSerializer})
+    @extend_schema(
+        request=s.LoginSerializer, responses={200: s.TokenSerializer, 400: s.ErrorSerializer}
+    )
     def post(self, request: Request) -> Response:
         data = _valid(s.LoginSerializer, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])

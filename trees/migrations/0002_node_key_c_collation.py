@@ -7,7 +7,9 @@ from django.db import migrations
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute('ALTER TABLE trees_node ALTER COLUMN "key" TYPE varchar(128) COLLATE "C"')
+        schema_editor.execute(
+            'ALTER TABLE trees_node ALTER COLUMN "key" TYPE varchar(128) COLLATE "C"'
+        )
 
 
 def backwards(apps, schema_editor):

@@ -79,4 +79,6 @@ class Command(BaseCommand):
                 for username, role in spec.get("members", {}).items():
                     member_add(tree=tree, username=username, role=role)
             made += 1
-        self.stdout.write(f"demo data ready ({made} trees created); logins: alice, bob, carol / {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"demo data ready ({made} trees created); logins: alice, bob, carol / {DEMO_PASSWORD}"
+        )
