@@ -1,0 +1,467 @@
+/**
+ * Client core, DOM-free: one tree's nodes and the operations on them, applied with the same
+ * rules as the server (docs/protocol.md). Siblings are kept ordered by (key, id).
+ */
+import { generateKeyBetween } from "fractional-indexing";
+import { allowedUnder } from "./grammar";
+import {
+  type Change,
+  type Group,
+  type NodeType,
+  type Op,
+  OpError,
+  type TreeKind,
+  type TreeNode,
+} from "./types";
+
+export const LIMITS = { text: 2000, note: 20000, tags: 20, tag: 64, nodes: 20000 };
+const ROOT = "";
+const KEY_RE = /^[0-9A-Za-z]{1,128}$/;
+
+export function compareNodes(a: TreeNode, b: TreeNode): number {
+  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+export function cloneNode(n: TreeNode): TreeNode {
+  return {
+    ...n,
+    parents: [...n.parents],
+    tags: [...n.tags],
+    meta: { ...n.meta },
+    field_seq: { ...n.field_seq },
+  };
+}
+
+export class TreeState {
+  readonly nodes = new Map<string, TreeNode>();
+  /** parent id ("" for top level) -> child ids ordered by (key, id), tombstones included. */
+  private readonly kids = new Map<string, string[]>();
+  /** Extra-parent id -> ids of nodes linked under it. */
+  private readonly linked = new Map<string, Set<string>>();
+  /** Local marks for deletes not yet sequenced (negative, so they never equal a seq). */
+  private localMark = 0;
+
+  constructor(
+    public kind: TreeKind,
+    nodes: Iterable<TreeNode> = [],
+  ) {
+    for (const n of nodes) this.nodes.set(n.id, cloneNode(n));
+    for (const n of this.nodes.values()) {
+      this.kidList(n.parent).push(n.id);
+      for (const p of n.parents) this.linkIndex(p).add(n.id);
+    }
+    for (const list of this.kids.values()) list.sort((a, b) => this.cmpIds(a, b));
+  }
+
+  clone(): TreeState {
+    return new TreeState(this.kind, this.nodes.values());
+  }
+
+  get(id: string): TreeNode | undefined {
+    return this.nodes.get(id);
+  }
+
+  /** Ordered children ids (tombstones included) of a node, or of the top level for null. */
+  childIds(parent: string | null): readonly string[] {
+    return this.kids.get(parent ?? ROOT) ?? [];
+  }
+
+  liveChildren(parent: string | null): TreeNode[] {
+    const out: TreeNode[] = [];
+    for (const id of this.childIds(parent)) {
+      const n = this.nodes.get(id)!;
+      if (!n.deleted) out.push(n);
+    }
+    return out;
+  }
+
+  /** Live nodes that list `id` among their extra parents. */
+  linkedChildren(id: string): TreeNode[] {
+    const s = this.linked.get(id);
+    if (!s) return [];
+    return [...s].map((c) => this.nodes.get(c)!).filter((n) => n && !n.deleted);
+  }
+
+  liveCount(): number {
+    let c = 0;
+    for (const n of this.nodes.values()) if (!n.deleted) c++;
+    return c;
+  }
+
+  /** True if `anc` is `id` or one of its ancestors through primary or extra parents. */
+  isAncestorOrSelf(anc: string, id: string | null): boolean {
+    const seen = new Set<string>();
+    const stack: string[] = id === null ? [] : [id];
+    while (stack.length) {
+      const cur = stack.pop()!;
+      if (cur === anc) return true;
+      if (seen.has(cur)) continue;
+      seen.add(cur);
+      const n = this.nodes.get(cur);
+      if (!n) continue;
+      if (n.parent !== null) stack.push(n.parent);
+      for (const p of n.parents) stack.push(p);
+    }
+    return false;
+  }
+
+  depth(id: string): number {
+    let d = 0;
+    let n = this.nodes.get(id);
+    const seen = new Set<string>();
+    while (n && n.parent !== null && !seen.has(n.id)) {
+      seen.add(n.id);
+      d++;
+      n = this.nodes.get(n.parent);
+    }
+    return d;
+  }
+
+  /** A key between two live neighbours, for inserting at `index` among live children. */
+  keyAt(parent: string | null, index: number, exclude?: string): string {
+    const live = this.liveChildren(parent).filter((n) => n.id !== exclude);
+    const before = index > 0 ? live[index - 1].key : null;
+    const after = index < live.length ? live[index].key : null;
+    return safeKeyBetween(before, after);
+  }
+
+  keyAfter(parent: string | null, sibling: string | null, exclude?: string): string {
+    const live = this.liveChildren(parent).filter((n) => n.id !== exclude);
+    const i = sibling === null ? -1 : live.findIndex((n) => n.id === sibling);
+    return this.keyAt(parent, i + 1, exclude);
+  }
+
+  /** Validate and apply one op. `seq` is the server seq (undefined for a local, optimistic op). */
+  apply(op: Op, seq?: number): Change[] {
+    switch (op.kind) {
+      case "create":
+        return this.create(op, seq);
+      case "set":
+        return this.set(op.id, op.field, op.value, seq);
+      case "move":
+        return this.move(op.id, op.parent, op.key, op.type, seq);
+      case "delete":
+        return this.del(op.id, seq);
+      case "restore":
+        return this.restore(op.id, seq);
+      case "link":
+      case "unlink":
+        return this.link(op.kind === "link", op.id, op.parent, seq);
+      default:
+        throw new OpError("invalid", "unknown kind");
+    }
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  private create(
+    op: Extract<Op, { kind: "create" }>,
+    seq: number | undefined,
+  ): Change[] {
+    if (typeof op.id !== "string" || !op.id) throw new OpError("invalid", "id required");
+    if (this.nodes.has(op.id)) throw new OpError("conflict", "node exists");
+    const parent = this.parentNode(op.parent);
+    this.checkType(parent?.type ?? null, op.type);
+    if (this.nodes.size >= LIMITS.nodes) throw new OpError("too_large", "too many nodes");
+    const text = op.text ?? "";
+    const note = op.note ?? "";
+    const tags = op.tags ?? [];
+    checkText(text, note, tags);
+    const key = this.freeKey(op.parent, op.key, op.id);
+    const s = seq ?? 0;
+    const node: TreeNode = {
+      id: op.id,
+      type: op.type,
+      parent: op.parent,
+      parents: [],
+      key,
+      text,
+      note,
+      tags: [...tags],
+      author: null,
+      deleted: false,
+      meta: {},
+      field_seq: { text: s, note: s, tags: s, position: s, deleted: 0 },
+    };
+    this.insertNode(node);
+    return [{ id: op.id, group: "exists" }];
+  }
+
+  private set(id: string, field: string, value: unknown, seq: number | undefined): Change[] {
+    const node = this.live(id);
+    if (field === "text" || field === "note") {
+      if (typeof value !== "string") throw new OpError("invalid", "value must be a string");
+      if (field === "text") checkText(value, "", []);
+      else checkText("", value, []);
+      node[field] = value;
+    } else if (field === "tags") {
+      if (!Array.isArray(value) || value.some((t) => typeof t !== "string"))
+        throw new OpError("invalid", "tags must be strings");
+      checkText("", "", value as string[]);
+      node.tags = [...(value as string[])];
+    } else {
+      throw new OpError("invalid", "unknown field");
+    }
+    if (seq !== undefined) node.field_seq[field] = seq;
+    return [{ id, group: field }];
+  }
+
+  private move(
+    id: string,
+    parentId: string | null,
+    key: string | undefined,
+    type: NodeType | undefined,
+    seq: number | undefined,
+  ): Change[] {
+    const node = this.live(id);
+    const parent = this.parentNode(parentId);
+    if (parentId !== null && this.isAncestorOrSelf(id, parentId))
+      throw new OpError("cycle", "a node cannot move under itself");
+    const newType = type ?? node.type;
+    this.checkType(parent?.type ?? null, newType);
+    if (newType !== node.type) {
+      for (const c of this.liveChildren(id)) this.checkType(newType, c.type);
+      for (const c of this.linkedChildren(id)) this.checkType(newType, c.type);
+    }
+    const newKey = this.freeKey(parentId, key, id);
+    this.reposition(node, parentId, newKey, newType);
+    if (seq !== undefined) node.field_seq.position = seq;
+    return [{ id, group: "position" }];
+  }
+
+  private del(id: string, seq: number | undefined): Change[] {
+    const root = this.live(id);
+    const mark = seq ?? --this.localMark;
+    const changes: Change[] = [];
+    const stack = [root.id];
+    while (stack.length) {
+      const cur = this.nodes.get(stack.pop()!)!;
+      if (cur.deleted) continue;
+      cur.deleted = true;
+      cur.field_seq.deleted = mark;
+      changes.push({ id: cur.id, group: "deleted" });
+      for (const c of this.childIds(cur.id)) stack.push(c);
+    }
+    return changes;
+  }
+
+  private restore(id: string, seq: number | undefined): Change[] {
+    const root = this.nodes.get(id);
+    if (!root) throw new OpError("not_found", "no such node");
+    if (!root.deleted) throw new OpError("invalid", "node is not deleted");
+    if (root.parent !== null && this.nodes.get(root.parent)?.deleted)
+      throw new OpError("deleted", "the parent is deleted");
+    const mark = root.field_seq.deleted;
+    const s = seq ?? 0;
+    const changes: Change[] = [];
+    const stack = [root.id];
+    while (stack.length) {
+      const cur = this.nodes.get(stack.pop()!)!;
+      if (!cur.deleted || cur.field_seq.deleted !== mark) continue;
+      cur.deleted = false;
+      cur.field_seq.deleted = s;
+      changes.push({ id: cur.id, group: "deleted" });
+      for (const c of this.childIds(cur.id)) stack.push(c);
+    }
+    return changes;
+  }
+
+  private link(add: boolean, id: string, parentId: string, seq: number | undefined): Change[] {
+    if (this.kind !== "problem") throw new OpError("invalid", "links are for problem trees");
+    const node = this.live(id);
+    const parent = this.parentNode(parentId);
+    if (!parent) throw new OpError("invalid", "parent required");
+    if (add) {
+      if (parentId === node.parent || node.parents.includes(parentId))
+        throw new OpError("invalid", "already linked");
+      if (this.isAncestorOrSelf(id, parentId)) throw new OpError("cycle", "link makes a cycle");
+      this.checkType(parent.type, node.type);
+      node.parents = [...node.parents, parentId];
+      this.linkIndex(parentId).add(id);
+    } else {
+      if (!node.parents.includes(parentId)) throw new OpError("invalid", "not linked");
+      node.parents = node.parents.filter((p) => p !== parentId);
+      this.linked.get(parentId)?.delete(id);
+    }
+    if (seq !== undefined) node.field_seq.position = seq;
+    return [{ id, group: "parents" }];
+  }
+
+  // ---------------------------------------------------------------- raw copies (sync engine)
+
+  /** Make this state's `group` of node `id` equal to `src`'s. Returns true if anything changed. */
+  copyGroup(src: TreeState, id: string, group: Group): boolean {
+    const from = src.nodes.get(id);
+    const to = this.nodes.get(id);
+    if (group === "exists") {
+      if (from && !to) {
+        this.insertNode(cloneNode(from));
+        return true;
+      }
+      if (!from && to) {
+        for (const c of [...this.childIds(id)]) this.removeNode(this.nodes.get(c)!);
+        this.removeNode(to);
+        return true;
+      }
+      if (!from || !to) return false;
+      // Both exist (our own create, confirmed): the server may have changed e.g. the key.
+      let changed = false;
+      for (const g of ["position", "text", "note", "tags", "deleted", "parents"] as const)
+        changed = this.copyGroup(src, id, g) || changed;
+      to.author = from.author;
+      return changed;
+    }
+    if (!from || !to) return false;
+    switch (group) {
+      case "text":
+      case "note":
+        if (to[group] === from[group]) return false;
+        to[group] = from[group];
+        break;
+      case "tags":
+        if (sameList(to.tags, from.tags)) return false;
+        to.tags = [...from.tags];
+        break;
+      case "position":
+        if (to.parent === from.parent && to.key === from.key && to.type === from.type) return false;
+        this.reposition(to, from.parent, from.key, from.type);
+        break;
+      case "deleted":
+        if (to.deleted === from.deleted && to.field_seq.deleted === from.field_seq.deleted)
+          return false;
+        to.deleted = from.deleted;
+        break;
+      case "parents":
+        if (sameList(to.parents, from.parents)) return false;
+        for (const p of to.parents) this.linked.get(p)?.delete(id);
+        to.parents = [...from.parents];
+        for (const p of to.parents) this.linkIndex(p).add(id);
+        break;
+    }
+    const f = group === "parents" ? "position" : group;
+    to.field_seq[f] = from.field_seq[f];
+    return true;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private live(id: string): TreeNode {
+    const n = this.nodes.get(id);
+    if (!n) throw new OpError("not_found", "no such node");
+    if (n.deleted) throw new OpError("deleted", "the node is deleted");
+    return n;
+  }
+
+  private parentNode(id: string | null): TreeNode | null {
+    if (id === null) return null;
+    const p = this.nodes.get(id);
+    if (!p) throw new OpError("not_found", "no such parent");
+    if (p.deleted) throw new OpError("deleted", "the parent is deleted");
+    return p;
+  }
+
+  private checkType(parent: NodeType | null, child: NodeType): void {
+    if (!allowedUnder(this.kind, parent, child))
+      throw new OpError("bad_parent_type", `a ${child} cannot go under ${parent ?? "the top level"}`);
+  }
+
+  /** The key the server would store: the requested one, made free, or the last position. */
+  private freeKey(parent: string | null, key: string | undefined, self: string): string {
+    const sibs = this.childIds(parent)
+      .filter((c) => c !== self)
+      .map((c) => this.nodes.get(c)!);
+    if (key === undefined) {
+      const last = sibs.length ? sibs[sibs.length - 1].key : null;
+      return safeKeyBetween(last, null);
+    }
+    if (typeof key !== "string" || !KEY_RE.test(key)) throw new OpError("invalid", "bad key");
+    let k = key;
+    for (;;) {
+      const i = sibs.findIndex((s) => s.key === k);
+      if (i < 0) return k;
+      const next = sibs.slice(i + 1).find((s) => s.key > k);
+      k = safeKeyBetween(k, next ? next.key : null);
+    }
+  }
+
+  private cmpIds(a: string, b: string): number {
+    return compareNodes(this.nodes.get(a)!, this.nodes.get(b)!);
+  }
+
+  private kidList(parent: string | null): string[] {
+    const k = parent ?? ROOT;
+    let list = this.kids.get(k);
+    if (!list) {
+      list = [];
+      this.kids.set(k, list);
+    }
+    return list;
+  }
+
+  private linkIndex(parent: string): Set<string> {
+    let s = this.linked.get(parent);
+    if (!s) {
+      s = new Set();
+      this.linked.set(parent, s);
+    }
+    return s;
+  }
+
+  private insertSorted(node: TreeNode): void {
+    const list = this.kidList(node.parent);
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareNodes(this.nodes.get(list[mid])!, node) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, node.id);
+  }
+
+  private unlinkSorted(node: TreeNode): void {
+    const list = this.kids.get(node.parent ?? ROOT);
+    if (!list) return;
+    const i = list.indexOf(node.id);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  private insertNode(node: TreeNode): void {
+    this.nodes.set(node.id, node);
+    this.insertSorted(node);
+    for (const p of node.parents) this.linkIndex(p).add(node.id);
+  }
+
+  private removeNode(node: TreeNode): void {
+    this.unlinkSorted(node);
+    for (const p of node.parents) this.linked.get(p)?.delete(node.id);
+    this.nodes.delete(node.id);
+  }
+
+  private reposition(node: TreeNode, parent: string | null, key: string, type: NodeType): void {
+    this.unlinkSorted(node);
+    node.parent = parent;
+    node.key = key;
+    node.type = type;
+    this.insertSorted(node);
+  }
+}
+
+export function safeKeyBetween(a: string | null, b: string | null): string {
+  if (a !== null && b !== null && a >= b) return generateKeyBetween(a, null);
+  return generateKeyBetween(a, b);
+}
+
+function checkText(text: string, note: string, tags: string[]): void {
+  if (text.length > LIMITS.text) throw new OpError("too_large", "text is too long");
+  if (note.length > LIMITS.note) throw new OpError("too_large", "note is too long");
+  if (tags.length > LIMITS.tags) throw new OpError("too_large", "too many tags");
+  if (new Set(tags).size !== tags.length) throw new OpError("invalid", "duplicate tags");
+  for (const t of tags)
+    if (t.length < 1 || t.length > LIMITS.tag) throw new OpError("invalid", "bad tag length");
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

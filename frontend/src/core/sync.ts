@@ -1,0 +1,366 @@
+/**
+ * Client core, DOM-free: the sync engine of one tree (docs/protocol.md, "Client rules").
+ *
+ * It keeps two states. `confirmed` is the server's tree: every logged op applied strictly in seq
+ * order. `view` is what the user sees: `confirmed` plus the user's pending (unacknowledged) ops
+ * applied optimistically. A (node, field group) touched by a pending op is locked: incoming
+ * values for it update `confirmed` only (rule 4, no flicker). When the op is acknowledged or
+ * rejected, the lock is released and the group is copied from `confirmed`, so the view always
+ * converges to the server's tree once the queue is empty.
+ */
+import { TreeState } from "./state";
+import type {
+  Change,
+  ClientMessage,
+  Group,
+  LoggedOp,
+  Op,
+  ServerMessage,
+  TreeKind,
+  TreeNode,
+  User,
+} from "./types";
+
+export const RESEND_MS = 5000;
+export const SYNC_RETRY_MS = 2000;
+/** A replaced write only counts as "concurrent" if the other write came this soon after. */
+export const REPLACED_WINDOW_MS = 15000;
+
+export interface PendingOp {
+  n: number;
+  op: Op;
+  groups: Change[];
+  sentAt: number | null;
+  ackSeq: number | null;
+}
+
+export interface ReplacedInfo {
+  id: string;
+  field: string;
+  mine: unknown;
+  theirs: unknown;
+  actor: number | null;
+  seq: number;
+}
+
+export interface PresenceInfo {
+  conn: string;
+  user: User;
+  node: string | null;
+  editing: boolean;
+}
+
+export interface SyncHooks {
+  /** Send one message; return false when there is no open connection. */
+  send(msg: ClientMessage): boolean;
+  /** The whole tree changed (first snapshot or a resync): re-render everything. */
+  onReset?(): void;
+  /** Some node groups of the view changed. */
+  onChanges?(changes: Change[], remote: boolean): void;
+  onReject?(op: Op, code: string, message: string): void;
+  onReplaced?(info: ReplacedInfo): void;
+  onPresence?(all: Map<string, PresenceInfo>): void;
+  onWelcome?(user: User, role: string, conn: string): void;
+  onError?(code: string, message: string): void;
+  onPendingChange?(count: number): void;
+  now?(): number;
+}
+
+const lockKey = (c: Change) => `${c.id}|${c.group}`;
+
+export class SyncEngine {
+  readonly clientId: string;
+  kind: TreeKind | null = null;
+  confirmed: TreeState | null = null;
+  view: TreeState | null = null;
+  lastSeq: number | null = null;
+  pending: PendingOp[] = [];
+  connected = false;
+  conn: string | null = null;
+  me: User | null = null;
+  role: string | null = null;
+  readonly presence = new Map<string, PresenceInfo>();
+
+  private n = 0;
+  private readonly locks = new Map<string, number>();
+  private readonly buffer = new Map<number, LoggedOp>();
+  private readonly myWrites = new Map<string, { seq: number; value: unknown; at: number }>();
+  private syncAskedAt: number | null = null;
+  private wantSeq = 0;
+  private wantSince = 0;
+
+  constructor(
+    private readonly hooks: SyncHooks,
+    clientId?: string,
+  ) {
+    this.clientId = clientId ?? crypto.randomUUID();
+  }
+
+  private now(): number {
+    return this.hooks.now ? this.hooks.now() : Date.now();
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  /** The socket opened: say hello, then resend every unacknowledged op with its same n. */
+  connectionOpened(): void {
+    this.connected = true;
+    this.syncAskedAt = null;
+    this.hooks.send({ type: "hello", client_id: this.clientId, since: this.lastSeq });
+    const now = this.now();
+    for (const p of this.pending) {
+      if (p.ackSeq !== null) continue;
+      this.hooks.send({ type: "op", n: p.n, op: p.op });
+      p.sentAt = now;
+    }
+  }
+
+  connectionClosed(): void {
+    this.connected = false;
+    this.presence.clear();
+    this.hooks.onPresence?.(this.presence);
+  }
+
+  /** Periodic housekeeping: resend ops with no answer, retry a gap repair. */
+  tick(): void {
+    if (!this.connected) return;
+    const now = this.now();
+    for (const p of this.pending) {
+      if (p.ackSeq === null && p.sentAt !== null && now - p.sentAt >= RESEND_MS) {
+        this.hooks.send({ type: "op", n: p.n, op: p.op });
+        p.sentAt = now;
+      }
+    }
+    if (this.lastSeq === null) return;
+    const gap = this.buffer.size > 0 || (this.wantSeq > this.lastSeq && now - this.wantSince >= 300);
+    if (gap && (this.syncAskedAt === null || now - this.syncAskedAt >= SYNC_RETRY_MS)) this.askSync();
+  }
+
+  // ------------------------------------------------------------------ local edits
+
+  /**
+   * Apply a local op to the view (throws OpError if the rules reject it), queue it and send it.
+   * Returns the view changes.
+   */
+  submit(op: Op): Change[] {
+    if (!this.view) throw new Error("the tree is not loaded yet");
+    const groups = this.view.apply(op);
+    for (const g of groups) this.locks.set(lockKey(g), (this.locks.get(lockKey(g)) ?? 0) + 1);
+    const p: PendingOp = { n: ++this.n, op, groups, sentAt: null, ackSeq: null };
+    this.pending.push(p);
+    if (this.connected && this.hooks.send({ type: "op", n: p.n, op })) p.sentAt = this.now();
+    this.hooks.onChanges?.(groups, false);
+    this.hooks.onPendingChange?.(this.pending.length);
+    return groups;
+  }
+
+  isLocked(id: string, group: Group): boolean {
+    return (this.locks.get(`${id}|${group}`) ?? 0) > 0;
+  }
+
+  // ------------------------------------------------------------------ incoming
+
+  receive(msg: ServerMessage): void {
+    switch (msg.type) {
+      case "welcome":
+        this.me = msg.user;
+        this.role = msg.role;
+        this.conn = String(msg.conn);
+        this.hooks.onWelcome?.(msg.user, msg.role, this.conn);
+        break;
+      case "snapshot":
+        this.loadSnapshot(msg.seq, msg.kind, msg.nodes);
+        break;
+      case "ops":
+        for (const o of msg.ops) this.bufferOp(o);
+        this.drain();
+        break;
+      case "op": {
+        const { type: _t, ...o } = msg;
+        this.bufferOp(o);
+        this.drain();
+        break;
+      }
+      case "ack":
+        this.onAck(msg.n, msg.seq);
+        break;
+      case "nack":
+        this.onNack(msg.n, msg.code, msg.message);
+        break;
+      case "presence": {
+        const conn = String(msg.conn);
+        if (conn === this.conn) break;
+        this.presence.set(conn, { conn, user: msg.user, node: msg.node, editing: msg.editing });
+        this.hooks.onPresence?.(this.presence);
+        break;
+      }
+      case "presence_leave":
+        this.presence.delete(String(msg.conn));
+        this.hooks.onPresence?.(this.presence);
+        break;
+      case "error":
+        if (msg.code === "resync_required") this.requestSnapshot();
+        else this.hooks.onError?.(msg.code, msg.message);
+        break;
+      case "pong":
+        break;
+    }
+  }
+
+  loadSnapshot(seq: number, kind: TreeKind, nodes: TreeNode[]): void {
+    this.kind = kind;
+    this.confirmed = new TreeState(kind, nodes);
+    this.lastSeq = seq;
+    this.syncAskedAt = null;
+    for (const s of [...this.buffer.keys()]) if (s <= seq) this.buffer.delete(s);
+    // Ops acknowledged at or before the snapshot are in it already.
+    this.pending = this.pending.filter((p) => p.ackSeq === null || p.ackSeq > seq);
+    this.rebuildView();
+    this.hooks.onReset?.();
+    this.hooks.onPendingChange?.(this.pending.length);
+    this.drain();
+  }
+
+  private rebuildView(): void {
+    this.view = this.confirmed!.clone();
+    this.locks.clear();
+    const keep: PendingOp[] = [];
+    for (const p of this.pending) {
+      try {
+        p.groups = this.view.apply(p.op);
+      } catch {
+        // Already in the snapshot (e.g. a create whose ack was lost): its ack will come as dup.
+        p.groups = [];
+      }
+      for (const g of p.groups) this.locks.set(lockKey(g), (this.locks.get(lockKey(g)) ?? 0) + 1);
+      keep.push(p);
+    }
+    this.pending = keep;
+  }
+
+  private requestSnapshot(): void {
+    this.buffer.clear();
+    this.hooks.send({ type: "hello", client_id: this.clientId, since: null });
+  }
+
+  private askSync(): void {
+    if (this.lastSeq === null) return;
+    this.syncAskedAt = this.now();
+    this.hooks.send({ type: "sync", since: this.lastSeq });
+  }
+
+  private bufferOp(o: LoggedOp): void {
+    if (this.lastSeq !== null && o.seq <= this.lastSeq) return; // duplicate or old
+    this.buffer.set(o.seq, o);
+  }
+
+  private drain(): void {
+    if (this.lastSeq === null || !this.confirmed) return;
+    const changes: Change[] = [];
+    for (;;) {
+      const next = this.buffer.get(this.lastSeq + 1);
+      if (!next) break;
+      this.buffer.delete(next.seq);
+      if (!this.applyLogged(next, changes)) return;
+    }
+    if (this.buffer.size > 0 && (this.syncAskedAt === null || this.now() - this.syncAskedAt >= SYNC_RETRY_MS))
+      this.askSync();
+    if (this.buffer.size === 0) this.syncAskedAt = null;
+    if (changes.length) this.hooks.onChanges?.(changes, true);
+  }
+
+  /** Apply one op of the log to `confirmed`, then mirror unlocked groups into the view. */
+  private applyLogged(lo: LoggedOp, out: Change[]): boolean {
+    let changes: Change[];
+    try {
+      changes = this.confirmed!.apply(lo.op, lo.seq);
+    } catch {
+      // The server applied an op our copy of its state cannot: we have drifted. Start over.
+      this.requestSnapshot();
+      return false;
+    }
+    this.lastSeq = lo.seq;
+    const mine = lo.client_id === this.clientId;
+    if (lo.op.kind === "set") {
+      const k = `${lo.op.id}|${lo.op.field}`;
+      if (mine) {
+        this.myWrites.set(k, { seq: lo.seq, value: lo.op.value, at: this.now() });
+      } else {
+        const w = this.myWrites.get(k);
+        if (w && typeof lo.overwrote === "number" && lo.overwrote === w.seq) {
+          this.myWrites.delete(k);
+          if (this.now() - w.at <= REPLACED_WINDOW_MS && !sameValue(w.value, lo.op.value))
+            this.hooks.onReplaced?.({
+              id: lo.op.id,
+              field: lo.op.field,
+              mine: w.value,
+              theirs: lo.op.value,
+              actor: lo.actor,
+              seq: lo.seq,
+            });
+        } else if (w) {
+          this.myWrites.delete(k);
+        }
+      }
+    }
+    if (mine) {
+      const i = this.pending.findIndex((p) => p.n === lo.n);
+      if (i >= 0) this.finish(i, out);
+    }
+    for (const c of changes) {
+      if (this.isLocked(c.id, c.group)) continue;
+      if (this.view!.copyGroup(this.confirmed!, c.id, c.group)) out.push(c);
+    }
+    return true;
+  }
+
+  private finish(i: number, out: Change[]): void {
+    const [p] = this.pending.splice(i, 1);
+    for (const g of p.groups) {
+      const k = lockKey(g);
+      const left = (this.locks.get(k) ?? 1) - 1;
+      if (left > 0) {
+        this.locks.set(k, left);
+        continue;
+      }
+      this.locks.delete(k);
+      if (this.view!.copyGroup(this.confirmed!, g.id, g.group)) out.push(g);
+    }
+    this.hooks.onPendingChange?.(this.pending.length);
+  }
+
+  private onAck(n: number, seq: number): void {
+    const i = this.pending.findIndex((p) => p.n === n);
+    if (i < 0) return;
+    if (this.lastSeq !== null && seq <= this.lastSeq) {
+      // Already applied (e.g. carried in a snapshot): just release the locks.
+      const out: Change[] = [];
+      this.finish(i, out);
+      if (out.length) this.hooks.onChanges?.(out, true);
+      return;
+    }
+    this.pending[i].ackSeq = seq;
+    if (seq > this.wantSeq) {
+      this.wantSeq = seq;
+      this.wantSince = this.now();
+    }
+  }
+
+  private onNack(n: number, code: string, message: string): void {
+    const i = this.pending.findIndex((p) => p.n === n);
+    if (i < 0) return;
+    const p = this.pending[i];
+    if (code === "rate_limited") {
+      p.sentAt = this.now() - RESEND_MS + 1000; // try again in a second
+      return;
+    }
+    const out: Change[] = [];
+    this.finish(i, out);
+    if (out.length) this.hooks.onChanges?.(out, true);
+    this.hooks.onReject?.(p.op, code, message);
+  }
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,109 @@
+/** Shared types of the client core: nodes, operations and websocket messages (docs/protocol.md). */
+
+export type TreeKind = "game" | "problem";
+export type NodeType = "proposal" | "critique" | "patch" | "problem";
+export type TextField = "text" | "note" | "tags";
+
+export interface TreeNode {
+  id: string;
+  type: NodeType;
+  parent: string | null;
+  parents: string[];
+  key: string;
+  text: string;
+  note: string;
+  tags: string[];
+  author: number | null;
+  deleted: boolean;
+  meta: Record<string, unknown>;
+  field_seq: Record<string, number>;
+}
+
+export interface CreateOp {
+  kind: "create";
+  id: string;
+  type: NodeType;
+  parent: string | null;
+  key?: string;
+  text?: string;
+  note?: string;
+  tags?: string[];
+}
+export interface SetOp {
+  kind: "set";
+  id: string;
+  field: TextField;
+  value: string | string[];
+}
+export interface MoveOp {
+  kind: "move";
+  id: string;
+  parent: string | null;
+  key?: string;
+  type?: NodeType;
+}
+export interface DeleteOp {
+  kind: "delete";
+  id: string;
+}
+export interface RestoreOp {
+  kind: "restore";
+  id: string;
+}
+export interface LinkOp {
+  kind: "link" | "unlink";
+  id: string;
+  parent: string;
+}
+export type Op = CreateOp | SetOp | MoveOp | DeleteOp | RestoreOp | LinkOp;
+
+export interface User {
+  id: number;
+  username: string;
+}
+
+/** One entry of the operation log as the server sends it. */
+export interface LoggedOp {
+  seq: number;
+  client_id: string;
+  n: number;
+  op: Op;
+  actor: number | null;
+  overwrote?: number | null;
+}
+
+export type ServerMessage =
+  | { type: "welcome"; user: User; role: string; conn: string | number }
+  | { type: "snapshot"; seq: number; kind: TreeKind; nodes: TreeNode[] }
+  | { type: "ops"; ops: LoggedOp[] }
+  | ({ type: "op" } & LoggedOp)
+  | { type: "ack"; n: number; seq: number; dup?: boolean }
+  | { type: "nack"; n: number; code: string; message: string }
+  | { type: "presence"; conn: string | number; user: User; node: string | null; editing: boolean }
+  | { type: "presence_leave"; conn: string | number }
+  | { type: "error"; code: string; message: string }
+  | { type: "pong" };
+
+export type ClientMessage =
+  | { type: "hello"; client_id: string; since: number | null }
+  | { type: "op"; n: number; op: Op }
+  | { type: "sync"; since: number }
+  | { type: "presence"; node: string | null; editing: boolean }
+  | { type: "ping" };
+
+/** A field group of one node, the unit of "pending local write" (protocol rule 4). */
+export type Group = "exists" | "text" | "note" | "tags" | "position" | "deleted" | "parents";
+
+export interface Change {
+  id: string;
+  group: Group;
+}
+
+export class OpError extends Error {
+  constructor(
+    public code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
