@@ -15,7 +15,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from trees import live
-from trees.actions import tree_apply_op
+from trees.actions.batcher import batcher
+from trees.actions.ops import OpRequest
 from trees.broadcast import tree_group
 from trees.errors import ActionError
 from trees.ratelimit import TokenBucket
@@ -100,6 +101,17 @@ class TreeConsumer(AsyncWebsocketConsumer):
             await handler(message)
         except ActionError as exc:
             await self._error(exc.code, exc.message)
+        except Exception:
+            # A bug or a lost database must not kill the socket: the client can retry
+            # (ops are idempotent by client_id and n) and resync from the log.
+            log.exception("websocket message failed on tree %s", self.tree_id)
+            n = message.get("n") if kind == "op" else None
+            if isinstance(n, int):
+                await self._send(
+                    {"type": "nack", "n": n, "code": "internal", "message": "Try again."}
+                )
+            else:
+                await self._error("internal", "The server could not handle that; try again.")
 
     async def _reject_flood(self, text_data: str | None) -> None:
         self.rejected += 1
@@ -163,14 +175,15 @@ class TreeConsumer(AsyncWebsocketConsumer):
         n = message.get("n")
         if isinstance(n, bool) or not isinstance(n, int):
             raise ActionError("invalid", "op messages need an integer n.")
+        request = OpRequest(
+            tree_id=self.tree_id,
+            actor_id=self.user_id,
+            client_id=self.client_id,
+            n=n,
+            op=message.get("op"),
+        )
         try:
-            result = await database_sync_to_async(tree_apply_op)(
-                tree_id=self.tree_id,
-                actor_id=self.user_id,
-                client_id=self.client_id,
-                n=n,
-                op=message.get("op"),
-            )
+            result = await batcher().submit(request)
         except ActionError as exc:
             self.rejected += exc.code == "rate_limited"
             await self._send({"type": "nack", "n": n, "code": exc.code, "message": exc.message})

@@ -1,22 +1,26 @@
-"""Action layer: apply one operation to a tree. The single write path for tree content.
+"""Action layer: apply operations to trees. The single write path for tree content.
 
-lock the tree row -> answer a re-sent op from the log -> validate and apply in the domain
-layer -> write changed nodes, the log row and the new version -> commit -> broadcast.
+For each op: lock the tree row -> answer a re-sent op from the log -> validate and apply in
+the domain layer -> write the changed nodes, the log row and the new version -> commit ->
+broadcast. `tree_apply_ops` does this for many ops (of many trees) in ONE transaction, which
+is how a busy process commits thousands of ops per second (group commit); `tree_apply_op` is
+the same path for one op.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from trees.actions import state_cache
 from trees.broadcast import broadcast_op
-from trees.domain import Applied, OpError, TreeState
+from trees.domain import OpError, TreeState
 from trees.errors import ActionError
 from trees.models import Membership, Node, OpLog, Role, Tree
 
@@ -38,6 +42,15 @@ _NODE_UPDATE_FIELDS = [
     "field_seq",
     "updated_at",
 ]
+
+
+@dataclass(frozen=True)
+class OpRequest:
+    tree_id: int
+    actor_id: int
+    client_id: object
+    n: object
+    op: Any
 
 
 @dataclass(frozen=True)
@@ -90,25 +103,11 @@ def _node_row(tree_id: int, state: TreeState, node_id: str) -> Node:
     )
 
 
-def _persist(tree_id: int, state: TreeState, applied: Applied) -> None:
-    rows = [_node_row(tree_id, state, node_id) for node_id in applied.changed]
-    if rows:
-        Node.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=_NODE_UPDATE_FIELDS,
-        )
-
-
-def _duplicate(tree_id: int, client_id: str, n: int) -> OpResult | None:
-    row = OpLog.objects.filter(tree_id=tree_id, client_id=client_id, client_n=n).first()
-    if row is None:
-        return None
+def _dup_result(row: OpLog) -> OpResult:
     return OpResult(
         seq=row.seq,
-        client_id=client_id,
-        n=n,
+        client_id=row.client_id,
+        n=row.client_n,
         op=row.op,
         actor=row.actor_id,
         overwrote=row.overwrote,
@@ -116,84 +115,217 @@ def _duplicate(tree_id: int, client_id: str, n: int) -> OpResult | None:
     )
 
 
+Outcome = OpResult | ActionError
+
+
 def tree_apply_op(
-    *, tree_id: int, actor_id: int, client_id: object, n: object, op: Mapping[str, Any] | Any
+    *, tree_id: int, actor_id: int, client_id: object, n: object, op: Any
 ) -> OpResult:
-    """Apply `op` for `actor_id` as the client's op number `n`; broadcast after commit.
+    """Apply one op for `actor_id` as the client's op number `n`; broadcast after commit.
 
     A re-sent op (same client_id and n) returns the original result with `dup=True` and
     changes nothing. Raises ActionError with a stable code when the op is refused.
     """
-    client_id, n = _check_client(client_id, n)
-    try:
-        with transaction.atomic():
-            result = _apply_locked(tree_id, actor_id, client_id, n, op)
-    except IntegrityError:
-        # Two processes raced on the same (client_id, n): the other one won; answer as a dup.
-        state_cache.forget(tree_id)
-        dup = _duplicate(tree_id, client_id, n)
-        if dup is None:
-            raise
-        return dup
-    return result
+    request = OpRequest(tree_id=tree_id, actor_id=actor_id, client_id=client_id, n=n, op=op)
+    outcome = tree_apply_ops([request])[0]
+    if isinstance(outcome, ActionError):
+        raise outcome
+    return outcome
+
+
+def tree_apply_ops(requests: Sequence[OpRequest]) -> list[Outcome]:
+    """Apply ops, possibly of many trees, in one transaction; one outcome per request.
+
+    A refused op gets an ActionError in its place and changes nothing; the others still
+    apply. If the batch fails as a whole (a database error, or a race with another process on
+    the same client op), each op is retried alone so that one cannot sink the rest.
+    """
+    outcomes: list[Outcome | None] = [None] * len(requests)
+    todo: list[tuple[int, OpRequest, str, int]] = []
+    for index, request in enumerate(requests):
+        try:
+            client_id, n = _check_client(request.client_id, request.n)
+        except ActionError as exc:
+            outcomes[index] = exc
+            continue
+        todo.append((index, request, client_id, n))
+    if todo:
+        try:
+            with transaction.atomic():
+                _apply_locked(todo, outcomes)
+        except IntegrityError:
+            if len(todo) > 1:
+                _retry_one_by_one(todo, outcomes)
+            else:
+                _answer_race(todo[0], outcomes)
+        except Exception:
+            if len(todo) == 1:
+                raise
+            _retry_one_by_one(todo, outcomes)
+    assert all(outcome is not None for outcome in outcomes)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _retry_one_by_one(
+    todo: list[tuple[int, OpRequest, str, int]], outcomes: list[Outcome | None]
+) -> None:
+    for item in todo:
+        try:
+            with transaction.atomic():
+                _apply_locked([item], outcomes)
+        except IntegrityError:
+            _answer_race(item, outcomes)
+
+
+def _answer_race(item: tuple[int, OpRequest, str, int], outcomes: list[Outcome | None]) -> None:
+    # Two processes raced on the same (client_id, n): the other one won; answer as a dup.
+    index, request, client_id, n = item
+    state_cache.forget(request.tree_id)
+    row = OpLog.objects.filter(tree_id=request.tree_id, client_id=client_id, client_n=n).first()
+    if row is None:
+        raise  # not a race after all: re-raise the IntegrityError being handled
+    outcomes[index] = _dup_result(row)
 
 
 def _apply_locked(
-    tree_id: int, actor_id: int, client_id: str, n: int, op: Mapping[str, Any] | Any
-) -> OpResult:
-    tree = Tree.objects.select_for_update().only("id", "kind", "version").filter(pk=tree_id).first()
-    if tree is None:
-        raise ActionError("not_found", "No such tree.")
-    role = (
-        Membership.objects.filter(tree_id=tree_id, user_id=actor_id)
-        .values_list("role", flat=True)
-        .first()
-    )
-    if role is None:
-        raise ActionError("not_found", "No such tree.")
-    dup = _duplicate(tree_id, client_id, n)
-    if dup is not None:
-        return dup
-    if role not in _WRITE_ROLES:
-        raise ActionError("forbidden", "Viewers cannot edit this tree.")
-
-    state = state_cache.state_for(tree_id, tree.kind, tree.version)
-    seq = tree.version + 1
-    try:
-        applied = state.apply(op, seq=seq, actor=actor_id)
-    except OpError as exc:
-        # The domain validates before it mutates, so the cached state is untouched.
-        raise ActionError(exc.code, exc.message) from None
-    except Exception:
-        state_cache.forget(tree_id)
-        raise
-    try:
-        _persist(tree_id, state, applied)
-        OpLog.objects.create(
-            tree_id=tree_id,
+    todo: list[tuple[int, OpRequest, str, int]], outcomes: list[Outcome | None]
+) -> None:
+    tree_ids = sorted({request.tree_id for _, request, _, _ in todo})
+    # Lock in id order so that two batches never wait on each other in a cycle.
+    trees = {
+        tree.pk: tree
+        for tree in Tree.objects.select_for_update()
+        .filter(pk__in=tree_ids)
+        .order_by("pk")
+        .only("id", "kind", "version")
+    }
+    roles = {
+        (tree_id, user_id): role
+        for tree_id, user_id, role in Membership.objects.filter(
+            tree_id__in=tree_ids, user_id__in={request.actor_id for _, request, _, _ in todo}
+        ).values_list("tree_id", "user_id", "role")
+    }
+    logged = {
+        (row.tree_id, row.client_id, row.client_n): row
+        for row in OpLog.objects.filter(
+            tree_id__in=tree_ids,
+            client_id__in={client_id for _, _, client_id, _ in todo},
+            client_n__in={n for _, _, _, n in todo},
+        )
+    }
+    states: dict[int, TreeState] = {}
+    versions = {tree_id: tree.version for tree_id, tree in trees.items()}
+    touched: dict[int, set[str]] = {}
+    log_rows: list[OpLog] = []
+    accepted: dict[tuple[int, str, int], OpResult] = {}
+    fresh: list[tuple[int, OpResult]] = []
+    for index, request, client_id, n in todo:
+        tree_id = request.tree_id
+        tree = trees.get(tree_id)
+        role = roles.get((tree_id, request.actor_id))
+        if tree is None or role is None:
+            outcomes[index] = ActionError("not_found", "No such tree.")
+            continue
+        ident = (tree_id, client_id, n)
+        if ident in logged:
+            outcomes[index] = _dup_result(logged[ident])
+            continue
+        if ident in accepted:
+            outcomes[index] = replace(accepted[ident], dup=True)
+            continue
+        if role not in _WRITE_ROLES:
+            outcomes[index] = ActionError("forbidden", "Viewers cannot edit this tree.")
+            continue
+        state = states.get(tree_id)
+        if state is None:
+            state = state_cache.state_for(tree_id, tree.kind, tree.version)
+            states[tree_id] = state
+        seq = versions[tree_id] + 1
+        try:
+            applied = state.apply(request.op, seq=seq, actor=request.actor_id)
+        except OpError as exc:
+            # The domain validates before it mutates, so the cached state is untouched.
+            outcomes[index] = ActionError(exc.code, exc.message)
+            continue
+        except Exception:
+            _forget(states)
+            raise
+        versions[tree_id] = seq
+        touched.setdefault(tree_id, set()).update(applied.changed)
+        log_rows.append(
+            OpLog(
+                tree_id=tree_id,
+                seq=seq,
+                client_id=client_id,
+                client_n=n,
+                actor_id=request.actor_id,
+                op=applied.op,
+                overwrote=applied.overwrote,
+            )
+        )
+        result = OpResult(
             seq=seq,
             client_id=client_id,
-            client_n=n,
-            actor_id=actor_id,
+            n=n,
             op=applied.op,
+            actor=request.actor_id,
             overwrote=applied.overwrote,
+            dup=False,
         )
-        Tree.objects.filter(pk=tree_id).update(version=seq, updated_at=timezone.now())
+        accepted[ident] = result
+        outcomes[index] = result
+        fresh.append((tree_id, result))
+    if not log_rows:
+        return
+    try:
+        _persist(states, touched, log_rows, versions, trees)
     except Exception:
-        # The in-memory state is ahead of the database now; drop it.
-        state_cache.forget(tree_id)
+        # The in-memory states are ahead of the database now; drop them.
+        _forget(states)
         raise
-    result = OpResult(
-        seq=seq,
-        client_id=client_id,
-        n=n,
-        op=applied.op,
-        actor=actor_id,
-        overwrote=applied.overwrote,
-        dup=False,
-    )
-    transaction.on_commit(lambda: broadcast_op(tree_id, result.message()))
-    return result
+    transaction.on_commit(lambda: _broadcast(fresh))
+
+
+def _persist(
+    states: dict[int, TreeState],
+    touched: dict[int, set[str]],
+    log_rows: list[OpLog],
+    versions: dict[int, int],
+    trees: dict[int, Tree],
+) -> None:
+    rows = [
+        _node_row(tree_id, states[tree_id], node_id)
+        for tree_id, node_ids in touched.items()
+        for node_id in node_ids
+    ]
+    if rows:
+        Node.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=_NODE_UPDATE_FIELDS,
+        )
+    OpLog.objects.bulk_create(log_rows)
+    changed = {t: v for t, v in versions.items() if v != trees[t].version}
+    now = timezone.now()
+    if len(changed) == 1:
+        ((tree_id, version),) = changed.items()
+        Tree.objects.filter(pk=tree_id).update(version=version, updated_at=now)
+    else:
+        Tree.objects.filter(pk__in=list(changed)).update(
+            version=Case(*(When(pk=t, then=Value(v)) for t, v in changed.items())),
+            updated_at=now,
+        )
+
+
+def _forget(states: dict[int, TreeState]) -> None:
+    for tree_id in states:
+        state_cache.forget(tree_id)
+
+
+def _broadcast(fresh: list[tuple[int, OpResult]]) -> None:
+    for tree_id, result in fresh:
+        broadcast_op(tree_id, result.message())
 
 
 def tree_snapshot(*, tree_id: int) -> dict[str, Any]:

@@ -1,0 +1,79 @@
+"""Action layer: group commit for the websocket consumers of one process.
+
+Consumers submit ops here instead of calling `tree_apply_op` one by one. While one batch is
+being committed (in the single ORM thread), new ops queue up; when the commit finishes, the
+whole queue becomes the next batch. At low load a batch is one op and nothing waits; under
+load one transaction (one fsync) carries hundreds of ops. An op is acknowledged only after
+the commit that contains it: acknowledged still means durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+
+from channels.db import database_sync_to_async
+
+from trees.actions.ops import OpRequest, OpResult, tree_apply_ops
+from trees.errors import ActionError
+
+MAX_BATCH = 500
+
+
+class OpBatcher:
+    def __init__(self, max_batch: int = MAX_BATCH) -> None:
+        self.max_batch = max_batch
+        self._queue: list[tuple[OpRequest, asyncio.Future[OpResult]]] = []
+        self._draining = False
+        self.batches = 0
+        self.ops = 0
+
+    async def submit(self, request: OpRequest) -> OpResult:
+        """The op's result once committed; raises ActionError when it is refused."""
+        future: asyncio.Future[OpResult] = asyncio.get_running_loop().create_future()
+        self._queue.append((request, future))
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+                try:
+                    outcomes = await database_sync_to_async(tree_apply_ops)(
+                        [request for request, _ in batch]
+                    )
+                except Exception as exc:  # handed to every waiter; the drain goes on
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                self.batches += 1
+                self.ops += len(batch)
+                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    if future.done():  # the waiting consumer has gone
+                        continue
+                    if isinstance(outcome, ActionError):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
+        finally:
+            self._draining = False
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, OpBatcher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def batcher() -> OpBatcher:
+    """The batcher of the running event loop (daphne runs one loop per process)."""
+    loop = asyncio.get_running_loop()
+    found = _batchers.get(loop)
+    if found is None:
+        found = OpBatcher()
+        _batchers[loop] = found
+    return found
