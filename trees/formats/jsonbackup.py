@@ -1,0 +1,83 @@
+"""Formats layer: the lossless JSON backup.
+
+`{"format": "gametree", "version": 1, "tree": {kind, title, description}, "nodes": [...]}`
+with every node in full protocol shape (ids, keys, tags, notes, authors, meta, tombstones,
+extra parents). Export then import gives back exactly the same TreeDoc. Node fields that
+are not part of a stored node (`field_seq` in a live snapshot) are ignored on import.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from trees.formats.doc import NODE_FIELDS, TreeDoc
+from trees.formats.errors import FormatError
+from trees.formats.textio import decode_text
+
+FORMAT_TAG = "gametree"
+VERSION = 1
+EXPECTED = 'a gametree JSON backup ({"format": "gametree", "version": 1, ...})'
+_DEFAULTS: dict[str, Any] = {
+    "parents": [],
+    "note": "",
+    "tags": [],
+    "author": None,
+    "deleted": False,
+    "meta": {},
+}
+
+
+def read_json(data: bytes | str, *, kind: str, title: str | None) -> TreeDoc:
+    text = decode_text(data, EXPECTED)
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(
+            "invalid_format", f"not valid JSON ({exc.msg}); expected {EXPECTED}", line=exc.lineno
+        ) from None
+    except RecursionError:
+        raise FormatError("too_large", "JSON nested too deeply") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_TAG:
+        raise FormatError("invalid_format", f"expected {EXPECTED}")
+    if payload.get("version") != VERSION:
+        raise FormatError(
+            "invalid_format",
+            f"unsupported backup version {payload.get('version')!r}; "
+            f"this server reads version {VERSION}",
+        )
+    tree, nodes = payload.get("tree"), payload.get("nodes")
+    if not isinstance(tree, dict) or not isinstance(nodes, list):
+        raise FormatError("invalid_format", '"tree" must be an object and "nodes" a list')
+    if tree.get("kind") != kind:
+        raise FormatError(
+            "kind_mismatch", f"the backup holds a {tree.get('kind')!r} tree, not a {kind!r} tree"
+        )
+    doc = TreeDoc(
+        kind=kind,
+        title=title if title else tree.get("title", ""),
+        description=tree.get("description", ""),
+        nodes=[],
+    )
+    for index, raw in enumerate(nodes):
+        if not isinstance(raw, dict):
+            raise FormatError("invalid", f"node {index + 1} is not an object")
+        missing = [name for name in ("id", "type", "parent", "key", "text") if name not in raw]
+        if missing:
+            raise FormatError("invalid", f"node {index + 1} lacks {', '.join(missing)}")
+        doc.nodes.append({name: raw.get(name, _copy(_DEFAULTS.get(name))) for name in NODE_FIELDS})
+    return doc
+
+
+def _copy(value: Any) -> Any:
+    return value.copy() if isinstance(value, (list, dict)) else value
+
+
+def write_json(doc: TreeDoc) -> bytes:
+    payload = {
+        "format": FORMAT_TAG,
+        "version": VERSION,
+        "tree": {"kind": doc.kind, "title": doc.title, "description": doc.description},
+        "nodes": [{name: node[name] for name in NODE_FIELDS} for node in doc.nodes],
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"

@@ -1,0 +1,209 @@
+"""Formats layer: the outline shared by Markdown, plain text and OPML.
+
+Those formats all describe a tree as nested labelled items without ids. Each parses into an
+`Outline`; `build_doc` then applies the rules they share (title detection, node types from
+depth or a `Critique:` prefix, keys, limits). Exports go the other way via `doc_to_outline`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from trees.domain.grammar import allowed_under
+from trees.domain.keys import keys_after
+from trees.formats.doc import (
+    TreeDoc,
+    check_node_count,
+    check_text_limits,
+    live_children,
+    new_node,
+)
+from trees.formats.errors import FormatError
+
+DEFAULT_TITLE = "Untitled tree"
+PREFIX = re.compile(r"^\s*(proposal|critique|patch)\s*:\s*", re.I)
+# In a game tree a node's type follows from its parent's unless a prefix says otherwise.
+_IMPLIED = {None: "proposal", "proposal": "critique", "critique": "patch", "patch": "critique"}
+
+
+def implied_type(kind: str, parent_type: str | None) -> str:
+    return "problem" if kind == "problem" else _IMPLIED.get(parent_type, "critique")
+
+
+@dataclass
+class OutlineItem:
+    text: str
+    line: int | None = None
+    note: str = ""
+    type: str | None = None  # set only by an explicit prefix (import) or when needed (export)
+    tags: list[str] = field(default_factory=list)
+    children: list[OutlineItem] = field(default_factory=list)
+
+
+@dataclass
+class Outline:
+    items: list[OutlineItem]
+    title: str | None = None  # from a heading or an OPML <title>: then no root is a title
+    description: str = ""
+
+
+def split_prefix(label: str) -> tuple[str | None, str]:
+    """`Critique: text` -> ("critique", "text"); a label without a prefix -> (None, label)."""
+    match = PREFIX.match(label)
+    if match is None:
+        return None, label
+    return match.group(1).lower(), label[match.end() :]
+
+
+def export_label(kind: str, item: OutlineItem, escape: Callable[[str], str] = str) -> str:
+    """The label with a type prefix where an importer could not otherwise recover the type.
+
+    A text that itself starts with `Critique:` gets a prefix too, since an import strips
+    exactly one prefix.
+    """
+    text = escape(" ".join(item.text.split("\n")))
+    if kind != "game" or item.type is None:
+        return text
+    return f"{item.type.capitalize()}: {text}"
+
+
+def normalize_block(text: str) -> str:
+    """Notes and descriptions as line-based formats keep them: no trailing blanks per line."""
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+class Nester:
+    """Turns indentation widths into parents, rejecting widths that match no open level."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, OutlineItem]] = []
+
+    def reset(self) -> None:
+        self._stack = []
+
+    def place(self, width: int, item: OutlineItem, line: int) -> OutlineItem | None:
+        """Push `item` at `width`; return its parent item (None = the current anchor)."""
+        stack = self._stack
+        popped = False
+        while stack and stack[-1][0] > width:
+            stack.pop()
+            popped = True
+        if stack and stack[-1][0] == width:
+            stack.pop()
+        elif stack and popped:
+            levels = ", ".join(str(w) for w, _ in stack)
+            raise FormatError(
+                "bad_indentation",
+                f"indented {width} columns, which matches no enclosing level "
+                f"(open levels are at {levels} columns)",
+                line=line,
+            )
+        parent = stack[-1][1] if stack else None
+        stack.append((width, item))
+        return parent
+
+
+def build_doc(outline: Outline, *, kind: str, title: str | None) -> TreeDoc:
+    """Nodes from an outline: types, keys, limits. Raises FormatError; never partial."""
+    items = _prune(outline.items)
+    doc_title = outline.title
+    description = outline.description
+    if doc_title is None and len(items) == 1:
+        root = items[0]
+        # In a game tree a lone root is the tree's name: proposals must be top level. It is
+        # a node after all when it says it is one, or its children could not be top level.
+        if (
+            kind == "game"
+            and root.type is None
+            and root.children
+            and not any(child.type in ("critique", "patch") for child in root.children)
+        ):
+            doc_title = root.text
+            description = description or root.note
+            items = root.children
+        elif kind == "problem":
+            doc_title = root.text
+    if not items:
+        raise FormatError("invalid_format", "found no outline items to import")
+    doc = TreeDoc(
+        kind=kind,
+        title=(title if title else doc_title) or DEFAULT_TITLE,
+        description=description,
+    )
+    # Depth first with an explicit stack, so nodes come out in document order.
+    stack: list[tuple[OutlineItem, str, str | None, str | None]] = []
+
+    def push(siblings: list[OutlineItem], parent_id: str | None, parent_type: str | None) -> None:
+        keys = keys_after(None, len(siblings))
+        stack.extend(
+            (item, key, parent_id, parent_type)
+            for item, key in reversed(list(zip(siblings, keys, strict=True)))
+        )
+
+    push(items, None, None)
+    while stack:
+        item, key, parent_id, parent_type = stack.pop()
+        node_type = item.type or implied_type(kind, parent_type)
+        if not allowed_under(kind, node_type, parent_type):
+            under = f"a {parent_type}" if parent_type else "the top level"
+            raise FormatError(
+                "bad_parent_type",
+                f"a {node_type} cannot sit under {under} in a {kind} tree",
+                line=item.line,
+            )
+        check_text_limits(item.text, item.note, line=item.line)
+        node = new_node(node_type, parent_id, key, item.text, item.note, item.tags)
+        doc.nodes.append(node)
+        check_node_count(len(doc.nodes), line=item.line)
+        push(item.children, node["id"], node_type)
+    return doc
+
+
+def _prune(items: list[OutlineItem]) -> list[OutlineItem]:
+    """Drop empty leaves (trailing empty bullets that outliners leave behind), iteratively."""
+    order: list[OutlineItem] = []
+    stack = list(items)
+    while stack:
+        item = stack.pop()
+        order.append(item)
+        stack.extend(item.children)
+    for item in reversed(order):  # children before parents
+        item.children = [c for c in item.children if c.text or c.note or c.children]
+    return [i for i in items if i.text or i.note or i.children]
+
+
+def doc_to_outline(doc: TreeDoc) -> Outline:
+    """The live part of a tree as an outline, with `type` set only where a prefix is needed."""
+    children = live_children(doc)
+    types = {node["id"]: node["type"] for node in doc.nodes}
+    top: list[OutlineItem] = []
+    stack: list[tuple[str | None, list[OutlineItem]]] = [(None, top)]
+    while stack:
+        parent_id, into = stack.pop()
+        parent_type = types[parent_id] if parent_id is not None else None
+        for node in children.get(parent_id, []):
+            prefixed = doc.kind == "game" and (
+                node["type"] != implied_type(doc.kind, parent_type) or PREFIX.match(node["text"])
+            )
+            item = OutlineItem(
+                text=node["text"],
+                note=node["note"],
+                type=node["type"] if prefixed else None,
+                tags=list(node["tags"]),
+            )
+            into.append(item)
+            stack.append((node["id"], item.children))
+    return Outline(items=top, title=doc.title, description=doc.description)
+
+
+def walk(items: list[OutlineItem]) -> list[tuple[int, OutlineItem]]:
+    """(depth, item) in document order, without recursion (outlines may be 10,000 deep)."""
+    out: list[tuple[int, OutlineItem]] = []
+    stack = [(0, item) for item in reversed(items)]
+    while stack:
+        depth, item = stack.pop()
+        out.append((depth, item))
+        stack.extend((depth + 1, child) for child in reversed(item.children))
+    return out
