@@ -9,3 +9,24 @@ Public entry points:
 """
 
 from __future__ import annotations
+
+from trees.analysis.failure_modes import failure_mode_table, suggest_tags
+from trees.analysis.glossary import Glossary
+from trees.analysis.graph import graph_nodes, tree_graph
+from trees.analysis.merge import fork, merge
+from trees.analysis.recurrence import TreeInput, recurring
+from trees.analysis.survival import Status, survival
+
+__all__ = [
+    "Glossary",
+    "Status",
+    "TreeInput",
+    "failure_mode_table",
+    "fork",
+    "graph_nodes",
+    "merge",
+    "recurring",
+    "suggest_tags",
+    "survival",
+    "tree_graph",
+]

@@ -1,0 +1,308 @@
+"""Analysis layer: failure modes (tags on critiques) as taut constraints across game trees.
+
+For a group F of critiques (one tag, or one cluster of similar untagged critiques):
+
+- props(F): distinct proposals with an F critique anywhere below them
+- stand(F): proposals currently broken directly by a surviving F critique
+- A(F): distinct authors who raised F
+- re(F): F critiques below a patch of an earlier F critique ("whack-a-mole")
+- taut(F) = (props + stand) * A / (A + 1) + 0.5 * re
+- rescue(F): broken proposals that would survive if every F critique were answered, by a
+  counterfactual re-run of the grounded labelling restricted to what those critiques reach.
+
+Tag suggestions come from the nearest tagged critiques (char n-gram TF-IDF cosine with an
+inverted index); clusters of similar untagged critiques come from seeded Louvain community
+detection on the sparse similarity graph (suggestions only).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from trees.analysis.similarity import TfIdf, char_grams, content_stems, normalise
+from trees.analysis.survival import IN, OUT, AttackFramework, short
+
+
+def norm_tag(tag: object) -> str:
+    """Tags compare case- and punctuation-insensitively ("Reward hacking" = "reward-hacking")."""
+    return normalise(tag).replace(" ", "-")
+
+
+@dataclass(slots=True)
+class Critique:
+    tree: Any
+    index: int  # index in its tree's AttackFramework
+    id: Any
+    text: str
+    tags: tuple[str, ...]
+    author: Any
+    proposal: int | None  # index of the top-level proposal above it
+
+
+class GameCorpus:
+    """One or more game trees with their survival labelling and their critiques."""
+
+    def __init__(self, trees: Sequence[tuple[Any, Iterable[Mapping[str, Any]]]]) -> None:
+        self.frameworks: dict[Any, AttackFramework] = {}
+        self.critiques: list[Critique] = []
+        for tree_id, nodes in trees:
+            fw = AttackFramework(nodes)
+            self.frameworks[tree_id] = fw
+            roots = _top_proposals(fw)
+            for i, n in enumerate(fw.nodes):
+                if fw.types[i] != "critique":
+                    continue
+                tags = tuple(dict.fromkeys(norm_tag(t) for t in n.get("tags") or () if t))
+                self.critiques.append(
+                    Critique(
+                        tree_id,
+                        i,
+                        n["id"],
+                        str(n.get("text") or ""),
+                        tags,
+                        n.get("author"),
+                        roots[i],
+                    )
+                )
+        self._tfidf: TfIdf | None = None
+
+    @property
+    def tfidf(self) -> TfIdf:
+        """Char 3-5 gram TF-IDF over the critiques' stemmed content words (built lazily)."""
+        if self._tfidf is None:
+            docs = [char_grams(" ".join(content_stems(normalise(c.text)))) for c in self.critiques]
+            self._tfidf = TfIdf(docs)
+        return self._tfidf
+
+    def tag_groups(self) -> dict[str, list[int]]:
+        groups: dict[str, list[int]] = defaultdict(list)
+        for k, c in enumerate(self.critiques):
+            for t in c.tags:
+                groups[t].append(k)
+        return dict(groups)
+
+    def tag_spelling(self) -> dict[str, str]:
+        """The most common original spelling of each normalised tag, for display."""
+        seen: dict[str, Counter[str]] = defaultdict(Counter)
+        for fw in self.frameworks.values():
+            for i, n in enumerate(fw.nodes):
+                if fw.types[i] == "critique":
+                    for t in n.get("tags") or ():
+                        seen[norm_tag(t)][str(t)] += 1
+        return {k: c.most_common(1)[0][0] for k, c in seen.items()}
+
+
+def _top_proposals(fw: AttackFramework) -> list[int | None]:
+    """For each node the top-level proposal on its primary-parent chain (cycle-safe)."""
+    parent: list[int | None] = []
+    for n in fw.nodes:
+        p = n.get("parent")
+        parent.append(fw.index.get(p) if p is not None else None)
+    root: list[int | None] = [None] * len(parent)
+    done = [False] * len(parent)
+    for start in range(len(parent)):
+        path: list[int] = []
+        v: int | None = start
+        on_path: set[int] = set()
+        while v is not None and not done[v] and v not in on_path:
+            path.append(v)
+            on_path.add(v)
+            v = parent[v]
+        found = root[v] if v is not None and done[v] else None
+        if v is None and path:
+            top = path[-1]
+            found = top if fw.types[top] == "proposal" else None
+        for u in path:
+            root[u] = found
+            done[u] = True
+    return root
+
+
+def group_stats(corpus: GameCorpus, members: Sequence[int], label: str) -> dict[str, Any]:
+    """props, stand, authors, re, taut and rescue of one group of critiques."""
+    crits = [corpus.critiques[k] for k in members]
+    member_keys = {(c.tree, c.index) for c in crits}
+    props = {(c.tree, c.proposal) for c in crits if c.proposal is not None}
+    authors = {c.author for c in crits if c.author is not None}
+    stand: set[tuple[Any, int]] = set()
+    for c in crits:
+        fw = corpus.frameworks[c.tree]
+        if fw.labels[c.index] != IN:
+            continue
+        for t in fw.attacks[c.index]:
+            if fw.types[t] == "proposal" and fw.labels[t] == OUT:
+                stand.add((c.tree, t))
+    re_count = sum(1 for c in crits if _below_patch_of_group(corpus, c, member_keys))
+    rescue = 0
+    by_tree: dict[Any, list[int]] = defaultdict(list)
+    for c in crits:
+        by_tree[c.tree].append(c.index)
+    for tree, idx in by_tree.items():
+        fw = corpus.frameworks[tree]
+        for v, lab in fw.counterfactual(idx).items():
+            if lab == IN and fw.labels[v] == OUT and fw.types[v] == "proposal":
+                rescue += 1
+    a = len(authors)
+    taut = (len(props) + len(stand)) * a / (a + 1) + 0.5 * re_count
+    status = {IN: "survives", OUT: "broken"}
+    return {
+        "label": label,
+        "score": round(taut, 3),
+        "props": len(props),
+        "stand": len(stand),
+        "authors": a,
+        "re": re_count,
+        "rescue": rescue,
+        "explanation": (
+            f"{len(props)} proposals hit, {len(stand)} broken by it, {a} authors, "
+            f"{re_count} whack-a-mole; answering it rescues {rescue}"
+        ),
+        "members": [
+            {
+                "tree": c.tree,
+                "node": c.id,
+                "label": short(c.text),
+                "proposal": (
+                    corpus.frameworks[c.tree].ids[c.proposal] if c.proposal is not None else None
+                ),
+                "status": status.get(corpus.frameworks[c.tree].labels[c.index], "contested"),
+            }
+            for c in crits
+        ],
+    }
+
+
+def _below_patch_of_group(corpus: GameCorpus, c: Critique, group: set[tuple[Any, int]]) -> bool:
+    """Is critique ``c`` below a patch that answers an earlier critique of the same group?"""
+    fw = corpus.frameworks[c.tree]
+    seen = {c.index}
+    v = _primary_parent(fw, c.index)
+    while v is not None and v not in seen:
+        seen.add(v)
+        if fw.types[v] == "patch":
+            p = _primary_parent(fw, v)
+            if p is not None and (c.tree, p) in group:
+                return True
+        v = _primary_parent(fw, v)
+    return False
+
+
+def _primary_parent(fw: AttackFramework, i: int) -> int | None:
+    p = fw.nodes[i].get("parent")
+    return fw.index.get(p) if p is not None else None
+
+
+def failure_mode_table(
+    trees: Sequence[tuple[Any, Iterable[Mapping[str, Any]]]] | GameCorpus,
+) -> list[dict[str, Any]]:
+    """One row per failure-mode tag across the given ``(tree id, nodes)``, most taut first."""
+    corpus = trees if isinstance(trees, GameCorpus) else GameCorpus(trees)
+    spelling = corpus.tag_spelling()
+    rows = [
+        {**group_stats(corpus, members, spelling.get(tag, tag)), "kind": "tag", "tag": tag}
+        for tag, members in corpus.tag_groups().items()
+    ]
+    rows.sort(key=lambda r: (-r["score"], -r["rescue"], r["label"]))
+    return rows
+
+
+def suggest_tags(
+    trees: Sequence[tuple[Any, Iterable[Mapping[str, Any]]]] | GameCorpus,
+    *,
+    k: int = 5,
+    min_score: float = 0.2,
+) -> list[dict[str, Any]]:
+    """Tags for untagged critiques, voted by their ``k`` nearest tagged critiques.
+
+    Each suggestion carries its score (similarity-weighted share of the neighbours' votes
+    times the best neighbour's similarity) and the neighbours that support it.
+    """
+    corpus = trees if isinstance(trees, GameCorpus) else GameCorpus(trees)
+    crits = corpus.critiques
+    if not any(c.tags for c in crits):
+        return []
+    tfidf = corpus.tfidf
+    out: list[dict[str, Any]] = []
+    for q, c in enumerate(crits):
+        if c.tags:
+            continue
+        near = tfidf.neighbours(q, k=k, min_score=min_score, allowed=lambda j: bool(crits[j].tags))
+        if not near:
+            continue
+        votes: dict[str, float] = defaultdict(float)
+        support: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for j, s in near:
+            for t in crits[j].tags:
+                votes[t] += s
+                support[t].append(
+                    {
+                        "tree": crits[j].tree,
+                        "node": crits[j].id,
+                        "label": short(crits[j].text),
+                        "score": round(s, 3),
+                    }
+                )
+        total = sum(votes.values())
+        best = near[0][1]
+        ranked = sorted(votes.items(), key=lambda t: (-t[1], t[0]))[:3]
+        out.append(
+            {
+                "tree": c.tree,
+                "node": c.id,
+                "label": short(c.text),
+                "suggestions": [
+                    {"tag": t, "score": round(best * v / total, 3), "neighbours": support[t]}
+                    for t, v in ranked
+                ],
+            }
+        )
+    return out
+
+
+def cluster_untagged(
+    corpus: GameCorpus,
+    *,
+    threshold: float = 0.25,
+    k: int = 6,
+    seed: int = 0,
+) -> list[list[int]]:
+    """Groups of similar untagged critiques that span at least two proposals.
+
+    A sparse k-nearest-neighbour graph (edges with cosine >= ``threshold``) is split by
+    Louvain with a fixed seed, so the same input always gives the same clusters.
+    """
+    crits = corpus.critiques
+    untagged = [q for q, c in enumerate(crits) if not c.tags]
+    if len(untagged) < 2:
+        return []
+    tfidf = corpus.tfidf
+    is_untagged = set(untagged)
+    g = nx.Graph()
+    for q in untagged:
+        for j, s in tfidf.neighbours(q, k=k, min_score=threshold, allowed=is_untagged.__contains__):
+            if g.has_edge(q, j):
+                continue
+            g.add_edge(q, j, weight=s)
+    if g.number_of_edges() == 0:
+        return []
+    communities = nx.community.louvain_communities(g, weight="weight", seed=seed)
+    clusters = []
+    for com in communities:
+        members = sorted(com)
+        proposals = {(crits[q].tree, crits[q].proposal) for q in members}
+        if len(members) >= 2 and len(proposals) >= 2:
+            clusters.append(members)
+    clusters.sort(key=lambda m: (-len(m), m[0]))
+    return clusters
+
+
+def cluster_label(corpus: GameCorpus, members: Sequence[int]) -> str:
+    """The member most similar to the rest of its cluster (the medoid), as a short label."""
+    tfidf = corpus.tfidf
+    best = max(members, key=lambda q: (sum(tfidf.cosine(q, j) for j in members if j != q), -q))
+    return short(corpus.critiques[best].text, 60)

@@ -1,0 +1,402 @@
+"""Analysis layer: merge individually drawn problem trees into one DAG (the Big ASS Tree).
+
+Pipeline (analysis.md section 1): normalise and alias-expand labels, score candidate pairs
+(see :mod:`trees.analysis.matching`), then constrained union-find clustering: roots, lineage
+and confirmed matches first, then automatic matches above ``auto`` in score order, never two
+nodes of one source tree in one cluster, never a rejected pair, never a pair whose labels are
+subset-like. Pairs in the review band become suggestions with their top-3 candidates. The
+merged DAG keeps provenance on every node and contributors on every edge; cycles between
+trees are reported as disagreements and broken at their weakest edge, never raised.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from trees.analysis.glossary import Glossary
+from trees.analysis.graph import live_nodes, parents_of
+from trees.analysis.lineage import Diff3, fork
+from trees.analysis.matching import Item, Matcher, Scored
+from trees.analysis.similarity import Embedder, load_embedder
+from trees.analysis.survival import short
+from trees.domain.keys import keys_after
+
+__all__ = ["fork", "merge"]
+
+Ref = tuple[Any, Any]
+TreeLike = tuple[Any, Sequence[Mapping[str, Any]]]
+MERGE_NS = uuid.UUID("6f1d7e2a-4c1b-5a8e-9b0d-2f6c3e1a7d55")
+
+
+def as_ref(value: Any) -> Ref:
+    """``(tree, node)`` from a tuple/list or a ``{"tree", "node"}`` mapping."""
+    if isinstance(value, Mapping):
+        return (value["tree"], value["node"])
+    tree, node = value
+    return (tree, node)
+
+
+class _Clusters:
+    """Union-find whose clusters remember their source trees (to refuse same-tree merges)."""
+
+    def __init__(self, items: list[Item]) -> None:
+        self.parent = list(range(len(items)))
+        self.trees: list[set[Any]] = [{it.tree} for it in items]
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def can_union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        return ra != rb and not (self.trees[ra] & self.trees[rb])
+
+    def union(self, a: int, b: int) -> bool:
+        if not self.can_union(a, b):
+            return False
+        ra, rb = sorted((self.find(a), self.find(b)))
+        self.parent[rb] = ra
+        self.trees[ra] |= self.trees[rb]
+        return True
+
+
+def _items(trees: Sequence[TreeLike]) -> tuple[list[Item], dict[Ref, int]]:
+    items: list[Item] = []
+    index: dict[Ref, int] = {}
+    for order, (tree, nodes) in enumerate(trees):
+        live = live_nodes(nodes)
+        ids = {n["id"] for n in live}
+        tops = [n for n in live if not any(p in ids for p in parents_of(n))]
+        for n in live:
+            meta = n.get("meta") or {}
+            index[(tree, n["id"])] = len(items)
+            items.append(
+                Item(
+                    tree,
+                    order,
+                    n["id"],
+                    str(n.get("text") or ""),
+                    n.get("author"),
+                    0,
+                    is_root=len(tops) == 1 and n is tops[0],
+                    origin=meta.get("origin"),
+                )
+            )
+        for n in live:
+            child = index[(tree, n["id"])]
+            for p in parents_of(n):
+                if (tree, p) in index:
+                    items[child].parents.append(index[(tree, p)])
+                    items[index[(tree, p)]].children.append(child)
+    _depths(items)
+    return items, index
+
+
+def _depths(items: list[Item]) -> None:
+    """Shortest depth from a top-level node (breadth-first, cycle-safe)."""
+    frontier = [i for i, it in enumerate(items) if not it.parents]
+    seen = set(frontier)
+    depth = 0
+    while frontier:
+        nxt = []
+        for i in frontier:
+            items[i].depth = depth
+            for c in items[i].children:
+                if c not in seen:
+                    seen.add(c)
+                    nxt.append(c)
+        frontier, depth = nxt, depth + 1
+
+
+def merge(
+    trees: Sequence[TreeLike],
+    *,
+    glossary: Glossary | None = None,
+    confirmed: Iterable[Any] = (),
+    rejected: Iterable[Any] = (),
+    base: Sequence[Mapping[str, Any]] | None = None,
+    auto: float = 0.8,
+    review: float = 0.3,
+    embedder: Embedder | Literal["auto"] | None = "auto",
+) -> dict[str, Any]:
+    """Merge ``(tree id, nodes)`` problem trees; see the module docstring.
+
+    ``confirmed`` / ``rejected``: pairs of refs (``((tree, node), (tree, node))`` or
+    ``{"a": {"tree", "node"}, "b": {...}}``) decided by the group. ``base``: the merged tree
+    the inputs were forked from (their nodes carry ``meta.origin``); carried-over nodes match
+    by lineage, only new nodes are matched by text, and edits are combined by diff3 rules.
+    ``glossary`` is updated in place with what confirmed matches teach.
+
+    Returns ``{"nodes", "edges", "matches", "suggestions", "disagreements", "conflicts",
+    "glossary", "stats"}``.
+    """
+    glossary = glossary if glossary is not None else Glossary()
+    if embedder == "auto":
+        embedder = load_embedder()
+    items, index = _items(trees)
+    pairs_of = [_pair_refs(p) for p in confirmed]
+    for a, b in pairs_of:
+        if a in index and b in index:
+            glossary.learn(items[index[a]].label, items[index[b]].label)
+    matcher = Matcher(items, glossary, embedder)
+    base_ids = {n["id"] for n in base or ()}
+    carried = [i for i, it in enumerate(items) if it.origin is not None and it.origin in base_ids]
+    carried_set = set(carried)
+    matchable = [i for i in range(len(items)) if i not in carried_set]
+    rejected_set = {
+        frozenset((index[a], index[b]))
+        for a, b in map(_pair_refs, rejected)
+        if a in index and b in index
+    }
+
+    clusters = _Clusters(items)
+    matches: list[dict[str, Any]] = []
+
+    def record(i: int, j: int, reason: str, scored: Scored | None) -> None:
+        if clusters.union(i, j):
+            entry: dict[str, Any] = {"a": _ref(items[i]), "b": _ref(items[j]), "reason": reason}
+            if scored is not None:
+                entry["score"] = round(scored.score, 3)
+                entry["components"] = scored.components()
+            matches.append(entry)
+
+    roots = [i for i, it in enumerate(items) if it.is_root]
+    for r in roots[1:]:
+        record(roots[0], r, "root", None)
+    by_origin: dict[Any, int] = {}
+    for i in carried:
+        first = by_origin.setdefault(items[i].origin, i)
+        if first != i:
+            record(first, i, "lineage", None)
+    for a, b in pairs_of:
+        if a in index and b in index:
+            record(index[a], index[b], "confirmed", None)
+
+    known = matcher.candidates(matchable, floor=review)
+    if base_ids:  # carried nodes were told apart by the group already: only new ones match
+        known = {(i, j) for i, j in known if i not in carried_set or j not in carried_set}
+    scored = {p: matcher.score(p[0], p[1], known) for p in known}
+    ordered = sorted(scored.items(), key=lambda t: (-t[1].score, t[0]))
+    for (i, j), s in ordered:
+        if s.score >= auto and not s.subset and frozenset((i, j)) not in rejected_set:
+            record(i, j, "auto", s)
+
+    suggestions = _suggestions(items, clusters, ordered, rejected_set, review)
+    diff3 = Diff3(base or (), items, clusters.find, trees)
+    nodes, edges, disagreements = _build(items, clusters, diff3)
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "matches": matches,
+        "suggestions": suggestions,
+        "disagreements": disagreements,
+        "conflicts": diff3.conflicts,
+        "glossary": glossary.to_dict(),
+        "stats": {
+            "trees": len(trees),
+            "input_nodes": len(items),
+            "merged_nodes": len(nodes),
+            "candidate_pairs": len(scored),
+            "auto_matches": sum(1 for m in matches if m["reason"] == "auto"),
+            "suggestions": len(suggestions),
+            "embeddings": embedder is not None,
+        },
+    }
+
+
+def _pair_refs(pair: Any) -> tuple[Ref, Ref]:
+    if isinstance(pair, Mapping):
+        return as_ref(pair["a"]), as_ref(pair["b"])
+    a, b = pair
+    return as_ref(a), as_ref(b)
+
+
+def _ref(it: Item) -> dict[str, Any]:
+    return {"tree": it.tree, "node": it.id, "label": it.label}
+
+
+def _suggestions(
+    items: list[Item],
+    clusters: _Clusters,
+    ordered: list[tuple[tuple[int, int], Scored]],
+    rejected: set[frozenset[int]],
+    review: float,
+) -> list[dict[str, Any]]:
+    """Review-band pairs grouped per node: its best candidate plus its top 3."""
+    per_item: dict[int, list[tuple[int, Scored]]] = defaultdict(list)
+    for (i, j), s in ordered:
+        if s.score < review or frozenset((i, j)) in rejected or not clusters.can_union(i, j):
+            continue
+        per_item[i].append((j, s))
+        per_item[j].append((i, s))
+    out: list[dict[str, Any]] = []
+    emitted: set[frozenset[int]] = set()
+    for i in sorted(per_item, key=lambda i: (-per_item[i][0][1].score, i)):
+        top: list[tuple[int, Scored]] = []
+        seen_clusters: set[int] = set()
+        for j, s in per_item[i]:  # already in score order
+            if clusters.find(j) not in seen_clusters:
+                seen_clusters.add(clusters.find(j))
+                top.append((j, s))
+            if len(top) == 3:
+                break
+        best, s = top[0]
+        if frozenset((i, best)) in emitted and len(top) == 1:
+            continue
+        emitted.add(frozenset((i, best)))
+        out.append(
+            {
+                "a": _ref(items[i]),
+                "b": _ref(items[best]),
+                "score": round(s.score, 3),
+                "components": s.components(),
+                "explanation": s.explain(),
+                "candidates": [
+                    {**_ref(items[j]), "score": round(t.score, 3), "components": t.components()}
+                    for j, t in top
+                ],
+            }
+        )
+    return out
+
+
+def _build(
+    items: list[Item], clusters: _Clusters, diff3: Diff3
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Merged node dicts, edges with contributors, and the disagreements (cycles)."""
+    import networkx as nx
+
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(items)):
+        groups[clusters.find(i)].append(i)
+    for members in groups.values():
+        members.sort(key=lambda i: (items[i].order, i))
+    removed = diff3.removed_clusters(groups)
+    node_id: dict[int, Any] = {}
+    for c, members in groups.items():
+        origin = next((items[i].origin for i in members if items[i].origin is not None), None)
+        if origin is not None and diff3.knows(origin):
+            node_id[c] = origin
+        else:
+            first = items[members[0]]
+            node_id[c] = str(uuid.uuid5(MERGE_NS, f"{first.tree}:{first.id}"))
+    contributors: dict[tuple[int, int], dict[Any, None]] = defaultdict(dict)
+    for i, it in enumerate(items):
+        for p in it.parents:
+            cp, ci = clusters.find(p), clusters.find(i)
+            if cp not in removed and ci not in removed and cp != ci:
+                contributors[(cp, ci)][it.tree] = None
+    for edge in diff3.removed_edges():
+        contributors.pop(edge, None)
+    g = nx.DiGraph()
+    g.add_nodes_from(c for c in groups if c not in removed)
+    for (p, c), who in contributors.items():
+        g.add_edge(p, c, contributors=list(who))
+    disagreements = _break_cycles(g, groups, items, node_id)
+    depth = {c: min(items[i].depth for i in groups[c]) for c in g}
+    out_nodes: list[dict[str, Any]] = []
+    children: dict[Any, list[int]] = defaultdict(list)
+    primary: dict[int, int | None] = {}
+    for c in g:
+        preds = sorted(
+            g.predecessors(c),
+            key=lambda p: (-len(g.edges[p, c]["contributors"]), depth[p], groups[p][0]),
+        )
+        primary[c] = preds[0] if preds else None
+        children[primary[c]].append(c)
+    keys: dict[int, str] = {}
+    for sibs in children.values():
+        sibs.sort(key=lambda c: (items[groups[c][0]].order, groups[c][0]))
+        for c, key in zip(sibs, keys_after(None, len(sibs)), strict=True):
+            keys[c] = key
+    for c in nx.topological_sort(g):
+        members = groups[c]
+        labels = Counter(items[i].label for i in members)
+        # most common wording wins; ties go to the earliest tree (Counter keeps first-seen order)
+        label = diff3.text(members) or max(labels, key=lambda t: labels[t])
+        first = items[members[0]]
+        up = primary[c]
+        out_nodes.append(
+            {
+                "id": node_id[c],
+                "type": "problem",
+                "parent": node_id[up] if up is not None else None,
+                "parents": [node_id[q] for q in g.predecessors(c) if q != up],
+                "key": keys[c],
+                "text": label,
+                "note": "",
+                "tags": [],
+                "author": first.author,
+                "deleted": False,
+                "meta": {
+                    "sources": [
+                        {
+                            "tree": items[i].tree,
+                            "node": items[i].id,
+                            "label": items[i].label,
+                            "author": items[i].author,
+                        }
+                        for i in members
+                    ],
+                    "contributors": len({items[i].tree for i in members}),
+                },
+            }
+        )
+    edges = [
+        {"parent": node_id[p], "child": node_id[c], "contributors": g.edges[p, c]["contributors"]}
+        for p, c in g.edges
+    ]
+    return out_nodes, edges, disagreements
+
+
+def _break_cycles(
+    g: Any, groups: dict[int, list[int]], items: list[Item], node_id: dict[int, Any]
+) -> list[dict[str, Any]]:
+    """Report every cycle (A above B in one tree, B above A in another) and drop the edge
+    with the fewest contributors (then the one pointing up in depth) so the result is a DAG."""
+    import networkx as nx
+
+    out: list[dict[str, Any]] = []
+    depth = {c: sum(items[i].depth for i in groups[c]) / len(groups[c]) for c in g}
+    while True:
+        try:
+            cycle = nx.find_cycle(g)
+        except nx.NetworkXNoCycle:
+            return out
+        edges = [(u, v) for u, v, *_ in cycle]
+        weakest = min(
+            edges,
+            key=lambda e: (
+                len(g.edges[e]["contributors"]),
+                depth[e[0]] - depth[e[1]],
+                str(node_id[e[0]]),
+            ),
+        )
+        described: list[dict[str, Any]] = [
+            {
+                "parent": {"node": node_id[u], "label": items[groups[u][0]].label},
+                "child": {"node": node_id[v], "label": items[groups[v][0]].label},
+                "contributors": list(g.edges[u, v]["contributors"]),
+            }
+            for u, v in edges
+        ]
+        text = "; ".join(
+            f"{short(e['parent']['label'], 40)} above {short(e['child']['label'], 40)} in "
+            f"{', '.join(map(str, e['contributors']))}"
+            for e in described
+        )
+        out.append(
+            {
+                "cycle": described,
+                "dropped": {"parent": node_id[weakest[0]], "child": node_id[weakest[1]]},
+                "message": f"trees disagree about the order: {text}",
+            }
+        )
+        g.remove_edge(*weakest)

@@ -1,0 +1,164 @@
+"""Analysis layer: what recurs across trees, most taut first (the ``recurring`` command).
+
+Game trees: one item per failure-mode tag and one per cluster of similar untagged critiques,
+all scored by taut(F) (see :mod:`trees.analysis.failure_modes`).
+Problem trees: several trees are merged first (automatic matches only); every problem of the
+merged DAG is ranked by breadth(v) x support(v), ties by in-degree, where breadth = number of
+top-level problems whose subtree contains v and support = contributing trees / K.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from trees.analysis.failure_modes import (
+    GameCorpus,
+    cluster_label,
+    cluster_untagged,
+    failure_mode_table,
+    group_stats,
+)
+from trees.analysis.graph import live_nodes, parents_of
+
+
+@dataclass(frozen=True, slots=True)
+class TreeInput:
+    """One tree handed to the analysis layer: its id, its node dicts and its kind."""
+
+    id: Any
+    nodes: Sequence[Mapping[str, Any]]
+    kind: str = ""  # "game" or "problem"; guessed from node types when empty
+    title: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def resolved_kind(self) -> str:
+        if self.kind:
+            return self.kind
+        types = {n.get("type") for n in self.nodes}
+        return "problem" if "problem" in types else "game"
+
+
+def recurring(
+    trees: Sequence[TreeInput], top: int | None = None, *, seed: int = 0
+) -> dict[str, Any]:
+    """``{"kind", "items": [{"label", "score", "members": [{"tree", "node", "label"}], ...}]}``
+
+    Items come most taut first; ``top`` keeps the first ``top``. Game and problem trees are
+    analysed separately; given both kinds, game items come first.
+    """
+    game = [t for t in trees if t.resolved_kind == "game"]
+    problem = [t for t in trees if t.resolved_kind != "game"]
+    items: list[dict[str, Any]] = []
+    if game:
+        items.extend(game_items(game, seed=seed))
+    if problem:
+        items.extend(problem_items(problem))
+    kind = "mixed" if game and problem else ("game" if game else "problem")
+    return {"kind": kind, "items": items[:top] if top is not None else items}
+
+
+def game_items(trees: Sequence[TreeInput], *, seed: int = 0) -> list[dict[str, Any]]:
+    """Tags and clusters of untagged critiques as one list, most taut first."""
+    corpus = GameCorpus([(t.id, t.nodes) for t in trees])
+    items = failure_mode_table(corpus)
+    for n, members in enumerate(cluster_untagged(corpus, seed=seed), start=1):
+        label = cluster_label(corpus, members)
+        row = group_stats(corpus, members, label)
+        row.update(kind="cluster", tag=None, cluster=n)
+        row["explanation"] = "untagged, similar wording: " + row["explanation"]
+        items.append(row)
+    items.sort(key=lambda r: (-r["score"], -r["rescue"], r["kind"] != "tag", r["label"]))
+    return items
+
+
+def problem_items(trees: Sequence[TreeInput]) -> list[dict[str, Any]]:
+    """Problems of the merged DAG ranked by breadth x support (ties: in-degree)."""
+    from trees.analysis.merge import merge  # merge pulls in the matcher; only load it here
+
+    if len(trees) == 1:
+        nodes = live_nodes(trees[0].nodes)
+        single = trees[0].id
+    else:
+        nodes = merge([(t.id, t.nodes) for t in trees], embedder=None)["nodes"]
+        single = None
+    return rank_problems(nodes, single_tree=single)
+
+
+def rank_problems(
+    nodes: Sequence[Mapping[str, Any]], *, single_tree: Any = None
+) -> list[dict[str, Any]]:
+    """breadth x support over a (merged) problem DAG given as node dicts."""
+    live = live_nodes(nodes)
+    ids = {n["id"] for n in live}
+    parents = {n["id"]: [p for p in parents_of(n) if p in ids] for n in live}
+    children: dict[Any, list[Any]] = {n["id"]: [] for n in live}
+    for v, ps in parents.items():
+        for p in ps:
+            children[p].append(v)
+    tops = [v for v, ps in parents.items() if not ps]
+    # the single root "Alignment" is not a problem of its own: its children are the top level
+    level = children[tops[0]] if len(tops) == 1 else tops
+    roots = set(tops) if len(tops) == 1 else set()
+    # bit b of mask[v] = v lies in the subtree of top-level problem b (DAG, so a union)
+    mask: dict[Any, int] = {v: 0 for v in ids}
+    for b, v in enumerate(level):
+        mask[v] |= 1 << b
+    for v in _topological(ids, parents, children):
+        for c in children[v]:
+            mask[c] |= mask[v]
+    sources = {n["id"]: _sources(n, single_tree) for n in live}
+    k = len({s["tree"] for srcs in sources.values() for s in srcs}) or 1
+    rows = []
+    for n in live:
+        v = n["id"]
+        if v in roots:
+            continue
+        breadth = mask[v].bit_count()
+        contributors = len({s["tree"] for s in sources[v]})
+        support = contributors / k
+        rows.append(
+            {
+                "label": str(n.get("text") or ""),
+                "score": round(breadth * support, 3),
+                "kind": "problem",
+                "node": v,
+                "breadth": breadth,
+                "support": round(support, 3),
+                "contributors": contributors,
+                "in_degree": len(parents[v]),
+                "explanation": (
+                    f"under {breadth} top-level problems, drawn by {contributors} of {k} trees"
+                ),
+                "members": sources[v],
+            }
+        )
+    rows.sort(key=lambda r: (-r["score"], -r["in_degree"], r["label"]))
+    return rows
+
+
+def _sources(node: Mapping[str, Any], single_tree: Any) -> list[dict[str, Any]]:
+    meta = node.get("meta") or {}
+    srcs = meta.get("sources")
+    if srcs:
+        return [
+            {"tree": s.get("tree"), "node": s.get("node"), "label": s.get("label")} for s in srcs
+        ]
+    return [{"tree": single_tree, "node": node["id"], "label": node.get("text")}]
+
+
+def _topological(
+    ids: set[Any], parents: Mapping[Any, list[Any]], children: Mapping[Any, list[Any]]
+) -> list[Any]:
+    """Kahn's order; nodes on a cycle (should not happen in a DAG) are appended at the end."""
+    indeg = {v: len(parents[v]) for v in ids}
+    order = [v for v in ids if indeg[v] == 0]
+    for v in order:
+        for c in children[v]:
+            indeg[c] -= 1
+            if indeg[c] == 0:
+                order.append(c)
+    seen = set(order)
+    return order + [v for v in ids if v not in seen]

