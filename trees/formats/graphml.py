@@ -149,7 +149,12 @@ def _parents(graph: Any, name: Any, line: int | None) -> tuple[Any, list[Any]]:
         raise FormatError("invalid", f"node {name!r} has {len(marked)} primary parents", line=line)
     if not edges:
         return None, []
-    primary = marked[0] if marked else edges[0][0]
+    if marked:
+        primary = marked[0]
+    elif any("primary" in data for _, _, data in edges):
+        primary = None  # only extra parents: a top-level node that also sits elsewhere
+    else:
+        primary = edges[0][0]  # a foreign file: the first parent is the primary one
     rest = [(data.get("order", 0), i, src) for i, (src, _, data) in enumerate(edges)]
     return primary, [src for _, _, src in sorted(rest) if src != primary]
 
