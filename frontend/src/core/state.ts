@@ -46,7 +46,13 @@ export class TreeState {
     public kind: TreeKind,
     nodes: Iterable<TreeNode> = [],
   ) {
-    for (const n of nodes) this.nodes.set(n.id, cloneNode(n));
+    for (const n of nodes) {
+      const c = cloneNode(n);
+      // The server's snapshot names the delete that took a node `deleted_seq`.
+      const ds = (n as { deleted_seq?: number }).deleted_seq;
+      if (typeof ds === "number") c.field_seq.deleted = ds;
+      this.nodes.set(n.id, c);
+    }
     for (const n of this.nodes.values()) {
       this.kidList(n.parent).push(n.id);
       for (const p of n.parents) this.linkIndex(p).add(n.id);

@@ -62,6 +62,7 @@ export interface SyncHooks {
   onPresence?(all: Map<string, PresenceInfo>): void;
   onWelcome?(user: User, role: string, conn: string): void;
   onError?(code: string, message: string): void;
+  onRole?(role: string): void;
   onPendingChange?(count: number): void;
   now?(): number;
 }
@@ -201,6 +202,10 @@ export class SyncEngine {
       case "error":
         if (msg.code === "resync_required") this.requestSnapshot();
         else this.hooks.onError?.(msg.code, msg.message);
+        break;
+      case "role":
+        this.role = msg.role;
+        this.hooks.onRole?.(msg.role);
         break;
       case "pong":
         break;

@@ -81,6 +81,7 @@ export type ServerMessage =
   | { type: "nack"; n: number; code: string; message: string }
   | { type: "presence"; conn: string | number; user: User; node: string | null; editing: boolean }
   | { type: "presence_leave"; conn: string | number }
+  | { type: "role"; role: string }
   | { type: "error"; code: string; message: string }
   | { type: "pong" };
 

@@ -1,0 +1,947 @@
+/**
+ * The keyboard-first outliner. It renders the sync engine's view once, then patches only the
+ * rows an op touched (a 5,000-node tree is never re-rendered per op). Every edit goes through
+ * `edit()`: the undo manager computes its inverse and the sync engine applies and sends it.
+ */
+import { childTypeFor, TYPE_INFO, typeForMove } from "../core/grammar";
+import type { TreeState } from "../core/state";
+import type { SyncEngine } from "../core/sync";
+import { UndoManager } from "../core/undo";
+import { type Change, type NodeType, type Op, OpError, type TreeNode } from "../core/types";
+import { h, initials, on, toast, userColor } from "./dom";
+
+interface Row {
+  li: HTMLLIElement;
+  row: HTMLDivElement;
+  toggle: HTMLButtonElement;
+  bullet: HTMLSpanElement;
+  label: HTMLSpanElement;
+  text: HTMLDivElement;
+  tags: HTMLSpanElement;
+  badges: HTMLSpanElement;
+  who: HTMLSpanElement;
+  ul: HTMLUListElement;
+}
+
+export interface Filter {
+  text: string;
+  type: NodeType | "";
+  tag: string;
+  unpatched: boolean;
+}
+
+export interface OutlinerHooks {
+  onFocusNode(id: string | null, editing: boolean): void;
+  onZoom(id: string | null): void;
+  userName(id: number | null): string;
+}
+
+const TEXT_DEBOUNCE_MS = 300;
+
+export class Outliner {
+  readonly el: HTMLUListElement;
+  readonly undo: UndoManager;
+  private rows = new Map<string, Row>();
+  private collapsed: Set<string>;
+  active: string | null = null;
+  zoom: string | null = null;
+  readOnly = false;
+  filter: Filter = { text: "", type: "", tag: "", unpatched: false };
+  private draft: { id: string; timer: number } | null = null;
+  private editRun = 0;
+  private presenceByNode = new Map<string, { user: { id: number; username: string }; editing: boolean }[]>();
+  private dragId: string | null = null;
+  private filterTimer: number | null = null;
+
+  constructor(
+    private readonly engine: SyncEngine,
+    private readonly treeId: number,
+    private readonly hooks: OutlinerHooks,
+  ) {
+    this.undo = new UndoManager(
+      (op) => void this.engine.submit(op),
+      () => this.engine.view!,
+    );
+    this.collapsed = new Set(JSON.parse(localStorage.getItem(this.storeKey()) ?? "[]") as string[]);
+    this.el = h("ul", { class: "tree", role: "tree", "aria-label": "Tree outline" });
+    on(this.el, "keydown", (e) => this.onKey(e));
+    on(this.el, "mousedown", (e) => this.onMouseDown(e));
+    on(this.el, "click", (e) => this.onClick(e));
+    on(this.el, "input", (e) => this.onInput(e));
+    on(this.el, "focusin", (e) => this.onFocusIn(e));
+    on(this.el, "focusout", (e) => this.onFocusOut(e));
+    on(this.el, "paste", (e) => this.onPaste(e));
+    on(this.el, "dragstart", (e) => this.onDragStart(e));
+    on(this.el, "dragover", (e) => this.onDragOver(e));
+    on(this.el, "dragleave", (e) => this.clearDropMarks(e));
+    on(this.el, "drop", (e) => this.onDrop(e));
+    on(this.el, "dragend", () => {
+      this.dragId = null;
+      this.clearDropMarks();
+    });
+  }
+
+  private get view(): TreeState {
+    return this.engine.view!;
+  }
+
+  private storeKey(): string {
+    return `gametree:collapsed:${this.treeId}`;
+  }
+
+  // ==================================================================== rendering
+
+  /** Build the whole visible tree (first load, snapshot, zoom). */
+  renderAll(): void {
+    this.rows.clear();
+    const frag = document.createDocumentFragment();
+    const seen = new Set<string>();
+    for (const n of this.view.liveChildren(this.zoom)) frag.append(this.build(n, this.baseLevel(), seen).li);
+    this.el.replaceChildren(frag);
+    if (this.el.childElementCount === 0) this.el.append(this.emptyHint());
+    this.renderPresence();
+    if (this.isFiltering()) this.applyFilter();
+    if (this.active && !this.rows.has(this.active)) this.active = null;
+  }
+
+  private baseLevel(): number {
+    return 1;
+  }
+
+  private emptyHint(): HTMLLIElement {
+    const kind = this.view.kind;
+    const li = h("li", { class: "empty-hint", role: "none" });
+    const b = h("button", {
+      type: "button",
+      class: "primary",
+      text: kind === "game" ? "Add the first proposal" : "Add the first problem",
+    });
+    on(b, "click", () => this.addFirst());
+    if (this.readOnly) b.disabled = true;
+    li.append(h("p", { text: "Nothing here yet." }), b);
+    return li;
+  }
+
+  addFirst(): void {
+    const parent = this.zoom;
+    const pType = parent ? this.view.get(parent)!.type : null;
+    const id = crypto.randomUUID();
+    this.edit([
+      { kind: "create", id, type: childTypeFor(this.view.kind, pType), parent, key: this.view.keyAt(parent, this.view.liveChildren(parent).length) },
+    ]);
+    this.focusNode(id, "end");
+  }
+
+  private build(n: TreeNode, level: number, seen: Set<string>): Row {
+    const r = this.makeRow(n, level);
+    this.rows.set(n.id, r);
+    seen.add(n.id);
+    const kids = this.view.liveChildren(n.id);
+    if (kids.length) {
+      const frag = document.createDocumentFragment();
+      for (const c of kids) if (!seen.has(c.id)) frag.append(this.build(c, level + 1, seen).li);
+      r.ul.append(frag);
+    }
+    this.updateExpander(n.id, r);
+    return r;
+  }
+
+  private makeRow(n: TreeNode, level: number): Row {
+    const info = TYPE_INFO[n.type];
+    const li = document.createElement("li");
+    li.className = `node t-${n.type}`;
+    li.dataset.id = n.id;
+    li.setAttribute("role", "treeitem");
+    li.setAttribute("aria-level", String(level));
+    li.setAttribute("aria-selected", "false");
+    const row = document.createElement("div");
+    row.className = "row";
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "toggle";
+    toggle.tabIndex = -1;
+    toggle.setAttribute("aria-hidden", "true");
+    const bullet = document.createElement("span");
+    bullet.className = "bullet";
+    bullet.draggable = !this.readOnly;
+    bullet.title = "Drag to move · click to zoom in";
+    bullet.textContent = info.icon;
+    const label = document.createElement("span");
+    label.className = "tlabel";
+    label.textContent = info.label;
+    const text = document.createElement("div");
+    text.className = "text";
+    text.textContent = n.text;
+    text.dataset.placeholder = info.label + "…";
+    text.setAttribute("aria-label", `${info.label}: ${n.text}`);
+    text.spellcheck = true;
+    const tags = document.createElement("span");
+    tags.className = "tags";
+    const badges = document.createElement("span");
+    badges.className = "badges";
+    const who = document.createElement("span");
+    who.className = "who";
+    row.append(toggle, bullet, label, text, tags, badges, who);
+    const ul = document.createElement("ul");
+    ul.setAttribute("role", "group");
+    li.append(row, ul);
+    const r: Row = { li, row, toggle, bullet, label, text, tags, badges, who, ul };
+    this.fillTags(r, n);
+    this.fillBadges(r, n);
+    return r;
+  }
+
+  private fillTags(r: Row, n: TreeNode): void {
+    r.tags.replaceChildren(...n.tags.map((t) => h("span", { class: "tag", text: `#${t}` })));
+  }
+
+  private fillBadges(r: Row, n: TreeNode): void {
+    const items: Node[] = [];
+    if (n.note) items.push(h("span", { class: "badge note", title: n.note.slice(0, 300), text: "✎ note" }));
+    if (n.parents.length)
+      items.push(h("span", { class: "badge links", title: "Also under other problems", text: `⇄ ${n.parents.length + 1} parents` }));
+    r.badges.replaceChildren(...items);
+  }
+
+  private updateExpander(id: string, r = this.rows.get(id)): void {
+    if (!r) return;
+    const has = r.ul.childElementCount > 0;
+    const closed = has && this.collapsed.has(id);
+    r.li.classList.toggle("collapsed", closed);
+    r.li.classList.toggle("leaf", !has);
+    if (has) r.li.setAttribute("aria-expanded", closed ? "false" : "true");
+    else r.li.removeAttribute("aria-expanded");
+    r.toggle.textContent = has ? (closed ? "▸" : "▾") : "";
+  }
+
+  /** Patch the DOM for the given changes (local or remote). */
+  applyChanges(changes: Change[]): void {
+    const touched = new Set<string>();
+    const parentsToCheck = new Set<string>();
+    for (const c of changes) {
+      if (touched.has(`${c.id}|${c.group}`)) continue;
+      touched.add(`${c.id}|${c.group}`);
+      const n = this.view.get(c.id);
+      const r = this.rows.get(c.id);
+      switch (c.group) {
+        case "text":
+          if (r && n && !(this.draft && this.draft.id === c.id)) {
+            if (r.text.textContent !== n.text) this.setTextKeepingCaret(r.text, n.text);
+            r.text.setAttribute("aria-label", `${TYPE_INFO[n.type].label}: ${n.text}`);
+          }
+          break;
+        case "tags":
+          if (r && n) this.fillTags(r, n);
+          break;
+        case "note":
+        case "parents":
+          if (r && n) this.fillBadges(r, n);
+          break;
+        default: {
+          const oldParent = r ? this.parentIdOf(r) : undefined;
+          this.reconcile(c.id);
+          if (oldParent) parentsToCheck.add(oldParent);
+          if (n?.parent) parentsToCheck.add(n.parent);
+        }
+      }
+    }
+    for (const p of parentsToCheck) this.updateExpander(p);
+    const empty = this.el.querySelector(":scope > .empty-hint");
+    if (this.rows.size && empty) empty.remove();
+    else if (!this.el.querySelector(":scope > li.node") && !empty) this.el.append(this.emptyHint());
+    if (this.isFiltering()) this.scheduleFilter();
+  }
+
+  private parentIdOf(r: Row): string | undefined {
+    const p = r.li.parentElement?.closest("li.node") as HTMLLIElement | null;
+    return p?.dataset.id;
+  }
+
+  private inScope(n: TreeNode): boolean {
+    if (n.parent === this.zoom) return true;
+    return n.parent !== null && this.rows.has(n.parent);
+  }
+
+  /** Make the DOM row of one node match the view: create, remove, move or retype it. */
+  private reconcile(id: string): void {
+    const n = this.view.get(id);
+    const r = this.rows.get(id);
+    if (!n || n.deleted || !this.inScope(n) || (n.parent && this.isInside(n.parent, id))) {
+      if (r) this.removeRow(id, r);
+      return;
+    }
+    const container = n.parent === this.zoom ? this.el : this.rows.get(n.parent!)!.ul;
+    let row = r;
+    if (!row) {
+      row = this.build(n, this.levelOf(container), new Set());
+    } else if (row.li.classList.contains(`t-${n.type}`) === false) {
+      this.retype(row, n.type);
+    }
+    const next = this.nextRenderedSibling(n);
+    const want = next ? next.li : null;
+    if (row.li.parentElement !== container || row.li.nextElementSibling !== want) {
+      const wasActive = this.active === id && document.activeElement === row.text;
+      container.insertBefore(row.li, want);
+      this.relevel(row, this.levelOf(container));
+      if (wasActive) this.focusNode(id, "keep");
+    }
+  }
+
+  private isInside(ancestorCandidate: string, id: string): boolean {
+    // A transient cycle in the optimistic view: treat as out of scope.
+    let cur: string | null = ancestorCandidate;
+    const seen = new Set<string>();
+    while (cur && !seen.has(cur)) {
+      if (cur === id) return true;
+      seen.add(cur);
+      cur = this.view.get(cur)?.parent ?? null;
+    }
+    return false;
+  }
+
+  private levelOf(container: HTMLElement): number {
+    if (container === this.el) return this.baseLevel();
+    const li = container.parentElement as HTMLLIElement;
+    return Number(li.getAttribute("aria-level")) + 1;
+  }
+
+  private relevel(r: Row, level: number): void {
+    if (Number(r.li.getAttribute("aria-level")) === level) return;
+    r.li.setAttribute("aria-level", String(level));
+    for (const li of r.ul.querySelectorAll<HTMLLIElement>("li.node")) {
+      let d = 0;
+      for (let p = li.parentElement; p && p !== r.ul; p = p.parentElement) if (p.tagName === "UL") d++;
+      li.setAttribute("aria-level", String(level + d + 1));
+    }
+  }
+
+  private retype(r: Row, type: NodeType): void {
+    r.li.className = r.li.className.replace(/\bt-\w+/, `t-${type}`);
+    const info = TYPE_INFO[type];
+    r.bullet.textContent = info.icon;
+    r.label.textContent = info.label;
+    r.text.dataset.placeholder = info.label + "…";
+  }
+
+  private nextRenderedSibling(n: TreeNode): Row | null {
+    const ids = this.view.childIds(n.parent);
+    let i = ids.indexOf(n.id);
+    while (++i < ids.length) {
+      const r = this.rows.get(ids[i]);
+      if (r && !this.view.get(ids[i])!.deleted) return r;
+    }
+    return null;
+  }
+
+  private removeRow(id: string, r: Row): void {
+    const parent = this.parentIdOf(r);
+    for (const li of r.li.querySelectorAll<HTMLLIElement>("li.node")) this.rows.delete(li.dataset.id!);
+    this.rows.delete(id);
+    const hadFocus = r.li.contains(document.activeElement);
+    r.li.remove();
+    if (parent) this.updateExpander(parent);
+    if (this.active && !this.rows.has(this.active)) {
+      this.active = null;
+      if (hadFocus) (parent ? this.focusNode(parent, "end") : this.el.focus());
+    }
+  }
+
+  private setTextKeepingCaret(el: HTMLElement, text: string): void {
+    const focused = document.activeElement === el;
+    const off = focused ? caretOffset(el) : 0;
+    el.textContent = text;
+    if (focused) placeCaret(el, Math.min(off, text.length));
+  }
+
+  // ==================================================================== presence
+
+  setPresence(all: Iterable<{ user: { id: number; username: string }; node: string | null; editing: boolean }>): void {
+    const before = new Set(this.presenceByNode.keys());
+    this.presenceByNode.clear();
+    for (const p of all) {
+      if (!p.node) continue;
+      const list = this.presenceByNode.get(p.node) ?? [];
+      if (!list.some((x) => x.user.id === p.user.id)) list.push({ user: p.user, editing: p.editing });
+      this.presenceByNode.set(p.node, list);
+    }
+    for (const id of new Set([...before, ...this.presenceByNode.keys()])) this.renderWho(id);
+  }
+
+  private renderPresence(): void {
+    for (const id of this.presenceByNode.keys()) this.renderWho(id);
+  }
+
+  private renderWho(id: string): void {
+    const r = this.rows.get(id);
+    if (!r) return;
+    const list = this.presenceByNode.get(id) ?? [];
+    r.who.replaceChildren(
+      ...list.map((p) => {
+        const m = h("span", {
+          class: "marker",
+          title: `${p.user.username} ${p.editing ? "is editing" : "is here"}`,
+          text: p.user.username,
+        });
+        m.style.setProperty("--c", userColor(p.user.id));
+        return m;
+      }),
+    );
+    r.li.classList.toggle("has-presence", list.length > 0);
+  }
+
+  // ==================================================================== focus & editing
+
+  focusNode(id: string, caret: "start" | "end" | "keep" = "end"): void {
+    let r = this.rows.get(id);
+    if (!r) {
+      // Not rendered: inside a collapsed ancestor or outside the zoom.
+      const n = this.view.get(id);
+      if (!n || n.deleted) return;
+      if (this.zoom && !this.view.isAncestorOrSelf(this.zoom, n.parent)) this.setZoom(null);
+      r = this.rows.get(id);
+      if (!r) return;
+    }
+    this.expandAncestors(id);
+    this.setActive(id);
+    const el = r.text;
+    if (!this.readOnly) el.contentEditable = "plaintext-only";
+    else el.tabIndex = -1;
+    if (document.activeElement !== el) el.focus({ preventScroll: true });
+    if (caret === "end") placeCaret(el, el.textContent!.length);
+    else if (caret === "start") placeCaret(el, 0);
+    r.row.scrollIntoView({ block: "nearest" });
+  }
+
+  private setActive(id: string | null): void {
+    if (this.active === id) return;
+    const old = this.active ? this.rows.get(this.active) : null;
+    if (old) {
+      old.li.setAttribute("aria-selected", "false");
+      old.li.classList.remove("active");
+      old.text.removeAttribute("contenteditable");
+      old.text.removeAttribute("tabindex");
+    }
+    this.active = id;
+    const r = id ? this.rows.get(id) : null;
+    if (r) {
+      r.li.setAttribute("aria-selected", "true");
+      r.li.classList.add("active");
+    }
+    this.hooks.onFocusNode(id, id !== null && !this.readOnly);
+  }
+
+  private expandAncestors(id: string): void {
+    let p = this.view.get(id)?.parent ?? null;
+    while (p && p !== this.zoom) {
+      if (this.collapsed.has(p)) this.setCollapsed(p, false);
+      p = this.view.get(p)?.parent ?? null;
+    }
+  }
+
+  setCollapsed(id: string, closed: boolean): void {
+    if (closed) this.collapsed.add(id);
+    else this.collapsed.delete(id);
+    localStorage.setItem(this.storeKey(), JSON.stringify([...this.collapsed]));
+    this.updateExpander(id);
+  }
+
+  collapseAll(closed: boolean): void {
+    for (const [id, r] of this.rows) {
+      if (r.ul.childElementCount === 0) continue;
+      if (closed) this.collapsed.add(id);
+      else this.collapsed.delete(id);
+      this.updateExpander(id, r);
+    }
+    localStorage.setItem(this.storeKey(), JSON.stringify([...this.collapsed]));
+  }
+
+  setZoom(id: string | null): void {
+    this.flushDraft();
+    this.zoom = id;
+    this.renderAll();
+    this.hooks.onZoom(id);
+  }
+
+  private rowFromEvent(e: Event): { id: string; r: Row } | null {
+    const li = (e.target as HTMLElement).closest?.("li.node") as HTMLLIElement | null;
+    if (!li || !this.el.contains(li)) return null;
+    const r = this.rows.get(li.dataset.id!);
+    return r ? { id: li.dataset.id!, r } : null;
+  }
+
+  private onMouseDown(e: MouseEvent): void {
+    const hit = this.rowFromEvent(e);
+    if (!hit) return;
+    const t = e.target as HTMLElement;
+    if (t === hit.r.text && !this.readOnly) {
+      // Make it editable before the browser places the caret at the click.
+      hit.r.text.contentEditable = "plaintext-only";
+    }
+  }
+
+  private onClick(e: MouseEvent): void {
+    const hit = this.rowFromEvent(e);
+    if (!hit) return;
+    const t = e.target as HTMLElement;
+    if (t === hit.r.toggle) {
+      this.setCollapsed(hit.id, !this.collapsed.has(hit.id));
+      return;
+    }
+    if (t === hit.r.bullet) {
+      this.setZoom(hit.id);
+      return;
+    }
+    if (t === hit.r.text) {
+      if (this.active !== hit.id) this.setActive(hit.id);
+      return;
+    }
+    if (hit.r.row.contains(t)) this.focusNode(hit.id);
+  }
+
+  private onFocusIn(e: FocusEvent): void {
+    const hit = this.rowFromEvent(e);
+    if (hit && e.target === hit.r.text) this.setActive(hit.id);
+  }
+
+  private onFocusOut(e: FocusEvent): void {
+    const hit = this.rowFromEvent(e);
+    if (hit && e.target === hit.r.text) {
+      this.flushDraft();
+      this.undo.seal();
+    }
+  }
+
+  private onInput(e: Event): void {
+    const hit = this.rowFromEvent(e);
+    if (!hit || e.target !== hit.r.text || this.readOnly) return;
+    if (this.draft && this.draft.id !== hit.id) this.flushDraft();
+    if (this.draft) clearTimeout(this.draft.timer);
+    this.draft = { id: hit.id, timer: window.setTimeout(() => this.flushDraft(), TEXT_DEBOUNCE_MS) };
+  }
+
+  private onPaste(e: ClipboardEvent): void {
+    const hit = this.rowFromEvent(e);
+    if (!hit || e.target !== hit.r.text) return;
+    e.preventDefault();
+    const text = (e.clipboardData?.getData("text/plain") ?? "").replace(/\s*\n\s*/g, " ");
+    document.execCommand("insertText", false, text);
+  }
+
+  /** Send the text typed into the active row (debounced while typing). */
+  flushDraft(): void {
+    const d = this.draft;
+    if (!d) return;
+    clearTimeout(d.timer);
+    this.draft = null;
+    const r = this.rows.get(d.id);
+    const n = this.view.get(d.id);
+    if (!r || !n || n.deleted) return;
+    let text = (r.text.textContent ?? "").replace(/\n/g, " ");
+    if (text.length > 2000) {
+      text = text.slice(0, 2000);
+      toast("Text is limited to 2,000 characters.", { kind: "warn" });
+    }
+    if (text === n.text) return;
+    this.edit([{ kind: "set", id: d.id, field: "text", value: text }], `text:${d.id}:${this.editRun}`);
+  }
+
+  /** Perform a user edit as one undo step; rejections become a message, not an exception. */
+  edit(ops: Op[], coalesce?: string): boolean {
+    if (this.readOnly) {
+      toast("You can only view this tree.", { kind: "warn" });
+      return false;
+    }
+    if (!coalesce) this.editRun++;
+    try {
+      this.undo.edit(ops, coalesce);
+      return true;
+    } catch (e) {
+      if (e instanceof OpError) toast(explain(e.code, e.message), { kind: "error" });
+      else throw e;
+      return false;
+    }
+  }
+
+  undoRedo(redo: boolean): void {
+    this.flushDraft();
+    this.editRun++;
+    const keep = this.active;
+    try {
+      const did = redo ? this.undo.redo() : this.undo.undo();
+      if (!did) toast(redo ? "Nothing to redo." : "Nothing to undo.");
+    } catch (e) {
+      if (e instanceof OpError) toast(`Cannot ${redo ? "redo" : "undo"}: ${explain(e.code, e.message)}`, { kind: "error" });
+      else throw e;
+    }
+    if (keep && this.rows.has(keep)) this.focusNode(keep, "end");
+  }
+
+  // ==================================================================== keyboard
+
+  private visibleIds(): string[] {
+    const out: string[] = [];
+    for (const li of this.el.querySelectorAll<HTMLLIElement>("li.node")) {
+      if (li.offsetParent !== null || li.getClientRects().length) out.push(li.dataset.id!);
+    }
+    return out;
+  }
+
+  private neighbour(id: string, dir: 1 | -1): string | null {
+    // Walk the DOM order, skipping collapsed and filtered-out subtrees.
+    const ids = this.visibleIds();
+    const i = ids.indexOf(id);
+    const j = i + dir;
+    return i >= 0 && j >= 0 && j < ids.length ? ids[j] : null;
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const hit = this.rowFromEvent(e);
+    if (!hit) return;
+    const id = hit.id;
+    const mod = e.ctrlKey || e.metaKey;
+    const k = e.key;
+    const n = this.view.get(id);
+    if (!n) return;
+
+    if (mod && !e.altKey && (k === "z" || k === "Z" || k === "y")) {
+      e.preventDefault();
+      this.undoRedo(k === "y" || e.shiftKey);
+      return;
+    }
+    if (k === "ArrowUp" && !e.altKey && !mod) {
+      e.preventDefault();
+      const p = this.neighbour(id, -1);
+      if (p) this.focusNode(p, "end");
+      return;
+    }
+    if (k === "ArrowDown" && !e.altKey && !mod) {
+      e.preventDefault();
+      const p = this.neighbour(id, 1);
+      if (p) this.focusNode(p, "end");
+      return;
+    }
+    if (mod && (k === "ArrowUp" || k === "ArrowDown")) {
+      e.preventDefault();
+      this.setCollapsed(id, k === "ArrowUp");
+      return;
+    }
+    if (mod && k === ".") {
+      e.preventDefault();
+      this.setCollapsed(id, !this.collapsed.has(id));
+      return;
+    }
+    if (e.altKey && k === "ArrowRight") {
+      e.preventDefault();
+      this.setZoom(id);
+      const first = this.view.liveChildren(id)[0];
+      if (first) this.focusNode(first.id);
+      return;
+    }
+    if (e.altKey && k === "ArrowLeft") {
+      e.preventDefault();
+      if (this.zoom) {
+        const z = this.zoom;
+        this.setZoom(this.view.get(z)?.parent ?? null);
+        this.focusNode(z);
+      }
+      return;
+    }
+    if (k === "Escape") {
+      e.preventDefault();
+      this.flushDraft();
+      (e.target as HTMLElement).blur();
+      hit.r.li.tabIndex = -1;
+      hit.r.li.focus();
+      return;
+    }
+    if (this.readOnly) return;
+    if (e.altKey && (k === "ArrowUp" || k === "ArrowDown")) {
+      e.preventDefault();
+      this.flushDraft();
+      this.reorder(n, k === "ArrowUp" ? -1 : 1);
+      return;
+    }
+    if (k === "Enter" && !e.shiftKey && !mod) {
+      e.preventDefault();
+      this.flushDraft();
+      this.newSibling(n, caretOffset(hit.r.text) === 0 && n.text.length > 0);
+      return;
+    }
+    if (k === "Enter") {
+      e.preventDefault(); // no line breaks in a node
+      return;
+    }
+    if (k === "Tab") {
+      e.preventDefault();
+      this.flushDraft();
+      if (e.shiftKey) this.outdent(n);
+      else this.indent(n);
+      return;
+    }
+    if (k === "Backspace" && (hit.r.text.textContent ?? "") === "" && !mod) {
+      e.preventDefault();
+      this.flushDraft();
+      if (this.view.liveChildren(id).length) {
+        toast("Delete or move its children first (or use the Delete button).", { kind: "warn" });
+        return;
+      }
+      const prev = this.neighbour(id, -1) ?? this.neighbour(id, 1);
+      this.edit([{ kind: "delete", id }]);
+      if (prev) this.focusNode(prev, "end");
+      return;
+    }
+    if (mod && e.shiftKey && (k === "Backspace" || k === "Delete")) {
+      e.preventDefault();
+      this.deleteNode(id);
+      return;
+    }
+  }
+
+  deleteNode(id: string): void {
+    this.flushDraft();
+    const prev = this.neighbour(id, -1) ?? this.neighbour(id, 1);
+    if (this.edit([{ kind: "delete", id }])) {
+      const n = this.view.get(id);
+      toast(`Deleted “${short(n?.text ?? "")}”.`, {
+        actions: [{ label: "Undo", run: () => this.undoRedo(false) }],
+      });
+      if (prev) this.focusNode(prev, "end");
+    }
+  }
+
+  newSibling(n: TreeNode, before = false): void {
+    const id = crypto.randomUUID();
+    const v = this.view;
+    // On an expanded node with children, Enter at the end starts its first child (Workflowy).
+    const kids = v.liveChildren(n.id);
+    if (!before && kids.length && !this.collapsed.has(n.id) && n.id !== this.zoom) {
+      const type = childTypeFor(v.kind, n.type);
+      if (this.edit([{ kind: "create", id, type, parent: n.id, key: v.keyAt(n.id, 0) }])) this.focusNode(id, "end");
+      return;
+    }
+    const sibs = v.liveChildren(n.parent);
+    const i = sibs.findIndex((s) => s.id === n.id);
+    const key = v.keyAt(n.parent, before ? i : i + 1);
+    if (this.edit([{ kind: "create", id, type: n.type, parent: n.parent, key }])) {
+      this.focusNode(before ? n.id : id, before ? "start" : "end");
+    }
+  }
+
+  indent(n: TreeNode): void {
+    const v = this.view;
+    const sibs = v.liveChildren(n.parent);
+    const i = sibs.findIndex((s) => s.id === n.id);
+    if (i <= 0) {
+      toast("Nothing above to indent under.", { kind: "warn" });
+      return;
+    }
+    const newParent = sibs[i - 1];
+    this.moveTo(n, newParent.id, v.keyAt(newParent.id, v.liveChildren(newParent.id).length, n.id));
+  }
+
+  outdent(n: TreeNode): void {
+    const v = this.view;
+    if (n.parent === null || n.parent === this.zoom) {
+      toast("Already at the top level.", { kind: "warn" });
+      return;
+    }
+    const parent = v.get(n.parent)!;
+    this.moveTo(n, parent.parent, v.keyAfter(parent.parent, parent.id, n.id));
+  }
+
+  /** Move a node under `parent` at `key`, changing its type as the grammar requires. */
+  moveTo(n: TreeNode, parent: string | null, key: string): boolean {
+    const v = this.view;
+    const pType = parent ? v.get(parent)!.type : null;
+    const kidTypes = [...v.liveChildren(n.id), ...v.linkedChildren(n.id)].map((c) => c.type);
+    const type = typeForMove(v.kind, pType, n.type, kidTypes);
+    if (!type) {
+      toast(
+        `A ${TYPE_INFO[n.type].label.toLowerCase()} with these children cannot go ${pType ? `under a ${pType}` : "at the top level"}.`,
+        { kind: "warn" },
+      );
+      return false;
+    }
+    const op: Op = { kind: "move", id: n.id, parent, key };
+    if (type !== n.type) op.type = type;
+    const ok = this.edit([op]);
+    if (ok) {
+      if (parent && this.collapsed.has(parent)) this.setCollapsed(parent, false);
+      this.focusNode(n.id, "keep");
+    }
+    return ok;
+  }
+
+  private reorder(n: TreeNode, dir: -1 | 1): void {
+    const v = this.view;
+    const sibs = v.liveChildren(n.parent);
+    const i = sibs.findIndex((s) => s.id === n.id);
+    const j = i + dir;
+    if (j < 0 || j >= sibs.length) return;
+    // `j` is also the wanted index among the siblings without `n`.
+    const key = v.keyAt(n.parent, j, n.id);
+    if (this.edit([{ kind: "move", id: n.id, parent: n.parent, key }])) this.focusNode(n.id, "keep");
+  }
+
+  // ==================================================================== drag and drop
+
+  private onDragStart(e: DragEvent): void {
+    const hit = this.rowFromEvent(e);
+    if (!hit || this.readOnly || e.target !== hit.r.bullet) return;
+    this.flushDraft();
+    this.dragId = hit.id;
+    e.dataTransfer?.setData("text/plain", hit.r.text.textContent ?? "");
+    if (e.dataTransfer) e.dataTransfer.effectAllowed = "move";
+    hit.r.li.classList.add("dragging");
+  }
+
+  private dropZone(e: DragEvent, r: Row): "before" | "after" | "inside" {
+    const rect = r.row.getBoundingClientRect();
+    const y = (e.clientY - rect.top) / Math.max(1, rect.height);
+    return y < 0.25 ? "before" : y > 0.75 ? "after" : "inside";
+  }
+
+  private onDragOver(e: DragEvent): void {
+    if (!this.dragId) return;
+    const hit = this.rowFromEvent(e);
+    if (!hit || hit.id === this.dragId) return;
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = "move";
+    const zone = this.dropZone(e, hit.r);
+    this.clearDropMarks();
+    hit.r.row.classList.add(`drop-${zone}`);
+  }
+
+  private clearDropMarks(e?: DragEvent): void {
+    if (e && (e.relatedTarget as Node | null) && this.el.contains(e.relatedTarget as Node)) return;
+    for (const el of this.el.querySelectorAll(".drop-before, .drop-after, .drop-inside"))
+      el.classList.remove("drop-before", "drop-after", "drop-inside");
+  }
+
+  private onDrop(e: DragEvent): void {
+    const id = this.dragId;
+    this.dragId = null;
+    this.clearDropMarks();
+    this.el.querySelector(".dragging")?.classList.remove("dragging");
+    const hit = this.rowFromEvent(e);
+    if (!id || !hit || hit.id === id) return;
+    e.preventDefault();
+    const v = this.view;
+    const n = v.get(id);
+    const target = v.get(hit.id);
+    if (!n || !target) return;
+    if (v.isAncestorOrSelf(id, target.id)) {
+      toast("A node cannot go inside itself.", { kind: "warn" });
+      return;
+    }
+    const zone = this.dropZone(e, hit.r);
+    if (zone === "inside") {
+      this.moveTo(n, target.id, v.keyAt(target.id, v.liveChildren(target.id).length, id));
+    } else {
+      const sibs = v.liveChildren(target.parent).filter((s) => s.id !== id);
+      const i = sibs.findIndex((s) => s.id === target.id);
+      this.moveTo(n, target.parent, v.keyAt(target.parent, zone === "before" ? i : i + 1, id));
+    }
+  }
+
+  // ==================================================================== find
+
+  isFiltering(): boolean {
+    const f = this.filter;
+    return !!(f.text || f.type || f.tag || f.unpatched);
+  }
+
+  setFilter(f: Filter): number {
+    this.filter = f;
+    return this.applyFilter();
+  }
+
+  private scheduleFilter(): void {
+    if (this.filterTimer !== null) return;
+    this.filterTimer = window.setTimeout(() => {
+      this.filterTimer = null;
+      this.applyFilter();
+    }, 150);
+  }
+
+  /** Show matching rows and their ancestors; returns the number of matches. */
+  applyFilter(): number {
+    const on = this.isFiltering();
+    this.el.classList.toggle("filtering", on);
+    for (const li of this.el.querySelectorAll("li.match, li.path")) li.classList.remove("match", "path");
+    if (!on) return 0;
+    const f = this.filter;
+    const q = f.text.toLowerCase();
+    let count = 0;
+    for (const [id, r] of this.rows) {
+      const n = this.view.get(id);
+      if (!n) continue;
+      if (q && !n.text.toLowerCase().includes(q) && !n.note.toLowerCase().includes(q)) continue;
+      if (f.type && n.type !== f.type) continue;
+      if (f.tag && !n.tags.includes(f.tag)) continue;
+      if (f.unpatched && (n.type !== "critique" || this.view.liveChildren(id).some((c) => c.type === "patch"))) continue;
+      count++;
+      r.li.classList.add("match");
+      for (let p = r.li.parentElement?.closest("li.node"); p && this.el.contains(p); p = p.parentElement?.closest("li.node"))
+        p.classList.add("path");
+    }
+    return count;
+  }
+}
+
+// ====================================================================== helpers
+
+export function explain(code: string, message: string): string {
+  switch (code) {
+    case "bad_parent_type":
+      return "That type of node cannot go there.";
+    case "cycle":
+      return "A node cannot go inside itself.";
+    case "deleted":
+      return "Someone deleted that part of the tree.";
+    case "not_found":
+      return "That node no longer exists.";
+    case "too_large":
+      return "That is over the size limits.";
+    case "forbidden":
+      return "You do not have permission to edit this tree.";
+    case "rate_limited":
+      return "Too many edits at once; retrying.";
+    default:
+      return message || code;
+  }
+}
+
+export function short(s: string, n = 40): string {
+  return s.length > n ? s.slice(0, n - 1) + "…" : s || "(empty)";
+}
+
+export function caretOffset(el: HTMLElement): number {
+  const sel = document.getSelection();
+  if (!sel || sel.rangeCount === 0 || !el.contains(sel.anchorNode)) return 0;
+  const range = sel.getRangeAt(0).cloneRange();
+  range.selectNodeContents(el);
+  range.setEnd(sel.getRangeAt(0).startContainer, sel.getRangeAt(0).startOffset);
+  return range.toString().length;
+}
+
+export function placeCaret(el: HTMLElement, offset: number): void {
+  const sel = document.getSelection();
+  if (!sel) return;
+  const range = document.createRange();
+  const node = el.firstChild;
+  if (node && node.nodeType === Node.TEXT_NODE) {
+    range.setStart(node, Math.min(offset, node.textContent!.length));
+  } else {
+    range.setStart(el, 0);
+  }
+  range.collapse(true);
+  sel.removeAllRanges();
+  sel.addRange(range);
+}
+
+export function nodeAuthor(n: TreeNode, name: (id: number | null) => string): string {
+  return name(n.author);
+}
+
+export { initials };

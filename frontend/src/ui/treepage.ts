@@ -1,0 +1,555 @@
+/** The page of one tree: header with presence, find bar, outliner, details, graph and analysis tabs. */
+import { api, type Member, type TreeSummary } from "../api";
+import { Connection, type ConnState, treeSocketUrl } from "../connection";
+import { TYPE_INFO, typesOf } from "../core/grammar";
+import { type PresenceInfo, SyncEngine } from "../core/sync";
+import type { NodeType, TreeNode, User } from "../core/types";
+import { h, on, toast, userColor } from "./dom";
+import { explain, Outliner, short } from "./outliner";
+
+export interface PageContext {
+  me: User;
+  navigate(path: string): void;
+  signOut(): void;
+}
+
+const SHORTCUTS: [string, string][] = [
+  ["Enter", "New node below (same type)"],
+  ["Tab", "Indent: make it a child of the node above (type follows the grammar)"],
+  ["Shift+Tab", "Outdent"],
+  ["↑ / ↓", "Move focus to the previous / next node"],
+  ["Alt+↑ / Alt+↓", "Move the node up / down among its siblings"],
+  ["Backspace", "On an empty node: delete it"],
+  ["Ctrl+Shift+Backspace", "Delete the node and its subtree"],
+  ["Ctrl+Z / Ctrl+Shift+Z", "Undo / redo your own edits"],
+  ["Ctrl+↑ / Ctrl+↓, Ctrl+.", "Collapse / expand / toggle"],
+  ["Alt+→ / Alt+←", "Zoom into the node / back out"],
+  ["Esc", "Stop editing"],
+  ["/", "Find"],
+  ["?", "This help"],
+];
+
+export class TreePage {
+  readonly el: HTMLElement;
+  private engine: SyncEngine;
+  private conn: Connection;
+  private outliner: Outliner;
+  private members = new Map<number, string>();
+  private summary: TreeSummary | null = null;
+  private statusEl = h("span", { class: "status", role: "status" });
+  private rosterEl = h("ul", { class: "roster", "aria-label": "People in this tree" });
+  private bannerEl = h("div", { class: "banner", hidden: true, role: "alert" });
+  private titleEl = h("h1", { class: "tree-title", text: "Loading…" });
+  private kindEl = h("span", { class: "kind" });
+  private crumbsEl = h("nav", { class: "crumbs", "aria-label": "Zoom path" });
+  private detailsEl = h("aside", { class: "details", "aria-label": "Node details" });
+  private countEl = h("span", { class: "count" });
+  private tagSelect = h("select", { "aria-label": "Filter by tag" });
+  private typeSelect = h("select", { "aria-label": "Filter by type" });
+  private findInput = h("input", { type: "search", placeholder: "Find…", "aria-label": "Find text" });
+  private unpatched = h("input", { type: "checkbox", id: "f-unpatched" });
+  private unpatchedLabel = h("label", { for: "f-unpatched" }, this.unpatched, " Critiques with no patch");
+  private panes: Record<string, HTMLElement> = {};
+  private tabs: Record<string, HTMLButtonElement> = {};
+  private graph: { update(): void; destroy(): void } | null = null;
+  private graphDirty = true;
+  private help: HTMLDialogElement;
+  private loaded = false;
+  private connState: ConnState = "connecting";
+  private detailsFor: string | null = null;
+  private removers: (() => void)[] = [];
+
+  constructor(
+    private readonly treeId: number,
+    private readonly ctx: PageContext,
+  ) {
+    this.engine = new SyncEngine({
+      send: (m) => this.conn.send(m),
+      onReset: () => this.onReset(),
+      onChanges: (changes) => {
+        this.outliner.applyChanges(changes);
+        if (this.detailsFor && changes.some((c) => c.id === this.detailsFor)) this.renderDetails();
+        this.markGraphDirty();
+      },
+      onReject: (_op, code, message) => toast(`Your change was not saved: ${explain(code, message)}`, { kind: "error" }),
+      onReplaced: (info) => this.onReplaced(info),
+      onPresence: (all) => this.onPresence(all),
+      onWelcome: (_u, role) => {
+        this.setRole(role);
+        this.onPresence(this.engine.presence);
+      },
+      onRole: (role) => this.setRole(role),
+      onError: (code, message) => {
+        if (code !== "rate_limited") toast(explain(code, message), { kind: "error" });
+      },
+      onPendingChange: () => this.renderStatus(),
+    });
+    this.conn = new Connection(treeSocketUrl(treeId), (s, code) => this.onConnState(s, code));
+    this.conn.engine = this.engine;
+    this.outliner = new Outliner(this.engine, treeId, {
+      onFocusNode: (id, editing) => {
+        if (this.conn.state === "online") this.conn.send({ type: "presence", node: id, editing });
+        this.detailsFor = id;
+        this.renderDetails();
+      },
+      onZoom: () => this.renderCrumbs(),
+      userName: (id) => this.userName(id),
+    });
+    this.help = this.buildHelp();
+    this.el = this.build();
+    this.removers.push(this.listenGlobalKeys());
+  }
+
+  start(): void {
+    this.conn.start();
+    void this.loadMeta();
+  }
+
+  destroy(): void {
+    this.conn.stop();
+    this.graph?.destroy();
+    for (const r of this.removers) r();
+    this.help.remove();
+  }
+
+  /** Test and benchmark hook: the engine's state, read-only use. */
+  get debug(): { engine: SyncEngine; outliner: Outliner } {
+    return { engine: this.engine, outliner: this.outliner };
+  }
+
+  private async loadMeta(): Promise<void> {
+    try {
+      const [summary, members] = await Promise.all([api.tree(this.treeId), api.members(this.treeId)]);
+      this.summary = summary;
+      this.titleEl.textContent = summary.title;
+      document.title = `${summary.title} · Gametree`;
+      this.kindEl.textContent = summary.kind === "game" ? "Game tree" : "Problem tree";
+      this.kindEl.className = `kind k-${summary.kind}`;
+      this.setMembers(members);
+    } catch (e) {
+      toast(`Could not load the tree: ${(e as Error).message}`, { kind: "error" });
+    }
+  }
+
+  private setMembers(list: Member[]): void {
+    for (const m of list) this.members.set(m.user.id, m.user.username);
+  }
+
+  private userName(id: number | null): string {
+    if (id === null) return "someone";
+    if (id === this.ctx.me.id) return "you";
+    return this.members.get(id) ?? `user ${id}`;
+  }
+
+  // ------------------------------------------------------------------ layout
+
+  private build(): HTMLElement {
+    const back = h("a", { href: "/", class: "back", text: "← Trees" });
+    on(back, "click", (e) => {
+      e.preventDefault();
+      this.ctx.navigate("/");
+    });
+    const helpBtn = h("button", { type: "button", class: "icon", "aria-label": "Keyboard shortcuts", title: "Keyboard shortcuts (?)", text: "?" });
+    on(helpBtn, "click", () => this.help.showModal());
+    const out = h("button", { type: "button", class: "link", text: "Sign out" });
+    on(out, "click", () => this.ctx.signOut());
+    const header = h(
+      "header",
+      { class: "topbar" },
+      back,
+      h("div", { class: "title-wrap" }, this.titleEl, this.kindEl),
+      this.rosterEl,
+      this.statusEl,
+      helpBtn,
+      h("span", { class: "me", text: this.ctx.me.username }),
+      out,
+    );
+
+    const tabbar = h("div", { class: "tabs", role: "tablist", "aria-label": "Views" });
+    for (const [key, label] of [
+      ["outline", "Outline"],
+      ["graph", "Graph"],
+      ["analysis", "Analysis"],
+    ] as const) {
+      const b = h("button", { type: "button", role: "tab", id: `tab-${key}`, "aria-controls": `pane-${key}`, text: label });
+      on(b, "click", () => this.showTab(key));
+      this.tabs[key] = b;
+      tabbar.append(b);
+    }
+
+    // Find bar
+    this.typeSelect.append(h("option", { value: "", text: "All types" }));
+    on(this.findInput, "input", () => this.updateFilter());
+    on(this.typeSelect, "change", () => this.updateFilter());
+    on(this.tagSelect, "change", () => this.updateFilter());
+    on(this.unpatched, "change", () => this.updateFilter());
+    on(this.tagSelect, "focus", () => this.fillTagOptions());
+    const expand = h("button", { type: "button", class: "subtle", text: "Expand all" });
+    on(expand, "click", () => this.outliner.collapseAll(false));
+    const collapse = h("button", { type: "button", class: "subtle", text: "Collapse all" });
+    on(collapse, "click", () => this.outliner.collapseAll(true));
+    const findbar = h(
+      "div",
+      { class: "findbar", role: "search" },
+      this.findInput,
+      this.typeSelect,
+      this.tagSelect,
+      this.unpatchedLabel,
+      this.countEl,
+      h("span", { class: "spacer" }),
+      expand,
+      collapse,
+    );
+
+    const outline = h(
+      "section",
+      { class: "pane", id: "pane-outline", role: "tabpanel", "aria-labelledby": "tab-outline" },
+      findbar,
+      this.crumbsEl,
+      h("div", { class: "outline-grid" }, h("div", { class: "outline-scroll" }, this.outliner.el), this.detailsEl),
+    );
+    const graph = h("section", { class: "pane", id: "pane-graph", role: "tabpanel", "aria-labelledby": "tab-graph", hidden: true });
+    // ANALYSIS VIEWS GO HERE: survival badges (why a proposal is marked broken), merge review of
+    // individually drawn trees, and the taut-constraint board of failure modes. This panel is
+    // an intentionally empty container for them; they read `this.engine.view` like the graph.
+    const analysis = h(
+      "section",
+      { class: "pane", id: "pane-analysis", role: "tabpanel", "aria-labelledby": "tab-analysis", hidden: true },
+      h(
+        "div",
+        { class: "analysis-placeholder", "data-slot": "analysis" },
+        h("h2", { text: "Analysis" }),
+        h("p", { text: "Survival badges, merge review and the taut-constraint board will appear here." }),
+      ),
+    );
+    this.panes = { outline, graph, analysis };
+    const root = h("div", { class: "treepage" }, header, this.bannerEl, tabbar, outline, graph, analysis);
+    this.showTab("outline");
+    this.renderCrumbs();
+    this.renderDetails();
+    this.renderStatus();
+    return root;
+  }
+
+  private showTab(key: string): void {
+    for (const [k, pane] of Object.entries(this.panes)) {
+      pane.hidden = k !== key;
+      this.tabs[k].setAttribute("aria-selected", String(k === key));
+      this.tabs[k].tabIndex = k === key ? 0 : -1;
+    }
+    if (key === "graph") void this.showGraph();
+  }
+
+  private async showGraph(): Promise<void> {
+    if (!this.engine.view) return;
+    if (!this.graph) {
+      const pane = this.panes.graph;
+      pane.replaceChildren(h("p", { class: "muted", text: "Laying out the graph…" }));
+      const { GraphView } = await import("./graph");
+      pane.replaceChildren();
+      this.graph = new GraphView(pane, () => this.engine.view!, (id) => {
+        this.showTab("outline");
+        this.outliner.focusNode(id, "end");
+      });
+      this.graphDirty = false;
+    } else if (this.graphDirty) {
+      this.graph.update();
+      this.graphDirty = false;
+    }
+  }
+
+  private markGraphDirty(): void {
+    this.graphDirty = true;
+    if (this.graph && !this.panes.graph.hidden) {
+      window.setTimeout(() => {
+        if (this.graphDirty && !this.panes.graph.hidden) {
+          this.graph?.update();
+          this.graphDirty = false;
+        }
+      }, 500);
+    }
+  }
+
+  private buildHelp(): HTMLDialogElement {
+    const dl = h("dl", { class: "shortcuts" });
+    for (const [k, v] of SHORTCUTS) dl.append(h("dt", {}, h("kbd", { text: k })), h("dd", { text: v }));
+    const close = h("button", { type: "button", class: "primary", text: "Close" });
+    const d = h(
+      "dialog",
+      { class: "help", "aria-labelledby": "help-title" },
+      h("h2", { id: "help-title", text: "Keyboard shortcuts" }),
+      h("p", { class: "muted", text: "Click any node to edit it. Drag a node by its icon to move it; click the icon to zoom in." }),
+      dl,
+      h("div", { class: "dialog-actions" }, close),
+    );
+    on(close, "click", () => d.close());
+    document.body.append(d);
+    return d;
+  }
+
+  private listenGlobalKeys(): () => void {
+    const fn = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      const typing = t.isContentEditable || t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT";
+      if (!typing && e.key === "?") {
+        e.preventDefault();
+        this.help.showModal();
+      } else if (!typing && e.key === "/") {
+        e.preventDefault();
+        this.findInput.focus();
+      } else if ((e.ctrlKey || e.metaKey) && e.key === "/") {
+        e.preventDefault();
+        this.help.showModal();
+      } else if (!typing && (e.ctrlKey || e.metaKey) && (e.key === "z" || e.key === "Z" || e.key === "y")) {
+        e.preventDefault();
+        this.outliner.undoRedo(e.key === "y" || e.shiftKey);
+      }
+    };
+    document.addEventListener("keydown", fn);
+    return () => document.removeEventListener("keydown", fn);
+  }
+
+  // ------------------------------------------------------------------ sync events
+
+  private onReset(): void {
+    const v = this.engine.view!;
+    if (!this.loaded) {
+      this.loaded = true;
+      for (const t of typesOf(v.kind)) this.typeSelect.append(h("option", { value: t, text: TYPE_INFO[t].label }));
+      this.unpatchedLabel.hidden = v.kind !== "game";
+      this.fillTagOptions();
+    }
+    if (this.outliner.zoom && !v.get(this.outliner.zoom)) this.outliner.zoom = null;
+    this.outliner.renderAll();
+    this.renderCrumbs();
+    this.markGraphDirty();
+    document.body.dataset.treeReady = "1";
+  }
+
+  private setRole(role: string): void {
+    const ro = role === "viewer";
+    if (this.outliner.readOnly !== ro) {
+      this.outliner.readOnly = ro;
+      if (this.engine.view) this.outliner.renderAll();
+    }
+    this.renderStatus();
+  }
+
+  private onConnState(s: ConnState, code?: number): void {
+    this.connState = s;
+    if (s === "closed") {
+      this.bannerEl.hidden = false;
+      this.bannerEl.className = "banner error";
+      this.bannerEl.textContent =
+        code === 4403 ? "You no longer have access to this tree." : "This tree does not exist.";
+      return;
+    }
+    if (s === "online" && this.outliner.active) this.conn.send({ type: "presence", node: this.outliner.active, editing: true });
+    this.renderStatus();
+  }
+
+  private renderStatus(): void {
+    const pending = this.engine.pending.length;
+    const s = this.connState;
+    this.statusEl.className = `status s-${s}`;
+    this.statusEl.textContent =
+      s === "online" ? (pending ? `Saving ${pending}…` : "Saved") : s === "connecting" ? "Connecting…" : s === "offline" ? "Offline" : "Closed";
+    if (s === "offline") {
+      this.bannerEl.hidden = false;
+      this.bannerEl.className = "banner offline";
+      this.bannerEl.textContent = pending
+        ? `You are offline. ${pending} edit${pending === 1 ? "" : "s"} will be sent when the connection is back.`
+        : "You are offline. Keep working: your edits will be sent when the connection is back.";
+    } else if (s !== "closed") {
+      const ro = this.outliner.readOnly;
+      this.bannerEl.hidden = !ro;
+      this.bannerEl.className = "banner info";
+      this.bannerEl.textContent = ro ? "You can view this tree but not edit it." : "";
+    }
+  }
+
+  private onPresence(all: Map<string, PresenceInfo>): void {
+    const people = new Map<number, { user: User; count: number }>();
+    for (const p of all.values()) {
+      this.members.set(p.user.id, p.user.username);
+      const e = people.get(p.user.id);
+      if (e) e.count++;
+      else people.set(p.user.id, { user: p.user, count: 1 });
+    }
+    const items: HTMLElement[] = [];
+    const meChip = h("li", { class: "person me", title: `${this.ctx.me.username} (you)`, text: this.ctx.me.username });
+    meChip.style.setProperty("--c", userColor(this.ctx.me.id));
+    items.push(meChip);
+    for (const { user } of people.values()) {
+      if (user.id === this.ctx.me.id) continue;
+      const li = h("li", { class: "person", title: `${user.username} is here`, text: user.username });
+      li.style.setProperty("--c", userColor(user.id));
+      items.push(li);
+    }
+    this.rosterEl.replaceChildren(...items);
+    this.outliner.setPresence(all.values());
+  }
+
+  private onReplaced(info: { id: string; field: string; mine: unknown; theirs: unknown; actor: number | null }): void {
+    const n = this.engine.view?.get(info.id);
+    if (!n) return;
+    const what = info.field === "text" ? `your text “${short(String(info.mine))}”` : `your ${info.field}`;
+    toast(`${this.userName(info.actor)} edited the same node at the same time and replaced ${what}.`, {
+      kind: "warn",
+      actions: [
+        {
+          label: "Put mine back",
+          run: () =>
+            this.outliner.edit([{ kind: "set", id: info.id, field: info.field as "text", value: info.mine as string }]),
+        },
+      ],
+    });
+  }
+
+  // ------------------------------------------------------------------ find
+
+  private fillTagOptions(): void {
+    const v = this.engine.view;
+    if (!v) return;
+    const current = this.tagSelect.value;
+    const tags = new Set<string>();
+    for (const n of v.nodes.values()) if (!n.deleted) for (const t of n.tags) tags.add(t);
+    this.tagSelect.replaceChildren(
+      h("option", { value: "", text: "All tags" }),
+      ...[...tags].sort().map((t) => h("option", { value: t, text: `#${t}` })),
+    );
+    this.tagSelect.value = tags.has(current) ? current : "";
+  }
+
+  private updateFilter(): void {
+    const count = this.outliner.setFilter({
+      text: this.findInput.value.trim(),
+      type: this.typeSelect.value as NodeType | "",
+      tag: this.tagSelect.value,
+      unpatched: this.unpatched.checked,
+    });
+    this.countEl.textContent = this.outliner.isFiltering() ? `${count} match${count === 1 ? "" : "es"}` : "";
+  }
+
+  // ------------------------------------------------------------------ breadcrumbs & details
+
+  private renderCrumbs(): void {
+    const v = this.engine.view;
+    const z = this.outliner.zoom;
+    if (!v || !z) {
+      this.crumbsEl.replaceChildren();
+      this.crumbsEl.hidden = true;
+      return;
+    }
+    this.crumbsEl.hidden = false;
+    const chain: TreeNode[] = [];
+    for (let n = v.get(z); n; n = n.parent ? v.get(n.parent) : undefined) chain.unshift(n);
+    const link = (label: string, id: string | null) => {
+      const a = h("button", { type: "button", class: "crumb", text: label });
+      on(a, "click", () => this.outliner.setZoom(id));
+      return a;
+    };
+    const parts: Node[] = [link(this.summary?.title ?? "Top", null)];
+    chain.forEach((n, i) => {
+      parts.push(h("span", { class: "sep", "aria-hidden": "true", text: "›" }));
+      if (i === chain.length - 1) {
+        const cur = h("span", { class: `crumb current t-${n.type}`, "aria-current": "page" });
+        cur.append(h("span", { class: "tlabel", text: TYPE_INFO[n.type].label }), " ", short(n.text, 80));
+        parts.push(cur);
+      } else parts.push(link(short(n.text, 30), n.id));
+    });
+    this.crumbsEl.replaceChildren(...parts);
+  }
+
+  private renderDetails(): void {
+    const v = this.engine.view;
+    const id = this.detailsFor;
+    const n = id && v ? v.get(id) : undefined;
+    if (!n || n.deleted) {
+      this.detailsEl.replaceChildren(
+        h("p", { class: "muted", text: "Select a node to see its note and tags." }),
+        h("p", { class: "muted small", text: "Press ? for keyboard shortcuts." }),
+      );
+      return;
+    }
+    // Do not clobber what the user is typing in the panel.
+    if (this.detailsEl.contains(document.activeElement) && this.detailsEl.dataset.id === n.id) {
+      const tagsBox = this.detailsEl.querySelector(".tag-list");
+      if (tagsBox) tagsBox.replaceChildren(...this.tagChips(n));
+      return;
+    }
+    this.detailsEl.dataset.id = n.id;
+    const ro = this.outliner.readOnly;
+    const note = h("textarea", { rows: 6, "aria-label": "Note", placeholder: "Add a note, sources, reasoning…" });
+    note.value = n.note;
+    note.readOnly = ro;
+    let timer: number | null = null;
+    const saveNote = () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      const cur = this.engine.view?.get(n.id);
+      if (cur && !cur.deleted && cur.note !== note.value)
+        this.outliner.edit([{ kind: "set", id: n.id, field: "note", value: note.value }], `note:${n.id}`);
+    };
+    on(note, "input", () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = window.setTimeout(saveNote, 500);
+    });
+    on(note, "blur", saveNote);
+    const tagInput = h("input", { type: "text", placeholder: "Add tag, press Enter", "aria-label": "Add a tag", maxlength: 64 });
+    tagInput.readOnly = ro;
+    on(tagInput, "keydown", (e) => {
+      if (e.key !== "Enter") return;
+      e.preventDefault();
+      const t = tagInput.value.trim().replace(/^#/, "");
+      const cur = this.engine.view?.get(n.id);
+      if (!t || !cur) return;
+      if (!cur.tags.includes(t)) this.outliner.edit([{ kind: "set", id: n.id, field: "tags", value: [...cur.tags, t] }]);
+      tagInput.value = "";
+    });
+    const del = h("button", { type: "button", class: "danger subtle", text: "Delete node" });
+    del.disabled = ro;
+    on(del, "click", () => this.outliner.deleteNode(n.id));
+    const zoom = h("button", { type: "button", class: "subtle", text: "Zoom in" });
+    on(zoom, "click", () => this.outliner.setZoom(n.id));
+    const extra: Node[] = [];
+    if (n.parents.length) {
+      extra.push(h("h3", { text: "Also under" }));
+      const ul = h("ul", { class: "plain" });
+      for (const p of n.parents) {
+        const pn = v!.get(p);
+        const li = h("li", {}, h("span", { text: short(pn?.text ?? p, 50) }));
+        if (!ro) {
+          const un = h("button", { type: "button", class: "link", text: "unlink" });
+          on(un, "click", () => this.outliner.edit([{ kind: "unlink", id: n.id, parent: p }]));
+          li.append(" ", un);
+        }
+        ul.append(li);
+      }
+      extra.push(ul);
+    }
+    this.detailsEl.replaceChildren(
+      h("div", { class: `dtype t-${n.type}` }, h("span", { class: "icon", "aria-hidden": "true", text: TYPE_INFO[n.type].icon }), TYPE_INFO[n.type].label),
+      h("p", { class: "muted small", text: `Added by ${this.userName(n.author)}` }),
+      h("label", { class: "field" }, h("span", { text: "Note" }), note),
+      h("div", { class: "field" }, h("span", { text: "Failure-mode tags" }), h("div", { class: "tag-list" }, ...this.tagChips(n)), tagInput),
+      ...extra,
+      h("div", { class: "row-actions" }, zoom, del),
+    );
+  }
+
+  private tagChips(n: TreeNode): HTMLElement[] {
+    return n.tags.map((t) => {
+      const chip = h("span", { class: "tag" }, `#${t}`);
+      if (!this.outliner.readOnly) {
+        const x = h("button", { type: "button", class: "icon small", "aria-label": `Remove tag ${t}`, text: "×" });
+        on(x, "click", () => {
+          const cur = this.engine.view?.get(n.id);
+          if (cur) this.outliner.edit([{ kind: "set", id: n.id, field: "tags", value: cur.tags.filter((x) => x !== t) }]);
+        });
+        chip.append(x);
+      }
+      return chip;
+    });
+  }
+}
