@@ -154,16 +154,22 @@ class Matcher:
             for y in roots:
                 if x < y and items[x].tree != items[y].tree:
                     pairs.add((x, y))
-        # one flooding step: children of every plausible parent pair become candidates
+        # one flooding step, both ways: the children and the parents of every plausible pair
+        # become candidates (similar problems under similar parents, similar parents of
+        # similar problems), however differently they are worded
         for i, j in list(pairs):
-            ci, cj = items[i].children, items[j].children
-            if not ci or not cj or len(ci) * len(cj) > FLOOD_MAX_PAIRS:
-                continue
             if self.label_score(i, j) < floor:
                 continue
-            for a in ci:
-                for b in cj:
-                    pairs.add((min(a, b), max(a, b)))
+            for ci, cj in (
+                (items[i].children, items[j].children),
+                (items[i].parents, items[j].parents),
+            ):
+                if not ci or not cj or len(ci) * len(cj) > FLOOD_MAX_PAIRS:
+                    continue
+                for a in ci:
+                    for b in cj:
+                        if items[a].tree != items[b].tree:
+                            pairs.add((min(a, b), max(a, b)))
         return pairs
 
     def score(self, i: int, j: int, known: set[tuple[int, int]]) -> Scored:
@@ -192,7 +198,9 @@ class Matcher:
                 )
             children = total / len(big)
         subset = not exact and is_subset_like(a.stems, b.stems)
-        gate = min(1.0, lab / 0.5)  # structure alone never makes two unrelated labels match
+        # Structure alone may bring a pair to the review band but never to auto: with a label
+        # score under 0.5 the bonus is damped, and the sum stays below the auto threshold.
+        gate = 0.5 + 0.5 * min(1.0, lab / 0.5)
         bonus = PARENT_WEIGHT * (parents or 0.0) + CHILD_WEIGHT * (children or 0.0)
         final = lab if exact else lab + (1.0 - lab) * gate * bonus
         return Scored(min(1.0, final), lab, parents, children, subset, exact)

@@ -123,7 +123,7 @@ def merge(
     rejected: Iterable[Any] = (),
     base: Sequence[Mapping[str, Any]] | None = None,
     auto: float = 0.8,
-    review: float = 0.3,
+    review: float = 0.2,
     embedder: Embedder | Literal["auto"] | None = "auto",
 ) -> dict[str, Any]:
     """Merge ``(tree id, nodes)`` problem trees; see the module docstring.

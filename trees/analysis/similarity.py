@@ -84,9 +84,13 @@ def stem(word: str) -> str:
     elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
         w = w[:-1]
     for suf in _SUFFIXES:
-        if w.endswith(suf) and len(w) - len(suf) >= 4:
-            return w[: -len(suf)]
-    return w
+        if w.endswith(suf) and len(w) - len(suf) >= (3 if suf in ("ing", "ed") else 4):
+            w = w[: -len(suf)]
+            break
+    # "optimized" / "optimisation", "race" / "racing": fold the leftovers the same way
+    if len(w) > 5 and w.endswith("iz"):
+        w = w[:-2]
+    return w[:-1] if len(w) > 3 and w.endswith("e") else w
 
 
 def content_stems(norm: str) -> list[str]:

@@ -1,0 +1,166 @@
+"""Analysis quality set: three hand-drawn problem trees, a game tree, and gold answers.
+
+Tiny local readers for the three formats (the formats package is developed separately), and
+the measurements that ``bench/quality_merge.py`` prints and the quality test asserts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+from defusedxml import ElementTree
+
+from trees.analysis.merge import merge
+from trees.analysis.recurrence import TreeInput, recurring
+
+HERE = Path(__file__).resolve().parent
+
+
+def _node(nid: str, parent: str | None, text: str, author: int) -> dict[str, Any]:
+    return {
+        "id": nid,
+        "type": "problem",
+        "parent": parent,
+        "parents": [],
+        "key": "a0",
+        "text": text,
+        "note": "",
+        "tags": [],
+        "author": author,
+        "deleted": False,
+        "meta": {},
+    }
+
+
+def read_markdown(path: Path, prefix: str, author: int) -> list[dict[str, Any]]:
+    """Indented "- " bullets (two spaces per level); headings and blank lines are skipped."""
+    nodes: list[dict[str, Any]] = []
+    stack: list[tuple[int, str]] = []
+    for line in path.read_text().splitlines():
+        stripped = line.lstrip()
+        if not stripped.startswith("- "):
+            continue
+        depth = (len(line) - len(stripped)) // 2
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        nid = f"{prefix}-{len(nodes) + 1:02d}"
+        nodes.append(_node(nid, stack[-1][1] if stack else None, stripped[2:].strip(), author))
+        stack.append((depth, nid))
+    return nodes
+
+
+def read_opml(path: Path, prefix: str, author: int) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = []
+    body = ElementTree.parse(path).getroot().find("body")
+
+    def walk(el: Any, parent: str | None) -> None:
+        for child in el.findall("outline"):
+            nid = f"{prefix}-{len(nodes) + 1:02d}"
+            nodes.append(_node(nid, parent, child.get("text", ""), author))
+            walk(child, nid)
+
+    walk(body, None)
+    return nodes
+
+
+def read_json(path: Path) -> list[dict[str, Any]]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    nodes: list[dict[str, Any]] = data["nodes"]
+    return nodes
+
+
+def problem_trees() -> list[tuple[str, list[dict[str, Any]]]]:
+    return [
+        ("ana", read_markdown(HERE / "ana.md", "ana", 1)),
+        ("ben", read_opml(HERE / "ben.opml", "ben", 2)),
+        ("chen", read_json(HERE / "chen.json")),
+    ]
+
+
+def gold_pairs(trees: list[tuple[str, list[dict[str, Any]]]]) -> set[frozenset[tuple[str, str]]]:
+    by_label = {(t, n["text"]): (t, n["id"]) for t, nodes in trees for n in nodes}
+    gold = json.loads((HERE / "gold_merge.json").read_text())
+    pairs: set[frozenset[tuple[str, str]]] = set()
+    for cluster in gold["clusters"]:
+        refs = [by_label[(t, label)] for t, label in cluster.items()]  # KeyError = typo in gold
+        pairs.update(frozenset(p) for p in itertools.combinations(refs, 2))
+    return pairs
+
+
+def merge_quality(**merge_kw: Any) -> dict[str, Any]:
+    """Precision / recall of automatic merges, and recall of auto + top-3 suggestions.
+
+    Root pairs (matched by definition) are left out of every count.
+    """
+    trees = problem_trees()
+    gold = gold_pairs(trees)
+    roots = {(t, n["id"]) for t, nodes in trees for n in nodes if n["parent"] is None}
+    gold = {p for p in gold if not p <= roots}
+    merge_kw.setdefault("embedder", None)
+    result = merge(trees, **merge_kw)
+    cluster: dict[tuple[str, str], int] = {}
+    auto: set[frozenset[tuple[str, str]]] = set()
+    for k, n in enumerate(result["nodes"]):
+        refs = [(s["tree"], s["node"]) for s in n["meta"]["sources"]]
+        for r in refs:
+            cluster[r] = k
+        auto.update(frozenset(p) for p in itertools.combinations(refs, 2) if not set(p) <= roots)
+    linked: set[frozenset[int]] = set()
+    top1_ok = 0
+    for s in result["suggestions"]:
+        a = cluster[(s["a"]["tree"], s["a"]["node"])]
+        for c in s["candidates"]:
+            linked.add(frozenset((a, cluster[(c["tree"], c["node"])])))
+        if frozenset(((s["a"]["tree"], s["a"]["node"]), (s["b"]["tree"], s["b"]["node"]))) in gold:
+            top1_ok += 1
+    found = {
+        p
+        for p in gold
+        if len({cluster[r] for r in p}) == 1 or frozenset(cluster[r] for r in p) in linked
+    }
+    correct_auto = auto & gold
+    return {
+        "gold_pairs": len(gold),
+        "auto_pairs": len(auto),
+        "auto_precision": len(correct_auto) / len(auto) if auto else 1.0,
+        "auto_recall": len(correct_auto) / len(gold),
+        "suggestions": len(result["suggestions"]),
+        "suggestion_top1_precision": (
+            top1_ok / len(result["suggestions"]) if result["suggestions"] else 1.0
+        ),
+        "recall_auto_plus_top3": len(found) / len(gold),
+        "wrong_auto": sorted(tuple(sorted(p)) for p in auto - gold),
+        "missed": sorted(tuple(sorted(p)) for p in gold - found),
+    }
+
+
+def failure_mode_quality(top: int | None = None) -> dict[str, Any]:
+    """Rank (1-based) of each gold failure mode among the ``recurring`` items.
+
+    An item stands for gold mode M when at least half of its members and at least two of
+    them are critiques of mode M.
+    """
+    data = json.loads((HERE / "game.json").read_text())
+    gold = json.loads((HERE / "gold_failure_modes.json").read_text())
+    items = recurring([TreeInput("game", data["nodes"], kind="game")], top)["items"]
+    ranks: dict[str, int | None] = {}
+    for mode, members in gold["modes"].items():
+        ms = set(members)
+        ranks[mode] = next(
+            (
+                k
+                for k, item in enumerate(items, start=1)
+                if len(hit := {m["node"] for m in item["members"]} & ms) >= 2
+                and len(hit) * 2 >= len(item["members"])
+            ),
+            None,
+        )
+    return {
+        "top_modes": gold["top"],
+        "ranks": ranks,
+        "top_rank": min((ranks[m] or 10**9) for m in gold["top"]),
+        "items": [(it["label"], it["score"], len(it["members"])) for it in items],
+    }
