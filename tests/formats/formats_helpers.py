@@ -16,9 +16,7 @@ from trees.formats.outline import implied_type, normalize_block
 # Markdown, HTML and XML treat specially, so escaping is exercised.
 _CHARS = st.one_of(
     st.sampled_from(list("*_[]()`~<>#&\\:-+!|=.1 \"'")),
-    st.characters(
-        codec="utf-8", exclude_categories=("Cc", "Cs", "Co", "Zl", "Zp", "Cn")
-    ),
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Co", "Zl", "Zp", "Cn")),
 )
 labels = st.text(_CHARS, min_size=1, max_size=30).map(lambda s: " ".join(s.split())).filter(bool)
 prefixed_labels = st.sampled_from(["Critique: ", "patch:", "PROPOSAL : "]).flatmap(
@@ -86,9 +84,7 @@ def outline_view(doc: TreeDoc, *fields: str) -> list[Any]:
     def view(parent: str | None) -> list[Any]:
         out = []
         for node in children.get(parent, []):
-            values = tuple(
-                normalize_block(node[f]) if f == "note" else node[f] for f in fields
-            )
+            values = tuple(normalize_block(node[f]) if f == "note" else node[f] for f in fields)
             out.append((values, view(node["id"])))
         return out
 

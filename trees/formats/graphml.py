@@ -71,6 +71,11 @@ def read_graphml(data: bytes | str, *, kind: str, title: str | None) -> TreeDoc:
         el.get("id", ""): line for el, line in lines.items() if local_name(el.tag) == "node"
     }
     check_node_count(len(node_lines))
+    # networkx does not keep edges in file order; the first parent in the file is primary.
+    edge_order = {
+        (el.get("source"), el.get("target")): index
+        for index, el in enumerate(e for e in root.iter() if local_name(e.tag) == "edge")
+    }
     try:
         graph = nx.parse_graphml(text)
     except (nx.NetworkXError, ValueError, KeyError) as exc:
@@ -81,11 +86,16 @@ def read_graphml(data: bytes | str, *, kind: str, title: str | None) -> TreeDoc:
         raise FormatError(
             "invalid_format", "the graph is undirected; edges must run parent -> child"
         )
-    return _doc_from_graph(graph, node_lines, kind=kind, title=title)
+    return _doc_from_graph(graph, node_lines, edge_order, kind=kind, title=title)
 
 
 def _doc_from_graph(
-    graph: Any, node_lines: dict[str, int], *, kind: str, title: str | None
+    graph: Any,
+    node_lines: dict[str, int],
+    edge_order: dict[tuple[str | None, str | None], int],
+    *,
+    kind: str,
+    title: str | None,
 ) -> TreeDoc:
     if graph.graph.get("kind", kind) != kind:
         raise FormatError(
@@ -107,7 +117,7 @@ def _doc_from_graph(
     for name in order:
         attrs = graph.nodes[name]
         line = node_lines.get(str(name))
-        primary, extra = _parents(graph, name, line)
+        primary, extra = _parents(graph, name, line, edge_order)
         parent = ids[primary] if primary is not None else None
         node_type = attrs.get("type")
         if not isinstance(node_type, str) or not node_type:
@@ -141,9 +151,13 @@ def _doc_from_graph(
     return doc
 
 
-def _parents(graph: Any, name: Any, line: int | None) -> tuple[Any, list[Any]]:
+def _parents(
+    graph: Any, name: Any, line: int | None, edge_order: dict[tuple[str | None, str | None], int]
+) -> tuple[Any, list[Any]]:
     """The primary parent (None at top level) and the extra parents, in their order."""
-    edges = list(graph.in_edges(name, data=True))
+    edges = sorted(
+        graph.in_edges(name, data=True), key=lambda e: edge_order.get((str(e[0]), str(e[1])), 0)
+    )
     marked = [src for src, _, data in edges if data.get("primary") is True]
     if len(marked) > 1:
         raise FormatError("invalid", f"node {name!r} has {len(marked)} primary parents", line=line)

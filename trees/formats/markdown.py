@@ -61,8 +61,15 @@ def _width(indent: str) -> int:
     return len(indent.expandtabs(TAB_WIDTH))
 
 
+_PUNCT_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_BACKSLASH_BEFORE_PUNCT = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
+
+
 def _unescape_line(text: str) -> str:
-    return text[1:] if text.startswith("\\") else text
+    """A note or description line: backslash escapes undone (Google Docs writes `3\\.`)."""
+    if text.startswith("\\") and not _PUNCT_ESCAPE.match(text):
+        text = text[1:]  # our own guard before a line that would read as markup
+    return _PUNCT_ESCAPE.sub(r"\1", text)
 
 
 class _Reader:
@@ -187,7 +194,8 @@ def read_markdown(data: bytes | str, *, kind: str, title: str | None) -> TreeDoc
 
 
 def _escape_line(line: str) -> str:
-    return "\\" + line if _NEEDS_ESCAPE.match(line) else line
+    guarded = _BACKSLASH_BEFORE_PUNCT.sub(r"\\\\", line)
+    return "\\" + guarded if _NEEDS_ESCAPE.match(line) else guarded
 
 
 def write_markdown(doc: TreeDoc) -> bytes:
