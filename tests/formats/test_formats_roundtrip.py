@@ -1,15 +1,15 @@
 """Round trips: export then import gives back the tree, up to what each format can hold.
 
-| format  | keeps                                                          | loses                  |
-|---------|----------------------------------------------------------------|------------------------|
-| json    | everything (exact TreeDoc equality)                            | nothing                |
-| graphml | everything: ids, keys, types, text, note, tags, author, meta,  | control characters     |
-|         | tombstones, extra parents and their order, title, description  |                        |
-| opml    | live nodes: structure, order, type, text, note, tags, title,   | ids, keys, authors,    |
-|         | description                                                    | meta, extra parents    |
-| md      | live nodes: structure, order, type, text, note (trailing       | ids, keys, tags,       |
-|         | spaces and outer blank lines trimmed), title, description      | authors, meta, DAGs    |
-| txt     | live nodes: structure, order, type, text, title                | notes, description ... |
+| format  | keeps                                              | loses                       |
+|---------|----------------------------------------------------|-----------------------------|
+| json    | everything: exact TreeDoc equality                 | nothing                     |
+| graphml | everything, incl. ids, keys, tombstones, DAG edges | XML-illegal control chars   |
+| opml    | live nodes: shape, order, type, text, note, tags,  | ids, keys, authors, meta,   |
+|         | title, description                                 | tombstones, extra parents   |
+| md      | live nodes: shape, order, type, text, note,        | ids, keys, tags, authors,   |
+|         | title, description (lines right-trimmed)           | meta, tombstones, DAG edges |
+| txt     | live nodes: shape, order, type, text, title        | all of the above and notes, |
+|         |                                                    | description                 |
 """
 
 from __future__ import annotations

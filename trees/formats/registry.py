@@ -3,6 +3,18 @@
 `import_tree` and `export_tree` are what the management commands and the REST views call.
 Both are pure: bytes in, a TreeDoc out, or the reverse. An import is checked whole
 (`validate_doc`) before it is returned, so a caller never sees a partial tree.
+
+| format  | import | export | keeps                                   | loses                      |
+|---------|--------|--------|-----------------------------------------|----------------------------|
+| json    | yes    | yes    | everything (lossless backup)            | nothing                    |
+| graphml | yes    | yes    | everything, DAG edges `primary=false`   | XML-illegal control chars  |
+| opml    | yes    | yes    | live nodes, order, type, text, note,    | ids, keys, authors, meta,  |
+|         |        |        | tags, title, description                | tombstones, extra parents  |
+| md      | yes    | yes    | live nodes, order, type, text, note,    | as OPML, and tags          |
+|         |        |        | title, description                      |                            |
+| txt     | yes    | yes    | live nodes, order, type, text, title    | as Markdown, and notes     |
+| svg/png | no     | yes    | a picture of the live tree or DAG       | (not importable)           |
+| argdown | no     | yes    | live game tree, types as relations      | notes, tags, problem trees |
 """
 
 from __future__ import annotations
