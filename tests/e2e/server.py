@@ -1,0 +1,254 @@
+"""Start the real gametree server (migrate + daphne) in a subprocess, and talk to its REST API.
+
+Used by the e2e tests and by bench/live_latency.py. The embedded default is a fresh SQLite file
+and the in-memory channel layer; given a PostgreSQL URL it creates a fresh database on that
+server (and drops it afterwards), given a Redis URL it uses the Redis channel layer.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PASSWORD = "e2e-password-123"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def fresh_postgres(url: str) -> Iterator[str]:
+    """A new, empty database on the server of `url`; dropped (with its connections) at exit."""
+    import psycopg
+
+    parsed = urlparse(url)
+    name = f"gametree_e2e_{os.getpid()}_{int(time.time() * 1000) % 1_000_000}"
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunparse(parsed._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Server:
+    base: str
+    port: int
+    env: dict[str, str]
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = None
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ws_base(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def manage(self, *args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin.encode() if stdin is not None else None,
+            capture_output=True,
+            timeout=180,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {args} failed:\n{done.stderr.decode()[-3000:]}")
+        return done.stdout.decode()
+
+    def create_users(self, *names: str) -> None:
+        script = (
+            "from django.contrib.auth import get_user_model\n"
+            "U = get_user_model()\n"
+            f"for name in {list(names)!r}:\n"
+            f"    U.objects.create_user(username=name, password={PASSWORD!r})\n"
+        )
+        self.manage("shell", "-c", script)
+
+    def db_snapshot(self, tree_id: int) -> list[dict[str, Any]]:
+        """The tree as stored in the node rows, read by a fresh process (no cached state)."""
+        script = (
+            "import json\n"
+            "from trees.actions.state_cache import load_state\n"
+            "from trees.models import Tree\n"
+            f"t = Tree.objects.get(pk={tree_id})\n"
+            "print(json.dumps(load_state(t.pk, t.kind, t.version).snapshot()))\n"
+        )
+        return list(json.loads(self.manage("shell", "-c", script).strip().splitlines()[-1]))
+
+    # -- REST --------------------------------------------------------------------------------
+
+    def api(
+        self, method: str, path: str, body: Any = None, *, user: str | None = None
+    ) -> tuple[int, Any]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if user is not None:
+            headers["Authorization"] = f"Token {self.token(user)}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data, headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            return error.code, json.loads(raw) if raw else None
+
+    def token(self, user: str) -> str:
+        if user not in self.tokens:
+            status, body = self.api(
+                "POST", "/api/auth/token/", {"username": user, "password": PASSWORD}
+            )
+            assert status == 200, body
+            self.tokens[user] = body["token"]
+        return self.tokens[user]
+
+    def session_cookie(self, user: str) -> str:
+        """Sign in like the web client: CSRF cookie first, then POST /api/auth/login/."""
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        with opener.open(self.base + "/api/auth/csrf/", timeout=30) as response:
+            csrf = json.loads(response.read())["csrfToken"]
+        request = urllib.request.Request(
+            self.base + "/api/auth/login/",
+            json.dumps({"username": user, "password": PASSWORD}).encode(),
+            {
+                "Content-Type": "application/json",
+                "X-CSRFToken": csrf,
+                "Origin": self.base,
+                "Referer": self.base + "/",
+            },
+            method="POST",
+        )
+        with opener.open(request, timeout=30) as response:
+            assert response.status == 200
+        cookies = {c.name: c.value for c in jar}
+        return f"sessionid={cookies['sessionid']}; csrftoken={cookies['csrftoken']}"
+
+    def make_tree(self, owner: str, editors: list[str], kind: str = "game") -> int:
+        status, tree = self.api("POST", "/api/trees/", {"kind": kind, "title": "e2e"}, user=owner)
+        assert status == 201, tree
+        for name in editors:
+            status, body = self.api(
+                "POST",
+                f"/api/trees/{tree['id']}/members/",
+                {"username": name, "role": "editor"},
+                user=owner,
+            )
+            assert status == 201, body
+        return int(tree["id"])
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        log = open(self.workdir / "daphne.log", "wb")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "gametree.asgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited:\n{self.log()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"daphne did not become healthy:\n{self.log()[-3000:]}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+    def log(self) -> str:
+        path = self.workdir / "daphne.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@contextmanager
+def running_server(
+    database_url: str | None = None, redis_url: str | None = None
+) -> Iterator[Server]:
+    """migrate a fresh database, start daphne on a free port, stop it (always) at exit."""
+    workdir = Path(tempfile.mkdtemp(prefix="gametree-e2e-"))
+    try:
+        with _database(database_url, workdir) as url:
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY")
+                and not k.startswith(("PYTEST_", "GAMETREE_WS_"))
+            }
+            env.update(
+                DJANGO_SETTINGS_MODULE="gametree.settings",
+                DJANGO_DEBUG="1",
+                DATABASE_URL=url,
+                PYTHONUNBUFFERED="1",
+                LOG_LEVEL="WARNING",
+            )
+            if redis_url:
+                env["REDIS_URL"] = redis_url
+            port = free_port()
+            server = Server(base=f"http://127.0.0.1:{port}", port=port, env=env, workdir=workdir)
+            server.manage("migrate", "--noinput", "-v0")
+            try:
+                server.start()
+                yield server
+            finally:
+                server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def _database(database_url: str | None, workdir: Path) -> Iterator[str]:
+    if database_url and database_url.startswith(("postgres://", "postgresql://")):
+        with fresh_postgres(database_url) as url:
+            yield url
+    else:
+        yield f"sqlite:///{workdir / 'e2e.sqlite3'}"
