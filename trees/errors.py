@@ -18,6 +18,15 @@ STATUS_FOR_CODE: dict[str, int] = {
     "resync_required": 409,
     "rate_limited": 429,
     "limit_reached": 409,
+    # Import and export (trees/formats).
+    "invalid_format": 400,
+    "bad_indentation": 400,
+    "unsafe_xml": 400,
+    "kind_mismatch": 400,
+    "unknown_format": 400,
+    "unsupported": 400,
+    "renderer_missing": 503,
+    "internal": 500,
 }
 
 

@@ -1,15 +1,17 @@
-"""Action layer: create a whole tree from nodes in one transaction (imports, demo data, merges).
+"""Action layer: create a whole tree from nodes in one transaction (imports, demo data, merges,
+restores).
 
-Every node goes through the domain layer as a `create` (and `link` for extra parents) op, so
-an imported tree obeys the same rules and has the same operation log as one typed live. It is
-all or nothing: a rejected node rolls the whole tree back.
+Every node goes through the domain layer as ops (`create`, then `link` for extra parents,
+then `delete` for tombstones), so an imported tree obeys the same rules and has the same
+operation log as one typed live. It is all or nothing: a rejected node rolls it all back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,19 +24,54 @@ from trees.models import Node, OpLog, Tree
 IMPORT_CLIENT_ID = "import"
 _CREATE_FIELDS = ("id", "type", "parent", "key", "text", "note", "tags", "meta")
 
+Op = tuple[dict[str, Any], Mapping[str, Any]]
 
-def _ops_for(nodes: Iterable[Mapping[str, Any]]) -> list[tuple[dict[str, Any], Mapping[str, Any]]]:
-    creates: list[tuple[dict[str, Any], Mapping[str, Any]]] = []
-    links: list[tuple[dict[str, Any], Mapping[str, Any]]] = []
+
+def _create_op(node: Mapping[str, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {"kind": "create", "parent": node.get("parent")}
+    for field in _CREATE_FIELDS:
+        value = node.get(field)
+        if field != "parent" and value not in (None, "", [], {}):
+            op[field] = value
+    return op
+
+
+def _delete_ops(nodes: list[Mapping[str, Any]]) -> list[Op]:
+    """Deletes that rebuild the tombstones, one per original delete (oldest first), so that a
+    restore after the import brings back exactly what it would have before."""
+    by_id = {str(node["id"]): node for node in nodes}
+    roots: list[tuple[int, Mapping[str, Any]]] = []
     for node in nodes:
-        op: dict[str, Any] = {"kind": "create"}
-        for field in _CREATE_FIELDS:
-            if (field in node and node[field] not in (None, "", [], {})) or field == "parent":
-                op[field] = node.get(field)
-        creates.append((op, node))
-        for extra in node.get("parents") or []:
-            links.append(({"kind": "link", "id": node["id"], "parent": extra}, node))
-    return creates + links
+        if not node.get("deleted"):
+            continue
+        group = int(node.get("deleted_seq") or 0)
+        parent = by_id.get(str(node.get("parent")))
+        same_group = (
+            parent is not None
+            and parent.get("deleted")
+            and int(parent.get("deleted_seq") or 0) == group
+        )
+        if not same_group:
+            roots.append((group, node))
+    roots.sort(key=lambda item: item[0])
+    return [({"kind": "delete", "id": node["id"]}, node) for _, node in roots]
+
+
+def _ops_for(nodes: list[Mapping[str, Any]]) -> list[Op]:
+    creates: list[Op] = [(_create_op(node), node) for node in nodes]
+    links: list[Op] = [
+        ({"kind": "link", "id": node["id"], "parent": extra}, node)
+        for node in nodes
+        for extra in node.get("parents") or []
+    ]
+    return creates + links + _delete_ops(nodes)
+
+
+def _known_authors(nodes: list[Mapping[str, Any]]) -> dict[str, int]:
+    """Authors recorded in the nodes that are users of this server (a backup restored here)."""
+    wanted = {node["author"] for node in nodes if isinstance(node.get("author"), int)}
+    existing = set(get_user_model().objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    return {str(node["id"]): node["author"] for node in nodes if node.get("author") in existing}
 
 
 def tree_import(
@@ -45,13 +82,16 @@ def tree_import(
     description: str = "",
     nodes: list[Mapping[str, Any]],
     author_ids: Mapping[str, int] | None = None,
+    keep_authors: bool = False,
     meta: dict[str, Any] | None = None,
 ) -> Tree:
     """Create a tree holding `nodes` (protocol shape, parents before children).
 
-    `author_ids` maps node ids to the user recorded as their author; others get the owner.
+    `author_ids` maps node ids to the user recorded as their author; with `keep_authors`
+    the nodes' own `author` ids are kept where such a user exists. Others get the owner.
     """
-    authors = author_ids or {}
+    authors = dict(_known_authors(nodes) if keep_authors else {})
+    authors.update(author_ids or {})
     with transaction.atomic():
         tree = tree_create(
             owner_id=owner_id, kind=kind, title=title, description=description, meta=meta

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from trees.api import views
+from trees.api import transfer_views, views
 
 urlpatterns = [
     path("auth/csrf/", views.CsrfView.as_view(), name="auth-csrf"),
@@ -11,7 +11,14 @@ urlpatterns = [
     path("auth/me/", views.MeView.as_view(), name="auth-me"),
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("trees/", views.TreeListView.as_view(), name="tree-list"),
+    path("trees/import/", transfer_views.ImportView.as_view(), name="tree-import"),
+    path(
+        "trees/import/preview/",
+        transfer_views.ImportPreviewView.as_view(),
+        name="tree-import-preview",
+    ),
     path("trees/<int:tree_id>/", views.TreeDetailView.as_view(), name="tree-detail"),
+    path("trees/<int:tree_id>/export/", transfer_views.ExportView.as_view(), name="tree-export"),
     path("trees/<int:tree_id>/leave/", views.TreeLeaveView.as_view(), name="tree-leave"),
     path("trees/<int:tree_id>/members/", views.MemberListView.as_view(), name="member-list"),
     path(
