@@ -123,7 +123,7 @@ def random_op(draw: Draw, view: TreeState) -> Any:
         fitting = [t for t in sorted(node_types(kind)) if allowed_under(kind, t, parent_type)]
         op: dict[str, Any] = {
             "kind": "create",
-            "id": str(draw(st.uuids())),
+            "id": draw(st.uuids().map(str) | st.uuids().map(lambda u: str(u).upper())),
             "type": draw(st.sampled_from(fitting or sorted(node_types(kind)))),
             "parent": parent,
         }
@@ -146,8 +146,12 @@ def random_op(draw: Draw, view: TreeState) -> Any:
         if draw(st.integers(0, 3)) == 0:
             op["type"] = draw(st.sampled_from(sorted(node_types(kind))))
         return op
-    if choice in ("delete", "restore"):
-        return {"kind": choice, "id": draw(pick_any if choice == "restore" else pick)}
+    if choice == "restore":
+        deleted = [i for i in ids if view.nodes[i].deleted]
+        gone = st.sampled_from(deleted) if deleted and draw(st.integers(0, 4)) else pick_any
+        return {"kind": "restore", "id": draw(gone)}
+    if choice == "delete":
+        return {"kind": "delete", "id": draw(pick)}
     node_id = draw(pick)
     if choice == "unlink" and view.nodes[node_id].parents and draw(st.integers(0, 3)):
         return {"kind": "unlink", "id": node_id, "parent": view.nodes[node_id].parents[0]}

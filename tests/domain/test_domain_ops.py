@@ -130,6 +130,15 @@ def test_link_and_unlink_edit_the_extra_parents_of_a_problem() -> None:
     assert tree.state.nodes[uid(3)].parents == []
 
 
+def test_moving_under_an_extra_parent_promotes_that_link() -> None:
+    tree = problem_tree()
+    tree.apply({"kind": "link", "id": uid(3), "parent": uid(4)})
+    tree.apply({"kind": "move", "id": uid(3), "parent": uid(4)})
+    node = tree.state.nodes[uid(3)]
+    assert (node.parent, node.parents) == (uid(4), [])
+    tree.state.check_invariants()
+
+
 def _create(n: int, type: str, parent: int | None, **extra: Any) -> dict[str, Any]:
     parent_id = None if parent is None else uid(parent)
     return {"kind": "create", "id": uid(n), "type": type, "parent": parent_id, **extra}

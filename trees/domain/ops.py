@@ -141,6 +141,9 @@ def _move(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> 
 
     state.detach(node)
     node.parent, node.key, node.type = op["parent"], op["key"], new_type
+    if node.parent in node.parents:
+        # Moving under one of its extra parents promotes that link to the primary edge.
+        node.parents.remove(node.parent)
     state.attach(node)
     _stamp(node, "position", seq)
     return Applied(op=op, changed=[node.id])
