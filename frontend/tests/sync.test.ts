@@ -99,6 +99,23 @@ describe("SyncEngine", () => {
     expect(b.engine.view!.get("p")!.text).toBe("from a");
   });
 
+  it("keeps later pending edits of a node when the server confirms its creation", () => {
+    const { a } = pair();
+    a.engine.submit(P);
+    a.engine.submit({ kind: "create", id: "p2", type: "proposal", parent: null, key: "a1" });
+    a.engine.submit({ kind: "move", id: "p2", parent: "p", key: "a0", type: "critique" });
+    a.engine.submit({ kind: "set", id: "p2", field: "text", value: "typed" });
+    // Only the creates reach the server and come back; the move and the set are still pending.
+    const [c1, c2] = a.toServer.splice(0, 2);
+    a.toServer = [];
+    a.server.handle(a, c1);
+    a.server.handle(a, c2);
+    for (const m of a.toClient.splice(0)) a.engine.receive(m);
+    const n = a.engine.view!.get("p2")!;
+    expect([n.parent, n.type, n.text]).toEqual(["p", "critique", "typed"]);
+    expect(a.engine.pending.length).toBe(2);
+  });
+
   it("tells the user when a concurrent edit replaced theirs", () => {
     const { a, b } = pair();
     a.engine.submit(P);

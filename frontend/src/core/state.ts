@@ -310,13 +310,8 @@ export class TreeState {
         this.removeNode(to);
         return true;
       }
-      if (!from || !to) return false;
-      // Both exist (our own create, confirmed): the server may have changed e.g. the key.
-      let changed = false;
-      for (const g of ["position", "text", "note", "tags", "deleted", "parents"] as const)
-        changed = this.copyGroup(src, id, g) || changed;
-      to.author = from.author;
-      return changed;
+      // Both exist: the caller copies the other groups it wants (see SyncEngine.mirror).
+      return false;
     }
     if (!from || !to) return false;
     switch (group) {

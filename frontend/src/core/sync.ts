@@ -146,6 +146,7 @@ export class SyncEngine {
   submit(op: Op): Change[] {
     if (!this.view) throw new Error("the tree is not loaded yet");
     const groups = this.view.apply(op);
+    if (op.kind === "create" && this.me) this.view.get(op.id)!.author = this.me.id;
     for (const g of groups) this.locks.set(lockKey(g), (this.locks.get(lockKey(g)) ?? 0) + 1);
     const p: PendingOp = { n: ++this.n, op, groups, sentAt: null, ackSeq: null };
     this.pending.push(p);
@@ -312,11 +313,22 @@ export class SyncEngine {
       const i = this.pending.findIndex((p) => p.n === lo.n);
       if (i >= 0) this.finish(i, out);
     }
-    for (const c of changes) {
-      if (this.isLocked(c.id, c.group)) continue;
-      if (this.view!.copyGroup(this.confirmed!, c.id, c.group)) out.push(c);
-    }
+    for (const c of changes) if (!this.isLocked(c.id, c.group)) this.mirror(c, out);
     return true;
+  }
+
+  /** Copy one group of one node from `confirmed` into the view (every unlocked group for "exists"). */
+  private mirror(c: Change, out: Change[]): void {
+    const view = this.view!;
+    const had = view.get(c.id) !== undefined;
+    if (view.copyGroup(this.confirmed!, c.id, c.group)) out.push(c);
+    if (c.group !== "exists" || !had || !this.confirmed!.get(c.id)) return;
+    // Our own create, confirmed: the server may have changed e.g. the key.
+    for (const g of ["position", "text", "note", "tags", "deleted", "parents"] as const) {
+      if (this.isLocked(c.id, g)) continue;
+      if (view.copyGroup(this.confirmed!, c.id, g)) out.push({ id: c.id, group: g });
+    }
+    view.get(c.id)!.author = this.confirmed!.get(c.id)!.author;
   }
 
   private finish(i: number, out: Change[]): void {
@@ -329,7 +341,7 @@ export class SyncEngine {
         continue;
       }
       this.locks.delete(k);
-      if (this.view!.copyGroup(this.confirmed!, g.id, g.group)) out.push(g);
+      this.mirror(g, out);
     }
     this.hooks.onPendingChange?.(this.pending.length);
   }

@@ -280,10 +280,14 @@ export class Outliner {
     const next = this.nextRenderedSibling(n);
     const want = next ? next.li : null;
     if (row.li.parentElement !== container || row.li.nextElementSibling !== want) {
-      const wasActive = this.active === id && document.activeElement === row.text;
+      const focused = row.li.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
+      const off = focused ? caretOffset(focused) : 0;
       container.insertBefore(row.li, want);
       this.relevel(row, this.levelOf(container));
-      if (wasActive) this.focusNode(id, "keep");
+      if (focused) {
+        focused.focus({ preventScroll: true });
+        if (focused.isContentEditable) placeCaret(focused, off);
+      }
     }
   }
 

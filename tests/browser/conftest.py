@@ -1,0 +1,187 @@
+"""Browser tests: the real server (daphne on a free port, temp SQLite) and Debian's Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "gametree-demo"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ensure_frontend_built() -> None:
+    if (ROOT / "frontend" / "dist" / "index.html").exists():
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        pytest.skip("frontend/dist is missing and npm is not installed")
+    front = ROOT / "frontend"
+    if not (front / "node_modules").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=front, check=True)
+    subprocess.run([npm, "run", "build"], cwd=front, check=True)
+
+
+@pytest.fixture(scope="session")
+def gametree_server() -> Iterator[str]:
+    """Start daphne with a fresh database holding the demo users; yield its base URL."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed")
+    _ensure_frontend_built()
+    tmp = tempfile.mkdtemp(prefix="gametree-browser-")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp}/db.sqlite3",
+        DJANGO_DEBUG="1",
+        DJANGO_SETTINGS_MODULE="gametree.settings",
+    )
+    py = sys.executable
+    for args in (["migrate", "--noinput", "-v0"], ["loaddemo"]):
+        subprocess.run([py, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
+    port = _free_port()
+    log = open(Path(tmp) / "daphne.log", "wb")  # noqa: SIM115 - closed below
+    daphne = shutil.which("daphne", path=str(Path(py).parent)) or "daphne"
+    proc = subprocess.Popen(
+        [daphne, "-b", "127.0.0.1", "-p", str(port), "gametree.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            break
+        except Exception:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                raise RuntimeError((Path(tmp) / "daphne.log").read_text()) from None
+            time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class User:
+    """One signed-in browser context, with its page and a REST helper sharing its session."""
+
+    def __init__(self, browser: Any, base: str, username: str, viewport: dict[str, int]) -> None:
+        self.base = base
+        self.username = username
+        self.context = browser.new_context(viewport=viewport)
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("dialog", self._on_dialog)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(f"{base}/")
+        self.page.fill("#login-user", username)
+        self.page.fill("#login-pass", PASSWORD)
+        self.page.click("form.login button[type=submit]")
+        self.page.wait_for_selector("text=My trees")
+
+    def _on_dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def api(self, method: str, path: str, data: Any = None) -> Any:
+        token = next(c["value"] for c in self.context.cookies() if c["name"] == "csrftoken")
+        r = self.context.request.fetch(
+            f"{self.base}{path}",
+            method=method,
+            headers={"X-CSRFToken": token, "Content-Type": "application/json"},
+            data=json.dumps(data) if data is not None else None,
+        )
+        assert r.ok, f"{method} {path}: {r.status} {r.text()}"
+        return r.json() if r.status != 204 and r.body() else None
+
+    def open_tree(self, tree_id: int) -> None:
+        self.page.goto(f"{self.base}/app/trees/{tree_id}")
+        self.page.wait_for_selector("body[data-tree-ready]")
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def users(browser: Any, gametree_server: str) -> Iterator[Any]:
+    made: list[User] = []
+
+    def make(username: str, viewport: dict[str, int] | None = None) -> User:
+        u = User(browser, gametree_server, username, viewport or {"width": 1280, "height": 800})
+        made.append(u)
+        return u
+
+    yield make
+    for u in made:
+        u.close()
+
+
+@pytest.fixture
+def shared_tree(users: Any) -> Any:
+    """alice and bob signed in, with a new tree of alice's that bob can edit."""
+
+    def make(kind: str = "game", title: str = "Browser test tree") -> tuple[User, User, int]:
+        alice = users("alice")
+        bob = users("bob")
+        tree = alice.api("POST", "/api/trees/", {"kind": kind, "title": title})
+        alice.api("POST", f"/api/trees/{tree['id']}/members/", {"username": "bob", "role": "editor"})
+        return alice, bob, int(tree["id"])
+
+    return make
