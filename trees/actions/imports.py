@@ -8,11 +8,12 @@ operation log as one typed live. It is all or nothing: a rejected node rolls it 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from trees.actions.ops import _node_row
@@ -74,6 +75,45 @@ def _known_authors(nodes: list[Mapping[str, Any]]) -> dict[str, int]:
     return {str(node["id"]): node["author"] for node in nodes if node.get("author") in existing}
 
 
+def _uuid(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None  # the domain layer refuses it with its own message
+
+
+def _rename_taken(nodes: list[Mapping[str, Any]]) -> dict[str, str]:
+    """Fresh ids for the node ids some tree already holds (a backup imported twice, or next
+    to its original): node ids are unique across trees. Maps old id -> new id."""
+    wanted = [u for u in (_uuid(node.get("id")) for node in nodes) if u is not None]
+    taken: set[uuid.UUID] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        taken.update(Node.objects.filter(id__in=chunk).values_list("id", flat=True))
+    rename: dict[str, str] = {}
+    for node in nodes:
+        parsed = _uuid(node.get("id"))
+        if parsed is not None and parsed in taken:
+            rename[str(parsed)] = str(uuid.uuid4())
+    return rename
+
+
+def _renamed(nodes: list[Mapping[str, Any]], rename: dict[str, str]) -> list[Mapping[str, Any]]:
+    def new(value: Any) -> Any:
+        parsed = _uuid(value) if value is not None else None
+        return rename.get(str(parsed), value) if parsed is not None else value
+
+    return [
+        {
+            **node,
+            "id": new(node.get("id")),
+            "parent": new(node.get("parent")),
+            "parents": [new(p) for p in node.get("parents") or []],
+        }
+        for node in nodes
+    ]
+
+
 def tree_import(
     *,
     owner_id: int,
@@ -89,10 +129,15 @@ def tree_import(
 
     `author_ids` maps node ids to the user recorded as their author; with `keep_authors`
     the nodes' own `author` ids are kept where such a user exists. Others get the owner.
+    Node ids that another tree already holds are replaced by fresh ones.
     """
-    authors = dict(_known_authors(nodes) if keep_authors else {})
-    authors.update(author_ids or {})
     with transaction.atomic():
+        rename = _rename_taken(nodes)
+        if rename:
+            nodes = _renamed(nodes, rename)
+            author_ids = {rename.get(k, k): v for k, v in (author_ids or {}).items()}
+        authors = dict(_known_authors(nodes) if keep_authors else {})
+        authors.update(author_ids or {})
         tree = tree_create(
             owner_id=owner_id, kind=kind, title=title, description=description, meta=meta
         )
@@ -117,9 +162,15 @@ def tree_import(
                     at=now,
                 )
             )
-        Node.objects.bulk_create(
-            [_node_row(tree.pk, state, node_id) for node_id in state.nodes], batch_size=500
-        )
+        try:
+            with transaction.atomic():
+                Node.objects.bulk_create(
+                    [_node_row(tree.pk, state, node_id) for node_id in state.nodes],
+                    batch_size=500,
+                )
+        except IntegrityError:
+            # A concurrent import took one of these node ids after the check above.
+            raise ActionError("conflict", "Node ids of this import were just taken.") from None
         OpLog.objects.bulk_create(log_rows, batch_size=500)
         tree.version = state.version
         tree.save(update_fields=["version", "updated_at"])
