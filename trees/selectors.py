@@ -22,6 +22,10 @@ _ALLOWED = {
 
 User = AbstractBaseUser | AnonymousUser
 
+# Primary keys are signed 64-bit in every backend; a bigger id in a URL must be a plain "no
+# such row", not a database OverflowError (500).
+MAX_PK = 2**63 - 1
+
 
 def role_of(user: User, tree_id: int) -> str | None:
     if not user.is_authenticated:
@@ -44,6 +48,8 @@ def access_tree(user: User, tree_id: int | str, *, need: str = READ) -> tuple[Tr
         tree_pk = int(tree_id)
     except (TypeError, ValueError):
         raise ActionError("not_found", "No such tree.") from None
+    if not 0 < tree_pk <= MAX_PK:
+        raise ActionError("not_found", "No such tree.")
     membership = (
         Membership.objects.select_related("tree").filter(tree_id=tree_pk, user_id=user.pk).first()
     )

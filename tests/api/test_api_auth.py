@@ -161,3 +161,26 @@ def test_login_attempts_beyond_the_rate_get_429_rate_limited(
     )
     assert_error(blocked, 429, "rate_limited")
     assert "Retry-After" in blocked.headers
+
+
+def test_login_throttling_cannot_be_dodged_with_a_forged_forwarded_for_header(
+    alice: Any, tight_login_throttle: Any
+) -> None:
+    # daphne runs with --proxy-headers behind nginx, so REMOTE_ADDR already is the client;
+    # a client-supplied X-Forwarded-For must not give each attempt a fresh bucket.
+    client = APIClient()
+    for i in range(3):
+        response = client.post(
+            "/api/auth/login/",
+            {"username": "alice", "password": "nope"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        )
+        assert_error(response, 400, "invalid_credentials")
+    blocked = client.post(
+        "/api/auth/token/",
+        {"username": "alice", "password": PASSWORD},
+        format="json",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    assert_error(blocked, 429, "rate_limited")

@@ -176,3 +176,12 @@ def test_a_member_can_leave_a_shared_tree(
     assert _roles(tree) == {"alice": "owner"}
     assert member.get("/api/trees/").json() == []
     assert_error(member.get(tree_url(tree.pk)), 404, "not_found")
+
+
+def test_a_member_id_beyond_the_database_range_is_404_not_found(
+    make_tree: Any, alice: Any, as_alice: APIClient
+) -> None:
+    tree = make_tree(alice)
+    url = tree_url(tree.pk, f"members/{2**70}/")
+    assert_error(as_alice.patch(url, {"role": "viewer"}, format="json"), 404, "not_found")
+    assert_error(as_alice.delete(url), 404, "not_found")

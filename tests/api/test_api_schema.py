@@ -75,3 +75,12 @@ def test_healthz_reports_database_and_channel_layer_ok(db: Any) -> None:
     response = Client().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+
+
+def test_schema_generates_without_warnings(db: Any, tmp_path: Any) -> None:
+    from django.core.management import call_command
+
+    # --fail-on-warn raises on any drf-spectacular warning (unnamed enums, guessed types, ...).
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    assert out.read_text().startswith("openapi: 3.")

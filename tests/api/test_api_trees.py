@@ -153,3 +153,14 @@ def test_a_method_the_endpoint_lacks_is_405_with_a_json_error(
     tree = make_tree(alice)
     response = as_alice.put(tree_url(tree.pk), {"title": "x"}, format="json")
     assert_error(response, 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("get", ""), ("get", "members/"), ("get", "snapshot/"), ("get", "ops/"), ("post", "leave/")],
+)
+def test_a_tree_id_beyond_the_database_range_is_404_not_found(
+    as_alice: APIClient, method: str, suffix: str
+) -> None:
+    response = getattr(as_alice, method)(tree_url(2**70, suffix))
+    assert_error(response, 404, "not_found")

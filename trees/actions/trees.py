@@ -12,6 +12,7 @@ from trees.actions import state_cache
 from trees.broadcast import broadcast_access_changed
 from trees.errors import ActionError
 from trees.models import Membership, Role, Tree, TreeKind
+from trees.selectors import MAX_PK
 
 _TITLE_MAX = 200
 _DESCRIPTION_MAX = 5000
@@ -110,14 +111,19 @@ def _owner_count(tree: Tree) -> int:
     return Membership.objects.filter(tree=tree, role=Role.OWNER).count()
 
 
+def _locked_membership(tree: Tree, user_id: int) -> Membership:
+    if not 0 < user_id <= MAX_PK:
+        raise ActionError("not_found", "No such member.")
+    membership = Membership.objects.select_for_update().filter(tree=tree, user_id=user_id).first()
+    if membership is None:
+        raise ActionError("not_found", "No such member.")
+    return membership
+
+
 def member_set_role(*, tree: Tree, user_id: int, role: object) -> Membership:
     clean_role = _clean_role(role)
     with transaction.atomic():
-        membership = (
-            Membership.objects.select_for_update().filter(tree=tree, user_id=user_id).first()
-        )
-        if membership is None:
-            raise ActionError("not_found", "No such member.")
+        membership = _locked_membership(tree, user_id)
         if membership.role == Role.OWNER and clean_role != Role.OWNER and _owner_count(tree) == 1:
             raise ActionError("forbidden", "A tree must keep at least one owner.")
         membership.role = clean_role
@@ -128,11 +134,7 @@ def member_set_role(*, tree: Tree, user_id: int, role: object) -> Membership:
 
 def member_remove(*, tree: Tree, user_id: int) -> None:
     with transaction.atomic():
-        membership = (
-            Membership.objects.select_for_update().filter(tree=tree, user_id=user_id).first()
-        )
-        if membership is None:
-            raise ActionError("not_found", "No such member.")
+        membership = _locked_membership(tree, user_id)
         if membership.role == Role.OWNER and _owner_count(tree) == 1:
             raise ActionError("forbidden", "The last owner cannot leave; delete the tree instead.")
         membership.delete()
