@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from trees.errors import ActionError
+from trees.formats import FORMATS
 from trees.models import Tree
 from trees.transfer import export_bytes
 
@@ -34,7 +34,18 @@ class Command(BaseCommand):
         except ActionError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from None
         if options["output"]:
-            Path(options["output"]).write_bytes(data)
+            try:
+                Path(options["output"]).write_bytes(data)
+            except OSError as exc:
+                raise CommandError(f"cannot write {options['output']}: {exc.strerror}") from None
+            return
+        # self.stdout, not sys.stdout: call_command(stdout=...) must get the output.
+        buffer = getattr(self.stdout, "buffer", None)
+        if buffer is not None:
+            self.stdout.flush()
+            buffer.write(data)
+            buffer.flush()
+        elif FORMATS[options["format"]].binary:
+            raise CommandError(f"{options['format']} is binary; use --output")
         else:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
+            self.stdout.write(data.decode("utf-8"), ending="")
