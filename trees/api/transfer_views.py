@@ -9,7 +9,9 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -98,7 +100,19 @@ class ImportPreviewView(APIView):
         return Response({"format": name, "title": doc.title, "kind": doc.kind, "nodes": doc.nodes})
 
 
+class _ExportNegotiation(DefaultContentNegotiation):
+    # `?format=` names the export format here; DRF would read it as a renderer override and
+    # answer 404 for every format without a renderer (md, svg, ...). Errors render as JSON.
+    def select_renderer(
+        self, request: Request, renderers: list[Any], format_suffix: str | None = None
+    ) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
+
+
 class ExportView(APIView):
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _ExportNegotiation
+
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=_EXPORT_FORMATS, required=True)],
         responses={(200, "*/*"): OpenApiTypes.BINARY, 404: ErrorSerializer},
