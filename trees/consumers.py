@@ -41,7 +41,13 @@ class TreeConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         self.user_id = user.pk if user is not None and user.is_authenticated else None
         self.username = user.get_username() if self.user_id is not None else ""
-        self.role = await database_sync_to_async(live.role_in_tree)(self.user_id, self.tree_id)
+        # Ids past the database's bigint range cannot exist (and would overflow the query).
+        in_range = 0 < self.tree_id < 2**63
+        self.role = (
+            await database_sync_to_async(live.role_in_tree)(self.user_id, self.tree_id)
+            if in_range
+            else None
+        )
         self.last_sent = None
         self.joined = False
         self.presence: dict[str, Any] = {"node": None, "editing": False}

@@ -21,8 +21,14 @@ def import_bytes(
     kind: str,
     title: str | None,
     filename: str | None = None,
+    keep_authors: bool = False,
 ) -> Tree:
-    """Parse `data` and create the tree; nothing is created when anything is wrong."""
+    """Parse `data` and create the tree; nothing is created when anything is wrong.
+
+    `keep_authors` keeps the author ids of a JSON backup (for operators restoring a backup
+    on the same server); imports by users credit every node to the importer, so that nobody
+    can make the log say someone else wrote something.
+    """
     try:
         name = detect_format(data, filename) if fmt == "auto" else fmt
         doc = import_tree(data, fmt=name, kind=kind, title=title, filename=filename)
@@ -34,7 +40,7 @@ def import_bytes(
         title=doc.title or "Imported tree",
         description=doc.description,
         nodes=doc.nodes,
-        keep_authors=name == "json",
+        keep_authors=keep_authors and name == "json",
         meta={"imported_from": name},
     )
 

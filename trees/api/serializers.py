@@ -102,7 +102,7 @@ class SnapshotSerializer(serializers.Serializer[Any]):
 
 
 class OpSubmitSerializer(serializers.Serializer[Any]):
-    client_id = serializers.CharField(min_length=1, max_length=64)
+    client_id = serializers.CharField(min_length=1, max_length=64, trim_whitespace=False)
     n = serializers.IntegerField(min_value=0)
     op = serializers.JSONField(help_text="An operation as described in docs/protocol.md.")
 

@@ -7,7 +7,8 @@ from typing import Any
 from django.contrib.auth import authenticate, login, logout
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -20,6 +21,8 @@ from trees.api import serializers as s
 from trees.errors import ActionError
 from trees.live import MAX_CATCH_UP_OPS
 from trees.models import Membership
+
+_CSRF = SessionAuthentication()
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -46,6 +49,14 @@ class LoginView(APIView):
         request=s.LoginSerializer, responses={200: s.UserRefSerializer, 400: s.ErrorSerializer}
     )
     def post(self, request: Request) -> Response:
+        # DRF checks CSRF only for signed-in sessions; a login form must check it too, or a
+        # page elsewhere could sign the visitor into the attacker's account.
+        try:
+            _CSRF.enforce_csrf(request)
+        except exceptions.PermissionDenied:
+            raise ActionError(
+                "forbidden", "CSRF check failed: GET /api/auth/csrf/ first."
+            ) from None
         data = _valid(s.LoginSerializer, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None:

@@ -56,6 +56,8 @@ class Command(BaseCommand):
                 kind=options["kind"],
                 title=options["title"],
                 filename=filename,
+                # The operator restoring a JSON backup keeps who wrote what.
+                keep_authors=True,
             )
         except ActionError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from None
