@@ -309,3 +309,16 @@ def test_export_of_a_problem_tree_as_argdown_is_refused(
 ) -> None:
     tree = make_tree(alice, kind="problem")
     assert_error(as_alice.get(export_url(tree.pk, "argdown")), 400, "unsupported")
+
+
+def test_a_backup_imported_over_rest_credits_every_node_to_the_importer(
+    client_for: Callable[[Any], APIClient], make_tree: Any, alice: Any, bob: Any
+) -> None:
+    original = make_tree(alice, kind="problem", title="Alice's")
+    build_problem_dag(original, alice)
+    text = export_bytes(original, "json").decode()
+    response = client_for(bob).post(IMPORT, {"kind": "problem", "text": text}, format="json")
+    assert response.status_code == 201, response.json()
+    copy = Tree.objects.get(pk=response.json()["id"])
+    assert set(Node.objects.filter(tree=copy).values_list("author_id", flat=True)) == {bob.pk}
+    assert set(copy.ops.values_list("actor_id", flat=True)) == {bob.pk}
