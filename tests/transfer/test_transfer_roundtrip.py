@@ -78,10 +78,6 @@ def test_restoring_a_reimported_subtree_delete_brings_back_exactly_that_subtree(
     assert not live & {ids["older"], ids["older_kid"], ids["older_kid2"]}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the JSON backup drops deleted_seq (trees/formats NODE_FIELDS): delete groups merge",
-)
 def test_restoring_a_reimported_parent_leaves_its_child_deleted_earlier_deleted(
     original: tuple[Tree, dict[str, str]], alice: Any
 ) -> None:
@@ -118,7 +114,6 @@ def test_importing_a_backup_whose_ids_are_taken_gives_a_copy_with_fresh_ids(
     )
 
 
-@pytest.mark.xfail(strict=False, reason="create op meta pending")
 def test_json_import_keeps_the_provenance_meta_of_each_node(alice: Any) -> None:
     node = {
         "id": "6f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d",

@@ -7,3 +7,6 @@ MAX_NOTE = 20000
 MAX_TAGS = 20
 MAX_TAG_LEN = 64
 MAX_NODES = 20000
+
+# Provenance on a node (merge sources, import origin), serialised as JSON.
+MAX_META_BYTES = 16 * 1024

@@ -6,6 +6,7 @@ only then mutates, so a rejected op never leaves a half-applied state behind.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -112,6 +113,8 @@ def _create(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -
         if name in op:
             setattr(node, name, list(op[name]) if name == "tags" else op[name])
             _stamp(node, name, seq)
+    if "meta" in op:
+        node.meta = copy.deepcopy(op["meta"])
     state.attach(node)
     return Applied(op=op, changed=[node.id])
 

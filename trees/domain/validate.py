@@ -7,6 +7,7 @@ stripped tags, no null optional fields. Tree-dependent rules live in `ops.py`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -14,13 +15,16 @@ from typing import Any
 from .errors import OpError
 from .grammar import node_types
 from .keys import is_valid_key
-from .limits import MAX_NOTE, MAX_TAG_LEN, MAX_TAGS, MAX_TEXT
+from .limits import MAX_META_BYTES, MAX_NOTE, MAX_TAG_LEN, MAX_TAGS, MAX_TEXT
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # kind -> (required fields, optional fields), "kind" itself excluded.
 _FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "create": (frozenset({"id", "type", "parent"}), frozenset({"key", "text", "note", "tags"})),
+    "create": (
+        frozenset({"id", "type", "parent"}),
+        frozenset({"key", "text", "note", "tags", "meta"}),
+    ),
     "set": (frozenset({"id", "field", "value"}), frozenset()),
     "move": (frozenset({"id", "parent"}), frozenset({"key", "type"})),
     "delete": (frozenset({"id"}), frozenset()),
@@ -91,6 +95,22 @@ def tags_value(value: object) -> list[str]:
     return tags
 
 
+def meta_value(value: object) -> dict[str, Any]:
+    """Provenance (merge sources, import origin): a JSON object within MAX_META_BYTES."""
+    if not isinstance(value, Mapping):
+        raise _invalid("meta must be a JSON object")
+    try:
+        encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        raise _invalid("meta must be plain JSON") from None
+    if len(encoded.encode("utf-8")) > MAX_META_BYTES:
+        raise OpError("too_large", f"meta is larger than {MAX_META_BYTES} bytes")
+    _storable(encoded, "meta")
+    # A copy made from the JSON text shares nothing with the caller's object.
+    decoded: dict[str, Any] = json.loads(encoded)
+    return decoded
+
+
 def _key(value: object) -> str | None:
     if value is None:
         return None
@@ -137,6 +157,8 @@ def normalise(op: object, tree_kind: str) -> dict[str, Any]:
                 out[name] = text_value(op[name], name)
         if op.get("tags") is not None:
             out["tags"] = tags_value(op["tags"])
+        if op.get("meta"):
+            out["meta"] = meta_value(op["meta"])
     elif kind == "set":
         field = op["field"]
         out["field"] = field

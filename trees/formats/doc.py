@@ -35,6 +35,10 @@ NODE_FIELDS = (
     "meta",
 )
 
+# Optional: the seq of the delete that tombstoned a node. Only the JSON backup carries it, so
+# that a restored backup keeps separate deletes separate (undo brings back the right nodes).
+OPTIONAL_NODE_FIELDS = ("deleted_seq",)
+
 Node = dict[str, Any]
 
 
@@ -125,8 +129,11 @@ def validate_doc(doc: TreeDoc, lines: dict[str, int] | None = None) -> None:
         node_id = node.get("id")
         where = f"node {index + 1}" + (f" ({node_id})" if isinstance(node_id, str) else "")
         line = lines.get(node_id) if isinstance(node_id, str) else None
-        if set(node) != set(NODE_FIELDS):
+        if set(node) - set(OPTIONAL_NODE_FIELDS) != set(NODE_FIELDS):
             raise FormatError("invalid", f"{where}: fields must be {', '.join(NODE_FIELDS)}")
+        deleted_seq = node.get("deleted_seq", 0)
+        if isinstance(deleted_seq, bool) or not isinstance(deleted_seq, int) or deleted_seq < 0:
+            raise FormatError("invalid", f"{where}: deleted_seq must be a non-negative integer")
         if not isinstance(node_id, str) or not _is_uuid(node_id):
             raise FormatError("invalid", f"{where}: id must be a UUID", line=line)
         if node_id in types:

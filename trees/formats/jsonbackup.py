@@ -65,7 +65,10 @@ def read_json(data: bytes | str, *, kind: str, title: str | None) -> TreeDoc:
         missing = [name for name in ("id", "type", "parent", "key", "text") if name not in raw]
         if missing:
             raise FormatError("invalid", f"node {index + 1} lacks {', '.join(missing)}")
-        doc.nodes.append({name: raw.get(name, _copy(_DEFAULTS.get(name))) for name in NODE_FIELDS})
+        node = {name: raw.get(name, _copy(_DEFAULTS.get(name))) for name in NODE_FIELDS}
+        if raw.get("deleted") and "deleted_seq" in raw:
+            node["deleted_seq"] = raw["deleted_seq"]
+        doc.nodes.append(node)
     return doc
 
 
@@ -73,11 +76,18 @@ def _copy(value: Any) -> Any:
     return value.copy() if isinstance(value, (list, dict)) else value
 
 
+def _node_out(node: dict[str, Any]) -> dict[str, Any]:
+    out = {name: node[name] for name in NODE_FIELDS}
+    if node.get("deleted") and node.get("deleted_seq"):
+        out["deleted_seq"] = node["deleted_seq"]
+    return out
+
+
 def write_json(doc: TreeDoc) -> bytes:
     payload = {
         "format": FORMAT_TAG,
         "version": VERSION,
         "tree": {"kind": doc.kind, "title": doc.title, "description": doc.description},
-        "nodes": [{name: node[name] for name in NODE_FIELDS} for node in doc.nodes],
+        "nodes": [_node_out(node) for node in doc.nodes],
     }
     return json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
