@@ -17,10 +17,13 @@ interface Row {
   bullet: HTMLSpanElement;
   label: HTMLSpanElement;
   text: HTMLDivElement;
-  tags: HTMLSpanElement;
-  badges: HTMLSpanElement;
-  who: HTMLSpanElement;
+  /** Created when first needed: most rows have no tags, badges or presence. */
+  tags: HTMLSpanElement | null;
+  badges: HTMLSpanElement | null;
+  who: HTMLSpanElement | null;
   ul: HTMLUListElement;
+  /** Rows in this subtree when it was built (for the placeholder height). */
+  size: number;
 }
 
 export interface Filter {
@@ -37,6 +40,9 @@ export interface OutlinerHooks {
 }
 
 const TEXT_DEBOUNCE_MS = 300;
+/** Rows built before the first paint, then per task while the rest of a big tree renders. */
+const FIRST_CHUNK_ROWS = 150;
+const CHUNK_ROWS = 600;
 
 export class Outliner {
   readonly el: HTMLUListElement;
@@ -52,6 +58,7 @@ export class Outliner {
   private presenceByNode = new Map<string, { user: { id: number; username: string }; editing: boolean }[]>();
   private dragId: string | null = null;
   private filterTimer: number | null = null;
+  private chunkTimer: number | null = null;
 
   constructor(
     private readonly engine: SyncEngine,
@@ -91,17 +98,51 @@ export class Outliner {
 
   // ==================================================================== rendering
 
-  /** Build the whole visible tree (first load, snapshot, zoom). */
-  renderAll(): void {
+  /**
+   * Build the whole visible tree (first load, snapshot, zoom). The first screenful is built at
+   * once; the remaining top-level subtrees follow in small tasks so the page is interactive at
+   * once even with 5,000 nodes. `onComplete` runs when everything is built.
+   */
+  renderAll(onComplete?: () => void): void {
+    if (this.chunkTimer !== null) clearTimeout(this.chunkTimer);
+    this.chunkTimer = null;
     this.rows.clear();
-    const frag = document.createDocumentFragment();
+    this.el.replaceChildren();
     const seen = new Set<string>();
-    for (const n of this.view.liveChildren(this.zoom)) frag.append(this.build(n, this.baseLevel(), seen).li);
-    this.el.replaceChildren(frag);
-    if (this.el.childElementCount === 0) this.el.append(this.emptyHint());
-    this.renderPresence();
-    if (this.isFiltering()) this.applyFilter();
+    const step = (budget: number) => {
+      let built = 0;
+      for (const n of this.view.liveChildren(this.zoom)) {
+        if (built >= budget) break;
+        if (this.rows.has(n.id)) continue;
+        const r = this.build(n, this.baseLevel(), seen);
+        built += r.size;
+        this.el.insertBefore(r.li, this.nextRenderedSibling(n)?.li ?? null);
+      }
+      if (built >= budget) {
+        this.chunkTimer = window.setTimeout(() => step(CHUNK_ROWS), 0);
+        return;
+      }
+      this.chunkTimer = null;
+      this.renderPresence();
+      if (this.isFiltering()) this.applyFilter();
+      this.updateEmptyHint();
+      onComplete?.();
+    };
+    step(FIRST_CHUNK_ROWS);
+    this.updateEmptyHint();
     if (this.active && !this.rows.has(this.active)) this.active = null;
+  }
+
+  /** True while top-level subtrees are still being built after `renderAll`. */
+  get rendering(): boolean {
+    return this.chunkTimer !== null;
+  }
+
+  private updateEmptyHint(): void {
+    const empty = this.el.querySelector(":scope > .empty-hint");
+    const any = this.el.querySelector(":scope > li.node") !== null || this.rendering;
+    if (any && empty) empty.remove();
+    else if (!any && !empty) this.el.append(this.emptyHint());
   }
 
   private baseLevel(): number {
@@ -137,11 +178,21 @@ export class Outliner {
     this.rows.set(n.id, r);
     seen.add(n.id);
     const kids = this.view.liveChildren(n.id);
+    let size = 1;
     if (kids.length) {
       const frag = document.createDocumentFragment();
-      for (const c of kids) if (!seen.has(c.id)) frag.append(this.build(c, level + 1, seen).li);
+      for (const c of kids) {
+        if (seen.has(c.id)) continue;
+        const cr = this.build(c, level + 1, seen);
+        size += cr.size;
+        frag.append(cr.li);
+      }
       r.ul.append(frag);
     }
+    r.size = size;
+    // Off-screen subtrees skip layout and paint (content-visibility: auto in the CSS); this
+    // is their placeholder height until they have been rendered once.
+    if (size > 1) r.li.style.setProperty("contain-intrinsic-size", `auto ${size * 32}px`);
     this.updateExpander(n.id, r);
     return r;
   }
@@ -175,32 +226,42 @@ export class Outliner {
     text.dataset.placeholder = info.label + "…";
     text.setAttribute("aria-label", `${info.label}: ${n.text}`);
     text.spellcheck = true;
-    const tags = document.createElement("span");
-    tags.className = "tags";
-    const badges = document.createElement("span");
-    badges.className = "badges";
-    const who = document.createElement("span");
-    who.className = "who";
-    row.append(toggle, bullet, label, text, tags, badges, who);
+    row.append(toggle, bullet, label, text);
     const ul = document.createElement("ul");
     ul.setAttribute("role", "group");
     li.append(row, ul);
-    const r: Row = { li, row, toggle, bullet, label, text, tags, badges, who, ul };
+    const r: Row = { li, row, toggle, bullet, label, text, tags: null, badges: null, who: null, ul, size: 1 };
     this.fillTags(r, n);
     this.fillBadges(r, n);
     return r;
   }
 
+  /** The row's tags/badges/who span, created in its fixed place on first use. */
+  private slot(r: Row, name: "tags" | "badges" | "who"): HTMLSpanElement {
+    let el = r[name];
+    if (!el) {
+      el = document.createElement("span");
+      el.className = name;
+      r[name] = el;
+      const order = [r.tags, r.badges, r.who];
+      const after = order.slice(order.indexOf(el) + 1).find((x) => x !== null) ?? null;
+      r.row.insertBefore(el, after);
+    }
+    return el;
+  }
+
   private fillTags(r: Row, n: TreeNode): void {
-    r.tags.replaceChildren(...n.tags.map((t) => h("span", { class: "tag", text: `#${t}` })));
+    if (!n.tags.length && !r.tags) return;
+    this.slot(r, "tags").replaceChildren(...n.tags.map((t) => h("span", { class: "tag", text: `#${t}` })));
   }
 
   private fillBadges(r: Row, n: TreeNode): void {
+    if (!n.note && !n.parents.length && !r.badges) return;
     const items: Node[] = [];
     if (n.note) items.push(h("span", { class: "badge note", title: n.note.slice(0, 300), text: "✎ note" }));
     if (n.parents.length)
       items.push(h("span", { class: "badge links", title: "Also under other problems", text: `⇄ ${n.parents.length + 1} parents` }));
-    r.badges.replaceChildren(...items);
+    this.slot(r, "badges").replaceChildren(...items);
   }
 
   private updateExpander(id: string, r = this.rows.get(id)): void {
@@ -246,9 +307,7 @@ export class Outliner {
       }
     }
     for (const p of parentsToCheck) this.updateExpander(p);
-    const empty = this.el.querySelector(":scope > .empty-hint");
-    if (this.rows.size && empty) empty.remove();
-    else if (!this.el.querySelector(":scope > li.node") && !empty) this.el.append(this.emptyHint());
+    this.updateEmptyHint();
     if (this.isFiltering()) this.scheduleFilter();
   }
 
@@ -379,7 +438,8 @@ export class Outliner {
     const r = this.rows.get(id);
     if (!r) return;
     const list = this.presenceByNode.get(id) ?? [];
-    r.who.replaceChildren(
+    if (!list.length && !r.who) return;
+    this.slot(r, "who").replaceChildren(
       ...list.map((p) => {
         const m = h("span", {
           class: "marker",

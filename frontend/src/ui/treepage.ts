@@ -83,6 +83,7 @@ export class TreePage {
         if (code !== "rate_limited") toast(explain(code, message), { kind: "error" });
       },
       onPendingChange: () => this.renderStatus(),
+      fetchSnapshot: () => api.snapshot(this.treeId).finally(() => performance.mark("gt:snapshot-parsed")),
     });
     this.conn = new Connection(treeSocketUrl(treeId), (s, code) => this.onConnState(s, code));
     this.conn.engine = this.engine;
@@ -101,11 +102,20 @@ export class TreePage {
   }
 
   start(): void {
-    this.conn.start();
     void this.loadMeta();
+    // The first load goes over HTTP; the socket then says hello {since: seq} and streams ops.
+    this.engine
+      .preload()
+      .catch(() => undefined)
+      .finally(() => {
+        if (!this.destroyed) this.conn.start();
+      });
   }
 
+  private destroyed = false;
+
   destroy(): void {
+    this.destroyed = true;
     this.conn.stop();
     this.graph?.destroy();
     for (const r of this.removers) r();
@@ -312,6 +322,7 @@ export class TreePage {
   // ------------------------------------------------------------------ sync events
 
   private onReset(): void {
+    performance.mark("gt:state-ready");
     const v = this.engine.view!;
     if (!this.loaded) {
       this.loaded = true;
@@ -320,10 +331,17 @@ export class TreePage {
       this.fillTagOptions();
     }
     if (this.outliner.zoom && !v.get(this.outliner.zoom)) this.outliner.zoom = null;
-    this.outliner.renderAll();
+    this.outliner.renderAll(() => {
+      document.body.dataset.treeCompleteAt = String(performance.now());
+    });
     this.renderCrumbs();
     this.markGraphDirty();
     document.body.dataset.treeReady = "1";
+    document.body.dataset.treeRenderedAt = String(performance.now());
+    // For the load benchmark: when the first frame after the render has been painted.
+    requestAnimationFrame(() =>
+      setTimeout(() => (document.body.dataset.treePaintedAt = String(performance.now())), 0),
+    );
   }
 
   private setRole(role: string): void {
