@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Live editing latency: send -> receipt at the other clients, gametree vs a bare relay.
+
+Starts the real server (migrate + daphne, like the e2e tests) on the embedded default (a fresh
+SQLite file, in-memory channel layer) or, with --postgres-redis, on the local PostgreSQL (a
+fresh database, dropped afterwards) and Redis. Three clients open one tree; one of them sends
+operations one at a time (the next one after its ack and after both others have received the
+broadcast); the time from send to receipt is measured at the two other clients.
+
+In the same run a bare `websockets` relay (each message forwarded to the other clients) is
+measured the same way, as the floor for this machine. Prints p50/p99 for both and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import websockets  # noqa: E402
+
+from tests.e2e.server import Server, free_port, running_server  # noqa: E402
+
+TARGET_P50_MS = 2.0
+TARGET_P99_MS = 8.0
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {
+        "n": len(samples),
+        "p50_ms": percentile(samples, 50) * 1000,
+        "p99_ms": percentile(samples, 99) * 1000,
+        "mean_ms": statistics.fmean(samples) * 1000,
+        "max_ms": max(samples) * 1000,
+    }
+
+
+def operations(count: int) -> list[dict[str, Any]]:
+    """A realistic mix: creates, text edits and reorders of top-level proposals."""
+    ids: list[str] = []
+    ops: list[dict[str, Any]] = []
+    for i in range(count):
+        if not ids or i % 10 < 3:
+            node = str(uuid.uuid4())
+            ids.append(node)
+            ops.append({"kind": "create", "id": node, "type": "proposal", "parent": None})
+        elif i % 10 < 9:
+            target = ids[i % len(ids)]
+            ops.append({"kind": "set", "id": target, "field": "text", "value": f"edit {i}"})
+        else:
+            ops.append({"kind": "move", "id": ids[i % len(ids)], "parent": None})
+    return ops
+
+
+# -- gametree --------------------------------------------------------------------------------
+
+
+async def _open(server: Server, tree_id: int, user: str) -> Any:
+    cookie = await asyncio.to_thread(server.session_cookie, user)
+    ws = await websockets.connect(
+        f"{server.ws_base}/ws/trees/{tree_id}/",
+        origin=server.base,
+        additional_headers={"Cookie": cookie},
+        ping_interval=None,
+        compression=None,
+    )
+    await ws.send(json.dumps({"type": "hello", "client_id": f"bench-{user}", "since": None}))
+    while json.loads(await ws.recv())["type"] != "snapshot":
+        pass
+    return ws
+
+
+async def measure_gametree(server: Server, count: int, warmup: int) -> list[float]:
+    tree_id = await asyncio.to_thread(server.make_tree, "alice", ["bob", "carol"])
+    sender = await _open(server, tree_id, "alice")
+    receivers = [await _open(server, tree_id, user) for user in ("bob", "carol")]
+    sent_at: dict[int, float] = {}
+    samples: list[float] = []
+    state = {"n": 0, "left": 0}
+    both = asyncio.Event()
+
+    async def receive(ws: Any) -> None:
+        async for raw in ws:
+            now = time.perf_counter()
+            message = json.loads(raw)
+            if message.get("type") != "op" or message["n"] != state["n"]:
+                continue
+            if message["n"] > warmup:
+                samples.append(now - sent_at[message["n"]])
+            state["left"] -= 1
+            if state["left"] == 0:
+                both.set()
+
+    readers = [asyncio.create_task(receive(ws)) for ws in receivers]
+    try:
+        for n, op in enumerate(operations(count + warmup), start=1):
+            both.clear()
+            state["n"], state["left"] = n, 2
+            sent_at[n] = time.perf_counter()
+            await sender.send(json.dumps({"type": "op", "n": n, "op": op}))
+            while True:
+                reply = json.loads(await sender.recv())
+                if reply.get("type") == "ack" and reply["n"] == n:
+                    break
+                if reply.get("type") == "nack":
+                    raise RuntimeError(f"op {n} refused: {reply}")
+            await asyncio.wait_for(both.wait(), 10)
+    finally:
+        for task in readers:
+            task.cancel()
+        for ws in (sender, *receivers):
+            await ws.close()
+    return samples
+
+
+# -- bare relay ------------------------------------------------------------------------------
+
+
+async def measure_relay(count: int, warmup: int) -> list[float]:
+    clients: set[Any] = set()
+
+    async def relay(ws: Any) -> None:
+        clients.add(ws)
+        try:
+            async for message in ws:
+                for other in list(clients):
+                    if other is not ws:
+                        await other.send(message)
+        finally:
+            clients.discard(ws)
+
+    port = free_port()
+    async with websockets.serve(relay, "127.0.0.1", port, compression=None, ping_interval=None):
+        url = f"ws://127.0.0.1:{port}/"
+        sockets = [
+            await websockets.connect(url, compression=None, ping_interval=None) for _ in range(3)
+        ]
+        while len(clients) < 3:
+            await asyncio.sleep(0.01)
+        sender, receivers = sockets[0], sockets[1:]
+        sent_at: dict[int, float] = {}
+        samples: list[float] = []
+        state = {"left": 0}
+        both = asyncio.Event()
+
+        async def receive(ws: Any) -> None:
+            async for raw in ws:
+                now = time.perf_counter()
+                n = json.loads(raw)["n"]
+                if n > warmup:
+                    samples.append(now - sent_at[n])
+                state["left"] -= 1
+                if state["left"] == 0:
+                    both.set()
+
+        readers = [asyncio.create_task(receive(ws)) for ws in receivers]
+        try:
+            for n, op in enumerate(operations(count + warmup), start=1):
+                both.clear()
+                state["left"] = 2
+                sent_at[n] = time.perf_counter()
+                await sender.send(json.dumps({"type": "op", "n": n, "op": op}))
+                await asyncio.wait_for(both.wait(), 10)
+        finally:
+            for task in readers:
+                task.cancel()
+            for ws in sockets:
+                await ws.close()
+    return samples
+
+
+# -- main ------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": model,
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    database_url = args.pg_url if args.postgres_redis else None
+    redis_url = args.redis_url if args.postgres_redis else None
+    with running_server(database_url, redis_url) as server:
+        await asyncio.to_thread(server.create_users, "alice", "bob", "carol")
+        gametree = await measure_gametree(server, args.ops, args.warmup)
+    relay = await measure_relay(args.ops, args.warmup)
+    return {
+        "setup": "postgresql+redis" if args.postgres_redis else "embedded (sqlite+in-memory)",
+        "machine": machine(),
+        "gametree": summary(gametree),
+        "relay": summary(relay),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ops", type=int, default=1000, help="measured operations (1000)")
+    parser.add_argument("--warmup", type=int, default=50, help="unmeasured first ops (50)")
+    parser.add_argument(
+        "--postgres-redis",
+        action="store_true",
+        help="run the server on PostgreSQL + Redis instead of the embedded default",
+    )
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    g, r = result["gametree"], result["relay"]
+    m = result["machine"]
+    print(f"setup: {result['setup']}; {m['nproc']} CPUs, {m['cpu']}; {m['date']}")
+    print(f"{'':10} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'max ms':>8}")
+    for name, s in (("gametree", g), ("relay", r)):
+        print(
+            f"{name:10} {s['n']:>6} {s['p50_ms']:>8.3f} {s['p99_ms']:>8.3f} "
+            f"{s['mean_ms']:>8.3f} {s['max_ms']:>8.3f}"
+        )
+    ratio = f"p50 {g['p50_ms'] / r['p50_ms']:.1f}x, p99 {g['p99_ms'] / r['p99_ms']:.1f}x"
+    print(f"ratio gametree/relay: {ratio}")
+    load = os.getloadavg()
+    print(f"load average during the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    ok = g["p50_ms"] <= TARGET_P50_MS and g["p99_ms"] <= TARGET_P99_MS
+    print(
+        f"target p50 <= {TARGET_P50_MS} ms, p99 <= {TARGET_P99_MS} ms: {'met' if ok else 'MISSED'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
