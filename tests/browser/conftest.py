@@ -123,6 +123,7 @@ class User:
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
         self.dialogs: list[str] = []
+        self.accept_confirms = False
         self.errors: list[str] = []
         self.page.on("dialog", self._on_dialog)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -133,6 +134,9 @@ class User:
         self.page.wait_for_selector("text=My trees")
 
     def _on_dialog(self, dialog: Any) -> None:
+        if dialog.type == "confirm" and self.accept_confirms:
+            dialog.accept()
+            return
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 

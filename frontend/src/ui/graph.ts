@@ -15,6 +15,12 @@ const COLORS: Record<string, string> = {
   patch: "#16a34a",
   problem: "#7c3aed",
 };
+const TINTS: Record<string, string> = {
+  proposal: "#eff6ff",
+  critique: "#fef2f2",
+  patch: "#f0fdf4",
+  problem: "#f5f3ff",
+};
 const ICONS: Record<string, string> = { proposal: "◆", critique: "✕", patch: "✚", problem: "●" };
 
 function label(text: string, type: string): string {
@@ -38,6 +44,7 @@ export class GraphView {
     fit.className = "subtle";
     fit.textContent = "Fit";
     fit.addEventListener("click", () => this.cy.fit(undefined, 30));
+    fit.textContent = "Fit all";
     const hint = document.createElement("span");
     hint.className = "muted small";
     hint.textContent = "Scroll to zoom, drag to pan, click a node to open it in the outline.";
@@ -58,7 +65,7 @@ export class GraphView {
           selector: "node",
           style: {
             shape: "round-rectangle",
-            "background-color": "#fff",
+            "background-color": "data(tint)",
             "border-width": 2,
             "border-color": "data(color)",
             label: "data(label)",
@@ -88,15 +95,23 @@ export class GraphView {
       ],
     });
     this.cy.on("tap", "node", (ev) => this.onPick(ev.target.id()));
+    this.resizer = new ResizeObserver(() => {
+      if (this.box.clientWidth === 0) return;
+      this.cy.resize();
+      this.fit();
+    });
+    this.resizer.observe(this.box);
     this.update();
   }
+
+  private resizer: ResizeObserver;
 
   update(): void {
     const s = this.state();
     const els: cytoscape.ElementDefinition[] = [];
     for (const n of s.nodes.values()) {
       if (n.deleted) continue;
-      els.push({ group: "nodes", data: { id: n.id, label: label(n.text, n.type), color: COLORS[n.type] } });
+      els.push({ group: "nodes", data: { id: n.id, label: label(n.text, n.type), color: COLORS[n.type], tint: TINTS[n.type] } });
     }
     for (const n of s.nodes.values()) {
       if (n.deleted) continue;
@@ -113,10 +128,21 @@ export class GraphView {
     this.cy
       .layout({ name: "dagre", rankDir: "LR", nodeSep: 12, rankSep: 60, animate: false } as cytoscape.LayoutOptions)
       .run();
+    this.fit();
+  }
+
+  /** Fit the graph, but never so small that labels cannot be read: then show its start. */
+  fit(): void {
     this.cy.fit(undefined, 30);
+    if (this.cy.zoom() < 0.6) {
+      const bb = this.cy.elements().boundingBox();
+      this.cy.zoom(0.6);
+      this.cy.pan({ x: 30 - bb.x1 * 0.6, y: 30 - bb.y1 * 0.6 });
+    }
   }
 
   destroy(): void {
+    this.resizer.disconnect();
     this.cy.destroy();
     this.host.replaceChildren();
   }
