@@ -207,7 +207,10 @@ export class SyncEngine {
         break;
       case "error":
         if (msg.code === "resync_required") this.requestSnapshot();
-        else this.hooks.onError?.(msg.code, msg.message);
+        else if (msg.code === "internal" && this.hooks.fetchSnapshot) {
+          // e.g. a catch-up too big for one socket message: load over HTTP, then sync.
+          this.requestSnapshot();
+        } else this.hooks.onError?.(msg.code, msg.message);
         break;
       case "role":
         this.role = msg.role;

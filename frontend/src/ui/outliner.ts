@@ -71,6 +71,12 @@ export class Outliner {
     );
     this.collapsed = new Set(JSON.parse(localStorage.getItem(this.storeKey()) ?? "[]") as string[]);
     this.el = h("ul", { class: "tree", role: "tree", "aria-label": "Tree outline" });
+    // Tab into the outline lands on the last active node (or the first one).
+    this.el.tabIndex = 0;
+    on(this.el, "focus", () => {
+      const id = this.active && this.rows.has(this.active) ? this.active : this.visibleIds()[0];
+      if (id) this.focusNode(id, "end");
+    });
     on(this.el, "keydown", (e) => this.onKey(e));
     on(this.el, "mousedown", (e) => this.onMouseDown(e));
     on(this.el, "click", (e) => this.onClick(e));
