@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,11 @@ def _fresh_state_cache() -> Iterator[None]:
     state_cache.clear()
     yield
     state_cache.clear()
+    # The live path's database thread keeps its connection open; close it so that no test
+    # leaves a connection behind (PostgreSQL cannot drop a test database that has one).
+    dbthread = sys.modules.get("trees.dbthread")
+    if dbthread is not None:
+        dbthread.close()
 
 
 @pytest.fixture

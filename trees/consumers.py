@@ -1,6 +1,6 @@
 """The websocket consumer (thin): checks access, speaks docs/protocol.md, calls actions.
 
-All ORM work goes through database_sync_to_async. The consumer forwards broadcasts strictly
+All ORM work goes through run_db (trees/dbthread.py). The consumer forwards broadcasts strictly
 in seq order: a broadcast that skips a seq is preceded by the missing ops read from the log.
 """
 
@@ -10,7 +10,7 @@ import json
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -18,6 +18,7 @@ from trees import live
 from trees.actions.batcher import batcher
 from trees.actions.ops import OpRequest
 from trees.broadcast import tree_group
+from trees.dbthread import run_db
 from trees.errors import ActionError
 from trees.ratelimit import TokenBucket
 
@@ -36,6 +37,16 @@ class TreeConsumer(AsyncWebsocketConsumer):
     joined: bool
     client_id: str
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' own dispatch first hops into the ORM thread to close old connections, so
+        # every broadcast to every socket queued behind the running write batch. This
+        # consumer does all its ORM work through run_db (trees/dbthread.py), which manages
+        # its own connection, so the hop is pure delay.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
         self.tree_id = int(self.scope["url_route"]["kwargs"]["tree_id"])
         user = self.scope.get("user")
@@ -44,9 +55,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         # Ids past the database's bigint range cannot exist (and would overflow the query).
         in_range = 0 < self.tree_id < 2**63
         self.role = (
-            await database_sync_to_async(live.role_in_tree)(self.user_id, self.tree_id)
-            if in_range
-            else None
+            await run_db(live.role_in_tree, self.user_id, self.tree_id) if in_range else None
         )
         self.last_sent = None
         self.joined = False
@@ -167,7 +176,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         await self._catch_up(since)
 
     async def _catch_up(self, since: int | None) -> None:
-        result = await database_sync_to_async(live.catch_up)(self.tree_id, since)
+        result = await run_db(live.catch_up, self.tree_id, since)
         if result["type"] == "gone":
             await self.close(code=CLOSE_FORBIDDEN)
         elif result["type"] == "snapshot":
@@ -219,9 +228,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             return
         if seq > self.last_sent + 1:
             # The layer dropped or reordered something: fill the gap from the log.
-            missing = await database_sync_to_async(live.ops_between)(
-                self.tree_id, self.last_sent, seq - 1
-            )
+            missing = await run_db(live.ops_between, self.tree_id, self.last_sent, seq - 1)
             if missing:
                 await self._send({"type": "ops", "ops": missing})
                 self.last_sent = max(self.last_sent, missing[-1]["seq"])
@@ -230,7 +237,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         self.last_sent = max(self.last_sent, seq)
 
     async def tree_access(self, event: dict[str, Any]) -> None:
-        self.role = await database_sync_to_async(live.role_in_tree)(self.user_id, self.tree_id)
+        self.role = await run_db(live.role_in_tree, self.user_id, self.tree_id)
         if self.role is None:
             await self.close(code=CLOSE_FORBIDDEN)
         else:

@@ -10,12 +10,17 @@ the commit that contains it: acknowledged still means durable.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 
-from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
 from trees.actions.ops import OpRequest, OpResult, tree_apply_ops
+from trees.broadcast import tree_group
+from trees.dbthread import run_db
 from trees.errors import ActionError
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 
@@ -43,8 +48,8 @@ class OpBatcher:
                 batch = self._queue[: self.max_batch]
                 del self._queue[: self.max_batch]
                 try:
-                    outcomes = await database_sync_to_async(tree_apply_ops)(
-                        [request for request, _ in batch]
+                    outcomes = await run_db(
+                        tree_apply_ops, [request for request, _ in batch], broadcast=False
                     )
                 except Exception as exc:  # handed to every waiter; the drain goes on
                     for _, future in batch:
@@ -53,6 +58,8 @@ class OpBatcher:
                     continue
                 self.batches += 1
                 self.ops += len(batch)
+                # Committed: broadcast from the event loop, in seq order per tree.
+                await _broadcast(batch, outcomes)
                 for (_, future), outcome in zip(batch, outcomes, strict=True):
                     if future.done():  # the waiting consumer has gone
                         continue
@@ -62,6 +69,23 @@ class OpBatcher:
                         future.set_result(outcome)
         finally:
             self._draining = False
+
+
+async def _broadcast(
+    batch: list[tuple[OpRequest, asyncio.Future[OpResult]]], outcomes: list[object]
+) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for (request, _), outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, OpResult) and not outcome.dup:
+            try:
+                await layer.group_send(
+                    tree_group(request.tree_id), {"type": "tree.op", **outcome.message()}
+                )
+            except Exception:
+                # Committed already; clients repair the gap from the log.
+                log.exception("broadcast to tree %s failed", request.tree_id)
 
 
 _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, OpBatcher] = (

@@ -133,8 +133,12 @@ def tree_apply_op(
     return outcome
 
 
-def tree_apply_ops(requests: Sequence[OpRequest]) -> list[Outcome]:
+def tree_apply_ops(requests: Sequence[OpRequest], *, broadcast: bool = True) -> list[Outcome]:
     """Apply ops, possibly of many trees, in one transaction; one outcome per request.
+
+    With `broadcast=False` the caller broadcasts the fresh results itself once this returns
+    (after the commit): the websocket batcher does that from the event loop, which saves a
+    thread hop per op.
 
     A refused op gets an ActionError in its place and changes nothing; the others still
     apply. If the batch fails as a whole (a database error, or a race with another process on
@@ -152,27 +156,27 @@ def tree_apply_ops(requests: Sequence[OpRequest]) -> list[Outcome]:
     if todo:
         try:
             with transaction.atomic():
-                _apply_locked(todo, outcomes)
+                _apply_locked(todo, outcomes, broadcast)
         except IntegrityError:
             if len(todo) > 1:
-                _retry_one_by_one(todo, outcomes)
+                _retry_one_by_one(todo, outcomes, broadcast)
             else:
                 _answer_race(todo[0], outcomes)
         except Exception:
             if len(todo) == 1:
                 raise
-            _retry_one_by_one(todo, outcomes)
+            _retry_one_by_one(todo, outcomes, broadcast)
     assert all(outcome is not None for outcome in outcomes)
     return [outcome for outcome in outcomes if outcome is not None]
 
 
 def _retry_one_by_one(
-    todo: list[tuple[int, OpRequest, str, int]], outcomes: list[Outcome | None]
+    todo: list[tuple[int, OpRequest, str, int]], outcomes: list[Outcome | None], broadcast: bool
 ) -> None:
     for item in todo:
         try:
             with transaction.atomic():
-                _apply_locked([item], outcomes)
+                _apply_locked([item], outcomes, broadcast)
         except IntegrityError:
             _answer_race(item, outcomes)
 
@@ -188,7 +192,7 @@ def _answer_race(item: tuple[int, OpRequest, str, int], outcomes: list[Outcome |
 
 
 def _apply_locked(
-    todo: list[tuple[int, OpRequest, str, int]], outcomes: list[Outcome | None]
+    todo: list[tuple[int, OpRequest, str, int]], outcomes: list[Outcome | None], broadcast: bool
 ) -> None:
     tree_ids = sorted({request.tree_id for _, request, _, _ in todo})
     # Lock in id order so that two batches never wait on each other in a cycle.
@@ -213,6 +217,10 @@ def _apply_locked(
             client_n__in={n for _, _, _, n in todo},
         )
     }
+    # Node ids are unique across trees: a create naming a node of another tree is a conflict,
+    # never an upsert that rewrites that node.
+    holders = _node_trees({u for _, r, _, _ in todo if (u := _create_id(r.op)) is not None})
+    created: dict[uuid.UUID, int] = {}
     states: dict[int, TreeState] = {}
     versions = {tree_id: tree.version for tree_id, tree in trees.items()}
     touched: dict[int, set[str]] = {}
@@ -235,6 +243,10 @@ def _apply_locked(
             continue
         if role not in _WRITE_ROLES:
             outcomes[index] = ActionError("forbidden", "Viewers cannot edit this tree.")
+            continue
+        new_node = _create_id(request.op)
+        if new_node is not None and holders.get(new_node, tree_id) != tree_id:
+            outcomes[index] = ActionError("conflict", "That node id is taken.")
             continue
         state = states.get(tree_id)
         if state is None:
@@ -275,15 +287,19 @@ def _apply_locked(
         accepted[ident] = result
         outcomes[index] = result
         fresh.append((tree_id, result))
+        if new_node is not None:
+            holders[new_node] = created[new_node] = tree_id
     if not log_rows:
         return
     try:
         _persist(states, touched, log_rows, versions, trees)
+        _check_created(created)
     except Exception:
         # The in-memory states are ahead of the database now; drop them.
         _forget(states)
         raise
-    transaction.on_commit(lambda: _broadcast(fresh))
+    if broadcast:
+        transaction.on_commit(lambda: _broadcast(fresh))
 
 
 def _persist(
@@ -316,6 +332,33 @@ def _persist(
             version=Case(*(When(pk=t, then=Value(v)) for t, v in changed.items())),
             updated_at=now,
         )
+
+
+def _create_id(op: Any) -> uuid.UUID | None:
+    """The node id a create op asks for, when it is a well-formed UUID."""
+    if not isinstance(op, dict) or op.get("kind") != "create" or not isinstance(op.get("id"), str):
+        return None
+    try:
+        return uuid.UUID(op["id"])
+    except ValueError:
+        return None  # the domain refuses it with its own message
+
+
+def _node_trees(ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The tree holding each of these node ids, for the ids that exist."""
+    wanted = list(ids)
+    found: dict[uuid.UUID, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(Node.objects.filter(id__in=chunk).values_list("id", "tree_id"))
+    return found
+
+
+def _check_created(created: dict[uuid.UUID, int]) -> None:
+    # Another process may have created one of these ids in another tree in the meantime; the
+    # upsert then rewrote that tree's node. Roll back: the retry answers `conflict`.
+    if created and any(_node_trees(set(created)).get(u) != t for u, t in created.items()):
+        raise IntegrityError("a created node id belongs to another tree")
 
 
 def _forget(states: dict[int, TreeState]) -> None:
