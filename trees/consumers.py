@@ -20,7 +20,7 @@ from trees.actions.ops import OpRequest
 from trees.broadcast import tree_group
 from trees.dbthread import run_db
 from trees.errors import ActionError
-from trees.ratelimit import TokenBucket
+from trees.ratelimit import TokenBucket, user_buckets
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.role is None:
             return
-        if not self.bucket.take():
+        if not self.bucket.take() or not self._user_take():
             await self._reject_flood(text_data)
             return
         raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
@@ -127,6 +127,14 @@ class TreeConsumer(AsyncWebsocketConsumer):
                 )
             else:
                 await self._error("internal", "The server could not handle that; try again.")
+
+    def _user_take(self) -> bool:
+        # One budget for all of this user's sockets in this process (docs/protocol.md).
+        return user_buckets.take(
+            self.user_id or 0,
+            settings.GAMETREE_WS_USER_RATE_PER_SECOND,
+            settings.GAMETREE_WS_USER_RATE_BURST,
+        )
 
     async def _reject_flood(self, text_data: str | None) -> None:
         self.rejected += 1

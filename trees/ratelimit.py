@@ -1,8 +1,10 @@
-"""A token bucket: the per-connection message rate limit of the websocket."""
+"""Token buckets: the per-connection and per-user message rate limits of the websocket."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 
 
 class TokenBucket:
@@ -20,3 +22,35 @@ class TokenBucket:
             self.tokens -= 1
             return True
         return False
+
+
+class UserBuckets:
+    """One bucket per user id, shared by all of that user's sockets in this process.
+
+    Many sockets each under the per-connection limit must not add up to an unbounded rate.
+    The least recently used buckets are dropped beyond `max_users` (a dropped bucket comes
+    back full, which only matters for users idle since max_users others were active).
+    """
+
+    def __init__(self, max_users: int = 10_000) -> None:
+        self.max_users = max_users
+        self._buckets: OrderedDict[int, TokenBucket] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, user_id: int, rate: float, burst: float) -> bool:
+        with self._lock:
+            bucket = self._buckets.get(user_id)
+            if bucket is None or bucket.rate != rate or bucket.burst != burst:
+                bucket = TokenBucket(rate, burst)
+                self._buckets[user_id] = bucket
+            self._buckets.move_to_end(user_id)
+            while len(self._buckets) > self.max_users:
+                self._buckets.popitem(last=False)
+            return bucket.take()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+
+user_buckets = UserBuckets()
