@@ -21,6 +21,7 @@ from trees.analysis.glossary import Glossary
 from trees.analysis.similarity import (
     Embedder,
     TfIdf,
+    blocking_cap,
     char_grams,
     content_stems,
     dot,
@@ -32,7 +33,7 @@ from trees.analysis.similarity import (
 ROOT_PARENT_WEIGHT = 0.5  # every top-level problem shares the root: weak evidence
 PARENT_WEIGHT = 0.3
 CHILD_WEIGHT = 0.3
-FLOOD_MAX_PAIRS = 400  # a parent pair with more child pairs than this is not flooded
+FLOOD_MAX_PAIRS = 100  # a parent pair with more child pairs than this is not flooded
 
 
 @dataclass(slots=True)
@@ -125,7 +126,7 @@ class Matcher:
         return s
 
     def candidates(
-        self, matchable: Iterable[int], *, k: int = 6, floor: float = 0.3
+        self, matchable: Iterable[int], *, k: int = 5, floor: float = 0.3
     ) -> set[tuple[int, int]]:
         """Cross-tree candidate pairs from the inverted indexes plus one flooding step."""
         items = self.items
@@ -134,10 +135,12 @@ class Matcher:
         for idx, it in enumerate(items):
             for w in set(it.stems):
                 stem_post[w].append(idx)
-        cap = max(50, len(items) // 20)
+        cap = blocking_cap(len(items))
         for i in matchable:
             tree = items[i].tree
-            for j, _ in self.tfidf.neighbours(i, k=k, allowed=_other_tree(items, tree)):
+            for j, _ in self.tfidf.neighbours(
+                i, k=k, allowed=_other_tree(items, tree), budget=300, exact=False
+            ):
                 pairs.add((min(i, j), max(i, j)))
             acc: dict[int, float] = defaultdict(float)
             for w in set(items[i].stems):
@@ -145,8 +148,8 @@ class Matcher:
                 if len(post) <= cap:
                     wt = self.idf(w)
                     for j in post:
-                        if items[j].tree != tree:
-                            acc[j] += wt
+                        acc[j] += wt
+            acc = defaultdict(float, {j: s for j, s in acc.items() if items[j].tree != tree})
             for j, _ in heapq.nlargest(k, acc.items(), key=lambda t: t[1]):
                 pairs.add((min(i, j), max(i, j)))
         roots = [i for i, it in enumerate(items) if it.is_root]

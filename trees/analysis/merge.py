@@ -359,44 +359,44 @@ def _build(
 def _break_cycles(
     g: Any, groups: dict[int, list[int]], items: list[Item], node_id: dict[int, Any]
 ) -> list[dict[str, Any]]:
-    """Report every cycle (A above B in one tree, B above A in another) and drop the edge
-    with the fewest contributors (then the one pointing up in depth) so the result is a DAG."""
+    """Report every set of nodes the trees order differently (A above B in one tree, B above
+    A in another) and make the graph a DAG again.
+
+    Each strongly connected component is one disagreement. Inside it we keep the order the
+    trees agree on best (mean depth in the source trees, then fewer contributors lose) and
+    drop the edges that point against it: linear time, however many cycles there are.
+    """
     import networkx as nx
 
     out: list[dict[str, Any]] = []
     depth = {c: sum(items[i].depth for i in groups[c]) / len(groups[c]) for c in g}
-    while True:
-        try:
-            cycle = nx.find_cycle(g)
-        except nx.NetworkXNoCycle:
-            return out
-        edges = [(u, v) for u, v, *_ in cycle]
-        weakest = min(
-            edges,
-            key=lambda e: (
-                len(g.edges[e]["contributors"]),
-                depth[e[0]] - depth[e[1]],
-                str(node_id[e[0]]),
-            ),
-        )
-        described: list[dict[str, Any]] = [
-            {
+    for scc in nx.strongly_connected_components(g):
+        if len(scc) < 2:
+            continue
+        order = {c: (depth[c], items[groups[c][0]].order, groups[c][0]) for c in scc}
+        inside = [(u, v) for u in scc for v in g.successors(u) if v in scc]
+        upward = [(u, v) for u, v in inside if order[u] >= order[v]]
+
+        def describe(e: tuple[int, int]) -> dict[str, Any]:
+            u, v = e
+            return {
                 "parent": {"node": node_id[u], "label": items[groups[u][0]].label},
                 "child": {"node": node_id[v], "label": items[groups[v][0]].label},
                 "contributors": list(g.edges[u, v]["contributors"]),
             }
-            for u, v in edges
-        ]
+
+        described = [describe(e) for e in sorted(inside, key=lambda e: (order[e[0]], order[e[1]]))]
         text = "; ".join(
             f"{short(e['parent']['label'], 40)} above {short(e['child']['label'], 40)} in "
             f"{', '.join(map(str, e['contributors']))}"
-            for e in described
+            for e in described[:6]
         )
         out.append(
             {
-                "cycle": described,
-                "dropped": {"parent": node_id[weakest[0]], "child": node_id[weakest[1]]},
+                "cycle": described[:50],
+                "dropped": [describe(e) for e in upward],
                 "message": f"trees disagree about the order: {text}",
             }
         )
-        g.remove_edge(*weakest)
+        g.remove_edges_from(upward)
+    return out

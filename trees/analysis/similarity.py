@@ -156,29 +156,48 @@ class TfIdf:
         min_score: float = 0.0,
         allowed: Callable[[int], bool] | None = None,
         max_df: int | None = None,
+        budget: int = 600,
+        exact: bool = True,
     ) -> list[tuple[int, float]]:
         """Top ``k`` documents by cosine with document ``i`` (``i`` itself excluded).
 
-        Features with a document frequency above ``max_df`` are skipped while collecting
-        candidates (they are in nearly every text and would make this all-pairs); the
-        candidates' scores are then recomputed exactly.
+        Candidates are collected from the postings of the query's rarest features first
+        (prefix filtering): at most ``budget`` postings are walked, and features with a
+        document frequency above ``max_df`` are skipped (they are in nearly every text).
+        The candidates' scores are then recomputed exactly.
         """
-        cap = max_df if max_df is not None else max(50, self.n // 20)
+        cap = max_df if max_df is not None else blocking_cap(self.n)
         acc: dict[int, float] = {}
         postings, df = self.postings, self.df
-        for f, w in self.vectors[i].items():
-            if df[f] > cap:
-                continue
-            for j, wj in postings[f]:
+        vec = self.vectors[i]
+        walked = 0
+        for f in sorted(vec, key=df.__getitem__):
+            post = postings[f]
+            if len(post) > cap or walked >= budget:
+                break
+            walked += len(post)
+            w = vec[f]
+            for j, wj in post:
                 acc[j] = acc.get(j, 0.0) + w * wj
         acc.pop(i, None)
         if allowed is not None:
             acc = {j: s for j, s in acc.items() if allowed(j)}
+        if not exact:  # blocking only: the caller scores the pairs itself
+            return heapq.nlargest(k, acc.items(), key=lambda t: t[1])
         rough = heapq.nlargest(max(3 * k, 10), acc.items(), key=lambda t: t[1])
-        exact = [(j, self.cosine(i, j)) for j, _ in rough]
-        exact = [(j, s) for j, s in exact if s >= min_score]
-        exact.sort(key=lambda t: (-t[1], t[0]))
-        return exact[:k]
+        scored = [(j, self.cosine(i, j)) for j, _ in rough]
+        scored = [(j, s) for j, s in scored if s >= min_score]
+        scored.sort(key=lambda t: (-t[1], t[0]))
+        return scored[:k]
+
+
+def blocking_cap(n: int) -> int:
+    """Postings longer than this are skipped when collecting candidates.
+
+    A feature shared by hundreds of texts says little about which of them match, and
+    walking its postings for every query is what would make blocking quadratic.
+    """
+    return max(30, min(200, n // 50))
 
 
 def weighted_dice(a: Iterable[str], b: Iterable[str], idf: Callable[[str], float]) -> float:

@@ -62,14 +62,25 @@ class AttackFramework:
         index = self.index
         attacks: list[tuple[int, ...]] = []
         attackers: list[list[int]] = [[] for _ in live]
+        empty: tuple[int, ...] = ()
         for i, n in enumerate(live):
-            if self.types[i] in ATTACKING_TYPES:
-                ts = tuple(index[p] for p in parents_of(n) if p in index)
-                for t in ts:
-                    attackers[t].append(i)
-                attacks.append(ts)
-            else:
-                attacks.append(())
+            if self.types[i] not in ATTACKING_TYPES:
+                attacks.append(empty)
+                continue
+            # fast path: one primary parent and no cross-links (almost every node)
+            extra = n.get("parents")
+            if not extra:
+                t = index.get(n.get("parent"), -1)
+                if t < 0:
+                    attacks.append(empty)
+                    continue
+                attackers[t].append(i)
+                attacks.append((t,))
+                continue
+            ts = tuple(index[p] for p in parents_of(n) if p in index)
+            for t in ts:
+                attackers[t].append(i)
+            attacks.append(ts)
         self.attacks = attacks
         self.attackers = attackers
         self.labels = grounded_labels(attacks, [len(a) for a in attackers])
@@ -200,6 +211,14 @@ def _ids(ids: list[Any], idx: list[int]) -> tuple[Any, ...]:
     return tuple(ids[j] for j in idx)
 
 
+_UNATTACKED = {
+    "proposal": Status("survives", "no critiques"),
+    "critique": Status("survives", "unanswered critique"),
+    "patch": Status("survives", "no critiques of this patch"),
+}
+_NOT_ATTACKED = Status("survives", "not attacked")
+
+
 def survival(nodes: Iterable[Mapping[str, Any]] | AttackFramework) -> dict[Any, Status]:
     """Survival status of every live node: ``{node id: Status}``.
 
@@ -207,4 +226,9 @@ def survival(nodes: Iterable[Mapping[str, Any]] | AttackFramework) -> dict[Any, 
     only possible with cross-links that form attack cycles).
     """
     fw = nodes if isinstance(nodes, AttackFramework) else AttackFramework(nodes)
-    return {fw.ids[i]: _reason(fw, i) for i in range(len(fw.ids))}
+    out: dict[Any, Status] = {}
+    attackers, types, ids = fw.attackers, fw.types, fw.ids
+    for i in range(len(ids)):
+        # unattacked nodes (the leaves, about half of any tree) share one immutable Status
+        out[ids[i]] = _reason(fw, i) if attackers[i] else _UNATTACKED.get(types[i], _NOT_ATTACKED)
+    return out

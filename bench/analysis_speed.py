@@ -1,0 +1,216 @@
+"""Speed benchmark of the analysis layer: merge, recurrence, survival, and doubling ratios.
+
+Run: .venv/bin/python bench/analysis_speed.py
+Targets: merge 5 trees x 2,000 nodes < 2 s; recurrence on a 10,000-node game tree < 1 s;
+survival on 100,000 nodes < 1 s; doubling the size costs <= 2.2x (measured in this run).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from trees.analysis.merge import merge
+from trees.analysis.recurrence import TreeInput, recurring
+from trees.analysis.survival import survival
+
+WORDS = [
+    "reward",
+    "hacking",
+    "deception",
+    "oversight",
+    "values",
+    "power",
+    "goal",
+    "drift",
+    "proxy",
+    "model",
+    "training",
+    "deployment",
+    "interpretability",
+    "feedback",
+    "human",
+    "raters",
+    "shutdown",
+    "mesa",
+    "optimizer",
+    "gradient",
+    "situational",
+    "awareness",
+    "evaluation",
+    "sandbagging",
+    "governance",
+    "race",
+    "labs",
+    "misuse",
+    "jailbreak",
+    "robustness",
+    "distribution",
+    "shift",
+    "superposition",
+    "debate",
+    "honesty",
+    "sycophancy",
+    "corrigibility",
+    "specification",
+    "gaming",
+    "side",
+    "effects",
+    "inner",
+    "outer",
+    "alignment",
+    "latent",
+    "knowledge",
+    "scaling",
+]
+SYLLABLES = [
+    "ra",
+    "mi",
+    "to",
+    "ke",
+    "lo",
+    "su",
+    "na",
+    "vi",
+    "de",
+    "po",
+    "ga",
+    "fe",
+    "ri",
+    "mo",
+    "tu",
+]
+# a realistic vocabulary size: real trees of thousands of nodes use thousands of words
+VOCAB = WORDS + sorted({"".join(random.Random(k).choices(SYLLABLES, k=3)) for k in range(3000)})
+TAGS = ["goodhart", "deception", "oversight", "scaling", "values", "power", "collusion"]
+
+
+def node(nid: str, kind: str, parent: str | None, text: str, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": nid,
+        "type": kind,
+        "parent": parent,
+        "parents": [],
+        "key": "a0",
+        "text": text,
+        "note": "",
+        "tags": kw.get("tags", []),
+        "author": kw.get("author", 1),
+        "deleted": False,
+        "meta": {},
+    }
+
+
+def phrase(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(VOCAB) for _ in range(n))
+
+
+def problem_trees(count: int, size: int, seed: int = 1) -> list[tuple[int, list[dict[str, Any]]]]:
+    """Trees that share a vocabulary of problems, each reworded and placed a bit differently."""
+    rng = random.Random(seed)
+    concepts = [phrase(rng, rng.randint(2, 4)) for _ in range(size)]
+    trees = []
+    for t in range(count):
+        nodes = [node(f"{t}-0", "problem", None, "Alignment")]
+        for i in range(1, size):
+            words = concepts[rng.randrange(size)].split()
+            if rng.random() < 0.3:
+                words[rng.randrange(len(words))] = rng.choice(VOCAB)
+            parent = f"{t}-{rng.randrange(max(1, i - 50), i)}" if i > 10 else f"{t}-0"
+            nodes.append(node(f"{t}-{i}", "problem", parent, " ".join(words)))
+        trees.append((t, nodes))
+    return trees
+
+
+def game_tree(size: int, seed: int = 2) -> list[dict[str, Any]]:
+    """Proposals with critiques and patches, about a third of the critiques tagged."""
+    rng = random.Random(seed)
+    nodes: list[dict[str, Any]] = []
+    kinds: list[str] = []
+    while len(nodes) < size:
+        i = len(nodes)
+        if not nodes or rng.random() < 0.08:
+            nodes.append(node(f"n{i}", "proposal", None, phrase(rng, 6)))
+            kinds.append("proposal")
+            continue
+        p = rng.randrange(max(0, i - 30), i)
+        kind = "patch" if kinds[p] == "critique" else "critique"
+        tags = [rng.choice(TAGS)] if kind == "critique" and rng.random() < 0.35 else []
+        nodes.append(
+            node(f"n{i}", kind, f"n{p}", phrase(rng, 10), tags=tags, author=rng.randrange(20))
+        )
+        kinds.append(kind)
+    return nodes
+
+
+def attack_tree(size: int) -> list[dict[str, Any]]:
+    nodes = []
+    p = 0
+    while len(nodes) < size:
+        nodes.append(node(f"p{p}", "proposal", None, f"proposal {p}"))
+        for c in range(3):
+            nodes.append(node(f"p{p}c{c}", "critique", f"p{p}", "critique"))
+            if c < 2:
+                nodes.append(node(f"p{p}c{c}x", "patch", f"p{p}c{c}", "patch"))
+                nodes.append(node(f"p{p}c{c}xc", "critique", f"p{p}c{c}x", "again"))
+        p += 1
+    return nodes[:size]
+
+
+def timed(fn: Callable[[], object], repeat: int = 3) -> float:
+    """Best of ``repeat`` runs; a single run when one run already takes over 5 s."""
+    best = float("inf")
+    for _ in range(repeat):
+        if best > 5.0 and best != float("inf"):
+            break
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> int:
+    rows = []
+    ok = True
+
+    def case(name: str, target: float, make: Callable[[int], Callable[[], object]], n: int) -> None:
+        nonlocal ok
+        small, big = timed(make(n)), timed(make(2 * n))
+        ratio = big / small
+        passed = small < target and ratio <= 2.2
+        ok = ok and passed
+        rows.append((name, n, small, target, 2 * n, big, ratio, passed))
+
+    trees_small = problem_trees(5, 2000)
+    trees_big = problem_trees(5, 4000)
+    case(
+        "merge 5 trees x N nodes",
+        2.0,
+        lambda n: lambda t=(trees_small if n == 2000 else trees_big): merge(t, embedder=None),
+        2000,
+    )
+    games = {10_000: game_tree(10_000), 20_000: game_tree(20_000)}
+    case(
+        "recurring, game tree of N nodes",
+        1.0,
+        lambda n: lambda g=games[n]: recurring([TreeInput(1, g, kind="game")]),
+        10_000,
+    )
+    attacks = {100_000: attack_tree(100_000), 200_000: attack_tree(200_000)}
+    case("survival, N nodes", 1.0, lambda n: lambda a=attacks[n]: survival(a), 100_000)
+
+    print(f"{'case':34} {'N':>8} {'time':>8} {'target':>7} {'2N':>8} {'time':>8} {'ratio':>6}")
+    for name, n, small, target, n2, big, ratio, passed in rows:
+        flag = "ok" if passed else "FAIL"
+        print(
+            f"{name:34} {n:>8} {small:>7.3f}s {target:>6.1f}s {n2:>8} {big:>7.3f}s "
+            f"{ratio:>5.2f}x {flag}"
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
