@@ -59,6 +59,7 @@ export class Outliner {
   private dragId: string | null = null;
   private filterTimer: number | null = null;
   private chunkTimer: number | null = null;
+  private pointerDown = false;
 
   constructor(
     private readonly engine: SyncEngine,
@@ -74,6 +75,8 @@ export class Outliner {
     // Tab into the outline lands on the last active node (or the first one).
     this.el.tabIndex = 0;
     on(this.el, "focus", () => {
+      // A click: the click handler decides what gets focus.
+      if (this.pointerDown || document.activeElement !== this.el) return;
       const id = this.active && this.rows.has(this.active) ? this.active : this.visibleIds()[0];
       if (id) this.focusNode(id, "end");
     });
@@ -472,11 +475,12 @@ export class Outliner {
       if (!r) return;
     }
     this.expandAncestors(id);
-    this.setActive(id);
+    // Focus the new row before the old one stops being editable, so focus never falls back.
     const el = r.text;
     if (!this.readOnly) el.contentEditable = "plaintext-only";
     else el.tabIndex = -1;
     if (document.activeElement !== el) el.focus({ preventScroll: true });
+    this.setActive(id);
     if (caret === "end") placeCaret(el, el.textContent!.length);
     else if (caret === "start") placeCaret(el, 0);
     r.row.scrollIntoView({ block: "nearest" });
@@ -540,6 +544,8 @@ export class Outliner {
   }
 
   private onMouseDown(e: MouseEvent): void {
+    this.pointerDown = true;
+    window.setTimeout(() => (this.pointerDown = false), 0);
     const hit = this.rowFromEvent(e);
     if (!hit) return;
     const t = e.target as HTMLElement;
