@@ -159,3 +159,25 @@ def test_a_concurrent_edit_that_replaced_yours_is_announced(shared_tree: Any) ->
         expect(node(user, "Original").locator(":scope > .row > .text")).to_have_text(
             "Original by alice", timeout=3000
         )
+
+
+def test_a_problem_can_sit_under_a_second_parent(users: Any) -> None:
+    alice = users("alice")
+    tree = alice.api("POST", "/api/trees/", {"kind": "problem", "title": "DAG tree"})
+    seed(alice, tree["id"], [
+        {"kind": "create", "id": "00000000-0000-4000-8000-0000000000d1", "type": "problem",
+         "parent": None, "key": "a0", "text": "Outer alignment"},
+        {"kind": "create", "id": "00000000-0000-4000-8000-0000000000d2", "type": "problem",
+         "parent": None, "key": "a1", "text": "Inner alignment"},
+        {"kind": "create", "id": "00000000-0000-4000-8000-0000000000d3", "type": "problem",
+         "parent": "00000000-0000-4000-8000-0000000000d1", "key": "a0", "text": "Goodhart"},
+    ])
+    alice.open_tree(tree["id"])
+    row(alice, "Goodhart").click()
+    alice.page.get_by_label("Also put under another problem").fill("inner")
+    alice.page.get_by_role("button", name="Inner alignment").click()
+    expect(node(alice, "Goodhart").locator(":scope > .row .badge.links")).to_have_text("⇄ 2 parents")
+    snap = alice.api("GET", f"/api/trees/{tree['id']}/snapshot/")
+    goodhart = next(n for n in snap["nodes"] if n["text"] == "Goodhart")
+    assert goodhart["parents"] == ["00000000-0000-4000-8000-0000000000d2"]
+    alice.shot("dag-linked")

@@ -479,7 +479,7 @@ export class TreePage {
     this.crumbsEl.replaceChildren(...parts);
   }
 
-  private renderDetails(): void {
+  private renderDetails(force = false): void {
     const v = this.engine.view;
     const id = this.detailsFor;
     const n = id && v ? v.get(id) : undefined;
@@ -491,7 +491,7 @@ export class TreePage {
       return;
     }
     // Do not clobber what the user is typing in the panel.
-    if (this.detailsEl.contains(document.activeElement) && this.detailsEl.dataset.id === n.id) {
+    if (!force && this.detailsEl.contains(document.activeElement) && this.detailsEl.dataset.id === n.id) {
       const tagsBox = this.detailsEl.querySelector(".tag-list");
       if (tagsBox) tagsBox.replaceChildren(...this.tagChips(n));
       return;
@@ -546,6 +546,7 @@ export class TreePage {
       }
       extra.push(ul);
     }
+    if (v!.kind === "problem" && !ro) extra.push(this.linkPicker(n));
     this.detailsEl.replaceChildren(
       h("div", { class: `dtype t-${n.type}` }, h("span", { class: "icon", "aria-hidden": "true", text: TYPE_INFO[n.type].icon }), TYPE_INFO[n.type].label),
       h("p", { class: "muted small", text: `Added by ${this.userName(n.author)}` }),
@@ -554,6 +555,42 @@ export class TreePage {
       ...extra,
       h("div", { class: "row-actions" }, zoom, del),
     );
+  }
+
+  /** Problem trees are DAGs: search another problem to also put this one under it. */
+  private linkPicker(n: TreeNode): HTMLElement {
+    const input = h("input", {
+      type: "search",
+      placeholder: "Also put under… (search)",
+      "aria-label": "Also put under another problem",
+    });
+    const results = h("ul", { class: "plain link-results" });
+    on(input, "input", () => {
+      const v = this.engine.view!;
+      const cur = v.get(n.id);
+      const q = input.value.trim().toLowerCase();
+      results.replaceChildren();
+      if (!cur || q.length < 2) return;
+      let count = 0;
+      for (const c of v.nodes.values()) {
+        if (count >= 8) break;
+        if (c.deleted || c.id === cur.id || c.id === cur.parent || cur.parents.includes(c.id)) continue;
+        if (!c.text.toLowerCase().includes(q) || v.isAncestorOrSelf(cur.id, c.id)) continue;
+        count++;
+        const b = h("button", { type: "button", class: "subtle pick", text: short(c.text, 60) });
+        on(b, "click", () => {
+          if (this.outliner.edit([{ kind: "link", id: cur.id, parent: c.id }])) {
+            toast(`Also under “${short(c.text)}” now.`);
+            input.value = "";
+            results.replaceChildren();
+            this.renderDetails(true);
+          }
+        });
+        results.append(h("li", {}, b));
+      }
+      if (!count) results.append(h("li", { class: "muted small", text: "No other problem matches." }));
+    });
+    return h("div", { class: "field" }, h("span", { text: "Also under another problem" }), input, results);
   }
 
   private tagChips(n: TreeNode): HTMLElement[] {
