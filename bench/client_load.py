@@ -48,12 +48,18 @@ def start_server(tmp: str) -> tuple[subprocess.Popen[bytes], str]:
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(DATABASE_URL=f"sqlite:///{tmp}/db.sqlite3", DJANGO_DEBUG="1")
     for args in (["migrate", "--noinput", "-v0"], ["loaddemo"]):
-        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
+        )
     port = free_port()
     daphne = shutil.which("daphne", path=str(Path(sys.executable).parent)) or "daphne"
-    proc = subprocess.Popen([daphne, "-b", "127.0.0.1", "-p", str(port), "gametree.asgi:application"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [daphne, "-b", "127.0.0.1", "-p", str(port), "gametree.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
@@ -109,15 +115,23 @@ def main() -> None:
             headers = {"X-CSRFToken": token, "Content-Type": "application/json"}
 
             def api(method: str, path: str, data: object) -> dict:
-                r = ctx.request.fetch(f"{url}{path}", method=method, headers=headers,
-                                      data=json.dumps(data))
+                r = ctx.request.fetch(
+                    f"{url}{path}", method=method, headers=headers, data=json.dumps(data)
+                )
                 assert r.ok, r.text()
                 return r.json()
 
             t = time.perf_counter()
-            tree = api("POST", "/api/trees/import/", {"kind": "problem", "title": "Bench tree",
-                                                      "format": "md",
-                                                      "text": outline_markdown(opts.nodes)})
+            tree = api(
+                "POST",
+                "/api/trees/import/",
+                {
+                    "kind": "problem",
+                    "title": "Bench tree",
+                    "format": "md",
+                    "text": outline_markdown(opts.nodes),
+                },
+            )
             print(f"seeded a {opts.nodes}-node tree by import in {time.perf_counter() - t:.1f} s")
 
             page.on("console", lambda m: print("console:", m.text) if m.type == "error" else None)
@@ -125,7 +139,9 @@ def main() -> None:
             loads, painted, complete = [], [], []
             for _ in range(opts.runs):
                 page.goto(f"{url}/app/trees/{tree['id']}")
-                page.wait_for_selector("body[data-tree-painted-at]", state="attached", timeout=30_000)
+                page.wait_for_selector(
+                    "body[data-tree-painted-at]", state="attached", timeout=30_000
+                )
                 count = page.evaluate("document.querySelectorAll('ul.tree li.node').length")
                 assert count >= opts.nodes, count
                 nav = page.evaluate("performance.getEntriesByType('navigation')[0].startTime")
@@ -133,22 +149,29 @@ def main() -> None:
                 painted.append(ready - nav)
                 page.wait_for_selector("body[data-tree-complete-at]", state="attached")
                 complete.append(float(page.evaluate("document.body.dataset.treeCompleteAt")) - nav)
-                loads.append(page.evaluate("""() => {
+                loads.append(
+                    page.evaluate("""() => {
                     const r = performance.getEntriesByType('resource')
                       .filter(e => e.name.includes('/snapshot/'))[0];
                     const nav = performance.getEntriesByType('navigation')[0];
                     return {dcl: nav.domContentLoadedEventEnd, snapStart: r && r.startTime,
                             snapEnd: r && r.responseEnd,
                             rendered: Number(document.body.dataset.treeRenderedAt),
-                            marks: performance.getEntriesByType('mark').map(m => [m.name, Math.round(m.startTime)])};
-                }"""))
+                            marks: performance.getEntriesByType('mark')
+                              .map(m => [m.name, Math.round(m.startTime)])};
+                }""")
+                )
             print("  breakdown (ms from navigation):", loads[-1])
-            print(f"navigation -> interactive {opts.nodes}-node tree (first screen rendered, "
-                  f"painted, editable): median {statistics.median(painted):.0f} ms, runs "
-                  f"{', '.join(f'{x:.0f}' for x in painted)}  (target < 1000 ms)")
-            print(f"navigation -> all {opts.nodes} rows in the DOM: median "
-                  f"{statistics.median(complete):.0f} ms, runs "
-                  f"{', '.join(f'{x:.0f}' for x in complete)}")
+            print(
+                f"navigation -> interactive {opts.nodes}-node tree (first screen rendered, "
+                f"painted, editable): median {statistics.median(painted):.0f} ms, runs "
+                f"{', '.join(f'{x:.0f}' for x in painted)}  (target < 1000 ms)"
+            )
+            print(
+                f"navigation -> all {opts.nodes} rows in the DOM: median "
+                f"{statistics.median(complete):.0f} ms, runs "
+                f"{', '.join(f'{x:.0f}' for x in complete)}"
+            )
 
             # Time the synchronous handling of each incoming op (state + DOM patch), and the
             # time until the next frame is painted.
@@ -165,22 +188,35 @@ def main() -> None:
                   window.__opTimes.push([t1 - t0, performance.now() - t0]), 0));
               };
             }""")
-            snap = api("GET", f"/api/trees/{tree['id']}/snapshot/", None) if False else None
-            del snap
             ids = page.evaluate("""() => [...window.gametree.page.debug.engine.view.nodes.values()]
                 .filter(n => n.parent === null).map(n => n.id)""")
             client = f"bench-{uuid.uuid4()}"
             for n in range(1, opts.ops + 1):
                 if n % 3 == 0:
-                    op = {"kind": "move", "id": ids[n % len(ids)], "parent": None,
-                          "key": f"a{n}V"}  # reorder a root with its ~100-node subtree
+                    op = {
+                        "kind": "move",
+                        "id": ids[n % len(ids)],
+                        "parent": None,
+                        "key": f"a{n}V",
+                    }  # reorder a root with its ~100-node subtree
                 elif n % 3 == 1:
-                    op = {"kind": "set", "id": ids[n % len(ids)], "field": "text",
-                          "value": f"Renamed remotely {n}"}
+                    op = {
+                        "kind": "set",
+                        "id": ids[n % len(ids)],
+                        "field": "text",
+                        "value": f"Renamed remotely {n}",
+                    }
                 else:
-                    op = {"kind": "create", "id": str(uuid.uuid4()), "type": "problem",
-                          "parent": ids[n % len(ids)], "text": f"Added remotely {n}"}
-                api("POST", f"/api/trees/{tree['id']}/ops/", {"client_id": client, "n": n, "op": op})
+                    op = {
+                        "kind": "create",
+                        "id": str(uuid.uuid4()),
+                        "type": "problem",
+                        "parent": ids[n % len(ids)],
+                        "text": f"Added remotely {n}",
+                    }
+                api(
+                    "POST", f"/api/trees/{tree['id']}/ops/", {"client_id": client, "n": n, "op": op}
+                )
                 deadline = time.monotonic() + 10
                 while page.evaluate("window.__opTimes.length") < n:
                     assert time.monotonic() < deadline, "the op never arrived"
@@ -188,11 +224,15 @@ def main() -> None:
             times = page.evaluate("window.__opTimes")
             apply_ms = [a for a, _ in times]
             frame_ms = [b for _, b in times]
-            print(f"apply one remote op to the {opts.nodes}-node tree (state + DOM patch): "
-                  f"median {statistics.median(apply_ms):.2f} ms, max {max(apply_ms):.2f} ms "
-                  f"over {len(apply_ms)} ops  (target < 16 ms)")
-            print(f"  ...until the next frame is painted: median {statistics.median(frame_ms):.1f} ms, "
-                  f"max {max(frame_ms):.1f} ms")
+            print(
+                f"apply one remote op to the {opts.nodes}-node tree (state + DOM patch): "
+                f"median {statistics.median(apply_ms):.2f} ms, max {max(apply_ms):.2f} ms "
+                f"over {len(apply_ms)} ops  (target < 16 ms)"
+            )
+            print(
+                "  ...until the next frame is painted: "
+                f"median {statistics.median(frame_ms):.1f} ms, max {max(frame_ms):.1f} ms"
+            )
             browser.close()
     finally:
         proc.terminate()

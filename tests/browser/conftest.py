@@ -185,7 +185,9 @@ def shared_tree(users: Any) -> Any:
         alice = users("alice")
         bob = users("bob")
         tree = alice.api("POST", "/api/trees/", {"kind": kind, "title": title})
-        alice.api("POST", f"/api/trees/{tree['id']}/members/", {"username": "bob", "role": "editor"})
+        alice.api(
+            "POST", f"/api/trees/{tree['id']}/members/", {"username": "bob", "role": "editor"}
+        )
         return alice, bob, int(tree["id"])
 
     return make

@@ -76,18 +76,16 @@ def test_keyboard_building_is_seen_live_with_presence_and_undo(shared_tree: Any)
 
     # Presence: bob sees alice in the roster and on the node she is editing.
     expect(bob.page.locator(".roster .person", has_text="alice")).to_be_visible(timeout=2000)
-    marker = node(bob, "Debaters may collude").locator(
-        ":scope > .row .marker", has_text="alice"
-    )
+    marker = node(bob, "Debaters may collude").locator(":scope > .row .marker", has_text="alice")
     expect(marker).to_be_visible(timeout=2000)
     alice.shot("live-alice-built")
     bob.shot("live-bob-sees")
 
     # Undo the typing run, then the outdent; redo the outdent. Bob sees each step.
     k.press("Control+z")
-    expect(bob.page.locator("li.node.t-critique[aria-level='2'] > .row > .text").nth(1)).to_have_text(
-        "", timeout=1000
-    )
+    expect(
+        bob.page.locator("li.node.t-critique[aria-level='2'] > .row > .text").nth(1)
+    ).to_have_text("", timeout=1000)
     k.press("Control+z")
     expect(bob.page.locator("li.node.t-patch[aria-level='3']")).to_have_count(2, timeout=1000)
     k.press("Control+Shift+z")
@@ -101,12 +99,30 @@ def test_drag_and_drop_move_is_seen_by_both(shared_tree: Any) -> None:
         alice,
         tree,
         [
-            {"kind": "create", "id": "00000000-0000-4000-8000-000000000001", "type": "proposal",
-             "parent": None, "key": "a0", "text": "Proposal one"},
-            {"kind": "create", "id": "00000000-0000-4000-8000-000000000002", "type": "proposal",
-             "parent": None, "key": "a1", "text": "Proposal two"},
-            {"kind": "create", "id": "00000000-0000-4000-8000-000000000003", "type": "critique",
-             "parent": "00000000-0000-4000-8000-000000000001", "key": "a0", "text": "Movable critique"},
+            {
+                "kind": "create",
+                "id": "00000000-0000-4000-8000-000000000001",
+                "type": "proposal",
+                "parent": None,
+                "key": "a0",
+                "text": "Proposal one",
+            },
+            {
+                "kind": "create",
+                "id": "00000000-0000-4000-8000-000000000002",
+                "type": "proposal",
+                "parent": None,
+                "key": "a1",
+                "text": "Proposal two",
+            },
+            {
+                "kind": "create",
+                "id": "00000000-0000-4000-8000-000000000003",
+                "type": "critique",
+                "parent": "00000000-0000-4000-8000-000000000001",
+                "key": "a0",
+                "text": "Movable critique",
+            },
         ],
     )
     alice.open_tree(tree)
@@ -116,8 +132,9 @@ def test_drag_and_drop_move_is_seen_by_both(shared_tree: Any) -> None:
     source.drag_to(target)
     want = ["1|proposal|Proposal one", "1|proposal|Proposal two", "2|critique|Movable critique"]
     for user in (alice, bob):
-        expect(node(user, "Proposal two").locator(
-            "li.node.t-critique", has_text="Movable critique")).to_be_visible(timeout=1000)
+        expect(
+            node(user, "Proposal two").locator("li.node.t-critique", has_text="Movable critique")
+        ).to_be_visible(timeout=1000)
         assert outline(user) == want
     bob.shot("dnd-bob-sees-move")
 
@@ -128,10 +145,22 @@ def test_offline_edits_are_sent_on_reconnect_and_both_converge(shared_tree: Any)
         alice,
         tree,
         [
-            {"kind": "create", "id": "00000000-0000-4000-8000-0000000000a1", "type": "proposal",
-             "parent": None, "key": "a0", "text": "Shared proposal"},
-            {"kind": "create", "id": "00000000-0000-4000-8000-0000000000a2", "type": "critique",
-             "parent": "00000000-0000-4000-8000-0000000000a1", "key": "a0", "text": "Alice's critique"},
+            {
+                "kind": "create",
+                "id": "00000000-0000-4000-8000-0000000000a1",
+                "type": "proposal",
+                "parent": None,
+                "key": "a0",
+                "text": "Shared proposal",
+            },
+            {
+                "kind": "create",
+                "id": "00000000-0000-4000-8000-0000000000a2",
+                "type": "critique",
+                "parent": "00000000-0000-4000-8000-0000000000a1",
+                "key": "a0",
+                "text": "Alice's critique",
+            },
         ],
     )
     alice.open_tree(tree)

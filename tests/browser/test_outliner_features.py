@@ -55,7 +55,9 @@ def test_tree_list_create_invite_rename_view_only_leave_delete(users: Any) -> No
     expect(bob.page.locator("li.tree-item", has_text="Renamed list tree")).to_have_count(0)
 
     alice.accept_confirms = True
-    a.locator("li.tree-item", has_text="Renamed list tree").get_by_role("button", name="Delete").click()
+    a.locator("li.tree-item", has_text="Renamed list tree").get_by_role(
+        "button", name="Delete"
+    ).click()
     expect(a.locator("li.tree-item", has_text="Renamed list tree")).to_have_count(0)
 
 
@@ -127,8 +129,20 @@ def test_find_zoom_help_and_aria_on_the_demo_game_tree(users: Any) -> None:
 
 def test_a_concurrent_edit_that_replaced_yours_is_announced(shared_tree: Any) -> None:
     alice, bob, tree = shared_tree()
-    seed(alice, tree, [{"kind": "create", "id": "00000000-0000-4000-8000-0000000000c1",
-                        "type": "proposal", "parent": None, "key": "a0", "text": "Original"}])
+    seed(
+        alice,
+        tree,
+        [
+            {
+                "kind": "create",
+                "id": "00000000-0000-4000-8000-0000000000c1",
+                "type": "proposal",
+                "parent": None,
+                "key": "a0",
+                "text": "Original",
+            }
+        ],
+    )
     alice.open_tree(tree)
     bob.open_tree(tree)
     bob.context.set_offline(True)
@@ -164,19 +178,43 @@ def test_a_concurrent_edit_that_replaced_yours_is_announced(shared_tree: Any) ->
 def test_a_problem_can_sit_under_a_second_parent(users: Any) -> None:
     alice = users("alice")
     tree = alice.api("POST", "/api/trees/", {"kind": "problem", "title": "DAG tree"})
-    seed(alice, tree["id"], [
-        {"kind": "create", "id": "00000000-0000-4000-8000-0000000000d1", "type": "problem",
-         "parent": None, "key": "a0", "text": "Outer alignment"},
-        {"kind": "create", "id": "00000000-0000-4000-8000-0000000000d2", "type": "problem",
-         "parent": None, "key": "a1", "text": "Inner alignment"},
-        {"kind": "create", "id": "00000000-0000-4000-8000-0000000000d3", "type": "problem",
-         "parent": "00000000-0000-4000-8000-0000000000d1", "key": "a0", "text": "Goodhart"},
-    ])
+    seed(
+        alice,
+        tree["id"],
+        [
+            {
+                "kind": "create",
+                "id": "00000000-0000-4000-8000-0000000000d1",
+                "type": "problem",
+                "parent": None,
+                "key": "a0",
+                "text": "Outer alignment",
+            },
+            {
+                "kind": "create",
+                "id": "00000000-0000-4000-8000-0000000000d2",
+                "type": "problem",
+                "parent": None,
+                "key": "a1",
+                "text": "Inner alignment",
+            },
+            {
+                "kind": "create",
+                "id": "00000000-0000-4000-8000-0000000000d3",
+                "type": "problem",
+                "parent": "00000000-0000-4000-8000-0000000000d1",
+                "key": "a0",
+                "text": "Goodhart",
+            },
+        ],
+    )
     alice.open_tree(tree["id"])
     row(alice, "Goodhart").click()
     alice.page.get_by_label("Also put under another problem").fill("inner")
     alice.page.get_by_role("button", name="Inner alignment").click()
-    expect(node(alice, "Goodhart").locator(":scope > .row .badge.links")).to_have_text("⇄ 2 parents")
+    expect(node(alice, "Goodhart").locator(":scope > .row .badge.links")).to_have_text(
+        "⇄ 2 parents"
+    )
     snap = alice.api("GET", f"/api/trees/{tree['id']}/snapshot/")
     goodhart = next(n for n in snap["nodes"] if n["text"] == "Goodhart")
     assert goodhart["parents"] == ["00000000-0000-4000-8000-0000000000d2"]
