@@ -215,6 +215,10 @@ def test_a_problem_can_sit_under_a_second_parent(users: Any) -> None:
     expect(node(alice, "Goodhart").locator(":scope > .row .badge.links")).to_have_text(
         "⇄ 2 parents"
     )
+    ghost = node(alice, "Inner alignment").locator(":scope > ul > li.ghost")
+    expect(ghost).to_contain_text("Goodhart")
+    ghost.get_by_role("button").click()
+    expect(node(alice, "Goodhart")).to_have_class(re.compile("active"))
     snap = alice.api("GET", f"/api/trees/{tree['id']}/snapshot/")
     goodhart = next(n for n in snap["nodes"] if n["text"] == "Goodhart")
     assert goodhart["parents"] == ["00000000-0000-4000-8000-0000000000d2"]

@@ -60,6 +60,8 @@ export class Outliner {
   private filterTimer: number | null = null;
   private chunkTimer: number | null = null;
   private pointerDown = false;
+  /** node id -> extra parents under which a ghost row of it is rendered. */
+  private ghostParents = new Map<string, Set<string>>();
 
   constructor(
     private readonly engine: SyncEngine,
@@ -116,6 +118,7 @@ export class Outliner {
     if (this.chunkTimer !== null) clearTimeout(this.chunkTimer);
     this.chunkTimer = null;
     this.rows.clear();
+    this.ghostParents.clear();
     this.el.replaceChildren();
     const seen = new Set<string>();
     const step = (budget: number) => {
@@ -199,6 +202,7 @@ export class Outliner {
       r.ul.append(frag);
     }
     r.size = size;
+    if (this.view.kind === "problem") this.fillGhosts(n.id, r, level + 1);
     // Off-screen subtrees skip layout and paint (content-visibility: auto in the CSS); this
     // is their placeholder height until they have been rendered once.
     if (size > 1) r.li.style.setProperty("contain-intrinsic-size", `auto ${size * 32}px`);
@@ -273,6 +277,39 @@ export class Outliner {
     this.slot(r, "badges").replaceChildren(...items);
   }
 
+  // ------------------------------------------------------------ extra parents (problem DAGs)
+
+  /**
+   * Under each extra parent, a node is shown as a "ghost" row after the real children: a link
+   * to where it really lives (its primary parent). Ghost rows are not tree nodes of their own.
+   */
+  private fillGhosts(parentId: string, r: Row, level: number): void {
+    for (const g of r.ul.querySelectorAll(":scope > li.ghost")) g.remove();
+    for (const c of this.view.linkedChildren(parentId)) {
+      const li = h("li", { class: `ghost t-${c.type}`, role: "treeitem", "aria-level": level, "data-target": c.id });
+      const go = h("button", { type: "button", class: "ghost-link", title: "Also here: go to where it lives" });
+      go.append(h("span", { class: "ghost-icon", "aria-hidden": "true", text: "↪" }), " ", short(c.text, 120) || "(empty)");
+      go.setAttribute("aria-label", `Also here: ${c.text}. Go to it`);
+      on(go, "click", () => this.focusNode(c.id, "end"));
+      li.append(go);
+      r.ul.append(li);
+      let set = this.ghostParents.get(c.id);
+      if (!set) this.ghostParents.set(c.id, (set = new Set()));
+      set.add(parentId);
+    }
+    this.updateExpander(parentId, r);
+  }
+
+  private refreshGhostsOf(id: string): void {
+    if (this.view.kind !== "problem") return;
+    const parents = new Set([...(this.ghostParents.get(id) ?? []), ...(this.view.get(id)?.parents ?? [])]);
+    this.ghostParents.delete(id);
+    for (const p of parents) {
+      const r = this.rows.get(p);
+      if (r) this.fillGhosts(p, r, Number(r.li.getAttribute("aria-level")) + 1);
+    }
+  }
+
   private updateExpander(id: string, r = this.rows.get(id)): void {
     if (!r) return;
     const has = r.ul.childElementCount > 0;
@@ -299,17 +336,22 @@ export class Outliner {
             if (r.text.textContent !== n.text) this.setTextKeepingCaret(r.text, n.text);
             r.text.setAttribute("aria-label", `${TYPE_INFO[n.type].label}: ${n.text}`);
           }
+          if (n?.parents.length) this.refreshGhostsOf(c.id);
           break;
         case "tags":
           if (r && n) this.fillTags(r, n);
           break;
         case "note":
+          if (r && n) this.fillBadges(r, n);
+          break;
         case "parents":
           if (r && n) this.fillBadges(r, n);
+          this.refreshGhostsOf(c.id);
           break;
         default: {
           const oldParent = r ? this.parentIdOf(r) : undefined;
           this.reconcile(c.id);
+          if (c.group === "deleted" && (n?.parents.length || this.ghostParents.has(c.id))) this.refreshGhostsOf(c.id);
           if (oldParent) parentsToCheck.add(oldParent);
           if (n?.parent) parentsToCheck.add(n.parent);
         }
@@ -350,7 +392,7 @@ export class Outliner {
     if (row.li.parentElement !== container || row.li.nextElementSibling !== want) {
       const focused = row.li.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
       const off = focused ? caretOffset(focused) : 0;
-      container.insertBefore(row.li, want);
+      container.insertBefore(row.li, want ?? container.querySelector(":scope > li.ghost"));
       this.relevel(row, this.levelOf(container));
       if (focused) {
         focused.focus({ preventScroll: true });
@@ -380,7 +422,7 @@ export class Outliner {
   private relevel(r: Row, level: number): void {
     if (Number(r.li.getAttribute("aria-level")) === level) return;
     r.li.setAttribute("aria-level", String(level));
-    for (const li of r.ul.querySelectorAll<HTMLLIElement>("li.node")) {
+    for (const li of r.ul.querySelectorAll<HTMLLIElement>("li.node, li.ghost")) {
       let d = 0;
       for (let p = li.parentElement; p && p !== r.ul; p = p.parentElement) if (p.tagName === "UL") d++;
       li.setAttribute("aria-level", String(level + d + 1));
@@ -537,7 +579,9 @@ export class Outliner {
   }
 
   private rowFromEvent(e: Event): { id: string; r: Row } | null {
-    const li = (e.target as HTMLElement).closest?.("li.node") as HTMLLIElement | null;
+    const t = e.target as HTMLElement;
+    if (t.closest?.("li.ghost")) return null; // ghost rows handle their own clicks and keys
+    const li = t.closest?.("li.node") as HTMLLIElement | null;
     if (!li || !this.el.contains(li)) return null;
     const r = this.rows.get(li.dataset.id!);
     return r ? { id: li.dataset.id!, r } : null;
