@@ -15,33 +15,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Value, When
-from django.utils import timezone
 
-from trees.actions import state_cache
+from trees.actions import state_cache, store
 from trees.broadcast import broadcast_op
 from trees.domain import OpError, TreeState
 from trees.errors import ActionError
-from trees.models import Membership, Node, OpLog, Role, Tree
+from trees.models import Node, Role, Tree
 
 _WRITE_ROLES = (Role.OWNER, Role.EDITOR)
 _MAX_CLIENT_ID = 64
 _MAX_N = 2**62
-
-_NODE_UPDATE_FIELDS = [
-    "type",
-    "parent_id",
-    "parents",
-    "key",
-    "text",
-    "note",
-    "tags",
-    "deleted",
-    "deleted_seq",
-    "meta",
-    "field_seq",
-    "updated_at",
-]
 
 
 @dataclass(frozen=True)
@@ -78,12 +61,16 @@ class OpResult:
 def _check_client(client_id: object, n: object) -> tuple[str, int]:
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= _MAX_CLIENT_ID:
         raise ActionError("invalid", "client_id must be a string of 1-64 characters.")
+    if "\x00" in client_id or client_id.encode("utf-8", "replace").decode() != client_id:
+        # NUL and lone surrogates ("\ud800" is valid JSON) cannot be stored or even queried.
+        raise ActionError("invalid", "client_id must be valid Unicode without NUL.")
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < _MAX_N:
         raise ActionError("invalid", "n must be a non-negative integer.")
     return client_id, n
 
 
 def _node_row(tree_id: int, state: TreeState, node_id: str) -> Node:
+    """A model instance of a node (imports write whole trees with bulk_create)."""
     node = state.nodes[node_id]
     return Node(
         id=uuid.UUID(node.id),
@@ -103,15 +90,10 @@ def _node_row(tree_id: int, state: TreeState, node_id: str) -> Node:
     )
 
 
-def _dup_result(row: OpLog) -> OpResult:
+def _dup_result(row: store.LoggedRow) -> OpResult:
+    _tree_id, client_id, n, seq, op, actor, overwrote = row
     return OpResult(
-        seq=row.seq,
-        client_id=row.client_id,
-        n=row.client_n,
-        op=row.op,
-        actor=row.actor_id,
-        overwrote=row.overwrote,
-        dup=True,
+        seq=seq, client_id=client_id, n=n, op=op, actor=actor, overwrote=overwrote, dup=True
     )
 
 
@@ -157,11 +139,11 @@ def tree_apply_ops(requests: Sequence[OpRequest], *, broadcast: bool = True) -> 
         try:
             with transaction.atomic():
                 _apply_locked(todo, outcomes, broadcast)
-        except IntegrityError:
+        except IntegrityError as exc:
             if len(todo) > 1:
                 _retry_one_by_one(todo, outcomes, broadcast)
             else:
-                _answer_race(todo[0], outcomes)
+                _answer_race(todo[0], outcomes, exc)
         except Exception:
             if len(todo) == 1:
                 raise
@@ -177,17 +159,23 @@ def _retry_one_by_one(
         try:
             with transaction.atomic():
                 _apply_locked([item], outcomes, broadcast)
-        except IntegrityError:
-            _answer_race(item, outcomes)
+        except IntegrityError as exc:
+            _answer_race(item, outcomes, exc)
 
 
-def _answer_race(item: tuple[int, OpRequest, str, int], outcomes: list[Outcome | None]) -> None:
-    # Two processes raced on the same (client_id, n): the other one won; answer as a dup.
+def _answer_race(
+    item: tuple[int, OpRequest, str, int], outcomes: list[Outcome | None], exc: IntegrityError
+) -> None:
+    """One op that failed on a unique constraint, its transaction rolled back."""
     index, request, client_id, n = item
     state_cache.forget(request.tree_id)
-    row = OpLog.objects.filter(tree_id=request.tree_id, client_id=client_id, client_n=n).first()
+    if isinstance(exc, store.NodeIdTaken):
+        outcomes[index] = ActionError("conflict", "That node id is taken.")
+        return
+    # Two processes raced on the same (client_id, n): the other one won; answer as a dup.
+    row = store.logged_ops([request.tree_id], [client_id], [n]).get((request.tree_id, client_id, n))
     if row is None:
-        raise  # not a race after all: re-raise the IntegrityError being handled
+        raise exc
     outcomes[index] = _dup_result(row)
 
 
@@ -195,36 +183,17 @@ def _apply_locked(
     todo: list[tuple[int, OpRequest, str, int]], outcomes: list[Outcome | None], broadcast: bool
 ) -> None:
     tree_ids = sorted({request.tree_id for _, request, _, _ in todo})
-    # Lock in id order so that two batches never wait on each other in a cycle.
-    trees = {
-        tree.pk: tree
-        for tree in Tree.objects.select_for_update()
-        .filter(pk__in=tree_ids)
-        .order_by("pk")
-        .only("id", "kind", "version")
-    }
-    roles = {
-        (tree_id, user_id): role
-        for tree_id, user_id, role in Membership.objects.filter(
-            tree_id__in=tree_ids, user_id__in={request.actor_id for _, request, _, _ in todo}
-        ).values_list("tree_id", "user_id", "role")
-    }
-    logged = {
-        (row.tree_id, row.client_id, row.client_n): row
-        for row in OpLog.objects.filter(
-            tree_id__in=tree_ids,
-            client_id__in={client_id for _, _, client_id, _ in todo},
-            client_n__in={n for _, _, _, n in todo},
-        )
-    }
-    # Node ids are unique across trees: a create naming a node of another tree is a conflict,
-    # never an upsert that rewrites that node.
-    holders = _node_trees({u for _, r, _, _ in todo if (u := _create_id(r.op)) is not None})
-    created: dict[uuid.UUID, int] = {}
+    trees = store.lock_trees(tree_ids)
+    roles = store.roles(tree_ids, sorted({request.actor_id for _, request, _, _ in todo}))
+    logged = store.logged_ops(
+        tree_ids,
+        sorted({client_id for _, _, client_id, _ in todo}),
+        sorted({n for _, _, _, n in todo}),
+    )
     states: dict[int, TreeState] = {}
-    versions = {tree_id: tree.version for tree_id, tree in trees.items()}
+    versions = {tree_id: version for tree_id, (_, version) in trees.items()}
     touched: dict[int, set[str]] = {}
-    log_rows: list[OpLog] = []
+    log_rows: list[tuple[int, int, str, int, int | None, Any, int]] = []
     accepted: dict[tuple[int, str, int], OpResult] = {}
     fresh: list[tuple[int, OpResult]] = []
     for index, request, client_id, n in todo:
@@ -244,13 +213,10 @@ def _apply_locked(
         if role not in _WRITE_ROLES:
             outcomes[index] = ActionError("forbidden", "Viewers cannot edit this tree.")
             continue
-        new_node = _create_id(request.op)
-        if new_node is not None and holders.get(new_node, tree_id) != tree_id:
-            outcomes[index] = ActionError("conflict", "That node id is taken.")
-            continue
         state = states.get(tree_id)
         if state is None:
-            state = state_cache.state_for(tree_id, tree.kind, tree.version)
+            kind, version = tree
+            state = state_cache.state_for(tree_id, kind, version)
             states[tree_id] = state
         seq = versions[tree_id] + 1
         try:
@@ -265,15 +231,7 @@ def _apply_locked(
         versions[tree_id] = seq
         touched.setdefault(tree_id, set()).update(applied.changed)
         log_rows.append(
-            OpLog(
-                tree_id=tree_id,
-                seq=seq,
-                client_id=client_id,
-                client_n=n,
-                actor_id=request.actor_id,
-                op=applied.op,
-                overwrote=applied.overwrote,
-            )
+            (tree_id, seq, client_id, n, request.actor_id, applied.op, applied.overwrote)
         )
         result = OpResult(
             seq=seq,
@@ -287,78 +245,24 @@ def _apply_locked(
         accepted[ident] = result
         outcomes[index] = result
         fresh.append((tree_id, result))
-        if new_node is not None:
-            holders[new_node] = created[new_node] = tree_id
     if not log_rows:
         return
     try:
-        _persist(states, touched, log_rows, versions, trees)
-        _check_created(created)
+        # Node ids are unique across trees: a create naming a node of another tree makes the
+        # upsert raise NodeIdTaken (never a rewrite of that node) and the op gets `conflict`.
+        store.upsert_nodes(
+            (tree_id, states[tree_id].nodes[node_id])
+            for tree_id, node_ids in touched.items()
+            for node_id in sorted(node_ids)
+        )
+        store.insert_log(log_rows)
+        store.set_versions({t: v for t, v in versions.items() if v != trees[t][1]})
     except Exception:
         # The in-memory states are ahead of the database now; drop them.
         _forget(states)
         raise
     if broadcast:
         transaction.on_commit(lambda: _broadcast(fresh))
-
-
-def _persist(
-    states: dict[int, TreeState],
-    touched: dict[int, set[str]],
-    log_rows: list[OpLog],
-    versions: dict[int, int],
-    trees: dict[int, Tree],
-) -> None:
-    rows = [
-        _node_row(tree_id, states[tree_id], node_id)
-        for tree_id, node_ids in touched.items()
-        for node_id in node_ids
-    ]
-    if rows:
-        Node.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=_NODE_UPDATE_FIELDS,
-        )
-    OpLog.objects.bulk_create(log_rows)
-    changed = {t: v for t, v in versions.items() if v != trees[t].version}
-    now = timezone.now()
-    if len(changed) == 1:
-        ((tree_id, version),) = changed.items()
-        Tree.objects.filter(pk=tree_id).update(version=version, updated_at=now)
-    else:
-        Tree.objects.filter(pk__in=list(changed)).update(
-            version=Case(*(When(pk=t, then=Value(v)) for t, v in changed.items())),
-            updated_at=now,
-        )
-
-
-def _create_id(op: Any) -> uuid.UUID | None:
-    """The node id a create op asks for, when it is a well-formed UUID."""
-    if not isinstance(op, dict) or op.get("kind") != "create" or not isinstance(op.get("id"), str):
-        return None
-    try:
-        return uuid.UUID(op["id"])
-    except ValueError:
-        return None  # the domain refuses it with its own message
-
-
-def _node_trees(ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """The tree holding each of these node ids, for the ids that exist."""
-    wanted = list(ids)
-    found: dict[uuid.UUID, int] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        found.update(Node.objects.filter(id__in=chunk).values_list("id", "tree_id"))
-    return found
-
-
-def _check_created(created: dict[uuid.UUID, int]) -> None:
-    # Another process may have created one of these ids in another tree in the meantime; the
-    # upsert then rewrote that tree's node. Roll back: the retry answers `conflict`.
-    if created and any(_node_trees(set(created)).get(u) != t for u, t in created.items()):
-        raise IntegrityError("a created node id belongs to another tree")
 
 
 def _forget(states: dict[int, TreeState]) -> None:
