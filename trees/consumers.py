@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_FLOOD = 4429
+# Daphne refuses websocket messages over 1 MiB in either direction; stay well under it.
+MAX_OUTGOING_BYTES = 768 * 1024
 _MAX_NODE_REF = 64
 
 
@@ -92,7 +94,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             return
         try:
             message = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than ~1,000
             await self._error("bad_json", "Messages must be JSON objects.")
             return
         if not isinstance(message, dict):
@@ -188,11 +190,34 @@ class TreeConsumer(AsyncWebsocketConsumer):
         if result["type"] == "gone":
             await self.close(code=CLOSE_FORBIDDEN)
         elif result["type"] == "snapshot":
-            await self._send(result)
+            text = _dumps(result)
+            if len(text) > MAX_OUTGOING_BYTES:
+                # Daphne caps a websocket message at 1 MiB; a big tree comes over HTTP.
+                await self._error(
+                    "resync_required",
+                    f"The tree is too large for a socket snapshot: GET "
+                    f"/api/trees/{self.tree_id}/snapshot/, then sync from its seq.",
+                )
+                return
+            await self.send(text_data=text)
             self.last_sent = max(self.last_sent or 0, result["seq"])
         else:
-            await self._send({"type": "ops", "ops": result["ops"]})
+            await self._send_ops(result["ops"])
             self.last_sent = max(self.last_sent or 0, result["head"])
+
+    async def _send_ops(self, ops: list[dict[str, Any]]) -> None:
+        """Send a log range as one or more `ops` messages, each under the size cap."""
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for op in ops:
+            op_size = len(_dumps(op))
+            if batch and size + op_size > MAX_OUTGOING_BYTES:
+                await self._send({"type": "ops", "ops": batch})
+                batch, size = [], 0
+            batch.append(op)
+            size += op_size + 1
+        if batch or not ops:
+            await self._send({"type": "ops", "ops": batch})
 
     async def _on_op(self, message: dict[str, Any]) -> None:
         n = message.get("n")
@@ -238,7 +263,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             # The layer dropped or reordered something: fill the gap from the log.
             missing = await run_db(live.ops_between, self.tree_id, self.last_sent, seq - 1)
             if missing:
-                await self._send({"type": "ops", "ops": missing})
+                await self._send_ops(missing)
                 self.last_sent = max(self.last_sent, missing[-1]["seq"])
         message = {key: value for key, value in event.items() if key != "type"}
         await self._send({"type": "op", **message})
@@ -283,10 +308,14 @@ class TreeConsumer(AsyncWebsocketConsumer):
     # ---- helpers -----------------------------------------------------------------------
 
     async def _send(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(message, separators=(",", ":")))
+        await self.send(text_data=_dumps(message))
 
     async def _error(self, code: str, message: str) -> None:
         await self._send({"type": "error", "code": code, "message": message})
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
 
 
 def _op_number(text_data: str | None) -> int | None:
@@ -295,7 +324,7 @@ def _op_number(text_data: str | None) -> int | None:
         return None
     try:
         message = json.loads(text_data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(message, dict) and message.get("type") == "op":
         n = message.get("n")

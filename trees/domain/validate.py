@@ -101,13 +101,15 @@ def meta_value(value: object) -> dict[str, Any]:
         raise _invalid("meta must be a JSON object")
     try:
         encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError):
-        raise _invalid("meta must be plain JSON") from None
+        # A copy made from the JSON text shares nothing with the caller's object.
+        decoded: dict[str, Any] = json.loads(encoded)
+    except (TypeError, ValueError, RecursionError):
+        raise _invalid("meta must be plain JSON (and not nested too deeply)") from None
     if len(encoded.encode("utf-8")) > MAX_META_BYTES:
         raise OpError("too_large", f"meta is larger than {MAX_META_BYTES} bytes")
     _storable(encoded, "meta")
-    # A copy made from the JSON text shares nothing with the caller's object.
-    decoded: dict[str, Any] = json.loads(encoded)
+    if "\\u0000" in encoded:  # PostgreSQL's jsonb cannot hold NUL either
+        raise _invalid("meta must not contain NUL characters")
     return decoded
 
 
@@ -161,6 +163,8 @@ def normalise(op: object, tree_kind: str) -> dict[str, Any]:
             out["meta"] = meta_value(op["meta"])
     elif kind == "set":
         field = op["field"]
+        if not isinstance(field, str):
+            raise _invalid("field must be text, note or tags")
         out["field"] = field
         if field in TEXT_LIMITS:
             out["value"] = text_value(op["value"], field)
