@@ -123,7 +123,10 @@ def _set(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> A
     node = _live_node(state, op["id"])
     name = op["field"]
     overwrote = node.field_seq.get(name, 0)
-    setattr(node, name, list(op["value"]) if name == "tags" else op["value"])
+    if name == "meta":
+        node.meta = copy.deepcopy(op["value"])
+    else:
+        setattr(node, name, list(op["value"]) if name == "tags" else op["value"])
     _stamp(node, name, seq)
     return Applied(op=op, changed=[node.id], overwrote=overwrote)
 

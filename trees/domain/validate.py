@@ -170,8 +170,10 @@ def normalise(op: object, tree_kind: str) -> dict[str, Any]:
             out["value"] = text_value(op["value"], field)
         elif field == "tags":
             out["value"] = tags_value(op["value"])
+        elif field == "meta":
+            out["value"] = meta_value(op["value"])
         else:
-            raise _invalid("field must be text, note or tags")
+            raise _invalid("field must be text, note, tags or meta")
     elif kind == "move":
         out["parent"] = _optional_parent(op["parent"])
         key = _key(op.get("key"))
