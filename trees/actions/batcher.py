@@ -14,6 +14,7 @@ import logging
 import weakref
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from trees.actions.ops import OpRequest, OpResult, tree_apply_ops
 from trees.broadcast import tree_group
@@ -22,12 +23,14 @@ from trees.errors import ActionError
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 500
+MAX_BATCH = 500  # default of settings.GAMETREE_MAX_BATCH (env GAMETREE_MAX_BATCH)
 
 
 class OpBatcher:
-    def __init__(self, max_batch: int = MAX_BATCH) -> None:
-        self.max_batch = max_batch
+    def __init__(self, max_batch: int | None = None) -> None:
+        if max_batch is None:
+            max_batch = getattr(settings, "GAMETREE_MAX_BATCH", MAX_BATCH)
+        self.max_batch = max(1, max_batch)
         self._queue: list[tuple[OpRequest, asyncio.Future[OpResult]]] = []
         self._draining = False
         self.batches = 0
