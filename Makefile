@@ -93,7 +93,8 @@ test-integration: setup
 	  echo "PostgreSQL or Redis is not reachable but GAMETREE_INTEGRATION=1"; exit 1; \
 	else echo "PostgreSQL/Redis not reachable: integration pass skipped (embedded pass ran)"; fi
 
-test: lint typecheck test-frontend test-python test-integration
+# Tests first, so that a lint slip does not hide their results; lint and types still gate.
+test: test-frontend test-python test-integration lint typecheck
 
 bench: setup
 	$(PY) bench/live_latency.py
