@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from domain_helpers import Tree, game_tree, problem_tree, uid
 
-from trees.domain import limits
+from trees.domain import Node, limits
 
 
 def test_create_fills_in_a_key_after_the_last_sibling_and_sets_the_author() -> None:
@@ -67,6 +67,19 @@ def test_set_writes_one_field_and_reports_what_it_overwrote() -> None:
     assert tags.overwrote == 0
     assert tree.state.nodes[uid(2)].text == "two"
     assert tree.state.nodes[uid(2)].tags == ["x", "y"]
+
+
+def test_meta_is_set_at_creation_or_by_set_and_survives_a_snapshot() -> None:
+    tree = game_tree()
+    tree.create(10, "critique", 1, meta={"sources": [{"tree": 7}]})
+    node = tree.state.nodes[uid(10)]
+    assert node.meta == {"sources": [{"tree": 7}]}
+    applied = tree.apply(_set(10, "meta", {"sources": []}))
+    assert applied.overwrote == 0
+    assert node.meta == {"sources": []}
+    again = Node.from_dict(node.to_dict())
+    assert again.field_seq == node.field_seq
+    assert again.to_dict() == node.to_dict()
 
 
 def test_move_reparents_and_keeps_a_free_key() -> None:
@@ -175,6 +188,11 @@ GAME_REJECTIONS: list[tuple[str, Any, str]] = [
     ("text with NUL", _set(1, "text", "a\x00b"), "invalid"),
     ("lone surrogate", _set(1, "note", "\ud800"), "invalid"),
     ("unknown field", _set(1, "author", 3), "invalid"),
+    ("unhashable field", _set(1, ["text"], "x"), "invalid"),
+    ("meta not an object", _create(10, "proposal", None, meta=[1]), "invalid"),
+    ("meta with NUL", _set(1, "meta", {"a": "\x00"}), "invalid"),
+    ("meta not plain JSON", _set(1, "meta", {"a": float("nan")}), "invalid"),
+    ("meta too large", _set(1, "meta", {"a": "x" * limits.MAX_META_BYTES}), "too_large"),
     ("tags not a list", _set(1, "tags", "deception"), "invalid"),
     ("tag not a string", _set(1, "tags", [1]), "invalid"),
     ("empty tag", _set(1, "tags", ["  "]), "invalid"),

@@ -44,7 +44,9 @@ class Node:
             "author": self.author,
             "deleted": self.deleted,
             "meta": copy.deepcopy(self.meta) if self.meta else {},
-            "field_seq": {group: self.field_seq.get(group, 0) for group in FIELD_GROUPS},
+            # Every group always present (0 = never written); extra groups such as "meta"
+            # are kept so that from_dict(to_dict()) loses nothing.
+            "field_seq": {**dict.fromkeys(FIELD_GROUPS, 0), **self.field_seq},
             "deleted_seq": self.deleted_seq,
         }
 

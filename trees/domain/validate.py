@@ -159,7 +159,7 @@ def normalise(op: object, tree_kind: str) -> dict[str, Any]:
                 out[name] = text_value(op[name], name)
         if op.get("tags") is not None:
             out["tags"] = tags_value(op["tags"])
-        if op.get("meta"):
+        if op.get("meta") is not None:
             out["meta"] = meta_value(op["meta"])
     elif kind == "set":
         field = op["field"]
