@@ -100,3 +100,119 @@ export const api = {
   snapshot: (id: number) =>
     request<{ seq: number; kind: TreeKind; nodes: TreeNode[] }>("GET", `/api/trees/${id}/snapshot/`),
 };
+
+// ---------------------------------------------------------------- analysis (docs/analysis.md)
+
+export interface SourceRef {
+  tree: number;
+  node: string;
+  label: string;
+  author?: string | number | null;
+}
+
+export interface ReviewSide {
+  node: string;
+  label: string;
+  sources?: SourceRef[];
+}
+
+export interface ReviewCandidate {
+  node: string;
+  label: string;
+  score: number;
+  explanation?: string;
+}
+
+export interface ReviewSuggestion {
+  id: number | string;
+  status: "pending" | "accepted" | "rejected";
+  a: ReviewSide;
+  b: ReviewSide;
+  score: number;
+  explanation: string;
+  candidates: ReviewCandidate[];
+  decided_by: { id: number; username: string } | string | number | null;
+  decided_at: string | null;
+  [extra: string]: unknown;
+}
+
+export interface Disagreement {
+  message?: string;
+  [extra: string]: unknown;
+}
+
+export interface ReviewProgress {
+  done: number;
+  total: number;
+}
+
+export interface ReviewQueue {
+  suggestions: ReviewSuggestion[];
+  progress: ReviewProgress;
+  disagreements: Disagreement[];
+}
+
+/** The live `review` websocket message. */
+export interface ReviewEvent {
+  type: "review";
+  suggestion: ReviewSuggestion;
+  progress: ReviewProgress;
+}
+
+export interface BoardMember {
+  tree: number;
+  node: string;
+  label: string;
+  status?: string;
+  proposal?: string | null;
+  [extra: string]: unknown;
+}
+
+export interface BoardItem {
+  label: string;
+  score: number;
+  props?: number;
+  stand?: number;
+  authors?: number;
+  re?: number;
+  rescue?: number;
+  kind?: string;
+  node?: string;
+  breadth?: number;
+  support?: number;
+  contributors?: number;
+  explanation: string;
+  members: BoardMember[];
+}
+
+export interface TagSuggestion {
+  tree?: number;
+  node: string;
+  label: string;
+  suggestions: { tag: string; score: number; neighbours: { tree?: number; node: string; label: string; score?: number }[] }[];
+}
+
+export interface MergeResult {
+  tree: TreeSummary | number | { id: number };
+  suggestions: number;
+  disagreements: Disagreement[];
+}
+
+export const analysisApi = {
+  survival: (id: number) =>
+    request<{ seq: number; nodes: { id: string; status: string; reason: string; by: string[] }[] }>(
+      "GET",
+      `/api/trees/${id}/survival/`,
+    ),
+  recurring: (trees: number[], top?: number) =>
+    request<{ kind: string; items: BoardItem[] }>(
+      "GET",
+      `/api/analysis/recurring/?trees=${trees.join(",")}${top ? `&top=${top}` : ""}`,
+    ),
+  tagSuggestions: (id: number) => request<TagSuggestion[]>("GET", `/api/trees/${id}/tag-suggestions/`),
+  review: (id: number) => request<ReviewQueue>("GET", `/api/trees/${id}/review/`),
+  decide: (id: number, sid: number | string, decision: "accept" | "reject" | "pick", candidate?: string) =>
+    request<unknown>("POST", `/api/trees/${id}/review/${sid}/`, candidate === undefined ? { decision } : { decision, candidate }),
+  undoDecision: (id: number, sid: number | string) => request<unknown>("POST", `/api/trees/${id}/review/${sid}/undo/`, {}),
+  merge: (trees: number[], title: string) => request<MergeResult>("POST", "/api/merges/", { trees, title }),
+};

@@ -17,6 +17,8 @@ export class Connection {
   state: ConnState = "connecting";
   /** Set by the engine owner: the engine to feed. */
   engine: SyncEngine | null = null;
+  /** Messages that are not the sync engine's, e.g. `review` (docs/analysis.md). */
+  onOther: ((msg: { type: string } & Record<string, unknown>) => void) | null = null;
 
   constructor(
     private readonly url: string,
@@ -73,6 +75,10 @@ export class Connection {
       try {
         msg = JSON.parse(ev.data as string) as ServerMessage;
       } catch {
+        return;
+      }
+      if ((msg as { type?: unknown }).type === "review") {
+        this.onOther?.(msg as unknown as { type: string } & Record<string, unknown>);
         return;
       }
       this.engine?.receive(msg);

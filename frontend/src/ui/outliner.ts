@@ -31,12 +31,16 @@ export interface Filter {
   type: NodeType | "";
   tag: string;
   unpatched: boolean;
+  /** An extra condition (e.g. "broken proposals", from the analysis code). */
+  extra?: ((n: TreeNode) => boolean) | null;
 }
 
 export interface OutlinerHooks {
   onFocusNode(id: string | null, editing: boolean): void;
   onZoom(id: string | null): void;
   userName(id: number | null): string;
+  /** A badge shown with the row's badges (the survival badge of game-tree nodes). */
+  badge?(n: TreeNode): HTMLElement | null;
 }
 
 const TEXT_DEBOUNCE_MS = 300;
@@ -269,12 +273,24 @@ export class Outliner {
   }
 
   private fillBadges(r: Row, n: TreeNode): void {
-    if (!n.note && !n.parents.length && !r.badges) return;
+    const extra = this.hooks.badge?.(n) ?? null;
+    if (!n.note && !n.parents.length && !extra && !r.badges) return;
     const items: Node[] = [];
+    if (extra) items.push(extra);
     if (n.note) items.push(h("span", { class: "badge note", title: n.note.slice(0, 300), text: "✎ note" }));
     if (n.parents.length)
       items.push(h("span", { class: "badge links", title: "Also under other problems", text: `⇄ ${n.parents.length + 1} parents` }));
     this.slot(r, "badges").replaceChildren(...items);
+  }
+
+  /** Re-render the badges of these rows (e.g. their survival changed). */
+  refreshBadges(ids: Iterable<string>): void {
+    for (const id of ids) {
+      const r = this.rows.get(id);
+      const n = this.view.get(id);
+      if (r && n && !n.deleted) this.fillBadges(r, n);
+    }
+    if (this.isFiltering() && this.filter.extra) this.scheduleFilter();
   }
 
   // ------------------------------------------------------------ extra parents (problem DAGs)
@@ -968,7 +984,7 @@ export class Outliner {
 
   isFiltering(): boolean {
     const f = this.filter;
-    return !!(f.text || f.type || f.tag || f.unpatched);
+    return !!(f.text || f.type || f.tag || f.unpatched || f.extra);
   }
 
   setFilter(f: Filter): number {
@@ -1000,6 +1016,7 @@ export class Outliner {
       if (f.type && n.type !== f.type) continue;
       if (f.tag && !n.tags.includes(f.tag)) continue;
       if (f.unpatched && (n.type !== "critique" || this.view.liveChildren(id).some((c) => c.type === "patch"))) continue;
+      if (f.extra && !f.extra(n)) continue;
       count++;
       r.li.classList.add("match");
       for (let p = r.li.parentElement?.closest("li.node"); p && this.el.contains(p); p = p.parentElement?.closest("li.node"))
