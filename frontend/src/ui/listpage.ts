@@ -1,6 +1,7 @@
 /** Sign-in form and the list of trees: mine and shared with me, create, rename, members, delete, leave. */
 import { api, ApiError, type Member, type TreeSummary } from "../api";
 import type { TreeKind, User } from "../core/types";
+import { analysisListTools } from "./analysis-list";
 import { h, on, toast } from "./dom";
 
 export function loginPage(onDone: (u: User) => void): HTMLElement {
@@ -54,6 +55,7 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
     }
   });
 
+  const tools = analysisListTools(navigate);
   const load = async () => {
     let trees: TreeSummary[];
     try {
@@ -65,6 +67,7 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
     trees.sort((a, b) => b.updated_at.localeCompare(a.updated_at));
     const own = trees.filter((t) => t.role === "owner");
     const oth = trees.filter((t) => t.role !== "owner");
+    tools.reset(trees);
     mine.replaceChildren(...(own.length ? own.map((t) => item(t)) : [h("li", { class: "muted empty", text: "No trees yet: create one above." })]));
     shared.replaceChildren(...(oth.length ? oth.map((t) => item(t)) : [h("li", { class: "muted empty", text: "Nothing shared with you yet." })]));
   };
@@ -85,6 +88,7 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
     const actions = h("div", { class: "actions" });
     const panel = h("div", { class: "members", hidden: true });
     const li = h("li", { class: "tree-item", "data-tree": t.id }, h("div", { class: "head" }, link, actions), meta, panel);
+    tools.decorate(li, t);
     const btn = (label: string, run: () => void, cls = "subtle") => {
       const b = h("button", { type: "button", class: cls, text: label });
       on(b, "click", run);
@@ -149,6 +153,7 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
       "main",
       { class: "container" },
       h("section", { class: "card" }, h("h2", { text: "New tree" }), create),
+      tools.bar,
       h("section", {}, h("h2", { text: "My trees" }), mine),
       h("section", {}, h("h2", { text: "Shared with me" }), shared),
     ),

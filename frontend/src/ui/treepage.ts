@@ -6,6 +6,7 @@ import { type PresenceInfo, SyncEngine } from "../core/sync";
 import type { NodeType, TreeNode, User } from "../core/types";
 import { h, on, toast, userColor } from "./dom";
 import { explain, Outliner, short } from "./outliner";
+import { AnalysisController } from "./analysis";
 
 export interface PageContext {
   me: User;
@@ -58,6 +59,7 @@ export class TreePage {
   private connState: ConnState = "connecting";
   private detailsFor: string | null = null;
   private removers: (() => void)[] = [];
+  private analysis: AnalysisController;
 
   constructor(
     private readonly treeId: number,
@@ -68,7 +70,9 @@ export class TreePage {
       onReset: () => this.onReset(),
       onChanges: (changes) => {
         this.outliner.applyChanges(changes);
-        if (this.detailsFor && changes.some((c) => c.id === this.detailsFor)) this.renderDetails();
+        const relabelled = this.analysis.onChanges(changes);
+        if (this.detailsFor && (changes.some((c) => c.id === this.detailsFor) || relabelled.includes(this.detailsFor)))
+          this.renderDetails();
         this.markGraphDirty();
       },
       onReject: (_op, code, message) => toast(`Your change was not saved: ${explain(code, message)}`, { kind: "error" }),
@@ -87,6 +91,15 @@ export class TreePage {
     });
     this.conn = new Connection(treeSocketUrl(treeId), (s, code) => this.onConnState(s, code));
     this.conn.engine = this.engine;
+    this.conn.onOther = (m) => this.analysis.onMessage(m);
+    this.analysis = new AnalysisController({
+      treeId,
+      engine: this.engine,
+      outliner: () => this.outliner,
+      showTab: (k) => this.showTab(k),
+      navigate: (p) => this.ctx.navigate(p),
+      userName: (id) => this.userName(id),
+    });
     this.outliner = new Outliner(this.engine, treeId, {
       onFocusNode: (id, editing) => {
         if (this.conn.state === "online") this.conn.send({ type: "presence", node: id, editing });
@@ -95,6 +108,7 @@ export class TreePage {
       },
       onZoom: () => this.renderCrumbs(),
       userName: (id) => this.userName(id),
+      badge: (n) => this.analysis.badge(n),
     });
     this.help = this.buildHelp();
     this.el = this.build();
@@ -118,6 +132,7 @@ export class TreePage {
     this.destroyed = true;
     this.conn.stop();
     this.graph?.destroy();
+    this.analysis.destroy();
     for (const r of this.removers) r();
     this.help.remove();
   }
@@ -193,6 +208,7 @@ export class TreePage {
     on(this.typeSelect, "change", () => this.updateFilter());
     on(this.tagSelect, "change", () => this.updateFilter());
     on(this.unpatched, "change", () => this.updateFilter());
+    this.analysis.onFilterChange(() => this.updateFilter());
     on(this.tagSelect, "focus", () => this.fillTagOptions());
     const expand = h("button", { type: "button", class: "subtle", text: "Expand all" });
     on(expand, "click", () => this.outliner.collapseAll(false));
@@ -205,6 +221,7 @@ export class TreePage {
       this.typeSelect,
       this.tagSelect,
       this.unpatchedLabel,
+      this.analysis.brokenLabel,
       this.countEl,
       h("span", { class: "spacer" }),
       expand,
@@ -225,12 +242,7 @@ export class TreePage {
     const analysis = h(
       "section",
       { class: "pane", id: "pane-analysis", role: "tabpanel", "aria-labelledby": "tab-analysis", hidden: true },
-      h(
-        "div",
-        { class: "analysis-placeholder", "data-slot": "analysis" },
-        h("h2", { text: "Analysis" }),
-        h("p", { text: "Survival badges, merge review and the taut-constraint board will appear here." }),
-      ),
+      this.analysis.pane,
     );
     this.panes = { outline, graph, analysis };
     const root = h("div", { class: "treepage" }, header, this.bannerEl, tabbar, outline, graph, analysis);
@@ -248,6 +260,8 @@ export class TreePage {
       this.tabs[k].tabIndex = k === key ? 0 : -1;
     }
     if (key === "graph") void this.showGraph();
+    if (key === "analysis") this.analysis?.show();
+    else this.analysis?.hide();
   }
 
   private async showGraph(): Promise<void> {
@@ -331,9 +345,12 @@ export class TreePage {
       this.fillTagOptions();
     }
     if (this.outliner.zoom && !v.get(this.outliner.zoom)) this.outliner.zoom = null;
+    this.analysis.onReset();
     this.outliner.renderAll(() => {
       document.body.dataset.treeCompleteAt = String(performance.now());
+      this.analysis.onRendered();
     });
+    if (this.detailsFor) this.renderDetails();
     this.renderCrumbs();
     this.markGraphDirty();
     document.body.dataset.treeReady = "1";
@@ -445,6 +462,7 @@ export class TreePage {
       type: this.typeSelect.value as NodeType | "",
       tag: this.tagSelect.value,
       unpatched: this.unpatched.checked,
+      extra: this.analysis.filterExtra(),
     });
     this.countEl.textContent = this.outliner.isFiltering() ? `${count} match${count === 1 ? "" : "es"}` : "";
   }
@@ -551,6 +569,7 @@ export class TreePage {
       h("div", { class: `dtype t-${n.type}` }, h("span", { class: "icon", "aria-hidden": "true", text: TYPE_INFO[n.type].icon }), TYPE_INFO[n.type].label),
       h("p", { class: "muted small", text: `Added by ${this.userName(n.author)}` }),
       h("label", { class: "field" }, h("span", { text: "Note" }), note),
+      ...this.analysis.details(n),
       h("div", { class: "field" }, h("span", { text: "Failure-mode tags" }), h("div", { class: "tag-list" }, ...this.tagChips(n)), tagInput),
       ...extra,
       h("div", { class: "row-actions" }, zoom, del),

@@ -1,0 +1,160 @@
+/**
+ * The taut-constraint board: failure modes (game trees) or recurring problems (problem trees,
+ * merged DAGs) ranked by score, as a table with a horizontal bar per row and a drill-down that
+ * lists every member; a member click jumps to it in the outliner. Data: GET
+ * /api/analysis/recurring/ (docs/analysis.md). Everything is rendered as text.
+ */
+import type { BoardItem, BoardMember } from "../api";
+import { h, on } from "./dom";
+
+export interface BoardOptions {
+  /** A member was clicked: show it (same tree: focus in the outliner; else open its tree). */
+  onJump(member: BoardMember): void;
+  /** Tree id -> title, to name members of other trees. */
+  treeTitle(id: number): string | null;
+  /** The tree the board is shown in (its members are named "this tree"). */
+  currentTree?: number;
+  /** Rows shown before "Show all". */
+  initialRows?: number;
+}
+
+interface Column {
+  head: string;
+  title: string;
+  value(it: BoardItem): string;
+}
+
+const GAME_COLUMNS: Column[] = [
+  { head: "Proposals hit", title: "Proposals with at least one critique of this failure mode", value: (it) => num(it.props) },
+  { head: "Broken by it", title: "Proposals broken by a surviving critique of this failure mode", value: (it) => num(it.stand) },
+  { head: "Authors", title: "People who raised it", value: (it) => num(it.authors) },
+  { head: "Recurs below a patch", title: "Critiques of this mode under a patch of a critique of the same mode (whack-a-mole)", value: (it) => num(it.re) },
+  { head: "Rescues", title: "Proposals that would survive if every critique of this mode were answered", value: (it) => num(it.rescue) },
+];
+
+const PROBLEM_COLUMNS: Column[] = [
+  { head: "Under top-level problems", title: "How many top-level problems it lies under", value: (it) => num(it.breadth) },
+  { head: "Trees that drew it", title: "Source trees it was drawn in", value: (it) => num(it.contributors) },
+  { head: "Support", title: "Share of the trees that drew it", value: (it) => (typeof it.support === "number" ? `${Math.round(it.support * 100)}%` : "–") },
+];
+
+function num(v: number | undefined): string {
+  return typeof v === "number" ? String(v) : "–";
+}
+
+function fmtScore(s: number): string {
+  return Number.isInteger(s) ? String(s) : s.toFixed(2);
+}
+
+/** Render `items` (most taut first) into a new element. */
+export function boardTable(kind: string, items: BoardItem[], opts: BoardOptions): HTMLElement {
+  const problem = kind === "problem" || items.some((it) => it.kind === "problem");
+  const cols = problem ? PROBLEM_COLUMNS : GAME_COLUMNS;
+  if (!items.length) {
+    return h(
+      "p",
+      { class: "muted board-empty" },
+      problem
+        ? "No problems to rank yet."
+        : "No failure modes yet: tag critiques (or accept the suggestions below) to see which constraints are taut.",
+    );
+  }
+  const max = Math.max(...items.map((it) => it.score), 1e-9);
+  const table = h("table", { class: "board" });
+  const headRow = h(
+    "tr",
+    {},
+    h("th", { scope: "col", class: "rank", text: "#" }),
+    h("th", { scope: "col", text: problem ? "Problem" : "Failure mode" }),
+    h("th", { scope: "col", class: "score-col", text: "Score" }),
+    ...cols.map((c) => h("th", { scope: "col", class: "num", title: c.title, text: c.head })),
+  );
+  table.append(h("thead", {}, headRow));
+  const limit = opts.initialRows ?? 15;
+  const bodies: HTMLElement[] = [];
+  items.forEach((it, i) => {
+    const tbody = h("tbody", { class: "board-item", "data-label": it.label });
+    if (i >= limit) tbody.hidden = true;
+    const detailId = `board-detail-${i}-${Math.random().toString(36).slice(2, 8)}`;
+    const toggle = h("button", {
+      type: "button",
+      class: "board-label",
+      "aria-expanded": "false",
+      "aria-controls": detailId,
+      title: it.explanation,
+    });
+    const isTag = !problem && (it.kind === "tag" || it.kind === undefined);
+    toggle.append(
+      h("span", { class: "caret", "aria-hidden": "true", text: "▸" }),
+      " ",
+      h("span", { class: "board-name", text: isTag ? `#${it.label}` : it.label }),
+    );
+    if (!problem && it.kind && it.kind !== "tag")
+      toggle.append(" ", h("span", { class: "board-kind", text: "untagged, similar wording" }));
+    const bar = h("span", { class: "bar-fill" });
+    bar.style.width = `${Math.max(2, (it.score / max) * 100)}%`;
+    const scoreCell = h(
+      "td",
+      { class: "score-col" },
+      h("span", { class: "bar", role: "img", "aria-label": `score ${fmtScore(it.score)}` }, bar),
+      h("span", { class: "score", text: fmtScore(it.score) }),
+    );
+    const row = h(
+      "tr",
+      { class: "board-row" },
+      h("td", { class: "rank", text: String(i + 1) }),
+      h("td", { class: "label-cell" }, toggle),
+      scoreCell,
+      ...cols.map((c) => h("td", { class: "num", text: c.value(it) })),
+    );
+    const detail = h("tr", { class: "board-detail", id: detailId, hidden: true });
+    const cell = h("td", { colspan: 3 + cols.length });
+    detail.append(cell);
+    on(toggle, "click", () => {
+      const open = detail.hidden;
+      detail.hidden = !open;
+      toggle.setAttribute("aria-expanded", String(open));
+      toggle.querySelector(".caret")!.textContent = open ? "▾" : "▸";
+      if (open && !cell.childElementCount) cell.append(memberList(it, opts));
+    });
+    tbody.append(row, detail);
+    bodies.push(tbody);
+  });
+  table.append(...bodies);
+  const wrap = h("div", { class: "board-wrap" }, table);
+  if (items.length > limit) {
+    const more = h("button", { type: "button", class: "subtle", text: `Show all ${items.length}` });
+    on(more, "click", () => {
+      for (const b of bodies) b.hidden = false;
+      more.remove();
+    });
+    wrap.append(more);
+  }
+  return wrap;
+}
+
+function memberList(it: BoardItem, opts: BoardOptions): HTMLElement {
+  const box = h("div", { class: "members-box" }, h("p", { class: "muted small", text: it.explanation }));
+  const ul = h("ul", { class: "plain board-members" });
+  if (it.node && opts.currentTree !== undefined) {
+    const self = h("button", { type: "button", class: "member-jump", text: "Show it in this tree" });
+    on(self, "click", () => opts.onJump({ tree: opts.currentTree!, node: it.node!, label: it.label }));
+    ul.append(h("li", {}, self));
+  }
+  for (const m of it.members) {
+    const where =
+      m.tree === opts.currentTree ? "" : opts.treeTitle(m.tree) ?? (typeof m.tree === "number" ? `tree ${m.tree}` : "");
+    const b = h("button", { type: "button", class: "member-jump", title: "Show it in the outline" });
+    if (m.status) {
+      const st = String(m.status);
+      b.append(h("span", { class: `badge surv s-${st}`, text: st === "survives" ? "⚑ stands" : st === "broken" ? "✓ answered" : "◐ contested" }), " ");
+    }
+    b.append(h("span", { class: "member-label", text: m.label || "(empty)" }));
+    if (where) b.append(" ", h("span", { class: "muted small", text: `· ${where}` }));
+    on(b, "click", () => opts.onJump(m));
+    ul.append(h("li", {}, b));
+  }
+  if (!it.members.length) ul.append(h("li", { class: "muted small", text: "No members." }));
+  box.append(ul);
+  return box;
+}

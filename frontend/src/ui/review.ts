@@ -1,0 +1,328 @@
+/**
+ * The merge review screen of a merged problem tree (docs/analysis.md, "Merging problem
+ * trees"): the queue of suggested matches with progress, both labels and their sources, the
+ * score and its explanation, Accept / Reject / pick another of the top-3 candidates, Undo on
+ * decided ones, and the disagreements. Decisions go to the REST endpoints; everyone's queue
+ * follows the `review` websocket messages. The ops an accept makes reach the outline through
+ * the normal sync engine.
+ */
+import {
+  analysisApi,
+  ApiError,
+  type Disagreement,
+  type ReviewEvent,
+  type ReviewProgress,
+  type ReviewQueue,
+  type ReviewSide,
+  type ReviewSuggestion,
+  type SourceRef,
+} from "../api";
+import { h, on, toast } from "./dom";
+
+export interface ReviewContext {
+  treeId: number;
+  treeTitle(id: number): string | null;
+  userName(id: number | null): string;
+  /** Is this node live in the tree? (for the "show" links) */
+  hasNode(id: string): boolean;
+  jump(node: string): void;
+  readOnly(): boolean;
+}
+
+type Show = "all" | "pending" | "decided";
+
+const sid = (s: ReviewSuggestion) => String(s.id);
+
+export class ReviewScreen {
+  readonly el: HTMLElement;
+  private queue: ReviewQueue | null = null;
+  private readonly list = h("ol", { class: "review-queue", "aria-label": "Suggested matches" });
+  private readonly progressText = h("span", { class: "review-progress-text", role: "status" });
+  private readonly progressBar = h("progress", { class: "review-progress", max: 1, value: 0 });
+  private readonly showSelect = h(
+    "select",
+    { "aria-label": "Show suggestions" },
+    h("option", { value: "all", text: "All suggestions" }),
+    h("option", { value: "pending", text: "Pending only" }),
+    h("option", { value: "decided", text: "Decided only" }),
+  );
+  private readonly disagreeBox = h("section", { class: "review-disagreements", hidden: true });
+  private readonly rows = new Map<string, HTMLLIElement>();
+  private readonly busy = new Set<string>();
+  /** Whether GET review answered at all (a merged tree). */
+  available = false;
+
+  constructor(private readonly ctx: ReviewContext) {
+    on(this.showSelect, "change", () => this.applyShow());
+    this.el = h(
+      "section",
+      { class: "review card", "aria-labelledby": `review-title-${ctx.treeId}` },
+      h(
+        "div",
+        { class: "review-head" },
+        h("h2", { id: `review-title-${ctx.treeId}`, text: "Merge review" }),
+        h("div", { class: "review-progress-wrap" }, this.progressBar, this.progressText),
+        h("span", { class: "spacer" }),
+        this.showSelect,
+      ),
+      h("p", {
+        class: "muted small",
+        text: "Each suggestion says two problems drawn in different trees may be the same. Accept merges the second into the first (its children and parents move over, its sources are kept); Reject keeps both and is remembered by later merges.",
+      }),
+      this.list,
+      this.disagreeBox,
+    );
+  }
+
+  /** Load the queue. Resolves false when this tree has none (not a merged tree). */
+  async load(): Promise<boolean> {
+    try {
+      this.queue = await analysisApi.review(this.ctx.treeId);
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 404 || e.code === "not_found")) {
+        this.available = false;
+        return false;
+      }
+      throw e;
+    }
+    this.available = true;
+    this.renderAll();
+    return this.queue.suggestions.length > 0 || this.queue.disagreements.length > 0;
+  }
+
+  /** A `review` websocket message: someone (maybe us) decided or undid a suggestion. */
+  onEvent(ev: ReviewEvent): void {
+    if (!this.queue || !ev.suggestion) return;
+    this.applySuggestion(ev.suggestion, ev.progress, true);
+  }
+
+  private applySuggestion(s: ReviewSuggestion, progress: ReviewProgress | undefined, flash: boolean): void {
+    if (!this.queue) return;
+    const i = this.queue.suggestions.findIndex((x) => sid(x) === sid(s));
+    const before = i >= 0 ? this.queue.suggestions[i].status : null;
+    if (i >= 0) this.queue.suggestions[i] = s;
+    else this.queue.suggestions.push(s);
+    if (progress) this.queue.progress = progress;
+    else this.queue.progress = { done: this.queue.suggestions.filter((x) => x.status !== "pending").length, total: this.queue.suggestions.length };
+    this.renderProgress();
+    const old = this.rows.get(sid(s));
+    const li = this.renderItem(s);
+    if (old) old.replaceWith(li);
+    else this.list.append(li);
+    this.rows.set(sid(s), li);
+    if (flash && before !== s.status) {
+      li.classList.add("flash");
+      window.setTimeout(() => li.classList.remove("flash"), 1600);
+    }
+    this.applyShow();
+  }
+
+  private renderAll(): void {
+    const q = this.queue!;
+    this.rows.clear();
+    this.list.replaceChildren();
+    for (const s of q.suggestions) {
+      const li = this.renderItem(s);
+      this.rows.set(sid(s), li);
+      this.list.append(li);
+    }
+    if (!q.suggestions.length)
+      this.list.append(h("li", { class: "muted empty", text: "No suggestions to review: every match was certain or there were none." }));
+    this.renderProgress();
+    this.renderDisagreements(q.disagreements);
+    this.applyShow();
+  }
+
+  private renderProgress(): void {
+    const p = this.queue!.progress;
+    this.progressBar.max = Math.max(1, p.total);
+    this.progressBar.value = p.done;
+    this.progressText.textContent = `${p.done} of ${p.total} decided`;
+  }
+
+  private applyShow(): void {
+    const show = this.showSelect.value as Show;
+    for (const li of this.rows.values()) {
+      const st = li.dataset.status;
+      li.hidden = show === "pending" ? st !== "pending" : show === "decided" ? st === "pending" : false;
+    }
+  }
+
+  private renderDisagreements(list: Disagreement[]): void {
+    this.disagreeBox.hidden = !list.length;
+    if (!list.length) return;
+    const ul = h("ul", { class: "plain" });
+    for (const d of list) ul.append(h("li", { class: "disagreement", text: d.message ?? "The trees disagree about the order of some problems." }));
+    this.disagreeBox.replaceChildren(
+      h("h3", { text: `Disagreements (${list.length})` }),
+      h("p", { class: "muted small", text: "Trees that put the same problems in opposite order; the merge kept the order most trees agree on." }),
+      ul,
+    );
+  }
+
+  // ------------------------------------------------------------------ one suggestion
+
+  private renderItem(s: ReviewSuggestion): HTMLLIElement {
+    const id = sid(s);
+    const li = h("li", { class: `sugg st-${s.status}`, "data-sid": id, "data-status": s.status });
+    const statusChip = h("span", { class: `chip st-${s.status}`, text: statusWord(s.status) });
+    li.append(
+      h(
+        "div",
+        { class: "sugg-head" },
+        statusChip,
+        h("span", { class: "chip sc", title: "Match score (0 to 1)", text: `score ${fmt(s.score)}` }),
+        h("span", { class: "why", text: s.explanation || "" }),
+      ),
+      h(
+        "div",
+        { class: "pair" },
+        this.side(s.a, "A"),
+        h("div", { class: "vs", "aria-hidden": "true", text: "≟" }),
+        this.side(s.b, "B"),
+      ),
+    );
+    const actions = h("div", { class: "sugg-actions" });
+    const ro = this.ctx.readOnly();
+    const busy = this.busy.has(id);
+    if (s.status === "pending") {
+      const accept = h("button", { type: "button", class: "primary", text: "Accept", title: "Same problem: merge B into A" });
+      const reject = h("button", { type: "button", text: "Reject", title: "Different problems: keep both" });
+      accept.disabled = reject.disabled = ro || busy;
+      on(accept, "click", () => void this.decide(s, "accept"));
+      on(reject, "click", () => void this.decide(s, "reject"));
+      actions.append(accept, reject);
+      const others = (s.candidates ?? []).filter((c) => c.node !== s.b.node);
+      if (others.length) {
+        const box = h("div", { class: "candidates" }, h("span", { class: "muted small", text: "Or merge A with:" }));
+        for (const c of others.slice(0, 3)) {
+          const b = h("button", { type: "button", class: "subtle cand", title: c.explanation ?? `score ${fmt(c.score)}` });
+          b.append(h("span", { text: c.label || "(empty)" }), " ", h("span", { class: "muted small", text: fmt(c.score) }));
+          b.disabled = ro || busy;
+          on(b, "click", () => void this.decide(s, "pick", c.node));
+          box.append(b);
+        }
+        actions.append(box);
+      }
+    } else {
+      const who = this.decider(s);
+      const when = s.decided_at ? new Date(s.decided_at).toLocaleTimeString() : "";
+      actions.append(
+        h("span", { class: "decided", text: `${statusWord(s.status)}${who ? ` by ${who}` : ""}${when ? ` at ${when}` : ""}` }),
+      );
+      const undo = h("button", { type: "button", class: "subtle", text: "Undo" });
+      undo.disabled = ro || busy;
+      on(undo, "click", () => void this.undo(s));
+      actions.append(undo);
+    }
+    if (busy) actions.append(h("span", { class: "spinner", role: "progressbar", "aria-label": "Saving" }));
+    li.append(actions);
+    return li;
+  }
+
+  private side(x: ReviewSide, which: string): HTMLElement {
+    const box = h("div", { class: `side side-${which.toLowerCase()}` });
+    const head = h("div", { class: "side-head" }, h("span", { class: "side-tag", text: which }));
+    if (this.ctx.hasNode(x.node)) {
+      const b = h("button", { type: "button", class: "link side-label", title: "Show it in the outline", text: x.label || "(empty)" });
+      on(b, "click", () => this.ctx.jump(x.node));
+      head.append(b);
+    } else head.append(h("span", { class: "side-label", text: x.label || "(empty)" }));
+    box.append(head);
+    const srcs = x.sources ?? [];
+    if (srcs.length) {
+      const ul = h("ul", { class: "plain sources" });
+      for (const src of srcs.slice(0, 6)) ul.append(h("li", { text: this.sourceText(src) }));
+      if (srcs.length > 6) ul.append(h("li", { class: "muted", text: `and ${srcs.length - 6} more` }));
+      box.append(ul);
+    }
+    return box;
+  }
+
+  sourceText(src: SourceRef): string {
+    const tree = this.ctx.treeTitle(src.tree) ?? `tree ${src.tree}`;
+    const author =
+      src.author === null || src.author === undefined
+        ? ""
+        : typeof src.author === "number"
+          ? this.ctx.userName(src.author)
+          : String(src.author);
+    return `${tree}${author ? ` · ${author}` : ""}${src.label ? `: “${src.label}”` : ""}`;
+  }
+
+  private decider(s: ReviewSuggestion): string {
+    const d = s.decided_by;
+    if (d === null || d === undefined) return "";
+    if (typeof d === "object") return d.username;
+    if (typeof d === "number") return this.ctx.userName(d);
+    return String(d);
+  }
+
+  // ------------------------------------------------------------------ decisions
+
+  private async decide(s: ReviewSuggestion, decision: "accept" | "reject" | "pick", candidate?: string): Promise<void> {
+    await this.post(s, () => analysisApi.decide(this.ctx.treeId, s.id, decision, candidate));
+  }
+
+  private async undo(s: ReviewSuggestion): Promise<void> {
+    await this.post(s, () => analysisApi.undoDecision(this.ctx.treeId, s.id));
+  }
+
+  private async post(s: ReviewSuggestion, call: () => Promise<unknown>): Promise<void> {
+    const id = sid(s);
+    if (this.busy.has(id)) return;
+    this.busy.add(id);
+    this.rerender(id);
+    try {
+      const res = await call();
+      this.busy.delete(id);
+      const got = asSuggestion(res);
+      if (got) this.applySuggestion(got.suggestion, got.progress, false);
+      else await this.reload();
+    } catch (e) {
+      this.busy.delete(id);
+      toast(`Could not save the decision: ${(e as Error).message}`, { kind: "error" });
+      await this.reload().catch(() => this.rerender(id));
+    }
+  }
+
+  private rerender(id: string): void {
+    const s = this.queue?.suggestions.find((x) => sid(x) === id);
+    const old = this.rows.get(id);
+    if (!s || !old) return;
+    const li = this.renderItem(s);
+    li.hidden = old.hidden;
+    old.replaceWith(li);
+    this.rows.set(id, li);
+  }
+
+  async reload(): Promise<void> {
+    this.queue = await analysisApi.review(this.ctx.treeId);
+    this.renderAll();
+  }
+
+  /** Node ids changed (e.g. an accept deleted B): refresh the "show" links. */
+  refreshLinks(): void {
+    if (!this.queue) return;
+    for (const s of this.queue.suggestions) this.rerender(sid(s));
+  }
+}
+
+function statusWord(s: string): string {
+  return s === "accepted" ? "Accepted" : s === "rejected" ? "Rejected" : "Pending";
+}
+
+function fmt(x: number | undefined): string {
+  return typeof x === "number" ? x.toFixed(2) : "–";
+}
+
+/** A decision answer as the suggestion (and progress), whichever shape the server uses. */
+function asSuggestion(res: unknown): { suggestion: ReviewSuggestion; progress?: ReviewProgress } | null {
+  if (!res || typeof res !== "object") return null;
+  const r = res as Record<string, unknown>;
+  const isSugg = (x: unknown): x is ReviewSuggestion =>
+    !!x && typeof x === "object" && "id" in x && "status" in x && "a" in x && "b" in x;
+  if (isSugg(r.suggestion)) return { suggestion: r.suggestion, progress: r.progress as ReviewProgress | undefined };
+  if (isSugg(r)) return { suggestion: r, progress: r.progress as ReviewProgress | undefined };
+  return null;
+}
