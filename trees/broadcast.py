@@ -36,3 +36,8 @@ def broadcast_op(tree_id: int, message: dict[str, Any]) -> None:
 def broadcast_access_changed(tree_id: int) -> None:
     """Members or the tree itself changed: consumers re-check who may stay and edit."""
     _send(tree_id, {"type": "tree.access"})
+
+
+def broadcast_review(tree_id: int, message: dict[str, Any]) -> None:
+    """A merge-review decision or undo: `{"suggestion", "progress"}` for the review screen."""
+    _send(tree_id, {"type": "tree.review", **message})

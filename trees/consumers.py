@@ -269,6 +269,13 @@ class TreeConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "op", **message})
         self.last_sent = max(self.last_sent, seq)
 
+    async def tree_review(self, event: dict[str, Any]) -> None:
+        # A merge-review decision (docs/analysis.md); its ops came as `op` broadcasts first.
+        if self.last_sent is None:
+            return
+        message = {key: value for key, value in event.items() if key != "type"}
+        await self._send({"type": "review", **message})
+
     async def tree_access(self, event: dict[str, Any]) -> None:
         self.role = await run_db(live.role_in_tree, self.user_id, self.tree_id)
         if self.role is None:
