@@ -1,12 +1,22 @@
 """Django admin for trees, members, nodes and the operation log.
 
 Node content should change through operations (so live clients hear about it); the admin is
-for looking and for fixing membership, so nodes and log rows are read-only here.
+for looking and for fixing membership, so nodes and log rows are read-only here, and so are
+merge suggestions (decisions change the merged tree through ops: use the review screen).
 """
 
 from django.contrib import admin
 
-from trees.models import Membership, Node, OpLog, Tree
+from trees.models import (
+    FailureMode,
+    GlossaryEntry,
+    Membership,
+    MergeSuggestion,
+    Node,
+    OpLog,
+    RejectedPair,
+    Tree,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -56,3 +66,36 @@ class OpLogAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(MergeSuggestion)
+class MergeSuggestionAdmin(admin.ModelAdmin):
+    list_display = ["tree", "position", "status", "score", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["tree", "decided_by"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(RejectedPair)
+class RejectedPairAdmin(admin.ModelAdmin):
+    list_display = ["a_tree", "a_node", "b_tree", "b_node", "rejected_by", "created_at"]
+    raw_id_fields = ["a_tree", "b_tree", "suggestion", "rejected_by"]
+
+
+@admin.register(GlossaryEntry)
+class GlossaryEntryAdmin(admin.ModelAdmin):
+    list_display = ["user", "alias", "canonical", "created_at"]
+    search_fields = ["alias", "canonical", "user__username"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(FailureMode)
+class FailureModeAdmin(admin.ModelAdmin):
+    list_display = ["user", "tag", "problem_tree", "problem_node", "updated_at"]
+    search_fields = ["tag", "description", "user__username"]
+    raw_id_fields = ["user", "problem_tree"]

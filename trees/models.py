@@ -126,3 +126,123 @@ class OpLog(models.Model):
 
     def __str__(self) -> str:
         return f"tree {self.tree_id} seq {self.seq}"
+
+
+# ---- analysis: merge review, glossary, failure modes (docs/analysis.md) ----------------------
+
+
+class SuggestionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class MergeSuggestion(models.Model):
+    """One entry of a merged tree's review queue: source node `a` may be the same problem as
+    `b` (or one of `candidates`). Refs are `{tree, node, label}` of the *source* trees, so they
+    stay valid while the merged tree is edited; decisions change it through ops."""
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="merge_suggestions")
+    position = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=16, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING
+    )
+    a_tree = models.BigIntegerField()
+    b_tree = models.BigIntegerField()
+    a = models.JSONField()
+    b = models.JSONField()
+    score = models.FloatField()
+    components = models.JSONField(default=dict, blank=True)
+    explanation = models.CharField(max_length=500, blank=True)
+    # Top 3: [{tree, node, label, score, components}], best first.
+    candidates = models.JSONField(default=list, blank=True)
+    # The source ref merged into `a` (accept: `b`; pick: the chosen candidate).
+    chosen = models.JSONField(null=True, blank=True)
+    # Ops that undo the decision, in the order to apply them.
+    inverse_ops = models.JSONField(default=list, blank=True)
+    # Aliases the owner's glossary learned from this decision ({alias: canonical}).
+    learned = models.JSONField(default=dict, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tree", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["tree", "position"], name="suggestion_unique_position"),
+        ]
+        indexes = [models.Index(fields=["status", "a_tree"], name="suggestion_status_a_tree")]
+
+    def __str__(self) -> str:
+        return f"suggestion {self.position} of tree {self.tree_id} ({self.status})"
+
+
+class RejectedPair(models.Model):
+    """Two source nodes the group said are different problems: never suggested again.
+    Stored in canonical order ((a_tree, a_node) < (b_tree, b_node))."""
+
+    a_tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="+")
+    a_node = models.CharField(max_length=64)
+    b_tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="+")
+    b_node = models.CharField(max_length=64)
+    suggestion = models.ForeignKey(
+        MergeSuggestion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["a_tree", "a_node", "b_tree", "b_node"], name="rejected_pair_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.a_tree_id}:{self.a_node} != {self.b_tree_id}:{self.b_node}"
+
+
+class GlossaryEntry(models.Model):
+    """One alias of a user's glossary ("elk" = "eliciting latent knowledge"), normalised."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="glossary"
+    )
+    alias = models.CharField(max_length=500)
+    canonical = models.CharField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "alias"], name="glossary_unique_alias"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alias} = {self.canonical}"
+
+
+class FailureMode(models.Model):
+    """A user's failure-mode tag pointed at the problem (a node of a problem tree) it shows."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="failure_modes"
+    )
+    tag = models.CharField(max_length=64)
+    description = models.TextField(blank=True, max_length=5000)
+    problem_tree = models.ForeignKey(
+        Tree, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    problem_node = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tag"], name="failure_mode_unique_tag"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag} ({self.user_id})"
