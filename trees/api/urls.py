@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from trees.api import transfer_views, views
+from trees.api import analysis_views, transfer_views, views
 
 urlpatterns = [
     path("auth/csrf/", views.CsrfView.as_view(), name="auth-csrf"),
@@ -28,4 +28,31 @@ urlpatterns = [
     ),
     path("trees/<int:tree_id>/snapshot/", views.SnapshotView.as_view(), name="tree-snapshot"),
     path("trees/<int:tree_id>/ops/", views.OpsView.as_view(), name="tree-ops"),
+    # Analysis (docs/analysis.md)
+    path(
+        "trees/<int:tree_id>/survival/",
+        analysis_views.SurvivalView.as_view(),
+        name="tree-survival",
+    ),
+    path(
+        "trees/<int:tree_id>/tag-suggestions/",
+        analysis_views.TagSuggestionsView.as_view(),
+        name="tree-tag-suggestions",
+    ),
+    path("trees/<int:tree_id>/review/", analysis_views.ReviewView.as_view(), name="tree-review"),
+    path(
+        "trees/<int:tree_id>/review/<int:suggestion_id>/",
+        analysis_views.ReviewDecisionView.as_view(),
+        name="tree-review-decision",
+    ),
+    path(
+        "trees/<int:tree_id>/review/<int:suggestion_id>/undo/",
+        analysis_views.ReviewUndoView.as_view(),
+        name="tree-review-undo",
+    ),
+    path("trees/<int:tree_id>/fork/", analysis_views.ForkView.as_view(), name="tree-fork"),
+    path("tags/", analysis_views.TagListView.as_view(), name="tag-list"),
+    path("tags/<str:tag>/", analysis_views.TagDetailView.as_view(), name="tag-detail"),
+    path("analysis/recurring/", analysis_views.RecurringView.as_view(), name="analysis-recurring"),
+    path("merges/", analysis_views.MergeView.as_view(), name="merge-create"),
 ]

@@ -1,0 +1,312 @@
+"""Analysis reads (docs/analysis.md): snapshots in, pure `trees.analysis` functions, shapes out.
+
+Nothing here writes; merges, review decisions, forks and failure modes are actions in
+`trees/actions/`. Permission checks happen before these functions are called (views use
+`selectors.access_tree`; management commands are the operator's and see every tree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from trees.actions import tree_snapshot
+from trees.analysis import TreeInput, recurring, suggest_tags, survival
+from trees.analysis.failure_modes import norm_tag
+from trees.analysis.survival import short
+from trees.errors import ActionError
+from trees.models import (
+    FailureMode,
+    MergeSuggestion,
+    Node,
+    NodeType,
+    SuggestionStatus,
+    Tree,
+    TreeKind,
+)
+from trees.selectors import User, access_tree, trees_for_user
+
+MAX_TREES_PER_ANALYSIS = 50
+# Other game trees of the user that lend their tagged critiques to tag suggestions.
+TAG_VOCABULARY_TREES = 20
+
+SourceIndex = dict[tuple[Any, str], Mapping[str, Any]]
+
+
+# ---- inputs --------------------------------------------------------------------------------
+
+
+def tree_input(tree: Tree) -> TreeInput:
+    nodes = tree_snapshot(tree_id=tree.pk)["nodes"]
+    return TreeInput(tree.pk, nodes, tree.kind, tree.title, dict(tree.meta or {}))
+
+
+def parse_tree_ids(raw: object) -> list[int]:
+    """`"1,2,3"` or `[1, 2, 3]` -> distinct ints, in order; `invalid` otherwise."""
+    parts: Iterable[Any]
+    if isinstance(raw, str):
+        parts = [p for p in raw.split(",") if p.strip()]
+    elif isinstance(raw, list):
+        parts = raw
+    else:
+        raise ActionError("invalid", "trees must be a list of tree ids.")
+    out: list[int] = []
+    for part in parts:
+        try:
+            value = int(str(part).strip())
+        except ValueError:
+            raise ActionError("invalid", f"{part!r} is not a tree id.") from None
+        if value not in out:
+            out.append(value)
+    if not out:
+        raise ActionError("invalid", "Name at least one tree.")
+    if len(out) > MAX_TREES_PER_ANALYSIS:
+        raise ActionError("too_large", f"At most {MAX_TREES_PER_ANALYSIS} trees at once.")
+    return out
+
+
+def accessible_trees(user: User, tree_ids: Sequence[int]) -> list[Tree]:
+    """The trees, each checked for membership (a non-member gets `not_found`)."""
+    return [access_tree(user, tree_id)[0] for tree_id in tree_ids]
+
+
+# ---- survival ------------------------------------------------------------------------------
+
+
+def survival_report(tree: Tree) -> dict[str, Any]:
+    """`{"seq", "nodes": [{"id", "label", "type", "status", "reason", "by"}]}`, live nodes."""
+    if tree.kind != TreeKind.GAME:
+        raise ActionError(
+            "invalid",
+            "Survival applies to game trees (proposals, critiques, patches); "
+            "this is a problem tree.",
+        )
+    snap = tree_snapshot(tree_id=tree.pk)
+    live = [n for n in snap["nodes"] if not n["deleted"]]
+    labels = survival(live)
+    return {
+        "seq": snap["seq"],
+        "nodes": [
+            {
+                "id": n["id"],
+                "label": short(n["text"]),
+                "type": n["type"],
+                "status": labels[n["id"]].status,
+                "reason": labels[n["id"]].reason,
+                "by": list(labels[n["id"]].by),
+            }
+            for n in live
+        ],
+    }
+
+
+# ---- failure modes and tags ----------------------------------------------------------------
+
+
+def _failure_mode_out(mode: FailureMode | None, labels: Mapping[tuple[int, str], str]) -> Any:
+    if mode is None or mode.problem_tree_id is None or not mode.problem_node:
+        return None
+    return {
+        "tree": mode.problem_tree_id,
+        "node": mode.problem_node,
+        "label": labels.get((mode.problem_tree_id, mode.problem_node), ""),
+    }
+
+
+def _tag_counts(user: User) -> tuple[dict[str, int], dict[str, set[int]]]:
+    """Critiques per tag and the trees they are in, over the user's game trees."""
+    rows = Node.objects.filter(
+        tree__memberships__user_id=user.pk,
+        tree__kind=TreeKind.GAME,
+        type=NodeType.CRITIQUE,
+        deleted=False,
+    ).values_list("tree_id", "tags")
+    count: dict[str, int] = {}
+    trees: dict[str, set[int]] = {}
+    for tree_id, tags in rows:
+        for tag in dict.fromkeys(norm_tag(t) for t in tags or () if t):
+            if tag:
+                count[tag] = count.get(tag, 0) + 1
+                trees.setdefault(tag, set()).add(tree_id)
+    return count, trees
+
+
+def tag_table(user: User) -> list[dict[str, Any]]:
+    """Every tag on live critiques of the user's game trees, plus the tags the user pointed at
+    a problem: `[{"tag", "count", "trees", "problem", "description"}]`, most used first."""
+    count, trees = _tag_counts(user)
+    modes = {m.tag: m for m in FailureMode.objects.filter(user_id=user.pk)}
+    labels = _problem_labels(modes.values())
+    return [
+        failure_mode_row(tag, modes.get(tag), count.get(tag, 0), trees.get(tag), labels)
+        for tag in sorted(set(count) | set(modes), key=lambda t: (-count.get(t, 0), t))
+    ]
+
+
+def tag_row(user: User, mode: FailureMode) -> dict[str, Any]:
+    """One row of `tag_table` (the answer to `PUT /api/tags/<tag>/`)."""
+    count, trees = _tag_counts(user)
+    return failure_mode_row(mode.tag, mode, count.get(mode.tag, 0), trees.get(mode.tag))
+
+
+def failure_mode_row(
+    tag: str,
+    mode: FailureMode | None,
+    count: int,
+    trees: Iterable[int] | None,
+    labels: Mapping[tuple[int, str], str] | None = None,
+) -> dict[str, Any]:
+    if labels is None:
+        labels = _problem_labels([mode] if mode is not None else [])
+    return {
+        "tag": tag,
+        "count": count,
+        "trees": sorted(trees or ()),
+        "problem": _failure_mode_out(mode, labels),
+        "description": mode.description if mode is not None else "",
+    }
+
+
+def _problem_labels(modes: Iterable[FailureMode]) -> dict[tuple[int, str], str]:
+    wanted = [(m.problem_tree_id, m.problem_node) for m in modes if m.problem_tree_id]
+    if not wanted:
+        return {}
+    rows = Node.objects.filter(
+        tree_id__in={t for t, _ in wanted}, id__in=[n for _, n in wanted if _is_uuid(n)]
+    ).values_list("tree_id", "id", "text")
+    return {(tree_id, str(node_id)): short(text) for tree_id, node_id, text in rows}
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def tag_suggestions(user: User, tree: Tree) -> list[dict[str, Any]]:
+    """Tags for the untagged critiques of `tree`, voted by the nearest tagged critiques of this
+    tree and of the user's other game trees (one vocabulary per user)."""
+    if tree.kind != TreeKind.GAME:
+        raise ActionError("invalid", "Tags are suggested for critiques of game trees.")
+    others = [
+        t
+        for t in trees_for_user(user)
+        .filter(kind=TreeKind.GAME)
+        .exclude(pk=tree.pk)[:TAG_VOCABULARY_TREES]
+    ]
+    inputs = [(t.pk, tree_snapshot(tree_id=t.pk)["nodes"]) for t in [tree, *others]]
+    return [
+        {"node": row["node"], "label": row["label"], "suggestions": row["suggestions"]}
+        for row in suggest_tags(inputs)
+        if row["tree"] == tree.pk
+    ]
+
+
+# ---- recurring -----------------------------------------------------------------------------
+
+
+def recurring_report(trees: Sequence[Tree], *, top: int | None = None) -> dict[str, Any]:
+    """`{"kind", "items"}`: tags and clusters (game trees) or problems (problem trees / merged
+    DAGs), most taut first."""
+    return recurring([tree_input(t) for t in trees], top=top)
+
+
+# ---- merge review --------------------------------------------------------------------------
+
+
+def source_index(nodes: Iterable[Mapping[str, Any]]) -> SourceIndex:
+    """(source tree, source node) -> the live merged node that holds it in `meta.sources`."""
+    index: SourceIndex = {}
+    for node in nodes:
+        if node.get("deleted"):
+            continue
+        for src in (node.get("meta") or {}).get("sources") or ():
+            if isinstance(src, Mapping) and "tree" in src and "node" in src:
+                index[(src["tree"], str(src["node"]))] = node
+    return index
+
+
+def _side(ref: Mapping[str, Any], index: SourceIndex) -> dict[str, Any]:
+    node = index.get((ref.get("tree"), str(ref.get("node"))))
+    return {
+        "node": node["id"] if node is not None else None,
+        "label": ref.get("label", ""),
+        "sources": list((node.get("meta") or {}).get("sources") or []) if node else [],
+    }
+
+
+def explain(components: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} {float(v):.2f}" for k, v in components.items())
+
+
+def _user_ref(user: Any) -> dict[str, Any] | None:
+    return {"id": user.pk, "username": user.get_username()} if user is not None else None
+
+
+def suggestion_payload(s: MergeSuggestion, index: SourceIndex) -> dict[str, Any]:
+    """One suggestion as `GET /api/trees/<id>/review/` shows it."""
+    return {
+        "id": s.pk,
+        "status": s.status,
+        "a": _side(s.a, index),
+        "b": _side(s.b, index),
+        "score": s.score,
+        "explanation": s.explanation,
+        "candidates": [
+            {
+                **{k: v for k, v in _side(c, index).items() if k != "sources"},
+                "score": c.get("score"),
+                "explanation": explain(c.get("components") or {}),
+            }
+            for c in s.candidates
+        ],
+        "chosen": _side(s.chosen, index)["node"] if s.chosen else None,
+        "decided_by": _user_ref(s.decided_by),
+        "decided_at": s.decided_at.isoformat() if s.decided_at else None,
+    }
+
+
+def review_progress(tree_id: int) -> dict[str, int]:
+    rows = MergeSuggestion.objects.filter(tree_id=tree_id)
+    total = rows.count()
+    pending = rows.filter(status=SuggestionStatus.PENDING).count()
+    return {"done": total - pending, "total": total}
+
+
+def review_payload(tree: Tree) -> dict[str, Any]:
+    """The review queue of a merged tree, its progress and what the merge could not settle."""
+    nodes = tree_snapshot(tree_id=tree.pk)["nodes"]
+    index = source_index(nodes)
+    rows = MergeSuggestion.objects.filter(tree=tree).select_related("decided_by")
+    suggestions = [suggestion_payload(s, index) for s in rows.order_by("position")]
+    done = sum(1 for s in suggestions if s["status"] != SuggestionStatus.PENDING)
+    meta = tree.meta or {}
+    return {
+        "suggestions": suggestions,
+        "progress": {"done": done, "total": len(suggestions)},
+        "disagreements": list(meta.get("disagreements") or []),
+        "conflicts": list(meta.get("conflicts") or []),
+    }
+
+
+def review_event(tree_id: int, suggestion_id: int) -> dict[str, Any]:
+    """`{"suggestion", "progress"}`: the body of a decision's answer and `review` broadcast."""
+    s = MergeSuggestion.objects.select_related("decided_by").get(pk=suggestion_id)
+    index = source_index(tree_snapshot(tree_id=tree_id)["nodes"])
+    return {"suggestion": suggestion_payload(s, index), "progress": review_progress(tree_id)}
+
+
+def username_ids(usernames: Iterable[object]) -> dict[str, int]:
+    """Usernames -> user ids; `not_found` names the first unknown one."""
+    names = [str(u) for u in usernames]
+    found = dict(get_user_model().objects.filter(username__in=names).values_list("username", "pk"))
+    for name in names:
+        if name not in found:
+            raise ActionError("not_found", f"No user named {name!r}.")
+    return {name: found[name] for name in names}

@@ -1,0 +1,214 @@
+"""REST layer (thin): survival, failure modes, recurring constraints, merges and their review
+(docs/analysis.md). Reads call `trees.analysis_service`; writes call one action each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trees import analysis_service as service
+from trees import selectors
+from trees.actions.merges import merge_create, tree_fork
+from trees.actions.review import review_decide, review_undo
+from trees.actions.tags import failure_mode_set
+from trees.api.serializers import ErrorSerializer, TreeSerializer
+from trees.errors import ActionError
+
+_OBJECT = OpenApiTypes.OBJECT
+
+
+class MergeRequestSerializer(serializers.Serializer[Any]):
+    trees = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=2)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class DecisionSerializer(serializers.Serializer[Any]):
+    decision = serializers.ChoiceField(choices=["accept", "reject", "pick"])
+    candidate = serializers.CharField(max_length=64, required=False)
+
+
+class ForkSerializer(serializers.Serializer[Any]):
+    people = serializers.ListField(
+        child=serializers.CharField(max_length=150), min_length=1, max_length=50
+    )
+
+
+class ProblemRefSerializer(serializers.Serializer[Any]):
+    tree = serializers.IntegerField(min_value=1)
+    node = serializers.CharField(max_length=64)
+
+
+class FailureModeSerializer(serializers.Serializer[Any]):
+    problem = ProblemRefSerializer(allow_null=True, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class SurvivalView(APIView):
+    @extend_schema(
+        responses={200: _OBJECT, 400: ErrorSerializer},
+        summary="Survives / broken / contested for every live node of a game tree",
+    )
+    def get(self, request: Request, tree_id: int) -> Response:
+        tree, _ = selectors.access_tree(request.user, tree_id)
+        return Response(service.survival_report(tree))
+
+
+class TagListView(APIView):
+    @extend_schema(responses=_OBJECT, summary="Failure-mode tags across my game trees")
+    def get(self, request: Request) -> Response:
+        return Response(service.tag_table(request.user))
+
+
+class TagDetailView(APIView):
+    @extend_schema(
+        request=FailureModeSerializer,
+        responses={200: _OBJECT, 400: ErrorSerializer, 404: ErrorSerializer},
+        summary="Point a failure mode at a node of a problem tree",
+    )
+    def put(self, request: Request, tag: str) -> Response:
+        data = _valid(FailureModeSerializer, request.data)
+        problem = data.get("problem")
+        mode = failure_mode_set(
+            user=request.user,
+            tag=tag,
+            problem=dict(problem) if problem else None,
+            description=data.get("description", ""),
+        )
+        return Response(service.tag_row(request.user, mode))
+
+
+class TagSuggestionsView(APIView):
+    @extend_schema(responses=_OBJECT, summary="Tags for the untagged critiques of a game tree")
+    def get(self, request: Request, tree_id: int) -> Response:
+        tree, _ = selectors.access_tree(request.user, tree_id)
+        return Response(service.tag_suggestions(request.user, tree))
+
+
+class RecurringView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("trees", str, required=True, description="Tree ids: 1,2,3"),
+            OpenApiParameter("top", int, description="Keep the first N items"),
+        ],
+        responses={200: _OBJECT, 400: ErrorSerializer, 404: ErrorSerializer},
+        summary="What recurs across trees, most taut first",
+    )
+    def get(self, request: Request) -> Response:
+        ids = service.parse_tree_ids(request.query_params.get("trees", ""))
+        trees = service.accessible_trees(request.user, ids)
+        top = _top(request.query_params.get("top"))
+        return Response(service.recurring_report(trees, top=top))
+
+
+def _top(raw: str | None) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        top = int(raw)
+    except ValueError:
+        raise ActionError("invalid", "top must be a positive integer.") from None
+    if top < 1:
+        raise ActionError("invalid", "top must be a positive integer.")
+    return top
+
+
+class MergeView(APIView):
+    @extend_schema(
+        request=MergeRequestSerializer,
+        responses={201: _OBJECT, 400: ErrorSerializer, 404: ErrorSerializer},
+        summary="Merge problem trees into a new DAG tree with a review queue",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(MergeRequestSerializer, request.data)
+        ids = service.parse_tree_ids(data["trees"])
+        trees = service.accessible_trees(request.user, ids)
+        outcome = merge_create(actor_id=request.user.pk, trees=trees, title=data.get("title"))
+        tree_out = TreeSerializer(outcome.tree, context={"roles": {outcome.tree.pk: "owner"}})
+        body = {
+            "tree": tree_out.data,
+            "suggestions": outcome.suggestions,
+            "disagreements": outcome.disagreements,
+            "conflicts": outcome.conflicts,
+            "status": "done",
+            "stats": outcome.stats,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ReviewView(APIView):
+    @extend_schema(responses=_OBJECT, summary="The review queue of a merged tree")
+    def get(self, request: Request, tree_id: int) -> Response:
+        tree, _ = selectors.access_tree(request.user, tree_id)
+        return Response(service.review_payload(tree))
+
+
+class ReviewDecisionView(APIView):
+    @extend_schema(
+        request=DecisionSerializer,
+        responses={200: _OBJECT, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
+        summary="Accept, reject or pick a candidate (changes the merged tree through ops)",
+    )
+    def post(self, request: Request, tree_id: int, suggestion_id: int) -> Response:
+        tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
+        data = _valid(DecisionSerializer, request.data)
+        payload = review_decide(
+            tree=tree,
+            actor_id=request.user.pk,
+            suggestion_id=suggestion_id,
+            decision=data["decision"],
+            candidate=data.get("candidate"),
+        )
+        return Response(payload)
+
+
+class ReviewUndoView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: _OBJECT, 403: ErrorSerializer, 409: ErrorSerializer},
+        summary="Undo a review decision (applies the inverse ops)",
+    )
+    def post(self, request: Request, tree_id: int, suggestion_id: int) -> Response:
+        tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
+        payload = review_undo(tree=tree, actor_id=request.user.pk, suggestion_id=suggestion_id)
+        return Response(payload)
+
+
+class ForkView(APIView):
+    @extend_schema(
+        request=ForkSerializer,
+        responses={201: _OBJECT, 400: ErrorSerializer, 403: ErrorSerializer},
+        summary="One copy of a merged tree per person, for the next merge round",
+    )
+    def post(self, request: Request, tree_id: int) -> Response:
+        tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
+        data = _valid(ForkSerializer, request.data)
+        people = service.username_ids(data["people"])
+        made = tree_fork(tree=tree, actor_id=request.user.pk, people=people)
+        body = {
+            "trees": [
+                {
+                    "person": name,
+                    "tree": TreeSerializer(
+                        forked, context={"roles": {forked.pk: _role(request, forked, name)}}
+                    ).data,
+                }
+                for name, forked in made
+            ]
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _role(request: Request, tree: Any, name: str) -> str:
+    return "owner" if request.user.get_username() == name else "editor"
