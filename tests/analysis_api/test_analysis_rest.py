@@ -1,0 +1,202 @@
+"""REST: survival, tags and failure modes, tag suggestions, recurring, merges; permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.analysis_api.conftest import build_problem_tree
+from trees.models import MergeSuggestion, Node
+
+
+def error(response: Any, status: int, code: str) -> None:
+    assert response.status_code == status, (response.status_code, response.content[:300])
+    assert response.json()["code"] == code
+    assert response.json()["message"]
+
+
+def test_survival_labels_every_live_node_with_a_reason(demo: Any, client_for: Any) -> None:
+    response = client_for(demo.bob).get(f"/api/trees/{demo.game.pk}/survival/")
+    assert response.status_code == 200
+    body = response.json()
+    demo.game.refresh_from_db()
+    assert body["seq"] == demo.game.version
+    assert len(body["nodes"]) == Node.objects.filter(tree=demo.game, deleted=False).count()
+    for n in body["nodes"]:
+        assert set(n) == {"id", "label", "type", "status", "reason", "by"}
+    broken = [n for n in body["nodes"] if n["status"] == "broken"]
+    assert broken and all(n["by"] for n in broken)
+
+
+def test_survival_of_a_problem_tree_answers_invalid(demo: Any, client_for: Any) -> None:
+    response = client_for(demo.bob).get(f"/api/trees/{demo.bobs.pk}/survival/")
+    error(response, 400, "invalid")
+    assert "game trees" in response.json()["message"]
+
+
+def test_analysis_of_a_tree_i_am_not_a_member_of_is_not_found(
+    demo: Any, client_for: Any, make_user: Any
+) -> None:
+    mallory = client_for(make_user("mallory"))
+    game, problem = demo.game.pk, demo.bobs.pk
+    error(mallory.get(f"/api/trees/{game}/survival/"), 404, "not_found")
+    error(mallory.get(f"/api/trees/{game}/tag-suggestions/"), 404, "not_found")
+    error(mallory.get(f"/api/trees/{problem}/review/"), 404, "not_found")
+    error(mallory.get(f"/api/analysis/recurring/?trees={game}"), 404, "not_found")
+    merge = {"trees": [demo.bobs.pk, demo.carols.pk]}
+    error(mallory.post("/api/merges/", merge, format="json"), 404, "not_found")
+    fork = {"people": ["mallory"]}
+    error(mallory.post(f"/api/trees/{problem}/fork/", fork, format="json"), 404, "not_found")
+
+
+def test_tags_count_critiques_across_my_game_trees(demo: Any, client_for: Any) -> None:
+    body = client_for(demo.alice).get("/api/tags/").json()
+    assert body and {"tag", "count", "trees", "problem", "description"} == set(body[0])
+    counts = [row["count"] for row in body]
+    assert counts == sorted(counts, reverse=True)
+    assert body[0]["trees"] == [demo.game.pk] and body[0]["problem"] is None
+
+
+def test_a_tag_points_at_a_problem_node_and_shows_its_label(demo: Any, client_for: Any) -> None:
+    alice = client_for(demo.alice)
+    tag = alice.get("/api/tags/").json()[0]["tag"]
+    node = Node.objects.filter(tree=demo.bobs, deleted=False, parent_id__isnull=False).first()
+    body = {"problem": {"tree": demo.bobs.pk, "node": str(node.id)}, "description": "why"}
+    response = alice.put(f"/api/tags/{tag}/", body, format="json")
+    assert response.status_code == 200, response.json()
+    row = response.json()
+    assert row["problem"] == {"tree": demo.bobs.pk, "node": str(node.id), "label": node.text}
+    assert row["description"] == "why" and row["count"] > 0
+    listed = {r["tag"]: r for r in alice.get("/api/tags/").json()}
+    assert listed[tag]["problem"]["node"] == str(node.id)
+    # Clearing it, and the errors.
+    cleared = alice.put(f"/api/tags/{tag}/", {"problem": None}, format="json").json()
+    assert cleared["problem"] is None
+    bad = {"problem": {"tree": demo.bobs.pk, "node": "nope"}}
+    error(alice.put(f"/api/tags/{tag}/", bad, format="json"), 404, "not_found")
+    game_node = {"problem": {"tree": demo.game.pk, "node": str(node.id)}}
+    error(alice.put(f"/api/tags/{tag}/", game_node, format="json"), 400, "invalid")
+
+
+def test_a_tag_cannot_point_into_a_tree_i_am_not_a_member_of(
+    demo: Any, client_for: Any, make_user: Any
+) -> None:
+    mallory = client_for(make_user("mallory"))
+    node = Node.objects.filter(tree=demo.bobs).first()
+    body = {"problem": {"tree": demo.bobs.pk, "node": str(node.id)}}
+    error(mallory.put("/api/tags/deception/", body, format="json"), 404, "not_found")
+
+
+def test_tag_suggestions_cover_untagged_critiques_only(demo: Any, client_for: Any) -> None:
+    response = client_for(demo.alice).get(f"/api/trees/{demo.game.pk}/tag-suggestions/")
+    assert response.status_code == 200
+    rows = response.json()
+    untagged = {
+        str(n.id)
+        for n in Node.objects.filter(tree=demo.game, type="critique", deleted=False)
+        if not n.tags
+    }
+    assert rows, "the demo leaves a few critiques untagged on purpose"
+    for row in rows:
+        assert set(row) == {"node", "label", "suggestions"}
+        assert row["node"] in untagged
+        for s in row["suggestions"]:
+            assert {"tag", "score", "neighbours"} <= set(s)
+
+
+def test_recurring_ranks_across_several_game_trees_of_different_groups(
+    demo: Any, client_for: Any, make_user: Any
+) -> None:
+    from trees.actions.imports import tree_import
+
+    # A second group's game tree with one tagged critique; alice facilitates both.
+    p, c = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+    other = tree_import(
+        owner_id=demo.alice.pk,
+        kind="game",
+        title="Group 2",
+        nodes=[
+            {"id": p, "type": "proposal", "parent": None, "text": "Debate"},
+            {"id": c, "type": "critique", "parent": p, "text": "Costly", "tags": ["goodhart"]},
+        ],
+    )
+    alice = client_for(demo.alice)
+    response = alice.get(f"/api/analysis/recurring/?trees={demo.game.pk},{other.pk}&top=5")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["kind"] == "game" and len(body["items"]) == 5
+    for item in body["items"]:
+        assert {"label", "score", "props", "stand", "authors", "re", "rescue"} <= set(item)
+        assert {"explanation", "members"} <= set(item)
+    scores = [i["score"] for i in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+    trees = {
+        m["tree"]
+        for i in alice.get(f"/api/analysis/recurring/?trees={demo.game.pk},{other.pk}").json()[
+            "items"
+        ]
+        for m in i["members"]
+    }
+    assert trees == {demo.game.pk, other.pk}
+    error(alice.get("/api/analysis/recurring/?trees=x"), 400, "invalid")
+    error(alice.get(f"/api/analysis/recurring/?trees={other.pk}&top=0"), 400, "invalid")
+
+
+def test_merge_creates_the_merged_tree_with_its_review_queue(demo: Any, client_for: Any) -> None:
+    carol = client_for(demo.carol)
+    body = {"trees": [demo.bobs.pk, demo.carols.pk], "title": "Big ASS Tree"}
+    response = carol.post("/api/merges/", body, format="json")
+    assert response.status_code == 201, response.json()
+    out = response.json()
+    assert out["tree"]["kind"] == "problem" and out["tree"]["role"] == "owner"
+    assert out["suggestions"] == MergeSuggestion.objects.filter(tree=out["tree"]["id"]).count()
+    assert out["suggestions"] > 0 and out["disagreements"] == [] and out["status"] == "done"
+    members = {
+        m["user"]["username"]: m["role"]
+        for m in carol.get(f"/api/trees/{out['tree']['id']}/members/").json()
+    }
+    assert members == {"carol": "owner", "alice": "editor", "bob": "editor"}
+
+    review = carol.get(f"/api/trees/{out['tree']['id']}/review/").json()
+    assert review["progress"] == {"done": 0, "total": out["suggestions"]}
+    s = review["suggestions"][0]
+    assert {"id", "status", "a", "b", "score", "explanation", "candidates"} <= set(s)
+    assert {"decided_by", "decided_at"} <= set(s)
+    assert s["status"] == "pending" and s["decided_by"] is None
+    assert set(s["a"]) == {"node", "label", "sources"} and s["a"]["node"] and s["a"]["sources"]
+    assert s["explanation"].startswith("labels ")
+    assert 1 <= len(s["candidates"]) <= 3
+    assert {"node", "label", "score", "explanation"} <= set(s["candidates"][0])
+
+
+def test_merge_refuses_a_game_tree_and_a_single_tree(demo: Any, client_for: Any) -> None:
+    alice = client_for(demo.alice)
+    body = {"trees": [demo.bobs.pk, demo.game.pk]}
+    error(alice.post("/api/merges/", body, format="json"), 400, "invalid")
+    error(alice.post("/api/merges/", {"trees": [demo.bobs.pk]}, format="json"), 400, "invalid")
+
+
+def test_merging_trees_that_order_two_problems_oppositely_reports_a_disagreement(
+    client_for: Any, make_user: Any
+) -> None:
+    ann, ben = make_user("ann"), make_user("ben")
+    one = build_problem_tree(
+        ann, "Ann", [("Alignment", [("Deception", [("Situational awareness", [])])])]
+    )
+    two = build_problem_tree(
+        ann,
+        "Ben",
+        [("Alignment", [("Situational awareness", [("Deception", [])])])],
+        {ben: "editor"},
+    )
+    response = client_for(ann).post("/api/merges/", {"trees": [one.pk, two.pk]}, format="json")
+    assert response.status_code == 201, response.json()
+    out = response.json()
+    assert len(out["disagreements"]) == 1
+    d = out["disagreements"][0]
+    assert "disagree" in d["message"] and d["cycle"] and d["dropped"]
+    labels = {e["parent"]["label"] for e in d["cycle"]} | {e["child"]["label"] for e in d["cycle"]}
+    assert labels == {"Deception", "Situational awareness"}
+    nodes = {n.id for n in Node.objects.filter(tree=out["tree"]["id"])}
+    assert all(e["parent"]["node"] in {str(i) for i in nodes} for e in d["cycle"])
+    review = client_for(ben).get(f"/api/trees/{out['tree']['id']}/review/").json()
+    assert review["disagreements"] == out["disagreements"]
