@@ -166,6 +166,11 @@ SPECTACULAR_SETTINGS = {
     # Tree kinds appear with two label sets (models and the import form): name the model's
     # one, or `check --deploy --fail-level WARNING` fails on drf_spectacular.W001.
     "ENUM_NAME_OVERRIDES": {"TreeKindEnum": "trees.models.TreeKind"},
+    # Every operation's error answers ({code, message}), added in one place.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "trees.api.schema.add_error_responses",
+    ],
 }
 
 # Imports are at most 5 MB (trees/formats); leave room for the multipart envelope.

@@ -6,6 +6,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from trees import views
 
+# A URL under /api/ that matches no route (a tree id that is not a number) answers the API's
+# JSON error like every other API error, not Django's HTML page.
+handler404 = "trees.views.not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("trees.api.urls")),

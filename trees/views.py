@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.defaults import page_not_found
 
 
 @ensure_csrf_cookie
@@ -21,6 +22,13 @@ def client(request: HttpRequest) -> HttpResponse:
             content_type="text/plain",
         )
     return FileResponse(index.open("rb"), content_type="text/html; charset=utf-8")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for unmatched URLs: JSON `{code, message}` under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
+    return page_not_found(request, exception)
 
 
 def health(request: HttpRequest) -> JsonResponse:

@@ -115,3 +115,15 @@ def test_rest_ops_with_an_unstorable_client_id_are_400_invalid(
     response = client.post(f"/api/trees/{tree.pk}/ops/", body, content_type="application/json")
     assert response.status_code == 400 and response.json()["code"] == "invalid", response.content
     assert not OpLog.objects.filter(tree=tree).exists()
+
+
+@pytest.mark.parametrize("path", ["/api/trees/abc/", "/api/trees/-3/snapshot/", "/api/nowhere/"])
+def test_an_unmatched_api_url_answers_the_json_not_found_error(db: Any, path: str) -> None:
+    response = APIClient().get(path)
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "Not found."}
+
+
+def test_an_unmatched_url_outside_the_api_keeps_the_html_page(db: Any) -> None:
+    response = APIClient().get("/nowhere")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
