@@ -216,6 +216,7 @@ def test_review_decisions_need_an_editor(demo: Any, client_for: Any, make_user: 
         assert response.status_code == 403 and response.json()["code"] == "forbidden"
     other = merged(alice, demo.bobs, demo.carols)
     assert decide(alice, other, sid, "accept").status_code == 404  # not this tree's suggestion
+    assert decide(alice, other, 2**64, "accept").status_code == 404
 
 
 def test_fork_makes_a_copy_per_person_and_the_next_merge_matches_by_lineage(

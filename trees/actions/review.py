@@ -32,6 +32,7 @@ from trees.models import (
     SuggestionStatus,
     Tree,
 )
+from trees.selectors import MAX_PK
 
 DECISIONS = ("accept", "reject", "pick")
 Op = dict[str, Any]
@@ -202,6 +203,8 @@ def _apply(tree_id: int, actor_id: int, ops: list[Op]) -> None:
 
 
 def _locked(tree: Tree, suggestion_id: int) -> tuple[Tree, MergeSuggestion, TreeState]:
+    if not 0 < suggestion_id <= MAX_PK:
+        raise ActionError("not_found", "No such suggestion in this tree.")
     locked = Tree.objects.select_for_update().get(pk=tree.pk)
     s = MergeSuggestion.objects.select_for_update().filter(pk=suggestion_id, tree=locked).first()
     if s is None:
