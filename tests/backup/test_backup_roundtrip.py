@@ -87,6 +87,7 @@ def test_a_dump_holds_every_tree_with_owner_members_and_its_lossless_backup(
     ]
     assert game["doc"]["format"] == "gametree" and len(game["doc"]["nodes"]) == 4
     assert (tmp_path / ".dump.json.partial").exists() is False
+    assert (tmp_path / "dump.json").stat().st_mode & 0o077 == 0  # the operator's eyes only
 
 
 def test_dump_delete_restore_dump_gives_the_same_trees(trees: list[Tree], tmp_path: Path) -> None:

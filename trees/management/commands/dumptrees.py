@@ -75,7 +75,9 @@ class Command(BaseCommand):
         partial = target.with_name(f".{target.name}.partial")
         try:
             # Written aside and renamed: a crash never leaves a half-written backup in place.
-            with open(partial, "w", encoding="utf-8") as handle:
+            # Readable by the operator only: a dump holds every tree of every user.
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
