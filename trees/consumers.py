@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_FLOOD = 4429
+# The channel layer failed: reconnect and try again. (Daphne/autobahn let an application
+# close only with 1000 or 3000-4999, so not 1011.)
+CLOSE_LAYER_DOWN = 4503
 # Daphne refuses websocket messages over 1 MiB in either direction; stay well under it.
 MAX_OUTGOING_BYTES = 768 * 1024
 _MAX_NODE_REF = 64
@@ -162,7 +165,15 @@ class TreeConsumer(AsyncWebsocketConsumer):
         if not self.joined:
             # Join before reading the log: an op committed in between arrives twice and the
             # duplicate is dropped, instead of being lost.
-            await self.channel_layer.group_add(tree_group(self.tree_id), self.channel_name)
+            try:
+                await self.channel_layer.group_add(tree_group(self.tree_id), self.channel_name)
+            except Exception:
+                # The channel layer is down (Redis restarting). Unjoined, this socket would
+                # never see a broadcast and the client could not tell: close it, the client
+                # reconnects (rule 3) and joins once the layer is back.
+                log.warning("tree %s: cannot join the group; closing the socket", self.tree_id)
+                await self.close(code=CLOSE_LAYER_DOWN)
+                return
             self.joined = True
         await self._send(
             {
