@@ -79,9 +79,12 @@ typecheck: venv
 test-frontend: frontend
 	@if [ -f frontend/package.json ]; then cd frontend && npm test --silent; fi
 
-# Pass 1: everything on the embedded default (SQLite, in-memory channel layer).
+# Pass 1: everything on the embedded default (SQLite, in-memory channel layer). The browser
+# tests run in their own pytest process: Playwright's sync API keeps an event loop running in
+# the main thread for the whole session, which the asyncio-based tests cannot share.
 test-python: setup sysdeps
-	env -u DATABASE_URL -u REDIS_URL $(VENV)/bin/pytest -q
+	env -u DATABASE_URL -u REDIS_URL -u GAMETREE_INTEGRATION $(VENV)/bin/pytest -q -m "not browser"
+	env -u DATABASE_URL -u REDIS_URL -u GAMETREE_INTEGRATION $(VENV)/bin/pytest -q -m browser
 
 # Pass 2: the websocket, API and integration tests again on real PostgreSQL and Redis.
 # Skipped when they are not reachable, unless GAMETREE_INTEGRATION=1 (CI), which makes it fail.
