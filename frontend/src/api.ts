@@ -111,7 +111,8 @@ export interface SourceRef {
 }
 
 export interface ReviewSide {
-  node: string;
+  /** The merged node holding this source now; null if someone deleted it. */
+  node: string | null;
   label: string;
   sources?: SourceRef[];
 }
@@ -150,6 +151,8 @@ export interface ReviewQueue {
   suggestions: ReviewSuggestion[];
   progress: ReviewProgress;
   disagreements: Disagreement[];
+  /** Conflicting edits of forked copies: `{node, field, base, changes, message}`. */
+  conflicts?: Disagreement[];
 }
 
 /** The live `review` websocket message. */
@@ -196,6 +199,9 @@ export interface MergeResult {
   tree: TreeSummary | number | { id: number };
   suggestions: number;
   disagreements: Disagreement[];
+  conflicts?: Disagreement[];
+  /** "done", or "queued" / "running" if a worker takes merges one day. */
+  status?: string;
 }
 
 export const analysisApi = {

@@ -161,12 +161,13 @@ function mergeDialog(sel: TreeSummary[], navigate: (p: string) => void): void {
     }
     clearInterval(timer);
     const id = typeof res.tree === "number" ? res.tree : res.tree.id;
+    const pending = res.status && res.status !== "done" ? ` The merge is ${res.status}; the queue fills when it is done.` : "";
     const n = res.suggestions ?? 0;
     const dis = res.disagreements?.length ?? 0;
     status.replaceChildren(
       h("p", {
         class: "merge-done",
-        text: `Merged in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${n} suggestion${n === 1 ? "" : "s"} to review${dis ? `, ${dis} disagreement${dis === 1 ? "" : "s"}` : ""}. Opening the review…`,
+        text: `Merged in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${n} suggestion${n === 1 ? "" : "s"} to review${dis ? `, ${dis} disagreement${dis === 1 ? "" : "s"}` : ""}.${pending} Opening the review…`,
       }),
     );
     toast(`Merged tree created: ${n} suggestion${n === 1 ? "" : "s"} to review.`);

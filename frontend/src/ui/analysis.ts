@@ -147,6 +147,9 @@ export class AnalysisController {
       const box = h("div", { class: `surv-detail s-${s.status}` }, h("h3", { text: "Survival" }));
       box.append(h("p", {}, badgeEl(n.type, s), " ", h("span", { class: "surv-reason", text: s.reason })));
       if (s.by.length > 1 || (s.by.length === 1 && s.status !== "survives")) {
+        const what =
+          s.status === "contested" ? "Undecided attackers" : n.type === "critique" ? "Surviving patches" : "Unanswered critiques";
+        box.append(h("p", { class: "muted small", text: `${what} (${s.by.length}):` }));
         const ul = h("ul", { class: "plain surv-by" });
         for (const id of s.by) {
           const b = this.view?.get(id);
@@ -240,7 +243,7 @@ export class AnalysisController {
         treeId: this.ctx.treeId,
         treeTitle: (id) => this.titles.get(id) ?? null,
         userName: (id) => this.ctx.userName(id),
-        hasNode: (id) => !!this.view?.get(id) && !this.view.get(id)!.deleted,
+        hasNode: (id) => id !== null && !!this.view?.get(id) && !this.view.get(id)!.deleted,
         jump: (id) => this.jump(id),
         readOnly: () => this.ctx.outliner().readOnly,
       });
@@ -444,7 +447,7 @@ export class AnalysisController {
 
 function badgeEl(type: string, s: Survival): HTMLElement {
   return h("span", {
-    class: `badge surv s-${s.status}`,
+    class: `badge surv s-${s.status}${type === "critique" ? " crit" : ""}`,
     "data-status": s.status,
     title: s.reason,
     text: survivalWord(type, s.status),

@@ -147,7 +147,7 @@ function memberList(it: BoardItem, opts: BoardOptions): HTMLElement {
     const b = h("button", { type: "button", class: "member-jump", title: "Show it in the outline" });
     if (m.status) {
       const st = String(m.status);
-      b.append(h("span", { class: `badge surv s-${st}`, text: st === "survives" ? "⚑ stands" : st === "broken" ? "✓ answered" : "◐ contested" }), " ");
+      b.append(h("span", { class: `badge surv crit s-${st}`, text: st === "survives" ? "⚑ stands" : st === "broken" ? "✓ answered" : "◐ contested" }), " ");
     }
     b.append(h("span", { class: "member-label", text: m.label || "(empty)" }));
     if (where) b.append(" ", h("span", { class: "muted small", text: `· ${where}` }));

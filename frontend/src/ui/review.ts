@@ -24,7 +24,7 @@ export interface ReviewContext {
   treeTitle(id: number): string | null;
   userName(id: number | null): string;
   /** Is this node live in the tree? (for the "show" links) */
-  hasNode(id: string): boolean;
+  hasNode(id: string | null): boolean;
   jump(node: string): void;
   readOnly(): boolean;
 }
@@ -129,7 +129,7 @@ export class ReviewScreen {
     if (!q.suggestions.length)
       this.list.append(h("li", { class: "muted empty", text: "No suggestions to review: every match was certain or there were none." }));
     this.renderProgress();
-    this.renderDisagreements(q.disagreements);
+    this.renderDisagreements(q.disagreements ?? [], q.conflicts ?? []);
     this.applyShow();
   }
 
@@ -148,16 +148,24 @@ export class ReviewScreen {
     }
   }
 
-  private renderDisagreements(list: Disagreement[]): void {
-    this.disagreeBox.hidden = !list.length;
-    if (!list.length) return;
-    const ul = h("ul", { class: "plain" });
-    for (const d of list) ul.append(h("li", { class: "disagreement", text: d.message ?? "The trees disagree about the order of some problems." }));
-    this.disagreeBox.replaceChildren(
-      h("h3", { text: `Disagreements (${list.length})` }),
-      h("p", { class: "muted small", text: "Trees that put the same problems in opposite order; the merge kept the order most trees agree on." }),
-      ul,
-    );
+  private renderDisagreements(list: Disagreement[], conflicts: Disagreement[]): void {
+    this.disagreeBox.hidden = !list.length && !conflicts.length;
+    const parts: Node[] = [];
+    if (list.length) {
+      const ul = h("ul", { class: "plain" });
+      for (const d of list) ul.append(h("li", { class: "disagreement", text: d.message ?? "The trees disagree about the order of some problems." }));
+      parts.push(
+        h("h3", { text: `Disagreements (${list.length})` }),
+        h("p", { class: "muted small", text: "Trees that put the same problems in opposite order; the merge kept the order most trees agree on." }),
+        ul,
+      );
+    }
+    if (conflicts.length) {
+      const ul = h("ul", { class: "plain" });
+      for (const d of conflicts) ul.append(h("li", { class: "disagreement", text: d.message ?? "Copies of one tree changed the same problem differently." }));
+      parts.push(h("h3", { text: `Conflicting edits (${conflicts.length})` }), ul);
+    }
+    this.disagreeBox.replaceChildren(...parts);
   }
 
   // ------------------------------------------------------------------ one suggestion
@@ -223,9 +231,10 @@ export class ReviewScreen {
   private side(x: ReviewSide, which: string): HTMLElement {
     const box = h("div", { class: `side side-${which.toLowerCase()}` });
     const head = h("div", { class: "side-head" }, h("span", { class: "side-tag", text: which }));
-    if (this.ctx.hasNode(x.node)) {
+    const node = x.node;
+    if (node !== null && this.ctx.hasNode(node)) {
       const b = h("button", { type: "button", class: "link side-label", title: "Show it in the outline", text: x.label || "(empty)" });
-      on(b, "click", () => this.ctx.jump(x.node));
+      on(b, "click", () => this.ctx.jump(node));
       head.append(b);
     } else head.append(h("span", { class: "side-label", text: x.label || "(empty)" }));
     box.append(head);

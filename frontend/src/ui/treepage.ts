@@ -568,8 +568,8 @@ export class TreePage {
     this.detailsEl.replaceChildren(
       h("div", { class: `dtype t-${n.type}` }, h("span", { class: "icon", "aria-hidden": "true", text: TYPE_INFO[n.type].icon }), TYPE_INFO[n.type].label),
       h("p", { class: "muted small", text: `Added by ${this.userName(n.author)}` }),
-      h("label", { class: "field" }, h("span", { text: "Note" }), note),
       ...this.analysis.details(n),
+      h("label", { class: "field" }, h("span", { text: "Note" }), note),
       h("div", { class: "field" }, h("span", { text: "Failure-mode tags" }), h("div", { class: "tag-list" }, ...this.tagChips(n)), tagInput),
       ...extra,
       h("div", { class: "row-actions" }, zoom, del),
