@@ -1,8 +1,10 @@
 """Start the real gametree server (migrate + daphne) in a subprocess, and talk to its REST API.
 
-Used by the e2e tests and by bench/live_latency.py. The embedded default is a fresh SQLite file
-and the in-memory channel layer; given a PostgreSQL URL it creates a fresh database on that
+Used by the e2e and integration tests and by bench/. The embedded default is a fresh SQLite
+file and the in-memory channel layer; given a PostgreSQL URL it creates a fresh database on that
 server (and drops it afterwards), given a Redis URL it uses the Redis channel layer.
+`running_servers(count, ...)` starts several daphne processes on the same database and Redis
+(scale-out), each on its own port; `Server.kill()` / `Server.start()` restart one of them.
 """
 
 from __future__ import annotations
@@ -165,7 +167,8 @@ class Server:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        log = open(self.workdir / "daphne.log", "wb")  # noqa: SIM115 - closed with the process
+        # Append: a restarted process keeps the log of its previous life.
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [
                 str(BIN / "daphne"),
@@ -194,6 +197,22 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"daphne did not become healthy:\n{self.log()[-3000:]}")
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def kill(self, sig: int = signal.SIGKILL, timeout: float = 15) -> None:
+        """Send `sig` to the daphne process (group) and wait until it is gone (no restart)."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
     def stop(self) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
@@ -205,16 +224,42 @@ class Server:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
 
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"daphne-{self.port}.log"
+
     def log(self) -> str:
-        path = self.workdir / "daphne.log"
+        path = self.log_path
         return path.read_text(errors="replace") if path.exists() else ""
 
 
 @contextmanager
 def running_server(
-    database_url: str | None = None, redis_url: str | None = None
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    *,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """migrate a fresh database, start daphne on a free port, stop it (always) at exit."""
+    with running_servers(1, database_url, redis_url, extra_env=extra_env) as servers:
+        yield servers[0]
+
+
+@contextmanager
+def running_servers(
+    count: int,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    *,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[list[Server]]:
+    """`count` daphne processes on one fresh database (and Redis), each on its own port.
+
+    More than one process needs PostgreSQL and Redis: the in-memory layer cannot reach
+    another process. Every process is stopped (always) at exit, then the database dropped.
+    """
+    if count > 1 and not redis_url:
+        raise ValueError("several processes need the Redis channel layer")
     workdir = Path(tempfile.mkdtemp(prefix="gametree-e2e-"))
     try:
         with _database(database_url, workdir) as url:
@@ -233,14 +278,23 @@ def running_server(
             )
             if redis_url:
                 env["REDIS_URL"] = redis_url
-            port = free_port()
-            server = Server(base=f"http://127.0.0.1:{port}", port=port, env=env, workdir=workdir)
-            server.manage("migrate", "--noinput", "-v0")
+            env.update(extra_env or {})
+            servers: list[Server] = []
+            for _ in range(count):
+                port = free_port()
+                while any(s.port == port for s in servers):
+                    port = free_port()
+                servers.append(
+                    Server(base=f"http://127.0.0.1:{port}", port=port, env=env, workdir=workdir)
+                )
+            servers[0].manage("migrate", "--noinput", "-v0")
             try:
-                server.start()
-                yield server
+                for server in servers:
+                    server.start()
+                yield servers
             finally:
-                server.stop()
+                for server in servers:
+                    server.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
