@@ -101,6 +101,16 @@ describe("TreeState", () => {
     expect(outline(s)).toEqual(["proposal:P[]", "  critique:C[]", "    patch:X[]"]);
   });
 
+  it("keeps provenance meta from a create and replaces it with a set meta", () => {
+    const s = new TreeState("problem");
+    s.apply({ kind: "create", id: "a", type: "problem", parent: null, meta: { sources: [1] } }, 1);
+    expect(s.get("a")!.meta).toEqual({ sources: [1] });
+    expect(s.get("a")!.field_seq.text).toBe(0);
+    s.apply({ kind: "set", id: "a", field: "meta", value: { sources: [1, 2] } }, 2);
+    expect(s.get("a")!.meta).toEqual({ sources: [1, 2] });
+    expect(code(() => s.apply({ kind: "set", id: "a", field: "meta", value: "x" }))).toBe("invalid");
+  });
+
   it("links extra parents in problem trees and rejects link cycles", () => {
     const s = new TreeState("problem");
     const mk = (id: string, parent: string | null): Op => ({ kind: "create", id, type: "problem", parent });

@@ -187,8 +187,15 @@ export class TreeState {
       tags: [...tags],
       author: null,
       deleted: false,
-      meta: {},
-      field_seq: { text: s, note: s, tags: s, position: s, deleted: 0 },
+      meta: op.meta && typeof op.meta === "object" ? { ...op.meta } : {},
+      // As on the server: only the fields the creator wrote count as written.
+      field_seq: {
+        text: op.text !== undefined ? s : 0,
+        note: op.note !== undefined ? s : 0,
+        tags: op.tags !== undefined ? s : 0,
+        position: s,
+        deleted: 0,
+      },
     };
     this.insertNode(node);
     return [{ id: op.id, group: "exists" }];
@@ -206,6 +213,10 @@ export class TreeState {
         throw new OpError("invalid", "tags must be strings");
       checkText("", "", value as string[]);
       node.tags = [...(value as string[])];
+    } else if (field === "meta") {
+      if (value === null || typeof value !== "object" || Array.isArray(value))
+        throw new OpError("invalid", "meta must be an object");
+      node.meta = { ...(value as Record<string, unknown>) };
     } else {
       throw new OpError("invalid", "unknown field");
     }
@@ -323,6 +334,10 @@ export class TreeState {
       case "tags":
         if (sameList(to.tags, from.tags)) return false;
         to.tags = [...from.tags];
+        break;
+      case "meta":
+        if (JSON.stringify(to.meta) === JSON.stringify(from.meta)) return false;
+        to.meta = { ...from.meta };
         break;
       case "position":
         if (to.parent === from.parent && to.key === from.key && to.type === from.type) return false;

@@ -28,12 +28,14 @@ export interface CreateOp {
   text?: string;
   note?: string;
   tags?: string[];
+  /** Provenance (merges, imports); set by the server side, carried along by clients. */
+  meta?: Record<string, unknown>;
 }
 export interface SetOp {
   kind: "set";
   id: string;
-  field: TextField;
-  value: string | string[];
+  field: TextField | "meta";
+  value: string | string[] | Record<string, unknown>;
 }
 export interface MoveOp {
   kind: "move";
@@ -93,7 +95,15 @@ export type ClientMessage =
   | { type: "ping" };
 
 /** A field group of one node, the unit of "pending local write" (protocol rule 4). */
-export type Group = "exists" | "text" | "note" | "tags" | "position" | "deleted" | "parents";
+export type Group =
+  | "exists"
+  | "text"
+  | "note"
+  | "tags"
+  | "meta"
+  | "position"
+  | "deleted"
+  | "parents";
 
 export interface Change {
   id: string;
