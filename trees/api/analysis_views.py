@@ -49,6 +49,20 @@ class FailureModeSerializer(serializers.Serializer[Any]):
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
+class TagRowSerializer(serializers.Serializer[Any]):
+    tag = serializers.CharField()
+    count = serializers.IntegerField()
+    trees = serializers.ListField(child=serializers.IntegerField())
+    problem = serializers.DictField(allow_null=True)
+    description = serializers.CharField(allow_blank=True)
+
+
+class TagSuggestionRowSerializer(serializers.Serializer[Any]):
+    node = serializers.CharField()
+    label = serializers.CharField(allow_blank=True)
+    suggestions = serializers.ListField(child=serializers.DictField())
+
+
 def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
@@ -66,7 +80,9 @@ class SurvivalView(APIView):
 
 
 class TagListView(APIView):
-    @extend_schema(responses=_OBJECT, summary="Failure-mode tags across my game trees")
+    @extend_schema(
+        responses=TagRowSerializer(many=True), summary="Failure-mode tags across my game trees"
+    )
     def get(self, request: Request) -> Response:
         return Response(service.tag_table(request.user))
 
@@ -74,7 +90,7 @@ class TagListView(APIView):
 class TagDetailView(APIView):
     @extend_schema(
         request=FailureModeSerializer,
-        responses={200: _OBJECT, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: TagRowSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
         summary="Point a failure mode at a node of a problem tree",
     )
     def put(self, request: Request, tag: str) -> Response:
@@ -90,7 +106,10 @@ class TagDetailView(APIView):
 
 
 class TagSuggestionsView(APIView):
-    @extend_schema(responses=_OBJECT, summary="Tags for the untagged critiques of a game tree")
+    @extend_schema(
+        responses={200: TagSuggestionRowSerializer(many=True), 400: ErrorSerializer},
+        summary="Tags for the untagged critiques of a game tree",
+    )
     def get(self, request: Request, tree_id: int) -> Response:
         tree, _ = selectors.access_tree(request.user, tree_id)
         return Response(service.tag_suggestions(request.user, tree))
