@@ -3,6 +3,7 @@ import { api, ApiError, type Member, type TreeSummary } from "../api";
 import type { TreeKind, User } from "../core/types";
 import { analysisListTools } from "./analysis-list";
 import { h, on, toast } from "./dom";
+import { openImportDialog } from "./import";
 
 export function loginPage(onDone: (u: User) => void): HTMLElement {
   const user = h("input", { name: "username", autocomplete: "username", required: true, id: "login-user" });
@@ -43,7 +44,9 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
 
   const title = h("input", { name: "title", placeholder: "Title", required: true, maxlength: 200, "aria-label": "Title" });
   const kind = h("select", { name: "kind", "aria-label": "Kind" }, h("option", { value: "game", text: "Game tree" }), h("option", { value: "problem", text: "Problem tree" }));
-  const create = h("form", { class: "create" }, kind, title, h("button", { type: "submit", class: "primary", text: "Create" }));
+  const importBtn = h("button", { type: "button", class: "subtle", text: "Import…", "aria-haspopup": "dialog" });
+  on(importBtn, "click", () => openImportDialog((t) => navigate(`/app/trees/${t.id}`), importBtn));
+  const create = h("form", { class: "create" }, kind, title, h("button", { type: "submit", class: "primary", text: "Create" }), importBtn);
   on(create, "submit", async (e) => {
     e.preventDefault();
     if (!title.value.trim()) return;
