@@ -5,6 +5,7 @@ import { TYPE_INFO, typesOf } from "../core/grammar";
 import { type PresenceInfo, SyncEngine } from "../core/sync";
 import type { NodeType, TreeNode, User } from "../core/types";
 import { h, on, toast, userColor } from "./dom";
+import { downloadMenu } from "./export";
 import { explain, Outliner, short } from "./outliner";
 import { AnalysisController } from "./analysis";
 
@@ -185,6 +186,7 @@ export class TreePage {
       h("div", { class: "title-wrap" }, this.titleEl, this.kindEl),
       this.rosterEl,
       this.statusEl,
+      downloadMenu(this.treeId, () => this.summary?.kind ?? this.engine.view?.kind ?? null),
       helpBtn,
       h("span", { class: "me", text: this.ctx.me.username }),
       out,

@@ -1,0 +1,121 @@
+/**
+ * The "Download" menu of the tree page: plain <a download> links to
+ * GET /api/trees/<id>/export/?format=..., which the session cookie authorises.
+ */
+import type { TreeKind } from "../core/types";
+import { h, on } from "./dom";
+
+export interface ExportFormat {
+  format: string;
+  label: string;
+  hint: string;
+  gameOnly?: boolean;
+}
+
+export const EXPORT_FORMATS: ExportFormat[] = [
+  { format: "md", label: "Markdown", hint: "outline with notes (.md)" },
+  { format: "opml", label: "OPML", hint: "Workflowy, Dynalist (.opml)" },
+  { format: "json", label: "JSON (backup)", hint: "everything, re-importable (.json)" },
+  { format: "graphml", label: "GraphML", hint: "graph tools (.graphml)" },
+  { format: "svg", label: "SVG", hint: "picture (.svg)" },
+  { format: "png", label: "PNG", hint: "picture (.png)" },
+  { format: "argdown", label: "Argdown", hint: "arguments (.argdown)", gameOnly: true },
+];
+
+export function exportUrl(treeId: number, format: string): string {
+  return `/api/trees/${treeId}/export/?format=${encodeURIComponent(format)}`;
+}
+
+/** The formats offered for a tree of this kind (null: not known yet, all but the game-only ones). */
+export function formatsFor(kind: TreeKind | null): ExportFormat[] {
+  return EXPORT_FORMATS.filter((f) => !f.gameOnly || kind === "game");
+}
+
+/** A menu button; `kind()` is read each time the menu opens (the summary may arrive later). */
+export function downloadMenu(treeId: number, kind: () => TreeKind | null): HTMLElement {
+  const menuId = `download-menu-${treeId}`;
+  const button = h("button", {
+    type: "button",
+    class: "subtle download-btn",
+    "aria-haspopup": "menu",
+    "aria-expanded": "false",
+    "aria-controls": menuId,
+    text: "Download ▾",
+    title: "Download this tree as a file",
+  });
+  const menu = h("ul", { class: "download-menu", id: menuId, role: "menu", "aria-label": "Download as", hidden: true });
+  const wrap = h("div", { class: "download" }, button, menu);
+
+  const items = () => [...menu.querySelectorAll<HTMLAnchorElement>("a[role=menuitem]")];
+  const fill = () => {
+    menu.replaceChildren(
+      ...formatsFor(kind()).map((f) => {
+        const a = h(
+          "a",
+          { role: "menuitem", href: exportUrl(treeId, f.format), download: "", tabindex: -1, "data-format": f.format },
+          h("span", { class: "dl-label", text: f.label }),
+          h("span", { class: "dl-hint", text: f.hint }),
+        );
+        on(a, "click", () => window.setTimeout(() => hide(false), 0));
+        return h("li", { role: "none" }, a);
+      }),
+    );
+  };
+  const show = (focus: "first" | "last" | null) => {
+    fill();
+    menu.hidden = false;
+    button.setAttribute("aria-expanded", "true");
+    const list = items();
+    if (focus && list.length) (focus === "first" ? list[0] : list[list.length - 1]).focus();
+  };
+  const hide = (refocus: boolean) => {
+    if (menu.hidden) return;
+    menu.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    if (refocus) button.focus();
+  };
+
+  on(button, "click", () => (menu.hidden ? show(null) : hide(false)));
+  on(button, "keydown", (e) => {
+    if (e.key === "ArrowDown" || e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      show("first");
+    } else if (e.key === "ArrowUp") {
+      e.preventDefault();
+      show("last");
+    }
+  });
+  on(menu, "keydown", (e) => {
+    const list = items();
+    const i = list.indexOf(document.activeElement as HTMLAnchorElement);
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      const j = e.key === "ArrowDown" ? (i + 1) % list.length : (i - 1 + list.length) % list.length;
+      list[j]?.focus();
+    } else if (e.key === "Home" || e.key === "End") {
+      e.preventDefault();
+      list[e.key === "Home" ? 0 : list.length - 1]?.focus();
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      e.stopPropagation();
+      hide(true);
+    } else if (e.key === "Tab") {
+      hide(false);
+    } else if (e.key === " ") {
+      e.preventDefault();
+      list[i]?.click();
+    }
+  });
+  const outside = (e: Event) => {
+    if (!wrap.isConnected) {
+      document.removeEventListener("pointerdown", outside, true);
+      return;
+    }
+    if (!wrap.contains(e.target as Node)) hide(false);
+  };
+  document.addEventListener("pointerdown", outside, true);
+  on(wrap, "focusout", (e) => {
+    if (!wrap.contains(e.relatedTarget as Node | null) && e.relatedTarget !== null) hide(false);
+  });
+  return wrap;
+}
