@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from trees.analysis.batch import batch
 from trees.analysis.failure_modes import (
     GameCorpus,
     cluster_label,
@@ -41,6 +42,7 @@ class TreeInput:
         return "problem" if "problem" in types else "game"
 
 
+@batch
 def recurring(
     trees: Sequence[TreeInput], top: int | None = None, *, seed: int = 0
 ) -> dict[str, Any]:

@@ -15,7 +15,8 @@ import heapq
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from functools import lru_cache
 
 Embedder = Callable[[Sequence[str]], Sequence[Sequence[float]]]
 
@@ -70,8 +71,10 @@ def normalise(text: object) -> str:
     return " ".join(s.split())
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """A deliberately light stemmer: plurals and common derivational endings."""
+    """A deliberately light stemmer: plurals and common derivational endings (cached: a
+    workshop's vocabulary is small, its texts repeat the same words)."""
     w = word.replace("isation", "ization").replace("ise", "ize") if len(word) > 6 else word
     for end, repl in (("ifications", "ify"), ("ification", "ify"), ("ying", "y"), ("ied", "y")):
         if w.endswith(end) and len(w) - len(end) >= 3:
@@ -119,34 +122,93 @@ def is_subset_like(a: Sequence[str], b: Sequence[str]) -> bool:
 
 
 class TfIdf:
-    """Sublinear TF-IDF vectors (L2-normalised) over arbitrary features, with postings."""
+    """Sublinear TF-IDF vectors (L2-normalised) over arbitrary features, with postings.
 
-    def __init__(self, docs: Sequence[Counter[str]]) -> None:
-        n = len(docs)
+    ``weights[i]`` says how many texts document ``i`` stands for (identical labels are
+    vectorised once): document frequencies count texts, so the vectors are the same as if
+    every text had its own document.
+    """
+
+    def __init__(self, docs: Sequence[Counter[str]], weights: Sequence[int] | None = None) -> None:
         df: Counter[str] = Counter()
-        for d in docs:
-            df.update(d.keys())
+        if weights is None:
+            for d in docs:
+                df.update(d.keys())
+            n = len(docs)
+        else:
+            for d, wt in zip(docs, weights, strict=True):
+                for f in d:
+                    df[f] += wt
+            n = sum(weights)
         self.n = n
         self.df = df
-        self.idf = {f: math.log((1 + n) / (1 + c)) + 1.0 for f, c in df.items()}
+        log = math.log
+        self.idf = {f: log((1 + n) / (1 + c)) + 1.0 for f, c in df.items()}
         idf = self.idf
         vectors: list[dict[str, float]] = []
         postings: dict[str, list[tuple[int, float]]] = {}
         for i, d in enumerate(docs):
-            vec = {f: (1.0 + math.log(c)) * idf[f] for f, c in d.items()}
+            vec = {f: (1.0 + log(c)) * idf[f] if c > 1 else idf[f] for f, c in d.items()}
             norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
             vec = {f: w / norm for f, w in vec.items()}
             vectors.append(vec)
             for f, w in vec.items():
-                postings.setdefault(f, []).append((i, w))
+                post = postings.get(f)
+                if post is None:
+                    postings[f] = [(i, w)]
+                else:
+                    post.append((i, w))
         self.vectors = vectors
         self.postings = postings
 
     def cosine(self, i: int, j: int) -> float:
         a, b = self.vectors[i], self.vectors[j]
-        if len(a) > len(b):
-            a, b = b, a
-        return sum(w * b[f] for f, w in a.items() if f in b)
+        return sum(a[f] * b[f] for f in a.keys() & b.keys())
+
+    def accumulate(
+        self,
+        i: int,
+        *,
+        cap: int,
+        budget: int,
+        postings: Mapping[str, list[tuple[int, float]]] | None = None,
+        rest: list[str] | None = None,
+    ) -> dict[int, float]:
+        """Rough scores of the documents sharing document ``i``'s rarest features.
+
+        Prefix filtering: postings are walked rarest feature first, at most ``budget`` of
+        them, and features in more than ``cap`` texts are skipped (they are in nearly every
+        text and block nothing). The result includes ``i`` itself. ``postings`` may be a
+        restriction of :attr:`postings` to some documents; the features not walked are
+        appended to ``rest`` when given.
+        """
+        acc: dict[int, float] = {}
+        post_of = self.postings if postings is None else postings
+        df = self.df
+        vec = self.vectors[i]
+        walked = 0
+        get = acc.get
+        feats = sorted(vec, key=df.__getitem__)
+        for n, f in enumerate(feats):
+            if df[f] > cap or walked >= budget:
+                if rest is not None:
+                    rest.extend(feats[n:])
+                break
+            post = post_of.get(f, ())
+            walked += len(post)
+            w = vec[f]
+            for j, wj in post:
+                acc[j] = get(j, 0.0) + w * wj
+        return acc
+
+    def restricted(self, keep: Container[int]) -> dict[str, list[tuple[int, float]]]:
+        """Postings restricted to the documents in ``keep`` (one pass over all postings)."""
+        out: dict[str, list[tuple[int, float]]] = {}
+        for f, post in self.postings.items():
+            sub = [p for p in post if p[0] in keep]
+            if sub:
+                out[f] = sub
+        return out
 
     def neighbours(
         self,
@@ -158,37 +220,41 @@ class TfIdf:
         max_df: int | None = None,
         budget: int = 600,
         exact: bool = True,
+        postings: Mapping[str, list[tuple[int, float]]] | None = None,
     ) -> list[tuple[int, float]]:
         """Top ``k`` documents by cosine with document ``i`` (``i`` itself excluded).
 
-        Candidates are collected from the postings of the query's rarest features first
-        (prefix filtering): at most ``budget`` postings are walked, and features with a
-        document frequency above ``max_df`` are skipped (they are in nearly every text).
-        The candidates' scores are then recomputed exactly.
+        Candidates come from :meth:`accumulate` (rarest features first, at most ``budget``
+        postings, features above ``max_df`` texts skipped, only the documents of
+        ``postings`` if given, and only those ``allowed``); the best ``3 k`` get their exact
+        cosine (the rough score plus the features that were not walked) unless ``exact``
+        is false.
         """
         cap = max_df if max_df is not None else blocking_cap(self.n)
-        acc: dict[int, float] = {}
-        postings, df = self.postings, self.df
-        vec = self.vectors[i]
-        walked = 0
-        for f in sorted(vec, key=df.__getitem__):
-            post = postings[f]
-            if len(post) > cap or walked >= budget:
-                break
-            walked += len(post)
-            w = vec[f]
-            for j, wj in post:
-                acc[j] = acc.get(j, 0.0) + w * wj
+        rest: list[str] = []
+        acc = self.accumulate(i, cap=cap, budget=budget, postings=postings, rest=rest)
         acc.pop(i, None)
         if allowed is not None:
             acc = {j: s for j, s in acc.items() if allowed(j)}
         if not exact:  # blocking only: the caller scores the pairs itself
-            return heapq.nlargest(k, acc.items(), key=lambda t: t[1])
-        rough = heapq.nlargest(max(3 * k, 10), acc.items(), key=lambda t: t[1])
-        scored = [(j, self.cosine(i, j)) for j, _ in rough]
-        scored = [(j, s) for j, s in scored if s >= min_score]
+            return heapq.nlargest(k, acc.items(), key=_second)
+        rough = heapq.nlargest(max(3 * k, 10), acc.items(), key=_second)
+        vec, vectors = self.vectors[i], self.vectors
+        scored = []
+        for j, s in rough:
+            other = vectors[j]
+            for f in rest:
+                w = other.get(f)
+                if w is not None:
+                    s += vec[f] * w
+            if s >= min_score:
+                scored.append((j, s))
         scored.sort(key=lambda t: (-t[1], t[0]))
         return scored[:k]
+
+
+def _second(t: tuple[int, float]) -> float:
+    return t[1]
 
 
 def blocking_cap(n: int) -> int:

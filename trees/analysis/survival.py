@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from trees.analysis.batch import batch
 from trees.analysis.graph import live_nodes, parents_of
 
 UNDEC = 0
@@ -219,6 +220,7 @@ _UNATTACKED = {
 _NOT_ATTACKED = Status("survives", "not attacked")
 
 
+@batch
 def survival(nodes: Iterable[Mapping[str, Any]] | AttackFramework) -> dict[Any, Status]:
     """Survival status of every live node: ``{node id: Status}``.
 
