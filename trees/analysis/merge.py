@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
+from trees.analysis.batch import batch
 from trees.analysis.glossary import Glossary
 from trees.analysis.graph import live_nodes, parents_of
 from trees.analysis.lineage import Diff3, fork
@@ -115,6 +116,7 @@ def _depths(items: list[Item]) -> None:
         frontier, depth = nxt, depth + 1
 
 
+@batch
 def merge(
     trees: Sequence[TreeLike],
     *,
@@ -151,7 +153,7 @@ def merge(
     carried_set = set(carried)
     matchable = [i for i in range(len(items)) if i not in carried_set]
     rejected_set = {
-        frozenset((index[a], index[b]))
+        (min(index[a], index[b]), max(index[a], index[b]))
         for a, b in map(_pair_refs, rejected)
         if a in index and b in index
     }
@@ -159,36 +161,51 @@ def merge(
     clusters = _Clusters(items)
     matches: list[dict[str, Any]] = []
 
-    def record(i: int, j: int, reason: str, scored: Scored | None) -> None:
+    def record(i: int, j: int, reason: str) -> None:
         if clusters.union(i, j):
-            entry: dict[str, Any] = {"a": _ref(items[i]), "b": _ref(items[j]), "reason": reason}
-            if scored is not None:
-                entry["score"] = round(scored.score, 3)
-                entry["components"] = scored.components()
-            matches.append(entry)
+            matches.append({"a": _ref(items[i]), "b": _ref(items[j]), "reason": reason})
 
     roots = [i for i, it in enumerate(items) if it.is_root]
     for r in roots[1:]:
-        record(roots[0], r, "root", None)
+        record(roots[0], r, "root")
     by_origin: dict[Any, int] = {}
     for i in carried:
         first = by_origin.setdefault(items[i].origin, i)
         if first != i:
-            record(first, i, "lineage", None)
+            record(first, i, "lineage")
     for a, b in pairs_of:
         if a in index and b in index:
-            record(index[a], index[b], "confirmed", None)
+            record(index[a], index[b], "confirmed")
 
     known = matcher.candidates(matchable, floor=review)
     if base_ids:  # carried nodes were told apart by the group already: only new ones match
         known = {(i, j) for i, j in known if i not in carried_set or j not in carried_set}
-    scored = {p: matcher.score(p[0], p[1], known) for p in known}
-    ordered = sorted(scored.items(), key=lambda t: (-t[1].score, t[0]))
-    for (i, j), s in ordered:
-        if s.score >= auto and not s.subset and frozenset((i, j)) not in rejected_set:
-            record(i, j, "auto", s)
+        matcher.restrict(known)
+    # only pairs that can become a match or a suggestion are kept and sorted; the
+    # explanation of a pair (Scored) is built only when it is shown
+    floor = min(auto, review)
+    ordered: list[tuple[float, int, int]] = []
+    for i, j in known:
+        s = matcher.fast_score(i, j)
+        if s >= floor:
+            ordered.append((-s, i, j))
+    ordered.sort()
+    for neg, i, j in ordered:
+        if -neg < auto:
+            break
+        if (i, j) not in rejected_set and not matcher.subset(i, j) and clusters.union(i, j):
+            shown = matcher.score(i, j)
+            matches.append(
+                {
+                    "a": _ref(items[i]),
+                    "b": _ref(items[j]),
+                    "reason": "auto",
+                    "score": round(shown.score, 3),
+                    "components": shown.components(),
+                }
+            )
 
-    suggestions = _suggestions(items, clusters, ordered, rejected_set, review)
+    suggestions = _suggestions(items, clusters, matcher, ordered, rejected_set, review)
     diff3 = Diff3(base or (), items, clusters.find, trees)
     nodes, edges, disagreements = _build(items, clusters, diff3)
     return {
@@ -203,7 +220,7 @@ def merge(
             "trees": len(trees),
             "input_nodes": len(items),
             "merged_nodes": len(nodes),
-            "candidate_pairs": len(scored),
+            "candidate_pairs": len(known),
             "auto_matches": sum(1 for m in matches if m["reason"] == "auto"),
             "suggestions": len(suggestions),
             "embeddings": embedder is not None,
@@ -225,32 +242,48 @@ def _ref(it: Item) -> dict[str, Any]:
 def _suggestions(
     items: list[Item],
     clusters: _Clusters,
-    ordered: list[tuple[tuple[int, int], Scored]],
-    rejected: set[frozenset[int]],
+    matcher: Matcher,
+    ordered: list[tuple[float, int, int]],
+    rejected: set[tuple[int, int]],
     review: float,
 ) -> list[dict[str, Any]]:
     """Review-band pairs grouped per node: its best candidate plus its top 3."""
-    per_item: dict[int, list[tuple[int, Scored]]] = defaultdict(list)
-    for (i, j), s in ordered:
-        if s.score < review or frozenset((i, j)) in rejected or not clusters.can_union(i, j):
+    per_item: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for neg, i, j in ordered:  # best first
+        if -neg < review:
+            break
+        if (i, j) in rejected or not clusters.can_union(i, j):
             continue
-        per_item[i].append((j, s))
-        per_item[j].append((i, s))
+        per_item[i].append((j, -neg))
+        per_item[j].append((i, -neg))
+    shown: dict[tuple[int, int], Scored] = {}
+
+    def explained(i: int, j: int) -> Scored:
+        key = (i, j) if i < j else (j, i)
+        s = shown.get(key)
+        if s is None:
+            s = shown[key] = matcher.score(*key)
+        return s
+
     out: list[dict[str, Any]] = []
-    emitted: set[frozenset[int]] = set()
-    for i in sorted(per_item, key=lambda i: (-per_item[i][0][1].score, i)):
-        top: list[tuple[int, Scored]] = []
+    emitted: set[tuple[int, int]] = set()
+    find = clusters.find
+    for i in sorted(per_item, key=lambda i: (-per_item[i][0][1], i)):
+        top: list[int] = []
         seen_clusters: set[int] = set()
-        for j, s in per_item[i]:  # already in score order
-            if clusters.find(j) not in seen_clusters:
-                seen_clusters.add(clusters.find(j))
-                top.append((j, s))
-            if len(top) == 3:
-                break
-        best, s = top[0]
-        if frozenset((i, best)) in emitted and len(top) == 1:
+        for j, _ in per_item[i]:  # already in score order
+            c = find(j)
+            if c not in seen_clusters:
+                seen_clusters.add(c)
+                top.append(j)
+                if len(top) == 3:
+                    break
+        best = top[0]
+        pair = (i, best) if i < best else (best, i)
+        if pair in emitted and len(top) == 1:
             continue
-        emitted.add(frozenset((i, best)))
+        emitted.add(pair)
+        s = explained(i, best)
         out.append(
             {
                 "a": _ref(items[i]),
@@ -259,8 +292,12 @@ def _suggestions(
                 "components": s.components(),
                 "explanation": s.explain(),
                 "candidates": [
-                    {**_ref(items[j]), "score": round(t.score, 3), "components": t.components()}
-                    for j, t in top
+                    {
+                        **_ref(items[j]),
+                        "score": round((t := explained(i, j)).score, 3),
+                        "components": t.components(),
+                    }
+                    for j in top
                 ],
             }
         )
@@ -270,12 +307,16 @@ def _suggestions(
 def _build(
     items: list[Item], clusters: _Clusters, diff3: Diff3
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Merged node dicts, edges with contributors, and the disagreements (cycles)."""
-    import networkx as nx
+    """Merged node dicts, edges with contributors, and the disagreements (cycles).
 
+    Plain dicts and lists (no networkx): the merged graph of 10,000 nodes is built, made
+    acyclic and ordered in linear time.
+    """
     groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(items)):
-        groups[clusters.find(i)].append(i)
+    find = clusters.find
+    cluster_of = [find(i) for i in range(len(items))]
+    for i, c in enumerate(cluster_of):
+        groups[c].append(i)
     for members in groups.values():
         members.sort(key=lambda i: (items[i].order, i))
     removed = diff3.removed_clusters(groups)
@@ -289,26 +330,29 @@ def _build(
             node_id[c] = str(uuid.uuid5(MERGE_NS, f"{first.tree}:{first.id}"))
     contributors: dict[tuple[int, int], dict[Any, None]] = defaultdict(dict)
     for i, it in enumerate(items):
+        ci = cluster_of[i]
+        if ci in removed:
+            continue
         for p in it.parents:
-            cp, ci = clusters.find(p), clusters.find(i)
-            if cp not in removed and ci not in removed and cp != ci:
+            cp = cluster_of[p]
+            if cp not in removed and cp != ci:
                 contributors[(cp, ci)][it.tree] = None
     for edge in diff3.removed_edges():
         contributors.pop(edge, None)
-    g = nx.DiGraph()
-    g.add_nodes_from(c for c in groups if c not in removed)
+    nodes = [c for c in groups if c not in removed]
+    succ: dict[int, dict[int, list[Any]]] = {c: {} for c in nodes}
     for (p, c), who in contributors.items():
-        g.add_edge(p, c, contributors=list(who))
-    disagreements = _break_cycles(g, groups, items, node_id)
-    depth = {c: min(items[i].depth for i in groups[c]) for c in g}
-    out_nodes: list[dict[str, Any]] = []
+        succ[p][c] = list(who)
+    disagreements = _break_cycles(succ, groups, items, node_id)
+    pred: dict[int, list[int]] = {c: [] for c in nodes}
+    for p, cs in succ.items():
+        for c in cs:
+            pred[c].append(p)
+    depth = {c: min(items[i].depth for i in groups[c]) for c in nodes}
     children: dict[Any, list[int]] = defaultdict(list)
     primary: dict[int, int | None] = {}
-    for c in g:
-        preds = sorted(
-            g.predecessors(c),
-            key=lambda p: (-len(g.edges[p, c]["contributors"]), depth[p], groups[p][0]),
-        )
+    for c in nodes:
+        preds = sorted(pred[c], key=lambda p: (-len(succ[p][c]), depth[p], groups[p][0]))
         primary[c] = preds[0] if preds else None
         children[primary[c]].append(c)
     keys: dict[int, str] = {}
@@ -316,7 +360,8 @@ def _build(
         sibs.sort(key=lambda c: (items[groups[c][0]].order, groups[c][0]))
         for c, key in zip(sibs, keys_after(None, len(sibs)), strict=True):
             keys[c] = key
-    for c in nx.topological_sort(g):
+    out_nodes: list[dict[str, Any]] = []
+    for c in _topological(nodes, succ, pred):
         members = groups[c]
         labels = Counter(items[i].label for i in members)
         # most common wording wins; ties go to the earliest tree (Counter keeps first-seen order)
@@ -328,7 +373,7 @@ def _build(
                 "id": node_id[c],
                 "type": "problem",
                 "parent": node_id[up] if up is not None else None,
-                "parents": [node_id[q] for q in g.predecessors(c) if q != up],
+                "parents": [node_id[q] for q in pred[c] if q != up],
                 "key": keys[c],
                 "text": label,
                 "note": "",
@@ -350,14 +395,85 @@ def _build(
             }
         )
     edges = [
-        {"parent": node_id[p], "child": node_id[c], "contributors": g.edges[p, c]["contributors"]}
-        for p, c in g.edges
+        {"parent": node_id[p], "child": node_id[c], "contributors": who}
+        for p, cs in succ.items()
+        for c, who in cs.items()
     ]
     return out_nodes, edges, disagreements
 
 
+def _topological(
+    nodes: list[int], succ: Mapping[int, Mapping[int, Any]], pred: Mapping[int, list[int]]
+) -> list[int]:
+    """Kahn's order, parents before children (the graph is acyclic here)."""
+    indeg = {c: len(pred[c]) for c in nodes}
+    order = [c for c in nodes if indeg[c] == 0]
+    for c in order:
+        for d in succ[c]:
+            indeg[d] -= 1
+            if indeg[d] == 0:
+                order.append(d)
+    if len(order) < len(nodes):  # cannot happen after _break_cycles; never drop a node
+        seen = set(order)
+        order.extend(c for c in nodes if c not in seen)
+    return order
+
+
+def strongly_connected(succ: Mapping[int, Mapping[int, Any]]) -> list[list[int]]:
+    """Strongly connected components with two or more nodes (iterative Tarjan, O(V + E))."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    out: list[list[int]] = []
+    counter = 0
+    for start in succ:
+        if start in index:
+            continue
+        work: list[tuple[int, Iterator[int]]] = [(start, iter(succ[start]))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            v, it = work[-1]
+            advanced = False
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(succ[w])))
+                    advanced = True
+                    break
+                if w in on_stack and index[w] < low[v]:
+                    low[v] = index[w]
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                u = work[-1][0]
+                if low[v] < low[u]:
+                    low[u] = low[v]
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                if len(comp) > 1:
+                    out.append(comp)
+    return out
+
+
 def _break_cycles(
-    g: Any, groups: dict[int, list[int]], items: list[Item], node_id: dict[int, Any]
+    succ: dict[int, dict[int, list[Any]]],
+    groups: dict[int, list[int]],
+    items: list[Item],
+    node_id: dict[int, Any],
 ) -> list[dict[str, Any]]:
     """Report every set of nodes the trees order differently (A above B in one tree, B above
     A in another) and make the graph a DAG again.
@@ -366,15 +482,12 @@ def _break_cycles(
     trees agree on best (mean depth in the source trees, then fewer contributors lose) and
     drop the edges that point against it: linear time, however many cycles there are.
     """
-    import networkx as nx
-
     out: list[dict[str, Any]] = []
-    depth = {c: sum(items[i].depth for i in groups[c]) / len(groups[c]) for c in g}
-    for scc in nx.strongly_connected_components(g):
-        if len(scc) < 2:
-            continue
+    for scc_list in strongly_connected(succ):
+        scc = set(scc_list)
+        depth = {c: sum(items[i].depth for i in groups[c]) / len(groups[c]) for c in scc}
         order = {c: (depth[c], items[groups[c][0]].order, groups[c][0]) for c in scc}
-        inside = [(u, v) for u in scc for v in g.successors(u) if v in scc]
+        inside = [(u, v) for u in scc for v in succ[u] if v in scc]
         upward = [(u, v) for u, v in inside if order[u] >= order[v]]
 
         def describe(e: tuple[int, int]) -> dict[str, Any]:
@@ -382,7 +495,7 @@ def _break_cycles(
             return {
                 "parent": {"node": node_id[u], "label": items[groups[u][0]].label},
                 "child": {"node": node_id[v], "label": items[groups[v][0]].label},
-                "contributors": list(g.edges[u, v]["contributors"]),
+                "contributors": list(succ[u][v]),
             }
 
         described = [describe(e) for e in sorted(inside, key=lambda e: (order[e[0]], order[e[1]]))]
@@ -398,5 +511,6 @@ def _break_cycles(
                 "message": f"trees disagree about the order: {text}",
             }
         )
-        g.remove_edges_from(upward)
+        for u, v in upward:
+            del succ[u][v]
     return out
