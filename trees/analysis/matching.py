@@ -43,7 +43,7 @@ PARENT_WEIGHT = 0.3
 CHILD_WEIGHT = 0.3
 FLOOD_MAX_PAIRS = 100  # a parent pair with more child pairs than this is not flooded
 FLOOD_TOP = 3  # a node's best pairs (by label score) whose neighbourhoods are flooded
-BLOCK_BUDGET = 300  # postings walked per label when collecting char n-gram candidates
+BLOCK_BUDGET = 100  # postings walked per label when collecting char n-gram candidates
 
 Pair = tuple[int, int]
 
@@ -110,6 +110,7 @@ class Matcher:
         self, items: list[Item], glossary: Glossary, embedder: Embedder | None = None
     ) -> None:
         self.items = items
+        self._root = [it.is_root for it in items]
         raw = list(dict.fromkeys(it.label for it in items))
         for label in raw:
             glossary.harvest(label)
@@ -186,10 +187,10 @@ class Matcher:
         return s
 
     def label_score(self, i: int, j: int) -> float:
-        items = self.items
-        if items[i].is_root and items[j].is_root:
-            return 1.0  # roots match by definition
-        return self.lid_score(self.lid[i], self.lid[j])
+        a, b = self.lid[i], self.lid[j]
+        if a == b or (self._root[i] and self._root[j]):
+            return 1.0  # identical labels; roots match by definition
+        return self.lid_score(a, b)
 
     def _ranked_labels(self, lid: int, k: int) -> tuple[list[int], list[int]]:
         """Most similar other label ids: by char n-gram postings, and by shared word stems."""

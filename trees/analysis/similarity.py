@@ -163,7 +163,10 @@ class TfIdf:
 
     def cosine(self, i: int, j: int) -> float:
         a, b = self.vectors[i], self.vectors[j]
-        return sum(a[f] * b[f] for f in a.keys() & b.keys())
+        s = 0.0
+        for f in a.keys() & b.keys():
+            s += a[f] * b[f]
+        return s
 
     def accumulate(
         self,
