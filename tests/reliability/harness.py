@@ -303,10 +303,22 @@ async def converge(
     return head, stored
 
 
+_cookies: dict[tuple[str, str], str] = {}
+
+
+async def session_cookie(server: Server, user: str) -> str:
+    """Sign in once per server and user, like a browser keeps its session (logins are
+    throttled to 20 a minute per address, and sessions survive server restarts)."""
+    key = (server.base, user)
+    if key not in _cookies:
+        _cookies[key] = await asyncio.to_thread(server.session_cookie, user)
+    return _cookies[key]
+
+
 async def open_clients(server: Server, tree_id: int, users: list[str]) -> list[ResilientClient]:
     clients = []
     for user in users:
-        cookie = await asyncio.to_thread(server.session_cookie, user)
+        cookie = await session_cookie(server, user)
         client = ResilientClient(
             f"{server.ws_base}/ws/trees/{tree_id}/", cookie, server.base, name=user
         )

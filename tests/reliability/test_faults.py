@@ -31,6 +31,7 @@ from tests.reliability.harness import (
     open_clients,
     random_op,
     read_log,
+    session_cookie,
     settle,
 )
 from tests.reliability.services import postgres_restarted, redis_restarted
@@ -203,7 +204,7 @@ async def test_a_postgres_restart_mid_session_is_survived(server: Server) -> Non
 
 async def _raw_catch_up(server: Server, tree_id: int, since: int | None, head: int) -> list[str]:
     """Every message after hello {since}, raw, until the catch-up reaches `head` or an error."""
-    cookie = await asyncio.to_thread(server.session_cookie, "alice")
+    cookie = await session_cookie(server, "alice")
     url = f"{server.ws_base}/ws/trees/{tree_id}/"
     frames: list[str] = []
     async with websockets.connect(
