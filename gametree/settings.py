@@ -106,7 +106,11 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 sets a 5 s socket timeout that kills channels-redis' blocking
                 # pop; None keeps the consumers alive (see shared design notes).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                # Its asyncio pool also stops at 100 connections and then RAISES (no waiting):
+                # every socket's layer calls share that pool, and a worker with hundreds of
+                # sockets had consumers die with "Too many connections" (bench/connections.py).
+                # The pool only grows to the peak of concurrent calls.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
                 "capacity": 2000,
                 "expiry": 60,
                 "group_expiry": 7 * 86400,
