@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-BADGES_JS = """() => Object.fromEntries([...document.querySelectorAll('ul.tree li.node')].map(li => {
+BADGES_JS = """() => Object.fromEntries(
+  [...document.querySelectorAll('ul.tree li.node')].map(li => {
   const b = li.querySelector(':scope > .row .badge.surv');
   return [li.dataset.id, b ? [b.dataset.status, b.title] : null];
 }))"""
@@ -67,9 +68,11 @@ def test_survival_badges_filter_board_and_tag_suggestions_on_the_demo_game_tree(
     alice.shot("analysis-survival-badges")
 
     # Live: a new critique breaks a surviving proposal, deleting it restores it.
-    target = p.locator("li.node.t-proposal").filter(
-        has=p.locator(":scope > .row .badge.surv[data-status='survives']")
-    ).first
+    target = (
+        p.locator("li.node.t-proposal")
+        .filter(has=p.locator(":scope > .row .badge.surv[data-status='survives']"))
+        .first
+    )
     target_id = target.get_attribute("data-id")
     badge = p.locator(f"li.node[data-id='{target_id}'] > .row .badge.surv")
     crit = str(uuid.uuid4())
@@ -77,7 +80,15 @@ def test_survival_badges_filter_board_and_tag_suggestions_on_the_demo_game_tree(
     submit(
         alice,
         game["id"],
-        [{"kind": "create", "id": crit, "type": "critique", "parent": target_id, "text": "Browser test: it can be gamed"}],
+        [
+            {
+                "kind": "create",
+                "id": crit,
+                "type": "critique",
+                "parent": target_id,
+                "text": "Browser test: it can be gamed",
+            }
+        ],
     )
     expect(badge).to_have_attribute("data-status", "broken", timeout=2000)
     assert time.monotonic() - started < 2
@@ -129,7 +140,7 @@ def test_survival_badges_filter_board_and_tag_suggestions_on_the_demo_game_tree(
     p.wait_for_function(f"() => ({tags_js})().includes({tag!r})")
     p.wait_for_function(
         f"""async () => {{
-          const r = await fetch('/api/trees/{game['id']}/snapshot/');
+          const r = await fetch('/api/trees/{game["id"]}/snapshot/');
           const n = (await r.json()).nodes.find(n => n.id === '{node_id}');
           return n.tags.includes({tag!r});
         }}"""
