@@ -7,6 +7,7 @@ survival on 100,000 nodes < 1 s; doubling the size costs <= 2.2x (measured in th
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -160,16 +161,21 @@ def attack_tree(size: int) -> list[dict[str, Any]]:
     return nodes[:size]
 
 
-def timed(fn: Callable[[], object], repeat: int = 3) -> float:
-    """Best of ``repeat`` runs; a single run when one run already takes over 5 s."""
-    best = float("inf")
+def timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, float]:
+    """Best of ``repeat`` runs as (wall seconds, CPU seconds of this process).
+
+    The dev box is shared: wall time includes waiting for a core, CPU time
+    (``time.process_time``) does not. A single run when one run already takes over 5 s.
+    """
+    best_wall = best_cpu = float("inf")
     for _ in range(repeat):
-        if best > 5.0 and best != float("inf"):
+        if best_wall > 5.0 and best_wall != float("inf"):
             break
-        t = time.perf_counter()
+        w, c = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+        best_wall = min(best_wall, time.perf_counter() - w)
+        best_cpu = min(best_cpu, time.process_time() - c)
+    return best_wall, best_cpu
 
 
 def main() -> int:
@@ -178,11 +184,13 @@ def main() -> int:
 
     def case(name: str, target: float, make: Callable[[int], Callable[[], object]], n: int) -> None:
         nonlocal ok
-        small, big = timed(make(n)), timed(make(2 * n))
-        ratio = big / small
+        (small, small_cpu), (big, big_cpu) = timed(make(n)), timed(make(2 * n))
+        ratio, ratio_cpu = big / small, big_cpu / small_cpu
         passed = small < target and ratio <= 2.2
         ok = ok and passed
-        rows.append((name, n, small, target, 2 * n, big, ratio, passed))
+        rows.append(
+            (name, n, small, small_cpu, target, 2 * n, big, big_cpu, ratio, ratio_cpu, passed)
+        )
 
     trees_small = problem_trees(5, 2000)
     trees_big = problem_trees(5, 4000)
@@ -202,13 +210,18 @@ def main() -> int:
     attacks = {100_000: attack_tree(100_000), 200_000: attack_tree(200_000)}
     case("survival, N nodes", 1.0, lambda n: lambda a=attacks[n]: survival(a), 100_000)
 
-    print(f"{'case':34} {'N':>8} {'time':>8} {'target':>7} {'2N':>8} {'time':>8} {'ratio':>6}")
-    for name, n, small, target, n2, big, ratio, passed in rows:
+    print(f"load average (1, 5, 15 min): {os.getloadavg()}")
+    print(
+        f"{'case':32} {'N':>7} {'wall':>7} {'cpu':>7} {'target':>6} {'2N':>7} {'wall':>7} "
+        f"{'cpu':>7} {'ratio wall/cpu':>15}"
+    )
+    for name, n, small, sc, target, n2, big, bc, ratio, rc, passed in rows:
         flag = "ok" if passed else "FAIL"
         print(
-            f"{name:34} {n:>8} {small:>7.3f}s {target:>6.1f}s {n2:>8} {big:>7.3f}s "
-            f"{ratio:>5.2f}x {flag}"
+            f"{name:32} {n:>7} {small:>6.3f}s {sc:>6.3f}s {target:>5.1f}s {n2:>7} {big:>6.3f}s "
+            f"{bc:>6.3f}s {ratio:>6.2f}x/{rc:.2f}x {flag}"
         )
+    print("(ok/FAIL judges wall time, as the targets are stated; compare the CPU columns too)")
     return 0 if ok else 1
 
 

@@ -29,6 +29,9 @@ from trees.analysis.survival import IN, OUT, AttackFramework, short
 # Postings walked per critique when looking for its neighbours (rarest words first): a
 # word's postings grow with the corpus, so an unbounded walk makes the search quadratic.
 NEIGHBOUR_BUDGET = 100
+# Words in more critiques than this are not used to find neighbours (they still count in
+# the exact cosine): a fixed bound, so the walk per critique does not grow with the corpus.
+NEIGHBOUR_MAX_DF = 100
 
 
 def norm_tag(tag: object) -> str:
@@ -245,6 +248,7 @@ def suggest_tags(
             min_score=min_score,
             allowed=lambda j: bool(crits[j].tags),
             budget=NEIGHBOUR_BUDGET,
+            max_df=NEIGHBOUR_MAX_DF,
         )
         if not near:
             continue
@@ -300,7 +304,12 @@ def cluster_untagged(
     adj: dict[int, dict[int, float]] = {}
     for q in untagged:
         near = tfidf.neighbours(
-            q, k=k, min_score=threshold, budget=NEIGHBOUR_BUDGET, postings=postings
+            q,
+            k=k,
+            min_score=threshold,
+            budget=NEIGHBOUR_BUDGET,
+            max_df=NEIGHBOUR_MAX_DF,
+            postings=postings,
         )
         for j, s in near:
             adj.setdefault(q, {})[j] = s
