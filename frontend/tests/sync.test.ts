@@ -130,6 +130,22 @@ describe("SyncEngine", () => {
     expect(b.events.filter((e) => e.kind === "replaced")).toHaveLength(0);
   });
 
+  it("keeps an op answered 'internal' pending and resends it instead of dropping it", () => {
+    const { a } = pair();
+    a.engine.submit(P);
+    const sent = a.toServer.find((m) => m.type === "op") as { n: number };
+    a.toServer = []; // the server failed on it
+    a.engine.receive({ type: "nack", n: sent.n, code: "internal", message: "Try again." });
+    expect(a.engine.pending.length).toBe(1);
+    expect(a.events.find((e) => e.kind === "reject")).toBeUndefined();
+    a.clock += 1000;
+    a.engine.tick();
+    expect(a.toServer.map((m) => m.type)).toEqual(["op"]);
+    a.flush();
+    expect(a.engine.pending.length).toBe(0);
+    expect(outline(a.engine.view!)).toEqual(["proposal:P[]"]);
+  });
+
   it("rolls back a rejected op and reports it", () => {
     const { a, b } = pair();
     a.engine.submit(P);

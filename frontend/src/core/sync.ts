@@ -400,8 +400,10 @@ export class SyncEngine {
     const i = this.pending.findIndex((p) => p.n === n);
     if (i < 0) return;
     const p = this.pending[i];
-    if (code === "rate_limited") {
-      p.sentAt = this.now() - RESEND_MS + 1000; // try again in a second
+    if (code === "rate_limited" || code === "internal") {
+      // Not a refusal of the edit: the server was busy or briefly lost its database. Resend
+      // with the same n (deduplicated if it had been applied after all) in a second.
+      p.sentAt = this.now() - RESEND_MS + 1000;
       return;
     }
     const out: Change[] = [];
