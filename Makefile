@@ -5,8 +5,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# The embedded default is a local development server; production sets these itself.
-export DJANGO_DEBUG ?= 1
+# `make run` serves the real app (DEBUG off: Django's debug mode costs ~3 ms per live op and
+# shows tracebacks) over plain HTTP on this machine: a secret key kept in .secret_key, no
+# HTTPS redirect, no secure-only cookies. Production sets all of these itself (deploy/).
+export DJANGO_DEBUG ?= 0
+export DJANGO_SECRET_KEY ?= $(shell [ -s .secret_key ] || (umask 077; $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key); cat .secret_key)
+export DJANGO_SECURE_SSL_REDIRECT ?= 0
+export DJANGO_SECURE_COOKIES ?= 0
+export DJANGO_HSTS_SECONDS ?= 0
+export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost,[::1],$(HOST)
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 

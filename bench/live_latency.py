@@ -209,7 +209,23 @@ def machine() -> dict[str, str]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     database_url = args.pg_url if args.postgres_redis else None
     redis_url = args.redis_url if args.postgres_redis else None
-    with running_server(database_url, redis_url) as server:
+    # One client sends as fast as acks come back (hundreds per second): lift the rate limits
+    # that protect a live server from scripts, which this bench is.
+    limits = {
+        "GAMETREE_WS_RATE_PER_SECOND": "100000",
+        "GAMETREE_WS_RATE_BURST": "100000",
+        "GAMETREE_WS_USER_RATE_PER_SECOND": "100000",
+        "GAMETREE_WS_USER_RATE_BURST": "100000",
+    }
+    if not args.debug:
+        # Measure what `make run` and production serve: Django's debug mode off.
+        limits.update(
+            DJANGO_DEBUG="0",
+            DJANGO_SECRET_KEY="bench-only-secret-key-" + uuid.uuid4().hex * 2,
+            DJANGO_SECURE_SSL_REDIRECT="0",
+            DJANGO_SECURE_COOKIES="0",
+        )
+    with running_server(database_url, redis_url, extra_env=limits) as server:
         await asyncio.to_thread(server.create_users, "alice", "bob", "carol")
         cpu_before = process_cpu_seconds(server.pid)
         gametree = await measure_gametree(server, args.ops, args.warmup)
@@ -219,7 +235,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     relay = await measure_relay(args.ops, args.warmup)
     return {
-        "setup": "postgresql+redis" if args.postgres_redis else "embedded (sqlite+in-memory)",
+        "setup": ("postgresql+redis" if args.postgres_redis else "embedded (sqlite+in-memory)")
+        + (", DEBUG on" if args.debug else ""),
         "machine": machine(),
         "gametree": summary(gametree),
         "relay": summary(relay),
@@ -248,6 +265,9 @@ def main() -> int:
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--debug", action="store_true", help="run the server with DJANGO_DEBUG=1 (slower)"
+    )
     args = parser.parse_args()
     result = asyncio.run(run(args))
     if args.json:

@@ -211,8 +211,8 @@ GAMETREE_WS_RATE_PER_SECOND = env_int("GAMETREE_WS_RATE_PER_SECOND", 100)
 GAMETREE_WS_RATE_BURST = env_int("GAMETREE_WS_RATE_BURST", 200)
 GAMETREE_WS_FLOOD_CLOSE_AFTER = 1000
 # All sockets of one user in one process share this budget (trees/ratelimit.py).
-GAMETREE_WS_USER_RATE_PER_SECOND = 200
-GAMETREE_WS_USER_RATE_BURST = 400
+GAMETREE_WS_USER_RATE_PER_SECOND = env_int("GAMETREE_WS_USER_RATE_PER_SECOND", 200)
+GAMETREE_WS_USER_RATE_BURST = env_int("GAMETREE_WS_USER_RATE_BURST", 400)
 GAMETREE_MAX_TREES_PER_USER = env_int("GAMETREE_MAX_TREES_PER_USER", 500)
 # Most ops one group-commit transaction carries (trees/actions/batcher.py); 1 turns group
 # commit off (one transaction per op: the baseline bench/throughput.py compares against).
