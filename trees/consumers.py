@@ -296,7 +296,12 @@ class TreeConsumer(AsyncWebsocketConsumer):
 
     async def presence_join(self, event: dict[str, Any]) -> None:
         # Tell the newcomer where we are, directly; it builds its roster from these replies.
-        await self.channel_layer.send(event["conn"], self._presence_event())
+        try:
+            await self.channel_layer.send(event["conn"], self._presence_event())
+        except Exception:
+            # Best effort. `send` raises ChannelFull when the worker's inbox is full (where
+            # group_send drops silently) and a raise here would kill this socket.
+            log.warning("tree %s: presence reply not sent (channel layer)", self.tree_id)
 
     async def presence_update(self, event: dict[str, Any]) -> None:
         if self.last_sent is None:

@@ -47,3 +47,25 @@ async def test_a_hello_that_cannot_join_the_group_closes_the_socket(
     alice = await connect(team.owner, team.tree_id, hello=True)
     await alice.ok({"kind": "create", "id": new_id(), "type": "proposal", "parent": None})
     await bob.wait_seq(1)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_full_channel_layer_does_not_kill_the_sockets_answering_presence(
+    team: Any, connect: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by bench/connections.py: with 1,000 sockets on one worker the worker's Redis inbox
+    (capacity 2,000, shared by all its sockets) filled up, and `send` raises ChannelFull where
+    `group_send` drops silently. Every member answering a newcomer's presence.join with a direct
+    `send` died with it (254 sockets closed with 1011). Presence is best effort: skip it."""
+    from channels.exceptions import ChannelFull
+
+    layer = get_channel_layer()
+
+    async def full_send(channel: str, message: dict[str, Any]) -> None:
+        raise ChannelFull()
+
+    alice = await connect(team.owner, team.tree_id, hello=True)
+    monkeypatch.setattr(layer, "send", full_send)
+    bob = await connect(team.bob, team.tree_id, hello=True)  # alice answers presence.join
+    await bob.ok({"kind": "create", "id": new_id(), "type": "proposal", "parent": None})
+    await alice.wait_seq(1)
