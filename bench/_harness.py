@@ -1,0 +1,511 @@
+#!/usr/bin/env python3
+"""Shared code of the live benchmarks (throughput, connections, memory, live latency).
+
+- `machine()` / `LoadSampler`: what the run ran on, and the load average during it (other
+  test suites may be running on the same machine: every result records it);
+- `percentile()` / `summary()`;
+- `setup_population()`: users, trees, memberships and signed-in sessions made in bulk by one
+  `manage.py shell` (no password hashing, no login throttle), for hundreds of sockets;
+- `Relay`: the bare `websockets` baseline, run as its own process (like daphne) and speaking
+  just enough of the protocol (hello -> snapshot, op -> ack + broadcast with a per-room seq) for
+  the same load generator to drive it;
+- `BenchClient`: a load-generating protocol client that checks seq continuity (gaps are
+  repaired with `sync`) and measures submit -> ack and submit -> broadcast receipt.
+
+`python bench/_harness.py relay --port N` runs the relay (used by the benches).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import websockets  # noqa: E402
+
+from tests.e2e.server import Server, free_port, running_servers  # noqa: E402, F401
+
+PG_URL = "postgres://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+# -- machine and load ------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": model,
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+class LoadSampler:
+    """Samples the 1-minute load average once a second in a thread."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(os.getloadavg()[0])
+            self._stop.wait(1)
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+    def text(self) -> str:
+        if not self.samples:
+            return "n/a"
+        return (
+            f"1-min load average during the run: min {min(self.samples):.2f}, "
+            f"mean {statistics.fmean(self.samples):.2f}, max {max(self.samples):.2f} "
+            f"(on {os.cpu_count()} CPUs)"
+        )
+
+
+def raise_nofile(wanted: int = 65536) -> int:
+    """Raise the open-files limit (inherited by the servers started afterwards)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(wanted, hard) if hard != resource.RLIM_INFINITY else wanted
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    if not samples:
+        return {"n": 0, "p50_ms": float("nan"), "p99_ms": float("nan"), "mean_ms": float("nan")}
+    return {
+        "n": len(samples),
+        "p50_ms": percentile(samples, 50) * 1000,
+        "p99_ms": percentile(samples, 99) * 1000,
+        "mean_ms": statistics.fmean(samples) * 1000,
+        "max_ms": max(samples) * 1000,
+    }
+
+
+def fmt(s: dict[str, float]) -> str:
+    return f"p50 {s['p50_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms (n={s['n']})"
+
+
+# -- population ------------------------------------------------------------------------------
+
+_POPULATION = """
+import json
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import get_user_model
+from trees.actions import tree_create
+from trees.models import Membership
+spec = json.loads({spec!r})
+User = get_user_model()
+User.objects.bulk_create(
+    [User(username=name, password="!") for name in spec["users"]], batch_size=500
+)
+users = {{u.username: u for u in User.objects.filter(username__in=spec["users"])}}
+store = import_module(settings.SESSION_ENGINE).SessionStore
+cookies = {{}}
+for name, user in users.items():
+    session = store()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    cookies[name] = session.session_key
+trees = []
+members = []
+for names in spec["trees"]:
+    tree = tree_create(owner_id=users[names[0]].pk, kind="game", title="bench")
+    members += [Membership(tree=tree, user=users[n], role="editor") for n in names[1:]]
+    trees.append([tree.pk, names])
+Membership.objects.bulk_create(members, batch_size=500)
+print("POPULATION " + json.dumps({{"cookies": cookies, "trees": trees}}))
+"""
+
+
+@dataclass
+class Population:
+    cookies: dict[str, str]  # username -> "sessionid=..."
+    trees: list[tuple[int, list[str]]]  # tree id, member usernames (first is the owner)
+
+
+def setup_population(server: Server, sockets: int, trees: int, prefix: str = "u") -> Population:
+    """`sockets` users (one socket each), spread round-robin over `trees` game trees."""
+    users = [f"{prefix}{i}" for i in range(sockets)]
+    per_tree: list[list[str]] = [[] for _ in range(trees)]
+    for i, name in enumerate(users):
+        per_tree[i % trees].append(name)
+    spec = json.dumps({"users": users, "trees": [t for t in per_tree if t]})
+    out = server.manage("shell", "-c", _POPULATION.format(spec=spec))
+    line = next(x for x in out.splitlines() if x.startswith("POPULATION "))
+    data = json.loads(line.split(" ", 1)[1])
+    return Population(
+        cookies={name: f"sessionid={key}" for name, key in data["cookies"].items()},
+        trees=[(int(tree_id), names) for tree_id, names in data["trees"]],
+    )
+
+
+def stored_ops(server: Server) -> int:
+    """Sum of all trees' versions = ops persisted (read by a fresh process)."""
+    out = server.manage(
+        "shell",
+        "-c",
+        "from django.db.models import Sum\nfrom trees.models import Tree\n"
+        "print('OPS', Tree.objects.aggregate(s=Sum('version'))['s'] or 0)",
+    )
+    return int(next(x for x in out.splitlines() if x.startswith("OPS ")).split()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+# -- the bare relay --------------------------------------------------------------------------
+
+
+async def _relay_main(port: int) -> None:
+    rooms: dict[str, set[Any]] = {}
+    seqs: dict[str, int] = {}
+
+    async def handler(ws: Any) -> None:
+        room = ws.request.path
+        members = rooms.setdefault(room, set())
+        members.add(ws)
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                kind = message.get("type")
+                if kind == "hello":
+                    await ws.send(json.dumps({"type": "welcome"}))
+                    seq = seqs.get(room, 0)
+                    await ws.send(
+                        json.dumps({"type": "snapshot", "seq": seq, "kind": "game", "nodes": []})
+                    )
+                elif kind == "op":
+                    seq = seqs[room] = seqs.get(room, 0) + 1
+                    await ws.send(json.dumps({"type": "ack", "n": message["n"], "seq": seq}))
+                    out = json.dumps(
+                        {
+                            "type": "op",
+                            "seq": seq,
+                            "client_id": message.get("client_id", ""),
+                            "n": message["n"],
+                            "op": message["op"],
+                        }
+                    )
+                    websockets.broadcast(members, out)
+                elif kind == "ping":
+                    await ws.send('{"type":"pong"}')
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            members.discard(ws)
+
+    stop = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    async with websockets.serve(
+        handler, "127.0.0.1", port, compression=None, ping_interval=None, max_queue=None
+    ):
+        print("READY", flush=True)
+        await stop
+
+
+class Relay:
+    """The bare relay in its own process (started and stopped by the bench)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def ws_base(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Relay:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__)), "relay", "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if b"READY" not in line:
+            raise RuntimeError("relay did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# -- the load client -------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    ack: list[float] = field(default_factory=list)  # submit -> ack, seconds
+    broadcast: list[float] = field(default_factory=list)  # submit -> receipt at another client
+    acks: int = 0  # while measuring
+    total_acks: int = 0  # whole run (checked against the database)
+    nacks: dict[str, int] = field(default_factory=dict)
+    gaps: int = 0
+    measuring: bool = False
+
+
+class BenchClient:
+    """One socket. `sent` is shared by all clients of a run: (client_id, n) -> send time."""
+
+    def __init__(
+        self,
+        url: str,
+        cookie: str | None,
+        origin: str | None,
+        client_id: str,
+        stats: Stats,
+        sent: dict[tuple[str, int], float],
+    ) -> None:
+        self.url, self.cookie, self.origin = url, cookie, origin
+        self.client_id = client_id
+        self.stats = stats
+        self.sent = sent
+        self.ws: Any = None
+        self.last_seq: int | None = None
+        self.early: dict[int, dict[str, Any]] = {}
+        self.syncing = False
+        self.next_n = 1
+        self.waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.nodes: list[str] = []
+        self.acked_head = 0  # highest seq acknowledged to this client
+        # Per-op receipt latencies, kept only when asked for (low-load measurements).
+        self.arrivals: dict[tuple[str, int], float] | None = None
+        self.arrived = asyncio.Event()
+        self._ready: asyncio.Future[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def connect(self, hello: bool = True) -> None:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        self.ws = await websockets.connect(
+            self.url,
+            origin=self.origin,  # type: ignore[arg-type]
+            additional_headers=headers,
+            compression=None,
+            ping_interval=None,
+            max_size=2**22,
+            open_timeout=60,
+        )
+        self._ready = asyncio.get_running_loop().create_future()
+        self._reader = asyncio.create_task(self._read())
+        if hello:
+            await self.ws.send(
+                json.dumps({"type": "hello", "client_id": self.client_id, "since": None})
+            )
+            await asyncio.wait_for(asyncio.shield(self._ready), 60)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(), 5)
+
+    async def _read(self) -> None:
+        try:
+            await self._read_messages()
+        finally:
+            # A closed socket answers nothing more: fail the waiting submits at once.
+            code = getattr(self.ws, "close_code", None)
+            for waiter in self.waiters.values():
+                if not waiter.done():
+                    waiter.set_exception(ConnectionError(f"socket closed (code {code})"))
+            self.waiters.clear()
+
+    async def _read_messages(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for raw in self.ws:
+                now = time.perf_counter()
+                message = json.loads(raw)
+                kind = message.get("type")
+                if kind == "snapshot":
+                    self.last_seq = message["seq"]
+                    self._drain()
+                    if self._ready is not None and not self._ready.done():
+                        self._ready.set_result(None)
+                elif kind == "ops":
+                    for op in message["ops"]:
+                        self._receive(op, now, live=False)
+                elif kind == "op":
+                    self._receive(message, now, live=True)
+                    if self.syncing and not self._sync_sent:
+                        self._sync_sent = True
+                        await self.ws.send(json.dumps({"type": "sync", "since": self.last_seq}))
+                elif kind in ("ack", "nack"):
+                    waiter = self.waiters.pop(message["n"], None)
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result(message)
+
+    _sync_sent = False
+
+    def _receive(self, message: dict[str, Any], now: float, live: bool) -> None:
+        seq = message["seq"]
+        if self.last_seq is None or seq <= self.last_seq:
+            return
+        if seq > self.last_seq + 1:
+            self.early[seq] = message
+            if not self.syncing:
+                self.syncing, self._sync_sent = True, False
+                self.stats.gaps += 1
+            return
+        self._apply(message, now, live)
+        self._drain()
+
+    def _drain(self) -> None:
+        while self.last_seq is not None and self.last_seq + 1 in self.early:
+            self._apply(self.early.pop(self.last_seq + 1), time.perf_counter(), False)
+        self.early = {s: m for s, m in self.early.items() if self.last_seq and s > self.last_seq}
+        if not self.early:
+            self.syncing = False
+
+    def _apply(self, message: dict[str, Any], now: float, live: bool) -> None:
+        self.last_seq = message["seq"]
+        if live and message.get("client_id") != self.client_id:
+            key = (message.get("client_id", ""), message["n"])
+            started = self.sent.get(key)
+            if started is not None:
+                if self.stats.measuring:
+                    self.stats.broadcast.append(now - started)
+                if self.arrivals is not None:
+                    self.arrivals[key] = now - started
+                    self.arrived.set()
+
+    def next_op(self) -> dict[str, Any]:
+        """Creates of top-level proposals and text edits of this client's own nodes."""
+        n = self.next_n
+        if not self.nodes or n % 4 == 1:
+            node = str(uuid.uuid4())
+            self.nodes.append(node)
+            return {"kind": "create", "id": node, "type": "proposal", "parent": None}
+        return {
+            "kind": "set",
+            "id": self.nodes[n % len(self.nodes)],
+            "field": "text",
+            "value": f"v{n}",
+        }
+
+    async def submit(self) -> dict[str, Any]:
+        """Send the next op and wait for its ack (nack rate_limited: back off, send again)."""
+        n = self.next_n
+        self.next_n += 1
+        op = self.next_op()
+        message = json.dumps({"type": "op", "n": n, "client_id": self.client_id, "op": op})
+        while True:
+            future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            self.waiters[n] = future
+            started = time.perf_counter()
+            self.sent[(self.client_id, n)] = started
+            await self.ws.send(message)
+            if self._reader is not None and self._reader.done():
+                raise ConnectionError("socket closed")
+            try:
+                reply = await asyncio.wait_for(future, 60)
+            except TimeoutError as exc:
+                raise TimeoutError(f"{self.client_id}: no answer to op {n} in 60 s") from exc
+            if reply["type"] == "ack":
+                self.stats.total_acks += 1
+                self.acked_head = max(self.acked_head, reply["seq"])
+                if self.stats.measuring:
+                    self.stats.ack.append(time.perf_counter() - started)
+                    self.stats.acks += 1
+                return reply
+            code = reply.get("code", "?")
+            if self.stats.measuring:
+                self.stats.nacks[code] = self.stats.nacks.get(code, 0) + 1
+            if code != "rate_limited":
+                return reply
+            await asyncio.sleep(0.2)
+
+
+@contextlib.contextmanager
+def measuring(stats: Stats) -> Iterator[None]:
+    stats.measuring = True
+    try:
+        yield
+    finally:
+        stats.measuring = False
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="bench helpers; `relay` runs the bare relay")
+    sub = parser.add_subparsers(dest="command", required=True)
+    relay = sub.add_parser("relay", help="run the bare websockets relay")
+    relay.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    if args.command == "relay":
+        asyncio.run(_relay_main(args.port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
