@@ -152,7 +152,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "trees.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "20/min")},
+    "DEFAULT_THROTTLE_CLASSES": ["trees.api.throttles.WriteThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env_str("LOGIN_THROTTLE_RATE", "20/min"),
+        # REST writes per user: scripts and the client's tree management; live edits go
+        # over the websocket, which has its own per-connection and per-user limits.
+        "write": env_str("API_WRITE_THROTTLE_RATE", "1200/min"),
+    },
     # Throttles key on REMOTE_ADDR only: daphne's --proxy-headers already puts nginx's client
     # address there, and DRF's default (None) would trust a client-sent X-Forwarded-For.
     "NUM_PROXIES": 0,

@@ -71,6 +71,7 @@ def gametree_server() -> Iterator[str]:
         # Every test signs in two or three users from 127.0.0.1; the production default
         # (20 a minute) would throttle the suite itself. Throttling has its own tests.
         LOGIN_THROTTLE_RATE="10000/min",
+        API_WRITE_THROTTLE_RATE="100000/min",
     )
     py = sys.executable
     for args in (["migrate", "--noinput", "-v0"], ["loaddemo"]):

@@ -277,6 +277,7 @@ def running_servers(
                 LOG_LEVEL="WARNING",
                 # Tests and benches sign in many clients from 127.0.0.1.
                 LOGIN_THROTTLE_RATE="10000/min",
+                API_WRITE_THROTTLE_RATE="100000/min",
             )
             if redis_url:
                 env["REDIS_URL"] = redis_url

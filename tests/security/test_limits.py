@@ -283,3 +283,34 @@ def test_password_guessing_past_the_login_rate_gets_429_rate_limited(
     right = client.post(endpoint, {"username": "olivia", "password": PASSWORD}, format="json")
     assert right.status_code == 429 and right.json()["code"] == "rate_limited"
     assert "Retry-After" in right.headers
+
+
+# ---- REST write rate per user -----------------------------------------------------------------
+
+
+def test_rest_writes_past_the_per_user_rate_get_429_and_reads_stay_free(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trees.api.throttles import WriteThrottle
+
+    # DRF copies the rates into the throttle class at import time.
+    monkeypatch.setattr(WriteThrottle, "THROTTLE_RATES", {"write": "3/min"})
+    cache.clear()
+    try:
+        client = APIClient()
+        client.force_login(cast.editor)
+        for title in ("a", "b", "c"):
+            made = client.post("/api/trees/", {"kind": "game", "title": title}, format="json")
+            assert made.status_code == 201
+        refused = client.post("/api/trees/", {"kind": "game", "title": "d"}, format="json")
+        assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+        assert "Retry-After" in refused.headers
+        assert client.get("/api/trees/").status_code == 200
+        # Another user has a budget of their own.
+        other = APIClient()
+        other.force_login(cast.owner)
+        made = other.post("/api/trees/", {"kind": "game", "title": "e"}, format="json")
+        assert made.status_code == 201
+    finally:
+        cache.clear()
+    assert not Tree.objects.filter(title="d").exists()

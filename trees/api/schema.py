@@ -39,7 +39,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         statuses += ["409", "413"]
     if "requestBody" in operation:
         statuses.append("415")
-    if path in _THROTTLED:
+    if path in _THROTTLED or writes:
         statuses.append("429")
     return statuses
 
