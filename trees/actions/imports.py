@@ -13,14 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
-from trees.actions.ops import _node_row
+from trees.actions import store
 from trees.actions.trees import tree_create
 from trees.domain import OpError, TreeState
 from trees.errors import ActionError
-from trees.models import Node, OpLog, Tree
+from trees.models import Node, Tree
 
 IMPORT_CLIENT_ID = "import"
 _CREATE_FIELDS = ("id", "type", "parent", "key", "text", "note", "tags", "meta")
@@ -142,8 +141,7 @@ def tree_import(
             owner_id=owner_id, kind=kind, title=title, description=description, meta=meta
         )
         state = TreeState(kind)
-        log_rows: list[OpLog] = []
-        now = timezone.now()
+        log_rows: list[tuple[int, int, str, int, int | None, Any, int]] = []
         for seq, (op, node) in enumerate(_ops_for(nodes), start=1):
             actor = authors.get(str(node.get("id")), owner_id)
             try:
@@ -151,27 +149,15 @@ def tree_import(
             except OpError as exc:
                 raise ActionError(exc.code, f"node {node.get('id')}: {exc.message}") from None
             log_rows.append(
-                OpLog(
-                    tree_id=tree.pk,
-                    seq=seq,
-                    client_id=IMPORT_CLIENT_ID,
-                    client_n=seq,
-                    actor_id=actor,
-                    op=applied.op,
-                    overwrote=applied.overwrote,
-                    at=now,
-                )
+                (tree.pk, seq, IMPORT_CLIENT_ID, seq, actor, applied.op, applied.overwrote)
             )
+        # The same SQL as live ops write (trees/actions/store.py).
         try:
-            with transaction.atomic():
-                Node.objects.bulk_create(
-                    [_node_row(tree.pk, state, node_id) for node_id in state.nodes],
-                    batch_size=500,
-                )
-        except IntegrityError:
+            store.upsert_nodes((tree.pk, node) for node in state.nodes.values())
+        except store.NodeIdTaken:
             # A concurrent import took one of these node ids after the check above.
             raise ActionError("conflict", "Node ids of this import were just taken.") from None
-        OpLog.objects.bulk_create(log_rows, batch_size=500)
+        store.insert_log(log_rows)
+        store.set_versions({tree.pk: state.version})
         tree.version = state.version
-        tree.save(update_fields=["version", "updated_at"])
     return tree

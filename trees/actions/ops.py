@@ -9,7 +9,6 @@ the same path for one op.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,7 +19,7 @@ from trees.actions import state_cache, store
 from trees.broadcast import broadcast_op
 from trees.domain import OpError, TreeState
 from trees.errors import ActionError
-from trees.models import Node, Role, Tree
+from trees.models import Role, Tree
 
 _WRITE_ROLES = (Role.OWNER, Role.EDITOR)
 _MAX_CLIENT_ID = 64
@@ -67,27 +66,6 @@ def _check_client(client_id: object, n: object) -> tuple[str, int]:
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < _MAX_N:
         raise ActionError("invalid", "n must be a non-negative integer.")
     return client_id, n
-
-
-def _node_row(tree_id: int, state: TreeState, node_id: str) -> Node:
-    """A model instance of a node (imports write whole trees with bulk_create)."""
-    node = state.nodes[node_id]
-    return Node(
-        id=uuid.UUID(node.id),
-        tree_id=tree_id,
-        type=node.type,
-        parent_id=uuid.UUID(node.parent) if node.parent else None,
-        parents=list(node.parents),
-        key=node.key,
-        text=node.text,
-        note=node.note,
-        tags=list(node.tags),
-        author_id=node.author,
-        deleted=node.deleted,
-        deleted_seq=node.deleted_seq,
-        meta=node.meta,
-        field_seq=dict(node.field_seq),
-    )
 
 
 def _dup_result(row: store.LoggedRow) -> OpResult:

@@ -174,7 +174,7 @@ def insert_log(rows: Sequence[tuple[int, int, str, int, int | None, Any, int]]) 
         (tree_id, seq, client_id, n, actor, _json(op), overwrote, now)
         for tree_id, seq, client_id, n, actor, op, overwrote in rows
     ]
-    columns = "tree_id, seq, client_id, client_n, actor_id, op, overwrote, at"
+    columns = ", ".join(_LOG_COLUMNS)
     row_sql = f"({_placeholders(len(_LOG_COLUMNS))})"
     with connection.cursor() as cursor:
         for start in range(0, len(prepared), _CHUNK):
