@@ -29,8 +29,13 @@ def _send(tree_id: int, event: dict[str, Any]) -> None:
         log.exception("broadcast to tree %s failed; clients will resync from the log", tree_id)
 
 
+def op_event(message: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer event for one accepted op (consumers forward it as `op`)."""
+    return {"type": "tree.op", **message}
+
+
 def broadcast_op(tree_id: int, message: dict[str, Any]) -> None:
-    _send(tree_id, {"type": "tree.op", **message})
+    _send(tree_id, op_event(message))
 
 
 def broadcast_access_changed(tree_id: int) -> None:

@@ -155,9 +155,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             await self._error("rate_limited", "Slow down.")
 
     async def _on_hello(self, message: dict[str, Any]) -> None:
-        since = message.get("since")
-        if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
-            raise ActionError("invalid", "since must be an integer or null.")
+        since = _since(message)
         client_id = message.get("client_id")
         if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
             raise ActionError("invalid", "hello needs a client_id of 1-64 characters.")
@@ -191,9 +189,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         )
 
     async def _on_sync(self, message: dict[str, Any]) -> None:
-        since = message.get("since")
-        if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
-            raise ActionError("invalid", "since must be an integer or null.")
+        since = _since(message)
         await self._catch_up(since)
 
     async def _catch_up(self, since: int | None) -> None:
@@ -335,6 +331,13 @@ class TreeConsumer(AsyncWebsocketConsumer):
 
     async def _error(self, code: str, message: str) -> None:
         await self._send({"type": "error", "code": code, "message": message})
+
+
+def _since(message: dict[str, Any]) -> int | None:
+    since = message.get("since")
+    if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
+        raise ActionError("invalid", "since must be an integer or null.")
+    return since
 
 
 def _dumps(message: dict[str, Any]) -> str:

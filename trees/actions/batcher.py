@@ -17,7 +17,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from trees.actions.ops import OpRequest, OpResult, tree_apply_ops
-from trees.broadcast import tree_group
+from trees.broadcast import op_event, tree_group
 from trees.dbthread import run_db
 from trees.errors import ActionError
 
@@ -83,9 +83,7 @@ async def _broadcast(
     for (request, _), outcome in zip(batch, outcomes, strict=True):
         if isinstance(outcome, OpResult) and not outcome.dup:
             try:
-                await layer.group_send(
-                    tree_group(request.tree_id), {"type": "tree.op", **outcome.message()}
-                )
+                await layer.group_send(tree_group(request.tree_id), op_event(outcome.message()))
             except Exception:
                 # Committed already; clients repair the gap from the log.
                 log.exception("broadcast to tree %s failed", request.tree_id)

@@ -57,10 +57,7 @@ class LoginView(APIView):
             raise ActionError(
                 "forbidden", "CSRF check failed: GET /api/auth/csrf/ first."
             ) from None
-        data = _valid(s.LoginSerializer, request.data)
-        user = authenticate(request, username=data["username"], password=data["password"])
-        if user is None:
-            raise ActionError("invalid_credentials", "Wrong username or password.")
+        user = _authenticate(request)
         login(request._request, user)
         return Response(_user_ref(user))
 
@@ -88,12 +85,17 @@ class TokenView(APIView):
         request=s.LoginSerializer, responses={200: s.TokenSerializer, 400: s.ErrorSerializer}
     )
     def post(self, request: Request) -> Response:
-        data = _valid(s.LoginSerializer, request.data)
-        user = authenticate(request, username=data["username"], password=data["password"])
-        if user is None:
-            raise ActionError("invalid_credentials", "Wrong username or password.")
+        user = _authenticate(request)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+
+def _authenticate(request: Request) -> Any:
+    data = _valid(s.LoginSerializer, request.data)
+    user = authenticate(request, username=data["username"], password=data["password"])
+    if user is None:
+        raise ActionError("invalid_credentials", "Wrong username or password.")
+    return user
 
 
 def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:
