@@ -202,7 +202,7 @@ class Matcher:
         get = acc.get
         walked = 0
         word_df = self.word_df
-        for w in sorted(self.stem_sets[lid], key=word_df.__getitem__):  # rarest first
+        for w in sorted(self.stem_sets[lid], key=lambda w: (word_df[w], w)):  # rarest first
             if word_df[w] > cap or walked >= BLOCK_BUDGET:
                 break
             post = self._stem_post[w]
