@@ -6,6 +6,7 @@ in seq order: a broadcast that skips a seq is preceded by the missing ops read f
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -20,6 +21,7 @@ from trees.actions.ops import OpRequest
 from trees.broadcast import tree_group
 from trees.dbthread import run_db
 from trees.errors import ActionError
+from trees.fanout import fanout, op_text
 from trees.ratelimit import TokenBucket, user_buckets
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,10 @@ class TreeConsumer(AsyncWebsocketConsumer):
     tree_id: int
     user_id: int | None
     role: str | None
+    # The highest seq forwarded to the client: every op up to it has been sent.
     last_sent: int | None
+    # Ops held back while the socket catches up or fills a gap, forwarded in seq order after.
+    pending: list[dict[str, Any]] | None
     joined: bool
     client_id: str
 
@@ -63,6 +68,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             await run_db(live.role_in_tree, self.user_id, self.tree_id) if in_range else None
         )
         self.last_sent = None
+        self.pending = None
         self.joined = False
         self.presence: dict[str, Any] = {"node": None, "editing": False}
         self.bucket = TokenBucket(
@@ -77,6 +83,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.joined:
+            await fanout().leave(self.tree_id, self)
             await self.channel_layer.group_send(
                 tree_group(self.tree_id), {"type": "presence.leave", "conn": self.channel_name}
             )
@@ -165,6 +172,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             # duplicate is dropped, instead of being lost.
             try:
                 await self.channel_layer.group_add(tree_group(self.tree_id), self.channel_name)
+                await fanout().join(self.tree_id, self)
             except Exception:
                 # The channel layer is down (Redis restarting). Unjoined, this socket would
                 # never see a broadcast and the client could not tell: close it, the client
@@ -182,7 +190,12 @@ class TreeConsumer(AsyncWebsocketConsumer):
             }
         )
         self.last_sent = None
-        await self._catch_up(since)
+        # Ops committed while we read the log wait in `pending` instead of being dropped.
+        self.pending = self.pending if self.pending is not None else []
+        try:
+            await self._catch_up(since)
+        finally:
+            await self._forward_pending()
         await self.channel_layer.group_send(
             tree_group(self.tree_id),
             {"type": "presence.join", "conn": self.channel_name},
@@ -260,21 +273,59 @@ class TreeConsumer(AsyncWebsocketConsumer):
 
     # ---- group events ------------------------------------------------------------------
 
-    async def tree_op(self, event: dict[str, Any]) -> None:
-        if self.last_sent is None:
+    async def deliver_op(self, message: dict[str, Any], text: str | None = None) -> None:
+        """Forward one committed op (from trees/fanout.py, or the layer), strictly in seq order.
+
+        `text` is the op already serialised, shared by every socket of the tree.
+        """
+        if self.pending is not None:
+            self.pending.append(message)
             return
-        seq = event["seq"]
+        if self.last_sent is None:  # no hello yet: the catch-up will include it
+            return
+        seq = message["seq"]
         if seq <= self.last_sent:
             return
-        if seq > self.last_sent + 1:
-            # The layer dropped or reordered something: fill the gap from the log.
-            missing = await run_db(live.ops_between, self.tree_id, self.last_sent, seq - 1)
-            if missing:
-                await self._send_ops(missing)
-                self.last_sent = max(self.last_sent, missing[-1]["seq"])
-        message = {key: value for key, value in event.items() if key != "type"}
-        await self._send({"type": "op", **message})
-        self.last_sent = max(self.last_sent, seq)
+        if seq == self.last_sent + 1:
+            self.last_sent = seq
+            await self.send(text_data=text if text is not None else op_text(message))
+            return
+        # Something was dropped or reordered on the way: fill the gap from the log, in a
+        # task of our own so that the fan-out does not wait for our database read.
+        self.pending = [message]
+        asyncio.get_running_loop().create_task(self._forward_pending())
+
+    async def _forward_pending(self) -> None:
+        try:
+            while self.pending:
+                self.pending.sort(key=lambda m: m["seq"])
+                message = self.pending.pop(0)
+                seq = message["seq"]
+                if self.last_sent is None or seq <= self.last_sent:
+                    continue
+                if seq > self.last_sent + 1:
+                    missing = await run_db(live.ops_between, self.tree_id, self.last_sent, seq - 1)
+                    if missing:
+                        await self._send_ops(missing)
+                        self.last_sent = max(self.last_sent, missing[-1]["seq"])
+                    if seq <= self.last_sent:
+                        continue
+                await self.send(text_data=op_text(message))
+                self.last_sent = seq
+        except Exception:
+            # The next op finds the same gap and tries again; the client can also sync.
+            log.exception("tree %s: filling a gap failed", self.tree_id)
+        finally:
+            self.pending = None
+
+    async def layer_lost(self) -> None:
+        """The channel layer failed: this socket may miss ops; the client reconnects."""
+        self.joined = False
+        await self.close(code=CLOSE_LAYER_DOWN)
+
+    async def tree_op(self, event: dict[str, Any]) -> None:
+        # Ops committed outside the batcher (REST, imports, merges) come through the layer.
+        await self.deliver_op({key: value for key, value in event.items() if key != "type"})
 
     async def tree_review(self, event: dict[str, Any]) -> None:
         # A merge-review decision (docs/analysis.md); its ops came as `op` broadcasts first.

@@ -169,8 +169,11 @@ class Server:
     def start(self) -> None:
         # Append: a restarted process keeps the log of its previous life.
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        # GAMETREE_BENCH_CPROFILE=FILE profiles the server's event loop (bench/RESULTS_live.md).
+        profile = os.environ.get("GAMETREE_BENCH_CPROFILE")
         self.process = subprocess.Popen(
-            [
+            ([str(BIN / "python"), "-m", "cProfile", "-o", profile] if profile else [])
+            + [
                 str(BIN / "daphne"),
                 "-b",
                 "127.0.0.1",

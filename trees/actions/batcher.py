@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from typing import Any
 
-from channels.layers import get_channel_layer
 from django.conf import settings
 
 from trees.actions.ops import OpRequest, OpResult, tree_apply_ops
-from trees.broadcast import op_event, tree_group
 from trees.dbthread import run_db
 from trees.errors import ActionError
+from trees.fanout import fanout
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +77,18 @@ class OpBatcher:
 async def _broadcast(
     batch: list[tuple[OpRequest, asyncio.Future[OpResult]]], outcomes: list[object]
 ) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
+    # Grouped by tree, in commit (= seq) order within each tree.
+    by_tree: dict[int, list[dict[str, Any]]] = {}
     for (request, _), outcome in zip(batch, outcomes, strict=True):
         if isinstance(outcome, OpResult) and not outcome.dup:
-            try:
-                await layer.group_send(tree_group(request.tree_id), op_event(outcome.message()))
-            except Exception:
-                # Committed already; clients repair the gap from the log.
-                log.exception("broadcast to tree %s failed", request.tree_id)
+            by_tree.setdefault(request.tree_id, []).append(outcome.message())
+    hub = fanout()
+    for tree_id, messages in by_tree.items():
+        try:
+            await hub.publish_ops(tree_id, messages)
+        except Exception:
+            # Committed already; clients repair the gap from the log.
+            log.exception("broadcast to tree %s failed", tree_id)
 
 
 _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, OpBatcher] = (
