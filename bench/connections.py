@@ -35,6 +35,7 @@ from _harness import (
     Stats,
     fmt,
     machine,
+    production_env,
     raise_nofile,
     running_servers,
     setup_population,
@@ -129,7 +130,10 @@ async def gametree_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
     processes = 2 if name == "pg2" else 1
     on_pg = name.startswith("pg")
     with running_servers(
-        processes, args.pg_url if on_pg else None, args.redis_url if on_pg else None
+        processes,
+        args.pg_url if on_pg else None,
+        args.redis_url if on_pg else None,
+        extra_env=production_env(),
     ) as servers:
         population = await asyncio.to_thread(setup_population, servers[0], args.sockets, args.trees)
         targets: list[Target] = []

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import websockets  # noqa: E402
+from _harness import production_env  # noqa: E402
 
 from tests.e2e.server import Server, free_port, running_server  # noqa: E402
 
@@ -211,20 +212,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     redis_url = args.redis_url if args.postgres_redis else None
     # One client sends as fast as acks come back (hundreds per second): lift the rate limits
     # that protect a live server from scripts, which this bench is.
-    limits = {
-        "GAMETREE_WS_RATE_PER_SECOND": "100000",
-        "GAMETREE_WS_RATE_BURST": "100000",
-        "GAMETREE_WS_USER_RATE_PER_SECOND": "100000",
-        "GAMETREE_WS_USER_RATE_BURST": "100000",
-    }
-    if not args.debug:
-        # Measure what `make run` and production serve: Django's debug mode off.
-        limits.update(
-            DJANGO_DEBUG="0",
-            DJANGO_SECRET_KEY="bench-only-secret-key-" + uuid.uuid4().hex * 2,
-            DJANGO_SECURE_SSL_REDIRECT="0",
-            DJANGO_SECURE_COOKIES="0",
-        )
+    # Measure what `make run` and production serve (Django's debug mode off), unless --debug.
+    limits = production_env(**({"DJANGO_DEBUG": "1"} if args.debug else {}))
     with running_server(database_url, redis_url, extra_env=limits) as server:
         await asyncio.to_thread(server.create_users, "alice", "bob", "carol")
         cpu_before = process_cpu_seconds(server.pid)

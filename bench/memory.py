@@ -29,6 +29,7 @@ from _harness import (
     Relay,
     Stats,
     machine,
+    production_env,
     raise_nofile,
     rss_kib,
     running_servers,
@@ -84,7 +85,10 @@ async def measure(pid: int, warm: list[Target], targets: list[Target]) -> dict[s
 async def gametree_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
     on_pg = name == "pg"
     with running_servers(
-        1, args.pg_url if on_pg else None, args.redis_url if on_pg else None
+        1,
+        args.pg_url if on_pg else None,
+        args.redis_url if on_pg else None,
+        extra_env=production_env(),
     ) as servers:
         server = servers[0]
         population = await asyncio.to_thread(

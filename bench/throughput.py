@@ -46,6 +46,7 @@ from _harness import (
     cpu_seconds,
     fmt,
     machine,
+    production_env,
     raise_nofile,
     running_servers,
     setup_population,
@@ -56,7 +57,6 @@ from _harness import (
 TARGET_OPS = 2000.0
 TARGET_P99_LOW_MS = 10.0
 TARGET_SCALING = 1.8
-SERVER_ENV = {"GAMETREE_WS_RATE_PER_SECOND": "100000", "GAMETREE_WS_RATE_BURST": "100000"}
 
 Target = tuple[str, str | None, str | None, str]  # url, cookie, origin, client id
 
@@ -170,7 +170,7 @@ def targets_for(
 async def gametree_phase(name: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     processes = 2 if name == "pg2" else 1
     on_pg = name.startswith("pg")
-    env = dict(SERVER_ENV)
+    env = production_env()
     if name.endswith("naive"):
         env["GAMETREE_MAX_BATCH"] = "1"
     results = []

@@ -151,7 +151,8 @@ def _answer_race(
         outcomes[index] = ActionError("conflict", "That node id is taken.")
         return
     # Two processes raced on the same (client_id, n): the other one won; answer as a dup.
-    row = store.logged_ops([request.tree_id], [client_id], [n]).get((request.tree_id, client_id, n))
+    ident = (request.tree_id, client_id, n)
+    row = store.logged_ops([ident]).get(ident)
     if row is None:
         raise exc
     outcomes[index] = _dup_result(row)
@@ -164,9 +165,7 @@ def _apply_locked(
     trees = store.lock_trees(tree_ids)
     roles = store.roles(tree_ids, sorted({request.actor_id for _, request, _, _ in todo}))
     logged = store.logged_ops(
-        tree_ids,
-        sorted({client_id for _, _, client_id, _ in todo}),
-        sorted({n for _, _, _, n in todo}),
+        [(request.tree_id, client_id, n) for _, request, client_id, n in todo]
     )
     states: dict[int, TreeState] = {}
     versions = {tree_id: version for tree_id, (_, version) in trees.items()}
