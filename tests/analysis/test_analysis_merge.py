@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from trees.analysis.glossary import Glossary
 from trees.analysis.graph import tree_graph
 from trees.analysis.lineage import fork
-from trees.analysis.merge import merge
+from trees.analysis.matching import Matcher
+from trees.analysis.merge import _items, merge
 from trees.analysis.similarity import load_embedder
 
 ONE = """
@@ -260,3 +261,19 @@ def test_merge_never_fails_and_always_returns_an_acyclic_provenanced_dag(
     for n in result["nodes"]:
         trees_of = [s["tree"] for s in n["meta"]["sources"]]
         assert len(trees_of) == len(set(trees_of))
+
+
+@settings(max_examples=40, deadline=None)
+@given(problem_trees())
+def test_the_fast_ranking_scores_every_pair_as_its_explanation_does(
+    trees: list[tuple[int, list[dict[str, Any]]]],
+) -> None:
+    items, _ = _items(trees)
+    matcher = Matcher(items, Glossary(), None)
+    matcher.candidates(range(len(items)), floor=0.2)
+    ranked = matcher.ranked(0.0)
+    assert len(ranked) == len(matcher.known)
+    assert ranked == sorted(ranked)
+    for neg, i, j in ranked:
+        assert i < j and items[i].tree != items[j].tree
+        assert -neg == matcher.score(i, j).score == matcher.fast_score(i, j)

@@ -22,8 +22,10 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
+from math import fsum
+from operator import mul
 from typing import Any
 
 from trees.analysis.glossary import Glossary
@@ -34,7 +36,6 @@ from trees.analysis.similarity import (
     char_grams,
     content_stems,
     dot,
-    is_subset_like,
     normalise,
 )
 
@@ -104,13 +105,20 @@ def combine(lab: float, parents: float | None, children: float | None) -> float:
 
 
 class Matcher:
-    """Scores cross-tree pairs of items; pairs are ``(i, j)`` with ``i < j``."""
+    """Scores cross-tree pairs of items.
+
+    A pair is ``(i, j)`` with ``i < j``; internally it is the int ``i * n + j`` (``n`` items),
+    which hashes and compares much faster than a tuple and sorts in the same order.
+    """
 
     def __init__(
         self, items: list[Item], glossary: Glossary, embedder: Embedder | None = None
     ) -> None:
         self.items = items
+        self.n = n = len(items)
         self._root = [it.is_root for it in items]
+        self._parents = [it.parents for it in items]
+        self._children = [it.children for it in items]
         raw = list(dict.fromkeys(it.label for it in items))
         for label in raw:
             glossary.harvest(label)
@@ -124,6 +132,7 @@ class Matcher:
         self.exact_key: list[str] = []  # equal keys = identical normalised label or stems
         self.text: list[str] = []
         self.stem_sets: list[frozenset[str]] = []
+        self._stem_order: list[tuple[str, ...]] = []  # the same stems, in a fixed order
         self.raw: list[str] = []
         self.weight: list[int] = []  # nodes per label id
         self.members: list[dict[Any, list[int]]] = []  # label id -> tree -> items
@@ -138,6 +147,7 @@ class Matcher:
                 self.exact_key.append(exact)
                 self.text.append(" ".join(stems) or norm)
                 self.stem_sets.append(frozenset(stems))
+                self._stem_order.append(tuple(dict.fromkeys(stems)))
                 self.raw.append(it.label)
                 self.weight.append(0)
                 self.members.append({})
@@ -145,21 +155,29 @@ class Matcher:
             self.weight[lid] += 1
             self.members[lid].setdefault(it.tree, []).append(idx)
         self.tfidf = TfIdf([char_grams(t) for t in self.text], weights=self.weight)
-        wdf: Counter[str] = Counter()
-        for lid, stems_ in enumerate(self.stem_sets):
+        self._vectors = self.tfidf.vectors
+        wdf: dict[str, int] = {}
+        get = wdf.get
+        for lid, stems_ in enumerate(self._stem_order):
+            wt = self.weight[lid]
             for w in stems_:
-                wdf[w] += self.weight[lid]
-        n = len(items)
-        self.word_df = wdf
+                wdf[w] = get(w, 0) + wt
+        self.word_df = Counter(wdf)
         self._word_idf = {w: 1.0 + math.log((1 + n) / (1 + c)) for w, c in wdf.items()}
         idf = self._word_idf
-        self._idf_sum = [sum(idf[w] for w in s) for s in self.stem_sets]
+        # fsum: exactly rounded, so no score depends on the order a set is iterated in
+        self._idf_sum = [math.fsum(map(idf.__getitem__, s)) for s in self._stem_order]
         self.embeddings = embedder(self.raw) if embedder and self.raw else None
         self._lab: dict[int, float] = {}  # label-pair score, key a * L + b with a < b
-        self.known: dict[Pair, float] = {}  # candidate item pair -> label score
+        self.known: dict[int, float] = {}  # candidate pair (i * n + j) -> label score
 
     def idf(self, w: str) -> float:
         return self._word_idf.get(w, 1.0)
+
+    def pair(self, key: int) -> Pair:
+        """``(i, j)`` of an int pair key."""
+        i, j = divmod(key, self.n)
+        return i, j
 
     def lid_score(self, a: int, b: int) -> float:
         """Label score of two label ids (cached)."""
@@ -169,22 +187,47 @@ class Matcher:
             a, b = b, a
         key = a * len(self.exact_key) + b
         s = self._lab.get(key)
-        if s is not None:
-            return s
-        if self.exact_key[a] == self.exact_key[b]:
-            s = 1.0
-        else:
-            sa, sb = self.stem_sets[a], self.stem_sets[b]
-            total = self._idf_sum[a] + self._idf_sum[b]
-            dice = 0.0
-            if sa and sb and total:
-                idf = self._word_idf
-                dice = 2.0 * sum(idf[w] for w in sa & sb) / total
-            s = 0.5 * self.tfidf.cosine(a, b) + 0.5 * dice
-            if self.embeddings is not None:
-                s = 0.5 * s + 0.5 * max(0.0, dot(self.embeddings[a], self.embeddings[b]))
-        self._lab[key] = s
+        if s is None:
+            s = self._lab[key] = self._lid_score(a, b)
         return s
+
+    def _lid_score(self, a: int, b: int) -> float:
+        if self.exact_key[a] == self.exact_key[b]:
+            return 1.0
+        # fsum is exactly rounded: no score depends on the order a set is iterated in
+        va, vb = self._vectors[a], self._vectors[b]
+        common = va.keys() & vb.keys()
+        cosine = fsum(map(mul, map(va.__getitem__, common), map(vb.__getitem__, common)))
+        dice = 0.0
+        shared = self.stem_sets[a] & self.stem_sets[b]
+        if shared:
+            dice = (
+                2.0
+                * fsum(map(self._word_idf.__getitem__, shared))
+                / (self._idf_sum[a] + self._idf_sum[b])
+            )
+        s = 0.5 * cosine + 0.5 * dice
+        if self.embeddings is not None:
+            s = 0.5 * s + 0.5 * max(0.0, dot(self.embeddings[a], self.embeddings[b]))
+        return s
+
+    def _score_pairs(self, keys: Iterable[int]) -> None:
+        """Label scores of candidate pairs into :attr:`known` (the hot loop of blocking)."""
+        n, lid, root, known = self.n, self.lid, self._root, self.known
+        size = len(self.exact_key)
+        cache = self._lab
+        compute = self._lid_score
+        for p in keys:
+            i, j = divmod(p, n)
+            a, b = lid[i], lid[j]
+            if a == b or (root[i] and root[j]):
+                known[p] = 1.0
+                continue
+            key = a * size + b if a < b else b * size + a
+            s = cache.get(key)
+            if s is None:
+                s = cache[key] = compute(a, b) if a < b else compute(b, a)
+            known[p] = s
 
     def label_score(self, i: int, j: int) -> float:
         a, b = self.lid[i], self.lid[j]
@@ -192,17 +235,32 @@ class Matcher:
             return 1.0  # identical labels; roots match by definition
         return self.lid_score(a, b)
 
-    def _ranked_labels(self, lid: int, k: int) -> tuple[list[int], list[int]]:
-        """Most similar other label ids: by char n-gram postings, and by shared word stems."""
-        cap = blocking_cap(len(self.items))
-        rough = self.tfidf.accumulate(lid, cap=cap, budget=BLOCK_BUDGET)
+    def _ranked_labels(self, lid: int, k: int, cap: int) -> tuple[list[int], list[int]]:
+        """Most similar other label ids: by char n-gram postings, and by shared word stems.
+
+        Prefix filtering: the rarest features first, at most ``BLOCK_BUDGET`` postings, none
+        of a feature in more than ``cap`` texts (the sums of :meth:`TfIdf.accumulate`).
+        """
+        vec = self._vectors[lid]
+        gram_post = self._gram_post
+        rough: dict[int, float] = {}
+        add = rough.get
+        walked = 0
+        for f in sorted([f for f in vec if f in gram_post], key=self.tfidf.df.__getitem__):
+            if walked >= BLOCK_BUDGET:
+                break
+            js, ws = gram_post[f]
+            walked += len(js)
+            wf = vec[f]
+            for j, wj in zip(js, ws, strict=True):
+                rough[j] = add(j, 0.0) + wf * wj
         rough.pop(lid, None)
-        by_grams = [m for m, _ in heapq.nlargest(k, rough.items(), key=_second)]
+        by_grams = heapq.nlargest(k, rough, key=rough.__getitem__)
         acc: dict[int, float] = {}
         get = acc.get
         walked = 0
         word_df = self.word_df
-        for w in sorted(self.stem_sets[lid], key=lambda w: (word_df[w], w)):  # rarest first
+        for w in sorted(self._stem_order[lid], key=lambda w: (word_df[w], w)):  # rarest first
             if word_df[w] > cap or walked >= BLOCK_BUDGET:
                 break
             post = self._stem_post[w]
@@ -211,43 +269,47 @@ class Matcher:
             for m in post:
                 acc[m] = get(m, 0.0) + wt
         acc.pop(lid, None)
-        by_stems = [m for m, _ in heapq.nlargest(k, acc.items(), key=_second)]
+        by_stems = heapq.nlargest(k, acc, key=acc.__getitem__)
         return by_grams, by_stems
 
-    def _take(self, i: int, lids: list[int], k: int, pairs: set[Pair]) -> None:
+    def _take(self, i: int, lids: list[int], k: int, pairs: set[int]) -> None:
         """Pair item ``i`` with the first ``k`` items of other trees under ``lids``."""
         tree = self.items[i].tree
+        n = self.n
         taken = 0
         for m in lids:
             for t, js in self.members[m].items():
                 if t == tree:
                     continue
                 for j in js:
-                    pairs.add((i, j) if i < j else (j, i))
+                    pairs.add(i * n + j if i < j else j * n + i)
                     taken += 1
                     if taken >= k:
                         return
 
-    def candidates(self, matchable: Iterable[int], *, k: int = 5, floor: float = 0.3) -> set[Pair]:
+    def candidates(self, matchable: Iterable[int], *, k: int = 5, floor: float = 0.3) -> int:
         """Cross-tree candidate pairs from the inverted indexes plus one flooding step.
 
-        Also fills :attr:`known` (candidate pair -> label score), which structural evidence
-        and :meth:`fast_score` read.
+        Fills :attr:`known` (candidate pair -> label score), which structural evidence and
+        :meth:`ranked` read, and returns how many pairs it holds.
         """
         items = self.items
-        pairs: set[Pair] = set()
+        n = self.n
+        pairs: set[int] = set()
         self._stem_post: dict[str, list[int]] = {}
-        for lid, stems in enumerate(self.stem_sets):
+        for lid, stems in enumerate(self._stem_order):
             for w in stems:
                 self._stem_post.setdefault(w, []).append(lid)
         # label ids in rank order; a label's own other nodes come first (they are identical)
         ranked: dict[int, tuple[list[int], list[int]]] = {}
         pool = max(3 * k, 10)  # labels to rank: enough to fill k nodes of other trees
+        cap = blocking_cap(n)
+        self._gram_post = self.tfidf.compact_postings(cap)
         for i in matchable:
             lid = self.lid[i]
             got = ranked.get(lid)
             if got is None:
-                got = ranked[lid] = self._ranked_labels(lid, pool)
+                got = ranked[lid] = self._ranked_labels(lid, pool, cap)
             by_grams, by_stems = got
             self._take(i, [lid, *by_grams], k, pairs)
             self._take(i, [lid, *by_stems], k, pairs)
@@ -255,104 +317,162 @@ class Matcher:
         for x in roots:
             for y in roots:
                 if x < y and items[x].tree != items[y].tree:
-                    pairs.add((x, y))
+                    pairs.add(x * n + y)
+        self._score_pairs(pairs)
         known = self.known
-        for p in pairs:
-            known[p] = self.label_score(*p)
         # one flooding step, both ways: the children and the parents of every plausible pair
         # become candidates (similar problems under similar parents, similar parents of
         # similar problems), however differently they are worded
-        flooded: set[Pair] = set()
-        for i, j in self._flood_sources(floor):
-            a, b = items[i], items[j]
-            for ci, cj in ((a.children, b.children), (a.parents, b.parents)):
+        flooded: set[int] = set()
+        tree_of = [it.tree for it in items]
+        for p in self._flood_sources(floor):
+            i, j = divmod(p, n)
+            for ci, cj in (
+                (self._children[i], self._children[j]),
+                (self._parents[i], self._parents[j]),
+            ):
                 if not ci or not cj or len(ci) * len(cj) > FLOOD_MAX_PAIRS:
                     continue
                 for x in ci:
-                    tx = items[x].tree
+                    tx = tree_of[x]
                     for y in cj:
-                        if items[y].tree != tx:
-                            flooded.add((x, y) if x < y else (y, x))
-        for p in flooded:
-            if p not in known:
-                known[p] = self.label_score(*p)
-                pairs.add(p)
-        return pairs
+                        if tree_of[y] != tx:
+                            flooded.add(x * n + y if x < y else y * n + x)
+        flooded.difference_update(known)
+        self._score_pairs(sorted(flooded))
+        return len(known)
 
-    def _flood_sources(self, floor: float) -> list[Pair]:
+    def _flood_sources(self, floor: float) -> list[int]:
         """The pairs whose neighbourhoods are flooded: each node's best ``FLOOD_TOP`` pairs
         by label score, if at least ``floor`` (a pair that is neither node's plausible match
         is no evidence that their children or parents match)."""
-        best: dict[int, list[tuple[float, Pair]]] = {}
+        n = self.n
+        best: dict[int, list[tuple[float, int]]] = {}
         for p, lab in self.known.items():
             if lab < floor:
                 continue
-            for x in p:
+            for x in divmod(p, n):
                 heap = best.get(x)
                 if heap is None:
                     best[x] = [(lab, p)]
                 elif len(heap) < FLOOD_TOP:
                     heapq.heappush(heap, (lab, p))
-                elif lab > heap[0][0]:
+                elif lab > heap[0][0] or (lab == heap[0][0] and p > heap[0][1]):
                     heapq.heapreplace(heap, (lab, p))
         return sorted({p for heap in best.values() for _, p in heap})
 
-    def restrict(self, keep: set[Pair]) -> None:
-        """Forget candidate pairs outside ``keep`` (they give no structural evidence)."""
-        self.known = {p: s for p, s in self.known.items() if p in keep}
+    def drop_within(self, group: Container[int]) -> None:
+        """Forget the candidate pairs with both items in ``group`` (and their evidence)."""
+        n = self.n
+        self.known = {
+            p: s for p, s in self.known.items() if not (p // n in group and p % n in group)
+        }
 
     def _evidence(self, i: int, j: int) -> tuple[float | None, float | None]:
         """Parents and children evidence of a pair, from the candidate pairs' label scores."""
-        items, known = self.items, self.known
-        a, b = items[i], items[j]
+        known, n = self.known, self.n
+        pa, pb = self._parents[i], self._parents[j]
         parents: float | None = None
-        if a.parents and b.parents:
+        if pa and pb:
+            root = self._root
             best = 0.0
-            for p in a.parents:
-                for q in b.parents:
-                    s = known.get((p, q) if p < q else (q, p), 0.0)
-                    if s and items[p].is_root and items[q].is_root:
+            for p in pa:
+                for q in pb:
+                    s = known.get(p * n + q if p < q else q * n + p, 0.0)
+                    if s and root[p] and root[q]:
                         s *= ROOT_PARENT_WEIGHT
                     if s > best:
                         best = s
             parents = best
         children: float | None = None
-        if a.children and b.children:
-            small, big = a.children, b.children
+        small, big = self._children[i], self._children[j]
+        if small and big:
             if len(small) > len(big):
                 small, big = big, small
             total = 0.0
             for c in small:
                 m = 0.0
                 for d in big:
-                    s = known.get((c, d) if c < d else (d, c), 0.0)
+                    s = known.get(c * n + d if c < d else d * n + c, 0.0)
                     if s > m:
                         m = s
                 total += m
             children = total / len(big)
         return parents, children
 
+    def ranked(self, floor: float) -> list[tuple[float, int, int]]:
+        """``(-score, i, j)`` of the candidate pairs scoring at least ``floor``, best first
+        (ties by pair); the explanation of a pair (:meth:`score`) is built only when shown.
+
+        The hot loop of scoring: :meth:`_evidence` and :func:`combine` are inlined (the
+        scores are the same floats as :meth:`score` gives, see the tests).
+        """
+        n, known = self.n, self.known
+        get = known.get
+        parents, children, root = self._parents, self._children, self._root
+        out: list[tuple[float, int, int]] = []
+        append = out.append
+        for p, lab in known.items():
+            i, j = divmod(p, n)
+            if lab >= 1.0:
+                append((-1.0, i, j))
+                continue
+            bonus = 0.0
+            pa, pb = parents[i], parents[j]
+            if pa and pb:
+                best = 0.0
+                for x in pa:
+                    for y in pb:
+                        s = get(x * n + y if x < y else y * n + x, 0.0)
+                        if s and root[x] and root[y]:
+                            s *= ROOT_PARENT_WEIGHT
+                        if s > best:
+                            best = s
+                bonus = PARENT_WEIGHT * best
+            small, big = children[i], children[j]
+            if small and big:
+                if len(small) > len(big):
+                    small, big = big, small
+                total = 0.0
+                for x in small:
+                    m = 0.0
+                    for y in big:
+                        s = get(x * n + y if x < y else y * n + x, 0.0)
+                        if s > m:
+                            m = s
+                    total += m
+                bonus += CHILD_WEIGHT * (total / len(big))
+            gate = 0.5 + 0.5 * min(1.0, lab / 0.5)
+            score = min(1.0, lab + (1.0 - lab) * gate * bonus)
+            if score >= floor:
+                append((-score, i, j))
+        out.sort()
+        return out
+
     def fast_score(self, i: int, j: int) -> float:
-        """The final score of a candidate pair, without building its explanation."""
-        lab = self.known.get((i, j))
+        """The final score of a pair, without building its explanation."""
+        lab = self.known.get(i * self.n + j)
         if lab is None:
             lab = self.label_score(i, j)
         if lab >= 1.0:
             return 1.0
-        parents, children = self._evidence(i, j)
-        return combine(lab, parents, children)
+        return combine(lab, *self._evidence(i, j))
+
+    def _subset_like(self, i: int, j: int) -> bool:
+        """:func:`is_subset_like` on the items' stems (kept as sets per label)."""
+        sa, sb = self.stem_sets[self.lid[i]], self.stem_sets[self.lid[j]]
+        return sa != sb and bool(sa) and bool(sb) and (sa <= sb or sb <= sa)
 
     def subset(self, i: int, j: int) -> bool:
         """Subset-like labels ("alignment" vs "deceptive alignment"): never auto-merged."""
-        lab = self.label_score(i, j)
-        return lab < 1.0 and is_subset_like(self.items[i].stems, self.items[j].stems)
+        return self.label_score(i, j) < 1.0 and self._subset_like(i, j)
 
     def score(self, i: int, j: int) -> Scored:
         """Final score with its components (for matches and suggestions)."""
         lab = self.label_score(i, j)
         parents, children = self._evidence(i, j)
         exact = lab >= 1.0
-        subset = not exact and is_subset_like(self.items[i].stems, self.items[j].stems)
+        subset = not exact and self._subset_like(i, j)
         return Scored(combine(lab, parents, children), lab, parents, children, subset, exact)
 
 

@@ -20,7 +20,7 @@ from trees.analysis.batch import batch
 from trees.analysis.glossary import Glossary
 from trees.analysis.graph import live_nodes, parents_of
 from trees.analysis.lineage import Diff3, fork
-from trees.analysis.matching import Item, Matcher, Scored
+from trees.analysis.matching import Item, Matcher
 from trees.analysis.similarity import Embedder, load_embedder
 from trees.analysis.survival import short
 from trees.domain.keys import keys_after
@@ -57,7 +57,7 @@ class _Clusters:
 
     def can_union(self, a: int, b: int) -> bool:
         ra, rb = self.find(a), self.find(b)
-        return ra != rb and not (self.trees[ra] & self.trees[rb])
+        return ra != rb and self.trees[ra].isdisjoint(self.trees[rb])
 
     def union(self, a: int, b: int) -> bool:
         if not self.can_union(a, b):
@@ -177,19 +177,12 @@ def merge(
         if a in index and b in index:
             record(index[a], index[b], "confirmed")
 
-    known = matcher.candidates(matchable, floor=review)
+    matcher.candidates(matchable, floor=review)
     if base_ids:  # carried nodes were told apart by the group already: only new ones match
-        known = {(i, j) for i, j in known if i not in carried_set or j not in carried_set}
-        matcher.restrict(known)
+        matcher.drop_within(carried_set)
     # only pairs that can become a match or a suggestion are kept and sorted; the
     # explanation of a pair (Scored) is built only when it is shown
-    floor = min(auto, review)
-    ordered: list[tuple[float, int, int]] = []
-    for i, j in known:
-        s = matcher.fast_score(i, j)
-        if s >= floor:
-            ordered.append((-s, i, j))
-    ordered.sort()
+    ordered = matcher.ranked(min(auto, review))
     for neg, i, j in ordered:
         if -neg < auto:
             break
@@ -220,7 +213,7 @@ def merge(
             "trees": len(trees),
             "input_nodes": len(items),
             "merged_nodes": len(nodes),
-            "candidate_pairs": len(known),
+            "candidate_pairs": len(matcher.known),
             "auto_matches": sum(1 for m in matches if m["reason"] == "auto"),
             "suggestions": len(suggestions),
             "embeddings": embedder is not None,
@@ -248,57 +241,72 @@ def _suggestions(
     review: float,
 ) -> list[dict[str, Any]]:
     """Review-band pairs grouped per node: its best candidate plus its top 3."""
-    per_item: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    per_item: dict[int, list[int]] = {}  # other items, best first
+    best: dict[int, float] = {}  # -score of the item's best pair
+    can_union = clusters.can_union
     for neg, i, j in ordered:  # best first
-        if -neg < review:
+        if neg > -review:
             break
-        if (i, j) in rejected or not clusters.can_union(i, j):
+        if (rejected and (i, j) in rejected) or not can_union(i, j):
             continue
-        per_item[i].append((j, -neg))
-        per_item[j].append((i, -neg))
-    shown: dict[tuple[int, int], Scored] = {}
+        for x, y in ((i, j), (j, i)):
+            others = per_item.get(x)
+            if others is None:
+                per_item[x] = [y]
+                best[x] = neg
+            else:
+                others.append(y)
+    n = len(items)
+    shown: dict[int, tuple[float, dict[str, float], str]] = {}
 
-    def explained(i: int, j: int) -> Scored:
-        key = (i, j) if i < j else (j, i)
-        s = shown.get(key)
-        if s is None:
-            s = shown[key] = matcher.score(*key)
-        return s
+    def explained(i: int, j: int) -> tuple[float, dict[str, float], str]:
+        key = i * n + j if i < j else j * n + i
+        got = shown.get(key)
+        if got is None:
+            s = matcher.score(*divmod(key, n))
+            got = shown[key] = (round(s.score, 3), s.components(), s.explain())
+        return got
 
     out: list[dict[str, Any]] = []
-    emitted: set[tuple[int, int]] = set()
+    emitted: set[int] = set()
     find = clusters.find
-    for i in sorted(per_item, key=lambda i: (-per_item[i][0][1], i)):
+    for i in sorted(per_item, key=lambda i: (best[i], i)):
         top: list[int] = []
         seen_clusters: set[int] = set()
-        for j, _ in per_item[i]:  # already in score order
+        for j in per_item[i]:  # already in score order
             c = find(j)
             if c not in seen_clusters:
                 seen_clusters.add(c)
                 top.append(j)
                 if len(top) == 3:
                     break
-        best = top[0]
-        pair = (i, best) if i < best else (best, i)
+        first = top[0]
+        pair = i * n + first if i < first else first * n + i
         if pair in emitted and len(top) == 1:
             continue
         emitted.add(pair)
-        s = explained(i, best)
+        score, components, explanation = explained(i, first)
+        candidates = []
+        for j in top:
+            it = items[j]
+            c_score, c_components, _ = explained(i, j)
+            candidates.append(
+                {
+                    "tree": it.tree,
+                    "node": it.id,
+                    "label": it.label,
+                    "score": c_score,
+                    "components": dict(c_components),
+                }
+            )
         out.append(
             {
                 "a": _ref(items[i]),
-                "b": _ref(items[best]),
-                "score": round(s.score, 3),
-                "components": s.components(),
-                "explanation": s.explain(),
-                "candidates": [
-                    {
-                        **_ref(items[j]),
-                        "score": round((t := explained(i, j)).score, 3),
-                        "components": t.components(),
-                    }
-                    for j in top
-                ],
+                "b": _ref(items[first]),
+                "score": score,
+                "components": dict(components),
+                "explanation": explanation,
+                "candidates": candidates,
             }
         )
     return out

@@ -14,9 +14,12 @@ from __future__ import annotations
 import heapq
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain, repeat
+from operator import mul, truediv
 
 Embedder = Callable[[Sequence[str]], Sequence[Sequence[float]]]
 
@@ -105,10 +108,7 @@ def char_grams(text: str, lo: int = 3, hi: int = 5) -> Counter[str]:
     """Char n-grams (``lo``..``hi``) of a normalised text, padded with spaces at the ends."""
     s = f" {text} "
     n = len(s)
-    grams: Counter[str] = Counter()
-    for k in range(lo, hi + 1):
-        grams.update(s[i : i + k] for i in range(n - k + 1))
-    return grams
+    return Counter([s[i : i + k] for k in range(lo, hi + 1) for i in range(n - k + 1)])
 
 
 def is_subset_like(a: Sequence[str], b: Sequence[str]) -> bool:
@@ -130,43 +130,66 @@ class TfIdf:
     """
 
     def __init__(self, docs: Sequence[Counter[str]], weights: Sequence[int] | None = None) -> None:
-        df: Counter[str] = Counter()
         if weights is None:
-            for d in docs:
-                df.update(d.keys())
-            n = len(docs)
-        else:
-            for d, wt in zip(docs, weights, strict=True):
-                for f in d:
-                    df[f] += wt
-            n = sum(weights)
+            weights = [1] * len(docs)
+        elif len(weights) != len(docs):
+            raise ValueError("one weight per document")
+        # C-level counting: each document's features once per text it stands for
+        df: Counter[str] = Counter(
+            chain.from_iterable(chain.from_iterable(map(repeat, docs, weights)))
+        )
+        n = sum(weights)
         self.n = n
         self.df = df
         log = math.log
         self.idf = {f: log((1 + n) / (1 + c)) + 1.0 for f, c in df.items()}
         idf = self.idf
         vectors: list[dict[str, float]] = []
-        postings: dict[str, list[tuple[int, float]]] = {}
-        for i, d in enumerate(docs):
-            vec = {f: (1.0 + log(c)) * idf[f] if c > 1 else idf[f] for f, c in d.items()}
-            norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
-            vec = {f: w / norm for f, w in vec.items()}
-            vectors.append(vec)
-            for f, w in vec.items():
-                post = postings.get(f)
-                if post is None:
-                    postings[f] = [(i, w)]
-                else:
-                    post.append((i, w))
+        for d in docs:
+            weights_ = list(map(idf.__getitem__, d))
+            if d.total() != len(d):  # some feature repeats: sublinear tf
+                for k, c in enumerate(d.values()):
+                    if c > 1:
+                        weights_[k] = (1.0 + log(c)) * weights_[k]
+            norm = math.sqrt(sum(map(mul, weights_, weights_))) or 1.0
+            vectors.append(dict(zip(d, map(truediv, weights_, repeat(norm)), strict=True)))
         self.vectors = vectors
-        self.postings = postings
+        self._postings: dict[str, list[tuple[int, float]]] | None = None
+
+    @property
+    def postings(self) -> dict[str, list[tuple[int, float]]]:
+        """Feature -> ``[(document, weight)]`` in document order (built on first use)."""
+        if self._postings is None:
+            postings: dict[str, list[tuple[int, float]]] = {f: [] for f in self.df}
+            for i, vec in enumerate(self.vectors):
+                for f, w in vec.items():
+                    postings[f].append((i, w))
+            self._postings = postings
+        return self._postings
+
+    def compact_postings(self, max_df: int) -> dict[str, tuple[array[int], array[float]]]:
+        """Postings of the features in at most ``max_df`` texts, as two flat arrays each
+        (documents, weights): walking them is about twice as fast as walking tuples."""
+        df = self.df
+        ids: dict[str, list[int]] = {}
+        weights: dict[str, list[float]] = {}
+        for i, vec in enumerate(self.vectors):
+            for f, w in vec.items():
+                if df[f] <= max_df:
+                    got = ids.get(f)
+                    if got is None:
+                        ids[f] = [i]
+                        weights[f] = [w]
+                    else:
+                        got.append(i)
+                        weights[f].append(w)
+        return {f: (array("l", js), array("d", weights[f])) for f, js in ids.items()}
 
     def cosine(self, i: int, j: int) -> float:
         a, b = self.vectors[i], self.vectors[j]
-        s = 0.0
-        for f in a.keys() & b.keys():
-            s += a[f] * b[f]
-        return s
+        common = a.keys() & b.keys()
+        # fsum is exactly rounded: the score does not depend on the set's iteration order
+        return math.fsum(map(mul, map(a.__getitem__, common), map(b.__getitem__, common)))
 
     def accumulate(
         self,
