@@ -1,16 +1,23 @@
-"""Analysis layer tests: failure-mode statistics, rescue, tag suggestions, clusters."""
+"""Analysis layer tests: failure-mode statistics, rescue, tag suggestions, clusters, the
+failure-mode vocabulary and the optional semantic scorer."""
 
 from __future__ import annotations
 
+import pytest
 from analysis_helpers import outline
 
+from trees.analysis import semantic
 from trees.analysis.failure_modes import (
     GameCorpus,
     cluster_untagged,
     failure_mode_table,
+    label_propagation,
     suggest_tags,
 )
 from trees.analysis.recurrence import TreeInput, recurring
+from trees.analysis.similarity import dot
+from trees.analysis.taxonomy import Family, Mode
+from trees.analysis.vocabulary import Vocabulary, starter_vocabulary
 
 GAME = """
 P p1 Train on human approval
@@ -153,3 +160,213 @@ R r Alignment
     assert first["breadth"] == 2  # under outer alignment and under scalable oversight
     assert first["support"] == 1.0
     assert {m["tree"] for m in first["members"]} == {"one", "two"}
+
+
+# ---- the failure-mode vocabulary ------------------------------------------------------------
+
+TOY = Vocabulary(
+    [
+        Mode(
+            "proxy",
+            "Proxy gaming",
+            "Optimising a stand-in.",
+            "gaming",
+            aliases=("goodhart*", "proxy"),
+            cues=("fool* {judge}", "optimi* pressure", "exploit*", "loophol*"),
+        ),
+        Mode(
+            "scheming",
+            "Scheming",
+            "Behaves well while watched.",
+            "deception",
+            aliases=("deceptive alignment",),
+            cues=("act* nice", "exploit*", "~on purpose", "hid*"),
+        ),
+    ],
+    families=[
+        Family("gaming", "Gaming the measure", "."),
+        Family("deception", "Deception", "."),
+    ],
+    classes={"judge": "judg* rater* probe*"},
+)
+
+
+def best_id(text: str, vocab: Vocabulary = TOY) -> str | None:
+    found = vocab.best(text)
+    return found.mode.id if found else None
+
+
+def test_an_alias_alone_reads_a_critique_as_its_mode() -> None:
+    assert best_id("Classic Goodharting of the metric") == "proxy"
+    assert best_id("It is only a proxy for quality") == "proxy"
+    assert best_id("Nothing to see here") is None
+
+
+def test_a_phrase_cue_is_enough_but_a_one_word_cue_needs_support() -> None:
+    assert best_id("It learns to fool the raters") == "proxy"
+    assert best_id("Under optimisation pressure it breaks") == "proxy"
+    assert best_id("Policies find loopholes") is None  # one word: 0.4
+    assert best_id("Policies find loopholes and exploit them") == "proxy"  # 0.4 + 0.4
+
+
+def test_phrase_slots_match_in_order_with_at_most_three_words_between() -> None:
+    assert best_id("It will fool even the human raters") == "proxy"  # 3 words between
+    assert best_id("It will fool even the most careful raters") is None  # 4 words between
+    assert best_id("The raters are fooled") is None  # wrong order
+
+
+def test_words_match_by_prefix_or_by_stem() -> None:
+    vocab = Vocabulary([Mode("m", "M", ".", "f", aliases=("optimi* pressure", "proxy"))])
+    assert best_id("optimization pressures", vocab) == "m"
+    assert best_id("optimising pressure", vocab) == "m"
+    assert best_id("these proxies", vocab) == "m"
+
+
+def test_contractions_and_glossary_aliases_are_folded_before_matching() -> None:
+    vocab = Vocabulary(
+        [
+            Mode("o", "O", ".", "f", aliases=("cannot check*",)),
+            Mode("d", "D", ".", "f", aliases=("out of distribution",)),
+        ]
+    )
+    assert best_id("Humans can't check this", vocab) == "o"
+    assert best_id("It fails OOD", vocab) == "d"  # the seed glossary: OOD
+
+
+def test_a_weak_cue_counts_as_one_word_and_words_do_not_count_twice() -> None:
+    assert best_id("It fails on purpose") is None  # "~on purpose": 0.4 only
+    match = TOY.match("They exploit it and act nice")
+    assert [m.mode.id for m in match] == ["scheming", "proxy"]
+    assert match[0].score == 1.0  # "act nice" 0.6 + "exploit" 0.4
+    assert match[0].evidence == ("act nice", "exploit")
+    assert match[1].score == 0.4
+
+
+def test_ties_go_to_the_earlier_mode_and_halve_the_confidence() -> None:
+    match = TOY.match("It may exploit the weights and hide")
+    assert match[0].mode.id == "scheming"  # 0.8 (exploit + hide) against 0.4
+    tie = TOY.match("goodhart, and deceptive alignment")
+    assert [m.mode.id for m in tie] == ["proxy", "scheming"]
+    assert tie[0].confidence == 0.5
+
+
+def test_peoples_tags_are_mapped_to_vocabulary_modes_by_their_words() -> None:
+    starter = starter_vocabulary()
+    tags = ("goodhart", "Reward hacking", "power-seeking", "deception", "our-own-tag")
+    assert [m.id if (m := starter.mode_of_tag(t)) else None for t in tags] == [
+        "proxy-gaming",
+        "proxy-gaming",
+        "power-seeking",
+        "deceptive-alignment",
+        None,
+    ]
+
+
+def test_every_starter_mode_is_named_described_and_reads_its_own_label() -> None:
+    starter = starter_vocabulary()
+    assert 30 <= len(starter.modes) <= 50
+    assert len({m.id for m in starter.modes}) == len(starter.modes)
+    for mode in starter.modes:
+        assert mode.description and mode.aliases and mode.family in starter.families
+        assert best_id(mode.label, starter) == mode.id, mode.label
+
+
+def test_the_starter_vocabulary_reads_textbook_phrasings_of_well_known_modes() -> None:
+    starter = starter_vocabulary()
+    cases = {
+        "The agent finds a loophole and exploits the reward function": "proxy-gaming",
+        "A mesa-optimizer could pursue its own objective": "inner-misalignment",
+        "It has instrumental reasons to acquire more resources": "power-seeking",
+        "It would resist being switched off": "shutdown-resistance",
+        "Copies of the same model could collude against the monitor": "collusion",
+        "It could sandbag the capability evaluation": "sandbagging",
+        "Humans cannot verify answers to superhuman questions": "scalable-oversight",
+    }
+    assert {text: best_id(text, starter) for text in cases} == cases
+
+
+PARAPHRASES = """
+P p1 RLHF on ratings
+  C c1 [goodhart] @1 Answers get tuned to what raters reward
+  C c2 @2 It learns to fool the raters
+P p2 Debate
+  C c3 @3 Under optimisation pressure the judge signal breaks
+P p3 Probes
+  C c4 @4 It exploits loopholes in what the probe measures
+P p4 Tool AI
+  C c5 @5 A tool could hide things on purpose
+"""
+
+
+def test_paraphrases_with_no_shared_words_cluster_by_their_vocabulary_family() -> None:
+    corpus = GameCorpus([(1, outline(PARAPHRASES))], vocabulary=TOY)
+    clusters = [{corpus.critiques[q].id for q in c} for c in cluster_untagged(corpus)]
+    assert clusters == [{"c2", "c3", "c4"}]  # c1 is tagged; c5 reads as another family
+    plain = GameCorpus([(1, outline(PARAPHRASES))], vocabulary=Vocabulary(()))
+    assert cluster_untagged(plain) == []  # no shared words: nothing without the vocabulary
+
+
+def test_a_vocabulary_cluster_is_named_by_its_family_and_suggests_the_peoples_tag() -> None:
+    items = recurring([TreeInput(1, outline(PARAPHRASES))], vocabulary=TOY)["items"]
+    cluster = next(i for i in items if i["kind"] == "cluster")
+    assert cluster["label"] == "Gaming the measure"
+    assert cluster["family"]["id"] == "gaming" and cluster["mode"]["id"] == "proxy"
+    assert cluster["suggested_tag"] == "goodhart"  # the tag people already use for it
+    assert cluster["explanation"].startswith("untagged, read as Gaming the measure: ")
+    evidence = {m["node"]: m["evidence"] for m in cluster["members"]}
+    assert evidence["c2"] == ["fool the raters"]
+    tag = next(i for i in items if i["kind"] == "tag")
+    assert tag["tag"] == "goodhart" and tag["mode"]["id"] == "proxy"
+    assert {m["node"] for m in tag["members"]} == {"c1"}  # people's tags are never moved
+
+
+def test_suggestions_name_the_peoples_tag_for_a_mode_before_its_id() -> None:
+    sugg = {
+        s["node"]: s["suggestions"]
+        for s in suggest_tags([(1, outline(PARAPHRASES))], vocabulary=TOY)
+    }
+    top = sugg["c2"][0]
+    assert top["tag"] == "goodhart" and top["mode"]["id"] == "proxy"
+    assert top["evidence"] == ["fool the raters"] and 0 < top["score"] <= 1
+    assert sugg["c5"][0]["tag"] == "scheming"  # nobody tagged that mode: its id
+    assert "c1" not in sugg
+
+
+def test_the_vocabulary_suggests_tags_before_anyone_has_tagged_a_critique() -> None:
+    nodes = outline("P p1 Debate\n  C c1 The debaters could collude against the judge")
+    sugg = suggest_tags([(1, nodes)])
+    assert sugg[0]["suggestions"][0]["tag"] == "collusion"
+    assert suggest_tags([(1, nodes)], vocabulary=Vocabulary(())) == []
+
+
+def test_seeded_label_propagation_keeps_the_seeds_labels() -> None:
+    adj = {0: {1: 1.0}, 1: {0: 1.0, 2: 0.2}, 2: {1: 0.2, 3: 0.9}, 3: {2: 0.9}}
+    groups = label_propagation(adj, fixed={0: -1, 3: -2})
+    assert sorted(sorted(g) for g in groups) == [[0, 1], [2, 3]]
+
+
+# ---- the optional semantic scorer -------------------------------------------------------------
+
+
+def test_the_semantic_scorer_is_off_when_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GAMETREE_SEMANTIC", "0")
+    assert semantic.load_embedder() is None
+
+
+def test_the_semantic_scorer_embeds_offline_and_reads_a_mode_by_meaning() -> None:
+    pytest.importorskip(semantic.PACKAGE, reason="the [semantic] extra is not installed")
+    embed = semantic.load_embedder()
+    assert embed is not None
+    a, b, c = embed(
+        [
+            "The model behaves well only while it knows it is being watched",
+            "Once deployed and unobserved, the system acts on a hidden agenda",
+            "Crowd workers disagree about which answer is better",
+        ]
+    )
+    assert len(a) == 384 and abs(dot(a, a) - 1.0) < 1e-3
+    assert dot(a, b) > dot(a, c)
+    found = semantic.semantic_modes(
+        starter_vocabulary(), ["Training an AI to be nice to us may just teach it flattery"], embed
+    )
+    assert found[0] is None or found[0].evidence[0].startswith("meaning ")

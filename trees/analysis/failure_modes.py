@@ -11,8 +11,14 @@ For a group F of critiques (one tag, or one cluster of similar untagged critique
   counterfactual re-run of the grounded labelling restricted to what those critiques reach.
 
 Tag suggestions come from the nearest tagged critiques (word-stem TF-IDF cosine with an
-inverted index); clusters of similar untagged critiques come from seeded label propagation
-on the sparse k-nearest-neighbour similarity graph (suggestions only).
+inverted index) and from the failure-mode vocabulary (:mod:`trees.analysis.vocabulary`: the
+starter taxonomy of well-known alignment failure modes). Clusters of untagged critiques
+come from seeded label propagation on the sparse k-nearest-neighbour similarity graph, where
+the critiques that read as a vocabulary mode start, and stay, in the cluster of that mode's
+family: the vocabulary groups paraphrases that share no words, word similarity pulls in the
+rest (suggestions only). People's tags come first: a tagged critique is grouped by its tags
+alone, and a mode is suggested under the tag people already use for it ("goodhart" for
+proxy gaming).
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trees.analysis.similarity import TfIdf, content_stems, normalise
+from trees.analysis.similarity import Embedder, TfIdf, content_stems, normalise
 from trees.analysis.survival import IN, OUT, AttackFramework, short
+from trees.analysis.taxonomy import Family, Mode
+from trees.analysis.vocabulary import ModeMatch, Vocabulary, starter_vocabulary
 
 # Postings walked per critique when looking for its neighbours (rarest words first): a
 # word's postings grow with the corpus, so an unbounded walk makes the search quadratic.
@@ -51,9 +59,22 @@ class Critique:
 
 
 class GameCorpus:
-    """One or more game trees with their survival labelling and their critiques."""
+    """One or more game trees with their survival labelling and their critiques.
 
-    def __init__(self, trees: Sequence[tuple[Any, Iterable[Mapping[str, Any]]]]) -> None:
+    ``vocabulary``: the failure modes critiques are read against (default: the starter
+    taxonomy; ``Vocabulary(())`` turns it off). ``embedder``: the optional sentence-embedding
+    scorer (:mod:`trees.analysis.semantic`), used for critiques no phrase matches.
+    """
+
+    def __init__(
+        self,
+        trees: Sequence[tuple[Any, Iterable[Mapping[str, Any]]]],
+        *,
+        vocabulary: Vocabulary | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.vocabulary = vocabulary if vocabulary is not None else starter_vocabulary()
+        self.embedder = embedder
         self.frameworks: dict[Any, AttackFramework] = {}
         self.critiques: list[Critique] = []
         for tree_id, nodes in trees:
@@ -76,6 +97,66 @@ class GameCorpus:
                     )
                 )
         self._tfidf: TfIdf | None = None
+        self._modes: list[ModeMatch | None] | None = None
+        self._tag_modes: dict[str, Mode | None] | None = None
+        self._tag_groups: dict[str, list[int]] | None = None
+
+    @property
+    def modes(self) -> list[ModeMatch | None]:
+        """For each critique the vocabulary mode it reads as, or ``None`` (built lazily)."""
+        if self._modes is None:
+            vocab = self.vocabulary
+            memo: dict[str, ModeMatch | None] = {}
+            modes: list[ModeMatch | None] = []
+            for c in self.critiques:
+                if c.text not in memo:
+                    memo[c.text] = vocab.best(c.text)
+                modes.append(memo[c.text])
+            if self.embedder is not None and vocab.modes:
+                from trees.analysis.semantic import semantic_modes
+
+                missing = [k for k, m in enumerate(modes) if m is None]
+                found = semantic_modes(
+                    vocab, [self.critiques[k].text for k in missing], self.embedder
+                )
+                for k, m in zip(missing, found, strict=True):
+                    modes[k] = m
+            self._modes = modes
+        return self._modes
+
+    @property
+    def tag_modes(self) -> dict[str, Mode | None]:
+        """The vocabulary mode each people's tag stands for, or ``None``.
+
+        By the tag's own words first ("goodhart", "reward-hacking"); otherwise by what its
+        critiques read as, when at least two do and they are most of them.
+        """
+        if self._tag_modes is None:
+            out: dict[str, Mode | None] = {}
+            for tag, members in self.tag_groups().items():
+                mode = self.vocabulary.mode_of_tag(tag)
+                if mode is None:
+                    votes = Counter(m.mode.id for k in members if (m := self.modes[k]))
+                    if votes:
+                        top, n = votes.most_common(1)[0]
+                        if n >= 2 and 2 * n > len(members):
+                            mode = self.vocabulary.by_id[top]
+                out[tag] = mode
+            self._tag_modes = out
+        return self._tag_modes
+
+    def tag_for_mode(self, mode: Mode) -> str:
+        """The tag to suggest for a mode: the most used people's tag for it, else its id."""
+        groups = self.tag_groups()
+        own = [t for t, m in self.tag_modes.items() if m is not None and m.id == mode.id]
+        return min(own, key=lambda t: (-len(groups[t]), t)) if own else mode.id
+
+    def tag_for_family(self, family: Family) -> str:
+        """The tag to suggest for a family: the most used people's tag of one of its modes,
+        else the family's id."""
+        groups = self.tag_groups()
+        own = [t for t, m in self.tag_modes.items() if m is not None and m.family == family.id]
+        return min(own, key=lambda t: (-len(groups[t]), t)) if own else family.id
 
     @property
     def tfidf(self) -> TfIdf:
@@ -91,11 +172,14 @@ class GameCorpus:
         return self._tfidf
 
     def tag_groups(self) -> dict[str, list[int]]:
-        groups: dict[str, list[int]] = defaultdict(list)
-        for k, c in enumerate(self.critiques):
-            for t in c.tags:
-                groups[t].append(k)
-        return dict(groups)
+        """tag -> indices of the critiques carrying it (built once; do not mutate)."""
+        if self._tag_groups is None:
+            groups: dict[str, list[int]] = defaultdict(list)
+            for k, c in enumerate(self.critiques):
+                for t in c.tags:
+                    groups[t].append(k)
+            self._tag_groups = dict(groups)
+        return self._tag_groups
 
     def tag_spelling(self) -> dict[str, str]:
         """The most common original spelling of each normalised tag, for display."""
@@ -222,62 +306,115 @@ def failure_mode_table(
     return rows
 
 
+def mode_out(mode: Mode | None) -> dict[str, str] | None:
+    """A vocabulary mode as it appears in answers."""
+    if mode is None:
+        return None
+    return {
+        "id": mode.id,
+        "label": mode.label,
+        "description": mode.description,
+        "family": mode.family,
+    }
+
+
+def family_out(family: Family | None) -> dict[str, str] | None:
+    """A vocabulary family as it appears in answers."""
+    if family is None:
+        return None
+    return {"id": family.id, "label": family.label, "description": family.description}
+
+
 def suggest_tags(
     trees: Sequence[tuple[Any, Iterable[Mapping[str, Any]]]] | GameCorpus,
     *,
     k: int = 5,
     min_score: float = 0.2,
+    vocabulary: Vocabulary | None = None,
+    semantic: bool = True,
 ) -> list[dict[str, Any]]:
-    """Tags for untagged critiques, voted by their ``k`` nearest tagged critiques.
+    """Tags for untagged critiques, from their ``k`` nearest tagged critiques and from the
+    failure-mode vocabulary; at most three per critique, best first. ``vocabulary`` defaults
+    to the starter taxonomy; ``semantic`` uses the optional embedding scorer if installed.
 
-    Each suggestion carries its score (similarity-weighted share of the neighbours' votes
-    times the best neighbour's similarity) and the neighbours that support it.
+    A neighbour vote scores the similarity-weighted share of the neighbours' votes times the
+    best neighbour's similarity, and lists the neighbours that support it. A vocabulary mode
+    the critique reads as is suggested under the people's own tag for it when there is one
+    (else the mode's id), scored by the match's confidence, with its ``mode`` and the
+    ``evidence`` phrases. Both for one tag combine as independent evidence (noisy-or).
     """
-    corpus = trees if isinstance(trees, GameCorpus) else GameCorpus(trees)
+    if isinstance(trees, GameCorpus):
+        corpus = trees
+    else:
+        embedder = None
+        if semantic:
+            from trees.analysis.semantic import load_embedder
+
+            embedder = load_embedder()
+        corpus = GameCorpus(trees, vocabulary=vocabulary, embedder=embedder)
     crits = corpus.critiques
-    if not any(c.tags for c in crits):
+    any_tagged = any(c.tags for c in crits)
+    if not any_tagged and not corpus.vocabulary.modes:
         return []
-    tfidf = corpus.tfidf
+    modes = corpus.modes
+    tfidf = corpus.tfidf if any_tagged else None
     out: list[dict[str, Any]] = []
     for q, c in enumerate(crits):
         if c.tags:
             continue
-        near = tfidf.neighbours(
-            q,
-            k=k,
-            min_score=min_score,
-            allowed=lambda j: bool(crits[j].tags),
-            budget=NEIGHBOUR_BUDGET,
-            max_df=NEIGHBOUR_MAX_DF,
+        ranked: dict[str, dict[str, Any]] = {}
+        near = (
+            tfidf.neighbours(
+                q,
+                k=k,
+                min_score=min_score,
+                allowed=lambda j: bool(crits[j].tags),
+                budget=NEIGHBOUR_BUDGET,
+                max_df=NEIGHBOUR_MAX_DF,
+            )
+            if tfidf is not None
+            else []
         )
-        if not near:
+        if near:
+            votes: dict[str, float] = defaultdict(float)
+            support: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for j, s in near:
+                for t in crits[j].tags:
+                    votes[t] += s
+                    support[t].append(
+                        {
+                            "tree": crits[j].tree,
+                            "node": crits[j].id,
+                            "label": short(crits[j].text),
+                            "score": round(s, 3),
+                        }
+                    )
+            total = sum(votes.values())
+            best = near[0][1]
+            for t, v in votes.items():
+                ranked[t] = {
+                    "tag": t,
+                    "score": best * v / total,
+                    "neighbours": support[t],
+                    "mode": None,
+                    "evidence": [],
+                }
+        m = modes[q]
+        if m is not None:
+            tag = corpus.tag_for_mode(m.mode)
+            row = ranked.setdefault(
+                tag, {"tag": tag, "score": 0.0, "neighbours": [], "mode": None, "evidence": []}
+            )
+            row["score"] = 1.0 - (1.0 - row["score"]) * (1.0 - m.confidence)
+            row["mode"] = mode_out(m.mode)
+            row["evidence"] = list(m.evidence)
+        if not ranked:
             continue
-        votes: dict[str, float] = defaultdict(float)
-        support: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for j, s in near:
-            for t in crits[j].tags:
-                votes[t] += s
-                support[t].append(
-                    {
-                        "tree": crits[j].tree,
-                        "node": crits[j].id,
-                        "label": short(crits[j].text),
-                        "score": round(s, 3),
-                    }
-                )
-        total = sum(votes.values())
-        best = near[0][1]
-        ranked = sorted(votes.items(), key=lambda t: (-t[1], t[0]))[:3]
+        best_three = sorted(ranked.values(), key=lambda r: (-r["score"], r["tag"]))[:3]
+        for r in best_three:
+            r["score"] = round(r["score"], 3)
         out.append(
-            {
-                "tree": c.tree,
-                "node": c.id,
-                "label": short(c.text),
-                "suggestions": [
-                    {"tag": t, "score": round(best * v / total, 3), "neighbours": support[t]}
-                    for t, v in ranked
-                ],
-            }
+            {"tree": c.tree, "node": c.id, "label": short(c.text), "suggestions": best_three}
         )
     return out
 
@@ -294,6 +431,9 @@ def cluster_untagged(
     A sparse k-nearest-neighbour graph (edges with cosine >= ``threshold``) is split by
     weighted label propagation in an order shuffled by ``seed``: the same input always gives
     the same clusters, in time linear in the edges (Louvain cost seconds on 10,000 nodes).
+    Critiques that read as a vocabulary mode are seeds: they start in, and keep, the label of
+    the mode's family, so paraphrases of one failure mode end up together however different
+    their words, and an unmatched critique joins them when its nearest neighbours are there.
     """
     crits = corpus.critiques
     untagged = [q for q, c in enumerate(crits) if not c.tags]
@@ -302,6 +442,14 @@ def cluster_untagged(
     tfidf = corpus.tfidf
     postings = tfidf.restricted(set(untagged))
     adj: dict[int, dict[int, float]] = {}
+    rank = {f: n for n, f in enumerate(corpus.vocabulary.families)}
+    fixed: dict[int, int] = {}
+    modes = corpus.modes
+    for q in untagged:
+        m = modes[q]
+        if m is not None:
+            fixed[q] = -1 - rank[m.mode.family]  # negative: never a critique index
+            adj[q] = {}
     for q in untagged:
         near = tfidf.neighbours(
             q,
@@ -316,7 +464,7 @@ def cluster_untagged(
             adj.setdefault(j, {})[q] = s
     if not adj:
         return []
-    communities = label_propagation(adj, seed=seed)
+    communities = label_propagation(adj, seed=seed, fixed=fixed)
     clusters = []
     for members in communities:
         proposals = {(crits[q].tree, crits[q].proposal) for q in members}
@@ -327,20 +475,27 @@ def cluster_untagged(
 
 
 def label_propagation(
-    adj: Mapping[int, Mapping[int, float]], *, seed: int = 0, rounds: int = 30
+    adj: Mapping[int, Mapping[int, float]],
+    *,
+    seed: int = 0,
+    rounds: int = 30,
+    fixed: Mapping[int, int] | None = None,
 ) -> list[list[int]]:
     """Communities of a weighted graph by label propagation (deterministic for a seed).
 
     Every node starts in its own community and repeatedly joins the community with the
     largest total edge weight among its neighbours (ties: its own, then the smallest), in an
     order shuffled once by ``seed``, until nothing changes or after ``rounds`` passes.
+    Nodes in ``fixed`` start with the given label and keep it (seeded propagation).
     """
+    fixed = fixed or {}
     nodes = sorted(adj)
     random.Random(seed).shuffle(nodes)
-    label = {v: v for v in nodes}
+    label = {v: fixed.get(v, v) for v in nodes}
+    free = [v for v in nodes if v not in fixed]
     for _ in range(rounds):
         changed = False
-        for v in nodes:
+        for v in free:
             weight: dict[int, float] = {}
             for u, w in adj[v].items():
                 lu = label[u]
@@ -359,6 +514,21 @@ def label_propagation(
     for v in sorted(adj):
         groups[label[v]].append(v)
     return list(groups.values())
+
+
+def cluster_family(corpus: GameCorpus, members: Sequence[int]) -> tuple[Family, Mode] | None:
+    """The vocabulary family most members read as, when more than half of them do, with its
+    most common mode among them."""
+    modes = [m.mode for q in members if (m := corpus.modes[q]) is not None]
+    families = Counter(m.family for m in modes)
+    if not families:
+        return None
+    top, n = min(families.items(), key=lambda t: (-t[1], t[0]))
+    if 2 * n <= len(members):
+        return None
+    counts = Counter(m.id for m in modes if m.family == top)
+    mode_id = min(counts.items(), key=lambda t: (-t[1], t[0]))[0]
+    return corpus.vocabulary.families[top], corpus.vocabulary.by_id[mode_id]
 
 
 def cluster_label(corpus: GameCorpus, members: Sequence[int]) -> str:

@@ -1,7 +1,8 @@
 """Analysis layer: what recurs across trees, most taut first (the ``recurring`` command).
 
-Game trees: one item per failure-mode tag and one per cluster of similar untagged critiques,
-all scored by taut(F) (see :mod:`trees.analysis.failure_modes`).
+Game trees: one item per failure-mode tag and one per cluster of untagged critiques (grouped
+by the failure-mode vocabulary and by word similarity), all scored by taut(F) (see
+:mod:`trees.analysis.failure_modes`). Items name the vocabulary mode they stand for.
 Problem trees: several trees are merged first (automatic matches only); every problem of the
 merged DAG is ranked by breadth(v) x support(v), ties by in-degree, where breadth = number of
 top-level problems whose subtree contains v and support = contributing trees / K.
@@ -16,12 +17,17 @@ from typing import Any
 from trees.analysis.batch import batch
 from trees.analysis.failure_modes import (
     GameCorpus,
+    cluster_family,
     cluster_label,
     cluster_untagged,
     failure_mode_table,
+    family_out,
     group_stats,
+    mode_out,
 )
 from trees.analysis.graph import live_nodes, parents_of
+from trees.analysis.similarity import Embedder
+from trees.analysis.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,33 +50,78 @@ class TreeInput:
 
 @batch
 def recurring(
-    trees: Sequence[TreeInput], top: int | None = None, *, seed: int = 0
+    trees: Sequence[TreeInput],
+    top: int | None = None,
+    *,
+    seed: int = 0,
+    vocabulary: Vocabulary | None = None,
+    semantic: bool = True,
 ) -> dict[str, Any]:
     """``{"kind", "items": [{"label", "score", "members": [{"tree", "node", "label"}], ...}]}``
 
     Items come most taut first; ``top`` keeps the first ``top``. Game and problem trees are
-    analysed separately; given both kinds, game items come first.
+    analysed separately; given both kinds, game items come first. ``vocabulary``: the
+    failure modes critiques are read against (default: the starter taxonomy);
+    ``semantic``: use the optional sentence-embedding scorer when it is installed.
     """
     game = [t for t in trees if t.resolved_kind == "game"]
     problem = [t for t in trees if t.resolved_kind != "game"]
     items: list[dict[str, Any]] = []
     if game:
-        items.extend(game_items(game, seed=seed))
+        embedder = None
+        if semantic:
+            from trees.analysis.semantic import load_embedder
+
+            embedder = load_embedder()
+        items.extend(game_items(game, seed=seed, vocabulary=vocabulary, embedder=embedder))
     if problem:
         items.extend(problem_items(problem))
     kind = "mixed" if game and problem else ("game" if game else "problem")
     return {"kind": kind, "items": items[:top] if top is not None else items}
 
 
-def game_items(trees: Sequence[TreeInput], *, seed: int = 0) -> list[dict[str, Any]]:
-    """Tags and clusters of untagged critiques as one list, most taut first."""
-    corpus = GameCorpus([(t.id, t.nodes) for t in trees])
+def game_items(
+    trees: Sequence[TreeInput],
+    *,
+    seed: int = 0,
+    vocabulary: Vocabulary | None = None,
+    embedder: Embedder | None = None,
+) -> list[dict[str, Any]]:
+    """Tags and clusters of untagged critiques as one list, most taut first.
+
+    Every item carries ``mode`` and ``family``: the vocabulary failure mode it stands for and
+    its family (a tag's by its name or by its critiques; a cluster's family when most members
+    read as it, with their most common mode), or ``None``. A cluster with a family is
+    labelled by it, suggests the people's tag for it (``suggested_tag``) and gives each
+    member the ``mode`` it reads as and the ``evidence`` phrases it was read by.
+    """
+    corpus = GameCorpus([(t.id, t.nodes) for t in trees], vocabulary=vocabulary, embedder=embedder)
+    vocab = corpus.vocabulary
     items = failure_mode_table(corpus)
+    tag_modes = corpus.tag_modes
+    for row in items:
+        mode = tag_modes.get(row["tag"])
+        row["mode"] = mode_out(mode)
+        row["family"] = family_out(vocab.family_of(mode) if mode else None)
     for n, members in enumerate(cluster_untagged(corpus, seed=seed), start=1):
-        label = cluster_label(corpus, members)
+        found = cluster_family(corpus, members)
+        label = found[0].label if found else cluster_label(corpus, members)
         row = group_stats(corpus, members, label)
-        row.update(kind="cluster", tag=None, cluster=n)
-        row["explanation"] = "untagged, similar wording: " + row["explanation"]
+        row.update(kind="cluster", tag=None, cluster=n, mode=None, family=None, suggested_tag=None)
+        if found is None:
+            row["explanation"] = "untagged, similar wording: " + row["explanation"]
+        else:
+            family, mode = found
+            row.update(
+                mode=mode_out(mode),
+                family=family_out(family),
+                suggested_tag=corpus.tag_for_family(family),
+                explanation=f"untagged, read as {family.label}: " + row["explanation"],
+            )
+            for member, q in zip(row["members"], members, strict=True):
+                m = corpus.modes[q]
+                member["mode"] = m.mode.id if m else None
+                member["evidence"] = list(m.evidence) if m else []
         items.append(row)
     items.sort(key=lambda r: (-r["score"], -r["rescue"], r["kind"] != "tag", r["label"]))
     return items
