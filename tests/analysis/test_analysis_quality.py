@@ -2,12 +2,16 @@
 
 Targets: automatic merges precision >= 0.95; automatic + top-3 suggestions recall >= 0.8;
 the gold top failure mode of the game tree ranked first by ``recurring``.
+
+The failure-mode vocabulary was written with ``game.json`` and the two development trees in
+view; ``heldout_game.json`` was written after it froze and shows how far it carries to new
+wording (not far yet: see docs/analysis.md).
 """
 
 from __future__ import annotations
 
 import pytest
-from quality.quality_eval import failure_mode_quality, merge_quality
+from quality.quality_eval import failure_mode_quality, merge_quality, tag_agreement
 
 
 def test_automatic_merges_are_precise_and_suggestions_find_most_true_pairs() -> None:
@@ -21,16 +25,49 @@ def test_a_stricter_auto_threshold_keeps_automatic_merges_precise() -> None:
     assert q["auto_precision"] >= 0.95
 
 
-def test_the_tagged_failure_mode_people_share_is_found_among_the_top_items() -> None:
+def test_the_gold_top_failure_mode_is_ranked_first() -> None:
     q = failure_mode_quality()
-    assert q["ranks"]["deception"] == 1
+    assert q["top_rank"] == 1, q["items"]
+
+
+def test_the_tagged_failure_mode_people_share_is_found_among_the_top_items() -> None:
+    # proxy gaming hits more proposals than deception, so deception cannot be first too
+    q = failure_mode_quality()
+    assert q["ranks"]["deception"] is not None and q["ranks"]["deception"] <= 3, q["items"]
+
+
+def test_untagged_critiques_are_clustered_mostly_with_their_own_failure_mode() -> None:
+    q = failure_mode_quality()
+    assert q["cluster_precision"] >= 0.8, q["items"]
+    assert q["cluster_recall"] >= 0.7, q["items"]
+
+
+def test_without_the_vocabulary_the_paraphrased_top_mode_is_not_found() -> None:
+    # the gap the vocabulary closes: word similarity alone groups none of them
+    q = failure_mode_quality(vocabulary=False)
+    assert q["ranks"]["proxy"] is None
+
+
+def test_the_vocabulary_reads_tagged_demo_critiques_into_the_family_of_their_tag() -> None:
+    # the demo tree predates the vocabulary: an independent check of its precision
+    t = tag_agreement()
+    assert t["precision"] >= 0.8, t
+    assert t["recall"] >= 0.4, t
+
+
+@pytest.mark.parametrize("game_set", ["dev", "dev2"])
+def test_the_top_failure_mode_of_each_development_tree_is_ranked_first(game_set: str) -> None:
+    q = failure_mode_quality(game_set=game_set)
+    assert q["top_rank"] == 1, q["items"]
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap: the proxy-gaming critiques are paraphrases with almost no shared "
-    "words; char n-gram TF-IDF cannot group them without people's tags or an embedding model",
+    reason="known gap, measured once on a tree written after the vocabulary froze: its cues "
+    "read 4 of 19 critiques (2 rightly), and of the eight proxy-gaming ones ('earns stars', "
+    "'until the number climbs', 'give itself top marks') only one. Widening the vocabulary "
+    "while looking at this tree would make it a development set: write a new one to check.",
 )
-def test_the_gold_top_failure_mode_is_ranked_first() -> None:
-    q = failure_mode_quality()
+def test_the_top_failure_mode_of_the_held_out_tree_is_ranked_first() -> None:
+    q = failure_mode_quality(game_set="heldout")
     assert q["top_rank"] == 1, q["items"]

@@ -1,4 +1,8 @@
-"""Analysis quality set: three hand-drawn problem trees, a game tree, and gold answers.
+"""Analysis quality set: three hand-drawn problem trees, game trees, and gold answers.
+
+Game trees (``*game.json`` with ``*gold_failure_modes.json``): ``game.json`` is the original
+set; ``dev_`` and ``dev2_`` were written later and used while building the failure-mode
+vocabulary; ``heldout_`` was written after the vocabulary froze and is not used to change it.
 
 Tiny local readers for the three formats (the formats package is developed separately), and
 the measurements that ``bench/quality_merge.py`` prints and the quality test asserts.
@@ -15,6 +19,7 @@ from defusedxml import ElementTree
 
 from trees.analysis.merge import merge
 from trees.analysis.recurrence import TreeInput, recurring
+from trees.analysis.vocabulary import Vocabulary
 
 HERE = Path(__file__).resolve().parent
 
@@ -137,15 +142,27 @@ def merge_quality(**merge_kw: Any) -> dict[str, Any]:
     }
 
 
-def failure_mode_quality(top: int | None = None) -> dict[str, Any]:
+GAME_SETS = {"main": "", "dev": "dev_", "dev2": "dev2_", "heldout": "heldout_"}
+
+
+def failure_mode_quality(
+    top: int | None = None, *, game_set: str = "main", vocabulary: bool = True
+) -> dict[str, Any]:
     """Rank (1-based) of each gold failure mode among the ``recurring`` items.
 
     An item stands for gold mode M when at least half of its members and at least two of
-    them are critiques of mode M.
+    them are critiques of mode M. ``vocabulary=False`` measures without the failure-mode
+    vocabulary (word similarity and people's tags only, as before it existed). The optional
+    semantic scorer is used when installed. Also reports how well untagged critiques are
+    clustered: precision = clustered critiques whose cluster has at least half of its members
+    in their gold mode / clustered critiques; recall = the same count / untagged critiques
+    whose gold mode has at least two critiques.
     """
-    data = json.loads((HERE / "game.json").read_text())
-    gold = json.loads((HERE / "gold_failure_modes.json").read_text())
-    items = recurring([TreeInput("game", data["nodes"], kind="game")], top)["items"]
+    prefix = GAME_SETS[game_set]
+    data = json.loads((HERE / f"{prefix}game.json").read_text())
+    gold = json.loads((HERE / f"{prefix}gold_failure_modes.json").read_text())
+    kw: dict[str, Any] = {} if vocabulary else {"vocabulary": Vocabulary(())}
+    items = recurring([TreeInput("game", data["nodes"], kind="game")], top, **kw)["items"]
     ranks: dict[str, int | None] = {}
     for mode, members in gold["modes"].items():
         ms = set(members)
@@ -158,9 +175,64 @@ def failure_mode_quality(top: int | None = None) -> dict[str, Any]:
             ),
             None,
         )
+    # clustering of untagged critiques: a critique is grouped right when its cluster has at
+    # least two members and at least half of them share its gold mode
+    mode_of = {n: m for m, ns in gold["modes"].items() for n in ns}
+    untagged = {n["id"] for n in data["nodes"] if n["type"] == "critique" and not n["tags"]}
+    groupable = {n for n in untagged if len(gold["modes"][mode_of[n]]) >= 2}
+    grouped = right = 0
+    for it in items:
+        if it["kind"] != "cluster":
+            continue
+        modes = [mode_of.get(m["node"]) for m in it["members"]]
+        for m in it["members"]:
+            grouped += 1
+            right += 2 * modes.count(mode_of[m["node"]]) >= len(modes)
     return {
         "top_modes": gold["top"],
         "ranks": ranks,
         "top_rank": min((ranks[m] or 10**9) for m in gold["top"]),
         "items": [(it["label"], it["score"], len(it["members"])) for it in items],
+        "cluster_precision": right / grouped if grouped else 1.0,
+        "cluster_recall": right / len(groupable) if groupable else 1.0,
+        "grouped": grouped,
+    }
+
+
+def tag_agreement() -> dict[str, Any]:
+    """How the vocabulary reads the tagged critiques of the demo game tree (written by the
+    team before the vocabulary, tagged by its authors), ignoring their tags.
+
+    Counts the critiques whose tag names a vocabulary mode (``tagged``), those the vocabulary
+    reads as some mode (``read``) and those it reads into the family of their tag (``right``).
+    """
+    from trees.analysis.vocabulary import starter_vocabulary
+    from trees.demo_content import GAME_TREE
+
+    vocab = starter_vocabulary()
+    rows: list[tuple[str, list[str]]] = []
+
+    def walk(nodes: list[dict[str, Any]]) -> None:
+        for n in nodes:
+            if n["type"] == "critique":
+                rows.append((n["text"], n["tags"]))
+            walk(n.get("children") or [])
+
+    walk(GAME_TREE["nodes"])
+    tagged = read = right = 0
+    for text, tags in rows:
+        families = {m.family for t in tags if (m := vocab.mode_of_tag(t)) is not None}
+        if not families:
+            continue
+        tagged += 1
+        found = vocab.best(text)
+        if found is not None:
+            read += 1
+            right += found.mode.family in families
+    return {
+        "tagged": tagged,
+        "read": read,
+        "right": right,
+        "precision": right / read if read else 1.0,
+        "recall": right / tagged if tagged else 1.0,
     }
