@@ -223,3 +223,8 @@ GAMETREE_MAX_TREES_PER_USER = env_int("GAMETREE_MAX_TREES_PER_USER", 500)
 # Most ops one group-commit transaction carries (trees/actions/batcher.py); 1 turns group
 # commit off (one transaction per op: the baseline bench/throughput.py compares against).
 GAMETREE_MAX_BATCH = env_int("GAMETREE_MAX_BATCH", 500)
+# Nodes of tree states a worker keeps in memory for writing (trees/actions/state_cache.py).
+GAMETREE_STATE_CACHE_NODES = env_int("GAMETREE_STATE_CACHE_NODES", 500_000)
+# A serving worker runs Python's full garbage collection on this timer instead of whenever
+# objects pile up (gametree/serving.py); 0 keeps Python's defaults.
+GAMETREE_GC_FULL_SECONDS = env_int("GAMETREE_GC_FULL_SECONDS", 300)

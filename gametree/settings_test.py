@@ -15,3 +15,5 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "write": "100000/min"},
 }
+# The test process imports gametree.asgi without serving: keep Python's own GC policy.
+GAMETREE_GC_FULL_SECONDS = 0
