@@ -1,0 +1,60 @@
+"""Project: process tuning for a serving daphne worker (called from gametree/asgi.py only).
+
+CPython's cyclic garbage collector walks every tracked object on a full (generation 2)
+collection, with the GIL held: in a worker with 1,000 sockets (about 300,000 objects) each
+one stopped the event loop and the database thread for 100-250 ms, several times a minute,
+which was the whole p99 of bench/connections.py. A worker therefore
+
+- freezes what exists once it has started (Django, the app and their modules: objects that
+  live as long as the process), so no collection walks them again;
+- leaves the young generations to Python, whose collections stay short;
+- and runs the full collection on a timer, every `GAMETREE_GC_FULL_SECONDS` (default 300),
+  instead of whenever enough objects have survived. Reference counting still frees all
+  non-cyclic garbage at once; only cycles wait for the timer.
+
+`GAMETREE_GC_FULL_SECONDS=0` keeps Python's defaults.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+# A full collection starts when this many young collections have run since the last one
+# (Python's default is 10). Effectively never: the timer does it.
+_NEVER = 1_000_000_000
+
+_started = False
+
+
+def tune_gc(full_every_seconds: float) -> bool:
+    """Apply the policy above to this process (once); False when it is switched off."""
+    global _started
+    if full_every_seconds <= 0 or _started:
+        return False
+    _started = True
+    gc.collect()  # what startup left as garbage goes now, not into the frozen set
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, _NEVER)
+    thread = threading.Thread(
+        target=_collect_forever, args=(full_every_seconds,), name="gametree-gc", daemon=True
+    )
+    thread.start()
+    return True
+
+
+def _collect_forever(every: float) -> None:
+    while True:
+        time.sleep(every)
+        started = time.perf_counter()
+        found = gc.collect()
+        log.info(
+            "full garbage collection: %d unreachable objects in %.0f ms",
+            found,
+            (time.perf_counter() - started) * 1000,
+        )
