@@ -33,6 +33,7 @@ from _harness import (
     LoadSampler,
     Relay,
     Stats,
+    cpu_seconds,
     fmt,
     machine,
     production_env,
@@ -47,7 +48,12 @@ Target = tuple[str, str | None, str | None, str]
 
 
 async def run_clients(
-    targets: list[Target], groups: list[list[int]], *, rate: float, duration: float
+    targets: list[Target],
+    groups: list[list[int]],
+    *,
+    rate: float,
+    duration: float,
+    pids: list[int],
 ) -> dict[str, Any]:
     """`groups`: for each tree, the indexes of its clients (to check heads at the end)."""
     stats = Stats()
@@ -90,9 +96,12 @@ async def run_clients(
     await asyncio.sleep(2)
     stats.measuring = True
     measured_from = time.perf_counter()
+    server_cpu, gen_cpu = sum(cpu_seconds(p) for p in pids), time.process_time()
     await asyncio.gather(*tasks)
     stats.measuring = False
     measured = time.perf_counter() - measured_from
+    server_cpu = sum(cpu_seconds(p) for p in pids) - server_cpu
+    gen_cpu = time.process_time() - gen_cpu
     # Every client must reach its tree's head (the highest seq acknowledged in that tree).
     deadline = time.perf_counter() + 30
     behind = len(clients)
@@ -109,6 +118,10 @@ async def run_clients(
     return {
         "connect_s": connect_s,
         "ops_per_s": stats.acks / measured,
+        # CPU while measuring, in cores: is the server or the load generator the limit?
+        "server_cores": server_cpu / measured,
+        "server_cpu_ms_per_op": 1000 * server_cpu / max(1, stats.acks),
+        "gen_cores": gen_cpu / measured,
         "ack": summary(stats.ack),
         "broadcast": summary(stats.broadcast),
         "nacks": stats.nacks,
@@ -154,7 +167,13 @@ async def gametree_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
             groups.append(members)
         print(f"  {name}: {len(targets)} sockets in {len(groups)} trees ...", flush=True)
         try:
-            result = await run_clients(targets, groups, rate=args.rate, duration=args.duration)
+            result = await run_clients(
+                targets,
+                groups,
+                rate=args.rate,
+                duration=args.duration,
+                pids=[s.pid for s in servers if s.pid is not None],
+            )
             result["server_errors"] = sum(s.log().count("Traceback") for s in servers)
         finally:
             if args.keep_logs:
@@ -173,7 +192,9 @@ async def relay_phase(args: argparse.Namespace) -> dict[str, Any]:
             for i in range(args.sockets)
         ]
         print(f"  relay: {len(targets)} sockets in {args.trees} rooms ...", flush=True)
-        result = await run_clients(targets, groups, rate=args.rate, duration=args.duration)
+        result = await run_clients(
+            targets, groups, rate=args.rate, duration=args.duration, pids=[relay.pid]
+        )
     result["setup"] = "relay"
     result["server_errors"] = 0
     return result
@@ -208,7 +229,9 @@ def report(data: dict[str, Any]) -> None:
             )
         ok = r["broadcast"]["p99_ms"] < TARGET_P99_MS and r["ack"]["p99_ms"] < TARGET_P99_MS
         print(
-            f"\n{r['setup']}: connected in {r['connect_s']:.1f} s, {r['ops_per_s']:.0f} ops/s"
+            f"\n{r['setup']}: connected in {r['connect_s']:.1f} s, {r['ops_per_s']:.0f} ops/s;"
+            f" server {r['server_cores']:.2f} cores ({r['server_cpu_ms_per_op']:.3f} ms CPU"
+            f" per op), load generator {r['gen_cores']:.2f} cores"
             f"\n  ack       {fmt(r['ack'])}\n  broadcast {fmt(r['broadcast'])}{ratio}"
             f"\n  seq gaps repaired: {r['gaps']}; clients behind or with an open gap at the "
             f"end: {r['behind_at_end']}; nacks: {r['nacks'] or 'none'}; server tracebacks: "
