@@ -84,8 +84,9 @@ class Scored:
             out["children"] = round(self.children, 2)
         return out
 
-    def explain(self) -> str:
-        parts = [f"{k} {v:.2f}" for k, v in self.components().items()]
+    def explain(self, components: dict[str, float] | None = None) -> str:
+        """ "labels 0.48, parents 0.83" (``components``: this pair's, if already built)."""
+        parts = [f"{k} {v:.2f}" for k, v in (components or self.components()).items()]
         if self.subset:
             parts.append("one label contains the other: review only")
         return ", ".join(parts)
@@ -154,7 +155,8 @@ class Matcher:
             self.lid.append(lid)
             self.weight[lid] += 1
             self.members[lid].setdefault(it.tree, []).append(idx)
-        self.tfidf = TfIdf([char_grams(t) for t in self.text], weights=self.weight)
+        pool: dict[str, str] = {}
+        self.tfidf = TfIdf([char_grams(t, pool=pool) for t in self.text], weights=self.weight)
         self._vectors = self.tfidf.vectors
         wdf: dict[str, int] = {}
         get = wdf.get
@@ -246,7 +248,7 @@ class Matcher:
         rough: dict[int, float] = {}
         add = rough.get
         walked = 0
-        for f in sorted([f for f in vec if f in gram_post], key=self.tfidf.df.__getitem__):
+        for f in sorted(filter(gram_post.__contains__, vec), key=self.tfidf.df.__getitem__):
             if walked >= BLOCK_BUDGET:
                 break
             js, ws = gram_post[f]
@@ -255,7 +257,8 @@ class Matcher:
             for j, wj in zip(js, ws, strict=True):
                 rough[j] = add(j, 0.0) + wf * wj
         rough.pop(lid, None)
-        by_grams = heapq.nlargest(k, rough, key=rough.__getitem__)
+        # = heapq.nlargest(k, ...) (ties in walk order), but sorted in C
+        by_grams = sorted(rough, key=rough.__getitem__, reverse=True)[:k]
         acc: dict[int, float] = {}
         get = acc.get
         walked = 0
@@ -269,7 +272,7 @@ class Matcher:
             for m in post:
                 acc[m] = get(m, 0.0) + wt
         acc.pop(lid, None)
-        by_stems = heapq.nlargest(k, acc, key=acc.__getitem__)
+        by_stems = sorted(acc, key=acc.__getitem__, reverse=True)[:k]
         return by_grams, by_stems
 
     def _take(self, i: int, lids: list[int], k: int, pairs: set[int]) -> None:

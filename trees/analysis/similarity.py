@@ -104,11 +104,21 @@ def content_stems(norm: str) -> list[str]:
     return [stem(w) for w in norm.split() if w not in STOP_WORDS]
 
 
-def char_grams(text: str, lo: int = 3, hi: int = 5) -> Counter[str]:
-    """Char n-grams (``lo``..``hi``) of a normalised text, padded with spaces at the ends."""
+def char_grams(
+    text: str, lo: int = 3, hi: int = 5, *, pool: dict[str, str] | None = None
+) -> Counter[str]:
+    """Char n-grams (``lo``..``hi``) of a normalised text, padded with spaces at the ends.
+
+    ``pool`` shares one string object per distinct n-gram across calls: thousands of labels
+    then hold a few thousand strings instead of hundreds of thousands, and dict look-ups
+    between their vectors match by identity.
+    """
     s = f" {text} "
     n = len(s)
-    return Counter([s[i : i + k] for k in range(lo, hi + 1) for i in range(n - k + 1)])
+    grams = [s[i : i + k] for k in range(lo, hi + 1) for i in range(n - k + 1)]
+    if pool is not None:
+        grams = list(map(pool.setdefault, grams, grams))
+    return Counter(grams)
 
 
 def is_subset_like(a: Sequence[str], b: Sequence[str]) -> bool:
@@ -171,19 +181,13 @@ class TfIdf:
         """Postings of the features in at most ``max_df`` texts, as two flat arrays each
         (documents, weights): walking them is about twice as fast as walking tuples."""
         df = self.df
-        ids: dict[str, list[int]] = {}
-        weights: dict[str, list[float]] = {}
+        ids: dict[str, list[int]] = {f: [] for f, c in df.items() if c <= max_df}
+        weights: dict[str, list[float]] = {f: [] for f in ids}
         for i, vec in enumerate(self.vectors):
-            for f, w in vec.items():
-                if df[f] <= max_df:
-                    got = ids.get(f)
-                    if got is None:
-                        ids[f] = [i]
-                        weights[f] = [w]
-                    else:
-                        got.append(i)
-                        weights[f].append(w)
-        return {f: (array("l", js), array("d", weights[f])) for f, js in ids.items()}
+            for f in filter(ids.__contains__, vec):
+                ids[f].append(i)
+                weights[f].append(vec[f])
+        return {f: (array("l", js), array("d", weights[f])) for f, js in ids.items() if js}
 
     def cosine(self, i: int, j: int) -> float:
         a, b = self.vectors[i], self.vectors[j]
