@@ -1,6 +1,6 @@
 """Post-deploy smoke test: health, the client and its static files, REST login, and one edit
-broadcast across several websockets (with least_conn they land on different workers, so the
-broadcast has to cross the Redis channel layer).
+broadcast across several websockets (behind the tree-pinning upstream they share a worker;
+with least_conn they land on different ones and the broadcast crosses the Redis layer).
 
     .venv/bin/python deploy/smoke.py https://gametree.example.org --username alice \\
         --password '...' [--insecure] [--sockets 4]

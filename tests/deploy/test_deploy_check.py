@@ -173,7 +173,22 @@ def test_nginx_upstream_names_exactly_the_daphne_workers() -> None:
     assert upstream is not None
     servers = sorted(re.findall(r"^\s*server (\w+):8000\b", upstream.group(1), re.M))
     assert servers == daphne_services(load_compose())
-    assert "least_conn;" in upstream.group(1) or "ip_hash;" in upstream.group(1)
+    # Trees pinned to workers by id (docs/scaling.md: spread writers cost 6x).
+    assert "hash $gametree_tree consistent;" in upstream.group(1)
+
+
+def test_both_nginx_variants_pin_trees_by_the_id_in_the_path() -> None:
+    for path in ("nginx.conf", "systemd/gametree-nginx.conf"):
+        conf = (DEPLOY / path).read_text()
+        assert "hash $gametree_tree consistent;" in conf, path
+        mapping = re.search(r"map \$uri \$gametree_tree \{(.*?)\}", conf, re.S)
+        assert mapping is not None, path
+        pattern = re.search(r"~(\S+) \$tree_id;", mapping.group(1))
+        assert pattern is not None, path
+        python_pattern = pattern.group(1).replace("(?<", "(?P<")  # PCRE's named group
+        for uri in ("/ws/trees/42/", "/api/trees/42/ops/"):
+            found = re.match(python_pattern, uri)
+            assert found is not None and found.group("tree_id") == "42", (path, uri)
 
 
 @pytest.mark.parametrize("path", ["nginx.conf", "systemd/gametree-nginx.conf"])
