@@ -7,11 +7,17 @@ every channel of the process on every send and receive, and every socket's recei
 a task per message. So the op is serialised once and written to this process's sockets of the
 tree directly.
 
-Other processes (several daphne workers on Redis) get the op through the channel layer, but
-once per process, not once per socket: each process's `Fanout` has one layer channel, which
-joins the group `fanout.<tree id>` while this process has a socket on that tree. Its listener
-forwards what other processes committed to the local sockets. The in-memory layer cannot
-reach another process, so with it nothing goes through the layer at all.
+Other processes (several daphne workers on Redis) get the ops through the channel layer, but
+once per process and commit batch, not once per socket and op: each process's `Fanout` has
+one layer channel. Trees are spread over `settings.GAMETREE_FANOUT_GROUPS` layer groups
+(`fanout.<tree id mod groups>`); the channel is in a group while this process has a socket on
+one of its trees, and a committed batch is one message per group it touches, carrying the ops
+of all its trees. (One message per tree and batch cost more in Redis round trips and msgpack
+than the rest of the op.) The listener forwards what other processes committed to the local
+sockets of those trees and ignores the rest. The default, one group, suits a handful of
+workers; past that, more groups spare each worker the ops of trees it does not serve
+(docs/scaling.md). The in-memory layer cannot reach another process, so with it nothing goes
+through the layer at all.
 
 Delivery is best effort, like the layer's: a socket that sees a seq jump fills the gap from
 the log (TreeConsumer.deliver_op). If the layer fails (Redis restarting), the listener closes
@@ -30,6 +36,7 @@ import weakref
 from typing import Any, Protocol
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +54,11 @@ class Member(Protocol):
     async def layer_lost(self) -> None: ...
 
 
-def fanout_group(tree_id: int) -> str:
-    return f"fanout.{tree_id}"
+DEFAULT_GROUPS = 1
+
+
+def fanout_group(tree_id: int, groups: int) -> str:
+    return f"fanout.{tree_id % groups}"
 
 
 def op_text(message: dict[str, Any]) -> str:
@@ -57,8 +67,9 @@ def op_text(message: dict[str, Any]) -> str:
 
 
 class Fanout:
-    def __init__(self, layer: Any) -> None:
+    def __init__(self, layer: Any, groups: int = DEFAULT_GROUPS) -> None:
         self.layer = layer
+        self.groups = max(1, groups)
         # Only a layer that reaches other processes is worth a message.
         self.cross_process = layer is not None and not isinstance(layer, InMemoryChannelLayer)
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -74,8 +85,8 @@ class Fanout:
         """Add a socket; raises when the layer is down (the caller closes the socket)."""
         if self.cross_process:
             channel = await self._channel()
-            # Every join renews the membership (cheap), so a busy tree never expires.
-            await self.layer.group_add(fanout_group(tree_id), channel)
+            # Every join renews the membership (cheap), so a busy group never expires.
+            await self.layer.group_add(fanout_group(tree_id, self.groups), channel)
             self._ensure_listener()
         self.members.setdefault(tree_id, set()).add(member)
 
@@ -87,28 +98,39 @@ class Fanout:
         if members:
             return
         del self.members[tree_id]
+        group = fanout_group(tree_id, self.groups)
+        if any(fanout_group(t, self.groups) == group for t in self.members):
+            return  # another of our trees still needs the group
         if self.cross_process and self.channel is not None:
             try:
-                await self.layer.group_discard(fanout_group(tree_id), self.channel)
+                await self.layer.group_discard(group, self.channel)
             except Exception:
-                # Harmless: a stale membership only costs a message the listener ignores.
+                # Harmless: a stale membership only costs messages the listener ignores.
                 log.warning("tree %s: could not leave the fan-out group", tree_id)
 
     # ---- publishing ----------------------------------------------------------------------
 
     async def publish_ops(self, tree_id: int, messages: list[dict[str, Any]]) -> None:
-        """Committed ops of one tree, in seq order: to local sockets, then to other processes."""
-        await self._deliver(tree_id, messages)
+        """Committed ops of one tree, in seq order (see publish_batch)."""
+        await self.publish_batch({tree_id: messages})
+
+    async def publish_batch(self, ops_by_tree: dict[int, list[dict[str, Any]]]) -> None:
+        """A commit's ops, per tree in seq order: to local sockets, then to other processes."""
+        for tree_id, messages in ops_by_tree.items():
+            await self._deliver(tree_id, messages)
         if not self.cross_process:
             return
-        try:
-            await self.layer.group_send(
-                fanout_group(tree_id),
-                {"type": "fanout.ops", "origin": self.origin, "tree": tree_id, "ops": messages},
-            )
-        except Exception:
-            # Committed already; the other processes' sockets repair the gap from the log.
-            log.exception("fan-out of tree %s to other processes failed", tree_id)
+        by_group: dict[str, list[tuple[int, list[dict[str, Any]]]]] = {}
+        for tree_id, messages in ops_by_tree.items():
+            by_group.setdefault(fanout_group(tree_id, self.groups), []).append((tree_id, messages))
+        for group, trees in by_group.items():
+            try:
+                await self.layer.group_send(
+                    group, {"type": "fanout.ops", "origin": self.origin, "trees": trees}
+                )
+            except Exception:
+                # Committed already; the other processes' sockets repair the gap from the log.
+                log.exception("fan-out to other processes failed (%s)", group)
 
     async def _deliver(self, tree_id: int, messages: list[dict[str, Any]]) -> None:
         members = self.members.get(tree_id)
@@ -150,17 +172,20 @@ class Fanout:
                 await self._drop_everyone()
                 await asyncio.sleep(RETRY_SECONDS)
                 return
-            if message.get("origin") != self.origin:
-                await self._deliver(int(message["tree"]), list(message["ops"]))
+            if message.get("origin") == self.origin:
+                continue
+            for tree_id, messages in message["trees"]:
+                if int(tree_id) in self.members:
+                    await self._deliver(int(tree_id), list(messages))
 
     async def _renew_forever(self) -> None:
         while True:
             await asyncio.sleep(RENEW_SECONDS)
-            for tree_id in list(self.members):
+            for group in {fanout_group(tree_id, self.groups) for tree_id in self.members}:
                 try:
-                    await self.layer.group_add(fanout_group(tree_id), await self._channel())
+                    await self.layer.group_add(group, await self._channel())
                 except Exception:
-                    log.warning("tree %s: could not renew the fan-out group", tree_id)
+                    log.warning("could not renew the fan-out group %s", group)
 
     async def _drop_everyone(self) -> None:
         members = [m for group in self.members.values() for m in group]
@@ -182,6 +207,7 @@ def fanout() -> Fanout:
     loop = asyncio.get_running_loop()
     found = _fanouts.get(loop)
     if found is None:
-        found = Fanout(get_channel_layer())
+        groups = getattr(settings, "GAMETREE_FANOUT_GROUPS", DEFAULT_GROUPS)
+        found = Fanout(get_channel_layer(), groups)
         _fanouts[loop] = found
     return found

@@ -82,13 +82,11 @@ async def _broadcast(
     for (request, _), outcome in zip(batch, outcomes, strict=True):
         if isinstance(outcome, OpResult) and not outcome.dup:
             by_tree.setdefault(request.tree_id, []).append(outcome.message())
-    hub = fanout()
-    for tree_id, messages in by_tree.items():
-        try:
-            await hub.publish_ops(tree_id, messages)
-        except Exception:
-            # Committed already; clients repair the gap from the log.
-            log.exception("broadcast to tree %s failed", tree_id)
+    try:
+        await fanout().publish_batch(by_tree)
+    except Exception:
+        # Committed already; clients repair the gap from the log.
+        log.exception("broadcast of a batch failed")
 
 
 _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, OpBatcher] = (
