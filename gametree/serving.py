@@ -13,6 +13,11 @@ which was the whole p99 of bench/connections.py. A worker therefore
   non-cyclic garbage at once; only cycles wait for the timer.
 
 `GAMETREE_GC_FULL_SECONDS=0` keeps Python's defaults.
+
+Also: autobahn (daphne's websocket engine) builds coloured debug-log arguments for every
+frame it sends or receives (`hltype`, `hlval`: a qualified-name lookup and click styling),
+whether or not debug logging is on; that was ~7% of the event loop's CPU under load. A
+serving worker swaps them for plain pass-throughs (debug lines, if enabled, lose colour).
 """
 
 from __future__ import annotations
@@ -46,6 +51,20 @@ def tune_gc(full_every_seconds: float) -> bool:
     )
     thread.start()
     return True
+
+
+def _plain(value: object, *args: object, **kwargs: object) -> object:
+    return value
+
+
+def plain_autobahn_log_arguments() -> None:
+    """Stop autobahn formatting debug-log arguments per frame (see above)."""
+    from autobahn.twisted import websocket as twisted_websocket
+    from autobahn.websocket import protocol
+
+    for module in (protocol, twisted_websocket):
+        module.hltype = _plain  # type: ignore[attr-defined]
+        module.hlval = _plain  # type: ignore[attr-defined]
 
 
 def _collect_forever(every: float) -> None:

@@ -1,4 +1,4 @@
-"""gametree/serving.py: a serving worker's garbage-collection policy."""
+"""gametree/serving.py: a serving worker's garbage-collection policy and autobahn logging."""
 
 from __future__ import annotations
 
@@ -49,3 +49,14 @@ def test_the_test_settings_do_not_tune_the_test_process() -> None:
 
     assert settings.GAMETREE_GC_FULL_SECONDS == 0
     assert gc.get_threshold()[2] < 1_000_000
+
+
+def test_a_serving_worker_stops_autobahn_formatting_debug_arguments_for_every_frame() -> None:
+    from autobahn.twisted import websocket as twisted_websocket
+    from autobahn.websocket import protocol
+
+    import gametree.asgi  # noqa: F401  (applies it, as daphne does on import)
+
+    for module in (protocol, twisted_websocket):
+        assert module.hltype is serving._plain
+        assert module.hlval(42) == 42
