@@ -228,6 +228,9 @@ GAMETREE_STATE_CACHE_NODES = env_int("GAMETREE_STATE_CACHE_NODES", 500_000)
 # A serving worker runs Python's full garbage collection on this timer instead of whenever
 # objects pile up (gametree/serving.py); 0 keeps Python's defaults.
 GAMETREE_GC_FULL_SECONDS = env_int("GAMETREE_GC_FULL_SECONDS", 300)
-# Channel-layer groups the workers' live ops are spread over by tree id (trees/fanout.py): 1
-# sends every worker every batch; more spare a worker the trees it does not serve.
+# Redis pub/sub channels the workers' live ops are spread over by tree id (trees/fanout.py):
+# 1 sends every worker every batch; more spare a worker the trees it does not serve.
 GAMETREE_FANOUT_GROUPS = env_int("GAMETREE_FANOUT_GROUPS", 1)
+# Prefix of those Redis pub/sub channels. Pub/sub ignores the database number in REDIS_URL:
+# give each deployment sharing one Redis server its own.
+GAMETREE_FANOUT_PREFIX = env_str("GAMETREE_FANOUT_PREFIX", "gametree:fanout:")

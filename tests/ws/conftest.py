@@ -52,7 +52,9 @@ def _own_channel_layer(settings: Any) -> None:
     # Changing CHANNEL_LAYERS makes Channels build a fresh layer for this test.
     layers = copy.deepcopy(settings.CHANNEL_LAYERS)
     if os.environ.get("REDIS_URL"):
-        layers["default"]["CONFIG"]["prefix"] = f"gt-test-{os.getpid()}-{uuid.uuid4().hex[:8]}:"
+        prefix = f"gt-test-{os.getpid()}-{uuid.uuid4().hex[:8]}:"
+        layers["default"]["CONFIG"]["prefix"] = prefix
+        settings.GAMETREE_FANOUT_PREFIX = prefix + "fanout:"
     settings.CHANNEL_LAYERS = layers
 
 
