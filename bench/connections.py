@@ -9,7 +9,9 @@ at the end every client must have reached its tree's head with no gap left open.
 
 Phases in one run: the bare relay (own process), gametree on the embedded default (one daphne,
 SQLite + in-memory layer), one daphne on PostgreSQL + Redis, and two daphne processes on
-PostgreSQL + Redis (sockets alternate between the processes, so most broadcasts cross Redis).
+PostgreSQL + Redis with each tree on one of them, as deploy/nginx.conf pins trees (`pg2`).
+`pg2-spread` (not run by default) alternates every tree's sockets between the two processes,
+so most broadcasts cross Redis and every batch finds its tree's cached state stale.
 The open-files limit is raised (setrlimit) before anything starts; servers inherit it.
 """
 
@@ -140,7 +142,7 @@ def layout(count: int, trees: int) -> list[list[int]]:
 
 
 async def gametree_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    processes = 2 if name == "pg2" else 1
+    processes = 2 if name.startswith("pg2") else 1
     on_pg = name.startswith("pg")
     with running_servers(
         processes,
@@ -154,7 +156,12 @@ async def gametree_phase(name: str, args: argparse.Namespace) -> dict[str, Any]:
         for tree_id, names in population.trees:
             members = []
             for name_ in names:
-                server = servers[len(targets) % processes]
+                # pg2: each tree on one worker, as the shipped nginx config pins them;
+                # pg2-spread: a tree's sockets alternate between the workers.
+                if name == "pg2-spread":
+                    server = servers[len(targets) % processes]
+                else:
+                    server = servers[len(groups) % processes]
                 members.append(len(targets))
                 targets.append(
                     (
@@ -257,7 +264,7 @@ def main() -> int:
     parser.add_argument(
         "--phases",
         default="relay,embedded,pg,pg2",
-        help="comma-separated subset of relay,embedded,pg,pg2",
+        help="comma-separated subset of relay,embedded,pg,pg2,pg2-spread",
     )
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--redis-url", default=REDIS_URL)
