@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from collections import Counter
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
@@ -159,8 +160,14 @@ class Matcher:
             self.weight[lid] += 1
             self.members[lid].setdefault(it.tree, []).append(idx)
         pool: dict[str, str] = {}
-        self.tfidf = TfIdf([char_grams(t, pool=pool) for t in self.text], weights=self.weight)
-        self._vectors = self.tfidf.vectors
+        tfidf = TfIdf([char_grams(t, pool=pool) for t in self.text], weights=self.weight)
+        self.tfidf: TfIdf | None = tfidf  # None after release_text()
+        self._vectors = tfidf.vectors
+        self._df = tfidf.df
+        # blocking indexes, built by candidates(): rare n-gram -> (labels, weights), stem ->
+        # labels
+        self._gram_post: dict[str, tuple[array[int], array[float]]] = {}
+        self._stem_post: dict[str, list[int]] = {}
         wdf: dict[str, int] = {}
         get = wdf.get
         for lid, stems_ in enumerate(self._stem_order):
@@ -240,6 +247,17 @@ class Matcher:
             return 1.0  # identical labels; roots match by definition
         return self.lid_score(a, b)
 
+    def release_text(self) -> None:
+        """Free the n-gram vectors and postings once every candidate pair is scored (the
+        label scores stay in :attr:`known` and the label-pair cache): the merge then builds
+        its suggestions and DAG in the memory they held. Label pairs never scored before
+        cannot be scored afterwards."""
+        self.tfidf = None
+        self._vectors = []
+        self._df = Counter()
+        self._gram_post = {}
+        self._stem_post = {}
+
     def _ranked_labels(self, lid: int, k: int, cap: int) -> tuple[list[int], list[int]]:
         """Most similar other label ids: by char n-gram postings, and by shared word stems.
 
@@ -251,7 +269,7 @@ class Matcher:
         rough: dict[int, float] = {}
         add = rough.get
         walked = 0
-        for f in sorted(filter(gram_post.__contains__, vec), key=self.tfidf.df.__getitem__):
+        for f in sorted(filter(gram_post.__contains__, vec), key=self._df.__getitem__):
             if walked >= BLOCK_BUDGET:
                 break
             js, ws = gram_post[f]
@@ -302,7 +320,7 @@ class Matcher:
         items = self.items
         n = self.n
         pairs: set[int] = set()
-        self._stem_post: dict[str, list[int]] = {}
+        self._stem_post = {}
         for lid, stems in enumerate(self._stem_order):
             for w in stems:
                 self._stem_post.setdefault(w, []).append(lid)
@@ -310,6 +328,8 @@ class Matcher:
         ranked: dict[int, tuple[list[int], list[int]]] = {}
         pool = max(3 * k, 10)  # labels to rank: enough to fill k nodes of other trees
         cap = blocking_cap(n)
+        if self.tfidf is None:
+            raise RuntimeError("candidates() after release_text()")
         self._gram_post = self.tfidf.compact_postings(cap)
         for i in matchable:
             lid = self.lid[i]
@@ -416,13 +436,12 @@ class Matcher:
         n, known = self.n, self.known
         get = known.get
         parents, children, root = self._parents, self._children, self._root
-        out: list[tuple[float, int, int]] = []
-        append = out.append
+        neg: dict[int, float] = {}  # pair -> -score
         for p, lab in known.items():
-            i, j = divmod(p, n)
             if lab >= 1.0:
-                append((-1.0, i, j))
+                neg[p] = -1.0
                 continue
+            i, j = divmod(p, n)
             bonus = 0.0
             pa, pb = parents[i], parents[j]
             if pa and pb:
@@ -451,9 +470,11 @@ class Matcher:
             gate = 0.5 + 0.5 * min(1.0, lab / 0.5)
             score = min(1.0, lab + (1.0 - lab) * gate * bonus)
             if score >= floor:
-                append((-score, i, j))
-        out.sort()
-        return out
+                neg[p] = -score
+        # two sorts with C fast paths (ints, then floats; stable) instead of one tuple sort
+        order = sorted(neg)
+        order.sort(key=neg.__getitem__)
+        return [(neg[p], *divmod(p, n)) for p in order]
 
     def fast_score(self, i: int, j: int) -> float:
         """The final score of a pair, without building its explanation."""

@@ -185,6 +185,7 @@ def merge(
     # only pairs that can become a match or a suggestion are kept and sorted; the
     # explanation of a pair (Scored) is built only when it is shown
     ordered = matcher.ranked(min(auto, review))
+    matcher.release_text()
     for neg, i, j in ordered:
         if -neg < auto:
             break
@@ -278,7 +279,7 @@ def _suggestions(
     out: list[dict[str, Any]] = []
     emitted: set[int] = set()
     find = clusters.find
-    for i in sorted(per_item, key=lambda i: (best[i], i)):
+    for i in sorted(sorted(per_item), key=best.__getitem__):  # best first, ties by item
         top: list[int] = []
         seen_clusters: set[int] = set()
         for j in per_item[i]:  # already in score order
