@@ -19,7 +19,6 @@ shown (matches and suggestions).
 
 from __future__ import annotations
 
-import heapq
 import math
 from array import array
 from collections import Counter
@@ -44,10 +43,6 @@ ROOT_PARENT_WEIGHT = 0.5  # every top-level problem shares the root: weak eviden
 PARENT_WEIGHT = 0.3
 CHILD_WEIGHT = 0.3
 FLOOD_MAX_PAIRS = 100  # a parent pair with more child pairs than this is not flooded
-# A node's best pairs (by label score) whose neighbourhoods are flooded. One: its most likely
-# match; the 2nd and 3rd best (3 until now) added 39% more candidate pairs for 5 x 2,000
-# nodes and found nothing more, on the quality set nor on the synthetic bench trees.
-FLOOD_TOP = 1
 BLOCK_BUDGET = 100  # postings walked per label when collecting char n-gram candidates
 
 Pair = tuple[int, int]
@@ -245,13 +240,15 @@ class Matcher:
         a, b = self.lid[i], self.lid[j]
         if a == b or (self._root[i] and self._root[j]):
             return 1.0  # identical labels; roots match by definition
-        return self.lid_score(a, b)
+        s = self.known.get(i * self.n + j if i < j else j * self.n + i)
+        return s if s is not None else self.lid_score(a, b)
 
     def release_text(self) -> None:
-        """Free the n-gram vectors and postings once every candidate pair is scored (the
-        label scores stay in :attr:`known` and the label-pair cache): the merge then builds
-        its suggestions and DAG in the memory they held. Label pairs never scored before
-        cannot be scored afterwards."""
+        """Free the n-gram vectors, postings and label-pair cache once every candidate pair
+        is scored (their label scores stay in :attr:`known`): the merge then builds its
+        suggestions and DAG in the memory they held. Pairs outside :attr:`known` cannot be
+        scored afterwards."""
+        self._lab = {}
         self.tfidf = None
         self._vectors = []
         self._df = Counter()
@@ -296,9 +293,9 @@ class Matcher:
         by_stems = sorted(acc, key=acc.__getitem__, reverse=True)[:k]
         return by_grams, by_stems
 
-    def _take(self, i: int, lids: list[int], k: int, pairs: set[int]) -> None:
-        """Pair item ``i`` with the first ``k`` items of other trees under ``lids``."""
-        tree = self.items[i].tree
+    def _take(self, i: int, tree: Any, lids: list[int], k: int, out: list[int]) -> None:
+        """Pair item ``i`` (of ``tree``) with the first ``k`` items of other trees under
+        ``lids`` (appended to ``out``; a list, deduplicated in one go afterwards)."""
         n = self.n
         taken = 0
         for m in lids:
@@ -306,7 +303,7 @@ class Matcher:
                 if t == tree:
                     continue
                 for j in js:
-                    pairs.add(i * n + j if i < j else j * n + i)
+                    out.append(i * n + j if i < j else j * n + i)
                     taken += 1
                     if taken >= k:
                         return
@@ -319,7 +316,6 @@ class Matcher:
         """
         items = self.items
         n = self.n
-        pairs: set[int] = set()
         self._stem_post = {}
         for lid, stems in enumerate(self._stem_order):
             for w in stems:
@@ -331,26 +327,27 @@ class Matcher:
         if self.tfidf is None:
             raise RuntimeError("candidates() after release_text()")
         self._gram_post = self.tfidf.compact_postings(cap)
+        found: list[int] = []
+        tree_of = [it.tree for it in items]
         for i in matchable:
             lid = self.lid[i]
             got = ranked.get(lid)
             if got is None:
                 got = ranked[lid] = self._ranked_labels(lid, pool, cap)
             by_grams, by_stems = got
-            self._take(i, [lid, *by_grams], k, pairs)
-            self._take(i, [lid, *by_stems], k, pairs)
+            self._take(i, tree_of[i], [lid, *by_grams], k, found)
+            self._take(i, tree_of[i], [lid, *by_stems], k, found)
         roots = [i for i, it in enumerate(items) if it.is_root]
         for x in roots:
             for y in roots:
-                if x < y and items[x].tree != items[y].tree:
-                    pairs.add(x * n + y)
-        self._score_pairs(pairs)
+                if x < y and tree_of[x] != tree_of[y]:
+                    found.append(x * n + y)
+        self._score_pairs(set(found))
         known = self.known
         # one flooding step, both ways: the children and the parents of every plausible pair
         # become candidates (similar problems under similar parents, similar parents of
         # similar problems), however differently they are worded
         flooded: set[int] = set()
-        tree_of = [it.tree for it in items]
         for p in self._flood_sources(floor):
             i, j = divmod(p, n)
             for ci, cj in (
@@ -369,23 +366,25 @@ class Matcher:
         return len(known)
 
     def _flood_sources(self, floor: float) -> list[int]:
-        """The pairs whose neighbourhoods are flooded: each node's best ``FLOOD_TOP`` pairs
-        by label score, if at least ``floor`` (a pair that is neither node's plausible match
-        is no evidence that their children or parents match)."""
+        """The pairs whose neighbourhoods are flooded: each node's best pair by label score
+        (ties: the larger pair), if at least ``floor``.
+
+        Only the best: a pair that is neither node's most likely match is weak evidence that
+        their children or parents match. (The 2nd and 3rd best pairs, flooded until now,
+        added 39% more candidate pairs for 5 x 2,000 nodes and found nothing more, on the
+        quality set nor on the synthetic bench trees.)
+        """
         n = self.n
-        best: dict[int, list[tuple[float, int]]] = {}
+        best_lab = [-1.0] * n
+        best_pair = [-1] * n
         for p, lab in self.known.items():
             if lab < floor:
                 continue
             for x in divmod(p, n):
-                heap = best.get(x)
-                if heap is None:
-                    best[x] = [(lab, p)]
-                elif len(heap) < FLOOD_TOP:
-                    heapq.heappush(heap, (lab, p))
-                elif lab > heap[0][0] or (lab == heap[0][0] and p > heap[0][1]):
-                    heapq.heapreplace(heap, (lab, p))
-        return sorted({p for heap in best.values() for _, p in heap})
+                if lab > best_lab[x] or (lab == best_lab[x] and p > best_pair[x]):
+                    best_lab[x] = lab
+                    best_pair[x] = p
+        return sorted(set(best_pair).difference((-1,)))
 
     def drop_within(self, group: Container[int]) -> None:
         """Forget the candidate pairs with both items in ``group`` (and their evidence)."""

@@ -202,6 +202,8 @@ def merge(
             )
 
     suggestions = _suggestions(items, clusters, matcher, ordered, rejected_set, review)
+    candidate_pairs = len(matcher.known)
+    del matcher, ordered  # the DAG is built in the memory the pairs held
     diff3 = Diff3(base or (), items, clusters.find, trees)
     nodes, edges, disagreements = _build(items, clusters, diff3)
     return {
@@ -216,7 +218,7 @@ def merge(
             "trees": len(trees),
             "input_nodes": len(items),
             "merged_nodes": len(nodes),
-            "candidate_pairs": len(matcher.known),
+            "candidate_pairs": candidate_pairs,
             "auto_matches": sum(1 for m in matches if m["reason"] == "auto"),
             "suggestions": len(suggestions),
             "embeddings": embedder is not None,
