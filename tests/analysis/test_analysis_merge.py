@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import sys
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +14,7 @@ from analysis_helpers import node, outline
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trees.analysis.batch import no_gc
 from trees.analysis.glossary import Glossary
 from trees.analysis.graph import tree_graph
 from trees.analysis.lineage import fork
@@ -277,3 +280,39 @@ def test_the_fast_ranking_scores_every_pair_as_its_explanation_does(
     for neg, i, j in ranked:
         assert i < j and items[i].tree != items[j].tree
         assert -neg == matcher.score(i, j).score == matcher.fast_score(i, j)
+
+
+class _Node:
+    """A container that weak references can watch."""
+
+    other: _Node | None = None
+
+
+def test_a_batch_hands_its_objects_to_the_oldest_generation_and_frees_its_cycles() -> None:
+    assert gc.isenabled()
+    with no_gc():
+        assert not gc.isenabled()
+        a, b = _Node(), _Node()
+        a.other, b.other = b, a  # a cycle: only the cycle detector frees it
+        kept = [[] for _ in range(5000)]
+    assert gc.isenabled()
+    # what the batch made went straight to the oldest generation: no pass over all of it
+    # when the collector came back
+    assert any(o is kept for o in gc.get_objects(generation=2))
+    watch = weakref.ref(a)
+    del a, b
+    gc.collect()
+    assert watch() is None
+    assert len(kept) == 5000
+
+
+def test_a_batch_does_not_unfreeze_what_the_process_froze() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with no_gc():
+            pass
+        assert gc.get_freeze_count() == frozen
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
