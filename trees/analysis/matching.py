@@ -7,14 +7,16 @@ flooding adds the child pairs of every plausible parent pair, which finds proble
 different words under matching parents. Structural evidence (parents match, children match)
 then raises a pair's score; every component is kept for the explanation.
 
-Speed (5 trees x 2,000 nodes well under a second): everything textual is computed once per
-distinct *label* (the same problem is usually written the same way in several trees), not
-per node: normalisation, stems, the TF-IDF vector (document frequencies still count nodes,
-so scores are the same as per-node vectors), the blocking look-ups and the label score of a
-pair of labels. Blocking ranks labels, and each node then takes its first ``k`` nodes of
-other trees from that ranking. Structural evidence reads the label scores of the candidate
-pairs from one dict, and the explanation (a :class:`Scored`) is only built for pairs that are
-shown (matches and suggestions).
+Speed (5 trees x 2,000 nodes in about a second of CPU, bench/RESULTS_analysis.md): everything
+textual is computed once per distinct *label* (the same problem is usually written the same
+way in several trees), not per node: normalisation, stems, the TF-IDF vector (document
+frequencies still count nodes, so scores are the same as per-node vectors), the blocking
+look-ups and the label score of a pair of labels. Blocking ranks labels, and each node then
+takes its first ``k`` nodes of other trees from that ranking. Pairs are ints, not tuples;
+structural evidence reads the label scores of the candidate pairs from one dict in one inlined
+loop (:meth:`Matcher.ranked`), and the explanation (a :class:`Scored`) is only built for pairs
+that are shown (matches and suggestions). Sums over sets use ``math.fsum`` (exactly rounded),
+so scores and rankings do not depend on ``PYTHONHASHSEED``.
 """
 
 from __future__ import annotations
@@ -44,8 +46,6 @@ PARENT_WEIGHT = 0.3
 CHILD_WEIGHT = 0.3
 FLOOD_MAX_PAIRS = 100  # a parent pair with more child pairs than this is not flooded
 BLOCK_BUDGET = 100  # postings walked per label when collecting char n-gram candidates
-
-Pair = tuple[int, int]
 
 
 @dataclass(slots=True)
@@ -84,7 +84,8 @@ class Scored:
         return out
 
     def explain(self, components: dict[str, float] | None = None) -> str:
-        """ "labels 0.48, parents 0.83" (``components``: this pair's, if already built)."""
+        """The one-line explanation, e.g. "labels 0.48, parents 0.83" (``components``: this
+        pair's, when already built)."""
         parts = [f"{k} {v:.2f}" for k, v in (components or self.components()).items()]
         if self.subset:
             parts.append("one label contains the other: review only")
@@ -180,11 +181,6 @@ class Matcher:
 
     def idf(self, w: str) -> float:
         return self._word_idf.get(w, 1.0)
-
-    def pair(self, key: int) -> Pair:
-        """``(i, j)`` of an int pair key."""
-        i, j = divmod(key, self.n)
-        return i, j
 
     def lid_score(self, a: int, b: int) -> float:
         """Label score of two label ids (cached)."""
@@ -477,9 +473,7 @@ class Matcher:
 
     def fast_score(self, i: int, j: int) -> float:
         """The final score of a pair, without building its explanation."""
-        lab = self.known.get(i * self.n + j)
-        if lab is None:
-            lab = self.label_score(i, j)
+        lab = self.label_score(i, j)
         if lab >= 1.0:
             return 1.0
         return combine(lab, *self._evidence(i, j))
@@ -500,7 +494,3 @@ class Matcher:
         exact = lab >= 1.0
         subset = not exact and self._subset_like(i, j)
         return Scored(combine(lab, parents, children), lab, parents, children, subset, exact)
-
-
-def _second(t: tuple[int, float]) -> float:
-    return t[1]
