@@ -75,11 +75,10 @@ def _items(trees: Sequence[TreeLike]) -> tuple[list[Item], dict[Ref, int]]:
     index: dict[Ref, int] = {}
     for order, (tree, nodes) in enumerate(trees):
         live = live_nodes(nodes)
-        ids = {n["id"] for n in live}
-        tops = [n for n in live if not any(p in ids for p in parents_of(n))]
+        local: dict[Any, int] = {}  # node id -> item, in this tree
         for n in live:
             meta = n.get("meta") or {}
-            index[(tree, n["id"])] = len(items)
+            local[n["id"]] = len(items)
             items.append(
                 Item(
                     tree,
@@ -88,16 +87,25 @@ def _items(trees: Sequence[TreeLike]) -> tuple[list[Item], dict[Ref, int]]:
                     str(n.get("text") or ""),
                     n.get("author"),
                     0,
-                    is_root=len(tops) == 1 and n is tops[0],
+                    is_root=False,
                     origin=meta.get("origin"),
                 )
             )
+        tops: list[int] = []
         for n in live:
-            child = index[(tree, n["id"])]
+            child = local[n["id"]]
+            top = True
             for p in parents_of(n):
-                if (tree, p) in index:
-                    items[child].parents.append(index[(tree, p)])
-                    items[index[(tree, p)]].children.append(child)
+                up = local.get(p)
+                if up is not None:
+                    top = False
+                    items[child].parents.append(up)
+                    items[up].children.append(child)
+            if top:
+                tops.append(child)
+        if len(tops) == 1:  # one top-level node: the tree's root
+            items[tops[0]].is_root = True
+        index.update(((tree, node), i) for node, i in local.items())
     _depths(items)
     return items, index
 
