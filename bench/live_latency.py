@@ -19,8 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
-import statistics
 import sys
 import time
 import uuid
@@ -31,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import websockets  # noqa: E402
-from _harness import production_env  # noqa: E402
+from _harness import cpu_seconds, machine, production_env, summary  # noqa: E402
 
 from tests.e2e.server import Server, free_port, running_servers  # noqa: E402
 
@@ -45,22 +43,6 @@ def targets(args: argparse.Namespace) -> tuple[float, float]:
     if args.processes > 1:
         return TARGET_SCALED_P50_MS, TARGET_SCALED_P99_MS
     return TARGET_P50_MS, TARGET_P99_MS
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
-def summary(samples: list[float]) -> dict[str, float]:
-    return {
-        "n": len(samples),
-        "p50_ms": percentile(samples, 50) * 1000,
-        "p99_ms": percentile(samples, 99) * 1000,
-        "mean_ms": statistics.fmean(samples) * 1000,
-        "max_ms": max(samples) * 1000,
-    }
 
 
 def operations(count: int) -> list[dict[str, Any]]:
@@ -205,23 +187,6 @@ async def measure_relay(count: int, warmup: int) -> list[float]:
 # -- main ------------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, str]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": model,
-        "python": platform.python_version(),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-    }
-
-
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     database_url = args.pg_url if args.postgres_redis else None
     redis_url = args.redis_url if args.postgres_redis else None
@@ -231,11 +196,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     limits = production_env(**({"DJANGO_DEBUG": "1"} if args.debug else {}))
     with running_servers(args.processes, database_url, redis_url, extra_env=limits) as servers:
         await asyncio.to_thread(servers[0].create_users, "alice", "bob", "carol")
-        cpu_before = sum(process_cpu_seconds(s.pid) for s in servers)
+        cpu_before = sum(cpu_seconds(s.pid) for s in servers if s.pid)
         gametree = await measure_gametree(servers, args.ops, args.warmup)
         # CPU seconds the servers spent per op: unlike latency, barely moved by other load.
         server_cpu_ms = (
-            (sum(process_cpu_seconds(s.pid) for s in servers) - cpu_before)
+            (sum(cpu_seconds(s.pid) for s in servers if s.pid) - cpu_before)
             * 1000
             / (args.ops + args.warmup)
         )
@@ -250,15 +215,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "relay": summary(relay),
         "server_cpu_ms_per_op": server_cpu_ms,
     }
-
-
-def process_cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of a process, from /proc (Linux)."""
-    if pid is None:
-        return 0.0
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
