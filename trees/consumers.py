@@ -318,8 +318,8 @@ class TreeConsumer(AsyncWebsocketConsumer):
         finally:
             self.pending = None
 
-    async def layer_lost(self) -> None:
-        """The channel layer failed: this socket may miss ops; the client reconnects."""
+    async def link_lost(self) -> None:
+        """This process lost Redis: the socket may miss other processes' ops; reconnect."""
         self.joined = False
         await self.close(code=CLOSE_LAYER_DOWN)
 

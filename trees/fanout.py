@@ -47,7 +47,7 @@ class Member(Protocol):
 
     async def deliver_op(self, message: dict[str, Any], text: str) -> None: ...
 
-    async def layer_lost(self) -> None: ...
+    async def link_lost(self) -> None: ...
 
 
 def fanout_group(tree_id: int, groups: int) -> str:
@@ -67,11 +67,6 @@ class Fanout:
         self.members: dict[int, set[Member]] = {}
         self.subscribed: set[str] = set()
         self._listener: asyncio.Task[None] | None = None
-        self.delivered = 0
-
-    @property
-    def cross_process(self) -> bool:
-        return self.bus is not None
 
     # ---- membership ----------------------------------------------------------------------
 
@@ -140,7 +135,6 @@ class Fanout:
                 except Exception:
                     # One broken socket must not keep the op from the others.
                     log.exception("tree %s: delivery to one socket failed", tree_id)
-                self.delivered += 1
 
     # ---- the listener (with Redis only) --------------------------------------------------
 
@@ -180,7 +174,7 @@ class Fanout:
             await self.bus.reset()
         for member in members:
             try:
-                await member.layer_lost()
+                await member.link_lost()
             except Exception:
                 log.exception("closing a socket after the link to Redis was lost failed")
 

@@ -32,7 +32,7 @@ class Socket:
     async def deliver_op(self, message: dict[str, Any], text: str) -> None:
         self.got.append(message["seq"])
 
-    async def layer_lost(self) -> None:
+    async def link_lost(self) -> None:
         self.lost = True
 
 
