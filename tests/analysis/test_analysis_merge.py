@@ -14,6 +14,7 @@ from analysis_helpers import node, outline
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trees.analysis import semantic
 from trees.analysis.batch import no_gc
 from trees.analysis.glossary import Glossary
 from trees.analysis.graph import tree_graph
@@ -213,6 +214,8 @@ def test_a_node_deleted_in_one_copy_and_untouched_elsewhere_is_removed() -> None
 
 
 def test_the_default_path_works_without_the_embedding_model(monkeypatch: Any) -> None:
+    # None in sys.modules makes the [semantic] extra look uninstalled even where it is
+    monkeypatch.setitem(sys.modules, semantic.PACKAGE, None)
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     assert load_embedder() is None
     result = merge([(1, outline(ONE, prefix="t1")), (2, outline(TWO, prefix="t2"))])

