@@ -1,6 +1,9 @@
 """Quality benchmark of the analysis layer on the fixed quality set.
 
 Run: .venv/bin/python bench/quality_merge.py
+Measures this install: with the optional ``[semantic]`` extra installed (and
+``GAMETREE_SEMANTIC`` not ``0``) merge and ``recurring`` use its sentence-embedding model, as
+they would in the app; the first line says which.
 Prints precision and recall of automatic merges and of suggestions on three hand-drawn
 problem trees (Markdown, OPML, JSON), and for each quality game tree the rank of every gold
 failure mode among the ``recurring`` items and how well untagged critiques are clustered,
@@ -26,10 +29,22 @@ from quality_eval import (
     tag_agreement,
 )
 
+from trees.analysis import semantic
+
 
 def main() -> int:
     labels = {(t, n["id"]): n["text"] for t, nodes in problem_trees() for n in nodes}
-    q = merge_quality()
+    embedder = semantic.load_embedder()
+    if embedder is not None:
+        model = "loaded ([semantic] extra)"
+    elif semantic.switched_off():
+        model = "switched off (GAMETREE_SEMANTIC=0)"
+    elif semantic.available():
+        model = "installed but did not load (see the warning above)"
+    else:
+        model = "not installed (default install)"
+    print(f"Sentence-embedding model: {model}")
+    q = merge_quality(embedder=embedder)
     print("Merge of ana.md + ben.opml + chen.json (root pairs excluded)")
     print(f"  gold pairs                        {q['gold_pairs']}")
     print(f"  automatic merge pairs             {q['auto_pairs']}")
