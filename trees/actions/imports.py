@@ -141,7 +141,7 @@ def tree_import(
             owner_id=owner_id, kind=kind, title=title, description=description, meta=meta
         )
         state = TreeState(kind)
-        log_rows: list[tuple[int, int, str, int, int | None, Any, int]] = []
+        log_rows: list[store.LogRow] = []
         for seq, (op, node) in enumerate(_ops_for(nodes), start=1):
             actor = authors.get(str(node.get("id")), owner_id)
             try:
@@ -153,11 +153,13 @@ def tree_import(
             )
         # The same SQL as live ops write (trees/actions/store.py).
         try:
-            store.upsert_nodes((tree.pk, node) for node in state.nodes.values())
+            store.write_batch(
+                ((tree.pk, node) for node in state.nodes.values()),
+                log_rows,
+                {tree.pk: state.version},
+            )
         except store.NodeIdTaken:
             # A concurrent import took one of these node ids after the check above.
             raise ActionError("conflict", "Node ids of this import were just taken.") from None
-        store.insert_log(log_rows)
-        store.set_versions({tree.pk: state.version})
         tree.version = state.version
     return tree

@@ -162,15 +162,16 @@ def _apply_locked(
     todo: list[tuple[int, OpRequest, str, int]], outcomes: list[Outcome | None], broadcast: bool
 ) -> None:
     tree_ids = sorted({request.tree_id for _, request, _, _ in todo})
-    trees = store.lock_trees(tree_ids)
-    roles = store.roles(tree_ids, sorted({request.actor_id for _, request, _, _ in todo}))
-    logged = store.logged_ops(
-        [(request.tree_id, client_id, n) for _, request, client_id, n in todo]
+    read = store.read_batch(
+        tree_ids,
+        sorted({request.actor_id for _, request, _, _ in todo}),
+        [(request.tree_id, client_id, n) for _, request, client_id, n in todo],
     )
+    trees, roles, logged = read.trees, read.roles, read.logged
     states: dict[int, TreeState] = {}
     versions = {tree_id: version for tree_id, (_, version) in trees.items()}
     touched: dict[int, set[str]] = {}
-    log_rows: list[tuple[int, int, str, int, int | None, Any, int]] = []
+    log_rows: list[store.LogRow] = []
     accepted: dict[tuple[int, str, int], OpResult] = {}
     fresh: list[tuple[int, OpResult]] = []
     for index, request, client_id, n in todo:
@@ -227,13 +228,15 @@ def _apply_locked(
     try:
         # Node ids are unique across trees: a create naming a node of another tree makes the
         # upsert raise NodeIdTaken (never a rewrite of that node) and the op gets `conflict`.
-        store.upsert_nodes(
-            (tree_id, states[tree_id].nodes[node_id])
-            for tree_id, node_ids in touched.items()
-            for node_id in sorted(node_ids)
+        store.write_batch(
+            (
+                (tree_id, states[tree_id].nodes[node_id])
+                for tree_id, node_ids in touched.items()
+                for node_id in sorted(node_ids)
+            ),
+            log_rows,
+            {t: v for t, v in versions.items() if v != trees[t][1]},
         )
-        store.insert_log(log_rows)
-        store.set_versions({t: v for t, v in versions.items() if v != trees[t][1]})
     except Exception:
         # The in-memory states are ahead of the database now; drop them.
         _forget(states)

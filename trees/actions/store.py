@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection
@@ -86,64 +88,141 @@ def _placeholders(count: int) -> str:
     return ", ".join(["%s"] * count)
 
 
-def lock_trees(tree_ids: Sequence[int]) -> dict[int, tuple[str, int]]:
-    """kind and version of each tree, locked until commit (in id order: no deadlocks)."""
-    lock = " FOR UPDATE" if _postgres() else ""  # SQLite: BEGIN IMMEDIATE already holds it
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, kind, version FROM {_TREE} WHERE id IN ({_placeholders(len(tree_ids))})"
-            f" ORDER BY id{lock}",
-            list(tree_ids),
-        )
-        return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+class _Sender:
+    """Sends statements of one round trip; see `_round_trip`."""
+
+    def __init__(self, cursors: ExitStack, pipeline: Any = None) -> None:
+        self._cursors = cursors
+        self._pipeline = pipeline
+
+    def __call__(self, sql: str, params: Sequence[Any]) -> Any:
+        cursor = self._cursors.enter_context(connection.cursor())
+        cursor.execute(sql, params)
+        return cursor
+
+    def sync(self) -> None:
+        """Wait for the results of everything sent so far (row counts are known after)."""
+        if self._pipeline is not None:
+            self._pipeline.sync()
 
 
-def roles(tree_ids: Sequence[int], user_ids: Sequence[int]) -> dict[tuple[int, int], str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT tree_id, user_id, role FROM {_MEMBER}"
-            f" WHERE tree_id IN ({_placeholders(len(tree_ids))})"
-            f" AND user_id IN ({_placeholders(len(user_ids))})",
-            [*tree_ids, *user_ids],
-        )
-        return {(row[0], row[1]): row[2] for row in cursor.fetchall()}
+@contextmanager
+def _round_trip() -> Iterator[_Sender]:
+    """Statements sent inside go to PostgreSQL together, in one pipeline.
+
+    The live path's database thread waits for every round trip and then has to win the GIL
+    back from the busy event loop (up to the 5 ms switch interval). A batch of ops used to
+    take eight round trips; pipelined it takes three (reads, writes, COMMIT). Results and
+    row counts are known after `sync()` or the first fetch (either waits for the round trip).
+    SQLite runs in process and has no round trips: statements run one by one as before.
+    """
+    with ExitStack() as cursors:
+        if not _postgres():
+            yield _Sender(cursors)
+            return
+        connection.ensure_connection()
+        # Errors surface when the pipeline syncs, outside Django's cursor wrapper: translate
+        # them here so callers still catch django.db's IntegrityError and OperationalError.
+        with connection.wrap_database_errors, connection.connection.pipeline() as pipeline:
+            yield _Sender(cursors, pipeline)
 
 
 LoggedRow = tuple[int, str, int, int, Any, int | None, int]  # tree, cid, n, seq, op, actor, ow
 
 
+@dataclass(frozen=True)
+class BatchRead:
+    trees: dict[int, tuple[str, int]]  # id -> (kind, version), locked until commit
+    roles: dict[tuple[int, int], str]  # (tree, user) -> role
+    logged: dict[tuple[int, str, int], LoggedRow]  # re-sent ops already committed
+
+
+def read_batch(
+    tree_ids: Sequence[int],
+    user_ids: Sequence[int],
+    idents: Sequence[tuple[int, str, int]],
+) -> BatchRead:
+    """What a batch of ops needs before it applies, in one round trip.
+
+    The trees are locked FOR UPDATE in id order (no deadlocks); on SQLite, BEGIN IMMEDIATE
+    already holds the lock.
+    """
+    lock = " FOR UPDATE" if _postgres() else ""
+    with _round_trip() as send:
+        tree_cursor = send(
+            f"SELECT id, kind, version FROM {_TREE} WHERE id IN ({_placeholders(len(tree_ids))})"
+            f" ORDER BY id{lock}",
+            list(tree_ids),
+        )
+        role_cursor = send(
+            f"SELECT tree_id, user_id, role FROM {_MEMBER}"
+            f" WHERE tree_id IN ({_placeholders(len(tree_ids))})"
+            f" AND user_id IN ({_placeholders(len(user_ids))})",
+            [*tree_ids, *user_ids],
+        )
+        logged_cursors = _send_logged(send, idents)
+        trees = {row[0]: (row[1], row[2]) for row in tree_cursor.fetchall()}
+        roles = {(row[0], row[1]): row[2] for row in role_cursor.fetchall()}
+        logged = _logged_rows(logged_cursors)
+    return BatchRead(trees=trees, roles=roles, logged=logged)
+
+
 def logged_ops(idents: Sequence[tuple[int, str, int]]) -> dict[tuple[int, str, int], LoggedRow]:
     """Log rows of these (tree, client_id, n) client ops that are already committed (re-sent)."""
-    found: dict[tuple[int, str, int], LoggedRow] = {}
+    with _round_trip() as send:
+        return _logged_rows(_send_logged(send, idents))
+
+
+def _send_logged(send: _Sender, idents: Sequence[tuple[int, str, int]]) -> list[Any]:
     unique = sorted(set(idents))
-    with connection.cursor() as cursor:
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start : start + _CHUNK]
-            # One exact probe of the (tree, client_id, client_n) index per op. Three IN lists
-            # instead probe their cross product: 20 trees x 27 clients x 27 ns for one batch.
-            cursor.execute(
+    cursors = []
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        # One exact probe of the (tree, client_id, client_n) index per op. Three IN lists
+        # instead probe their cross product: 20 trees x 27 clients x 27 ns for one batch.
+        cursors.append(
+            send(
                 f"SELECT tree_id, client_id, client_n, seq, op, actor_id, overwrote FROM {_LOG}"
                 " WHERE "
                 + " OR ".join(["(tree_id = %s AND client_id = %s AND client_n = %s)"] * len(chunk)),
                 [value for ident in chunk for value in ident],
             )
-            rows = cursor.fetchall()
-            for tree_id, client_id, n, seq, op, actor, overwrote in rows:
-                decoded = json.loads(op) if isinstance(op, str) else op
-                found[(tree_id, client_id, n)] = (
-                    tree_id,
-                    client_id,
-                    n,
-                    seq,
-                    decoded,
-                    actor,
-                    overwrote,
-                )
+        )
+    return cursors
+
+
+def _logged_rows(cursors: list[Any]) -> dict[tuple[int, str, int], LoggedRow]:
+    found: dict[tuple[int, str, int], LoggedRow] = {}
+    for cursor in cursors:
+        for tree_id, client_id, n, seq, op, actor, overwrote in cursor.fetchall():
+            decoded = json.loads(op) if isinstance(op, str) else op
+            found[(tree_id, client_id, n)] = (tree_id, client_id, n, seq, decoded, actor, overwrote)
     return found
 
 
-def upsert_nodes(nodes: Iterable[tuple[int, DomainNode]]) -> None:
-    """Insert or update node rows. Raises NodeIdTaken if an id belongs to another tree."""
+LogRow = tuple[int, int, str, int, int | None, Any, int]  # tree, seq, cid, n, actor, op, ow
+
+
+def write_batch(
+    nodes: Iterable[tuple[int, DomainNode]],
+    log_rows: Sequence[LogRow],
+    versions: dict[int, int],
+) -> None:
+    """Upsert the changed nodes, append the log rows and set the tree versions: one round trip.
+
+    Raises NodeIdTaken if a node id belongs to another tree; the caller's transaction then
+    rolls all of it back.
+    """
+    with _round_trip() as send:
+        upserts = _send_nodes(send, nodes)
+        _send_log(send, log_rows)
+        _send_versions(send, versions)
+        send.sync()
+        if any(cursor.rowcount != expected for cursor, expected in upserts):
+            raise NodeIdTaken("a node id belongs to another tree")
+
+
+def _send_nodes(send: _Sender, nodes: Iterable[tuple[int, DomainNode]]) -> list[tuple[Any, int]]:
     now = _now()
     _uuid, _json = _uuid_adapter(), _json_adapter()
     rows = [
@@ -170,23 +249,22 @@ def upsert_nodes(nodes: Iterable[tuple[int, DomainNode]]) -> None:
     row_sql = f"({_placeholders(len(_NODE_COLUMNS))})"
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in _NODE_UPDATED)
     columns = ", ".join(f'"{c}"' for c in _NODE_COLUMNS)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
-            # The WHERE makes a clash with another tree's node a no-op instead of a rewrite of
-            # that node; the row count then tells us, and the caller rolls everything back.
-            cursor.execute(
-                f"INSERT INTO {_NODE} ({columns}) VALUES {', '.join([row_sql] * len(chunk))}"
-                f" ON CONFLICT (id) DO UPDATE SET {updates}"
-                f" WHERE {_NODE}.tree_id = excluded.tree_id",
-                [value for row in chunk for value in row],
-            )
-            if cursor.rowcount != len(chunk):
-                raise NodeIdTaken("a node id belongs to another tree")
+    sent = []
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        # The WHERE makes a clash with another tree's node a no-op instead of a rewrite of
+        # that node; the row count then tells us, and the caller rolls everything back.
+        cursor = send(
+            f"INSERT INTO {_NODE} ({columns}) VALUES {', '.join([row_sql] * len(chunk))}"
+            f" ON CONFLICT (id) DO UPDATE SET {updates}"
+            f" WHERE {_NODE}.tree_id = excluded.tree_id",
+            [value for row in chunk for value in row],
+        )
+        sent.append((cursor, len(chunk)))
+    return sent
 
 
-def insert_log(rows: Sequence[tuple[int, int, str, int, int | None, Any, int]]) -> None:
-    """Append (tree, seq, client_id, n, actor, op, overwrote) rows to the operation log."""
+def _send_log(send: _Sender, rows: Sequence[LogRow]) -> None:
     now = _now()
     _json = _json_adapter()
     prepared = [
@@ -195,19 +273,22 @@ def insert_log(rows: Sequence[tuple[int, int, str, int, int | None, Any, int]]) 
     ]
     columns = ", ".join(_LOG_COLUMNS)
     row_sql = f"({_placeholders(len(_LOG_COLUMNS))})"
-    with connection.cursor() as cursor:
-        for start in range(0, len(prepared), _CHUNK):
-            chunk = prepared[start : start + _CHUNK]
-            cursor.execute(
-                f"INSERT INTO {_LOG} ({columns}) VALUES {', '.join([row_sql] * len(chunk))}",
-                [value for row in chunk for value in row],
-            )
+    for start in range(0, len(prepared), _CHUNK):
+        chunk = prepared[start : start + _CHUNK]
+        send(
+            f"INSERT INTO {_LOG} ({columns}) VALUES {', '.join([row_sql] * len(chunk))}",
+            [value for row in chunk for value in row],
+        )
 
 
-def set_versions(versions: dict[int, int]) -> None:
-    now = _now()
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {_TREE} SET version = %s, updated_at = %s WHERE id = %s",
-            [(version, now, tree_id) for tree_id, version in versions.items()],
+def _send_versions(send: _Sender, versions: dict[int, int]) -> None:
+    items = sorted(versions.items())
+    for start in range(0, len(items), _CHUNK):
+        chunk = items[start : start + _CHUNK]
+        # One statement for all the batch's trees (a CASE), not one UPDATE per tree.
+        send(
+            f"UPDATE {_TREE} SET version = CASE id"
+            + " WHEN %s THEN %s" * len(chunk)
+            + f" END, updated_at = %s WHERE id IN ({_placeholders(len(chunk))})",
+            [*(value for item in chunk for value in item), _now(), *(t for t, _ in chunk)],
         )
