@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,43 +88,55 @@ def _placeholders(count: int) -> str:
     return ", ".join(["%s"] * count)
 
 
-class _Sender:
-    """Sends statements of one round trip; see `_round_trip`."""
+class _RoundTrip:
+    """Statements sent together: on PostgreSQL in one pipeline, answered in one round trip.
 
-    def __init__(self, cursors: ExitStack, pipeline: Any = None) -> None:
-        self._cursors = cursors
-        self._pipeline = pipeline
+    The live path's database thread waits for every round trip and then has to win the GIL
+    back from the busy event loop (up to the 5 ms switch interval). A batch of ops took eight
+    round trips (BEGIN, three reads, three writes, COMMIT); now it takes four: BEGIN (psycopg
+    syncs it on its own), the reads, the writes, COMMIT.
+
+        with _RoundTrip() as send:
+            cursor = send(sql, params)   # queued
+            send.wait()                  # one round trip for everything queued
+            rows = cursor.fetchall()     # already here
+
+    SQLite runs in process and has no round trips: each statement runs when sent.
+    """
+
+    def __init__(self) -> None:
+        self._cursors = ExitStack()
+        self._pipeline: ExitStack | None = None
+
+    def __enter__(self) -> _RoundTrip:
+        if _postgres():
+            connection.ensure_connection()
+            pipeline = ExitStack()
+            # Errors surface when the pipeline syncs, outside Django's cursor wrapper:
+            # translate them so callers still catch django.db's IntegrityError and friends.
+            pipeline.enter_context(connection.wrap_database_errors)
+            pipeline.enter_context(connection.connection.pipeline())
+            self._pipeline = pipeline
+        return self
 
     def __call__(self, sql: str, params: Sequence[Any]) -> Any:
         cursor = self._cursors.enter_context(connection.cursor())
         cursor.execute(sql, params)
         return cursor
 
-    def sync(self) -> None:
-        """Wait for the results of everything sent so far (row counts are known after)."""
-        if self._pipeline is not None:
-            self._pipeline.sync()
+    def wait(self) -> None:
+        """Send what is queued and wait for all of it; results and row counts are then known."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.close()
 
-
-@contextmanager
-def _round_trip() -> Iterator[_Sender]:
-    """Statements sent inside go to PostgreSQL together, in one pipeline.
-
-    The live path's database thread waits for every round trip and then has to win the GIL
-    back from the busy event loop (up to the 5 ms switch interval). A batch of ops used to
-    take eight round trips; pipelined it takes three (reads, writes, COMMIT). Results and
-    row counts are known after `sync()` or the first fetch (either waits for the round trip).
-    SQLite runs in process and has no round trips: statements run one by one as before.
-    """
-    with ExitStack() as cursors:
-        if not _postgres():
-            yield _Sender(cursors)
-            return
-        connection.ensure_connection()
-        # Errors surface when the pipeline syncs, outside Django's cursor wrapper: translate
-        # them here so callers still catch django.db's IntegrityError and OperationalError.
-        with connection.wrap_database_errors, connection.connection.pipeline() as pipeline:
-            yield _Sender(cursors, pipeline)
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            pipeline, self._pipeline = self._pipeline, None
+            if pipeline is not None:
+                pipeline.__exit__(*exc_info)
+        finally:
+            self._cursors.close()
 
 
 LoggedRow = tuple[int, str, int, int, Any, int | None, int]  # tree, cid, n, seq, op, actor, ow
@@ -148,7 +160,7 @@ def read_batch(
     already holds the lock.
     """
     lock = " FOR UPDATE" if _postgres() else ""
-    with _round_trip() as send:
+    with _RoundTrip() as send:
         tree_cursor = send(
             f"SELECT id, kind, version FROM {_TREE} WHERE id IN ({_placeholders(len(tree_ids))})"
             f" ORDER BY id{lock}",
@@ -161,6 +173,7 @@ def read_batch(
             [*tree_ids, *user_ids],
         )
         logged_cursors = _send_logged(send, idents)
+        send.wait()
         trees = {row[0]: (row[1], row[2]) for row in tree_cursor.fetchall()}
         roles = {(row[0], row[1]): row[2] for row in role_cursor.fetchall()}
         logged = _logged_rows(logged_cursors)
@@ -169,11 +182,13 @@ def read_batch(
 
 def logged_ops(idents: Sequence[tuple[int, str, int]]) -> dict[tuple[int, str, int], LoggedRow]:
     """Log rows of these (tree, client_id, n) client ops that are already committed (re-sent)."""
-    with _round_trip() as send:
-        return _logged_rows(_send_logged(send, idents))
+    with _RoundTrip() as send:
+        cursors = _send_logged(send, idents)
+        send.wait()
+        return _logged_rows(cursors)
 
 
-def _send_logged(send: _Sender, idents: Sequence[tuple[int, str, int]]) -> list[Any]:
+def _send_logged(send: _RoundTrip, idents: Sequence[tuple[int, str, int]]) -> list[Any]:
     unique = sorted(set(idents))
     cursors = []
     for start in range(0, len(unique), _CHUNK):
@@ -213,16 +228,16 @@ def write_batch(
     Raises NodeIdTaken if a node id belongs to another tree; the caller's transaction then
     rolls all of it back.
     """
-    with _round_trip() as send:
+    with _RoundTrip() as send:
         upserts = _send_nodes(send, nodes)
         _send_log(send, log_rows)
         _send_versions(send, versions)
-        send.sync()
+        send.wait()
         if any(cursor.rowcount != expected for cursor, expected in upserts):
             raise NodeIdTaken("a node id belongs to another tree")
 
 
-def _send_nodes(send: _Sender, nodes: Iterable[tuple[int, DomainNode]]) -> list[tuple[Any, int]]:
+def _send_nodes(send: _RoundTrip, nodes: Iterable[tuple[int, DomainNode]]) -> list[tuple[Any, int]]:
     now = _now()
     _uuid, _json = _uuid_adapter(), _json_adapter()
     rows = [
@@ -264,7 +279,7 @@ def _send_nodes(send: _Sender, nodes: Iterable[tuple[int, DomainNode]]) -> list[
     return sent
 
 
-def _send_log(send: _Sender, rows: Sequence[LogRow]) -> None:
+def _send_log(send: _RoundTrip, rows: Sequence[LogRow]) -> None:
     now = _now()
     _json = _json_adapter()
     prepared = [
@@ -281,7 +296,7 @@ def _send_log(send: _Sender, rows: Sequence[LogRow]) -> None:
         )
 
 
-def _send_versions(send: _Sender, versions: dict[int, int]) -> None:
+def _send_versions(send: _RoundTrip, versions: dict[int, int]) -> None:
     items = sorted(versions.items())
     for start in range(0, len(items), _CHUNK):
         chunk = items[start : start + _CHUNK]
