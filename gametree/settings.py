@@ -120,7 +120,9 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # Channels' in-memory layer, sweeping for expired messages once a second instead
+            # of on every message (gametree/layers.py).
+            "BACKEND": "gametree.layers.SweepingInMemoryChannelLayer",
             "CONFIG": {"capacity": 2000, "expiry": 60},
         }
     }
