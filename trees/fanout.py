@@ -54,6 +54,26 @@ def fanout_group(tree_id: int, groups: int) -> str:
     return f"fanout.{tree_id % groups}"
 
 
+def encode_batch(origin: str, trees: list[tuple[int, list[dict[str, Any]]]]) -> bytes:
+    """A pub/sub message: `origin tree,tree,...` on the first line, the ops as JSON after it.
+
+    Every worker subscribed to the group gets every message, its own publisher included.
+    The header lets a worker drop its own messages and those of trees it has no socket on
+    without parsing the JSON (which cost as much as writing it, per worker and op).
+    """
+    header = f"{origin} {','.join(str(tree_id) for tree_id, _ in trees)}\n"
+    return header.encode() + json.dumps(trees, separators=(",", ":")).encode()
+
+
+def decode_header(payload: bytes) -> tuple[str, list[int], bytes]:
+    """(origin, tree ids, JSON body) of a message of `encode_batch`; ValueError if malformed."""
+    head, newline, body = payload.partition(b"\n")
+    origin, space, ids = head.decode().partition(" ")
+    if not newline or not space:
+        raise ValueError("not a fan-out message")
+    return origin, [int(tree_id) for tree_id in ids.split(",") if tree_id], body
+
+
 def op_text(message: dict[str, Any]) -> str:
     """The `op` message as sent to every client, serialised once for all of them."""
     return json.dumps({"type": "op", **message}, separators=(",", ":"))
@@ -115,9 +135,8 @@ class Fanout:
         for tree_id, messages in ops_by_tree.items():
             by_group.setdefault(fanout_group(tree_id, self.groups), []).append((tree_id, messages))
         for group, trees in by_group.items():
-            payload = json.dumps({"origin": self.origin, "trees": trees}, separators=(",", ":"))
             try:
-                await self.bus.publish(group, payload.encode())
+                await self.bus.publish(group, encode_batch(self.origin, trees))
             except Exception:
                 # Committed already; the other processes' sockets repair the gap from the log.
                 log.exception("fan-out to other processes failed (%s)", group)
@@ -157,10 +176,10 @@ class Fanout:
                 await self._drop_everyone()
                 return
             try:
-                message = json.loads(payload)
-                if message.get("origin") == self.origin:
+                origin, tree_ids, body = decode_header(payload)
+                if origin == self.origin or not any(t in self.members for t in tree_ids):
                     continue
-                for tree_id, messages in message["trees"]:
+                for tree_id, messages in json.loads(body):
                     if int(tree_id) in self.members:
                         await self._deliver(int(tree_id), list(messages))
             except (ValueError, KeyError, TypeError):

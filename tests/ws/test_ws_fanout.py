@@ -120,3 +120,24 @@ async def test_a_socket_is_closed_with_4503_when_the_fan_out_loses_redis(
 
     assert await b.expect_close() == 4503
     assert hub.members == {}
+
+
+def test_a_pub_sub_message_names_its_origin_and_trees_ahead_of_the_ops() -> None:
+    import json
+
+    from trees.fanout import decode_header, encode_batch
+
+    ops = [(7, [{"seq": 1, "op": {"text": "line\nbreak, comma"}}]), (12, [{"seq": 4}])]
+
+    origin, tree_ids, body = decode_header(encode_batch("123-abcd", ops))
+
+    assert (origin, tree_ids) == ("123-abcd", [7, 12])
+    assert json.loads(body) == [[7, ops[0][1]], [12, ops[1][1]]]
+
+
+@pytest.mark.parametrize("payload", [b"", b'{"origin": "x", "trees": []}', b"x 1,y\n[]"])
+def test_a_malformed_pub_sub_message_is_a_value_error(payload: bytes) -> None:
+    from trees.fanout import decode_header
+
+    with pytest.raises(ValueError):
+        decode_header(payload)
