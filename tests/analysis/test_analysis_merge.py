@@ -107,6 +107,17 @@ def test_two_nodes_of_one_tree_never_share_a_cluster() -> None:
         assert len(trees) == len(set(trees))
 
 
+def test_two_inputs_under_one_tree_id_count_as_one_source_tree() -> None:
+    one = outline("R r Alignment\n  R a Goodhart", prefix="o")
+    again = outline("R r Alignment\n  R a Goodhart", prefix="p")
+    other = outline("R r Alignment\n  R a Goodhart", prefix="t")
+    result = merge([(1, one), (2, other), (1, again)], embedder=None)
+    for n in result["nodes"]:
+        trees = [s["tree"] for s in n["meta"]["sources"]]
+        assert len(trees) == len(set(trees))
+    assert any(len(n["meta"]["sources"]) == 2 for n in result["nodes"])
+
+
 def test_confirmed_matches_apply_first_and_teach_the_glossary() -> None:
     glossary = Glossary()
     result = run(ONE, TWO, glossary=glossary, confirmed=[(("1", "x"), ("2", "y"))])
@@ -277,8 +288,9 @@ def test_the_fast_ranking_scores_every_pair_as_its_explanation_does(
     items, _ = _items(trees)
     matcher = Matcher(items, Glossary(), None)
     matcher.candidates(range(len(items)), floor=0.2)
-    ranked = matcher.ranked(0.0)
+    ranked = list(matcher.ranked(0.0))
     assert len(ranked) == len(matcher.known)
+    assert list(matcher.known) == sorted(matcher.known)  # ranked() breaks ties by it
     assert ranked == sorted(ranked)
     for neg, i, j in ranked:
         assert i < j and items[i].tree != items[j].tree
