@@ -1,12 +1,16 @@
 """Speed benchmark of the analysis layer: merge, recurrence, survival, and doubling ratios.
 
-Run: .venv/bin/python bench/analysis_speed.py [merge] [recurring] [survival]  (default: all)
+Run: .venv/bin/python bench/analysis_speed.py [merge] [recurring] [survival] [--phases]
+(default: all cases; ``--help`` says more).
 Targets: merge 5 trees x 2,000 nodes < 2 s; recurrence on a 10,000-node game tree < 1 s;
 survival on 100,000 nodes < 1 s; doubling the size costs <= 2.2x (measured in this run).
 """
 
 from __future__ import annotations
 
+import argparse
+import functools
+import importlib
 import os
 import random
 import sys
@@ -184,10 +188,96 @@ def timed(
     return (best[False][0], best[False][1]), (best[True][0], best[True][1])
 
 
-def main() -> int:
+CASES = ("merge", "recurring", "survival")
+# merge's phases: (owner, attribute); the rest of merge (auto matches, the result) is "other"
+MERGE_PHASES = (
+    ("trees.analysis.merge", "_items"),
+    ("trees.analysis.matching", "Matcher.__init__"),
+    ("trees.analysis.matching", "Matcher.candidates"),
+    ("trees.analysis.matching", "Matcher.ranked"),
+    ("trees.analysis.merge", "_suggestions"),
+    ("trees.analysis.merge", "_build"),
+)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            "Time the analysis layer at size N and 2N: merge of 5 problem trees x N nodes "
+            "(N = 2,000, target < 2 s), recurring on a game tree of N nodes (N = 10,000, "
+            "target < 1 s) and survival on N nodes (N = 100,000, target < 1 s); doubling the "
+            "size must cost at most 2.2x. Each case runs N and 2N alternately, best of 5 "
+            "(fewer when one 2N run takes over 10 s), and prints wall and CPU seconds and "
+            "their ratios. Exit status 1 when a target is missed (judged on wall time)."
+        )
+    )
+    parser.add_argument(
+        "cases", nargs="*", metavar="CASE", help=f"any of {', '.join(CASES)} (default: all)"
+    )
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help=(
+            "also print merge's CPU seconds per phase at N and 2N (best of the same runs; "
+            "a timer wraps each phase function, called once per merge)"
+        ),
+    )
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.cases) - set(CASES))
+    if unknown:
+        parser.error(f"unknown case {', '.join(unknown)}; choose from {', '.join(CASES)}")
+    return args
+
+
+class PhaseTimer:
+    """CPU seconds per merge phase, best of the runs of each size."""
+
+    def __init__(self) -> None:
+        self.current: dict[str, float] = {}
+        self.best: dict[bool, dict[str, float]] = {False: {}, True: {}}
+
+    def install(self) -> None:
+        for module_name, attr in MERGE_PHASES:
+            owner: Any = importlib.import_module(module_name)
+            *path, name = attr.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            setattr(owner, name, self._wrap(attr, getattr(owner, name)))
+
+    def _wrap(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def timed_phase(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.current[label] = self.current.get(label, 0.0) + time.process_time() - start
+
+        return timed_phase
+
+    def done(self, is_big: bool, total: float) -> None:
+        self.current["other"] = total - sum(self.current.values())
+        best = self.best[is_big]
+        for label, t in self.current.items():
+            best[label] = min(best.get(label, float("inf")), t)
+        self.current = {}
+
+    def report(self) -> None:
+        small, big = self.best[False], self.best[True]
+        print(f"merge phases, CPU seconds (best of the runs)  {'N':>7} {'2N':>7}  ratio")
+        for label in [*(a for _, a in MERGE_PHASES), "other"]:
+            a, b = small.get(label, 0.0), big.get(label, 0.0)
+            print(f"  {label:42} {a:>7.3f} {b:>7.3f}  {b / a if a else 0.0:>5.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     rows = []
     ok = True
-    only = set(sys.argv[1:])
+    only = set(args.cases)
+    phases = PhaseTimer() if args.phases and (not only or "merge" in only) else None
+    if phases is not None:
+        phases.install()
     print(f"load average at the start (1, 5, 15 min): {os.getloadavg()}")
 
     def case(name: str, target: float, make: Callable[[int], Callable[[], object]], n: int) -> None:
@@ -204,10 +294,19 @@ def main() -> int:
 
     trees_small = problem_trees(5, 2000) if not only or "merge" in only else []
     trees_big = problem_trees(5, 4000) if not only or "merge" in only else []
+
+    def run_merge(trees: list[tuple[int, list[dict[str, Any]]]], is_big: bool) -> object:
+        if phases is None:
+            return merge(trees, embedder=None)
+        start = time.process_time()
+        result = merge(trees, embedder=None)
+        phases.done(is_big, time.process_time() - start)
+        return result
+
     case(
         "merge 5 trees x N nodes",
         2.0,
-        lambda n: lambda t=(trees_small if n == 2000 else trees_big): merge(t, embedder=None),
+        lambda n: lambda t=(trees_small if n == 2000 else trees_big): run_merge(t, n != 2000),
         2000,
     )
     games = {n: game_tree(n) for n in (10_000, 20_000) if not only or "recurring" in only}
@@ -232,6 +331,8 @@ def main() -> int:
             f"{bc:>6.3f}s {ratio:>6.2f}x/{rc:.2f}x {flag}"
         )
     print("(ok/FAIL judges wall time, as the targets are stated; compare the CPU columns too)")
+    if phases is not None:
+        phases.report()
     return 0 if ok else 1
 
 
