@@ -225,9 +225,6 @@ GAMETREE_MAX_TREES_PER_USER = env_int("GAMETREE_MAX_TREES_PER_USER", 500)
 # Most ops one group-commit transaction carries (trees/actions/batcher.py); 1 turns group
 # commit off (one transaction per op: the baseline bench/throughput.py compares against).
 GAMETREE_MAX_BATCH = env_int("GAMETREE_MAX_BATCH", 500)
-# Database threads (each with a connection) the batcher spreads trees over, on PostgreSQL;
-# SQLite always uses one (trees/actions/batcher.py).
-GAMETREE_DB_LANES = env_int("GAMETREE_DB_LANES", 2)
 # Nodes of tree states a worker keeps in memory for writing (trees/actions/state_cache.py).
 GAMETREE_STATE_CACHE_NODES = env_int("GAMETREE_STATE_CACHE_NODES", 500_000)
 # A serving worker runs Python's full garbage collection on this timer instead of whenever

@@ -7,10 +7,6 @@ consumers instead run all their ORM work (batched writes, catch-up reads, access
 this single thread, which keeps its connection for the life of the process and replaces it
 only when it breaks (a restarted PostgreSQL). HTTP views are untouched and keep Django's
 per-request connection handling.
-
-On PostgreSQL the batcher may use more than one such thread ("lanes", each with its own
-connection; trees/actions/batcher.py): while one lane waits for the database, another runs
-its Python. Every other call runs in lane 0.
 """
 
 from __future__ import annotations
@@ -29,16 +25,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _lock = threading.Lock()
-_executors: dict[int, ThreadPoolExecutor] = {}
+_executor: ThreadPoolExecutor | None = None
 
 
-def _get_executor(lane: int) -> ThreadPoolExecutor:
+def _get_executor() -> ThreadPoolExecutor:
+    global _executor
     with _lock:
-        executor = _executors.get(lane)
-        if executor is None:
-            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gametree-db{lane}")
-            _executors[lane] = executor
-        return executor
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gametree-db")
+        return _executor
 
 
 def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
@@ -61,23 +56,17 @@ def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -
 
 
 async def run_db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run `fn(*args, **kwargs)` in the database thread (lane 0) and return its result."""
-    return await run_db_in(0, fn, *args, **kwargs)
-
-
-async def run_db_in(lane: int, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run `fn(*args, **kwargs)` in database thread `lane` and return its result."""
+    """Run `fn(*args, **kwargs)` in the database thread and return its result."""
     loop = asyncio.get_running_loop()
-    call = functools.partial(_call, fn, args, kwargs)
-    return await loop.run_in_executor(_get_executor(lane), call)
+    return await loop.run_in_executor(_get_executor(), functools.partial(_call, fn, args, kwargs))
 
 
 def close() -> None:
-    """Close the threads' connections and stop the threads (tests, shutdown)."""
+    """Close the thread's connection and stop the thread (tests, shutdown)."""
+    global _executor
     with _lock:
-        executors = list(_executors.values())
-        _executors.clear()
-    for executor in executors:
+        executor, _executor = _executor, None
+    if executor is not None:
         # Resolve `connection` inside the thread: it is per thread.
         executor.submit(lambda: connection.close()).result()
         executor.shutdown(wait=True)

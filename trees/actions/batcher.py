@@ -5,12 +5,6 @@ being committed (in the single ORM thread), new ops queue up; when the commit fi
 whole queue becomes the next batch. At low load a batch is one op and nothing waits; under
 load one transaction (one fsync) carries hundreds of ops. An op is acknowledged only after
 the commit that contains it: acknowledged still means durable.
-
-On PostgreSQL the trees are split over `settings.GAMETREE_DB_LANES` lanes (tree id modulo
-lanes), each with its own queue, database thread and connection, so that one lane's Python
-runs while another waits for the database: one lane left the worker idle a third of the
-time at full load. A tree always uses the same lane, so its ops still commit and broadcast
-in seq order, and lanes lock disjoint trees. SQLite takes one writer at a time: one lane.
 """
 
 from __future__ import annotations
@@ -21,49 +15,29 @@ import weakref
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
 from trees.actions.ops import OpRequest, OpResult, tree_apply_ops
-from trees.dbthread import run_db_in
+from trees.dbthread import run_db
 from trees.errors import ActionError
 from trees.fanout import fanout
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500  # default of settings.GAMETREE_MAX_BATCH (env GAMETREE_MAX_BATCH)
-DB_LANES = 2  # default of settings.GAMETREE_DB_LANES, on PostgreSQL only
-
-
-def default_lanes() -> int:
-    if connection.vendor != "postgresql":
-        return 1
-    return max(1, int(getattr(settings, "GAMETREE_DB_LANES", DB_LANES)))
 
 
 class OpBatcher:
-    """Routes each op to its tree's lane."""
-
-    def __init__(self, max_batch: int | None = None, lanes: int | None = None) -> None:
+    def __init__(self, max_batch: int | None = None) -> None:
         if max_batch is None:
             max_batch = getattr(settings, "GAMETREE_MAX_BATCH", MAX_BATCH)
-        count = default_lanes() if lanes is None else max(1, lanes)
-        self.lanes = [_Lane(index, max(1, max_batch)) for index in range(count)]
-
-    async def submit(self, request: OpRequest) -> OpResult:
-        """The op's result once committed; raises ActionError when it is refused."""
-        return await self.lanes[request.tree_id % len(self.lanes)].submit(request)
-
-
-class _Lane:
-    def __init__(self, index: int, max_batch: int) -> None:
-        self.index = index
-        self.max_batch = max_batch
+        self.max_batch = max(1, max_batch)
         self._queue: list[tuple[OpRequest, asyncio.Future[OpResult]]] = []
         self._draining = False
         self.batches = 0
         self.ops = 0
 
     async def submit(self, request: OpRequest) -> OpResult:
+        """The op's result once committed; raises ActionError when it is refused."""
         future: asyncio.Future[OpResult] = asyncio.get_running_loop().create_future()
         self._queue.append((request, future))
         if not self._draining:
@@ -77,8 +51,8 @@ class _Lane:
                 batch = self._queue[: self.max_batch]
                 del self._queue[: self.max_batch]
                 try:
-                    outcomes = await run_db_in(
-                        self.index, tree_apply_ops, [r for r, _ in batch], broadcast=False
+                    outcomes = await run_db(
+                        tree_apply_ops, [request for request, _ in batch], broadcast=False
                     )
                 except Exception as exc:  # handed to every waiter; the drain goes on
                     for _, future in batch:
