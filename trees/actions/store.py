@@ -318,8 +318,7 @@ def _send_nodes_pg(
         )
         for tree_id, node in nodes
     ]
-    if not rows:
-        return []
+    now = _now()  # created_at and updated_at alike, as on the placeholder path
     columns = _NODE_COLUMNS[:-2]  # created_at and updated_at: the statement's now
     record = ", ".join(f'"{c}" {_NODE_PG_TYPES[c]}' for c in columns)
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in _NODE_UPDATED)
@@ -330,7 +329,7 @@ def _send_nodes_pg(
         f" FROM json_to_recordset(%s::json) AS r({record})"
         f" ON CONFLICT (id) DO UPDATE SET {updates}"
         f" WHERE {_NODE}.tree_id = excluded.tree_id",
-        [_now(), _now(), _records(columns, rows)],
+        [now, now, _records(columns, rows)],
     )
     return [(result, len(rows))]
 
