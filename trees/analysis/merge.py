@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from hashlib import sha1
 from typing import Any, Literal
 
@@ -30,6 +30,17 @@ __all__ = ["fork", "merge"]
 
 Ref = tuple[Any, Any]
 TreeLike = tuple[Any, Sequence[Mapping[str, Any]]]
+Progress = Callable[[str, float], None]
+# Where each phase starts, as a share of the whole merge: its share of the instructions of a
+# 5 x 2,000-node merge (bench/RESULTS_analysis.md, "Where the super-linear time goes").
+PHASES = {
+    "reading": 0.0,
+    "labels": 0.02,
+    "candidates": 0.27,
+    "ranking": 0.69,
+    "suggestions": 0.78,
+    "building": 0.91,
+}
 MERGE_NS = uuid.UUID("6f1d7e2a-4c1b-5a8e-9b0d-2f6c3e1a7d55")
 _MERGE_NS_BYTES = MERGE_NS.bytes
 
@@ -145,6 +156,7 @@ def merge(
     auto: float = 0.8,
     review: float = 0.2,
     embedder: Embedder | Literal["auto"] | None = "auto",
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Merge ``(tree id, nodes)`` problem trees; see the module docstring.
 
@@ -152,11 +164,15 @@ def merge(
     ``{"a": {"tree", "node"}, "b": {...}}``) decided by the group. ``base``: the merged tree
     the inputs were forked from (their nodes carry ``meta.origin``); carried-over nodes match
     by lineage, only new nodes are matched by text, and edits are combined by diff3 rules.
-    ``glossary`` is updated in place with what confirmed matches teach.
+    ``glossary`` is updated in place with what confirmed matches teach. ``progress`` is
+    called as ``progress(phase, fraction)`` when each phase of :data:`PHASES` starts and
+    with ``("building", 1.0)`` at the end; an exception it raises aborts the merge.
 
     Returns ``{"nodes", "edges", "matches", "suggestions", "disagreements", "conflicts",
     "glossary", "stats"}``.
     """
+    report = progress or _no_progress
+    report("reading", PHASES["reading"])
     glossary = glossary if glossary is not None else Glossary()
     if embedder == "auto":
         embedder = load_embedder()
@@ -165,6 +181,7 @@ def merge(
     for a, b in pairs_of:
         if a in index and b in index:
             glossary.learn(items[index[a]].label, items[index[b]].label)
+    report("labels", PHASES["labels"])
     matcher = Matcher(items, glossary, embedder)
     base_ids = {n["id"] for n in base or ()}
     carried = [i for i, it in enumerate(items) if it.origin is not None and it.origin in base_ids]
@@ -195,6 +212,7 @@ def merge(
         if a in index and b in index:
             record(index[a], index[b], "confirmed")
 
+    report("candidates", PHASES["candidates"])
     matcher.candidates(matchable, floor=review)
     if base_ids:  # carried nodes were told apart by the group already: only new ones match
         matcher.drop_within(carried_set)
@@ -204,7 +222,9 @@ def merge(
     matcher.release_text()
     # only pairs that can become a match or a suggestion are kept and sorted; the
     # explanation of a pair (Scored) is built only when it is shown
+    report("ranking", PHASES["ranking"])
     ordered = matcher.ranked(min(auto, review))
+    report("suggestions", PHASES["suggestions"])
     n = len(items)
     for neg, p in zip(ordered.negs, ordered.pairs, strict=True):
         if -neg < auto:
@@ -225,8 +245,10 @@ def merge(
     suggestions = _suggestions(items, clusters, matcher, ordered, rejected_set, review)
     candidate_pairs = len(matcher.known)
     del matcher, ordered  # the DAG is built in the memory the pairs held
+    report("building", PHASES["building"])
     diff3 = Diff3(base or (), items, clusters.find, trees)
     nodes, edges, disagreements = _build(items, clusters, diff3)
+    report("building", 1.0)
     return {
         "nodes": nodes,
         "edges": edges,
@@ -245,6 +267,10 @@ def merge(
             "embeddings": embedder is not None,
         },
     }
+
+
+def _no_progress(phase: str, fraction: float) -> None:
+    pass
 
 
 def _pair_refs(pair: Any) -> tuple[Ref, Ref]:
