@@ -14,7 +14,7 @@ from trees.analysis.failure_modes import (
     label_propagation,
     suggest_tags,
 )
-from trees.analysis.recurrence import TreeInput, recurring
+from trees.analysis.recurrence import TreeInput, rank_problems, recurring
 from trees.analysis.similarity import dot
 from trees.analysis.taxonomy import Family, Mode
 from trees.analysis.vocabulary import Vocabulary, starter_vocabulary
@@ -160,6 +160,63 @@ R r Alignment
     assert first["breadth"] == 2  # under outer alignment and under scalable oversight
     assert first["support"] == 1.0
     assert {m["tree"] for m in first["members"]} == {"one", "two"}
+
+
+def merged_node(
+    node_id: str, text: str, parent: str | None, trees: list[int], **extra: object
+) -> dict[str, object]:
+    """A node of a stored merged tree: provenance from `trees` (none: added after the merge)."""
+    sources = [{"tree": t, "node": f"{t}-{node_id}", "label": text} for t in trees]
+    meta: dict[str, object] = {"sources": sources} if sources else {}
+    return {"id": node_id, "type": "problem", "parent": parent, "text": text, "meta": meta, **extra}
+
+
+MERGED = [
+    merged_node("r", "Alignment", None, [1, 2]),
+    merged_node("a", "Outer alignment", "r", [1, 2]),
+    merged_node("b", "Scalable oversight", "r", [1]),
+    merged_node("g", "Goodhart's law", "a", [1, 2], parents=["b"]),
+    merged_node("n", "Nobody can verify the verifier", "b", [], author=7),
+]
+
+
+def test_a_node_added_after_the_merge_counts_its_author_not_a_new_source_tree() -> None:
+    rows = {r["node"]: r for r in rank_problems(MERGED, single_tree=9, source_trees=[1, 2])}
+    assert rows["g"]["support"] == 1.0 and rows["g"]["score"] == 2.0
+    assert rows["b"]["support"] == 0.5 and rows["b"]["contributors"] == 1
+    added = rows["n"]
+    assert added["contributors"] == 1 and added["support"] == 0.5
+    assert added["explanation"] == "under 1 top-level problems, added after the merge: 1 of 2"
+    assert added["members"] == [{"tree": 9, "node": "n", "label": "Nobody can verify the verifier"}]
+    assert all("of 3" not in r["explanation"] for r in rows.values())
+
+
+def test_a_merged_tree_without_merged_from_takes_k_from_its_nodes_sources() -> None:
+    # A forked copy keeps its nodes' provenance but not `merged_from`.
+    rows = {r["node"]: r for r in rank_problems(MERGED, single_tree=9)}
+    assert rows["g"]["support"] == 1.0 and rows["n"]["support"] == 0.5
+    assert rows["a"]["explanation"] == "under 1 top-level problems, drawn by 2 of 2 trees"
+
+
+def test_a_stored_merged_tree_ranks_with_its_real_source_trees() -> None:
+    tree = TreeInput(9, MERGED, "problem", meta={"merged_from": [1, 2, 3]})
+    rows = {r["node"]: r for r in recurring([tree])["items"]}
+    # no node names tree 3 (say its nodes were all deleted), yet it was merged: K = 3
+    assert rows["g"]["support"] == round(2 / 3, 3) and rows["n"]["support"] == round(1 / 3, 3)
+
+
+def test_sources_dropped_to_fit_the_meta_limit_still_count_as_contributors() -> None:
+    node = merged_node("g", "Goodhart's law", "r", [1])
+    node["meta"] = {**node["meta"], "sources_omitted": 1, "contributors": 2}  # type: ignore[dict-item]
+    rows = rank_problems([MERGED[0], node], source_trees=[1, 2])
+    assert rows[0]["contributors"] == 2 and rows[0]["support"] == 1.0
+
+
+def test_a_problem_tree_never_merged_gives_every_problem_full_support() -> None:
+    plain = [{**n, "meta": {}} for n in MERGED]
+    rows = rank_problems(plain, single_tree=9)
+    assert {r["support"] for r in rows} == {1.0}
+    assert all(r["explanation"].endswith("drawn by 1 of 1 trees") for r in rows)
 
 
 # ---- the failure-mode vocabulary ------------------------------------------------------------

@@ -168,6 +168,48 @@ def test_merge_creates_the_merged_tree_with_its_review_queue(demo: Any, client_f
     assert {"node", "label", "score", "explanation"} <= set(s["candidates"][0])
 
 
+def test_recurring_on_a_stored_merged_tree_counts_only_its_source_trees(
+    client_for: Any, make_user: Any
+) -> None:
+    ann, ben = make_user("ann"), make_user("ben")
+    goodhart = ("Outer alignment", [("Goodhart's law", [])])
+    one = build_problem_tree(ann, "Ann", [("Alignment", [goodhart, ("Scalable oversight", [])])])
+    two = build_problem_tree(
+        ann, "Ben", [("Alignment", [goodhart, ("Interpretability", [])])], {ben: "editor"}
+    )
+    client = client_for(ann)
+    merge = client.post("/api/merges/", {"trees": [one.pk, two.pk]}, format="json")
+    assert merge.status_code == 201, merge.json()
+    merged = merge.json()["tree"]["id"]
+    # A problem added to the merged tree after the merge: no provenance of its own.
+    root = Node.objects.get(tree=merged, parent_id=None, deleted=False)
+    new = "44444444-4444-4444-8444-444444444444"
+    op = {"kind": "create", "id": new, "type": "problem", "parent": str(root.id)}
+    op["text"] = "Nobody can verify the verifier"
+    added = client.post(
+        f"/api/trees/{merged}/ops/", {"client_id": "t", "n": 1, "op": op}, format="json"
+    )
+    assert added.status_code == 200, added.json()
+
+    response = client.get(f"/api/analysis/recurring/?trees={merged}")
+    assert response.status_code == 200, response.json()
+    items = {i["label"]: i for i in response.json()["items"]}
+    assert set(items) == {
+        "Outer alignment",
+        "Goodhart's law",
+        "Scalable oversight",
+        "Interpretability",
+        "Nobody can verify the verifier",
+    }
+    assert items["Goodhart's law"]["support"] == 1.0
+    assert items["Goodhart's law"]["explanation"].endswith("drawn by 2 of 2 trees")
+    assert {m["tree"] for m in items["Goodhart's law"]["members"]} == {one.pk, two.pk}
+    assert items["Interpretability"]["support"] == 0.5
+    late = items["Nobody can verify the verifier"]
+    assert late["contributors"] == 1 and late["support"] == 0.5 and late["node"] == new
+    assert late["explanation"].endswith("added after the merge: 1 of 2")
+
+
 def test_merge_refuses_a_game_tree_and_a_single_tree(demo: Any, client_for: Any) -> None:
     alice = client_for(demo.alice)
     body = {"trees": [demo.bobs.pk, demo.game.pk]}

@@ -5,7 +5,10 @@ by the failure-mode vocabulary and by word similarity), all scored by taut(F) (s
 :mod:`trees.analysis.failure_modes`). Items name the vocabulary mode they stand for.
 Problem trees: several trees are merged first (automatic matches only); every problem of the
 merged DAG is ranked by breadth(v) x support(v), ties by in-degree, where breadth = number of
-top-level problems whose subtree contains v and support = contributing trees / K.
+top-level problems whose subtree contains v and support = contributing source trees / K, K the
+number of source trees. A stored merged tree names its sources in ``meta.merged_from`` and on
+every node (``meta.sources``); a node someone added after the merge has no sources: it counts
+as one contributor (its author), never as a source tree of its own, so K stays the real count.
 """
 
 from __future__ import annotations
@@ -134,16 +137,28 @@ def problem_items(trees: Sequence[TreeInput]) -> list[dict[str, Any]]:
     if len(trees) == 1:
         nodes = live_nodes(trees[0].nodes)
         single = trees[0].id
+        merged_from = trees[0].meta.get("merged_from") or None
     else:
         nodes = merge([(t.id, t.nodes) for t in trees], embedder=None)["nodes"]
         single = None
-    return rank_problems(nodes, single_tree=single)
+        merged_from = [t.id for t in trees]
+    return rank_problems(nodes, single_tree=single, source_trees=merged_from)
 
 
 def rank_problems(
-    nodes: Sequence[Mapping[str, Any]], *, single_tree: Any = None
+    nodes: Sequence[Mapping[str, Any]],
+    *,
+    single_tree: Any = None,
+    source_trees: Sequence[Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """breadth x support over a (merged) problem DAG given as node dicts."""
+    """breadth x support over a (merged) problem DAG given as node dicts.
+
+    ``source_trees``: the trees that were merged (K = their number); when not given, the
+    distinct trees named in the nodes' ``meta.sources``, or 1 for a tree that was never
+    merged. A node without ``meta.sources`` in a merged tree was added after the merge: one
+    contributor (its author), so a lone addition ranks with support 1/K like a problem only
+    one person drew.
+    """
     live = live_nodes(nodes)
     ids = {n["id"] for n in live}
     parents = {n["id"]: [p for p in parents_of(n) if p in ids] for n in live}
@@ -162,15 +177,22 @@ def rank_problems(
     for v in _topological(ids, parents, children):
         for c in children[v]:
             mask[c] |= mask[v]
-    sources = {n["id"]: _sources(n, single_tree) for n in live}
-    k = len({s["tree"] for srcs in sources.values() for s in srcs}) or 1
+    drawn = {n["id"]: _drawn_by(n) for n in live}
+    named = {t for trees in drawn.values() for t in trees}
+    merged = bool(source_trees) or bool(named)
+    k = len(set(source_trees or ()) | named) or 1
     rows = []
     for n in live:
         v = n["id"]
         if v in roots:
             continue
         breadth = mask[v].bit_count()
-        contributors = len({s["tree"] for s in sources[v]})
+        if drawn[v]:
+            contributors = min(_contributor_count(n, drawn[v]), k)
+            how = f"drawn by {contributors} of {k} trees"
+        else:
+            contributors = 1
+            how = f"added after the merge: 1 of {k}" if merged else f"drawn by 1 of {k} trees"
         support = contributors / k
         rows.append(
             {
@@ -182,19 +204,30 @@ def rank_problems(
                 "support": round(support, 3),
                 "contributors": contributors,
                 "in_degree": len(parents[v]),
-                "explanation": (
-                    f"under {breadth} top-level problems, drawn by {contributors} of {k} trees"
-                ),
-                "members": sources[v],
+                "explanation": f"under {breadth} top-level problems, {how}",
+                "members": _members(n, single_tree),
             }
         )
     rows.sort(key=lambda r: (-r["score"], -r["in_degree"], r["label"]))
     return rows
 
 
-def _sources(node: Mapping[str, Any], single_tree: Any) -> list[dict[str, Any]]:
+def _drawn_by(node: Mapping[str, Any]) -> set[Any]:
+    """The source trees named in a node's provenance (empty: not from a merge)."""
+    return {s.get("tree") for s in (node.get("meta") or {}).get("sources") or ()}
+
+
+def _contributor_count(node: Mapping[str, Any], drawn: set[Any]) -> int:
+    # fit_meta may drop sources past the meta size limit; `contributors` still counts them all
     meta = node.get("meta") or {}
-    srcs = meta.get("sources")
+    recorded = meta.get("contributors")
+    if meta.get("sources_omitted") and isinstance(recorded, int):
+        return max(len(drawn), recorded)
+    return len(drawn)
+
+
+def _members(node: Mapping[str, Any], single_tree: Any) -> list[dict[str, Any]]:
+    srcs = (node.get("meta") or {}).get("sources")
     if srcs:
         return [
             {"tree": s.get("tree"), "node": s.get("node"), "label": s.get("label")} for s in srcs
