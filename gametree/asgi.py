@@ -26,7 +26,12 @@ application = ProtocolTypeRouter(
 # Last, so that everything imported at startup is frozen (gametree/serving.py).
 from django.conf import settings  # noqa: E402
 
-from gametree.serving import plain_autobahn_log_arguments, tune_gc  # noqa: E402
+from gametree.serving import (  # noqa: E402
+    plain_autobahn_log_arguments,
+    tune_gc,
+    twisted_write_through,
+)
 
 plain_autobahn_log_arguments()
+twisted_write_through()
 tune_gc(settings.GAMETREE_GC_FULL_SECONDS)

@@ -18,6 +18,15 @@ Also: autobahn (daphne's websocket engine) builds coloured debug-log arguments f
 frame it sends or receives (`hltype`, `hlval`: a qualified-name lookup and click styling),
 whether or not debug logging is on; that was ~7% of the event loop's CPU under load. A
 serving worker swaps them for plain pass-throughs (debug lines, if enabled, lose colour).
+
+And: Twisted's TCP transport never writes at once. `write()` queues the bytes and registers
+the socket for writability; the next loop iteration's `doWrite` sends them and unregisters
+it. On the asyncio reactor that is two epoll_ctl calls, an extra loop iteration, Twisted's
+logging context and a buffer join for every websocket frame, and a live op is several frames
+(the sender's echo and one per other member). A serving worker therefore writes through, as
+asyncio's own transports do: when nothing is queued, the bytes go to the socket at once, and
+only what the kernel does not take is queued the usual way. Order is kept (nothing is sent
+past queued bytes) and errors still surface through `doWrite`.
 """
 
 from __future__ import annotations
@@ -65,6 +74,38 @@ def plain_autobahn_log_arguments() -> None:
     for module in (protocol, twisted_websocket):
         module.hltype = _plain  # type: ignore[attr-defined]
         module.hlval = _plain  # type: ignore[attr-defined]
+
+
+def twisted_write_through() -> bool:
+    """Make Twisted's TCP connections write at once when nothing is queued (see above)."""
+    from twisted.internet import tcp
+
+    if getattr(tcp.Connection.write, "_gametree_write_through", False):
+        return False
+    queued_write = tcp.Connection.write
+
+    def write(self: tcp.Connection, data: bytes) -> None:
+        if (
+            type(data) is bytes
+            and data
+            and not self.TLS  # TLS writes through its own protocol; leave them be
+            and self.connected
+            and not self.disconnecting
+            and not self._writeDisconnected
+            and not self._tempDataBuffer
+            and self.offset == len(self.dataBuffer)
+        ):
+            sent = self.writeSomeData(data)
+            if isinstance(sent, int):
+                if sent == len(data):
+                    return
+                data = data[sent:]
+            # Lost connection: queue it, and doWrite reports the loss the usual way.
+        queued_write(self, data)
+
+    write._gametree_write_through = True  # type: ignore[attr-defined]
+    tcp.Connection.write = write  # type: ignore[method-assign]
+    return True
 
 
 def _collect_forever(every: float) -> None:

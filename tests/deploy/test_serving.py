@@ -60,3 +60,87 @@ def test_a_serving_worker_stops_autobahn_formatting_debug_arguments_for_every_fr
     for module in (protocol, twisted_websocket):
         assert module.hltype is serving._plain
         assert module.hlval(42) == 42
+
+
+class _RecordingReactor:
+    """Just enough reactor for one Twisted TCP connection: records write registrations."""
+
+    def __init__(self) -> None:
+        self.writers: set[object] = set()
+        self.registrations = 0
+
+    def addWriter(self, writer: object) -> None:
+        self.registrations += 1
+        self.writers.add(writer)
+
+    def removeWriter(self, writer: object) -> None:
+        self.writers.discard(writer)
+
+    def addReader(self, reader: object) -> None:
+        pass
+
+    def removeReader(self, reader: object) -> None:
+        pass
+
+
+@pytest.fixture
+def twisted_pair() -> Iterator[tuple[object, object, _RecordingReactor]]:
+    """A real Twisted TCP connection over a real socket pair, and the far end's socket."""
+    import socket
+
+    from twisted.internet import tcp
+    from twisted.internet.protocol import Protocol
+
+    import gametree.asgi  # noqa: F401  (applies the write-through, as daphne does on import)
+
+    near, far = socket.socketpair()
+    reactor = _RecordingReactor()
+    connection = tcp.Connection(near, Protocol(), reactor)
+    connection.connected = 1
+    far.setblocking(False)
+    yield connection, far, reactor
+    near.close()
+    far.close()
+
+
+def _drain(far: object) -> bytes:
+    import socket
+
+    assert isinstance(far, socket.socket)
+    chunks = []
+    while True:
+        try:
+            chunk = far.recv(1 << 16)
+        except BlockingIOError:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def test_a_frame_written_with_nothing_queued_reaches_the_socket_without_a_reactor_turn(
+    twisted_pair: tuple[object, object, _RecordingReactor],
+) -> None:
+    connection, far, reactor = twisted_pair
+
+    connection.write(b"first frame")  # type: ignore[attr-defined]
+    connection.write(b" second frame")  # type: ignore[attr-defined]
+
+    assert _drain(far) == b"first frame second frame"
+    assert reactor.registrations == 0
+
+
+def test_what_the_kernel_does_not_take_is_queued_and_later_writes_wait_behind_it(
+    twisted_pair: tuple[object, object, _RecordingReactor],
+) -> None:
+    connection, far, reactor = twisted_pair
+    big = bytes(range(256)) * 16_384  # 4 MiB: more than a socket buffer takes at once
+
+    connection.write(big)  # type: ignore[attr-defined]
+    connection.write(b"tail")  # type: ignore[attr-defined]
+
+    assert connection in reactor.writers  # the rest waits for writability, as before
+    received = [_drain(far)]
+    while connection in reactor.writers:
+        assert connection.doWrite() is None  # type: ignore[attr-defined]
+        received.append(_drain(far))
+    received.append(_drain(far))
+    assert b"".join(received) == big + b"tail"
