@@ -9,6 +9,9 @@
 - `Relay`: the bare `websockets` baseline, run as its own process (like daphne) and speaking
   just enough of the protocol (hello -> snapshot, op -> ack + broadcast with a per-room seq) for
   the same load generator to drive it;
+- `CpuCap`: a fixed CPU budget per server process (a cgroup), so that a scaling run on a small
+  machine compares one worker with two workers of the same budget instead of with the cores
+  left over by the load generator and the databases;
 - `BenchClient`: a load-generating protocol client that checks seq continuity (gaps are
   repaired with `sync`) and measures submit -> ack and submit -> broadcast receipt.
 
@@ -277,6 +280,74 @@ async def _relay_main(port: int) -> None:
     ):
         print("READY", flush=True)
         await stop
+
+
+class CpuCap:
+    """Cap each added process at `cores` CPUs with a cgroup of its own (root only).
+
+    cgroup v1 (`cpu.cfs_quota_us`) or v2 (`cpu.max`), whichever holds the cpu controller.
+    The budget is enforced per 100 ms period: a capped process that used it up waits for the
+    next period, so caps are for throughput runs, not for latency figures.
+    """
+
+    PERIOD_US = 100_000
+    V1 = Path("/sys/fs/cgroup/cpu")
+    V2 = Path("/sys/fs/cgroup")
+
+    def __init__(self, cores: float) -> None:
+        if not 0 < cores <= (os.cpu_count() or 1):
+            raise ValueError(f"a CPU cap must be between 0 and {os.cpu_count()} cores")
+        self.cores = cores
+        self.groups: list[Path] = []
+        if (self.V1 / "cpu.cfs_quota_us").exists():
+            self.root, self.v2 = self.V1, False
+        elif "cpu" in _read(self.V2 / "cgroup.controllers").split():
+            self.root, self.v2 = self.V2, True
+        else:
+            raise RuntimeError("no cgroup cpu controller here: cannot cap CPU")
+
+    def add(self, pid: int) -> None:
+        group = self.root / f"gametree-bench-{pid}"
+        group.mkdir(exist_ok=True)
+        quota = int(self.cores * self.PERIOD_US)
+        if self.v2:
+            (group / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+        else:
+            (group / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+            (group / "cpu.cfs_quota_us").write_text(str(quota))
+        (group / "cgroup.procs").write_text(str(pid))  # the whole process, every thread
+        self.groups.append(group)
+
+    def throttled_seconds(self) -> float:
+        """How long the capped processes waited for their next period, in all."""
+        total = 0.0
+        for group in self.groups:
+            for line in _read(group / "cpu.stat").splitlines():
+                key, _, value = line.partition(" ")
+                if key == "throttled_time":  # v1, nanoseconds
+                    total += int(value) / 1e9
+                elif key == "throttled_usec":  # v2
+                    total += int(value) / 1e6
+        return total
+
+    def __enter__(self) -> CpuCap:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for group in self.groups:
+            for pid in _read(group / "cgroup.procs").split():
+                with contextlib.suppress(OSError):  # back to the root group if still alive
+                    (self.root / "cgroup.procs").write_text(pid)
+            with contextlib.suppress(OSError):
+                group.rmdir()
+        self.groups.clear()
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
 
 
 class Relay:

@@ -17,6 +17,13 @@ Phases, all in one run (each on a fresh database, servers started and stopped by
                    (what `hash $gametree_tree` in nginx does), then spread (each tree's members
                    on both processes: every broadcast crosses Redis)
 
+`--worker-cpus C` caps every daphne process at C cores (a cgroup each; root only). On a
+2-core machine that also runs the load generator, PostgreSQL and Redis, an uncapped second
+worker finds no free core, so "two processes / one" measures the machine rather than the
+design; with both phases capped at the same budget per worker (e.g. 0.4, so that two workers
+leave 1.2 cores to the rest), the ratio says whether a second worker adds a whole worker's
+capacity. Report both.
+
 Each gametree phase also measures latency at low load (one sender, one op at a time, one other
 member receiving) and checks that the database holds exactly the acknowledged ops.
 The per-socket rate limits are raised for the run (GAMETREE_WS_RATE_*): this measures the
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -39,6 +47,7 @@ from _harness import (
     PG_URL,
     REDIS_URL,
     BenchClient,
+    CpuCap,
     LoadSampler,
     Population,
     Relay,
@@ -174,18 +183,26 @@ async def gametree_phase(name: str, args: argparse.Namespace) -> list[dict[str, 
     if name.endswith("naive"):
         env["GAMETREE_MAX_BATCH"] = "1"
     results = []
-    with running_servers(
-        processes,
-        args.pg_url if on_pg else None,
-        args.redis_url if on_pg else None,
-        extra_env=env,
-    ) as servers:
+    with (
+        running_servers(
+            processes,
+            args.pg_url if on_pg else None,
+            args.redis_url if on_pg else None,
+            extra_env=env,
+        ) as servers,
+        contextlib.ExitStack() as stack,
+    ):
+        cap = stack.enter_context(CpuCap(args.worker_cpus)) if args.worker_cpus else None
+        for server in servers:
+            if cap is not None and server.pid is not None:
+                cap.add(server.pid)
         population = await asyncio.to_thread(setup_population, servers[0], args.clients, args.trees)
         variants = [("pinned", True), ("spread", False)] if processes == 2 else [("", True)]
         total = 0
         for variant, pinned in variants:
             label = f"{name} {variant}".strip()
             print(f"  {label}: {args.clients} sockets, {args.trees} trees ...", flush=True)
+            throttled = cap.throttled_seconds() if cap is not None else 0.0
             result = await run_load(
                 targets_for(servers, population, tag=f"{label}-{time.time_ns()}", pinned=pinned),
                 in_flight=args.in_flight,
@@ -195,6 +212,8 @@ async def gametree_phase(name: str, args: argparse.Namespace) -> list[dict[str, 
             )
             total += result["total_acks"]
             result["setup"] = label
+            result["worker_cpus"] = args.worker_cpus
+            result["throttled_s"] = cap.throttled_seconds() - throttled if cap is not None else None
             results.append(result)
         tree_id = population.trees[0][0]
         sender, receiver = targets_for(servers, population, tag=f"low-{time.time_ns()}")[:2]
@@ -249,6 +268,8 @@ def report(data: dict[str, Any]) -> None:
     m = data["machine"]
     print(f"\n{m['nproc']} CPUs, {m['cpu']}, Python {m['python']}; {m['date']}")
     print(data["load"])
+    if data["args"].get("worker_cpus"):
+        print(f"every daphne process capped at {data['args']['worker_cpus']} cores (cgroup)")
     rows = {r["setup"]: r for r in data["results"]}
     relay = rows.get("relay")
     print(
@@ -266,6 +287,8 @@ def report(data: dict[str, Any]) -> None:
         )
         if r["nacks"]:
             print(f"{'':18} nacks: {r['nacks']}")
+        if r.get("throttled_s") is not None:
+            print(f"{'':18} waited {r['throttled_s']:.1f} s in all for the CPU cap")
     print("\nlatency at low load (one op at a time): submit -> ack, submit -> other member")
     for r in data["results"]:
         if "low" in r:
@@ -317,6 +340,12 @@ def main() -> int:
         "--phases",
         default="relay,embedded,embedded-naive,pg,pg-naive,pg2",
         help="comma-separated subset of relay,embedded,embedded-naive,pg,pg-naive,pg2",
+    )
+    parser.add_argument(
+        "--worker-cpus",
+        type=float,
+        metavar="C",
+        help="cap every daphne process at C cores with a cgroup (root; see above)",
     )
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--redis-url", default=REDIS_URL)
