@@ -213,21 +213,32 @@ describe("SurvivalTracker", () => {
     expect(t.update(s)).toEqual([]);
   });
 
-  it("relabels a 5,000-node tree in under 5 ms", () => {
+  it("keeps a 5,000-node tree's labels equal to a fresh labelling and reports exactly the rows that changed", () => {
+    // How fast this runs is the benchmark's question; the test checks what the UI relies on.
     const s = bigTree(5000);
     const t = new SurvivalTracker();
-    t.update(s); // warm up the JIT
-    const times: number[] = [];
+    expect(t.update(s).length).toBe(5000);
+    let seq = 10000;
+    const edits = (i: number) =>
+      i % 3 === 2
+        ? { kind: "create" as const, id: `new${i}`, type: "critique" as const, parent: `n${(i * 25) % 5000}`, text: `new ${i}` }
+        : { kind: "set" as const, id: `n${(i * 37) % 5000}`, field: "text" as const, value: `edit ${i}` };
+    let statusChanges = 0;
     for (let i = 0; i < 15; i++) {
-      s.apply({ kind: "set", id: `n${(i * 37) % 5000}`, field: "text", value: `edit ${i}` }, 10000 + i);
-      const t0 = performance.now();
-      t.update(s);
-      times.push(performance.now() - t0);
+      const before = new Map(t.all);
+      s.apply(edits(i), ++seq);
+      const changed = t.update(s);
+      const fresh = survival(s.nodes.values());
+      const differs = [...fresh.keys()].filter((id) => {
+        const old = before.get(id);
+        const now = fresh.get(id)!;
+        if (old && old.status !== now.status) statusChanges++;
+        return !old || old.status !== now.status || old.reason !== now.reason;
+      });
+      expect(changed.sort()).toEqual(differs.sort());
+      expect(new Map(t.all)).toEqual(fresh);
     }
-    times.sort((a, b) => a - b);
-    expect(t.all.size).toBe(5000);
-    // The best of 15 runs: the cost of the work itself (~1.5 ms here), not the scheduler's
-    // pauses on a loaded test machine.
-    expect(times[0]).toBeLessThan(5);
+    expect(t.all.size).toBe(5000 + 5);
+    expect(statusChanges).toBeGreaterThan(0); // the new critiques broke something
   });
 });

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import time
+import sys
 from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import pytest
 from domain_helpers import Tree, game_tree, problem_tree, uid
@@ -155,11 +158,12 @@ def test_siblings_index_skips_its_own_node_when_looking_for_neighbours() -> None
     assert sibs.owner("a1") == uid(2)
 
 
-def test_apply_on_a_tree_of_20000_nodes_does_not_scale_with_the_tree() -> None:
-    # A wide and a deep part: 100 proposals with 199 critiques each.
+def _apply_ops_counting_domain_lines(proposals: int) -> tuple[TreeState, int]:
+    """300 edits and moves on `proposals` proposals of 199 critiques each; the number of lines
+    of trees/domain executed meanwhile (a count of work that a loaded machine cannot skew)."""
     nodes: list[Node] = []
     n = 1
-    for pkey in keys_after(None, 100):
+    for pkey in keys_after(None, proposals):
         proposal = uid(n)
         nodes.append(Node(id=proposal, type="proposal", parent=None, key=pkey))
         n += 1
@@ -167,15 +171,41 @@ def test_apply_on_a_tree_of_20000_nodes_does_not_scale_with_the_tree() -> None:
             nodes.append(Node(id=uid(n), type="critique", parent=proposal, key=ckey))
             n += 1
     state = TreeState("game", nodes)
-    assert len(state.nodes) == 20000
+    assert len(state.nodes) == 200 * proposals
     tree = Tree()
     tree.state = state
-    started = time.perf_counter()
-    for i in range(2000):
-        target = uid(2 + (i * 37) % 199)  # a critique under the first proposal
-        tree.apply({"kind": "set", "id": target, "field": "text", "value": str(i)})
-        tree.apply({"kind": "move", "id": target, "parent": uid(200 * (i % 50) + 1), "key": "a0"})
-    elapsed = time.perf_counter() - started
-    state.check_invariants()
-    # Thousands of ops per second; an O(n) apply would take minutes here.
-    assert elapsed < 2.0, elapsed
+    domain = str(Path(TreeState.__module__.replace(".", "/")).parent)
+    lines = 0
+
+    def trace(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal lines
+        if domain not in frame.f_code.co_filename:
+            return None
+        if event == "line":
+            lines += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        for i in range(300):
+            target = uid(2 + (i * 37) % 199)  # a critique under the first proposal
+            tree.apply({"kind": "set", "id": target, "field": "text", "value": str(i)})
+            move = {"kind": "move", "id": target, "parent": uid(200 * (i % 10) + 1), "key": "a0"}
+            tree.apply(move)
+    finally:
+        sys.settrace(None)
+    return state, lines
+
+
+def test_apply_on_a_tree_of_20000_nodes_does_not_scale_with_the_tree() -> None:
+    # The same ops on 2,000 and on 20,000 nodes execute as many lines of the domain layer: an
+    # apply that walked the whole tree would execute ten times as many on the big one.
+    small, small_lines = _apply_ops_counting_domain_lines(10)
+    big, big_lines = _apply_ops_counting_domain_lines(100)
+    last = {2 + (i * 37) % 199: i for i in range(300)}  # critique number -> its last op
+    for state in (small, big):
+        state.check_invariants()
+        for number, i in last.items():
+            assert state.nodes[uid(number)].text == str(i)
+            assert state.nodes[uid(number)].parent == uid(200 * (i % 10) + 1)
+    assert big_lines <= small_lines * 1.05, (small_lines, big_lines)

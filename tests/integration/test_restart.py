@@ -54,7 +54,6 @@ async def test_a_killed_process_comes_back_and_its_clients_converge(
     servers: list[Server], sig: int
 ) -> None:
     a, b = servers
-    started = time.monotonic()
     tree_id = await asyncio.to_thread(a.make_tree, "alice", ["bob", "carol", "dave"])
     placement = [(a, "alice"), (b, "bob"), (b, "carol"), (a, "dave")]
     editors = await open_editors(placement, tree_id, {})
@@ -78,7 +77,6 @@ async def test_a_killed_process_comes_back_and_its_clients_converge(
     finally:
         for editor in editors:
             await editor.stop()
-    assert time.monotonic() - started < 60
 
 
 # -- Redis ------------------------------------------------------------------------------------
@@ -170,7 +168,6 @@ def private_redis() -> Iterator[PrivateRedis]:
 async def test_clients_resync_after_redis_restarts_mid_session(
     private_redis: PrivateRedis,
 ) -> None:
-    started = time.monotonic()
     with cluster(2, redis_url=private_redis.url) as (a, b):
         tree_id = await asyncio.to_thread(a.make_tree, "alice", ["bob", "carol", "dave"])
         placement = [(a, "alice"), (b, "bob"), (a, "carol"), (b, "dave")]
@@ -196,4 +193,3 @@ async def test_clients_resync_after_redis_restarts_mid_session(
         finally:
             for editor in editors:
                 await editor.stop()
-    assert time.monotonic() - started < 90

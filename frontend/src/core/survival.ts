@@ -219,7 +219,7 @@ class Graph {
  */
 export class SurvivalTracker {
   private labels = new Map<string, Survival>();
-  /** Milliseconds the last `update` took (shown nowhere; read by tests and benchmarks). */
+  /** Milliseconds the last `update` took (shown nowhere; for profiling from the console). */
   lastMs = 0;
 
   get(id: string): Survival | undefined {
