@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from django.db import connections
+from django.db.utils import load_backend
 from django.test import Client
 from django.urls import URLPattern, URLResolver
 from drf_spectacular.validation import validate_schema
@@ -75,6 +81,64 @@ def test_healthz_reports_database_and_channel_layer_ok(db: Any) -> None:
     response = Client().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on: bound once to get a free number, then closed."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_healthz_answers_503_when_the_channel_layer_cannot_be_reached(
+    db: Any, settings: Any
+) -> None:
+    # A real Redis channel layer pointed at a closed local port: the round trip fails for real.
+    address = f"redis://127.0.0.1:{_closed_port()}/0"
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": address}]},
+        }
+    }
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "status": "error",
+        "database": "ok",
+        "channel_layer": "error: ConnectionError",
+    }
+
+
+@contextmanager
+def _unreachable_default_database(tmp_path: Path) -> Iterator[None]:
+    """The default alias swapped for a real connection to a database that cannot be opened:
+    PostgreSQL on a closed local port, or SQLite in a directory that does not exist."""
+    real = connections["default"]
+    broken = dict(real.settings_dict)
+    if real.vendor == "sqlite":
+        broken["NAME"] = str(tmp_path / "no-such-directory" / "db.sqlite3")
+    else:
+        broken.update(HOST="127.0.0.1", PORT=str(_closed_port()))
+    wrapper = load_backend(broken["ENGINE"]).DatabaseWrapper(broken, "default")
+    connections["default"] = wrapper
+    try:
+        yield
+    finally:
+        wrapper.close()
+        connections["default"] = real
+
+
+def test_healthz_answers_503_when_the_database_query_fails(db: Any, tmp_path: Path) -> None:
+    with _unreachable_default_database(tmp_path):
+        response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "error",
+        "database": "error: OperationalError",
+        "channel_layer": "ok",
+    }
 
 
 def test_schema_generates_without_warnings(db: Any, tmp_path: Any) -> None:
