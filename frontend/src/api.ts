@@ -174,6 +174,8 @@ export interface BoardMember {
 export interface BoardItem {
   label: string;
   score: number;
+  /** Failure-mode items: the normalised tag (null for clusters of untagged critiques). */
+  tag?: string | null;
   props?: number;
   stand?: number;
   authors?: number;
@@ -221,4 +223,37 @@ export const analysisApi = {
     request<unknown>("POST", `/api/trees/${id}/review/${sid}/`, candidate === undefined ? { decision } : { decision, candidate }),
   undoDecision: (id: number, sid: number | string) => request<unknown>("POST", `/api/trees/${id}/review/${sid}/undo/`, {}),
   merge: (trees: number[], title: string) => request<MergeResult>("POST", "/api/merges/", { trees, title }),
+};
+
+// ---------------------------------------------------------------- failure modes and rounds
+
+/** A node of a problem tree that a failure-mode tag points at. */
+export interface ProblemRef {
+  tree: number;
+  node: string;
+  label?: string;
+}
+
+/** A row of GET /api/tags/ (one per tag of the signed-in user). */
+export interface TagRow {
+  tag: string;
+  count: number;
+  trees: number[];
+  problem: ProblemRef | null;
+  description: string;
+}
+
+export const tagsApi = {
+  list: () => request<TagRow[]>("GET", "/api/tags/"),
+  /** PUT replaces the row: pass the description along to keep it. */
+  set: (tag: string, problem: { tree: number; node: string } | null, description: string) =>
+    request<TagRow>("PUT", `/api/tags/${encodeURIComponent(tag)}/`, { problem, description }),
+};
+
+export interface ForkResult {
+  trees: { person: string; tree: TreeSummary }[];
+}
+
+export const forkApi = {
+  fork: (id: number, people: string[]) => request<ForkResult>("POST", `/api/trees/${id}/fork/`, { people }),
 };

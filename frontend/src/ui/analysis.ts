@@ -13,8 +13,11 @@ import {
   type BoardItem,
   type BoardMember,
   type ReviewEvent,
+  type ProblemRef,
   type SourceRef,
+  type TagRow,
   type TagSuggestion,
+  tagsApi,
 } from "../api";
 import type { SyncEngine } from "../core/sync";
 import { SurvivalTracker, type Survival } from "../core/survival";
@@ -23,6 +26,7 @@ import { boardTable } from "./board";
 import { h, on, toast } from "./dom";
 import type { Outliner } from "./outliner";
 import { short } from "./outliner";
+import { openProblemLinkDialog } from "./problem-link";
 import { ReviewScreen } from "./review";
 
 export interface AnalysisContext {
@@ -64,6 +68,10 @@ export class AnalysisController {
   private readonly boardStatus = h("span", { class: "muted small", role: "status" });
   private readonly tagsBox = h("div", { class: "tag-suggestions" });
   private loadingBoard = false;
+  /** The last board shown, to re-render it when a tag's problem changes. */
+  private lastBoard: { kind: string; items: BoardItem[] } | null = null;
+  /** The signed-in user's failure modes by tag: the problems their tags point at. */
+  private tagRows = new Map<string, TagRow>();
 
   constructor(private readonly ctx: AnalysisContext) {
     this.pane = h("div", { class: "analysis", "data-slot": "analysis" }, h("p", { class: "muted", text: "Loading…" }));
@@ -335,7 +343,13 @@ export class AnalysisController {
     this.loadingBoard = true;
     this.boardStatus.textContent = "Updating…";
     try {
-      const data = await analysisApi.recurring([this.ctx.treeId], 50);
+      const game = this.view?.kind === "game";
+      const [data, tags] = await Promise.all([
+        analysisApi.recurring([this.ctx.treeId], 50),
+        // The board still shows without the links if they cannot be read.
+        game ? tagsApi.list().catch(() => null) : Promise.resolve(null),
+      ]);
+      if (tags) this.tagRows = new Map(tags.map((t) => [t.tag, t]));
       this.renderBoard(data.kind, data.items);
       this.boardStatus.textContent = "";
     } catch (e) {
@@ -347,6 +361,7 @@ export class AnalysisController {
   }
 
   private renderBoard(kind: string, items: BoardItem[]): void {
+    this.lastBoard = { kind, items };
     // Keep open drill-downs open across refreshes.
     const open = new Set(
       [...this.boardBox.querySelectorAll<HTMLElement>("tbody.board-item")]
@@ -357,10 +372,27 @@ export class AnalysisController {
       currentTree: this.ctx.treeId,
       treeTitle: (id) => this.titles.get(id) ?? null,
       onJump: (m) => this.jumpMember(m),
+      problemOf: (tag) => this.tagRows.get(tag)?.problem ?? null,
+      onOpenProblem: (ref) => this.openProblem(ref),
+      onEditProblem: (tag) =>
+        openProblemLinkDialog({
+          tag,
+          current: this.tagRows.get(tag),
+          onSaved: (row) => {
+            this.tagRows.set(row.tag, row);
+            if (this.lastBoard) this.renderBoard(this.lastBoard.kind, this.lastBoard.items);
+            toast(row.problem ? `#${row.tag} now shows “${short(row.problem.label ?? "", 60)}”.` : `#${row.tag} links to no problem now.`);
+          },
+        }),
     });
     this.boardBox.replaceChildren(table);
     for (const b of table.querySelectorAll<HTMLElement>("tbody.board-item"))
       if (open.has(b.dataset.label ?? "")) b.querySelector<HTMLButtonElement>(".board-label")?.click();
+  }
+
+  private openProblem(ref: ProblemRef): void {
+    if (ref.tree === this.ctx.treeId) this.jump(ref.node);
+    else this.ctx.navigate(`/app/trees/${ref.tree}#node=${encodeURIComponent(ref.node)}`);
   }
 
   private jumpMember(m: BoardMember): void {

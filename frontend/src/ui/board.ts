@@ -1,10 +1,11 @@
 /**
  * The taut-constraint board: failure modes (game trees) or recurring problems (problem trees,
  * merged DAGs) ranked by score, as a table with a horizontal bar per row and a drill-down that
- * lists every member; a member click jumps to it in the outliner. Data: GET
- * /api/analysis/recurring/ (docs/analysis.md). Everything is rendered as text.
+ * lists every member; a member click jumps to it in the outliner. A failure-mode row names the
+ * problem its tag points at, if any, with a way to set or clear that link. Data: GET
+ * /api/analysis/recurring/ and /api/tags/ (docs/analysis.md). Everything is rendered as text.
  */
-import type { BoardItem, BoardMember } from "../api";
+import type { BoardItem, BoardMember, ProblemRef } from "../api";
 import { h, on } from "./dom";
 
 export interface BoardOptions {
@@ -16,6 +17,17 @@ export interface BoardOptions {
   currentTree?: number;
   /** Rows shown before "Show all". */
   initialRows?: number;
+  /** The problem a failure-mode tag points at (failure-mode boards only; none: no column). */
+  problemOf?(tag: string): ProblemRef | null;
+  /** Open that problem (a click on its link). */
+  onOpenProblem?(ref: ProblemRef): void;
+  /** Set or clear a tag's problem (shown as a button when given). */
+  onEditProblem?(tag: string): void;
+}
+
+/** Where a problem lives in the client: its tree page, focused on the node. */
+export function problemHref(ref: ProblemRef): string {
+  return `/app/trees/${ref.tree}#node=${encodeURIComponent(ref.node)}`;
 }
 
 interface Column {
@@ -73,7 +85,7 @@ export function boardTable(kind: string, items: BoardItem[], opts: BoardOptions)
   const limit = opts.initialRows ?? 15;
   const bodies: HTMLElement[] = [];
   items.forEach((it, i) => {
-    const tbody = h("tbody", { class: "board-item", "data-label": it.label });
+    const tbody = h("tbody", { class: "board-item", "data-label": it.label, "data-tag": it.tag ?? undefined });
     if (i >= limit) tbody.hidden = true;
     const detailId = `board-detail-${i}-${Math.random().toString(36).slice(2, 8)}`;
     const toggle = h("button", {
@@ -91,6 +103,8 @@ export function boardTable(kind: string, items: BoardItem[], opts: BoardOptions)
     );
     if (!problem && it.kind && it.kind !== "tag")
       toggle.append(" ", h("span", { class: "board-kind", text: "untagged, similar wording" }));
+    const labelCell = h("td", { class: "label-cell" }, toggle);
+    if (isTag && it.tag && opts.problemOf) labelCell.append(problemLine(it.tag, opts.problemOf(it.tag), opts));
     const bar = h("span", { class: "bar-fill" });
     bar.style.width = `${Math.max(2, (it.score / max) * 100)}%`;
     const scoreCell = h(
@@ -103,7 +117,7 @@ export function boardTable(kind: string, items: BoardItem[], opts: BoardOptions)
       "tr",
       { class: "board-row" },
       h("td", { class: "rank", text: String(i + 1) }),
-      h("td", { class: "label-cell" }, toggle),
+      labelCell,
       scoreCell,
       ...cols.map((c) => h("td", { class: "num", text: c.value(it) })),
     );
@@ -131,6 +145,31 @@ export function boardTable(kind: string, items: BoardItem[], opts: BoardOptions)
     wrap.append(more);
   }
   return wrap;
+}
+
+/** "Shows: <problem>" as a link into its tree, and the button that sets or clears it. */
+function problemLine(tag: string, ref: ProblemRef | null, opts: BoardOptions): HTMLElement {
+  const line = h("div", { class: "board-problem" });
+  if (ref) {
+    const a = h("a", { class: "problem-link", href: problemHref(ref), text: ref.label || "(a problem)" });
+    on(a, "click", (e) => {
+      if (!opts.onOpenProblem || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+      e.preventDefault();
+      opts.onOpenProblem(ref);
+    });
+    line.append(h("span", { class: "muted small", text: "Shows: " }), a);
+  }
+  if (opts.onEditProblem) {
+    const edit = h("button", {
+      type: "button",
+      class: "link small problem-edit",
+      "aria-label": ref ? `Change or remove the problem #${tag} shows` : `Link #${tag} to a problem`,
+      text: ref ? "change" : "Link a problem…",
+    });
+    on(edit, "click", () => opts.onEditProblem!(tag));
+    line.append(ref ? " " : "", edit);
+  }
+  return line;
 }
 
 function memberList(it: BoardItem, opts: BoardOptions): HTMLElement {

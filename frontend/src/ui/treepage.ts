@@ -8,6 +8,7 @@ import { h, on, toast, userColor } from "./dom";
 import { downloadMenu } from "./export";
 import { explain, Outliner, short } from "./outliner";
 import { AnalysisController } from "./analysis";
+import { isMergedTree, openForkDialog } from "./fork";
 
 export interface PageContext {
   me: User;
@@ -37,6 +38,15 @@ export class TreePage {
   private conn: Connection;
   private outliner: Outliner;
   private members = new Map<number, string>();
+  private memberList: Member[] = [];
+  private merged = false;
+  private forkBtn = h("button", {
+    type: "button",
+    class: "subtle fork-btn",
+    title: "One copy of this merged tree per person, for the next round",
+    text: "Fork for next round…",
+    hidden: true,
+  });
   private summary: TreeSummary | null = null;
   private statusEl = h("span", { class: "status", role: "status" });
   private rosterEl = h("ul", { class: "roster", "aria-label": "People in this tree" });
@@ -152,6 +162,8 @@ export class TreePage {
       this.kindEl.textContent = summary.kind === "game" ? "Game tree" : "Problem tree";
       this.kindEl.className = `kind k-${summary.kind}`;
       this.setMembers(members);
+      this.memberList = members;
+      this.renderForkButton();
     } catch (e) {
       toast(`Could not load the tree: ${(e as Error).message}`, { kind: "error" });
     }
@@ -177,6 +189,7 @@ export class TreePage {
     });
     const helpBtn = h("button", { type: "button", class: "icon", "aria-label": "Keyboard shortcuts", title: "Keyboard shortcuts (?)", text: "?" });
     on(helpBtn, "click", () => this.help.showModal());
+    on(this.forkBtn, "click", () => this.openFork());
     const out = h("button", { type: "button", class: "link", text: "Sign out" });
     on(out, "click", () => this.ctx.signOut());
     const header = h(
@@ -186,6 +199,7 @@ export class TreePage {
       h("div", { class: "title-wrap" }, this.titleEl, this.kindEl),
       this.rosterEl,
       this.statusEl,
+      this.forkBtn,
       downloadMenu(this.treeId, () => this.summary?.kind ?? this.engine.view?.kind ?? null),
       helpBtn,
       h("span", { class: "me", text: this.ctx.me.username }),
@@ -348,6 +362,8 @@ export class TreePage {
     }
     if (this.outliner.zoom && !v.get(this.outliner.zoom)) this.outliner.zoom = null;
     this.analysis.onReset();
+    this.merged = v.kind === "problem" && isMergedTree(v.nodes.values());
+    this.renderForkButton();
     this.outliner.renderAll(() => {
       document.body.dataset.treeCompleteAt = String(performance.now());
       this.analysis.onRendered();
@@ -369,7 +385,30 @@ export class TreePage {
       this.outliner.readOnly = ro;
       if (this.engine.view) this.outliner.renderAll();
     }
+    this.renderForkButton();
     this.renderStatus();
+  }
+
+  /** Fork is for merged problem trees, and for the people who may edit them. */
+  private renderForkButton(): void {
+    const role = this.summary?.role;
+    this.forkBtn.hidden = !this.merged || this.summary?.kind !== "problem" || role === "viewer" || this.outliner.readOnly;
+  }
+
+  private async openFork(): Promise<void> {
+    // Fresh members: someone may have joined since the page loaded.
+    try {
+      this.memberList = await api.members(this.treeId);
+      this.setMembers(this.memberList);
+    } catch {
+      // keep the list we have
+    }
+    openForkDialog({
+      treeId: this.treeId,
+      title: this.summary?.title ?? "this tree",
+      members: this.memberList,
+      navigate: (p) => this.ctx.navigate(p),
+    });
   }
 
   private onConnState(s: ConnState, code?: number): void {
