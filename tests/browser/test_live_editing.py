@@ -11,6 +11,11 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
+# Milliseconds to wait for an edit to reach the other browser: generous, so that a loaded
+# machine cannot fail the test; the test checks that edits arrive live (without a reload),
+# not how fast (bench/ measures latency).
+LIVE = 15_000
+
 OUTLINE_JS = """() => [...document.querySelectorAll('ul.tree li.node')]
   .filter(li => li.getClientRects().length)
   .map(li => [li.getAttribute('aria-level'), li.className.match(/t-(\\w+)/)[1],
@@ -54,16 +59,16 @@ def test_keyboard_building_is_seen_live_with_presence_and_undo(shared_tree: Any)
     k.press("Enter")
     k.press("Tab")
     k.type("Judges can be fooled")
-    expect(row(bob, "Use AI debate", "proposal", 1)).to_be_visible(timeout=1000)
+    expect(row(bob, "Use AI debate", "proposal", 1)).to_be_visible(timeout=LIVE)
     k.press("Enter")
     k.press("Tab")
     k.type("Train judges on adversarial debates")
-    expect(row(bob, "Judges can be fooled", "critique", 2)).to_be_visible(timeout=1000)
+    expect(row(bob, "Judges can be fooled", "critique", 2)).to_be_visible(timeout=LIVE)
     k.press("Enter")
     k.press("Shift+Tab")
     k.type("Debaters may collude")
-    expect(row(bob, "Train judges on adversarial debates", "patch", 3)).to_be_visible(timeout=1000)
-    expect(row(bob, "Debaters may collude", "critique", 2)).to_be_visible(timeout=1000)
+    expect(row(bob, "Train judges on adversarial debates", "patch", 3)).to_be_visible(timeout=LIVE)
+    expect(row(bob, "Debaters may collude", "critique", 2)).to_be_visible(timeout=LIVE)
 
     want = [
         "1|proposal|Use AI debate",
@@ -75,9 +80,9 @@ def test_keyboard_building_is_seen_live_with_presence_and_undo(shared_tree: Any)
     assert outline(bob) == want
 
     # Presence: bob sees alice in the roster and on the node she is editing.
-    expect(bob.page.locator(".roster .person", has_text="alice")).to_be_visible(timeout=2000)
+    expect(bob.page.locator(".roster .person", has_text="alice")).to_be_visible(timeout=LIVE)
     marker = node(bob, "Debaters may collude").locator(":scope > .row .marker", has_text="alice")
-    expect(marker).to_be_visible(timeout=2000)
+    expect(marker).to_be_visible(timeout=LIVE)
     alice.shot("live-alice-built")
     bob.shot("live-bob-sees")
 
@@ -85,11 +90,11 @@ def test_keyboard_building_is_seen_live_with_presence_and_undo(shared_tree: Any)
     k.press("Control+z")
     expect(
         bob.page.locator("li.node.t-critique[aria-level='2'] > .row > .text").nth(1)
-    ).to_have_text("", timeout=1000)
+    ).to_have_text("", timeout=LIVE)
     k.press("Control+z")
-    expect(bob.page.locator("li.node.t-patch[aria-level='3']")).to_have_count(2, timeout=1000)
+    expect(bob.page.locator("li.node.t-patch[aria-level='3']")).to_have_count(2, timeout=LIVE)
     k.press("Control+Shift+z")
-    expect(bob.page.locator("li.node.t-critique[aria-level='2']")).to_have_count(2, timeout=1000)
+    expect(bob.page.locator("li.node.t-critique[aria-level='2']")).to_have_count(2, timeout=LIVE)
     assert alice.errors == [] and bob.errors == []
 
 
@@ -134,7 +139,7 @@ def test_drag_and_drop_move_is_seen_by_both(shared_tree: Any) -> None:
     for user in (alice, bob):
         expect(
             node(user, "Proposal two").locator("li.node.t-critique", has_text="Movable critique")
-        ).to_be_visible(timeout=1000)
+        ).to_be_visible(timeout=LIVE)
         assert outline(user) == want
     bob.shot("dnd-bob-sees-move")
 
@@ -210,12 +215,12 @@ def test_html_in_a_label_is_shown_as_text_and_runs_nothing(shared_tree: Any) -> 
     alice.page.keyboard.type(evil)
     alice.page.keyboard.press("Escape")
     for user in (alice, bob):
-        expect(row(user, evil, "proposal")).to_be_visible(timeout=2000)
+        expect(row(user, evil, "proposal")).to_be_visible(timeout=LIVE)
         assert user.page.locator("ul.tree img").count() == 0
     # Tags and notes are text too.
     alice.page.get_by_label("Add a tag").fill("<b>bold</b>")
     alice.page.get_by_label("Add a tag").press("Enter")
-    expect(bob.page.locator("li.node .tag", has_text="#<b>bold</b>")).to_be_visible(timeout=2000)
+    expect(bob.page.locator("li.node .tag", has_text="#<b>bold</b>")).to_be_visible(timeout=LIVE)
     time.sleep(0.5)
     assert alice.dialogs == [] and bob.dialogs == []
     assert bob.page.locator("ul.tree b").count() == 0
