@@ -1,4 +1,7 @@
-"""Merge problem trees into one new DAG problem tree with a review queue (docs/analysis.md)."""
+"""Merge problem trees into one new DAG problem tree with a review queue (docs/analysis.md).
+
+The operator's command runs the merge in its own process and waits for it (REST runs it in a
+background thread); progress goes to stderr, one line per phase, so stdout stays the JSON."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ class Command(BaseCommand):
     help = (
         "Merge problem trees ID ID [ID ...] into a new tree owned by --owner; with --json print "
         '{"id", "nodes": [{"id", "label", "sources"}], "suggestions": [{"a", "b", "score"}], '
-        '"disagreements"}.'
+        '"disagreements"}. Progress lines go to stderr (not with -v 0).'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,9 +39,19 @@ class Command(BaseCommand):
         missing = [i for i in ids if i not in found]
         if missing:
             raise CommandError(f"no tree {missing[0]}")
+        shown: set[str] = set()
+
+        def progress(phase: str, fraction: float) -> None:
+            if options["verbosity"] >= 1 and phase not in shown:
+                shown.add(phase)
+                self.stderr.write(f"merge: {phase} ({fraction:.0%})")
+
         try:
             outcome = merge_create(
-                actor_id=owner.pk, trees=[found[i] for i in ids], title=options["title"]
+                actor_id=owner.pk,
+                trees=[found[i] for i in ids],
+                title=options["title"],
+                progress=progress,
             )
         except ActionError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from None
