@@ -179,6 +179,47 @@ class MergeSuggestion(models.Model):
         return f"suggestion {self.position} of tree {self.tree_id} ({self.status})"
 
 
+class MergeStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class MergeJob(models.Model):
+    """A merge started over REST and run in a background thread of one process; its status
+    and progress live here so that every process can answer a poll. `heartbeat_at` is
+    renewed while the thread lives: a queued or running job whose heartbeat is old belongs
+    to a process that died, and is reported failed (`interrupted`)."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sources = models.JSONField(default=list)  # the source tree ids, in the order given
+    title = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=16, choices=MergeStatus.choices, default=MergeStatus.QUEUED
+    )
+    phase = models.CharField(max_length=32, default="queued")
+    progress = models.FloatField(default=0.0)  # 0..1 over the whole job
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    # The merged tree, once done (null while running, after a failure, or once deleted).
+    tree = models.ForeignKey(
+        Tree, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What the merge answered: {"suggestions", "disagreements", "conflicts", "stats"}.
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="merge_job_status_beat")]
+
+    def __str__(self) -> str:
+        return f"merge job {self.pk} ({self.status})"
+
+
 class RejectedPair(models.Model):
     """Two source nodes the group said are different problems: never suggested again.
     Stored in canonical order ((a_tree, a_node) < (b_tree, b_node))."""

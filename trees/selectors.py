@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from trees.errors import ActionError
-from trees.models import Membership, OpLog, Role, Tree
+from trees.models import Membership, MergeJob, OpLog, Role, Tree
 
 READ = "read"
 WRITE = "write"
@@ -58,6 +58,23 @@ def access_tree(user: User, tree_id: int | str, *, need: str = READ) -> tuple[Tr
     if membership.role not in _ALLOWED[need]:
         raise ActionError("forbidden", f"A {membership.role} cannot do this.")
     return membership.tree, membership.role
+
+
+def access_merge_job(user: User, job_id: int | str) -> MergeJob:
+    """A merge the user started. Other people's merges answer `not_found`, like missing ones:
+    a merge's status tells what trees someone is merging."""
+    if not user.is_authenticated:
+        raise ActionError("not_authenticated", "Sign in first.")
+    try:
+        job_pk = int(job_id)
+    except (TypeError, ValueError):
+        raise ActionError("not_found", "No such merge.") from None
+    job = None
+    if 0 < job_pk <= MAX_PK:
+        job = MergeJob.objects.select_related("tree__owner").filter(pk=job_pk).first()
+    if job is None or job.actor_id != user.pk:
+        raise ActionError("not_found", "No such merge.")
+    return job
 
 
 def trees_for_user(user: User) -> QuerySet[Tree]:

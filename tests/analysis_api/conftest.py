@@ -3,13 +3,17 @@ clients and small hand-made problem trees."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import OperationalError, connection
+from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
 from tests.ws.conftest import _own_channel_layer, connect  # noqa: F401  (fixtures)
@@ -20,6 +24,90 @@ def _fresh_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+def _read_uncommitted(on: bool, conn: Any) -> None:
+    if conn.vendor == "sqlite" and "mode=memory" in str(conn.settings_dict["NAME"]):
+        with conn.cursor() as cursor:
+            cursor.execute(f"PRAGMA read_uncommitted = {int(on)}")
+
+
+def _on_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
+    _read_uncommitted(True, connection)
+
+
+@pytest.fixture(autouse=True)
+def _readers_do_not_lock(db: Any) -> Iterator[None]:
+    """Merges run in threads, each with its own connection, while the test polls. The test
+    database is in-memory SQLite, whose connections share one cache with table locks: a read
+    and a write of one table at once fail at once ("database table is locked"), where the
+    file database in WAL mode (and PostgreSQL) lets readers read the last commit. Readers
+    that take no locks are the closest match."""
+    _read_uncommitted(True, connection)
+    connection_created.connect(_on_connection)
+    yield
+    connection_created.disconnect(_on_connection)
+    _read_uncommitted(False, connection)
+
+
+@pytest.fixture(autouse=True)
+def _merge_threads_joined(_readers_do_not_lock: Any) -> Iterator[None]:
+    # Depends on `db` so that it ends first: no merge thread may write while the test
+    # database is flushed or rolled back.
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("gametree-merge-"):
+            thread.join(timeout=60)
+
+
+def merge_status(client: APIClient, url: str) -> dict[str, Any]:
+    """GET a merge's status. The test database is in-memory SQLite, whose connections share
+    one cache: a read of a table another connection is writing fails at once ("database
+    table is locked") where a file database in WAL mode would read the last commit. Retry."""
+    for _ in range(100):
+        try:
+            response = client.get(url)
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(0.01)
+            continue
+        assert response.status_code == 200, response.content[:300]
+        return dict(response.json())
+    raise AssertionError(f"{url} stayed locked")
+
+
+def merge_until(
+    client: APIClient, url: str, done: Callable[[dict[str, Any]], bool], timeout: float = 60
+) -> dict[str, Any]:
+    """Poll a merge's status until `done(body)`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = merge_status(client, url)
+        if done(body):
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(0.05)
+
+
+def finished(body: dict[str, Any]) -> bool:
+    return body["status"] in ("done", "failed")
+
+
+def start_merge(client: APIClient, trees: list[Any], **extra: Any) -> dict[str, Any]:
+    """POST /api/merges/: answered at once, queued."""
+    body = {"trees": [t if isinstance(t, int) else t.pk for t in trees], **extra}
+    response = client.post("/api/merges/", body, format="json")
+    assert response.status_code == 202, (response.status_code, response.content[:300])
+    out = dict(response.json())
+    assert response["Location"] == out["url"] == f"/api/merges/{out['id']}/"
+    return out
+
+
+def merge_via_api(client: APIClient, trees: list[Any], **extra: Any) -> dict[str, Any]:
+    """Start a merge and poll it to its end; the final status (done or failed)."""
+    started = start_merge(client, trees, **extra)
+    return merge_until(client, started["url"], finished)
 
 
 @dataclass

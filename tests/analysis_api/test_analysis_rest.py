@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.analysis_api.conftest import build_problem_tree
+import pytest
+
+from tests.analysis_api.conftest import build_problem_tree, merge_via_api
 from trees.models import MergeSuggestion, Node
 
 
@@ -141,13 +143,12 @@ def test_recurring_ranks_across_several_game_trees_of_different_groups(
     error(alice.get(f"/api/analysis/recurring/?trees={other.pk}&top=0"), 400, "invalid")
 
 
+@pytest.mark.django_db(transaction=True)  # the merge thread must see the committed job
 def test_merge_creates_the_merged_tree_with_its_review_queue(demo: Any, client_for: Any) -> None:
     carol = client_for(demo.carol)
-    body = {"trees": [demo.bobs.pk, demo.carols.pk], "title": "Big ASS Tree"}
-    response = carol.post("/api/merges/", body, format="json")
-    assert response.status_code == 201, response.json()
-    out = response.json()
+    out = merge_via_api(carol, [demo.bobs, demo.carols], title="Big ASS Tree")
     assert out["tree"]["kind"] == "problem" and out["tree"]["role"] == "owner"
+    assert out["tree"]["title"] == "Big ASS Tree"
     assert out["suggestions"] == MergeSuggestion.objects.filter(tree=out["tree"]["id"]).count()
     assert out["suggestions"] > 0 and out["disagreements"] == [] and out["status"] == "done"
     members = {
@@ -168,6 +169,7 @@ def test_merge_creates_the_merged_tree_with_its_review_queue(demo: Any, client_f
     assert {"node", "label", "score", "explanation"} <= set(s["candidates"][0])
 
 
+@pytest.mark.django_db(transaction=True)
 def test_recurring_on_a_stored_merged_tree_counts_only_its_source_trees(
     client_for: Any, make_user: Any
 ) -> None:
@@ -178,9 +180,9 @@ def test_recurring_on_a_stored_merged_tree_counts_only_its_source_trees(
         ann, "Ben", [("Alignment", [goodhart, ("Interpretability", [])])], {ben: "editor"}
     )
     client = client_for(ann)
-    merge = client.post("/api/merges/", {"trees": [one.pk, two.pk]}, format="json")
-    assert merge.status_code == 201, merge.json()
-    merged = merge.json()["tree"]["id"]
+    merge = merge_via_api(client, [one, two])
+    assert merge["status"] == "done", merge
+    merged = merge["tree"]["id"]
     # A problem added to the merged tree after the merge: no provenance of its own.
     root = Node.objects.get(tree=merged, parent_id=None, deleted=False)
     new = "44444444-4444-4444-8444-444444444444"
@@ -217,6 +219,7 @@ def test_merge_refuses_a_game_tree_and_a_single_tree(demo: Any, client_for: Any)
     error(alice.post("/api/merges/", {"trees": [demo.bobs.pk]}, format="json"), 400, "invalid")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_merging_trees_that_order_two_problems_oppositely_reports_a_disagreement(
     client_for: Any, make_user: Any
 ) -> None:
@@ -230,9 +233,8 @@ def test_merging_trees_that_order_two_problems_oppositely_reports_a_disagreement
         [("Alignment", [("Situational awareness", [("Deception", [])])])],
         {ben: "editor"},
     )
-    response = client_for(ann).post("/api/merges/", {"trees": [one.pk, two.pk]}, format="json")
-    assert response.status_code == 201, response.json()
-    out = response.json()
+    out = merge_via_api(client_for(ann), [one, two])
+    assert out["status"] == "done", out
     assert len(out["disagreements"]) == 1
     d = out["disagreements"][0]
     assert "disagree" in d["message"] and d["cycle"] and d["dropped"]

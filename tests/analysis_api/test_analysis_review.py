@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.analysis_api.conftest import build_problem_tree
+import pytest
+
+from tests.analysis_api.conftest import build_problem_tree, merge_via_api
 from trees.actions import tree_snapshot
 from trees.domain import replay
 from trees.models import GlossaryEntry, MergeSuggestion, Node, OpLog, RejectedPair, Tree
 
+# Merges run in a background thread, which must see the rows the test committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def merged(client: Any, *trees: Any) -> int:
-    response = client.post("/api/merges/", {"trees": [t.pk for t in trees]}, format="json")
-    assert response.status_code == 201, response.json()
-    return int(response.json()["tree"]["id"])
+    out = merge_via_api(client, list(trees))
+    assert out["status"] == "done", out
+    return int(out["tree"]["id"])
 
 
 def decide(client: Any, tree_id: int, sid: int, decision: str, **extra: Any) -> Any:
@@ -256,9 +261,8 @@ def test_fork_makes_a_copy_per_person_and_the_next_merge_matches_by_lineage(
         body = {"client_id": "t", "n": 2, "op": op}
         assert client.post(f"/api/trees/{copy}/ops/", body, format="json").status_code == 200
 
-    remerge = alice.post("/api/merges/", {"trees": [bobs_copy, carols_copy]}, format="json")
-    assert remerge.status_code == 201, remerge.json()
-    out = remerge.json()
+    out = merge_via_api(alice, [bobs_copy, carols_copy])
+    assert out["status"] == "done", out
     # Every carried-over node matched by lineage (the roots match as roots first).
     assert out["stats"]["matches"] == {"root": 1, "lineage": len(base) - 1}
     assert [c["field"] for c in out["conflicts"]] == ["text"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,11 +15,13 @@ from rest_framework.views import APIView
 
 from trees import analysis_service as service
 from trees import selectors
-from trees.actions.merges import merge_create, tree_fork
+from trees.actions.merge_jobs import merge_job_expire, merge_start
+from trees.actions.merges import tree_fork
 from trees.actions.review import review_decide, review_undo
 from trees.actions.tags import failure_mode_set
 from trees.api.serializers import ErrorSerializer, TreeSerializer
 from trees.errors import ActionError
+from trees.models import MergeJob, MergeStatus
 
 _OBJECT = OpenApiTypes.OBJECT
 
@@ -26,6 +29,70 @@ _OBJECT = OpenApiTypes.OBJECT
 class MergeRequestSerializer(serializers.Serializer[Any]):
     trees = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=2)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class MergeErrorSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class MergeJobSerializer(serializers.Serializer[MergeJob]):
+    """A merge's status; `tree` and the result fields are null until it is done."""
+
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=MergeStatus.choices)
+    phase = serializers.CharField()
+    progress = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    trees = serializers.ListField(child=serializers.IntegerField(), source="sources")
+    title = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    tree = serializers.SerializerMethodField()
+    suggestions = serializers.SerializerMethodField()
+    disagreements = serializers.SerializerMethodField()
+    conflicts = serializers.SerializerMethodField()
+    stats = serializers.SerializerMethodField()
+
+    def get_url(self, job: MergeJob) -> str:
+        return reverse("merge-detail", args=[job.pk])
+
+    def get_progress(self, job: MergeJob) -> float:
+        return round(job.progress, 3)
+
+    @extend_schema_field(MergeErrorSerializer(allow_null=True))
+    def get_error(self, job: MergeJob) -> dict[str, str] | None:
+        if job.status != MergeStatus.FAILED:
+            return None
+        return {"code": job.error_code, "message": job.error_message}
+
+    @extend_schema_field(TreeSerializer(allow_null=True))
+    def get_tree(self, job: MergeJob) -> Any:
+        role = selectors.role_of(self.context["user"], job.tree_id) if job.tree_id else None
+        if job.tree is None or role is None:
+            return None
+        return TreeSerializer(job.tree, context={"roles": {job.tree.pk: role}}).data
+
+    def _result(self, job: MergeJob, key: str) -> Any:
+        return job.result.get(key) if job.status == MergeStatus.DONE else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_suggestions(self, job: MergeJob) -> int | None:
+        return self._result(job, "suggestions")  # type: ignore[no-any-return]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField(), allow_null=True))
+    def get_disagreements(self, job: MergeJob) -> Any:
+        return self._result(job, "disagreements")
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField(), allow_null=True))
+    def get_conflicts(self, job: MergeJob) -> Any:
+        return self._result(job, "conflicts")
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_stats(self, job: MergeJob) -> Any:
+        return self._result(job, "stats")
 
 
 class DecisionSerializer(serializers.Serializer[Any]):
@@ -146,24 +213,30 @@ def _top(raw: str | None) -> int | None:
 class MergeView(APIView):
     @extend_schema(
         request=MergeRequestSerializer,
-        responses={201: _OBJECT, 400: ErrorSerializer, 404: ErrorSerializer},
-        summary="Merge problem trees into a new DAG tree with a review queue",
+        responses={202: MergeJobSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        summary="Start merging problem trees into a new DAG tree with a review queue",
+        description=(
+            "Answers at once with the queued merge; poll its `url` (GET) until `status` is "
+            "`done` (then `tree` and the result are set) or `failed` (then `error`)."
+        ),
     )
     def post(self, request: Request) -> Response:
         data = _valid(MergeRequestSerializer, request.data)
         ids = service.parse_tree_ids(data["trees"])
         trees = service.accessible_trees(request.user, ids)
-        outcome = merge_create(actor_id=request.user.pk, trees=trees, title=data.get("title"))
-        tree_out = TreeSerializer(outcome.tree, context={"roles": {outcome.tree.pk: "owner"}})
-        body = {
-            "tree": tree_out.data,
-            "suggestions": outcome.suggestions,
-            "disagreements": outcome.disagreements,
-            "conflicts": outcome.conflicts,
-            "status": "done",
-            "stats": outcome.stats,
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
+        job = merge_start(actor_id=request.user.pk, trees=trees, title=data.get("title"))
+        body = MergeJobSerializer(job, context={"user": request.user}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+
+class MergeDetailView(APIView):
+    @extend_schema(
+        responses={200: MergeJobSerializer, 404: ErrorSerializer},
+        summary="A merge I started: status, phase, progress; when done, the merged tree",
+    )
+    def get(self, request: Request, merge_id: int) -> Response:
+        job = merge_job_expire(job=selectors.access_merge_job(request.user, merge_id))
+        return Response(MergeJobSerializer(job, context={"user": request.user}).data)
 
 
 class ReviewView(APIView):

@@ -55,4 +55,5 @@ urlpatterns = [
     path("tags/<str:tag>/", analysis_views.TagDetailView.as_view(), name="tag-detail"),
     path("analysis/recurring/", analysis_views.RecurringView.as_view(), name="analysis-recurring"),
     path("merges/", analysis_views.MergeView.as_view(), name="merge-create"),
+    path("merges/<int:merge_id>/", analysis_views.MergeDetailView.as_view(), name="merge-detail"),
 ]

@@ -1,0 +1,210 @@
+"""REST: a merge answers at once and runs in a background thread; its status (phase, progress,
+error) is polled from the database; failures and dead processes end as `failed` with a code."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tests.analysis_api.conftest import (
+    finished,
+    merge_status,
+    merge_until,
+    merge_via_api,
+    start_merge,
+)
+from trees.actions import merge_jobs
+from trees.analysis import merge as real_merge
+from trees.errors import ActionError
+from trees.models import MergeJob, MergeSuggestion, Tree
+
+# The merge thread must see the rows the test committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Gate:
+    """Holds a merge at the start of one of its phases until the test opens it."""
+
+    def __init__(self, phase: str) -> None:
+        self.phase = phase
+        self.reached = threading.Event()
+        self.opened = threading.Event()
+
+    def merge(self, *args: Any, progress: Any = None, **kwargs: Any) -> Any:
+        def held(phase: str, fraction: float) -> None:
+            progress(phase, fraction)
+            if phase == self.phase and not self.reached.is_set():
+                self.reached.set()
+                assert self.opened.wait(30), "the test never opened the gate"
+
+        return real_merge(*args, progress=held, **kwargs)
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    g = Gate("candidates")
+    monkeypatch.setattr("trees.actions.merges.merge", g.merge)
+    yield g
+    g.opened.set()  # never leave a merge thread waiting
+
+
+def test_a_merge_answers_at_once_and_its_status_reaches_done_with_the_merged_tree(
+    demo: Any, client_for: Any
+) -> None:
+    alice = client_for(demo.alice)
+    started = start_merge(alice, [demo.bobs, demo.carols], title="Polled")
+    assert started["status"] in ("queued", "running")
+    assert started["trees"] == [demo.bobs.pk, demo.carols.pk] and started["title"] == "Polled"
+    assert started["tree"] is None and started["error"] is None
+    assert started["suggestions"] is None and 0.0 <= started["progress"] < 1.0
+
+    out = merge_until(alice, started["url"], finished)
+    assert out["status"] == "done" and out["phase"] == "done" and out["progress"] == 1.0
+    assert out["error"] is None and out["finished_at"] and out["started_at"]
+    tree = Tree.objects.get(pk=out["tree"]["id"])
+    assert out["tree"]["role"] == "owner" and tree.title == "Polled"
+    assert out["suggestions"] == MergeSuggestion.objects.filter(tree=tree).count() > 0
+    assert out["disagreements"] == tree.meta["disagreements"] == []
+    assert out["conflicts"] == tree.meta["conflicts"]
+    assert out["stats"]["input_nodes"] > 0 and out["stats"]["matches"]["root"] == 1
+    assert tree.meta["merge"] == {"status": "done", "stats": out["stats"], "job": out["id"]}
+    # Polling a finished merge keeps answering the same.
+    assert merge_status(alice, started["url"]) == out
+
+
+def test_the_status_shows_the_phase_and_progress_while_the_merge_runs(
+    demo: Any, client_for: Any, gate: Gate
+) -> None:
+    alice = client_for(demo.alice)
+    started = start_merge(alice, [demo.bobs, demo.carols])
+    assert gate.reached.wait(30)
+    running = merge_until(alice, started["url"], lambda b: b["phase"] == "candidates", 10)
+    assert running["status"] == "running" and running["tree"] is None
+    assert 0.0 < running["progress"] < 1.0
+    gate.opened.set()
+    out = merge_until(alice, started["url"], finished)
+    assert out["status"] == "done" and out["progress"] == 1.0
+
+
+def test_a_second_merge_waits_queued_while_one_runs(demo: Any, client_for: Any, gate: Gate) -> None:
+    alice = client_for(demo.alice)
+    first = start_merge(alice, [demo.bobs, demo.carols])
+    assert gate.reached.wait(30)
+    second = start_merge(alice, [demo.carols, demo.bobs])
+    assert merge_status(alice, second["url"])["status"] == "queued"
+    gate.opened.set()
+    assert merge_until(alice, first["url"], finished)["status"] == "done"
+    assert merge_until(alice, second["url"], finished)["status"] == "done"
+
+
+def test_a_merge_that_raises_ends_failed_with_a_stable_code_and_no_tree(
+    demo: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in the merge")
+
+    monkeypatch.setattr("trees.actions.merges.merge", broken)
+    trees_before = Tree.objects.count()
+    out = merge_via_api(client_for(demo.alice), [demo.bobs, demo.carols])
+    assert out["status"] == "failed" and out["tree"] is None
+    assert out["error"]["code"] == "merge_failed"
+    assert "Try again" in out["error"]["message"] and "bug" not in out["error"]["message"]
+    assert Tree.objects.count() == trees_before
+
+
+def test_a_merge_refused_while_it_runs_reports_the_action_error_code(
+    demo: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def too_big(*args: Any, **kwargs: Any) -> Any:
+        raise ActionError("too_large", "The merged tree would be too big.")
+
+    monkeypatch.setattr("trees.actions.merges.merge", too_big)
+    out = merge_via_api(client_for(demo.alice), [demo.bobs, demo.carols])
+    assert out["status"] == "failed"
+    assert out["error"] == {"code": "too_large", "message": "The merged tree would be too big."}
+
+
+def test_a_merge_whose_process_died_is_reported_interrupted_not_left_running(
+    demo: Any, client_for: Any
+) -> None:
+    # A job as a killed process leaves it: running, its heartbeat long stopped.
+    old = timezone.now() - timedelta(minutes=5)
+    dead = MergeJob.objects.create(
+        actor=demo.alice,
+        sources=[demo.bobs.pk, demo.carols.pk],
+        title="Lost",
+        status="running",
+        phase="candidates",
+        progress=0.4,
+        started_at=old,
+        heartbeat_at=old,
+    )
+    alive = MergeJob.objects.create(
+        actor=demo.alice,
+        sources=[demo.bobs.pk, demo.carols.pk],
+        status="running",
+        heartbeat_at=timezone.now(),
+    )
+    alice = client_for(demo.alice)
+    out = merge_status(alice, f"/api/merges/{dead.pk}/")
+    assert out["status"] == "failed" and out["phase"] == "candidates"
+    assert out["error"]["code"] == "interrupted"
+    assert "Start the merge again" in out["error"]["message"]
+    assert out["trees"] == [demo.bobs.pk, demo.carols.pk] and out["title"] == "Lost"  # to retry
+    dead.refresh_from_db()
+    assert dead.status == "failed" and dead.finished_at is not None  # stored, not just shown
+    assert merge_status(alice, f"/api/merges/{alive.pk}/")["status"] == "running"
+
+
+def test_a_late_heartbeat_of_a_merge_alive_in_this_process_is_not_an_interruption(
+    demo: Any, client_for: Any, gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = client_for(demo.alice)
+    started = start_merge(alice, [demo.bobs, demo.carols])
+    assert gate.reached.wait(30)
+    monkeypatch.setattr(merge_jobs, "STALE_SECONDS", -1.0)
+    assert merge_status(alice, started["url"])["status"] == "running"
+    gate.opened.set()
+    assert merge_until(alice, started["url"], finished)["status"] == "done"
+
+
+def test_a_merge_reported_interrupted_while_its_thread_still_ran_keeps_no_tree(
+    demo: Any, client_for: Any, gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = client_for(demo.alice)
+    trees_before = Tree.objects.count()
+    started = start_merge(alice, [demo.bobs, demo.carols])
+    assert gate.reached.wait(30)
+    # Seen from another process: the thread is not alive there, and its heartbeat is old.
+    monkeypatch.setattr(merge_jobs, "_alive", set())
+    monkeypatch.setattr(merge_jobs, "STALE_SECONDS", -1.0)
+    assert merge_status(alice, started["url"])["error"]["code"] == "interrupted"
+    gate.opened.set()
+    for thread in threading.enumerate():
+        if thread.name == f"gametree-merge-{started['id']}":
+            thread.join(30)
+    out = merge_status(alice, started["url"])
+    assert out["status"] == "failed" and out["error"]["code"] == "interrupted"
+    assert out["tree"] is None and Tree.objects.count() == trees_before
+
+
+def test_only_the_person_who_started_a_merge_can_read_its_status(
+    demo: Any, client_for: Any
+) -> None:
+    alice, bob = client_for(demo.alice), client_for(demo.bob)
+    out = merge_via_api(alice, [demo.bobs, demo.carols])
+    for client, url in (
+        (bob, out["url"]),
+        (alice, f"/api/merges/{out['id'] + 1000}/"),
+        (alice, f"/api/merges/{2**63}/"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
+    anonymous = client_for(demo.alice)
+    anonymous.logout()
+    assert anonymous.get(out["url"]).status_code == 401

@@ -1,0 +1,238 @@
+"""Action layer: merges started over REST run in a background thread of the serving process.
+
+A merge takes seconds (a minute with the `[semantic]` extra), too long for a request. There is
+no task queue in this product (one or a few daphne processes), so `merge_start` records a
+`MergeJob` row and, after commit, starts a thread that runs `merge_create` to the end. The row
+is the only shared state: any process answers a poll from it (docs/analysis.md).
+
+- The merge thread and its heartbeat thread each use their own database connection (Django's
+  are per thread) and close it when they end.
+- At most `MAX_RUNNING` merges compute at once per process: they are CPU-bound under one GIL
+  and share it with the live path. Others wait, `queued`, with a heartbeat.
+- Every exception ends the job `failed` with a stable code (`ActionError`'s own code, else
+  `merge_failed`); nothing propagates out of the thread.
+- The heartbeat thread renews `heartbeat_at` every `HEARTBEAT_SECONDS`. A queued or running job
+  whose heartbeat is older than `STALE_SECONDS`, and whose thread is not alive in the process
+  that reads it, belonged to a process that died (or was restarted) mid-merge: reading it
+  reports it `failed` with code `interrupted`. Should its thread still be alive in another
+  process (a heartbeat held up that long), its result is rolled back, not resurrect the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.db import DatabaseError, OperationalError, connections, transaction
+from django.utils import timezone
+
+from trees.actions.merges import MergeOutcome, merge_create, merge_title
+from trees.errors import ActionError
+from trees.models import MergeJob, MergeStatus, Tree
+
+log = logging.getLogger(__name__)
+
+MAX_RUNNING = 1
+HEARTBEAT_SECONDS = 2.0
+# Well above a heartbeat delayed by SQLite's write lock (a merge's own write transaction holds
+# it for seconds; the heartbeat's UPDATE waits behind it) or by a busy machine.
+STALE_SECONDS = 30.0
+# The least time between two progress writes: a poll every 300-500 ms sees each one, and a
+# phase shorter than this is skipped rather than written.
+PROGRESS_SECONDS = 0.5
+_TICK = 0.1
+
+ACTIVE = (MergeStatus.QUEUED, MergeStatus.RUNNING)
+INTERRUPTED = "interrupted"
+FAILED = "merge_failed"
+_MESSAGES = {
+    INTERRUPTED: "The server stopped while this merge ran. Start the merge again.",
+    FAILED: "The merge failed on the server. Try again; if it fails again, tell the operator.",
+}
+
+_slots = threading.BoundedSemaphore(MAX_RUNNING)
+_alive: set[int] = set()  # jobs whose thread runs in this process (set.add/discard: atomic)
+
+
+class _GivenUp(Exception):
+    """The job was reported interrupted while this thread still ran: drop its result."""
+
+
+def merge_start(*, actor_id: int, trees: Sequence[Tree], title: object = None) -> MergeJob:
+    """Check that `trees` can be merged, record a queued job and start it after commit.
+    The caller checked that the actor may read every source tree."""
+    job = MergeJob.objects.create(
+        actor_id=actor_id,
+        sources=[t.pk for t in trees],
+        title=merge_title(trees, title),
+        heartbeat_at=timezone.now(),
+    )
+    job_id = job.pk
+    transaction.on_commit(lambda: _launch(job_id))
+    return job
+
+
+def merge_job_expire(*, job: MergeJob) -> MergeJob:
+    """Report a queued or running job whose heartbeat stopped as failed (`interrupted`)."""
+    if job.status not in ACTIVE or job.pk in _alive:
+        # Alive here: its heartbeat is late, not stopped (on SQLite it waits for the write
+        # lock while the merge's own write transaction holds it).
+        return job
+    cutoff = timezone.now() - timedelta(seconds=STALE_SECONDS)
+    if job.heartbeat_at >= cutoff:
+        return job
+    try:
+        MergeJob.objects.filter(pk=job.pk, status__in=ACTIVE, heartbeat_at__lt=cutoff).update(
+            status=MergeStatus.FAILED,
+            error_code=INTERRUPTED,
+            error_message=_MESSAGES[INTERRUPTED],
+            finished_at=timezone.now(),
+        )
+    except OperationalError:  # the write lock stayed taken: answer what we have, try later
+        log.warning("merge job %s: could not mark it interrupted", job.pk, exc_info=True)
+        return job
+    job.refresh_from_db()
+    return job
+
+
+def _launch(job_id: int) -> None:
+    try:
+        thread = threading.Thread(
+            target=merge_run, args=(job_id,), name=f"gametree-merge-{job_id}", daemon=True
+        )
+        thread.start()
+    except RuntimeError:  # no thread to be had: say so now rather than after STALE_SECONDS
+        log.exception("merge job %s: could not start its thread", job_id)
+        _fail(job_id, FAILED, _MESSAGES[FAILED])
+
+
+def merge_run(job_id: int) -> None:
+    """Run a queued job to `done` or `failed` in this thread. Never raises."""
+    _alive.add(job_id)
+    beat = _Heartbeat(job_id)
+    beat.start()
+    try:
+        with _slots:
+            _run(job_id, beat)
+    except Exception:  # recording the failure failed too (database gone): the heartbeat stops
+        log.exception("merge job %s: could not record its end", job_id)
+    finally:
+        _alive.discard(job_id)
+        beat.stop()
+        connections.close_all()
+
+
+def _run(job_id: int, beat: _Heartbeat) -> None:
+    now = timezone.now()
+    claimed = MergeJob.objects.filter(pk=job_id, status=MergeStatus.QUEUED).update(
+        status=MergeStatus.RUNNING, phase="reading", started_at=now, heartbeat_at=now
+    )
+    if not claimed:  # reported interrupted while it waited
+        return
+    job = MergeJob.objects.get(pk=job_id)
+    try:
+        found = Tree.objects.in_bulk(job.sources)
+        if any(i not in found for i in job.sources):
+            raise ActionError("not_found", "A tree to merge was deleted before the merge ran.")
+
+        def record_done(outcome: MergeOutcome) -> None:
+            done = MergeJob.objects.filter(pk=job_id, status=MergeStatus.RUNNING).update(
+                status=MergeStatus.DONE,
+                phase="done",
+                progress=1.0,
+                tree=outcome.tree,
+                result={
+                    "suggestions": outcome.suggestions,
+                    "disagreements": outcome.disagreements,
+                    "conflicts": outcome.conflicts,
+                    "stats": outcome.stats,
+                },
+                finished_at=timezone.now(),
+                heartbeat_at=timezone.now(),
+            )
+            if not done:
+                raise _GivenUp
+
+        merge_create(
+            actor_id=job.actor_id,
+            trees=[found[i] for i in job.sources],
+            title=job.title,
+            progress=beat.report,
+            job_id=job_id,
+            on_written=record_done,
+        )
+    except _GivenUp:
+        log.warning("merge job %s was reported interrupted; its result is dropped", job_id)
+    except ActionError as exc:
+        _fail(job_id, exc.code, exc.message)
+    except Exception:
+        log.exception("merge job %s failed", job_id)
+        _fail(job_id, FAILED, _MESSAGES[FAILED])
+
+
+def _fail(job_id: int, code: str, message: str) -> None:
+    now = timezone.now()
+    MergeJob.objects.filter(pk=job_id, status__in=ACTIVE).update(
+        status=MergeStatus.FAILED,
+        error_code=code[:64],
+        error_message=message[:500],
+        finished_at=now,
+        heartbeat_at=now,
+    )
+
+
+class _Heartbeat:
+    """Writes a job's latest phase and progress (at most every `PROGRESS_SECONDS`) and its
+    heartbeat (every `HEARTBEAT_SECONDS`) from a thread of its own. The merge thread cannot:
+    it spends whole seconds inside one pure call, and then inside its write transaction,
+    whose writes nobody sees before the commit."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self._latest: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, name=f"gametree-merge-{job_id}-beat", daemon=True
+        )
+
+    def report(self, phase: str, fraction: float) -> None:
+        """The merge thread's progress callback: only remembers the latest value."""
+        with self._lock:
+            self._latest = (phase, min(1.0, max(0.0, fraction)))
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        written: tuple[str, float] | None = None
+        last = time.monotonic()
+        try:
+            while not self._stopping.wait(_TICK):
+                with self._lock:
+                    latest = self._latest
+                since = time.monotonic() - last
+                if since < HEARTBEAT_SECONDS and (latest == written or since < PROGRESS_SECONDS):
+                    continue
+                try:
+                    self._write(latest)
+                except DatabaseError:
+                    log.warning("merge job %s: heartbeat not written", self.job_id, exc_info=True)
+                    connections.close_all()  # a broken connection is replaced on the next try
+                    continue
+                written, last = latest, time.monotonic()
+        finally:
+            connections.close_all()
+
+    def _write(self, latest: tuple[str, float] | None) -> None:
+        fields: dict[str, object] = {"heartbeat_at": timezone.now()}
+        if latest is not None:
+            fields["phase"], fields["progress"] = latest
+        MergeJob.objects.filter(pk=self.job_id, status__in=ACTIVE).update(**fields)
