@@ -46,7 +46,7 @@ const GAME_COLUMNS: Column[] = [
 
 const PROBLEM_COLUMNS: Column[] = [
   { head: "Under top-level problems", title: "How many top-level problems it lies under", value: (it) => num(it.breadth) },
-  { head: "Trees that drew it", title: "Source trees it was drawn in", value: (it) => num(it.contributors) },
+  { head: "Trees that drew it", title: "Source trees it was drawn in (a problem added after the merge counts its author, 1)", value: (it) => num(it.contributors) },
   { head: "Support", title: "Share of the trees that drew it", value: (it) => (typeof it.support === "number" ? `${Math.round(it.support * 100)}%` : "–") },
 ];
 
