@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import DatabaseError, OperationalError, connections, transaction
+from django.db import DatabaseError, OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from trees.actions.merges import MergeOutcome, merge_create, merge_title
@@ -40,8 +40,8 @@ HEARTBEAT_SECONDS = 2.0
 # Well above a heartbeat delayed by SQLite's write lock (a merge's own write transaction holds
 # it for seconds; the heartbeat's UPDATE waits behind it) or by a busy machine.
 STALE_SECONDS = 30.0
-# The least time between two progress writes: a poll every 300-500 ms sees each one, and a
-# phase shorter than this is skipped rather than written.
+# The least time between two writes of progress within a phase (a new phase is written at
+# once): a poll every 300-500 ms sees about each one.
 PROGRESS_SECONDS = 0.5
 _TICK = 0.1
 
@@ -185,24 +185,31 @@ def _fail(job_id: int, code: str, message: str) -> None:
 
 
 class _Heartbeat:
-    """Writes a job's latest phase and progress (at most every `PROGRESS_SECONDS`) and its
-    heartbeat (every `HEARTBEAT_SECONDS`) from a thread of its own. The merge thread cannot:
-    it spends whole seconds inside one pure call, and then inside its write transaction,
-    whose writes nobody sees before the commit."""
+    """A job's progress and heartbeat. A new phase is written at once by the merge thread
+    (about ten a merge), unless it is inside its write transaction, where nobody would see
+    the write before the commit; a thread of its own writes the latest value otherwise (at
+    most every `PROGRESS_SECONDS`) and the heartbeat (every `HEARTBEAT_SECONDS`): the merge
+    thread spends whole seconds inside one pure call, or in that transaction."""
 
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
         self._latest: tuple[str, float] | None = None
-        self._lock = threading.Lock()
+        self._written: tuple[str, float] | None = None
+        self._last_write = time.monotonic()
+        self._lock = threading.Lock()  # guards the three above
+        self._writing = threading.Lock()  # one write at a time, each of the latest value
         self._stopping = threading.Event()
         self._thread = threading.Thread(
             target=self._loop, name=f"gametree-merge-{job_id}-beat", daemon=True
         )
 
     def report(self, phase: str, fraction: float) -> None:
-        """The merge thread's progress callback: only remembers the latest value."""
+        """The merge thread's progress callback."""
         with self._lock:
+            new_phase = self._latest is None or self._latest[0] != phase
             self._latest = (phase, min(1.0, max(0.0, fraction)))
+        if new_phase and not connection.in_atomic_block:
+            self._write()
 
     def start(self) -> None:
         self._thread.start()
@@ -212,27 +219,29 @@ class _Heartbeat:
         self._thread.join()
 
     def _loop(self) -> None:
-        written: tuple[str, float] | None = None
-        last = time.monotonic()
         try:
             while not self._stopping.wait(_TICK):
                 with self._lock:
-                    latest = self._latest
-                since = time.monotonic() - last
-                if since < HEARTBEAT_SECONDS and (latest == written or since < PROGRESS_SECONDS):
-                    continue
-                try:
-                    self._write(latest)
-                except DatabaseError:
-                    log.warning("merge job %s: heartbeat not written", self.job_id, exc_info=True)
-                    connections.close_all()  # a broken connection is replaced on the next try
-                    continue
-                written, last = latest, time.monotonic()
+                    since = time.monotonic() - self._last_write
+                    behind = self._latest != self._written
+                if since >= HEARTBEAT_SECONDS or (behind and since >= PROGRESS_SECONDS):
+                    self._write()
         finally:
             connections.close_all()
 
-    def _write(self, latest: tuple[str, float] | None) -> None:
-        fields: dict[str, object] = {"heartbeat_at": timezone.now()}
-        if latest is not None:
-            fields["phase"], fields["progress"] = latest
-        MergeJob.objects.filter(pk=self.job_id, status__in=ACTIVE).update(**fields)
+    def _write(self) -> None:
+        with self._writing:
+            with self._lock:
+                latest = self._latest
+            fields: dict[str, object] = {"heartbeat_at": timezone.now()}
+            if latest is not None:
+                fields["phase"], fields["progress"] = latest
+            try:
+                MergeJob.objects.filter(pk=self.job_id, status__in=ACTIVE).update(**fields)
+            except DatabaseError:  # progress is worth a retry, not the merge
+                log.warning("merge job %s: progress not written", self.job_id, exc_info=True)
+                if not connection.in_atomic_block:
+                    connections.close_all()  # a broken connection is replaced on the next try
+                return
+            with self._lock:
+                self._written, self._last_write = latest, time.monotonic()
