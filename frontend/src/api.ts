@@ -1,4 +1,5 @@
 /** The REST API (session auth + CSRF header), typed. */
+import type { MergeStatus } from "./core/merge";
 import type { TreeKind, TreeNode, User } from "./core/types";
 
 export interface TreeSummary {
@@ -197,13 +198,28 @@ export interface TagSuggestion {
   suggestions: { tag: string; score: number; neighbours: { tree?: number; node: string; label: string; score?: number }[] }[];
 }
 
-export interface MergeResult {
-  tree: TreeSummary | number | { id: number };
-  suggestions: number;
-  disagreements: Disagreement[];
-  conflicts?: Disagreement[];
-  /** "done", or "queued" / "running" if a worker takes merges one day. */
-  status?: string;
+/** A merge running on the server (POST /api/merges/ answers one, its `url` the status). */
+export interface MergeJob {
+  id: number;
+  url: string;
+  status: MergeStatus;
+  /** queued, reading, labels, candidates, ranking, suggestions, building, writing, done. */
+  phase: string;
+  /** 0..1 over the whole merge. */
+  progress: number;
+  /** Set when failed: `interrupted` (the server stopped), `merge_failed`, or an action code. */
+  error: { code: string; message: string } | null;
+  trees: number[];
+  title: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** The rest is null until the merge is done. */
+  tree: TreeSummary | null;
+  suggestions: number | null;
+  disagreements: Disagreement[] | null;
+  conflicts: Disagreement[] | null;
+  stats: Record<string, unknown> | null;
 }
 
 export const analysisApi = {
@@ -222,7 +238,8 @@ export const analysisApi = {
   decide: (id: number, sid: number | string, decision: "accept" | "reject" | "pick", candidate?: string) =>
     request<unknown>("POST", `/api/trees/${id}/review/${sid}/`, candidate === undefined ? { decision } : { decision, candidate }),
   undoDecision: (id: number, sid: number | string) => request<unknown>("POST", `/api/trees/${id}/review/${sid}/undo/`, {}),
-  merge: (trees: number[], title: string) => request<MergeResult>("POST", "/api/merges/", { trees, title }),
+  merge: (trees: number[], title: string) => request<MergeJob>("POST", "/api/merges/", { trees, title }),
+  mergeStatus: (url: string) => request<MergeJob>("GET", url),
 };
 
 // ---------------------------------------------------------------- failure modes and rounds

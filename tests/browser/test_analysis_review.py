@@ -165,7 +165,7 @@ def test_merge_review_is_live_for_two_members(users: Any) -> None:
     a.get_by_label("Title of the merged tree").fill("Browser merge test")
     alice.shot("analysis-merge-dialog")
     a.get_by_role("button", name="Merge", exact=True).click()
-    expect(a.locator(".merge-status .spinner, .merge-done").first).to_be_visible()
+    expect(a.locator(".merge-dialog [role=progressbar], .merge-done").first).to_be_visible()
     a.wait_for_url(re.compile(r"/app/trees/\d+#review$"), timeout=30_000)
     tree_id = int(re.search(r"/app/trees/(\d+)", a.url).group(1))  # type: ignore[union-attr]
     queue = a.locator("section.review li.sugg")

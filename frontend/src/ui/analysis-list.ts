@@ -3,7 +3,8 @@
  * (the taut-constraint board across the picked game trees) or "Merge trees" (two or more
  * problem trees into one merged problem tree, then its review screen). docs/analysis.md.
  */
-import { analysisApi, type MergeResult, type TreeSummary } from "../api";
+import { analysisApi, ApiError, type MergeJob, type TreeSummary } from "../api";
+import { percent, phaseText, pollMerge } from "../core/merge";
 import { boardTable } from "./board";
 import { h, on, toast } from "./dom";
 
@@ -118,6 +119,9 @@ function mergeDialog(sel: TreeSummary[], navigate: (p: string) => void): void {
   const { d, body, actions } = modal(`Merge ${sel.length} problem trees`, "merge-dialog");
   const title = h("input", { maxlength: 200, required: true, "aria-label": "Title of the merged tree" });
   title.value = `Merged: ${sel.map((t) => (t.title.split(":")[0] || t.title).trim().slice(0, 40)).join(" + ")}`.slice(0, 200);
+  // The bar is not in the live region: a screen reader would read every percent. It reads
+  // the start, the end and any error; the bar itself has its value and phase.
+  const progress = h("div", { class: "merge-progress", hidden: true });
   const status = h("div", { class: "merge-status", role: "status", "aria-live": "polite" });
   const go = h("button", { type: "button", class: "primary", text: "Merge" });
   body.append(
@@ -127,13 +131,24 @@ function mergeDialog(sel: TreeSummary[], navigate: (p: string) => void): void {
       class: "muted small",
       text: "Problems that are clearly the same are merged at once; likely matches go to a review queue. Every member of the picked trees becomes a member of the merged tree.",
     }),
+    progress,
     status,
   );
   actions.prepend(go);
+  // The merge runs on the server: closing the dialog does not stop it, and a toast says when
+  // it is done.
+  let open = true;
+  on(d, "close", () => (open = false));
   let running = false;
-  on(d, "cancel", (e) => {
-    if (running) e.preventDefault();
-  });
+  const fail = (message: string, code: string) => {
+    running = false;
+    go.disabled = false;
+    go.textContent = "Try again";
+    title.disabled = false;
+    progress.hidden = true;
+    status.replaceChildren(h("p", { class: "error merge-error", "data-code": code, text: `The merge failed: ${message}` }));
+    if (!open) toast(`The merge failed: ${message}`, { kind: "error" });
+  };
   const run = async () => {
     if (running || !title.value.trim()) {
       title.focus();
@@ -143,34 +158,56 @@ function mergeDialog(sel: TreeSummary[], navigate: (p: string) => void): void {
     go.disabled = true;
     title.disabled = true;
     const t0 = Date.now();
-    const count = h("span", { class: "merge-count" });
+    const bar = h("div", { class: "bar-fill" });
+    const meter = h(
+      "div",
+      { class: "bar merge-bar", role: "progressbar", "aria-label": "Merge progress", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": 0, "aria-valuetext": "Starting the merge, 0%" },
+      bar,
+    );
+    const label = h("span", { class: "merge-phase", text: "Starting the merge…" });
+    const pct = h("span", { class: "merge-percent", text: "0%" });
+    const count = h("span", { class: "merge-count muted small" });
     const tick = () => (count.textContent = `${Math.floor((Date.now() - t0) / 1000)} s`);
     tick();
     const timer = window.setInterval(tick, 500);
-    status.replaceChildren(h("span", { class: "spinner", "aria-hidden": "true" }), ` Merging ${sel.length} trees… `, count);
-    let res: MergeResult;
+    progress.replaceChildren(h("div", { class: "merge-progress-text" }, label, " ", pct, " ", count), meter);
+    progress.hidden = false;
+    status.replaceChildren(h("span", { class: "sr-only", text: `Merging ${sel.length} trees…` }));
+    const show = (job: MergeJob) => {
+      const p = percent(job);
+      const text = phaseText(job.status === "queued" ? "queued" : job.phase);
+      label.textContent = `${text}…`;
+      pct.textContent = `${p}%`;
+      meter.setAttribute("aria-valuenow", String(p));
+      meter.setAttribute("aria-valuetext", `${text}, ${p}%`);
+      bar.style.width = `${p}%`;
+    };
+    let job: MergeJob;
     try {
-      res = await analysisApi.merge(sel.map((t) => t.id), title.value.trim());
+      const started = await analysisApi.merge(sel.map((t) => t.id), title.value.trim());
+      job = await pollMerge(started, () => analysisApi.mergeStatus(started.url), show);
     } catch (e) {
       clearInterval(timer);
-      running = false;
-      go.disabled = false;
-      title.disabled = false;
-      status.replaceChildren(h("p", { class: "error", text: `The merge failed: ${(e as Error).message}` }));
+      fail((e as Error).message, e instanceof ApiError ? e.code : "error");
       return;
     }
     clearInterval(timer);
-    const id = typeof res.tree === "number" ? res.tree : res.tree.id;
-    const pending = res.status && res.status !== "done" ? ` The merge is ${res.status}; the queue fills when it is done.` : "";
-    const n = res.suggestions ?? 0;
-    const dis = res.disagreements?.length ?? 0;
+    if (job.status === "failed" || !job.tree) {
+      fail(job.error?.message ?? "the server gave no reason.", job.error?.code ?? "error");
+      return;
+    }
+    const id = job.tree.id;
+    const n = job.suggestions ?? 0;
+    const dis = job.disagreements?.length ?? 0;
+    const summary = `${n} suggestion${n === 1 ? "" : "s"} to review${dis ? `, ${dis} disagreement${dis === 1 ? "" : "s"}` : ""}`;
+    if (!open) {
+      toast(`Merged tree created: ${summary}.`, { actions: [{ label: "Open the review", run: () => navigate(`/app/trees/${id}#review`) }] });
+      return;
+    }
     status.replaceChildren(
-      h("p", {
-        class: "merge-done",
-        text: `Merged in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${n} suggestion${n === 1 ? "" : "s"} to review${dis ? `, ${dis} disagreement${dis === 1 ? "" : "s"}` : ""}.${pending} Opening the review…`,
-      }),
+      h("p", { class: "merge-done", text: `Merged in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${summary}. Opening the review…` }),
     );
-    toast(`Merged tree created: ${n} suggestion${n === 1 ? "" : "s"} to review.`);
+    toast(`Merged tree created: ${summary}.`);
     window.setTimeout(() => {
       d.close();
       navigate(`/app/trees/${id}#review`);
