@@ -102,6 +102,21 @@ def test_a_second_merge_waits_queued_while_one_runs(demo: Any, client_for: Any, 
     assert merge_until(alice, second["url"], finished)["status"] == "done"
 
 
+def test_a_merge_past_the_waiting_limit_is_refused_at_once(
+    demo: Any, client_for: Any, gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = client_for(demo.alice)
+    first = start_merge(alice, [demo.bobs, demo.carols])
+    assert gate.reached.wait(30)
+    monkeypatch.setattr(merge_jobs, "MAX_WAITING", 0)
+    body = {"trees": [demo.bobs.pk, demo.carols.pk]}
+    response = alice.post("/api/merges/", body, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "limit_reached"
+    assert MergeJob.objects.count() == 1
+    gate.opened.set()
+    assert merge_until(alice, first["url"], finished)["status"] == "done"
+
+
 def test_a_merge_that_raises_ends_failed_with_a_stable_code_and_no_tree(
     demo: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,7 +8,9 @@ is the only shared state: any process answers a poll from it (docs/analysis.md).
 - The merge thread and its heartbeat thread each use their own database connection (Django's
   are per thread) and close it when they end.
 - At most `MAX_RUNNING` merges compute at once per process: they are CPU-bound under one GIL
-  and share it with the live path. Others wait, `queued`, with a heartbeat.
+  and share it with the live path. Up to `MAX_WAITING` others wait, `queued`, with a
+  heartbeat (a thread and a connection each); past that a new merge is refused
+  (`limit_reached`).
 - Every exception ends the job `failed` with a stable code (`ActionError`'s own code, else
   `merge_failed`); nothing propagates out of the thread.
 - The heartbeat thread renews `heartbeat_at` every `HEARTBEAT_SECONDS`. A queued or running job
@@ -36,6 +38,7 @@ from trees.models import MergeJob, MergeStatus, Tree
 log = logging.getLogger(__name__)
 
 MAX_RUNNING = 1
+MAX_WAITING = 8
 HEARTBEAT_SECONDS = 2.0
 # Well above a heartbeat delayed by SQLite's write lock (a merge's own write transaction holds
 # it for seconds; the heartbeat's UPDATE waits behind it) or by a busy machine.
@@ -64,10 +67,15 @@ class _GivenUp(Exception):
 def merge_start(*, actor_id: int, trees: Sequence[Tree], title: object = None) -> MergeJob:
     """Check that `trees` can be merged, record a queued job and start it after commit.
     The caller checked that the actor may read every source tree."""
+    title_text = merge_title(trees, title)
+    if len(_alive) >= MAX_RUNNING + MAX_WAITING:
+        raise ActionError(
+            "limit_reached", "Too many merges are running on this server; try again in a minute."
+        )
     job = MergeJob.objects.create(
         actor_id=actor_id,
         sources=[t.pk for t in trees],
-        title=merge_title(trees, title),
+        title=title_text,
         heartbeat_at=timezone.now(),
     )
     job_id = job.pk

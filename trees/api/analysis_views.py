@@ -213,7 +213,12 @@ def _top(raw: str | None) -> int | None:
 class MergeView(APIView):
     @extend_schema(
         request=MergeRequestSerializer,
-        responses={202: MergeJobSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={
+            202: MergeJobSerializer,
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
         summary="Start merging problem trees into a new DAG tree with a review queue",
         description=(
             "Answers at once with the queued merge; poll its `url` (GET) until `status` is "
