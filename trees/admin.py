@@ -2,7 +2,8 @@
 
 Node content should change through operations (so live clients hear about it); the admin is
 for looking and for fixing membership, so nodes and log rows are read-only here, and so are
-merge suggestions (decisions change the merged tree through ops: use the review screen).
+merge suggestions (decisions change the merged tree through ops: use the review screen) and
+merge jobs (their thread writes them).
 """
 
 from django.contrib import admin
@@ -11,6 +12,7 @@ from trees.models import (
     FailureMode,
     GlossaryEntry,
     Membership,
+    MergeJob,
     MergeSuggestion,
     Node,
     OpLog,
@@ -73,6 +75,19 @@ class MergeSuggestionAdmin(admin.ModelAdmin):
     list_display = ["tree", "position", "status", "score", "decided_by", "decided_at"]
     list_filter = ["status"]
     raw_id_fields = ["tree", "decided_by"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(MergeJob)
+class MergeJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "actor", "status", "phase", "progress", "error_code", "created_at"]
+    list_filter = ["status", "error_code"]
+    raw_id_fields = ["actor", "tree"]
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
