@@ -114,7 +114,10 @@ def _launch(job_id: int) -> None:
         thread.start()
     except RuntimeError:  # no thread to be had: say so now rather than after STALE_SECONDS
         log.exception("merge job %s: could not start its thread", job_id)
-        _fail(job_id, FAILED, _MESSAGES[FAILED])
+        try:
+            _fail(job_id, FAILED, _MESSAGES[FAILED])
+        except DatabaseError:  # the heartbeat never started: it reads as interrupted soon
+            log.exception("merge job %s: could not record that it failed", job_id)
 
 
 def merge_run(job_id: int) -> None:
