@@ -93,12 +93,13 @@ test-python: setup sysdeps
 	env -u DATABASE_URL -u REDIS_URL -u GAMETREE_INTEGRATION $(VENV)/bin/pytest -q -m "not browser"
 	env -u DATABASE_URL -u REDIS_URL -u GAMETREE_INTEGRATION $(VENV)/bin/pytest -q -m browser
 
-# Pass 2: the websocket, API and integration tests again on real PostgreSQL and Redis.
+# Pass 2: the websocket, API, analysis API (merge jobs run in threads) and integration tests
+# again on real PostgreSQL and Redis.
 # Skipped when they are not reachable, unless GAMETREE_INTEGRATION=1 (CI), which makes it fail.
 test-integration: setup
 	@if $(PY) -m tests.services_up "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \
 	  DATABASE_URL="$(PG_TEST_URL)" REDIS_URL="$(REDIS_TEST_URL)" GAMETREE_INTEGRATION=1 \
-	    $(VENV)/bin/pytest -q -m "not browser" tests/ws tests/api tests/integration tests/e2e tests/reliability; \
+	    $(VENV)/bin/pytest -q -m "not browser" tests/ws tests/api tests/analysis_api tests/integration tests/e2e tests/reliability; \
 	elif [ "$$GAMETREE_INTEGRATION" = 1 ]; then \
 	  echo "PostgreSQL or Redis is not reachable but GAMETREE_INTEGRATION=1"; exit 1; \
 	else echo "PostgreSQL/Redis not reachable: integration pass skipped (embedded pass ran)"; fi
