@@ -205,7 +205,9 @@ class Matcher:
         # fsum: exactly rounded, so no score depends on the order a set is iterated in
         self._idf_sum = [math.fsum(map(idf.__getitem__, s)) for s in self._stem_order]
         self.embeddings = embedder(self.raw) if embedder and self.raw else None
-        self._lab: dict[int, float] = {}  # label-pair score, key a * L + b with a < b
+        # label-pair score, key a * L + b with a < b: lid_score() only (the candidate pairs are
+        # scored in label-pair order without it, see _label_scores)
+        self._lab: dict[int, float] = {}
         # candidate pair (i * n + j) -> label score, in pair order (ranked() relies on it)
         self.known: dict[int, float] = {}
 
@@ -244,29 +246,34 @@ class Matcher:
             s = 0.5 * s + 0.5 * max(0.0, dot(self.embeddings[a], self.embeddings[b]))
         return s
 
-    def _label_scores(self, keys: Iterable[int]) -> list[float]:
+    def _label_scores(self, keys: list[int]) -> list[float]:
         """Label scores of candidate pairs, in the order given (the hot loop of blocking).
 
-        Given in pair order, consecutive pairs share their first item, so its n-gram vector
-        stays in the cache while its partners are scored.
+        Computed in label-pair order, once per distinct pair of labels: the pairs of one
+        label are then consecutive (its n-gram vector stays in the cache while its partners
+        are scored), and no dict of label pairs is needed (half the pairs of nodes repeat a
+        pair of labels, from identical labels in several trees).
         """
         n, lid, root = self.n, self.lid, self._root
         size = len(self.exact_key)
-        cache = self._lab
-        compute = self._lid_score
-        out: list[float] = []
-        append = out.append
-        for p in keys:
+        out = [1.0] * len(keys)  # identical labels, and roots, score 1.0
+        todo: list[int] = []  # label pair a * size + b (a < b) of the other pairs
+        where: list[int] = []  # their positions in keys
+        for pos, p in enumerate(keys):
             i, j = divmod(p, n)
             a, b = lid[i], lid[j]
             if a == b or (root[i] and root[j]):
-                append(1.0)
                 continue
-            key = a * size + b if a < b else b * size + a
-            s = cache.get(key)
-            if s is None:
-                s = cache[key] = compute(a, b) if a < b else compute(b, a)
-            append(s)
+            todo.append(a * size + b if a < b else b * size + a)
+            where.append(pos)
+        compute = self._lid_score
+        last, s = -1, 0.0
+        for k in sorted(range(len(todo)), key=todo.__getitem__):
+            key = todo[k]
+            if key != last:
+                last = key
+                s = compute(*divmod(key, size))
+            out[where[k]] = s
         return out
 
     def label_score(self, i: int, j: int) -> float:
@@ -376,15 +383,18 @@ class Matcher:
             by_grams, by_stems = got
             self._take(i, tree_of[i], [lid, *by_grams], k, found)
             self._take(i, tree_of[i], [lid, *by_stems], k, found)
+        # the blocking indexes are done with: label scores and flooding work in their memory
+        del ranked
+        self._gram_post = {}
+        self._stem_post = {}
         roots = [i for i, it in enumerate(items) if it.is_root]
         for x in roots:
             for y in roots:
                 if x < y and tree_of[x] != tree_of[y]:
                     found.append(x * n + y)
-        unique = set(found)
-        del found
         # pair order, not hash order: see _label_scores, and :attr:`known` is kept in it
-        first = sorted(unique)
+        first = sorted(set(found))
+        del found
         first_scores = self._label_scores(first)
         # one flooding step, both ways: the children and the parents of every plausible pair
         # become candidates (similar problems under similar parents, similar parents of
@@ -403,7 +413,7 @@ class Matcher:
                     for y in cj:
                         if tree_of[y] != tx:
                             flooded.add(x * n + y if x < y else y * n + x)
-        flooded.difference_update(unique)
+        flooded.difference_update(first)
         extra = sorted(flooded)
         keys, scores = first + extra, first_scores + self._label_scores(extra)
         # two sorted runs: this sort is one linear merge
