@@ -169,7 +169,8 @@ def merge(
     with ``("building", 1.0)`` at the end; an exception it raises aborts the merge.
 
     Returns ``{"nodes", "edges", "matches", "suggestions", "disagreements", "conflicts",
-    "glossary", "stats"}``.
+    "glossary", "stats"}``: plain data, to be read (or deep-copied before editing): in the
+    suggestions, a node's ref and a pair's components are one dict each wherever they occur.
     """
     report = progress or _no_progress
     report("reading", PHASES["reading"])
@@ -292,7 +293,12 @@ def _suggestions(
     rejected: set[tuple[int, int]],
     review: float,
 ) -> list[dict[str, Any]]:
-    """Review-band pairs grouped per node: its best candidate plus its top 3."""
+    """Review-band pairs grouped per node: its best candidate plus its top 3.
+
+    A node's ref (``a``, ``b``) and a pair's components are built once and shared by every
+    suggestion and candidate that shows them, not copied: the suggestions are the largest
+    part of the result (34 MB of 65 MB for 5 x 4,000 nodes with copies, 26 MB without).
+    """
     n = len(items)
     # per item (lists indexed by item, not dicts: compact, and read in item order below)
     per_item: list[list[int] | None] = [None] * n  # other items, best first
@@ -327,6 +333,14 @@ def _suggestions(
             got = shown[key] = (round(s.score, 3), components, s.explain(components))
         return got
 
+    refs: list[dict[str, Any] | None] = [None] * n
+
+    def ref(i: int) -> dict[str, Any]:
+        got = refs[i]
+        if got is None:
+            got = refs[i] = _ref(items[i])
+        return got
+
     out: list[dict[str, Any]] = []
     emitted: set[int] = set()
     find = clusters.find
@@ -357,15 +371,15 @@ def _suggestions(
                     "node": it.id,
                     "label": it.label,
                     "score": c_score,
-                    "components": dict(c_components),
+                    "components": c_components,
                 }
             )
         out.append(
             {
-                "a": _ref(items[i]),
-                "b": _ref(items[first]),
+                "a": ref(i),
+                "b": ref(first),
                 "score": score,
-                "components": dict(components),
+                "components": components,
                 "explanation": explanation,
                 "candidates": candidates,
             }
