@@ -7,19 +7,20 @@ flooding adds the child pairs of every plausible parent pair, which finds proble
 different words under matching parents. Structural evidence (parents match, children match)
 then raises a pair's score; every component is kept for the explanation.
 
-Speed (5 trees x 2,000 nodes in about a second of CPU, bench/RESULTS_analysis.md): everything
-textual is computed once per distinct *label* (the same problem is usually written the same
-way in several trees), not per node: normalisation, stems, the TF-IDF vector (document
-frequencies still count nodes, so scores are the same as per-node vectors), the blocking
-look-ups and the label score of a pair of labels. Blocking ranks labels, and each node then
-takes its first ``k`` nodes of other trees from that ranking. Pairs are ints, not tuples;
-structural evidence reads the label scores of the candidate pairs from one dict in one inlined
-loop (:meth:`Matcher.ranked`), and the explanation (a :class:`Scored`) is only built for pairs
-that are shown (matches and suggestions). Pairs are scored, kept and ranked in pair order, and
-the ranking is two flat arrays (:class:`Ranked`): at 5 x 4,000 nodes the merge's objects no
-longer fit the L3 cache, and what costs time beyond the instruction count is reading them in
-hash order. Sums over sets use ``math.fsum`` (exactly rounded),
-so scores and rankings do not depend on ``PYTHONHASHSEED``.
+Speed (5 trees x 2,000 nodes in about a second of CPU, bench/RESULTS_analysis.md):
+everything textual is computed once per distinct *label* (the same problem is usually
+written the same way in several trees), not per node: normalisation, stems, the TF-IDF
+vector (document frequencies still count nodes, so scores are the same as per-node vectors),
+the blocking look-ups and the label score of a pair of labels. Blocking ranks labels, and
+each node then takes a fixed number of new pairs with nodes of other trees from that
+ranking. Pairs are ints, not tuples; structural evidence reads the label scores of the
+candidate pairs from one dict in one inlined loop (:meth:`Matcher.ranked`), and the
+explanation (a :class:`Scored`) is only built for pairs that are shown (matches and
+suggestions). Pairs are scored, kept and ranked in pair order, and the ranking is two flat
+arrays (:class:`Ranked`): at 5 x 4,000 nodes the merge's objects no longer fit the L3 cache,
+and what costs time beyond the instruction count is reading them in hash order. Sums over
+sets use ``math.fsum`` (exactly rounded), so scores and rankings do not depend on
+``PYTHONHASHSEED``.
 """
 
 from __future__ import annotations
@@ -339,9 +340,15 @@ class Matcher:
         by_stems = sorted(acc, key=acc.__getitem__, reverse=True)[:k]
         return by_grams, by_stems
 
-    def _take(self, i: int, tree: Any, lids: list[int], k: int, out: list[int]) -> None:
+    def _take(self, i: int, tree: Any, lids: list[int], k: int, pairs: set[int]) -> None:
         """Pair item ``i`` (of ``tree``) with the first ``k`` items of other trees under
-        ``lids`` (appended to ``out``; a list, deduplicated in one go afterwards)."""
+        ``lids`` that are not candidates yet (added to ``pairs``).
+
+        Only new pairs count: an item whose best partners already proposed it (a match is
+        usually in both rankings) takes the next ones, so every item brings ``k`` pairs and
+        the candidates grow with the items, not faster (with a quota of all pairs, dense data
+        gave each item more distinct pairs: 2.19x the pairs for 2x the items).
+        """
         n = self.n
         taken = 0
         for m in lids:
@@ -349,13 +356,27 @@ class Matcher:
                 if t == tree:
                     continue
                 for j in js:
-                    out.append(i * n + j if i < j else j * n + i)
+                    p = i * n + j if i < j else j * n + i
+                    if p in pairs:
+                        continue
+                    pairs.add(p)
                     taken += 1
                     if taken >= k:
                         return
 
-    def candidates(self, matchable: Iterable[int], *, k: int = 5, floor: float = 0.3) -> int:
+    def candidates(
+        self,
+        matchable: Iterable[int],
+        *,
+        by_grams: int = 4,
+        by_stems: int = 2,
+        floor: float = 0.3,
+    ) -> int:
         """Cross-tree candidate pairs from the inverted indexes plus one flooding step.
+
+        Each item brings ``by_grams`` new pairs from its label's char n-gram ranking and
+        ``by_stems`` from its word-stem ranking (:meth:`_take`): a fixed number of pairs per
+        item, so the candidates grow linearly with the items.
 
         Fills :attr:`known` (candidate pair -> label score), which structural evidence and
         :meth:`ranked` read, and returns how many pairs it holds.
@@ -368,21 +389,21 @@ class Matcher:
                 self._stem_post.setdefault(w, []).append(lid)
         # label ids in rank order; a label's own other nodes come first (they are identical)
         ranked: dict[int, tuple[list[int], list[int]]] = {}
-        pool = max(3 * k, 10)  # labels to rank: enough to fill k nodes of other trees
+        pool = 15  # labels to rank: enough to fill the quotas with nodes of other trees
         cap = blocking_cap(n)
         if self.tfidf is None:
             raise RuntimeError("candidates() after release_text()")
         self._gram_post = self.tfidf.compact_postings(cap)
-        found: list[int] = []
+        found: set[int] = set()
         tree_of = [it.tree for it in items]
         for i in matchable:
             lid = self.lid[i]
             got = ranked.get(lid)
             if got is None:
                 got = ranked[lid] = self._ranked_labels(lid, pool, cap)
-            by_grams, by_stems = got
-            self._take(i, tree_of[i], [lid, *by_grams], k, found)
-            self._take(i, tree_of[i], [lid, *by_stems], k, found)
+            grams_, stems_ = got
+            self._take(i, tree_of[i], [lid, *grams_], by_grams, found)
+            self._take(i, tree_of[i], [lid, *stems_], by_stems, found)
         # the blocking indexes are done with: label scores and flooding work in their memory
         del ranked
         self._gram_post = {}
@@ -391,9 +412,9 @@ class Matcher:
         for x in roots:
             for y in roots:
                 if x < y and tree_of[x] != tree_of[y]:
-                    found.append(x * n + y)
+                    found.add(x * n + y)
         # pair order, not hash order: see _label_scores, and :attr:`known` is kept in it
-        first = sorted(set(found))
+        first = sorted(found)
         del found
         first_scores = self._label_scores(first)
         # one flooding step, both ways: the children and the parents of every plausible pair
