@@ -7,6 +7,7 @@ import { analysisApi, ApiError, type MergeJob, type TreeSummary } from "../api";
 import { percent, phaseText, pollMerge } from "../core/merge";
 import { boardTable } from "./board";
 import { h, on, toast } from "./dom";
+import { type Modal, openModal } from "./modal";
 
 export interface ListTools {
   /** The toolbar (goes above the lists). */
@@ -73,17 +74,8 @@ export function analysisListTools(navigate: (p: string) => void): ListTools {
   };
 }
 
-function modal(title: string, cls: string): { d: HTMLDialogElement; body: HTMLElement; actions: HTMLElement } {
-  const body = h("div", { class: "modal-body" });
-  const close = h("button", { type: "button", text: "Close" });
-  const actions = h("div", { class: "dialog-actions" }, close);
-  const id = `dlg-${Math.random().toString(36).slice(2, 8)}`;
-  const d = h("dialog", { class: `help ${cls}`, "aria-labelledby": id }, h("h2", { id, text: title }), body, actions);
-  on(close, "click", () => d.close());
-  on(d, "close", () => d.remove());
-  document.body.append(d);
-  d.showModal();
-  return { d, body, actions };
+function modal(title: string, cls: string): Modal {
+  return openModal(title, cls, "Close");
 }
 
 async function compareDialog(sel: TreeSummary[], all: Map<number, TreeSummary>, navigate: (p: string) => void): Promise<void> {

@@ -9,9 +9,9 @@ export interface Modal {
 }
 
 /** Open a dialog titled `title`; it removes itself when closed. */
-export function openModal(title: string, cls: string): Modal {
+export function openModal(title: string, cls: string, closeText = "Cancel"): Modal {
   const body = h("div", { class: "modal-body" });
-  const close = h("button", { type: "button", text: "Cancel" });
+  const close = h("button", { type: "button", text: closeText });
   const actions = h("div", { class: "dialog-actions" }, close);
   const id = `dlg-${Math.random().toString(36).slice(2, 8)}`;
   const d = h("dialog", { class: `help ${cls}`, "aria-labelledby": id }, h("h2", { id, text: title }), body, actions);
