@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.analysis_api.conftest import build_problem_tree, merge_via_api
+from tests.api.api_helpers import create
 from trees.models import MergeSuggestion, Node
 
 
@@ -185,13 +186,7 @@ def test_recurring_on_a_stored_merged_tree_counts_only_its_source_trees(
     merged = merge["tree"]["id"]
     # A problem added to the merged tree after the merge: no provenance of its own.
     root = Node.objects.get(tree=merged, parent_id=None, deleted=False)
-    new = "44444444-4444-4444-8444-444444444444"
-    op = {"kind": "create", "id": new, "type": "problem", "parent": str(root.id)}
-    op["text"] = "Nobody can verify the verifier"
-    added = client.post(
-        f"/api/trees/{merged}/ops/", {"client_id": "t", "n": 1, "op": op}, format="json"
-    )
-    assert added.status_code == 200, added.json()
+    new = create(client, merged, "problem", str(root.id), text="Nobody can verify the verifier")
 
     response = client.get(f"/api/analysis/recurring/?trees={merged}")
     assert response.status_code == 200, response.json()
