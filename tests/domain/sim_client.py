@@ -67,6 +67,10 @@ class SimClient:
         kind = msg.get("type")
         if kind == "snapshot":
             if self.state is None or msg["seq"] > self.last_seq:
+                if self.state is not None:
+                    # A later snapshot (two hellos sent before the first snapshot came back
+                    # each get one) stands for the seqs up to its own, in order.
+                    self.applied_seqs.extend(range(self.last_seq + 1, msg["seq"] + 1))
                 nodes = [Node.from_dict(d) for d in msg["nodes"]]
                 self.state = TreeState(msg["kind"], nodes, msg["seq"])
                 self.last_seq = msg["seq"]
