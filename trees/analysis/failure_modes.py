@@ -440,7 +440,7 @@ def cluster_untagged(
     if len(untagged) < 2:
         return []
     tfidf = corpus.tfidf
-    postings = tfidf.restricted(set(untagged))
+    postings = tfidf.restricted(untagged)
     adj: dict[int, dict[int, float]] = {}
     rank = {f: n for n, f in enumerate(corpus.vocabulary.families)}
     fixed: dict[int, int] = {}
