@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from math import fsum
@@ -178,7 +178,7 @@ class Matcher:
             prepared[label] = (norm, content_stems(norm))
         # one "label id" per distinct compared text (per distinct wording with embeddings)
         lid_of: dict[str, int] = {}
-        self.lid: list[int] = []
+        self.lid: array[int] = array("q")  # item -> label id (flat: read in pair order)
         self.exact_key: list[str] = []  # equal keys = identical normalised label or stems
         self.text: list[str] = []
         self.stem_sets: list[frozenset[str]] = []
@@ -415,12 +415,14 @@ class Matcher:
         self._gram_post = self.tfidf.compact_postings(cap)
         found: set[int] = set()
         tree_of = [it.tree for it in items]
+        matchable = list(matchable)
+        lids = self.lid
+        # ranked in label order: the labels' vectors were built, and lie in memory, in it
+        for lid in sorted({lids[i] for i in matchable}):
+            ranked[lid] = self._ranked_labels(lid, pool, cap)
         for i in matchable:
-            lid = self.lid[i]
-            got = ranked.get(lid)
-            if got is None:
-                got = ranked[lid] = self._ranked_labels(lid, pool, cap)
-            grams_, stems_ = got
+            lid = lids[i]
+            grams_, stems_ = ranked[lid]
             self._take(i, tree_of[i], [lid, *grams_], by_grams, found)
             self._take(i, tree_of[i], [lid, *stems_], by_stems, found)
         # the blocking indexes are done with: label scores and flooding work in their memory
@@ -440,11 +442,19 @@ class Matcher:
         # become candidates (similar problems under similar parents, similar parents of
         # similar problems), however differently they are worded
         flooded: set[int] = set()
+        kids, kid_start, parent1 = self._kids, self._kid_start, self._parent1
         for p in self._flood_sources(first, first_scores, floor):
             i, j = divmod(p, n)
+            ups: tuple[Sequence[int], Sequence[int]] = (
+                (self._parents[i], self._parents[j])
+                if parent1[i] == MANY_PARENTS or parent1[j] == MANY_PARENTS
+                else ((parent1[i],), (parent1[j],))
+                if parent1[i] >= 0 and parent1[j] >= 0
+                else ((), ())
+            )
             for ci, cj in (
-                (self._children[i], self._children[j]),
-                (self._parents[i], self._parents[j]),
+                (kids[kid_start[i] : kid_start[i + 1]], kids[kid_start[j] : kid_start[j + 1]]),
+                ups,
             ):
                 if not ci or not cj or len(ci) * len(cj) > FLOOD_MAX_PAIRS:
                     continue
@@ -473,8 +483,9 @@ class Matcher:
         quality set nor on the synthetic bench trees.)
         """
         n = self.n
-        best_lab = [-1.0] * n
-        best_pair = [-1] * n
+        # flat arrays: written in pair order, at items all over the range
+        best_lab = array("d", [-1.0]) * n
+        best_pair = array("q", [-1]) * n
         for p, lab in zip(pairs, labs, strict=True):
             if lab < floor:
                 continue
