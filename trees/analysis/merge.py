@@ -12,6 +12,7 @@ trees are reported as disagreements and broken at their weakest edge, never rais
 from __future__ import annotations
 
 import uuid
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from hashlib import sha1
@@ -531,34 +532,40 @@ def _topological(
 
 
 def strongly_connected(succ: Mapping[int, Mapping[int, Any]]) -> list[list[int]]:
-    """Strongly connected components with two or more nodes (iterative Tarjan, O(V + E))."""
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    on_stack: set[int] = set()
+    """Strongly connected components with two or more nodes (iterative Tarjan, O(V + E)).
+
+    Nodes are small non-negative ints (merged clusters are numbered by an item): the
+    bookkeeping is flat arrays indexed by node, not dicts and a set, so the walk over the
+    edges reads consecutive memory for it.
+    """
+    size = max(succ, default=-1) + 1
+    index = array("q", [-1]) * size
+    low = array("q", [0]) * size
+    on_stack = bytearray(size)
     stack: list[int] = []
     out: list[list[int]] = []
     counter = 0
     for start in succ:
-        if start in index:
+        if index[start] >= 0:
             continue
         work: list[tuple[int, Iterator[int]]] = [(start, iter(succ[start]))]
         index[start] = low[start] = counter
         counter += 1
         stack.append(start)
-        on_stack.add(start)
+        on_stack[start] = 1
         while work:
             v, it = work[-1]
             advanced = False
             for w in it:
-                if w not in index:
+                if index[w] < 0:
                     index[w] = low[w] = counter
                     counter += 1
                     stack.append(w)
-                    on_stack.add(w)
+                    on_stack[w] = 1
                     work.append((w, iter(succ[w])))
                     advanced = True
                     break
-                if w in on_stack and index[w] < low[v]:
+                if on_stack[w] and index[w] < low[v]:
                     low[v] = index[w]
             if advanced:
                 continue
@@ -571,7 +578,7 @@ def strongly_connected(succ: Mapping[int, Mapping[int, Any]]) -> list[list[int]]
                 comp = []
                 while True:
                     w = stack.pop()
-                    on_stack.discard(w)
+                    on_stack[w] = 0
                     comp.append(w)
                     if w == v:
                         break
