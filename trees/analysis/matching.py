@@ -185,7 +185,7 @@ class Matcher:
         self._stem_order: list[tuple[str, ...]] = []  # the same stems, in a fixed order
         self.raw: list[str] = []
         self.weight: list[int] = []  # nodes per label id
-        self.members: list[dict[Any, list[int]]] = []  # label id -> tree -> items
+        members: list[dict[Any, list[int]]] = []  # label id -> tree -> items
         for idx, it in enumerate(items):
             norm, stems = prepared[it.label]
             it.norm, it.stems = norm, stems
@@ -200,10 +200,20 @@ class Matcher:
                 self._stem_order.append(tuple(dict.fromkeys(stems)))
                 self.raw.append(it.label)
                 self.weight.append(0)
-                self.members.append({})
+                members.append({})
             self.lid.append(lid)
             self.weight[lid] += 1
-            self.members[lid].setdefault(it.tree, []).append(idx)
+            members[lid].setdefault(it.tree, []).append(idx)
+        # for _take, as flat arrays: the items of label m, grouped by tree, at
+        # _lab_items[_lab_start[m]:_lab_start[m + 1]], and each item's tree as a number
+        trees: dict[Any, int] = {}
+        self._tree_no = array("q", (trees.setdefault(it.tree, len(trees)) for it in items))
+        self._lab_items = array("q")
+        self._lab_start = array("q", [0])
+        for by_tree in members:
+            for js in by_tree.values():
+                self._lab_items.extend(js)
+            self._lab_start.append(len(self._lab_items))
         pool: dict[str, str] = {}
         tfidf = TfIdf([char_grams(t, pool=pool) for t in self.text], weights=self.weight)
         self.tfidf: TfIdf | None = tfidf  # None after release_text()
@@ -223,7 +233,11 @@ class Matcher:
         self._word_idf = {w: 1.0 + math.log((1 + n) / (1 + c)) for w, c in wdf.items()}
         idf = self._word_idf
         # fsum: exactly rounded, so no score depends on the order a set is iterated in
-        self._idf_sum = [math.fsum(map(idf.__getitem__, s)) for s in self._stem_order]
+        self._idf_sum = array("d", [math.fsum(map(idf.__getitem__, s)) for s in self._stem_order])
+        # equal numbers = equal exact keys (read per candidate pair: ints in a flat array, not
+        # strings all over the heap)
+        exact_no: dict[str, int] = {}
+        self._exact_no = array("q", (exact_no.setdefault(k, len(exact_no)) for k in self.exact_key))
         self.embeddings = embedder(self.raw) if embedder and self.raw else None
         # label-pair score, key a * L + b with a < b: lid_score() only (the candidate pairs are
         # scored in label-pair order without it, see _label_scores)
@@ -247,7 +261,7 @@ class Matcher:
         return s
 
     def _lid_score(self, a: int, b: int) -> float:
-        if self.exact_key[a] == self.exact_key[b]:
+        if self._exact_no[a] == self._exact_no[b]:
             return 1.0
         # fsum is exactly rounded: no score depends on the order a set is iterated in
         va, vb = self._vectors[a], self._vectors[b]
@@ -359,9 +373,9 @@ class Matcher:
         by_stems = sorted(acc, key=acc.__getitem__, reverse=True)[:k]
         return by_grams, by_stems
 
-    def _take(self, i: int, tree: Any, lids: list[int], k: int, pairs: set[int]) -> None:
-        """Pair item ``i`` (of ``tree``) with the first ``k`` items of other trees under
-        ``lids`` that are not candidates yet (added to ``pairs``).
+    def _take(self, i: int, tree_no: int, lids: list[int], k: int, pairs: set[int]) -> None:
+        """Pair item ``i`` (of tree number ``tree_no``) with the first ``k`` items of other
+        trees under ``lids`` that are not candidates yet (added to ``pairs``).
 
         Only new pairs count: an item whose best partners already proposed it (a match is
         usually in both rankings) takes the next ones, so every item brings ``k`` pairs and
@@ -369,19 +383,19 @@ class Matcher:
         gave each item more distinct pairs: 2.19x the pairs for 2x the items).
         """
         n = self.n
+        lab_items, lab_start, tree_of = self._lab_items, self._lab_start, self._tree_no
         taken = 0
         for m in lids:
-            for t, js in self.members[m].items():
-                if t == tree:
+            for j in lab_items[lab_start[m] : lab_start[m + 1]]:
+                if tree_of[j] == tree_no:
                     continue
-                for j in js:
-                    p = i * n + j if i < j else j * n + i
-                    if p in pairs:
-                        continue
-                    pairs.add(p)
-                    taken += 1
-                    if taken >= k:
-                        return
+                p = i * n + j if i < j else j * n + i
+                if p in pairs:
+                    continue
+                pairs.add(p)
+                taken += 1
+                if taken >= k:
+                    return
 
     def candidates(
         self,
@@ -416,15 +430,15 @@ class Matcher:
         found: set[int] = set()
         tree_of = [it.tree for it in items]
         matchable = list(matchable)
-        lids = self.lid
+        lids, tree_no = self.lid, self._tree_no
         # ranked in label order: the labels' vectors were built, and lie in memory, in it
         for lid in sorted({lids[i] for i in matchable}):
             ranked[lid] = self._ranked_labels(lid, pool, cap)
         for i in matchable:
             lid = lids[i]
             grams_, stems_ = ranked[lid]
-            self._take(i, tree_of[i], [lid, *grams_], by_grams, found)
-            self._take(i, tree_of[i], [lid, *stems_], by_stems, found)
+            self._take(i, tree_no[i], [lid, *grams_], by_grams, found)
+            self._take(i, tree_no[i], [lid, *stems_], by_stems, found)
         # the blocking indexes are done with: label scores and flooding work in their memory
         del ranked
         self._gram_post = {}
