@@ -290,24 +290,26 @@ class Matcher:
         """
         n, lid, root = self.n, self.lid, self._root
         size = len(self.exact_key)
-        out = [1.0] * len(keys)  # identical labels, and roots, score 1.0
-        todo: list[int] = []  # label pair a * size + b (a < b) of the other pairs
-        where: list[int] = []  # their positions in keys
+        m = len(keys)
+        out = [1.0] * m  # identical labels, and roots, score 1.0
+        # the other pairs as one int each, label pair (a * size + b, a < b) * m + position:
+        # sorted, they come in label-pair order (ties by position) and are read in sequence
+        todo: list[int] = []
         for pos, p in enumerate(keys):
             i, j = divmod(p, n)
             a, b = lid[i], lid[j]
             if a == b or (root[i] and root[j]):
                 continue
-            todo.append(a * size + b if a < b else b * size + a)
-            where.append(pos)
+            todo.append((a * size + b if a < b else b * size + a) * m + pos)
+        todo.sort()
         compute = self._lid_score
         last, s = -1, 0.0
-        for k in sorted(range(len(todo)), key=todo.__getitem__):
-            key = todo[k]
+        for code in todo:
+            key, pos = divmod(code, m)
             if key != last:
                 last = key
                 s = compute(*divmod(key, size))
-            out[where[k]] = s
+            out[pos] = s
         return out
 
     def label_score(self, i: int, j: int) -> float:
