@@ -63,7 +63,9 @@ class _Clusters:
     """
 
     def __init__(self, items: list[Item]) -> None:
-        self.parent = list(range(len(items)))
+        # a flat array: find() reads it all over the range, and a list's ints lie all over
+        # the heap
+        self.parent = array("q", range(len(items)))
         bit: dict[Any, int] = {}
         for it in items:
             bit.setdefault(it.tree, 1 << len(bit))
