@@ -484,9 +484,10 @@ class Matcher:
         keys, scores = first + extra, first_scores + self._label_scores(extra)
         # two sorted runs: this sort is one linear merge
         order = sorted(range(len(keys)), key=keys.__getitem__)
-        self.known = dict(
-            zip(map(keys.__getitem__, order), map(scores.__getitem__, order), strict=True)
-        )
+        # fresh int and float objects, made in pair order: ranking and the suggestions read
+        # the pairs in that order, and the objects made while blocking lie in the order the
+        # items were visited, all over the heap
+        self.known = {keys[k] + 0: scores[k] + 0.0 for k in order}
         return len(self.known)
 
     def _flood_sources(self, pairs: list[int], labs: list[float], floor: float) -> list[int]:
