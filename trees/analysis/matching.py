@@ -18,7 +18,12 @@ candidate pairs from one dict in one inlined loop (:meth:`Matcher.ranked`), and 
 explanation (a :class:`Scored`) is only built for pairs that are shown (matches and
 suggestions). Pairs are scored, kept and ranked in pair order, and the ranking is two flat
 arrays (:class:`Ranked`): at 5 x 4,000 nodes the merge's objects no longer fit the L3 cache,
-and what costs time beyond the instruction count is reading them in hash order. Sums over
+and what costs time beyond the instruction count is reading them in hash order. For the same
+reason what the pair loops read per item (its label, its tree, its only parent, its
+children, the items of a label) is kept in flat ``array`` columns too: reading an array
+touches consecutive memory, reading a list of ints touches each int object wherever it was
+made, and at 5 x 4,000 nodes those misses, not instructions, were what made twice the
+nodes cost more than twice the time (bench/RESULTS_analysis.md, round 7). Sums over
 sets use ``math.fsum`` (exactly rounded), so scores and rankings do not depend on
 ``PYTHONHASHSEED``.
 """
