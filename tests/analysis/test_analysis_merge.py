@@ -20,7 +20,7 @@ from trees.analysis.glossary import Glossary
 from trees.analysis.graph import tree_graph
 from trees.analysis.lineage import fork
 from trees.analysis.matching import Matcher
-from trees.analysis.merge import _items, merge
+from trees.analysis.merge import _items, merge, strongly_connected
 from trees.analysis.similarity import load_embedder
 
 ONE = """
@@ -295,6 +295,47 @@ def test_the_fast_ranking_scores_every_pair_as_its_explanation_does(
     for neg, i, j in ranked:
         assert i < j and items[i].tree != items[j].tree
         assert -neg == matcher.score(i, j).score == matcher.fast_score(i, j)
+
+
+@st.composite
+def problem_dags(draw: st.DrawFn) -> list[tuple[int, list[dict[str, Any]]]]:
+    """Like :func:`problem_trees`, but some problems sit under a second parent (a merged
+    tree forked for the next round is a DAG)."""
+    trees = draw(problem_trees())
+    for _, nodes in trees:
+        for i in range(2, len(nodes)):
+            if draw(st.booleans()):
+                extra = draw(st.integers(min_value=0, max_value=i - 1))
+                if f"{nodes[i]['parent']}" != nodes[extra]["id"]:
+                    nodes[i]["parents"] = [nodes[extra]["id"]]
+    return trees
+
+
+@settings(max_examples=40, deadline=None)
+@given(problem_dags())
+def test_the_fast_ranking_reads_several_parents_as_the_explanation_does(
+    trees: list[tuple[int, list[dict[str, Any]]]],
+) -> None:
+    items, _ = _items(trees)
+    matcher = Matcher(items, Glossary(), None)
+    matcher.candidates(range(len(items)), floor=0.2)
+    for neg, i, j in matcher.ranked(0.0):
+        assert -neg == matcher.score(i, j).score == matcher.fast_score(i, j)
+
+
+def test_strongly_connected_reports_each_cycle_of_two_or_more_nodes_once() -> None:
+    # node numbers need not be consecutive: merged clusters are numbered by an item
+    succ: dict[int, dict[int, Any]] = {
+        3: {7: None},
+        7: {10: None},
+        10: {3: None, 12: None},
+        12: {},
+        20: {21: None},
+        21: {20: None},
+        30: {30: None},
+    }
+    comps = sorted(sorted(c) for c in strongly_connected(succ))
+    assert comps == [[3, 7, 10], [20, 21]]
 
 
 class _Node:
