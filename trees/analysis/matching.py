@@ -463,19 +463,12 @@ class Matcher:
         # become candidates (similar problems under similar parents, similar parents of
         # similar problems), however differently they are worded
         flooded: set[int] = set()
-        kids, kid_start, parent1 = self._kids, self._kid_start, self._parent1
+        kids, kid_start = self._kids, self._kid_start
         for p in self._flood_sources(first, first_scores, floor):
             i, j = divmod(p, n)
-            ups: tuple[Sequence[int], Sequence[int]] = (
-                (self._parents[i], self._parents[j])
-                if parent1[i] == MANY_PARENTS or parent1[j] == MANY_PARENTS
-                else ((parent1[i],), (parent1[j],))
-                if parent1[i] >= 0 and parent1[j] >= 0
-                else ((), ())
-            )
             for ci, cj in (
                 (kids[kid_start[i] : kid_start[i + 1]], kids[kid_start[j] : kid_start[j + 1]]),
-                ups,
+                (self._parents_of(i), self._parents_of(j)),
             ):
                 if not ci or not cj or len(ci) * len(cj) > FLOOD_MAX_PAIRS:
                     continue
@@ -494,6 +487,13 @@ class Matcher:
         # items were visited, all over the heap
         self.known = {keys[k] + 0: scores[k] + 0.0 for k in order}
         return len(self.known)
+
+    def _parents_of(self, i: int) -> Sequence[int]:
+        """Item ``i``'s parents, from the flat array when it has one or none."""
+        p = self._parent1[i]
+        if p >= 0:
+            return (p,)
+        return () if p == NO_PARENT else self._parents[i]
 
     def _flood_sources(self, pairs: list[int], labs: list[float], floor: float) -> list[int]:
         """The pairs whose neighbourhoods are flooded: each node's best pair by label score
