@@ -155,7 +155,6 @@ class Matcher:
         self.n = n = len(items)
         self._root = [it.is_root for it in items]
         self._parents = [it.parents for it in items]
-        self._children = [it.children for it in items]
         # the same structure as flat arrays, for the hot loop of ranked(): an item's only
         # parent (NO_PARENT, or MANY_PARENTS: read its list), and the children of item i at
         # _kids[_kid_start[i]:_kid_start[i + 1]]. Reading them touches consecutive memory;
@@ -435,7 +434,6 @@ class Matcher:
             raise RuntimeError("candidates() after release_text()")
         self._gram_post = self.tfidf.compact_postings(cap)
         found: set[int] = set()
-        tree_of = [it.tree for it in items]
         matchable = list(matchable)
         lids, tree_no = self.lid, self._tree_no
         # ranked in label order: the labels' vectors were built, and lie in memory, in it
@@ -453,7 +451,7 @@ class Matcher:
         roots = [i for i, it in enumerate(items) if it.is_root]
         for x in roots:
             for y in roots:
-                if x < y and tree_of[x] != tree_of[y]:
+                if x < y and tree_no[x] != tree_no[y]:
                     found.add(x * n + y)
         # pair order, not hash order: see _label_scores, and :attr:`known` is kept in it
         first = sorted(found)
@@ -473,9 +471,9 @@ class Matcher:
                 if not ci or not cj or len(ci) * len(cj) > FLOOD_MAX_PAIRS:
                     continue
                 for x in ci:
-                    tx = tree_of[x]
+                    tx = tree_no[x]
                     for y in cj:
-                        if tree_of[y] != tx:
+                        if tree_no[y] != tx:
                             flooded.add(x * n + y if x < y else y * n + x)
         flooded.difference_update(first)
         extra = sorted(flooded)
@@ -527,7 +525,7 @@ class Matcher:
     def _evidence(self, i: int, j: int) -> tuple[float | None, float | None]:
         """Parents and children evidence of a pair, from the candidate pairs' label scores."""
         known, n = self.known, self.n
-        pa, pb = self._parents[i], self._parents[j]
+        pa, pb = self._parents_of(i), self._parents_of(j)
         parents: float | None = None
         if pa and pb:
             root = self._root
@@ -541,7 +539,8 @@ class Matcher:
                         best = s
             parents = best
         children: float | None = None
-        small, big = self._children[i], self._children[j]
+        kids, start = self._kids, self._kid_start
+        small, big = kids[start[i] : start[i + 1]], kids[start[j] : start[j + 1]]
         if small and big:
             if len(small) > len(big):
                 small, big = big, small

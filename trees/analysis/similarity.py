@@ -255,7 +255,6 @@ class TfIdf:
         allowed: Callable[[int], bool] | None = None,
         max_df: int | None = None,
         budget: int = 600,
-        exact: bool = True,
         postings: Mapping[str, Postings] | None = None,
     ) -> list[tuple[int, float]]:
         """Top ``k`` documents by cosine with document ``i`` (``i`` itself excluded).
@@ -263,8 +262,7 @@ class TfIdf:
         Candidates come from :meth:`accumulate` (rarest features first, at most ``budget``
         postings, features above ``max_df`` texts skipped, only the documents of
         ``postings`` if given, and only those ``allowed``); the best ``3 k`` get their exact
-        cosine (the rough score plus the features that were not walked) unless ``exact``
-        is false.
+        cosine (the rough score plus the features that were not walked).
         """
         cap = max_df if max_df is not None else blocking_cap(self.n)
         rest: list[str] = []
@@ -274,8 +272,6 @@ class TfIdf:
             acc = {j: s for j, s in acc.items() if allowed(j)}
         # = heapq.nlargest(m, acc.items(), key=...) (ties in walk order), but sorted in C
         top = sorted(acc, key=acc.__getitem__, reverse=True)
-        if not exact:  # blocking only: the caller scores the pairs itself
-            return [(j, acc[j]) for j in top[:k]]
         vec, vectors = self.vectors[i], self.vectors
         scored = []
         for j in top[: max(3 * k, 10)]:
