@@ -218,11 +218,11 @@ GAMETREE_WS_MAX_MESSAGE_BYTES = 64 * 1024
 GAMETREE_WS_RATE_PER_SECOND = env_int("GAMETREE_WS_RATE_PER_SECOND", 100)
 GAMETREE_WS_RATE_BURST = env_int("GAMETREE_WS_RATE_BURST", 200)
 GAMETREE_WS_FLOOD_CLOSE_AFTER = 1000
-# All sockets of one user in one process share this budget (trees/ratelimit.py).
+# All sockets of one user in one process share this budget (trees/realtime/ratelimit.py).
 GAMETREE_WS_USER_RATE_PER_SECOND = env_int("GAMETREE_WS_USER_RATE_PER_SECOND", 200)
 GAMETREE_WS_USER_RATE_BURST = env_int("GAMETREE_WS_USER_RATE_BURST", 400)
 GAMETREE_MAX_TREES_PER_USER = env_int("GAMETREE_MAX_TREES_PER_USER", 500)
-# Most ops one group-commit transaction carries (trees/actions/batcher.py); 1 turns group
+# Most ops one group-commit transaction carries (trees/realtime/batcher.py); 1 turns group
 # commit off (one transaction per op: the baseline bench/throughput.py compares against).
 GAMETREE_MAX_BATCH = env_int("GAMETREE_MAX_BATCH", 500)
 # Nodes of tree states a worker keeps in memory for writing (trees/actions/state_cache.py).
@@ -230,8 +230,9 @@ GAMETREE_STATE_CACHE_NODES = env_int("GAMETREE_STATE_CACHE_NODES", 500_000)
 # A serving worker runs Python's full garbage collection on this timer instead of whenever
 # objects pile up (gametree/serving.py); 0 keeps Python's defaults.
 GAMETREE_GC_FULL_SECONDS = env_int("GAMETREE_GC_FULL_SECONDS", 300)
-# Redis pub/sub channels the workers' live ops are spread over by tree id (trees/fanout.py):
-# 1 sends every worker every batch; more spare a worker the trees it does not serve.
+# Redis pub/sub channels the workers' live ops are spread over by tree id
+# (trees/realtime/fanout.py): 1 sends every worker every batch; more spare a worker the
+# trees it does not serve.
 GAMETREE_FANOUT_GROUPS = env_int("GAMETREE_FANOUT_GROUPS", 1)
 # Prefix of those Redis pub/sub channels. Pub/sub ignores the database number in REDIS_URL:
 # give each deployment sharing one Redis server its own.

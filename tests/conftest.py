@@ -22,7 +22,7 @@ def _fresh_state_cache() -> Iterator[None]:
     state_cache.clear()
     # The live path's database thread keeps its connection open; close it so that no test
     # leaves a connection behind (PostgreSQL cannot drop a test database that has one).
-    dbthread = sys.modules.get("trees.dbthread")
+    dbthread = sys.modules.get("trees.realtime.dbthread")
     if dbthread is not None:
         dbthread.close()
 

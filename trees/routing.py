@@ -2,6 +2,6 @@
 
 from django.urls import path
 
-from trees.consumers import TreeConsumer
+from trees.realtime.consumer import TreeConsumer
 
 websocket_urlpatterns = [path("ws/trees/<int:tree_id>/", TreeConsumer.as_asgi())]

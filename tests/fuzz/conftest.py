@@ -12,7 +12,7 @@ from tests.ws.conftest import _own_channel_layer, connect  # noqa: F401  (fixtur
 
 @pytest.fixture(autouse=True)
 def _fresh_user_buckets() -> Iterator[None]:
-    from trees.ratelimit import user_buckets
+    from trees.realtime.ratelimit import user_buckets
 
     user_buckets.clear()
     yield

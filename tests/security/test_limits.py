@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from tests.security.conftest import PASSWORD, Cast
 from trees.models import Node, OpLog, Tree
-from trees.ratelimit import user_buckets
+from trees.realtime.ratelimit import user_buckets
 
 
 def new_id() -> str:

@@ -1,4 +1,4 @@
-"""trees/fanout.py between processes over real Redis pub/sub: two fan-outs stand in for two
+"""trees/realtime/fanout.py between processes over real Redis pub/sub: two fan-outs stand in for two
 workers (in one event loop; tests/integration runs two real daphne processes too).
 
 Integration pass only (GAMETREE_INTEGRATION=1 with REDIS_URL): pub/sub is Redis itself.
@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from trees.fanout import Fanout
-from trees.fanout_bus import RedisBus
+from trees.realtime.bus import RedisBus
+from trees.realtime.fanout import Fanout
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 pytestmark = pytest.mark.skipif(

@@ -1,4 +1,4 @@
-"""The process-local fan-out (trees/fanout.py): ordering, gaps, catch-up and a lost layer."""
+"""The process-local fan-out (trees/realtime/fanout.py): ordering, gaps, catch-up, a lost layer."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ async def _silently_applied(tree_id: int, actor_id: int, count: int) -> list[Any
 async def test_an_op_published_with_a_seq_gap_reaches_the_socket_after_the_missing_ops(
     team: Any, connect: Any
 ) -> None:
-    from trees.fanout import fanout
+    from trees.realtime.fanout import fanout
 
     b = await connect(team.bob, team.tree_id, hello=True)
     results = await _silently_applied(team.tree_id, team.owner.pk, 3)
@@ -47,7 +47,7 @@ async def test_an_op_published_with_a_seq_gap_reaches_the_socket_after_the_missi
 async def test_ops_published_in_one_batch_arrive_once_each_in_seq_order_at_every_socket(
     team: Any, connect: Any
 ) -> None:
-    from trees.fanout import fanout
+    from trees.realtime.fanout import fanout
 
     a = await connect(team.owner, team.tree_id, hello=True)
     b = await connect(team.bob, team.tree_id, hello=True)
@@ -69,9 +69,9 @@ async def test_an_op_committed_while_a_socket_reads_its_catch_up_is_forwarded_no
 ) -> None:
     """The window between the catch-up's database read and the socket knowing its seq: an op
     broadcast then used to be dropped, and the client only noticed at the next op."""
-    from trees import live
     from trees.actions import tree_apply_op
-    from trees.fanout import fanout
+    from trees.realtime import reads as live
+    from trees.realtime.fanout import fanout
 
     loop, hub = asyncio.get_running_loop(), fanout()
     real_catch_up = live.catch_up
@@ -100,7 +100,7 @@ async def test_a_socket_is_closed_with_4503_when_the_fan_out_loses_redis(
 ) -> None:
     """With Redis restarting, a socket left open would silently miss other processes' ops.
     (tests/ws/test_fanout_groups.py kills a real Redis connection; this is the socket's side.)"""
-    from trees.fanout import fanout
+    from trees.realtime.fanout import fanout
 
     hub = fanout()
 
@@ -125,7 +125,7 @@ async def test_a_socket_is_closed_with_4503_when_the_fan_out_loses_redis(
 def test_a_pub_sub_message_names_its_origin_and_trees_ahead_of_the_ops() -> None:
     import json
 
-    from trees.fanout import decode_header, encode_batch
+    from trees.realtime.fanout import decode_header, encode_batch
 
     ops = [(7, [{"seq": 1, "op": {"text": "line\nbreak, comma"}}]), (12, [{"seq": 4}])]
 
@@ -137,7 +137,7 @@ def test_a_pub_sub_message_names_its_origin_and_trees_ahead_of_the_ops() -> None
 
 @pytest.mark.parametrize("payload", [b"", b'{"origin": "x", "trees": []}', b"x 1,y\n[]"])
 def test_a_malformed_pub_sub_message_is_a_value_error(payload: bytes) -> None:
-    from trees.fanout import decode_header
+    from trees.realtime.fanout import decode_header
 
     with pytest.raises(ValueError):
         decode_header(payload)

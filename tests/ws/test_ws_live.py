@@ -127,7 +127,7 @@ async def test_a_broadcast_that_arrives_with_a_higher_seq_is_preceded_by_the_mis
 ) -> None:
     from channels.layers import get_channel_layer
 
-    from trees.broadcast import tree_group
+    from trees.realtime.broadcast import tree_group
 
     b = await connect(team.bob, team.tree_id, hello=True)
     from trees.actions import ops as ops_module

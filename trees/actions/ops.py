@@ -16,10 +16,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from trees.actions import state_cache, store
-from trees.broadcast import broadcast_op
 from trees.domain import OpError, TreeState
 from trees.errors import ActionError
 from trees.models import Role, Tree
+from trees.realtime.broadcast import broadcast_op
 
 _WRITE_ROLES = (Role.OWNER, Role.EDITOR)
 _MAX_CLIENT_ID = 64

@@ -21,7 +21,6 @@ from trees import analysis_service as service
 from trees.actions import state_cache
 from trees.actions.merges import fit_meta, glossary_save, user_glossary
 from trees.actions.ops import OpRequest, tree_apply_ops
-from trees.broadcast import broadcast_review
 from trees.domain import OpError, TreeState
 from trees.errors import ActionError
 from trees.models import (
@@ -32,6 +31,7 @@ from trees.models import (
     SuggestionStatus,
     Tree,
 )
+from trees.realtime.broadcast import broadcast_review
 from trees.selectors import MAX_PK
 
 DECISIONS = ("accept", "reject", "pick")

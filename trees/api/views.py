@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 from trees import actions, selectors
 from trees.api import serializers as s
 from trees.errors import ActionError
-from trees.live import MAX_CATCH_UP_OPS
 from trees.models import Membership
+from trees.realtime.reads import MAX_CATCH_UP_OPS
 
 _CSRF = SessionAuthentication()
 

@@ -1,6 +1,6 @@
 """Fan-out of committed ops to the sockets of this process, and to the other processes.
 
-The batcher (trees/actions/batcher.py) commits ops and hands them here, in seq order per tree.
+The batcher (trees/realtime/batcher.py) commits ops and hands them here, in seq order per tree.
 Sending each op through the channel layer to every socket's own channel cost more than the
 rest of the op together: the in-memory layer deep-copies every message per receiver and scans
 every channel of the process on every send and receive, and every socket's receive loop wakes
@@ -8,7 +8,7 @@ a task per message. So the op is serialised once and written to this process's s
 tree directly.
 
 Other processes (several daphne workers on Redis) get the ops over Redis publish/subscribe
-(trees/fanout_bus.py), once per process and commit batch, not once per socket and op. Trees
+(trees/realtime/bus.py), once per process and commit batch, not once per socket and op. Trees
 are spread over `settings.GAMETREE_FANOUT_GROUPS` pub/sub channels (`fanout.<tree id mod
 groups>`); a worker subscribes to a group while it has a socket on one of its trees, and a
 committed batch is one message per group it touches, carrying the ops of all its trees. The
@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
-from trees.fanout_bus import PREFIX, RedisBus
+from trees.realtime.bus import PREFIX, RedisBus
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The link between workers for live ops: Redis publish/subscribe (used by trees/fanout.py).
+"""The link between workers for live ops: Redis publish/subscribe (used by realtime/fanout.py).
 
 Why not the channel layer: a channels-redis `group_send` plus the `receive` at the other end
 took ~0.9 ms and ~0.7 ms of CPU per message here (sorted-set housekeeping, a Lua script, a

@@ -1,7 +1,8 @@
 """The websocket consumer (thin): checks access, speaks docs/protocol.md, calls actions.
 
-All ORM work goes through run_db (trees/dbthread.py). The consumer forwards broadcasts strictly
-in seq order: a broadcast that skips a seq is preceded by the missing ops read from the log.
+All ORM work goes through run_db (trees/realtime/dbthread.py). The consumer forwards broadcasts
+strictly in seq order: a broadcast that skips a seq is preceded by the missing ops read from
+the log.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from trees import live
-from trees.actions.batcher import batcher
 from trees.actions.ops import OpRequest
-from trees.broadcast import tree_group
-from trees.dbthread import run_db
 from trees.errors import ActionError
-from trees.fanout import fanout, op_text
-from trees.ratelimit import TokenBucket, user_buckets
+from trees.realtime import reads
+from trees.realtime.batcher import batcher
+from trees.realtime.broadcast import tree_group
+from trees.realtime.dbthread import run_db
+from trees.realtime.fanout import fanout, op_text
+from trees.realtime.ratelimit import TokenBucket, user_buckets
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first hops into the ORM thread to close old connections, so
         # every broadcast to every socket queued behind the running write batch. This
-        # consumer does all its ORM work through run_db (trees/dbthread.py), which manages
+        # consumer does all its ORM work through run_db (trees/realtime/dbthread.py), which manages
         # its own connection, so the hop is pure delay.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -65,7 +66,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         # Ids past the database's bigint range cannot exist (and would overflow the query).
         in_range = 0 < self.tree_id < 2**63
         self.role = (
-            await run_db(live.role_in_tree, self.user_id, self.tree_id) if in_range else None
+            await run_db(reads.role_in_tree, self.user_id, self.tree_id) if in_range else None
         )
         self.last_sent = None
         self.pending = None
@@ -206,7 +207,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         await self._catch_up(since)
 
     async def _catch_up(self, since: int | None) -> None:
-        result = await run_db(live.catch_up, self.tree_id, since)
+        result = await run_db(reads.catch_up, self.tree_id, since)
         if result["type"] == "gone":
             await self.close(code=CLOSE_FORBIDDEN)
         elif result["type"] == "snapshot":
@@ -274,7 +275,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
     # ---- group events ------------------------------------------------------------------
 
     async def deliver_op(self, message: dict[str, Any], text: str | None = None) -> None:
-        """Forward one committed op (from trees/fanout.py, or the layer), strictly in seq order.
+        """Forward one committed op (from realtime/fanout.py, or the layer), strictly in seq order.
 
         `text` is the op already serialised, shared by every socket of the tree.
         """
@@ -304,7 +305,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
                 if self.last_sent is None or seq <= self.last_sent:
                     continue
                 if seq > self.last_sent + 1:
-                    missing = await run_db(live.ops_between, self.tree_id, self.last_sent, seq - 1)
+                    missing = await run_db(reads.ops_between, self.tree_id, self.last_sent, seq - 1)
                     if missing:
                         await self._send_ops(missing)
                         self.last_sent = max(self.last_sent, missing[-1]["seq"])
@@ -335,7 +336,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "review", **message})
 
     async def tree_access(self, event: dict[str, Any]) -> None:
-        self.role = await run_db(live.role_in_tree, self.user_id, self.tree_id)
+        self.role = await run_db(reads.role_in_tree, self.user_id, self.tree_id)
         if self.role is None:
             await self.close(code=CLOSE_FORBIDDEN)
         else:

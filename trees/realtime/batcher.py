@@ -17,9 +17,9 @@ from typing import Any
 from django.conf import settings
 
 from trees.actions.ops import OpRequest, OpResult, tree_apply_ops
-from trees.dbthread import run_db
 from trees.errors import ActionError
-from trees.fanout import fanout
+from trees.realtime.dbthread import run_db
+from trees.realtime.fanout import fanout
 
 log = logging.getLogger(__name__)
 
