@@ -108,6 +108,10 @@ def survival_report(tree: Tree) -> dict[str, Any]:
 def _failure_mode_out(mode: FailureMode | None, labels: Mapping[tuple[int, str], str]) -> Any:
     if mode is None or mode.problem_tree_id is None or not mode.problem_node:
         return None
+    if (mode.problem_tree_id, mode.problem_node) not in labels:
+        # The user left (or was removed from) the problem tree, or the node is gone: the
+        # pointer stays stored but shows nothing of that tree until they are a member again.
+        return None
     return {
         "tree": mode.problem_tree_id,
         "node": mode.problem_node,
@@ -138,7 +142,7 @@ def tag_table(user: User) -> list[dict[str, Any]]:
     a problem: `[{"tag", "count", "trees", "problem", "description"}]`, most used first."""
     count, trees = _tag_counts(user)
     modes = {m.tag: m for m in FailureMode.objects.filter(user_id=user.pk)}
-    labels = _problem_labels(modes.values())
+    labels = _problem_labels(user, modes.values())
     return [
         failure_mode_row(tag, modes.get(tag), count.get(tag, 0), trees.get(tag), labels)
         for tag in sorted(set(count) | set(modes), key=lambda t: (-count.get(t, 0), t))
@@ -148,7 +152,8 @@ def tag_table(user: User) -> list[dict[str, Any]]:
 def tag_row(user: User, mode: FailureMode) -> dict[str, Any]:
     """One row of `tag_table` (the answer to `PUT /api/tags/<tag>/`)."""
     count, trees = _tag_counts(user)
-    return failure_mode_row(mode.tag, mode, count.get(mode.tag, 0), trees.get(mode.tag))
+    labels = _problem_labels(user, [mode])
+    return failure_mode_row(mode.tag, mode, count.get(mode.tag, 0), trees.get(mode.tag), labels)
 
 
 def failure_mode_row(
@@ -156,10 +161,8 @@ def failure_mode_row(
     mode: FailureMode | None,
     count: int,
     trees: Iterable[int] | None,
-    labels: Mapping[tuple[int, str], str] | None = None,
+    labels: Mapping[tuple[int, str], str],
 ) -> dict[str, Any]:
-    if labels is None:
-        labels = _problem_labels([mode] if mode is not None else [])
     return {
         "tag": tag,
         "count": count,
@@ -169,12 +172,16 @@ def failure_mode_row(
     }
 
 
-def _problem_labels(modes: Iterable[FailureMode]) -> dict[tuple[int, str], str]:
+def _problem_labels(user: User, modes: Iterable[FailureMode]) -> dict[tuple[int, str], str]:
+    """The labels of the problems the user's failure modes point at, read now and only in
+    trees the user is a member of now: access ends with membership."""
     wanted = [(m.problem_tree_id, m.problem_node) for m in modes if m.problem_tree_id]
     if not wanted:
         return {}
     rows = Node.objects.filter(
-        tree_id__in={t for t, _ in wanted}, id__in=[n for _, n in wanted if _is_uuid(n)]
+        tree_id__in={t for t, _ in wanted},
+        tree__memberships__user_id=user.pk,
+        id__in=[n for _, n in wanted if _is_uuid(n)],
     ).values_list("tree_id", "id", "text")
     return {(tree_id, str(node_id)): short(text) for tree_id, node_id, text in rows}
 

@@ -80,6 +80,38 @@ def test_a_tag_points_at_a_problem_node_and_shows_its_label(demo: Any, client_fo
     error(alice.put(f"/api/tags/{tag}/", game_node, format="json"), 400, "invalid")
 
 
+def test_a_removed_member_stops_reading_the_node_text_their_tag_points_at_at_once(
+    demo: Any, client_for: Any
+) -> None:
+    # Alice points a tag at a node of Bob's problem tree, then Bob removes her: the tag list
+    # must stop showing that node's (current) text on her very next request, and show it
+    # again only if she is a member again.
+    from trees.actions import member_add, member_remove
+    from trees.models import Membership
+
+    Membership.objects.filter(tree=demo.bobs, user=demo.alice).delete()
+    member_add(tree=demo.bobs, username=demo.alice.username, role="viewer")
+    alice = client_for(demo.alice)
+    tag = alice.get("/api/tags/").json()[0]["tag"]
+    node = Node.objects.filter(tree=demo.bobs, deleted=False, parent_id__isnull=False).first()
+    body = {"problem": {"tree": demo.bobs.pk, "node": str(node.id)}}
+    assert alice.put(f"/api/tags/{tag}/", body, format="json").status_code == 200
+    Node.objects.filter(pk=node.pk).update(text="secret plan B")
+    listed = {r["tag"]: r for r in alice.get("/api/tags/").json()}
+    assert listed[tag]["problem"]["label"] == "secret plan B"
+
+    member_remove(tree=demo.bobs, user_id=demo.alice.pk)
+    Node.objects.filter(pk=node.pk).update(text="secret plan C")
+    after = alice.get("/api/tags/")
+    assert after.status_code == 200
+    assert "secret plan" not in after.content.decode()
+    assert {r["tag"]: r for r in after.json()}[tag]["problem"] is None
+
+    member_add(tree=demo.bobs, username=demo.alice.username, role="viewer")
+    back = {r["tag"]: r for r in alice.get("/api/tags/").json()}
+    assert back[tag]["problem"]["label"] == "secret plan C"
+
+
 def test_a_tag_cannot_point_into_a_tree_i_am_not_a_member_of(
     demo: Any, client_for: Any, make_user: Any
 ) -> None:
