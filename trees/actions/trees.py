@@ -111,6 +111,16 @@ def _owner_count(tree: Tree) -> int:
     return Membership.objects.filter(tree=tree, role=Role.OWNER).count()
 
 
+def _lock_tree(tree: Tree) -> None:
+    """Take the tree's row lock for the rest of the transaction. Every change that can take an
+    owner away locks it first, so two of them on one tree run one after the other: without
+    it, two owners leaving (or demoting each other) at once each counted two owners and both
+    went through, leaving the tree with none (PostgreSQL, read committed). On SQLite the
+    IMMEDIATE transaction already serialises writers; the lock is a no-op there."""
+    if not list(Tree.objects.select_for_update().filter(pk=tree.pk).values_list("pk", flat=True)):
+        raise ActionError("not_found", "No such tree.")
+
+
 def _locked_membership(tree: Tree, user_id: int) -> Membership:
     if not 0 < user_id <= MAX_PK:
         raise ActionError("not_found", "No such member.")
@@ -123,6 +133,7 @@ def _locked_membership(tree: Tree, user_id: int) -> Membership:
 def member_set_role(*, tree: Tree, user_id: int, role: object) -> Membership:
     clean_role = _clean_role(role)
     with transaction.atomic():
+        _lock_tree(tree)
         membership = _locked_membership(tree, user_id)
         if membership.role == Role.OWNER and clean_role != Role.OWNER and _owner_count(tree) == 1:
             raise ActionError("forbidden", "A tree must keep at least one owner.")
@@ -134,6 +145,7 @@ def member_set_role(*, tree: Tree, user_id: int, role: object) -> Membership:
 
 def member_remove(*, tree: Tree, user_id: int) -> None:
     with transaction.atomic():
+        _lock_tree(tree)
         membership = _locked_membership(tree, user_id)
         if membership.role == Role.OWNER and _owner_count(tree) == 1:
             raise ActionError("forbidden", "The last owner cannot leave; delete the tree instead.")
