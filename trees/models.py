@@ -33,6 +33,17 @@ class Tree(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_trees"
     )
+    # Who made the tree (created, imported, merged, forked, restored): the trees-per-user
+    # quota counts these, so that trees made *for* someone (a fork names its owners) count
+    # against their maker, not against the person who never asked for them.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=True,
+    )
     # The seq of the last accepted operation; every op gets version + 1.
     version = models.BigIntegerField(default=0)
     # Free JSON for provenance of derived trees (merges, forks, imports).

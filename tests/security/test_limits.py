@@ -249,6 +249,52 @@ def test_creating_or_importing_past_the_trees_per_user_limit_is_refused_limit_re
     assert Tree.objects.filter(owner=cast.editor).count() == 2
 
 
+def test_forking_for_someone_many_times_fills_the_forkers_quota_not_theirs(cast: Cast) -> None:
+    # Forks are owned by the people they are made for, who never asked for them: they count
+    # against the quota of the user who forks. Before, 463 forks in 5 s made the victim's
+    # own next tree `limit_reached`.
+    from trees.actions import member_add
+
+    limit = 12
+    mallory, victim = APIClient(), APIClient()
+    mallory.force_login(cast.outsider)
+    victim.force_login(cast.target)
+    made = mallory.post("/api/trees/", {"kind": "problem", "title": "bait"}, format="json")
+    bait = made.json()["id"]
+    member_add(tree=Tree.objects.get(pk=bait), username=cast.target.username, role="viewer")
+    with override_settings(GAMETREE_MAX_TREES_PER_USER=limit):
+        forks = 0
+        for _ in range(3 * limit):
+            answer = mallory.post(f"/api/trees/{bait}/fork/", {"people": ["tess"]}, format="json")
+            if answer.status_code != 201:
+                assert answer.status_code == 409 and answer.json()["code"] == "limit_reached"
+                assert "at most 12 trees" in answer.json()["message"]
+                break
+            forks += 1
+        # Mallory's bait and her forks fill her quota; the next fork is refused.
+        assert forks == limit - 1
+        assert Tree.objects.filter(owner=cast.target).count() == forks
+        # The victim owns every fork and can still make trees of their own, up to the limit.
+        for i in range(limit):
+            own = victim.post("/api/trees/", {"kind": "game", "title": f"mine {i}"}, format="json")
+            assert own.status_code == 201, own.json()
+        over = victim.post("/api/trees/", {"kind": "game", "title": "one more"}, format="json")
+        assert over.status_code == 409 and over.json()["code"] == "limit_reached"
+
+
+def test_being_made_an_owner_of_others_trees_does_not_fill_ones_quota(cast: Cast) -> None:
+    from trees.actions import member_add
+
+    member_add(tree=cast.other, username=cast.target.username, role="owner")
+    client = APIClient()
+    client.force_login(cast.target)  # owner of one tree now, maker of none
+    with override_settings(GAMETREE_MAX_TREES_PER_USER=1):
+        made = client.post("/api/trees/", {"kind": "game", "title": "mine"}, format="json")
+        assert made.status_code == 201, made.json()
+        over = client.post("/api/trees/", {"kind": "game", "title": "two"}, format="json")
+        assert over.status_code == 409 and over.json()["code"] == "limit_reached"
+
+
 # ---- login throttling -----------------------------------------------------------------------
 
 

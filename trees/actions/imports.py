@@ -123,6 +123,7 @@ def tree_import(
     author_ids: Mapping[str, int] | None = None,
     keep_authors: bool = False,
     meta: dict[str, Any] | None = None,
+    created_by_id: int | None = None,
 ) -> Tree:
     """Create a tree holding `nodes` (protocol shape, parents before children).
 
@@ -138,7 +139,12 @@ def tree_import(
         authors = dict(_known_authors(nodes) if keep_authors else {})
         authors.update(author_ids or {})
         tree = tree_create(
-            owner_id=owner_id, kind=kind, title=title, description=description, meta=meta
+            owner_id=owner_id,
+            kind=kind,
+            title=title,
+            description=description,
+            meta=meta,
+            created_by_id=created_by_id,
         )
         state = TreeState(kind)
         log_rows: list[store.LogRow] = []

@@ -357,6 +357,7 @@ def tree_fork(*, tree: Tree, actor_id: int, people: Mapping[str, int]) -> list[t
                 nodes=copy,
                 keep_authors=True,
                 meta={"forked_from": tree.pk, "forked_for": name},
+                created_by_id=actor_id,
             )
             if user_id != actor_id:
                 Membership.objects.create(tree=forked, user_id=actor_id, role=Role.EDITOR)

@@ -41,23 +41,31 @@ def tree_create(
     title: object,
     description: object = "",
     meta: dict[str, Any] | None = None,
+    created_by_id: int | None = None,
 ) -> Tree:
+    """A new tree owned by `owner_id`, made by `created_by_id` (default: the owner), whose
+    trees-per-user quota it counts against."""
     if kind not in TreeKind.values:
         raise ActionError("invalid", "kind must be 'game' or 'problem'.")
     clean_title = _clean_title(title)
     clean_description = _clean_description(description)
+    maker = owner_id if created_by_id is None else created_by_id
     with transaction.atomic():
-        owned = Membership.objects.filter(user_id=owner_id, role=Role.OWNER).count()
-        if owned >= settings.GAMETREE_MAX_TREES_PER_USER:
+        # Trees the maker made, not trees they own: owning can be given (a fork for someone,
+        # being added as an owner) without asking, and must not fill anyone's quota.
+        made = Tree.objects.filter(created_by_id=maker).count()
+        if made >= settings.GAMETREE_MAX_TREES_PER_USER:
             raise ActionError(
                 "limit_reached",
-                f"A user can own at most {settings.GAMETREE_MAX_TREES_PER_USER} trees.",
+                f"A user can make at most {settings.GAMETREE_MAX_TREES_PER_USER} trees"
+                " (created, imported, merged or forked for others); delete some first.",
             )
         tree = Tree.objects.create(
             kind=kind,
             title=clean_title,
             description=clean_description,
             owner_id=owner_id,
+            created_by_id=maker,
             meta=meta or {},
         )
         Membership.objects.create(tree=tree, user_id=owner_id, role=Role.OWNER)
