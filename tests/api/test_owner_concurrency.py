@@ -1,4 +1,4 @@
-""""A tree keeps at least one owner" under concurrency: two owners leaving at the same moment,
+"""Keeping "at least one owner per tree" under concurrency: two owners leaving at the same moment,
 or demoting each other, from real threads with their own database connections (PostgreSQL in
 the integration pass, SQLite otherwise)."""
 
