@@ -6,14 +6,16 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # `make run` serves the real app (DEBUG off: Django's debug mode costs ~3 ms per live op and
-# shows tracebacks) over plain HTTP on this machine: a secret key kept in .secret_key, no
-# HTTPS redirect, no secure-only cookies. Production sets all of these itself (deploy/).
+# shows tracebacks) over plain HTTP on this machine: a secret key kept in .secret_key (which
+# the settings read when DJANGO_SECRET_KEY is unset, so `manage.py` typed in a shell uses it
+# too), no HTTPS redirect, no secure-only cookies. Production sets all of these itself (deploy/).
 export DJANGO_DEBUG ?= 0
-export DJANGO_SECRET_KEY ?= $(shell [ -s .secret_key ] || (umask 077; $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key); cat .secret_key)
 export DJANGO_SECURE_SSL_REDIRECT ?= 0
 export DJANGO_SECURE_COOKIES ?= 0
 export DJANGO_HSTS_SECONDS ?= 0
 export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost,[::1],$(HOST)
+# Seconds sysdeps waits for another apt-get/dpkg to release its lock before failing.
+APT_LOCK_TIMEOUT ?= 600
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 
@@ -48,7 +50,8 @@ frontend:
 	@if [ -f frontend/package.json ]; then $(MAKE) --no-print-directory frontend/dist/index.html; \
 	else echo "frontend/ has no package.json yet: skipping the client build"; fi
 
-# System packages the tests and picture export need (Debian): installed when missing and root.
+# System packages the tests and picture export need (Debian): installed when missing and root,
+# waiting up to APT_LOCK_TIMEOUT seconds for another apt-get on the machine (tests/apt_install.py).
 sysdeps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
@@ -56,13 +59,17 @@ sysdeps:
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    $(PYTHON) -m tests.apt_install --timeout $(APT_LOCK_TIMEOUT) $$missing; \
 	  else echo "not installed:$$missing (browser tests and picture export need them)"; fi; \
 	fi
 
-setup: venv frontend
+# Generated once, readable by this user only; gametree/settings.py reads it (docs/deploy.md).
+.secret_key:
+	@umask 077; $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@.tmp && mv $@.tmp $@
 
-migrate: venv
+setup: venv frontend .secret_key
+
+migrate: venv .secret_key
 	$(PY) manage.py migrate --noinput -v0
 
 demo: migrate

@@ -18,13 +18,48 @@ from gametree.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (see docs/deploy.md)"
-        )
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+
+
+def _secret_key() -> str:
+    """The key from DJANGO_SECRET_KEY, else from a file: never a guessable one without DEBUG.
+
+    Order: DJANGO_SECRET_KEY; the file named by DJANGO_SECRET_KEY_FILE (a mounted secret; it
+    must exist and hold a key); `.secret_key` in the checkout, which `make setup` / `make run`
+    generate once (random, mode 600), so that `manage.py` commands typed in a plain shell use
+    the same key as `make run`. With none of them, DEBUG gets a fixed development key and
+    production refuses to start (docs/deploy.md).
+    """
+    key = env_str("DJANGO_SECRET_KEY").strip()
+    if key:
+        return key
+    named = env_str("DJANGO_SECRET_KEY_FILE")
+    if named:
+        try:
+            key = Path(named).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"DJANGO_SECRET_KEY_FILE={named!r} cannot be read: {exc.strerror}"
+            ) from exc
+        if not key:
+            raise ImproperlyConfigured(f"DJANGO_SECRET_KEY_FILE={named!r} is empty")
+        return key
+    local = BASE_DIR / ".secret_key"
+    try:
+        key = local.read_text(encoding="utf-8").strip()
+    except OSError:
+        key = ""
+    if key:
+        return key
+    if DEBUG:
+        return "dev-only-insecure-key-do-not-use-in-production"
+    raise ImproperlyConfigured(
+        "No secret key: set DJANGO_SECRET_KEY or DJANGO_SECRET_KEY_FILE, or run `make setup` "
+        "(it writes .secret_key for this checkout); DJANGO_DEBUG=1 uses a development key "
+        "(see docs/deploy.md)"
+    )
+
+
+SECRET_KEY = _secret_key()
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
