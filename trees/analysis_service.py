@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from trees.actions import tree_snapshot
 from trees.analysis import TreeInput, recurring, suggest_tags, survival
 from trees.analysis.failure_modes import norm_tag
+from trees.analysis.review_queue import pair_key
 from trees.analysis.survival import short
 from trees.errors import ActionError
 from trees.models import (
@@ -279,11 +280,32 @@ def suggestion_payload(s: MergeSuggestion, index: SourceIndex) -> dict[str, Any]
     }
 
 
-def review_progress(tree_id: int) -> dict[str, int]:
-    rows = MergeSuggestion.objects.filter(tree_id=tree_id)
-    total = rows.count()
-    pending = rows.filter(status=SuggestionStatus.PENDING).count()
-    return {"done": total - pending, "total": total}
+def _served(rows: Iterable[MergeSuggestion], index: SourceIndex) -> list[MergeSuggestion]:
+    """The queue as people see it: every decided suggestion, and a pending one only when no
+    suggestion before it (decided ones first) stands for the same pair of merged nodes now.
+    Queues stored before merges kept one suggestion per pair (mirror pairs, sources matched
+    automatically) and pairs that later accepts joined read the same way."""
+
+    def holder(ref: Mapping[str, Any]) -> str | None:
+        node = index.get((ref.get("tree"), str(ref.get("node"))))
+        return None if node is None else str(node["id"])
+
+    rows = list(rows)
+    seen = {pair_key(s.a, s.chosen or s.b, holder) for s in rows if s.status != "pending"}
+    out = []
+    for s in rows:
+        if s.status == SuggestionStatus.PENDING:
+            key = pair_key(s.a, s.b, holder)
+            if key in seen or len(key) == 1:  # already suggested, or already one node
+                continue
+            seen.add(key)
+        out.append(s)
+    return out
+
+
+def _progress(rows: Sequence[MergeSuggestion]) -> dict[str, int]:
+    done = sum(1 for s in rows if s.status != SuggestionStatus.PENDING)
+    return {"done": done, "total": len(rows)}
 
 
 def review_payload(tree: Tree) -> dict[str, Any]:
@@ -291,12 +313,11 @@ def review_payload(tree: Tree) -> dict[str, Any]:
     nodes = tree_snapshot(tree_id=tree.pk)["nodes"]
     index = source_index(nodes)
     rows = MergeSuggestion.objects.filter(tree=tree).select_related("decided_by")
-    suggestions = [suggestion_payload(s, index) for s in rows.order_by("position")]
-    done = sum(1 for s in suggestions if s["status"] != SuggestionStatus.PENDING)
+    served = _served(rows.order_by("position"), index)
     meta = tree.meta or {}
     return {
-        "suggestions": suggestions,
-        "progress": {"done": done, "total": len(suggestions)},
+        "suggestions": [suggestion_payload(s, index) for s in served],
+        "progress": _progress(served),
         "disagreements": list(meta.get("disagreements") or []),
         "conflicts": list(meta.get("conflicts") or []),
     }
@@ -306,7 +327,9 @@ def review_event(tree_id: int, suggestion_id: int) -> dict[str, Any]:
     """`{"suggestion", "progress"}`: the body of a decision's answer and `review` broadcast."""
     s = MergeSuggestion.objects.select_related("decided_by").get(pk=suggestion_id)
     index = source_index(tree_snapshot(tree_id=tree_id)["nodes"])
-    return {"suggestion": suggestion_payload(s, index), "progress": review_progress(tree_id)}
+    rows = MergeSuggestion.objects.filter(tree_id=tree_id).order_by("position")
+    progress = _progress(_served(rows.only("a", "b", "chosen", "status"), index))
+    return {"suggestion": suggestion_payload(s, index), "progress": progress}
 
 
 def username_ids(usernames: Iterable[object]) -> dict[str, int]:

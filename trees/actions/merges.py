@@ -23,6 +23,7 @@ from django.db import transaction
 from trees.actions import tree_snapshot
 from trees.actions.imports import tree_import
 from trees.analysis import Glossary, fork, merge
+from trees.analysis.review_queue import distinct_suggestions
 from trees.domain.limits import MAX_META_BYTES
 from trees.errors import ActionError
 from trees.models import (
@@ -166,6 +167,15 @@ def _merged_nodes(result: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict
     return out, new
 
 
+def _holder(nodes: Sequence[Mapping[str, Any]]) -> Callable[[Mapping[str, Any]], str | None]:
+    """Source ref -> the merge's node that holds it (its `meta.sources`)."""
+    held: dict[tuple[Any, str], str] = {}
+    for n in nodes:
+        for src in (n.get("meta") or {}).get("sources") or ():
+            held[(src["tree"], str(src["node"]))] = n["id"]
+    return lambda ref: held.get((ref.get("tree"), str(ref.get("node"))))
+
+
 def _renamed_disagreements(items: list[dict[str, Any]], new: Mapping[str, str]) -> list[Any]:
     def fix(edge: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -249,11 +259,13 @@ def merge_create(
     )
     report("writing", 1.0 - WRITE_SHARE)
     nodes, new_ids = _merged_nodes(result)
+    suggestions = distinct_suggestions(result["suggestions"], _holder(result["nodes"]))
     disagreements = _renamed_disagreements(result["disagreements"], new_ids)
     conflicts = list(result["conflicts"])
     reasons = Counter(m["reason"] for m in result["matches"])
     stats = {
         **result["stats"],
+        "suggestions": len(suggestions),  # one per pair of merged nodes
         "matches": dict(reasons),
         "seconds": round(time.monotonic() - started, 3),
     }
@@ -298,11 +310,11 @@ def merge_create(
                         for c in s.get("candidates") or []
                     ],
                 )
-                for i, s in enumerate(result["suggestions"])
+                for i, s in enumerate(suggestions)
             ],
             batch_size=500,
         )
-        outcome = MergeOutcome(tree, len(result["suggestions"]), disagreements, conflicts, stats)
+        outcome = MergeOutcome(tree, len(suggestions), disagreements, conflicts, stats)
         if on_written is not None:
             on_written(outcome)
     return outcome

@@ -23,7 +23,7 @@ import type { SyncEngine } from "../core/sync";
 import { SurvivalTracker, type Survival } from "../core/survival";
 import type { Change, TreeNode } from "../core/types";
 import { boardTable } from "./board";
-import { h, on, toast } from "./dom";
+import { h, initials, on, toast, userColor } from "./dom";
 import type { Outliner } from "./outliner";
 import { short } from "./outliner";
 import { openProblemLinkDialog } from "./problem-link";
@@ -36,6 +36,8 @@ export interface AnalysisContext {
   showTab(key: "outline" | "graph" | "analysis"): void;
   navigate(path: string): void;
   userName(id: number | null): string;
+  /** A member's own name (never "you"): for the initials of who drew a merged node. */
+  memberName(id: number): string;
 }
 
 /** Badge words per node type and status: icon + text, never colour alone. */
@@ -93,6 +95,16 @@ export class AnalysisController {
     this.dirty = true;
     if (this.built && this.shown) this.scheduleRefresh();
     this.review?.refreshLinks();
+    if (v.kind === "problem") void this.loadTitles().then(() => this.refreshDrawn());
+  }
+
+  /** Re-render the "drawn by" chips (member names or tree titles arrived). */
+  refreshDrawn(): void {
+    const v = this.view;
+    if (!v || v.kind !== "problem") return;
+    const ids: string[] = [];
+    for (const n of v.nodes.values()) if (!n.deleted && Array.isArray(n.meta?.sources)) ids.push(n.id);
+    if (ids.length) this.ctx.outliner().refreshBadges(ids);
   }
 
   /** Ops were applied: relabel (linear, ~1 ms for 5,000 nodes) and patch the changed rows. */
@@ -130,11 +142,43 @@ export class AnalysisController {
     if (msg.type === "review") this.review?.onEvent(msg as unknown as ReviewEvent);
   }
 
-  /** The survival badge of a row (game trees). */
+  /** The survival badge of a row (game trees); who drew it (merged problem trees). */
   badge(n: TreeNode): HTMLElement | null {
     const s = this.survival.get(n.id);
-    if (!s) return null;
-    return badgeEl(n.type, s);
+    if (s) return badgeEl(n.type, s);
+    return this.drawnBy(n);
+  }
+
+  /**
+   * Who drew a merged node: one initials chip per author of its sources (`meta.sources`), in
+   * their colour, the names and source trees in the title. Nodes added after the merge have no
+   * sources and get no chip (their author is in the details panel).
+   */
+  drawnBy(n: TreeNode): HTMLElement | null {
+    const sources = n.meta?.sources;
+    if (!Array.isArray(sources) || !sources.length) return null;
+    const authors = new Map<number, string[]>();
+    for (const src of sources as SourceRef[]) {
+      if (typeof src?.author !== "number") continue;
+      const trees = authors.get(src.author) ?? [];
+      trees.push(this.titles.get(src.tree) ?? `tree ${src.tree}`);
+      authors.set(src.author, trees);
+    }
+    if (!authors.size) return null;
+    const names = [...authors].map(([id, trees]) => `${this.ctx.memberName(id)} (${trees.join(", ")})`);
+    const box = h("span", {
+      class: "badge drawn",
+      title: `Drawn by ${names.join("; ")}`,
+      "aria-label": `Drawn by ${[...authors.keys()].map((id) => this.ctx.memberName(id)).join(", ")}`,
+    });
+    const ids = [...authors.keys()];
+    for (const id of ids.slice(0, 4)) {
+      const chip = h("span", { class: "who-chip", "aria-hidden": "true", text: initials(this.ctx.memberName(id)) });
+      chip.style.setProperty("--c", userColor(id));
+      box.append(chip);
+    }
+    if (ids.length > 4) box.append(h("span", { class: "muted", "aria-hidden": "true", text: `+${ids.length - 4}` }));
+    return box;
   }
 
   /** The "Broken proposals" condition for Find, or null when it is off. */

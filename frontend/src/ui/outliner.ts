@@ -358,6 +358,7 @@ export class Outliner {
           if (r && n) this.fillTags(r, n);
           break;
         case "note":
+        case "meta":
           if (r && n) this.fillBadges(r, n);
           break;
         case "parents":

@@ -98,6 +98,12 @@ export class ReviewScreen {
 
   private applySuggestion(s: ReviewSuggestion, progress: ReviewProgress | undefined, flash: boolean): void {
     if (!this.queue) return;
+    if (progress && progress.total !== this.queue.progress.total) {
+      // The decision joined (or split) other pairs: the server serves one suggestion per pair
+      // of merged nodes, so the queue itself changed. Read it again.
+      void this.reload().catch(() => undefined);
+      return;
+    }
     const i = this.queue.suggestions.findIndex((x) => sid(x) === sid(s));
     const before = i >= 0 ? this.queue.suggestions[i].status : null;
     if (i >= 0) this.queue.suggestions[i] = s;

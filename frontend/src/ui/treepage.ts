@@ -110,6 +110,7 @@ export class TreePage {
       showTab: (k) => this.showTab(k),
       navigate: (p) => this.ctx.navigate(p),
       userName: (id) => this.userName(id),
+      memberName: (id) => (id === this.ctx.me.id ? this.ctx.me.username : (this.members.get(id) ?? `user ${id}`)),
     });
     this.outliner = new Outliner(this.engine, treeId, {
       onFocusNode: (id, editing) => {
@@ -164,6 +165,7 @@ export class TreePage {
       this.setMembers(members);
       this.memberList = members;
       this.renderForkButton();
+      this.analysis.refreshDrawn();
     } catch (e) {
       toast(`Could not load the tree: ${(e as Error).message}`, { kind: "error" });
     }

@@ -1,0 +1,75 @@
+"""Analysis layer: one suggestion per pair of merged nodes in a merge's review queue.
+
+`merge` proposes, for each node in the review band, its best candidate plus its top 3. Two
+nodes that are each other's best candidate give two suggestions (A ≟ B and B ≟ A), and nodes
+already matched automatically give one suggestion per source ("Goodhart's law" of two trees,
+merged into one node, each ≟ "Goodhart"): on three people's 15-node trees, most of the queue.
+A pair is a pair of *merged* nodes, so the queue is read through `holder`: the merged node
+that holds a source ref now (None when no live node does; the ref then stands for itself).
+
+A suggestion whose pair was already suggested moves on to its next candidate that makes a new
+pair (so "Race dynamics between labs ≟ Labs racing to deploy" is kept when "Race dynamics
+between labs ≟ Race dynamics" was the mirror of an earlier one), or goes when it has none.
+Candidates already merged into `a`, or held by the same node as an earlier candidate, go too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any
+
+Ref = Mapping[str, Any]
+Holder = Callable[[Ref], Hashable | None]
+
+
+def _who(ref: Ref, holder: Holder) -> Hashable:
+    held = holder(ref)
+    return held if held is not None else ("source", ref.get("tree"), str(ref.get("node")))
+
+
+def pair_key(a: Ref, b: Ref, holder: Holder) -> frozenset[Hashable]:
+    """The unordered pair of merged nodes two source refs stand for."""
+    return frozenset((_who(a, holder), _who(b, holder)))
+
+
+def _explain(components: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} {float(v):.2f}" for k, v in components.items())
+
+
+def distinct_suggestions(
+    suggestions: Iterable[Mapping[str, Any]], holder: Holder
+) -> list[dict[str, Any]]:
+    """The suggestions (``{"a", "b", "score", "components", "explanation", "candidates"}``,
+    best first) with every pair of merged nodes once; see the module docstring."""
+    seen: set[frozenset[Hashable]] = set()
+    out: list[dict[str, Any]] = []
+    for s in suggestions:
+        a = s["a"]
+        mine = _who(a, holder)
+        candidates: list[Mapping[str, Any]] = []
+        held: set[Hashable] = {mine}
+        for c in s.get("candidates") or ():
+            who = _who(c, holder)
+            if who not in held:
+                held.add(who)
+                candidates.append(c)
+        if not candidates:  # no candidates listed: the pair itself is the only one
+            candidates = [] if _who(s["b"], holder) == mine else [{**s["b"], "score": s["score"]}]
+        first = next((c for c in candidates if pair_key(a, c, holder) not in seen), None)
+        if first is None:
+            continue
+        seen.add(pair_key(a, first, holder))
+        row = dict(s)
+        row["candidates"] = [
+            c for c in candidates if c is first or pair_key(a, c, holder) not in seen
+        ]
+        if pair_key(a, s["b"], holder) != pair_key(a, first, holder):
+            components = dict(first.get("components") or {})
+            row.update(
+                b={k: first[k] for k in ("tree", "node", "label") if k in first},
+                score=first.get("score", s["score"]),
+                components=components,
+                explanation=_explain(components),
+            )
+        out.append(row)
+    return out
