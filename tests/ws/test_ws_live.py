@@ -214,6 +214,57 @@ async def test_presence_appears_for_the_others_and_presence_leave_follows_a_disc
         await ws.expect("presence_leave", conn=a_conn)
 
 
+async def test_a_member_who_opens_the_tree_is_seen_by_the_others_before_any_click(
+    team: Any, connect: Any
+) -> None:
+    a = await connect(team.owner, team.tree_id, hello=True)
+    b = await connect(team.bob, team.tree_id, hello=True)
+    b_conn = b.messages[0]["conn"]
+    seen = await a.expect("presence", conn=b_conn)
+    assert seen["user"] == {"id": team.bob.pk, "username": "bob"}
+    assert (seen["node"], seen["editing"], seen["typing"]) == (None, False, False)
+    # And the newcomer is told about alice, who is already there.
+    a_conn = a.messages[0]["conn"]
+    await b.expect("presence", conn=a_conn, node=None)
+
+
+async def test_presence_sent_before_hello_is_kept_and_announced_with_the_hello(
+    team: Any, connect: Any
+) -> None:
+    a = await connect(team.owner, team.tree_id, hello=True)
+    node = new_id()
+    b = await connect(team.bob, team.tree_id)
+    # A reconnecting client with a node focused: its presence may beat its hello.
+    await b.send({"type": "presence", "node": node, "editing": True})
+    await b.send({"type": "hello", "client_id": b.client_id, "since": None})
+    b_conn = (await b.expect("welcome"))["conn"]
+    assert (await b.recv())["type"] == "snapshot"
+    seen = await a.expect("presence", conn=b_conn)
+    assert (seen["node"], seen["editing"]) == (node, True)
+    assert await b.nothing(0.3)
+    assert [m for m in b.messages if m["type"] == "error"] == []
+
+
+async def test_typing_is_relayed_with_presence_and_a_mistyped_typing_is_refused(
+    team: Any, connect: Any
+) -> None:
+    a = await connect(team.owner, team.tree_id, hello=True)
+    b = await connect(team.bob, team.tree_id, hello=True)
+    b_conn = b.messages[0]["conn"]
+    node = new_id()
+    await b.send({"type": "presence", "node": node, "editing": True, "typing": True})
+    await a.expect("presence", conn=b_conn, node=node, typing=True)
+    await b.send({"type": "presence", "node": node, "editing": True})
+    await a.expect("presence", conn=b_conn, node=node, typing=False)
+    await b.send({"type": "presence", "node": node, "editing": True, "typing": "yes"})
+    assert (await b.expect("error"))["code"] == "invalid"
+    # A lone surrogate is valid JSON but no node id (and the Redis layer cannot carry it).
+    await b.send_text('{"type": "presence", "node": "\\udfff"}')
+    assert (await b.expect("error"))["code"] == "invalid"
+    await b.send({"type": "presence", "node": None})
+    await a.expect("presence", conn=b_conn, node=None)
+
+
 async def test_ping_is_answered_with_pong_even_before_hello(team: Any, connect: Any) -> None:
     a = await connect(team.owner, team.tree_id)
     await a.send({"type": "ping"})

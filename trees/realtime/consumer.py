@@ -71,7 +71,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         self.last_sent = None
         self.pending = None
         self.joined = False
-        self.presence: dict[str, Any] = {"node": None, "editing": False}
+        self.presence: dict[str, Any] = {"node": None, "editing": False, "typing": False}
         self.bucket = TokenBucket(
             settings.GAMETREE_WS_RATE_PER_SECOND, settings.GAMETREE_WS_RATE_BURST
         )
@@ -122,7 +122,11 @@ class TreeConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self._error("invalid", f"Unknown message type {kind!r}.")
             return
-        if kind not in ("hello", "ping") and not self.joined:
+        if kind == "presence" and not self.joined:
+            # A client may say where its cursor is before its hello is answered (a reconnect
+            # with a node focused): keep it and announce it with the hello, no error to show.
+            handler = self._keep_presence
+        elif kind not in ("hello", "ping") and not self.joined:
             await self._error("not_ready", "Send hello first.")
             return
         try:
@@ -197,9 +201,10 @@ class TreeConsumer(AsyncWebsocketConsumer):
             await self._catch_up(since)
         finally:
             await self._forward_pending()
+        # Everyone sees the newcomer at once (with where its cursor is, if it said so before
+        # its hello), and tells it where they are.
         await self.channel_layer.group_send(
-            tree_group(self.tree_id),
-            {"type": "presence.join", "conn": self.channel_name},
+            tree_group(self.tree_id), {**self._presence_event(), "type": "presence.join"}
         )
 
     async def _on_sync(self, message: dict[str, Any]) -> None:
@@ -259,15 +264,24 @@ class TreeConsumer(AsyncWebsocketConsumer):
             return
         await self._send({"type": "ack", "n": n, "seq": result.seq, "dup": result.dup})
 
-    async def _on_presence(self, message: dict[str, Any]) -> None:
+    async def _on_presence(self, message: dict[str, Any], *, announce: bool = True) -> None:
         node = message.get("node")
         editing = message.get("editing", False)
-        if node is not None and (not isinstance(node, str) or len(node) > _MAX_NODE_REF):
+        typing = message.get("typing", False)
+        if node is not None and (
+            not isinstance(node, str) or len(node) > _MAX_NODE_REF or not _plain_text(node)
+        ):
             raise ActionError("invalid", "node must be a node id or null.")
         if not isinstance(editing, bool):
             raise ActionError("invalid", "editing must be true or false.")
-        self.presence = {"node": node, "editing": editing}
-        await self.channel_layer.group_send(tree_group(self.tree_id), self._presence_event())
+        if not isinstance(typing, bool):
+            raise ActionError("invalid", "typing must be true or false.")
+        self.presence = {"node": node, "editing": editing, "typing": typing and node is not None}
+        if announce:
+            await self.channel_layer.group_send(tree_group(self.tree_id), self._presence_event())
+
+    async def _keep_presence(self, message: dict[str, Any]) -> None:
+        await self._on_presence(message, announce=False)
 
     async def _on_ping(self, message: dict[str, Any]) -> None:
         await self._send({"type": "pong"})
@@ -343,7 +357,11 @@ class TreeConsumer(AsyncWebsocketConsumer):
             await self._send({"type": "role", "role": self.role})
 
     async def presence_join(self, event: dict[str, Any]) -> None:
-        # Tell the newcomer where we are, directly; it builds its roster from these replies.
+        if event["conn"] == self.channel_name:
+            return
+        # Show the newcomer to our client, then tell the newcomer where we are, directly; it
+        # builds its roster from these replies.
+        await self.presence_update(event)
         try:
             await self.channel_layer.send(event["conn"], self._presence_event())
         except Exception:
@@ -361,6 +379,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
                 "user": event["user"],
                 "node": event["node"],
                 "editing": event["editing"],
+                "typing": event.get("typing", False),
             }
         )
 
@@ -390,6 +409,11 @@ def _since(message: dict[str, Any]) -> int | None:
     if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
         raise ActionError("invalid", "since must be an integer or null.")
     return since
+
+
+def _plain_text(value: str) -> bool:
+    """No lone surrogates (valid JSON, but the Redis layer cannot encode them) and no NUL."""
+    return "\x00" not in value and value.encode("utf-8", "replace").decode() == value
 
 
 def _dumps(message: dict[str, Any]) -> str:

@@ -48,6 +48,8 @@ export interface PresenceInfo {
   user: User;
   node: string | null;
   editing: boolean;
+  /** Keys were pressed in `node` in the last few seconds. */
+  typing: boolean;
 }
 
 export interface SyncHooks {
@@ -197,7 +199,7 @@ export class SyncEngine {
       case "presence": {
         const conn = String(msg.conn);
         if (conn === this.conn) break;
-        this.presence.set(conn, { conn, user: msg.user, node: msg.node, editing: msg.editing });
+        this.presence.set(conn, { conn, user: msg.user, node: msg.node, editing: msg.editing, typing: !!msg.typing });
         this.hooks.onPresence?.(this.presence);
         break;
       }

@@ -81,7 +81,7 @@ export type ServerMessage =
   | ({ type: "op" } & LoggedOp)
   | { type: "ack"; n: number; seq: number; dup?: boolean }
   | { type: "nack"; n: number; code: string; message: string }
-  | { type: "presence"; conn: string | number; user: User; node: string | null; editing: boolean }
+  | { type: "presence"; conn: string | number; user: User; node: string | null; editing: boolean; typing?: boolean }
   | { type: "presence_leave"; conn: string | number }
   | { type: "role"; role: string }
   | { type: "error"; code: string; message: string }
@@ -91,7 +91,7 @@ export type ClientMessage =
   | { type: "hello"; client_id: string; since: number | null }
   | { type: "op"; n: number; op: Op }
   | { type: "sync"; since: number }
-  | { type: "presence"; node: string | null; editing: boolean }
+  | { type: "presence"; node: string | null; editing: boolean; typing?: boolean }
   | { type: "ping" };
 
 /** A field group of one node, the unit of "pending local write" (protocol rule 4). */

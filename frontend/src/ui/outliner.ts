@@ -41,6 +41,8 @@ export interface OutlinerHooks {
   userName(id: number | null): string;
   /** A badge shown with the row's badges (the survival badge of game-tree nodes). */
   badge?(n: TreeNode): HTMLElement | null;
+  /** A key changed the text of this node (presence shows who is typing where). */
+  onTyping?(id: string): void;
 }
 
 const TEXT_DEBOUNCE_MS = 300;
@@ -59,7 +61,7 @@ export class Outliner {
   filter: Filter = { text: "", type: "", tag: "", unpatched: false };
   private draft: { id: string; timer: number } | null = null;
   private editRun = 0;
-  private presenceByNode = new Map<string, { user: { id: number; username: string }; editing: boolean }[]>();
+  private presenceByNode = new Map<string, { user: { id: number; username: string }; editing: boolean; typing: boolean }[]>();
   private dragId: string | null = null;
   private filterTimer: number | null = null;
   private chunkTimer: number | null = null;
@@ -486,13 +488,17 @@ export class Outliner {
 
   // ==================================================================== presence
 
-  setPresence(all: Iterable<{ user: { id: number; username: string }; node: string | null; editing: boolean }>): void {
+  setPresence(
+    all: Iterable<{ user: { id: number; username: string }; node: string | null; editing: boolean; typing?: boolean }>,
+  ): void {
     const before = new Set(this.presenceByNode.keys());
     this.presenceByNode.clear();
     for (const p of all) {
       if (!p.node) continue;
       const list = this.presenceByNode.get(p.node) ?? [];
-      if (!list.some((x) => x.user.id === p.user.id)) list.push({ user: p.user, editing: p.editing });
+      const same = list.find((x) => x.user.id === p.user.id);
+      if (!same) list.push({ user: p.user, editing: p.editing, typing: !!p.typing });
+      else same.typing ||= !!p.typing;
       this.presenceByNode.set(p.node, list);
     }
     for (const id of new Set([...before, ...this.presenceByNode.keys()])) this.renderWho(id);
@@ -510,8 +516,8 @@ export class Outliner {
     this.slot(r, "who").replaceChildren(
       ...list.map((p) => {
         const m = h("span", {
-          class: "marker",
-          title: `${p.user.username} ${p.editing ? "is editing" : "is here"}`,
+          class: p.typing ? "marker typing" : "marker",
+          title: `${p.user.username} ${p.typing ? "is typing" : p.editing ? "is editing" : "is here"}`,
           text: p.user.username,
         });
         m.style.setProperty("--c", userColor(p.user.id));
@@ -654,6 +660,7 @@ export class Outliner {
     if (this.draft && this.draft.id !== hit.id) this.flushDraft();
     if (this.draft) clearTimeout(this.draft.timer);
     this.draft = { id: hit.id, timer: window.setTimeout(() => this.flushDraft(), TEXT_DEBOUNCE_MS) };
+    this.hooks.onTyping?.(hit.id);
   }
 
   private onPaste(e: ClipboardEvent): void {

@@ -16,6 +16,9 @@ export interface PageContext {
   signOut(): void;
 }
 
+/** After this long without a key press, "typing" turns off for the others. */
+const TYPING_IDLE_MS = 2500;
+
 const SHORTCUTS: [string, string][] = [
   ["Enter", "New node below (same type)"],
   ["Tab", "Indent: make it a child of the node above (type follows the grammar)"],
@@ -90,6 +93,10 @@ export class TreePage {
       onReplaced: (info) => this.onReplaced(info),
       onPresence: (all) => this.onPresence(all),
       onWelcome: (_u, role) => {
+        // Presence goes after the hello has been answered (before it the server has nothing
+        // to attach it to); the hello itself already shows us to the others.
+        this.welcomed = true;
+        if (this.myPresence.node) this.sendPresence();
         this.setRole(role);
         this.onPresence(this.engine.presence);
       },
@@ -114,13 +121,14 @@ export class TreePage {
     });
     this.outliner = new Outliner(this.engine, treeId, {
       onFocusNode: (id, editing) => {
-        if (this.conn.state === "online") this.conn.send({ type: "presence", node: id, editing });
+        this.setPresence({ node: id, editing, typing: false });
         this.detailsFor = id;
         this.renderDetails();
       },
       onZoom: () => this.renderCrumbs(),
       userName: (id) => this.userName(id),
       badge: (n) => this.analysis.badge(n),
+      onTyping: (id) => this.onTyping(id),
     });
     this.help = this.buildHelp();
     this.el = this.build();
@@ -139,9 +147,34 @@ export class TreePage {
   }
 
   private destroyed = false;
+  /** Where this user's cursor is, as last told to the others. */
+  private myPresence: { node: string | null; editing: boolean; typing: boolean } = { node: null, editing: false, typing: false };
+  private welcomed = false;
+  private typingTimer: number | null = null;
+
+  private setPresence(p: { node: string | null; editing: boolean; typing: boolean }): void {
+    const old = this.myPresence;
+    this.myPresence = p;
+    if (old.node !== p.node || old.editing !== p.editing || old.typing !== p.typing) this.sendPresence();
+  }
+
+  private sendPresence(): void {
+    if (this.welcomed) this.conn.send({ type: "presence", ...this.myPresence });
+  }
+
+  /** Keys pressed in a node: the others see "typing" until a short pause. */
+  private onTyping(id: string): void {
+    if (this.typingTimer !== null) clearTimeout(this.typingTimer);
+    this.typingTimer = window.setTimeout(() => {
+      this.typingTimer = null;
+      if (this.myPresence.typing) this.setPresence({ ...this.myPresence, typing: false });
+    }, TYPING_IDLE_MS);
+    if (!this.myPresence.typing || this.myPresence.node !== id) this.setPresence({ node: id, editing: true, typing: true });
+  }
 
   destroy(): void {
     this.destroyed = true;
+    if (this.typingTimer !== null) clearTimeout(this.typingTimer);
     this.conn.stop();
     this.graph?.destroy();
     this.analysis.destroy();
@@ -422,7 +455,7 @@ export class TreePage {
         code === 4403 ? "You no longer have access to this tree." : "This tree does not exist.";
       return;
     }
-    if (s === "online" && this.outliner.active) this.conn.send({ type: "presence", node: this.outliner.active, editing: true });
+    if (s !== "online") this.welcomed = false;
     this.renderStatus();
   }
 
@@ -447,20 +480,25 @@ export class TreePage {
   }
 
   private onPresence(all: Map<string, PresenceInfo>): void {
-    const people = new Map<number, { user: User; count: number }>();
+    const people = new Map<number, { user: User; count: number; typingIn: string | null }>();
     for (const p of all.values()) {
       this.members.set(p.user.id, p.user.username);
+      const typingIn = p.typing ? p.node : null;
       const e = people.get(p.user.id);
-      if (e) e.count++;
-      else people.set(p.user.id, { user: p.user, count: 1 });
+      if (e) {
+        e.count++;
+        e.typingIn ??= typingIn;
+      } else people.set(p.user.id, { user: p.user, count: 1, typingIn });
     }
     const items: HTMLElement[] = [];
     const meChip = h("li", { class: "person me", title: `${this.ctx.me.username} (you)`, text: this.ctx.me.username });
     meChip.style.setProperty("--c", userColor(this.ctx.me.id));
     items.push(meChip);
-    for (const { user } of people.values()) {
+    for (const { user, typingIn } of people.values()) {
       if (user.id === this.ctx.me.id) continue;
-      const li = h("li", { class: "person", title: `${user.username} is here`, text: user.username });
+      const where = typingIn ? this.engine.view?.get(typingIn) : undefined;
+      const title = typingIn ? `${user.username} is typing in “${short(where?.text ?? "", 60)}”` : `${user.username} is here`;
+      const li = h("li", { class: typingIn ? "person typing" : "person", title, text: user.username });
       li.style.setProperty("--c", userColor(user.id));
       items.push(li);
     }
