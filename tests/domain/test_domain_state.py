@@ -123,6 +123,7 @@ CORRUPTIONS: dict[str, Callable[[TreeState], None]] = {
     "invalid key": lambda s: setattr(s.nodes[uid(5)], "key", "a00"),
     "text too long": lambda s: setattr(s.nodes[uid(5)], "text", "x" * 2001),
     "duplicate tags": lambda s: s.nodes[uid(5)].tags.extend(["a", "a"]),
+    "a tag not in its one spelling": lambda s: s.nodes[uid(5)].tags.append("#Goodhart"),
     "field_seq from the future": lambda s: s.nodes[uid(5)].field_seq.update(text=99),
     "version behind the nodes": lambda s: _set_version(s, 1),
     "index out of date": lambda s: setattr(s.nodes[uid(5)], "key", "a5"),

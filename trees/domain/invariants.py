@@ -12,6 +12,7 @@ from .errors import InvariantError
 from .grammar import TREE_KINDS, allowed_under, node_types
 from .keys import is_valid_key
 from .limits import MAX_NODES, MAX_NOTE, MAX_TAG_LEN, MAX_TAGS, MAX_TEXT
+from .tags import norm_tag
 
 if TYPE_CHECKING:
     from .node import Node
@@ -49,7 +50,7 @@ def _check_node(state: TreeState, node: Node) -> None:
         _fail(f"{node.id}: text or note over the limit")
     if len(node.tags) > MAX_TAGS or len(set(node.tags)) != len(node.tags):
         _fail(f"{node.id}: too many or duplicate tags")
-    if any(not t or t != t.strip() or len(t) > MAX_TAG_LEN for t in node.tags):
+    if any(not t or t != norm_tag(t) or len(t) > MAX_TAG_LEN for t in node.tags):
         _fail(f"{node.id}: malformed tag")
     if node.deleted != (node.deleted_seq > 0) or node.deleted_seq > state.version:
         _fail(f"{node.id}: deleted={node.deleted} but deleted_seq={node.deleted_seq}")

@@ -2,7 +2,7 @@
 
 Checks everything that can be checked without looking at the tree (kind, fields, types, id
 syntax, key syntax, size limits) and returns a normalised copy: lowercase canonical UUIDs,
-stripped tags, no null optional fields. Tree-dependent rules live in `ops.py`.
+tags in their one spelling, no null optional fields. Tree-dependent rules live in `ops.py`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from .errors import OpError
 from .grammar import node_types
 from .keys import is_valid_key
 from .limits import MAX_META_BYTES, MAX_NOTE, MAX_TAG_LEN, MAX_TAGS, MAX_TEXT
+from .tags import norm_tag
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -74,7 +75,9 @@ def text_value(value: object, name: str) -> str:
 
 
 def tags_value(value: object) -> list[str]:
-    """A list of distinct, non-empty, stripped tags within the limits."""
+    """A list of distinct tags in their one spelling (`tags.norm_tag`: "#Goodhart" is
+    "goodhart"), within the limits. Spellings of one tag collapse into the first: a list
+    sent before tags were normalised replays to the same tags as it was stored."""
     if not isinstance(value, list):
         raise _invalid("tags must be a list of strings")
     if len(value) > MAX_TAGS:
@@ -83,15 +86,14 @@ def tags_value(value: object) -> list[str]:
     for raw in value:
         if not isinstance(raw, str):
             raise _invalid("tags must be a list of strings")
-        tag = raw.strip()
+        tag = norm_tag(raw)
         if not tag:
             raise _invalid("tags must not be empty")
         if len(tag) > MAX_TAG_LEN:
             raise OpError("too_large", f"a tag is longer than {MAX_TAG_LEN} characters")
         _storable(tag, "tag")
-        if tag in tags:
-            raise _invalid(f"duplicate tag {tag!r}")
-        tags.append(tag)
+        if tag not in tags:
+            tags.append(tag)
     return tags
 
 

@@ -172,7 +172,7 @@ export class TreeState {
     if (this.nodes.size >= LIMITS.nodes) throw new OpError("too_large", "too many nodes");
     const text = op.text ?? "";
     const note = op.note ?? "";
-    const tags = op.tags ?? [];
+    const tags = normTags(op.tags ?? []);
     checkText(text, note, tags);
     const key = this.freeKey(op.parent, op.key, op.id);
     const s = seq ?? 0;
@@ -211,8 +211,9 @@ export class TreeState {
     } else if (field === "tags") {
       if (!Array.isArray(value) || value.some((t) => typeof t !== "string"))
         throw new OpError("invalid", "tags must be strings");
-      checkText("", "", value as string[]);
-      node.tags = [...(value as string[])];
+      const tags = normTags(value as string[]);
+      checkText("", "", tags);
+      node.tags = tags;
     } else if (field === "meta") {
       if (value === null || typeof value !== "object" || Array.isArray(value))
         throw new OpError("invalid", "meta must be an object");
@@ -467,6 +468,27 @@ export class TreeState {
 export function safeKeyBetween(a: string | null, b: string | null): string {
   if (a !== null && b !== null && a >= b) return generateKeyBetween(a, null);
   return generateKeyBetween(a, b);
+}
+
+/**
+ * A tag's one spelling, as the server writes it (trees/domain/tags.py): lower case, leading
+ * '#'s dropped, runs of spaces / hyphens / underscores as one hyphen, none at either end.
+ * "#Goodhart" is "goodhart", "Scalable oversight" is "scalable-oversight".
+ */
+export function normTag(raw: string): string {
+  return raw.trim().replace(/^#+/, "").toLowerCase().replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
+}
+
+/** Each tag in its one spelling, the first of equal spellings kept; "" (nothing left) is refused. */
+export function normTags(raw: readonly string[]): string[] {
+  if (raw.length > LIMITS.tags) throw new OpError("too_large", "too many tags");
+  const out: string[] = [];
+  for (const t of raw) {
+    const n = normTag(t);
+    if (!n) throw new OpError("invalid", "tags must not be empty");
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
 }
 
 function checkText(text: string, note: string, tags: string[]): void {
