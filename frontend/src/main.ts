@@ -67,6 +67,10 @@ async function route(): Promise<void> {
   app.replaceChildren(listPage(me, navigate, () => void signOut()));
 }
 
-window.addEventListener("popstate", () => void route());
+// Back/Forward within one tree's zooms stays on its page (TreePage.handlePopState).
+window.addEventListener("popstate", (e) => {
+  if (page?.handlePopState(e.state)) return;
+  void route();
+});
 app.replaceChildren(h("p", { class: "muted center", text: "Loading…" }));
 void route();

@@ -61,6 +61,8 @@ export interface SyncHooks {
   onChanges?(changes: Change[], remote: boolean): void;
   onReject?(op: Op, code: string, message: string): void;
   onReplaced?(info: ReplacedInfo): void;
+  /** Someone else's delete of `id` (with its subtree) is about to be applied. */
+  onRemoteDelete?(id: string, actor: number | null): void;
   onPresence?(all: Map<string, PresenceInfo>): void;
   onWelcome?(user: User, role: string, conn: string): void;
   onError?(code: string, message: string): void;
@@ -322,6 +324,12 @@ export class SyncEngine {
     }
     this.lastSeq = lo.seq;
     const mine = lo.client_id === this.clientId;
+    // The log says who created a node; a snapshot carries it, a live create must too.
+    if (lo.op.kind === "create" && lo.actor !== null) {
+      const created = this.confirmed!.get(lo.op.id);
+      if (created) created.author = lo.actor;
+    }
+    if (!mine && lo.op.kind === "delete") this.hooks.onRemoteDelete?.(lo.op.id, lo.actor);
     if (lo.op.kind === "set") {
       const k = `${lo.op.id}|${lo.op.field}`;
       if (mine) {

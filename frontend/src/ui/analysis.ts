@@ -38,6 +38,8 @@ export interface AnalysisContext {
   userName(id: number | null): string;
   /** A member's own name (never "you"): for the initials of who drew a merged node. */
   memberName(id: number): string;
+  /** The titles of the trees one can open arrived (source lines can name them now). */
+  onTitles?(): void;
 }
 
 /** Badge words per node type and status: icon + text, never colour alone. */
@@ -293,7 +295,7 @@ export class AnalysisController {
       on(refresh, "click", () => this.refresh());
       this.review = new ReviewScreen({
         treeId: this.ctx.treeId,
-        treeTitle: (id) => this.titles.get(id) ?? null,
+        treeTitle: (id) => (this.titlesKnown ? treeName(this.titles.get(id)) : null),
         userName: (id) => this.ctx.userName(id),
         hasNode: (id) => id !== null && !!this.view?.get(id) && !this.view.get(id)!.deleted,
         jump: (id) => this.jump(id),
@@ -508,17 +510,30 @@ export class AnalysisController {
         .trees()
         .then((ts) => {
           for (const t of ts) this.titles.set(t.id, t.title);
+          this.titlesKnown = true;
+          this.ctx.onTitles?.();
         })
         .catch(() => undefined);
     return this.titlesLoaded;
   }
 
+  private titlesKnown = false;
+
   private sourceText(src: SourceRef): string {
-    const tree = this.titles.get(src.tree) ?? `tree ${src.tree}`;
+    const tree = treeName(this.titles.get(src.tree), this.titlesKnown);
     const author =
       src.author === null || src.author === undefined ? "" : typeof src.author === "number" ? this.ctx.userName(src.author) : String(src.author);
     return `${tree}${author ? ` · ${author}` : ""}${src.label ? `: “${src.label}”` : ""}`;
   }
+}
+
+/**
+ * A tree's title as one may see it: a tree one cannot open is never named (nor numbered:
+ * "tree 5" said nothing and invited guessing); before the titles arrive, an ellipsis.
+ */
+export function treeName(title: string | null | undefined, known = true): string {
+  if (title !== null && title !== undefined) return title || "(untitled)";
+  return known ? "a tree not shared with you" : "…";
 }
 
 function badgeEl(type: string, s: Survival): HTMLElement {

@@ -33,21 +33,58 @@ export function problemHref(ref: ProblemRef): string {
 interface Column {
   head: string;
   title: string;
+  /** The definition shown under the board (a tooltip alone is invisible on a touch screen). */
+  def: string;
   value(it: BoardItem): string;
 }
 
 const GAME_COLUMNS: Column[] = [
-  { head: "Proposals hit", title: "Proposals with at least one critique of this failure mode", value: (it) => num(it.props) },
-  { head: "Broken by it", title: "Proposals broken by a surviving critique of this failure mode", value: (it) => num(it.stand) },
-  { head: "Authors", title: "People who raised it", value: (it) => num(it.authors) },
-  { head: "Recurs below a patch", title: "Critiques of this mode under a patch of a critique of the same mode (whack-a-mole)", value: (it) => num(it.re) },
-  { head: "Rescues", title: "Proposals that would survive if every critique of this mode were answered", value: (it) => num(it.rescue) },
+  {
+    head: "Proposals hit",
+    title: "Proposals with at least one critique of this failure mode",
+    def: "proposals with at least one critique of this failure mode.",
+    value: (it) => num(it.props),
+  },
+  {
+    head: "Broken by it",
+    title: "Proposals broken by a surviving critique of this failure mode",
+    def: "proposals that a still-standing critique of this failure mode breaks.",
+    value: (it) => num(it.stand),
+  },
+  { head: "Authors", title: "People who raised it", def: "how many people raised it.", value: (it) => num(it.authors) },
+  {
+    head: "Recurs below a patch",
+    title: "Critiques of this mode under a patch of a critique of the same mode (whack-a-mole)",
+    def: "whack-a-mole: critiques of this failure mode below a patch that answered a critique of the same mode. Patching it made it pop up again further down, a sign the constraint is taut.",
+    value: (it) => num(it.re),
+  },
+  {
+    head: "Rescues",
+    title: "Proposals that would survive if every critique of this mode were answered",
+    def: "proposals that would survive if every critique of this failure mode were answered: what solving this one problem would save.",
+    value: (it) => num(it.rescue),
+  },
 ];
 
 const PROBLEM_COLUMNS: Column[] = [
-  { head: "Under top-level problems", title: "How many top-level problems it lies under", value: (it) => num(it.breadth) },
-  { head: "Trees that drew it", title: "Source trees it was drawn in (a problem added after the merge counts its author, 1)", value: (it) => num(it.contributors) },
-  { head: "Support", title: "Share of the trees that drew it", value: (it) => (typeof it.support === "number" ? `${Math.round(it.support * 100)}%` : "–") },
+  {
+    head: "Under top-level problems",
+    title: "How many top-level problems it lies under",
+    def: "how many top-level problems it lies under.",
+    value: (it) => num(it.breadth),
+  },
+  {
+    head: "Trees that drew it",
+    title: "Source trees it was drawn in (a problem added after the merge counts its author, 1)",
+    def: "source trees it was drawn in (a problem added after the merge counts 1).",
+    value: (it) => num(it.contributors),
+  },
+  {
+    head: "Support",
+    title: "Share of the trees that drew it",
+    def: "the share of the merged trees that drew it.",
+    value: (it) => (typeof it.support === "number" ? `${Math.round(it.support * 100)}%` : "–"),
+  },
 ];
 
 function num(v: number | undefined): string {
@@ -144,6 +181,9 @@ export function boardTable(kind: string, items: BoardItem[], opts: BoardOptions)
     });
     wrap.append(more);
   }
+  const legend = h("dl", { class: "board-legend", "aria-label": "What the columns mean" });
+  for (const c of cols) legend.append(h("dt", { text: c.head }), h("dd", { text: c.def }));
+  wrap.append(legend);
   return wrap;
 }
 
@@ -182,7 +222,7 @@ function memberList(it: BoardItem, opts: BoardOptions): HTMLElement {
   }
   for (const m of it.members) {
     const where =
-      m.tree === opts.currentTree ? "" : opts.treeTitle(m.tree) ?? (typeof m.tree === "number" ? `tree ${m.tree}` : "");
+      m.tree === opts.currentTree || m.tree === undefined ? "" : (opts.treeTitle(m.tree) ?? "a tree not shared with you");
     const b = h("button", { type: "button", class: "member-jump", title: "Show it in the outline" });
     if (m.status) {
       const st = String(m.status);

@@ -1,13 +1,12 @@
 /**
- * The graph view: Cytoscape.js with the dagre layered layout, loaded on demand so the outliner
- * stays light. Extra parents (problem-tree DAGs) are drawn as dashed edges. Labels are drawn on
- * a canvas, so user text is never parsed as HTML.
+ * The graph view: Cytoscape.js, loaded on demand so the outliner stays light. Laid out left to
+ * right in the outline's own order (a node's children top to bottom as in the outline, each
+ * parent centred on its children), so the two views read the same; extra parents
+ * (problem-tree DAGs) are dashed edges. Labels are drawn on a canvas, so user text is never
+ * parsed as HTML, at a size that stays legible when the whole graph is fitted (MIN_FIT_ZOOM).
  */
 import cytoscape from "cytoscape";
-import dagre from "cytoscape-dagre";
 import type { TreeState } from "../core/state";
-
-cytoscape.use(dagre);
 
 const COLORS: Record<string, string> = {
   proposal: "#2563eb",
@@ -24,8 +23,36 @@ const TINTS: Record<string, string> = {
 const ICONS: Record<string, string> = { proposal: "◆", critique: "✕", patch: "✚", problem: "●" };
 
 function label(text: string, type: string): string {
-  const t = text.length > 60 ? text.slice(0, 59) + "…" : text || "(empty)";
+  const t = text.length > 90 ? text.slice(0, 89) + "…" : text || "(empty)";
   return `${ICONS[type] ?? ""} ${type.toUpperCase()}\n${t}`;
+}
+
+/** Label size in graph units, and the smallest zoom `fit()` goes to: 15 x 0.8 = 12 px on screen. */
+const FONT = 15;
+const MIN_FIT_ZOOM = 0.8;
+const NODE_W = 260;
+const NODE_H = 78;
+const COL = NODE_W + 70;
+const ROW = NODE_H + 14;
+
+/** Positions in outline order: depth -> x, leaves one row each, a parent centred on its children. */
+export function outlinePositions(s: TreeState): Map<string, { x: number; y: number }> {
+  const pos = new Map<string, { x: number; y: number }>();
+  let row = 0;
+  const place = (id: string, depth: number): number => {
+    const kids = s.liveChildren(id).filter((c) => !pos.has(c.id));
+    let y: number;
+    pos.set(id, { x: 0, y: 0 }); // reserved: a transient cycle cannot recurse forever
+    if (!kids.length) y = row++ * ROW;
+    else {
+      const ys = kids.map((c) => place(c.id, depth + 1));
+      y = (ys[0] + ys[ys.length - 1]) / 2;
+    }
+    pos.set(id, { x: depth * COL, y });
+    return y;
+  };
+  for (const top of s.liveChildren(null)) place(top.id, 0);
+  return pos;
 }
 
 export class GraphView {
@@ -70,14 +97,14 @@ export class GraphView {
             "border-color": "data(color)",
             label: "data(label)",
             "text-wrap": "wrap",
-            "text-max-width": "180px",
-            "font-size": 11,
+            "text-max-width": `${NODE_W - 20}px`,
+            "font-size": FONT,
             "font-family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
             color: "#1f2937",
             "text-valign": "center",
             "text-halign": "center",
-            width: 200,
-            height: 56,
+            width: NODE_W,
+            height: NODE_H,
           },
         },
         { selector: "node:selected", style: { "border-width": 4, "background-color": "#f8fafc" } },
@@ -109,35 +136,37 @@ export class GraphView {
   update(): void {
     const s = this.state();
     const els: cytoscape.ElementDefinition[] = [];
-    for (const n of s.nodes.values()) {
-      if (n.deleted) continue;
-      els.push({ group: "nodes", data: { id: n.id, label: label(n.text, n.type), color: COLORS[n.type], tint: TINTS[n.type] } });
+    const pos = outlinePositions(s);
+    for (const [id, position] of pos) {
+      const n = s.get(id)!;
+      els.push({
+        group: "nodes",
+        data: { id: n.id, label: label(n.text, n.type), color: COLORS[n.type], tint: TINTS[n.type] },
+        position: { ...position },
+      });
     }
-    for (const n of s.nodes.values()) {
-      if (n.deleted) continue;
-      if (n.parent && !s.get(n.parent)?.deleted)
+    for (const id of pos.keys()) {
+      const n = s.get(id)!;
+      if (n.parent && pos.has(n.parent))
         els.push({ group: "edges", data: { id: `e:${n.parent}:${n.id}`, source: n.parent, target: n.id } });
       for (const p of n.parents)
-        if (s.get(p) && !s.get(p)!.deleted)
+        if (pos.has(p))
           els.push({ group: "edges", data: { id: `x:${p}:${n.id}`, source: p, target: n.id }, classes: "extra" });
     }
     this.cy.batch(() => {
       this.cy.elements().remove();
       this.cy.add(els);
     });
-    this.cy
-      .layout({ name: "dagre", rankDir: "LR", nodeSep: 12, rankSep: 60, animate: false } as cytoscape.LayoutOptions)
-      .run();
     this.fit();
   }
 
   /** Fit the graph, but never so small that labels cannot be read: then show its start. */
   fit(): void {
     this.cy.fit(undefined, 30);
-    if (this.cy.zoom() < 0.6) {
+    if (this.cy.zoom() < MIN_FIT_ZOOM) {
       const bb = this.cy.elements().boundingBox();
-      this.cy.zoom(0.6);
-      this.cy.pan({ x: 30 - bb.x1 * 0.6, y: 30 - bb.y1 * 0.6 });
+      this.cy.zoom(MIN_FIT_ZOOM);
+      this.cy.pan({ x: 30 - bb.x1 * MIN_FIT_ZOOM, y: 30 - bb.y1 * MIN_FIT_ZOOM });
     }
   }
 

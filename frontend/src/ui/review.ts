@@ -255,7 +255,7 @@ export class ReviewScreen {
   }
 
   sourceText(src: SourceRef): string {
-    const tree = this.ctx.treeTitle(src.tree) ?? `tree ${src.tree}`;
+    const tree = this.ctx.treeTitle(src.tree) ?? "…";
     const author =
       src.author === null || src.author === undefined
         ? ""

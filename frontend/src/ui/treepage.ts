@@ -4,7 +4,7 @@ import { Connection, type ConnState, treeSocketUrl } from "../connection";
 import { TYPE_INFO, typesOf } from "../core/grammar";
 import { type PresenceInfo, SyncEngine } from "../core/sync";
 import type { NodeType, TreeNode, User } from "../core/types";
-import { h, on, toast, userColor } from "./dom";
+import { h, on, reserveBottom, toast, userColor } from "./dom";
 import { downloadMenu } from "./export";
 import { explain, Outliner, short } from "./outliner";
 import { AnalysisController } from "./analysis";
@@ -91,6 +91,7 @@ export class TreePage {
       },
       onReject: (_op, code, message) => toast(`Your change was not saved: ${explain(code, message)}`, { kind: "error" }),
       onReplaced: (info) => this.onReplaced(info),
+      onRemoteDelete: (id, actor) => this.onRemoteDelete(id, actor),
       onPresence: (all) => this.onPresence(all),
       onWelcome: (_u, role) => {
         // Presence goes after the hello has been answered (before it the server has nothing
@@ -118,6 +119,7 @@ export class TreePage {
       navigate: (p) => this.ctx.navigate(p),
       userName: (id) => this.userName(id),
       memberName: (id) => (id === this.ctx.me.id ? this.ctx.me.username : (this.members.get(id) ?? `user ${id}`)),
+      onTitles: () => this.detailsFor && this.renderDetails(),
     });
     this.outliner = new Outliner(this.engine, treeId, {
       onFocusNode: (id, editing) => {
@@ -125,7 +127,10 @@ export class TreePage {
         this.detailsFor = id;
         this.renderDetails();
       },
-      onZoom: () => this.renderCrumbs(),
+      onZoom: (id) => {
+        this.renderCrumbs();
+        this.pushZoom(id);
+      },
       userName: (id) => this.userName(id),
       badge: (n) => this.analysis.badge(n),
       onTyping: (id) => this.onTyping(id),
@@ -180,6 +185,35 @@ export class TreePage {
     this.analysis.destroy();
     for (const r of this.removers) r();
     this.help.remove();
+    reserveBottom("details", 0);
+  }
+
+  // ------------------------------------------------------------------ zoom history
+
+  private poppingZoom = false;
+
+  /** Each zoom is a history entry, so the browser's Back zooms out instead of leaving. */
+  private pushZoom(id: string | null): void {
+    if (this.poppingZoom) return;
+    const cur = (history.state as { gtTree?: number; zoom?: string | null } | null) ?? null;
+    if ((cur?.zoom ?? null) === id) return;
+    history.pushState({ gtTree: this.treeId, zoom: id }, "", location.pathname);
+  }
+
+  /** A popstate on this tree's page: restore its zoom. False when it is not ours to handle. */
+  handlePopState(state: unknown): boolean {
+    if (location.pathname.replace(/\/$/, "") !== `/app/trees/${this.treeId}`) return false;
+    const st = (state ?? null) as { gtTree?: number; zoom?: string | null } | null;
+    if (st && st.gtTree !== undefined && st.gtTree !== this.treeId) return false;
+    const z = st?.zoom ?? null;
+    const v = this.engine.view;
+    this.poppingZoom = true;
+    try {
+      this.outliner.setZoom(z && v?.get(z) && !v.get(z)!.deleted ? z : null);
+    } finally {
+      this.poppingZoom = false;
+    }
+    return true;
   }
 
   /** Test and benchmark hook: the engine's state, read-only use. */
@@ -296,6 +330,7 @@ export class TreePage {
       this.analysis.pane,
     );
     this.panes = { outline, graph, analysis };
+    this.watchSheet();
     const root = h("div", { class: "treepage" }, header, this.bannerEl, tabbar, outline, graph, analysis);
     this.showTab("outline");
     this.renderCrumbs();
@@ -506,6 +541,42 @@ export class TreePage {
     this.outliner.setPresence(all.values());
   }
 
+  /** Someone else deleted a subtree: tell whoever was in it, naming the node and the person. */
+  private onRemoteDelete(id: string, actor: number | null): void {
+    const v = this.engine.view;
+    const root = v?.get(id);
+    if (!v || !root || root.deleted) return;
+    const mine = [this.outliner.active, this.detailsFor].filter((x): x is string => !!x);
+    const hit = mine.find((x) => v.get(x) && !v.get(x)!.deleted && v.isAncestorOrSelf(id, x));
+    if (!hit) return;
+    const who = actor === null ? "Someone" : this.userName(actor);
+    const where = hit === id ? "the node you were editing" : "the branch holding the node you were editing";
+    toast(`${who === "you" ? "You (in another window)" : who} deleted “${short(root.text, 60)}”, ${where}.`, {
+      kind: "warn",
+      ms: 15000,
+      actions: this.outliner.readOnly
+        ? []
+        : [{ label: "Restore it", run: () => this.outliner.edit([{ kind: "restore", id }]) }],
+    });
+  }
+
+  /** The phone's details sheet: what it covers at the bottom is kept clear of the node in use. */
+  private watchSheet(): void {
+    const phone = window.matchMedia("(max-width: 820px)");
+    const update = () => {
+      // (A fixed element has no offsetParent: whether it is displayed is whether it has boxes.)
+      const shown = phone.matches && this.detailsEl.getClientRects().length > 0 && getComputedStyle(this.detailsEl).position === "fixed";
+      reserveBottom("details", shown ? this.detailsEl.offsetHeight : 0);
+    };
+    const ro = new ResizeObserver(update);
+    ro.observe(this.detailsEl);
+    phone.addEventListener("change", update);
+    this.removers.push(() => {
+      ro.disconnect();
+      phone.removeEventListener("change", update);
+    });
+  }
+
   private onReplaced(info: { id: string; field: string; mine: unknown; theirs: unknown; actor: number | null }): void {
     const n = this.engine.view?.get(info.id);
     if (!n) return;
@@ -582,7 +653,11 @@ export class TreePage {
     const v = this.engine.view;
     const id = this.detailsFor;
     const n = id && v ? v.get(id) : undefined;
+    // On a phone the panel is a sheet at the bottom of the screen, shown for a selected node.
+    this.detailsEl.classList.toggle("empty", !n || n.deleted);
+    if (this.detailsEl.dataset.id !== id) this.detailsEl.classList.remove("closed");
     if (!n || n.deleted) {
+      delete this.detailsEl.dataset.id;
       this.detailsEl.replaceChildren(
         h("p", { class: "muted", text: "Select a node to see its note and tags." }),
         h("p", { class: "muted small", text: "Press ? for keyboard shortcuts." }),
@@ -646,8 +721,23 @@ export class TreePage {
       extra.push(ul);
     }
     if (v!.kind === "problem" && !ro) extra.push(this.linkPicker(n));
+    const closeSheet = h("button", { type: "button", class: "icon sheet-close", "aria-expanded": "true", "aria-label": "Details of this node", text: "▾" });
+    const setClosed = (closed: boolean) => {
+      this.detailsEl.classList.toggle("closed", closed);
+      closeSheet.setAttribute("aria-expanded", String(!closed));
+      closeSheet.textContent = closed ? "▴" : "▾";
+    };
+    setClosed(this.detailsEl.classList.contains("closed"));
+    on(closeSheet, "click", () => setClosed(!this.detailsEl.classList.contains("closed")));
     this.detailsEl.replaceChildren(
-      h("div", { class: `dtype t-${n.type}` }, h("span", { class: "icon", "aria-hidden": "true", text: TYPE_INFO[n.type].icon }), TYPE_INFO[n.type].label),
+      h(
+        "div",
+        { class: `dtype t-${n.type}` },
+        h("span", { class: "icon", "aria-hidden": "true", text: TYPE_INFO[n.type].icon }),
+        TYPE_INFO[n.type].label,
+        h("span", { class: "spacer" }),
+        closeSheet,
+      ),
       h("p", { class: "muted small", text: `Added by ${this.userName(n.author)}` }),
       ...this.analysis.details(n),
       h("label", { class: "field" }, h("span", { text: "Note" }), note),
