@@ -162,6 +162,18 @@ else:
         }
     }
 
+# Every username/password check goes through the sign-in limits (trees/loginguard.py).
+AUTHENTICATION_BACKENDS = ["trees.loginguard.GuardedModelBackend"]
+# Failed sign-ins within GAMETREE_LOGIN_LOCK_SECONDS that lock an account (whoever guesses)
+# and that stop an address (whichever accounts it guesses); counted in the database.
+GAMETREE_LOGIN_FAILURES_PER_ACCOUNT = env_int("GAMETREE_LOGIN_FAILURES_PER_ACCOUNT", 10)
+GAMETREE_LOGIN_FAILURES_PER_ADDRESS = env_int("GAMETREE_LOGIN_FAILURES_PER_ADDRESS", 50)
+GAMETREE_LOGIN_LOCK_SECONDS = env_int("GAMETREE_LOGIN_LOCK_SECONDS", 900)
+# API tokens expire this many days after they are made (fixed, not extended by use).
+GAMETREE_TOKEN_DAYS = env_int("GAMETREE_TOKEN_DAYS", 30)
+# Live tokens a user keeps; making one more revokes the oldest.
+GAMETREE_MAX_TOKENS_PER_USER = env_int("GAMETREE_MAX_TOKENS_PER_USER", 20)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -184,7 +196,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "trees.api.auth.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

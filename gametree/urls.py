@@ -11,6 +11,8 @@ from trees import views
 handler404 = "trees.views.not_found"
 
 urlpatterns = [
+    # The admin's own login page, behind the sign-in limits (trees/loginguard.py).
+    path("admin/login/", views.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/", include("trees.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -9,8 +9,10 @@ merge jobs (their thread writes them).
 from django.contrib import admin
 
 from trees.models import (
+    ApiToken,
     FailureMode,
     GlossaryEntry,
+    LoginFailure,
     Membership,
     MergeJob,
     MergeSuggestion,
@@ -114,3 +116,30 @@ class FailureModeAdmin(admin.ModelAdmin):
     list_display = ["user", "tag", "problem_tree", "problem_node", "updated_at"]
     search_fields = ["tag", "description", "user__username"]
     raw_id_fields = ["user", "problem_tree"]
+
+
+# The old DRF token table is emptied by migration 0006 (its tokens became ApiTokens); its
+# admin page would only confuse.
+try:
+    from rest_framework.authtoken.models import TokenProxy
+
+    admin.site.unregister(TokenProxy)
+except admin.sites.NotRegistered:  # pragma: no cover - depends on app order
+    pass
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Revoke a user's token by deleting it here."""
+
+    list_display = ["user", "prefix", "created_at", "expires_at", "last_used_at"]
+    search_fields = ["user__username", "prefix"]
+    readonly_fields = ["user", "key_hash", "prefix", "created_at", "last_used_at", "session_key"]
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Unlock an account or address by deleting its failures here (or `manage.py unlocklogin`)."""
+
+    list_display = ["key", "at"]
+    search_fields = ["key"]

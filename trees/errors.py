@@ -17,6 +17,7 @@ STATUS_FOR_CODE: dict[str, int] = {
     "bad_parent_type": 409,
     "resync_required": 409,
     "rate_limited": 429,
+    "account_locked": 429,
     "limit_reached": 409,
     # Import and export (trees/formats).
     "invalid_format": 400,
@@ -33,10 +34,12 @@ STATUS_FOR_CODE: dict[str, int] = {
 class ActionError(Exception):
     """A request the server refuses; nothing was changed."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # Seconds after which the same request may succeed (REST: the Retry-After header).
+        self.retry_after = retry_after
 
     @property
     def status(self) -> int:

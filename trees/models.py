@@ -298,3 +298,41 @@ class FailureMode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tag} ({self.user_id})"
+
+
+# ---- sign-in: API tokens and failed sign-ins (docs/security.md) -----------------------------
+
+
+class ApiToken(models.Model):
+    """An API token (`Authorization: Token <key>`). Only a hash of the key is stored: the key
+    is shown once, when it is made. Revoking deletes the row; `expires_at` is fixed when it is
+    made (`GAMETREE_TOKEN_DAYS` later) and not moved by use."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The key's first characters, to tell one's tokens apart in a list.
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    # The session that asked for it, if any: logging that session out revokes it too.
+    session_key = models.CharField(max_length=40, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"token {self.prefix}... of {self.user_id}"
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in, counted twice: under `account:<username>` and `address:<ip>`. Kept in
+    the database so that every server process sees the same counts (docs/security.md)."""
+
+    key = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="login_failure_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.at}"

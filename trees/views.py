@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib import admin
 from django.db import connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -52,3 +55,24 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin login page, refusing with a plain 429 page while the account or address is
+    locked (trees/loginguard.py): the admin form would only say "wrong password"."""
+    from trees import loginguard
+
+    if request.method == "POST":
+        found = loginguard.refusal(request.POST.get("username"), loginguard.address_of(request))
+        if found is not None:
+            return _locked_page(found)
+    response = admin.site.login(request)
+    found = loginguard.refusal_of(request)
+    return _locked_page(found) if found is not None else response
+
+
+def _locked_page(found: Any) -> HttpResponse:
+    text = f"Sign-in refused: {found.message}\n"
+    response = HttpResponse(text, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(found.retry_after)
+    return response

@@ -19,10 +19,10 @@ from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 
+from trees.actions.accounts import token_create
 from trees.actions.state_cache import load_state
-from trees.models import Tree
+from trees.models import LoginFailure, Tree
 
 schemathesis = pytest.importorskip("schemathesis")  # dev dependency; skipped where missing
 GenerationMode = schemathesis.GenerationMode
@@ -37,7 +37,12 @@ def api_schema(db: Any, make_user: Any, make_tree: Any) -> Any:
     owner = make_user("olivia")
     editor = make_user("eddie")
     tree = make_tree(owner, kind="problem", members={editor: "editor"})
-    OWNER.update(token=Token.objects.create(user=owner).key, tree_id=tree.pk, editor_id=editor.pk)
+    OWNER.update(
+        owner_id=owner.pk,
+        token=token_create(user_id=owner.pk)[1],
+        tree_id=tree.pk,
+        editor_id=editor.pk,
+    )
     cache.clear()
     return schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
@@ -81,6 +86,10 @@ def fuzz_operation(operation: Any, mode: GenerationMode, failures: list[str]) ->
         nonlocal calls
         aim(case)
         cache.clear()  # the login throttle must not turn the fuzz into 429s
+        if operation.path.startswith("/api/auth/"):
+            LoginFailure.objects.all().delete()  # nor the sign-in limits
+            # A fresh token: logout and DELETE /api/auth/tokens/{id}/ revoke tokens.
+            OWNER["token"] = token_create(user_id=OWNER["owner_id"])[1]
         calls += 1
         try:
             case.call_and_validate(

@@ -110,6 +110,14 @@ MATRIX: dict[tuple[str, str], tuple[Build, tuple[tuple[int, str | None], ...]]] 
     ("post", "/api/auth/logout/"): (_none, ((204, None),) * 5),
     ("get", "/api/auth/me/"): (_none, (A401, *((200, None),) * 4)),
     ("post", "/api/auth/token/"): (_login_body, ((200, None),) * 5),
+    ("get", "/api/auth/tokens/"): (_none, (A401, *((200, None),) * 4)),
+    # Token 1 is nobody's here: revoking a token that is not one's own is 404 for everyone
+    # (tests/security/test_sign_in.py revokes real tokens per role).
+    ("delete", "/api/auth/tokens/{token_id}/"): (_none, (A401, *(N404,) * 4)),
+    ("post", "/api/auth/password/"): (
+        lambda c, s: {"data": {"old_password": "wrong", "new_password": "n3w-pass-phrase"}},
+        (A401, *((400, "invalid_credentials"),) * 4),
+    ),
     ("get", "/api/trees/"): (_none, (A401, *((200, None),) * 4)),
     ("post", "/api/trees/"): (
         lambda c, s: {"data": {"kind": "game", "title": "New"}},
@@ -216,6 +224,7 @@ MATRIX: dict[tuple[str, str], tuple[Build, tuple[tuple[int, str | None], ...]]] 
 # Routes outside the API schema and why they are not in the matrix.
 NOT_IN_SCHEMA = {
     "admin/": "Django admin: staff accounts only (is_staff), its own login and CSRF",
+    "admin/login/": "the admin's login page behind the sign-in limits (test_sign_in.py)",
     "api/schema/": "the OpenAPI document (public on purpose: it holds no data)",
     "api/docs/": "Swagger UI for the schema (public, static)",
     "healthz": "health probe (no data)",
@@ -256,7 +265,12 @@ def test_every_route_outside_the_api_is_known_and_justified() -> None:
 
 def fill(template: str, tree_id: int, user_id: int) -> str:
     return template.format(
-        tree_id=tree_id, user_id=user_id, suggestion_id=1, merge_id=1, tag="deception"
+        tree_id=tree_id,
+        user_id=user_id,
+        suggestion_id=1,
+        merge_id=1,
+        tag="deception",
+        token_id=1,
     )
 
 
@@ -584,10 +598,10 @@ def test_a_session_write_with_the_csrf_token_goes_through(cast: Cast) -> None:
 
 
 def test_a_token_authenticated_write_needs_no_csrf_token(cast: Cast) -> None:
-    from rest_framework.authtoken.models import Token
+    from trees.actions.accounts import token_create
 
-    token, _ = Token.objects.get_or_create(user=cast.owner)
+    _, key = token_create(user_id=cast.owner.pk)
     client = APIClient(enforce_csrf_checks=True)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = client.patch(f"/api/trees/{cast.tree.pk}/", {"title": "ok"}, format="json")
     assert response.status_code == 200

@@ -20,7 +20,27 @@ class LoginSerializer(serializers.Serializer[Any]):
 
 
 class TokenSerializer(serializers.Serializer[Any]):
+    """A new token: `token` is its key, shown this once."""
+
     token = serializers.CharField()
+    id = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+
+
+class TokenInfoSerializer(serializers.Serializer[Any]):
+    """One of my tokens, without its key; `current` is the one this request came with."""
+
+    id = serializers.IntegerField()
+    prefix = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    current = serializers.BooleanField()
+
+
+class PasswordChangeSerializer(serializers.Serializer[Any]):
+    old_password = serializers.CharField(max_length=256, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=256, trim_whitespace=False)
 
 
 class CsrfSerializer(serializers.Serializer[Any]):

@@ -10,6 +10,9 @@ urlpatterns = [
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/me/", views.MeView.as_view(), name="auth-me"),
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
+    path("auth/tokens/", views.TokenListView.as_view(), name="auth-tokens"),
+    path("auth/tokens/<int:token_id>/", views.TokenDetailView.as_view(), name="auth-token-detail"),
+    path("auth/password/", views.PasswordView.as_view(), name="auth-password"),
     path("trees/", views.TreeListView.as_view(), name="tree-list"),
     path("trees/import/", transfer_views.ImportView.as_view(), name="tree-import"),
     path(

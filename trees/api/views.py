@@ -4,29 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from trees import actions, selectors
+from trees import actions, loginguard, selectors
+from trees.actions import accounts
 from trees.api import serializers as s
 from trees.errors import ActionError
-from trees.models import Membership
+from trees.models import ApiToken, Membership
 from trees.realtime.reads import MAX_CATCH_UP_OPS
 
 _CSRF = SessionAuthentication()
 
 
-class LoginThrottle(AnonRateThrottle):
+class LoginThrottle(SimpleRateThrottle):
+    """Sign-in attempts per client address, signed in or not (DRF's anonymous throttle let
+    a caller with a session or token guess without limit). Per process, in the local cache:
+    a cheap first bound; `trees.loginguard` holds the shared per-account and per-address
+    limits."""
+
     scope = "login"
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 def _user_ref(user: Any) -> dict[str, Any]:
@@ -65,8 +73,16 @@ class LoginView(APIView):
 class LogoutView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        description=(
+            "Ends the session, revokes the token the request came with and the tokens "
+            "obtained while signed in with this session."
+        ),
+    )
     def post(self, request: Request) -> Response:
+        accounts.logout_revoke(token=request.auth, session_key=request.session.session_key)
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -82,18 +98,77 @@ class TokenView(APIView):
     throttle_classes = [LoginThrottle]
 
     @extend_schema(
-        request=s.LoginSerializer, responses={200: s.TokenSerializer, 400: s.ErrorSerializer}
+        request=s.LoginSerializer,
+        responses={200: s.TokenSerializer, 400: s.ErrorSerializer},
+        description=(
+            "A new API token (each call makes one; the oldest go past "
+            "GAMETREE_MAX_TOKENS_PER_USER). It expires GAMETREE_TOKEN_DAYS after it is made."
+        ),
     )
     def post(self, request: Request) -> Response:
         user = _authenticate(request)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, key = accounts.token_create(
+            user_id=user.pk, session_key=request.session.session_key or ""
+        )
+        return Response({"token": key, "id": token.pk, "expires_at": token.expires_at})
+
+
+class TokenListView(APIView):
+    @extend_schema(responses=s.TokenInfoSerializer(many=True), summary="My live API tokens")
+    def get(self, request: Request) -> Response:
+        current = request.auth.pk if isinstance(request.auth, ApiToken) else None
+        rows = [
+            {
+                "id": t.pk,
+                "prefix": t.prefix,
+                "created_at": t.created_at,
+                "expires_at": t.expires_at,
+                "last_used_at": t.last_used_at,
+                "current": t.pk == current,
+            }
+            for t in accounts.tokens_of(request.user.pk)
+        ]
+        return Response(s.TokenInfoSerializer(rows, many=True).data)
+
+
+class TokenDetailView(APIView):
+    @extend_schema(responses={204: None, 404: s.ErrorSerializer}, summary="Revoke my token")
+    def delete(self, request: Request, token_id: int) -> Response:
+        accounts.token_revoke(user_id=request.user.pk, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordView(APIView):
+    @extend_schema(
+        request=s.PasswordChangeSerializer,
+        responses={204: None, 400: s.ErrorSerializer, 429: s.ErrorSerializer},
+        summary="Change my password",
+        description=(
+            "Needs the old password (a wrong one counts as a failed sign-in). Revokes my "
+            "other tokens and ends my other sessions; this session or token stays signed in."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.PasswordChangeSerializer, request.data)
+        accounts.password_change(
+            user=request.user,
+            old_password=data["old_password"],
+            new_password=data["new_password"],
+            keep_token=request.auth,
+            address=loginguard.address_of(request),
+        )
+        if request.session.session_key and request.auth is None:
+            update_session_auth_hash(request._request, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _authenticate(request: Request) -> Any:
     data = _valid(s.LoginSerializer, request.data)
     user = authenticate(request, username=data["username"], password=data["password"])
     if user is None:
+        refused = loginguard.refusal_of(request)
+        if refused is not None:
+            raise ActionError(refused.code, refused.message, retry_after=refused.retry_after)
         raise ActionError("invalid_credentials", "Wrong username or password.")
     return user
 
