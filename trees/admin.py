@@ -118,7 +118,7 @@ class FailureModeAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "problem_tree"]
 
 
-# The old DRF token table is emptied by migration 0006 (its tokens became ApiTokens); its
+# The old DRF token table is emptied by migration 0007 (its tokens became ApiTokens); its
 # admin page would only confuse.
 try:
     from rest_framework.authtoken.models import TokenProxy

@@ -29,7 +29,7 @@ def keep_old_tokens(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trees", "0005_tree_created_by"),
+        ("trees", "0006_normalise_tags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ("authtoken", "0004_alter_tokenproxy_options"),
     ]
