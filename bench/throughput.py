@@ -11,6 +11,8 @@ Phases, all in one run (each on a fresh database, servers started and stopped by
   relay            bare `websockets` relay in its own process (ack + broadcast, no storage)
   embedded         one daphne, SQLite + in-memory layer, group commit (the default)
   embedded-naive   the same with GAMETREE_MAX_BATCH=1: one transaction per op
+  embedded-full    embedded with GAMETREE_SQLITE_SYNCHRONOUS=FULL (acks survive power loss;
+                   the default NORMAL survives a killed process only): the cost of full sync
   pg               one daphne, PostgreSQL + Redis, group commit
   pg-naive         the same, one transaction per op
   pg2              TWO daphne processes on one PostgreSQL + Redis; trees pinned to a process
@@ -182,6 +184,8 @@ async def gametree_phase(name: str, args: argparse.Namespace) -> list[dict[str, 
     env = production_env()
     if name.endswith("naive"):
         env["GAMETREE_MAX_BATCH"] = "1"
+    if name == "embedded-full":
+        env["GAMETREE_SQLITE_SYNCHRONOUS"] = "FULL"
     results = []
     with (
         running_servers(
@@ -302,6 +306,14 @@ def report(data: dict[str, Any]) -> None:
     for fast, slow in (("embedded", "embedded-naive"), ("pg", "pg-naive")):
         if ops(fast) and ops(slow):
             print(f"group commit vs one transaction per op ({fast}): {ops(fast) / ops(slow):.2f}x")
+    if ops("embedded") and ops("embedded-full"):
+        normal, full = rows["embedded"], rows["embedded-full"]
+        print(
+            f"SQLite synchronous=FULL vs NORMAL: {ops('embedded-full') / ops('embedded'):.2f}x "
+            f"ops/s; low-load ack p50 {full['low']['ack']['p50_ms']:.2f} vs "
+            f"{normal['low']['ack']['p50_ms']:.2f} ms, p99 {full['low']['ack']['p99_ms']:.2f} vs "
+            f"{normal['low']['ack']['p99_ms']:.2f} ms"
+        )
     if ops("pg"):
         for variant in ("pg2 pinned", "pg2 spread"):
             if ops(variant):
@@ -339,7 +351,10 @@ def main() -> int:
     parser.add_argument(
         "--phases",
         default="relay,embedded,embedded-naive,pg,pg-naive,pg2",
-        help="comma-separated subset of relay,embedded,embedded-naive,pg,pg-naive,pg2",
+        help=(
+            "comma-separated subset of relay,embedded,embedded-naive,embedded-full,pg,pg-naive,"
+            "pg2"
+        ),
     )
     parser.add_argument(
         "--worker-cpus",

@@ -112,18 +112,27 @@ TEMPLATES = [
 ]
 
 
+# SQLite's sync level for the embedded default. NORMAL (WAL mode): a commit survives a killed
+# server process but NOT a power loss or kernel crash, which may roll back the last commits
+# (acknowledged ones included). FULL fsyncs the WAL on every commit: acks survive power loss
+# too, at a cost measured in bench/RESULTS.md (bench/throughput.py, phase embedded-full).
+# PostgreSQL always syncs each commit (fsync=on, synchronous_commit=on).
+SQLITE_SYNCHRONOUS = env_str("GAMETREE_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+if SQLITE_SYNCHRONOUS not in ("NORMAL", "FULL", "EXTRA"):
+    raise ImproperlyConfigured("GAMETREE_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
+
+
 def _database(url: str) -> dict[str, Any]:
     config: dict[str, Any] = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
         # two writers queue on busy_timeout instead of failing with "database is locked".
-        # synchronous=NORMAL in WAL mode survives a killed process (only power loss can lose
-        # the last commits), which is what "acknowledged means durable" needs here.
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS}; "
+                "PRAGMA foreign_keys=ON;"
             ),
         }
     return config
@@ -162,8 +171,12 @@ else:
         }
     }
 
-# Every username/password check goes through the sign-in limits (trees/loginguard.py).
-AUTHENTICATION_BACKENDS = ["trees.loginguard.GuardedModelBackend"]
+# Every username/password check goes through the sign-in limits first (trees/loginguard.py);
+# ModelBackend checks the password and is the backend sessions name.
+AUTHENTICATION_BACKENDS = [
+    "trees.loginguard.LoginGuardBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 # Failed sign-ins within GAMETREE_LOGIN_LOCK_SECONDS that lock an account (whoever guesses)
 # and that stop an address (whichever accounts it guesses); counted in the database.
 GAMETREE_LOGIN_FAILURES_PER_ACCOUNT = env_int("GAMETREE_LOGIN_FAILURES_PER_ACCOUNT", 10)

@@ -10,8 +10,11 @@ is already signed in (a session, a token) makes no difference.
 
 The counts live in the database, so every server process (and every restart) sees the same
 ones; DRF's login throttle, per process in the local cache, stays in front as a cheap first
-bound. `GuardedModelBackend` is the check for every path that goes through Django's
-`authenticate()`; the API views and the admin login page turn its refusal into a 429.
+bound. `LoginGuardBackend`, first in AUTHENTICATION_BACKENDS, is the check for every path that
+goes through Django's `authenticate()`: it refuses a locked account or address before
+Django's ModelBackend checks the password (it never signs anyone in itself, so sessions keep
+naming ModelBackend; it reads sessions like ModelBackend); the API views and the admin login
+page turn its refusal into a 429.
 
 Unlocking: wait for the window to pass, or `manage.py unlocklogin USERNAME` (or `--address`),
 or a password reset (`manage.py resetpassword`), which clears the account's failures.
@@ -134,25 +137,19 @@ def _mark(request: Any, found: Refusal) -> None:
             setattr(candidate, _REFUSAL, found)
 
 
-class GuardedModelBackend(ModelBackend):
-    """Django's username/password backend behind the limits above: a locked account (or
-    address) is refused before its password is checked, so guesses learn nothing."""
+class LoginGuardBackend(ModelBackend):
+    """Refuses a sign-in to a locked account (or from a stopped address) before the next
+    backend checks its password, so guesses learn nothing; otherwise passes (None). It reads
+    users and permissions like ModelBackend, so a session that names it (the test client's
+    `force_login` names the first backend) works like one that names ModelBackend."""
 
-    def authenticate(
-        self,
-        request: HttpRequest | None,
-        username: str | None = None,
-        password: str | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        if username is None:
-            username = kwargs.get("username")
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> Any:
         if request is not None:
-            found = refusal(username, address_of(request))
+            found = refusal(credentials.get("username"), address_of(request))
             if found is not None:
                 _mark(request, found)
                 raise PermissionDenied(found.message)  # authenticate() stops, answers None
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        return None
 
 
 @receiver(user_login_failed)
