@@ -352,8 +352,7 @@ def main() -> int:
         "--phases",
         default="relay,embedded,embedded-naive,pg,pg-naive,pg2",
         help=(
-            "comma-separated subset of relay,embedded,embedded-naive,embedded-full,pg,pg-naive,"
-            "pg2"
+            "comma-separated subset of relay,embedded,embedded-naive,embedded-full,pg,pg-naive,pg2"
         ),
     )
     parser.add_argument(
