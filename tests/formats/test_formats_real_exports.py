@@ -91,7 +91,7 @@ def test_logseq_markdown_with_tabs_uses_the_single_root_as_title_and_skips_prope
     assert all(node["note"] == "" for node in doc.nodes)
 
 
-def test_obsidian_markdown_reads_front_matter_wiki_links_and_checkboxes(
+def test_obsidian_markdown_reads_front_matter_wiki_links_checkboxes_and_tags(
     fixture_bytes: Read,
 ) -> None:
     doc = import_tree(fixture_bytes("obsidian_problems.md"), kind="problem")
@@ -101,13 +101,15 @@ def test_obsidian_markdown_reads_front_matter_wiki_links_and_checkboxes(
         "Alignment",
         "Outer alignment",
         "Reward hacking",
-        "Specification gaming #rl",
+        "Specification gaming",
         "Inner alignment",
         "Goal misgeneralisation",
         "Deceptive alignment",
         "Scalable oversight",
     ]
     assert doc.nodes[6]["note"] == "Models that behave well in training to be deployed."
+    # Obsidian's trailing `#tag` is a tag, not text.
+    assert doc.nodes[3]["tags"] == ["rl"]
 
 
 def test_text_pasted_from_google_docs_nests_by_indentation_and_reads_prefixes(
@@ -195,3 +197,73 @@ def test_a_lone_proposal_in_a_game_tree_stays_a_node_when_it_says_so() -> None:
         ("proposal", "only one"),
         ("critique", "a critique"),
     ]
+
+
+DEEP_SHAPE = [
+    (0, "proposal", "Train a model to imitate a careful human overseer"),
+    (1, "critique", "The careful human still makes systematic errors - imitating them copies them"),
+    (2, "patch", "Use debate so the human only judges"),
+    (3, "critique", "The judge can be fooled by the more persuasive debater"),
+    (4, "patch", "Cross-examination lets the judge pin a debater down"),
+    (5, "critique", "Debaters can coordinate to mislead the judge together"),
+    (6, "patch", "Reward the debater who exposes collusion (a bounty)"),
+    (2, "patch", "Ensemble several humans and take the majority"),
+    (1, "critique", "Imitation gives no guarantee off-distribution"),
+    (0, "proposal", "Use interpretability to audit the model's goals"),
+    (1, "critique", "We cannot yet read goals from weights (see Olah et al.)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("google_docs_deep.md", "md"),  # Download as Markdown: `*`, 4 spaces, escapes
+        ("google_docs_deep_tabs.txt", "txt"),  # copied as plain text: glyphs and tabs
+        ("google_docs_deep_glyphs.txt", "txt"),  # copied as plain text: glyphs only
+        ("workflowy.txt", "md"),  # Workflowy plain text: `- `, 2 spaces, one root
+        ("dynalist.md", "md"),  # Dynalist: `- `, 4 spaces
+        ("dynalist_tabs.md", "md"),  # Dynalist with tabs
+    ],
+)
+def test_seven_level_lists_from_outliners_keep_every_level_and_type(
+    fixture_bytes: Read, name: str, fmt: str
+) -> None:
+    data = fixture_bytes(name)
+    assert detect_format(data, None) == fmt
+    doc = import_tree(data, kind="game", filename=name)
+    assert doc.title == "Game tree: imitation of a careful overseer"
+    assert _shape(doc) == DEEP_SHAPE
+
+
+def test_a_glyph_only_fourth_level_is_a_critique_under_the_patch_not_a_new_proposal() -> None:
+    text = (
+        "● Use debate\n○ Judges get fooled\n■ Train the judges\n"
+        "● Training does not cover novel tricks\n● Proposal: Use amplification\n"
+    )
+    doc = import_tree(text, fmt="txt", kind="game", title="Glyphs")
+    assert _shape(doc) == [
+        (0, "proposal", "Use debate"),
+        (1, "critique", "Judges get fooled"),
+        (2, "patch", "Train the judges"),
+        (3, "critique", "Training does not cover novel tricks"),
+        (0, "proposal", "Use amplification"),
+    ]
+
+
+def test_a_glyph_only_type_prefix_picks_the_level_where_that_type_fits() -> None:
+    text = "● A\n○ B\n■ C\n● D\n○ E\n■ Patch: back at level three\n● Proposal: a new top\n"
+    doc = import_tree(text, fmt="txt", kind="game", title="Glyphs")
+    assert [depth for depth, _, _ in _shape(doc)] == [0, 1, 2, 3, 4, 2, 0]
+
+
+def test_a_misplaced_patch_prefix_deep_in_a_list_is_explained_in_a_sentence() -> None:
+    from trees.formats import FormatError
+
+    text = "● Proposal: Use debate\n○ Judges get fooled\n■ Train the judges\n● Patch: cannot sit here\n"
+    with pytest.raises(FormatError) as info:
+        import_tree(text, fmt="txt", kind="game", title="Glyphs")
+    assert info.value.code == "bad_parent_type"
+    assert info.value.line == 4
+    assert "“cannot sit here” is marked as a patch" in info.value.message
+    assert "a patch answers a critique" in info.value.message
+    assert "bad_parent_type" not in info.value.message

@@ -6,7 +6,7 @@
 | graphml | everything, incl. ids, keys, tombstones, DAG edges | XML-illegal control chars   |
 | opml    | live nodes: shape, order, type, text, note, tags,  | ids, keys, authors, meta,   |
 |         | title, description                                 | tombstones, extra parents   |
-| md      | live nodes: shape, order, type, text, note,        | ids, keys, tags, authors,   |
+| md      | live nodes: shape, order, type, text, note, tags   | ids, keys, authors,         |
 |         | title, description (lines right-trimmed)           | meta, tombstones, DAG edges |
 | txt     | live nodes: shape, order, type, text, title        | all of the above and notes, |
 |         |                                                    | description                 |
@@ -14,8 +14,9 @@
 
 from __future__ import annotations
 
-from formats_helpers import outline_view, tree_docs
+from formats_helpers import _CHARS, outline_view, tree_docs
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from trees.formats import TreeDoc, export_tree, import_tree
 from trees.formats.outline import normalize_block
@@ -52,11 +53,20 @@ def test_opml_round_trip_keeps_structure_types_text_notes_and_tags(doc: TreeDoc)
     assert (back.title, back.description) == (doc.title, doc.description)
 
 
+# Tags as people type them: words, `#5`, spaces, brackets, Markdown characters.
+_ANY_TAG = st.text(_CHARS, min_size=1, max_size=12).map(lambda s: " ".join(s.split())).filter(bool)
+
+
 @SETTINGS
-@given(tree_docs(full=False))
-def test_markdown_round_trip_keeps_structure_types_text_and_notes(doc: TreeDoc) -> None:
+@given(tree_docs(full=False), st.data())
+def test_markdown_round_trip_keeps_structure_types_text_notes_and_tags(
+    doc: TreeDoc, data: st.DataObject
+) -> None:
+    for node in doc.nodes:
+        node["tags"] = data.draw(st.lists(_ANY_TAG, max_size=3, unique=True))
     back = _round_trip(doc, "md")
-    assert outline_view(back, "type", "text", "note") == outline_view(doc, "type", "text", "note")
+    fields = ("type", "text", "note", "tags")
+    assert outline_view(back, *fields) == outline_view(doc, *fields)
     assert back.title == doc.title
     assert back.description == normalize_block(doc.description)
 

@@ -257,12 +257,52 @@ def test_export_answers_every_format_with_its_content_type_and_file_name(
     assert response.status_code == 200, response.content[:300]
     assert response["Content-Type"] == media_type == FORMATS[fmt].media_type
     assert response["Content-Disposition"] == (
-        f'attachment; filename="tree-{game_tree.pk}{extension}"'
+        f"attachment; filename=\"oversight{extension}\"; filename*=UTF-8''Oversight{extension}"
     )
     if fmt in ("svg", "png"):
         assert response.content.startswith(b"\x89PNG" if fmt == "png" else b"<?xml")
     else:
         assert response.content == export_bytes(game_tree, fmt)
+
+
+@pytest.mark.parametrize(
+    ("title", "header"),
+    [
+        (
+            "Débat: AI safety via debate?",
+            'attachment; filename="debat-ai-safety-via-debate.png"; '
+            "filename*=UTF-8''D%C3%A9bat%20AI%20safety%20via%20debate.png",
+        ),
+        (
+            '../../etc/passwd"; x=<b>',
+            'attachment; filename="etcpasswd-xb.png"; '
+            "filename*=UTF-8''etc%20passwd%20%3B%20x%3D%20b.png",
+        ),
+        (
+            "対話ゲーム",
+            'attachment; filename="tree-{id}.png"; '
+            "filename*=UTF-8''%E5%AF%BE%E8%A9%B1%E3%82%B2%E3%83%BC%E3%83%A0.png",
+        ),
+    ],
+)
+def test_downloads_are_named_after_the_tree_title_safely(
+    as_alice: APIClient, make_tree: Any, alice: Any, title: str, header: str
+) -> None:
+    tree = make_tree(alice, kind="problem", title=title)
+    response = as_alice.get(export_url(tree.pk, "png"))
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Disposition"] == header.replace("{id}", str(tree.pk))
+
+
+def test_an_export_over_the_size_bound_answers_too_large_as_json(
+    as_alice: APIClient, game_tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trees.formats import registry
+
+    monkeypatch.setattr(registry, "MAX_EXPORT_BYTES", 100)
+    response = as_alice.get(export_url(game_tree.pk, "md"))
+    assert_error(response, 413, "too_large")
+    assert "MB" in response.json()["message"]
 
 
 def test_export_to_json_then_import_gives_the_same_outline(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
+from urllib.parse import quote
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
+from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -100,6 +104,20 @@ class ImportPreviewView(APIView):
         return Response({"format": name, "title": doc.title, "kind": doc.kind, "nodes": doc.nodes})
 
 
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def content_disposition(title: str, tree_id: int, extension: str) -> str:
+    """`attachment` named after the tree's title: an ASCII slug in `filename` for old
+    clients, the title itself (without characters file systems refuse) in `filename*`."""
+    slug = slugify(unicodedata.normalize("NFKD", title))[:80].strip("-") or f"tree-{tree_id}"
+    name = " ".join(_UNSAFE_NAME.sub(" ", title).split())[:120].strip(". ") or slug
+    return (
+        f'attachment; filename="{slug}{extension}"; '
+        f"filename*=UTF-8''{quote(name + extension, safe='')}"
+    )
+
+
 class _ExportNegotiation(DefaultContentNegotiation):
     # `?format=` names the export format here; DRF would read it as a renderer override and
     # answer 404 for every format without a renderer (md, svg, ...). Errors render as JSON.
@@ -127,5 +145,5 @@ class ExportView(APIView):
         data = export_bytes(tree, fmt)
         extension = found.extensions[0] if found.extensions else f".{fmt}"
         response = HttpResponse(data, content_type=found.media_type)
-        response["Content-Disposition"] = f'attachment; filename="tree-{tree.pk}{extension}"'
+        response["Content-Disposition"] = content_disposition(tree.title, tree.pk, extension)
         return response

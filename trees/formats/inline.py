@@ -42,6 +42,12 @@ def hide_and_strip(text: str) -> tuple[str, list[str]]:
     Callers that look for a `Critique:` prefix do so on this form, so that an escaped
     `Critique\\:` written by an export is never mistaken for a prefix.
     """
+    text, stash = hide_escapes(text)
+    return strip_marks(text, stash), stash
+
+
+def hide_escapes(text: str) -> tuple[str, list[str]]:
+    """Escaped characters and code spans set aside as placeholders (see `restore`)."""
     stash: list[str] = []
 
     def hide(value: str) -> str:
@@ -50,6 +56,11 @@ def hide_and_strip(text: str) -> tuple[str, list[str]]:
 
     text = _ESCAPED.sub(lambda m: hide(m.group(1) or m.group(2)), text)
     text = _CODE.sub(lambda m: hide(m.group(2)), text)
+    return text, stash
+
+
+def strip_marks(text: str, stash: list[str]) -> str:
+    """Marks and links removed from a label whose escapes `hide_escapes` set aside."""
     text = _CHECKBOX.sub("", text)
     text = _IMAGE.sub(r"\1", text)
     text = _WIKI.sub(r"\1", text)
@@ -60,7 +71,38 @@ def hide_and_strip(text: str) -> tuple[str, list[str]]:
         previous = None
         while previous != text:
             previous, text = text, pattern.sub(r"\1", text)
-    return text, stash
+    return text
+
+
+# Tags in Markdown labels, as Obsidian and Logseq write them: `#tag` (with at least one
+# letter, so `#5` stays text) or `#[[a tag with spaces]]`, trailing the label.
+_SIMPLE_TAG = r"[\w/-]*[^\W\d_][\w/-]*"
+_SIMPLE_TAG_RE = re.compile(_SIMPLE_TAG)
+_TRAILING_TAG = re.compile(rf"(?:^|(?<=\s))#(?:\[\[([^\]\n]+?)\]\]|({_SIMPLE_TAG}))[ \t]*$")
+
+
+def take_tags(hidden: str, stash: list[str]) -> tuple[str, list[str]]:
+    """Trailing `#tag` / `#[[tag]]` words off a label whose escapes are hidden.
+
+    An exported label escapes its own `#`, so only tags written as tags are taken.
+    """
+    tags: list[str] = []
+    while match := _TRAILING_TAG.search(hidden):
+        tags.append(restore(match.group(1) or match.group(2), stash).strip())
+        hidden = hidden[: match.start()].rstrip()
+    return hidden, list(dict.fromkeys(t for t in reversed(tags) if t))
+
+
+def write_tags(tags: list[str]) -> str:
+    """The tags as a label suffix that `take_tags` reads back: ` #tag #[[two words]]`."""
+    out = []
+    for tag in tags:
+        if _SIMPLE_TAG_RE.fullmatch(tag):
+            out.append(f" #{tag}")
+        else:
+            escaped = _MD_SPECIAL.sub(r"\\\1", tag.replace("\n", " "))
+            out.append(f" #[[{escaped}]]")
+    return "".join(out)
 
 
 def restore(text: str, stash: list[str]) -> str:

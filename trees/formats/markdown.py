@@ -20,15 +20,25 @@ import re
 
 from trees.formats.doc import TreeDoc
 from trees.formats.errors import FormatError
-from trees.formats.inline import escape_markdown, hide_and_strip, restore, strip_markdown
+from trees.formats.inline import (
+    escape_markdown,
+    hide_escapes,
+    restore,
+    strip_markdown,
+    strip_marks,
+    take_tags,
+    write_tags,
+)
 from trees.formats.outline import (
     Nester,
     Outline,
     OutlineItem,
     build_doc,
+    deeper_mark,
     doc_to_outline,
     export_label,
     normalize_block,
+    split_deeper,
     split_prefix,
     walk,
 )
@@ -49,12 +59,14 @@ def looks_like_markdown(line: str) -> bool:
 
 
 def label_item(label: str, line: int, kind: str) -> OutlineItem:
-    """An item from a label: marks stripped, and in a game tree a type prefix taken off."""
-    hidden, stash = hide_and_strip(label.strip())
+    """An item from a label: trailing `#tags` taken, marks stripped, a type prefix taken off."""
+    hidden, stash = hide_escapes(label.strip())
+    hidden, tags = take_tags(hidden, stash)
+    hidden = strip_marks(hidden, stash)
     node_type = None
     if kind == "game":
         node_type, hidden = split_prefix(hidden)
-    return OutlineItem(text=restore(hidden, stash).strip(), line=line, type=node_type)
+    return OutlineItem(text=restore(hidden, stash).strip(), line=line, type=node_type, tags=tags)
 
 
 def _width(indent: str) -> int:
@@ -62,7 +74,6 @@ def _width(indent: str) -> int:
 
 
 _PUNCT_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_BACKSLASH_BEFORE_PUNCT = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
 
 
 def _unescape_line(text: str) -> str:
@@ -111,8 +122,9 @@ class _Reader:
                     line=number,
                 )
         width = _width(indent)
-        item = label_item(match.group("rest") or "", number, self.kind)
-        parent = self.nester.place(width, item, number) or self.anchor
+        deeper, label = split_deeper(match.group("rest") or "")
+        item = label_item(label, number, self.kind)
+        parent = self.nester.place(width, item, number, deeper) or self.anchor
         self.attach(item, parent)
         start = match.start("rest") if match.group("rest") is not None else match.end()
         self.current_indent = width
@@ -193,9 +205,20 @@ def read_markdown(data: bytes | str, *, kind: str, title: str | None) -> TreeDoc
     return build_doc(reader.outline, kind=kind, title=title)
 
 
+# In notes and the description every character that CommonMark could read as markup that
+# runs or links (`<` starts raw HTML and autolinks, `[` links, `&` entities) is escaped, so a
+# Markdown viewer shows the text as typed; the reader undoes every backslash escape.
+_NOTE_SPECIAL = re.compile(r"([\\`*_\[\]<>&~#|!])")
+_NUMBERED = re.compile(r"^(\d{1,9})([.)])")
+
+
 def _escape_line(line: str) -> str:
-    guarded = _BACKSLASH_BEFORE_PUNCT.sub(r"\\\\", line)
-    return "\\" + guarded if _NEEDS_ESCAPE.match(line) else guarded
+    escaped = _NOTE_SPECIAL.sub(r"\\\1", line)
+    if _NUMBERED.match(escaped):
+        return _NUMBERED.sub(r"\1\\\2", escaped, count=1)  # `1\.` reads as text, not a list
+    if _NEEDS_ESCAPE.match(line) and not escaped.startswith("\\"):
+        return "\\" + escaped
+    return escaped
 
 
 def write_markdown(doc: TreeDoc) -> bytes:
@@ -205,8 +228,10 @@ def write_markdown(doc: TreeDoc) -> bytes:
     if description:
         out += [_escape_line(line) for line in description.split("\n")] + [""]
     for depth, item in walk(outline.items):
-        indent = "  " * depth
-        out.append(f"{indent}- {export_label(doc.kind, item, escape_markdown)}".rstrip())
+        level, mark = deeper_mark(depth)
+        indent = "  " * level
+        label = export_label(doc.kind, item, escape_markdown) + write_tags(item.tags)
+        out.append(f"{indent}- {mark}{label}".rstrip())
         note = normalize_block(item.note)
         if note:
             out += [f"{indent}  {_escape_line(line)}" if line else "" for line in note.split("\n")]

@@ -23,6 +23,11 @@ from trees.formats.doc import (
 from trees.formats.errors import FormatError
 
 DEFAULT_TITLE = "Untitled tree"
+# Outline exports indent at most this many levels. Indenting every level makes a deep chain
+# quadratic in size (a 10,000-level chain was 100 MB of spaces); deeper items are written at
+# this indentation with a marker saying how many levels deeper they sit, which imports back.
+MAX_INDENT_LEVELS = 16
+DEEPER = re.compile(r"^<!-- \+(\d{1,6}) -->[ \t]*")
 PREFIX = re.compile(r"^\s*(proposal|critique|patch)\s*:\s*", re.I)
 # In a game tree a node's type follows from its parent's unless a prefix says otherwise.
 _IMPLIED = {None: "proposal", "proposal": "critique", "critique": "patch", "patch": "critique"}
@@ -74,26 +79,49 @@ def normalize_block(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 
+def deeper_mark(depth: int) -> tuple[int, str]:
+    """The indentation level to write an item at `depth` with, and the marker before its label."""
+    if depth <= MAX_INDENT_LEVELS:
+        return depth, ""
+    return MAX_INDENT_LEVELS, f"<!-- +{depth - MAX_INDENT_LEVELS} --> "
+
+
+def split_deeper(label: str) -> tuple[int, str]:
+    """`<!-- +3 --> text` -> (3, "text"): how much deeper than its indentation an item sits."""
+    match = DEEPER.match(label)
+    if match is None:
+        return 0, label
+    return int(match.group(1)), label[match.end() :]
+
+
 class Nester:
-    """Turns indentation widths into parents, rejecting widths that match no open level."""
+    """Turns indentation widths into parents, rejecting widths that match no open level.
+
+    A width is (columns, levels deeper than those columns say), compared in that order, so
+    that items written at a capped indentation with a `<!-- +k -->` marker nest as deep as
+    the marker says.
+    """
 
     def __init__(self) -> None:
-        self._stack: list[tuple[int, OutlineItem]] = []
+        self._stack: list[tuple[tuple[int, int], OutlineItem]] = []
 
     def reset(self) -> None:
         self._stack = []
 
-    def place(self, width: int, item: OutlineItem, line: int) -> OutlineItem | None:
+    def place(
+        self, width: int, item: OutlineItem, line: int, deeper: int = 0
+    ) -> OutlineItem | None:
         """Push `item` at `width`; return its parent item (None = the current anchor)."""
         stack = self._stack
+        level = (width, deeper)
         popped = False
-        while stack and stack[-1][0] > width:
+        while stack and stack[-1][0] > level:
             stack.pop()
             popped = True
-        if stack and stack[-1][0] == width:
+        if stack and stack[-1][0] == level:
             stack.pop()
         elif stack and popped:
-            levels = ", ".join(str(w) for w, _ in stack)
+            levels = ", ".join(str(w) + (f"+{d}" if d else "") for (w, d), _ in stack)
             raise FormatError(
                 "bad_indentation",
                 f"indented {width} columns, which matches no enclosing level "
@@ -101,7 +129,7 @@ class Nester:
                 line=line,
             )
         parent = stack[-1][1] if stack else None
-        stack.append((width, item))
+        stack.append((level, item))
         return parent
 
 
@@ -147,11 +175,8 @@ def build_doc(outline: Outline, *, kind: str, title: str | None) -> TreeDoc:
         item, key, parent_id, parent_type = stack.pop()
         node_type = item.type or implied_type(kind, parent_type)
         if not allowed_under(kind, node_type, parent_type):
-            under = f"a {parent_type}" if parent_type else "the top level"
             raise FormatError(
-                "bad_parent_type",
-                f"a {node_type} cannot sit under {under} in a {kind} tree",
-                line=item.line,
+                "bad_parent_type", _misplaced(item, node_type, parent_type), line=item.line
             )
         check_text_limits(item.text, item.note, line=item.line)
         node = new_node(node_type, parent_id, key, item.text, item.note, item.tags)
@@ -159,6 +184,24 @@ def build_doc(outline: Outline, *, kind: str, title: str | None) -> TreeDoc:
         check_node_count(len(doc.nodes), line=item.line)
         push(item.children, node["id"], node_type)
     return doc
+
+
+_RULES = {
+    "proposal": "proposals sit at the top level",
+    "critique": "a critique answers a proposal or a patch",
+    "patch": "a patch answers a critique",
+}
+
+
+def _misplaced(item: OutlineItem, node_type: str, parent_type: str | None) -> str:
+    """A sentence for a type prefix at a place where that type cannot sit."""
+    label = item.text if len(item.text) <= 60 else item.text[:59] + "…"
+    where = f"under a {parent_type}" if parent_type else "at the top level"
+    rule = _RULES.get(node_type, f"a {node_type} cannot sit there")
+    return (
+        f"“{label}” is marked as a {node_type} but sits {where}, and {rule}. "
+        f"Indent it under the right item or remove its “{node_type.capitalize()}:” prefix."
+    )
 
 
 def _prune(items: list[OutlineItem]) -> list[OutlineItem]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from trees.domain.grammar import allowed_under
 from trees.formats.doc import TreeDoc
 from trees.formats.errors import FormatError
 from trees.formats.outline import (
@@ -23,8 +24,11 @@ from trees.formats.outline import (
     Outline,
     OutlineItem,
     build_doc,
+    deeper_mark,
     doc_to_outline,
     export_label,
+    implied_type,
+    split_deeper,
     split_prefix,
     walk,
 )
@@ -94,33 +98,64 @@ def _nest_by_indent(
                 raise FormatError(
                     "bad_indentation", "indentation switches between tabs and spaces", line=number
                 )
+        deeper, label = split_deeper(label)
         item = _item(label, number, kind)
-        parent = nester.place(len(indent.expandtabs(TAB_WIDTH)), item, number)
+        parent = nester.place(len(indent.expandtabs(TAB_WIDTH)), item, number, deeper)
         (parent.children if parent else outline.items).append(item)
 
 
 def _nest_by_glyph(
     parsed: list[tuple[int, str, str | None, str]], outline: Outline, kind: str
 ) -> None:
-    open_levels: list[tuple[str | None, OutlineItem]] = []
+    open_levels: list[tuple[str | None, OutlineItem, str | None]] = []  # glyph, item, type
     for number, _, glyph, label in parsed:
-        item = _item(label, number, kind)
+        item = _item(split_deeper(label)[1], number, kind)
         if glyph is None:
             open_levels = []  # a plain paragraph between lists starts again at the top
+        elif glyph in GOOGLE_CYCLE and all(g and g in GOOGLE_CYCLE for g, _, _ in open_levels):
+            del open_levels[_google_depth(open_levels, glyph, item, kind) :]
         else:
             for depth in range(len(open_levels) - 1, -1, -1):
                 if open_levels[depth][0] == glyph:
                     del open_levels[depth:]
                     break
-        parent = open_levels[-1][1] if open_levels else None
-        (parent.children if parent else outline.items).append(item)
-        open_levels.append((glyph, item))
+        parent = open_levels[-1] if open_levels else None
+        (parent[1].children if parent else outline.items).append(item)
+        parent_type = parent[2] if parent else None
+        open_levels.append((glyph, item, item.type or implied_type(kind, parent_type)))
+
+
+def _google_depth(
+    open_levels: list[tuple[str | None, OutlineItem, str | None]],
+    glyph: str,
+    item: OutlineItem,
+    kind: str,
+) -> int:
+    """The depth of a glyph-only Google Docs item: its glyph fixes the depth modulo 3.
+
+    Google Docs cycles `●` `○` `■` per level, so after a third-level `■` a `●` is either a
+    new top-level item or a fourth-level one. A type prefix decides where it can (the deepest
+    level where that type may sit); otherwise the item goes one level deeper, as a chain of
+    critiques and patches does: a glyph-only list cannot return to the top after three
+    levels without a prefix, and the format docs say to use tabs or the Markdown download.
+    """
+    cycle = GOOGLE_CYCLE.index(glyph)
+    candidates = [d for d in range(len(open_levels), -1, -1) if d % len(GOOGLE_CYCLE) == cycle]
+    if not candidates:
+        return 0
+    if kind == "game" and item.type is not None:
+        for depth in candidates:
+            parent_type = open_levels[depth - 1][2] if depth else None
+            if allowed_under(kind, item.type, parent_type):
+                return depth
+    return candidates[0]
 
 
 def write_plaintext(doc: TreeDoc) -> bytes:
     outline = doc_to_outline(doc)
     out = [" ".join(doc.title.split())]
     for depth, item in walk(outline.items):
-        glyph = GOOGLE_CYCLE[depth % len(GOOGLE_CYCLE)]
-        out.append(f"{chr(9) * depth}{glyph} {export_label(doc.kind, item)}".rstrip())
+        level, mark = deeper_mark(depth)
+        glyph = GOOGLE_CYCLE[level % len(GOOGLE_CYCLE)]
+        out.append(f"{chr(9) * level}{glyph} {mark}{export_label(doc.kind, item)}".rstrip())
     return ("\n".join(out) + "\n").encode("utf-8")

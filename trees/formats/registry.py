@@ -28,6 +28,13 @@ from trees.formats.doc import TreeDoc, check_kind, validate_doc
 from trees.formats.errors import FormatError
 from trees.formats.textio import check_size, looks_binary
 
+# An export larger than this is refused (`too_large`) rather than built: a download holds
+# the whole file in memory, and every writer is linear in the tree, so only a tree with
+# very long texts can get here. Checked on an estimate before writing and on the result.
+MAX_EXPORT_BYTES = 64 * 1024 * 1024
+# Per node: indentation (capped), bullets, prefixes, ids and keys in JSON/GraphML.
+_NODE_OVERHEAD = 400
+
 Reader = Callable[..., TreeDoc]
 Writer = Callable[[TreeDoc], bytes]
 
@@ -176,12 +183,32 @@ def import_tree(
     return doc
 
 
+def estimate_export_bytes(doc: TreeDoc) -> int:
+    """An upper estimate of any export's size: escaping at most triples the text."""
+    chars = len(doc.title) + len(doc.description)
+    for node in doc.nodes:
+        chars += len(node["text"]) + len(node["note"]) + sum(len(t) for t in node["tags"])
+    return 3 * chars + _NODE_OVERHEAD * len(doc.nodes)
+
+
 def export_tree(doc: TreeDoc, *, fmt: str) -> bytes:
-    """The tree in `fmt`. Raises FormatError (`unsupported`, `renderer_missing`, ...)."""
+    """The tree in `fmt`. Raises FormatError (`unsupported`, `too_large`, `renderer_missing`)."""
     found = get_format(fmt)
     if found.write is None:
         raise FormatError("unsupported", f"{found.name} is an import-only format")
+    limit = MAX_EXPORT_BYTES
+    if estimate_export_bytes(doc) > limit:
+        raise FormatError("too_large", _too_large(found.name, limit))
     try:
-        return found.write(doc)
+        data = found.write(doc)
     except RecursionError:
         raise FormatError("too_large", f"the tree is nested too deeply for {found.name}") from None
+    if len(data) > limit:
+        raise FormatError("too_large", _too_large(found.name, limit))
+    return data
+
+
+def _too_large(name: str, limit: int) -> str:
+    return (
+        f"this tree would make a {name} file over {limit // (1024 * 1024)} MB; export it in parts"
+    )
