@@ -50,12 +50,15 @@ frontend:
 	@if [ -f frontend/package.json ]; then $(MAKE) --no-print-directory frontend/dist/index.html; \
 	else echo "frontend/ has no package.json yet: skipping the client build"; fi
 
-# System packages the tests and picture export need (Debian): installed when missing and root,
+# System packages the tests and picture export need (Debian): installed when missing and root
+# (`make run` too, for Graphviz only: SVG and PNG downloads need its `dot`),
 # waiting up to APT_LOCK_TIMEOUT seconds for another apt-get on the machine (tests/apt_install.py).
+SYSDEPS_NEED ?= chromium graphviz
+run: SYSDEPS_NEED = graphviz
 sysdeps:
 	@missing=""; \
-	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
-	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	case " $(SYSDEPS_NEED) " in *" chromium "*) [ -x /usr/bin/chromium ] || missing="$$missing chromium";; esac; \
+	case " $(SYSDEPS_NEED) " in *" graphviz "*) command -v dot >/dev/null || missing="$$missing graphviz";; esac; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing:$$missing"; \
@@ -75,7 +78,7 @@ migrate: venv .secret_key
 demo: migrate
 	$(PY) manage.py loaddemo
 
-run: setup demo
+run: setup sysdeps demo
 	@echo ""
 	@echo "  gametree is running at http://$(HOST):$(PORT)/"
 	@echo "  demo logins: alice, bob, carol  (password: gametree-demo)"

@@ -113,7 +113,7 @@ def test_export_then_import_as_json_gives_the_same_tree(
     exported = as_alice.get(tree_url(tree.pk, "export/"), {"format": "json"})
     assert exported.status_code == 200
     assert exported["Content-Type"] == "application/json"
-    assert f'filename="tree-{tree.pk}.json"' in exported["Content-Disposition"]
+    assert 'filename="round-trip.json"' in exported["Content-Disposition"]
 
     upload = SimpleUploadedFile("tree.json", exported.content, content_type="application/json")
     imported = as_alice.post(

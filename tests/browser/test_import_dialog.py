@@ -115,7 +115,7 @@ def test_paste_preview_create_and_download(users: Any) -> None:
     with p.expect_download() as info:
         menu.get_by_role("menuitem", name=re.compile("^Markdown")).click()
     download = info.value
-    assert download.suggested_filename.endswith(".md")
+    assert download.suggested_filename == "Debate for scalable oversight.md"
     body = Path(download.path()).read_text(encoding="utf-8")
     assert body.startswith("# Debate for scalable oversight")
     assert "Judges can be fooled by confident rhetoric" in body
@@ -131,15 +131,16 @@ def test_paste_preview_create_and_download(users: Any) -> None:
     assert alice.errors == []
 
 
-def test_malformed_paste_shows_code_and_line_and_creates_nothing(users: Any) -> None:
+def test_malformed_paste_shows_a_sentence_with_its_line_and_creates_nothing(users: Any) -> None:
     alice = users("alice")
     p = alice.page
     before = len(alice.api("GET", "/api/trees/"))
     dialog = open_dialog(p)
     dialog.get_by_label("Text to import").fill(BROKEN_PASTE)
     alert = dialog.get_by_role("alert")
-    expect(alert).to_contain_text("bad_indentation")
-    expect(alert).to_contain_text("line 7")
+    expect(alert).to_have_attribute("data-code", "bad_indentation")
+    expect(alert).not_to_contain_text("bad_indentation")  # a sentence, not the code
+    expect(alert).to_contain_text("Line 7")
     expect(alert).to_have_attribute("data-line", "7")
     expect(dialog.get_by_role("button", name="Create tree")).to_be_disabled()
     assert p.evaluate(PREVIEW_JS) == []

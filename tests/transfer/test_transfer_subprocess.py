@@ -80,3 +80,17 @@ def test_a_refused_import_exits_nonzero_with_the_code_on_stderr_and_nothing_on_s
     assert done.stdout == b""
     assert b"unsafe_xml: " in done.stderr
     assert b"Traceback" not in done.stderr
+
+
+def test_make_run_sets_up_graphviz_for_picture_downloads_before_serving() -> None:
+    """`make run` installs what SVG and PNG downloads need (Graphviz, not the test browser)."""
+    environ = {**os.environ, "DJANGO_SECRET_KEY": "dry-run-only"}
+    result = subprocess.run(
+        ["make", "-n", "run"], cwd=ROOT, env=environ, capture_output=True, text=True, check=True
+    )
+    lines = result.stdout.splitlines()
+    checks = [i for i, line in enumerate(lines) if "command -v dot" in line]
+    serve = next(i for i, line in enumerate(lines) if "daphne" in line)
+    assert checks and checks[0] < serve
+    assert 'case " graphviz " in *" graphviz "*)' in lines[checks[0]]
+    assert any("DPkg::Lock::Timeout" in line for line in lines[:serve])

@@ -241,7 +241,9 @@ def render(doc: TreeDoc, fmt: str) -> bytes:
         return data
     except graphviz.ExecutableNotFound:
         raise FormatError(
-            "renderer_missing", "Graphviz is not installed (the `dot` program was not found)"
+            "renderer_missing",
+            "Graphviz is not installed on the server (the `dot` program was not found); "
+            "`make run` or `make sysdeps` installs it",
         ) from None
     except graphviz.CalledProcessError:
         # Graphviz's own message is not repeated: it can echo the input back.

@@ -1,9 +1,11 @@
 /**
- * The "Download" menu of the tree page: plain <a download> links to
- * GET /api/trees/<id>/export/?format=..., which the session cookie authorises.
+ * The "Download" menu of the tree page: links to GET /api/trees/<id>/export/?format=...,
+ * which the session cookie authorises. A click fetches the file first, so that a refused
+ * export (Graphviz missing, a tree too large for a picture...) shows its message instead of
+ * silently doing nothing, and the file keeps the name the server gives (the tree's title).
  */
 import type { TreeKind } from "../core/types";
-import { h, on } from "./dom";
+import { h, on, toast } from "./dom";
 
 export interface ExportFormat {
   format: string;
@@ -24,6 +26,51 @@ export const EXPORT_FORMATS: ExportFormat[] = [
 
 export function exportUrl(treeId: number, format: string): string {
   return `/api/trees/${treeId}/export/?format=${encodeURIComponent(format)}`;
+}
+
+/** The file name of a Content-Disposition header: `filename*` (UTF-8) first, then `filename`. */
+export function fileNameFrom(header: string | null): string | null {
+  if (!header) return null;
+  const star = header.match(/filename\*\s*=\s*UTF-8''([^;]+)/i);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim());
+    } catch {
+      // a malformed escape: fall back to the plain name
+    }
+  }
+  const plain = header.match(/filename\s*=\s*"([^"]*)"/i);
+  return plain ? plain[1] : null;
+}
+
+/** Fetch one export and save it, or say why it failed. */
+export async function downloadExport(treeId: number, f: ExportFormat): Promise<boolean> {
+  const fail = (why: string) => {
+    toast(`${f.label} download failed: ${why}`, { kind: "error", ms: 12000 });
+    return false;
+  };
+  let r: Response;
+  try {
+    r = await fetch(exportUrl(treeId, f.format), { credentials: "same-origin" });
+  } catch {
+    return fail("the server cannot be reached.");
+  }
+  if (!r.ok) {
+    const d = (await r.json().catch(() => null)) as { code?: string; message?: string } | null;
+    return fail(d?.message ?? `the server answered ${r.status}.`);
+  }
+  const blob = await r.blob();
+  const url = URL.createObjectURL(blob);
+  const a = h("a", {
+    href: url,
+    download: fileNameFrom(r.headers.get("Content-Disposition")) ?? `tree-${treeId}.${f.format}`,
+    hidden: true,
+  });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return true;
 }
 
 /** The formats offered for a tree of this kind (null: not known yet, all but the game-only ones). */
@@ -56,7 +103,11 @@ export function downloadMenu(treeId: number, kind: () => TreeKind | null): HTMLE
           h("span", { class: "dl-label", text: f.label }),
           h("span", { class: "dl-hint", text: f.hint }),
         );
-        on(a, "click", () => window.setTimeout(() => hide(false), 0));
+        on(a, "click", (e) => {
+          e.preventDefault();
+          window.setTimeout(() => hide(false), 0);
+          void downloadExport(treeId, f);
+        });
         return h("li", { role: "none" }, a);
       }),
     );

@@ -70,6 +70,13 @@ export function nestPreview(nodes: PreviewNode[]): PreviewItem[] {
   return roots;
 }
 
+const PLURALS: Record<NodeType, string> = {
+  proposal: "proposals",
+  critique: "critiques",
+  patch: "patches",
+  problem: "problems",
+};
+
 /** "12 nodes: 3 proposals, 6 critiques, 3 patches". */
 export function countSummary(items: PreviewItem[]): { total: number; text: string } {
   const counts = new Map<NodeType, number>();
@@ -84,9 +91,48 @@ export function countSummary(items: PreviewItem[]): { total: number; text: strin
   walk(items);
   const parts = (["proposal", "critique", "patch", "problem"] as NodeType[])
     .filter((t) => counts.get(t))
-    .map((t) => `${counts.get(t)} ${TYPE_INFO[t].label.toLowerCase()}${counts.get(t) === 1 ? "" : "s"}`);
+    .map((t) => `${counts.get(t)} ${counts.get(t) === 1 ? TYPE_INFO[t].label.toLowerCase() : PLURALS[t]}`);
   const head = `${total} node${total === 1 ? "" : "s"}`;
   return { total, text: parts.length > 1 ? `${head}: ${parts.join(", ")}` : head };
+}
+
+const GLYPHS = "●○■";
+
+/** The text of a list item without its nested lists, on one line. */
+function ownText(li: Element): string {
+  let out = "";
+  for (const child of li.childNodes) {
+    if (child instanceof Element && (child.tagName === "UL" || child.tagName === "OL")) continue;
+    out += child.textContent ?? "";
+  }
+  return out.replace(/\s+/g, " ").trim();
+}
+
+/**
+ * An outline (tab-indented, Google Docs glyphs) from the text/html a copy puts on the
+ * clipboard, or null when it holds no list. Google Docs marks each item's level
+ * (`aria-level`), which its plain-text copy loses past three levels (the glyphs cycle);
+ * other editors nest their lists. A heading before the list becomes the title line.
+ */
+export function outlineFromHtml(html: string): string | null {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  const items = [...doc.querySelectorAll("li")];
+  if (!items.length) return null;
+  const lines: string[] = [];
+  const heading = doc.querySelector("h1, h2, h3, title");
+  if (heading && heading.compareDocumentPosition(items[0]) & Node.DOCUMENT_POSITION_FOLLOWING) {
+    const title = (heading.textContent ?? "").replace(/\s+/g, " ").trim();
+    if (title) lines.push(title);
+  }
+  for (const li of items) {
+    const aria = Number(li.getAttribute("aria-level"));
+    let depth = 0;
+    if (Number.isInteger(aria) && aria > 0) depth = aria - 1;
+    else for (let p = li.parentElement; p; p = p.parentElement) if (p.tagName === "UL" || p.tagName === "OL") depth++;
+    if (!(aria > 0)) depth = Math.max(0, depth - 1);
+    lines.push(`${"\t".repeat(depth)}${GLYPHS[depth % GLYPHS.length]} ${ownText(li)}`);
+  }
+  return lines.join("\n");
 }
 
 /** Split "line 7: inconsistent indentation" into its line number and the rest. */
@@ -275,8 +321,9 @@ export function openImportDialog(onCreated: (t: TreeSummary) => void, opener?: H
   const showError = (x: unknown) => {
     const code = x instanceof ApiError ? x.code : "error";
     const { line, text: msg } = splitLine((x as Error).message);
-    const parts: Node[] = [h("span", { class: "imp-code", text: code })];
-    if (line !== null) parts.push(h("span", { class: "imp-line", text: `line ${line}` }));
+    // A sentence for people; the machine code stays in data-code for tools and tests.
+    const parts: Node[] = [];
+    if (line !== null) parts.push(h("span", { class: "imp-line", text: `Line ${line}: ` }));
     parts.push(h("span", { class: "imp-msg", text: msg }));
     error.replaceChildren(h("strong", { text: "Cannot import: " }), ...parts);
     error.dataset.code = code;
@@ -363,6 +410,17 @@ export function openImportDialog(onCreated: (t: TreeSummary) => void, opener?: H
   };
 
   on(text, "input", () => schedule());
+  // A copied list (Google Docs, a web page) comes with HTML that knows every item's level:
+  // paste that as an indented outline rather than the plain text, whose glyphs are ambiguous.
+  on(text, "paste", (e) => {
+    const html = e.clipboardData?.getData("text/html") ?? "";
+    if (!/<li[\s>]/i.test(html)) return;
+    const outline = outlineFromHtml(html);
+    if (!outline) return;
+    e.preventDefault();
+    text.setRangeText(outline, text.selectionStart, text.selectionEnd, "end");
+    schedule(0);
+  });
   on(kind, "change", () => schedule(0));
   on(format, "change", () => schedule(0));
   on(title, "input", () => schedule());
