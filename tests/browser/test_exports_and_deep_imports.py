@@ -38,7 +38,8 @@ PLAIN_COPY = "\n".join(
 
 WANT = [
     "1|proposal|Proposal|Train a model to imitate a careful human overseer",
-    "2|critique|Critique|The careful human still makes systematic errors - imitating them copies them",
+    "2|critique|Critique|The careful human still makes systematic errors - "
+    "imitating them copies them",
     "3|patch|Patch|Use debate so the human only judges",
     "4|critique|Critique|The judge can be fooled by the more persuasive debater",
     "5|patch|Patch|Cross-examination lets the judge pin a debater down",

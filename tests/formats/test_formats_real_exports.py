@@ -259,7 +259,10 @@ def test_a_glyph_only_type_prefix_picks_the_level_where_that_type_fits() -> None
 def test_a_misplaced_patch_prefix_deep_in_a_list_is_explained_in_a_sentence() -> None:
     from trees.formats import FormatError
 
-    text = "● Proposal: Use debate\n○ Judges get fooled\n■ Train the judges\n● Patch: cannot sit here\n"
+    text = (
+        "● Proposal: Use debate\n○ Judges get fooled\n■ Train the judges\n"
+        "● Patch: cannot sit here\n"
+    )
     with pytest.raises(FormatError) as info:
         import_tree(text, fmt="txt", kind="game", title="Glyphs")
     assert info.value.code == "bad_parent_type"
