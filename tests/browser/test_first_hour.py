@@ -253,3 +253,19 @@ def test_someone_deleting_the_branch_you_edit_tells_you_which_and_who(shared_tre
     warning.get_by_role("button", name="Restore it").click()
     expect(row_text(bob.page, "Imitate human judgement")).to_be_visible(timeout=LIVE)
     expect(row_text(bob.page, "Humans are fooled")).to_be_visible()
+
+
+def test_a_tag_typed_right_after_the_node_text_lands_on_the_node(users: Any) -> None:
+    # Clicking from the row being typed in into the tag field flushes the text; the details
+    # panel used to be rebuilt under the click, so the field lost focus and the tag was lost.
+    alice = users("alice")
+    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "Tag right away"})["id"]
+    alice.open_tree(tree)
+    p = alice.page
+    p.get_by_role("button", name="Add the first proposal").click()
+    p.keyboard.type("Reward the model for honest reports")
+    p.get_by_label("Add a tag").click()
+    p.keyboard.type("honesty")
+    p.keyboard.press("Enter")
+    expect(p.locator("li.node.active > .row .tags")).to_contain_text("#honesty")
+    expect(row_text(p, "Reward the model")).to_have_text("Reward the model for honest reports")

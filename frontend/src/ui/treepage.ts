@@ -85,7 +85,9 @@ export class TreePage {
       onChanges: (changes) => {
         this.outliner.applyChanges(changes);
         const relabelled = this.analysis.onChanges(changes);
-        if (this.detailsFor && (changes.some((c) => c.id === this.detailsFor) || relabelled.includes(this.detailsFor)))
+        // The panel does not show the node's text: a text change (the draft flushed when one
+        // clicks from the row into the tag field) must not rebuild it under the click.
+        if (this.detailsFor && (changes.some((c) => c.id === this.detailsFor && c.group !== "text") || relabelled.includes(this.detailsFor)))
           this.renderDetails();
         this.markGraphDirty();
       },
