@@ -282,6 +282,9 @@ GAMETREE_WS_FLOOD_CLOSE_AFTER = 1000
 GAMETREE_WS_USER_RATE_PER_SECOND = env_int("GAMETREE_WS_USER_RATE_PER_SECOND", 200)
 GAMETREE_WS_USER_RATE_BURST = env_int("GAMETREE_WS_USER_RATE_BURST", 400)
 GAMETREE_MAX_TREES_PER_USER = env_int("GAMETREE_MAX_TREES_PER_USER", 500)
+# Merges one person may have queued or running at once, over all processes
+# (trees/actions/merge_jobs.py): one user cannot hold the merge queue.
+GAMETREE_MERGES_PER_USER = env_int("GAMETREE_MERGES_PER_USER", 2)
 # Most ops one group-commit transaction carries (trees/realtime/batcher.py); 1 turns group
 # commit off (one transaction per op: the baseline bench/throughput.py compares against).
 GAMETREE_MAX_BATCH = env_int("GAMETREE_MAX_BATCH", 500)

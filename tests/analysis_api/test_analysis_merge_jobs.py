@@ -117,6 +117,39 @@ def test_a_merge_past_the_waiting_limit_is_refused_at_once(
     assert merge_until(alice, first["url"], finished)["status"] == "done"
 
 
+def test_one_person_cannot_hold_the_merge_queue_and_others_still_get_in(
+    demo: Any, client_for: Any, gate: Gate, settings: Any
+) -> None:
+    # Before, the queue was per process only (1 running + 8 waiting): one user's merges
+    # refused another user's 22 times out of 26.
+    from trees.actions import member_add
+    from trees.models import Membership
+
+    settings.GAMETREE_MERGES_PER_USER = 2
+    alice, bob = client_for(demo.alice), client_for(demo.bob)
+    for tree in (demo.bobs, demo.carols):
+        if not Membership.objects.filter(tree=tree, user=demo.bob).exists():
+            member_add(tree=tree, username=demo.bob.username, role="viewer")
+    first = start_merge(alice, [demo.bobs, demo.carols])
+    assert gate.reached.wait(30)
+    second = start_merge(alice, [demo.carols, demo.bobs])
+    body = {"trees": [demo.bobs.pk, demo.carols.pk]}
+    for _ in range(5):
+        refused = alice.post("/api/merges/", body, format="json")
+        assert refused.status_code == 409 and refused.json()["code"] == "limit_reached"
+        assert "at most 2 at once" in refused.json()["message"]
+    theirs = bob.post("/api/merges/", body, format="json")
+    assert theirs.status_code == 202, theirs.json()
+    assert MergeJob.objects.filter(actor=demo.alice).count() == 2
+    gate.opened.set()
+    for client, started in ((alice, first), (alice, second), (bob, theirs.json())):
+        assert merge_until(client, started["url"], finished)["status"] == "done"
+    # Once hers are done, she starts merges again.
+    again = alice.post("/api/merges/", body, format="json")
+    assert again.status_code == 202
+    assert merge_until(alice, again.json()["url"], finished)["status"] == "done"
+
+
 def test_a_merge_that_raises_ends_failed_with_a_stable_code_and_no_tree(
     demo: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,7 +10,9 @@ is the only shared state: any process answers a poll from it (docs/analysis.md).
 - At most `MAX_RUNNING` merges compute at once per process: they are CPU-bound under one GIL
   and share it with the live path. Up to `MAX_WAITING` others wait, `queued`, with a
   heartbeat (a thread and a connection each); past that a new merge is refused
-  (`limit_reached`).
+  (`limit_reached`). One person has at most `GAMETREE_MERGES_PER_USER` merges queued or
+  running at once, counted over every process (live rows of the table), so that one user
+  cannot hold the queue (`limit_reached` too, saying so).
 - Every exception ends the job `failed` with a stable code (`ActionError`'s own code, else
   `merge_failed`); nothing propagates out of the thread.
 - The heartbeat thread renews `heartbeat_at` every `HEARTBEAT_SECONDS`. A queued or running job
@@ -28,6 +30,7 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, connections, transaction
 from django.utils import timezone
 
@@ -68,6 +71,19 @@ def merge_start(*, actor_id: int, trees: Sequence[Tree], title: object = None) -
     """Check that `trees` can be merged, record a queued job and start it after commit.
     The caller checked that the actor may read every source tree."""
     title_text = merge_title(trees, title)
+    mine = MergeJob.objects.filter(
+        actor_id=actor_id,
+        status__in=ACTIVE,
+        heartbeat_at__gte=timezone.now() - timedelta(seconds=STALE_SECONDS),
+    ).count()
+    per_user = settings.GAMETREE_MERGES_PER_USER
+    if mine >= per_user:
+        raise ActionError(
+            "limit_reached",
+            f"You already have {mine} merges running or waiting; one person can have at most "
+            f"{per_user} at once so that others get their turn. Start this one when one of "
+            "yours has finished.",
+        )
     if len(_alive) >= MAX_RUNNING + MAX_WAITING:
         raise ActionError(
             "limit_reached", "Too many merges are running on this server; try again in a minute."

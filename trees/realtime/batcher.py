@@ -4,7 +4,11 @@ Consumers submit ops here instead of calling `tree_apply_op` one by one. While o
 being committed (in the single ORM thread), new ops queue up; when the commit finishes, the
 whole queue becomes the next batch. At low load a batch is one op and nothing waits; under
 load one transaction (one fsync) carries hundreds of ops. An op is acknowledged only after
-the commit that contains it: acknowledged still means durable.
+the commit that contains it: acknowledged means committed. How far a commit survives is the
+database's: PostgreSQL syncs each commit (survives power loss); the embedded SQLite default
+(`synchronous=NORMAL`, WAL) survives a killed process but not a power loss or kernel crash,
+which may roll back the last acknowledged commits; `GAMETREE_SQLITE_SYNCHRONOUS=FULL` syncs
+each commit there too (docs/reliability.md).
 """
 
 from __future__ import annotations
