@@ -14,6 +14,7 @@ step that no longer works.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import re
 import sys
@@ -260,7 +261,12 @@ def guide_phone(browser: Any, base: str) -> None:
 
 
 def main() -> int:
-    only_guide = "--guide" in sys.argv[1:]
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.browser.make_screenshots",
+        description="Retake the README and user-guide screenshots into docs/images/.",
+    )
+    parser.add_argument("--guide", action="store_true", help="only docs/guide.md's pictures")
+    only_guide = parser.parse_args().guide
     OUT.mkdir(parents=True, exist_ok=True)
     server = contextlib.contextmanager(conftest.gametree_server.__wrapped__)
     with server() as base, sync_playwright() as pw:

@@ -124,6 +124,20 @@ def _copy_checkout(dest: Path) -> None:
         shutil.copy2(src, dest / rel)
     (dest / ".venv").symlink_to(ROOT / ".venv")
     (dest / "frontend" / "node_modules").symlink_to(ROOT / "frontend" / "node_modules")
+    # The copy shares .venv and node_modules: make must never reinstall them from here (an
+    # editable install pointing into this temporary copy, `npm ci` emptying the real
+    # node_modules). Their inputs in the copy are made no newer than their stamps.
+    stamps = {
+        ".venv/.installed": ["pyproject.toml", "constraints.txt"],
+        "frontend/node_modules/.installed": ["frontend/package.json", "frontend/package-lock.json"],
+    }
+    for stamp, inputs in stamps.items():
+        if not (ROOT / stamp).exists():
+            continue
+        at = (ROOT / stamp).stat().st_mtime
+        for rel in inputs:
+            st = (dest / rel).stat()
+            os.utime(dest / rel, (st.st_atime, min(st.st_mtime, at - 1)))
     shutil.copytree(
         ROOT / "frontend" / "dist", dest / "frontend" / "dist", copy_function=shutil.copy2
     )
