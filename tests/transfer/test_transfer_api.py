@@ -362,3 +362,34 @@ def test_a_backup_imported_over_rest_credits_every_node_to_the_importer(
     copy = Tree.objects.get(pk=response.json()["id"])
     assert set(Node.objects.filter(tree=copy).values_list("author_id", flat=True)) == {bob.pk}
     assert set(copy.ops.values_list("actor_id", flat=True)) == {bob.pk}
+
+
+def test_a_10000_level_chain_imported_as_a_backup_exports_small_and_in_bounded_memory(
+    as_alice: APIClient,
+) -> None:
+    """The 1.5 MB import that exported as 100 MB of Markdown and 200 MB of Argdown."""
+    import tracemalloc
+
+    from trees.domain.keys import keys_after
+    from trees.formats import TreeDoc, export_tree
+    from trees.formats.doc import new_node
+
+    nodes, parent, key = [], None, keys_after(None, 1)[0]
+    for level in range(10_000):
+        node_type = "proposal" if level == 0 else ("critique", "patch")[(level - 1) % 2]
+        nodes.append(new_node(node_type, parent, key, f"level {level}", note=f"note {level}"))
+        parent = nodes[-1]["id"]
+    backup = export_tree(TreeDoc("game", "Chain", "", nodes), fmt="json")
+    response = as_alice.post(IMPORT, {"kind": "game", "file": upload("chain.json", backup)})
+    assert response.status_code == 201, response.json()
+    tree_id = response.json()["id"]
+    for fmt in ("md", "txt", "argdown"):
+        tracemalloc.start()
+        try:
+            exported = as_alice.get(export_url(tree_id, fmt))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert exported.status_code == 200
+        assert len(exported.content) < 2_000_000, (fmt, len(exported.content))
+        assert peak < 100 * 1024 * 1024, (fmt, peak)
