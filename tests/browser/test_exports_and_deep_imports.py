@@ -75,6 +75,7 @@ def test_a_google_docs_copy_is_read_from_its_html_seven_levels_deep(users: Any) 
     expect(status).to_contain_text("11 nodes: 2 proposals, 5 critiques, 4 patches")
     expect(status).to_contain_text("Game tree: imitation of a careful overseer")
     assert p.evaluate(PREVIEW_JS) == WANT
+    expect(dialog.get_by_role("note")).to_be_hidden()  # nothing guessed from the HTML
     alice.shot("import-google-docs-html")
     dialog.get_by_role("button", name="Create tree").click()
     p.wait_for_selector("body[data-tree-ready]")
@@ -109,6 +110,10 @@ def test_a_deep_glyph_only_paste_explains_a_misplaced_patch_and_counts_patches(
     expect(dialog.get_by_role("status")).to_contain_text(
         "5 nodes: 1 proposal, 2 critiques, 2 patches"
     )
+    # The last `●` could be level 1 or 4: read as 4, and the preview says it guessed.
+    note = dialog.get_by_role("note")
+    expect(note).to_contain_text("“Judges still get fooled” was read as level 4")
+    expect(note).to_contain_text("Paste from the document itself")
     assert [row.split("|")[0] for row in p.evaluate(PREVIEW_JS)] == ["1", "2", "3", "3", "4"]
     assert alice.errors == []
 

@@ -270,3 +270,19 @@ def test_a_misplaced_patch_prefix_deep_in_a_list_is_explained_in_a_sentence() ->
     assert "“cannot sit here” is marked as a patch" in info.value.message
     assert "a patch answers a critique" in info.value.message
     assert "bad_parent_type" not in info.value.message
+
+
+def test_a_guessed_glyph_level_is_said_in_a_warning_and_a_decided_one_is_not(
+    fixture_bytes: Read,
+) -> None:
+    guessed = import_tree(fixture_bytes("google_docs_deep_glyphs.txt"), kind="game")
+    assert len(guessed.warnings) == 1
+    assert guessed.warnings[0].startswith(
+        "line 5: “The judge can be fooled by the more persuasive debater” was read as level 4, "
+        "but its bullet could also mean level 1 (and "
+    )
+    assert "Google Docs repeats ●, ○, ■ every three levels" in guessed.warnings[0]
+    for name in ("google_docs_deep_tabs.txt", "google_docs_deep.md"):
+        assert import_tree(fixture_bytes(name), kind="game").warnings == []
+    shallow = "● Outer\n○ Reward hacking\n■ Wireheading\n○ Spec gaming\n● Inner\n"
+    assert import_tree(shallow, fmt="txt", kind="problem", title="T").warnings == []

@@ -45,6 +45,9 @@ class ImportPreviewSerializer(serializers.Serializer[Any]):
     title = serializers.CharField()
     kind = serializers.CharField()
     nodes = serializers.ListField(child=serializers.DictField())
+    warnings = serializers.ListField(
+        child=serializers.CharField(), help_text="What the reader had to guess, in sentences."
+    )
 
 
 def _payload(request: Request) -> tuple[dict[str, Any], bytes | str, str | None]:
@@ -101,7 +104,15 @@ class ImportPreviewView(APIView):
             doc = import_tree(raw, fmt=name, kind=data["kind"], title=data.get("title") or None)
         except FormatError as exc:
             raise ActionError(exc.code, str(exc)) from None
-        return Response({"format": name, "title": doc.title, "kind": doc.kind, "nodes": doc.nodes})
+        return Response(
+            {
+                "format": name,
+                "title": doc.title,
+                "kind": doc.kind,
+                "nodes": doc.nodes,
+                "warnings": doc.warnings,
+            }
+        )
 
 
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')

@@ -50,6 +50,8 @@ class TreeDoc:
     title: str
     description: str = ""
     nodes: list[Node] = field(default_factory=list)
+    # What an import had to guess (a glyph-only list past three levels), for the preview.
+    warnings: list[str] = field(default_factory=list, compare=False)
 
 
 def new_node(

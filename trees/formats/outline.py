@@ -52,6 +52,7 @@ class Outline:
     items: list[OutlineItem]
     title: str | None = None  # from a heading or an OPML <title>: then no root is a title
     description: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 def split_prefix(label: str) -> tuple[str | None, str]:
@@ -159,6 +160,7 @@ def build_doc(outline: Outline, *, kind: str, title: str | None) -> TreeDoc:
         kind=kind,
         title=(title if title else doc_title) or DEFAULT_TITLE,
         description=description,
+        warnings=list(outline.warnings),
     )
     # Depth first with an explicit stack, so nodes come out in document order.
     stack: list[tuple[OutlineItem, str, str | None, str | None]] = []

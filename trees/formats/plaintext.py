@@ -108,12 +108,16 @@ def _nest_by_glyph(
     parsed: list[tuple[int, str, str | None, str]], outline: Outline, kind: str
 ) -> None:
     open_levels: list[tuple[str | None, OutlineItem, str | None]] = []  # glyph, item, type
+    guessed: list[tuple[int, str, int, int]] = []  # line, text, level read, level possible
     for number, _, glyph, label in parsed:
         item = _item(split_deeper(label)[1], number, kind)
         if glyph is None:
             open_levels = []  # a plain paragraph between lists starts again at the top
         elif glyph in GOOGLE_CYCLE and all(g and g in GOOGLE_CYCLE for g, _, _ in open_levels):
-            del open_levels[_google_depth(open_levels, glyph, item, kind) :]
+            depth, other = _google_depth(open_levels, glyph, item, kind)
+            if other is not None:
+                guessed.append((number, item.text, depth, other))
+            del open_levels[depth:]
         else:
             for depth in range(len(open_levels) - 1, -1, -1):
                 if open_levels[depth][0] == glyph:
@@ -123,6 +127,15 @@ def _nest_by_glyph(
         (parent[1].children if parent else outline.items).append(item)
         parent_type = parent[2] if parent else None
         open_levels.append((glyph, item, item.type or implied_type(kind, parent_type)))
+    if guessed:
+        number, label, depth, other = guessed[0]
+        more = f" (and {len(guessed) - 1} more lines like it)" if len(guessed) > 1 else ""
+        outline.warnings.append(
+            f"line {number}: “{label[:60]}” was read as level {depth + 1}, but its bullet could "
+            f"also mean level {other + 1}{more}: Google Docs repeats ●, ○, ■ every three levels. "
+            "Paste from the document itself (the copy keeps every level), indent with tabs, or "
+            "start the label with “Proposal:”, “Critique:” or “Patch:” to be sure."
+        )
 
 
 def _google_depth(
@@ -130,25 +143,27 @@ def _google_depth(
     glyph: str,
     item: OutlineItem,
     kind: str,
-) -> int:
-    """The depth of a glyph-only Google Docs item: its glyph fixes the depth modulo 3.
+) -> tuple[int, int | None]:
+    """The depth of a glyph-only Google Docs item (its glyph fixes it modulo 3), and the
+    shallower depth it could also have had when nothing but a guess decided.
 
     Google Docs cycles `●` `○` `■` per level, so after a third-level `■` a `●` is either a
     new top-level item or a fourth-level one. A type prefix decides where it can (the deepest
-    level where that type may sit); otherwise the item goes one level deeper, as a chain of
-    critiques and patches does: a glyph-only list cannot return to the top after three
-    levels without a prefix, and the format docs say to use tabs or the Markdown download.
+    level where that type may sit); otherwise the deepest level its glyph allows (one level
+    deeper, as a chain of critiques and patches goes, or the nearest open level with that
+    glyph), and the preview warns that it was a guess.
     """
     cycle = GOOGLE_CYCLE.index(glyph)
     candidates = [d for d in range(len(open_levels), -1, -1) if d % len(GOOGLE_CYCLE) == cycle]
     if not candidates:
-        return 0
+        return 0, None
     if kind == "game" and item.type is not None:
         for depth in candidates:
             parent_type = open_levels[depth - 1][2] if depth else None
             if allowed_under(kind, item.type, parent_type):
-                return depth
-    return candidates[0]
+                return depth, None
+        return candidates[0], None  # fits nowhere: build_doc explains why
+    return candidates[0], (candidates[1] if len(candidates) > 1 else None)
 
 
 def write_plaintext(doc: TreeDoc) -> bytes:

@@ -44,6 +44,8 @@ export interface Preview {
   title: string;
   kind: TreeKind;
   nodes: PreviewNode[];
+  /** What the server had to guess (a glyph-only list past three levels), as sentences. */
+  warnings?: string[];
 }
 
 export interface PreviewItem {
@@ -262,6 +264,7 @@ export function openImportDialog(onCreated: (t: TreeSummary) => void, opener?: H
   const format = h("select", { id: `${id}-format` }, ...IMPORT_FORMATS.map(([v, label]) => h("option", { value: v, text: label })));
   const status = h("p", { class: "imp-status muted", role: "status", "aria-live": "polite" });
   const error = h("div", { class: "imp-error", role: "alert" });
+  const warning = h("p", { class: "imp-warning small", role: "note", hidden: true });
   const tree = h("div", { class: "imp-preview", tabindex: 0, "aria-label": "Preview of the tree to create", role: "region" });
   const create = h("button", { type: "button", class: "primary", text: "Create tree", disabled: true });
   const cancel = h("button", { type: "button", class: "subtle", text: "Cancel" });
@@ -286,7 +289,7 @@ export function openImportDialog(onCreated: (t: TreeSummary) => void, opener?: H
         field("Title", title),
       ),
     ),
-    h("div", { class: "imp-output" }, h("h3", { text: "Preview" }), status, error, tree),
+    h("div", { class: "imp-output" }, h("h3", { text: "Preview" }), status, warning, error, tree),
   );
   const dialog = h(
     "dialog",
@@ -355,6 +358,7 @@ export function openImportDialog(onCreated: (t: TreeSummary) => void, opener?: H
     setOk(false);
     if (!hasInput()) {
       clearError();
+      warning.hidden = true;
       status.textContent = "Paste an outline or choose a file to see the tree here.";
       tree.replaceChildren();
       dialog.dataset.state = "empty";
@@ -378,6 +382,8 @@ export function openImportDialog(onCreated: (t: TreeSummary) => void, opener?: H
         h("span", { class: "imp-title", text: `title “${p.title}”` }),
       );
       title.placeholder = p.title;
+      warning.textContent = (p.warnings ?? []).join(" ");
+      warning.hidden = !p.warnings?.length;
       const budget = { left: PREVIEW_LIMIT };
       const list = previewList(items, budget);
       tree.replaceChildren(list);
@@ -387,6 +393,7 @@ export function openImportDialog(onCreated: (t: TreeSummary) => void, opener?: H
     } catch (x) {
       if ((x as Error).name === "AbortError" || mine !== n) return;
       status.textContent = "";
+      warning.hidden = true;
       tree.replaceChildren();
       showError(x);
       dialog.dataset.state = "error";
