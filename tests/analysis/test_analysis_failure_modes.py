@@ -402,7 +402,7 @@ def test_seeded_label_propagation_keeps_the_seeds_labels() -> None:
     assert sorted(sorted(g) for g in groups) == [[0, 1], [2, 3]]
 
 
-# ---- the optional semantic scorer -------------------------------------------------------------
+# ---- the semantic scorer (the shipped model) ----------------------------------------------------
 
 
 def test_the_semantic_scorer_is_off_when_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -411,19 +411,25 @@ def test_the_semantic_scorer_is_off_when_switched_off(monkeypatch: pytest.Monkey
 
 
 def test_the_semantic_scorer_embeds_offline_and_reads_a_mode_by_meaning() -> None:
-    pytest.importorskip(semantic.PACKAGE, reason="the [semantic] extra is not installed")
     embed = semantic.load_embedder()
     assert embed is not None
     a, b, c = embed(
         [
             "The model behaves well only while it knows it is being watched",
-            "Once deployed and unobserved, the system acts on a hidden agenda",
+            "It acts differently when nobody is watching it",
             "Crowd workers disagree about which answer is better",
         ]
     )
-    assert len(a) == 384 and abs(dot(a, a) - 1.0) < 1e-3
+    assert len(a) == semantic.DIMS and abs(dot(a, a) - 1.0) < 1e-3
     assert dot(a, b) > dot(a, c)
     found = semantic.semantic_modes(
-        starter_vocabulary(), ["Training an AI to be nice to us may just teach it flattery"], embed
+        starter_vocabulary(),
+        [
+            "the model might refuse to be turned off",
+            "Training an AI to be nice to us may just teach it flattery",
+        ],
+        embed,
     )
-    assert found[0] is None or found[0].evidence[0].startswith("meaning ")
+    assert found[0] is not None and found[0].mode.id == "shutdown-resistance"
+    assert found[0].evidence[0].startswith("meaning ")
+    assert found[1] is None  # near several modes, none clearly ahead: no reading

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import sys
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -14,7 +13,6 @@ from analysis_helpers import node, outline
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trees.analysis import semantic
 from trees.analysis.batch import no_gc
 from trees.analysis.glossary import Glossary
 from trees.analysis.graph import tree_graph
@@ -224,14 +222,58 @@ def test_a_node_deleted_in_one_copy_and_untouched_elsewhere_is_removed() -> None
     assert second["conflicts"] == []
 
 
-def test_the_default_path_works_without_the_embedding_model(monkeypatch: Any) -> None:
-    # None in sys.modules makes the [semantic] extra look uninstalled even where it is
-    monkeypatch.setitem(sys.modules, semantic.PACKAGE, None)
-    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+def test_merge_works_with_the_embedding_model_switched_off(monkeypatch: Any) -> None:
+    monkeypatch.setenv("GAMETREE_SEMANTIC", "0")
     assert load_embedder() is None
     result = merge([(1, outline(ONE, prefix="t1")), (2, outline(TWO, prefix="t2"))])
     assert result["stats"]["embeddings"] is False
     assert {"t1c", "t2c"} in sources(result)
+
+
+def test_a_pair_is_suggested_once_however_many_nodes_ask_about_it() -> None:
+    # "Race dynamics" is the best partner of "Competitive pressure" and the other way round:
+    # one suggestion, not "A = B?" and "B = A?"
+    one = outline(
+        "R r Alignment\n  R a Race dynamics\n  R b Reward hacking\n  R c Misuse", prefix="t1"
+    )
+    two = outline(
+        "R r Alignment\n  R a Competitive pressure\n  R b Reward gaming\n  R c Bad actors",
+        prefix="t2",
+    )
+    three = outline("R r Alignment\n  R a Racing labs\n  R b Gaming rewards", prefix="t3")
+    result = merge([(1, one), (2, two), (3, three)])
+    shown: list[frozenset[tuple[Any, Any]]] = []
+    for s in result["suggestions"]:
+        a = (s["a"]["tree"], s["a"]["node"])
+        shown.extend(frozenset((a, (c["tree"], c["node"]))) for c in s["candidates"])
+    assert result["suggestions"]
+    assert len(shown) == len(set(shown))
+
+
+def test_an_order_disagreement_between_suggested_matches_is_reported_as_pending() -> None:
+    # B under A in one tree, A under B in the other, but neither pair may merge on its own
+    # (one label contains the other; the other pair shares no word): the group hears of it
+    # before it accepts the suggestions
+    one = outline("R r Alignment\n  R a Race dynamics\n    R b Alignment tax", prefix="t1")
+    two = outline(
+        "R r Alignment\n  R b The alignment tax of safety work\n    R a Competitive pressure",
+        prefix="t2",
+    )
+    result = merge([(1, one), (2, two)])
+    assert result["matches"] == [m for m in result["matches"] if m["reason"] == "root"]
+    pending = [d for d in result["disagreements"] if d.get("pending")]
+    assert len(pending) == 1
+    labels = {(e["parent"]["label"], e["child"]["label"]) for e in pending[0]["cycle"]}
+    assert labels == {
+        ("Race dynamics", "Alignment tax"),
+        ("The alignment tax of safety work", "Competitive pressure"),
+    }
+    assert pending[0]["dropped"] == []
+    assert pending[0]["message"].startswith("if the suggested matches are accepted")
+    nodes = {n["id"] for n in result["nodes"]}
+    assert all(
+        e["parent"]["node"] in nodes and e["child"]["node"] in nodes for e in pending[0]["cycle"]
+    )
 
 
 def test_an_installed_embedder_is_blended_into_the_label_score() -> None:
@@ -294,13 +336,14 @@ def problem_dags(draw: st.DrawFn) -> list[tuple[int, list[dict[str, Any]]]]:
     return trees
 
 
+@pytest.mark.parametrize("with_model", [False, True])
 @settings(max_examples=40, deadline=None)
-@given(problem_dags())
+@given(trees=problem_dags())
 def test_the_fast_ranking_scores_every_pair_as_its_explanation_does(
-    trees: list[tuple[int, list[dict[str, Any]]]],
+    trees: list[tuple[int, list[dict[str, Any]]]], with_model: bool
 ) -> None:
     items, _ = _items(trees)
-    matcher = Matcher(items, Glossary(), None)
+    matcher = Matcher(items, Glossary(), load_embedder() if with_model else None)
     matcher.candidates(range(len(items)), floor=0.2)
     ranked = list(matcher.ranked(0.0))
     assert len(ranked) == len(matcher.known)

@@ -81,7 +81,8 @@ def test_mergetrees_creates_a_dag_problem_tree_with_provenance_and_suggestions(
     assert tree.owner == demo.alice
     roles = dict(Membership.objects.filter(tree=tree).values_list("user__username", "role"))
     assert roles == {"alice": "owner", "bob": "editor", "carol": "editor"}
-    assert body["disagreements"] == []
+    # the two trees order no problem differently; some suggested matches would
+    assert [d for d in body["disagreements"] if not d.get("pending")] == []
     # Every node keeps where it came from; the two roots became one node.
     for n in body["nodes"]:
         assert set(n) == {"id", "label", "sources"}
@@ -92,7 +93,11 @@ def test_mergetrees_creates_a_dag_problem_tree_with_provenance_and_suggestions(
     root = next(n for n in body["nodes"] if n["label"] == "Alignment")
     assert {s["tree"] for s in root["sources"]} == {demo.bobs.pk, demo.carols.pk}
     live = Node.objects.filter(tree__in=[demo.bobs, demo.carols], deleted=False).count()
-    assert len(body["nodes"]) == live - 1 == Node.objects.filter(tree=tree).count()
+    # every live source node is in exactly one merged node (the roots, and what the model
+    # matched automatically, share one)
+    assert sum(len(n["sources"]) for n in body["nodes"]) == live
+    assert len(body["nodes"]) <= live - 1
+    assert len(body["nodes"]) == Node.objects.filter(tree=tree).count()
     # The review queue: pairs across the two trees, scored.
     assert len(body["suggestions"]) >= 5
     for s in body["suggestions"]:

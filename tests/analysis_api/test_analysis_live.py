@@ -34,6 +34,8 @@ def setup() -> dict[str, Any]:
     outcome = merge_create(actor_id=ann.pk, trees=[one, two])
     src = {n.text: n for n in Node.objects.filter(tree__in=[one, two])}
     a, b = src["Goal misgeneralisation"], src["Specification gaming"]
+    # the queue holds just the suggestion this test decides (whatever the merge suggested)
+    MergeSuggestion.objects.filter(tree=outcome.tree).delete()
     s = MergeSuggestion.objects.create(
         tree=outcome.tree,
         position=1000,

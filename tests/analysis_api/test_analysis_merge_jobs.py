@@ -69,7 +69,9 @@ def test_a_merge_answers_at_once_and_its_status_reaches_done_with_the_merged_tre
     tree = Tree.objects.get(pk=out["tree"]["id"])
     assert out["tree"]["role"] == "owner" and tree.title == "Polled"
     assert out["suggestions"] == MergeSuggestion.objects.filter(tree=tree).count() > 0
-    assert out["disagreements"] == tree.meta["disagreements"] == []
+    assert out["disagreements"] == tree.meta["disagreements"]
+    # no problem is ordered differently; some suggested matches would ("pending")
+    assert all(d["pending"] for d in out["disagreements"])
     assert out["conflicts"] == tree.meta["conflicts"]
     assert out["stats"]["input_nodes"] > 0 and out["stats"]["matches"]["root"] == 1
     assert tree.meta["merge"] == {"status": "done", "stats": out["stats"], "job": out["id"]}

@@ -183,7 +183,9 @@ def test_merge_creates_the_merged_tree_with_its_review_queue(demo: Any, client_f
     assert out["tree"]["kind"] == "problem" and out["tree"]["role"] == "owner"
     assert out["tree"]["title"] == "Big ASS Tree"
     assert out["suggestions"] == MergeSuggestion.objects.filter(tree=out["tree"]["id"]).count()
-    assert out["suggestions"] > 0 and out["disagreements"] == [] and out["status"] == "done"
+    assert out["suggestions"] > 0 and out["status"] == "done"
+    # no problem is ordered differently; some suggested matches would ("pending")
+    assert all(d["pending"] for d in out["disagreements"])
     members = {
         m["user"]["username"]: m["role"]
         for m in carol.get(f"/api/trees/{out['tree']['id']}/members/").json()

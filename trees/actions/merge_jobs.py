@@ -1,6 +1,6 @@
 """Action layer: merges started over REST run in a background thread of the serving process.
 
-A merge takes seconds (a minute with the `[semantic]` extra), too long for a request. There is
+A merge takes seconds, too long for a request. There is
 no task queue in this product (one or a few daphne processes), so `merge_start` records a
 `MergeJob` row and, after commit, starts a thread that runs `merge_create` to the end. The row
 is the only shared state: any process answers a poll from it (docs/analysis.md).

@@ -1,7 +1,7 @@
 """Action layer: merge problem trees into one DAG tree (the Big ASS Tree) and fork it per person.
 
 The merge runs `trees.analysis.merge` over snapshots of the source trees, outside any
-transaction (it takes seconds, a minute with the `[semantic]` extra, and on SQLite a transaction
+transaction (it takes seconds, and on SQLite a transaction
 holds the one write lock), then creates the merged tree through `tree_import` (domain ops:
 `create`, then `link` for extra parents), stores the review queue and records what the owner's
 glossary learned, in one transaction. `merge_create` runs in the caller's thread (the

