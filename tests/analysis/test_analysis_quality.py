@@ -11,7 +11,14 @@ wording (not far yet: see docs/analysis.md).
 from __future__ import annotations
 
 import pytest
-from quality.quality_eval import failure_mode_quality, merge_quality, tag_agreement
+from quality.quality_eval import (
+    failure_mode_quality,
+    failure_set_quality,
+    merge_quality,
+    merge_set_quality,
+    set_dirs,
+    tag_agreement,
+)
 
 
 def test_automatic_merges_are_precise_and_suggestions_find_most_true_pairs() -> None:
@@ -74,3 +81,74 @@ def test_the_top_failure_mode_of_each_development_tree_is_ranked_first(game_set:
 def test_the_top_failure_mode_of_the_held_out_tree_is_ranked_first() -> None:
     q = failure_mode_quality(game_set="heldout")
     assert q["top_rank"] == 1, q["items"]
+
+
+# ---- the independent sets (quality/sets/: dev developed on, eval held out) ------------------
+
+
+def split_merge(split: str) -> dict[str, float]:
+    """Pairs of all the split's problem-tree sets together, as bench/quality_merge.py sums."""
+    gold = auto = right = found = dis_gold = dis_rep = 0
+    for path in set_dirs(split, "pt"):
+        q = merge_set_quality(path)
+        gold += q["gold_pairs"]
+        auto += q["auto_pairs"]
+        right += round(q["auto_precision"] * q["auto_pairs"])
+        found += round(q["recall_auto_plus_top3"] * q["gold_pairs"])
+        dis_gold += q["disagreements_gold"]
+        dis_rep += q["disagreements_reported"]
+        assert q["mirror_suggestions"] == 0
+    return {
+        "precision": right / auto if auto else 1.0,
+        "recall": found / gold,
+        "disagreements": dis_rep / dis_gold,
+    }
+
+
+@pytest.mark.parametrize("split", ["dev", "eval"])
+def test_automatic_merges_on_the_independent_sets_are_precise(split: str) -> None:
+    assert split_merge(split)["precision"] >= 0.95
+
+
+def test_suggestions_find_most_true_pairs_of_the_development_sets() -> None:
+    assert split_merge("dev")["recall"] >= 0.85
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured once, with the scorer frozen before the held-out sets were read "
+    "(2026-12-06): auto + top-3 recall 0.755 (pt_eval1 0.638, pt_eval2 0.771, pt_eval3 "
+    "0.837; words only 0.438); target 0.85",
+)
+def test_suggestions_find_most_true_pairs_of_the_held_out_sets() -> None:
+    assert split_merge("eval")["recall"] >= 0.85
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="dev 3 of 4 and eval 5 of 6 gold hierarchy disagreements reported (2026-12-06): "
+    "the missing one in each rests on a true pair merge neither matches nor suggests",
+)
+@pytest.mark.parametrize("split", ["dev", "eval"])
+def test_every_gold_hierarchy_disagreement_is_reported(split: str) -> None:
+    assert split_merge(split)["disagreements"] == 1.0
+
+
+@pytest.mark.parametrize("name", ["gt_dev1", "gt_dev2", "gt_eval3"])
+def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
+    path = next(p for split in ("dev", "eval") for p in set_dirs(split, "gt") if p.name == name)
+    q = failure_set_quality(path)
+    assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured on the held-out game trees (2026-12-06): gt_eval1's top mode (oversight "
+    "does not scale) ranks 1 but is split into 2 items; gt_eval2's (competitive pressure / "
+    "alignment tax) is not found: no item stands for it",
+)
+@pytest.mark.parametrize("name", ["gt_eval1", "gt_eval2"])
+def test_the_held_out_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
+    path = next(p for p in set_dirs("eval", "gt") if p.name == name)
+    q = failure_set_quality(path)
+    assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
