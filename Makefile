@@ -117,8 +117,14 @@ test-integration: setup
 # Tests first, so that a lint slip does not hide their results; lint and types still gate.
 test: test-frontend test-python test-integration lint typecheck
 
+# The live-path latency, then the analysis layer's quality (dev and eval sets reported
+# apart) and speed: all three run, and the target fails if any of them missed a target.
 bench: setup
-	$(PY) bench/live_latency.py
+	@status=0; \
+	$(PY) bench/live_latency.py || status=1; \
+	$(PY) bench/quality_merge.py || status=1; \
+	$(PY) bench/analysis_speed.py || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist staticfiles db.sqlite3*

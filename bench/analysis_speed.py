@@ -1,9 +1,11 @@
-"""Speed benchmark of the analysis layer: merge, recurrence, survival, and doubling ratios.
+"""Speed benchmark of the analysis layer: merge, recurrence, survival, and cost growth.
 
 Run: .venv/bin/python bench/analysis_speed.py [merge] [recurring] [survival] [--phases]
 (default: all cases; ``--help`` says more).
-Targets: merge 5 trees x 2,000 nodes < 2 s; recurrence on a 10,000-node game tree < 1 s;
-survival on 100,000 nodes < 1 s; doubling the size costs <= 2.2x (measured in this run).
+Targets: merge 5 trees x 2,000 nodes < 3 s with the shipped sentence-embedding model (as the
+app runs it) and < 2 s with word scores only; recurrence on a 10,000-node game tree < 1 s;
+survival on 100,000 nodes < 1 s; the log-log slope of time against size over four sizes
+(N/4 .. 2N) <= 1.15 (measured in this run).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import math
 import os
 import random
 import sys
@@ -165,30 +168,41 @@ def attack_tree(size: int) -> list[dict[str, Any]]:
     return nodes[:size]
 
 
-def timed(
-    small: Callable[[], object], big: Callable[[], object], repeat: int = 5
-) -> tuple[tuple[float, float], tuple[float, float]]:
+def timed(runs: list[Callable[[], object]], repeat: int = 5) -> list[tuple[float, float]]:
     """Best of ``repeat`` runs of each size as (wall seconds, CPU seconds of this process).
 
     The dev box is shared: wall time includes waiting for a core, CPU time
-    (``time.process_time``) does not. Runs of the two sizes alternate, so that a burst of
-    load from other jobs does not land on one size only (which skews the doubling ratio more
-    than anything the code does); fewer runs when one run of the big size takes over 10 s.
+    (``time.process_time``) does not. Runs of the sizes alternate, so that a burst of load
+    from other jobs does not land on one size only (which skews the growth more than
+    anything the code does); fewer rounds when one run of the largest size takes over 10 s.
     """
-    best = {False: [float("inf")] * 2, True: [float("inf")] * 2}
+    best = [[float("inf")] * 2 for _ in runs]
     for _ in range(repeat):
-        for is_big, fn in ((False, small), (True, big)):
+        for k, fn in enumerate(runs):
             w, c = time.perf_counter(), time.process_time()
             fn()
-            got = best[is_big]
+            got = best[k]
             got[0] = min(got[0], time.perf_counter() - w)
             got[1] = min(got[1], time.process_time() - c)
-        if best[True][0] > 10.0:
+        if best[-1][0] > 10.0:
             break
-    return (best[False][0], best[False][1]), (best[True][0], best[True][1])
+    return [(w, c) for w, c in best]
 
 
-CASES = ("merge", "recurring", "survival")
+def slope(sizes: list[int], seconds: list[float]) -> float:
+    """Least-squares slope of log(time) against log(size): 1.0 is linear growth, 2.0
+    quadratic. Over several sizes it is steadier than one doubling ratio, which a single
+    noisy run at either size moves."""
+    xs = [math.log(n) for n in sizes]
+    ys = [math.log(t) for t in seconds]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
+
+
+CASES = ("merge", "merge-words", "recurring", "survival")
+SLOPE_TARGET = 1.15
 # merge's phases: (owner, attribute); the rest of merge (auto matches, the result) is "other"
 MERGE_PHASES = (
     ("trees.analysis.merge", "_items"),
@@ -197,18 +211,22 @@ MERGE_PHASES = (
     ("trees.analysis.matching", "Matcher.ranked"),
     ("trees.analysis.merge", "_suggestions"),
     ("trees.analysis.merge", "_build"),
+    ("trees.analysis.merge", "_suggested_disagreements"),
 )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=(
-            "Time the analysis layer at size N and 2N: merge of 5 problem trees x N nodes "
-            "(N = 2,000, target < 2 s), recurring on a game tree of N nodes (N = 10,000, "
-            "target < 1 s) and survival on N nodes (N = 100,000, target < 1 s); doubling the "
-            "size must cost at most 2.2x. Each case runs N and 2N alternately, best of 5 "
-            "(fewer when one 2N run takes over 10 s), and prints wall and CPU seconds and "
-            "their ratios. Exit status 1 when a target is missed (judged on wall time)."
+            "Time the analysis layer at four sizes, N/4, N/2, N and 2N: merge of 5 problem "
+            "trees x N nodes with the shipped sentence-embedding model, as the app runs it "
+            "(merge, N = 2,000, target < 3 s) and with word scores only (merge-words, target "
+            "< 2 s), recurring on a game tree of N nodes (N = 10,000, target < 1 s) and "
+            "survival on N nodes (N = 100,000, target < 1 s). Cost growth is the "
+            "least-squares slope of log(time) against log(size) over the four sizes "
+            f"(target <= {SLOPE_TARGET}; 1.0 is linear). The sizes run alternately, best of 5 "
+            "(fewer when one 2N run takes over 10 s); wall and CPU seconds and both slopes "
+            "are printed. Exit status 1 when a target is missed (judged on wall time)."
         )
     )
     parser.add_argument(
@@ -218,7 +236,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--phases",
         action="store_true",
         help=(
-            "also print merge's CPU seconds per phase at N and 2N (best of the same runs; "
+            "also print merge's CPU seconds per phase at each size (best of the same runs; "
             "a timer wraps each phase function, called once per merge)"
         ),
     )
@@ -234,7 +252,7 @@ class PhaseTimer:
 
     def __init__(self) -> None:
         self.current: dict[str, float] = {}
-        self.best: dict[bool, dict[str, float]] = {False: {}, True: {}}
+        self.best: dict[int, dict[str, float]] = {}
 
     def install(self) -> None:
         for module_name, attr in MERGE_PHASES:
@@ -255,19 +273,23 @@ class PhaseTimer:
 
         return timed_phase
 
-    def done(self, is_big: bool, total: float) -> None:
+    def done(self, size: int, total: float) -> None:
         self.current["other"] = total - sum(self.current.values())
-        best = self.best[is_big]
+        best = self.best.setdefault(size, {})
         for label, t in self.current.items():
             best[label] = min(best.get(label, float("inf")), t)
         self.current = {}
 
     def report(self) -> None:
-        small, big = self.best[False], self.best[True]
-        print(f"merge phases, CPU seconds (best of the runs)  {'N':>7} {'2N':>7}  ratio")
+        sizes = sorted(self.best)
+        if not sizes:
+            return
+        head = " ".join(f"{n:>7}" for n in sizes)
+        print(f"merge phases, CPU seconds (best of the runs)  {head}  slope")
         for label in [*(a for _, a in MERGE_PHASES), "other"]:
-            a, b = small.get(label, 0.0), big.get(label, 0.0)
-            print(f"  {label:42} {a:>7.3f} {b:>7.3f}  {b / a if a else 0.0:>5.2f}x")
+            ts = [max(self.best[n].get(label, 0.0), 1e-6) for n in sizes]
+            cells = " ".join(f"{t:>7.3f}" for t in ts)
+            print(f"  {label:42} {cells}  {slope(sizes, ts):>5.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,60 +297,92 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     ok = True
     only = set(args.cases)
-    phases = PhaseTimer() if args.phases and (not only or "merge" in only) else None
+    want = {c for c in CASES if not only or c in only}
+    phases = PhaseTimer() if args.phases and want & {"merge", "merge-words"} else None
     if phases is not None:
         phases.install()
     print(f"load average at the start (1, 5, 15 min): {os.getloadavg()}")
 
-    def case(name: str, target: float, make: Callable[[int], Callable[[], object]], n: int) -> None:
+    def case(
+        name: str, key: str, target: float, make: Callable[[int], Callable[[], object]], n: int
+    ) -> None:
         nonlocal ok
-        if only and name.split()[0].rstrip(",") not in only:
+        if key not in want:
             return
-        (small, small_cpu), (big, big_cpu) = timed(make(n), make(2 * n))
-        ratio, ratio_cpu = big / small, big_cpu / small_cpu
-        passed = small < target and ratio <= 2.2
+        sizes = [n // 4, n // 2, n, 2 * n]
+        best = timed([make(m) for m in sizes])
+        walls, cpus = [w for w, _ in best], [c for _, c in best]
+        at_n = walls[2]
+        s_wall, s_cpu = slope(sizes, walls), slope(sizes, cpus)
+        passed = at_n < target and s_wall <= SLOPE_TARGET
         ok = ok and passed
-        rows.append(
-            (name, n, small, small_cpu, target, 2 * n, big, big_cpu, ratio, ratio_cpu, passed)
-        )
+        rows.append((name, sizes, walls, cpus, target, s_wall, s_cpu, passed))
 
-    trees_small = problem_trees(5, 2000) if not only or "merge" in only else []
-    trees_big = problem_trees(5, 4000) if not only or "merge" in only else []
+    merge_sizes = (500, 1000, 2000, 4000)
+    trees = {m: problem_trees(5, m) for m in merge_sizes} if want & {"merge", "merge-words"} else {}
+    if "merge" in want:
+        from trees.analysis.semantic import load_embedder
 
-    def run_merge(trees: list[tuple[int, list[dict[str, Any]]]], is_big: bool) -> object:
+        start = time.perf_counter()
+        embedder = load_embedder()  # loading and verifying the weights is not the merge
+        if embedder is None:
+            print("the sentence-embedding model is switched off (GAMETREE_SEMANTIC=0)")
+        else:
+            embedder(["warm up"])
+            print(f"model loaded and verified in {time.perf_counter() - start:.2f} s")
+
+    def run_merge(trees_: list[tuple[int, list[dict[str, Any]]]], size: int, emb: Any) -> object:
         if phases is None:
-            return merge(trees, embedder=None)
+            return merge(trees_, embedder=emb)
         start = time.process_time()
-        result = merge(trees, embedder=None)
-        phases.done(is_big, time.process_time() - start)
+        result = merge(trees_, embedder=emb)
+        phases.done(size, time.process_time() - start)
         return result
 
     case(
-        "merge 5 trees x N nodes",
-        2.0,
-        lambda n: lambda t=(trees_small if n == 2000 else trees_big): run_merge(t, n != 2000),
+        "merge 5 x N, with the model",
+        "merge",
+        3.0,
+        lambda n: functools.partial(run_merge, trees[n], n, "auto"),
         2000,
     )
-    games = {n: game_tree(n) for n in (10_000, 20_000) if not only or "recurring" in only}
     case(
-        "recurring, game tree of N nodes",
+        "merge 5 x N, words only",
+        "merge-words",
+        2.0,
+        lambda n: functools.partial(run_merge, trees[n], n, None),
+        2000,
+    )
+    games = {n: game_tree(n) for n in (2500, 5000, 10_000, 20_000)} if "recurring" in want else {}
+    case(
+        "recurring, game tree of N",
+        "recurring",
         1.0,
-        lambda n: lambda g=games[n]: recurring([TreeInput(1, g, kind="game")]),
+        lambda n: functools.partial(recurring, [TreeInput(1, games[n], kind="game")]),
         10_000,
     )
-    attacks = {n: attack_tree(n) for n in (100_000, 200_000) if not only or "survival" in only}
-    case("survival, N nodes", 1.0, lambda n: lambda a=attacks[n]: survival(a), 100_000)
+    attacks = (
+        {n: attack_tree(n) for n in (25_000, 50_000, 100_000, 200_000)}
+        if "survival" in want
+        else {}
+    )
+    case(
+        "survival, N nodes",
+        "survival",
+        1.0,
+        lambda n: functools.partial(survival, attacks[n]),
+        100_000,
+    )
 
     print(f"load average at the end (1, 5, 15 min): {os.getloadavg()}")
-    print(
-        f"{'case':32} {'N':>7} {'wall':>7} {'cpu':>7} {'target':>6} {'2N':>7} {'wall':>7} "
-        f"{'cpu':>7} {'ratio wall/cpu':>15}"
-    )
-    for name, n, small, sc, target, n2, big, bc, ratio, rc, passed in rows:
+    print(f"{'case':30} {'sizes':>26}  wall s (CPU s) at each size; target at N; slope wall/CPU")
+    for name, sizes, walls, cpus, target, s_wall, s_cpu, passed in rows:
         flag = "ok" if passed else "FAIL"
+        cells = "  ".join(f"{w:.3f} ({c:.3f})" for w, c in zip(walls, cpus, strict=True))
+        print(f"{name:30} {'/'.join(map(str, sizes)):>26}  {cells}")
         print(
-            f"{name:32} {n:>7} {small:>6.3f}s {sc:>6.3f}s {target:>5.1f}s {n2:>7} {big:>6.3f}s "
-            f"{bc:>6.3f}s {ratio:>6.2f}x/{rc:.2f}x {flag}"
+            f"{'':30} {'':>26}  at N {walls[2]:.3f} s (target < {target:.1f} s), slope "
+            f"{s_wall:.2f} / {s_cpu:.2f} (target <= {SLOPE_TARGET}) {flag}"
         )
     print("(ok/FAIL judges wall time, as the targets are stated; compare the CPU columns too)")
     if phases is not None:
