@@ -6,6 +6,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.fields.json import KeyTransform
 
 
 class TreeKind(models.TextChoices):
@@ -133,6 +135,10 @@ class OpLog(models.Model):
             models.UniqueConstraint(
                 fields=["tree", "client_id", "client_n"], name="oplog_unique_client_op"
             ),
+        ]
+        indexes = [
+            # A node's history: the ops that name it (GET .../nodes/<node>/history/).
+            models.Index(F("tree"), KeyTransform("id", "op"), F("seq"), name="oplog_node_history"),
         ]
 
     def __str__(self) -> str:

@@ -109,3 +109,86 @@ def op_message_fields(row: dict[str, Any]) -> dict[str, Any]:
         "actor": row["actor_id"],
         "overwrote": row["overwrote"],
     }
+
+
+# -- history, trash and versions (plain reads: no tree lock, no write path) -------------------
+
+HISTORY_PAGE = 200
+
+
+def _actors(ids: set[int]) -> dict[int, dict[str, Any]]:
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(pk__in=ids)
+    return {u.pk: {"id": u.pk, "username": u.get_username()} for u in users}
+
+
+def _history_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    actors = _actors({row["actor_id"] for row in rows if row["actor_id"] is not None})
+    return [
+        {
+            "seq": row["seq"],
+            "at": row["at"],
+            "actor": actors.get(row["actor_id"]) if row["actor_id"] is not None else None,
+            "op": row["op"],
+        }
+        for row in rows
+    ]
+
+
+def node_history(
+    tree_id: int, node_id: str, *, before: int | None, limit: int = HISTORY_PAGE
+) -> list[dict[str, Any]]:
+    """The logged ops that name `node_id` (newest first), with who wrote them and when."""
+    # `op -> 'id'`: the expression of the oplog_node_history index.
+    rows = OpLog.objects.filter(tree_id=tree_id, op__id=node_id)
+    if before is not None:
+        rows = rows.filter(seq__lt=before)
+    page = list(rows.order_by("-seq").values("seq", "at", "actor_id", "op")[:limit])
+    return _history_rows(page)
+
+
+def log_entries(tree_id: int, seqs: list[int]) -> dict[int, dict[str, Any]]:
+    """Who wrote the ops numbered `seqs`, and when."""
+    rows = list(
+        OpLog.objects.filter(tree_id=tree_id, seq__in=seqs).values("seq", "at", "actor_id", "op")
+    )
+    return {entry["seq"]: entry for entry in _history_rows(rows)}
+
+
+def recent_ops(tree_id: int, *, before: int | None, limit: int) -> list[dict[str, Any]]:
+    """The log newest first (a page of it), with who wrote each op and when."""
+    rows = OpLog.objects.filter(tree_id=tree_id)
+    if before is not None:
+        rows = rows.filter(seq__lt=before)
+    return _history_rows(list(rows.order_by("-seq").values("seq", "at", "actor_id", "op")[:limit]))
+
+
+def ops_upto(tree_id: int, seq: int) -> Any:
+    """(seq, op, actor) of every logged op up to `seq`, in order, streamed."""
+    return (
+        OpLog.objects.filter(tree_id=tree_id, seq__lte=seq)
+        .order_by("seq")
+        .values_list("seq", "op", "actor_id")
+        .iterator(chunk_size=2000)
+    )
+
+
+def deleted_nodes(tree_id: int) -> list[dict[str, Any]]:
+    """The tombstoned nodes of a tree, in the snapshot's shape as far as the trash needs it."""
+    from trees.models import Node
+
+    rows = Node.objects.filter(tree_id=tree_id, deleted=True).values(
+        "id", "type", "text", "parent_id", "deleted_seq"
+    )
+    return [
+        {
+            "id": str(row["id"]),
+            "type": row["type"],
+            "text": row["text"],
+            "parent": str(row["parent_id"]) if row["parent_id"] is not None else None,
+            "deleted": True,
+            "deleted_seq": row["deleted_seq"],
+        }
+        for row in rows
+    ]

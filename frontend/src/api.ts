@@ -1,6 +1,6 @@
 /** The REST API (session auth + CSRF header), typed. */
 import type { MergeStatus } from "./core/merge";
-import type { TreeKind, TreeNode, User } from "./core/types";
+import type { NodeType, Op, TreeKind, TreeNode, User } from "./core/types";
 
 export interface TreeSummary {
   id: number;
@@ -17,6 +17,27 @@ export interface TreeSummary {
 export interface Member {
   user: User;
   role: "owner" | "editor" | "viewer";
+}
+
+/** One logged op with who wrote it and when (history, versions). */
+export interface HistoryEntry {
+  seq: number;
+  at: string;
+  actor: User | null;
+  op: Op;
+}
+
+/** One delete still in effect (docs/protocol.md, "History, trash and versions"). */
+export interface TrashEntry {
+  id: string;
+  type: NodeType;
+  text: string;
+  parent: string | null;
+  seq: number;
+  count: number;
+  restorable: boolean;
+  at: string | null;
+  actor: User | null;
 }
 
 export class ApiError extends Error {
@@ -100,6 +121,22 @@ export const api = {
     request<void>("DELETE", `/api/trees/${id}/members/${userId}/`),
   snapshot: (id: number) =>
     request<{ seq: number; kind: TreeKind; nodes: TreeNode[] }>("GET", `/api/trees/${id}/snapshot/`),
+  nodeHistory: (id: number, node: string, before?: number) =>
+    request<{ node: string; entries: HistoryEntry[]; more: boolean }>(
+      "GET",
+      `/api/trees/${id}/nodes/${encodeURIComponent(node)}/history/${before ? `?before=${before}` : ""}`,
+    ),
+  trash: (id: number) => request<{ seq: number; entries: TrashEntry[] }>("GET", `/api/trees/${id}/trash/`),
+  versions: (id: number, before?: number) =>
+    request<{ seq: number; entries: HistoryEntry[]; more: boolean }>(
+      "GET",
+      `/api/trees/${id}/versions/${before ? `?before=${before}` : ""}`,
+    ),
+  version: (id: number, seq: number) =>
+    request<{ seq: number; kind: TreeKind; nodes: TreeNode[] }>("GET", `/api/trees/${id}/versions/${seq}/`),
+  /** One op through the same write path as the websocket (idempotent by client_id and n). */
+  postOp: (id: number, clientId: string, n: number, op: Op) =>
+    request<{ seq: number; dup: boolean }>("POST", `/api/trees/${id}/ops/`, { client_id: clientId, n, op }),
 };
 
 // ---------------------------------------------------------------- analysis (docs/analysis.md)

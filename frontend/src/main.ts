@@ -5,6 +5,7 @@ import type { User } from "./core/types";
 import { h, toast } from "./ui/dom";
 import { listPage, loginPage } from "./ui/listpage";
 import { TreePage } from "./ui/treepage";
+import { outboxFor, sendOrphans } from "./ui/leave";
 
 const app = document.getElementById("app")!;
 let me: User | null = null;
@@ -30,6 +31,11 @@ async function signOut(): Promise<void> {
   }
   me = null;
   navigate("/");
+}
+
+/** Edits an earlier page left unsent (core/outbox.ts) go to the server from whatever page is open. */
+function sendLeftEdits(): void {
+  if (me) void sendOrphans(outboxFor(me.id));
 }
 
 async function route(): Promise<void> {
@@ -60,11 +66,13 @@ async function route(): Promise<void> {
     window.gametree = { page };
     app.replaceChildren(page.el);
     page.start();
+    sendLeftEdits(); // after the page has adopted this tree's own
     return;
   }
   document.title = "Trees · Gametree";
   if (location.pathname !== "/" && !location.pathname.startsWith("/app")) history.replaceState(null, "", "/");
   app.replaceChildren(listPage(me, navigate, () => void signOut()));
+  sendLeftEdits();
 }
 
 // Back/Forward within one tree's zooms stays on its page (TreePage.handlePopState).
@@ -72,5 +80,6 @@ window.addEventListener("popstate", (e) => {
   if (page?.handlePopState(e.state)) return;
   void route();
 });
+window.addEventListener("online", sendLeftEdits);
 app.replaceChildren(h("p", { class: "muted center", text: "Loading…" }));
 void route();

@@ -87,7 +87,8 @@ def gametree_server() -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Generous: on a shared, loaded machine importing Django and daphne alone can take 30 s.
+    deadline = time.monotonic() + 120
     while True:
         try:
             urllib.request.urlopen(f"{url}/healthz", timeout=1)
@@ -140,6 +141,11 @@ class User:
         self.page.wait_for_selector("text=My trees")
 
     def _on_dialog(self, dialog: Any) -> None:
+        if dialog.type == "beforeunload":
+            # "Leave site?" with unsent edits: leave anyway, the hard case for keeping them.
+            self.dialogs.append("beforeunload")
+            dialog.accept()
+            return
         if dialog.type == "confirm" and self.accept_confirms:
             dialog.accept()
             return

@@ -152,3 +152,42 @@ class OpsPageSerializer(serializers.Serializer[Any]):
 class ErrorSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     message = serializers.CharField()
+
+
+# -- history, trash and versions -----------------------------------------------------------------
+
+
+class HistoryEntrySerializer(serializers.Serializer[Any]):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField(help_text="When the server logged the op.")
+    actor = UserRefSerializer(allow_null=True, help_text="Who wrote it (null: a removed user).")
+    op = serializers.JSONField(help_text="The op as applied (docs/protocol.md).")
+
+
+class NodeHistorySerializer(serializers.Serializer[Any]):
+    node = serializers.CharField()
+    entries = HistoryEntrySerializer(many=True, help_text="Newest first.")
+    more = serializers.BooleanField(help_text="Older entries follow: ask with before=<last seq>.")
+
+
+class TrashEntrySerializer(serializers.Serializer[Any]):
+    id = serializers.CharField(help_text="The node the delete named; restore it with this id.")
+    type = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    parent = serializers.CharField(allow_null=True)
+    seq = serializers.IntegerField(help_text="The seq of the delete.")
+    count = serializers.IntegerField(help_text="How many nodes the delete took (with it).")
+    restorable = serializers.BooleanField(help_text="False while its parent is deleted too.")
+    at = serializers.DateTimeField(allow_null=True)
+    actor = UserRefSerializer(allow_null=True)
+
+
+class TrashSerializer(serializers.Serializer[Any]):
+    seq = serializers.IntegerField(help_text="The tree's version the trash was read at.")
+    entries = TrashEntrySerializer(many=True, help_text="Newest delete first.")
+
+
+class VersionListSerializer(serializers.Serializer[Any]):
+    seq = serializers.IntegerField(help_text="The tree's current version.")
+    entries = HistoryEntrySerializer(many=True, help_text="Newest first.")
+    more = serializers.BooleanField()

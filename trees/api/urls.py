@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from trees.api import analysis_views, transfer_views, views
+from trees.api import analysis_views, history_views, transfer_views, views
 
 urlpatterns = [
     path("auth/csrf/", views.CsrfView.as_view(), name="auth-csrf"),
@@ -31,6 +31,22 @@ urlpatterns = [
     ),
     path("trees/<int:tree_id>/snapshot/", views.SnapshotView.as_view(), name="tree-snapshot"),
     path("trees/<int:tree_id>/ops/", views.OpsView.as_view(), name="tree-ops"),
+    path(
+        "trees/<int:tree_id>/nodes/<str:node_id>/history/",
+        history_views.NodeHistoryView.as_view(),
+        name="node-history",
+    ),
+    path("trees/<int:tree_id>/trash/", history_views.TrashView.as_view(), name="tree-trash"),
+    path(
+        "trees/<int:tree_id>/versions/",
+        history_views.VersionListView.as_view(),
+        name="tree-versions",
+    ),
+    path(
+        "trees/<int:tree_id>/versions/<int:seq>/",
+        history_views.VersionView.as_view(),
+        name="tree-version",
+    ),
     # Analysis (docs/analysis.md)
     path(
         "trees/<int:tree_id>/survival/",

@@ -79,7 +79,8 @@ export interface SyncHooks {
 const lockKey = (c: Change) => `${c.id}|${c.group}`;
 
 export class SyncEngine {
-  readonly clientId: string;
+  /** Set once: at construction, or by `adopt` before the socket opens. */
+  clientId: string;
   kind: TreeKind | null = null;
   confirmed: TreeState | null = null;
   view: TreeState | null = null;
@@ -163,6 +164,28 @@ export class SyncEngine {
     this.hooks.onChanges?.(groups, false);
     this.hooks.onPendingChange?.(this.pending.length);
     return groups;
+  }
+
+  /**
+   * Take over the unsent ops of an earlier page of this client (the outbox, core/outbox.ts),
+   * before the tree is loaded: they are applied to the view like any pending op and resent
+   * with their numbers after the hello, so the server answers those it has as duplicates.
+   */
+  adopt(clientId: string, n: number, ops: { n: number; op: Op }[]): void {
+    if (this.view || this.connected || this.pending.length) throw new Error("adopt before the tree is loaded");
+    this.clientId = clientId;
+    this.n = Math.max(n, ...ops.map((o) => o.n));
+    for (const o of ops) this.pending.push({ n: o.n, op: o.op, groups: [], sentAt: null, ackSeq: null });
+  }
+
+  /** The highest op number used so far. */
+  get opNumber(): number {
+    return this.n;
+  }
+
+  /** Ops the server has not acknowledged yet, in order. */
+  unsent(): { n: number; op: Op }[] {
+    return this.pending.filter((p) => p.ackSeq === null).map((p) => ({ n: p.n, op: p.op }));
   }
 
   isLocked(id: string, group: Group): boolean {
@@ -404,6 +427,7 @@ export class SyncEngine {
       this.wantSeq = seq;
       this.wantSince = this.now();
     }
+    this.hooks.onPendingChange?.(this.pending.length);
   }
 
   private onNack(n: number, code: string, message: string): void {

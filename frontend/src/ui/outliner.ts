@@ -3,7 +3,7 @@
  * rows an op touched (a 5,000-node tree is never re-rendered per op). Every edit goes through
  * `edit()`: the undo manager computes its inverse and the sync engine applies and sends it.
  */
-import { childTypeFor, TYPE_INFO, typeForMove } from "../core/grammar";
+import { allowedUnder, childTypeFor, TYPE_INFO, typeForMove, typesOf } from "../core/grammar";
 import type { TreeState } from "../core/state";
 import type { SyncEngine } from "../core/sync";
 import { UndoManager } from "../core/undo";
@@ -43,6 +43,8 @@ export interface OutlinerHooks {
   badge?(n: TreeNode): HTMLElement | null;
   /** A key changed the text of this node (presence shows who is typing where). */
   onTyping?(id: string): void;
+  /** Typed text was turned into an op, or found unchanged (the status can say "Saved"). */
+  onDraftSettled?(): void;
 }
 
 const TEXT_DEBOUNCE_MS = 300;
@@ -671,12 +673,18 @@ export class Outliner {
     document.execCommand("insertText", false, text);
   }
 
+  /** Text typed but not yet turned into an op (the status is not "Saved" while there is). */
+  get hasDraft(): boolean {
+    return this.draft !== null;
+  }
+
   /** Send the text typed into the active row (debounced while typing). */
   flushDraft(): void {
     const d = this.draft;
     if (!d) return;
     clearTimeout(d.timer);
     this.draft = null;
+    queueMicrotask(() => this.hooks.onDraftSettled?.());
     const r = this.rows.get(d.id);
     const n = this.view.get(d.id);
     if (!r || !n || n.deleted) return;
@@ -807,8 +815,25 @@ export class Outliner {
     }
     if (k === "Enter" && !e.shiftKey && !mod) {
       e.preventDefault();
+      const text = hit.r.text.textContent ?? "";
+      const [start, end] = selectionOffsets(hit.r.text);
+      if (start > 0 && end < text.length) {
+        this.split(n, text, start, end);
+        return;
+      }
       this.flushDraft();
-      this.newSibling(n, caretOffset(hit.r.text) === 0 && n.text.length > 0);
+      this.newSibling(n, start === 0 && end < text.length);
+      return;
+    }
+    // Ctrl+Shift+1/2/3: make it a proposal / critique / patch (by key code: Shift+digit is a
+    // symbol on most layouts).
+    const digit = /^Digit([1-9])$/.exec(e.code);
+    if (mod && e.shiftKey && !e.altKey && digit) {
+      e.preventDefault();
+      this.flushDraft();
+      const type = typesOf(this.view.kind)[Number(digit[1]) - 1];
+      if (type) this.setType(n, type);
+      else toast(`A ${this.view.kind} tree has ${typesOf(this.view.kind).length === 1 ? "one node type" : "no such type"}.`, { kind: "warn" });
       return;
     }
     if (k === "Enter") {
@@ -871,6 +896,71 @@ export class Outliner {
     }
   }
 
+  /**
+   * Enter inside the text: the text before the caret stays, the text after it goes into a new
+   * sibling below (a selection in between is removed), in one undo step.
+   */
+  split(n: TreeNode, text: string, start: number, end: number): void {
+    if (this.draft) clearTimeout(this.draft.timer);
+    this.draft = null; // the split writes this node's text itself
+    const v = this.view;
+    const clean = (t: string) => t.replace(/\n/g, " ").slice(0, 2000);
+    const id = crypto.randomUUID();
+    const sibs = v.liveChildren(n.parent);
+    const key = v.keyAt(n.parent, sibs.findIndex((s) => s.id === n.id) + 1);
+    const ops: Op[] = [
+      { kind: "set", id: n.id, field: "text", value: clean(text.slice(0, start)) },
+      { kind: "create", id, type: n.type, parent: n.parent, key, text: clean(text.slice(end)) },
+    ];
+    if (this.edit(ops)) this.focusNode(id, "start");
+    queueMicrotask(() => this.hooks.onDraftSettled?.());
+  }
+
+  /**
+   * The explicit type switch (Ctrl+Shift+1/2/3, the type control of the details panel). In a
+   * game tree a node's place decides its type, so a new type means a new place: a proposal
+   * goes to the top level after its branch, a critique under the proposal above it (or, from
+   * a patch, next to the critique it answered), a patch under the critique above it. Refused,
+   * with the reason, when there is no such place or its children could not stay under it.
+   */
+  setType(n: TreeNode, type: NodeType): boolean {
+    const v = this.view;
+    if (type === n.type) return true;
+    const label = (t: NodeType) => TYPE_INFO[t].label.toLowerCase();
+    const refuse = (why: string) => {
+      toast(`Cannot make it a ${label(type)}: ${why}`, { kind: "warn" });
+      return false;
+    };
+    if (!typesOf(v.kind).includes(type)) return refuse(`a ${v.kind} tree has no ${label(type)}s.`);
+    const kids = [...v.liveChildren(n.id), ...v.linkedChildren(n.id)];
+    const misfit = kids.find((c) => !allowedUnder(v.kind, type, c.type));
+    if (misfit) return refuse(`its ${label(misfit.type)}s could not stay under a ${label(type)}. Move them first.`);
+    const sibs = v.liveChildren(n.parent);
+    const above = sibs[sibs.findIndex((s) => s.id === n.id) - 1];
+    const parent = n.parent ? v.get(n.parent) : undefined;
+    const grand = parent?.parent ? v.get(parent.parent)! : null;
+    const underAbove = above && allowedUnder(v.kind, above.type, type) ? above : null;
+    const nextToParent = parent && allowedUnder(v.kind, grand?.type ?? null, type) ? parent : null;
+    let target: { parent: string | null; key: string } | null = null;
+    if (allowedUnder(v.kind, parent?.type ?? null, type)) {
+      target = { parent: n.parent, key: n.key };
+    } else if (type === "proposal") {
+      let top = n;
+      while (top.parent) top = v.get(top.parent)!;
+      target = { parent: null, key: v.keyAfter(null, top.id, n.id) };
+    } else if (nextToParent && (n.type === "patch" || !underAbove)) {
+      // A patch made a critique criticises what its critique criticised: next to it.
+      target = { parent: nextToParent.parent, key: v.keyAfter(nextToParent.parent, nextToParent.id, n.id) };
+    } else if (underAbove) {
+      target = { parent: underAbove.id, key: v.keyAt(underAbove.id, v.liveChildren(underAbove.id).length, n.id) };
+    }
+    if (!target) {
+      const needs = type === "patch" ? "a critique" : "a proposal or a patch";
+      return refuse(`a ${label(type)} goes under ${needs}, and there is none above it to put it under.`);
+    }
+    return this.moveTo(n, target.parent, target.key, type);
+  }
+
   indent(n: TreeNode): void {
     const v = this.view;
     const sibs = v.liveChildren(n.parent);
@@ -893,25 +983,38 @@ export class Outliner {
     this.moveTo(n, parent.parent, v.keyAfter(parent.parent, parent.id, n.id));
   }
 
-  /** Move a node under `parent` at `key`, changing its type as the grammar requires. */
-  moveTo(n: TreeNode, parent: string | null, key: string): boolean {
+  /**
+   * Move a node under `parent` at `key`, changing its type as the grammar requires (or to
+   * `want`). A type change is never silent: it is announced, with an undo.
+   */
+  moveTo(n: TreeNode, parent: string | null, key: string, want?: NodeType): boolean {
     const v = this.view;
-    const pType = parent ? v.get(parent)!.type : null;
-    const kidTypes = [...v.liveChildren(n.id), ...v.linkedChildren(n.id)].map((c) => c.type);
-    const type = typeForMove(v.kind, pType, n.type, kidTypes);
+    const pNode = parent ? v.get(parent)! : null;
+    const pType = pNode ? pNode.type : null;
+    const kids = [...v.liveChildren(n.id), ...v.linkedChildren(n.id)];
+    const type = want ?? typeForMove(v.kind, pType, n.type, kids.map((c) => c.type));
+    const where = pNode ? `under the ${pType} “${short(pNode.text)}”` : "at the top level";
     if (!type) {
-      toast(
-        `A ${TYPE_INFO[n.type].label.toLowerCase()} with these children cannot go ${pType ? `under a ${pType}` : "at the top level"}.`,
-        { kind: "warn" },
-      );
+      const as = allowedUnder(v.kind, pType, n.type) ? n.type : childTypeFor(v.kind, pType);
+      const misfit = kids.find((c) => !allowedUnder(v.kind, as, c.type));
+      const why = misfit
+        ? `there it would have to be a ${as}, and its ${misfit.type}s cannot go under a ${as}.`
+        : `a ${n.type} cannot go there.`;
+      toast(`Not moved ${where}: ${why}`, { kind: "warn" });
       return false;
     }
     const op: Op = { kind: "move", id: n.id, parent, key };
     if (type !== n.type) op.type = type;
+    const moved = n.parent !== parent;
     const ok = this.edit([op]);
     if (ok) {
       if (parent && this.collapsed.has(parent)) this.setCollapsed(parent, false);
       this.focusNode(n.id, "keep");
+      if (type !== n.type)
+        toast(
+          `“${short(n.text)}” is now a ${TYPE_INFO[type].label.toLowerCase()}${moved ? ` (${where})` : ""}.`,
+          { actions: [{ label: "Undo", run: () => this.undoRedo(false) }] },
+        );
     }
     return ok;
   }
@@ -1068,6 +1171,20 @@ export function caretOffset(el: HTMLElement): number {
   range.selectNodeContents(el);
   range.setEnd(sel.getRangeAt(0).startContainer, sel.getRangeAt(0).startOffset);
   return range.toString().length;
+}
+
+/** Where the selection starts and ends inside `el`, in characters (both 0 without one). */
+export function selectionOffsets(el: HTMLElement): [number, number] {
+  const sel = document.getSelection();
+  if (!sel || sel.rangeCount === 0 || !el.contains(sel.anchorNode)) return [0, 0];
+  const r = sel.getRangeAt(0);
+  const upTo = (node: Node, offset: number) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    range.setEnd(node, offset);
+    return range.toString().length;
+  };
+  return [upTo(r.startContainer, r.startOffset), upTo(r.endContainer, r.endOffset)];
 }
 
 export function placeCaret(el: HTMLElement, offset: number): void {

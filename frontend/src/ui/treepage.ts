@@ -9,6 +9,9 @@ import { downloadMenu } from "./export";
 import { explain, Outliner, short } from "./outliner";
 import { AnalysisController } from "./analysis";
 import { isMergedTree, openForkDialog } from "./fork";
+import { BEAT_MS, type Outbox } from "../core/outbox";
+import { outboxFor, sendOrphans } from "./leave";
+import { type HistoryContext, historySection, openTrash, openVersions } from "./history";
 
 export interface PageContext {
   me: User;
@@ -20,9 +23,10 @@ export interface PageContext {
 const TYPING_IDLE_MS = 2500;
 
 const SHORTCUTS: [string, string][] = [
-  ["Enter", "New node below (same type)"],
-  ["Tab", "Indent: make it a child of the node above (type follows the grammar)"],
-  ["Shift+Tab", "Outdent"],
+  ["Enter", "New node below (same type); in the middle of the text, split it at the caret"],
+  ["Tab", "Indent: make it a child of the node above (its type follows the grammar; a change is announced)"],
+  ["Shift+Tab", "Outdent (a type change is announced)"],
+  ["Ctrl+Shift+1 / 2 / 3", "Make it a proposal / critique / patch (moves it where that type goes; also the type menu in the details)"],
   ["↑ / ↓", "Move focus to the previous / next node"],
   ["Alt+↑ / Alt+↓", "Move the node up / down among its siblings"],
   ["Backspace", "On an empty node: delete it"],
@@ -79,6 +83,7 @@ export class TreePage {
     private readonly treeId: number,
     private readonly ctx: PageContext,
   ) {
+    this.outbox = outboxFor(ctx.me.id);
     this.engine = new SyncEngine({
       send: (m) => this.conn.send(m),
       onReset: () => this.onReset(),
@@ -107,7 +112,10 @@ export class TreePage {
       onError: (code, message) => {
         if (code !== "rate_limited") toast(explain(code, message), { kind: "error" });
       },
-      onPendingChange: () => this.renderStatus(),
+      onPendingChange: () => {
+        this.saveOutbox();
+        this.renderStatus();
+      },
       fetchSnapshot: () => api.snapshot(this.treeId).finally(() => performance.mark("gt:snapshot-parsed")),
     });
     this.conn = new Connection(treeSocketUrl(treeId), (s, code) => this.onConnState(s, code));
@@ -135,25 +143,44 @@ export class TreePage {
       },
       userName: (id) => this.userName(id),
       badge: (n) => this.analysis.badge(n),
-      onTyping: (id) => this.onTyping(id),
+      onTyping: (id) => {
+        this.onTyping(id);
+        this.renderStatus();
+      },
+      onDraftSettled: () => this.renderStatus(),
     });
     this.help = this.buildHelp();
     this.el = this.build();
-    this.removers.push(this.listenGlobalKeys());
+    this.removers.push(this.listenGlobalKeys(), this.listenLeave());
   }
 
   start(): void {
     void this.loadMeta();
     // The first load goes over HTTP; the socket then says hello {since: seq} and streams ops.
-    this.engine
-      .preload()
+    this.takeOutbox()
+      .catch(() => undefined)
+      .then(() => this.engine.preload())
       .catch(() => undefined)
       .finally(() => {
         if (!this.destroyed) this.conn.start();
       });
   }
 
+  /**
+   * Edits an earlier page of this tree left unsent (reload, Back, a closed tab): this page takes
+   * them over with their client id and numbers (core/outbox.ts); otherwise it holds its own.
+   */
+  private async takeOutbox(): Promise<void> {
+    const r = await this.outbox.take(this.treeId);
+    if (r && !this.destroyed) this.engine.adopt(r.client, r.n, r.ops);
+    else if (r) this.outbox.letGo(r.tree, r.client);
+    else await this.outbox.hold(this.engine.clientId);
+  }
+
   private destroyed = false;
+  private outbox: Outbox;
+  /** Sends the note being typed in the details panel (null when there is none). */
+  private noteDraft: (() => void) | null = null;
   /** Where this user's cursor is, as last told to the others. */
   private myPresence: { node: string | null; editing: boolean; typing: boolean } = { node: null, editing: false, typing: false };
   private welcomed = false;
@@ -180,6 +207,10 @@ export class TreePage {
   }
 
   destroy(): void {
+    // Leaving the page in the app (Back, a link): what is unsent stays in the outbox, released
+    // for the app to send (main.ts) or the next page of this tree to adopt.
+    this.flushEdits();
+    this.outbox.letGo(this.treeId, this.engine.clientId);
     this.destroyed = true;
     if (this.typingTimer !== null) clearTimeout(this.typingTimer);
     this.conn.stop();
@@ -250,6 +281,62 @@ export class TreePage {
     return this.members.get(id) ?? `user ${id}`;
   }
 
+  // ------------------------------------------------------------------ leaving
+
+  /** Edits not acknowledged by the server yet, typed text not yet sent included. */
+  unsaved(): number {
+    return this.engine.unsent().length + (this.outliner.hasDraft ? 1 : 0) + (this.noteDraft ? 1 : 0);
+  }
+
+  /** Turn typed text into ops now and record everything unsent in the outbox. */
+  private flushEdits(): void {
+    this.outliner.flushDraft();
+    this.noteDraft?.();
+    this.saveOutbox();
+  }
+
+  private saveOutbox(): void {
+    this.outbox.save(this.treeId, this.engine.clientId, this.engine.opNumber, this.engine.unsent());
+  }
+
+  private listenLeave(): () => void {
+    const beforeUnload = (e: BeforeUnloadEvent) => {
+      this.flushEdits();
+      if (this.unsaved() > 0) {
+        // The browser asks "Leave site?"; leaving anyway keeps the edits in the outbox.
+        e.preventDefault();
+        e.returnValue = "";
+      }
+    };
+    const pageHide = () => {
+      this.flushEdits();
+      this.outbox.letGo(this.treeId, this.engine.clientId);
+    };
+    const pageShow = (e: PageTransitionEvent) => {
+      if (e.persisted) void this.outbox.hold(this.engine.clientId).then(() => this.saveOutbox());
+    };
+    const hidden = () => {
+      if (document.visibilityState === "hidden") this.flushEdits();
+    };
+    const beat = window.setInterval(() => {
+      this.outbox.beat(this.treeId, this.engine.clientId);
+      this.renderStatus();
+      // A page of this user that went without saying so (closed tab, crash): send its edits.
+      if (this.connState === "online") void sendOrphans(this.outbox);
+    }, BEAT_MS);
+    window.addEventListener("beforeunload", beforeUnload);
+    window.addEventListener("pagehide", pageHide);
+    window.addEventListener("pageshow", pageShow);
+    document.addEventListener("visibilitychange", hidden);
+    return () => {
+      clearInterval(beat);
+      window.removeEventListener("beforeunload", beforeUnload);
+      window.removeEventListener("pagehide", pageHide);
+      window.removeEventListener("pageshow", pageShow);
+      document.removeEventListener("visibilitychange", hidden);
+    };
+  }
+
   // ------------------------------------------------------------------ layout
 
   private build(): HTMLElement {
@@ -261,6 +348,10 @@ export class TreePage {
     const helpBtn = h("button", { type: "button", class: "icon", "aria-label": "Keyboard shortcuts", title: "Keyboard shortcuts (?)", text: "?" });
     on(helpBtn, "click", () => this.help.showModal());
     on(this.forkBtn, "click", () => this.openFork());
+    const trashBtn = h("button", { type: "button", class: "subtle", text: "Trash", title: "Deleted nodes: restore them" });
+    on(trashBtn, "click", () => void openTrash(this.historyCtx()));
+    const versionsBtn = h("button", { type: "button", class: "subtle", text: "Versions", title: "See the tree as it was earlier" });
+    on(versionsBtn, "click", () => void openVersions(this.historyCtx()));
     const out = h("button", { type: "button", class: "link", text: "Sign out" });
     on(out, "click", () => this.ctx.signOut());
     const header = h(
@@ -271,6 +362,8 @@ export class TreePage {
       this.rosterEl,
       this.statusEl,
       this.forkBtn,
+      trashBtn,
+      versionsBtn,
       downloadMenu(this.treeId, () => this.summary?.kind ?? this.engine.view?.kind ?? null),
       helpBtn,
       h("span", { class: "me", text: this.ctx.me.username }),
@@ -497,7 +590,8 @@ export class TreePage {
   }
 
   private renderStatus(): void {
-    const pending = this.engine.pending.length;
+    // "Saved" only when the server has acknowledged everything, typed text included.
+    const pending = this.unsaved();
     const s = this.connState;
     this.statusEl.className = `status s-${s}`;
     this.statusEl.textContent =
@@ -681,13 +775,20 @@ export class TreePage {
     const saveNote = () => {
       if (timer !== null) clearTimeout(timer);
       timer = null;
+      if (this.noteDraft === saveNote) this.noteDraft = null;
       const cur = this.engine.view?.get(n.id);
       if (cur && !cur.deleted && cur.note !== note.value)
         this.outliner.edit([{ kind: "set", id: n.id, field: "note", value: note.value }], `note:${n.id}`);
+      this.renderStatus();
     };
     on(note, "input", () => {
       if (timer !== null) clearTimeout(timer);
       timer = window.setTimeout(saveNote, 500);
+      if (this.noteDraft !== saveNote) {
+        this.noteDraft?.();
+        this.noteDraft = saveNote;
+        this.renderStatus();
+      }
     });
     on(note, "blur", saveNote);
     const tagInput = h("input", { type: "text", placeholder: "Add tag, press Enter", "aria-label": "Add a tag", maxlength: 64 });
@@ -732,21 +833,52 @@ export class TreePage {
     setClosed(this.detailsEl.classList.contains("closed"));
     on(closeSheet, "click", () => setClosed(!this.detailsEl.classList.contains("closed")));
     this.detailsEl.replaceChildren(
-      h(
-        "div",
-        { class: `dtype t-${n.type}` },
-        h("span", { class: "icon", "aria-hidden": "true", text: TYPE_INFO[n.type].icon }),
-        TYPE_INFO[n.type].label,
-        h("span", { class: "spacer" }),
-        closeSheet,
-      ),
+      this.typeControl(n, h("span", { class: "spacer" }), closeSheet),
       h("p", { class: "muted small", text: `Added by ${this.userName(n.author)}` }),
       ...this.analysis.details(n),
       h("label", { class: "field" }, h("span", { text: "Note" }), note),
       h("div", { class: "field" }, h("span", { text: "Failure-mode tags" }), h("div", { class: "tag-list" }, ...this.tagChips(n)), tagInput),
       ...extra,
       h("div", { class: "row-actions" }, zoom, del),
+      this.historyFor(n),
     );
+  }
+
+  private historyBox: { id: string; el: HTMLElement; at: number } | null = null;
+
+  /** The node's history section, reloaded at most every few seconds (edits re-render it). */
+  private historyFor(n: TreeNode): HTMLElement {
+    const box = this.historyBox;
+    if (box && box.id === n.id && performance.now() - box.at < 3000) return box.el;
+    const el = historySection(this.historyCtx(), n);
+    this.historyBox = { id: n.id, el, at: performance.now() };
+    return el;
+  }
+
+  private historyCtx(): HistoryContext {
+    return {
+      treeId: this.treeId,
+      readOnly: () => this.outliner.readOnly,
+      edit: (ops) => this.outliner.edit(ops),
+      userName: (id) => this.userName(id),
+    };
+  }
+
+  /** The node's type, as a control where it can change (the explicit type switch). */
+  private typeControl(n: TreeNode, ...after: Node[]): HTMLElement {
+    const icon = h("span", { class: "icon", "aria-hidden": "true", text: TYPE_INFO[n.type].icon });
+    const types = typesOf(this.engine.view!.kind);
+    if (this.outliner.readOnly || types.length < 2)
+      return h("div", { class: `dtype t-${n.type}` }, icon, TYPE_INFO[n.type].label, ...after);
+    const select = h("select", { "aria-label": "Node type", title: "Change the type (Ctrl+Shift+1/2/3)" });
+    types.forEach((t, i) => select.append(h("option", { value: t, text: `${TYPE_INFO[t].label} (Ctrl+Shift+${i + 1})` })));
+    select.value = n.type;
+    on(select, "change", () => {
+      const cur = this.engine.view?.get(n.id);
+      if (cur) this.outliner.setType(cur, select.value as NodeType);
+      this.renderDetails(true);
+    });
+    return h("div", { class: `dtype t-${n.type}` }, icon, select, ...after);
   }
 
   /** Problem trees are DAGs: search another problem to also put this one under it. */

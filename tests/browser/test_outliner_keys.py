@@ -1,0 +1,153 @@
+"""Outliner keys that match Workflowy/Dynalist (issue 14, defect 6), three people on one tree:
+Enter splits the text at the caret, the type switch by keyboard and by the details panel's
+control, and type changes that are announced (or refused with the reason), never silent."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_live_editing import outline, row, seed
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+LIVE = 15_000
+
+
+def converged(users: list[Any], want: list[str]) -> None:
+    for u in users:
+        u.page.wait_for_function(
+            "want => JSON.stringify(" + OUTLINE + ") === JSON.stringify(want)",
+            arg=want,
+            timeout=LIVE,
+        )
+        assert outline(u) == want
+
+
+OUTLINE = """[...document.querySelectorAll('ul.tree li.node')]
+  .filter(li => li.getClientRects().length)
+  .map(li => [li.getAttribute('aria-level'), li.className.match(/t-(\\w+)/)[1],
+              li.querySelector(':scope > .row > .text').textContent].join('|'))"""
+
+
+def test_enter_splits_and_type_changes_are_explicit_and_announced(users: Any) -> None:
+    alice, bob, carol = users("alice"), users("bob"), users("carol")
+    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "Keys"})["id"]
+    for who in ("bob", "carol"):
+        alice.api("POST", f"/api/trees/{tree}/members/", {"username": who, "role": "editor"})
+    p1, p2 = str(uuid.uuid4()), str(uuid.uuid4())
+    seed(
+        alice,
+        tree,
+        [
+            {
+                "kind": "create",
+                "id": p1,
+                "type": "proposal",
+                "parent": None,
+                "key": "a0",
+                "text": "AlphaBeta",
+            },
+            {
+                "kind": "create",
+                "id": str(uuid.uuid4()),
+                "type": "critique",
+                "parent": p1,
+                "key": "a0",
+                "text": "Judges can be fooled",
+            },
+            {
+                "kind": "create",
+                "id": p2,
+                "type": "proposal",
+                "parent": None,
+                "key": "a1",
+                "text": "Second",
+            },
+        ],
+    )
+    everyone = [alice, bob, carol]
+    for u in everyone:
+        u.open_tree(tree)
+    k = alice.page.keyboard
+
+    # Enter in the middle of the text splits it: the rest goes into a new sibling below, the
+    # children stay, the caret is at the start of the new node.
+    row(alice, "AlphaBeta").click()
+    k.press("Home")
+    for _ in range(5):
+        k.press("ArrowRight")
+    k.press("Enter")
+    k.type("X")
+    converged(
+        everyone,
+        [
+            "1|proposal|Alpha",
+            "2|critique|Judges can be fooled",
+            "1|proposal|XBeta",
+            "1|proposal|Second",
+        ],
+    )
+
+    # Shift+Tab needs a type change (a critique at the top level is a proposal): announced.
+    row(alice, "Judges can be fooled").click()
+    k.press("Shift+Tab")
+    expect(alice.page.locator(".toast", has_text="is now a proposal")).to_be_visible()
+    converged(
+        everyone,
+        [
+            "1|proposal|Alpha",
+            "1|proposal|Judges can be fooled",
+            "1|proposal|XBeta",
+            "1|proposal|Second",
+        ],
+    )
+
+    # The keyboard type switch: Ctrl+Shift+2 makes "Second" a critique of the proposal above.
+    row(bob, "Second").click()
+    bob.page.keyboard.press("Control+Shift+Digit2")
+    expect(bob.page.locator(".toast", has_text="is now a critique")).to_be_visible()
+    converged(
+        everyone,
+        [
+            "1|proposal|Alpha",
+            "1|proposal|Judges can be fooled",
+            "1|proposal|XBeta",
+            "2|critique|Second",
+        ],
+    )
+
+    # The visible control, in the details panel. Refused, with the reason, when the node's
+    # children could not stay or there is no place for the type; applied otherwise.
+    types = carol.page.get_by_role("combobox", name="Node type")
+    row(carol, "XBeta").click()
+    types.select_option("critique")
+    expect(
+        carol.page.locator(".toast.warn", has_text="its critiques could not stay")
+    ).to_be_visible()
+    row(carol, "Second").click()
+    types.select_option("patch")
+    expect(
+        carol.page.locator(".toast.warn", has_text="a patch goes under a critique")
+    ).to_be_visible()
+    expect(types).to_have_value("critique")
+    row(carol, "Judges can be fooled").click()
+    types.select_option("critique")
+    expect(carol.page.locator(".toast", has_text="is now a critique")).to_be_visible()
+    converged(
+        everyone,
+        [
+            "1|proposal|Alpha",
+            "2|critique|Judges can be fooled",
+            "1|proposal|XBeta",
+            "2|critique|Second",
+        ],
+    )
+    # The shortcut is in the help.
+    alice.page.keyboard.press("Escape")
+    alice.page.keyboard.press("?")
+    expect(alice.page.locator("dialog.help")).to_contain_text("Ctrl+Shift+1 / 2 / 3")
+    assert alice.errors == [] and bob.errors == [] and carol.errors == []
