@@ -95,6 +95,7 @@ def gametree_server() -> Iterator[str]:
             break
         except Exception:
             if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()  # a server that did not come up must not outlive the run
                 log.close()
                 raise RuntimeError((Path(tmp) / "daphne.log").read_text()) from None
             time.sleep(0.2)

@@ -1005,12 +1005,14 @@ export class Outliner {
     }
     const op: Op = { kind: "move", id: n.id, parent, key };
     if (type !== n.type) op.type = type;
+    // Before the edit: the view's node object is updated in place by it.
     const moved = n.parent !== parent;
+    const retyped = type !== n.type;
     const ok = this.edit([op]);
     if (ok) {
       if (parent && this.collapsed.has(parent)) this.setCollapsed(parent, false);
       this.focusNode(n.id, "keep");
-      if (type !== n.type)
+      if (retyped)
         toast(
           `“${short(n.text)}” is now a ${TYPE_INFO[type].label.toLowerCase()}${moved ? ` (${where})` : ""}.`,
           { actions: [{ label: "Undo", run: () => this.undoRedo(false) }] },
