@@ -8,16 +8,25 @@ process; "after" is the working tree. Each process builds the same chain (one no
 level, a short text and note each) and exports it in each format, measuring the output
 size, the peak of Python allocations while writing (tracemalloc) and the wall time.
 
-    .venv/bin/python bench/export_size.py [--before COMMIT] [--levels N]
+With `--server` it also imports the chain into a real daphne (temporary SQLite database)
+and downloads Markdown and Argdown twice each, four at once, reporting daphne's resident
+memory (VmRSS) and its peak (VmHWM) before and after: the issue saw 3 GB.
+
+    .venv/bin/python bench/export_size.py [--before COMMIT] [--levels N] [--server]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,10 +75,102 @@ def run(source: Path, levels: int) -> dict[str, dict[str, object]]:
     return result
 
 
+def chain_backup(levels: int) -> bytes:
+    sys.path.insert(0, str(ROOT))
+    from trees.domain.keys import keys_after
+    from trees.formats import TreeDoc, export_tree
+    from trees.formats.doc import new_node
+
+    nodes, parent, key = [], None, keys_after(None, 1)[0]
+    for level in range(levels):
+        kind = "proposal" if level == 0 else ("critique", "patch")[(level - 1) % 2]
+        nodes.append(new_node(kind, parent, key, f"level {level}", note=f"note {level}"))
+        parent = nodes[-1]["id"]
+    return export_tree(TreeDoc("game", "Chain", "", nodes), fmt="json")
+
+
+def server_memory(levels: int) -> None:
+    tmp = tempfile.mkdtemp(prefix="gametree-export-bench-")
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp}/db.sqlite3",
+        DJANGO_DEBUG="1",
+        DJANGO_SETTINGS_MODULE="gametree.settings",
+        DJANGO_SECRET_KEY="bench-only-" + "x" * 40,
+    )
+    python = str(ROOT / ".venv" / "bin" / "python")
+    for command in (["migrate", "--noinput", "-v0"], ["loaddemo"]):
+        subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    daphne = str(ROOT / ".venv" / "bin" / "daphne")
+    server = subprocess.Popen(
+        [daphne, "-b", "127.0.0.1", "-p", str(port), "gametree.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+
+        def memory() -> str:
+            status = Path(f"/proc/{server.pid}/status").read_text().splitlines()
+            value = {
+                line.split(":")[0]: int(line.split()[1]) // 1024
+                for line in status[1:]
+                if line.startswith(("VmRSS", "VmHWM"))
+            }
+            return f"RSS {value['VmRSS']} MB, peak {value['VmHWM']} MB"
+
+        def call(method: str, path: str, body: bytes | None = None, **headers: str) -> bytes:
+            request = urllib.request.Request(base + path, method=method, data=body, headers=headers)
+            with urllib.request.urlopen(request, timeout=600) as answer:
+                data: bytes = answer.read()
+                return data
+
+        login = json.dumps({"username": "alice", "password": "gametree-demo"}).encode()
+        token = json.loads(
+            call("POST", "/api/auth/token/", login, **{"Content-Type": "application/json"})
+        )
+        auth = {"Authorization": f"Token {token['token']}"}
+        body = json.dumps({"kind": "game", "text": chain_backup(levels).decode()}).encode()
+        tree = json.loads(
+            call("POST", "/api/trees/import/", body, **auth, **{"Content-Type": "application/json"})
+        )
+        print(f"daphne after importing the chain: {memory()}")
+        sizes: list[int] = []
+
+        def download(fmt: str) -> None:
+            sizes.append(len(call("GET", f"/api/trees/{tree['id']}/export/?format={fmt}", **auth)))
+
+        threads = [
+            threading.Thread(target=download, args=(fmt,))
+            for fmt in ("md", "argdown")
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(f"daphne after 4 concurrent downloads ({sorted(set(sizes))} bytes): {memory()}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", default=BEFORE, help="commit of the old formats layer")
     parser.add_argument("--levels", type=int, default=10_000)
+    parser.add_argument("--server", action="store_true", help="also measure a real daphne")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(
@@ -95,6 +196,8 @@ def main() -> int:
             f"{int(b['peak']) / 1e6:>10.1f}MB {int(a['peak']) / 1e6:>9.1f}MB "
             f"{float(b['seconds']):>9.2f} {float(a['seconds']):>8.2f}"
         )
+    if args.server:
+        server_memory(args.levels)
     return 0
 
 
