@@ -228,15 +228,22 @@ def recurring_report(trees: Sequence[Tree], *, top: int | None = None) -> dict[s
 # ---- merge review --------------------------------------------------------------------------
 
 
-def source_index(nodes: Iterable[Mapping[str, Any]]) -> SourceIndex:
-    """(source tree, source node) -> the live merged node that holds it in `meta.sources`."""
+def source_index(nodes: Iterable[Mapping[str, Any]], tree_id: int | None = None) -> SourceIndex:
+    """(source tree, source node) -> the live merged node that holds it in `meta.sources`;
+    with `tree_id`, a node without sources (drawn in this tree) also stands for itself."""
     index: SourceIndex = {}
+    plain = []
     for node in nodes:
         if node.get("deleted"):
             continue
-        for src in (node.get("meta") or {}).get("sources") or ():
+        sources = (node.get("meta") or {}).get("sources") or ()
+        for src in sources:
             if isinstance(src, Mapping) and "tree" in src and "node" in src:
                 index[(src["tree"], str(src["node"]))] = node
+        if not sources and tree_id is not None:
+            plain.append(node)
+    for node in plain:
+        index.setdefault((tree_id, str(node["id"])), node)
     return index
 
 
@@ -311,7 +318,7 @@ def _progress(rows: Sequence[MergeSuggestion]) -> dict[str, int]:
 def review_payload(tree: Tree) -> dict[str, Any]:
     """The review queue of a merged tree, its progress and what the merge could not settle."""
     nodes = tree_snapshot(tree_id=tree.pk)["nodes"]
-    index = source_index(nodes)
+    index = source_index(nodes, tree.pk)
     rows = MergeSuggestion.objects.filter(tree=tree).select_related("decided_by")
     served = _served(rows.order_by("position"), index)
     meta = tree.meta or {}
@@ -319,14 +326,62 @@ def review_payload(tree: Tree) -> dict[str, Any]:
         "suggestions": [suggestion_payload(s, index) for s in served],
         "progress": _progress(served),
         "disagreements": list(meta.get("disagreements") or []),
-        "conflicts": list(meta.get("conflicts") or []),
+        "conflicts": conflicts_out(tree, nodes),
     }
+
+
+def conflicts_out(tree: Tree, nodes: Iterable[Mapping[str, Any]] | None = None) -> list[Any]:
+    """The round-merge conflicts with what people need to settle them: `merged` = the merged
+    node now (`{"node", "text"}` or null), each change's `person` (the copy's owner) and
+    `resolved` (`{"pick", "value", "by": {"id", "username"}, "at"}` or null)."""
+    stored = list((tree.meta or {}).get("conflicts") or [])
+    if not stored:
+        return []
+    if nodes is None:
+        nodes = tree_snapshot(tree_id=tree.pk)["nodes"]
+    live = {n["id"]: n for n in nodes if not n.get("deleted")}
+    tree_ids = {ch.get("tree") for c in stored for ch in c.get("changes") or []}
+    owners = dict(
+        Tree.objects.filter(pk__in=[t for t in tree_ids if isinstance(t, int)]).values_list(
+            "pk", "owner__username"
+        )
+    )
+    users = dict(
+        get_user_model()
+        .objects.filter(pk__in=[(c.get("resolved") or {}).get("by") for c in stored])
+        .values_list("pk", "username")
+    )
+    out = []
+    for i, c in enumerate(stored):
+        node = live.get(c.get("merged_node"))
+        resolved = c.get("resolved")
+        if resolved:
+            by = resolved.get("by")
+            resolved = {**resolved, "by": {"id": by, "username": users.get(by, "")}}
+        out.append(
+            {
+                **c,
+                "index": i,
+                "merged": {"node": node["id"], "text": node["text"]} if node else None,
+                "changes": [
+                    {**ch, "person": owners.get(ch.get("tree"), "")}
+                    for ch in c.get("changes") or []
+                ],
+                "resolved": resolved or None,
+            }
+        )
+    return out
+
+
+def conflict_payload(tree: Tree, index: int) -> dict[str, Any]:
+    """One conflict as `GET /review/` shows it (the answer to a pick, and its broadcast)."""
+    return dict(conflicts_out(tree)[index])
 
 
 def review_event(tree_id: int, suggestion_id: int) -> dict[str, Any]:
     """`{"suggestion", "progress"}`: the body of a decision's answer and `review` broadcast."""
     s = MergeSuggestion.objects.select_related("decided_by").get(pk=suggestion_id)
-    index = source_index(tree_snapshot(tree_id=tree_id)["nodes"])
+    index = source_index(tree_snapshot(tree_id=tree_id)["nodes"], tree_id)
     rows = MergeSuggestion.objects.filter(tree_id=tree_id).order_by("position")
     progress = _progress(_served(rows.only("a", "b", "chosen", "status"), index))
     return {"suggestion": suggestion_payload(s, index), "progress": progress}

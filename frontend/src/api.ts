@@ -189,15 +189,29 @@ export interface ReviewQueue {
   suggestions: ReviewSuggestion[];
   progress: ReviewProgress;
   disagreements: Disagreement[];
-  /** Conflicting edits of forked copies: `{node, field, base, changes, message}`. */
-  conflicts?: Disagreement[];
+  /** Conflicting edits of forked copies, each with the people's values and its pick. */
+  conflicts?: Conflict[];
 }
 
-/** The live `review` websocket message. */
+/** A round-merge conflict (copies of one tree changed a node differently), with its pick. */
+export interface Conflict {
+  index: number;
+  node: string;
+  field: "text" | "deleted";
+  base: string;
+  changes: { tree: number; value: string; person: string }[];
+  message?: string;
+  /** The merged node now, or null if it is gone. */
+  merged: { node: string; text: string } | null;
+  resolved: { pick: string; value: string; by: { id: number; username: string }; at: string } | null;
+}
+
+/** The live `review` websocket message: a decision, or a settled conflict. */
 export interface ReviewEvent {
   type: "review";
-  suggestion: ReviewSuggestion;
-  progress: ReviewProgress;
+  suggestion?: ReviewSuggestion;
+  progress?: ReviewProgress;
+  conflict?: Conflict;
 }
 
 export interface BoardMember {
@@ -255,7 +269,7 @@ export interface MergeJob {
   tree: TreeSummary | null;
   suggestions: number | null;
   disagreements: Disagreement[] | null;
-  conflicts: Disagreement[] | null;
+  conflicts: Conflict[] | null;
   stats: Record<string, unknown> | null;
 }
 
@@ -272,8 +286,19 @@ export const analysisApi = {
     ),
   tagSuggestions: (id: number) => request<TagSuggestion[]>("GET", `/api/trees/${id}/tag-suggestions/`),
   review: (id: number) => request<ReviewQueue>("GET", `/api/trees/${id}/review/`),
-  decide: (id: number, sid: number | string, decision: "accept" | "reject" | "pick", candidate?: string) =>
-    request<unknown>("POST", `/api/trees/${id}/review/${sid}/`, candidate === undefined ? { decision } : { decision, candidate }),
+  /** `label`: whose label the merged node keeps ("a" by default); the other becomes an alias. */
+  decide: (id: number, sid: number | string, decision: "accept" | "reject" | "pick", candidate?: string, label?: "a" | "b") =>
+    request<unknown>("POST", `/api/trees/${id}/review/${sid}/`, {
+      decision,
+      ...(candidate === undefined ? {} : { candidate }),
+      ...(label === undefined ? {} : { label }),
+    }),
+  /** Merge node b into node a by hand (an accepted suggestion "merged by hand": Undo splits it). */
+  mergeNodes: (id: number, a: string, b: string, label: "a" | "b" = "a") =>
+    request<ReviewEvent>("POST", `/api/trees/${id}/merge-nodes/`, { a, b, label }),
+  splitNode: (id: number, node: string) => request<{ nodes: string[] }>("POST", `/api/trees/${id}/nodes/${node}/split/`, {}),
+  pickConflict: (id: number, index: number, pick: string) =>
+    request<Conflict>("POST", `/api/trees/${id}/conflicts/${index}/`, { pick }),
   undoDecision: (id: number, sid: number | string) => request<unknown>("POST", `/api/trees/${id}/review/${sid}/undo/`, {}),
   merge: (trees: number[], title: string) => request<MergeJob>("POST", "/api/merges/", { trees, title }),
   mergeStatus: (url: string) => request<MergeJob>("GET", url),
@@ -297,8 +322,26 @@ export interface TagRow {
   description: string;
 }
 
+/** A tag the tag field offers while typing (GET /api/tags/vocabulary/). */
+export interface TagOffer {
+  tag: string;
+  count: number;
+  source: "tree" | "group" | "vocabulary";
+  label: string;
+  description: string;
+  aliases: string[];
+}
+
 export const tagsApi = {
   list: () => request<TagRow[]>("GET", "/api/tags/"),
+  vocabulary: (tree?: number) => request<TagOffer[]>("GET", `/api/tags/vocabulary/${tree ? `?tree=${tree}` : ""}`),
+  /** Rename tag(s) `from` to `to` in `trees` (default: every tree I may edit). */
+  rename: (from: string[], to: string, trees?: number[]) =>
+    request<{ from: string[]; to: string; trees: { tree: number; nodes: number }[] }>("POST", "/api/tags/rename/", {
+      from,
+      to,
+      ...(trees ? { trees } : {}),
+    }),
   /** PUT replaces the row: pass the description along to keep it. */
   set: (tag: string, problem: { tree: number; node: string } | null, description: string) =>
     request<TagRow>("PUT", `/api/tags/${encodeURIComponent(tag)}/`, { problem, description }),

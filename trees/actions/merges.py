@@ -261,7 +261,8 @@ def merge_create(
     nodes, new_ids = _merged_nodes(result)
     suggestions = distinct_suggestions(result["suggestions"], _holder(result["nodes"]))
     disagreements = _renamed_disagreements(result["disagreements"], new_ids)
-    conflicts = list(result["conflicts"])
+    # The merged node a conflict is about (its id is the base node's until renamed).
+    conflicts = [{**c, "merged_node": new_ids.get(c.get("node"))} for c in result["conflicts"]]
     reasons = Counter(m["reason"] for m in result["matches"])
     stats = {
         **result["stats"],

@@ -17,8 +17,8 @@ from trees import analysis_service as service
 from trees import selectors
 from trees.actions.merge_jobs import merge_job_expire, merge_start
 from trees.actions.merges import tree_fork
-from trees.actions.review import review_decide, review_undo
-from trees.actions.tags import failure_mode_set
+from trees.actions.review import conflict_pick, node_split, nodes_merge, review_decide, review_undo
+from trees.actions.tags import failure_mode_set, tag_vocabulary, tags_rename
 from trees.api.serializers import ErrorSerializer, TreeSerializer
 from trees.errors import ActionError
 from trees.models import MergeJob, MergeStatus
@@ -98,6 +98,63 @@ class MergeJobSerializer(serializers.Serializer[MergeJob]):
 class DecisionSerializer(serializers.Serializer[Any]):
     decision = serializers.ChoiceField(choices=["accept", "reject", "pick"])
     candidate = serializers.CharField(max_length=64, required=False)
+    label = serializers.ChoiceField(
+        choices=["a", "b"],
+        required=False,
+        help_text="Whose label the merged node keeps (default a); the other becomes an alias.",
+    )
+
+
+class MergeNodesSerializer(serializers.Serializer[Any]):
+    a = serializers.CharField(max_length=64, help_text="The node that stays")
+    b = serializers.CharField(max_length=64, help_text="The node merged into it")
+    label = serializers.ChoiceField(choices=["a", "b"], required=False)
+
+
+class SplitAnswerSerializer(serializers.Serializer[Any]):
+    nodes = serializers.ListField(child=serializers.CharField())
+
+
+class ConflictPickSerializer(serializers.Serializer[Any]):
+    pick = serializers.CharField(
+        max_length=32, help_text='"base", or the tree id of the copy whose value wins'
+    )
+
+
+class TagRenameSerializer(serializers.Serializer[Any]):
+    from_ = serializers.ListField(
+        child=serializers.CharField(max_length=200), min_length=1, max_length=50
+    )
+    to = serializers.CharField(max_length=200)
+    trees = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=200,
+        help_text="Default: every tree I may edit",
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict) and "from" in data:
+            data = {
+                **data,
+                "from_": data["from"] if isinstance(data["from"], list) else [data["from"]],
+            }
+        return super().to_internal_value(data)
+
+
+class TagRenameAnswerSerializer(serializers.Serializer[Any]):
+    from_ = serializers.ListField(child=serializers.CharField())
+    to = serializers.CharField()
+    trees = serializers.ListField(child=serializers.DictField())
+
+
+class TagVocabularyRowSerializer(serializers.Serializer[Any]):
+    tag = serializers.CharField()
+    count = serializers.IntegerField()
+    source = serializers.ChoiceField(choices=["tree", "group", "vocabulary"])
+    label = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+    aliases = serializers.ListField(child=serializers.CharField())
 
 
 class ForkSerializer(serializers.Serializer[Any]):
@@ -266,6 +323,7 @@ class ReviewDecisionView(APIView):
             suggestion_id=suggestion_id,
             decision=data["decision"],
             candidate=data.get("candidate"),
+            label=data.get("label"),
         )
         return Response(payload)
 
@@ -309,3 +367,100 @@ class ForkView(APIView):
 
 def _role(request: Request, tree: Any, name: str) -> str:
     return "owner" if request.user.get_username() == name else "editor"
+
+
+class MergeNodesView(APIView):
+    @extend_schema(
+        request=MergeNodesSerializer,
+        responses={200: _OBJECT, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        summary="Merge two nodes by hand (b into a); undo it in the review queue",
+        description=(
+            "Answers `{suggestion, progress}`: an accepted suggestion 'merged by hand', "
+            "broadcast as a `review` event; its undo endpoint splits the nodes again."
+        ),
+    )
+    def post(self, request: Request, tree_id: int) -> Response:
+        tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
+        data = _valid(MergeNodesSerializer, request.data)
+        payload = nodes_merge(
+            tree=tree, actor_id=request.user.pk, a=data["a"], b=data["b"], label=data.get("label")
+        )
+        return Response(payload)
+
+
+class SplitNodeView(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: SplitAnswerSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+        summary="Split a merged node back into one node per source tree",
+    )
+    def post(self, request: Request, tree_id: int, node_id: str) -> Response:
+        tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
+        nodes = node_split(tree=tree, actor_id=request.user.pk, node_id=node_id)
+        return Response({"nodes": nodes})
+
+
+class ConflictPickView(APIView):
+    @extend_schema(
+        request=ConflictPickSerializer,
+        responses={200: _OBJECT, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
+        summary="Settle a round-merge conflict: pick a copy's value (or the base)",
+    )
+    def post(self, request: Request, tree_id: int, index: int) -> Response:
+        tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
+        data = _valid(ConflictPickSerializer, request.data)
+        return Response(
+            conflict_pick(tree=tree, actor_id=request.user.pk, index=index, pick=data["pick"])
+        )
+
+
+class TagRenameView(APIView):
+    @extend_schema(
+        request=TagRenameSerializer,
+        responses={
+            200: TagRenameAnswerSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+        summary="Rename a tag, or merge several into one, in trees I may edit",
+        description=(
+            'Body `{"from": tag or [tags], "to": tag, "trees": [ids]}` (`trees` default: every '
+            "tree I may edit). Ordinary `set tags` ops, seen live; open pages get a `tags` event."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(TagRenameSerializer, request.data)
+        if "trees" in data:
+            ids = service.parse_tree_ids(data["trees"])
+            trees = [selectors.access_tree(request.user, i, need=selectors.WRITE)[0] for i in ids]
+        else:
+            trees = list(
+                selectors.trees_for_user(request.user)
+                .filter(
+                    memberships__user_id=request.user.pk,
+                    memberships__role__in=["owner", "editor"],
+                )
+                .distinct()
+            )
+        out = tags_rename(user=request.user, trees=trees, old=data["from_"], new=data["to"])
+        return Response({"from": out["from"], "to": out["to"], "trees": out["trees"]})
+
+
+class TagVocabularyView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("tree", int, description="This tree's tags first")],
+        responses={200: TagVocabularyRowSerializer(many=True), 404: ErrorSerializer},
+        summary="Tags to offer while typing: my trees' tags and the failure-mode vocabulary",
+    )
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("tree")
+        tree = None
+        if raw not in (None, ""):
+            tree = selectors.access_tree(request.user, str(raw))[0]
+        return Response(tag_vocabulary(user=request.user, tree=tree))

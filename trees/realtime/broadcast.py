@@ -43,6 +43,12 @@ def broadcast_access_changed(tree_id: int) -> None:
     _send(tree_id, {"type": "tree.access"})
 
 
+def broadcast_tags(tree_id: int, message: dict[str, Any]) -> None:
+    """Tags renamed or merged (docs/analysis.md): `{"renamed": {"from", "to"}, "by"}`, after
+    the `op` broadcasts of the renames, so open pages move their tag filter along."""
+    _send(tree_id, {"type": "tree.tags", **message})
+
+
 def broadcast_review(tree_id: int, message: dict[str, Any]) -> None:
     """A merge-review decision or undo: `{"suggestion", "progress"}` for the review screen."""
     _send(tree_id, {"type": "tree.review", **message})

@@ -349,6 +349,13 @@ class TreeConsumer(AsyncWebsocketConsumer):
         message = {key: value for key, value in event.items() if key != "type"}
         await self._send({"type": "review", **message})
 
+    async def tree_tags(self, event: dict[str, Any]) -> None:
+        # Tags renamed or merged (docs/analysis.md); the renames came as `op` broadcasts first.
+        if self.last_sent is None:
+            return
+        message = {key: value for key, value in event.items() if key != "type"}
+        await self._send({"type": "tags", **message})
+
     async def tree_access(self, event: dict[str, Any]) -> None:
         self.role = await run_db(reads.role_in_tree, self.user_id, self.tree_id)
         if self.role is None:

@@ -9,6 +9,7 @@
 import {
   analysisApi,
   ApiError,
+  type Conflict,
   type Disagreement,
   type ReviewEvent,
   type ReviewProgress,
@@ -67,7 +68,7 @@ export class ReviewScreen {
       ),
       h("p", {
         class: "muted small",
-        text: "Each suggestion says two problems drawn in different trees may be the same. Accept merges the second into the first (its children and parents move over, its sources are kept); Reject keeps both and is remembered by later merges.",
+        text: "Each suggestion says two problems drawn in different trees may be the same. Accept merges the second into the first (its children and parents move over, its sources are kept) and keeps A's label, Keep B's label keeps B's; the other label stays on the node as an alias. Reject keeps both and is remembered by later merges. Merge any two problems by hand, or split a merged one, from the node's details.",
       }),
       this.list,
       this.disagreeBox,
@@ -92,8 +93,17 @@ export class ReviewScreen {
 
   /** A `review` websocket message: someone (maybe us) decided or undid a suggestion. */
   onEvent(ev: ReviewEvent): void {
-    if (!this.queue || !ev.suggestion) return;
-    this.applySuggestion(ev.suggestion, ev.progress, true);
+    if (!this.queue) return;
+    if (ev.conflict) this.applyConflict(ev.conflict);
+    if (ev.suggestion) this.applySuggestion(ev.suggestion, ev.progress, true);
+  }
+
+  private applyConflict(c: Conflict): void {
+    const list = this.queue?.conflicts;
+    if (!list) return;
+    const i = list.findIndex((x) => x.index === c.index);
+    if (i >= 0) list[i] = c;
+    this.renderDisagreements(this.queue!.disagreements ?? [], list);
   }
 
   private applySuggestion(s: ReviewSuggestion, progress: ReviewProgress | undefined, flash: boolean): void {
@@ -154,7 +164,7 @@ export class ReviewScreen {
     }
   }
 
-  private renderDisagreements(list: Disagreement[], conflicts: Disagreement[]): void {
+  private renderDisagreements(list: Disagreement[], conflicts: Conflict[]): void {
     this.disagreeBox.hidden = !list.length && !conflicts.length;
     const parts: Node[] = [];
     if (list.length) {
@@ -167,11 +177,53 @@ export class ReviewScreen {
       );
     }
     if (conflicts.length) {
-      const ul = h("ul", { class: "plain" });
-      for (const d of conflicts) ul.append(h("li", { class: "disagreement", text: d.message ?? "Copies of one tree changed the same problem differently." }));
-      parts.push(h("h3", { text: `Conflicting edits (${conflicts.length})` }), ul);
+      const ul = h("ul", { class: "plain conflicts" });
+      for (const c of conflicts) ul.append(this.renderConflict(c));
+      const open = conflicts.filter((c) => !c.resolved).length;
+      parts.push(
+        h("h3", { text: `Conflicting edits (${open} of ${conflicts.length} open)` }),
+        h("p", { class: "muted small", text: "Copies of one tree changed the same problem differently; the merge kept the base. Pick whose version stays." }),
+        ul,
+      );
     }
     this.disagreeBox.replaceChildren(...parts);
+  }
+
+  /** One conflict: the node, the base and each person's version, each with a pick. */
+  private renderConflict(c: Conflict): HTMLLIElement {
+    const li = h("li", { class: `conflict${c.resolved ? " resolved" : ""}`, "data-index": String(c.index) });
+    const head = h("div", { class: "conflict-head" });
+    const node = c.merged?.node ?? null;
+    if (node !== null && this.ctx.hasNode(node)) {
+      const b = h("button", { type: "button", class: "link", title: "Show it in the outline", text: c.merged!.text || "(empty)" });
+      on(b, "click", () => this.ctx.jump(node));
+      head.append(b);
+    } else head.append(h("span", { text: c.merged?.text ?? c.base ?? "(a problem no longer in the tree)" }));
+    head.append(" ", h("span", { class: "muted small", text: c.field === "text" ? "was edited differently" : "was deleted in one copy and kept in another" }));
+    li.append(head);
+    const ro = this.ctx.readOnly() || !c.merged;
+    const choices: [string, string, string][] = [["base", "Base", c.base], ...c.changes.map((x) => [String(x.tree), x.person || this.ctx.treeTitle(x.tree) || `tree ${x.tree}`, x.value] as [string, string, string])];
+    const ul = h("ul", { class: "plain conflict-choices" });
+    for (const [pick, who, value] of choices) {
+      const chosen = c.resolved?.pick === pick;
+      const row = h("li", { class: chosen ? "chosen" : "" }, h("span", { class: "who", text: `${who}: ` }), h("q", { text: value }));
+      const btn = h("button", { type: "button", class: chosen ? "primary small" : "subtle small", text: chosen ? "Picked" : "Pick", "aria-label": `Pick ${who}'s version: ${value}` });
+      btn.disabled = ro || chosen;
+      on(btn, "click", () => void this.pickConflict(c, pick));
+      row.append(" ", btn);
+      ul.append(row);
+    }
+    li.append(ul);
+    if (c.resolved) li.append(h("p", { class: "muted small decided", text: `Settled by ${c.resolved.by.username}: “${c.resolved.value}”` }));
+    return li;
+  }
+
+  private async pickConflict(c: Conflict, pick: string): Promise<void> {
+    try {
+      this.applyConflict(await analysisApi.pickConflict(this.ctx.treeId, c.index, pick));
+    } catch (e) {
+      toast(`Could not settle the conflict: ${(e as Error).message}`, { kind: "error" });
+    }
   }
 
   // ------------------------------------------------------------------ one suggestion
@@ -200,12 +252,14 @@ export class ReviewScreen {
     const ro = this.ctx.readOnly();
     const busy = this.busy.has(id);
     if (s.status === "pending") {
-      const accept = h("button", { type: "button", class: "primary", text: "Accept", title: "Same problem: merge B into A" });
+      const accept = h("button", { type: "button", class: "primary", text: "Accept", title: "Same problem: merge B into A, keeping A's label (B's stays as an alias)" });
+      const keepB = h("button", { type: "button", class: "keep-b", text: "Keep B's label", title: "Same problem: merge them, keeping B's label (A's stays as an alias)" });
       const reject = h("button", { type: "button", text: "Reject", title: "Different problems: keep both" });
-      accept.disabled = reject.disabled = ro || busy;
+      accept.disabled = keepB.disabled = reject.disabled = ro || busy;
       on(accept, "click", () => void this.decide(s, "accept"));
+      on(keepB, "click", () => void this.decide(s, "accept", undefined, "b"));
       on(reject, "click", () => void this.decide(s, "reject"));
-      actions.append(accept, reject);
+      actions.append(accept, keepB, reject);
       const others = (s.candidates ?? []).filter((c) => c.node !== s.b.node);
       if (others.length) {
         const box = h("div", { class: "candidates" }, h("span", { class: "muted small", text: "Or merge A with:" }));
@@ -275,8 +329,8 @@ export class ReviewScreen {
 
   // ------------------------------------------------------------------ decisions
 
-  private async decide(s: ReviewSuggestion, decision: "accept" | "reject" | "pick", candidate?: string): Promise<void> {
-    await this.post(s, () => analysisApi.decide(this.ctx.treeId, s.id, decision, candidate));
+  private async decide(s: ReviewSuggestion, decision: "accept" | "reject" | "pick", candidate?: string, label?: "a" | "b"): Promise<void> {
+    await this.post(s, () => analysisApi.decide(this.ctx.treeId, s.id, decision, candidate, label));
   }
 
   private async undo(s: ReviewSuggestion): Promise<void> {

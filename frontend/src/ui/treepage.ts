@@ -1,7 +1,9 @@
 /** The page of one tree: header with presence, find bar, outliner, details, graph and analysis tabs. */
-import { api, type Member, type TreeSummary } from "../api";
+import { analysisApi, api, type Member, type TagOffer, tagsApi, type TreeSummary } from "../api";
+import { openModal } from "./modal";
 import { Connection, type ConnState, treeSocketUrl } from "../connection";
 import { TYPE_INFO, typesOf } from "../core/grammar";
+import { normTag } from "../core/state";
 import { type PresenceInfo, SyncEngine } from "../core/sync";
 import type { NodeType, TreeNode, User } from "../core/types";
 import { h, on, reserveBottom, toast, userColor } from "./dom";
@@ -34,7 +36,9 @@ const SHORTCUTS: [string, string][] = [
   ["Ctrl+Z / Ctrl+Shift+Z", "Undo / redo your own edits"],
   ["Ctrl+↑ / Ctrl+↓, Ctrl+.", "Collapse / expand / toggle"],
   ["Alt+→ / Alt+←", "Zoom into the node / back out"],
-  ["Esc", "Stop editing"],
+  ["Esc", "Stop editing (in the tag or note field: back to the node)"],
+  ["Alt+T", "Tags of the focused node: type a tag (suggestions as you type), Enter adds it"],
+  ["Alt+N", "Note of the focused node"],
   ["/", "Find"],
   ["?", "This help"],
 ];
@@ -65,6 +69,7 @@ export class TreePage {
   private countEl = h("span", { class: "count" });
   private tagSelect = h("select", { "aria-label": "Filter by tag" });
   private typeSelect = h("select", { "aria-label": "Filter by type" });
+  private renameTagsBtn = h("button", { type: "button", class: "subtle", text: "Rename tags…", title: "Rename a tag or merge several, here or in all your trees" });
   private findInput = h("input", { type: "search", placeholder: "Find…", "aria-label": "Find text" });
   private unpatched = h("input", { type: "checkbox", id: "f-unpatched" });
   private unpatchedLabel = h("label", { for: "f-unpatched" }, this.unpatched, " Critiques with no patch");
@@ -89,6 +94,7 @@ export class TreePage {
       onReset: () => this.onReset(),
       onChanges: (changes) => {
         this.outliner.applyChanges(changes);
+        if (changes.some((c) => c.group === "tags" || c.group === "exists" || c.group === "deleted")) this.scheduleTagOptions();
         const relabelled = this.analysis.onChanges(changes);
         // The panel does not show the node's text: a text change (the draft flushed when one
         // clicks from the row into the tag field) must not rebuild it under the click.
@@ -120,7 +126,10 @@ export class TreePage {
     });
     this.conn = new Connection(treeSocketUrl(treeId), (s, code) => this.onConnState(s, code));
     this.conn.engine = this.engine;
-    this.conn.onOther = (m) => this.analysis.onMessage(m);
+    this.conn.onOther = (m) => {
+      if (m.type === "tags") this.onTagsRenamed(m as unknown as { renamed?: { from: string[]; to: string } });
+      else this.analysis.onMessage(m);
+    };
     this.analysis = new AnalysisController({
       treeId,
       engine: this.engine,
@@ -390,6 +399,7 @@ export class TreePage {
     on(this.unpatched, "change", () => this.updateFilter());
     this.analysis.onFilterChange(() => this.updateFilter());
     on(this.tagSelect, "focus", () => this.fillTagOptions());
+    on(this.renameTagsBtn, "click", () => this.openTagRename());
     const expand = h("button", { type: "button", class: "subtle", text: "Expand all" });
     on(expand, "click", () => this.outliner.collapseAll(false));
     const collapse = h("button", { type: "button", class: "subtle", text: "Collapse all" });
@@ -400,6 +410,7 @@ export class TreePage {
       this.findInput,
       this.typeSelect,
       this.tagSelect,
+      this.renameTagsBtn,
       this.unpatchedLabel,
       this.analysis.brokenLabel,
       this.countEl,
@@ -502,6 +513,10 @@ export class TreePage {
       } else if (!typing && e.key === "/") {
         e.preventDefault();
         this.findInput.focus();
+      } else if (e.altKey && !e.ctrlKey && !e.metaKey && (e.code === "KeyT" || e.code === "KeyN")) {
+        // Tab indents inside the outline, so the details fields have their own keys.
+        e.preventDefault();
+        this.focusDetailsField(e.code === "KeyT" ? "tag" : "note");
       } else if ((e.ctrlKey || e.metaKey) && e.key === "/") {
         e.preventDefault();
         this.help.showModal();
@@ -546,6 +561,7 @@ export class TreePage {
 
   private setRole(role: string): void {
     const ro = role === "viewer";
+    this.renameTagsBtn.hidden = ro;
     if (this.outliner.readOnly !== ro) {
       this.outliner.readOnly = ro;
       if (this.engine.view) this.outliner.renderAll();
@@ -691,11 +707,139 @@ export class TreePage {
 
   // ------------------------------------------------------------------ find
 
-  private fillTagOptions(): void {
+  private tagOptionsTimer: number | null = null;
+
+  /** Tags changed (anyone's edit, a rename): the tag filter's choices follow, live. */
+  private scheduleTagOptions(): void {
+    if (this.tagOptionsTimer !== null) return;
+    this.tagOptionsTimer = window.setTimeout(() => {
+      this.tagOptionsTimer = null;
+      const before = this.tagSelect.value;
+      this.fillTagOptions();
+      if (this.tagSelect.value !== before) this.updateFilter();
+    }, 100);
+  }
+
+  /** Someone renamed or merged tags: the filter follows the tag it was showing. */
+  private onTagsRenamed(m: { renamed?: { from: string[]; to: string } }): void {
+    const r = m.renamed;
+    if (!r) return;
+    const current = this.tagSelect.value;
+    this.fillTagOptions([r.to]);
+    if (current && r.from.includes(current)) {
+      this.tagSelect.value = r.to;
+      this.updateFilter();
+    }
+    this.tagOffers = null;
+  }
+
+  /** Rename a tag of this tree, or merge several into one, here or in every tree I may edit. */
+  private openTagRename(): void {
+    const v = this.engine.view;
+    if (!v) return;
+    const tags = [...new Set([...v.nodes.values()].filter((n) => !n.deleted).flatMap((n) => n.tags))].sort();
+    const m = openModal("Rename or merge tags", "tag-rename-dialog");
+    if (!tags.length) {
+      m.body.append(h("p", { class: "muted", text: "No node of this tree has a tag yet." }));
+      return;
+    }
+    const boxes = tags.map((t) => {
+      const box = h("input", { type: "checkbox", value: t });
+      box.checked = t === this.tagSelect.value;
+      return box;
+    });
+    const to = h("input", { type: "text", maxlength: 64, "aria-label": "New name", placeholder: "new-name", list: "tag-offers" });
+    const scope = h("select", { "aria-label": "Where" }, h("option", { value: "tree", text: "In this tree" }), h("option", { value: "all", text: "In every tree I can edit" }));
+    m.body.append(
+      h("p", { class: "muted small", text: "Tick the tag(s) to rename; ticking several merges them into one. Everyone sees the change at once." }),
+      h("fieldset", { class: "plain tag-pick" }, h("legend", { text: "Tags" }), ...boxes.map((b) => h("label", { class: "pick-row" }, b, ` #${b.value}`))),
+      h("label", { class: "field" }, h("span", { text: "New name" }), to),
+      h("label", { class: "field" }, h("span", { text: "Where" }), scope),
+    );
+    this.tagDatalist();
+    const go = h("button", { type: "button", class: "primary", text: "Rename" });
+    m.actions.prepend(go);
+    on(go, "click", async () => {
+      const from = boxes.filter((b) => b.checked).map((b) => b.value);
+      const target = normTag(to.value);
+      if (!from.length || !target) {
+        toast("Tick a tag and type its new name.", { kind: "error" });
+        return;
+      }
+      go.disabled = true;
+      try {
+        const out = await tagsApi.rename(from, target, scope.value === "tree" ? [this.treeId] : undefined);
+        const nodes = out.trees.reduce((a, t) => a + t.nodes, 0);
+        toast(`#${from.join(", #")} → #${out.to}: ${nodes} node${nodes === 1 ? "" : "s"} in ${out.trees.length} tree${out.trees.length === 1 ? "" : "s"}.`);
+        m.d.close();
+      } catch (e) {
+        go.disabled = false;
+        toast(`Could not rename: ${(e as Error).message}`, { kind: "error" });
+      }
+    });
+    to.focus();
+  }
+
+  private tagOffers: TagOffer[] | null = null;
+  private tagOffersLoading: Promise<void> | null = null;
+
+  /** The tag fields' suggestions (one `datalist#tag-offers` in the page): this tree's tags,
+   * the group's, the failure-mode vocabulary. */
+  private tagDatalist(): void {
+    let list = document.getElementById("tag-offers") as HTMLDataListElement | null;
+    if (!list) {
+      list = h("datalist", { id: "tag-offers" });
+      document.body.append(list);
+      this.removers.push(() => list?.remove());
+    }
+    const fill = () => {
+      const here = new Set<string>();
+      for (const n of this.engine.view?.nodes.values() ?? []) if (!n.deleted) for (const t of n.tags) here.add(t);
+      const seen = new Set<string>();
+      const opts: HTMLOptionElement[] = [];
+      const add = (tag: string, label: string) => {
+        if (seen.has(tag)) return;
+        seen.add(tag);
+        opts.push(h("option", { value: tag, label }));
+      };
+      for (const t of [...here].sort()) add(t, "in this tree");
+      for (const o of this.tagOffers ?? []) add(o.tag, o.label ? `${o.label}${o.aliases.length ? ` (${o.aliases.slice(0, 3).join(", ")})` : ""}` : o.source === "group" ? "in your trees" : "");
+      list!.replaceChildren(...opts);
+    };
+    fill();
+    if (!this.tagOffers && !this.tagOffersLoading)
+      this.tagOffersLoading = tagsApi
+        .vocabulary(this.treeId)
+        .then((rows) => {
+          this.tagOffers = rows;
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          this.tagOffersLoading = null;
+          fill();
+        });
+  }
+
+  /** Alt+T / Alt+N: the focused node's tag field or note, in the details panel. */
+  private focusDetailsField(which: "tag" | "note"): void {
+    const id = this.outliner.active ?? this.detailsFor;
+    if (!id) {
+      toast("Select a node first.");
+      return;
+    }
+    if (this.detailsFor !== id) {
+      this.detailsFor = id;
+      this.renderDetails(true);
+    }
+    const el = this.detailsEl.querySelector<HTMLElement>(which === "tag" ? "input.tag-input" : "textarea.note-input");
+    el?.focus();
+  }
+
+  private fillTagOptions(extra: string[] = []): void {
     const v = this.engine.view;
     if (!v) return;
     const current = this.tagSelect.value;
-    const tags = new Set<string>();
+    const tags = new Set<string>(extra);
     for (const n of v.nodes.values()) if (!n.deleted) for (const t of n.tags) tags.add(t);
     this.tagSelect.replaceChildren(
       h("option", { value: "", text: "All tags" }),
@@ -768,7 +912,7 @@ export class TreePage {
     }
     this.detailsEl.dataset.id = n.id;
     const ro = this.outliner.readOnly;
-    const note = h("textarea", { rows: 6, "aria-label": "Note", placeholder: "Add a note, sources, reasoning…" });
+    const note = h("textarea", { rows: 6, class: "note-input", "aria-label": "Note", placeholder: "Add a note, sources, reasoning…" });
     note.value = n.note;
     note.readOnly = ro;
     let timer: number | null = null;
@@ -791,12 +935,27 @@ export class TreePage {
       }
     });
     on(note, "blur", saveNote);
-    const tagInput = h("input", { type: "text", placeholder: "Add tag, press Enter", "aria-label": "Add a tag", maxlength: 64 });
+    const tagInput = h("input", {
+      type: "text",
+      class: "tag-input",
+      placeholder: "Add tag, press Enter (Alt+T)",
+      "aria-label": "Add a tag",
+      maxlength: 64,
+      list: "tag-offers",
+      autocomplete: "off",
+    });
     tagInput.readOnly = ro;
+    const backToNode = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      e.preventDefault();
+      this.outliner.focusNode(n.id, "end");
+    };
+    on(note, "keydown", backToNode);
+    on(tagInput, "keydown", backToNode);
     on(tagInput, "keydown", (e) => {
       if (e.key !== "Enter") return;
       e.preventDefault();
-      const t = tagInput.value.trim().replace(/^#/, "");
+      const t = normTag(tagInput.value);
       const cur = this.engine.view?.get(n.id);
       if (!t || !cur) return;
       if (!cur.tags.includes(t)) this.outliner.edit([{ kind: "set", id: n.id, field: "tags", value: [...cur.tags, t] }]);
@@ -823,7 +982,8 @@ export class TreePage {
       }
       extra.push(ul);
     }
-    if (v!.kind === "problem" && !ro) extra.push(this.linkPicker(n));
+    if (v!.kind === "problem" && !ro) extra.push(this.linkPicker(n), ...this.mergeTools(n));
+    this.tagDatalist();
     const closeSheet = h("button", { type: "button", class: "icon sheet-close", "aria-expanded": "true", "aria-label": "Details of this node", text: "▾" });
     const setClosed = (closed: boolean) => {
       this.detailsEl.classList.toggle("closed", closed);
@@ -837,6 +997,7 @@ export class TreePage {
       h("p", { class: "muted small", text: `Added by ${this.userName(n.author)}` }),
       ...this.analysis.details(n),
       h("label", { class: "field" }, h("span", { text: "Note" }), note),
+      ...this.aliasLine(n),
       h("div", { class: "field" }, h("span", { text: "Failure-mode tags" }), h("div", { class: "tag-list" }, ...this.tagChips(n)), tagInput),
       ...extra,
       h("div", { class: "row-actions" }, zoom, del),
@@ -879,6 +1040,61 @@ export class TreePage {
       this.renderDetails(true);
     });
     return h("div", { class: `dtype t-${n.type}` }, icon, select, ...after);
+  }
+
+  /** The other names a merged node was drawn with (`meta.aliases`). */
+  private aliasLine(n: TreeNode): HTMLElement[] {
+    const aliases = n.meta?.aliases;
+    if (!Array.isArray(aliases) || !aliases.length) return [];
+    return [h("p", { class: "aliases small" }, h("span", { class: "muted", text: "Also called: " }), aliases.map((a) => `“${String(a)}”`).join(", "))];
+  }
+
+  /** Merge this problem with another by hand; split a merged one back into its sources. */
+  private mergeTools(n: TreeNode): HTMLElement[] {
+    const out: HTMLElement[] = [];
+    const input = h("input", { type: "search", placeholder: "Merge with… (search)", "aria-label": "Merge with another problem" });
+    const results = h("ul", { class: "plain merge-results" });
+    on(input, "input", () => {
+      const v = this.engine.view!;
+      const q = input.value.trim().toLowerCase();
+      results.replaceChildren();
+      if (q.length < 2) return;
+      let count = 0;
+      for (const c of v.nodes.values()) {
+        if (count >= 8) break;
+        if (c.deleted || c.id === n.id || !c.text.toLowerCase().includes(q)) continue;
+        count++;
+        const b = h("button", { type: "button", class: "subtle pick", text: short(c.text, 60), title: "Merge it into this problem (this label stays; Undo in the merge review)" });
+        on(b, "click", async () => {
+          try {
+            await analysisApi.mergeNodes(this.treeId, n.id, c.id, "a");
+            toast(`Merged “${short(c.text)}” into “${short(n.text)}”. Undo it in the merge review.`);
+            input.value = "";
+            results.replaceChildren();
+          } catch (e) {
+            toast(`Could not merge: ${(e as Error).message}`, { kind: "error" });
+          }
+        });
+        results.append(h("li", {}, b));
+      }
+      if (!count) results.append(h("li", { class: "muted small", text: "No other problem matches." }));
+    });
+    out.push(h("div", { class: "field" }, h("span", { text: "Same problem as another?" }), input, results));
+    const sources = n.meta?.sources;
+    const trees = new Set(Array.isArray(sources) ? (sources as { tree: number }[]).map((x) => x.tree) : []);
+    if (trees.size > 1) {
+      const split = h("button", { type: "button", class: "subtle split-btn", text: `Split into its ${trees.size} sources` });
+      on(split, "click", async () => {
+        try {
+          const out = await analysisApi.splitNode(this.treeId, n.id);
+          toast(`Split into ${out.nodes.length} problems.`);
+        } catch (e) {
+          toast(`Could not split: ${(e as Error).message}`, { kind: "error" });
+        }
+      });
+      out.push(h("div", { class: "row-actions" }, split));
+    }
+    return out;
   }
 
   /** Problem trees are DAGs: search another problem to also put this one under it. */

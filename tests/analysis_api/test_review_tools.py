@@ -1,0 +1,205 @@
+"""Working through a merge: accept keeping either label (the other an alias), merge two nodes
+by hand and undo it, split a merged node back into its sources, settle a round-merge conflict
+by picking a person's text; each through REST, per role, as ordinary logged ops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.analysis.three_people import PEOPLE
+from tests.analysis_api.conftest import build_problem_tree, merge_via_api
+from trees.actions import member_add, tree_snapshot
+from trees.domain import replay
+from trees.models import Node, OpLog, Tree
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def assert_log_replays_to_the_snapshot(tree_id: int) -> None:
+    tree = Tree.objects.get(pk=tree_id)
+    rows = OpLog.objects.filter(tree=tree).order_by("seq")
+    state = replay(tree.kind, [(r.seq, r.op, r.actor_id) for r in rows])
+    assert state.snapshot() == tree_snapshot(tree_id=tree_id)["nodes"]
+
+
+def live(tree_id: int) -> dict[str, Node]:
+    return {str(n.id): n for n in Node.objects.filter(tree_id=tree_id, deleted=False)}
+
+
+def by_text(tree_id: int) -> dict[str, Node]:
+    return {n.text: n for n in live(tree_id).values()}
+
+
+@pytest.fixture
+def people(make_user: Any, client_for: Any) -> Any:
+    """ann merged the three people's trees; bob may edit the merge, vic only view it."""
+    users = {name: make_user(name) for name in PEOPLE}
+    trees = [
+        build_problem_tree(u, name, PEOPLE[name], {users["ann"]: "editor"} if name != "ann" else {})
+        for name, u in users.items()
+    ]
+    ann = client_for(users["ann"])
+    out = merge_via_api(ann, trees)
+    assert out["status"] == "done", out
+    tree_id = out["tree"]["id"]
+    make_user("vic")  # bob and carol edit it already: they owned a source tree
+    member_add(tree=Tree.objects.get(pk=tree_id), username="vic", role="viewer")
+    make_user("mallory")
+    return {
+        "tree": tree_id,
+        "sources": trees,
+        "ann": ann,
+        "bob": client_for(users["bob"]),
+        "vic": client_for(_user("vic")),
+        "mallory": client_for(_user("mallory")),
+    }
+
+
+def _user(name: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=name)
+
+
+def test_accept_keeps_b_label_when_asked_and_a_label_as_an_alias(people: Any) -> None:
+    ann, tree_id = people["ann"], people["tree"]
+    s = ann.get(f"/api/trees/{tree_id}/review/").json()["suggestions"][0]
+    a_text = live(tree_id)[s["a"]["node"]].text
+    b_text = live(tree_id)[s["b"]["node"]].text
+    bad = ann.post(
+        f"/api/trees/{tree_id}/review/{s['id']}/",
+        {"decision": "accept", "label": "c"},
+        format="json",
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    body = {"decision": "accept", "label": "b"}
+    out = ann.post(f"/api/trees/{tree_id}/review/{s['id']}/", body, format="json").json()
+    node = live(tree_id)[out["suggestion"]["a"]["node"]]
+    assert node.text == b_text
+    assert node.meta["aliases"] == [a_text]
+    assert_log_replays_to_the_snapshot(tree_id)
+    ann.post(f"/api/trees/{tree_id}/review/{s['id']}/undo/")
+    assert live(tree_id)[s["a"]["node"]].text == a_text
+    assert "aliases" not in live(tree_id)[s["a"]["node"]].meta
+
+
+def test_two_nodes_merge_by_hand_for_editors_only_and_undo_splits_them(people: Any) -> None:
+    tree_id = people["tree"]
+    nodes = by_text(tree_id)
+    a, b = nodes["Race dynamics"], nodes["Competitive pressure"]
+    body = {"a": str(a.id), "b": str(b.id), "label": "a"}
+    url = f"/api/trees/{tree_id}/merge-nodes/"
+    assert people["vic"].post(url, body, format="json").status_code == 403
+    assert people["mallory"].post(url, body, format="json").status_code == 404
+    same = people["bob"].post(url, {"a": str(a.id), "b": str(a.id)}, format="json")
+    assert same.status_code == 400 and same.json()["code"] == "invalid"
+    gone = people["bob"].post(url, {"a": str(a.id), "b": "nope"}, format="json")
+    assert gone.status_code == 404
+    children_of_b = [n.text for n in live(tree_id).values() if n.parent_id == b.id]
+
+    out = people["bob"].post(url, body, format="json")
+    assert out.status_code == 200, out.json()
+    s = out.json()["suggestion"]
+    assert s["status"] == "accepted" and s["explanation"] == "merged by hand"
+    assert s["decided_by"]["username"] == "bob"
+    now = by_text(tree_id)
+    assert "Competitive pressure" not in now
+    kept = now["Race dynamics"]
+    assert kept.meta["aliases"] == ["Competitive pressure"]
+    assert {x["tree"] for x in kept.meta["sources"]} >= {people["sources"][1].pk}
+    assert all(str(now[t].parent_id) == str(kept.id) for t in children_of_b)
+    queue = people["ann"].get(f"/api/trees/{tree_id}/review/").json()
+    assert s["id"] in [x["id"] for x in queue["suggestions"]]
+    assert_log_replays_to_the_snapshot(tree_id)
+
+    undone = people["ann"].post(f"/api/trees/{tree_id}/review/{s['id']}/undo/")
+    assert undone.status_code == 200, undone.json()
+    assert {"Race dynamics", "Competitive pressure"} <= set(by_text(tree_id))
+    assert_log_replays_to_the_snapshot(tree_id)
+
+
+def test_a_merged_node_splits_back_into_one_node_per_source_tree(people: Any) -> None:
+    tree_id = people["tree"]
+    ann, bob = people["ann"], people["bob"]
+    node = by_text(tree_id)["Reward hacking"]
+    assert len({s["tree"] for s in node.meta["sources"]}) == 3
+    url = f"/api/trees/{tree_id}/nodes/{node.id}/split/"
+    assert people["vic"].post(url).status_code == 403
+    assert people["mallory"].post(url).status_code == 404
+    before = {n.text for n in live(tree_id).values()}
+
+    out = bob.post(url)
+    assert out.status_code == 200, out.json()
+    ids = out.json()["nodes"]
+    assert ids[0] == str(node.id) and len(ids) == 3
+    nodes = live(tree_id)
+    parts = [nodes[i] for i in ids]
+    assert [len(p.meta["sources"]) for p in parts] == [1, 1, 1]
+    assert {p.meta["sources"][0]["tree"] for p in parts} == {t.pk for t in people["sources"]}
+    assert all(p.parent_id == node.parent_id for p in parts)
+    # A child only one person drew under it goes with that person's part; shared ones stay.
+    part = {p.meta["sources"][0]["tree"]: p.id for p in parts}
+    ann_tree, bob_tree, carol_tree = (t.pk for t in people["sources"])
+    now = by_text(tree_id)
+    assert now["Goodhart"].parent_id == part[carol_tree]  # carol's alone
+    assert now["Reward tampering"].parent_id == part[ann_tree] == node.id  # ann's alone
+    assert now["Specification gaming"].parent_id == node.id  # bob's and carol's
+    assert {n.text for n in live(tree_id).values()} == before
+    assert_log_replays_to_the_snapshot(tree_id)
+    one = bob.post(f"/api/trees/{tree_id}/nodes/{ids[1]}/split/")
+    assert one.status_code == 400 and one.json()["code"] == "invalid"
+    assert ann.post(f"/api/trees/{tree_id}/nodes/nope/split/").status_code == 404
+
+
+def test_a_round_conflict_shows_each_persons_text_and_a_pick_sets_it(
+    people: Any, client_for: Any
+) -> None:
+    ann, tree_id = people["ann"], people["tree"]
+    forked = ann.post(
+        f"/api/trees/{tree_id}/fork/", {"people": ["bob", "carol"]}, format="json"
+    ).json()
+    copies = {row["person"]: row["tree"]["id"] for row in forked["trees"]}
+    target = by_text(tree_id)["Deceptive alignment"]
+    for name, copy in copies.items():
+        node = next(n for n in live(copy).values() if n.meta.get("origin") == str(target.id))
+        op = {"kind": "set", "id": str(node.id), "field": "text", "value": f"Deception ({name})"}
+        client = client_for(_user(name))
+        r = client.post(
+            f"/api/trees/{copy}/ops/", {"client_id": "t", "n": 1, "op": op}, format="json"
+        )
+        assert r.status_code == 200, r.json()
+    out = merge_via_api(ann, list(copies.values()))
+    assert out["status"] == "done", out
+    merged = out["tree"]["id"]
+    member_add(tree=Tree.objects.get(pk=merged), username="vic", role="viewer")
+    conflicts = ann.get(f"/api/trees/{merged}/review/").json()["conflicts"]
+    assert len(conflicts) == 1
+    c = conflicts[0]
+    assert c["field"] == "text" and c["base"] == "Deceptive alignment" and c["index"] == 0
+    assert c["merged"]["text"] == "Deceptive alignment"
+    assert {(ch["person"], ch["value"]) for ch in c["changes"]} == {
+        ("bob", "Deception (bob)"),
+        ("carol", "Deception (carol)"),
+    }
+    assert c["resolved"] is None
+    bobs = next(ch["tree"] for ch in c["changes"] if ch["person"] == "bob")
+    url = f"/api/trees/{merged}/conflicts/0/"
+    assert people["vic"].post(url, {"pick": str(bobs)}, format="json").status_code == 403
+    bad = ann.post(url, {"pick": "12345"}, format="json")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    assert (
+        ann.post(f"/api/trees/{merged}/conflicts/5/", {"pick": "base"}, format="json").status_code
+        == 404
+    )
+
+    picked = ann.post(url, {"pick": str(bobs)}, format="json")
+    assert picked.status_code == 200, picked.json()
+    assert picked.json()["resolved"]["value"] == "Deception (bob)"
+    assert picked.json()["resolved"]["by"]["username"] == "ann"
+    assert picked.json()["merged"]["text"] == "Deception (bob)"
+    assert live(merged)[c["merged"]["node"]].text == "Deception (bob)"
+    again = ann.get(f"/api/trees/{merged}/review/").json()["conflicts"][0]
+    assert again["resolved"]["pick"] == str(bobs)
+    assert_log_replays_to_the_snapshot(merged)
