@@ -77,7 +77,8 @@ export class Connection {
       } catch {
         return;
       }
-      if ((msg as { type?: unknown }).type === "review") {
+      const type = (msg as { type?: unknown }).type;
+      if (type === "review" || type === "tags") {
         this.onOther?.(msg as unknown as { type: string } & Record<string, unknown>);
         return;
       }

@@ -141,7 +141,7 @@ def test_a_merged_node_splits_back_into_one_node_per_source_tree(people: Any) ->
     assert all(p.parent_id == node.parent_id for p in parts)
     # A child only one person drew under it goes with that person's part; shared ones stay.
     part = {p.meta["sources"][0]["tree"]: p.id for p in parts}
-    ann_tree, bob_tree, carol_tree = (t.pk for t in people["sources"])
+    ann_tree, _, carol_tree = (t.pk for t in people["sources"])
     now = by_text(tree_id)
     assert now["Goodhart"].parent_id == part[carol_tree]  # carol's alone
     assert now["Reward tampering"].parent_id == part[ann_tree] == node.id  # ann's alone

@@ -4,6 +4,7 @@ merged outline showing who drew each node."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
@@ -93,3 +94,106 @@ def test_three_peoples_merge_shows_each_pair_once_and_who_drew_each_node(users: 
     expect(only_bob.locator(":scope > .row .badge.drawn .who-chip")).to_have_text(["BO"])
     alice.shot("review-drawn-by")
     assert not alice.errors
+
+
+def node_row(p: Any, text: str) -> Any:
+    return p.locator(f"li.node:has(> .row > .text:text-is({text!r}))")
+
+
+def test_accept_keeping_bs_label_merge_by_hand_and_split_are_live_for_another_member(
+    users: Any,
+) -> None:
+    people, ids = three_trees(users)
+    alice, bob = people["ann"], people["bob"]
+    tree_id = merge(alice, ids)
+    a, b = alice.page, bob.page
+    for u in (alice, bob):
+        u.page.goto(f"{u.base}/app/trees/{tree_id}#review")
+        u.page.wait_for_selector("body[data-tree-ready]")
+
+    # Accept keeping B's label: A's stays on the node as an alias, in bob's outline too.
+    served = alice.api("GET", f"/api/trees/{tree_id}/review/")["suggestions"]
+    s = next(x for x in served if x["a"]["label"] == "Resisting shutdown")
+    item = a.locator(f"li.sugg[data-sid='{s['id']}']")
+    item.get_by_role("button", name="Keep B's label").click()
+    expect(item).to_have_attribute("data-status", "accepted")
+    b.get_by_role("tab", name="Outline").click()
+    kept = node_row(b, s["b"]["label"])
+    expect(kept).to_have_count(1, timeout=LIVE)
+    expect(node_row(b, "Resisting shutdown")).to_have_count(0)
+    expect(kept.locator(":scope > .row .badge.drawn .aka")).to_have_attribute(
+        "title", "Also called: “Resisting shutdown”", timeout=LIVE
+    )
+    kept.locator(":scope > .row > .text").click()
+    expect(b.locator(".details .aliases")).to_contain_text("“Resisting shutdown”")
+
+    # bob merges two problems by hand from the details panel; alice sees it live.
+    node_row(b, "Off-switch problem").locator(":scope > .row > .text").click()
+    b.get_by_label("Merge with another problem").fill("Shutdown res")
+    b.locator(".merge-results button", has_text="Shutdown resistance").click()
+    a.get_by_role("tab", name="Outline").click()
+    expect(node_row(a, "Shutdown resistance")).to_have_count(0, timeout=LIVE)
+    expect(node_row(a, "Off-switch problem")).to_have_count(1)
+    a.get_by_role("tab", name="Analysis").click()
+    by_hand = a.locator("li.sugg", has_text="merged by hand")
+    expect(by_hand).to_have_count(1, timeout=LIVE)
+    expect(by_hand).to_contain_text("Accepted by bob")
+    # alice undoes it: the two problems are back in bob's outline.
+    by_hand.get_by_role("button", name="Undo").click()
+    expect(node_row(b, "Shutdown resistance")).to_have_count(1, timeout=LIVE)
+
+    # bob splits "Reward hacking" (drawn by all three) back into its sources.
+    node_row(b, "Reward hacking").locator(":scope > .row > .text").click()
+    b.get_by_role("button", name="Split into its 3 sources").click()
+    a.get_by_role("tab", name="Outline").click()
+    expect(node_row(a, "Reward hacking")).to_have_count(3, timeout=LIVE)
+    for chip in node_row(a, "Reward hacking").all():
+        expect(chip.locator(":scope > .row .badge.drawn .who-chip")).to_have_count(1)
+    bob.shot("review-split")
+    assert not alice.errors and not bob.errors
+
+
+def test_a_round_conflict_shows_each_persons_text_and_a_pick_reaches_everyone(
+    users: Any,
+) -> None:
+    people, ids = three_trees(users)
+    alice, bob = people["ann"], people["bob"]
+    tree_id = merge(alice, ids)
+    forked = alice.api("POST", f"/api/trees/{tree_id}/fork/", {"people": ["bob", "carol"]})
+    copies = {row["person"]: row["tree"]["id"] for row in forked["trees"]}
+    base = next(
+        n
+        for n in alice.api("GET", f"/api/trees/{tree_id}/snapshot/")["nodes"]
+        if n["text"] == "Deceptive alignment"
+    )
+    for name, copy in copies.items():
+        who = people["bob"] if name == "bob" else people["carol"]
+        node = next(
+            n
+            for n in who.api("GET", f"/api/trees/{copy}/snapshot/")["nodes"]
+            if n["meta"].get("origin") == base["id"]
+        )
+        op = {"kind": "set", "id": node["id"], "field": "text", "value": f"Deception ({name})"}
+        submit(who, copy, [op])
+    merged = merge(alice, list(copies.values()))
+    a, b = alice.page, bob.page
+    for u in (alice, bob):
+        u.page.goto(f"{u.base}/app/trees/{merged}#review")
+        u.page.wait_for_selector("body[data-tree-ready]")
+    conflict = a.locator("li.conflict")
+    expect(conflict).to_have_count(1)
+    expect(conflict).to_contain_text("Deceptive alignment")
+    expect(conflict.locator(".conflict-choices li")).to_have_text(
+        [
+            re.compile(r"^Base: Deceptive alignment"),
+            re.compile(r"^bob: Deception \(bob\)"),
+            re.compile(r"^carol: Deception \(carol\)"),
+        ]
+    )
+    alice.shot("review-conflict")
+    conflict.get_by_role("button", name="Pick carol's version: Deception (carol)").click()
+    b_conflict = b.locator("li.conflict")
+    expect(b_conflict).to_contain_text("Settled by alice: “Deception (carol)”", timeout=LIVE)
+    b.get_by_role("tab", name="Outline").click()
+    expect(node_row(b, "Deception (carol)")).to_have_count(1, timeout=LIVE)
+    assert not alice.errors and not bob.errors

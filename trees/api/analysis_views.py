@@ -122,9 +122,6 @@ class ConflictPickSerializer(serializers.Serializer[Any]):
 
 
 class TagRenameSerializer(serializers.Serializer[Any]):
-    from_ = serializers.ListField(
-        child=serializers.CharField(max_length=200), min_length=1, max_length=50
-    )
     to = serializers.CharField(max_length=200)
     trees = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
@@ -133,19 +130,30 @@ class TagRenameSerializer(serializers.Serializer[Any]):
         help_text="Default: every tree I may edit",
     )
 
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()  # "from" is a keyword: added by name
+        fields["from"] = serializers.ListField(
+            child=serializers.CharField(max_length=200),
+            min_length=1,
+            max_length=50,
+            help_text="The tag to rename, or several to merge into `to` (a string is one)",
+        )
+        return fields
+
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict) and "from" in data:
-            data = {
-                **data,
-                "from_": data["from"] if isinstance(data["from"], list) else [data["from"]],
-            }
+        if isinstance(data, dict) and isinstance(data.get("from"), str):
+            data = {**data, "from": [data["from"]]}
         return super().to_internal_value(data)
 
 
 class TagRenameAnswerSerializer(serializers.Serializer[Any]):
-    from_ = serializers.ListField(child=serializers.CharField())
     to = serializers.CharField()
     trees = serializers.ListField(child=serializers.DictField())
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["from"] = serializers.ListField(child=serializers.CharField())
+        return fields
 
 
 class TagVocabularyRowSerializer(serializers.Serializer[Any]):
@@ -448,7 +456,7 @@ class TagRenameView(APIView):
                 )
                 .distinct()
             )
-        out = tags_rename(user=request.user, trees=trees, old=data["from_"], new=data["to"])
+        out = tags_rename(user=request.user, trees=trees, old=data["from"], new=data["to"])
         return Response({"from": out["from"], "to": out["to"], "trees": out["trees"]})
 
 

@@ -180,6 +180,11 @@ export class AnalysisController {
       box.append(chip);
     }
     if (ids.length > 4) box.append(h("span", { class: "muted", "aria-hidden": "true", text: `+${ids.length - 4}` }));
+    const aliases = n.meta?.aliases;
+    if (Array.isArray(aliases) && aliases.length) {
+      const aka = `Also called: ${aliases.map((a) => `“${String(a)}”`).join(", ")}`;
+      box.append(h("span", { class: "aka", title: aka, "aria-label": aka, text: `aka ${aliases.length}` }));
+    }
     return box;
   }
 

@@ -395,7 +395,10 @@ export class TreePage {
     this.typeSelect.append(h("option", { value: "", text: "All types" }));
     on(this.findInput, "input", () => this.updateFilter());
     on(this.typeSelect, "change", () => this.updateFilter());
-    on(this.tagSelect, "change", () => this.updateFilter());
+    on(this.tagSelect, "change", () => {
+      this.lostTag = "";
+      this.updateFilter();
+    });
     on(this.unpatched, "change", () => this.updateFilter());
     this.analysis.onFilterChange(() => this.updateFilter());
     on(this.tagSelect, "focus", () => this.fillTagOptions());
@@ -708,6 +711,8 @@ export class TreePage {
   // ------------------------------------------------------------------ find
 
   private tagOptionsTimer: number | null = null;
+  /** The filter's tag when it vanished from the tree (a rename's ops came before its event). */
+  private lostTag = "";
 
   /** Tags changed (anyone's edit, a rename): the tag filter's choices follow, live. */
   private scheduleTagOptions(): void {
@@ -716,7 +721,11 @@ export class TreePage {
       this.tagOptionsTimer = null;
       const before = this.tagSelect.value;
       this.fillTagOptions();
-      if (this.tagSelect.value !== before) this.updateFilter();
+      if (this.tagSelect.value !== before) {
+        // Gone from the tree: maybe renamed (the `tags` event follows the ops), so remember it.
+        this.lostTag = before;
+        this.updateFilter();
+      }
     }, 100);
   }
 
@@ -724,7 +733,8 @@ export class TreePage {
   private onTagsRenamed(m: { renamed?: { from: string[]; to: string } }): void {
     const r = m.renamed;
     if (!r) return;
-    const current = this.tagSelect.value;
+    const current = this.tagSelect.value || this.lostTag;
+    this.lostTag = "";
     this.fillTagOptions([r.to]);
     if (current && r.from.includes(current)) {
       this.tagSelect.value = r.to;
