@@ -22,6 +22,14 @@ AFTER = [("trees", "0006_normalise_tags")]
 def test_the_migration_rewrites_existing_tags_in_their_one_spelling(make_user: Any) -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
+    try:
+        _rewrites(make_user, executor)
+    finally:  # later tests need the latest schema
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def _rewrites(make_user: Any, executor: MigrationExecutor) -> None:
     apps = executor.loader.project_state(BEFORE).apps
     user = make_user("ann")
     OldTree, OldNode = apps.get_model("trees", "Tree"), apps.get_model("trees", "Node")
