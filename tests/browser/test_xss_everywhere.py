@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from trees.domain.tags import norm_tag
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 IMG = "<img src=x onerror=alert('t')>"
@@ -26,6 +28,9 @@ TEXT = f"Proposal {IMG}"
 CHILD = f"Critique {SCRIPT}"
 NOTE = f"Note {SVG} {IMG} {SCRIPT}"
 TAGS = [IMG, SCRIPT]
+# Tags are stored in their one spelling (lower case, spaces as hyphens): the markup stays.
+SHOWN_TAGS = [norm_tag(t) for t in TAGS]
+SVG_TAG = norm_tag(SVG)
 
 P1 = "00000000-0000-4000-8000-00000000c001"
 C1 = "00000000-0000-4000-8000-00000000c002"
@@ -79,11 +84,11 @@ def test_markup_everywhere_is_shown_as_text_and_runs_nothing(users: Any) -> None
     text = p.locator("li.node > .row > .text")
     expect(text.filter(has_text=TEXT)).to_be_visible()
     expect(text.filter(has_text=CHILD)).to_be_visible()
-    expect(p.locator("li.node .tag", has_text=f"#{IMG}").first).to_be_visible()
+    expect(p.locator("li.node .tag", has_text=f"#{SHOWN_TAGS[0]}").first).to_be_visible()
     text.filter(has_text=TEXT).click()
     details = p.get_by_label("Node details")
     expect(details.get_by_label("Note")).to_have_value(NOTE)
-    for tag in TAGS:
+    for tag in SHOWN_TAGS:
         expect(details.get_by_text(tag).first).to_be_visible()
     expect(p.get_by_text(TITLE).first).to_be_visible()
     assert_clean(bob, "outliner")
@@ -99,8 +104,8 @@ def test_markup_everywhere_is_shown_as_text_and_runs_nothing(users: Any) -> None
     pane = p.locator("#pane-analysis")
     expect(pane).to_be_visible()
     expect(pane.get_by_text(IMG).first).to_be_visible(timeout=5000)
-    expect(pane.get_by_text(f"#{SVG}")).to_be_visible(timeout=5000)
-    pane.get_by_text(f"#{SVG}").click()  # open the failure mode's critiques
+    expect(pane.get_by_text(f"#{SVG_TAG}")).to_be_visible(timeout=5000)
+    pane.get_by_text(f"#{SVG_TAG}").click()  # open the failure mode's critiques
     expect(pane.get_by_text(CHILD).first).to_be_visible()
     assert_clean(bob, "analysis")
     bob.shot("xss-everywhere-analysis")
