@@ -178,3 +178,10 @@ def test_labels_read_as_one_failure_mode_count_as_alike_in_meaning(
     assert cos(embed, "Instrumental convergence", "power seeking") < 0.2
     found = pair_of(merge([(1, one), (2, two)]), "t1a", "t2a")
     assert found is not None and found["components"]["labels"] >= 0.5
+
+
+def test_ascii_texts_take_a_shortcut_that_cuts_them_as_the_general_loop_does() -> None:
+    text = "Hello, World! It's (ELK) 2026_x a-b \tc ~{x}"
+    # a non-ASCII word at the end sends the same text through the general loop
+    assert basic_tokens(text) == basic_tokens(text + " é")[:-1]
+    assert basic_tokens(text)[:4] == ["hello", ",", "world", "!"]

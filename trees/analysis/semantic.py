@@ -54,6 +54,7 @@ MODEL_SHA256 = "1526a4202c70b82014eb5da5bbf1673dbb84e1739bfecae2fc1a76666c65a8ee
 DIMS = 256
 SEMANTIC_MIN = 0.45
 SEMANTIC_MARGIN = 0.06
+EMBED_BLOCK = 1024  # texts embedded per block
 CACHE_SIZE = 50_000  # texts whose vectors are kept between calls (~1 KB each)
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,15 @@ class StaticModel:
         self._lock = threading.Lock()
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        # by blocks: the token rows of 20,000 critiques gathered at once were 300 MB, and
+        # allocating them cost more than the sums
+        if len(texts) > EMBED_BLOCK:
+            return np.concatenate(
+                [
+                    self._embed(texts[lo : lo + EMBED_BLOCK])
+                    for lo in range(0, len(texts), EMBED_BLOCK)
+                ]
+            )
         ids: list[int] = []
         starts: list[int] = []
         empty: list[int] = []

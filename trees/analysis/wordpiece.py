@@ -11,6 +11,7 @@ Tokens of a word are cached (labels of one workshop repeat the same words).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 
@@ -39,8 +40,16 @@ def _is_cjk(cp: int) -> bool:
     )
 
 
+# ASCII text (nearly every label and critique): words of letters and digits, and each
+# punctuation mark alone; every other character separates. The same as the general loop
+# below, in one regular expression instead of a Python step per character.
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+|[!-/:-@\[-`{-~]")
+
+
 def basic_tokens(text: str) -> list[str]:
     """BERT's basic tokenization of an uncased model: words and single punctuation marks."""
+    if text.isascii():
+        return _ASCII_TOKEN.findall(text.lower())
     out: list[str] = []
     word: list[str] = []
     for ch in unicodedata.normalize("NFD", text.lower()):
