@@ -98,3 +98,39 @@ async def test_an_op_submitted_through_rest_reaches_live_websocket_clients(
         assert [m for m in late if m["type"] in ("op", "ops")] == []
     finally:
         await watcher.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_rest_op_reaches_sockets_through_the_fan_out_not_the_channel_layer(
+    make_user: Any, make_tree: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One delivery path: REST-written ops go where websocket ops go (trees/realtime/fanout.py).
+    Here the channel layer loses every group message; the op still arrives, live."""
+    from channels.layers import get_channel_layer
+
+    alice = await sync_to_async(make_user)("alice")
+    bob = await sync_to_async(make_user)("bob")
+    tree = await sync_to_async(make_tree)(alice, members={bob: "viewer"})
+    watcher = await _socket(tree.pk, bob)
+    try:
+        connected, _ = await watcher.connect()
+        assert connected
+        await watcher.send_to(text_data=json.dumps({"type": "hello", "client_id": "w", "since": 0}))
+        await _receive_until(watcher, "welcome")
+        assert (await _receive_until(watcher, "ops"))["ops"] == []
+
+        layer = get_channel_layer()
+        lost: list[str] = []
+
+        async def lose(group: str, message: dict[str, Any]) -> None:
+            lost.append(message["type"])
+
+        monkeypatch.setattr(layer, "group_send", lose)
+        op = {"kind": "create", "id": new_id(), "type": "proposal", "parent": None, "text": "x"}
+        result = await sync_to_async(_post_op)(alice, tree.pk, op)
+
+        pushed = await _receive_until(watcher, "op")
+        assert (pushed["seq"], pushed["client_id"]) == (result["seq"], "rest")
+        assert "tree.op" not in lost
+    finally:
+        await watcher.disconnect()

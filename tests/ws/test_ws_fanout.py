@@ -20,12 +20,12 @@ async def _silently_applied(tree_id: int, actor_id: int, count: int) -> list[Any
     """Ops committed to the log without any broadcast (as if every delivery was lost)."""
     from trees.actions import ops as ops_module
 
-    real = ops_module.broadcast_op
-    ops_module.broadcast_op = lambda tree_id, message: None
+    real = ops_module.broadcast_ops
+    ops_module.broadcast_ops = lambda ops_by_tree: None
     try:
         return [await db_apply(tree_id, actor_id, proposal(f"{i}"), "x", i) for i in range(count)]
     finally:
-        ops_module.broadcast_op = real
+        ops_module.broadcast_ops = real
 
 
 async def test_an_op_published_with_a_seq_gap_reaches_the_socket_after_the_missing_ops(

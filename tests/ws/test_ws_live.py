@@ -103,7 +103,7 @@ async def test_a_seq_gap_from_a_lost_broadcast_is_filled_from_the_log_before_the
     # Commit two ops whose broadcasts are lost (as when the channel layer drops messages).
     from trees.actions import ops as ops_module
 
-    monkeypatch.setattr(ops_module, "broadcast_op", lambda tree_id, message: None)
+    monkeypatch.setattr(ops_module, "broadcast_ops", lambda ops_by_tree: None)
     lost1 = await db_apply(team.tree_id, team.owner.pk, proposal("lost 1"), "rest", 1)
     lost2 = await db_apply(team.tree_id, team.owner.pk, proposal("lost 2"), "rest", 2)
     monkeypatch.undo()
@@ -125,29 +125,26 @@ async def test_a_seq_gap_from_a_lost_broadcast_is_filled_from_the_log_before_the
 async def test_a_broadcast_that_arrives_with_a_higher_seq_is_preceded_by_the_missing_ops(
     team: Any, connect: Any
 ) -> None:
-    from channels.layers import get_channel_layer
-
-    from trees.realtime.broadcast import tree_group
+    from trees.realtime.fanout import fanout
 
     b = await connect(team.bob, team.tree_id, hello=True)
     from trees.actions import ops as ops_module
 
-    # Three ops in the log; only the last one is announced, straight through the layer.
+    # Three ops in the log; only the last one is announced, straight through the fan-out.
     results = []
-    real = ops_module.broadcast_op
-    ops_module.broadcast_op = lambda tree_id, message: None
+    real = ops_module.broadcast_ops
+    ops_module.broadcast_ops = lambda ops_by_tree: None
     try:
         for i in range(3):
             results.append(await db_apply(team.tree_id, team.owner.pk, proposal(f"{i}"), "x", i))
     finally:
-        ops_module.broadcast_op = real
-    layer = get_channel_layer()
-    await layer.group_send(tree_group(team.tree_id), {"type": "tree.op", **results[2].message()})
+        ops_module.broadcast_ops = real
+    await fanout().publish_ops(team.tree_id, [results[2].message()])
     await b.wait_seq(3)
     assert [m["type"] for m in b.messages[-2:]] == ["ops", "op"]
     assert [m["seq"] for m in b.ops] == [1, 2, 3]
     # A stale duplicate of an op already forwarded is dropped.
-    await layer.group_send(tree_group(team.tree_id), {"type": "tree.op", **results[1].message()})
+    await fanout().publish_ops(team.tree_id, [results[1].message()])
     assert await b.nothing(0.3)
 
 

@@ -19,7 +19,7 @@ from trees.actions import state_cache, store
 from trees.domain import OpError, TreeState
 from trees.errors import ActionError
 from trees.models import Role, Tree
-from trees.realtime.broadcast import broadcast_op
+from trees.realtime.broadcast import broadcast_ops
 
 _WRITE_ROLES = (Role.OWNER, Role.EDITOR)
 _MAX_CLIENT_ID = 64
@@ -251,8 +251,10 @@ def _forget(states: dict[int, TreeState]) -> None:
 
 
 def _broadcast(fresh: list[tuple[int, OpResult]]) -> None:
+    by_tree: dict[int, list[dict[str, Any]]] = {}
     for tree_id, result in fresh:
-        broadcast_op(tree_id, result.message())
+        by_tree.setdefault(tree_id, []).append(result.message())
+    broadcast_ops(by_tree)
 
 
 def tree_snapshot(*, tree_id: int) -> dict[str, Any]:

@@ -1,7 +1,11 @@
-"""Events to live clients over the channel layer. Called only after a commit.
+"""Events to live clients from synchronous code (REST views, actions). Called only after a commit.
 
-The channel layer delivers at most once and may drop messages; clients repair gaps from the
-operation log, so a failed send is logged and never undoes a committed write.
+Committed ops take the fan-out (trees/realtime/fanout.py), the websocket ops' own path, so an
+op reaches the other sockets the same way whoever wrote it and however. Access changes and
+review decisions are rare and go through the tree's channel-layer group.
+
+Delivery is at most once and may drop messages; sockets repair gaps from the operation log,
+so a failed send is logged and never undoes a committed write.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+from trees.realtime.fanout import publish_from_thread
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +35,12 @@ def _send(tree_id: int, event: dict[str, Any]) -> None:
         log.exception("broadcast to tree %s failed; clients will resync from the log", tree_id)
 
 
-def op_event(message: dict[str, Any]) -> dict[str, Any]:
-    """The channel-layer event for one accepted op (consumers forward it as `op`)."""
-    return {"type": "tree.op", **message}
-
-
-def broadcast_op(tree_id: int, message: dict[str, Any]) -> None:
-    _send(tree_id, op_event(message))
+def broadcast_ops(ops_by_tree: dict[int, list[dict[str, Any]]]) -> None:
+    """Ops just committed, per tree in seq order: to every socket of their trees."""
+    try:
+        publish_from_thread(ops_by_tree)
+    except Exception:
+        log.exception("broadcast of committed ops failed; clients will resync from the log")
 
 
 def broadcast_access_changed(tree_id: int) -> None:

@@ -24,6 +24,7 @@ from trees.realtime.broadcast import tree_group
 from trees.realtime.dbthread import run_db
 from trees.realtime.fanout import fanout, op_text
 from trees.realtime.ratelimit import TokenBucket, user_buckets
+from trees.realtime.sequencer import Offer, Sequencer
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,8 @@ class TreeConsumer(AsyncWebsocketConsumer):
     tree_id: int
     user_id: int | None
     role: str | None
-    # The highest seq forwarded to the client: every op up to it has been sent.
-    last_sent: int | None
-    # Ops held back while the socket catches up or fills a gap, forwarded in seq order after.
-    pending: list[dict[str, Any]] | None
+    # What was forwarded to the client, and what is held back (trees/realtime/sequencer.py).
+    seq: Sequencer
     joined: bool
     client_id: str
 
@@ -68,8 +67,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         self.role = (
             await run_db(reads.role_in_tree, self.user_id, self.tree_id) if in_range else None
         )
-        self.last_sent = None
-        self.pending = None
+        self.seq = Sequencer()
         self.joined = False
         self.presence: dict[str, Any] = {"node": None, "editing": False, "typing": False}
         self.bucket = TokenBucket(
@@ -194,9 +192,8 @@ class TreeConsumer(AsyncWebsocketConsumer):
                 "conn": self.channel_name,
             }
         )
-        self.last_sent = None
-        # Ops committed while we read the log wait in `pending` instead of being dropped.
-        self.pending = self.pending if self.pending is not None else []
+        # Ops committed while we read the log are held instead of being dropped.
+        self.seq.start_catch_up()
         try:
             await self._catch_up(since)
         finally:
@@ -226,10 +223,10 @@ class TreeConsumer(AsyncWebsocketConsumer):
                 )
                 return
             await self.send(text_data=text)
-            self.last_sent = max(self.last_sent or 0, result["seq"])
+            self.seq.caught_up(result["seq"])
         else:
             await self._send_ops(result["ops"])
-            self.last_sent = max(self.last_sent or 0, result["head"])
+            self.seq.caught_up(result["head"])
 
     async def _send_ops(self, ops: list[dict[str, Any]]) -> None:
         """Send a log range as one or more `ops` messages, each under the size cap."""
@@ -288,63 +285,45 @@ class TreeConsumer(AsyncWebsocketConsumer):
 
     # ---- group events ------------------------------------------------------------------
 
-    async def deliver_op(self, message: dict[str, Any], text: str | None = None) -> None:
-        """Forward one committed op (from realtime/fanout.py, or the layer), strictly in seq order.
+    async def deliver_op(self, message: dict[str, Any], text: str) -> None:
+        """Forward one committed op (from realtime/fanout.py), strictly in seq order.
 
         `text` is the op already serialised, shared by every socket of the tree.
         """
-        if self.pending is not None:
-            self.pending.append(message)
-            return
-        if self.last_sent is None:  # no hello yet: the catch-up will include it
-            return
-        seq = message["seq"]
-        if seq <= self.last_sent:
-            return
-        if seq == self.last_sent + 1:
-            self.last_sent = seq
-            await self.send(text_data=text if text is not None else op_text(message))
-            return
-        # Something was dropped or reordered on the way: fill the gap from the log, in a
-        # task of our own so that the fan-out does not wait for our database read.
-        self.pending = [message]
-        asyncio.get_running_loop().create_task(self._forward_pending())
+        offer = self.seq.offer(message)
+        if offer is Offer.SEND:
+            await self.send(text_data=text)
+        elif offer is Offer.REPAIR:
+            # Something was dropped or reordered on the way: fill the gap from the log, in a
+            # task of our own so that the fan-out does not wait for our database read.
+            asyncio.get_running_loop().create_task(self._forward_pending())
 
     async def _forward_pending(self) -> None:
         try:
-            while self.pending:
-                self.pending.sort(key=lambda m: m["seq"])
-                message = self.pending.pop(0)
-                seq = message["seq"]
-                if self.last_sent is None or seq <= self.last_sent:
-                    continue
-                if seq > self.last_sent + 1:
-                    missing = await run_db(reads.ops_between, self.tree_id, self.last_sent, seq - 1)
+            while (step := self.seq.next_step()) is not None:
+                if step.gap is not None:
+                    missing = await run_db(reads.ops_between, self.tree_id, *step.gap)
                     if missing:
                         await self._send_ops(missing)
-                        self.last_sent = max(self.last_sent, missing[-1]["seq"])
-                    if seq <= self.last_sent:
+                        self.seq.sent_up_to(missing[-1]["seq"])
+                    if not self.seq.still_ahead(step.message):
                         continue
-                await self.send(text_data=op_text(message))
-                self.last_sent = seq
+                await self.send(text_data=op_text(step.message))
+                self.seq.sent_up_to(step.message["seq"])
         except Exception:
             # The next op finds the same gap and tries again; the client can also sync.
             log.exception("tree %s: filling a gap failed", self.tree_id)
         finally:
-            self.pending = None
+            self.seq.release()
 
     async def link_lost(self) -> None:
         """This process lost Redis: the socket may miss other processes' ops; reconnect."""
         self.joined = False
         await self.close(code=CLOSE_LAYER_DOWN)
 
-    async def tree_op(self, event: dict[str, Any]) -> None:
-        # Ops committed outside the batcher (REST, imports, merges) come through the layer.
-        await self.deliver_op({key: value for key, value in event.items() if key != "type"})
-
     async def tree_review(self, event: dict[str, Any]) -> None:
         # A merge-review decision (docs/analysis.md); its ops came as `op` broadcasts first.
-        if self.last_sent is None:
+        if not self.seq.ready:
             return
         message = {key: value for key, value in event.items() if key != "type"}
         await self._send({"type": "review", **message})
@@ -377,7 +356,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             log.warning("tree %s: presence reply not sent (channel layer)", self.tree_id)
 
     async def presence_update(self, event: dict[str, Any]) -> None:
-        if self.last_sent is None:
+        if not self.seq.ready:
             return
         await self._send(
             {

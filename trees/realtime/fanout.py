@@ -1,6 +1,7 @@
 """Fan-out of committed ops to the sockets of this process, and to the other processes.
 
-The batcher (trees/realtime/batcher.py) commits ops and hands them here, in seq order per tree.
+The batcher (trees/realtime/batcher.py) commits websocket ops and hands them here, in seq
+order per tree; ops committed over REST come the same way (`publish_from_thread`).
 Sending each op through the channel layer to every socket's own channel cost more than the
 rest of the op together: the in-memory layer deep-copies every message per receiver and scans
 every channel of the process on every send and receive, and every socket's receive loop wakes
@@ -18,9 +19,10 @@ spare each worker the ops of trees it does not serve (docs/scaling.md). Without 
 embedded default) there is one process and nothing leaves it.
 
 Delivery is best effort: a socket that sees a seq jump fills the gap from the log
-(TreeConsumer.deliver_op). If the link fails (Redis restarting), the listener closes this
-process's sockets with 4503 so that their clients reconnect and catch up (protocol rule 3); a
-socket that stayed open would miss other processes' ops without knowing it.
+(TreeConsumer.deliver_op, trees/realtime/sequencer.py). If the link fails (Redis
+restarting), the listener closes this process's sockets with 4503 so that their clients
+reconnect and catch up (protocol rule 3); a socket that stayed open would miss other
+processes' ops without knowing it.
 """
 
 from __future__ import annotations
@@ -80,8 +82,15 @@ def op_text(message: dict[str, Any]) -> str:
 
 
 class Fanout:
-    def __init__(self, bus: RedisBus | None, groups: int = DEFAULT_GROUPS) -> None:
+    def __init__(
+        self,
+        bus: RedisBus | None,
+        groups: int = DEFAULT_GROUPS,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         self.bus = bus
+        # The event loop whose sockets this fan-out serves (daphne runs one per process).
+        self.loop = loop
         self.groups = max(1, groups)
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.members: dict[int, set[Member]] = {}
@@ -214,6 +223,65 @@ def fanout() -> Fanout:
             if url
             else None
         )
-        found = Fanout(bus, groups)
+        found = Fanout(bus, groups, loop)
         _fanouts[loop] = found
     return found
+
+
+# How long a thread that committed waits for the event loop to take its ops.
+THREAD_PUBLISH_TIMEOUT = 10.0
+
+
+def publish_from_thread(ops_by_tree: dict[int, list[dict[str, Any]]]) -> None:
+    """Committed ops from synchronous code (REST views, imports, merge reviews), after commit.
+
+    They take the websocket ops' path: the fan-out of the event loop that serves this
+    process's sockets delivers them here and publishes them to the other processes. A process
+    without a fan-out has no sockets yet, so only the other processes (with Redis) can have
+    any: the ops are published to them directly.
+    """
+    home = _serving_fanout()
+    if home is not None and home.loop is not None:
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is home.loop:  # called from the loop itself: do not block it
+            running.create_task(home.publish_batch(ops_by_tree))
+            return
+        asyncio.run_coroutine_threadsafe(home.publish_batch(ops_by_tree), home.loop).result(
+            THREAD_PUBLISH_TIMEOUT
+        )
+        return
+    url = getattr(settings, "REDIS_URL", None)
+    if not url:
+        return  # one process, no sockets: nobody to tell
+    groups = max(1, getattr(settings, "GAMETREE_FANOUT_GROUPS", DEFAULT_GROUPS))
+    prefix = getattr(settings, "GAMETREE_FANOUT_PREFIX", PREFIX)
+    by_group: dict[str, list[tuple[int, list[dict[str, Any]]]]] = {}
+    for tree_id, messages in ops_by_tree.items():
+        by_group.setdefault(fanout_group(tree_id, groups), []).append((tree_id, messages))
+    client = _sync_publisher(url)
+    for group, trees in by_group.items():
+        client.publish(prefix + group, encode_batch(f"{os.getpid()}-thread", trees))
+
+
+def _serving_fanout() -> Fanout | None:
+    """The fan-out of a running event loop of this process, the newest if there are several."""
+    serving = None
+    for loop, found in list(_fanouts.items()):
+        if not loop.is_closed() and loop.is_running():
+            serving = found
+    return serving
+
+
+_sync_publishers: dict[str, Any] = {}
+
+
+def _sync_publisher(url: str) -> Any:
+    import redis  # the synchronous client; the async one belongs to an event loop
+
+    client = _sync_publishers.get(url)
+    if client is None:
+        client = _sync_publishers[url] = redis.Redis.from_url(url, socket_timeout=5)
+    return client
