@@ -12,11 +12,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from gametree.bodylimit import BodyLimitMiddleware, limit_daphne_request_bodies  # noqa: E402
 from trees.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Bodies past GAMETREE_MAX_REQUEST_BYTES are refused before Django reads them.
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
@@ -32,6 +34,7 @@ from gametree.serving import (  # noqa: E402
     twisted_write_through,
 )
 
+limit_daphne_request_bodies()
 plain_autobahn_log_arguments()
 twisted_write_through()
 tune_gc(settings.GAMETREE_GC_FULL_SECONDS)

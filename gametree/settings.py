@@ -214,6 +214,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "trees.api.errors.exception_handler",
+    # DRF's parsers, with JSON nesting bounded (trees/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "trees.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["trees.api.throttles.WriteThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("LOGIN_THROTTLE_RATE", "20/min"),
@@ -248,6 +254,10 @@ SPECTACULAR_SETTINGS = {
 # Imports are at most 5 MB (trees/formats); leave room for the multipart envelope.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+# Request bodies past this many bytes are refused with 413 `too_large` before Django reads
+# them: by Content-Length, and while streaming (gametree/bodylimit.py). Above the 6 MB of an
+# import file plus its multipart framing.
+GAMETREE_MAX_REQUEST_BYTES = env_int("GAMETREE_MAX_REQUEST_BYTES", 8 * 1024 * 1024)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -281,6 +291,8 @@ GAMETREE_WS_FLOOD_CLOSE_AFTER = 1000
 # All sockets of one user in one process share this budget (trees/realtime/ratelimit.py).
 GAMETREE_WS_USER_RATE_PER_SECOND = env_int("GAMETREE_WS_USER_RATE_PER_SECOND", 200)
 GAMETREE_WS_USER_RATE_BURST = env_int("GAMETREE_WS_USER_RATE_BURST", 400)
+# Open websockets per user in one process; more are closed with 4409 (docs/protocol.md).
+GAMETREE_WS_MAX_SOCKETS_PER_USER = env_int("GAMETREE_WS_MAX_SOCKETS_PER_USER", 50)
 GAMETREE_MAX_TREES_PER_USER = env_int("GAMETREE_MAX_TREES_PER_USER", 500)
 # Merges one person may have queued or running at once, over all processes
 # (trees/actions/merge_jobs.py): one user cannot hold the merge queue.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -38,6 +39,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ActionError):
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return Response(exc.as_dict(), status=exc.status, headers=headers)
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own answer is its HTML 400 page (DATA_UPLOAD_MAX_MEMORY_SIZE).
+        return Response(
+            {"code": "too_large", "message": "The request body is too large."}, status=413
+        )
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return Response({"code": "invalid", "message": "Too many form fields."}, status=400)
     if isinstance(exc, Http404):
         return Response({"code": "not_found", "message": "Not found."}, status=404)
     response = drf_exception_handler(exc, context)
