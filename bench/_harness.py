@@ -63,6 +63,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "GAMETREE_WS_RATE_BURST": "100000",
         "GAMETREE_WS_USER_RATE_PER_SECOND": "100000",
         "GAMETREE_WS_USER_RATE_BURST": "100000",
+        "GAMETREE_WS_MAX_SOCKETS_PER_USER": "100000",
         **extra,
     }
 

@@ -9,6 +9,7 @@ the same path for one op.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -17,9 +18,12 @@ from django.db import IntegrityError, transaction
 
 from trees.actions import state_cache, store
 from trees.domain import OpError, TreeState
+from trees.domain.validate import check_op_input
 from trees.errors import ActionError
 from trees.models import Role, Tree
 from trees.realtime.broadcast import broadcast_ops
+
+log = logging.getLogger(__name__)
 
 _WRITE_ROLES = (Role.OWNER, Role.EDITOR)
 _MAX_CLIENT_ID = 64
@@ -57,12 +61,18 @@ class OpResult:
         }
 
 
-def _check_client(client_id: object, n: object) -> tuple[str, int]:
+def check_client_id(client_id: object) -> str:
+    """A client id as ops carry it (also checked at the websocket's `hello`)."""
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= _MAX_CLIENT_ID:
         raise ActionError("invalid", "client_id must be a string of 1-64 characters.")
     if "\x00" in client_id or client_id.encode("utf-8", "replace").decode() != client_id:
         # NUL and lone surrogates ("\ud800" is valid JSON) cannot be stored or even queried.
         raise ActionError("invalid", "client_id must be valid Unicode without NUL.")
+    return client_id
+
+
+def _check_client(client_id: object, n: object) -> tuple[str, int]:
+    client_id = check_client_id(client_id)
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < _MAX_N:
         raise ActionError("invalid", "n must be a non-negative integer.")
     return client_id, n
@@ -101,16 +111,23 @@ def tree_apply_ops(requests: Sequence[OpRequest], *, broadcast: bool = True) -> 
     thread hop per op.
 
     A refused op gets an ActionError in its place and changes nothing; the others still
-    apply. If the batch fails as a whole (a database error, or a race with another process on
-    the same client op), each op is retried alone so that one cannot sink the rest.
+    apply. Input that could fail inside the transaction (lone surrogates, deep nesting) is
+    refused before it. If the batch fails as a whole (a database error, an unexpected error
+    in one op, or a race with another process on the same client op), each op is retried in
+    a transaction of its own so that one cannot sink the rest; an op that still fails gets
+    `internal` and was not applied (its transaction rolled back).
     """
     outcomes: list[Outcome | None] = [None] * len(requests)
     todo: list[tuple[int, OpRequest, str, int]] = []
     for index, request in enumerate(requests):
         try:
             client_id, n = _check_client(request.client_id, request.n)
+            check_op_input(request.op)
         except ActionError as exc:
             outcomes[index] = exc
+            continue
+        except OpError as exc:
+            outcomes[index] = ActionError(exc.code, exc.message)
             continue
         todo.append((index, request, client_id, n))
     if todo:
@@ -135,10 +152,20 @@ def _retry_one_by_one(
 ) -> None:
     for item in todo:
         try:
-            with transaction.atomic():
-                _apply_locked([item], outcomes, broadcast)
-        except IntegrityError as exc:
-            _answer_race(item, outcomes, exc)
+            try:
+                with transaction.atomic():
+                    _apply_locked([item], outcomes, broadcast)
+            except IntegrityError as exc:
+                _answer_race(item, outcomes, exc)
+        except Exception:
+            # This op alone fails: it gets `internal`, the others keep their own outcomes.
+            log.exception("op %s/%s on tree %s failed", item[2], item[3], item[1].tree_id)
+            state_cache.forget(item[1].tree_id)
+            outcomes[item[0]] = ActionError(INTERNAL, "The server could not apply this op.")
+
+
+# The code of an op that failed for a reason of the server's; it was not applied.
+INTERNAL = "internal"
 
 
 def _answer_race(

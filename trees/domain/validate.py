@@ -15,7 +15,15 @@ from typing import Any
 from .errors import OpError
 from .grammar import node_types
 from .keys import is_valid_key
-from .limits import MAX_META_BYTES, MAX_NOTE, MAX_TAG_LEN, MAX_TAGS, MAX_TEXT
+from .limits import (
+    MAX_META_BYTES,
+    MAX_META_DEPTH,
+    MAX_NOTE,
+    MAX_OP_DEPTH,
+    MAX_TAG_LEN,
+    MAX_TAGS,
+    MAX_TEXT,
+)
 from .tags import norm_tag
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -64,6 +72,51 @@ def _storable(value: str, name: str) -> None:
         raise _invalid(f"{name} must be valid Unicode") from None
 
 
+def _valid_unicode(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def plain_json(value: object, name: str, max_depth: int, *, nul: bool = True) -> None:
+    """Refuse (OpError `invalid`) anything but JSON data nested at most `max_depth` levels
+    whose strings, keys included, are valid Unicode (and without NUL unless `nul`).
+
+    Iterative, so that no input can exhaust the stack here; the messages never quote the
+    input, which may not even be encodable.
+    """
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not _valid_unicode(item):
+                raise _invalid(f"{name} must be valid Unicode (no lone surrogates)")
+            if not nul and "\x00" in item:
+                raise _invalid(f"{name} must not contain NUL characters")
+        elif isinstance(item, Mapping | list | tuple):
+            if depth > max_depth:
+                raise _invalid(f"{name} must not nest deeper than {max_depth} levels")
+            if isinstance(item, Mapping):
+                for key, child in item.items():
+                    if not isinstance(key, str):
+                        raise _invalid(f"{name} must be plain JSON (string keys)")
+                    stack.append((key, depth))
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+        elif item is not None and not isinstance(item, bool | int | float):
+            raise _invalid(f"{name} must be plain JSON")
+
+
+def check_op_input(op: object) -> None:
+    """The checks that keep a malformed op from failing later, inside a commit batch: plain
+    JSON, at most MAX_OP_DEPTH levels, valid Unicode everywhere (field names too). Run on
+    every op before it joins a batch; `normalise` does the rest."""
+    plain_json(op, "an operation", MAX_OP_DEPTH)
+
+
 def text_value(value: object, name: str) -> str:
     """`text` or `note`: any string within its limit, kept exactly as sent."""
     if not isinstance(value, str):
@@ -101,6 +154,7 @@ def meta_value(value: object) -> dict[str, Any]:
     """Provenance (merge sources, import origin): a JSON object within MAX_META_BYTES."""
     if not isinstance(value, Mapping):
         raise _invalid("meta must be a JSON object")
+    plain_json(value, "meta", MAX_META_DEPTH, nul=False)
     try:
         encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
         # A copy made from the JSON text shares nothing with the caller's object.

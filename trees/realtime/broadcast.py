@@ -10,6 +10,7 @@ so a failed send is logged and never undoes a committed write.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -25,14 +26,36 @@ def tree_group(tree_id: int) -> str:
     return f"tree.{tree_id}"
 
 
+def session_group(session_key: str) -> str:
+    """The sockets opened with one session; named by a hash, the key itself is a secret."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
 def _send(tree_id: int, event: dict[str, Any]) -> None:
+    _group_send(tree_group(tree_id), event)
+
+
+def _group_send(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(tree_group(tree_id), event)
+        async_to_sync(layer.group_send)(group, event)
     except Exception:
-        log.exception("broadcast to tree %s failed; clients will resync from the log", tree_id)
+        log.exception("broadcast to %s failed; clients will resync from the log", group)
+
+
+def broadcast_session_ended(session_key: str) -> None:
+    """A session logged out: its open sockets close with 4401."""
+    _group_send(session_group(session_key), {"type": "session.ended"})
+
+
+def on_user_logged_out(sender: Any, request: Any = None, **kwargs: Any) -> None:
+    """`user_logged_out` receiver (trees/apps.py); the session is flushed right after it."""
+    session = getattr(request, "session", None)
+    session_key = getattr(session, "session_key", None)
+    if session_key:
+        broadcast_session_ended(session_key)
 
 
 def broadcast_ops(ops_by_tree: dict[int, list[dict[str, Any]]]) -> None:

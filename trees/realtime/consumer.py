@@ -16,20 +16,24 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from trees.actions.ops import OpRequest
+from trees.actions.ops import OpRequest, check_client_id
 from trees.errors import ActionError
 from trees.realtime import reads
 from trees.realtime.batcher import batcher
-from trees.realtime.broadcast import tree_group
+from trees.realtime.broadcast import session_group, tree_group
 from trees.realtime.dbthread import run_db
 from trees.realtime.fanout import fanout, op_text
-from trees.realtime.ratelimit import TokenBucket, user_buckets
+from trees.realtime.ratelimit import TokenBucket, user_buckets, user_sockets
 from trees.realtime.sequencer import Offer, Sequencer
 
 log = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_FLOOD = 4429
+# The session this socket was opened with has signed out (docs/protocol.md).
+CLOSE_SIGNED_OUT = 4401
+# The user has GAMETREE_WS_MAX_SOCKETS_PER_USER sockets open in this process already.
+CLOSE_TOO_MANY_SOCKETS = 4409
 # The channel layer failed: reconnect and try again. (Daphne/autobahn let an application
 # close only with 1000 or 3000-4999, so not 1011.)
 CLOSE_LAYER_DOWN = 4503
@@ -74,13 +78,54 @@ class TreeConsumer(AsyncWebsocketConsumer):
             settings.GAMETREE_WS_RATE_PER_SECOND, settings.GAMETREE_WS_RATE_BURST
         )
         self.rejected = 0
+        self.ended = False
+        self.counted = False
+        self.session_group: str | None = None
         await self.accept()
         if self.role is None:
             # Accept first so the client sees our close code; unknown tree and non-member
             # look the same so tree ids cannot be probed.
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self._end(CLOSE_FORBIDDEN)
+            return
+        assert self.user_id is not None
+        if not user_sockets.open(self.user_id, settings.GAMETREE_WS_MAX_SOCKETS_PER_USER):
+            # One user's thousand sockets slowed everyone's round trips (issue 17).
+            await self._end(CLOSE_TOO_MANY_SOCKETS)
+            return
+        self.counted = True
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            # Logging out (of this session, anywhere) closes this socket: session_ended.
+            self.session_group = session_group(session_key)
+            try:
+                await self.channel_layer.group_add(self.session_group, self.channel_name)
+            except Exception:
+                log.warning("tree %s: cannot join the session group; closing", self.tree_id)
+                await self._end(CLOSE_LAYER_DOWN)
+
+    async def _end(self, code: int) -> None:
+        """Close with `code`; from now on nothing is received, sent or forwarded."""
+        self.ended = True
+        self.role = None
+        await self.close(code=code)
+
+    async def send(  # type: ignore[override]
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        if self.ended:
+            return  # closed by us: a late broadcast or answer must not reach the client
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def disconnect(self, code: int) -> None:
+        if self.counted:
+            self.counted = False
+            user_sockets.close(self.user_id or 0)
+        if self.session_group is not None:
+            group, self.session_group = self.session_group, None
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                log.warning("tree %s: could not leave the session group", self.tree_id)
         if self.joined:
             await fanout().leave(self.tree_id, self)
             await self.channel_layer.group_send(
@@ -166,10 +211,8 @@ class TreeConsumer(AsyncWebsocketConsumer):
 
     async def _on_hello(self, message: dict[str, Any]) -> None:
         since = _since(message)
-        client_id = message.get("client_id")
-        if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
-            raise ActionError("invalid", "hello needs a client_id of 1-64 characters.")
-        self.client_id = client_id
+        # The ops' own check: a client id they would refuse is refused here, not op by op.
+        self.client_id = check_client_id(message.get("client_id"))
         if not self.joined:
             # Join before reading the log: an op committed in between arrives twice and the
             # duplicate is dropped, instead of being lost.
@@ -330,10 +373,14 @@ class TreeConsumer(AsyncWebsocketConsumer):
 
     async def tree_tags(self, event: dict[str, Any]) -> None:
         # Tags renamed or merged (docs/analysis.md); the renames came as `op` broadcasts first.
-        if self.last_sent is None:
+        if not self.seq.ready:
             return
         message = {key: value for key, value in event.items() if key != "type"}
         await self._send({"type": "tags", **message})
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        """The session this socket was opened with logged out (trees/realtime/broadcast.py)."""
+        await self._end(CLOSE_SIGNED_OUT)
 
     async def tree_access(self, event: dict[str, Any]) -> None:
         self.role = await run_db(reads.role_in_tree, self.user_id, self.tree_id)
@@ -343,7 +390,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             await self._send({"type": "role", "role": self.role})
 
     async def presence_join(self, event: dict[str, Any]) -> None:
-        if event["conn"] == self.channel_name:
+        if event["conn"] == self.channel_name or self.ended:
             return
         # Show the newcomer to our client, then tell the newcomer where we are, directly; it
         # builds its roster from these replies.

@@ -1,4 +1,5 @@
-"""Token buckets: the per-connection and per-user message rate limits of the websocket."""
+"""The websocket's limits: message rates per connection and per user (token buckets), and
+open sockets per user."""
 
 from __future__ import annotations
 
@@ -54,3 +55,35 @@ class UserBuckets:
 
 
 user_buckets = UserBuckets()
+
+
+class SocketCounts:
+    """Open sockets per user id in this process, for GAMETREE_WS_MAX_SOCKETS_PER_USER."""
+
+    def __init__(self) -> None:
+        self._open: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def open(self, user_id: int, cap: int) -> bool:
+        """Count one more socket of `user_id`, unless it has `cap` already (then False)."""
+        with self._lock:
+            count = self._open.get(user_id, 0)
+            if count >= cap:
+                return False
+            self._open[user_id] = count + 1
+            return True
+
+    def close(self, user_id: int) -> None:
+        with self._lock:
+            count = self._open.get(user_id, 0) - 1
+            if count > 0:
+                self._open[user_id] = count
+            else:
+                self._open.pop(user_id, None)
+
+    def count(self, user_id: int) -> int:
+        with self._lock:
+            return self._open.get(user_id, 0)
+
+
+user_sockets = SocketCounts()
