@@ -79,6 +79,14 @@ TYPE = st.one_of(st.sampled_from(["proposal", "critique", "patch", "problem"]), 
 KEY = st.one_of(
     st.text(alphabet=string.digits + string.ascii_letters, min_size=1, max_size=6), JUNK_SCALAR
 )
+# Meta as a hostile member sends it (issue 17): lone surrogates and NUL as keys and values,
+# and nesting around and far past its 32-level bound.
+BAD_KEY = st.sampled_from(["\ud800", "\udfff", "a\udc00b", "\x00", "k\x00"])
+META = st.one_of(
+    JUNK,
+    st.dictionaries(st.one_of(st.text(max_size=8), BAD_KEY), JUNK, max_size=4),
+    st.sampled_from([31, 32, 33, 34, 64, 500]).map(lambda depth: _nested_meta(depth)),
+)
 TEXT = st.one_of(st.text(max_size=40), st.sampled_from(["x" * 2001, "\x00", "\ud83c"]), JUNK)
 TAGS = st.one_of(st.lists(st.text(max_size=10), max_size=5), JUNK)
 
@@ -97,13 +105,13 @@ OP = st.one_of(
         text=TEXT,
         note=TEXT,
         tags=TAGS,
-        meta=JUNK,
+        meta=META,
     ),
     _op(
         "set",
         id=ID,
-        field=st.one_of(st.sampled_from(["text", "note", "tags"]), JUNK_SCALAR),
-        value=st.one_of(TEXT, TAGS),
+        field=st.one_of(st.sampled_from(["text", "note", "tags", "meta"]), JUNK_SCALAR),
+        value=st.one_of(TEXT, TAGS, META),
     ),
     _op("move", id=ID, parent=PARENT, key=KEY, type=TYPE),
     _op("delete", id=ID),
@@ -120,7 +128,14 @@ MESSAGE = st.one_of(
     st.fixed_dictionaries({"type": st.just("op"), "n": N, "op": OP}),
     st.fixed_dictionaries(
         {"type": st.just("hello")},
-        optional={"client_id": st.one_of(st.text(max_size=70), JUNK_SCALAR), "since": N},
+        optional={
+            "client_id": st.one_of(
+                st.text(max_size=70),
+                JUNK_SCALAR,
+                st.sampled_from(["a\x00b", "\ud800", "ok\udfff", "\x00" * 64]),
+            ),
+            "since": N,
+        },
     ),
     st.fixed_dictionaries({"type": st.just("sync")}, optional={"since": N}),
     st.fixed_dictionaries(
@@ -130,6 +145,13 @@ MESSAGE = st.one_of(
     st.fixed_dictionaries({"type": JUNK_SCALAR}, optional={"n": N, "op": OP}),
     JUNK,
 )
+
+
+def _nested_meta(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        value = {"m": value}
+    return value
 
 
 def generated_batches(count: int, size: int, seed: int) -> list[list[Any]]:
