@@ -15,7 +15,8 @@ from tests.e2e.server import Server
 from tests.e2e.wsclient import LiveClient
 from tests.integration.test_multiprocess_support import cluster, needs_services
 
-pytestmark = [*needs_services, pytest.mark.timeout(120)]
+# Two daphne processes on a fresh PostgreSQL database start within the timeout, loaded too.
+pytestmark = [*needs_services, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")

@@ -95,7 +95,10 @@ async def test_malformed_meta_over_rest_is_a_400_with_invalid(team: Any, meta_js
         return response.status_code, response.json()
 
     status, body = await sync_to_async(post)(create_with_meta(meta_json))
-    assert (status, body["code"]) == (400, "invalid"), body
+    # Nested past the REST body's own bound (64 levels, trees/api/parsers.py), the body is
+    # refused before the op is read.
+    code = "bad_json" if meta_json.count("{") > 64 else "invalid"
+    assert (status, body["code"]) == (400, code), body
     assert await db_log(team.tree_id) == []
 
 
