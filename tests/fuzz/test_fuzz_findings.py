@@ -96,10 +96,12 @@ async def test_a_client_id_with_a_lone_surrogate_gets_invalid_not_internal(
     owner, tree = owner_and_tree
     ws = await connect(owner, tree.pk)
     await ws.send_text('{"type": "hello", "client_id": "\\udfff", "since": null}')
-    await ws.expect("welcome")
+    # Refused at the hello itself (issue 17, item 15), not op by op afterwards.
+    error = await ws.expect("error")
+    assert error["code"] == "invalid", error
+    assert not any(m["type"] == "welcome" for m in ws.messages)
     await ws.send({"type": "op", "n": 1, "op": create()})
-    reply = await ws.expect("nack")
-    assert reply["code"] == "invalid", reply
+    assert (await ws.expect("error"))["code"] == "not_ready"
     assert await log_count(tree) == 0
 
 
