@@ -152,6 +152,31 @@ def test_one_person_cannot_hold_the_merge_queue_and_others_still_get_in(
     assert merge_until(alice, again.json()["url"], finished)["status"] == "done"
 
 
+def _without_node_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_node_ids(v) for k, v in value.items() if k != "node"}
+    if isinstance(value, list):
+        return [_without_node_ids(v) for v in value]
+    return value
+
+
+def test_a_merge_computed_in_a_child_process_keeps_the_job_protocol_and_result(
+    demo: Any, client_for: Any, settings: Any
+) -> None:
+    alice = client_for(demo.alice)
+    here = merge_via_api(alice, [demo.bobs, demo.carols])
+    settings.GAMETREE_MERGE_IN_PROCESS = True
+    there = merge_via_api(alice, [demo.bobs, demo.carols])
+    assert here["status"] == there["status"] == "done"
+    assert there["progress"] == 1.0 and there["tree"] is not None
+    assert there["suggestions"] == here["suggestions"]
+    # Node ids of a merged tree are new each time; everything else is the same.
+    assert _without_node_ids(there["disagreements"]) == _without_node_ids(here["disagreements"])
+    a = MergeSuggestion.objects.filter(tree_id=here["tree"]["id"]).count()
+    b = MergeSuggestion.objects.filter(tree_id=there["tree"]["id"]).count()
+    assert a == b
+
+
 def test_a_merge_that_raises_ends_failed_with_a_stable_code_and_no_tree(
     demo: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,11 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from trees.actions import tree_snapshot
 from trees.actions.imports import tree_import
 from trees.analysis import Glossary, fork, merge
+from trees.analysis.in_process import merge_in_process
 from trees.analysis.review_queue import distinct_suggestions
 from trees.domain.limits import MAX_META_BYTES
 from trees.errors import ActionError
@@ -249,7 +251,10 @@ def merge_create(
     def merge_progress(phase: str, fraction: float) -> None:
         report(phase, READ_SHARE + merge_share * fraction)
 
-    result = merge(
+    # GAMETREE_MERGE_IN_PROCESS: compute in a spawned child process (trees/analysis/in_process.py)
+    # instead of this thread, which shares the serving process's GIL with the live path.
+    compute = merge_in_process if settings.GAMETREE_MERGE_IN_PROCESS else merge
+    result = compute(
         inputs,
         glossary=glossary,
         confirmed=confirmed,
