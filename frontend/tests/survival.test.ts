@@ -240,5 +240,7 @@ describe("SurvivalTracker", () => {
     }
     expect(t.all.size).toBe(5000 + 5);
     expect(statusChanges).toBeGreaterThan(0); // the new critiques broke something
-  });
+    // A generous limit: vitest's 5 s default failed on a loaded 2-core machine while the
+    // code was unchanged, and timing is the benchmark's business, not this test's.
+  }, 60_000);
 });
