@@ -105,6 +105,8 @@ class Node(models.Model):
     meta = models.JSONField(default=dict, blank=True)
     # Seq of the last write per field group: text, note, tags, position, deleted.
     field_seq = models.JSONField(default=dict, blank=True)
+    # The text's Yjs document (base64), "" while it is the seed of `text` (domain/ytext.py).
+    y = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -24,10 +24,11 @@ from channels.db import database_sync_to_async
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
+from pycrdt import Text
 
 from tests.ws.wshelpers import Closed, Ws
 from trees.actions.state_cache import load_state
-from trees.domain import replay
+from trees.domain import replay, ytext
 from trees.models import OpLog, Tree
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,6 +90,21 @@ META = st.one_of(
     st.sampled_from([31, 32, 33, 34, 64, 200]).map(lambda depth: _nested_meta(depth)),
 )
 TEXT = st.one_of(st.text(max_size=40), st.sampled_from(["x" * 2001, "\x00", "\ud83c"]), JUNK)
+
+
+def text_update(client: int, insert: str) -> str:
+    """A Yjs update inserting `insert` at the start of any node's text (no origins needed)."""
+    doc = ytext.load("", "", client_id=client)
+    if insert:
+        doc.get(ytext.ROOT, type=Text).insert(0, insert)
+    return ytext.encode_b64(doc.get_update())
+
+
+UPDATE = st.one_of(
+    st.builds(text_update, st.integers(0, 2**32), st.text(max_size=40)),
+    st.builds(lambda b: ytext.encode_b64(b), st.binary(max_size=60)),
+    TEXT,
+)
 TAGS = st.one_of(st.lists(st.text(max_size=10), max_size=5), JUNK)
 
 
@@ -114,6 +130,7 @@ OP = st.one_of(
         field=st.one_of(st.sampled_from(["text", "note", "tags", "meta"]), JUNK_SCALAR),
         value=st.one_of(TEXT, TAGS, META),
     ),
+    _op("text", id=ID, update=UPDATE),
     _op("move", id=ID, parent=PARENT, key=KEY, type=TYPE),
     _op("delete", id=ID),
     _op("restore", id=ID),
@@ -240,6 +257,7 @@ def valid_messages(rng: random.Random, ids: list[str], kind: str) -> list[dict[s
         {"kind": "create", "id": str(uuid.uuid4()), "type": node_type, "parent": None},
         {"kind": "set", "id": node, "field": "text", "value": "new text"},
         {"kind": "set", "id": node, "field": "tags", "value": ["x", "y"]},
+        {"kind": "text", "id": node, "update": text_update(rng.randrange(3, 2**31), "typed ")},
         {"kind": "move", "id": node, "parent": other, "key": "a0"},
         {"kind": "delete", "id": node},
         {"kind": "restore", "id": node},

@@ -20,10 +20,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import websockets
+from pycrdt import Text
 
 from tests.e2e.server import Server
 from tests.e2e.wsclient import LiveClient
-from trees.domain import TreeState
+from trees.domain import TreeState, ytext
 from trees.domain.grammar import allowed_under, node_types
 
 RETRY_CODES = frozenset({"rate_limited", "internal"})
@@ -152,7 +153,9 @@ def random_op(rng: random.Random, view: TreeState) -> dict[str, Any]:
     """An edit a user looking at `view` might make (views are stale: some get refused)."""
     ids = sorted(view.nodes)
     live = [i for i in ids if not view.nodes[i].deleted]
-    choice = rng.choices(["create", "set", "move", "delete", "restore"], [6, 5, 2, 1, 1])[0]
+    choice = rng.choices(
+        ["create", "set", "text", "move", "delete", "restore"], [6, 3, 4, 2, 1, 1]
+    )[0]
     if not live:
         choice = "create"
     if choice == "create":
@@ -176,6 +179,15 @@ def random_op(rng: random.Random, view: TreeState) -> dict[str, Any]:
         if field == "tags":
             value = rng.sample(["deception", "goodhart", "scale", "reward"], rng.randrange(3))
         return {"kind": "set", "id": rng.choice(live), "field": field, "value": value}
+    if choice == "text":
+        # A keystroke: a Yjs update against the node's text as this client last saw it.
+        node = view.nodes[rng.choice(live)]
+        doc = ytext.load(node.y, node.text, client_id=rng.randrange(3, 2**31))
+        before = doc.get_state()
+        pos = len(node.text[: rng.randrange(len(node.text) + 1)].encode())
+        doc.get(ytext.ROOT, type=Text).insert(pos, rng.choice("abcdefgh "))
+        update = ytext.encode_b64(doc.get_update(before))
+        return {"kind": "text", "id": node.id, "update": update}
     if choice == "move":
         node = view.nodes[rng.choice(live)]
         return {"kind": "move", "id": node.id, "parent": rng.choice([None, *live])}

@@ -47,6 +47,7 @@ _FIELDS = (
     "deleted_seq",
     "meta",
     "field_seq",
+    "y",
 )
 
 
@@ -66,6 +67,7 @@ def load_state(tree_id: int, kind: str, version: int) -> TreeState:
             deleted_seq=row["deleted_seq"],
             meta=dict(row["meta"]),
             field_seq=dict(row["field_seq"]),
+            y=row["y"],
         )
         for row in Node.objects.filter(tree_id=tree_id).values(*_FIELDS)
     ]

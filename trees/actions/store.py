@@ -25,7 +25,7 @@ _MEMBER = Membership._meta.db_table
 _NODE = Node._meta.db_table
 _LOG = OpLog._meta.db_table
 
-# Rows per INSERT statement: 500 rows x 16 columns stays far below SQLite's 32,766 variables.
+# Rows per INSERT statement: 500 rows x 17 columns stays far below SQLite's 32,766 variables.
 _CHUNK = 500
 # On PostgreSQL, a statement with more values than this takes its rows as one JSON parameter
 # (see _records). Up to it, a placeholder per value: psycopg caches the conversion of
@@ -48,6 +48,7 @@ _NODE_COLUMNS = (
     "deleted_seq",
     "meta",
     "field_seq",
+    "y",
     "created_at",
     "updated_at",
 )
@@ -67,6 +68,7 @@ _NODE_PG_TYPES = {
     "deleted_seq": "bigint",
     "meta": "jsonb",
     "field_seq": "jsonb",
+    "y": "text",
 }
 _NODE_UPDATED = tuple(
     c for c in _NODE_COLUMNS if c not in ("id", "tree_id", "author_id", "created_at")
@@ -315,6 +317,7 @@ def _send_nodes_pg(
             node.deleted_seq,
             node.meta,
             dict(node.field_seq),
+            node.y,
         )
         for tree_id, node in nodes
     ]
@@ -358,6 +361,7 @@ def _send_nodes(
             node.deleted_seq,
             _json(node.meta),
             _json(dict(node.field_seq)),
+            node.y,
             now,
             now,
         )

@@ -113,6 +113,10 @@ class NodeSerializer(serializers.Serializer[Any]):
     deleted = serializers.BooleanField()
     meta = serializers.DictField()
     field_seq = serializers.DictField(child=serializers.IntegerField())
+    y = serializers.CharField(
+        required=False,
+        help_text="The text's Yjs document (base64), present once the text has been merged.",
+    )
 
 
 class SnapshotSerializer(serializers.Serializer[Any]):

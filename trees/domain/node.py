@@ -29,10 +29,14 @@ class Node:
     deleted_seq: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
     field_seq: dict[str, int] = field(default_factory=dict)
+    # The text's Y document (base64 of a Yjs update), "" while it is the seed of `text`
+    # (trees/domain/ytext.py). Sent to clients so they merge edits against the same state.
+    y: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """The node shape of docs/protocol.md plus `deleted_seq`; shares no mutable state."""
-        return {
+        """The node shape of docs/protocol.md plus `deleted_seq` (and `y` when the text has been
+        merged); shares no mutable state."""
+        out = {
             "id": self.id,
             "type": self.type,
             "parent": self.parent,
@@ -49,6 +53,9 @@ class Node:
             "field_seq": {**dict.fromkeys(FIELD_GROUPS, 0), **self.field_seq},
             "deleted_seq": self.deleted_seq,
         }
+        if self.y:
+            out["y"] = self.y
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Node:
@@ -67,6 +74,7 @@ class Node:
             deleted_seq=int(d.get("deleted_seq") or 0),
             meta=copy.deepcopy(dict(d.get("meta") or {})),
             field_seq={g: int(v) for g, v in (d.get("field_seq") or {}).items()},
+            y=d.get("y") or "",
         )
 
     def clone(self) -> Node:
@@ -85,6 +93,7 @@ class Node:
             deleted_seq=self.deleted_seq,
             meta=copy.deepcopy(self.meta) if self.meta else {},
             field_seq=dict(self.field_seq),
+            y=self.y,
         )
 
 

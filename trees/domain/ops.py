@@ -10,10 +10,11 @@ import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import ytext
 from .errors import OpError
 from .grammar import allowed_under
 from .keys import KeyError_, is_valid_key, key_between
-from .limits import MAX_NODES
+from .limits import MAX_NODES, MAX_TEXT
 from .node import FIELD_GROUPS, Applied, Node
 from .validate import normalise
 
@@ -21,9 +22,22 @@ if TYPE_CHECKING:
     from .state import TreeState
 
 
-def apply_op(state: TreeState, op: Mapping[str, Any], *, seq: int, actor: int | None) -> Applied:
-    """Validate and apply one op to `state` (the caller bumps the version)."""
+def apply_op(
+    state: TreeState,
+    op: Mapping[str, Any],
+    *,
+    seq: int,
+    actor: int | None,
+    logged: bool = False,
+) -> Applied:
+    """Validate and apply one op to `state` (the caller bumps the version).
+
+    `logged`: `op` comes from the log (a replay). A `set text` logged before text merging
+    existed carries no `y`; it replaced the whole text, so it resets the node to plain text.
+    """
     norm = normalise(op, state.kind)
+    if norm["kind"] == "set" and norm["field"] == "text":
+        return _set_text(state, norm, seq, logged)
     handler = _HANDLERS[norm["kind"]]
     return handler(state, norm, seq, actor)
 
@@ -131,6 +145,39 @@ def _set(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> A
     return Applied(op=op, changed=[node.id], overwrote=overwrote)
 
 
+def _set_text(state: TreeState, op: dict[str, Any], seq: int, logged: bool) -> Applied:
+    # A whole-text write is logged with the Yjs update that turns the old text into the new
+    # one (`y`), so replicas merge it with concurrent character edits like any other.
+    node = _live_node(state, op["id"])
+    overwrote = node.field_seq.get("text", 0)
+    if "y" in op:
+        y, text = ytext.apply_update(
+            node.y, node.text, ytext.decode_b64(op["y"]), MAX_TEXT, server=True
+        )
+        if text != op["value"]:
+            raise OpError("invalid", "y does not turn the text into value")
+    elif logged:
+        y, text = "", op["value"]
+    else:
+        y, update = ytext.diff_update(node.y, node.text, op["value"])
+        text = op["value"]
+        op["y"] = update
+    node.y, node.text = y, text
+    _stamp(node, "text", seq)
+    return Applied(op=op, changed=[node.id], overwrote=overwrote)
+
+
+def _text(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> Applied:
+    # A character-level edit: a Yjs update of the node's Y.Text, merged with every other.
+    node = _live_node(state, op["id"])
+    y, text = ytext.apply_update(node.y, node.text, ytext.decode_b64(op["update"]), MAX_TEXT)
+    if "\x00" in text:
+        raise OpError("invalid", "text must not contain NUL characters")
+    node.y, node.text = y, text
+    _stamp(node, "text", seq)
+    return Applied(op=op, changed=[node.id])
+
+
 def _move(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> Applied:
     node = _live_node(state, op["id"])
     parent = _live_parent(state, op["parent"])
@@ -216,6 +263,7 @@ def _unlink(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -
 _HANDLERS = {
     "create": _create,
     "set": _set,
+    "text": _text,
     "move": _move,
     "delete": _delete,
     "restore": _restore,

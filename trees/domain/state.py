@@ -165,11 +165,15 @@ class TreeState:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def apply(self, op: Mapping[str, Any], *, seq: int, actor: int | None) -> Applied:
-        """Validate `op` completely (OpError, state untouched), then apply it as `seq`."""
+    def apply(
+        self, op: Mapping[str, Any], *, seq: int, actor: int | None, logged: bool = False
+    ) -> Applied:
+        """Validate `op` completely (OpError, state untouched), then apply it as `seq`.
+
+        `logged`: `op` is read back from the log (see `ops.apply_op`)."""
         if seq != self.version + 1:
             raise ValueError(f"seq {seq} does not follow version {self.version}")
-        applied = apply_op(self, op, seq=seq, actor=actor)
+        applied = apply_op(self, op, seq=seq, actor=actor, logged=logged)
         self.version = seq
         return applied
 
@@ -206,5 +210,5 @@ def replay(kind: str, ops: Iterable[tuple[int, Mapping[str, Any], int | None]]) 
     """Rebuild a tree from its log of (seq, op, actor); raises OpError if an op is rejected."""
     state = TreeState(kind)
     for seq, op, actor in ops:
-        state.apply(op, seq=seq, actor=actor)
+        state.apply(op, seq=seq, actor=actor, logged=True)
     return state

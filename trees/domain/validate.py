@@ -34,7 +34,8 @@ _FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"id", "type", "parent"}),
         frozenset({"key", "text", "note", "tags", "meta"}),
     ),
-    "set": (frozenset({"id", "field", "value"}), frozenset()),
+    "set": (frozenset({"id", "field", "value"}), frozenset({"y"})),
+    "text": (frozenset({"id", "update"}), frozenset()),
     "move": (frozenset({"id", "parent"}), frozenset({"key", "type"})),
     "delete": (frozenset({"id"}), frozenset()),
     "restore": (frozenset({"id"}), frozenset()),
@@ -222,14 +223,22 @@ def normalise(op: object, tree_kind: str) -> dict[str, Any]:
         if not isinstance(field, str):
             raise _invalid("field must be text, note or tags")
         out["field"] = field
+        if op.get("y") is not None and (field != "text" or not isinstance(op["y"], str)):
+            raise _invalid("y is a base64 text update, only for field text")
         if field in TEXT_LIMITS:
             out["value"] = text_value(op["value"], field)
+            if op.get("y") is not None:
+                out["y"] = op["y"]
         elif field == "tags":
             out["value"] = tags_value(op["value"])
         elif field == "meta":
             out["value"] = meta_value(op["value"])
         else:
             raise _invalid("field must be text, note, tags or meta")
+    elif kind == "text":
+        if not isinstance(op["update"], str) or not op["update"]:
+            raise _invalid("update must be a base64 string")
+        out["update"] = op["update"]
     elif kind == "move":
         out["parent"] = _optional_parent(op["parent"])
         key = _key(op.get("key"))
