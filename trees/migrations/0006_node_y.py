@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trees", "0004_merge_job"),
+        ("trees", "0005_tree_created_by"),
     ]
 
     operations = [
