@@ -3,6 +3,7 @@ import { TreeState } from "../src/core/state";
 import { SyncEngine, type SyncHooks } from "../src/core/sync";
 import type { ClientMessage, LoggedOp, ServerMessage, TreeKind } from "../src/core/types";
 import { OpError } from "../src/core/types";
+import { serverDiff } from "../src/core/ytext";
 
 export class FakeServer {
   state: TreeState;
@@ -19,7 +20,7 @@ export class FakeServer {
   handle(c: FakeClient, msg: ClientMessage): void {
     if (msg.type === "hello") {
       c.deliver({ type: "welcome", user: { id: c.userId, username: `u${c.userId}` }, role: "editor", conn: c.name });
-      if (msg.since === null) c.deliver({ type: "snapshot", seq: this.seq, kind: this.kind, nodes: [...this.state.nodes.values()] });
+      if (msg.since === null) c.deliver({ type: "snapshot", seq: this.seq, kind: this.kind, nodes: [...this.state.nodes.values()].map((n) => ({ ...n, y: this.state.textState(n.id) })) });
       else c.deliver({ type: "ops", ops: this.log.slice(msg.since) });
     } else if (msg.type === "sync") {
       c.deliver({ type: "ops", ops: this.log.slice(msg.since) });
@@ -28,6 +29,9 @@ export class FakeServer {
       const dup = this.seen.get(k);
       if (dup !== undefined) return c.deliver({ type: "ack", n: msg.n, seq: dup, dup: true });
       const op = structuredClone(msg.op);
+      // As the real server: a whole-text write is logged with its diff as the server's client.
+      if (op.kind === "set" && op.field === "text" && typeof op.value === "string" && op.y === undefined && this.state.get(op.id))
+        op.y = serverDiff(this.state.textDoc(op.id), op.value);
       try {
         this.state.apply(op, this.seq + 1);
       } catch (e) {
@@ -69,7 +73,10 @@ export class FakeClient {
       },
       onReject: (op, code) => this.events.push({ kind: "reject", data: { op, code } }),
       onReplaced: (info) => this.events.push({ kind: "replaced", data: info }),
+      onConflict: (info) => this.events.push({ kind: "conflict", data: info }),
       now: () => this.clock,
+      // Text updates leave at once (the page sends them in a microtask).
+      schedule: (flush) => flush(),
       ...hooks,
     });
     server.clients.add(this);

@@ -3,6 +3,7 @@
  * rules as the server (docs/protocol.md). Siblings are kept ordered by (key, id).
  */
 import { generateKeyBetween } from "fractional-indexing";
+import * as Y from "yjs";
 import { allowedUnder } from "./grammar";
 import {
   type Change,
@@ -13,6 +14,7 @@ import {
   type TreeKind,
   type TreeNode,
 } from "./types";
+import { fromBase64, loadDoc, seedUpdate, stateOf, textOf } from "./ytext";
 
 export const LIMITS = { text: 2000, note: 20000, tags: 20, tag: 64, nodes: 20000 };
 const ROOT = "";
@@ -41,6 +43,8 @@ export class TreeState {
   private readonly linked = new Map<string, Set<string>>();
   /** Local marks for deletes not yet sequenced (negative, so they never equal a seq). */
   private localMark = 0;
+  /** node id -> its text's Y document, loaded on first use from the node's `y` (or seed). */
+  private readonly ydocs = new Map<string, Y.Doc>();
 
   constructor(
     public kind: TreeKind,
@@ -61,7 +65,19 @@ export class TreeState {
   }
 
   clone(): TreeState {
-    return new TreeState(this.kind, this.nodes.values());
+    const copy = new TreeState(this.kind, this.nodes.values());
+    // A loaded document is the truth for its node (`y` is not rewritten on every keystroke).
+    for (const [id, doc] of this.ydocs) {
+      const n = copy.nodes.get(id);
+      if (n) n.y = stateOf(doc);
+    }
+    return copy;
+  }
+
+  /** The node's text state as base64 (its loaded document, else the stored `y`). */
+  textState(id: string): string | undefined {
+    const doc = this.ydocs.get(id);
+    return doc ? stateOf(doc) : this.nodes.get(id)?.y;
   }
 
   get(id: string): TreeNode | undefined {
@@ -144,7 +160,10 @@ export class TreeState {
       case "create":
         return this.create(op, seq);
       case "set":
+        if (op.field === "text" && typeof op.y === "string") return this.text(op.id, op.y, seq, op.value);
         return this.set(op.id, op.field, op.value, seq);
+      case "text":
+        return this.text(op.id, op.update, seq);
       case "move":
         return this.move(op.id, op.parent, op.key, op.type, seq);
       case "delete":
@@ -201,6 +220,75 @@ export class TreeState {
     return [{ id: op.id, group: "exists" }];
   }
 
+  /** The Y document of a node's text (loaded from `y`, or the seed of its text). */
+  textDoc(id: string): Y.Doc {
+    let doc = this.ydocs.get(id);
+    if (!doc) {
+      const n = this.nodes.get(id);
+      if (!n) throw new OpError("not_found", "no such node");
+      doc = loadDoc(n.y, n.text);
+      this.ydocs.set(id, doc);
+    }
+    return doc;
+  }
+
+  /** After a change made directly to `textDoc(id)`: copy its text into the node. */
+  syncText(id: string): void {
+    const n = this.nodes.get(id);
+    const doc = this.ydocs.get(id);
+    if (!n || !doc) return;
+    n.text = textOf(doc);
+  }
+
+  /** Merge a Yjs update into a node's text whatever its state (the sync engine mirrors). */
+  mergeText(id: string, update: Uint8Array): boolean {
+    if (!this.nodes.has(id)) return false;
+    const doc = this.textDoc(id);
+    const before = textOf(doc);
+    Y.applyUpdate(doc, update, "remote");
+    this.syncText(id);
+    return textOf(doc) !== before;
+  }
+
+  /** Replace a node's text document with a copy of `src`'s (drops local unconfirmed text). */
+  resetText(src: TreeState, id: string): void {
+    const from = src.nodes.get(id);
+    const to = this.nodes.get(id);
+    if (!from || !to) return;
+    this.ydocs.delete(id);
+    to.text = from.text;
+    to.y = src.textState(id);
+  }
+
+  private text(id: string, update: string, seq: number | undefined, expect?: unknown): Change[] {
+    const node = this.live(id);
+    if (typeof update !== "string" || !update) throw new OpError("invalid", "update must be base64");
+    let bytes: Uint8Array;
+    try {
+      bytes = fromBase64(update);
+    } catch {
+      throw new OpError("invalid", "update must be base64");
+    }
+    const doc = this.textDoc(id);
+    if (seq === undefined) {
+      // A local op is checked on a copy first (a Y document cannot take an update back);
+      // logged ops were checked by the server.
+      const trial = loadDoc(stateOf(doc), "");
+      try {
+        Y.applyUpdate(trial, bytes);
+      } catch {
+        throw new OpError("invalid", "the text update cannot be decoded");
+      }
+      const after = textOf(trial);
+      if (after.length > LIMITS.text) throw new OpError("too_large", "text is too long");
+      if (expect !== undefined && after !== expect) throw new OpError("invalid", "y does not give value");
+    }
+    Y.applyUpdate(doc, bytes, "remote");
+    node.text = textOf(doc);
+    if (seq !== undefined) node.field_seq.text = seq;
+    return [{ id, group: "text" }];
+  }
+
   private set(id: string, field: string, value: unknown, seq: number | undefined): Change[] {
     const node = this.live(id);
     if (field === "text" || field === "note") {
@@ -208,6 +296,12 @@ export class TreeState {
       if (field === "text") checkText(value, "", []);
       else checkText("", value, []);
       node[field] = value;
+      if (field === "text") {
+        // A whole-text write without the server's diff (logged before text merging): the
+        // text starts over as the seed of the value, as on the server.
+        node.y = "";
+        this.ydocs.delete(id);
+      }
     } else if (field === "tags") {
       if (!Array.isArray(value) || value.some((t) => typeof t !== "string"))
         throw new OpError("invalid", "tags must be strings");
@@ -314,7 +408,9 @@ export class TreeState {
     const to = this.nodes.get(id);
     if (group === "exists") {
       if (from && !to) {
-        this.insertNode(cloneNode(from));
+        const node = cloneNode(from);
+        node.y = src.textState(id);
+        this.insertNode(node);
         return true;
       }
       if (!from && to) {
@@ -327,7 +423,24 @@ export class TreeState {
     }
     if (!from || !to) return false;
     switch (group) {
-      case "text":
+      case "text": {
+        // Merged, never replaced: the view's document may hold this person's unconfirmed
+        // typing, and merging the confirmed state into it keeps that.
+        const doc = this.ydocs.get(id);
+        if (!doc) {
+          const y = src.textState(id);
+          if (to.text === from.text && (to.y ?? "") === (y ?? "")) return false;
+          to.text = from.text;
+          to.y = y;
+          break;
+        }
+        const before = to.text;
+        const sdoc = src.ydocs.get(id);
+        Y.applyUpdate(doc, sdoc ? Y.encodeStateAsUpdate(sdoc) : from.y ? fromBase64(from.y) : seedUpdate(from.text), "remote");
+        this.syncText(id);
+        if (to.text === before) return false;
+        break;
+      }
       case "note":
         if (to[group] === from[group]) return false;
         to[group] = from[group];
@@ -451,6 +564,7 @@ export class TreeState {
   }
 
   private removeNode(node: TreeNode): void {
+    this.ydocs.delete(node.id);
     this.unlinkSorted(node);
     for (const p of node.parents) this.linked.get(p)?.delete(node.id);
     this.nodes.delete(node.id);

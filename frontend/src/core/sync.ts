@@ -8,18 +8,22 @@
  * rejected, the lock is released and the group is copied from `confirmed`, so the view always
  * converges to the server's tree once the queue is empty.
  */
-import { TreeState } from "./state";
+import * as Y from "yjs";
+import { LIMITS, TreeState } from "./state";
 import type {
   Change,
   ClientMessage,
   Group,
   LoggedOp,
+  NodeType,
   Op,
   ServerMessage,
   TreeKind,
   TreeNode,
   User,
 } from "./types";
+import { OpError } from "./types";
+import { diffInto, fromBase64, LOCAL, ROOT, textOf, updateBeyond } from "./ytext";
 
 export const RESEND_MS = 5000;
 export const SYNC_RETRY_MS = 2000;
@@ -43,6 +47,25 @@ export interface ReplacedInfo {
   seq: number;
 }
 
+/**
+ * A structural conflict that could not merge, told to the people involved (each toast names
+ * the node and offers a way back). `edit-deleted`: someone deleted a node this person was
+ * typing in (`text`: what they had typed). `deleted-while-editing`: this person deleted a node
+ * someone else was editing. `move`: two moves of one node close together; `mineWon` says
+ * whose stands, `back` is where the other one had put it.
+ */
+export interface ConflictInfo {
+  kind: "edit-deleted" | "deleted-while-editing" | "move";
+  id: string;
+  actor: number | null;
+  text?: string;
+  mineWon?: boolean;
+  back?: { parent: string | null; key: string; type: NodeType };
+}
+
+/** Two moves of one node this close together (in ms) are told as a conflict. */
+export const MOVE_CONFLICT_MS = 5000;
+
 export interface PresenceInfo {
   conn: string;
   user: User;
@@ -63,6 +86,7 @@ export interface SyncHooks {
   onReplaced?(info: ReplacedInfo): void;
   /** Someone else's delete of `id` (with its subtree) is about to be applied. */
   onRemoteDelete?(id: string, actor: number | null): void;
+  onConflict?(info: ConflictInfo): void;
   onPresence?(all: Map<string, PresenceInfo>): void;
   onWelcome?(user: User, role: string, conn: string): void;
   onError?(code: string, message: string): void;
@@ -74,6 +98,11 @@ export interface SyncHooks {
   fetchSnapshot?(): Promise<{ seq: number; kind: TreeKind; nodes: TreeNode[] }>;
   onPendingChange?(count: number): void;
   now?(): number;
+  /**
+   * Run `flush` soon (text updates typed in one task are sent together); default: a microtask,
+   * so every keystroke leaves at once.
+   */
+  schedule?(flush: () => void): void;
 }
 
 const lockKey = (c: Change) => `${c.id}|${c.group}`;
@@ -97,6 +126,16 @@ export class SyncEngine {
   private readonly buffer = new Map<number, LoggedOp>();
   private readonly myWrites = new Map<string, { seq: number; value: unknown; at: number }>();
   private syncAskedAt: number | null = null;
+  /** Nodes whose local text changed since the last send. */
+  private readonly dirtyTexts = new Set<string>();
+  private flushScheduled = false;
+  /** node id -> this person's text undo manager (own changes only) on the view's document. */
+  private readonly textUndo = new Map<string, { doc: Y.Doc; um: Y.UndoManager }>();
+  private readonly deletedBy = new Map<string, number | null>();
+  private readonly lastMove = new Map<
+    string,
+    { clientId: string; actor: number | null; at: number; parent: string | null; key: string; type: NodeType }
+  >();
   private wantSeq = 0;
   private wantSince = 0;
 
@@ -155,15 +194,107 @@ export class SyncEngine {
    */
   submit(op: Op): Change[] {
     if (!this.view) throw new Error("the tree is not loaded yet");
+    // A whole-text write from this client (undo of old entries, scripts) merges like typing.
+    if (op.kind === "set" && op.field === "text" && typeof op.value === "string" && op.y === undefined)
+      return this.editText(op.id, op.value);
+    const editors =
+      op.kind === "delete"
+        ? [...this.presence.values()].filter((p) => p.editing && p.node && this.view!.isAncestorOrSelf(op.id, p.node))
+        : [];
     const groups = this.view.apply(op);
     if (op.kind === "create" && this.me) this.view.get(op.id)!.author = this.me.id;
+    if (editors.length)
+      queueMicrotask(() => this.hooks.onConflict?.({ kind: "deleted-while-editing", id: op.id, actor: editors[0].user.id }));
+    // Text is merged, not locked: other people's typing shows while ours is in flight.
+    this.enqueue(op, op.kind === "text" ? [] : groups);
+    this.hooks.onChanges?.(groups, false);
+    return groups;
+  }
+
+  private enqueue(op: Op, groups: Change[]): void {
     for (const g of groups) this.locks.set(lockKey(g), (this.locks.get(lockKey(g)) ?? 0) + 1);
     const p: PendingOp = { n: ++this.n, op, groups, sentAt: null, ackSeq: null };
     this.pending.push(p);
     if (this.connected && this.hooks.send({ type: "op", n: p.n, op })) p.sentAt = this.now();
-    this.hooks.onChanges?.(groups, false);
     this.hooks.onPendingChange?.(this.pending.length);
-    return groups;
+  }
+
+  /**
+   * The person typed: make the node's text `value` by a minimal edit of the local Y document
+   * (undoable by them alone) and send the update at once. Throws OpError like `submit`.
+   */
+  editText(id: string, value: string): Change[] {
+    if (!this.view) throw new Error("the tree is not loaded yet");
+    const n = this.view.get(id);
+    if (!n) throw new OpError("not_found", "no such node");
+    if (n.deleted) throw new OpError("deleted", "the node is deleted");
+    if (value.length > LIMITS.text) throw new OpError("too_large", "text is too long");
+    const doc = this.view.textDoc(id);
+    this.undoFor(id);
+    if (!diffInto(doc, value, LOCAL)) return [];
+    return this.localTextChanged(id);
+  }
+
+  private localTextChanged(id: string): Change[] {
+    this.view!.syncText(id);
+    this.dirtyTexts.add(id);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      (this.hooks.schedule ?? queueMicrotask)(() => this.flushTexts());
+    }
+    const changes: Change[] = [{ id, group: "text" }];
+    this.hooks.onChanges?.(changes, false);
+    return changes;
+  }
+
+  /** Send every local text change not sent yet, each as one self-contained update. */
+  flushTexts(): void {
+    this.flushScheduled = false;
+    const ids = [...this.dirtyTexts];
+    this.dirtyTexts.clear();
+    for (const id of ids) {
+      const n = this.view?.get(id);
+      if (!n || n.deleted) continue;
+      // Everything beyond what the server has confirmed: never depends on an update in flight.
+      const base = this.confirmed?.get(id) ? this.confirmed.textDoc(id) : null;
+      this.enqueue({ kind: "text", id, update: updateBeyond(this.view!.textDoc(id), base) }, []);
+    }
+  }
+
+  private undoFor(id: string): Y.UndoManager {
+    const doc = this.view!.textDoc(id);
+    let u = this.textUndo.get(id);
+    if (!u || u.doc !== doc) {
+      u?.um.destroy();
+      // One step per run of typing: the outliner closes a run with `closeTextStep`.
+      const um = new Y.UndoManager(doc.getText(ROOT), { trackedOrigins: new Set([LOCAL]), captureTimeout: 2 ** 31 - 1 });
+      u = { doc, um };
+      this.textUndo.set(id, u);
+    }
+    return u.um;
+  }
+
+  /** End the current run of typing in `id`: the next keystroke starts a new undo step. */
+  closeTextStep(id: string): void {
+    this.textUndo.get(id)?.um.stopCapturing();
+  }
+
+  /**
+   * Undo (or redo) this person's last step of typing in `id`, at text level: characters others
+   * typed since stay. False when nothing of that step is left to undo (others deleted it, or the
+   * text was reloaded); throws OpError when the node is gone.
+   */
+  undoText(id: string, redo = false): boolean {
+    const n = this.view?.get(id);
+    if (!n) throw new OpError("not_found", "no such node");
+    if (n.deleted) throw new OpError("deleted", "the node is deleted");
+    const u = this.textUndo.get(id);
+    if (!u || u.doc !== this.view!.textDoc(id)) return false;
+    const before = textOf(u.doc);
+    const item = redo ? u.um.redo() : u.um.undo();
+    if (item === null && textOf(u.doc) === before) return false;
+    this.localTextChanged(id);
+    return true;
   }
 
   /**
@@ -265,6 +396,8 @@ export class SyncEngine {
   private rebuildView(): void {
     this.view = this.confirmed!.clone();
     this.locks.clear();
+    for (const u of this.textUndo.values()) u.um.destroy();
+    this.textUndo.clear();
     const keep: PendingOp[] = [];
     for (const p of this.pending) {
       try {
@@ -353,6 +486,8 @@ export class SyncEngine {
       if (created) created.author = lo.actor;
     }
     if (!mine && lo.op.kind === "delete") this.hooks.onRemoteDelete?.(lo.op.id, lo.actor);
+    if (lo.op.kind === "delete" && !mine) for (const c of changes) this.deletedBy.set(c.id, lo.actor);
+    if (lo.op.kind === "move") this.noteMove(lo, mine);
     if (lo.op.kind === "set") {
       const k = `${lo.op.id}|${lo.op.field}`;
       if (mine) {
@@ -379,8 +514,40 @@ export class SyncEngine {
       const i = this.pending.findIndex((p) => p.n === lo.n);
       if (i >= 0) this.finish(i, out);
     }
+    const op = lo.op;
+    const update = op.kind === "text" ? op.update : op.kind === "set" && op.field === "text" ? op.y : undefined;
+    if (update !== undefined) {
+      // Merged into the view at once, under this person's unconfirmed typing if any.
+      if (this.view!.mergeText(op.id, fromBase64(update))) out.push({ id: op.id, group: "text" });
+      return true;
+    }
+    if (op.kind === "set" && op.field === "text") {
+      // Logged before text merging: the text started over; so does ours.
+      this.view!.resetText(this.confirmed!, op.id);
+      out.push({ id: op.id, group: "text" });
+      return true;
+    }
     for (const c of changes) if (!this.isLocked(c.id, c.group)) this.mirror(c, out);
     return true;
+  }
+
+  private noteMove(lo: LoggedOp, mine: boolean): void {
+    const op = lo.op as Extract<Op, { kind: "move" }>;
+    const node = this.confirmed!.get(op.id);
+    if (!node) return;
+    const now = this.now();
+    const prev = this.lastMove.get(op.id);
+    this.lastMove.set(op.id, { clientId: lo.client_id, actor: lo.actor, at: now, parent: node.parent, key: node.key, type: node.type });
+    if (!prev || prev.clientId === lo.client_id || now - prev.at > MOVE_CONFLICT_MS) return;
+    const prevMine = prev.clientId === this.clientId;
+    if (!mine && !prevMine) return;
+    const back = { parent: prev.parent, key: prev.key, type: prev.type };
+    this.hooks.onConflict?.({ kind: "move", id: op.id, actor: mine ? prev.actor : lo.actor, mineWon: mine, back });
+  }
+
+  /** Who deleted node `id` (as far as this client saw), or null. */
+  whoDeleted(id: string): number | null {
+    return this.deletedBy.get(id) ?? null;
   }
 
   /** Copy one group of one node from `confirmed` into the view (every unlocked group for "exists"). */
@@ -442,6 +609,19 @@ export class SyncEngine {
     }
     const out: Change[] = [];
     this.finish(i, out);
+    if (p.op.kind === "text") {
+      // The text update was refused (too long, node deleted...): this person's unconfirmed
+      // typing in that node goes, and so do the later updates carrying it.
+      const id = p.op.id;
+      const typed = this.view!.get(id)?.text;
+      if (code === "deleted")
+        queueMicrotask(() => this.hooks.onConflict?.({ kind: "edit-deleted", id, actor: this.whoDeleted(id), text: typed }));
+      this.pending = this.pending.filter((q) => !(q.op.kind === "text" && q.op.id === id && q.ackSeq === null));
+      this.dirtyTexts.delete(id);
+      this.view!.resetText(this.confirmed!, id);
+      out.push({ id, group: "text" });
+      this.hooks.onPendingChange?.(this.pending.length);
+    }
     if (out.length) this.hooks.onChanges?.(out, true);
     this.hooks.onReject?.(p.op, code, message);
   }

@@ -17,6 +17,8 @@ export interface TreeNode {
   deleted: boolean;
   meta: Record<string, unknown>;
   field_seq: Record<string, number>;
+  /** The text's Yjs document (base64); absent or "" = the seed of `text` (core/ytext.ts). */
+  y?: string;
 }
 
 export interface CreateOp {
@@ -36,6 +38,14 @@ export interface SetOp {
   id: string;
   field: TextField | "meta";
   value: string | string[] | Record<string, unknown>;
+  /** For `text`: the server's diff as a Yjs update (logged ops only). */
+  y?: string;
+}
+/** A character-level edit of a node's text: a base64 Yjs update (docs/protocol.md). */
+export interface TextOp {
+  kind: "text";
+  id: string;
+  update: string;
 }
 export interface MoveOp {
   kind: "move";
@@ -57,7 +67,7 @@ export interface LinkOp {
   id: string;
   parent: string;
 }
-export type Op = CreateOp | SetOp | MoveOp | DeleteOp | RestoreOp | LinkOp;
+export type Op = CreateOp | SetOp | TextOp | MoveOp | DeleteOp | RestoreOp | LinkOp;
 
 export interface User {
   id: number;

@@ -29,6 +29,9 @@ export function invert(op: Op, state: TreeState): Op[] {
       return [{ kind: "unlink", id: op.id, parent: op.parent }];
     case "unlink":
       return [{ kind: "link", id: op.id, parent: op.parent }];
+    case "text":
+      // Typing is undone by the person's own Y.UndoManager (see `UndoManager.textEdited`).
+      return [];
   }
 }
 
@@ -39,8 +42,20 @@ function copy<T>(v: T): T {
 export interface UndoEntry {
   /** Ops to submit, in order. */
   ops: Op[];
-  /** Consecutive edits with the same key merge into one entry (typing in one node). */
+  /** Consecutive edits with the same key merge into one entry. */
   coalesce?: string;
+  /** A run of this person's typing in this node, undone at text level (not `ops`). */
+  text?: string;
+  /** The run of typing is still going on (more keystrokes join this step). */
+  open?: boolean;
+}
+
+/** Text-level undo of one node (the sync engine's per-person Y.UndoManager). */
+export interface TextUndo {
+  /** Undo (redo) the last step of typing in `id`; false when nothing of it is left. */
+  step(id: string, redo: boolean): boolean;
+  /** The run of typing in `id` ended. */
+  close(id: string): void;
 }
 
 /**
@@ -55,6 +70,7 @@ export class UndoManager {
   constructor(
     private readonly submit: (op: Op) => void,
     private readonly state: () => TreeState,
+    private readonly text?: TextUndo,
   ) {}
 
   get canUndo(): boolean {
@@ -66,6 +82,7 @@ export class UndoManager {
 
   /** Perform a user edit (several ops = one undo step). Throws OpError if the first op fails. */
   edit(ops: Op[], coalesce?: string): void {
+    this.closeTyping();
     const { inverse, error } = this.perform(ops);
     if (!inverse.length) {
       if (error) throw error;
@@ -83,8 +100,30 @@ export class UndoManager {
     if (error) throw error;
   }
 
-  /** Close the current coalescing run (e.g. the editor lost focus). */
+  /**
+   * This person typed in node `id` (already applied by the engine): the first keystroke of a
+   * run opens one undo step; the rest join it until `seal` or another edit closes it.
+   */
+  textEdited(id: string): void {
+    const top = this.undoStack[this.undoStack.length - 1];
+    if (top && top.text === id && top.open) return;
+    this.closeTyping();
+    this.undoStack.push({ ops: [], text: id, open: true });
+    if (this.undoStack.length > this.limit) this.undoStack.shift();
+    this.redoStack = [];
+  }
+
+  private closeTyping(): void {
+    const top = this.undoStack[this.undoStack.length - 1];
+    if (top?.text && top.open) {
+      top.open = false;
+      this.text?.close(top.text);
+    }
+  }
+
+  /** Close the current run (e.g. the editor lost focus, Esc, another node). */
   seal(): void {
+    this.closeTyping();
     const top = this.undoStack[this.undoStack.length - 1];
     if (top) top.coalesce = undefined;
   }
@@ -99,8 +138,17 @@ export class UndoManager {
   }
 
   private step(from: UndoEntry[], to: UndoEntry[]): boolean {
+    this.closeTyping();
     const entry = from.pop();
     if (!entry) return false;
+    if (entry.text !== undefined) {
+      const id = entry.text;
+      if (!this.text?.step(id, from === this.redoStack))
+        throw new OpError("gone", "others have since changed or removed that text");
+      this.text.close(id);
+      to.push({ ops: [], text: id });
+      return true;
+    }
     const { inverse, error } = this.perform(entry.ops);
     if (inverse.length) to.push({ ops: inverse });
     if (error) throw error;

@@ -7,6 +7,7 @@ import { allowedUnder, childTypeFor, TYPE_INFO, typeForMove, typesOf } from "../
 import type { TreeState } from "../core/state";
 import type { SyncEngine } from "../core/sync";
 import { UndoManager } from "../core/undo";
+import { mapCaret } from "../core/ytext";
 import { type Change, type NodeType, type Op, OpError, type TreeNode } from "../core/types";
 import { h, initials, on, toast, userColor } from "./dom";
 
@@ -47,7 +48,6 @@ export interface OutlinerHooks {
   onDraftSettled?(): void;
 }
 
-const TEXT_DEBOUNCE_MS = 300;
 /** Rows built before the first paint, then per task while the rest of a big tree renders. */
 const FIRST_CHUNK_ROWS = 150;
 const CHUNK_ROWS = 600;
@@ -61,8 +61,6 @@ export class Outliner {
   zoom: string | null = null;
   readOnly = false;
   filter: Filter = { text: "", type: "", tag: "", unpatched: false };
-  private draft: { id: string; timer: number } | null = null;
-  private editRun = 0;
   private presenceByNode = new Map<string, { user: { id: number; username: string }; editing: boolean; typing: boolean }[]>();
   private dragId: string | null = null;
   private filterTimer: number | null = null;
@@ -79,6 +77,7 @@ export class Outliner {
     this.undo = new UndoManager(
       (op) => void this.engine.submit(op),
       () => this.engine.view!,
+      { step: (id, redo) => this.engine.undoText(id, redo), close: (id) => this.engine.closeTextStep(id) },
     );
     this.collapsed = new Set(JSON.parse(localStorage.getItem(this.storeKey()) ?? "[]") as string[]);
     this.el = h("ul", { class: "tree", role: "tree", "aria-label": "Tree outline" });
@@ -352,7 +351,7 @@ export class Outliner {
       const r = this.rows.get(c.id);
       switch (c.group) {
         case "text":
-          if (r && n && !(this.draft && this.draft.id === c.id)) {
+          if (r && n) {
             if (r.text.textContent !== n.text) this.setTextKeepingCaret(r.text, n.text);
             r.text.setAttribute("aria-label", `${TYPE_INFO[n.type].label}: ${n.text}`);
           }
@@ -483,9 +482,10 @@ export class Outliner {
 
   private setTextKeepingCaret(el: HTMLElement, text: string): void {
     const focused = document.activeElement === el;
+    const old = el.textContent ?? "";
     const off = focused ? caretOffset(el) : 0;
     el.textContent = text;
-    if (focused) placeCaret(el, Math.min(off, text.length));
+    if (focused) placeCaret(el, mapCaret(old, text, off));
   }
 
   // ==================================================================== presence
@@ -656,12 +656,24 @@ export class Outliner {
     }
   }
 
+  /** Every keystroke goes out at once, merged character by character (docs/protocol.md). */
   private onInput(e: Event): void {
     const hit = this.rowFromEvent(e);
     if (!hit || e.target !== hit.r.text || this.readOnly) return;
-    if (this.draft && this.draft.id !== hit.id) this.flushDraft();
-    if (this.draft) clearTimeout(this.draft.timer);
-    this.draft = { id: hit.id, timer: window.setTimeout(() => this.flushDraft(), TEXT_DEBOUNCE_MS) };
+    const n = this.view.get(hit.id);
+    if (!n || n.deleted) return;
+    let text = (hit.r.text.textContent ?? "").replace(/\n/g, " ");
+    if (text.length > 2000) {
+      text = text.slice(0, 2000);
+      this.setTextKeepingCaret(hit.r.text, text);
+      toast("Text is limited to 2,000 characters.", { kind: "warn" });
+    }
+    try {
+      if (this.engine.editText(hit.id, text).length) this.undo.textEdited(hit.id);
+    } catch (err) {
+      if (err instanceof OpError) toast(explain(err.code, err.message), { kind: "error" });
+      else throw err;
+    }
     this.hooks.onTyping?.(hit.id);
   }
 
@@ -673,28 +685,16 @@ export class Outliner {
     document.execCommand("insertText", false, text);
   }
 
-  /** Text typed but not yet turned into an op (the status is not "Saved" while there is). */
+  /** Text typed but not yet turned into an op: none since every keystroke leaves at once
+   * (the engine sends it in a microtask; the status counts it as unsent until acknowledged). */
   get hasDraft(): boolean {
-    return this.draft !== null;
+    return false;
   }
 
-  /** Send the text typed into the active row (debounced while typing). */
+  /** Send typed text not sent yet (it normally leaves with the keystroke already). */
   flushDraft(): void {
-    const d = this.draft;
-    if (!d) return;
-    clearTimeout(d.timer);
-    this.draft = null;
+    this.engine.flushTexts();
     queueMicrotask(() => this.hooks.onDraftSettled?.());
-    const r = this.rows.get(d.id);
-    const n = this.view.get(d.id);
-    if (!r || !n || n.deleted) return;
-    let text = (r.text.textContent ?? "").replace(/\n/g, " ");
-    if (text.length > 2000) {
-      text = text.slice(0, 2000);
-      toast("Text is limited to 2,000 characters.", { kind: "warn" });
-    }
-    if (text === n.text) return;
-    this.edit([{ kind: "set", id: d.id, field: "text", value: text }], `text:${d.id}:${this.editRun}`);
   }
 
   /** Perform a user edit as one undo step; rejections become a message, not an exception. */
@@ -703,7 +703,6 @@ export class Outliner {
       toast("You can only view this tree.", { kind: "warn" });
       return false;
     }
-    if (!coalesce) this.editRun++;
     try {
       this.undo.edit(ops, coalesce);
       return true;
@@ -716,7 +715,6 @@ export class Outliner {
 
   undoRedo(redo: boolean): void {
     this.flushDraft();
-    this.editRun++;
     const keep = this.active;
     try {
       const did = redo ? this.undo.redo() : this.undo.undo();
@@ -901,8 +899,6 @@ export class Outliner {
    * sibling below (a selection in between is removed), in one undo step.
    */
   split(n: TreeNode, text: string, start: number, end: number): void {
-    if (this.draft) clearTimeout(this.draft.timer);
-    this.draft = null; // the split writes this node's text itself
     const v = this.view;
     const clean = (t: string) => t.replace(/\n/g, " ").slice(0, 2000);
     const id = crypto.randomUUID();
@@ -1209,3 +1205,4 @@ export function nodeAuthor(n: TreeNode, name: (id: number | null) => string): st
 }
 
 export { initials };
+

@@ -4,7 +4,7 @@ import { openModal } from "./modal";
 import { Connection, type ConnState, treeSocketUrl } from "../connection";
 import { TYPE_INFO, typesOf } from "../core/grammar";
 import { normTag } from "../core/state";
-import { type PresenceInfo, SyncEngine } from "../core/sync";
+import { type ConflictInfo, type PresenceInfo, SyncEngine } from "../core/sync";
 import type { NodeType, TreeNode, User } from "../core/types";
 import { h, on, reserveBottom, toast, userColor } from "./dom";
 import { downloadMenu } from "./export";
@@ -102,7 +102,12 @@ export class TreePage {
           this.renderDetails();
         this.markGraphDirty();
       },
-      onReject: (_op, code, message) => toast(`Your change was not saved: ${explain(code, message)}`, { kind: "error" }),
+      onReject: (op, code, message) => {
+        // Typing in a node someone deleted is told by onConflict, with a way back.
+        if (op.kind === "text" && code === "deleted") return;
+        toast(`Your change was not saved: ${explain(code, message)}`, { kind: "error" });
+      },
+      onConflict: (info) => this.onConflict(info),
       onReplaced: (info) => this.onReplaced(info),
       onRemoteDelete: (id, actor) => this.onRemoteDelete(id, actor),
       onPresence: (all) => this.onPresence(all),
@@ -508,6 +513,9 @@ export class TreePage {
 
   private listenGlobalKeys(): () => void {
     const fn = (e: KeyboardEvent) => {
+      // Handled already (the outliner's own keys): one press must never act twice, e.g. one
+      // Ctrl+Z undoing two steps.
+      if (e.defaultPrevented) return;
       const t = e.target as HTMLElement;
       const typing = t.isContentEditable || t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT";
       if (!typing && e.key === "?") {
@@ -666,6 +674,7 @@ export class TreePage {
     if (!hit) return;
     const who = actor === null ? "Someone" : this.userName(actor);
     const where = hit === id ? "the node you were editing" : "the branch holding the node you were editing";
+    this.toldDeleted.set(hit, Date.now());
     toast(`${who === "you" ? "You (in another window)" : who} deleted “${short(root.text, 60)}”, ${where}.`, {
       kind: "warn",
       ms: 15000,
@@ -690,6 +699,55 @@ export class TreePage {
       ro.disconnect();
       phone.removeEventListener("change", update);
     });
+  }
+
+  /** Nodes whose deletion was just told (onRemoteDelete), so a refused keystroke is not told twice. */
+  private readonly toldDeleted = new Map<string, number>();
+
+  /** A structural conflict: name the node and the other person, offer the way back. */
+  private onConflict(info: ConflictInfo): void {
+    const v = this.engine.view;
+    const n = v?.get(info.id);
+    if (!v || !n) return;
+    if (info.kind === "edit-deleted" && Date.now() - (this.toldDeleted.get(info.id) ?? 0) < 30_000) return;
+    const label = `“${short(n.text) || TYPE_INFO[n.type].label.toLowerCase()}”`;
+    const who = this.userName(info.actor);
+    const restore = () => {
+      // The node may have gone with a deleted ancestor: bring back what that delete took.
+      let root = n;
+      for (let p = root.parent ? v.get(root.parent) : undefined; p?.deleted; p = p.parent ? v.get(p.parent) : undefined) root = p;
+      if (!this.outliner.edit([{ kind: "restore", id: root.id }])) return;
+      const typed = info.text;
+      if (typed !== undefined && typed !== v.get(info.id)?.text) {
+        try {
+          this.engine.editText(info.id, typed);
+        } catch {
+          /* the restore was refused meanwhile: its toast says why */
+        }
+      }
+    };
+    if (info.kind === "edit-deleted") {
+      toast(`${who} deleted ${label} while you were editing it.`, {
+        kind: "warn",
+        ms: 20000,
+        actions: [{ label: "Restore", run: restore }],
+      });
+    } else if (info.kind === "deleted-while-editing") {
+      toast(`${who} was editing ${label} when you deleted it.`, {
+        kind: "warn",
+        ms: 20000,
+        actions: [{ label: "Undo delete", run: restore }],
+      });
+    } else if (info.back) {
+      const back = info.back;
+      const put = () => this.outliner.edit([{ kind: "move", id: info.id, parent: back.parent, key: back.key, type: back.type }]);
+      toast(
+        info.mineWon
+          ? `${who} had just moved ${label}; your move came after theirs and stands.`
+          : `${who} moved ${label} right after you did; it stays where they put it.`,
+        { kind: "warn", ms: 20000, actions: [{ label: info.mineWon ? "Put theirs back" : "Put mine back", run: put }] },
+      );
+    }
   }
 
   private onReplaced(info: { id: string; field: string; mine: unknown; theirs: unknown; actor: number | null }): void {
