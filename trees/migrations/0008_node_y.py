@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trees", "0005_tree_created_by"),
+        ("trees", "0007_sign_in"),
     ]
 
     operations = [
