@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trees", "0007_sign_in"),
+        ("trees", "0008_oplog_node_history"),
     ]
 
     operations = [
