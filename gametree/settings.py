@@ -186,6 +186,9 @@ GAMETREE_LOGIN_LOCK_SECONDS = env_int("GAMETREE_LOGIN_LOCK_SECONDS", 900)
 GAMETREE_TOKEN_DAYS = env_int("GAMETREE_TOKEN_DAYS", 30)
 # Live tokens a user keeps; making one more revokes the oldest.
 GAMETREE_MAX_TOKENS_PER_USER = env_int("GAMETREE_MAX_TOKENS_PER_USER", 20)
+# Anyone may make an account with POST /api/auth/signup/ (off: accounts come from joining a
+# workshop's link or code, or from the operator's createsuperuser / createuser).
+GAMETREE_SELF_SIGNUP = env_bool("GAMETREE_SELF_SIGNUP", False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -226,6 +229,9 @@ REST_FRAMEWORK = {
         # REST writes per user: scripts and the client's tree management; live edits go
         # over the websocket, which has its own per-connection and per-user limits.
         "write": env_str("API_WRITE_THROTTLE_RATE", "1200/min"),
+        # Joining a workshop, a one-time sign-in link and sign-up, per client address: a room
+        # of 40 behind one NAT joins within a minute; a code guesser gets 60 tries a minute.
+        "join": env_str("JOIN_THROTTLE_RATE", "60/min"),
     },
     # Throttles key on REMOTE_ADDR only: daphne's --proxy-headers already puts nginx's client
     # address there, and DRF's default (None) would trust a client-sent X-Forwarded-For.

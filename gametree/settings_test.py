@@ -13,7 +13,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Throttling is tested explicitly; the shared test client must not trip it by accident.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "write": "100000/min"},
+    "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "write": "100000/min", "join": "1000/min"},
 }
 # The test process imports gametree.asgi without serving: keep Python's own GC policy.
 GAMETREE_GC_FULL_SECONDS = 0

@@ -19,6 +19,13 @@ STATUS_FOR_CODE: dict[str, int] = {
     "rate_limited": 429,
     "account_locked": 429,
     "limit_reached": 409,
+    # Workshops and share links.
+    "name_taken": 409,
+    "workshop_closed": 403,
+    "signup_closed": 403,
+    "link_invalid": 410,
+    "link_revoked": 410,
+    "link_expired": 410,
     # Import and export (trees/formats).
     "invalid_format": 400,
     "bad_indentation": 400,

@@ -344,3 +344,74 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} at {self.at}"
+
+
+# ---- workshops: joining by link or code, tree share links (docs/security.md) ----------------
+
+
+class WorkshopRole(models.TextChoices):
+    FACILITATOR = "facilitator", "Facilitator"
+    PARTICIPANT = "participant", "Participant"
+
+
+class Workshop(models.Model):
+    """A cohort that joins by a link (`join_token`) or a short code read aloud (`code`). Both
+    are kept in clear so that facilitators can show them again; closing the workshop (`open`
+    false) refuses new joins with either."""
+
+    title = models.CharField(max_length=200)
+    code = models.CharField(max_length=16, unique=True)
+    join_token = models.CharField(max_length=64, unique=True)
+    open = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.title} (workshop #{self.pk})"
+
+
+class WorkshopParticipant(models.Model):
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workshop_seats"
+    )
+    display_name = models.CharField(max_length=60)
+    role = models.CharField(max_length=16, choices=WorkshopRole.choices)
+    # True when joining made the account (no password, no email): only such accounts can have
+    # their access reset by a facilitator; an account of one's own never can.
+    account_made_here = models.BooleanField(default=False)
+    # The SHA-256 of the current one-time sign-in key a facilitator made, and its expiry.
+    access_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "user"], name="participant_unique_user"),
+            models.UniqueConstraint(
+                fields=["workshop", "display_name"], name="participant_unique_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.role} of workshop {self.workshop_id})"
+
+
+class ShareLink(models.Model):
+    """A link that makes whoever opens it (signed in) a member of `tree` with `role`. Revoking
+    or expiry stops new grants; memberships already granted stay (removed as members)."""
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="share_links")
+    token = models.CharField(max_length=64, unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.role} link {self.pk} of tree {self.tree_id}"

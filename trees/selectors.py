@@ -8,7 +8,17 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from trees.errors import ActionError
-from trees.models import Membership, MergeJob, OpLog, Role, Tree
+from trees.models import (
+    Membership,
+    MergeJob,
+    OpLog,
+    Role,
+    ShareLink,
+    Tree,
+    Workshop,
+    WorkshopParticipant,
+    WorkshopRole,
+)
 
 READ = "read"
 WRITE = "write"
@@ -192,3 +202,50 @@ def deleted_nodes(tree_id: int) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def _pk(value: int | str) -> int | None:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return pk if 0 < pk <= MAX_PK else None
+
+
+def access_workshop(
+    user: User, workshop_id: int | str, *, facilitator: bool = False
+) -> tuple[Workshop, WorkshopParticipant]:
+    """The workshop and the user's seat in it, or an error. Like trees, a workshop one is not
+    in is `not_found`; a participant asking for a facilitator's action is `forbidden`."""
+    if not user.is_authenticated:
+        raise ActionError("not_authenticated", "Sign in first.")
+    pk = _pk(workshop_id)
+    seat = None
+    if pk is not None:
+        seat = (
+            WorkshopParticipant.objects.select_related("workshop")
+            .filter(workshop_id=pk, user_id=user.pk)
+            .first()
+        )
+    if seat is None:
+        raise ActionError("not_found", "No such workshop.")
+    if facilitator and seat.role != WorkshopRole.FACILITATOR:
+        raise ActionError("forbidden", "Only the workshop's facilitators can do this.")
+    return seat.workshop, seat
+
+
+def workshops_for_user(user: User) -> list[WorkshopParticipant]:
+    """The user's seats, newest workshop first."""
+    return list(
+        WorkshopParticipant.objects.filter(user_id=user.pk)
+        .select_related("workshop")
+        .order_by("-workshop__created_at", "-workshop_id")
+    )
+
+
+def participants_of(workshop: Workshop) -> list[WorkshopParticipant]:
+    return list(WorkshopParticipant.objects.filter(workshop=workshop).order_by("joined_at", "id"))
+
+
+def share_links_of(tree: Tree) -> list[ShareLink]:
+    return list(ShareLink.objects.filter(tree=tree).order_by("-created_at", "-id"))

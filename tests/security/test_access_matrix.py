@@ -15,12 +15,22 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from tests.security.conftest import PASSWORD, ROLES, Cast
 from tests.ws.wshelpers import Closed
 from trees.actions import tree_apply_op
-from trees.models import Membership, Node, OpLog, Tree
+from trees.actions.workshops import sharelink_create, workshop_create, workshop_join
+from trees.models import (
+    Membership,
+    Node,
+    OpLog,
+    ShareLink,
+    Tree,
+    Workshop,
+    WorkshopParticipant,
+)
 
 _n = itertools.count(1)
 
@@ -52,6 +62,9 @@ class Seed:
     other_root: str
     other_child: str
     ids: dict[str, str] = field(default_factory=dict)
+    # A workshop the owner facilitates, the editor is in and a joined newcomer (`participant`)
+    # is in; a viewer share link of the main tree.
+    workshop: dict[str, Any] = field(default_factory=dict)
 
 
 def seed(cast: Cast) -> Seed:
@@ -64,7 +77,17 @@ def seed(cast: Cast) -> Seed:
     apply(cast.tree, cast.owner, {"kind": "link", "id": linked, "parent": root2})
     other_root = problem(cast.other, cast.owner, None, "other root")
     other_child = problem(cast.other, cast.owner, other_root, "other child")
-    return Seed(root, root2, child, gone, linked, other_root, other_child)
+    made = Seed(root, root2, child, gone, linked, other_root, other_child)
+    workshop = workshop_create(user=cast.owner, title="Matrix workshop")
+    workshop_join(workshop=workshop, user=cast.editor, display_name="Eddie")
+    newcomer, _ = workshop_join(workshop=workshop, user=None, display_name="Newcomer")
+    link = sharelink_create(tree=cast.tree, user=cast.owner, role="viewer")
+    made.workshop = {
+        "ids": {"workshop_id": workshop.pk, "participant_id": newcomer.pk, "link_id": link.pk},
+        "join_token": workshop.join_token,
+        "link_token": link.token,
+    }
+    return made
 
 
 def fingerprint() -> dict[str, Any]:
@@ -77,6 +100,14 @@ def fingerprint() -> dict[str, Any]:
             for n in Node.objects.values("id", "tree_id", "parent_id", "text", "deleted", "parents")
         ),
         "log": OpLog.objects.count(),
+        "workshops": sorted(Workshop.objects.values_list("id", "title", "open")),
+        "seats": sorted(
+            WorkshopParticipant.objects.values_list(
+                "workshop_id", "user_id", "display_name", "role", "access_hash"
+            )
+        ),
+        "links": sorted(ShareLink.objects.values_list("id", "tree_id", "role", "revoked_at")),
+        "users": sorted(get_user_model().objects.values_list("id", "is_active", "password")),
     }
 
 
@@ -96,6 +127,15 @@ def _op_body(cast: Cast, seed: Seed) -> dict[str, Any]:
 
 def _none(cast: Cast, seed: Seed) -> dict[str, Any]:
     return {}
+
+
+def _in_workshop(data: dict[str, Any] | None = None) -> Build:
+    """A request about the seed's workshop (its ids in the path), with `data` as the body."""
+
+    def build(cast: Cast, seed: Seed) -> dict[str, Any]:
+        return {"ids": seed.workshop["ids"], "data": data}
+
+    return build
 
 
 # (method, path template) -> (request builder, expected (status, code) per role in ROLES order:
@@ -219,6 +259,67 @@ MATRIX: dict[tuple[str, str], tuple[Build, tuple[tuple[int, str | None], ...]]] 
     ),
     # A merge's status is its starter's alone; nobody here started merge 1.
     ("get", "/api/merges/{merge_id}/"): (_none, (A401, N404, N404, N404, N404)),
+    # Workshops (docs/security.md): the owner facilitates the seed's workshop, the editor is a
+    # participant, the viewer and the outsider are not in it (404, like trees).
+    ("post", "/api/auth/password/set/"): (
+        lambda c, s: {"data": {"new_password": "n3w-pass-phrase"}},
+        # Everyone here has a password already: a first one is for accounts made by joining.
+        (A401, *(F403,) * 4),
+    ),
+    ("post", "/api/auth/access/"): (
+        lambda c, s: {"data": {"key": "not-a-key"}},
+        ((410, "link_invalid"),) * 5,
+    ),
+    ("post", "/api/auth/signup/"): (
+        lambda c, s: {"data": {"username": "newbie", "password": "n3w-pass-phrase"}},
+        ((403, "signup_closed"),) * 5,  # GAMETREE_SELF_SIGNUP is off by default
+    ),
+    ("post", "/api/join/"): (
+        lambda c, s: {"data": {"token": s.workshop["join_token"], "display_name": "Guest"}},
+        ((200, None),) * 5,  # signed out: a new account; signed in: as oneself
+    ),
+    ("get", "/api/workshops/"): (_none, (A401, *((200, None),) * 4)),
+    ("post", "/api/workshops/"): (
+        lambda c, s: {"data": {"title": "Mine"}},
+        (A401, *((201, None),) * 4),
+    ),
+    ("get", "/api/workshops/{workshop_id}/"): (
+        _in_workshop(),
+        (A401, N404, N404, (200, None), (200, None)),
+    ),
+    ("patch", "/api/workshops/{workshop_id}/"): (
+        _in_workshop({"open": False}),
+        (A401, N404, N404, F403, (200, None)),
+    ),
+    ("get", "/api/workshops/{workshop_id}/participants/"): (
+        _in_workshop(),
+        (A401, N404, N404, (200, None), (200, None)),
+    ),
+    ("delete", "/api/workshops/{workshop_id}/participants/{participant_id}/"): (
+        _in_workshop(),
+        (A401, N404, N404, F403, (204, None)),
+    ),
+    ("post", "/api/workshops/{workshop_id}/participants/{participant_id}/reset/"): (
+        _in_workshop(),
+        (A401, N404, N404, F403, (200, None)),
+    ),
+    # Share links: owners make, list and revoke them; anyone signed in opens one.
+    ("post", "/api/share/"): (
+        lambda c, s: {"data": {"token": s.workshop["link_token"]}},
+        (A401, *((200, None),) * 4),
+    ),
+    ("get", "/api/trees/{tree_id}/links/"): (
+        _in_workshop(),
+        (A401, N404, F403, F403, (200, None)),
+    ),
+    ("post", "/api/trees/{tree_id}/links/"): (
+        lambda c, s: {"data": {"role": "editor"}},
+        (A401, N404, F403, F403, (201, None)),
+    ),
+    ("delete", "/api/trees/{tree_id}/links/{link_id}/"): (
+        _in_workshop(),
+        (A401, N404, F403, F403, (204, None)),
+    ),
 }
 
 # Routes outside the API schema and why they are not in the matrix.
@@ -263,7 +364,7 @@ def test_every_route_outside_the_api_is_known_and_justified() -> None:
     assert top == set(NOT_IN_SCHEMA)
 
 
-def fill(template: str, tree_id: int, user_id: int) -> str:
+def fill(template: str, tree_id: int, user_id: int, **ids: int) -> str:
     return template.format(
         tree_id=tree_id,
         user_id=user_id,
@@ -271,6 +372,7 @@ def fill(template: str, tree_id: int, user_id: int) -> str:
         merge_id=1,
         tag="deception",
         token_id=1,
+        **{"workshop_id": 1, "participant_id": 1, "link_id": 1, **ids},
     )
 
 
@@ -283,7 +385,8 @@ def client_as(cast: Cast, role: str) -> APIClient:
 
 
 def call(client: APIClient, method: str, template: str, cast: Cast, spec: dict[str, Any]) -> Any:
-    url = fill(template, cast.tree.pk, cast.target.pk) + spec.get("query", "")
+    url = fill(template, cast.tree.pk, cast.target.pk, **spec.get("ids", {}))
+    url += spec.get("query", "")
     data = spec.get("data")
     return getattr(client, method)(url, data, format="json")
 

@@ -195,3 +195,100 @@ class VersionListSerializer(serializers.Serializer[Any]):
     seq = serializers.IntegerField(help_text="The tree's current version.")
     entries = HistoryEntrySerializer(many=True, help_text="Newest first.")
     more = serializers.BooleanField()
+
+
+# ---- workshops and share links ------------------------------------------------------------
+
+
+class WorkshopCreateSerializer(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=200)
+    display_name = serializers.CharField(max_length=60, required=False)
+
+
+class WorkshopUpdateSerializer(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=200, required=False)
+    open = serializers.BooleanField(required=False)
+
+
+class WorkshopSerializer(serializers.Serializer[Any]):
+    """A workshop as one of its people sees it: `code` and `join_token` (the join link is
+    `/join/<join_token>`) only for facilitators, null for participants."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    open = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    role = serializers.CharField(help_text="My role: facilitator or participant.")
+    display_name = serializers.CharField(help_text="My display name here.")
+    code = serializers.CharField(allow_null=True)
+    join_token = serializers.CharField(allow_null=True)
+
+
+class ParticipantSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    user = serializers.IntegerField(source="user_id")
+    display_name = serializers.CharField()
+    role = serializers.CharField()
+    joined_at = serializers.DateTimeField()
+
+
+class JoinSerializer(serializers.Serializer[Any]):
+    """Either `token` (from the join link) or `code` (read aloud), and a display name."""
+
+    token = serializers.CharField(max_length=64, required=False)
+    code = serializers.CharField(max_length=32, required=False)
+    display_name = serializers.CharField(max_length=200)
+
+
+class JoinResultSerializer(serializers.Serializer[Any]):
+    workshop = WorkshopSerializer()
+    participant = ParticipantSerializer()
+    user = UserRefSerializer()
+    account_created = serializers.BooleanField()
+
+
+class AccessLinkSerializer(serializers.Serializer[Any]):
+    """A one-time sign-in key (shown once): open `/access/<key>` or POST it to
+    /api/auth/access/."""
+
+    key = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class AccessRedeemSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField(max_length=128)
+
+
+class PasswordSetSerializer(serializers.Serializer[Any]):
+    new_password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class SignupSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class ShareLinkCreateSerializer(serializers.Serializer[Any]):
+    role = serializers.ChoiceField(choices=[Role.EDITOR, Role.VIEWER])
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ShareLinkSerializer(serializers.Serializer[Any]):
+    """A tree's share link; the link to hand out is `/share/<token>`."""
+
+    id = serializers.IntegerField()
+    token = serializers.CharField()
+    role = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class ShareRedeemSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(max_length=128)
+
+
+class ShareRedeemResultSerializer(serializers.Serializer[Any]):
+    tree = serializers.IntegerField()
+    role = serializers.CharField()
+    changed = serializers.BooleanField(help_text="False when I already had this role or higher.")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from trees.api import analysis_views, history_views, transfer_views, views
+from trees.api import analysis_views, history_views, transfer_views, views, workshop_views
 
 urlpatterns = [
     path("auth/csrf/", views.CsrfView.as_view(), name="auth-csrf"),
@@ -13,6 +13,43 @@ urlpatterns = [
     path("auth/tokens/", views.TokenListView.as_view(), name="auth-tokens"),
     path("auth/tokens/<int:token_id>/", views.TokenDetailView.as_view(), name="auth-token-detail"),
     path("auth/password/", views.PasswordView.as_view(), name="auth-password"),
+    path("auth/password/set/", workshop_views.PasswordSetView.as_view(), name="auth-password-set"),
+    path("auth/access/", workshop_views.AccessView.as_view(), name="auth-access"),
+    path("auth/signup/", workshop_views.SignupView.as_view(), name="auth-signup"),
+    # Workshops and share links (docs/security.md, "Workshops and share links").
+    path("join/", workshop_views.JoinView.as_view(), name="workshop-join"),
+    path("workshops/", workshop_views.WorkshopListView.as_view(), name="workshop-list"),
+    path(
+        "workshops/<int:workshop_id>/",
+        workshop_views.WorkshopDetailView.as_view(),
+        name="workshop-detail",
+    ),
+    path(
+        "workshops/<int:workshop_id>/participants/",
+        workshop_views.ParticipantListView.as_view(),
+        name="participant-list",
+    ),
+    path(
+        "workshops/<int:workshop_id>/participants/<int:participant_id>/",
+        workshop_views.ParticipantDetailView.as_view(),
+        name="participant-detail",
+    ),
+    path(
+        "workshops/<int:workshop_id>/participants/<int:participant_id>/reset/",
+        workshop_views.ParticipantResetView.as_view(),
+        name="participant-reset",
+    ),
+    path("share/", workshop_views.ShareRedeemView.as_view(), name="share-redeem"),
+    path(
+        "trees/<int:tree_id>/links/",
+        workshop_views.ShareLinkListView.as_view(),
+        name="share-link-list",
+    ),
+    path(
+        "trees/<int:tree_id>/links/<int:link_id>/",
+        workshop_views.ShareLinkDetailView.as_view(),
+        name="share-link-detail",
+    ),
     path("trees/", views.TreeListView.as_view(), name="tree-list"),
     path("trees/import/", transfer_views.ImportView.as_view(), name="tree-import"),
     path(

@@ -1,0 +1,69 @@
+"""Access granted by a share link or a workshop ends on the open socket at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+
+from tests.ws.wshelpers import new_id
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def proposal() -> dict[str, Any]:
+    return {"kind": "create", "id": new_id(), "type": "proposal", "parent": None}
+
+
+@database_sync_to_async
+def _join_and_share(team: Any) -> tuple[Any, Any, int]:
+    from trees.actions import workshops as w
+
+    workshop = w.workshop_create(user=team.owner, title="W")
+    seat, made = w.workshop_join(workshop=workshop, user=None, display_name="Ada")
+    assert made
+    link = w.sharelink_create(tree=team.tree, user=team.owner, role="editor")
+    w.sharelink_redeem(user=seat.user, token=link.token)
+    return workshop, seat.user, seat.pk
+
+
+async def test_a_member_by_share_link_removed_as_member_is_closed_with_4403(
+    team: Any, connect: Any
+) -> None:
+    from trees.actions import member_remove
+
+    _, ada, _ = await _join_and_share(team)
+    ws = await connect(ada, team.tree_id, hello=True)
+    await ws.ok(proposal())
+    await database_sync_to_async(member_remove)(tree=team.tree, user_id=ada.pk)
+    assert await ws.expect_close() == 4403
+
+
+async def test_removing_a_participant_closes_their_open_socket_and_the_others_go_on(
+    team: Any, connect: Any
+) -> None:
+    from trees.actions.workshops import participant_remove
+
+    workshop, ada, seat_id = await _join_and_share(team)
+    ws = await connect(ada, team.tree_id, hello=True)
+    bob = await connect(team.bob, team.tree_id, hello=True)
+    await ws.ok(proposal())
+    await database_sync_to_async(participant_remove)(workshop=workshop, participant_id=seat_id)
+    assert await ws.expect_close() == 4403
+    await bob.ok(proposal())
+    again = await connect(ada, team.tree_id)
+    assert await again.expect_close() == 4403
+
+
+async def test_revoking_a_share_link_leaves_the_member_it_made_connected(
+    team: Any, connect: Any
+) -> None:
+    from trees.actions.workshops import sharelink_revoke
+    from trees.models import ShareLink
+
+    _, ada, _ = await _join_and_share(team)
+    ws = await connect(ada, team.tree_id, hello=True)
+    link = await database_sync_to_async(ShareLink.objects.get)(tree_id=team.tree_id)
+    await database_sync_to_async(sharelink_revoke)(tree=team.tree, link_id=link.pk)
+    await ws.ok(proposal())
