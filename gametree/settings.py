@@ -249,7 +249,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Tree kinds appear with two label sets (models and the import form): name the model's
     # one, or `check --deploy --fail-level WARNING` fails on drf_spectacular.W001.
-    "ENUM_NAME_OVERRIDES": {"TreeKindEnum": "trees.models.TreeKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "TreeKindEnum": "trees.models.TreeKind",
+        "ShareRoleEnum": "trees.models.ShareRole",
+        "RoleEnum": "trees.models.Role",
+    },
     # Every operation's error answers ({code, message}), added in one place.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

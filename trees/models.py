@@ -349,6 +349,13 @@ class LoginFailure(models.Model):
 # ---- workshops: joining by link or code, tree share links (docs/security.md) ----------------
 
 
+class ShareRole(models.TextChoices):
+    """The roles a share link can grant (never owner)."""
+
+    EDITOR = "editor", "Editor"
+    VIEWER = "viewer", "Viewer"
+
+
 class WorkshopRole(models.TextChoices):
     FACILITATOR = "facilitator", "Facilitator"
     PARTICIPANT = "participant", "Participant"

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from trees.models import Membership, Role, Tree, TreeKind
+from trees.models import Membership, Role, ShareRole, Tree, TreeKind
 
 
 class UserRefSerializer(serializers.Serializer[Any]):
@@ -269,7 +269,7 @@ class SignupSerializer(serializers.Serializer[Any]):
 
 
 class ShareLinkCreateSerializer(serializers.Serializer[Any]):
-    role = serializers.ChoiceField(choices=[Role.EDITOR, Role.VIEWER])
+    role = serializers.ChoiceField(choices=ShareRole.choices)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
