@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trees', '0008_oplog_node_history'),
+        ('trees', '0009_node_y'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
