@@ -320,6 +320,47 @@ MATRIX: dict[tuple[str, str], tuple[Build, tuple[tuple[int, str | None], ...]]] 
         _in_workshop(),
         (A401, N404, F403, F403, (204, None)),
     ),
+    # History, trash and versions are reads for every member (docs/protocol.md).
+    ("get", "/api/trees/{tree_id}/nodes/{node_id}/history/"): (
+        lambda c, s: {"ids": {"node_id": s.root}},
+        (A401, N404, (200, None), (200, None), (200, None)),
+    ),
+    ("get", "/api/trees/{tree_id}/trash/"): (
+        _none,
+        (A401, N404, (200, None), (200, None), (200, None)),
+    ),
+    ("get", "/api/trees/{tree_id}/versions/"): (
+        _none,
+        (A401, N404, (200, None), (200, None), (200, None)),
+    ),
+    ("get", "/api/trees/{tree_id}/versions/{seq}/"): (
+        lambda c, s: {"ids": {"seq": 1}},
+        (A401, N404, (200, None), (200, None), (200, None)),
+    ),
+    # The tag vocabulary of a tree needs read access to it; renaming needs write access to
+    # every tree named.
+    ("get", "/api/tags/vocabulary/"): (
+        lambda c, s: {"query": f"?tree={c.tree.pk}"},
+        (A401, N404, (200, None), (200, None), (200, None)),
+    ),
+    ("post", "/api/tags/rename/"): (
+        lambda c, s: {"data": {"from": "x", "to": "y", "trees": [c.tree.pk]}},
+        (A401, N404, F403, (200, None), (200, None)),
+    ),
+    # Review tools write to the tree: viewers are refused. This tree was never merged, so it
+    # has no conflict 0 and its root has no sources to split into.
+    ("post", "/api/trees/{tree_id}/conflicts/{index}/"): (
+        lambda c, s: {"ids": {"index": 0}, "data": {"pick": "base"}},
+        (A401, N404, F403, N404, N404),
+    ),
+    ("post", "/api/trees/{tree_id}/merge-nodes/"): (
+        lambda c, s: {"data": {"a": s.root, "b": s.root2}},
+        (A401, N404, F403, (200, None), (200, None)),
+    ),
+    ("post", "/api/trees/{tree_id}/nodes/{node_id}/split/"): (
+        lambda c, s: {"ids": {"node_id": s.root}},
+        (A401, N404, F403, (400, "invalid"), (400, "invalid")),
+    ),
 }
 
 # Routes outside the API schema and why they are not in the matrix.
@@ -364,7 +405,7 @@ def test_every_route_outside_the_api_is_known_and_justified() -> None:
     assert top == set(NOT_IN_SCHEMA)
 
 
-def fill(template: str, tree_id: int, user_id: int, **ids: int) -> str:
+def fill(template: str, tree_id: int, user_id: int, **ids: int | str) -> str:
     return template.format(
         tree_id=tree_id,
         user_id=user_id,
@@ -372,7 +413,15 @@ def fill(template: str, tree_id: int, user_id: int, **ids: int) -> str:
         merge_id=1,
         tag="deception",
         token_id=1,
-        **{"workshop_id": 1, "participant_id": 1, "link_id": 1, **ids},
+        **{
+            "workshop_id": 1,
+            "participant_id": 1,
+            "link_id": 1,
+            "node_id": "00000000-0000-4000-8000-000000000000",
+            "seq": 1,
+            "index": 0,
+            **ids,
+        },
     )
 
 
