@@ -15,7 +15,8 @@ _DESCRIPTIONS = {
     "400": "Invalid input (code `invalid`, `bad_json`, or an import format error).",
     "401": "Not signed in (`not_authenticated`).",
     "403": "Not allowed for this role, or the CSRF check failed (`forbidden`).",
-    "404": "No such tree, or not a member of it (`not_found`; the two look the same).",
+    "404": "No such tree, workshop or link, or not one of its members (`not_found`; the two "
+    "look the same).",
     "409": "Refused by the tree's rules or a limit (`conflict`, `cycle`, `limit_reached`, ...).",
     "413": "Over a size limit (`too_large`).",
     "415": "Unsupported request content type (`unsupported_media_type`).",
@@ -33,7 +34,8 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         statuses.append("401")
     if writes:
         statuses.append("403")
-    if "{tree_id}" in path:
+    # Any object named in the path (a tree, a workshop...) may be missing or not the caller's.
+    if "_id}" in path:
         statuses.append("404")
     if writes and path.startswith("/api/trees/"):
         statuses += ["409", "413"]

@@ -266,7 +266,11 @@ class ShareLinkDetailView(APIView):
 class ShareRedeemView(APIView):
     @extend_schema(
         request=s.ShareRedeemSerializer,
-        responses={200: s.ShareRedeemResultSerializer, 410: s.ErrorSerializer},
+        responses={
+            200: s.ShareRedeemResultSerializer,
+            404: s.ErrorSerializer,
+            410: s.ErrorSerializer,
+        },
         summary="Open a share link: become a member of its tree",
     )
     def post(self, request: Request) -> Response:
