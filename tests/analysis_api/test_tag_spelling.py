@@ -44,7 +44,9 @@ def _rewrites(make_user: Any, executor: MigrationExecutor) -> None:
 
     executor = MigrationExecutor(connection)
     executor.migrate(AFTER)
-    got = {n.id: n.tags for n in Node.objects.filter(tree_id=tree.pk)}
+    # The model as of AFTER: later migrations add columns the table does not have yet.
+    NewNode = executor.loader.project_state(AFTER).apps.get_model("trees", "Node")
+    got = {n.id: n.tags for n in NewNode.objects.filter(tree_id=tree.pk)}
     assert list(got[k] for k in raw) == [
         ["goodhart", "scalable-oversight"],
         ["reward-hacking"],
