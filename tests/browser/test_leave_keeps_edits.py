@@ -66,8 +66,10 @@ def test_text_typed_just_before_reload_or_back_reaches_everyone(users: Any) -> N
     bob.page.keyboard.press("End")
     bob.page.keyboard.type(" plus reload")
     saved_only_when_all_acknowledged(bob)
+    # Every keystroke is sent at once, so the server may have acknowledged them all before
+    # the reload: whether the browser asks first is a race here (it asks only while edits
+    # are unacknowledged). What must hold is that the text reaches everyone.
     bob.page.reload()
-    assert "beforeunload" in bob.dialogs  # the browser asked before leaving
     bob.page.wait_for_selector("body[data-tree-ready]")
     for u in (alice, bob, carol):
         expect(row(u, "First plus reload")).to_be_visible(timeout=LIVE)
