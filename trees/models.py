@@ -374,6 +374,10 @@ class Workshop(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The SHA-256 of the key of the board's read-only projector link (blank: none), and when
+    # that key was made.
+    board_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    board_token_created_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.title} (workshop #{self.pk})"
@@ -393,6 +397,14 @@ class WorkshopParticipant(models.Model):
     access_hash = models.CharField(max_length=64, blank=True, db_index=True)
     access_expires_at = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)
+    # The participant's group (facilitators are in none).
+    group = models.ForeignKey(
+        "WorkshopGroup",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
 
     class Meta:
         constraints = [
@@ -422,3 +434,140 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} link {self.pk} of tree {self.tree_id}"
+
+
+# ---- workshop groups, exercises and rounds (docs/guide.md, "Run a workshop") ---------------
+
+
+class WorkshopGroup(models.Model):
+    """A group of 2-3 participants; a participant is in at most one group of a workshop."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=60)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["workshop", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (workshop {self.workshop_id})"
+
+
+class ExerciseKind(models.TextChoices):
+    GAME_TREE = "game_tree", "Game tree"
+    PROBLEM_TREE = "problem_tree", "Problem tree"
+
+
+class Exercise(models.Model):
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="exercises")
+    kind = models.CharField(max_length=16, choices=ExerciseKind.choices)
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+    # e.g. "before reading" / "after reading" for the two problem trees to compare.
+    phase = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workshop", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.kind} of workshop {self.workshop_id})"
+
+
+class RoundMode(models.TextChoices):
+    GROUP = "group", "Group"
+    INDIVIDUAL = "individual", "Individual"
+
+
+class Round(models.Model):
+    """A timed step of an exercise. The timer is the server's: `ends_at` is set by start and
+    moved by extend; `ended_at` is set when the facilitator ends the round."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveIntegerField()
+    mode = models.CharField(max_length=16, choices=RoundMode.choices)
+    # Blind: group-mates cannot open each other's individual trees until the round ends.
+    blind = models.BooleanField(default=False)
+    duration_seconds = models.PositiveIntegerField(default=900)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["exercise", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["exercise", "number"], name="round_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"round {self.number} of exercise {self.exercise_id}"
+
+
+class ExerciseTreeKind(models.TextChoices):
+    GROUP = "group", "Group tree"
+    INDIVIDUAL = "individual", "Individual tree"
+    MERGED = "merged", "Merged tree"
+
+
+class ExerciseTree(models.Model):
+    """A tree made for an exercise: a group's (participant null) or one person's."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="trees")
+    round = models.ForeignKey(
+        Round, null=True, blank=True, on_delete=models.SET_NULL, related_name="trees"
+    )
+    tree = models.OneToOneField(Tree, on_delete=models.CASCADE, related_name="workshop_link")
+    group = models.ForeignKey(WorkshopGroup, on_delete=models.PROTECT, related_name="trees")
+    participant = models.ForeignKey(
+        WorkshopParticipant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="exercise_trees",
+    )
+    kind = models.CharField(max_length=16, choices=ExerciseTreeKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["exercise", "group"], name="exercise_tree_group")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} tree {self.tree_id} of exercise {self.exercise_id}"
+
+
+class GroupMergeStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    # One tree only: nothing to merge, the next round forks it as it is.
+    SINGLE = "single", "Single"
+    EMPTY = "empty", "Empty"
+
+
+class GroupMerge(models.Model):
+    """The merge of one group's individual trees at the end of an individual round."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="merges")
+    group = models.ForeignKey(WorkshopGroup, on_delete=models.CASCADE, related_name="merges")
+    job = models.ForeignKey(
+        MergeJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=16, choices=GroupMergeStatus.choices, default=GroupMergeStatus.WAITING
+    )
+    error_code = models.CharField(max_length=64, blank=True)
+    # The merged tree (or, status single, the one tree the next round forks).
+    tree = models.ForeignKey(
+        Tree, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "group"], name="group_merge_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"merge of group {self.group_id} in round {self.round_id} ({self.status})"
