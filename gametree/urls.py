@@ -20,4 +20,7 @@ urlpatterns = [
     path("healthz", views.health, name="health"),
     path("", views.client, name="client"),
     re_path(r"^app(?:/.*)?$", views.client, name="client-app"),
+    # The ways in that the client handles: a workshop's join link (or /join to type its code),
+    # a one-time sign-in link, a tree's share link.
+    re_path(r"^(?:join|access|share)(?:/[^/]*)?/?$", views.client, name="client-join"),
 ]

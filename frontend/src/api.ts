@@ -70,7 +70,7 @@ async function csrf(): Promise<string> {
   return cookie("csrftoken") ?? csrfToken;
 }
 
-async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (method !== "GET") {
     headers["X-CSRFToken"] = await csrf();

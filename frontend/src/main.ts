@@ -1,4 +1,8 @@
-/** Entry point: a tiny router over / (tree list or sign-in) and /app/trees/<id>. */
+/**
+ * Entry point: a tiny router over / (tree list or sign-in), /app/trees/<id>, the workshop pages
+ * (/app/workshops, /app/workshops/<id>) and the ways in: /join[/<token>], /access/<key>,
+ * /share/<token>.
+ */
 import "./style.css";
 import { api } from "./api";
 import type { User } from "./core/types";
@@ -6,10 +10,16 @@ import { h, toast } from "./ui/dom";
 import { listPage, loginPage } from "./ui/listpage";
 import { TreePage } from "./ui/treepage";
 import { outboxFor, sendOrphans } from "./ui/leave";
+import { accessPage, joinPage, sharePage } from "./ui/workshop/join";
+import { workshopListPage } from "./ui/workshop/list";
+import { WorkshopPage } from "./ui/workshop/page";
+import { workshopApi } from "./ui/workshop/wsapi";
 
 const app = document.getElementById("app")!;
 let me: User | null = null;
 let page: TreePage | null = null;
+/** The open non-tree page that holds timers or sockets (a workshop page). */
+let other: { destroy(): void } | null = null;
 
 declare global {
   interface Window {
@@ -41,6 +51,8 @@ function sendLeftEdits(): void {
 async function route(): Promise<void> {
   page?.destroy();
   page = null;
+  other?.destroy();
+  other = null;
   window.gametree = { page: null };
   delete document.body.dataset.treeReady;
   if (!me) {
@@ -49,6 +61,33 @@ async function route(): Promise<void> {
     } catch {
       me = null;
     }
+  }
+  const path = location.pathname;
+  // Joining and one-time sign-in links work signed out (they sign the visitor in).
+  const join = path.match(/^\/join(?:\/([^/]+))?\/?$/);
+  if (join) {
+    document.title = "Join a workshop · Gametree";
+    app.replaceChildren(
+      joinPage(join[1] ? decodeURIComponent(join[1]) : null, me, (id, u) => {
+        me = u;
+        navigate(`/app/workshops/${id}`, true);
+      }),
+    );
+    return;
+  }
+  const access = path.match(/^\/access\/([^/]+)\/?$/);
+  if (access) {
+    document.title = "Sign in · Gametree";
+    app.replaceChildren(
+      accessPage(decodeURIComponent(access[1]), (u) => {
+        me = u;
+        void workshopApi.list().then(
+          (ws) => navigate(ws.length === 1 ? `/app/workshops/${ws[0].id}` : "/app/workshops", true),
+          () => navigate("/app/workshops", true),
+        );
+      }),
+    );
+    return;
   }
   if (!me) {
     document.title = "Sign in · Gametree";
@@ -60,7 +99,28 @@ async function route(): Promise<void> {
     );
     return;
   }
-  const m = location.pathname.match(/^\/app\/trees\/(\d+)\/?$/);
+  const share = path.match(/^\/share\/([^/]+)\/?$/);
+  if (share) {
+    document.title = "Shared tree · Gametree";
+    app.replaceChildren(sharePage(decodeURIComponent(share[1]), (tree) => navigate(`/app/trees/${tree}`, true)));
+    return;
+  }
+  if (/^\/app\/workshops\/?$/.test(path)) {
+    document.title = "Workshops · Gametree";
+    app.replaceChildren(workshopListPage(me, navigate, () => void signOut()));
+    sendLeftEdits();
+    return;
+  }
+  const ws = path.match(/^\/app\/workshops\/(\d+)\/?$/);
+  if (ws) {
+    const wp = new WorkshopPage(Number(ws[1]), me, navigate, () => void signOut());
+    other = wp;
+    app.replaceChildren(wp.el);
+    void wp.start();
+    sendLeftEdits();
+    return;
+  }
+  const m = path.match(/^\/app\/trees\/(\d+)\/?$/);
   if (m) {
     page = new TreePage(Number(m[1]), { me, navigate, signOut: () => void signOut() });
     window.gametree = { page };

@@ -4,6 +4,7 @@ import type { TreeKind, User } from "../core/types";
 import { analysisListTools } from "./analysis-list";
 import { h, on, toast } from "./dom";
 import { openImportDialog } from "./import";
+import { shareLinksPanel } from "./workshop/sharelinks";
 
 export function loginPage(onDone: (u: User) => void): HTMLElement {
   const user = h("input", { name: "username", autocomplete: "username", required: true, id: "login-user" });
@@ -151,7 +152,7 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
   return h(
     "div",
     { class: "listpage" },
-    h("header", { class: "topbar" }, h("h1", { class: "brand", text: "Gametree" }), h("span", { class: "spacer" }), h("span", { class: "me", text: me.username }), out),
+    h("header", { class: "topbar" }, h("h1", { class: "brand", text: "Gametree" }), h("span", { class: "spacer" }), workshopsLink(navigate), h("span", { class: "me", text: me.username }), out),
     h(
       "main",
       { class: "container" },
@@ -161,6 +162,16 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
       h("section", {}, h("h2", { text: "Shared with me" }), shared),
     ),
   );
+}
+
+function workshopsLink(navigate: (p: string) => void): HTMLElement {
+  const a = h("a", { href: "/app/workshops", class: "nav-link", text: "Workshops" });
+  on(a, "click", (e) => {
+    if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    navigate("/app/workshops");
+  });
+  return a;
 }
 
 async function membersPanel(t: TreeSummary, panel: HTMLElement, me: User, reload: () => Promise<void>): Promise<void> {
@@ -212,7 +223,7 @@ async function membersPanel(t: TreeSummary, panel: HTMLElement, me: User, reload
         toast((x as Error).message, { kind: "error" });
       }
     });
-    children.push(f);
+    children.push(f, shareLinksPanel(t.id, t.title));
   }
   panel.replaceChildren(...children);
 }
