@@ -1,0 +1,72 @@
+/**
+ * Text helpers of the outliner (and the pages around it): a message for a refused op, a short
+ * label, and the caret or selection inside a contenteditable row.
+ */
+import type { TreeNode } from "../core/types";
+
+export function explain(code: string, message: string): string {
+  switch (code) {
+    case "bad_parent_type":
+      return "That type of node cannot go there.";
+    case "cycle":
+      return "A node cannot go inside itself.";
+    case "deleted":
+      return "Someone deleted that part of the tree.";
+    case "not_found":
+      return "That node no longer exists.";
+    case "too_large":
+      return "That is over the size limits.";
+    case "forbidden":
+      return "You do not have permission to edit this tree.";
+    case "rate_limited":
+      return "Too many edits at once; retrying.";
+    default:
+      return message || code;
+  }
+}
+
+export function short(s: string, n = 40): string {
+  return s.length > n ? s.slice(0, n - 1) + "…" : s || "(empty)";
+}
+
+export function caretOffset(el: HTMLElement): number {
+  const sel = document.getSelection();
+  if (!sel || sel.rangeCount === 0 || !el.contains(sel.anchorNode)) return 0;
+  const range = sel.getRangeAt(0).cloneRange();
+  range.selectNodeContents(el);
+  range.setEnd(sel.getRangeAt(0).startContainer, sel.getRangeAt(0).startOffset);
+  return range.toString().length;
+}
+
+/** Where the selection starts and ends inside `el`, in characters (both 0 without one). */
+export function selectionOffsets(el: HTMLElement): [number, number] {
+  const sel = document.getSelection();
+  if (!sel || sel.rangeCount === 0 || !el.contains(sel.anchorNode)) return [0, 0];
+  const r = sel.getRangeAt(0);
+  const upTo = (node: Node, offset: number) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    range.setEnd(node, offset);
+    return range.toString().length;
+  };
+  return [upTo(r.startContainer, r.startOffset), upTo(r.endContainer, r.endOffset)];
+}
+
+export function placeCaret(el: HTMLElement, offset: number): void {
+  const sel = document.getSelection();
+  if (!sel) return;
+  const range = document.createRange();
+  const node = el.firstChild;
+  if (node && node.nodeType === Node.TEXT_NODE) {
+    range.setStart(node, Math.min(offset, node.textContent!.length));
+  } else {
+    range.setStart(el, 0);
+  }
+  range.collapse(true);
+  sel.removeAllRanges();
+  sel.addRange(range);
+}
+
+export function nodeAuthor(n: TreeNode, name: (id: number | null) => string): string {
+  return name(n.author);
+}
