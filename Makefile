@@ -25,7 +25,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 help:
 	@echo "make run        set everything up and serve on http://$(HOST):$(PORT)/"
 	@echo "make test       set everything up and run every test"
-	@echo "make lint       ruff;  make typecheck: mypy on the pure layers"
+	@echo "make lint       ruff;  make typecheck: mypy on every layer"
 	@echo "make bench      run the benchmarks in bench/"
 
 $(PY):

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import IO, Any
 
 log = logging.getLogger(__name__)
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
+# The shapes Django's ASGIHandler takes, so that it can be wrapped.
+Scope = dict[str, Any]
+Message = Mapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -140,6 +141,7 @@ def limit_daphne_request_bodies() -> bool:
     class LimitedWebRequest(WebRequest):  # type: ignore[misc]
         _refused = False
         _received = 0
+        content: IO[bytes] | None  # set by twisted's Request (untyped)
 
         def gotLength(self, length: int | None) -> None:
             total, _ = limits()

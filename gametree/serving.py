@@ -35,6 +35,7 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,8 @@ def twisted_write_through() -> bool:
 
     if getattr(tcp.Connection.write, "_gametree_write_through", False):
         return False
-    queued_write = tcp.Connection.write
+    # Twisted leaves write() unannotated; this is the signature it has.
+    queued_write: Callable[[tcp.Connection, bytes], None] = tcp.Connection.write
 
     def write(self: tcp.Connection, data: bytes) -> None:
         if (
@@ -104,7 +106,7 @@ def twisted_write_through() -> bool:
         queued_write(self, data)
 
     write._gametree_write_through = True  # type: ignore[attr-defined]
-    tcp.Connection.write = write  # type: ignore[method-assign]
+    tcp.Connection.write = write  # type: ignore[method-assign,assignment]
     return True
 
 

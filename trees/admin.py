@@ -7,6 +7,7 @@ merge jobs (their thread writes them).
 """
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import NotRegistered
 
 from trees.models import (
     ApiToken,
@@ -23,14 +24,14 @@ from trees.models import (
 )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, Tree]):
     model = Membership
     extra = 0
     raw_id_fields = ["user"]
 
 
 @admin.register(Tree)
-class TreeAdmin(admin.ModelAdmin):
+class TreeAdmin(admin.ModelAdmin[Tree]):
     list_display = ["id", "title", "kind", "owner", "version", "updated_at"]
     list_filter = ["kind"]
     search_fields = ["title", "description", "owner__username"]
@@ -39,7 +40,7 @@ class TreeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_display = ["tree", "user", "role"]
     list_filter = ["role"]
     search_fields = ["tree__title", "user__username"]
@@ -47,7 +48,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Node)
-class NodeAdmin(admin.ModelAdmin):
+class NodeAdmin(admin.ModelAdmin[Node]):
     list_display = ["id", "tree", "type", "text", "deleted", "updated_at"]
     list_filter = ["type", "deleted"]
     search_fields = ["text", "note"]
@@ -61,7 +62,7 @@ class NodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(OpLog)
-class OpLogAdmin(admin.ModelAdmin):
+class OpLogAdmin(admin.ModelAdmin[OpLog]):
     list_display = ["tree", "seq", "client_id", "client_n", "actor", "at"]
     raw_id_fields = ["tree", "actor"]
 
@@ -73,7 +74,7 @@ class OpLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(MergeSuggestion)
-class MergeSuggestionAdmin(admin.ModelAdmin):
+class MergeSuggestionAdmin(admin.ModelAdmin[MergeSuggestion]):
     list_display = ["tree", "position", "status", "score", "decided_by", "decided_at"]
     list_filter = ["status"]
     raw_id_fields = ["tree", "decided_by"]
@@ -86,7 +87,7 @@ class MergeSuggestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(MergeJob)
-class MergeJobAdmin(admin.ModelAdmin):
+class MergeJobAdmin(admin.ModelAdmin[MergeJob]):
     list_display = ["id", "actor", "status", "phase", "progress", "error_code", "created_at"]
     list_filter = ["status", "error_code"]
     raw_id_fields = ["actor", "tree"]
@@ -99,20 +100,20 @@ class MergeJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(RejectedPair)
-class RejectedPairAdmin(admin.ModelAdmin):
+class RejectedPairAdmin(admin.ModelAdmin[RejectedPair]):
     list_display = ["a_tree", "a_node", "b_tree", "b_node", "rejected_by", "created_at"]
     raw_id_fields = ["a_tree", "b_tree", "suggestion", "rejected_by"]
 
 
 @admin.register(GlossaryEntry)
-class GlossaryEntryAdmin(admin.ModelAdmin):
+class GlossaryEntryAdmin(admin.ModelAdmin[GlossaryEntry]):
     list_display = ["user", "alias", "canonical", "created_at"]
     search_fields = ["alias", "canonical", "user__username"]
     raw_id_fields = ["user"]
 
 
 @admin.register(FailureMode)
-class FailureModeAdmin(admin.ModelAdmin):
+class FailureModeAdmin(admin.ModelAdmin[FailureMode]):
     list_display = ["user", "tag", "problem_tree", "problem_node", "updated_at"]
     search_fields = ["tag", "description", "user__username"]
     raw_id_fields = ["user", "problem_tree"]
@@ -124,12 +125,12 @@ try:
     from rest_framework.authtoken.models import TokenProxy
 
     admin.site.unregister(TokenProxy)
-except admin.sites.NotRegistered:  # pragma: no cover - depends on app order
+except NotRegistered:  # pragma: no cover - depends on app order
     pass
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Revoke a user's token by deleting it here."""
 
     list_display = ["user", "prefix", "created_at", "expires_at", "last_used_at"]
@@ -138,7 +139,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoginFailure)
-class LoginFailureAdmin(admin.ModelAdmin):
+class LoginFailureAdmin(admin.ModelAdmin[LoginFailure]):
     """Unlock an account or address by deleting its failures here (or `manage.py unlocklogin`)."""
 
     list_display = ["key", "at"]

@@ -27,7 +27,7 @@ from trees.models import (
     Tree,
     TreeKind,
 )
-from trees.selectors import User, access_tree, trees_for_user
+from trees.selectors import User, access_tree, trees_for_user, user_id_of
 
 MAX_TREES_PER_ANALYSIS = 50
 # Other game trees of the user that lend their tagged critiques to tag suggestions.
@@ -123,7 +123,7 @@ def _failure_mode_out(mode: FailureMode | None, labels: Mapping[tuple[int, str],
 def _tag_counts(user: User) -> tuple[dict[str, int], dict[str, set[int]]]:
     """Critiques per tag and the trees they are in, over the user's game trees."""
     rows = Node.objects.filter(
-        tree__memberships__user_id=user.pk,
+        tree__memberships__user_id=user_id_of(user),
         tree__kind=TreeKind.GAME,
         type=NodeType.CRITIQUE,
         deleted=False,
@@ -142,7 +142,7 @@ def tag_table(user: User) -> list[dict[str, Any]]:
     """Every tag on live critiques of the user's game trees, plus the tags the user pointed at
     a problem: `[{"tag", "count", "trees", "problem", "description"}]`, most used first."""
     count, trees = _tag_counts(user)
-    modes = {m.tag: m for m in FailureMode.objects.filter(user_id=user.pk)}
+    modes = {m.tag: m for m in FailureMode.objects.filter(user_id=user_id_of(user))}
     labels = _problem_labels(user, modes.values())
     return [
         failure_mode_row(tag, modes.get(tag), count.get(tag, 0), trees.get(tag), labels)
@@ -181,7 +181,7 @@ def _problem_labels(user: User, modes: Iterable[FailureMode]) -> dict[tuple[int,
         return {}
     rows = Node.objects.filter(
         tree_id__in={t for t, _ in wanted},
-        tree__memberships__user_id=user.pk,
+        tree__memberships__user_id=user_id_of(user),
         id__in=[n for _, n in wanted if _is_uuid(n)],
     ).values_list("tree_id", "id", "text")
     return {(tree_id, str(node_id)): short(text) for tree_id, node_id, text in rows}

@@ -143,9 +143,15 @@ class LoginGuardBackend(ModelBackend):
     users and permissions like ModelBackend, so a session that names it (the test client's
     `force_login` names the first backend) works like one that names ModelBackend."""
 
-    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> Any:
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **credentials: Any,
+    ) -> None:
         if request is not None:
-            found = refusal(credentials.get("username"), address_of(request))
+            found = refusal(username, address_of(request))
             if found is not None:
                 _mark(request, found)
                 raise PermissionDenied(found.message)  # authenticate() stops, answers None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -37,11 +38,19 @@ User = AbstractBaseUser | AnonymousUser
 MAX_PK = 2**63 - 1
 
 
+def user_id_of(user: User) -> int:
+    """The id of a signed-in user. An anonymous one is refused (`not_authenticated`), so no
+    query ever filters on a missing user id."""
+    if not user.is_authenticated or user.pk is None:
+        raise ActionError("not_authenticated", "Sign in first.")
+    return int(user.pk)
+
+
 def role_of(user: User, tree_id: int) -> str | None:
     if not user.is_authenticated:
         return None
     return (
-        Membership.objects.filter(tree_id=tree_id, user_id=user.pk)
+        Membership.objects.filter(tree_id=tree_id, user_id=user_id_of(user))
         .values_list("role", flat=True)
         .first()
     )
@@ -61,7 +70,9 @@ def access_tree(user: User, tree_id: int | str, *, need: str = READ) -> tuple[Tr
     if not 0 < tree_pk <= MAX_PK:
         raise ActionError("not_found", "No such tree.")
     membership = (
-        Membership.objects.select_related("tree").filter(tree_id=tree_pk, user_id=user.pk).first()
+        Membership.objects.select_related("tree")
+        .filter(tree_id=tree_pk, user_id=user_id_of(user))
+        .first()
     )
     if membership is None:
         raise ActionError("not_found", "No such tree.")
@@ -89,14 +100,14 @@ def access_merge_job(user: User, job_id: int | str) -> MergeJob:
 
 def trees_for_user(user: User) -> QuerySet[Tree]:
     return (
-        Tree.objects.filter(memberships__user_id=user.pk)
+        Tree.objects.filter(memberships__user_id=user_id_of(user))
         .select_related("owner")
         .order_by("-updated_at", "id")
     )
 
 
 def role_map(user: User, tree_ids: list[int]) -> dict[int, str]:
-    rows = Membership.objects.filter(user_id=user.pk, tree_id__in=tree_ids)
+    rows = Membership.objects.filter(user_id=user_id_of(user), tree_id__in=tree_ids)
     return {m.tree_id: m.role for m in rows}
 
 
@@ -109,7 +120,7 @@ def ops_since(tree_id: int, since: int, *, limit: int) -> list[dict[str, Any]]:
     return [op_message_fields(row) for row in rows]
 
 
-def op_message_fields(row: dict[str, Any]) -> dict[str, Any]:
+def op_message_fields(row: Mapping[str, Any]) -> dict[str, Any]:
     """One log row in the shape of the protocol's `op` message (without `type`)."""
     return {
         "seq": row["seq"],
@@ -133,7 +144,7 @@ def _actors(ids: set[int]) -> dict[int, dict[str, Any]]:
     return {u.pk: {"id": u.pk, "username": u.get_username()} for u in users}
 
 
-def _history_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _history_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     actors = _actors({row["actor_id"] for row in rows if row["actor_id"] is not None})
     return [
         {
@@ -224,7 +235,7 @@ def access_workshop(
     if pk is not None:
         seat = (
             WorkshopParticipant.objects.select_related("workshop")
-            .filter(workshop_id=pk, user_id=user.pk)
+            .filter(workshop_id=pk, user_id=user_id_of(user))
             .first()
         )
     if seat is None:
@@ -237,7 +248,7 @@ def access_workshop(
 def workshops_for_user(user: User) -> list[WorkshopParticipant]:
     """The user's seats, newest workshop first."""
     return list(
-        WorkshopParticipant.objects.filter(user_id=user.pk)
+        WorkshopParticipant.objects.filter(user_id=user_id_of(user))
         .select_related("workshop")
         .order_by("-workshop__created_at", "-workshop_id")
     )

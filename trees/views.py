@@ -10,12 +10,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.db import connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.defaults import page_not_found
 
 
 @ensure_csrf_cookie
-def client(request: HttpRequest) -> HttpResponse:
+def client(request: HttpRequest) -> HttpResponseBase:
     """The single-page client; it routes /app/... itself."""
     index = settings.FRONTEND_DIST / "index.html"
     if not index.exists():
@@ -45,6 +46,8 @@ def health(request: HttpRequest) -> JsonResponse:
         checks["database"] = f"error: {type(exc).__name__}"
     try:
         layer = get_channel_layer()
+        if layer is None:
+            raise LookupError("no channel layer configured")
         channel = async_to_sync(layer.new_channel)()
         async_to_sync(layer.send)(channel, {"type": "health.ping"})
         async_to_sync(layer.receive)(channel)

@@ -9,7 +9,7 @@ operation log as one typed live. It is all or nothing: a rejected node rolls it 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -36,7 +36,7 @@ def _create_op(node: Mapping[str, Any]) -> dict[str, Any]:
     return op
 
 
-def _delete_ops(nodes: list[Mapping[str, Any]]) -> list[Op]:
+def _delete_ops(nodes: Sequence[Mapping[str, Any]]) -> list[Op]:
     """Deletes that rebuild the tombstones, one per original delete (oldest first), so that a
     restore after the import brings back exactly what it would have before."""
     by_id = {str(node["id"]): node for node in nodes}
@@ -57,7 +57,7 @@ def _delete_ops(nodes: list[Mapping[str, Any]]) -> list[Op]:
     return [({"kind": "delete", "id": node["id"]}, node) for _, node in roots]
 
 
-def _ops_for(nodes: list[Mapping[str, Any]]) -> list[Op]:
+def _ops_for(nodes: Sequence[Mapping[str, Any]]) -> list[Op]:
     creates: list[Op] = [(_create_op(node), node) for node in nodes]
     links: list[Op] = [
         ({"kind": "link", "id": node["id"], "parent": extra}, node)
@@ -67,7 +67,7 @@ def _ops_for(nodes: list[Mapping[str, Any]]) -> list[Op]:
     return creates + links + _delete_ops(nodes)
 
 
-def _known_authors(nodes: list[Mapping[str, Any]]) -> dict[str, int]:
+def _known_authors(nodes: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """Authors recorded in the nodes that are users of this server (a backup restored here)."""
     wanted = {node["author"] for node in nodes if isinstance(node.get("author"), int)}
     existing = set(get_user_model().objects.filter(pk__in=wanted).values_list("pk", flat=True))
@@ -81,7 +81,7 @@ def _uuid(value: object) -> uuid.UUID | None:
         return None  # the domain layer refuses it with its own message
 
 
-def _rename_taken(nodes: list[Mapping[str, Any]]) -> dict[str, str]:
+def _rename_taken(nodes: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """Fresh ids for the node ids some tree already holds (a backup imported twice, or next
     to its original): node ids are unique across trees. Maps old id -> new id."""
     wanted = [u for u in (_uuid(node.get("id")) for node in nodes) if u is not None]
@@ -97,7 +97,7 @@ def _rename_taken(nodes: list[Mapping[str, Any]]) -> dict[str, str]:
     return rename
 
 
-def _renamed(nodes: list[Mapping[str, Any]], rename: dict[str, str]) -> list[Mapping[str, Any]]:
+def _renamed(nodes: Sequence[Mapping[str, Any]], rename: dict[str, str]) -> list[Mapping[str, Any]]:
     def new(value: Any) -> Any:
         parsed = _uuid(value) if value is not None else None
         return rename.get(str(parsed), value) if parsed is not None else value
@@ -119,7 +119,7 @@ def tree_import(
     kind: str,
     title: str,
     description: str = "",
-    nodes: list[Mapping[str, Any]],
+    nodes: Sequence[Mapping[str, Any]],
     author_ids: Mapping[str, int] | None = None,
     keep_authors: bool = False,
     meta: dict[str, Any] | None = None,

@@ -66,7 +66,9 @@ def user_glossary(user_id: int) -> Glossary:
     return Glossary(dict(rows))
 
 
-def glossary_save(user_id: int, before: Mapping[str, str], after: Mapping[str, str]) -> dict:
+def glossary_save(
+    user_id: int, before: Mapping[str, str], after: Mapping[str, str]
+) -> dict[str, str]:
     """Store the aliases `after` has and `before` had not; returns them."""
     learned = {a: c for a, c in after.items() if before.get(a) != c}
     for alias, canonical in learned.items():

@@ -279,7 +279,9 @@ def _locked(tree: Tree, suggestion_id: int) -> tuple[Tree, MergeSuggestion, Tree
 
 
 def _same(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
-    return bool(a and b) and (a["tree"], str(a["node"])) == (b["tree"], str(b["node"]))
+    if not a or not b:
+        return False
+    return (a["tree"], str(a["node"])) == (b["tree"], str(b["node"]))
 
 
 def _chosen(

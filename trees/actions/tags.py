@@ -17,7 +17,7 @@ from trees.domain.tags import norm_tag as norm_spelling
 from trees.errors import ActionError
 from trees.models import FailureMode, Node, Tree, TreeKind
 from trees.realtime.broadcast import broadcast_tags
-from trees.selectors import User, access_tree
+from trees.selectors import User, access_tree, user_id_of
 
 MAX_RENAMED = 50
 
@@ -53,7 +53,9 @@ def failure_mode_set(
         if not isinstance(description, str) or len(description) > _DESCRIPTION_MAX:
             raise ActionError("invalid", f"description is text of at most {_DESCRIPTION_MAX}.")
         fields["description"] = description
-    mode, _ = FailureMode.objects.update_or_create(user_id=user.pk, tag=clean, defaults=fields)
+    mode, _ = FailureMode.objects.update_or_create(
+        user_id=user_id_of(user), tag=clean, defaults=fields
+    )
     return mode
 
 
@@ -89,6 +91,7 @@ def tags_rename(*, user: User, trees: list[Tree], old: object, new: object) -> d
     (`{"renamed": {"from", "to"}}`) tells open pages to move their tag filter along. One
     transaction per tree. The user's own failure-mode row of an old tag moves to the new one
     when the new one has none. Answers `{"from", "to", "trees": [{"tree", "nodes"}]}`."""
+    user_id = user_id_of(user)
     olds = _tag_list(old, "from")
     to = _tag_list(new, "to")
     if len(to) != 1:
@@ -106,17 +109,17 @@ def tags_rename(*, user: User, trees: list[Tree], old: object, new: object) -> d
                     continue
                 value = renamed_tags(node.tags, renamed, target)
                 ops.append({"kind": "set", "id": node.id, "field": "tags", "value": value})
-            apply_as(locked.pk, user.pk, tags_client_id(user.pk), ops)
-            event = {"renamed": {"from": sorted(renamed), "to": target}, "by": user.pk}
+            apply_as(locked.pk, user_id, tags_client_id(user_id), ops)
+            event = {"renamed": {"from": sorted(renamed), "to": target}, "by": user_id}
             if ops:
                 transaction.on_commit(lambda t=locked.pk, e=event: broadcast_tags(t, e))  # type: ignore[misc]
         done.append({"tree": tree.pk, "nodes": len(ops)})
-    have = set(FailureMode.objects.filter(user_id=user.pk).values_list("tag", flat=True))
+    have = set(FailureMode.objects.filter(user_id=user_id).values_list("tag", flat=True))
     target_mode = norm_tag(target)
     for tag in renamed:
         mode = norm_tag(tag)
         if mode in have and target_mode not in have and mode != target_mode:
-            FailureMode.objects.filter(user_id=user.pk, tag=mode).update(tag=target_mode)
+            FailureMode.objects.filter(user_id=user_id, tag=mode).update(tag=target_mode)
             have = (have - {mode}) | {target_mode}
     return {"from": sorted(renamed), "to": target, "trees": done}
 
@@ -128,7 +131,7 @@ def tag_vocabulary(*, user: User, tree: Tree | None = None) -> list[dict[str, An
     "label", "description", "aliases"}]`."""
     counts: dict[str, int] = {}
     here: set[str] = set()
-    rows = Node.objects.filter(tree__memberships__user_id=user.pk, deleted=False)
+    rows = Node.objects.filter(tree__memberships__user_id=user_id_of(user), deleted=False)
     for tree_id, tags in rows.values_list("tree_id", "tags"):
         for tag in tags or ():
             counts[tag] = counts.get(tag, 0) + 1

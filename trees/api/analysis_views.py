@@ -98,7 +98,9 @@ class MergeJobSerializer(serializers.Serializer[MergeJob]):
 class DecisionSerializer(serializers.Serializer[Any]):
     decision = serializers.ChoiceField(choices=["accept", "reject", "pick"])
     candidate = serializers.CharField(max_length=64, required=False)
-    label = serializers.ChoiceField(
+    # A field named like an attribute of DRF's Field (label, source, parent):
+    # the serializer metaclass moves it out of the class, which the stubs cannot see.
+    label = serializers.ChoiceField(  # type: ignore[assignment]
         choices=["a", "b"],
         required=False,
         help_text="Whose label the merged node keeps (default a); the other becomes an alias.",
@@ -108,7 +110,9 @@ class DecisionSerializer(serializers.Serializer[Any]):
 class MergeNodesSerializer(serializers.Serializer[Any]):
     a = serializers.CharField(max_length=64, help_text="The node that stays")
     b = serializers.CharField(max_length=64, help_text="The node merged into it")
-    label = serializers.ChoiceField(choices=["a", "b"], required=False)
+    # A field named like an attribute of DRF's Field (label, source, parent):
+    # the serializer metaclass moves it out of the class, which the stubs cannot see.
+    label = serializers.ChoiceField(choices=["a", "b"], required=False)  # type: ignore[assignment]
 
 
 class SplitAnswerSerializer(serializers.Serializer[Any]):
@@ -159,8 +163,12 @@ class TagRenameAnswerSerializer(serializers.Serializer[Any]):
 class TagVocabularyRowSerializer(serializers.Serializer[Any]):
     tag = serializers.CharField()
     count = serializers.IntegerField()
-    source = serializers.ChoiceField(choices=["tree", "group", "vocabulary"])
-    label = serializers.CharField(allow_blank=True)
+    # Fields named like attributes of DRF's Field (label, source, parent): the serializer
+    # metaclass moves them out of the class, which the stubs cannot see.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["tree", "group", "vocabulary"]
+    )
+    label = serializers.CharField(allow_blank=True)  # type: ignore[assignment]
     description = serializers.CharField(allow_blank=True)
     aliases = serializers.ListField(child=serializers.CharField())
 
@@ -191,7 +199,9 @@ class TagRowSerializer(serializers.Serializer[Any]):
 
 class TagSuggestionRowSerializer(serializers.Serializer[Any]):
     node = serializers.CharField()
-    label = serializers.CharField(allow_blank=True)
+    # A field named like an attribute of DRF's Field (label, source, parent):
+    # the serializer metaclass moves it out of the class, which the stubs cannot see.
+    label = serializers.CharField(allow_blank=True)  # type: ignore[assignment]
     suggestions = serializers.ListField(child=serializers.DictField())
 
 
@@ -294,7 +304,9 @@ class MergeView(APIView):
         data = _valid(MergeRequestSerializer, request.data)
         ids = service.parse_tree_ids(data["trees"])
         trees = service.accessible_trees(request.user, ids)
-        job = merge_start(actor_id=request.user.pk, trees=trees, title=data.get("title"))
+        job = merge_start(
+            actor_id=selectors.user_id_of(request.user), trees=trees, title=data.get("title")
+        )
         body = MergeJobSerializer(job, context={"user": request.user}).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
@@ -327,7 +339,7 @@ class ReviewDecisionView(APIView):
         data = _valid(DecisionSerializer, request.data)
         payload = review_decide(
             tree=tree,
-            actor_id=request.user.pk,
+            actor_id=selectors.user_id_of(request.user),
             suggestion_id=suggestion_id,
             decision=data["decision"],
             candidate=data.get("candidate"),
@@ -344,7 +356,9 @@ class ReviewUndoView(APIView):
     )
     def post(self, request: Request, tree_id: int, suggestion_id: int) -> Response:
         tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
-        payload = review_undo(tree=tree, actor_id=request.user.pk, suggestion_id=suggestion_id)
+        payload = review_undo(
+            tree=tree, actor_id=selectors.user_id_of(request.user), suggestion_id=suggestion_id
+        )
         return Response(payload)
 
 
@@ -358,7 +372,7 @@ class ForkView(APIView):
         tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
         data = _valid(ForkSerializer, request.data)
         people = service.username_ids(data["people"])
-        made = tree_fork(tree=tree, actor_id=request.user.pk, people=people)
+        made = tree_fork(tree=tree, actor_id=selectors.user_id_of(request.user), people=people)
         body = {
             "trees": [
                 {
@@ -391,7 +405,11 @@ class MergeNodesView(APIView):
         tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
         data = _valid(MergeNodesSerializer, request.data)
         payload = nodes_merge(
-            tree=tree, actor_id=request.user.pk, a=data["a"], b=data["b"], label=data.get("label")
+            tree=tree,
+            actor_id=selectors.user_id_of(request.user),
+            a=data["a"],
+            b=data["b"],
+            label=data.get("label"),
         )
         return Response(payload)
 
@@ -409,7 +427,7 @@ class SplitNodeView(APIView):
     )
     def post(self, request: Request, tree_id: int, node_id: str) -> Response:
         tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
-        nodes = node_split(tree=tree, actor_id=request.user.pk, node_id=node_id)
+        nodes = node_split(tree=tree, actor_id=selectors.user_id_of(request.user), node_id=node_id)
         return Response({"nodes": nodes})
 
 
@@ -423,7 +441,12 @@ class ConflictPickView(APIView):
         tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
         data = _valid(ConflictPickSerializer, request.data)
         return Response(
-            conflict_pick(tree=tree, actor_id=request.user.pk, index=index, pick=data["pick"])
+            conflict_pick(
+                tree=tree,
+                actor_id=selectors.user_id_of(request.user),
+                index=index,
+                pick=data["pick"],
+            )
         )
 
 
@@ -451,7 +474,7 @@ class TagRenameView(APIView):
             trees = list(
                 selectors.trees_for_user(request.user)
                 .filter(
-                    memberships__user_id=request.user.pk,
+                    memberships__user_id=selectors.user_id_of(request.user),
                     memberships__role__in=["owner", "editor"],
                 )
                 .distinct()

@@ -103,7 +103,9 @@ class MemberRoleSerializer(serializers.Serializer[Any]):
 class NodeSerializer(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     type = serializers.CharField()
-    parent = serializers.UUIDField(allow_null=True)
+    # A field named like an attribute of DRF's Field (label, source, parent):
+    # the serializer metaclass moves it out of the class, which the stubs cannot see.
+    parent = serializers.UUIDField(allow_null=True)  # type: ignore[assignment]
     parents = serializers.ListField(child=serializers.UUIDField())
     key = serializers.CharField()
     text = serializers.CharField(allow_blank=True)
@@ -178,7 +180,9 @@ class TrashEntrySerializer(serializers.Serializer[Any]):
     id = serializers.CharField(help_text="The node the delete named; restore it with this id.")
     type = serializers.CharField()
     text = serializers.CharField(allow_blank=True)
-    parent = serializers.CharField(allow_null=True)
+    # A field named like an attribute of DRF's Field (label, source, parent):
+    # the serializer metaclass moves it out of the class, which the stubs cannot see.
+    parent = serializers.CharField(allow_null=True)  # type: ignore[assignment]
     seq = serializers.IntegerField(help_text="The seq of the delete.")
     count = serializers.IntegerField(help_text="How many nodes the delete took (with it).")
     restorable = serializers.BooleanField(help_text="False while its parent is deleted too.")

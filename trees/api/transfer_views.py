@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -15,7 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -79,7 +80,7 @@ class ImportView(APIView):
     def post(self, request: Request) -> Response:
         data, raw, filename = _payload(request)
         tree = import_bytes(
-            owner_id=request.user.pk,
+            owner_id=selectors.user_id_of(request.user),
             data=raw,
             fmt=data["format"],
             kind=data["kind"],
@@ -134,9 +135,10 @@ class _ExportNegotiation(DefaultContentNegotiation):
     # `?format=` names the export format here; DRF would read it as a renderer override and
     # answer 404 for every format without a renderer (md, svg, ...). Errors render as JSON.
     def select_renderer(
-        self, request: Request, renderers: list[Any], format_suffix: str | None = None
-    ) -> tuple[Any, str]:
-        return renderers[0], renderers[0].media_type
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
 class ExportView(APIView):

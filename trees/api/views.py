@@ -126,7 +126,7 @@ class TokenListView(APIView):
                 "last_used_at": t.last_used_at,
                 "current": t.pk == current,
             }
-            for t in accounts.tokens_of(request.user.pk)
+            for t in accounts.tokens_of(selectors.user_id_of(request.user))
         ]
         return Response(s.TokenInfoSerializer(rows, many=True).data)
 
@@ -134,7 +134,7 @@ class TokenListView(APIView):
 class TokenDetailView(APIView):
     @extend_schema(responses={204: None, 404: s.ErrorSerializer}, summary="Revoke my token")
     def delete(self, request: Request, token_id: int) -> Response:
-        accounts.token_revoke(user_id=request.user.pk, token_id=token_id)
+        accounts.token_revoke(user_id=selectors.user_id_of(request.user), token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -157,8 +157,9 @@ class PasswordView(APIView):
             keep_token=request.auth,
             address=loginguard.address_of(request),
         )
-        if request.session.session_key and request.auth is None:
-            update_session_auth_hash(request._request, request.user)
+        user = request.user
+        if request.session.session_key and request.auth is None and user.is_authenticated:
+            update_session_auth_hash(request._request, user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -193,7 +194,7 @@ class TreeListView(APIView):
     @extend_schema(request=s.TreeCreateSerializer, responses={201: s.TreeSerializer})
     def post(self, request: Request) -> Response:
         data = _valid(s.TreeCreateSerializer, request.data)
-        tree = actions.tree_create(owner_id=request.user.pk, **data)
+        tree = actions.tree_create(owner_id=selectors.user_id_of(request.user), **data)
         return Response(_tree_out(request, tree, "owner"), status=status.HTTP_201_CREATED)
 
 
@@ -221,7 +222,7 @@ class TreeLeaveView(APIView):
     @extend_schema(request=None, responses={204: None}, summary="Leave a tree shared with me")
     def post(self, request: Request, tree_id: int) -> Response:
         tree, _ = selectors.access_tree(request.user, tree_id)
-        actions.tree_leave(tree=tree, user_id=request.user.pk)
+        actions.tree_leave(tree=tree, user_id=selectors.user_id_of(request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -291,7 +292,7 @@ class OpsView(APIView):
         data = _valid(s.OpSubmitSerializer, request.data)
         result = actions.tree_apply_op(
             tree_id=tree.pk,
-            actor_id=request.user.pk,
+            actor_id=selectors.user_id_of(request.user),
             client_id=data["client_id"],
             n=data["n"],
             op=data["op"],

@@ -205,8 +205,11 @@ class PasswordSetView(APIView):
         if request.auth is not None or not request.session.session_key:
             raise ActionError("forbidden", "Setting a first password needs the signed-in session.")
         data = _valid(s.PasswordSetSerializer, request.data)
-        w.password_set_first(user=request.user, new_password=data["new_password"])
-        update_session_auth_hash(request._request, request.user)
+        user = request.user
+        if not user.is_authenticated:
+            raise ActionError("not_authenticated", "Sign in first.")
+        w.password_set_first(user=user, new_password=data["new_password"])
+        update_session_auth_hash(request._request, user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

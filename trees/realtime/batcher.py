@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -79,7 +80,7 @@ class OpBatcher:
 
 
 async def _broadcast(
-    batch: list[tuple[OpRequest, asyncio.Future[OpResult]]], outcomes: list[object]
+    batch: list[tuple[OpRequest, asyncio.Future[OpResult]]], outcomes: Sequence[object]
 ) -> None:
     # Grouped by tree, in commit (= seq) order within each tree.
     by_tree: dict[int, list[dict[str, Any]]] = {}

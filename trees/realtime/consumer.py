@@ -64,8 +64,10 @@ class TreeConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.tree_id = int(self.scope["url_route"]["kwargs"]["tree_id"])
         user = self.scope.get("user")
-        self.user_id = user.pk if user is not None and user.is_authenticated else None
-        self.username = user.get_username() if self.user_id is not None else ""
+        if user is not None and user.is_authenticated:
+            self.user_id, self.username = user.pk, user.get_username()
+        else:
+            self.user_id, self.username = None, ""
         # Ids past the database's bigint range cannot exist (and would overflow the query).
         in_range = 0 < self.tree_id < 2**63
         self.role = (
@@ -117,9 +119,9 @@ class TreeConsumer(AsyncWebsocketConsumer):
         await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     async def disconnect(self, code: int) -> None:
-        if self.counted:
+        if self.counted and self.user_id is not None:
             self.counted = False
-            user_sockets.close(self.user_id or 0)
+            user_sockets.close(self.user_id)
         if self.session_group is not None:
             group, self.session_group = self.session_group, None
             try:
@@ -188,10 +190,17 @@ class TreeConsumer(AsyncWebsocketConsumer):
             else:
                 await self._error("internal", "The server could not handle that; try again.")
 
+    def _actor_id(self) -> int:
+        """The signed-in member behind this socket. Only a member's socket gets past connect,
+        so a missing id here is a bug: refused rather than written as nobody's op."""
+        if self.user_id is None:
+            raise ActionError("not_authenticated", "Sign in first.")
+        return self.user_id
+
     def _user_take(self) -> bool:
         # One budget for all of this user's sockets in this process (docs/protocol.md).
-        return user_buckets.take(
-            self.user_id or 0,
+        return self.user_id is not None and user_buckets.take(
+            self.user_id,
             settings.GAMETREE_WS_USER_RATE_PER_SECOND,
             settings.GAMETREE_WS_USER_RATE_BURST,
         )
@@ -291,7 +300,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             raise ActionError("invalid", "op messages need an integer n.")
         request = OpRequest(
             tree_id=self.tree_id,
-            actor_id=self.user_id,
+            actor_id=self._actor_id(),
             client_id=self.client_id,
             n=n,
             op=message.get("op"),
