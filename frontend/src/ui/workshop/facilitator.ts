@@ -5,13 +5,19 @@
 import type { User } from "../../core/types";
 import { h, on } from "../dom";
 import { openModal } from "../modal";
+import { ExercisesPanel } from "./exercises";
+import { GroupsPanel } from "./groups";
 import { ParticipantList } from "./participants";
-import { linkField, showError, type Navigate } from "./util";
-import { joinUrl, spacedCode, workshopApi, type Workshop } from "./wsapi";
+import { kindLabel, roundLabel, runningRound } from "./state";
+import { appLink, linkField, showError, type Navigate } from "./util";
+import { joinUrl, spacedCode, workshopApi, type Home, type Workshop } from "./wsapi";
 
 export class FacilitatorView {
   readonly el: HTMLElement;
   readonly people: ParticipantList;
+  readonly groups: GroupsPanel;
+  readonly exercises: ExercisesPanel;
+  private now: HTMLElement;
   private status: HTMLElement;
   private toggle: HTMLButtonElement;
   /** Sections added below the join card by later parts (groups, exercises, rounds). */
@@ -21,12 +27,30 @@ export class FacilitatorView {
     private w: Workshop,
     me: User,
     private readonly navigate: Navigate,
+    reload: () => void,
   ) {
     this.people = new ParticipantList(w.id, me.id);
+    this.people.onChange = reload;
+    this.groups = new GroupsPanel(w.id, reload);
+    this.exercises = new ExercisesPanel(w.id, navigate, reload);
+    this.people.decorate = (p, slot) => {
+      const sel = this.groups.groupSelect(p);
+      if (sel) slot.append(sel);
+    };
     this.status = h("span", { class: "ws-status" });
     this.toggle = h("button", { type: "button", class: "subtle" });
     on(this.toggle, "click", () => void this.setOpen(!this.w.open));
-    this.main = h("div", { class: "ws-main" }, this.joinCard(), this.people.el);
+    this.now = h("div", { class: "ws-now", "aria-live": "polite" });
+    const board = appLink(`/app/workshops/${w.id}/board`, "Open the live board", navigate, { class: "board-link" });
+    this.main = h(
+      "div",
+      { class: "ws-main ws-facilitator" },
+      h("div", { class: "ws-bar" }, this.now, board),
+      this.joinCard(),
+      this.groups.el,
+      this.exercises.el,
+      this.people.el,
+    );
     this.el = this.main;
     this.paintOpen();
   }
@@ -76,6 +100,25 @@ export class FacilitatorView {
     } catch (x) {
       showError(x);
     }
+  }
+
+  /** Everything the page shows, re-read (on arrival and after each live event). */
+  update(home: Home): void {
+    this.w = home.workshop;
+    this.paintOpen();
+    this.groups.update(home);
+    this.people.set(home.participants);
+    this.exercises.update(home);
+    const run = runningRound(home.exercises);
+    this.now.replaceChildren(
+      ...(run
+        ? [
+            h("strong", { text: `Now: ${run.exercise.title}` }),
+            ` · ${kindLabel(run.exercise)} · ${roundLabel(run.exercise, run.round)} · `,
+            h("span", { class: "countdown", role: "timer", "data-ends-at": run.round.ends_at ?? "" }),
+          ]
+        : [h("span", { class: "muted", text: "No round is running." })]),
+    );
   }
 
   destroy(): void {

@@ -5,19 +5,118 @@
  */
 import type { User } from "../../core/types";
 import { h, on, toast } from "../dom";
-import { workshopApi, type Workshop } from "./wsapi";
+import { currentExercise, kindLabel, mergeStatusText, roundLabel, sortTrees, treeLabel } from "./state";
+import { appLink, type Navigate } from "./util";
+import { workshopApi, type Exercise, type Home, type Workshop } from "./wsapi";
 
 export class ParticipantView {
   readonly el: HTMLElement;
-  /** Sections filled by the live part (group, trees, timer). */
-  readonly main: HTMLElement;
+  private round: HTMLElement;
+  private group: HTMLElement;
+  private trees: HTMLElement;
 
   constructor(
     readonly w: Workshop,
     readonly me: User,
+    private readonly navigate: Navigate,
   ) {
-    this.main = h("div", { class: "ws-home" });
-    this.el = h("div", { class: "ws-main" }, this.main, passwordCard(me));
+    this.round = h("section", { class: "card ws-round", "aria-labelledby": "round-h", "aria-live": "polite" });
+    this.group = h("section", { class: "card ws-mygroup", "aria-labelledby": "mygroup-h" });
+    this.trees = h("section", { class: "card ws-mytrees", "aria-labelledby": "mytrees-h" });
+    this.el = h("div", { class: "ws-main ws-home" }, this.round, this.group, this.trees, passwordCard(me));
+    this.round.append(h("h2", { id: "round-h", text: "Waiting for the facilitator" }));
+  }
+
+  update(home: Home): void {
+    const people = new Map(home.participants.map((p) => [p.id, p]));
+    const myId = home.me.id;
+    const ex = currentExercise(home.exercises);
+    const running = ex?.rounds.find((r) => r.state === "running") ?? null;
+
+    // The round now: its timer, and the blind banner.
+    const parts: Node[] = [];
+    if (ex && running) {
+      parts.push(
+        h("h2", { id: "round-h", text: ex.title }),
+        h("p", { class: "muted", text: `${kindLabel(ex)} · ${roundLabel(ex, running)}` }),
+        h("p", { class: "countdown big", role: "timer", "data-ends-at": running.ends_at ?? "", id: "my-timer" }),
+      );
+      if (running.blind && running.mode === "individual")
+        parts.push(
+          h("p", {
+            class: "blind-banner",
+            id: "blind-banner",
+            text: "Blind round: draw your own tree without looking at the others'. Your group merges them when the round ends.",
+          }),
+        );
+    } else if (ex) {
+      const last = [...ex.rounds].reverse().find((r) => r.state === "ended");
+      const next = ex.rounds.find((r) => r.state === "pending");
+      parts.push(
+        h("h2", { id: "round-h", text: ex.title }),
+        h("p", {
+          class: "muted",
+          text: next
+            ? `${last ? `Round ${last.number} has ended. ` : ""}Waiting for the facilitator to start round ${next.number}.`
+            : "This exercise has ended.",
+        }),
+      );
+      const merge = last?.merges.find((m) => m.group === home.group?.id);
+      if (merge)
+        parts.push(h("p", { class: `merge-note m-${merge.status}`, id: "my-merge", text: `Your group's trees: ${mergeStatusText(merge.status)}.` }));
+    } else {
+      parts.push(
+        h("h2", { id: "round-h", text: "Waiting for the facilitator" }),
+        h("p", { class: "muted", text: "The first exercise shows here as soon as it starts." }),
+      );
+    }
+    this.round.replaceChildren(...parts);
+
+    // My group and who is in it.
+    const g = home.group;
+    if (g) {
+      const ul = h("ul", { class: "plain group-people", "aria-label": `Members of ${g.name}` });
+      for (const id of g.members) {
+        const p = people.get(id);
+        ul.append(h("li", { text: (p?.display_name ?? "someone") + (id === myId ? " (you)" : "") }));
+      }
+      this.group.replaceChildren(h("h2", { id: "mygroup-h" }, "Your group: ", h("span", { class: "group-name", text: g.name })), ul);
+    } else {
+      this.group.replaceChildren(
+        h("h2", { id: "mygroup-h", text: "Your group" }),
+        h("p", { class: "muted", text: "You are not in a group yet: the facilitator puts everyone in one." }),
+      );
+    }
+
+    // My trees: the current exercise first, then earlier ones folded away.
+    const body: Node[] = [h("h2", { id: "mytrees-h", text: "Your trees" })];
+    if (ex) body.push(this.treeList(ex, myId, people, true));
+    else body.push(h("p", { class: "muted", text: "None yet." }));
+    const others = home.exercises.filter((e) => e !== ex && e.trees.length);
+    if (others.length) {
+      const d = h("details", { class: "earlier" }, h("summary", { text: "Other exercises" }));
+      for (const e of others) d.append(h("h3", { text: e.title }), this.treeList(e, myId, people, false));
+      body.push(d);
+    }
+    this.trees.replaceChildren(...body);
+  }
+
+  private treeList(e: Exercise, myId: number, people: Map<number, Home["participants"][number]>, current: boolean): HTMLElement {
+    const trees = sortTrees(e.trees, myId, e);
+    if (!trees.length)
+      return h("p", { class: "muted small", text: current ? "Your trees appear here when the round starts." : "No trees." });
+    return h(
+      "ul",
+      { class: "plain tree-links", "aria-label": `Trees of ${e.title}` },
+      ...trees.map((t) =>
+        h(
+          "li",
+          { "data-tree": t.tree, "data-kind": t.kind },
+          appLink(`/app/trees/${t.tree}`, treeLabel(t, myId, people, e), this.navigate, { class: "tree-open" }),
+          h("span", { class: "muted small", text: t.role === "viewer" ? " read-only" : "" }),
+        ),
+      ),
+    );
   }
 
   destroy(): void {}

@@ -57,6 +57,8 @@ export class ParticipantList {
   }
 
   rerenderDecorations(): void {
+    const active = document.activeElement as HTMLElement | null;
+    const focusKey = active && this.list.contains(active) ? active.dataset.focusKey : undefined;
     for (const li of this.list.querySelectorAll<HTMLElement>("li[data-participant]")) {
       const p = this.rows.find((r) => r.id === Number(li.dataset.participant));
       const slot = li.querySelector<HTMLElement>(".deco");
@@ -65,6 +67,7 @@ export class ParticipantList {
         this.decorate(p, slot);
       }
     }
+    if (focusKey) this.list.querySelector<HTMLElement>(`[data-focus-key="${focusKey}"]`)?.focus();
   }
 
   private row(p: Participant): HTMLElement {

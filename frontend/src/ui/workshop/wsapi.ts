@@ -81,3 +81,107 @@ export function accessUrl(key: string): string {
 export function spacedCode(code: string): string {
   return code.length > 4 ? `${code.slice(0, Math.ceil(code.length / 2))} ${code.slice(Math.ceil(code.length / 2))}` : code;
 }
+
+// ---------------------------------------------------------------- groups, exercises, rounds
+// The shapes of /work/helpers/CONTRACT-workshop.md (docs/workshops.md once landed).
+
+export interface Group {
+  id: number;
+  name: string;
+  position: number;
+  /** Participant ids. */
+  members: number[];
+}
+
+export interface GroupMerge {
+  group: number;
+  status: "waiting" | "running" | "done" | "failed" | "single" | "empty";
+  tree: number | null;
+  job: number | null;
+  error_code: string;
+}
+
+export interface Round {
+  id: number;
+  exercise: number;
+  number: number;
+  mode: "group" | "individual";
+  blind: boolean;
+  duration_seconds: number;
+  state: "pending" | "running" | "ended";
+  started_at: string | null;
+  ends_at: string | null;
+  ended_at: string | null;
+  merges: GroupMerge[];
+}
+
+export interface ExTree {
+  id: number;
+  tree: number;
+  title: string;
+  kind: "group" | "individual" | "merged";
+  exercise: number;
+  round: number | null;
+  group: number;
+  participant: number | null;
+  role: "owner" | "editor" | "viewer";
+}
+
+export interface Exercise {
+  id: number;
+  kind: "game_tree" | "problem_tree";
+  title: string;
+  phase: string;
+  position: number;
+  created_at: string;
+  rounds: Round[];
+  trees: ExTree[];
+}
+
+export interface ParticipantInGroup extends Participant {
+  group?: number | null;
+}
+
+export interface Home {
+  workshop: Workshop;
+  me: ParticipantInGroup;
+  group: Group | null;
+  groups: Group[];
+  participants: ParticipantInGroup[];
+  exercises: Exercise[];
+  server_time: string;
+}
+
+export type Template = "game_tree" | "problem_tree" | "before_after_reading";
+
+export interface ExerciseCreate {
+  template: Template;
+  title?: string;
+  phase?: string;
+  duration_seconds?: number;
+  rounds?: number;
+  blind?: boolean;
+}
+
+export const roundsApi = {
+  home: (w: number) => request<Home>("GET", `/api/workshops/${w}/home/`),
+  groups: (w: number) => request<{ groups: Group[]; unassigned: number[] }>("GET", `/api/workshops/${w}/groups/`),
+  draw: (w: number, size: 2 | 3) =>
+    request<{ groups: Group[]; unassigned: number[] }>("POST", `/api/workshops/${w}/groups/draw/`, { size }),
+  addGroup: (w: number, name?: string) => request<Group>("POST", `/api/workshops/${w}/groups/`, name ? { name } : {}),
+  renameGroup: (w: number, g: number, name: string) => request<Group>("PATCH", `/api/workshops/${w}/groups/${g}/`, { name }),
+  deleteGroup: (w: number, g: number) => request<void>("DELETE", `/api/workshops/${w}/groups/${g}/`),
+  move: (w: number, p: number, group: number | null) =>
+    request<ParticipantInGroup>("PATCH", `/api/workshops/${w}/participants/${p}/`, { group }),
+  exercises: (w: number) => request<Exercise[]>("GET", `/api/workshops/${w}/exercises/`),
+  addExercise: (w: number, body: ExerciseCreate) =>
+    request<{ exercises: Exercise[] }>("POST", `/api/workshops/${w}/exercises/`, body),
+  deleteExercise: (w: number, e: number) => request<void>("DELETE", `/api/workshops/${w}/exercises/${e}/`),
+  start: (w: number, r: number, durationSeconds?: number) =>
+    request<Round>("POST", `/api/workshops/${w}/rounds/${r}/start/`, durationSeconds ? { duration_seconds: durationSeconds } : {}),
+  extend: (w: number, r: number, seconds: number) =>
+    request<Round>("POST", `/api/workshops/${w}/rounds/${r}/extend/`, { seconds }),
+  end: (w: number, r: number) => request<Round>("POST", `/api/workshops/${w}/rounds/${r}/end/`, {}),
+  merge: (w: number, r: number) => request<Round>("POST", `/api/workshops/${w}/rounds/${r}/merge/`, {}),
+  prepare: (w: number, r: number) => request<Exercise>("POST", `/api/workshops/${w}/rounds/${r}/prepare/`, {}),
+};
