@@ -15,6 +15,7 @@ STATUS_FOR_CODE: dict[str, int] = {
     "cycle": 409,
     "deleted": 409,
     "bad_parent_type": 409,
+    "stale": 409,
     "resync_required": 409,
     "rate_limited": 429,
     "account_locked": 429,

@@ -10,7 +10,16 @@ from __future__ import annotations
 # The stable machine codes of docs/protocol.md that the domain layer can produce; the others
 # (forbidden, rate_limited, bad_json, ...) belong to the transport layers.
 CODES = frozenset(
-    {"invalid", "not_found", "deleted", "bad_parent_type", "cycle", "conflict", "too_large"}
+    {
+        "invalid",
+        "not_found",
+        "deleted",
+        "bad_parent_type",
+        "cycle",
+        "conflict",
+        "too_large",
+        "stale",
+    }
 )
 
 

@@ -36,10 +36,24 @@ def apply_op(
     existed carries no `y`; it replaced the whole text, so it resets the node to plain text.
     """
     norm = normalise(op, state.kind)
+    if "if_seq" in norm:
+        _check_unchanged(state, norm)
     if norm["kind"] == "set" and norm["field"] == "text":
         return _set_text(state, norm, seq, logged)
     handler = _HANDLERS[norm["kind"]]
     return handler(state, norm, seq, actor)
+
+
+def _check_unchanged(state: TreeState, op: dict[str, Any]) -> None:
+    # An undo applies only to the sender's own last write: if anyone wrote the group since
+    # (its seq moved on), undoing would revert *their* change, so the op is refused whole.
+    node = _node(state, op["id"])
+    for group, seq in op["if_seq"].items():
+        now = node.field_seq.get(group, 0)
+        if now != seq:
+            raise OpError(
+                "stale", f"node {node.id} was changed since seq {seq} (its {group} at seq {now})"
+            )
 
 
 # -- lookups that raise the protocol's codes ---------------------------------------------------

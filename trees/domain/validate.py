@@ -44,6 +44,10 @@ _FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 OP_KINDS = frozenset(_FIELDS)
+# Kinds that may carry the precondition `if_seq` (an undo of the sender's own change).
+GUARDED_KINDS = frozenset({"set", "move", "delete", "restore", "link", "unlink"})
+# What `if_seq` may name: a node's field groups (node.FIELD_GROUPS) and `meta`.
+GUARD_GROUPS = frozenset({"text", "note", "tags", "position", "deleted", "meta"})
 TEXT_LIMITS = {"text": MAX_TEXT, "note": MAX_NOTE}
 
 
@@ -198,7 +202,7 @@ def normalise(op: object, tree_kind: str) -> dict[str, Any]:
     missing = required - present
     if missing:
         raise _invalid(f"{kind} needs {', '.join(sorted(missing))}")
-    extra = present - required - optional
+    extra = present - required - optional - ({"if_seq"} if kind in GUARDED_KINDS else set())
     if extra:
         raise _invalid(f"{kind} does not take {', '.join(sorted(map(str, extra)))}")
     if kind in ("link", "unlink") and tree_kind != "problem":
@@ -248,4 +252,21 @@ def normalise(op: object, tree_kind: str) -> dict[str, Any]:
             out["type"] = _type(op["type"], tree_kind)
     elif kind in ("link", "unlink"):
         out["parent"] = node_id(op["parent"], "parent")
+    if op.get("if_seq") is not None:
+        out["if_seq"] = if_seq_value(op["if_seq"])
+    return out
+
+
+def if_seq_value(value: object) -> dict[str, int]:
+    """The precondition of an undo: `{group: seq}`, each group of the node last written at
+    exactly that seq (the undone op's own seq), else the op is refused as `stale`."""
+    if not isinstance(value, Mapping) or not value:
+        raise _invalid("if_seq must be a non-empty object of field group to seq")
+    out: dict[str, int] = {}
+    for group, seq in value.items():
+        if group not in GUARD_GROUPS:
+            raise _invalid(f"if_seq names a field group: {', '.join(sorted(GUARD_GROUPS))}")
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
+            raise _invalid("if_seq values must be seqs (non-negative integers)")
+        out[group] = seq
     return out

@@ -156,6 +156,13 @@ export class TreeState {
 
   /** Validate and apply one op. `seq` is the server seq (undefined for a local, optimistic op). */
   apply(op: Op, seq?: number): Change[] {
+    // The server's precondition of an undo (only checked with a seq: the server's order).
+    if (seq !== undefined && op.kind !== "create" && op.kind !== "text" && op.if_seq) {
+      const node = this.nodes.get(op.id);
+      if (!node) throw new OpError("not_found", "no such node");
+      for (const [group, s] of Object.entries(op.if_seq))
+        if ((node.field_seq[group] ?? 0) !== s) throw new OpError("stale", `the node's ${group} was changed since`);
+    }
     switch (op.kind) {
       case "create":
         return this.create(op, seq);

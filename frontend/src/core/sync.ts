@@ -23,6 +23,7 @@ import type {
   User,
 } from "./types";
 import { OpError } from "./types";
+import { type UndoGuard, type WriteInfo, writtenGroup } from "./undo";
 import { diffInto, fromBase64, LOCAL, ROOT, textOf, updateBeyond } from "./ytext";
 
 export const RESEND_MS = 5000;
@@ -107,7 +108,10 @@ export interface SyncHooks {
 
 const lockKey = (c: Change) => `${c.id}|${c.group}`;
 
-export class SyncEngine {
+/** How many of this client's logged ops are remembered for undo (their seq, what they replaced). */
+const MY_OPS_KEPT = 5000;
+
+export class SyncEngine implements UndoGuard {
   /** Set once: at construction, or by `adopt` before the socket opens. */
   clientId: string;
   kind: TreeKind | null = null;
@@ -138,6 +142,10 @@ export class SyncEngine {
   >();
   private wantSeq = 0;
   private wantSince = 0;
+  /** `id|group` -> the last structural write of it the server logged (own-only undo). */
+  private readonly writes = new Map<string, WriteInfo>();
+  /** This client's logged ops: n -> its seq and the write it replaced (`id|group`). */
+  private readonly myOps = new Map<number, { seq: number; key: string; prev: WriteInfo | null }>();
 
   constructor(
     private readonly hooks: SyncHooks,
@@ -319,6 +327,32 @@ export class SyncEngine {
     return this.pending.filter((p) => p.ackSeq === null).map((p) => ({ n: p.n, op: p.op }));
   }
 
+  // ------------------------------------------------------------------ undo guard (core/undo.ts)
+
+  seqOf(n: number): number | null {
+    return this.myOps.get(n)?.seq ?? this.pending.find((p) => p.n === n)?.ackSeq ?? null;
+  }
+
+  lastWrite(id: string, group: string): WriteInfo | null {
+    const seq = this.confirmed?.get(id)?.field_seq[group] ?? 0;
+    const w = this.writes.get(`${id}|${group}`);
+    if (w && w.seq === seq) return w;
+    // Written before this page saw the log (a snapshot): by whom is not known.
+    return seq > 0 ? { seq, actor: null, clientId: "", n: -1 } : null;
+  }
+
+  prevOf(n: number, id: string, group: string): WriteInfo | null | undefined {
+    const m = this.myOps.get(n);
+    return m && m.key === `${id}|${group}` ? m.prev : undefined;
+  }
+
+  private noteWrite(lo: LoggedOp, prev: WriteInfo | null, key: string): void {
+    this.writes.set(key, { seq: lo.seq, actor: lo.actor, clientId: lo.client_id, n: lo.n });
+    if (lo.client_id !== this.clientId) return;
+    this.myOps.set(lo.n, { seq: lo.seq, key, prev });
+    if (this.myOps.size > MY_OPS_KEPT) this.myOps.delete(this.myOps.keys().next().value!);
+  }
+
   isLocked(id: string, group: Group): boolean {
     return (this.locks.get(`${id}|${group}`) ?? 0) > 0;
   }
@@ -471,6 +505,10 @@ export class SyncEngine {
   /** Apply one op of the log to `confirmed`, then mirror unlocked groups into the view. */
   private applyLogged(lo: LoggedOp, out: Change[]): boolean {
     let changes: Change[];
+    const group = writtenGroup(lo.op);
+    // Structural writes are remembered for own-only undo; text merges and needs no guard.
+    const key = group === "text" ? null : `${lo.op.id}|${group}`;
+    const prev = key === null ? null : this.lastWrite(lo.op.id, group);
     try {
       changes = this.confirmed!.apply(lo.op, lo.seq);
     } catch {
@@ -479,6 +517,7 @@ export class SyncEngine {
       return false;
     }
     this.lastSeq = lo.seq;
+    if (key !== null) this.noteWrite(lo, prev, key);
     const mine = lo.client_id === this.clientId;
     // The log says who created a node; a snapshot carries it, a live create must too.
     if (lo.op.kind === "create" && lo.actor !== null) {

@@ -40,6 +40,8 @@ export interface SetOp {
   value: string | string[] | Record<string, unknown>;
   /** For `text`: the server's diff as a Yjs update (logged ops only). */
   y?: string;
+  /** Undo only: apply while each named field group was last written at that seq (`stale`). */
+  if_seq?: Record<string, number>;
 }
 /** A character-level edit of a node's text: a base64 Yjs update (docs/protocol.md). */
 export interface TextOp {
@@ -53,19 +55,27 @@ export interface MoveOp {
   parent: string | null;
   key?: string;
   type?: NodeType;
+  /** Undo only: apply while each named field group was last written at that seq (`stale`). */
+  if_seq?: Record<string, number>;
 }
 export interface DeleteOp {
   kind: "delete";
   id: string;
+  /** Undo only: apply while each named field group was last written at that seq (`stale`). */
+  if_seq?: Record<string, number>;
 }
 export interface RestoreOp {
   kind: "restore";
   id: string;
+  /** Undo only: apply while each named field group was last written at that seq (`stale`). */
+  if_seq?: Record<string, number>;
 }
 export interface LinkOp {
   kind: "link" | "unlink";
   id: string;
   parent: string;
+  /** Undo only: apply while each named field group was last written at that seq (`stale`). */
+  if_seq?: Record<string, number>;
 }
 export type Op = CreateOp | SetOp | TextOp | MoveOp | DeleteOp | RestoreOp | LinkOp;
 

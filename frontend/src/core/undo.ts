@@ -2,9 +2,61 @@
  * Client core, DOM-free: undo/redo of the user's own edits. Undo never rewinds local state: it
  * sends the inverse operations through the server like any other edit, so collaborators see it
  * and the server's rules still apply (an undo that no longer fits is rejected, not forced).
+ *
+ * Own-only (docs/protocol.md, "Undo"): a structural step (create, move, type change, delete,
+ * restore, link, a note or tags) is undone only while nobody else has written that field of
+ * that node since. Otherwise the step is skipped (the `onStale` hook names whose change it would
+ * have reverted) and the press goes on to this person's previous step, as Google Docs does. The
+ * inverse op carries `if_seq` (the seq of the write it undoes), so the server refuses it as
+ * `stale` if someone's write reached the server first. Typing is undone by Yjs (own chars only).
  */
 import type { TreeState } from "./state";
 import { type Op, OpError } from "./types";
+
+/** One write of a field group of a node, as the server logged it. */
+export interface WriteInfo {
+  seq: number;
+  actor: number | null;
+  /** The client that sent it ("" when unknown, e.g. loaded with a snapshot). */
+  clientId: string;
+  n: number;
+}
+
+/** What the undo manager needs to know about the server's order (the sync engine). */
+export interface UndoGuard {
+  readonly clientId: string;
+  /** The number of the op this client submitted last. */
+  readonly opNumber: number;
+  /** The seq the server gave this client's op `n`; null while it has not answered. */
+  seqOf(n: number): number | null;
+  /** The last write of `group` of node `id` the server confirmed (null: none known). */
+  lastWrite(id: string, group: string): WriteInfo | null;
+  /** The write this client's op `n` replaced in `group` of `id` (undefined: not known yet). */
+  prevOf(n: number, id: string, group: string): WriteInfo | null | undefined;
+}
+
+/** The field group an op writes (the one whose later writes by others make its undo stale). */
+export function writtenGroup(op: Op): string {
+  switch (op.kind) {
+    case "set":
+      return op.field;
+    case "text":
+      return "text";
+    case "delete":
+    case "restore":
+      return "deleted";
+    default:
+      return "position";
+  }
+}
+
+/** A step skipped because `write` (someone else's) came after it on node `id`. */
+export interface StaleInfo {
+  id: string;
+  group: string;
+  write: WriteInfo;
+  redo: boolean;
+}
 
 /** The ops that undo `op`, computed against the state *before* `op` is applied. */
 export function invert(op: Op, state: TreeState): Op[] {
@@ -48,6 +100,10 @@ export interface UndoEntry {
   text?: string;
   /** The run of typing is still going on (more keystrokes join this step). */
   open?: boolean;
+  /** `id|group` -> the number of this client's op whose write this entry reverts. */
+  guards?: Map<string, number>;
+  /** Inverse op -> the `id|group` key of `guards` it reverts. */
+  guardOf?: Map<Op, string>;
 }
 
 /** Text-level undo of one node (the sync engine's per-person Y.UndoManager). */
@@ -66,11 +122,16 @@ export class UndoManager {
   private undoStack: UndoEntry[] = [];
   private redoStack: UndoEntry[] = [];
   limit = 500;
+  /** A step was skipped: it would have reverted someone else's later change. */
+  onStale?: (info: StaleInfo) => void;
+  /** My undo op n -> the foreign write it put back (undoing it again would revert theirs). */
+  private readonly standIn = new Map<number, WriteInfo>();
 
   constructor(
     private readonly submit: (op: Op) => void,
     private readonly state: () => TreeState,
     private readonly text?: TextUndo,
+    private readonly guard?: UndoGuard,
   ) {}
 
   get canUndo(): boolean {
@@ -83,17 +144,20 @@ export class UndoManager {
   /** Perform a user edit (several ops = one undo step). Throws OpError if the first op fails. */
   edit(ops: Op[], coalesce?: string): void {
     this.closeTyping();
-    const { inverse, error } = this.perform(ops);
+    const { inverse, error, guards, guardOf } = this.perform(ops);
     if (!inverse.length) {
       if (error) throw error;
       return;
     }
     const top = this.undoStack[this.undoStack.length - 1];
     if (coalesce && top && top.coalesce === coalesce) {
-      // Keep the oldest inverse: undo goes back to before the first keystroke.
+      // Keep the oldest inverse: undo goes back to before the first keystroke; its guard is
+      // the newest write (the state the undo reverts is after the last keystroke).
       top.ops = [...inverse, ...top.ops].filter((o, i, all) => !isShadowed(o, i, all));
+      top.guards = new Map([...(top.guards ?? []), ...guards]);
+      top.guardOf = new Map([...(top.guardOf ?? []), ...guardOf]);
     } else {
-      this.undoStack.push({ ops: inverse, coalesce });
+      this.undoStack.push({ ops: inverse, coalesce, guards, guardOf });
       if (this.undoStack.length > this.limit) this.undoStack.shift();
     }
     this.redoStack = [];
@@ -139,8 +203,16 @@ export class UndoManager {
 
   private step(from: UndoEntry[], to: UndoEntry[]): boolean {
     this.closeTyping();
-    const entry = from.pop();
+    const redo = from === this.redoStack;
+    let entry = from.pop();
     if (!entry) return false;
+    let ifSeq = this.check(entry, redo);
+    while (ifSeq === null) {
+      // Skipped (told by onStale): go on to this person's previous step.
+      entry = from.pop();
+      if (!entry) return true;
+      ifSeq = this.check(entry, redo);
+    }
     if (entry.text !== undefined) {
       const id = entry.text;
       if (!this.text?.step(id, from === this.redoStack))
@@ -149,25 +221,106 @@ export class UndoManager {
       to.push({ ops: [], text: id });
       return true;
     }
-    const { inverse, error } = this.perform(entry.ops);
-    if (inverse.length) to.push({ ops: inverse });
+    const ops = entry.ops.map((op) => {
+      const key = entry.guardOf?.get(op);
+      const seq = key === undefined ? undefined : ifSeq.get(key);
+      return seq === undefined ? op : { ...op, if_seq: { [key!.slice(key!.indexOf("|") + 1)]: seq } };
+    });
+    const { inverse, error, guards, guardOf, sent } = this.perform(ops);
+    const numbers = new Map<string, number>();
+    sent.forEach((n, i) => {
+      const key = entry.guardOf?.get(entry.ops[i]);
+      if (key !== undefined) numbers.set(key, n);
+    });
+    this.noteStandIns(entry, numbers);
+    if (inverse.length) to.push({ ops: inverse, guards, guardOf });
     if (error) throw error;
     return true;
   }
 
-  /** Submit ops in order; returns the inverse ops (reversed). Stops at the first rejection. */
-  private perform(ops: Op[]): { inverse: Op[]; error: unknown } {
+  /**
+   * Whether `entry` may be undone (redone): for each write it reverts, the seq the server must
+   * still have as that field's last write (`if_seq`); null when someone else wrote it since
+   * (the step is skipped and `onStale` told).
+   */
+  private check(entry: UndoEntry, redo: boolean): Map<string, number> | null {
+    const out = new Map<string, number>();
+    const g = this.guard;
+    if (!g || !entry.guards) return out;
+    for (const [key, n] of entry.guards) {
+      const bar = key.indexOf("|");
+      const id = key.slice(0, bar);
+      const group = key.slice(bar + 1);
+      if (group === "text") continue; // merged character by character, never guarded
+      const mine = g.seqOf(n);
+      // Not answered yet: the server orders this undo after it; nothing to compare with.
+      if (mine === null) continue;
+      const last = g.lastWrite(id, group);
+      if (!last || last.seq <= mine) {
+        out.set(key, mine);
+        continue;
+      }
+      // A later write of mine (e.g. the undo of a later step) stands for what it put back.
+      const write = last.clientId === g.clientId ? (this.standIn.get(last.n) ?? null) : last;
+      if (write) {
+        this.onStale?.({ id, group, write, redo });
+        return null;
+      }
+      out.set(key, last.seq);
+    }
+    return out;
+  }
+
+  /** An undo op that put back someone else's write stands for that write from now on. */
+  private noteStandIns(entry: UndoEntry, numbers: Map<string, number>): void {
+    const g = this.guard;
+    if (!g || !entry.guards) return;
+    for (const [key, n] of entry.guards) {
+      const mine = numbers.get(key);
+      if (mine === undefined || key.endsWith("|text")) continue;
+      const bar = key.indexOf("|");
+      const prev = g.prevOf(n, key.slice(0, bar), key.slice(bar + 1));
+      if (!prev) continue;
+      const stands = prev.clientId === g.clientId ? this.standIn.get(prev.n) : prev;
+      if (stands) this.standIn.set(mine, stands);
+    }
+  }
+
+  /**
+   * Submit ops in order; returns the inverse ops (reversed) with their guards (the numbers of
+   * the ops they revert). Stops at the first rejection.
+   */
+  private perform(ops: Op[]): {
+    inverse: Op[];
+    error: unknown;
+    guards: Map<string, number>;
+    guardOf: Map<Op, string>;
+    sent: number[];
+  } {
     const inverse: Op[] = [];
+    const guards = new Map<string, number>();
+    const guardOf = new Map<Op, string>();
+    // The number of each op of `ops` submitted, in order.
+    const sent: number[] = [];
+    let error: unknown = null;
     for (const op of ops) {
       try {
         const inv = invert(op, this.state());
         this.submit(op);
         inverse.push(...inv);
-      } catch (error) {
-        return { inverse: inverse.reverse(), error };
+        if (this.guard) {
+          const key = `${op.id}|${writtenGroup(op)}`;
+          const n = this.guard.opNumber;
+          guards.set(key, n);
+          for (const o of inv) guardOf.set(o, key);
+          sent.push(n);
+        }
+      } catch (e) {
+        error = e;
+        break;
       }
     }
-    return { inverse: inverse.reverse(), error: null };
+    return { inverse: inverse.reverse(), error, guards, guardOf, sent };
   }
 }
 

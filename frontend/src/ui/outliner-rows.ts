@@ -10,8 +10,8 @@ import type { SyncEngine } from "../core/sync";
 import { UndoManager } from "../core/undo";
 import { mapCaret } from "../core/ytext";
 import type { Change, NodeType, TreeNode } from "../core/types";
-import { h, on, userColor } from "./dom";
-import { caretOffset, placeCaret, short } from "./outliner-text";
+import { h, on, toast, userColor } from "./dom";
+import { caretOffset, placeCaret, short, staleMessage } from "./outliner-text";
 
 export interface Row {
   li: HTMLLIElement;
@@ -78,7 +78,10 @@ export abstract class OutlinerRows {
       (op) => void this.engine.submit(op),
       () => this.engine.view!,
       { step: (id, redo) => this.engine.undoText(id, redo), close: (id) => this.engine.closeTextStep(id) },
+      this.engine,
     );
+    this.undo.onStale = (info) =>
+      toast(staleMessage(info, this.engine.view?.get(info.id), this.hooks.userName(info.write.actor)), { kind: "warn", ms: 8000 });
     this.collapsed = new Set(JSON.parse(localStorage.getItem(this.storeKey()) ?? "[]") as string[]);
     this.el = h("ul", { class: "tree", role: "tree", "aria-label": "Tree outline" });
     // Tab into the outline lands on the last active node (or the first one).

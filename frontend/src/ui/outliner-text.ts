@@ -2,6 +2,7 @@
  * Text helpers of the outliner (and the pages around it): a message for a refused op, a short
  * label, and the caret or selection inside a contenteditable row.
  */
+import type { StaleInfo } from "../core/undo";
 import type { TreeNode } from "../core/types";
 
 export function explain(code: string, message: string): string {
@@ -14,6 +15,8 @@ export function explain(code: string, message: string): string {
       return "Someone deleted that part of the tree.";
     case "not_found":
       return "That node no longer exists.";
+    case "stale":
+      return "Someone else changed it in the meantime; their change stands.";
     case "too_large":
       return "That is over the size limits.";
     case "forbidden":
@@ -23,6 +26,15 @@ export function explain(code: string, message: string): string {
     default:
       return message || code;
   }
+}
+
+/** An undo step skipped because it would revert someone else's later change (core/undo.ts). */
+export function staleMessage(info: StaleInfo, n: TreeNode | undefined, who: string): string {
+  const what = `“${short(n?.text ?? "")}”`;
+  const change =
+    info.group === "position" ? "moved" : info.group === "deleted" ? (n?.deleted ? "deleted" : "restored") : `changed the ${info.group} of`;
+  const name = who === "someone" || who === "you" ? who.charAt(0).toUpperCase() + who.slice(1) : who;
+  return `Not ${info.redo ? "redone" : "undone"}: ${name} ${change} ${what} since; that would undo their change. Skipped to your step before.`;
 }
 
 export function short(s: string, n = 40): string {
