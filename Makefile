@@ -26,6 +26,7 @@ help:
 	@echo "make run        set everything up and serve on http://$(HOST):$(PORT)/"
 	@echo "make test       set everything up and run every test"
 	@echo "make lint       ruff;  make typecheck: mypy on every layer"
+	@echo "make test-frontend  the client: ESLint, tsc --noEmit, Vitest"
 	@echo "make bench      run the benchmarks in bench/"
 
 $(PY):
@@ -93,8 +94,10 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 
+# The client: ESLint, the type check (tsc --noEmit) and its unit tests (Vitest).
 test-frontend: frontend
-	@if [ -f frontend/package.json ]; then cd frontend && npm test --silent; fi
+	@if [ -f frontend/package.json ]; then cd frontend && npm run lint --silent && \
+	  npm run typecheck --silent && npm test --silent; fi
 
 # Pass 1: everything on the embedded default (SQLite, in-memory channel layer). The browser
 # tests run in their own pytest process: Playwright's sync API keeps an event loop running in

@@ -56,7 +56,7 @@ describe("SyncEngine", () => {
     const { server, a, b } = pair();
     a.engine.submit(P);
     const n = a.engine.pending[0].n;
-    a.toServer.length && a.server.handle(a, a.toServer.shift()!); // the server applies it...
+    if (a.toServer.length) a.server.handle(a, a.toServer.shift()!); // the server applies it...
     a.disconnect(); // ...but the ack and the broadcast are lost
     expect(a.engine.pending.length).toBe(1);
     a.engine.submit({ kind: "set", id: "p", field: "text", value: "offline edit" });

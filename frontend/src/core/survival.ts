@@ -38,6 +38,8 @@ const UNDEC = 0;
 const IN = 1;
 const OUT = 2;
 
+// The line boundaries of Python's str.splitlines(), control characters included on purpose.
+// eslint-disable-next-line no-control-regex
 const LINE_BREAK = /[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 
 /** First line of a text, cut to `limit` characters (code points), like the server's `short`. */
@@ -45,6 +47,7 @@ export function shortLine(text: string | null | undefined, limit = 80): string {
   const s = (text ?? "").trim();
   if (!s) return "";
   if (s.length <= limit && !LINE_BREAK.test(s)) return s;
+  // eslint-disable-next-line no-control-regex
   const line = s.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/)[0];
   const chars = Array.from(line);
   if (chars.length <= limit) return line;

@@ -454,7 +454,10 @@ export abstract class OutlinerRows {
     if (parent) this.updateExpander(parent);
     if (this.active && !this.rows.has(this.active)) {
       this.active = null;
-      if (hadFocus) (parent ? this.focusNode(parent, "end") : this.el.focus());
+      if (hadFocus) {
+        if (parent) this.focusNode(parent, "end");
+        else this.el.focus();
+      }
     }
   }
 
