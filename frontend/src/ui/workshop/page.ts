@@ -47,7 +47,7 @@ export class WorkshopPage {
   }
 
   async start(): Promise<void> {
-    let home: Home | null = null;
+    let home: Home | null;
     let w: Workshop;
     try {
       home = await this.fetchHome();
