@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from trees.actions import tree_snapshot
 from trees.analysis import TreeInput, recurring, suggest_tags, survival
 from trees.analysis.failure_modes import norm_tag
 from trees.analysis.review_queue import pair_key
@@ -27,7 +26,7 @@ from trees.models import (
     Tree,
     TreeKind,
 )
-from trees.selectors import User, access_tree, trees_for_user, user_id_of
+from trees.selectors import User, access_tree, tree_snapshot, trees_for_user, user_id_of
 
 MAX_TREES_PER_ANALYSIS = 50
 # Other game trees of the user that lend their tagged critiques to tag suggestions.

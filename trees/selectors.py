@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
 from django.db.models import QuerySet
 
+from trees.domain import Node as DomainNode
+from trees.domain import TreeState
 from trees.errors import ActionError
 from trees.models import (
     Membership,
     MergeJob,
+    Node,
     OpLog,
     Role,
     ShareLink,
@@ -195,10 +200,100 @@ def ops_upto(tree_id: int, seq: int) -> Any:
     )
 
 
+_NODE_FIELDS = (
+    "id",
+    "type",
+    "parent_id",
+    "parents",
+    "key",
+    "text",
+    "note",
+    "tags",
+    "author_id",
+    "deleted",
+    "deleted_seq",
+    "meta",
+    "field_seq",
+    "y",
+)
+
+
+def load_state(tree_id: int, kind: str, version: int) -> TreeState:
+    """The domain state of a tree from its node rows (the caller makes the read consistent)."""
+    nodes = [
+        DomainNode(
+            id=str(row["id"]),
+            type=row["type"],
+            parent=str(row["parent_id"]) if row["parent_id"] else None,
+            parents=list(row["parents"]),
+            key=row["key"],
+            text=row["text"],
+            note=row["note"],
+            tags=list(row["tags"]),
+            author=row["author_id"],
+            deleted=row["deleted"],
+            deleted_seq=row["deleted_seq"],
+            meta=dict(row["meta"]),
+            field_seq=dict(row["field_seq"]),
+            y=row["y"],
+        )
+        for row in Node.objects.filter(tree_id=tree_id).values(*_NODE_FIELDS)
+    ]
+    return TreeState(kind, nodes, version)
+
+
+@contextmanager
+def read_transaction() -> Iterator[bool]:
+    """One read transaction that takes no write lock; yields whether it is a snapshot.
+
+    PostgreSQL: REPEATABLE READ, READ ONLY (every statement sees the same commit). SQLite: a
+    plain (deferred) BEGIN, a WAL reader beside the writer, where the settings make every
+    other transaction `BEGIN IMMEDIATE` (the write lock). Inside a caller's transaction the
+    caller's isolation applies and this yields False: PostgreSQL's READ COMMITTED may then see
+    a commit between two statements.
+    """
+    conn = transaction.get_connection()
+    if conn.in_atomic_block:
+        yield conn.vendor == "sqlite"  # SQLite's transactions are always snapshots
+        return
+    if conn.vendor == "sqlite":
+        conn.ensure_connection()
+        mode = conn.transaction_mode
+        with ExitStack() as stack:
+            conn.transaction_mode = None  # Django's SQLite backend then issues a plain BEGIN
+            try:
+                stack.enter_context(transaction.atomic())
+            finally:
+                conn.transaction_mode = mode
+            yield True
+        return
+    with transaction.atomic():
+        snapshot = conn.vendor == "postgresql"
+        if snapshot:
+            with conn.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield snapshot
+
+
+def tree_snapshot(*, tree_id: int) -> dict[str, Any]:
+    """A consistent snapshot `{seq, kind, nodes}` of the tree, read without the write lock:
+    an export or a report never waits for writers, nor makes them wait."""
+    with read_transaction() as snapshot:
+        while True:
+            head = Tree.objects.filter(pk=tree_id).values_list("kind", "version").first()
+            if head is None:
+                raise ActionError("not_found", "No such tree.")
+            kind, version = head
+            state = load_state(tree_id, kind, version)
+            # Without a snapshot, a commit between the two reads shows as a new version: the
+            # node rows might then be newer than `version`, so read them again.
+            if snapshot or Tree.objects.filter(pk=tree_id, version=version).exists():
+                break
+    return {"seq": version, "kind": kind, "nodes": state.snapshot()}
+
+
 def deleted_nodes(tree_id: int) -> list[dict[str, Any]]:
     """The tombstoned nodes of a tree, in the snapshot's shape as far as the trash needs it."""
-    from trees.models import Node
-
     rows = Node.objects.filter(tree_id=tree_id, deleted=True).values(
         "id", "type", "text", "parent_id", "deleted_seq"
     )

@@ -6,11 +6,11 @@ tree (through the import action) and a tree into a `TreeDoc` (through a snapshot
 
 from __future__ import annotations
 
-from trees.actions import tree_snapshot
 from trees.actions.imports import tree_import
 from trees.errors import ActionError
 from trees.formats import FormatError, TreeDoc, detect_format, export_tree, import_tree
 from trees.models import Tree
+from trees.selectors import tree_snapshot
 
 
 def import_bytes(

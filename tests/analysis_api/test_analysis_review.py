@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from tests.analysis_api.conftest import build_problem_tree, merge_via_api
-from trees.actions import tree_snapshot
 from trees.domain import replay
 from trees.models import GlossaryEntry, MergeSuggestion, Node, OpLog, RejectedPair, Tree
+from trees.selectors import tree_snapshot
 
 # Merges run in a background thread, which must see the rows the test committed.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,9 +10,10 @@ import pytest
 
 from tests.analysis.three_people import PEOPLE
 from tests.analysis_api.conftest import build_problem_tree, merge_via_api
-from trees.actions import member_add, tree_snapshot
+from trees.actions import member_add
 from trees.domain import replay
 from trees.models import Node, OpLog, Tree
+from trees.selectors import tree_snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

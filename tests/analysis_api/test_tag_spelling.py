@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from trees.actions import tree_snapshot
 from trees.domain import replay
 from trees.models import Node, OpLog, Tree
+from trees.selectors import tree_snapshot
 
 BEFORE = [("trees", "0005_tree_created_by")]
 AFTER = [("trees", "0006_normalise_tags")]

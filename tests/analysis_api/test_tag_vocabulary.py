@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from trees.actions import member_add, tree_snapshot
+from trees.actions import member_add
 from trees.domain import replay
 from trees.models import FailureMode, Node, OpLog, Tree
+from trees.selectors import tree_snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,9 +8,10 @@ import json
 import uuid
 from typing import Any
 
-from trees.actions import tree_apply_op, tree_snapshot
+from trees.actions import tree_apply_op
 from trees.domain import replay
 from trees.models import OpLog, Tree
+from trees.selectors import tree_snapshot
 
 # What a JSON backup must bring back unchanged (authors and field_seq are the importer's).
 KEPT = ("id", "key", "type", "parent", "parents", "text", "note", "tags", "deleted")

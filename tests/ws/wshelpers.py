@@ -187,7 +187,7 @@ async def session_cookie(user: Any) -> bytes:
 
 @database_sync_to_async
 def db_snapshot(tree_id: int) -> dict[str, Any]:
-    from trees.actions import tree_snapshot
+    from trees.selectors import tree_snapshot
 
     return tree_snapshot(tree_id=tree_id)
 

@@ -1,7 +1,7 @@
 """Action layer: the only code that writes. Each action is one transaction; events go out
 after commit. REST views and the websocket consumer call these same functions."""
 
-from trees.actions.ops import OpResult, tree_apply_op, tree_snapshot
+from trees.actions.ops import OpResult, tree_apply_op
 from trees.actions.trees import (
     member_add,
     member_remove,
@@ -21,6 +21,5 @@ __all__ = [
     "tree_create",
     "tree_delete",
     "tree_leave",
-    "tree_snapshot",
     "tree_update",
 ]

@@ -21,7 +21,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from trees.actions import tree_snapshot
 from trees.actions.imports import tree_import
 from trees.analysis import Glossary, fork, merge
 from trees.analysis.in_process import merge_in_process
@@ -38,6 +37,7 @@ from trees.models import (
     Tree,
     TreeKind,
 )
+from trees.selectors import tree_snapshot
 
 MAX_MERGE_TREES = 20
 # Shares of a merge's time (5 x 2,000 nodes on SQLite: 0.1-0.8 s reading, 3-4 s merging,
@@ -362,9 +362,9 @@ def tree_fork(*, tree: Tree, actor_id: int, people: Mapping[str, int]) -> list[t
         if user_id not in members:
             raise ActionError("invalid", f"{name} is not a member of this tree.")
     made: list[tuple[str, Tree]] = []
+    nodes = tree_snapshot(tree_id=tree.pk)["nodes"]
+    copies = fork(nodes, list(people.values()))
     with transaction.atomic():
-        nodes = tree_snapshot(tree_id=tree.pk)["nodes"]
-        copies = fork(nodes, list(people.values()))
         for name, user_id in people.items():
             copy = [{**n, "meta": fit_meta(dict(n.get("meta") or {}))} for n in copies[user_id]]
             title = f"{tree.title} ({name})"

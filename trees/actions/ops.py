@@ -20,7 +20,7 @@ from trees.actions import state_cache, store
 from trees.domain import OpError, TreeState
 from trees.domain.validate import check_op_input
 from trees.errors import ActionError
-from trees.models import Role, Tree
+from trees.models import Role
 from trees.realtime.broadcast import broadcast_ops
 
 log = logging.getLogger(__name__)
@@ -282,18 +282,3 @@ def _broadcast(fresh: list[tuple[int, OpResult]]) -> None:
     for tree_id, result in fresh:
         by_tree.setdefault(tree_id, []).append(result.message())
     broadcast_ops(by_tree)
-
-
-def tree_snapshot(*, tree_id: int) -> dict[str, Any]:
-    """A consistent snapshot `{seq, kind, nodes}` of the tree."""
-    with transaction.atomic():
-        tree = (
-            Tree.objects.select_for_update()
-            .only("id", "kind", "version")
-            .filter(pk=tree_id)
-            .first()
-        )
-        if tree is None:
-            raise ActionError("not_found", "No such tree.")
-        state = state_cache.state_for(tree_id, tree.kind, tree.version)
-        return {"seq": tree.version, "kind": tree.kind, "nodes": state.snapshot()}

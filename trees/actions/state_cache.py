@@ -18,9 +18,8 @@ from collections import OrderedDict
 
 from django.conf import settings
 
-from trees.domain import Node as DomainNode
 from trees.domain import TreeState
-from trees.models import Node
+from trees.selectors import load_state
 
 DEFAULT_MAX_NODES = 500_000  # ~0.5-1 GB of Python objects at the worst; workshop trees are small
 _lock = threading.RLock()
@@ -31,47 +30,6 @@ _total = 0
 
 def _max_nodes() -> int:
     return int(getattr(settings, "GAMETREE_STATE_CACHE_NODES", DEFAULT_MAX_NODES))
-
-
-_FIELDS = (
-    "id",
-    "type",
-    "parent_id",
-    "parents",
-    "key",
-    "text",
-    "note",
-    "tags",
-    "author_id",
-    "deleted",
-    "deleted_seq",
-    "meta",
-    "field_seq",
-    "y",
-)
-
-
-def load_state(tree_id: int, kind: str, version: int) -> TreeState:
-    nodes = [
-        DomainNode(
-            id=str(row["id"]),
-            type=row["type"],
-            parent=str(row["parent_id"]) if row["parent_id"] else None,
-            parents=list(row["parents"]),
-            key=row["key"],
-            text=row["text"],
-            note=row["note"],
-            tags=list(row["tags"]),
-            author=row["author_id"],
-            deleted=row["deleted"],
-            deleted_seq=row["deleted_seq"],
-            meta=dict(row["meta"]),
-            field_seq=dict(row["field_seq"]),
-            y=row["y"],
-        )
-        for row in Node.objects.filter(tree_id=tree_id).values(*_FIELDS)
-    ]
-    return TreeState(kind, nodes, version)
 
 
 def state_for(tree_id: int, kind: str, version: int) -> TreeState:

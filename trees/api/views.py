@@ -260,7 +260,7 @@ class SnapshotView(APIView):
     @extend_schema(responses=s.SnapshotSerializer, summary="The whole tree at its version")
     def get(self, request: Request, tree_id: int) -> Response:
         tree, _ = selectors.access_tree(request.user, tree_id)
-        return Response(actions.tree_snapshot(tree_id=tree.pk))
+        return Response(selectors.tree_snapshot(tree_id=tree.pk))
 
 
 class OpsView(APIView):

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from trees.actions import tree_snapshot
 from trees.models import Membership, Tree
-from trees.selectors import ops_since
+from trees.selectors import ops_since, tree_snapshot
 
 # More ops than this behind: a snapshot is cheaper for both sides than replaying them.
 MAX_CATCH_UP_OPS = 1000
