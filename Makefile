@@ -25,7 +25,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 help:
 	@echo "make run        set everything up and serve on http://$(HOST):$(PORT)/"
 	@echo "make test       set everything up and run every test"
-	@echo "make lint       ruff;  make typecheck: mypy on every layer"
+	@echo "make lint       ruff and the layer contracts (lint-imports);  make typecheck: mypy on every layer"
 	@echo "make test-frontend  the client: ESLint, tsc --noEmit, Vitest"
 	@echo "make bench      run the benchmarks in bench/"
 
@@ -90,6 +90,7 @@ run: setup sysdeps demo
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(VENV)/bin/mypy
