@@ -205,13 +205,13 @@ CASES = ("merge", "merge-words", "recurring", "survival")
 SLOPE_TARGET = 1.15
 # merge's phases: (owner, attribute); the rest of merge (auto matches, the result) is "other"
 MERGE_PHASES = (
-    ("trees.analysis.merge", "_items"),
-    ("trees.analysis.matching", "Matcher.__init__"),
-    ("trees.analysis.matching", "Matcher.candidates"),
-    ("trees.analysis.matching", "Matcher.ranked"),
-    ("trees.analysis.merge", "_suggestions"),
-    ("trees.analysis.merge", "_build"),
-    ("trees.analysis.merge", "_suggested_disagreements"),
+    ("trees.analysis.merge.pipeline", "_items"),
+    ("trees.analysis.merge.matching", "Matcher.__init__"),
+    ("trees.analysis.merge.matching", "Matcher.candidates"),
+    ("trees.analysis.merge.matching", "Matcher.ranked"),
+    ("trees.analysis.merge.pipeline", "_suggestions"),
+    ("trees.analysis.merge.pipeline", "build"),
+    ("trees.analysis.merge.pipeline", "suggested_disagreements"),
 )
 
 
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     merge_sizes = (500, 1000, 2000, 4000)
     trees = {m: problem_trees(5, m) for m in merge_sizes} if want & {"merge", "merge-words"} else {}
     if "merge" in want:
-        from trees.analysis.semantic import load_embedder
+        from trees.analysis.text.semantic import load_embedder
 
         start = time.perf_counter()
         embedder = load_embedder()  # loading and verifying the weights is not the merge

@@ -36,7 +36,7 @@ from quality_eval import (
     tag_agreement,
 )
 
-from trees.analysis import semantic
+from trees.analysis.text import semantic
 
 
 def main() -> int:

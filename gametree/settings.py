@@ -314,7 +314,7 @@ GAMETREE_MAX_TREES_PER_USER = env_int("GAMETREE_MAX_TREES_PER_USER", 500)
 # (trees/actions/merge_jobs.py): one user cannot hold the merge queue.
 GAMETREE_MERGES_PER_USER = env_int("GAMETREE_MERGES_PER_USER", 2)
 # Compute merges in a spawned child process instead of a thread of the serving process
-# (trees/analysis/in_process.py): the live path keeps the GIL (bench/merge_live_latency.py).
+# (trees/analysis/merge/in_process.py): the live path keeps the GIL (bench/merge_live_latency.py).
 GAMETREE_MERGE_IN_PROCESS = env_bool("GAMETREE_MERGE_IN_PROCESS", False)
 # Most ops one group-commit transaction carries (trees/realtime/batcher.py); 1 turns group
 # commit off (one transaction per op: the baseline bench/throughput.py compares against).

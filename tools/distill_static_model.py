@@ -14,7 +14,7 @@ pools), the 384-dimensional vectors are centred and reduced to 256 by PCA, and e
 weighted by smooth inverse frequency, a / (a + p), with p estimated by Zipf's law from the
 token's rank in the vocabulary (BERT's vocabulary lists words by frequency). The vectors
 are stored as int8 with one float32 scale per token. It prints the file's SHA-256, which
-goes into trees/analysis/semantic.py (MODEL_SHA256).
+goes into trees/analysis/text/semantic.py (MODEL_SHA256).
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from trees.analysis import TreeInput, recurring, suggest_tags, survival
-from trees.analysis.failure_modes import norm_tag
-from trees.analysis.review_queue import pair_key
+from trees.analysis.merge.review_queue import pair_key
+from trees.analysis.recurrence.failure_modes import norm_tag
 from trees.analysis.survival import short
 from trees.errors import ActionError
 from trees.models import (

@@ -6,18 +6,19 @@ from __future__ import annotations
 import pytest
 from analysis_helpers import outline
 
-from trees.analysis import semantic
-from trees.analysis.failure_modes import (
+from trees.analysis.recurrence import TreeInput, rank_problems, recurring
+from trees.analysis.recurrence.failure_modes import (
     GameCorpus,
     cluster_untagged,
     failure_mode_table,
     label_propagation,
     suggest_tags,
 )
-from trees.analysis.recurrence import TreeInput, rank_problems, recurring
-from trees.analysis.similarity import dot
 from trees.analysis.taxonomy import Family, Mode
-from trees.analysis.vocabulary import Vocabulary, starter_vocabulary
+from trees.analysis.text import semantic
+from trees.analysis.text.similarity import dot
+from trees.analysis.vocabulary import meaning
+from trees.analysis.vocabulary.modes import Vocabulary, starter_vocabulary
 
 GAME = """
 P p1 Train on human approval
@@ -422,7 +423,7 @@ def test_the_semantic_scorer_embeds_offline_and_reads_a_mode_by_meaning() -> Non
     )
     assert len(a) == semantic.DIMS and abs(dot(a, a) - 1.0) < 1e-3
     assert dot(a, b) > dot(a, c)
-    found = semantic.semantic_modes(
+    found = meaning.semantic_modes(
         starter_vocabulary(),
         [
             "the model might refuse to be turned off",

@@ -9,8 +9,8 @@ import pytest
 from analysis_helpers import outline
 
 from trees.analysis import Glossary
-from trees.analysis.in_process import MergeProcessError, merge_in_process
 from trees.analysis.merge import merge
+from trees.analysis.merge.in_process import MergeProcessError, merge_in_process
 
 ONE = """
 R r Alignment

@@ -14,12 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trees.analysis.batch import no_gc
-from trees.analysis.glossary import Glossary
 from trees.analysis.graph import tree_graph
-from trees.analysis.lineage import fork
-from trees.analysis.matching import Matcher
-from trees.analysis.merge import _items, merge, strongly_connected
-from trees.analysis.similarity import load_embedder
+from trees.analysis.merge import merge
+from trees.analysis.merge.dag import strongly_connected
+from trees.analysis.merge.lineage import fork
+from trees.analysis.merge.matching import Matcher
+from trees.analysis.merge.pipeline import _items
+from trees.analysis.text.glossary import Glossary
+from trees.analysis.text.semantic import load_embedder
 
 ONE = """
 R r Alignment

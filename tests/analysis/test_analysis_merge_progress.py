@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from analysis_helpers import outline
 
-from trees.analysis.merge import PHASES, merge
+from trees.analysis.merge import merge
+from trees.analysis.merge.pipeline import PHASES
 
 ONE = """
 R r Alignment

@@ -1,4 +1,4 @@
-"""One suggestion per pair of merged nodes (trees.analysis.review_queue), on three people's
+"""One suggestion per pair of merged nodes (trees.analysis.merge.review_queue), on three people's
 15-node problem trees and on hand-made queues."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.analysis.three_people import PEOPLE, count, nodes
 from trees.analysis import merge
-from trees.analysis.review_queue import distinct_suggestions, pair_key
+from trees.analysis.merge.review_queue import distinct_suggestions, pair_key
 
 
 def three_people_merge() -> tuple[dict[str, Any], Any]:

@@ -14,9 +14,9 @@ import pytest
 from analysis_helpers import outline
 from quality.quality_eval import merge_quality, problem_trees
 
-from trees.analysis import semantic, similarity
 from trees.analysis.merge import merge
-from trees.analysis.wordpiece import WordPiece, basic_tokens
+from trees.analysis.text import semantic, similarity
+from trees.analysis.text.wordpiece import WordPiece, basic_tokens
 
 ONE = """
 R r Alignment
@@ -35,7 +35,7 @@ R r AI alignment
 @pytest.fixture
 def embed(monkeypatch: pytest.MonkeyPatch) -> semantic.StaticModel:
     monkeypatch.delenv("GAMETREE_SEMANTIC", raising=False)
-    found = similarity.load_embedder()
+    found = semantic.load_embedder()
     assert isinstance(found, semantic.StaticModel)
     return found
 
@@ -113,7 +113,7 @@ def test_a_missing_model_file_is_refused_with_a_clear_error(tmp_path: Path) -> N
 
 def test_the_scorer_is_off_when_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GAMETREE_SEMANTIC", "0")
-    assert similarity.load_embedder() is None
+    assert semantic.load_embedder() is None
     result = merge([(1, outline(ONE, prefix="t1")), (2, outline(TWO, prefix="t2"))])
     assert result["stats"]["embeddings"] is False
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from trees.analysis.similarity import TfIdf, content_stems, normalise
+from trees.analysis.text.similarity import TfIdf, content_stems, normalise
 
 TEXTS = [
     "the model games the reward proxy",

@@ -8,7 +8,7 @@ is the only shared state: any process answers a poll from it (docs/analysis.md).
 - The merge thread and its heartbeat thread each use their own database connection (Django's
   are per thread) and close it when they end.
 - With `GAMETREE_MERGE_IN_PROCESS` the thread hands the pure computation to a spawned child
-  process (trees/analysis/in_process.py) and waits for it, relaying its progress: the GIL
+  process (trees/analysis/merge/in_process.py) and waits for it, relaying its progress: the GIL
   stays with the live path; everything else here is unchanged.
 - At most `MAX_RUNNING` merges compute at once per process: they are CPU-bound under one GIL
   and share it with the live path. Up to `MAX_WAITING` others wait, `queued`, with a

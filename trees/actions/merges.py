@@ -23,8 +23,8 @@ from django.db import transaction
 
 from trees.actions.imports import tree_import
 from trees.analysis import Glossary, fork, merge
-from trees.analysis.in_process import merge_in_process
-from trees.analysis.review_queue import distinct_suggestions
+from trees.analysis.merge.in_process import merge_in_process
+from trees.analysis.merge.review_queue import distinct_suggestions
 from trees.domain.limits import MAX_META_BYTES
 from trees.errors import ActionError
 from trees.models import (
@@ -253,8 +253,9 @@ def merge_create(
     def merge_progress(phase: str, fraction: float) -> None:
         report(phase, READ_SHARE + merge_share * fraction)
 
-    # GAMETREE_MERGE_IN_PROCESS: compute in a spawned child process (trees/analysis/in_process.py)
-    # instead of this thread, which shares the serving process's GIL with the live path.
+    # GAMETREE_MERGE_IN_PROCESS: compute in a spawned child process
+    # (trees/analysis/merge/in_process.py) instead of this thread, which shares the serving
+    # process's GIL with the live path.
     compute = merge_in_process if settings.GAMETREE_MERGE_IN_PROCESS else merge
     result = compute(
         inputs,

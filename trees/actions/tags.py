@@ -10,7 +10,7 @@ from django.db import transaction
 
 from trees.actions import state_cache
 from trees.actions.review import apply_as
-from trees.analysis.failure_modes import norm_tag
+from trees.analysis.recurrence.failure_modes import norm_tag
 from trees.analysis.taxonomy import STARTER_MODES
 from trees.domain.limits import MAX_TAG_LEN
 from trees.domain.tags import norm_tag as norm_spelling

@@ -18,12 +18,12 @@ import os
 # live path needs). Set OPENBLAS_NUM_THREADS to change it.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from trees.analysis.failure_modes import failure_mode_table, suggest_tags
-from trees.analysis.glossary import Glossary
 from trees.analysis.graph import graph_nodes, tree_graph
 from trees.analysis.merge import fork, merge
 from trees.analysis.recurrence import TreeInput, recurring
+from trees.analysis.recurrence.failure_modes import failure_mode_table, suggest_tags
 from trees.analysis.survival import Status, survival
+from trees.analysis.text.glossary import Glossary
 
 __all__ = [
     "Glossary",

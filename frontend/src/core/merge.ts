@@ -12,7 +12,7 @@ export interface MergeJobLike {
   progress: number;
 }
 
-/** What the user reads for each phase the server reports (trees/analysis/merge.py PHASES). */
+/** What the user reads for each phase the server reports (trees/analysis/merge/pipeline.py PHASES). */
 const PHASE_TEXT: Record<string, string> = {
   queued: "Waiting to start",
   reading: "Reading the trees",

@@ -19,7 +19,7 @@ from defusedxml import ElementTree
 
 from trees.analysis.merge import merge
 from trees.analysis.recurrence import TreeInput, recurring
-from trees.analysis.vocabulary import Vocabulary
+from trees.analysis.vocabulary.modes import Vocabulary
 
 HERE = Path(__file__).resolve().parent
 
@@ -206,7 +206,7 @@ def tag_agreement() -> dict[str, Any]:
     Counts the critiques whose tag names a vocabulary mode (``tagged``), those the vocabulary
     reads as some mode (``read``) and those it reads into the family of their tag (``right``).
     """
-    from trees.analysis.vocabulary import starter_vocabulary
+    from trees.analysis.vocabulary.modes import starter_vocabulary
     from trees.demo_content import GAME_TREE
 
     vocab = starter_vocabulary()

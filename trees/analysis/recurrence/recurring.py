@@ -2,7 +2,7 @@
 
 Game trees: one item per failure-mode tag and one per cluster of untagged critiques (grouped
 by the failure-mode vocabulary and by word similarity), all scored by taut(F) (see
-:mod:`trees.analysis.failure_modes`). Items name the vocabulary mode they stand for.
+:mod:`trees.analysis.recurrence.failure_modes`). Items name the vocabulary mode they stand for.
 Problem trees: several trees are merged first (automatic matches only); every problem of the
 merged DAG is ranked by breadth(v) x support(v), ties by in-degree, where breadth = number of
 top-level problems whose subtree contains v and support = contributing source trees / K, K the
@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trees.analysis.batch import batch
-from trees.analysis.failure_modes import (
+from trees.analysis.graph import live_nodes, parents_of
+from trees.analysis.recurrence.failure_modes import (
     GameCorpus,
     cluster_family,
     cluster_label,
@@ -28,9 +29,8 @@ from trees.analysis.failure_modes import (
     group_stats,
     mode_out,
 )
-from trees.analysis.graph import live_nodes, parents_of
-from trees.analysis.similarity import Embedder
-from trees.analysis.vocabulary import Vocabulary
+from trees.analysis.text.similarity import Embedder
+from trees.analysis.vocabulary.modes import Vocabulary
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ def recurring(
     if game:
         embedder = None
         if semantic:
-            from trees.analysis.semantic import load_embedder
+            from trees.analysis.text.semantic import load_embedder
 
             embedder = load_embedder()
         items.extend(game_items(game, seed=seed, vocabulary=vocabulary, embedder=embedder))

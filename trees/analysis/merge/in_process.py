@@ -22,7 +22,7 @@ class MergeProcessError(RuntimeError):
 
 
 def _child(conn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    from trees.analysis import merge
+    from trees.analysis.merge.pipeline import merge
 
     def progress(phase: str, fraction: float) -> None:
         conn.send(("progress", phase, fraction))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from trees.analysis.similarity import normalise
+from trees.analysis.text.similarity import normalise
 
 # A few alignment acronyms every workshop uses; more are learned from confirmed matches.
 SEED_ALIASES: dict[str, str] = {

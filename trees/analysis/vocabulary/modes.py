@@ -12,7 +12,7 @@ explainable ("proxy gaming: 'fool the probe', 'optimisation pressure'"):
 
 A critique reads as a mode when the mode's evidence reaches :data:`MIN_SCORE` and beats every
 other mode (ties: the earlier mode of the vocabulary). Words are compared after the light
-stemming of :mod:`trees.analysis.similarity` or by prefix (``optimi*``), after contractions
+stemming of :mod:`trees.analysis.text.similarity` or by prefix (``optimi*``), after contractions
 are folded and glossary aliases expanded. Matching costs a few dictionary look-ups per word.
 """
 
@@ -22,8 +22,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from trees.analysis.glossary import Glossary
-from trees.analysis.similarity import normalise, stem
 from trees.analysis.taxonomy import (
     FAMILIES,
     MAX_GAP,
@@ -32,6 +30,8 @@ from trees.analysis.taxonomy import (
     Family,
     Mode,
 )
+from trees.analysis.text.glossary import Glossary
+from trees.analysis.text.similarity import normalise, stem
 
 WEIGHT_ALIAS = 1.0
 WEIGHT_PHRASE = 0.6

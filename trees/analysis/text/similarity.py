@@ -5,8 +5,8 @@
   word-level score and for candidate blocking.
 - :class:`TfIdf` is a char n-gram TF-IDF model with an inverted index: cosine neighbours are
   found by accumulating over postings, so nothing is compared all-pairs.
-- :func:`load_embedder` is the sentence-embedding hook: the model shipped with the project
-  (see :mod:`trees.analysis.semantic`), ``None`` when switched off.
+- :class:`Embedder` is the sentence-embedding hook: the model shipped with the project
+  (:func:`trees.analysis.text.semantic.load_embedder`, ``None`` when switched off).
 """
 
 from __future__ import annotations
@@ -307,19 +307,6 @@ def weighted_dice(a: Iterable[str], b: Iterable[str], idf: Callable[[str], float
     common = sum(idf(w) for w in sa & sb)
     total = sum(idf(w) for w in sa) + sum(idf(w) for w in sb)
     return 2.0 * common / total if total else 0.0
-
-
-def load_embedder() -> Embedder | None:
-    """The shipped offline sentence-embedding model, or ``None`` when switched off.
-
-    One loader for every caller: this delegates to :func:`trees.analysis.semantic.load_embedder`
-    (loaded and verified once per process; ``GAMETREE_SEMANTIC=0`` switches it off, and every
-    caller works without it).
-    """
-    # imported here: semantic imports this module (Embedder, dot)
-    from trees.analysis import semantic
-
-    return semantic.load_embedder()
 
 
 def dot(a: Sequence[float], b: Sequence[float]) -> float:

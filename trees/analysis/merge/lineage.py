@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from trees.analysis.graph import live_nodes, parents_of
-from trees.analysis.matching import Item
+from trees.analysis.merge.scores import Item
 
 FORK_NS = uuid.UUID("0b6f4c3e-8a1d-5e2f-9c7b-3d4a5e6f7a8b")
 

@@ -1,6 +1,6 @@
 """Analysis layer: BERT's uncased WordPiece tokenizer, in plain Python.
 
-The shipped sentence-embedding model (:mod:`trees.analysis.semantic`) keeps one vector per
+The shipped sentence-embedding model (:mod:`trees.analysis.text.semantic`) keeps one vector per
 token of all-MiniLM-L6-v2's vocabulary, so texts must be cut into the same tokens the
 transformer saw: BERT's basic tokenizer (lower case, accents stripped, punctuation and CJK
 characters split off) and then greedy longest-match-first WordPiece ("misgeneralisation" ->

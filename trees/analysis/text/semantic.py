@@ -16,14 +16,12 @@ It compares meanings less well than the transformer it comes from (a word's vect
 depend on the words around it), so it is blended with the word scores, never used alone.
 
 What it adds:
-- merge (through :func:`trees.analysis.similarity.load_embedder`, which delegates here):
+- merge (through :func:`load_embedder`):
   candidate pairs from each label's nearest labels in meaning, and a label score blended
   with the calibrated cosine of the two labels, so paraphrases that share no words ("Race
   dynamics" ~ "Competitive pressure") reach the review queue;
-- failure modes: a critique that no vocabulary phrase matches is read as the mode whose
-  words (label, description, names and cues) it is closest to in meaning, when that cosine
-  is at least :data:`SEMANTIC_MIN` and ahead of the next mode by :data:`SEMANTIC_MARGIN` (a
-  weaker kind of evidence than a phrase, and shown as such: "meaning 0.52").
+- failure modes (:mod:`trees.analysis.vocabulary.meaning`): a critique that no vocabulary
+  phrase matches is read as the mode nearest to it in meaning, when clearly nearest.
 Set ``GAMETREE_SEMANTIC=0`` to switch it off.
 """
 
@@ -33,7 +31,6 @@ import hashlib
 import io
 import logging
 import os
-import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,19 +38,15 @@ from typing import Any
 
 import numpy as np
 
-from trees.analysis.similarity import Embedder
-from trees.analysis.taxonomy import Mode
-from trees.analysis.vocabulary import ModeMatch, Vocabulary
-from trees.analysis.wordpiece import WordPiece
+from trees.analysis.text.similarity import Embedder
+from trees.analysis.text.wordpiece import WordPiece
 
-MODEL_DIR = Path(__file__).resolve().parent / "models"
+MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_FILE = MODEL_DIR / "minilm-l6-static.npz"
 # SHA-256 of MODEL_FILE: the weights are refused when they differ (models/LICENSE says
 # where they come from)
 MODEL_SHA256 = "1526a4202c70b82014eb5da5bbf1673dbb84e1739bfecae2fc1a76666c65a8ee"
 DIMS = 256
-SEMANTIC_MIN = 0.45
-SEMANTIC_MARGIN = 0.06
 EMBED_BLOCK = 1024  # texts embedded per block
 CACHE_SIZE = 50_000  # texts whose vectors are kept between calls (~1 KB each)
 
@@ -179,43 +172,3 @@ def load_embedder() -> Embedder | None:
     Raises :class:`ModelError` when its weights are missing or fail the SHA-256 check.
     """
     return None if switched_off() else model()
-
-
-_PATTERN_NOISE = re.compile(r"[{][^}]*[}]|[*~]")
-
-
-def _pattern_words(pattern: str) -> str:
-    """A vocabulary pattern as plain words: slots of alternatives keep their first word,
-    word classes and wildcards go ("gam* {measure}" -> "gam")."""
-    words = [part.split("|")[0] for part in pattern.split()]
-    return " ".join(w for w in (_PATTERN_NOISE.sub("", w) for w in words) if w)
-
-
-def mode_text(mode: Mode) -> str:
-    """What a mode means, in words the model can compare with a critique: its label,
-    description, names and cues."""
-    extra = "; ".join(dict.fromkeys(_pattern_words(p) for p in (*mode.aliases, *mode.cues)))
-    return f"{mode.label}. {mode.description} {extra}".strip()
-
-
-def semantic_modes(
-    vocabulary: Vocabulary, texts: Sequence[str], embed: Embedder
-) -> list[ModeMatch | None]:
-    """For each text the mode nearest in meaning, or ``None`` when none is clearly near."""
-    if not texts or not vocabulary.modes:
-        return [None] * len(texts)
-    modes = vocabulary.modes
-    mode_vectors = np.asarray(embed([mode_text(m) for m in modes]), dtype=np.float32)
-    sims = np.asarray(embed(list(texts)), dtype=np.float32) @ mode_vectors.T
-    out: list[ModeMatch | None] = []
-    for row in sims:
-        order = np.argsort(-row, kind="stable")
-        best, k = float(row[order[0]]), int(order[0])
-        second = float(row[order[1]]) if len(order) > 1 else 0.0
-        if best >= SEMANTIC_MIN and best - second >= SEMANTIC_MARGIN:
-            out.append(
-                ModeMatch(modes[k], round(best, 3), round(best, 3), (f"meaning {best:.2f}",))
-            )
-        else:
-            out.append(None)
-    return out

@@ -11,7 +11,7 @@ For a group F of critiques (one tag, or one cluster of similar untagged critique
   counterfactual re-run of the grounded labelling restricted to what those critiques reach.
 
 Tag suggestions come from the nearest tagged critiques (word-stem TF-IDF cosine with an
-inverted index) and from the failure-mode vocabulary (:mod:`trees.analysis.vocabulary`: the
+inverted index) and from the failure-mode vocabulary (:mod:`trees.analysis.vocabulary.modes`: the
 starter taxonomy of well-known alignment failure modes). Clusters of untagged critiques
 come from seeded label propagation on the sparse k-nearest-neighbour similarity graph, where
 the critiques that read as a vocabulary mode start, and stay, in the cluster of that mode's
@@ -29,10 +29,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trees.analysis.similarity import Embedder, TfIdf, content_stems, normalise
 from trees.analysis.survival import IN, OUT, AttackFramework, short
 from trees.analysis.taxonomy import Family, Mode
-from trees.analysis.vocabulary import ModeMatch, Vocabulary, starter_vocabulary
+from trees.analysis.text.similarity import Embedder, TfIdf, content_stems, normalise
+from trees.analysis.vocabulary.modes import ModeMatch, Vocabulary, starter_vocabulary
 
 # Postings walked per critique when looking for its neighbours (rarest words first): a
 # word's postings grow with the corpus, so an unbounded walk makes the search quadratic.
@@ -63,7 +63,7 @@ class GameCorpus:
 
     ``vocabulary``: the failure modes critiques are read against (default: the starter
     taxonomy; ``Vocabulary(())`` turns it off). ``embedder``: the optional sentence-embedding
-    scorer (:mod:`trees.analysis.semantic`), used for critiques no phrase matches.
+    scorer (:mod:`trees.analysis.text.semantic`), used for critiques no phrase matches.
     """
 
     def __init__(
@@ -113,7 +113,7 @@ class GameCorpus:
                     memo[c.text] = vocab.best(c.text)
                 modes.append(memo[c.text])
             if self.embedder is not None and vocab.modes:
-                from trees.analysis.semantic import semantic_modes
+                from trees.analysis.vocabulary.meaning import semantic_modes
 
                 missing = [k for k, m in enumerate(modes) if m is None]
                 found = semantic_modes(
@@ -348,7 +348,7 @@ def suggest_tags(
     else:
         embedder = None
         if semantic:
-            from trees.analysis.semantic import load_embedder
+            from trees.analysis.text.semantic import load_embedder
 
             embedder = load_embedder()
         corpus = GameCorpus(trees, vocabulary=vocabulary, embedder=embedder)

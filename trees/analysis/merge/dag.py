@@ -1,0 +1,373 @@
+"""Analysis layer: the merged DAG, built from the merge's clusters.
+
+Merged node dicts with provenance, edges with contributors, ordered parents first; cycles
+between trees (A above B in one tree, B above A in another) are reported as disagreements and
+broken at their weakest edge, and the disagreements that accepting suggestions would bring
+out are reported as pending.
+"""
+
+from __future__ import annotations
+
+import uuid
+from array import array
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from hashlib import sha1
+from typing import Any
+
+from trees.analysis.merge.clusters import Clusters
+from trees.analysis.merge.lineage import Diff3
+from trees.analysis.merge.scores import Item
+from trees.analysis.survival import short
+from trees.domain.keys import keys_after
+
+MERGE_NS = uuid.UUID("6f1d7e2a-4c1b-5a8e-9b0d-2f6c3e1a7d55")
+_MERGE_NS_BYTES = MERGE_NS.bytes
+
+
+def build(
+    items: list[Item], clusters: Clusters, diff3: Diff3
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Merged node dicts, edges with contributors, and the disagreements (cycles).
+
+    Plain dicts and lists (no networkx): the merged graph of 10,000 nodes is built, made
+    acyclic and ordered in linear time.
+    """
+    find = clusters.find
+    cluster_of = [find(i) for i in range(len(items))]
+    # members in input order: items are numbered tree by tree, so by (tree order, index)
+    groups: dict[int, list[int]] = {}
+    for i, c in enumerate(cluster_of):
+        members = groups.get(c)
+        if members is None:
+            groups[c] = [i]
+        else:
+            members.append(i)
+    lineage = bool(diff3.base)  # a second round: carried-over nodes keep their merged ids
+    removed = diff3.removed_clusters(groups) if lineage else set()
+    node_id: dict[int, Any] = {}
+    for c, members in groups.items():
+        origin = None
+        if lineage:
+            origin = next((items[i].origin for i in members if items[i].origin is not None), None)
+        if origin is not None and diff3.knows(origin):
+            node_id[c] = origin
+        else:
+            first = items[members[0]]
+            node_id[c] = _merged_id(f"{first.tree}:{first.id}")
+    nodes = [c for c in groups if c not in removed]
+    succ: dict[int, dict[int, list[Any]]] = {c: {} for c in nodes}
+    for i, it in enumerate(items):
+        ci = cluster_of[i]
+        if ci in removed:
+            continue
+        for p in it.parents:
+            cp = cluster_of[p]
+            if cp != ci and cp not in removed:
+                who = succ[cp].get(ci)
+                if who is None:
+                    succ[cp][ci] = [it.tree]
+                elif it.tree not in who:
+                    who.append(it.tree)
+    if lineage:
+        for p, c in diff3.removed_edges():
+            if p in succ:
+                succ[p].pop(c, None)
+    disagreements = _break_cycles(succ, groups, items, node_id)
+    pred: dict[int, list[int]] = {c: [] for c in nodes}
+    for p, cs in succ.items():
+        for c in cs:
+            pred[c].append(p)
+    depth = {c: min(items[i].depth for i in groups[c]) for c in nodes}
+    children: dict[int | None, list[int]] = {}
+    primary: dict[int, int | None] = {}
+    for c in nodes:
+        preds = pred[c]
+        if len(preds) > 1:
+            preds = sorted(preds, key=lambda p: (-len(succ[p][c]), depth[p], groups[p][0]))
+        up = primary[c] = preds[0] if preds else None
+        sibs = children.get(up)
+        if sibs is None:
+            children[up] = [c]
+        else:
+            sibs.append(c)
+    keys: dict[int, str] = {}
+    for sibs in children.values():
+        sibs.sort(key=lambda c: (items[groups[c][0]].order, groups[c][0]))
+        for c, key in zip(sibs, keys_after(None, len(sibs)), strict=True):
+            keys[c] = key
+    out_nodes: list[dict[str, Any]] = []
+    for c in _topological(nodes, succ, pred):
+        members = groups[c]
+        first = items[members[0]]
+        text = diff3.text(members) if lineage else None
+        if text:
+            label = text
+        elif len(members) == 1:
+            label = first.label
+        else:
+            labels = Counter(items[i].label for i in members)
+            # most common wording wins; ties go to the earliest tree (Counter keeps first-seen
+            # order)
+            label = max(labels, key=labels.__getitem__)
+        up = primary[c]
+        sources = []
+        for i in members:
+            it = items[i]
+            sources.append({"tree": it.tree, "node": it.id, "label": it.label, "author": it.author})
+        out_nodes.append(
+            {
+                "id": node_id[c],
+                "type": "problem",
+                "parent": node_id[up] if up is not None else None,
+                "parents": [node_id[q] for q in pred[c] if q != up],
+                "key": keys[c],
+                "text": label,
+                "note": "",
+                "tags": [],
+                "author": first.author,
+                "deleted": False,
+                "meta": {
+                    "sources": sources,
+                    "contributors": len({items[i].tree for i in members}),
+                },
+            }
+        )
+    edges = [
+        {"parent": node_id[p], "child": node_id[c], "contributors": who}
+        for p, cs in succ.items()
+        for c, who in cs.items()
+    ]
+    return out_nodes, edges, disagreements
+
+
+def _merged_id(name: str) -> str:
+    """``str(uuid.uuid5(MERGE_NS, name))`` without building a UUID object (a tenth of the
+    time; one per merged node)."""
+    raw = bytearray(sha1(_MERGE_NS_BYTES + name.encode()).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _topological(
+    nodes: list[int], succ: Mapping[int, Mapping[int, Any]], pred: Mapping[int, list[int]]
+) -> list[int]:
+    """Kahn's order, parents before children (the graph is acyclic here)."""
+    indeg = {c: len(pred[c]) for c in nodes}
+    order = [c for c in nodes if indeg[c] == 0]
+    for c in order:
+        for d in succ[c]:
+            indeg[d] -= 1
+            if indeg[d] == 0:
+                order.append(d)
+    if len(order) < len(nodes):  # cannot happen after _break_cycles; never drop a node
+        seen = set(order)
+        order.extend(c for c in nodes if c not in seen)
+    return order
+
+
+def strongly_connected(succ: Mapping[int, Mapping[int, Any]]) -> list[list[int]]:
+    """Strongly connected components with two or more nodes (iterative Tarjan, O(V + E)).
+
+    Nodes are small non-negative ints (merged clusters are numbered by an item): the
+    bookkeeping is flat arrays indexed by node, not dicts and a set, so the walk over the
+    edges reads consecutive memory for it.
+    """
+    size = max(succ, default=-1) + 1
+    index = array("q", [-1]) * size
+    low = array("q", [0]) * size
+    on_stack = bytearray(size)
+    stack: list[int] = []
+    out: list[list[int]] = []
+    counter = 0
+    for start in succ:
+        if index[start] >= 0:
+            continue
+        work: list[tuple[int, Iterator[int]]] = [(start, iter(succ[start]))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack[start] = 1
+        while work:
+            v, it = work[-1]
+            advanced = False
+            for w in it:
+                if index[w] < 0:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack[w] = 1
+                    work.append((w, iter(succ[w])))
+                    advanced = True
+                    break
+                if on_stack[w] and index[w] < low[v]:
+                    low[v] = index[w]
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                u = work[-1][0]
+                if low[v] < low[u]:
+                    low[u] = low[v]
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack[w] = 0
+                    comp.append(w)
+                    if w == v:
+                        break
+                if len(comp) > 1:
+                    out.append(comp)
+    return out
+
+
+def _break_cycles(
+    succ: dict[int, dict[int, list[Any]]],
+    groups: dict[int, list[int]],
+    items: list[Item],
+    node_id: dict[int, Any],
+) -> list[dict[str, Any]]:
+    """Report every set of nodes the trees order differently (A above B in one tree, B above
+    A in another) and make the graph a DAG again.
+
+    Each strongly connected component is one disagreement. Inside it we keep the order the
+    trees agree on best (mean depth in the source trees, then fewer contributors lose) and
+    drop the edges that point against it: linear time, however many cycles there are.
+    """
+    out: list[dict[str, Any]] = []
+    for scc_list in strongly_connected(succ):
+        scc = set(scc_list)
+        depth = {c: sum(items[i].depth for i in groups[c]) / len(groups[c]) for c in scc}
+        order = {c: (depth[c], items[groups[c][0]].order, groups[c][0]) for c in scc}
+        inside = [(u, v) for u in scc for v in succ[u] if v in scc]
+        upward = [(u, v) for u, v in inside if order[u] >= order[v]]
+
+        def describe(e: tuple[int, int]) -> dict[str, Any]:
+            u, v = e
+            return {
+                "parent": {"node": node_id[u], "label": items[groups[u][0]].label},
+                "child": {"node": node_id[v], "label": items[groups[v][0]].label},
+                "contributors": list(succ[u][v]),
+            }
+
+        inside.sort(key=lambda e: (order[e[0]], order[e[1]]))
+        described = [describe(e) for e in inside[:50]]
+        text = "; ".join(
+            f"{short(e['parent']['label'], 40)} above {short(e['child']['label'], 40)} in "
+            f"{', '.join(map(str, e['contributors']))}"
+            for e in described[:6]
+        )
+        out.append(
+            {
+                "cycle": described,
+                "dropped": [describe(e) for e in upward],
+                "message": f"trees disagree about the order: {text}",
+            }
+        )
+        for u, v in upward:
+            del succ[u][v]
+    return out
+
+
+LINKS_PER_NODE = 10  # suggested partners of a merged node looked at for disagreements
+LINK_CANDIDATES = 3  # of each suggestion's candidates, the best ones taken as links
+LINK_MIN = 0.35  # weaker suggestions are not taken as "the same problem" for disagreements
+
+
+def suggested_disagreements(
+    items: list[Item],
+    clusters: Clusters,
+    suggestions: list[dict[str, Any]],
+    nodes: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Disagreements about the order that accepting suggestions would bring out.
+
+    A is under B in one tree and B under A in another, but A's two labels (or B's) were not
+    merged automatically, only suggested: the merged DAG has no cycle, yet the group should
+    know, before and while it reviews. Each is reported once, with ``"pending": true`` and
+    both edges, likeliest first (by the weaker of the two suggested matches it rests on, among
+    each suggestion's best :data:`LINK_CANDIDATES` candidates scoring at least
+    :data:`LINK_MIN`); nothing is dropped (the suggestions may be rejected). Linear in the edges
+    (each merged node looks at its :data:`LINKS_PER_NODE` best suggested partners).
+    """
+    if not suggestions:
+        return []
+    find = clusters.find
+    index = {(it.tree, it.id): i for i, it in enumerate(items)}
+    node_of: dict[int, dict[str, Any]] = {}
+    for node in nodes:
+        src = node["meta"]["sources"][0]
+        node_of[find(index[(src["tree"], src["node"])])] = node
+    linked: dict[int, list[int]] = {}
+    strength: dict[tuple[int, int], float] = {}  # a link's score (its best suggestion's)
+    for s in suggestions:  # best first
+        a = find(index[(s["a"]["tree"], s["a"]["node"])])
+        for c in s["candidates"][:LINK_CANDIDATES]:
+            if c["score"] < LINK_MIN:
+                continue
+            b = find(index[(c["tree"], c["node"])])
+            for x, y in ((a, b), (b, a)):
+                got = linked.setdefault(x, [])
+                if y not in got and len(got) < LINKS_PER_NODE:
+                    got.append(y)
+                    strength[(x, y)] = c["score"]
+    edges: dict[tuple[int, int], list[Any]] = {}
+    for i, it in enumerate(items):
+        ci = find(i)
+        for p in it.parents:
+            cp = find(p)
+            if cp != ci and ci in node_of and cp in node_of:
+                who = edges.setdefault((cp, ci), [])
+                if it.tree not in who:
+                    who.append(it.tree)
+    found: list[tuple[float, int, dict[str, Any]]] = []
+    seen: set[frozenset[tuple[int, int]]] = set()
+    for (up, down), who in edges.items():
+        for x in (up, *linked.get(up, ())):
+            for y in (down, *linked.get(down, ())):
+                if (x, y) == (up, down):
+                    continue
+                back = edges.get((y, x))
+                if back is None or (y, x) == (down, up):  # (down, up): a real cycle
+                    continue
+                key = frozenset(((up, down), (y, x)))
+                if key in seen:
+                    continue
+                seen.add(key)
+                sides: tuple[tuple[int, int, list[Any]], ...] = ((up, down, who), (y, x, back))
+                cycle: list[dict[str, Any]] = [
+                    {
+                        "parent": {"node": node_of[u]["id"], "label": node_of[u]["text"]},
+                        "child": {"node": node_of[v]["id"], "label": node_of[v]["text"]},
+                        "contributors": list(c),
+                    }
+                    for u, v, c in sides
+                ]
+                text = "; ".join(
+                    f"{short(e['parent']['label'], 40)} above {short(e['child']['label'], 40)}"
+                    f" in {', '.join(map(str, e['contributors']))}"
+                    for e in cycle
+                )
+                weakest = min(
+                    1.0 if x == up else strength[(up, x)],
+                    1.0 if y == down else strength[(down, y)],
+                )
+                found.append(
+                    (
+                        -weakest,
+                        len(found),
+                        {
+                            "cycle": cycle,
+                            "dropped": [],
+                            "pending": True,
+                            "message": f"if the suggested matches are accepted, trees disagree "
+                            f"about the order: {text}",
+                        },
+                    )
+                )
+    # the likeliest first: by the weaker of the two suggested matches it rests on
+    found.sort(key=lambda t: (t[0], t[1]))
+    return [d for _, _, d in found]

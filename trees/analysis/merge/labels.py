@@ -1,0 +1,291 @@
+"""Analysis layer: the label scores of a merge's candidate pairs: every label normalised,
+stemmed and vectorised once, pairs of labels scored by char n-gram TF-IDF cosine and
+IDF-weighted word overlap, blended with their meaning (see :mod:`trees.analysis.merge.matching`).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from math import fsum
+from operator import mul
+from typing import Any
+
+import numpy as np
+
+from trees.analysis.merge.scores import (
+    MANY_PARENTS,
+    NO_PARENT,
+    Item,
+    blend,
+)
+from trees.analysis.text.glossary import Glossary
+from trees.analysis.text.similarity import (
+    Embedder,
+    TfIdf,
+    char_grams,
+    content_stems,
+    normalise,
+)
+from trees.analysis.vocabulary.modes import Vocabulary, starter_vocabulary
+
+
+class LabelScores:
+    """The text side of :class:`trees.analysis.merge.matching.Matcher`: labels and their scores."""
+
+    def __init__(
+        self,
+        items: list[Item],
+        glossary: Glossary,
+        embedder: Embedder | None = None,
+        vocabulary: Vocabulary | None = None,
+    ) -> None:
+        self.items = items
+        self.n = n = len(items)
+        self._root = [it.is_root for it in items]
+        self._parents = [it.parents for it in items]
+        # the same structure as flat arrays, for the hot loop of ranked(): an item's only
+        # parent (NO_PARENT, or MANY_PARENTS: read its list), and the children of item i at
+        # _kids[_kid_start[i]:_kid_start[i + 1]]. Reading them touches consecutive memory;
+        # the per-item lists and their ints lie all over the heap, and reading them in pair
+        # order missed the cache more the more items there were (ranked() cost 2.8x for
+        # twice the items).
+        self._parent1 = array(
+            "q",
+            (
+                it.parents[0] if len(it.parents) == 1 else MANY_PARENTS if it.parents else NO_PARENT
+                for it in items
+            ),
+        )
+        self._kids = array("q")
+        self._kid_start = array("q", [0])
+        for it in items:
+            self._kids.extend(it.children)
+            self._kid_start.append(len(self._kids))
+        raw = list(dict.fromkeys(it.label for it in items))
+        for label in raw:
+            glossary.harvest(label)
+        prepared: dict[str, tuple[str, list[str]]] = {}
+        for label in raw:
+            norm = glossary.expand(normalise(label))
+            prepared[label] = (norm, content_stems(norm))
+        # one "label id" per distinct compared text (per distinct wording with embeddings)
+        lid_of: dict[str, int] = {}
+        self.lid: array[int] = array("q")  # item -> label id (flat: read in pair order)
+        self.exact_key: list[str] = []  # equal keys = identical normalised label or stems
+        self.text: list[str] = []
+        self.stem_sets: list[frozenset[str]] = []
+        self._stem_order: list[tuple[str, ...]] = []  # the same stems, in a fixed order
+        self.raw: list[str] = []
+        self.weight: list[int] = []  # nodes per label id
+        members: list[dict[Any, list[int]]] = []  # label id -> tree -> items
+        for idx, it in enumerate(items):
+            norm, stems = prepared[it.label]
+            it.norm, it.stems = norm, stems
+            exact = " ".join(stems) if stems else "\x00" + norm
+            key = exact + "\x01" + it.label if embedder is not None else exact
+            lid = lid_of.get(key)
+            if lid is None:
+                lid = lid_of[key] = len(self.exact_key)
+                self.exact_key.append(exact)
+                self.text.append(" ".join(stems) or norm)
+                self.stem_sets.append(frozenset(stems))
+                self._stem_order.append(tuple(dict.fromkeys(stems)))
+                self.raw.append(it.label)
+                self.weight.append(0)
+                members.append({})
+            self.lid.append(lid)
+            self.weight[lid] += 1
+            members[lid].setdefault(it.tree, []).append(idx)
+        # for _take, as flat arrays: the items of label m, grouped by tree, at
+        # _lab_items[_lab_start[m]:_lab_start[m + 1]], and each item's tree as a number
+        trees: dict[Any, int] = {}
+        self._tree_no = array("q", (trees.setdefault(it.tree, len(trees)) for it in items))
+        self._lab_items = array("q")
+        self._lab_start = array("q", [0])
+        for by_tree in members:
+            for js in by_tree.values():
+                self._lab_items.extend(js)
+            self._lab_start.append(len(self._lab_items))
+        pool: dict[str, str] = {}
+        tfidf = TfIdf([char_grams(t, pool=pool) for t in self.text], weights=self.weight)
+        self.tfidf: TfIdf | None = tfidf  # None after release_text()
+        self._vectors = tfidf.vectors
+        self._df = tfidf.df
+        # blocking indexes, built by candidates(): rare n-gram -> (labels, weights), stem ->
+        # labels
+        self._gram_post: dict[str, tuple[array[int], array[float]]] = {}
+        self._stem_post: dict[str, list[int]] = {}
+        wdf: dict[str, int] = {}
+        get = wdf.get
+        for lid, stems_ in enumerate(self._stem_order):
+            wt = self.weight[lid]
+            for w in stems_:
+                wdf[w] = get(w, 0) + wt
+        self.word_df = Counter(wdf)
+        self._word_idf = {w: 1.0 + math.log((1 + n) / (1 + c)) for w, c in wdf.items()}
+        idf = self._word_idf
+        # fsum: exactly rounded, so no score depends on the order a set is iterated in
+        self._idf_sum = array("d", [math.fsum(map(idf.__getitem__, s)) for s in self._stem_order])
+        # equal numbers = equal exact keys (read per candidate pair: ints in a flat array, not
+        # strings all over the heap)
+        exact_no: dict[str, int] = {}
+        self._exact_no = array("q", (exact_no.setdefault(k, len(exact_no)) for k in self.exact_key))
+        # one unit row per label id (float32), or None without a model
+        self.embeddings: np.ndarray[Any, np.dtype[np.float32]] | None = (
+            np.asarray(embedder(self.raw), dtype=np.float32) if embedder and self.raw else None
+        )
+        # with a model, meaning also counts the failure mode each label reads as (its
+        # index in the vocabulary, -1 for none) and how strongly (capped at 1)
+        self._mode_no = np.full(len(self.raw), -1, dtype=np.int64)
+        self._mode_w = np.zeros(len(self.raw), dtype=np.float64)
+        if self.embeddings is not None:
+            vocab = vocabulary if vocabulary is not None else starter_vocabulary()
+            index = {m.id: k for k, m in enumerate(vocab.modes)}
+            for lid, label in enumerate(self.raw):
+                found = vocab.best(label)
+                if found is not None:
+                    self._mode_no[lid] = index[found.mode.id]
+                    self._mode_w[lid] = min(1.0, found.score)
+        # label-pair score, key a * L + b with a < b: lid_score() only (the candidate pairs are
+        # scored in label-pair order without it, see _label_scores)
+        self._lab: dict[int, float] = {}
+        # candidate pair (i * n + j) -> label score, in pair order (ranked() relies on it)
+        self.known: dict[int, float] = {}
+
+    def idf(self, w: str) -> float:
+        return self._word_idf.get(w, 1.0)
+
+    def lid_score(self, a: int, b: int) -> float:
+        """Label score of two label ids (cached)."""
+        if a == b:
+            return 1.0
+        if a > b:
+            a, b = b, a
+        key = a * len(self.exact_key) + b
+        s = self._lab.get(key)
+        if s is None:
+            s = self._lab[key] = self._lid_score(a, b)
+        return s
+
+    def _lid_score(self, a: int, b: int) -> float:
+        s = self._text_score(a, b)
+        if self.embeddings is not None and s < 1.0:
+            # the same array operation as for the candidate pairs: the same float
+            s = self._blend_many([a * len(self.exact_key) + b], [s])[0]
+        return s
+
+    def _text_score(self, a: int, b: int) -> float:
+        """The word score of two label ids: char n-gram cosine and word overlap, half each
+        (1.0 for identical labels)."""
+        if self._exact_no[a] == self._exact_no[b]:
+            return 1.0
+        # fsum is exactly rounded: no score depends on the order a set is iterated in
+        va, vb = self._vectors[a], self._vectors[b]
+        common = va.keys() & vb.keys()
+        cosine = fsum(map(mul, map(va.__getitem__, common), map(vb.__getitem__, common)))
+        dice = 0.0
+        shared = self.stem_sets[a] & self.stem_sets[b]
+        if shared:
+            dice = (
+                2.0
+                * fsum(map(self._word_idf.__getitem__, shared))
+                / (self._idf_sum[a] + self._idf_sum[b])
+            )
+        return 0.5 * cosine + 0.5 * dice
+
+    def _label_scores(self, keys: list[int]) -> list[float]:
+        """Label scores of candidate pairs, in the order given (the hot loop of blocking).
+
+        Computed in label-pair order, once per distinct pair of labels: the pairs of one
+        label are then consecutive (its n-gram vector stays in the cache while its partners
+        are scored), and no dict of label pairs is needed (half the pairs of nodes repeat a
+        pair of labels, from identical labels in several trees).
+        """
+        n, lid, root = self.n, self.lid, self._root
+        size = len(self.exact_key)
+        m = len(keys)
+        out = [1.0] * m  # identical labels, and roots, score 1.0
+        # the other pairs as one int each, label pair (a * size + b, a < b) * m + position:
+        # sorted, they come in label-pair order (ties by position) and are read in sequence
+        todo: list[int] = []
+        for pos, p in enumerate(keys):
+            i, j = divmod(p, n)
+            a, b = lid[i], lid[j]
+            if a == b or (root[i] and root[j]):
+                continue
+            todo.append((a * size + b if a < b else b * size + a) * m + pos)
+        todo.sort()
+        compute = self._text_score
+        last, s = -1, 0.0
+        if self.embeddings is None:
+            for code in todo:
+                key, pos = divmod(code, m)
+                if key != last:
+                    last = key
+                    s = compute(*divmod(key, size))
+                out[pos] = s
+            return out
+        # with a model: the word scores first, then the cosines of all the label pairs in
+        # one array operation (a dot product per pair in Python would cost more than the rest)
+        pairs: list[int] = []
+        texts: list[float] = []
+        for code in todo:
+            key = code // m
+            if key != last:
+                last = key
+                pairs.append(key)
+                texts.append(compute(*divmod(key, size)))
+        blended = self._blend_many(pairs, texts)
+        k = -1
+        last = -1
+        for code in todo:
+            key, pos = divmod(code, m)
+            if key != last:
+                last = key
+                k += 1
+            out[pos] = blended[k]
+        return out
+
+    def _blend_many(self, keys: list[int], texts: list[float]) -> list[float]:
+        """:func:`blend` of each label pair's word score with its cosine (same floats as
+        :meth:`_lid_score`)."""
+        emb = self.embeddings
+        assert emb is not None
+        size = len(self.exact_key)
+        codes = np.asarray(keys, dtype=np.int64)
+        a, b = np.divmod(codes, size)
+        out: list[float] = []
+        step = 65536  # pairs per block: two blocks of rows stay a few MB
+        for lo in range(0, len(keys), step):
+            ea, eb = emb[a[lo : lo + step]], emb[b[lo : lo + step]]
+            cos = np.einsum("ij,ij->i", ea, eb).tolist()
+            ma, mb = self._mode_no[a[lo : lo + step]], self._mode_no[b[lo : lo + step]]
+            concept = np.where(
+                (ma == mb) & (ma >= 0),
+                np.minimum(self._mode_w[a[lo : lo + step]], self._mode_w[b[lo : lo + step]]),
+                0.0,
+            ).tolist()
+            for t, c, m in zip(texts[lo : lo + step], cos, concept, strict=True):
+                out.append(t if t >= 1.0 else blend(t, c, m))
+        return out
+
+    def label_score(self, i: int, j: int) -> float:
+        a, b = self.lid[i], self.lid[j]
+        if a == b or (self._root[i] and self._root[j]):
+            return 1.0  # identical labels; roots match by definition
+        s = self.known.get(i * self.n + j if i < j else j * self.n + i)
+        return s if s is not None else self.lid_score(a, b)
+
+    def release_text(self) -> None:
+        """Free the n-gram vectors, postings and label-pair cache once every candidate pair
+        is scored (their label scores stay in :attr:`known`): the merge then builds its
+        suggestions and DAG in the memory they held. Pairs outside :attr:`known` cannot be
+        scored afterwards."""
+        self._lab = {}
+        self.tfidf = None
+        self._vectors = []
+        self._df = Counter()
+        self._gram_post = {}
+        self._stem_post = {}
