@@ -204,3 +204,48 @@ def shared_tree(users: Any) -> Any:
         return alice, bob, int(tree["id"])
 
     return make
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+class Guest:
+    """A signed-out phone in its own browser context (no account until it joins a workshop)."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def api(self, method: str, path: str, data: Any = None) -> Any:
+        """REST with this phone's session (after it joined)."""
+        token = next(c["value"] for c in self.context.cookies() if c["name"] == "csrftoken")
+        r = self.context.request.fetch(
+            f"{self.base}{path}",
+            method=method,
+            headers={"X-CSRFToken": token, "Content-Type": "application/json"},
+            data=json.dumps(data) if data is not None else None,
+        )
+        assert r.ok, f"{method} {path}: {r.status} {r.text()}"
+        return r.json() if r.status != 204 and r.body() else None
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def guests(browser: Any, gametree_server: str) -> Iterator[Any]:
+    """Signed-out phones (workshop participants before they join)."""
+    made: list[Guest] = []
+
+    def make() -> Guest:
+        g = Guest(browser, gametree_server)
+        made.append(g)
+        return g
+
+    yield make
+    for g in made:
+        g.close()

@@ -11,39 +11,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import PHONE
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-PHONE = {"width": 390, "height": 844}
 LIVE = 15_000
-
-
-class Guest:
-    """A signed-out phone in its own browser context (no account until it joins)."""
-
-    def __init__(self, browser: Any, base: str) -> None:
-        self.base = base
-        self.context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
-        self.context.set_default_timeout(10_000)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture
-def guests(browser: Any, gametree_server: str) -> Any:
-    made: list[Guest] = []
-
-    def make() -> Guest:
-        g = Guest(browser, gametree_server)
-        made.append(g)
-        return g
-
-    yield make
-    for g in made:
-        g.close()
 
 
 def no_sideways_scroll(page: Any) -> None:
