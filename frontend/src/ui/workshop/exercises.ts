@@ -90,12 +90,19 @@ export class ExercisesPanel {
     for (const d of this.list.querySelectorAll<HTMLDetailsElement>("li.exercise > details.ex-trees"))
       if (d.open) this.openTrees.add(Number(d.closest<HTMLElement>("li.exercise")!.dataset.exercise));
       else this.openTrees.delete(Number(d.closest<HTMLElement>("li.exercise")!.dataset.exercise));
+    // Minutes typed into a round not started yet survive a re-render (someone joined meanwhile).
+    const typed = new Map<string, string>();
+    for (const i of this.list.querySelectorAll<HTMLInputElement>("input[data-focus-key]")) typed.set(i.dataset.focusKey!, i.value);
     const exercises = [...home.exercises].sort((a, b) => a.position - b.position || a.id - b.id);
     this.list.replaceChildren(
       ...(exercises.length
         ? exercises.map((e) => this.exercise(e, home))
         : [h("li", { class: "muted", text: "No exercises yet: add one below." })]),
     );
+    for (const i of this.list.querySelectorAll<HTMLInputElement>("input[data-focus-key]")) {
+      const v = typed.get(i.dataset.focusKey!);
+      if (v !== undefined) i.value = v;
+    }
     if (focusKey) this.list.querySelector<HTMLElement>(`[data-focus-key="${focusKey}"]`)?.focus();
   }
 
@@ -137,6 +144,7 @@ export class ExercisesPanel {
         class: "minutes",
         inputmode: "numeric",
         "aria-label": `Minutes for ${e.title}, round ${r.number}`,
+        "data-focus-key": key("minutes"),
       });
       const start = h("button", {
         type: "button",
