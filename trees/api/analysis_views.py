@@ -17,7 +17,8 @@ from trees import analysis_service as service
 from trees import selectors
 from trees.actions.merge_jobs import merge_job_expire, merge_start
 from trees.actions.merges import tree_fork
-from trees.actions.review import conflict_pick, node_split, nodes_merge, review_decide, review_undo
+from trees.actions.node_tools import conflict_pick, node_split, nodes_merge
+from trees.actions.review import review_decide, review_undo
 from trees.actions.tags import failure_mode_set, tag_vocabulary, tags_rename
 from trees.api.serializers import ErrorSerializer, TreeSerializer
 from trees.errors import ActionError
