@@ -9,6 +9,8 @@ from trees import views
 # A URL under /api/ that matches no route (a tree id that is not a number) answers the API's
 # JSON error like every other API error, not Django's HTML page.
 handler404 = "trees.views.not_found"
+# Likewise an exception that escapes a view under /api/ answers `{code: "internal"}`.
+handler500 = "trees.views.internal_error"
 
 urlpatterns = [
     # The admin's own login page, behind the sign-in limits (trees/loginguard.py).

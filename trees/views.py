@@ -12,7 +12,7 @@ from django.db import connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.defaults import page_not_found
+from django.views.defaults import page_not_found, server_error
 
 
 @ensure_csrf_cookie
@@ -33,6 +33,17 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+def internal_error(request: HttpRequest) -> HttpResponse:
+    """500 for an exception outside the REST views' own handler (a plain view, a middleware):
+    JSON `{code: "internal", message}` under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "internal", "message": "The server failed to answer this request."},
+            status=500,
+        )
+    return server_error(request)
 
 
 def health(request: HttpRequest) -> JsonResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -9,6 +10,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from trees.errors import ActionError
 
@@ -24,6 +26,13 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
     exceptions.NotAcceptable: "not_acceptable",
     exceptions.ValidationError: "invalid",
 }
+
+
+log = logging.getLogger(__name__)
+
+# The answer to an error of the server's own (a bug, a lost database): the code is stable,
+# the message says nothing about the cause, which goes to the log with its traceback.
+INTERNAL = {"code": "internal", "message": "The server failed to answer this request."}
 
 
 def _message(detail: Any) -> str:
@@ -50,7 +59,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"code": "not_found", "message": "Not found."}, status=404)
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        request = context.get("request")
+        log.error(
+            "Internal error: %s %s",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+            exc_info=exc,
+        )
+        set_rollback()
+        return Response(dict(INTERNAL), status=500)
     code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
     detail = getattr(exc, "detail", None)
     body: dict[str, Any] = {"code": code, "message": _message(detail) if detail else str(exc)}
