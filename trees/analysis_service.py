@@ -16,7 +16,7 @@ from trees.analysis import TreeInput, recurring, suggest_tags, survival
 from trees.analysis.merge.review_queue import pair_key
 from trees.analysis.recurrence.failure_modes import norm_tag
 from trees.analysis.survival import short
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import (
     FailureMode,
     MergeSuggestion,

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from trees.domain import Node as DomainNode
 from trees.domain import TreeState
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import (
     Membership,
     MergeJob,

@@ -7,7 +7,7 @@ tree (through the import action) and a tree into a `TreeDoc` (through a snapshot
 from __future__ import annotations
 
 from trees.actions.imports import tree_import
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.formats import FormatError, TreeDoc, detect_format, export_tree, import_tree
 from trees.models import Tree
 from trees.selectors import tree_snapshot

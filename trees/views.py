@@ -14,6 +14,8 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.defaults import page_not_found, server_error
 
+from trees.domain.errors import INTERNAL_MESSAGE
+
 
 @ensure_csrf_cookie
 def client(request: HttpRequest) -> HttpResponseBase:
@@ -40,7 +42,7 @@ def internal_error(request: HttpRequest) -> HttpResponse:
     JSON `{code: "internal", message}` under /api/, Django's page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse(
-            {"code": "internal", "message": "The server failed to answer this request."},
+            {"code": "internal", "message": INTERNAL_MESSAGE},
             status=500,
         )
     return server_error(request)

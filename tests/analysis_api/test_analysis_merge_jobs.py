@@ -20,7 +20,7 @@ from tests.analysis_api.conftest import (
 )
 from trees.actions import merge_jobs
 from trees.analysis import merge as real_merge
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import MergeJob, MergeSuggestion, Tree
 
 # The merge thread must see the rows the test committed.

@@ -13,7 +13,7 @@ import pytest
 from django.db import OperationalError, connections
 
 from trees.actions import member_add, member_remove, member_set_role, tree_create
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import Membership, Role, Tree
 
 TREES = 30

@@ -9,7 +9,7 @@ from typing import Any
 
 from trees.actions import state_cache, store
 from trees.actions.ops import OpRequest, tree_apply_ops
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import Node, OpLog, Tree
 
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from trees.errors import ActionError
+from trees.api.errors import http_status
+from trees.domain.errors import ActionError
 from trees.selectors import trees_for_user, user_id_of
 
 
@@ -16,7 +17,7 @@ def test_an_anonymous_user_is_refused_rather_than_looked_up_as_nobody() -> None:
     with pytest.raises(ActionError) as caught:
         user_id_of(AnonymousUser())
     assert caught.value.code == "not_authenticated"
-    assert caught.value.status == 401
+    assert http_status(caught.value.code) == 401
 
 
 def test_listing_trees_for_an_anonymous_user_is_refused_not_an_empty_query() -> None:

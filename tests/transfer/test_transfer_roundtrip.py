@@ -16,7 +16,7 @@ from tests.transfer.transfer_helpers import (
     live_snapshot,
     replayed_snapshot,
 )
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import Node, OpLog, Tree
 from trees.transfer import export_bytes, import_bytes
 

@@ -146,7 +146,7 @@ async def test_an_op_that_fails_inside_a_batch_fails_alone_and_is_not_applied(
     `internal` and is not in the log."""
     from trees.actions.ops import OpRequest, OpResult, tree_apply_ops
     from trees.domain import TreeState
-    from trees.errors import ActionError
+    from trees.domain.errors import ActionError
 
     other = await sync_to_async(make_tree)(team.carol, title="other")
     real_apply = TreeState.apply

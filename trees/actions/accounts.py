@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from trees import loginguard
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import ApiToken
 
 # Refresh `last_used_at` at most this often per token (a write per request would be waste).

@@ -18,7 +18,7 @@ from django.db import transaction
 from trees.actions import store
 from trees.actions.trees import tree_create
 from trees.domain import OpError, TreeState
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import Node, Tree
 
 IMPORT_CLIENT_ID = "import"

@@ -38,7 +38,7 @@ from django.db import DatabaseError, OperationalError, connection, connections, 
 from django.utils import timezone
 
 from trees.actions.merges import MergeOutcome, merge_create, merge_title
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import MergeJob, MergeStatus, Tree
 
 log = logging.getLogger(__name__)

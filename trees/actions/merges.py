@@ -25,8 +25,8 @@ from trees.actions.imports import tree_import
 from trees.analysis import Glossary, fork, merge
 from trees.analysis.merge.in_process import merge_in_process
 from trees.analysis.merge.review_queue import distinct_suggestions
+from trees.domain.errors import ActionError
 from trees.domain.limits import MAX_META_BYTES
-from trees.errors import ActionError
 from trees.models import (
     GlossaryEntry,
     Membership,

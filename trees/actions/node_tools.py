@@ -19,7 +19,7 @@ from trees.actions.merges import fit_meta
 from trees.actions.review import accept_match, apply_ops
 from trees.actions.review_plan import Plan, renamed_edge
 from trees.domain import TreeState
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import (
     MergeSuggestion,
     Tree,

@@ -18,8 +18,8 @@ from django.db import IntegrityError, transaction
 
 from trees.actions import state_cache, store
 from trees.domain import OpError, TreeState
+from trees.domain.errors import ActionError
 from trees.domain.validate import check_op_input
-from trees.errors import ActionError
 from trees.models import Role
 from trees.realtime.broadcast import broadcast_ops
 

@@ -27,7 +27,7 @@ from trees.actions.review_plan import (
     plan_undo,
 )
 from trees.domain import TreeState
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import (
     GlossaryEntry,
     MergeSuggestion,

@@ -12,7 +12,7 @@ from typing import Any
 
 from trees.actions.merges import fit_meta
 from trees.domain import OpError, TreeState
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 
 Op = dict[str, Any]
 # A merged node keeps the other names it was drawn with (meta.aliases), shown with it.

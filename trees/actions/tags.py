@@ -12,9 +12,9 @@ from trees.actions import state_cache
 from trees.actions.review import apply_as
 from trees.analysis.recurrence.failure_modes import norm_tag
 from trees.analysis.taxonomy import STARTER_MODES
+from trees.domain.errors import ActionError
 from trees.domain.limits import MAX_TAG_LEN
 from trees.domain.tags import norm_tag as norm_spelling
-from trees.errors import ActionError
 from trees.models import FailureMode, Node, Tree, TreeKind
 from trees.realtime.broadcast import broadcast_tags
 from trees.selectors import User, access_tree, user_id_of

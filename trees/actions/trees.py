@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from trees.actions import state_cache
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import Membership, Role, Tree, TreeKind
 from trees.realtime.broadcast import broadcast_access_changed
 from trees.selectors import MAX_PK

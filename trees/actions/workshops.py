@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from trees.actions.accounts import _end_sessions, _set_password, key_hash
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import (
     ApiToken,
     Membership,

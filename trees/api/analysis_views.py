@@ -21,7 +21,7 @@ from trees.actions.node_tools import conflict_pick, node_split, nodes_merge
 from trees.actions.review import review_decide, review_undo
 from trees.actions.tags import failure_mode_set, tag_vocabulary, tags_rename
 from trees.api.serializers import ErrorSerializer, TreeSerializer
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import MergeJob, MergeStatus
 
 _OBJECT = OpenApiTypes.OBJECT

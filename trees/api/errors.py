@@ -1,4 +1,7 @@
-"""REST layer: every error is JSON `{"code": ..., "message": ...}` with a stable code."""
+"""REST layer: every error is JSON `{"code": ..., "message": ...}` with a stable code.
+
+The codes are defined once, in trees/domain/errors.py; this module only maps them to HTTP.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from trees.errors import ActionError
+from trees.domain.errors import CODES, INTERNAL_MESSAGE, ActionError
 
 _DRF_CODES: dict[type[exceptions.APIException], str] = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -30,9 +33,55 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
 
 log = logging.getLogger(__name__)
 
+# The HTTP status of each code (trees/domain/errors.py CODES); the websocket sends the same
+# codes in its nack and error messages.
+HTTP_STATUS: dict[str, int] = {
+    "invalid": 400,
+    "bad_json": 400,
+    "too_large": 413,
+    "not_authenticated": 401,
+    "invalid_credentials": 400,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "cycle": 409,
+    "deleted": 409,
+    "bad_parent_type": 409,
+    "stale": 409,
+    "resync_required": 409,
+    "rate_limited": 429,
+    "account_locked": 429,
+    "limit_reached": 409,
+    "name_taken": 409,
+    "workshop_closed": 403,
+    "signup_closed": 403,
+    "link_invalid": 410,
+    "link_revoked": 410,
+    "link_expired": 410,
+    "invalid_format": 400,
+    "bad_indentation": 400,
+    "unsafe_xml": 400,
+    "kind_mismatch": 400,
+    "unknown_format": 400,
+    "unsupported": 400,
+    "renderer_missing": 503,
+    "method_not_allowed": 405,
+    "unsupported_media_type": 415,
+    "not_acceptable": 406,
+    "error": 400,
+    "internal": 500,
+}
+assert set(HTTP_STATUS) == CODES, set(HTTP_STATUS) ^ CODES
+
+
+def http_status(code: str) -> int:
+    """The HTTP status of an error code (400 for a code the table does not know)."""
+    return HTTP_STATUS.get(code, 400)
+
+
 # The answer to an error of the server's own (a bug, a lost database): the code is stable,
 # the message says nothing about the cause, which goes to the log with its traceback.
-INTERNAL = {"code": "internal", "message": "The server failed to answer this request."}
+INTERNAL = {"code": "internal", "message": INTERNAL_MESSAGE}
 
 
 def _message(detail: Any) -> str:
@@ -47,7 +96,7 @@ def _message(detail: Any) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ActionError):
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        return Response(exc.as_dict(), status=exc.status, headers=headers)
+        return Response(exc.as_dict(), status=http_status(exc.code), headers=headers)
     if isinstance(exc, RequestDataTooBig):
         # Django's own answer is its HTML 400 page (DATA_UPLOAD_MAX_MEMORY_SIZE).
         return Response(

@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 from trees import selectors
 from trees.api import serializers as s
 from trees.domain import replay
+from trees.domain.errors import ActionError
 from trees.domain.history import trash_entries
-from trees.errors import ActionError
 
 _BEFORE = OpenApiParameter(
     "before", int, description="Only entries with a seq below this (the next page)"

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from trees import selectors
 from trees.api.parsers import JSONParser
 from trees.api.serializers import ErrorSerializer, TreeSerializer
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.formats import FORMATS, FormatError, detect_format, import_tree
 from trees.transfer import export_bytes, import_bytes
 

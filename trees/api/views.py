@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from trees import actions, loginguard, selectors
 from trees.actions import accounts
 from trees.api import serializers as s
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import ApiToken, Membership
 from trees.realtime.reads import MAX_CATCH_UP_OPS
 

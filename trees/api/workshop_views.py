@@ -19,7 +19,7 @@ from trees import selectors
 from trees.actions import workshops as w
 from trees.api import serializers as s
 from trees.api.views import _user_ref, _valid
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import Workshop, WorkshopParticipant, WorkshopRole
 
 _CSRF = SessionAuthentication()

@@ -8,8 +8,8 @@ See docs/formats.md for what each format keeps and loses.
 
 from __future__ import annotations
 
+from trees.domain.errors import FormatError
 from trees.formats.doc import MAX_IMPORT_NODES, MAX_INPUT_BYTES, TreeDoc, validate_doc
-from trees.formats.errors import FormatError
 from trees.formats.registry import (
     FORMATS,
     Format,

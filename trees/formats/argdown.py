@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from collections import deque
 
+from trees.domain.errors import FormatError
 from trees.formats.doc import Node, TreeDoc, live_children
-from trees.formats.errors import FormatError
 from trees.formats.outline import MAX_INDENT_LEVELS
 
 _SPECIAL = re.compile(r"([\\\[\]<>#*_])")

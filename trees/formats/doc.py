@@ -12,10 +12,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from trees.domain.errors import FormatError
 from trees.domain.grammar import allowed_under
 from trees.domain.keys import is_valid_key
 from trees.domain.limits import MAX_NOTE, MAX_TAG_LEN, MAX_TAGS, MAX_TEXT
-from trees.formats.errors import FormatError
 
 # An import is capped below the live tree limit (20,000) so an imported tree can still grow.
 MAX_IMPORT_NODES = 10_000

@@ -21,9 +21,9 @@ from typing import Any
 
 import networkx as nx
 
+from trees.domain.errors import FormatError
 from trees.domain.keys import is_valid_key, keys_after
 from trees.formats.doc import TreeDoc, check_node_count
-from trees.formats.errors import FormatError
 from trees.formats.inline import xml_safe
 from trees.formats.outline import implied_type
 from trees.formats.textio import decode_text

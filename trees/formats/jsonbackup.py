@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from trees.domain.errors import FormatError
 from trees.formats.doc import NODE_FIELDS, TreeDoc
-from trees.formats.errors import FormatError
 from trees.formats.textio import decode_text
 
 FORMAT_TAG = "gametree"

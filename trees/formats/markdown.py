@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 
+from trees.domain.errors import FormatError
 from trees.formats.doc import TreeDoc
-from trees.formats.errors import FormatError
 from trees.formats.inline import (
     escape_markdown,
     hide_escapes,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
+from trees.domain.errors import FormatError
 from trees.formats.doc import TreeDoc
-from trees.formats.errors import FormatError
 from trees.formats.inline import (
     escape_html,
     escape_markdown,

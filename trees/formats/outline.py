@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from trees.domain.errors import FormatError
 from trees.domain.grammar import allowed_under
 from trees.domain.keys import keys_after
 from trees.formats.doc import (
@@ -20,7 +21,6 @@ from trees.formats.doc import (
     live_children,
     new_node,
 )
-from trees.formats.errors import FormatError
 
 DEFAULT_TITLE = "Untitled tree"
 # Outline exports indent at most this many levels. Indenting every level makes a deep chain

@@ -21,8 +21,8 @@ import textwrap
 
 import graphviz
 
+from trees.domain.errors import FormatError
 from trees.formats.doc import Node, TreeDoc, live_children
-from trees.formats.errors import FormatError
 
 COLOURS = {
     "proposal": "#cfe2ff",

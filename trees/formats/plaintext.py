@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
+from trees.domain.errors import FormatError
 from trees.domain.grammar import allowed_under
 from trees.formats.doc import TreeDoc
-from trees.formats.errors import FormatError
 from trees.formats.outline import (
     Nester,
     Outline,

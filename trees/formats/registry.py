@@ -23,9 +23,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from trees.domain.errors import FormatError
 from trees.formats import argdown, graphml, jsonbackup, markdown, opml, picture, plaintext
 from trees.formats.doc import TreeDoc, check_kind, validate_doc
-from trees.formats.errors import FormatError
 from trees.formats.textio import check_size, looks_binary
 
 # An export larger than this is refused (`too_large`) rather than built: a download holds

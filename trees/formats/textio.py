@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import codecs
 
+from trees.domain.errors import FormatError
 from trees.formats.doc import MAX_INPUT_BYTES
-from trees.formats.errors import FormatError
 
 
 def check_size(data: bytes | str) -> None:

@@ -13,7 +13,7 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from trees.formats.errors import FormatError
+from trees.domain.errors import FormatError
 
 
 class _LineTarget:

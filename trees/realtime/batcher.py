@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 
 from trees.actions.ops import OpRequest, OpResult, tree_apply_ops
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.realtime.dbthread import run_db
 from trees.realtime.fanout import fanout
 

@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from trees.actions.ops import OpRequest, check_client_id
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.realtime import reads
 from trees.realtime.batcher import batcher
 from trees.realtime.broadcast import session_group, tree_group

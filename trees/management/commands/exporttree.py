@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.formats import FORMATS
 from trees.models import Tree
 from trees.transfer import export_bytes

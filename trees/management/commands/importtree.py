@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import Node
 from trees.transfer import import_bytes
 

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from trees.actions.merges import merge_create
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import MergeSuggestion, Tree
 from trees.selectors import tree_snapshot
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from trees.actions.accounts import password_reset
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 
 
 class Command(BaseCommand):

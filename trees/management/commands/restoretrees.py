@@ -20,7 +20,7 @@ from django.db import transaction
 
 from trees.actions import member_add
 from trees.actions.imports import tree_import
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.formats import FormatError, import_tree
 from trees.management.commands.dumptrees import DUMP_FORMAT, DUMP_VERSION
 from trees.models import Node, Role, Tree

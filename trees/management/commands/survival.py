@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from trees.analysis_service import survival_report
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import Tree
 
 
