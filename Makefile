@@ -44,7 +44,13 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-frontend/dist/index.html: frontend/node_modules/.installed $(shell find frontend/src frontend/index.html frontend/vite.config.* -type f 2>/dev/null)
+# The client's copy of the server's rules (grammar, limits, error codes, survival labels),
+# generated from the Python source; committed, and tests/domain fails when it is stale.
+frontend/src/generated/rules.ts: tools/gen_client_constants.py trees/errors.py \
+		$(shell find trees/domain trees/analysis -name '*.py' 2>/dev/null) | $(VENV)/.installed
+	$(PY) tools/gen_client_constants.py
+
+frontend/dist/index.html: frontend/node_modules/.installed frontend/src/generated/rules.ts $(shell find frontend/src frontend/index.html frontend/vite.config.* -type f 2>/dev/null)
 	cd frontend && npm run build --silent
 
 frontend:

@@ -26,6 +26,14 @@ OUT = 2
 
 ATTACKING_TYPES = frozenset({"critique", "patch"})
 STATUS_NAMES = {IN: "survives", OUT: "broken", UNDEC: "contested"}
+# The reason an unattacked node survives, by type; the web client's copy of these and of
+# STATUS_NAMES is generated from here (tools/gen_client_constants.py).
+UNATTACKED_REASONS = {
+    "proposal": "no critiques",
+    "critique": "unanswered critique",
+    "patch": "no critiques of this patch",
+}
+NOT_ATTACKED_REASON = "not attacked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +201,7 @@ def _reason(fw: AttackFramework, i: int) -> Status:
         text = short(nodes[open_[0]].get("text")) if open_ else ""
         return Status("contested", f"contested: circular attacks via: {text}", _ids(ids, open_))
     if not atk:
-        reason = {
-            "proposal": "no critiques",
-            "critique": "unanswered critique",
-            "patch": "no critiques of this patch",
-        }.get(kind, "not attacked")
-        return Status("survives", reason)
+        return Status("survives", UNATTACKED_REASONS.get(kind, NOT_ATTACKED_REASON))
     if kind == "critique":
         if len(atk) == 1:
             return Status("survives", f"its patch is broken: {short(nodes[atk[0]].get('text'))}")
@@ -212,12 +215,8 @@ def _ids(ids: list[Any], idx: list[int]) -> tuple[Any, ...]:
     return tuple(ids[j] for j in idx)
 
 
-_UNATTACKED = {
-    "proposal": Status("survives", "no critiques"),
-    "critique": Status("survives", "unanswered critique"),
-    "patch": Status("survives", "no critiques of this patch"),
-}
-_NOT_ATTACKED = Status("survives", "not attacked")
+_UNATTACKED = {kind: Status("survives", reason) for kind, reason in UNATTACKED_REASONS.items()}
+_NOT_ATTACKED = Status("survives", NOT_ATTACKED_REASON)
 
 
 @batch

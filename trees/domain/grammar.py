@@ -20,6 +20,16 @@ def node_types(kind: str) -> frozenset[str]:
     return frozenset(_PARENTS[kind])
 
 
+def parent_table(kind: str) -> dict[str, list[str | None]]:
+    """Child type -> its allowed parent types (None = top level first, then by name), in the
+    grammar's order of types. The web client's copy is generated from this
+    (tools/gen_client_constants.py)."""
+    return {
+        child: sorted(parents, key=lambda p: (p is not None, p or ""))
+        for child, parents in _PARENTS[kind].items()
+    }
+
+
 def allowed_under(kind: str, child_type: str, parent_type: str | None) -> bool:
     """True when a `child_type` node may have a `parent_type` parent (None = top level)."""
     parents = _PARENTS[kind].get(child_type)

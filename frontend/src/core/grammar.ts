@@ -1,4 +1,8 @@
-/** The node-type grammar of game trees and problem trees, shared by the state and the UI. */
+/**
+ * The node-type grammar of game trees and problem trees, shared by the state and the UI. The
+ * table itself is the server's (generated from trees/domain/grammar.py into generated/rules.ts).
+ */
+import { NODE_TYPES, PARENTS } from "../generated/rules";
 import type { NodeType, TreeKind } from "./types";
 
 export interface TypeInfo {
@@ -13,30 +17,26 @@ export const TYPE_INFO: Record<NodeType, TypeInfo> = {
   problem: { label: "Problem", icon: "●" },
 };
 
+/** The node types of a tree of this kind, in the grammar's order. */
 export function typesOf(kind: TreeKind): NodeType[] {
-  return kind === "game" ? ["proposal", "critique", "patch"] : ["problem"];
+  return [...NODE_TYPES[kind]];
 }
+
+const PARENTS_OF: Record<TreeKind, Partial<Record<NodeType, readonly (NodeType | null)[]>>> = PARENTS;
 
 /** May a node of type `child` sit under a parent of type `parent` (null = top level)? */
 export function allowedUnder(kind: TreeKind, parent: NodeType | null, child: NodeType): boolean {
-  if (kind === "problem") return child === "problem" && (parent === null || parent === "problem");
-  switch (child) {
-    case "proposal":
-      return parent === null;
-    case "critique":
-      return parent === "proposal" || parent === "patch";
-    case "patch":
-      return parent === "critique";
-    default:
-      return false;
-  }
+  return PARENTS_OF[kind][child]?.includes(parent) ?? false;
 }
 
-/** The type a new child (or an indented node) gets under `parent`. */
+/**
+ * The type a new child (or an indented node) gets under `parent`: the first of the kind's
+ * types the grammar allows there (proposal at the top, critique under a proposal or patch,
+ * patch under a critique).
+ */
 export function childTypeFor(kind: TreeKind, parent: NodeType | null): NodeType {
-  if (kind === "problem") return "problem";
-  if (parent === null) return "proposal";
-  return parent === "critique" ? "patch" : "critique";
+  const types = NODE_TYPES[kind];
+  return types.find((t) => allowedUnder(kind, parent, t)) ?? types[0];
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { generateKeyBetween } from "fractional-indexing";
 import * as Y from "yjs";
-import { allowedUnder } from "./grammar";
+import { allowedUnder, typesOf } from "./grammar";
 import {
   type Change,
   type Group,
@@ -15,8 +15,10 @@ import {
   type TreeNode,
 } from "./types";
 import { fromBase64, loadDoc, seedUpdate, stateOf, textOf } from "./ytext";
+import { LIMITS } from "../generated/rules";
 
-export const LIMITS = { text: 2000, note: 20000, tags: 20, tag: 64, nodes: 20000 };
+// The server's size limits (generated from trees/domain/limits.py).
+export { LIMITS } from "../generated/rules";
 const ROOT = "";
 const KEY_RE = /^[0-9A-Za-z]{1,128}$/;
 
@@ -499,6 +501,9 @@ export class TreeState {
   }
 
   private checkType(parent: NodeType | null, child: NodeType): void {
+    // As on the server: a type the tree's kind does not have is a malformed op, not a place.
+    if (!typesOf(this.kind).includes(child))
+      throw new OpError("invalid", `type must be one of ${typesOf(this.kind).join(", ")} in a ${this.kind} tree`);
     if (!allowedUnder(this.kind, parent, child))
       throw new OpError("bad_parent_type", `a ${child} cannot go under ${parent ?? "the top level"}`);
   }
@@ -617,8 +622,10 @@ function checkText(text: string, note: string, tags: string[]): void {
   if (note.length > LIMITS.note) throw new OpError("too_large", "note is too long");
   if (tags.length > LIMITS.tags) throw new OpError("too_large", "too many tags");
   if (new Set(tags).size !== tags.length) throw new OpError("invalid", "duplicate tags");
-  for (const t of tags)
-    if (t.length < 1 || t.length > LIMITS.tag) throw new OpError("invalid", "bad tag length");
+  for (const t of tags) {
+    if (t.length < 1) throw new OpError("invalid", "tags must not be empty");
+    if (t.length > LIMITS.tag) throw new OpError("too_large", `a tag is longer than ${LIMITS.tag} characters`);
+  }
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

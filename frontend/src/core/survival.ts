@@ -12,8 +12,9 @@
  */
 import type { TreeState } from "./state";
 import type { NodeType } from "./types";
+import { NOT_ATTACKED_REASON, type SurvivalStatus, UNATTACKED_REASONS } from "../generated/rules";
 
-export type SurvivalStatus = "survives" | "broken" | "contested";
+export type { SurvivalStatus };
 
 export interface Survival {
   status: SurvivalStatus;
@@ -54,12 +55,11 @@ export function shortLine(text: string | null | undefined, limit = 80): string {
   return chars.slice(0, limit - 1).join("").trimEnd() + "…";
 }
 
-const UNATTACKED: Record<string, Survival> = {
-  proposal: { status: "survives", reason: "no critiques", by: [] },
-  critique: { status: "survives", reason: "unanswered critique", by: [] },
-  patch: { status: "survives", reason: "no critiques of this patch", by: [] },
-};
-const NOT_ATTACKED: Survival = { status: "survives", reason: "not attacked", by: [] };
+// The server's wording (generated from trees/analysis/survival.py); one shared object per type.
+const UNATTACKED: Record<string, Survival> = Object.fromEntries(
+  Object.entries(UNATTACKED_REASONS).map(([type, reason]) => [type, { status: "survives", reason, by: [] }]),
+);
+const NOT_ATTACKED: Survival = { status: "survives", reason: NOT_ATTACKED_REASON, by: [] };
 
 /** Sibling order (key, then id) for picking the attacker a reason names. */
 function before(a: SurvivalInput, b: SurvivalInput): boolean {

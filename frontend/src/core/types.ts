@@ -1,7 +1,9 @@
 /** Shared types of the client core: nodes, operations and websocket messages (docs/protocol.md). */
 
-export type TreeKind = "game" | "problem";
-export type NodeType = "proposal" | "critique" | "patch" | "problem";
+import type { NodeType, OpErrorCode, TreeKind } from "../generated/rules";
+
+// The kinds and node types are the server's (generated from trees/domain/grammar.py).
+export type { NodeType, TreeKind };
 export type TextField = "text" | "note" | "tags";
 
 export interface TreeNode {
@@ -130,9 +132,15 @@ export interface Change {
   group: Group;
 }
 
+/**
+ * The server's op error codes (generated from trees/domain/errors.py), plus the client's own
+ * "gone": an undo step whose text others have since changed or removed (core/undo.ts).
+ */
+export type ClientOpErrorCode = OpErrorCode | "gone";
+
 export class OpError extends Error {
   constructor(
-    public code: string,
+    public code: ClientOpErrorCode,
     message: string,
   ) {
     super(message);

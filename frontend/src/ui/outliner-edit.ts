@@ -1,4 +1,5 @@
 /** The outliner's focus, collapse, zoom and text editing: every edit goes through `edit()`. */
+import { LIMITS } from "../generated/rules";
 import { childTypeFor } from "../core/grammar";
 import { type Op, OpError } from "../core/types";
 import { toast } from "./dom";
@@ -152,10 +153,10 @@ export abstract class OutlinerEditing extends OutlinerRows {
     const n = this.view.get(hit.id);
     if (!n || n.deleted) return;
     let text = (hit.r.text.textContent ?? "").replace(/\n/g, " ");
-    if (text.length > 2000) {
-      text = text.slice(0, 2000);
+    if (text.length > LIMITS.text) {
+      text = text.slice(0, LIMITS.text);
       this.setTextKeepingCaret(hit.r.text, text);
-      toast("Text is limited to 2,000 characters.", { kind: "warn" });
+      toast(`Text is limited to ${LIMITS.text.toLocaleString("en")} characters.`, { kind: "warn" });
     }
     try {
       if (this.engine.editText(hit.id, text).length) this.undo.textEdited(hit.id);

@@ -2,6 +2,7 @@
  * The outliner's structural edits: new and split nodes, delete, type switch, indent, outdent,
  * reorder and drag and drop, each a move the grammar allows (or a toast saying why not).
  */
+import { LIMITS } from "../generated/rules";
 import { allowedUnder, childTypeFor, TYPE_INFO, typeForMove, typesOf } from "../core/grammar";
 import type { NodeType, Op, TreeNode } from "../core/types";
 import { toast } from "./dom";
@@ -48,7 +49,7 @@ export abstract class OutlinerMoves extends OutlinerEditing {
    */
   split(n: TreeNode, text: string, start: number, end: number): void {
     const v = this.view;
-    const clean = (t: string) => t.replace(/\n/g, " ").slice(0, 2000);
+    const clean = (t: string) => t.replace(/\n/g, " ").slice(0, LIMITS.text);
     const id = crypto.randomUUID();
     const sibs = v.liveChildren(n.parent);
     const key = v.keyAt(n.parent, sibs.findIndex((s) => s.id === n.id) + 1);

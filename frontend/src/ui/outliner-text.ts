@@ -2,30 +2,25 @@
  * Text helpers of the outliner (and the pages around it): a message for a refused op, a short
  * label, and the caret or selection inside a contenteditable row.
  */
+import type { ErrorCode } from "../generated/rules";
 import type { StaleInfo } from "../core/undo";
 import type { TreeNode } from "../core/types";
 
+// Keyed by the server's error codes (generated/rules.ts): a code the server drops or renames
+// fails the type check here.
+const EXPLAIN: Partial<Record<ErrorCode, string>> = {
+  bad_parent_type: "That type of node cannot go there.",
+  cycle: "A node cannot go inside itself.",
+  deleted: "Someone deleted that part of the tree.",
+  not_found: "That node no longer exists.",
+  stale: "Someone else changed it in the meantime; their change stands.",
+  too_large: "That is over the size limits.",
+  forbidden: "You do not have permission to edit this tree.",
+  rate_limited: "Too many edits at once; retrying.",
+};
+
 export function explain(code: string, message: string): string {
-  switch (code) {
-    case "bad_parent_type":
-      return "That type of node cannot go there.";
-    case "cycle":
-      return "A node cannot go inside itself.";
-    case "deleted":
-      return "Someone deleted that part of the tree.";
-    case "not_found":
-      return "That node no longer exists.";
-    case "stale":
-      return "Someone else changed it in the meantime; their change stands.";
-    case "too_large":
-      return "That is over the size limits.";
-    case "forbidden":
-      return "You do not have permission to edit this tree.";
-    case "rate_limited":
-      return "Too many edits at once; retrying.";
-    default:
-      return message || code;
-  }
+  return (Object.hasOwn(EXPLAIN, code) ? EXPLAIN[code as ErrorCode] : undefined) ?? (message || code);
 }
 
 /** An undo step skipped because it would revert someone else's later change (core/undo.ts). */

@@ -7,7 +7,7 @@ import { analysisApi, type Member, type TagOffer, tagsApi, type TreeSummary } fr
 import { openModal } from "./modal";
 import type { Connection, ConnState } from "../connection";
 import { TYPE_INFO, typesOf } from "../core/grammar";
-import { normTag } from "../core/state";
+import { LIMITS, normTag } from "../core/state";
 import type { SyncEngine } from "../core/sync";
 import type { NodeType, TreeNode, User } from "../core/types";
 import { h, on, toast } from "./dom";
@@ -130,7 +130,7 @@ export abstract class TreePagePanels {
       box.checked = t === this.tagSelect.value;
       return box;
     });
-    const to = h("input", { type: "text", maxlength: 64, "aria-label": "New name", placeholder: "new-name", list: "tag-offers" });
+    const to = h("input", { type: "text", maxlength: LIMITS.tag, "aria-label": "New name", placeholder: "new-name", list: "tag-offers" });
     const scope = h("select", { "aria-label": "Where" }, h("option", { value: "tree", text: "In this tree" }), h("option", { value: "all", text: "In every tree I can edit" }));
     m.body.append(
       h("p", { class: "muted small", text: "Tick the tag(s) to rename; ticking several merges them into one. Everyone sees the change at once." }),
@@ -321,7 +321,7 @@ export abstract class TreePagePanels {
       class: "tag-input",
       placeholder: "Add tag, press Enter (Alt+T)",
       "aria-label": "Add a tag",
-      maxlength: 64,
+      maxlength: LIMITS.tag,
       list: "tag-offers",
       autocomplete: "off",
     });
