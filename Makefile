@@ -46,7 +46,7 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 
 # The client's copy of the server's rules (grammar, limits, error codes, survival labels),
 # generated from the Python source; committed, and tests/domain fails when it is stale.
-frontend/src/generated/rules.ts: tools/gen_client_constants.py trees/errors.py \
+frontend/src/generated/rules.ts: tools/gen_client_constants.py \
 		$(shell find trees/domain trees/analysis -name '*.py' 2>/dev/null) | $(VENV)/.installed
 	$(PY) tools/gen_client_constants.py
 

@@ -3,11 +3,9 @@ from the Python source by tools/gen_client_constants.py; a stale copy fails here
 
 from __future__ import annotations
 
-import re
-
 from tools.gen_client_constants import TARGET, main, render
 from trees.domain import grammar, limits
-from trees.errors import STATUS_FOR_CODE
+from trees.domain.errors import CODES
 
 
 def test_the_committed_client_rules_are_what_the_generator_writes_now() -> None:
@@ -28,5 +26,5 @@ def test_the_generated_rules_carry_the_server_grammar_limits_and_codes() -> None
     for kind in grammar.TREE_KINDS:
         for child in grammar.node_types(kind):
             assert f'"{child}"' in text
-    for code, status in STATUS_FOR_CODE.items():
-        assert re.search(rf'"{code}": {status}\b', text), code
+    for code in CODES:
+        assert f'"{code}"' in text, code
