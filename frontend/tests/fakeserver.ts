@@ -3,7 +3,8 @@ import { TreeState } from "../src/core/state";
 import { SyncEngine, type SyncHooks } from "../src/core/sync";
 import type { ClientMessage, LoggedOp, ServerMessage, TreeKind } from "../src/core/types";
 import { OpError } from "../src/core/types";
-import { serverDiff } from "../src/core/ytext";
+import * as Y from "yjs";
+import { fromBase64, loadDoc, ROOT, serverDiff, toBase64 } from "../src/core/ytext";
 
 export class FakeServer {
   state: TreeState;
@@ -11,6 +12,8 @@ export class FakeServer {
   seen = new Map<string, number>(); // client_id|n -> seq
   clients = new Set<FakeClient>();
   lastWrite = new Map<string, number>();
+  /** Compact a text document past this many bytes (null: never), as the server does at 32 KiB. */
+  compactAt: number | null = null;
   constructor(public kind: TreeKind = "game") {
     this.state = new TreeState(kind);
   }
@@ -32,11 +35,35 @@ export class FakeServer {
       // As the real server: a whole-text write is logged with its diff as the server's client.
       if (op.kind === "set" && op.field === "text" && typeof op.value === "string" && op.y === undefined && this.state.get(op.id))
         op.y = serverDiff(this.state.textDoc(op.id), op.value);
+      // As the real server: an update that cannot be integrated fully (made against edits this
+      // server does not have, e.g. a document compacted since) is refused as `conflict`.
+      if (op.kind === "text" && this.state.get(op.id)) {
+        const trial = loadDoc(this.state.textState(op.id), this.state.get(op.id)!.text);
+        try {
+          Y.applyUpdate(trial, fromBase64(op.update));
+        } catch {
+          /* state.apply reports it */
+        }
+        if (trial.store.pendingStructs || trial.store.pendingDs)
+          return c.deliver({ type: "nack", n: msg.n, code: "conflict", message: "resync" });
+      }
       try {
         this.state.apply(op, this.seq + 1);
       } catch (e) {
         if (e instanceof OpError) return c.deliver({ type: "nack", n: msg.n, code: e.code, message: e.message });
         throw e;
+      }
+      // As the real server: a text document past `compactAt` bytes is compacted, and the op
+      // logged with the new document (trees/domain/ytext.py `compacted`).
+      if ((op.kind === "text" || (op.kind === "set" && op.field === "text")) && this.compactAt !== null) {
+        const now = this.state.textState(op.id) ?? "";
+        if (now.length * 0.75 > this.compactAt) {
+          const fresh = new Y.Doc();
+          fresh.clientID = 2 ** 32 + this.seq + 1;
+          fresh.getText(ROOT).insert(0, this.state.get(op.id)!.text);
+          op.compact = toBase64(Y.encodeStateAsUpdate(fresh));
+          this.state.compactText(op.id, op.compact);
+        }
       }
       // log the op as applied (the key the server chose)
       if (op.kind === "create" || op.kind === "move") op.key = this.state.get(op.id)!.key;

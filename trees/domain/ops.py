@@ -35,13 +35,37 @@ def apply_op(
     `logged`: `op` comes from the log (a replay). A `set text` logged before text merging
     existed carries no `y`; it replaced the whole text, so it resets the node to plain text.
     """
+    compact = op.get("compact") if logged and isinstance(op, Mapping) else None
+    if compact is not None:
+        op = {k: v for k, v in op.items() if k != "compact"}
     norm = normalise(op, state.kind)
     if "if_seq" in norm:
         _check_unchanged(state, norm)
     if norm["kind"] == "set" and norm["field"] == "text":
-        return _set_text(state, norm, seq, logged)
-    handler = _HANDLERS[norm["kind"]]
-    return handler(state, norm, seq, actor)
+        applied = _set_text(state, norm, seq, logged)
+    else:
+        applied = _HANDLERS[norm["kind"]](state, norm, seq, actor)
+    if norm["kind"] == "text" or (norm["kind"] == "set" and norm["field"] == "text"):
+        _compact(state.nodes[norm["id"]], applied.op, seq, logged, compact)
+    return applied
+
+
+def _compact(node: Node, op: dict[str, Any], seq: int, logged: bool, compact: object) -> None:
+    # A text state past ytext.COMPACT_AT is replaced by a fresh one of just the text, and the
+    # op is logged with it (`compact`) so that every replica replaces its document alike. A
+    # replay follows the log: it compacts exactly where the logged op says so.
+    if logged:
+        if compact is None:
+            return
+        if not isinstance(compact, str) or ytext.text_of(ytext.load(compact, "")) != node.text:
+            raise OpError("invalid", "compact must be the node's text as a Y state")
+        node.y = compact
+        op["compact"] = compact
+        return
+    state = ytext.compacted(node.y, node.text, seq)
+    if state is not None:
+        node.y = state
+        op["compact"] = state
 
 
 def _check_unchanged(state: TreeState, op: dict[str, Any]) -> None:

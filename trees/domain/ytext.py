@@ -11,6 +11,14 @@ fixed client `SEED_CLIENT`, so two replicas that start from the same plain text 
 items with the same ids (and applying both is a no-op, never a duplicated text). Whole-text
 writes (`set text`, imports, review) become a minimal diff made by the fixed client
 `SERVER_CLIENT`; writes to one tree are serialised, so its clock is the same on every replica.
+
+Compaction: a Y document keeps an entry per run of edits (deleted runs shrink to a length but
+stay, as anchors for concurrent inserts), about 5-6 bytes per keystroke of random editing. Once
+a node's state passes `COMPACT_AT` bytes, the op that grew it is logged with `compact`: a fresh
+document holding just the current text, written by the client `COMPACT_BASE + seq` (unique to
+that op, never a browser's id). Every replica replaces the node's document with it; ids of the
+old document no longer exist, so an edit made against it is refused (`conflict`) and the web
+client re-applies its unconfirmed typing onto the new document as a minimal diff.
 """
 
 from __future__ import annotations
@@ -28,6 +36,10 @@ ROOT = "t"
 SEED_CLIENT = 1
 SERVER_CLIENT = 2
 RESERVED_CLIENTS = frozenset({SEED_CLIENT, SERVER_CLIENT})
+# Client ids from here on are the server's compactions (browsers pick ids below 2**31 + 3).
+COMPACT_BASE = 2**32
+# Past this many bytes of state the document is compacted (see the module docstring).
+COMPACT_AT = 32 * 1024
 # A Y state keeps one entry per run of characters (deleted runs shrink to their length only),
 # so 2,000 characters of ordinary editing stay far below this; past it a node refuses edits.
 MAX_STATE_BYTES = 128 * 1024
@@ -203,7 +215,9 @@ def apply_update(
         raise OpError(
             "conflict", "the text update depends on edits the server does not have; resync"
         )
-    if not server and any(have.get(c, 0) != had.get(c, 0) for c in RESERVED_CLIENTS):
+    if not server and any(
+        have.get(c, 0) != had.get(c, 0) for c in have if c in RESERVED_CLIENTS or c >= COMPACT_BASE
+    ):
         # Only the seed and the server's own diffs use these ids; a client may repeat them
         # (an update of a node whose create is not confirmed yet holds the seed) but not add.
         raise _invalid("the text update uses a reserved client id")
@@ -221,10 +235,61 @@ def _utf8_offset(s: str, index: int) -> int:
     return len(s[:index].encode("utf-8"))
 
 
+def server_client(y: str) -> int:
+    """The client id of the server's whole-text diffs on this state: `SERVER_CLIENT`, or after
+    a compaction the compaction's own id (an id the old document never had, so an edit made
+    against the old document can never be anchored on one of these new items)."""
+    if not y:
+        return SERVER_CLIENT
+    r = _Reader(decode_b64(y, "state"))
+    compactions = [c for c in _read_clients(r) if c >= COMPACT_BASE]
+    return max(compactions, default=SERVER_CLIENT)
+
+
+def _read_clients(r: _Reader) -> list[int]:
+    # The client ids of an encoded v1 update's struct sections (its first part).
+    clients = []
+    for _ in range(r.uint()):
+        count, client, _clock = r.uint(), r.uint(), r.uint()
+        clients.append(client)
+        for _ in range(count):
+            info = r.byte()
+            ref = info & 0x1F
+            if ref in (_GC, _SKIP):
+                r.uint()
+                continue
+            if info & _BIT8:
+                r.uint(), r.uint()
+            if info & _BIT7:
+                r.uint(), r.uint()
+            if not info & (_BIT8 | _BIT7):
+                r.uint(), r.string()
+            if ref == _STRING:
+                r.string()
+            elif ref == _DELETED:
+                r.uint()
+            else:
+                raise _invalid("a stored text state holds more than plain text")
+    return clients
+
+
+def compacted(y: str, text: str, seq: int) -> str | None:
+    """The compacted state of a node whose state `y` passed `COMPACT_AT` bytes (None below it):
+    a fresh document with just `text`, written by `COMPACT_BASE + seq`."""
+    if len(y) * 3 // 4 <= COMPACT_AT:
+        return None
+    doc: Doc[Any] = Doc(client_id=COMPACT_BASE + seq)
+    if text:
+        doc.get(ROOT, type=Text).insert(0, text)
+    else:
+        doc.get(ROOT, type=Text)
+    return encode_b64(doc.get_update())
+
+
 def diff_update(y: str, text: str, new_text: str) -> tuple[str, str]:
     """(new state, update) turning the node's text into `new_text` by a minimal edit of
-    `SERVER_CLIENT`: the common prefix and suffix stay, so concurrent edits there survive."""
-    doc = load(y, text)
+    `server_client(y)`: the common prefix and suffix stay, so concurrent edits there survive."""
+    doc = load(y, text, server_client(y))
     current = text_of(doc)
     before = doc.get_state()
     start = 0

@@ -169,10 +169,10 @@ export class TreeState {
       case "create":
         return this.create(op, seq);
       case "set":
-        if (op.field === "text" && typeof op.y === "string") return this.text(op.id, op.y, seq, op.value);
+        if (op.field === "text" && typeof op.y === "string") return this.text(op.id, op.y, seq, op.value, op.compact);
         return this.set(op.id, op.field, op.value, seq);
       case "text":
-        return this.text(op.id, op.update, seq);
+        return this.text(op.id, op.update, seq, undefined, op.compact);
       case "move":
         return this.move(op.id, op.parent, op.key, op.type, seq);
       case "delete":
@@ -269,7 +269,20 @@ export class TreeState {
     to.y = src.textState(id);
   }
 
-  private text(id: string, update: string, seq: number | undefined, expect?: unknown): Change[] {
+  /**
+   * Replace a node's text document by the server's compaction of it (`compact` of a logged op):
+   * the same text in a fresh document (docs/protocol.md, "Node text").
+   */
+  compactText(id: string, compact: string): void {
+    const node = this.nodes.get(id);
+    if (!node) return;
+    const doc = loadDoc(compact, "");
+    this.ydocs.set(id, doc);
+    node.y = compact;
+    node.text = textOf(doc);
+  }
+
+  private text(id: string, update: string, seq: number | undefined, expect?: unknown, compact?: string): Change[] {
     const node = this.live(id);
     if (typeof update !== "string" || !update) throw new OpError("invalid", "update must be base64");
     let bytes: Uint8Array;
@@ -294,6 +307,7 @@ export class TreeState {
     }
     Y.applyUpdate(doc, bytes, "remote");
     node.text = textOf(doc);
+    if (seq !== undefined && typeof compact === "string") this.compactText(id, compact);
     if (seq !== undefined) node.field_seq.text = seq;
     return [{ id, group: "text" }];
   }

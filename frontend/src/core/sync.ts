@@ -24,7 +24,7 @@ import type {
 } from "./types";
 import { OpError } from "./types";
 import { type UndoGuard, type WriteInfo, writtenGroup } from "./undo";
-import { diffInto, fromBase64, LOCAL, ROOT, textOf, updateBeyond } from "./ytext";
+import { diffInto, fromBase64, LOCAL, pendingDelta, ROOT, textOf, updateBeyond } from "./ytext";
 
 export const RESEND_MS = 5000;
 export const SYNC_RETRY_MS = 2000;
@@ -108,6 +108,9 @@ export interface SyncHooks {
 
 const lockKey = (c: Change) => `${c.id}|${c.group}`;
 
+/** Transaction origin of re-applied typing after a compaction (not an undoable step). */
+const REBASE = "rebase";
+
 /** How many of this client's logged ops are remembered for undo (their seq, what they replaced). */
 const MY_OPS_KEPT = 5000;
 
@@ -142,6 +145,8 @@ export class SyncEngine implements UndoGuard {
   >();
   private wantSeq = 0;
   private wantSince = 0;
+  /** Nodes whose typing was refused as `conflict`, waiting for the log to catch up. */
+  private readonly staleTexts = new Set<string>();
   /** `id|group` -> the last structural write of it the server logged (own-only undo). */
   private readonly writes = new Map<string, WriteInfo>();
   /** This client's logged ops: n -> its seq and the write it replaced (`id|group`). */
@@ -373,6 +378,7 @@ export class SyncEngine implements UndoGuard {
       case "ops":
         for (const o of msg.ops) this.bufferOp(o);
         this.drain();
+        this.settleStaleTexts();
         break;
       case "op": {
         const { type: _t, ...o } = msg;
@@ -505,6 +511,9 @@ export class SyncEngine implements UndoGuard {
   /** Apply one op of the log to `confirmed`, then mirror unlocked groups into the view. */
   private applyLogged(lo: LoggedOp, out: Change[]): boolean {
     let changes: Change[];
+    // A compaction replaces the confirmed document: keep the old one to rebase typing from.
+    const compacting = (lo.op.kind === "text" || lo.op.kind === "set") && lo.op.compact !== undefined;
+    const oldDoc = compacting && this.confirmed!.get(lo.op.id) ? this.confirmed!.textDoc(lo.op.id) : null;
     const group = writtenGroup(lo.op);
     // Structural writes are remembered for own-only undo; text merges and needs no guard.
     const key = group === "text" ? null : `${lo.op.id}|${group}`;
@@ -558,6 +567,7 @@ export class SyncEngine implements UndoGuard {
     if (update !== undefined) {
       // Merged into the view at once, under this person's unconfirmed typing if any.
       if (this.view!.mergeText(op.id, fromBase64(update))) out.push({ id: op.id, group: "text" });
+      if (compacting) this.rebaseText(op.id, oldDoc, out);
       return true;
     }
     if (op.kind === "set" && op.field === "text") {
@@ -568,6 +578,50 @@ export class SyncEngine implements UndoGuard {
     }
     for (const c of changes) if (!this.isLocked(c.id, c.group)) this.mirror(c, out);
     return true;
+  }
+
+  /**
+   * The server compacted node `id`'s text document (`confirmed` holds the new one): start the
+   * view over from it and re-apply this person's unconfirmed typing as one minimal diff. Updates
+   * in flight were made against the old document (the server refuses them): they are dropped,
+   * and the diff carries what they held. The undo of typing before this point is gone.
+   */
+  private rebaseText(id: string, old: Y.Doc | null, out: Change[]): void {
+    this.staleTexts.delete(id);
+    const view = this.view!;
+    // This person's unconfirmed edits, as positions in the text the compaction kept.
+    const delta = old && view.get(id) ? pendingDelta(old, view.textDoc(id)) : null;
+    view.resetText(this.confirmed!, id);
+    const before = this.pending.length;
+    this.pending = this.pending.filter((p) => !(p.op.kind === "text" && p.op.id === id));
+    if (this.pending.length !== before) this.hooks.onPendingChange?.(this.pending.length);
+    out.push({ id, group: "text" });
+    if (delta && view.get(id)) {
+      const doc = view.textDoc(id);
+      doc.transact(() => doc.getText(ROOT).applyDelta(delta), REBASE);
+      view.syncText(id);
+      this.dirtyTexts.add(id);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        (this.hooks.schedule ?? queueMicrotask)(() => this.flushTexts());
+      }
+    }
+  }
+
+  /** Typing refused as `conflict` that catching up did not explain: dropped, as before. */
+  private settleStaleTexts(): void {
+    if (!this.staleTexts.size || !this.view || !this.confirmed) return;
+    const out: Change[] = [];
+    for (const id of this.staleTexts) {
+      this.dirtyTexts.delete(id);
+      this.pending = this.pending.filter((q) => !(q.op.kind === "text" && q.op.id === id && q.ackSeq === null));
+      this.view.resetText(this.confirmed, id);
+      out.push({ id, group: "text" });
+      this.hooks.onReject?.({ kind: "text", id, update: "" }, "conflict", "the text could not be merged; reloaded");
+    }
+    this.staleTexts.clear();
+    this.hooks.onPendingChange?.(this.pending.length);
+    this.hooks.onChanges?.(out, true);
   }
 
   private noteMove(lo: LoggedOp, mine: boolean): void {
@@ -648,6 +702,18 @@ export class SyncEngine implements UndoGuard {
     }
     const out: Change[] = [];
     this.finish(i, out);
+    if (p.op.kind === "text" && code === "conflict") {
+      // Made against a document the server has compacted since (the log will say so): keep
+      // the typing, catch up, and let `rebaseText` send it again. If catching up brings no
+      // compaction, it is dropped like any refused update (`settleStaleTexts`).
+      const id = p.op.id;
+      this.pending = this.pending.filter((q) => !(q.op.kind === "text" && q.op.id === id && q.ackSeq === null));
+      this.staleTexts.add(id);
+      this.askSync();
+      this.hooks.onPendingChange?.(this.pending.length);
+      if (out.length) this.hooks.onChanges?.(out, true);
+      return;
+    }
     if (p.op.kind === "text") {
       // The text update was refused (too long, node deleted...): this person's unconfirmed
       // typing in that node goes, and so do the later updates carrying it.

@@ -42,6 +42,8 @@ export interface SetOp {
   value: string | string[] | Record<string, unknown>;
   /** For `text`: the server's diff as a Yjs update (logged ops only). */
   y?: string;
+  /** Logged ops only: the node's compacted text document, which replaces it (core/ytext.ts). */
+  compact?: string;
   /** Undo only: apply while each named field group was last written at that seq (`stale`). */
   if_seq?: Record<string, number>;
 }
@@ -50,6 +52,8 @@ export interface TextOp {
   kind: "text";
   id: string;
   update: string;
+  /** Logged ops only: the node's compacted text document, which replaces it (core/ytext.ts). */
+  compact?: string;
 }
 export interface MoveOp {
   kind: "move";

@@ -118,3 +118,19 @@ export function mapCaret(old: string, text: string, off: number): number {
   if (off >= old.length - q) return Math.min(text.length, off + text.length - old.length);
   return text.length - q;
 }
+
+/**
+ * What `local` has beyond `base` (a replica of the same document that `local` contains), as a
+ * Y.Text delta against `base`'s text: the edits to re-apply to a compacted document whose text
+ * equals `base`'s. Null when there is nothing.
+ */
+export function pendingDelta(base: Y.Doc, local: Y.Doc): Y.YTextEvent["delta"] | null {
+  const tmp = new Y.Doc();
+  Y.applyUpdate(tmp, Y.encodeStateAsUpdate(base));
+  let delta: Y.YTextEvent["delta"] | null = null;
+  tmp.getText(ROOT).observe((e) => {
+    delta = e.delta;
+  });
+  Y.applyUpdate(tmp, Y.encodeStateAsUpdate(local, Y.encodeStateVector(base)));
+  return delta;
+}
