@@ -107,6 +107,20 @@ def test_rest_set_text_is_merged_with_concurrent_typing(tree: Any, as_alice: API
     assert _node(as_alice, tree.pk, node_id)["text"] == "the slow fox jumps"
 
 
+def test_rest_set_text_with_its_base_keeps_typing_that_reached_the_server_first(
+    tree: Any, as_alice: APIClient
+) -> None:
+    node_id = create(as_alice, tree.pk, "proposal", text="the quick fox")
+    read = _node(as_alice, tree.pk, node_id)["text"]  # a script reads the text ...
+    typed = _edit(_replica(_node(as_alice, tree.pk, node_id), 56), 13, " jumps")
+    accepted(as_alice, tree.pk, {"kind": "text", "id": node_id, **typed}, cid="typist")
+    # ... and writes its edit of it after someone typed at the end.
+    op = {"kind": "set", "id": node_id, "field": "text", "value": "the slow fox", "base": read}
+    result = accepted(as_alice, tree.pk, op)
+    assert result["op"]["value"] == "the slow fox jumps"
+    assert _node(as_alice, tree.pk, node_id)["text"] == "the slow fox jumps"
+
+
 def test_replay_of_the_log_rebuilds_the_stored_text_and_state(
     tree: Any, alice: Any, as_alice: APIClient
 ) -> None:

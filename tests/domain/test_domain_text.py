@@ -212,3 +212,49 @@ def test_an_update_repeating_the_seed_is_accepted_once() -> None:
     doc.get(ytext.ROOT, type=Text).insert(0, "well, ")
     state.apply(_text_op(ytext.encode_b64(doc.get_update())), seq=2, actor=1)
     assert state.nodes[NODE].text == "well, hello world"
+
+
+def test_a_whole_text_write_from_an_older_base_keeps_typing_that_reached_the_server_first() -> None:
+    state = _tree("the quick fox")
+    alice = _replica(state, 11)
+    typed = _edit(alice, 13, " jumps")  # Alice's typing reaches the server first ...
+    state.apply(_text_op(typed), seq=2, actor=1)
+    # ... then a script's write computed from the text it had read, "the quick fox".
+    op = {"kind": "set", "id": NODE, "field": "text", "value": "the slow fox"}
+    applied = state.apply({**op, "base": "the quick fox"}, seq=3, actor=2)
+    assert state.nodes[NODE].text == "the slow fox jumps"
+    assert applied.op["value"] == "the slow fox jumps" and "base" not in applied.op
+    alice.apply_update(ytext.decode_b64(applied.op["y"]))
+    assert ytext.text_of(alice) == "the slow fox jumps"
+    # Without a base the write replaces the text from the first to the last difference.
+    state.apply({**op, "value": "the quick fox"}, seq=4, actor=2)
+    state.apply({**op, "value": "the quick fox!"}, seq=5, actor=2)
+    assert state.nodes[NODE].text == "the quick fox!"
+
+
+@pytest.mark.parametrize(
+    ("base", "mine", "theirs", "want"),
+    [
+        ("the quick fox", "the slow fox", "the quick fox jumps", "the slow fox jumps"),
+        ("the quick fox", "the quick fox jumps", "A the quick fox", "A the quick fox jumps"),
+        ("the quick fox", "the quick red fox", "the quick fox", "the quick red fox"),
+        ("the quick fox", "the quick fox", "the quick brown fox", "the quick brown fox"),
+        # Typing right after the replaced word stays after its replacement (as Yjs merges).
+        ("the quick fox", "the slow fox", "the quickest fox", "the slowest fox"),
+        # Both changed the same word: the writer's text wins there.
+        ("the quick fox", "the slow fox", "the quack fox", "the slow fox"),
+        ("abc", "Xabc", "abcY", "XabcY"),
+    ],
+)
+def test_merge_text_applies_the_writers_edit_where_it_lands_now(
+    base: str, mine: str, theirs: str, want: str
+) -> None:
+    assert ytext.merge_text(base, mine, theirs) == want
+
+
+def test_base_is_only_for_set_text() -> None:
+    state = _tree("abc")
+    op = {"kind": "set", "id": NODE, "field": "note", "value": "n", "base": "x"}
+    with pytest.raises(OpError) as err:
+        state.apply(op, seq=2, actor=1)
+    assert err.value.code == "invalid"

@@ -197,6 +197,13 @@ def _set_text(state: TreeState, op: dict[str, Any], seq: int, logged: bool) -> A
     elif logged:
         y, text = "", op["value"]
     else:
+        base = op.pop("base", None)
+        if base is not None and base != node.text:
+            # Edited from an older text: apply the writer's edit of `base`, not a replacement
+            # of everything that changed since (concurrent typing elsewhere stays).
+            op["value"] = ytext.merge_text(base, op["value"], node.text)
+            if len(op["value"]) > MAX_TEXT:
+                raise OpError("too_large", f"text is longer than {MAX_TEXT} characters")
         y, update = ytext.diff_update(node.y, node.text, op["value"])
         text = op["value"]
         op["y"] = update

@@ -34,7 +34,7 @@ _FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"id", "type", "parent"}),
         frozenset({"key", "text", "note", "tags", "meta"}),
     ),
-    "set": (frozenset({"id", "field", "value"}), frozenset({"y"})),
+    "set": (frozenset({"id", "field", "value"}), frozenset({"y", "base"})),
     "text": (frozenset({"id", "update"}), frozenset()),
     "move": (frozenset({"id", "parent"}), frozenset({"key", "type"})),
     "delete": (frozenset({"id"}), frozenset()),
@@ -229,10 +229,14 @@ def normalise(op: object, tree_kind: str) -> dict[str, Any]:
         out["field"] = field
         if op.get("y") is not None and (field != "text" or not isinstance(op["y"], str)):
             raise _invalid("y is a base64 text update, only for field text")
+        if op.get("base") is not None and (field != "text" or op.get("y") is not None):
+            raise _invalid("base is the text a set text was edited from (not with y)")
         if field in TEXT_LIMITS:
             out["value"] = text_value(op["value"], field)
             if op.get("y") is not None:
                 out["y"] = op["y"]
+            if op.get("base") is not None:
+                out["base"] = text_value(op["base"], "text")
         elif field == "tags":
             out["value"] = tags_value(op["value"])
         elif field == "meta":
