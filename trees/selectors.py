@@ -13,15 +13,21 @@ from django.db.models import QuerySet
 from trees.domain import Node as DomainNode
 from trees.domain import TreeState
 from trees.domain.errors import ActionError
+from trees.domain.workshop import Seat, TreeLink, workshop_role
 from trees.models import (
+    Exercise,
+    ExerciseTree,
+    GroupMerge,
     Membership,
     MergeJob,
     Node,
     OpLog,
     Role,
+    Round,
     ShareLink,
     Tree,
     Workshop,
+    WorkshopGroup,
     WorkshopParticipant,
     WorkshopRole,
 )
@@ -51,20 +57,84 @@ def user_id_of(user: User) -> int:
     return int(user.pk)
 
 
-def role_of(user: User, tree_id: int) -> str | None:
-    if not user.is_authenticated:
+_RANK = {None: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
+
+
+def _workshop_role(user_id: int, tree_id: int) -> str | None:
+    """The role a workshop gives `user_id` on a tree made for one of its exercises
+    (trees/domain/workshop.py: facilitators read, the group edits, blind rounds hide)."""
+    link = (
+        ExerciseTree.objects.filter(tree_id=tree_id)
+        .values(
+            "kind",
+            "group_id",
+            "participant_id",
+            "exercise__workshop_id",
+            "round__blind",
+            "round__ended_at",
+        )
+        .first()
+    )
+    if link is None:
         return None
-    return (
-        Membership.objects.filter(tree_id=tree_id, user_id=user_id_of(user))
+    seat = (
+        WorkshopParticipant.objects.filter(
+            workshop_id=link["exercise__workshop_id"], user_id=user_id, user__is_active=True
+        )
+        .values("pk", "role", "group_id")
+        .first()
+    )
+    return workshop_role(
+        Seat(seat["pk"], seat["role"], seat["group_id"]) if seat else None,
+        TreeLink(
+            kind=link["kind"],
+            group=link["group_id"],
+            participant=link["participant_id"],
+            blind=bool(link["round__blind"]),
+            round_ended=link["round__ended_at"] is not None,
+        ),
+    )
+
+
+def workshop_tree_role(user_id: int, tree_id: int, member_role: str | None) -> str | None:
+    """`member_role` raised to what a workshop gives, for a write path that read memberships
+    itself (trees/actions/ops.py)."""
+    return _best(member_role, user_id, tree_id)
+
+
+def _best(member_role: str | None, user_id: int, tree_id: int) -> str | None:
+    # A workshop gives at most `editor`: an owner or editor needs no second look.
+    if member_role in (Role.OWNER, Role.EDITOR):
+        return member_role
+    given = _workshop_role(user_id, tree_id)
+    return given if _RANK[given] > _RANK[member_role] else member_role
+
+
+def tree_role(user_id: int | None, tree_id: int) -> str | None:
+    """The one place a user's role on a tree is decided, for REST and websocket alike: their
+    membership (invited, share link, owner), or what a workshop gives them, the higher."""
+    if user_id is None:
+        return None
+    member_role = (
+        Membership.objects.filter(tree_id=tree_id, user_id=user_id)
         .values_list("role", flat=True)
         .first()
     )
+    return _best(member_role, user_id, tree_id)
+
+
+def role_of(user: User, tree_id: int) -> str | None:
+    if not user.is_authenticated:
+        return None
+    return tree_role(user_id_of(user), tree_id)
 
 
 def access_tree(user: User, tree_id: int | str, *, need: str = READ) -> tuple[Tree, str]:
     """The tree and the user's role, or an error.
 
     Non-members get `not_found` rather than `forbidden` so that tree ids cannot be probed.
+    The role is `tree_role`'s: a membership, or what a workshop gives (facilitators read its
+    trees, groups edit theirs, blind rounds hide group-mates' trees until they end).
     """
     if not user.is_authenticated:
         raise ActionError("not_authenticated", "Sign in first.")
@@ -74,16 +144,19 @@ def access_tree(user: User, tree_id: int | str, *, need: str = READ) -> tuple[Tr
         raise ActionError("not_found", "No such tree.") from None
     if not 0 < tree_pk <= MAX_PK:
         raise ActionError("not_found", "No such tree.")
+    user_pk = user_id_of(user)
     membership = (
-        Membership.objects.select_related("tree")
-        .filter(tree_id=tree_pk, user_id=user_id_of(user))
-        .first()
+        Membership.objects.select_related("tree").filter(tree_id=tree_pk, user_id=user_pk).first()
     )
-    if membership is None:
+    role = _best(membership.role if membership else None, user_pk, tree_pk)
+    tree = membership.tree if membership else None
+    if role is not None and tree is None:
+        tree = Tree.objects.filter(pk=tree_pk).first()
+    if role is None or tree is None:
         raise ActionError("not_found", "No such tree.")
-    if membership.role not in _ALLOWED[need]:
-        raise ActionError("forbidden", f"A {membership.role} cannot do this.")
-    return membership.tree, membership.role
+    if role not in _ALLOWED[need]:
+        raise ActionError("forbidden", f"A {role} cannot do this.")
+    return tree, role
 
 
 def access_merge_job(user: User, job_id: int | str) -> MergeJob:
@@ -112,8 +185,15 @@ def trees_for_user(user: User) -> QuerySet[Tree]:
 
 
 def role_map(user: User, tree_ids: list[int]) -> dict[int, str]:
-    rows = Membership.objects.filter(user_id=user_id_of(user), tree_id__in=tree_ids)
-    return {m.tree_id: m.role for m in rows}
+    user_pk = user_id_of(user)
+    rows = Membership.objects.filter(user_id=user_pk, tree_id__in=tree_ids)
+    roles = {m.tree_id: m.role for m in rows}
+    for tree_id in tree_ids:
+        if roles.get(tree_id) in (None, Role.VIEWER):
+            role = _best(roles.get(tree_id), user_pk, tree_id)
+            if role is not None:
+                roles[tree_id] = role
+    return roles
 
 
 def ops_since(tree_id: int, since: int, *, limit: int) -> list[dict[str, Any]]:
@@ -355,3 +435,129 @@ def participants_of(workshop: Workshop) -> list[WorkshopParticipant]:
 
 def share_links_of(tree: Tree) -> list[ShareLink]:
     return list(ShareLink.objects.filter(tree=tree).order_by("-created_at", "-id"))
+
+
+def groups_of(workshop: Workshop) -> dict[str, Any]:
+    """{"groups": [{id, name, position, members}], "unassigned": [participant ids]}: the
+    workshop's groups in order, each with its members' seat ids in the order they joined."""
+    groups = list(WorkshopGroup.objects.filter(workshop=workshop).order_by("position", "pk"))
+    members: dict[int, list[int]] = {g.pk: [] for g in groups}
+    unassigned: list[int] = []
+    seats = WorkshopParticipant.objects.filter(
+        workshop=workshop, role=WorkshopRole.PARTICIPANT
+    ).order_by("joined_at", "pk")
+    for seat_id, group_id in seats.values_list("pk", "group_id"):
+        members.get(group_id, unassigned).append(seat_id)
+    return {
+        "groups": [
+            {"id": g.pk, "name": g.name, "position": g.position, "members": members[g.pk]}
+            for g in groups
+        ],
+        "unassigned": unassigned,
+    }
+
+
+# -- workshop exercises, rounds and the trees one may open ----------------------------------
+
+
+def round_out(rnd: Round, merges: list[GroupMerge] | None = None) -> dict[str, Any]:
+    """A round as the API and the `round` event show it (docs/guide.md)."""
+    if rnd.ended_at is not None:
+        state = "ended"
+    else:
+        state = "running" if rnd.started_at is not None else "pending"
+    if merges is None:
+        merges = list(rnd.merges.all()) if rnd.mode == "individual" else []
+    return {
+        "id": rnd.pk,
+        "exercise": rnd.exercise_id,
+        "number": rnd.number,
+        "mode": rnd.mode,
+        "blind": rnd.blind,
+        "duration_seconds": rnd.duration_seconds,
+        "state": state,
+        "started_at": rnd.started_at,
+        "ends_at": rnd.ends_at,
+        "ended_at": rnd.ended_at,
+        "merges": [
+            {
+                "group": m.group_id,
+                "status": m.status,
+                "tree": m.tree_id,
+                "job": m.job_id,
+                "error_code": m.error_code,
+            }
+            for m in sorted(merges, key=lambda m: m.group_id)
+        ],
+    }
+
+
+def exercises_for(
+    workshop: Workshop, seat: WorkshopParticipant, exercise_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The workshop's exercises with their rounds, and the trees `seat` may open (with their
+    role: the same rule as `tree_role`, applied to all the links at once)."""
+    exercises = Exercise.objects.filter(workshop=workshop).order_by("position", "pk")
+    if exercise_id is not None:
+        exercises = exercises.filter(pk=exercise_id)
+    rows = list(exercises)
+    ids = [e.pk for e in rows]
+    rounds: dict[int, list[Round]] = {}
+    for rnd in Round.objects.filter(exercise_id__in=ids).order_by("number"):
+        rounds.setdefault(rnd.exercise_id, []).append(rnd)
+    merges: dict[int, list[GroupMerge]] = {}
+    for merge in GroupMerge.objects.filter(round__exercise_id__in=ids):
+        merges.setdefault(merge.round_id, []).append(merge)
+    links = list(
+        ExerciseTree.objects.filter(exercise_id__in=ids)
+        .select_related("tree", "round")
+        .order_by("pk")
+    )
+    member_roles = dict(
+        Membership.objects.filter(
+            user_id=seat.user_id, tree_id__in=[link.tree_id for link in links]
+        ).values_list("tree_id", "role")
+    )
+    me = Seat(seat.pk, seat.role, seat.group_id)
+    trees: dict[int, list[dict[str, Any]]] = {}
+    for link in links:
+        given = workshop_role(
+            me,
+            TreeLink(
+                kind=link.kind,
+                group=link.group_id,
+                participant=link.participant_id,
+                blind=bool(link.round and link.round.blind),
+                round_ended=bool(link.round and link.round.ended_at is not None),
+            ),
+        )
+        member = member_roles.get(link.tree_id)
+        role = given if _RANK[given] > _RANK[member] else member
+        if role is None:
+            continue
+        trees.setdefault(link.exercise_id, []).append(
+            {
+                "id": link.pk,
+                "tree": link.tree_id,
+                "title": link.tree.title,
+                "kind": link.kind,
+                "exercise": link.exercise_id,
+                "round": link.round_id,
+                "group": link.group_id,
+                "participant": link.participant_id,
+                "role": role,
+            }
+        )
+    return [
+        {
+            "id": e.pk,
+            "kind": e.kind,
+            "title": e.title,
+            "phase": e.phase,
+            "position": e.position,
+            "created_at": e.created_at,
+            "rounds": [round_out(r, merges.get(r.pk, [])) for r in rounds.get(e.pk, [])],
+            "trees": trees.get(e.pk, []),
+        }
+        for e in rows
+    ]

@@ -21,14 +21,20 @@ from rest_framework.test import APIClient
 from tests.security.conftest import PASSWORD, ROLES, Cast
 from tests.ws.wshelpers import Closed
 from trees.actions import tree_apply_op
+from trees.actions.workshop_groups import group_create, participant_move
+from trees.actions.workshop_rounds import exercise_create
 from trees.actions.workshops import sharelink_create, workshop_create, workshop_join
 from trees.models import (
+    Exercise,
+    ExerciseTree,
     Membership,
     Node,
     OpLog,
+    Round,
     ShareLink,
     Tree,
     Workshop,
+    WorkshopGroup,
     WorkshopParticipant,
 )
 
@@ -82,8 +88,21 @@ def seed(cast: Cast) -> Seed:
     workshop_join(workshop=workshop, user=cast.editor, display_name="Eddie")
     newcomer, _ = workshop_join(workshop=workshop, user=None, display_name="Newcomer")
     link = sharelink_create(tree=cast.tree, user=cast.owner, role="viewer")
+    group = group_create(workshop=workshop, name="Group 1")
+    spare = group_create(workshop=workshop, name="Spare")
+    eddie = WorkshopParticipant.objects.get(workshop=workshop, user=cast.editor)
+    participant_move(workshop=workshop, participant_id=eddie.pk, group_id=group.pk)
+    [game] = exercise_create(workshop=workshop, actor_id=cast.owner.pk, template="game_tree")
     made.workshop = {
-        "ids": {"workshop_id": workshop.pk, "participant_id": newcomer.pk, "link_id": link.pk},
+        "ids": {
+            "workshop_id": workshop.pk,
+            "participant_id": newcomer.pk,
+            "link_id": link.pk,
+            "group_id": group.pk,
+            "exercise_id": game.pk,
+            "round_id": game.rounds.get().pk,
+        },
+        "spare_group": spare.pk,
         "join_token": workshop.join_token,
         "link_token": link.token,
     }
@@ -103,9 +122,16 @@ def fingerprint() -> dict[str, Any]:
         "workshops": sorted(Workshop.objects.values_list("id", "title", "open")),
         "seats": sorted(
             WorkshopParticipant.objects.values_list(
-                "workshop_id", "user_id", "display_name", "role", "access_hash"
+                "workshop_id", "user_id", "display_name", "role", "access_hash", "group_id"
             )
         ),
+        "groups": sorted(WorkshopGroup.objects.values_list("id", "name", "position")),
+        "exercises": sorted(Exercise.objects.values_list("id", "title", "phase", "position")),
+        "rounds": sorted(
+            (r[0], str(r[1]), str(r[2]), str(r[3]))
+            for r in Round.objects.values_list("id", "started_at", "ends_at", "ended_at")
+        ),
+        "exercise_trees": ExerciseTree.objects.count(),
         "links": sorted(ShareLink.objects.values_list("id", "tree_id", "role", "revoked_at")),
         "users": sorted(get_user_model().objects.values_list("id", "is_active", "password")),
     }
@@ -303,6 +329,79 @@ MATRIX: dict[tuple[str, str], tuple[Build, tuple[tuple[int, str | None], ...]]] 
         _in_workshop(),
         (A401, N404, N404, F403, (200, None)),
     ),
+    # Groups, exercises and rounds (docs/security.md): every seat reads them; only
+    # facilitators change them.
+    ("get", "/api/workshops/{workshop_id}/home/"): (
+        _in_workshop(),
+        (A401, N404, N404, (200, None), (200, None)),
+    ),
+    ("get", "/api/workshops/{workshop_id}/groups/"): (
+        _in_workshop(),
+        (A401, N404, N404, (200, None), (200, None)),
+    ),
+    ("post", "/api/workshops/{workshop_id}/groups/"): (
+        _in_workshop({"name": "New"}),
+        (A401, N404, N404, F403, (201, None)),
+    ),
+    ("post", "/api/workshops/{workshop_id}/groups/draw/"): (
+        _in_workshop({"size": 2}),
+        (A401, N404, N404, F403, (200, None)),
+    ),
+    ("patch", "/api/workshops/{workshop_id}/groups/{group_id}/"): (
+        _in_workshop({"name": "Renamed"}),
+        (A401, N404, N404, F403, (200, None)),
+    ),
+    ("delete", "/api/workshops/{workshop_id}/groups/{group_id}/"): (
+        # The spare group has no trees (a group with trees answers `conflict`).
+        lambda c, s: {"ids": {**s.workshop["ids"], "group_id": s.workshop["spare_group"]}},
+        (A401, N404, N404, F403, (204, None)),
+    ),
+    ("patch", "/api/workshops/{workshop_id}/participants/{participant_id}/"): (
+        lambda c, s: {"ids": s.workshop["ids"], "data": {"group": s.workshop["ids"]["group_id"]}},
+        (A401, N404, N404, F403, (200, None)),
+    ),
+    ("get", "/api/workshops/{workshop_id}/exercises/"): (
+        _in_workshop(),
+        (A401, N404, N404, (200, None), (200, None)),
+    ),
+    ("post", "/api/workshops/{workshop_id}/exercises/"): (
+        _in_workshop({"template": "problem_tree"}),
+        (A401, N404, N404, F403, (201, None)),
+    ),
+    ("get", "/api/workshops/{workshop_id}/exercises/{exercise_id}/"): (
+        _in_workshop(),
+        (A401, N404, N404, (200, None), (200, None)),
+    ),
+    ("patch", "/api/workshops/{workshop_id}/exercises/{exercise_id}/"): (
+        _in_workshop({"title": "Renamed"}),
+        (A401, N404, N404, F403, (200, None)),
+    ),
+    ("delete", "/api/workshops/{workshop_id}/exercises/{exercise_id}/"): (
+        _in_workshop(),
+        (A401, N404, N404, F403, (204, None)),
+    ),
+    ("post", "/api/workshops/{workshop_id}/rounds/{round_id}/start/"): (
+        _in_workshop({}),
+        (A401, N404, N404, F403, (200, None)),
+    ),
+    # The seed's round has not started: extending or ending it is a `conflict`; a group
+    # round is never merged.
+    ("post", "/api/workshops/{workshop_id}/rounds/{round_id}/extend/"): (
+        _in_workshop({"seconds": 60}),
+        (A401, N404, N404, F403, (409, "conflict")),
+    ),
+    ("post", "/api/workshops/{workshop_id}/rounds/{round_id}/end/"): (
+        _in_workshop(),
+        (A401, N404, N404, F403, (409, "conflict")),
+    ),
+    ("post", "/api/workshops/{workshop_id}/rounds/{round_id}/merge/"): (
+        _in_workshop(),
+        (A401, N404, N404, F403, (409, "conflict")),
+    ),
+    ("post", "/api/workshops/{workshop_id}/rounds/{round_id}/prepare/"): (
+        _in_workshop(),
+        (A401, N404, N404, F403, (200, None)),
+    ),
     # Share links: owners make, list and revoke them; anyone signed in opens one.
     ("post", "/api/share/"): (
         lambda c, s: {"data": {"token": s.workshop["link_token"]}},
@@ -417,6 +516,9 @@ def fill(template: str, tree_id: int, user_id: int, **ids: int | str) -> str:
             "workshop_id": 1,
             "participant_id": 1,
             "link_id": 1,
+            "group_id": 1,
+            "exercise_id": 1,
+            "round_id": 1,
             "node_id": "00000000-0000-4000-8000-000000000000",
             "seq": 1,
             "index": 0,
@@ -757,3 +859,93 @@ def test_a_token_authenticated_write_needs_no_csrf_token(cast: Cast) -> None:
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = client.patch(f"/api/trees/{cast.tree.pk}/", {"title": "ok"}, format="json")
     assert response.status_code == 200
+
+
+# ---- trees of a workshop: what each workshop role may do (trees/domain/workshop.py) --------
+
+WORKSHOP_ROLES = ("facilitator", "self", "mate", "other_group", "removed", "outsider", "anonymous")
+R_W = ((200, 200),)  # read and write
+R_ = ((200, 403),)  # read only
+NONE = ((404, 404),)
+ANON = ((401, 401),)
+
+# tree -> (read, write) status per WORKSHOP_ROLES, in order. `own` is "self"'s individual
+# tree of a blind round, `own_after` the same once the round ended, `group` the game tree of
+# self's group.
+WORKSHOP_TREES: dict[str, tuple[tuple[int, int], ...]] = {
+    "own": (*R_, *R_W, *NONE, *NONE, *NONE, *NONE, *ANON),
+    "own_after": (*R_, *R_W, *R_, *NONE, *NONE, *NONE, *ANON),
+    "group": (*R_, *R_W, *R_W, *NONE, *NONE, *NONE, *ANON),
+}
+
+
+def _workshop_trees(cast: Cast) -> tuple[dict[str, Any], dict[str, int]]:
+    """owner facilitates; editor (self) and target (mate) are group 1, viewer group 2;
+    stranger joined and was removed; outsider never joined."""
+    from trees.actions.workshop_rounds import round_end, round_start
+    from trees.actions.workshops import participant_remove
+
+    workshop = workshop_create(user=cast.owner, title="Rules")
+    seats = {}
+    for user, name in ((cast.editor, "Self"), (cast.target, "Mate"), (cast.viewer, "Other")):
+        seats[name], _ = workshop_join(workshop=workshop, user=user, display_name=name)
+    gone, _ = workshop_join(workshop=workshop, user=cast.stranger, display_name="Gone")
+    one = group_create(workshop=workshop, name="One")
+    two = group_create(workshop=workshop, name="Two")
+    for name, group in (("Self", one), ("Mate", one), ("Other", two)):
+        participant_move(workshop=workshop, participant_id=seats[name].pk, group_id=group.pk)
+    participant_move(workshop=workshop, participant_id=gone.pk, group_id=one.pk)
+    actor = cast.owner.pk
+    [game] = exercise_create(workshop=workshop, actor_id=actor, template="game_tree")
+    [blind] = exercise_create(workshop=workshop, actor_id=actor, template="problem_tree", rounds=1)
+    [after] = exercise_create(workshop=workshop, actor_id=actor, template="problem_tree", rounds=1)
+    rnd = after.rounds.get()
+    round_start(workshop=workshop, round_id=rnd.pk, actor_id=actor)
+    round_end(workshop=workshop, round_id=rnd.pk)
+    participant_remove(workshop=workshop, participant_id=gone.pk)
+
+    def link(exercise: Any, **where: Any) -> int:
+        return int(ExerciseTree.objects.get(exercise=exercise, **where).tree_id)
+
+    users = {
+        "facilitator": cast.owner,
+        "self": cast.editor,
+        "mate": cast.target,
+        "other_group": cast.viewer,
+        "removed": cast.stranger,
+        "outsider": cast.outsider,
+        "anonymous": None,
+    }
+    trees = {
+        "own": link(blind, participant=seats["Self"]),
+        "own_after": link(after, participant=seats["Self"]),
+        "group": link(game, group=one),
+    }
+    return users, trees
+
+
+WORKSHOP_CELLS = [
+    pytest.param(tree, index, id=f"{tree} as {role}")
+    for tree in WORKSHOP_TREES
+    for index, role in enumerate(WORKSHOP_ROLES)
+]
+
+
+@pytest.mark.parametrize(("tree", "index"), WORKSHOP_CELLS)
+def test_each_workshop_role_reads_and_writes_a_workshop_tree_as_the_rule_says(
+    cast: Cast, tree: str, index: int
+) -> None:
+    users, trees = _workshop_trees(cast)
+    role = WORKSHOP_ROLES[index]
+    client = APIClient()
+    if users[role] is not None:
+        client.force_login(users[role])
+    read, write = WORKSHOP_TREES[tree][index]
+    tree_id = trees[tree]
+    assert client.get(f"/api/trees/{tree_id}/snapshot/").status_code == read
+    kind = "proposal" if tree == "group" else "problem"
+    op = {"kind": "create", "id": new_id(), "type": kind, "parent": None}
+    response = client.post(
+        f"/api/trees/{tree_id}/ops/", {"client_id": "rules", "n": 1, "op": op}, format="json"
+    )
+    assert response.status_code == write, response.content[:200]

@@ -22,6 +22,7 @@ from trees.domain.errors import ActionError
 from trees.domain.validate import check_op_input
 from trees.models import Role
 from trees.realtime.broadcast import broadcast_ops
+from trees.selectors import workshop_tree_role
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,12 @@ def _apply_locked(
         [(request.tree_id, client_id, n) for _, request, client_id, n in todo],
     )
     trees, roles, logged = read.trees, read.roles, read.logged
+    for key in {(request.tree_id, request.actor_id) for _, request, _, _ in todo}:
+        if key[0] in trees and roles.get(key) not in _WRITE_ROLES:
+            # Not an editor by membership: a workshop may make them one (selectors.tree_role).
+            given = workshop_tree_role(key[1], key[0], roles.get(key))
+            if given is not None:
+                roles[key] = given
     states: dict[int, TreeState] = {}
     versions = {tree_id: version for tree_id, (_, version) in trees.items()}
     touched: dict[int, set[str]] = {}

@@ -24,6 +24,7 @@ from trees.actions.accounts import _end_sessions, _set_password, key_hash
 from trees.domain.errors import ActionError
 from trees.models import (
     ApiToken,
+    ExerciseTree,
     Membership,
     Role,
     ShareLink,
@@ -32,7 +33,11 @@ from trees.models import (
     WorkshopParticipant,
     WorkshopRole,
 )
-from trees.realtime.broadcast import broadcast_access_changed
+from trees.realtime.broadcast import (
+    broadcast_access_changed,
+    broadcast_workshop,
+    broadcast_workshop_access,
+)
 
 # Letters only, without the ones read or heard ambiguously (I/L, O, U/V): a code is read aloud.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ"
@@ -165,6 +170,8 @@ def workshop_join(
                 role=WorkshopRole.PARTICIPANT,
                 account_made_here=not signed_in,
             )
+            workshop_id = workshop.pk
+            transaction.on_commit(lambda: broadcast_workshop(workshop_id, {"type": "participants"}))
     except IntegrityError:
         # Two people took the same name at the same moment: the second one is told so.
         raise ActionError(
@@ -255,9 +262,25 @@ def participant_remove(*, workshop: Workshop, participant_id: int) -> None:
                     "tree_id", flat=True
                 )
             )
+        # The workshop's trees: what the seat gave is gone with it; an account of one's own
+        # also leaves the ones it was made a member of here (its own individual trees too).
+        workshop_trees = list(
+            ExerciseTree.objects.filter(exercise__workshop=workshop).values_list(
+                "tree_id", flat=True
+            )
+        )
+        Membership.objects.filter(user_id=seat.user_id, tree_id__in=workshop_trees).delete()
+        tree_ids = sorted(set(tree_ids) | set(workshop_trees))
         seat.delete()
-        for tree_id in tree_ids:
-            transaction.on_commit(lambda tid=tree_id: broadcast_access_changed(tid))  # type: ignore[misc]
+        workshop_id = workshop.pk
+
+        def tell() -> None:
+            for tree_id in tree_ids:
+                broadcast_access_changed(tree_id)
+            broadcast_workshop_access(workshop_id)
+            broadcast_workshop(workshop_id, {"type": "participants"})
+
+        transaction.on_commit(tell)
 
 
 def password_set_first(*, user: Any, new_password: object) -> None:

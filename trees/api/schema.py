@@ -37,7 +37,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     # Any object named in the path (a tree, a workshop...) may be missing or not the caller's.
     if "_id}" in path:
         statuses.append("404")
-    if writes and path.startswith("/api/trees/"):
+    if writes and path.startswith(("/api/trees/", "/api/workshops/")):
         statuses += ["409", "413"]
     if "requestBody" in operation:
         statuses.append("415")

@@ -234,6 +234,9 @@ class ParticipantSerializer(serializers.Serializer[Any]):
     display_name = serializers.CharField()
     role = serializers.CharField()
     joined_at = serializers.DateTimeField()
+    group = serializers.IntegerField(
+        source="group_id", allow_null=True, help_text="My group's id (null: in none)."
+    )
 
 
 class JoinSerializer(serializers.Serializer[Any]):

@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from trees.api import analysis_views, history_views, transfer_views, views, workshop_views
+from trees.api import (
+    analysis_views,
+    history_views,
+    transfer_views,
+    views,
+    workshop_group_views,
+    workshop_round_views,
+    workshop_views,
+)
 
 urlpatterns = [
     path("auth/csrf/", views.CsrfView.as_view(), name="auth-csrf"),
@@ -38,6 +46,61 @@ urlpatterns = [
         "workshops/<int:workshop_id>/participants/<int:participant_id>/reset/",
         workshop_views.ParticipantResetView.as_view(),
         name="participant-reset",
+    ),
+    path(
+        "workshops/<int:workshop_id>/groups/",
+        workshop_group_views.GroupListView.as_view(),
+        name="group-list",
+    ),
+    path(
+        "workshops/<int:workshop_id>/groups/draw/",
+        workshop_group_views.GroupDrawView.as_view(),
+        name="group-draw",
+    ),
+    path(
+        "workshops/<int:workshop_id>/groups/<int:group_id>/",
+        workshop_group_views.GroupDetailView.as_view(),
+        name="group-detail",
+    ),
+    path(
+        "workshops/<int:workshop_id>/home/",
+        workshop_round_views.HomeView.as_view(),
+        name="workshop-home",
+    ),
+    path(
+        "workshops/<int:workshop_id>/exercises/",
+        workshop_round_views.ExerciseListView.as_view(),
+        name="exercise-list",
+    ),
+    path(
+        "workshops/<int:workshop_id>/exercises/<int:exercise_id>/",
+        workshop_round_views.ExerciseDetailView.as_view(),
+        name="exercise-detail",
+    ),
+    path(
+        "workshops/<int:workshop_id>/rounds/<int:round_id>/start/",
+        workshop_round_views.RoundStartView.as_view(),
+        name="round-start",
+    ),
+    path(
+        "workshops/<int:workshop_id>/rounds/<int:round_id>/extend/",
+        workshop_round_views.RoundExtendView.as_view(),
+        name="round-extend",
+    ),
+    path(
+        "workshops/<int:workshop_id>/rounds/<int:round_id>/end/",
+        workshop_round_views.RoundEndView.as_view(),
+        name="round-end",
+    ),
+    path(
+        "workshops/<int:workshop_id>/rounds/<int:round_id>/merge/",
+        workshop_round_views.RoundMergeView.as_view(),
+        name="round-merge",
+    ),
+    path(
+        "workshops/<int:workshop_id>/rounds/<int:round_id>/prepare/",
+        workshop_round_views.RoundPrepareView.as_view(),
+        name="round-prepare",
     ),
     path("share/", workshop_views.ShareRedeemView.as_view(), name="share-redeem"),
     path(

@@ -16,8 +16,10 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from trees import selectors
+from trees.actions import workshop_groups
 from trees.actions import workshops as w
 from trees.api import serializers as s
+from trees.api import workshop_serializers as ws
 from trees.api.views import _user_ref, _valid
 from trees.domain.errors import ActionError
 from trees.models import Workshop, WorkshopParticipant, WorkshopRole
@@ -112,6 +114,23 @@ class ParticipantListView(APIView):
 
 
 class ParticipantDetailView(APIView):
+    @extend_schema(
+        request=ws.ParticipantMoveSerializer,
+        responses=s.ParticipantSerializer,
+        summary="Move a participant to a group, or to none (facilitators)",
+        description=(
+            "Drag and drop. They can open the new group's trees at once and lose the old "
+            "group's (their open sockets on those trees are closed)."
+        ),
+    )
+    def patch(self, request: Request, workshop_id: int, participant_id: int) -> Response:
+        workshop, _ = selectors.access_workshop(request.user, workshop_id, facilitator=True)
+        data = _valid(ws.ParticipantMoveSerializer, request.data)
+        seat = workshop_groups.participant_move(
+            workshop=workshop, participant_id=participant_id, group_id=data["group"]
+        )
+        return Response(s.ParticipantSerializer(seat).data)
+
     @extend_schema(
         responses={204: None},
         summary="Remove a participant (facilitators)",

@@ -80,3 +80,26 @@ def broadcast_tags(tree_id: int, message: dict[str, Any]) -> None:
 def broadcast_review(tree_id: int, message: dict[str, Any]) -> None:
     """A merge-review decision or undo: `{"suggestion", "progress"}` for the review screen."""
     _send(tree_id, {"type": "tree.review", **message})
+
+
+def workshop_group(workshop_id: int) -> str:
+    """The channel-layer group of a workshop's live pages (ws/workshops/<id>/)."""
+    return f"workshop-{workshop_id}"
+
+
+def broadcast_workshop(workshop_id: int, event: dict[str, Any], *, audience: str = "all") -> None:
+    """A workshop event (docs/protocol.md, "Workshop events": groups, round, merge, exercise,
+    trees, participants) to the workshop's sockets; with `audience` "facilitators" only
+    facilitators get it. Stamped with the server's time, for countdowns."""
+    from django.utils import timezone
+
+    event = {**event, "server_time": timezone.now().isoformat().replace("+00:00", "Z")}
+    _group_send(
+        workshop_group(workshop_id),
+        {"type": "workshop.event", "event": event, "audience": audience},
+    )
+
+
+def broadcast_workshop_access(workshop_id: int) -> None:
+    """Seats changed (someone removed): the workshop's sockets re-check theirs."""
+    _group_send(workshop_group(workshop_id), {"type": "workshop.access"})

@@ -7,21 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from trees.models import Membership, Tree
-from trees.selectors import ops_since, tree_snapshot
+from trees.models import Tree, WorkshopParticipant
+from trees.selectors import ops_since, tree_role, tree_snapshot
 
 # More ops than this behind: a snapshot is cheaper for both sides than replaying them.
 MAX_CATCH_UP_OPS = 1000
 
 
 def role_in_tree(user_id: int | None, tree_id: int) -> str | None:
-    if user_id is None:
-        return None
-    return (
-        Membership.objects.filter(tree_id=tree_id, user_id=user_id)
-        .values_list("role", flat=True)
-        .first()
-    )
+    """The same rule as REST (trees/selectors.py: membership or workshop role)."""
+    return tree_role(user_id, tree_id)
 
 
 def catch_up(tree_id: int, since: int | None) -> dict[str, Any]:
@@ -39,3 +34,17 @@ def catch_up(tree_id: int, since: int | None) -> dict[str, Any]:
 def ops_between(tree_id: int, after: int, upto: int) -> list[dict[str, Any]]:
     """Log rows with after < seq <= upto, to fill a gap in what a consumer has forwarded."""
     return [op for op in ops_since(tree_id, after, limit=upto - after) if op["seq"] <= upto]
+
+
+def workshop_seat(user_id: int | None, workshop_id: int) -> tuple[int, str] | None:
+    """(seat id, role) of an active user in a workshop, or None."""
+    if user_id is None:
+        return None
+    row = (
+        WorkshopParticipant.objects.filter(
+            workshop_id=workshop_id, user_id=user_id, user__is_active=True
+        )
+        .values_list("pk", "role")
+        .first()
+    )
+    return (row[0], row[1]) if row else None

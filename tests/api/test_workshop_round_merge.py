@@ -1,0 +1,107 @@
+"""A two-round problem-tree exercise end to end over REST, with the real merge running in
+the background: blind round, each group's trees merged into the group's tree (with its review
+queue) at the round's end, the merged tree forked for each member in round two, merged again.
+Runs on SQLite here and on PostgreSQL + Redis in the integration pass."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.api.workshop_helpers import Room, exercise, make_room, tree_of, trees_seen
+from trees.models import GroupMerge, MergeSuggestion, Node, Tree
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def add(room: Room, who: str, tree_id: int, text: str, parent: str | None = None) -> str:
+    node = str(uuid.uuid4())
+    op = {"kind": "create", "id": node, "type": "problem", "parent": parent, "text": text}
+    response = room.clients[who].post(
+        f"/api/trees/{tree_id}/ops/",
+        {"client_id": f"c-{who}", "n": int(time.monotonic_ns() % 10**12), "op": op},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    return node
+
+
+def root(tree_id: int) -> str:
+    return str(Node.objects.get(tree_id=tree_id, parent_id=None, deleted=False).pk)
+
+
+def merges_settle(room: Room, round_id: int, timeout: float = 120.0) -> dict[int, dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = list(GroupMerge.objects.filter(round_id=round_id))
+        if rows and all(r.status not in ("waiting", "running") for r in rows):
+            break
+        time.sleep(0.2)
+    body = room.fac.get(room.url("home/")).json()
+    for ex in body["exercises"]:
+        for rnd in ex["rounds"]:
+            if rnd["id"] == round_id:
+                return {m["group"]: m for m in rnd["merges"]}
+    raise AssertionError("round not found")
+
+
+def test_a_two_round_problem_tree_exercise_merges_each_group_and_forks_it_for_each_member(
+    make_user: Any, client_for: Any
+) -> None:
+    room = make_room(make_user, client_for)
+    ex = exercise(room, "problem_tree", rounds=2)
+    first, second = (r["id"] for r in ex["rounds"])
+    own = {name: tree_of(room, ex["id"], participant=name) for name in ("ann", "bob", "cat")}
+    room.fac.post(room.url(f"rounds/{first}/start/"), {}, format="json")
+    add(room, "ann", own["ann"], "Reward hacking", root(own["ann"]))
+    add(room, "bob", own["bob"], "Reward hacking", root(own["bob"]))
+    add(room, "bob", own["bob"], "Deceptive alignment", root(own["bob"]))
+    add(room, "cat", own["cat"], "Goal misgeneralisation", root(own["cat"]))
+    ended = room.fac.post(room.url(f"rounds/{first}/end/"), {}, format="json")
+    assert ended.status_code == 200, ended.content
+
+    merges = merges_settle(room, first)
+    assert {m["status"] for m in merges.values()} == {"done"}, merges
+    merged_a = merges[room.groups["A"]]["tree"]
+    merged_b = merges[room.groups["B"]]["tree"]
+    texts = set(Node.objects.filter(tree_id=merged_a, deleted=False).values_list("text", flat=True))
+    assert {"Alignment", "Reward hacking", "Deceptive alignment"} <= texts
+    assert "Goal misgeneralisation" not in texts
+    assert Tree.objects.get(pk=merged_a).meta["merged_from"] == [own["ann"], own["bob"]]
+    assert MergeSuggestion.objects.filter(tree_id=merged_a).count() >= 0  # review queue made
+    seen = trees_seen(room, "bob", ex["id"])
+    assert seen[merged_a]["kind"] == "merged" and seen[merged_a]["role"] in ("owner", "editor")
+    assert merged_b not in seen
+    assert trees_seen(room, "alice", ex["id"])[merged_a]["role"] == "viewer"
+    assert room.clients["cat"].get(f"/api/trees/{merged_a}/snapshot/").status_code == 404
+
+    started = room.fac.post(room.url(f"rounds/{second}/start/"), {}, format="json")
+    assert started.status_code == 200, started.content
+    forks = {}
+    for name in ("ann", "bob", "cat", "dan"):
+        mine = [
+            t
+            for t in trees_seen(room, name, ex["id"]).values()
+            if t["round"] == second and t["participant"] == room.seats[name]
+        ]
+        if name == "dan":  # dan had no tree in round 1: cat's is forked for him too
+            assert len(mine) == 1
+        forks[name] = mine[0]["tree"]
+        assert Tree.objects.get(pk=forks[name]).meta["forked_from"] in (merged_a, merged_b)
+    assert Tree.objects.get(pk=forks["ann"]).meta["forked_from"] == merged_a
+    copied = Node.objects.filter(tree_id=forks["ann"], deleted=False).values_list("text", flat=True)
+    assert "Deceptive alignment" in set(copied)
+    # Round two is blind again: bob cannot open ann's fork until it ends.
+    assert room.clients["bob"].get(f"/api/trees/{forks['ann']}/snapshot/").status_code == 404
+    add(room, "ann", forks["ann"], "Sycophancy", root(forks["ann"]))
+    room.fac.post(room.url(f"rounds/{second}/end/"), {}, format="json")
+    again = merges_settle(room, second)
+    assert again[room.groups["A"]]["status"] == "done", again
+    final = again[room.groups["A"]]["tree"]
+    texts = set(Node.objects.filter(tree_id=final, deleted=False).values_list("text", flat=True))
+    assert {"Sycophancy", "Deceptive alignment", "Reward hacking"} <= texts
+    assert Tree.objects.get(pk=final).meta["base"] == merged_a
+    assert room.clients["bob"].get(f"/api/trees/{forks['ann']}/snapshot/").status_code == 200
