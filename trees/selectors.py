@@ -57,7 +57,7 @@ def user_id_of(user: User) -> int:
     return int(user.pk)
 
 
-_RANK = {None: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
+_RANK: dict[str | None, int] = {None: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
 
 
 def _workshop_role(user_id: int, tree_id: int) -> str | None:

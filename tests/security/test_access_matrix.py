@@ -471,6 +471,8 @@ NOT_IN_SCHEMA = {
     "healthz": "health probe (no data)",
     "": "the web client's page (static)",
     "^app(?:/.*)?$": "the web client's page (static)",
+    "^(?:join|access|share)(?:/[^/]*)?/?$": "the web client's join, sign-in link and share "
+    "link pages (static; what they open is decided by the API)",
 }
 
 

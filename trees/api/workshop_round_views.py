@@ -60,7 +60,9 @@ class ExerciseListView(APIView):
     def post(self, request: Request, workshop_id: int) -> Response:
         workshop, seat = selectors.access_workshop(request.user, workshop_id, facilitator=True)
         data = _valid(ws.ExerciseCreateSerializer, request.data)
-        made = r.exercise_create(workshop=workshop, actor_id=request.user.pk, **data)
+        made = r.exercise_create(
+            workshop=workshop, actor_id=selectors.user_id_of(request.user), **data
+        )
         out = [_exercise(workshop, seat, e.pk) for e in made]
         return Response(
             ws.ExerciseListSerializer({"exercises": out}).data, status=status.HTTP_201_CREATED
@@ -112,7 +114,7 @@ class RoundStartView(APIView):
         rnd = r.round_start(
             workshop=workshop,
             round_id=round_id,
-            actor_id=request.user.pk,
+            actor_id=selectors.user_id_of(request.user),
             duration_seconds=data.get("duration_seconds"),
         )
         return Response(_round(rnd))
@@ -170,7 +172,9 @@ class RoundPrepareView(APIView):
     )
     def post(self, request: Request, workshop_id: int, round_id: int) -> Response:
         workshop, seat = selectors.access_workshop(request.user, workshop_id, facilitator=True)
-        rnd = r.round_prepare(workshop=workshop, round_id=round_id, actor_id=request.user.pk)
+        rnd = r.round_prepare(
+            workshop=workshop, round_id=round_id, actor_id=selectors.user_id_of(request.user)
+        )
         return Response(ws.ExerciseSerializer(_exercise(workshop, seat, rnd.exercise_id)).data)
 
 
