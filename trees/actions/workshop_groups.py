@@ -13,8 +13,8 @@ import random
 from django.db import transaction
 from django.db.models import Max
 
-from trees.domain.workshop import GROUP_SIZES, draw_groups
 from trees.domain.errors import ActionError
+from trees.domain.workshop import GROUP_SIZES, draw_groups
 from trees.models import (
     ExerciseTree,
     Workshop,
