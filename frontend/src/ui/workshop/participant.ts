@@ -107,7 +107,7 @@ export class ParticipantView {
       return h("p", { class: "muted small", text: current ? "Your trees appear here when the round starts." : "No trees." });
     return h(
       "ul",
-      { class: "plain tree-links", "aria-label": `Trees of ${e.title}` },
+      { class: `plain tree-links${current ? " current" : ""}`, "aria-label": `Trees of ${e.title}` },
       ...trees.map((t) =>
         h(
           "li",
