@@ -28,6 +28,14 @@ export class ParticipantView {
   }
 
   update(home: Home): void {
+    // A live re-render keeps the focus where it was (a tree link a keyboard user is on).
+    const active = document.activeElement as HTMLElement | null;
+    const focusKey = active && this.el.contains(active) ? active.dataset.focusKey : undefined;
+    this.render(home);
+    if (focusKey) this.el.querySelector<HTMLElement>(`[data-focus-key="${focusKey}"]`)?.focus();
+  }
+
+  private render(home: Home): void {
     const people = new Map(home.participants.map((p) => [p.id, p]));
     const myId = home.me.id;
     const ex = currentExercise(home.exercises);
@@ -112,7 +120,10 @@ export class ParticipantView {
         h(
           "li",
           { "data-tree": t.tree, "data-kind": t.kind },
-          appLink(`/app/trees/${t.tree}`, treeLabel(t, myId, people, e), this.navigate, { class: "tree-open" }),
+          appLink(`/app/trees/${t.tree}`, treeLabel(t, myId, people, e), this.navigate, {
+            class: "tree-open",
+            "data-focus-key": `tree-${t.tree}`,
+          }),
           h("span", { class: "muted small", text: t.role === "viewer" ? " read-only" : "" }),
         ),
       ),
