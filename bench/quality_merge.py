@@ -80,7 +80,7 @@ def main() -> int:
         )
     t = tag_agreement()
     print(
-        "Demo game tree (trees/demo_content.py, tagged by its authors): of "
+        "Demo game tree (trees/data/demo_content.yaml, tagged by its authors): of "
         f"{t['tagged']} critiques whose tag names a vocabulary mode the vocabulary reads "
         f"{t['read']}, {t['right']} into the family of their tag (precision "
         f"{t['precision']:.2f}, recall {t['recall']:.2f})"
