@@ -12,6 +12,7 @@ from django.db import transaction
 from trees.actions import member_add
 from trees.actions.imports import tree_import
 from trees.demo_content import DEMO_USERS, GAME_TREE, PROBLEM_TREES
+from trees.management.demo_workshop import load_demo_workshop
 from trees.models import Tree
 
 DEMO_PASSWORD = "gametree-demo"
@@ -44,7 +45,8 @@ def _flatten(
 class Command(BaseCommand):
     help = (
         "Create the demo users (alice, bob, carol; password 'gametree-demo') and the demo "
-        "game tree and problem trees. Trees that already exist are left alone."
+        "game tree and problem trees, and a demo workshop facilitated by alice (dave, erin, "
+        "fay and gus are made for it, same password). What already exists is left alone."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -79,6 +81,13 @@ class Command(BaseCommand):
                 for username, role in spec.get("members", {}).items():
                     member_add(tree=tree, username=username, role=role)
             made += 1
+        workshop = load_demo_workshop(DEMO_PASSWORD)
         self.stdout.write(
             f"demo data ready ({made} trees created); logins: alice, bob, carol / {DEMO_PASSWORD}"
         )
+        if workshop:
+            self.stdout.write(
+                "demo workshop ready: alice facilitates bob, carol, dave, erin, fay and gus in "
+                "three groups (same password); a game tree done, a problem tree in its blind "
+                "first round"
+            )
