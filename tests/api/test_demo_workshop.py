@@ -35,6 +35,6 @@ def test_loaddemo_makes_a_demo_workshop_mid_round_once(client_for: Any) -> None:
     # The demo participants can sign in and see their workshop.
     from django.contrib.auth import get_user_model
 
-    bob = get_user_model().objects.get(username="bob")
-    home = client_for(bob).get(f"/api/workshops/{workshop.pk}/home/").json()
+    dave = get_user_model().objects.get(username="dave")
+    home = client_for(dave).get(f"/api/workshops/{workshop.pk}/home/").json()
     assert home["group"]["name"] == "Group 1" and len(home["exercises"]) == 2

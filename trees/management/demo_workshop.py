@@ -17,14 +17,14 @@ from trees.actions.workshops import workshop_create, workshop_join
 from trees.models import ExerciseTree, Node, Workshop
 
 TITLE = "Demo workshop: alignment day"
-# (username, display name, group); bob and carol are the demo users, the others are made here.
+# (username, display name, group), made here: the demo users' own tree lists stay as they were.
 PEOPLE = [
-    ("bob", "Bob", 1),
-    ("carol", "Carol", 1),
-    ("dave", "Dave", 2),
-    ("erin", "Erin", 2),
-    ("fay", "Fay", 3),
-    ("gus", "Gus", 3),
+    ("dave", "Dave", 1),
+    ("erin", "Erin", 1),
+    ("fay", "Fay", 2),
+    ("gus", "Gus", 2),
+    ("hal", "Hal", 3),
+    ("ivy", "Ivy", 3),
 ]
 GAME = {
     1: [
@@ -41,12 +41,12 @@ GAME = {
     ],
 }
 PROBLEMS = {
-    "bob": ["Reward hacking"],
-    "carol": ["Deceptive alignment", "Reward hacking"],
-    "dave": ["Goal misgeneralisation"],
-    "erin": ["Specification gaming"],
-    "fay": ["Power seeking"],
-    "gus": [],
+    "dave": ["Reward hacking"],
+    "erin": ["Deceptive alignment", "Reward hacking"],
+    "fay": ["Goal misgeneralisation"],
+    "gus": ["Specification gaming"],
+    "hal": ["Power seeking"],
+    "ivy": [],
 }
 _n = itertools.count(1)
 

@@ -46,7 +46,8 @@ class Command(BaseCommand):
     help = (
         "Create the demo users (alice, bob, carol; password 'gametree-demo') and the demo "
         "game tree and problem trees, and a demo workshop facilitated by alice (dave, erin, "
-        "fay and gus are made for it, same password). What already exists is left alone."
+        "fay, gus, hal and ivy are made for it, same password). What already exists is left "
+        "alone."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -87,7 +88,7 @@ class Command(BaseCommand):
         )
         if workshop:
             self.stdout.write(
-                "demo workshop ready: alice facilitates bob, carol, dave, erin, fay and gus in "
+                "demo workshop ready: alice facilitates dave, erin, fay, gus, hal and ivy in "
                 "three groups (same password); a game tree done, a problem tree in its blind "
                 "first round"
             )
