@@ -115,6 +115,18 @@ def test_groups_and_a_timed_blind_round_reach_every_phone_live(users: Any, guest
     ex.get_by_role("button", name=re.compile("Extend .*round 1, by 5 minutes")).click()
     expect(ana.locator("#my-timer")).to_have_text(re.compile(r"0[78]:\d\d left"), timeout=LIVE)
 
+    # A latecomer joins during the round, is put in a group by keyboard and gets a tree.
+    eve = guests()
+    join(eve, link, "Eve")
+    expect(eve.page.locator(".ws-mygroup")).to_contain_text("not in a group yet")
+    p.get_by_label("Group of Eve").select_option(label=first["name"])
+    expect(eve.page.locator(".ws-mygroup .group-name")).to_have_text(first["name"], timeout=LIVE)
+    ex.get_by_role("button", name=re.compile("Make the missing trees of .*round 1")).click()
+    late_tree = eve.page.locator(".ws-mytrees .tree-links.current li")
+    expect(late_tree).to_have_count(1, timeout=LIVE)
+    expect(late_tree).to_contain_text("Your tree")
+    expect(eve.page.locator("#blind-banner")).to_be_visible()
+
     # Ana opens her tree from the home page: the problem tree starts at "Alignment".
     mine.first.get_by_role("link").click()
     ana.wait_for_selector("body[data-tree-ready]")
@@ -130,5 +142,5 @@ def test_groups_and_a_timed_blind_round_reach_every_phone_live(users: Any, guest
     expect(ex.locator("li.round").first.locator("li.merge")).to_have_count(2, timeout=LIVE)
     expect(ex.locator("li.merge[data-status=done]")).to_have_count(2, timeout=60_000)
     expect(ana.locator("#my-merge")).to_contain_text("merged", timeout=LIVE)
-    for u in [alice, *phones.values()]:
+    for u in [alice, eve, *phones.values()]:
         assert not u.errors, u.errors

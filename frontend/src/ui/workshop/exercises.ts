@@ -205,6 +205,24 @@ export class ExercisesPanel {
         }
       });
       li.append(end);
+      // Someone who joined or was grouped after the start gets their tree(s) now.
+      const prep = h("button", {
+        type: "button",
+        class: "link small",
+        text: "Make trees for latecomers",
+        "aria-label": `Make the missing trees of ${e.title}, round ${r.number}, for people grouped since it started`,
+        "data-focus-key": key("prepare"),
+      });
+      on(prep, "click", async () => {
+        try {
+          await roundsApi.prepare(this.workshopId, r.id);
+          toast("Everyone grouped now has their trees.");
+          this.reload();
+        } catch (x) {
+          showError(x);
+        }
+      });
+      li.append(prep);
     } else {
       li.append(h("span", { class: "muted small", text: `ended ${r.ended_at ? new Date(r.ended_at).toLocaleTimeString() : ""}` }));
       if (r.merges.length) {
