@@ -144,6 +144,44 @@ describe("own-only structural undo", () => {
     expect(stale).toMatchObject([{ id: "x", redo: true, write: { actor: 2 } }]);
     expect(b.engine.view!.get("x")).toMatchObject({ parent: "p2", key: "z0" });
   });
+
+  it("does not undo my create when someone has typed into the node since", () => {
+    const { a, b, u, stale } = setup();
+    u.edit([{ kind: "create", id: "mine", type: "critique", parent: "p2", key: "a0" }]);
+    flushAll(a, b);
+    b.engine.editText("mine", "B's critique");
+    flushAll(a, b);
+    u.undo();
+    flushAll(a, b);
+    // Skipped, and so are my creates of p2 (B's text is inside) and p1 (B's critique x is).
+    expect(stale).toMatchObject([
+      { id: "mine", group: "text", write: { actor: 2 } },
+      { id: "mine", group: "text", write: { actor: 2 } },
+      { id: "x", group: "position", write: { actor: 2 } },
+    ]);
+    expect(b.engine.view!.get("mine")).toMatchObject({ text: "B's critique", deleted: false });
+    expect(outline(b.engine.view!)).toEqual(["proposal:P1[]", "  critique:X[]", "proposal:P2[]", "  critique:B's critique[]"]);
+  });
+
+  it("undoes my create after my own typing in it, typing first", () => {
+    const { a, b, stale } = setup();
+    const u = new UndoManager(
+      (op) => a.engine.submit(op),
+      () => a.engine.view!,
+      { step: (id, redo) => a.engine.undoText(id, redo), close: (id) => a.engine.closeTextStep(id) },
+      a.engine,
+    );
+    u.onStale = (info) => stale.push(info);
+    u.edit([{ kind: "create", id: "mine", type: "critique", parent: "p2", key: "a0" }]);
+    a.engine.editText("mine", "my words");
+    u.textEdited("mine");
+    u.undo(); // the typing, in flight
+    u.undo(); // the create, at once
+    flushAll(a, b);
+    expect(stale).toEqual([]);
+    expect(b.engine.view!.get("mine")!.deleted).toBe(true);
+    expect(a.events.filter((e) => e.kind === "reject")).toEqual([]);
+  });
 });
 
 function ub_move(b: FakeClient): void {

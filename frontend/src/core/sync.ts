@@ -352,8 +352,12 @@ export class SyncEngine implements UndoGuard {
   }
 
   private noteWrite(lo: LoggedOp, prev: WriteInfo | null, key: string): void {
-    this.writes.set(key, { seq: lo.seq, actor: lo.actor, clientId: lo.client_id, n: lo.n });
-    if (lo.client_id !== this.clientId) return;
+    const info = { seq: lo.seq, actor: lo.actor, clientId: lo.client_id, n: lo.n };
+    this.writes.set(key, info);
+    // A create writes the fields it was given too (the undo of a create looks at them).
+    if (lo.op.kind === "create")
+      for (const g of ["text", "note", "tags"] as const) if (lo.op[g] !== undefined) this.writes.set(`${lo.op.id}|${g}`, info);
+    if (lo.client_id !== this.clientId || key.endsWith("|text")) return;
     this.myOps.set(lo.n, { seq: lo.seq, key, prev });
     if (this.myOps.size > MY_OPS_KEPT) this.myOps.delete(this.myOps.keys().next().value!);
   }
@@ -515,9 +519,9 @@ export class SyncEngine implements UndoGuard {
     const compacting = (lo.op.kind === "text" || lo.op.kind === "set") && lo.op.compact !== undefined;
     const oldDoc = compacting && this.confirmed!.get(lo.op.id) ? this.confirmed!.textDoc(lo.op.id) : null;
     const group = writtenGroup(lo.op);
-    // Structural writes are remembered for own-only undo; text merges and needs no guard.
-    const key = group === "text" ? null : `${lo.op.id}|${group}`;
-    const prev = key === null ? null : this.lastWrite(lo.op.id, group);
+    // Who wrote what last, for own-only undo (text merges: only who, for undoing a create).
+    const key = `${lo.op.id}|${group}`;
+    const prev = group === "text" ? null : this.lastWrite(lo.op.id, group);
     try {
       changes = this.confirmed!.apply(lo.op, lo.seq);
     } catch {
@@ -526,7 +530,7 @@ export class SyncEngine implements UndoGuard {
       return false;
     }
     this.lastSeq = lo.seq;
-    if (key !== null) this.noteWrite(lo, prev, key);
+    this.noteWrite(lo, prev, key);
     const mine = lo.client_id === this.clientId;
     // The log says who created a node; a snapshot carries it, a live create must too.
     if (lo.op.kind === "create" && lo.actor !== null) {

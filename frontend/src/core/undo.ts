@@ -104,6 +104,11 @@ export interface UndoEntry {
   guards?: Map<string, number>;
   /** Inverse op -> the `id|group` key of `guards` it reverts. */
   guardOf?: Map<Op, string>;
+  /** Keys of `guards` checked here only, never sent as `if_seq` (the fields of a created node:
+   * this person's own typing there may still be in flight). */
+  soft?: Set<string>;
+  /** Nodes this entry's undo deletes because it created them: their subtrees are checked. */
+  creates?: Set<string>;
 }
 
 /** Text-level undo of one node (the sync engine's per-person Y.UndoManager). */
@@ -144,7 +149,7 @@ export class UndoManager {
   /** Perform a user edit (several ops = one undo step). Throws OpError if the first op fails. */
   edit(ops: Op[], coalesce?: string): void {
     this.closeTyping();
-    const { inverse, error, guards, guardOf } = this.perform(ops);
+    const { inverse, error, guards, guardOf, soft, creates } = this.perform(ops);
     if (!inverse.length) {
       if (error) throw error;
       return;
@@ -156,8 +161,10 @@ export class UndoManager {
       top.ops = [...inverse, ...top.ops].filter((o, i, all) => !isShadowed(o, i, all));
       top.guards = new Map([...(top.guards ?? []), ...guards]);
       top.guardOf = new Map([...(top.guardOf ?? []), ...guardOf]);
+      top.soft = new Set([...(top.soft ?? []), ...soft]);
+      top.creates = new Set([...(top.creates ?? []), ...creates]);
     } else {
-      this.undoStack.push({ ops: inverse, coalesce, guards, guardOf });
+      this.undoStack.push({ ops: inverse, coalesce, guards, guardOf, soft, creates });
       if (this.undoStack.length > this.limit) this.undoStack.shift();
     }
     this.redoStack = [];
@@ -226,14 +233,14 @@ export class UndoManager {
       const seq = key === undefined ? undefined : ifSeq.get(key);
       return seq === undefined ? op : { ...op, if_seq: { [key!.slice(key!.indexOf("|") + 1)]: seq } };
     });
-    const { inverse, error, guards, guardOf, sent } = this.perform(ops);
+    const { inverse, error, guards, guardOf, sent, soft } = this.perform(ops);
     const numbers = new Map<string, number>();
     sent.forEach((n, i) => {
       const key = entry.guardOf?.get(entry.ops[i]);
       if (key !== undefined) numbers.set(key, n);
     });
     this.noteStandIns(entry, numbers);
-    if (inverse.length) to.push({ ops: inverse, guards, guardOf });
+    if (inverse.length) to.push({ ops: inverse, guards, guardOf, soft });
     if (error) throw error;
     return true;
   }
@@ -247,17 +254,26 @@ export class UndoManager {
     const out = new Map<string, number>();
     const g = this.guard;
     if (!g || !entry.guards) return out;
+    // Undoing a create deletes the node's subtree: not if others have written anything there.
+    for (const id of entry.creates ?? []) {
+      const foreign = this.foreignWrite(id);
+      if (foreign) {
+        this.onStale?.({ ...foreign, redo });
+        return null;
+      }
+    }
     for (const [key, n] of entry.guards) {
       const bar = key.indexOf("|");
       const id = key.slice(0, bar);
       const group = key.slice(bar + 1);
-      if (group === "text") continue; // merged character by character, never guarded
+      const soft = entry.soft?.has(key) ?? false;
+      if (group === "text" && !soft) continue; // merged character by character, never guarded
       const mine = g.seqOf(n);
       // Not answered yet: the server orders this undo after it; nothing to compare with.
       if (mine === null) continue;
       const last = g.lastWrite(id, group);
       if (!last || last.seq <= mine) {
-        out.set(key, mine);
+        if (!soft) out.set(key, mine);
         continue;
       }
       // A later write of mine (e.g. the undo of a later step) stands for what it put back.
@@ -266,9 +282,27 @@ export class UndoManager {
         this.onStale?.({ id, group, write, redo });
         return null;
       }
-      out.set(key, last.seq);
+      if (!soft) out.set(key, last.seq);
     }
     return out;
+  }
+
+  /** Someone else's write of a live descendant of `id` (the subtree a create's undo deletes). */
+  private foreignWrite(id: string): { id: string; group: string; write: WriteInfo } | null {
+    const g = this.guard!;
+    const state = this.state();
+    const stack = state.liveChildren(id).map((n) => n.id);
+    while (stack.length) {
+      const d = stack.pop()!;
+      for (const group of ["position", "text", "note", "tags"]) {
+        const last = g.lastWrite(d, group);
+        if (!last) continue;
+        const write = last.clientId === g.clientId ? (this.standIn.get(last.n) ?? null) : last;
+        if (write) return { id: d, group, write };
+      }
+      stack.push(...state.liveChildren(d).map((n) => n.id));
+    }
+    return null;
   }
 
   /** An undo op that put back someone else's write stands for that write from now on. */
@@ -296,10 +330,14 @@ export class UndoManager {
     guards: Map<string, number>;
     guardOf: Map<Op, string>;
     sent: number[];
+    soft: Set<string>;
+    creates: Set<string>;
   } {
     const inverse: Op[] = [];
     const guards = new Map<string, number>();
     const guardOf = new Map<Op, string>();
+    const soft = new Set<string>();
+    const creates = new Set<string>();
     // The number of each op of `ops` submitted, in order.
     const sent: number[] = [];
     let error: unknown = null;
@@ -314,13 +352,21 @@ export class UndoManager {
           guards.set(key, n);
           for (const o of inv) guardOf.set(o, key);
           sent.push(n);
+          if (op.kind === "create") {
+            // Undoing a create would take with it what others wrote into the node since.
+            for (const f of ["text", "note", "tags"]) {
+              guards.set(`${op.id}|${f}`, n);
+              soft.add(`${op.id}|${f}`);
+            }
+            creates.add(op.id);
+          }
         }
       } catch (e) {
         error = e;
         break;
       }
     }
-    return { inverse: inverse.reverse(), error, guards, guardOf, sent };
+    return { inverse: inverse.reverse(), error, guards, guardOf, sent, soft, creates };
   }
 }
 
