@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -143,3 +144,45 @@ def test_replay_of_the_log_rebuilds_the_stored_text_and_state(
     row = Node.objects.get(pk=node_id)
     assert rebuilt.nodes[node_id].text == row.text == _node(as_alice, tree.pk, node_id)["text"]
     assert rebuilt.nodes[node_id].y == row.y
+
+
+def test_a_long_edited_node_is_compacted_stored_logged_and_replayed_alike(
+    tree: Any, as_alice: APIClient
+) -> None:
+    node_id = create(as_alice, tree.pk, "proposal", text="")
+    rnd = random.Random(3)
+    doc = _replica(_node(as_alice, tree.pk, node_id), 77)
+    compacted = None
+    for _ in range(40):
+        before = doc.get_state()
+        text = doc.get(ytext.ROOT, type=Text)
+        for _ in range(400):  # scattered keystrokes: a run each
+            s = str(text)
+            if len(s) > 800 or (s and rnd.random() < 0.45):
+                p = rnd.randrange(len(s))
+                del text[p : p + 1]
+            else:
+                text.insert(rnd.randint(0, len(s)), rnd.choice("abcdefgh "))
+        result = accepted(
+            as_alice,
+            tree.pk,
+            {"kind": "text", "id": node_id, "update": ytext.encode_b64(doc.get_update(before))},
+        )
+        if "compact" in result["op"]:
+            compacted = result
+            break
+    assert compacted is not None, "no compaction after 16,000 keystrokes"
+    node = _node(as_alice, tree.pk, node_id)
+    assert node["y"] == compacted["op"]["compact"] == Node.objects.get(pk=node_id).y
+    assert node["text"] == str(doc.get(ytext.ROOT, type=Text))
+    assert len(node["y"]) * 3 // 4 < ytext.COMPACT_AT
+    logged = OpLog.objects.filter(tree_id=tree.pk).order_by("seq")
+    last = logged.last()
+    assert last is not None and last.op["compact"] == node["y"]
+    rebuilt = replay("game", ((row.seq, row.op, row.actor_id) for row in logged))
+    assert rebuilt.nodes[node_id].y == node["y"]
+    # The old document's typing is refused (the client re-applies it on the new document).
+    stale = _edit(doc, 0, "x")
+    assert_error(
+        submit(as_alice, tree.pk, {"kind": "text", "id": node_id, **stale}), 409, "conflict"
+    )
