@@ -133,7 +133,7 @@ def _claim(round_id: int) -> int | None:
     """Start the next waiting group's merge job (or pick up its unfinished one)."""
     with transaction.atomic():
         merge = (
-            GroupMerge.objects.select_for_update()
+            GroupMerge.objects.select_for_update(of=("self",))
             .filter(round_id=round_id, status=GroupMergeStatus.WAITING)
             .select_related("round__exercise", "group")
             .order_by("group__position", "group_id")
@@ -196,7 +196,7 @@ def merge_link(merge_id: int) -> None:
     merged, the group's), or the failure's code."""
     with transaction.atomic():
         merge = (
-            GroupMerge.objects.select_for_update()
+            GroupMerge.objects.select_for_update(of=("self",))
             .select_related("round__exercise", "job")
             .filter(pk=merge_id)
             .first()
