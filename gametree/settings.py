@@ -313,9 +313,15 @@ GAMETREE_MAX_TREES_PER_USER = env_int("GAMETREE_MAX_TREES_PER_USER", 500)
 # Merges one person may have queued or running at once, over all processes
 # (trees/actions/merge_jobs.py): one user cannot hold the merge queue.
 GAMETREE_MERGES_PER_USER = env_int("GAMETREE_MERGES_PER_USER", 2)
-# Compute merges in a spawned child process instead of a thread of the serving process
-# (trees/analysis/merge/in_process.py): the live path keeps the GIL (bench/merge_live_latency.py).
-GAMETREE_MERGE_IN_PROCESS = env_bool("GAMETREE_MERGE_IN_PROCESS", False)
+# Compute merges in a spawned worker process (trees/analysis/merge/in_process.py), so that the
+# live path keeps the serving process's GIL; 0 computes them in the merge's thread instead
+# (the old way, which bench/merge_live_latency.py compares against).
+GAMETREE_MERGE_IN_PROCESS = env_bool("GAMETREE_MERGE_IN_PROCESS", True)
+# Rows one transaction of a merge's write carries (trees/actions/merges.py): short
+# transactions with pauses between them, so that a live edit never waits long behind the
+# write (on SQLite every writer shares one lock). 0 writes the merged tree in one
+# transaction (the old way, which bench/merge_live_latency.py compares against).
+GAMETREE_MERGE_WRITE_ROWS = env_int("GAMETREE_MERGE_WRITE_ROWS", 200)
 # Most ops one group-commit transaction carries (trees/realtime/batcher.py); 1 turns group
 # commit off (one transaction per op: the baseline bench/throughput.py compares against).
 GAMETREE_MAX_BATCH = env_int("GAMETREE_MAX_BATCH", 500)

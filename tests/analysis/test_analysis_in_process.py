@@ -1,16 +1,23 @@
-"""Analysis layer tests: the merge computed in a spawned child process gives what merge() gives
-in this process, reports the same phases, and reports a failure instead of hanging."""
+"""Analysis layer tests: a call computed in the merge worker process gives what it gives in
+this process, reports the same phases, keeps its worker warm, and reports a failure or a
+dead worker with a code instead of hanging."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from analysis_helpers import outline
 
 from trees.analysis import Glossary
-from trees.analysis.merge import merge
-from trees.analysis.merge.in_process import MergeProcessError, merge_in_process
+from trees.analysis.merge import in_process, merge
+from trees.analysis.merge.in_process import WorkerDied, WorkerFailed, run_in_process
+from trees.analysis.merge.worker import merged_tree
+from trees.domain import OpError
 
 ONE = """
 R r Alignment
@@ -26,19 +33,47 @@ R r AI alignment
 """
 
 
+@pytest.fixture(autouse=True)
+def _no_workers_left() -> Iterator[None]:
+    yield
+    in_process.shutdown()
+
+
 def trees() -> list[tuple[int, list[dict[str, Any]]]]:
     return [(k, outline(text, prefix=f"t{k}")) for k, text in enumerate((ONE, TWO), start=1)]
 
 
-def test_a_merge_computed_in_a_child_process_equals_the_one_computed_here() -> None:
+# Module-level, so that the worker finds them by reference.
+def worker_pid(*, progress: Any = None) -> int:
+    return os.getpid()
+
+
+def refused_node(*, progress: Any = None) -> None:
+    raise OpError("too_large", "node n1: the text is too long")
+
+
+def buggy(*, progress: Any = None) -> None:
+    raise KeyError("a bug")
+
+
+def dies(*, progress: Any = None) -> None:
+    progress("merging", 0.5)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def many_rows(count: int, *, progress: Any = None) -> dict[str, Any]:
+    return {"rows": [{"n": i} for i in range(count)], "small": [1, 2], "count": count}
+
+
+def test_a_merge_computed_in_the_worker_equals_the_one_computed_here() -> None:
     here: list[tuple[str, float]] = []
     there: list[tuple[str, float]] = []
     glossary = Glossary({"deception": "deceptive alignment"})
     expected = merge(
         trees(), glossary=glossary, embedder=None, progress=lambda p, f: here.append((p, f))
     )
-    got = merge_in_process(
-        trees(), glossary=glossary, embedder=None, progress=lambda p, f: there.append((p, f))
+    got = run_in_process(
+        merge, trees(), glossary=glossary, embedder=None, progress=lambda p, f: there.append((p, f))
     )
     assert got["suggestions"] == expected["suggestions"]
     assert got["nodes"] == expected["nodes"]
@@ -46,6 +81,69 @@ def test_a_merge_computed_in_a_child_process_equals_the_one_computed_here() -> N
     assert there == here
 
 
-def test_a_merge_that_fails_in_its_child_process_raises_here() -> None:
-    with pytest.raises(MergeProcessError, match="TypeError"):
-        merge_in_process(trees(), embedder=None, no_such_argument=1)
+def _shape(built: dict[str, Any]) -> Any:
+    """A built merged tree without its fresh node ids: texts by parent text, the log's kinds."""
+    text = {n.id: n.text for n in built["nodes"]}
+    return (
+        sorted(
+            (n.text, text.get(n.parent), sorted(text[p] for p in n.parents)) for n in built["nodes"]
+        ),
+        [op["kind"] for _, _, op, _ in built["log"]],
+        built["version"],
+        built["suggestions"],
+        built["stats"],
+        built["glossary"],
+    )
+
+
+def test_the_merged_tree_built_in_the_worker_equals_the_one_built_here() -> None:
+    kwargs: dict[str, Any] = {"glossary": Glossary(), "users": {7}, "owner_id": 7}
+    here = merged_tree(trees(), **kwargs)
+    there = run_in_process(merged_tree, trees(), **kwargs)
+    assert len(there["nodes"]) == len(here["nodes"]) > 0
+    assert _shape(there) == _shape(here)
+
+
+def test_a_worker_answers_a_second_call_warm_and_a_long_list_whole() -> None:
+    first = run_in_process(worker_pid)
+    assert first != os.getpid()
+    # Below the live path's CPU priority.
+    assert os.getpriority(os.PRIO_PROCESS, first) == os.getpriority(os.PRIO_PROCESS, 0) + 10
+    assert run_in_process(worker_pid) == first  # the same worker, its imports done
+    got = run_in_process(many_rows, in_process.PIECE * 5 + 3)
+    assert got == {
+        "rows": [{"n": i} for i in range(in_process.PIECE * 5 + 3)],
+        "small": [1, 2],
+        "count": in_process.PIECE * 5 + 3,
+    }
+
+
+def test_a_domain_error_in_the_worker_comes_back_with_its_code_and_message() -> None:
+    with pytest.raises(WorkerFailed) as raised:
+        run_in_process(refused_node)
+    assert (raised.value.code, raised.value.message) == (
+        "too_large",
+        "node n1: the text is too long",
+    )
+
+
+def test_a_bug_in_the_worker_comes_back_as_its_type_and_the_worker_stays_usable() -> None:
+    pid = run_in_process(worker_pid)
+    with pytest.raises(WorkerFailed) as raised:
+        run_in_process(buggy)
+    assert raised.value.code == "" and raised.value.message == "KeyError: 'a bug'"
+    assert run_in_process(worker_pid) == pid
+
+
+def test_a_worker_that_dies_mid_call_is_reported_at_once_and_replaced() -> None:
+    heard: list[tuple[str, float]] = []
+    pid = run_in_process(worker_pid)
+    started = time.monotonic()
+    with pytest.raises(WorkerDied) as raised:
+        run_in_process(dies, progress=lambda p, f: heard.append((p, f)))
+    assert time.monotonic() - started < 30  # never a hang
+    assert raised.value.code == "merge_worker_died"
+    assert "killed by signal 9" in raised.value.message
+    assert heard == [("merging", 0.5)]
+    again = run_in_process(worker_pid)
+    assert again != pid  # a new worker, the dead one not reused

@@ -3,7 +3,11 @@ error) is polled from the database; failures and dead processes end as `failed` 
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -18,39 +22,64 @@ from tests.analysis_api.conftest import (
     merge_via_api,
     start_merge,
 )
+from tests.ws.wshelpers import db_version
 from trees.actions import merge_jobs
-from trees.analysis import merge as real_merge
+from trees.analysis.merge import in_process
+from trees.analysis.merge import worker as merge_worker
+from trees.analysis.merge.in_process import run_in_process as real_run_in_process
 from trees.domain.errors import ActionError
-from trees.models import MergeJob, MergeSuggestion, Tree
+from trees.models import Membership, MergeJob, MergeSuggestion, Node, OpLog, Tree
 
 # The merge thread must see the rows the test committed.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class Gate:
-    """Holds a merge at the start of one of its phases until the test opens it."""
+    """Holds a merge at the start of one of its phases until the test opens it. The merge runs
+    in its real worker process; the gate holds the thread that relays its progress."""
 
-    def __init__(self, phase: str) -> None:
-        self.phase = phase
+    def __init__(self, phase: str, nth: int = 1) -> None:
+        self.phase, self.nth = phase, nth
+        self.seen = 0
         self.reached = threading.Event()
         self.opened = threading.Event()
 
-    def merge(self, *args: Any, progress: Any = None, **kwargs: Any) -> Any:
+    def held(self, progress: Any) -> Any:
         def held(phase: str, fraction: float) -> None:
             progress(phase, fraction)
-            if phase == self.phase and not self.reached.is_set():
+            self.seen += phase == self.phase
+            if self.seen == self.nth and not self.reached.is_set():
                 self.reached.set()
                 assert self.opened.wait(30), "the test never opened the gate"
 
-        return real_merge(*args, progress=held, **kwargs)
+        return held
+
+    def run_in_process(self, function: Any, *args: Any, progress: Any = None, **kw: Any) -> Any:
+        return real_run_in_process(function, *args, progress=self.held(progress), **kw)
+
+    def report(self, merge_create: Any) -> Any:
+        """`merge_create` whose every progress report passes the gate (the writing phase is
+        reported by the merge's own thread, between its write transactions)."""
+
+        def gated(*args: Any, progress: Any = None, **kw: Any) -> Any:
+            return merge_create(*args, progress=self.held(progress), **kw)
+
+        return gated
 
 
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
     g = Gate("candidates")
-    monkeypatch.setattr("trees.actions.merges.merge", g.merge)
+    monkeypatch.setattr("trees.actions.merges.run_in_process", g.run_in_process)
     yield g
     g.opened.set()  # never leave a merge thread waiting
+
+
+@pytest.fixture
+def in_this_thread(settings: Any) -> None:
+    """The merge computed in the merge's thread (GAMETREE_MERGE_IN_PROCESS=0), where a test
+    can replace the analysis merge."""
+    settings.GAMETREE_MERGE_IN_PROCESS = False
 
 
 def test_a_merge_answers_at_once_and_its_status_reaches_done_with_the_merged_tree(
@@ -160,30 +189,154 @@ def _without_node_ids(value: Any) -> Any:
     return value
 
 
-def test_a_merge_computed_in_a_child_process_keeps_the_job_protocol_and_result(
+def _written(tree_id: int) -> dict[str, Any]:
+    """A merged tree as stored, without its node ids (new in each merge): nodes by text with
+    their parents' texts, the log's ops, the review queue, meta, members."""
+    nodes = list(Node.objects.filter(tree_id=tree_id))
+    text = {n.id: n.text for n in nodes}
+    tree = Tree.objects.get(pk=tree_id)
+    return {
+        "nodes": sorted(
+            (
+                n.text,
+                n.type,
+                text.get(n.parent_id),
+                sorted(text[uuid.UUID(p)] for p in n.parents),
+                n.author_id,
+                n.tags,
+                n.note,
+                {
+                    **n.meta,
+                    "edge_contributors": {
+                        text[uuid.UUID(k)]: v for k, v in n.meta["edge_contributors"].items()
+                    },
+                },
+            )
+            for n in nodes
+        ),
+        "log": [
+            (row.seq, row.actor_id, row.client_id, row.op["kind"])
+            for row in OpLog.objects.filter(tree_id=tree_id).order_by("seq")
+        ],
+        "version": tree.version,
+        "suggestions": list(
+            MergeSuggestion.objects.filter(tree_id=tree_id)
+            .order_by("position")
+            .values_list("position", "a_tree", "b_tree", "a", "b", "score", "candidates")
+        ),
+        "meta": _without_node_ids(
+            {**tree.meta, "merge": {**tree.meta["merge"], "stats": 0, "job": 0}}
+        ),
+        "members": sorted(Membership.objects.filter(tree_id=tree_id).values_list("user", "role")),
+        "title": tree.title,
+    }
+
+
+def test_the_default_merge_writes_what_the_old_one_transaction_merge_in_a_thread_wrote(
     demo: Any, client_for: Any, settings: Any
 ) -> None:
     alice = client_for(demo.alice)
-    here = merge_via_api(alice, [demo.bobs, demo.carols])
-    settings.GAMETREE_MERGE_IN_PROCESS = True
-    there = merge_via_api(alice, [demo.bobs, demo.carols])
-    assert here["status"] == there["status"] == "done"
-    assert there["progress"] == 1.0 and there["tree"] is not None
-    assert there["suggestions"] == here["suggestions"]
-    # Node ids of a merged tree are new each time; everything else is the same.
-    assert _without_node_ids(there["disagreements"]) == _without_node_ids(here["disagreements"])
-    a = MergeSuggestion.objects.filter(tree_id=here["tree"]["id"]).count()
-    b = MergeSuggestion.objects.filter(tree_id=there["tree"]["id"]).count()
-    assert a == b
+    # The old way: computed in the merge's thread, written in one transaction.
+    settings.GAMETREE_MERGE_IN_PROCESS, settings.GAMETREE_MERGE_WRITE_ROWS = False, 0
+    old = merge_via_api(alice, [demo.bobs, demo.carols], title="Same")
+    # The default, computed in the worker process; a few rows a transaction, so many of them.
+    settings.GAMETREE_MERGE_IN_PROCESS, settings.GAMETREE_MERGE_WRITE_ROWS = True, 7
+    new = merge_via_api(alice, [demo.bobs, demo.carols], title="Same")
+    assert old["status"] == new["status"] == "done"
+    assert new["progress"] == 1.0 and new["suggestions"] == old["suggestions"] > 0
+    assert _without_node_ids(new["disagreements"]) == _without_node_ids(old["disagreements"])
+    written_old, written_new = _written(old["tree"]["id"]), _written(new["tree"]["id"])
+    assert len(written_new["nodes"]) > 7 * 3 and len(written_new["log"]) > 7 * 3
+    assert written_new == written_old
+    assert Tree.objects.filter(meta__merge__status="writing").count() == 0
+
+
+def test_a_merge_whose_worker_process_is_killed_ends_failed_with_its_code_and_no_tree(
+    demo: Any, client_for: Any, gate: Gate
+) -> None:
+    alice = client_for(demo.alice)
+    trees_before = Tree.objects.count()
+    started = start_merge(alice, [demo.bobs, demo.carols])
+    assert gate.reached.wait(30)
+    workers = in_process.worker_pids()
+    assert len(workers) == 1
+    os.kill(workers[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    gate.opened.set()
+    out = merge_until(alice, started["url"], finished)
+    assert out["status"] == "failed" and out["tree"] is None
+    assert out["error"]["code"] == "merge_worker_died"
+    assert "nothing was written" in out["error"]["message"]
+    assert Tree.objects.count() == trees_before
+    # The next merge gets a new worker.
+    assert merge_via_api(alice, [demo.bobs, demo.carols])["status"] == "done"
+
+
+def test_a_merged_tree_is_reachable_by_nobody_while_it_is_written_and_gone_if_given_up(
+    demo: Any, client_for: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.GAMETREE_MERGE_WRITE_ROWS = 5
+    gate = Gate("writing", nth=3)  # two transactions of rows are committed by then
+    monkeypatch.setattr(merge_jobs, "merge_create", gate.report(merge_jobs.merge_create))
+    alice = client_for(demo.alice)
+    trees_before, nodes_before = Tree.objects.count(), Node.objects.count()
+    started = start_merge(alice, [demo.bobs, demo.carols])
+    try:
+        assert gate.reached.wait(30)
+        pending = Tree.objects.get(meta__merge__status="writing")
+        assert Node.objects.filter(tree=pending).exists()  # half of it is written ...
+        assert not Membership.objects.filter(tree=pending).exists()  # ... and nobody's
+        assert pending.pk not in [t["id"] for t in alice.get("/api/trees/").json()]
+        for who in (alice, client_for(demo.bob)):
+            response = who.get(f"/api/trees/{pending.pk}/")
+            assert response.status_code == 404 and response.json()["code"] == "not_found"
+        # Seen from another process, the job's heartbeat stopped: it is given up.
+        monkeypatch.setattr(merge_jobs, "_alive", set())
+        monkeypatch.setattr(merge_jobs, "STALE_SECONDS", -1.0)
+        assert merge_status(alice, started["url"])["error"]["code"] == "interrupted"
+    finally:
+        gate.opened.set()
+    for thread in threading.enumerate():
+        if thread.name == f"gametree-merge-{started['id']}":
+            thread.join(30)
+    out = merge_status(alice, started["url"])
+    assert out["status"] == "failed" and out["tree"] is None
+    assert Tree.objects.count() == trees_before and Node.objects.count() == nodes_before
+
+
+async def test_a_live_edit_made_while_a_merge_writes_is_committed_and_acked(
+    demo: Any, client_for: Any, settings: Any, monkeypatch: pytest.MonkeyPatch, connect: Any
+) -> None:
+    settings.GAMETREE_MERGE_WRITE_ROWS = 5
+    gate = Gate("writing", nth=3)  # between two of its write transactions
+    monkeypatch.setattr(merge_jobs, "merge_create", gate.report(merge_jobs.merge_create))
+    alice = await asyncio.to_thread(client_for, demo.alice)
+    started = await asyncio.to_thread(start_merge, alice, [demo.bobs, demo.carols])
+    try:
+        assert await asyncio.to_thread(gate.reached.wait, 30)
+        ws = await connect(demo.bob, demo.bobs.pk, hello=True)
+        node = str(uuid.uuid4())
+        op = {"kind": "create", "id": node, "type": "problem", "parent": None}
+        reply = await ws.op({**op, "text": "typed while the merge writes"})
+        assert reply["type"] == "ack", reply
+        assert await db_version(demo.bobs.pk) == reply["seq"]
+        assert await asyncio.to_thread(
+            lambda: Node.objects.get(pk=node).text == "typed while the merge writes"
+        )
+        status = await asyncio.to_thread(merge_status, alice, started["url"])
+        assert status["status"] == "running" and status["phase"] == "writing"
+    finally:
+        gate.opened.set()
+    out = await asyncio.to_thread(merge_until, alice, started["url"], finished)
+    assert out["status"] == "done"
 
 
 def test_a_merge_that_raises_ends_failed_with_a_stable_code_and_no_tree(
-    demo: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
+    demo: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch, in_this_thread: None
 ) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug in the merge")
 
-    monkeypatch.setattr("trees.actions.merges.merge", broken)
+    monkeypatch.setattr(merge_worker, "merge", broken)
     trees_before = Tree.objects.count()
     out = merge_via_api(client_for(demo.alice), [demo.bobs, demo.carols])
     assert out["status"] == "failed" and out["tree"] is None
@@ -193,12 +346,12 @@ def test_a_merge_that_raises_ends_failed_with_a_stable_code_and_no_tree(
 
 
 def test_a_merge_refused_while_it_runs_reports_the_action_error_code(
-    demo: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
+    demo: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch, in_this_thread: None
 ) -> None:
     def too_big(*args: Any, **kwargs: Any) -> Any:
         raise ActionError("too_large", "The merged tree would be too big.")
 
-    monkeypatch.setattr("trees.actions.merges.merge", too_big)
+    monkeypatch.setattr(merge_worker, "merge", too_big)
     out = merge_via_api(client_for(demo.alice), [demo.bobs, demo.carols])
     assert out["status"] == "failed"
     assert out["error"] == {"code": "too_large", "message": "The merged tree would be too big."}

@@ -1,9 +1,11 @@
-"""Action layer: create a whole tree from nodes in one transaction (imports, demo data, merges,
-restores).
+"""Action layer: create a whole tree from nodes in one transaction (imports, demo data,
+restores, forks).
 
 Every node goes through the domain layer as ops (`create`, then `link` for extra parents,
-then `delete` for tombstones), so an imported tree obeys the same rules and has the same
-operation log as one typed live. It is all or nothing: a rejected node rolls it all back.
+then `delete` for tombstones: `trees.domain.build`), so an imported tree obeys the same rules
+and has the same operation log as one typed live. It is all or nothing: a rejected node rolls
+it all back. (A merge builds its tree the same way in its worker process and writes it in
+short transactions instead: trees/actions/merges.py.)
 """
 
 from __future__ import annotations
@@ -17,54 +19,12 @@ from django.db import transaction
 
 from trees.actions import store
 from trees.actions.trees import tree_create
-from trees.domain import OpError, TreeState
+from trees.domain import OpError
+from trees.domain.build import build_tree
 from trees.domain.errors import ActionError
 from trees.models import Node, Tree
 
 IMPORT_CLIENT_ID = "import"
-_CREATE_FIELDS = ("id", "type", "parent", "key", "text", "note", "tags", "meta")
-
-Op = tuple[dict[str, Any], Mapping[str, Any]]
-
-
-def _create_op(node: Mapping[str, Any]) -> dict[str, Any]:
-    op: dict[str, Any] = {"kind": "create", "parent": node.get("parent")}
-    for field in _CREATE_FIELDS:
-        value = node.get(field)
-        if field != "parent" and value not in (None, "", [], {}):
-            op[field] = value
-    return op
-
-
-def _delete_ops(nodes: Sequence[Mapping[str, Any]]) -> list[Op]:
-    """Deletes that rebuild the tombstones, one per original delete (oldest first), so that a
-    restore after the import brings back exactly what it would have before."""
-    by_id = {str(node["id"]): node for node in nodes}
-    roots: list[tuple[int, Mapping[str, Any]]] = []
-    for node in nodes:
-        if not node.get("deleted"):
-            continue
-        group = int(node.get("deleted_seq") or 0)
-        parent = by_id.get(str(node.get("parent")))
-        same_group = (
-            parent is not None
-            and parent.get("deleted")
-            and int(parent.get("deleted_seq") or 0) == group
-        )
-        if not same_group:
-            roots.append((group, node))
-    roots.sort(key=lambda item: item[0])
-    return [({"kind": "delete", "id": node["id"]}, node) for _, node in roots]
-
-
-def _ops_for(nodes: Sequence[Mapping[str, Any]]) -> list[Op]:
-    creates: list[Op] = [(_create_op(node), node) for node in nodes]
-    links: list[Op] = [
-        ({"kind": "link", "id": node["id"], "parent": extra}, node)
-        for node in nodes
-        for extra in node.get("parents") or []
-    ]
-    return creates + links + _delete_ops(nodes)
 
 
 def _known_authors(nodes: Sequence[Mapping[str, Any]]) -> dict[str, int]:
@@ -146,17 +106,14 @@ def tree_import(
             meta=meta,
             created_by_id=created_by_id,
         )
-        state = TreeState(kind)
-        log_rows: list[store.LogRow] = []
-        for seq, (op, node) in enumerate(_ops_for(nodes), start=1):
-            actor = authors.get(str(node.get("id")), owner_id)
-            try:
-                applied = state.apply(op, seq=seq, actor=actor)
-            except OpError as exc:
-                raise ActionError(exc.code, f"node {node.get('id')}: {exc.message}") from None
-            log_rows.append(
-                (tree.pk, seq, IMPORT_CLIENT_ID, seq, actor, applied.op, applied.overwrote)
-            )
+        try:
+            state, built = build_tree(kind, nodes, authors=authors, default_actor=owner_id)
+        except OpError as exc:
+            raise ActionError(exc.code, exc.message) from None
+        log_rows: list[store.LogRow] = [
+            (tree.pk, seq, IMPORT_CLIENT_ID, seq, actor, op, overwrote)
+            for seq, actor, op, overwrote in built
+        ]
         # The same SQL as live ops write (trees/actions/store.py).
         try:
             store.write_batch(

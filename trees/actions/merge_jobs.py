@@ -7,22 +7,25 @@ is the only shared state: any process answers a poll from it (docs/analysis.md).
 
 - The merge thread and its heartbeat thread each use their own database connection (Django's
   are per thread) and close it when they end.
-- With `GAMETREE_MERGE_IN_PROCESS` the thread hands the pure computation to a spawned child
-  process (trees/analysis/merge/in_process.py) and waits for it, relaying its progress: the GIL
-  stays with the live path; everything else here is unchanged.
-- At most `MAX_RUNNING` merges compute at once per process: they are CPU-bound under one GIL
-  and share it with the live path. Up to `MAX_WAITING` others wait, `queued`, with a
-  heartbeat (a thread and a connection each); past that a new merge is refused
-  (`limit_reached`). One person has at most `GAMETREE_MERGES_PER_USER` merges queued or
-  running at once, counted over every process (live rows of the table), so that one user
-  cannot hold the queue (`limit_reached` too, saying so).
+- The thread hands the pure computation to the merge worker process (trees/actions/merges.py,
+  trees/analysis/merge/in_process.py) and waits for it, relaying its progress: the GIL stays with
+  the live path. A worker that dies ends the job `failed` with code `merge_worker_died`, and
+  nothing written.
+- At most `MAX_RUNNING` merges compute at once per process: they are CPU-bound, and share
+  the machine's cores with the live path (and, with `GAMETREE_MERGE_IN_PROCESS=0`, its GIL).
+  Up to `MAX_WAITING` others wait, `queued`, with a heartbeat (a thread and a connection
+  each); past that a new merge is refused (`limit_reached`). One person has at most
+  `GAMETREE_MERGES_PER_USER` merges queued or running at once, counted over every process
+  (live rows of the table), so that one user cannot hold the queue (`limit_reached` too,
+  saying so).
 - Every exception ends the job `failed` with a stable code (`ActionError`'s own code, else
   `merge_failed`); nothing propagates out of the thread.
 - The heartbeat thread renews `heartbeat_at` every `HEARTBEAT_SECONDS`. A queued or running job
   whose heartbeat is older than `STALE_SECONDS`, and whose thread is not alive in the process
   that reads it, belonged to a process that died (or was restarted) mid-merge: reading it
-  reports it `failed` with code `interrupted`. Should its thread still be alive in another
-  process (a heartbeat held up that long), its result is rolled back, not resurrect the job.
+  reports it `failed` with code `interrupted`, and deletes what it had written of its tree
+  (never revealed: no members). Should its thread still be alive in another process (a
+  heartbeat held up that long), its result is deleted, not resurrect the job.
 """
 
 from __future__ import annotations
@@ -37,7 +40,12 @@ from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, connections, transaction
 from django.utils import timezone
 
-from trees.actions.merges import MergeOutcome, merge_create, merge_title
+from trees.actions.merges import (
+    MergeOutcome,
+    merge_create,
+    merge_discard_unrevealed,
+    merge_title,
+)
 from trees.domain.errors import ActionError
 from trees.models import MergeJob, MergeStatus, Tree
 
@@ -46,8 +54,9 @@ log = logging.getLogger(__name__)
 MAX_RUNNING = 1
 MAX_WAITING = 8
 HEARTBEAT_SECONDS = 2.0
-# Well above a heartbeat delayed by SQLite's write lock (a merge's own write transaction holds
-# it for seconds; the heartbeat's UPDATE waits behind it) or by a busy machine.
+# Well above a heartbeat delayed by SQLite's write lock (the heartbeat's UPDATE waits behind
+# other writers; with GAMETREE_MERGE_WRITE_ROWS=0 behind the merge's own write of seconds) or
+# by a busy machine.
 STALE_SECONDS = 30.0
 # The least time between two writes of progress within a phase (a new phase is written at
 # once): a poll every 300-500 ms sees about each one.
@@ -106,7 +115,7 @@ def merge_job_expire(*, job: MergeJob) -> MergeJob:
     """Report a queued or running job whose heartbeat stopped as failed (`interrupted`)."""
     if job.status not in ACTIVE or job.pk in _alive:
         # Alive here: its heartbeat is late, not stopped (on SQLite it waits for the write
-        # lock while the merge's own write transaction holds it).
+        # lock behind other writers).
         return job
     cutoff = timezone.now() - timedelta(seconds=STALE_SECONDS)
     if job.heartbeat_at >= cutoff:
@@ -121,6 +130,10 @@ def merge_job_expire(*, job: MergeJob) -> MergeJob:
     except OperationalError:  # the write lock stayed taken: answer what we have, try later
         log.warning("merge job %s: could not mark it interrupted", job.pk, exc_info=True)
         return job
+    try:
+        merge_discard_unrevealed(job_id=job.pk)
+    except DatabaseError:  # it stays, reachable by nobody (no members): worth a log line
+        log.warning("merge job %s: its unrevealed tree was not deleted", job.pk, exc_info=True)
     job.refresh_from_db()
     return job
 

@@ -1,36 +1,52 @@
 """Action layer: merge problem trees into one DAG tree (the Big ASS Tree) and fork it per person.
 
-The merge runs `trees.analysis.merge` over snapshots of the source trees, outside any
-transaction (it takes seconds, and on SQLite a transaction
-holds the one write lock), then creates the merged tree through `tree_import` (domain ops:
-`create`, then `link` for extra parents), stores the review queue and records what the owner's
-glossary learned, in one transaction. `merge_create` runs in the caller's thread (the
-`mergetrees` command; REST starts it in a background thread: `trees.actions.merge_jobs`).
+`merge_create` reads snapshots of the source trees, then hands the computation to the merge
+worker process (`trees.analysis.merge.worker.merged_tree` through `...merge.in_process`; with
+`GAMETREE_MERGE_IN_PROCESS=0`, to this thread): the analysis merge and the merged tree built
+through the domain layer's ops, ready to write. It takes seconds of pure Python that would
+otherwise hold the serving process's GIL while live edits wait.
+
+It then writes the merged tree in short transactions (`GAMETREE_MERGE_WRITE_ROWS` rows each,
+with a pause between them): on SQLite every writer shares one lock, and one transaction of
+thousands of rows held live edits of every tree for seconds. Until its last transaction the
+tree has no members, so nobody can reach it half-built (every read checks membership); the
+last one reveals it (version, meta, members), saves what the owner's glossary learned and
+lets a job record that it is done. A merge that fails while writing deletes what it wrote
+(`merge_discard`); one whose process died mid-write leaves a tree with no members that its
+job's expiry deletes (trees/actions/merge_jobs.py).
+
+`merge_create` runs in the caller's thread (the `mergetrees` command; REST starts it in a
+background thread: `trees.actions.merge_jobs`).
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, transaction
+from django.utils import timezone
 
-from trees.actions.imports import tree_import
-from trees.analysis import Glossary, fork, merge
-from trees.analysis.merge.in_process import merge_in_process
-from trees.analysis.merge.review_queue import distinct_suggestions
+from trees.actions import store
+from trees.actions.imports import IMPORT_CLIENT_ID, tree_import
+from trees.actions.trees import tree_create
+from trees.analysis import Glossary, fork
+from trees.analysis.merge.in_process import WorkerDied, WorkerFailed, run_in_process
+from trees.analysis.merge.worker import fit_meta, merged_tree
 from trees.domain.errors import ActionError
-from trees.domain.limits import MAX_META_BYTES
 from trees.models import (
     GlossaryEntry,
     Membership,
     MergeSuggestion,
+    Node,
+    OpLog,
     RejectedPair,
     Role,
     SuggestionStatus,
@@ -39,12 +55,14 @@ from trees.models import (
 )
 from trees.selectors import tree_snapshot
 
+log = logging.getLogger(__name__)
+__all__ = ["fit_meta"]  # (re-exported: the review actions trim meta as merges do)
+
 MAX_MERGE_TREES = 20
 # Shares of a merge's time (5 x 2,000 nodes on SQLite: 0.1-0.8 s reading, 3-4 s merging,
 # 5 s writing 6,500 nodes and 8,000 suggestions), for its progress from 0 to 1.
 READ_SHARE, WRITE_SHARE = 0.05, 0.5
 Progress = Callable[[str, float], None]
-SOURCE_LABEL_CHARS = 300
 _ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.OWNER: 2}
 
 
@@ -78,42 +96,6 @@ def glossary_save(
     return learned
 
 
-# ---- meta that fits ---------------------------------------------------------------------------
-
-
-def _size(meta: Mapping[str, Any]) -> int:
-    return len(json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-
-
-def fit_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    """Keep a node's meta under the domain's 16 KiB: shorten source labels, then keep the
-    first sources and count the rest in `sources_omitted`."""
-    if _size(meta) <= MAX_META_BYTES:
-        return meta
-    meta = dict(meta)
-    sources = [dict(s) for s in meta.get("sources") or []]
-    for s in sources:
-        s["label"] = str(s.get("label") or "")[:60]
-    meta["sources"] = sources
-    omitted = int(meta.get("sources_omitted") or 0)
-    while _size(meta) > MAX_META_BYTES and meta["sources"]:
-        drop = max(1, len(meta["sources"]) // 4)
-        meta["sources"] = meta["sources"][:-drop]
-        omitted += drop
-        meta["sources_omitted"] = omitted
-    if _size(meta) > MAX_META_BYTES:
-        meta["edge_contributors"] = {}
-    return meta
-
-
-def _ref(ref: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "tree": ref["tree"],
-        "node": str(ref["node"]),
-        "label": str(ref.get("label") or "")[:SOURCE_LABEL_CHARS],
-    }
-
-
 # ---- merge -----------------------------------------------------------------------------------
 
 
@@ -143,61 +125,6 @@ def _base_for(trees: Sequence[Tree], actor_id: int) -> tuple[int | None, list[di
     return base_id, tree_snapshot(tree_id=base_id)["nodes"]
 
 
-def _merged_nodes(result: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The merge's nodes with fresh ids (merge ids are derived from source ids, so a second
-    merge of the same trees would collide), provenance trimmed to fit, and contributors per
-    edge in `meta.edge_contributors` = {parent id: [source tree ids]}."""
-    new = {n["id"]: str(uuid.uuid4()) for n in result["nodes"]}
-    edges: dict[str, dict[str, list[Any]]] = {}
-    for e in result["edges"]:
-        edges.setdefault(new[e["child"]], {})[new[e["parent"]]] = list(e["contributors"])
-    out = []
-    for n in result["nodes"]:
-        node_id = new[n["id"]]
-        meta = dict(n.get("meta") or {})
-        meta["sources"] = [
-            {**_ref(s), "author": s.get("author")} for s in meta.get("sources") or []
-        ]
-        meta["edge_contributors"] = edges.get(node_id, {})
-        out.append(
-            {
-                **n,
-                "id": node_id,
-                "parent": new.get(n["parent"]) if n.get("parent") else None,
-                "parents": [new[p] for p in n.get("parents") or []],
-                "meta": fit_meta(meta),
-            }
-        )
-    return out, new
-
-
-def _holder(nodes: Sequence[Mapping[str, Any]]) -> Callable[[Mapping[str, Any]], str | None]:
-    """Source ref -> the merge's node that holds it (its `meta.sources`)."""
-    held: dict[tuple[Any, str], str] = {}
-    for n in nodes:
-        for src in (n.get("meta") or {}).get("sources") or ():
-            held[(src["tree"], str(src["node"]))] = n["id"]
-    return lambda ref: held.get((ref.get("tree"), str(ref.get("node"))))
-
-
-def _renamed_disagreements(items: list[dict[str, Any]], new: Mapping[str, str]) -> list[Any]:
-    def fix(edge: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            **edge,
-            "parent": {**edge["parent"], "node": new.get(edge["parent"]["node"])},
-            "child": {**edge["child"], "node": new.get(edge["child"]["node"])},
-        }
-
-    return [
-        {
-            **d,
-            "cycle": [fix(e) for e in d.get("cycle", [])],
-            "dropped": [fix(e) for e in d.get("dropped", [])],
-        }
-        for d in items
-    ]
-
-
 def merge_title(trees: Sequence[Tree], title: object = None) -> str:
     """The merged tree's title, after checking that `trees` can be merged (raises
     `ActionError` otherwise): 2-20 distinct problem trees."""
@@ -216,6 +143,31 @@ def merge_title(trees: Sequence[Tree], title: object = None) -> str:
     return str(title)
 
 
+def _users_among(inputs: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> set[int]:
+    """The authors of these nodes that are users of this server (they keep their nodes)."""
+    wanted = {n["author"] for _, nodes in inputs for n in nodes if isinstance(n.get("author"), int)}
+    return set(get_user_model().objects.filter(pk__in=wanted).values_list("pk", flat=True))
+
+
+def _compute(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """`merged_tree(...)` in the merge worker process (the default) or in this thread."""
+    if not settings.GAMETREE_MERGE_IN_PROCESS:
+        return merged_tree(*args, **kwargs)
+    try:
+        built: dict[str, Any] = run_in_process(merged_tree, *args, **kwargs)
+        return built
+    except WorkerDied as exc:
+        raise ActionError(
+            exc.code,
+            "The merge's worker process stopped before it finished; nothing was written. "
+            "Try again; if it happens again, tell the operator.",
+        ) from exc
+    except WorkerFailed as exc:
+        if exc.code:  # a domain OpError: the rules refused a node of the merged tree
+            raise ActionError(exc.code, exc.message) from exc
+        raise
+
+
 def merge_create(
     *,
     actor_id: int,
@@ -232,7 +184,8 @@ def merge_create(
     role there (an owner of a source becomes an editor). The caller checked that the actor may
     read every source tree. `progress(phase, fraction)` hears the phases (`reading`, the
     merge's own, `writing`) with the share done so far; `on_written(outcome)` runs inside
-    the writing transaction, last (a job records that it is done in the same commit).
+    the transaction that reveals the tree, last (a job records that it is done in the same
+    commit).
     """
     owner_id = owner_id or actor_id
     title = merge_title(trees, title)
@@ -248,85 +201,160 @@ def merge_create(
     before = glossary.to_dict()
     confirmed, rejected = _decided_pairs(tree_ids)
     base_id, base = _base_for(trees, actor_id)
+    users = _users_among([*inputs, (0, base)])
     merge_share = 1.0 - READ_SHARE - WRITE_SHARE
 
     def merge_progress(phase: str, fraction: float) -> None:
         report(phase, READ_SHARE + merge_share * fraction)
 
-    # GAMETREE_MERGE_IN_PROCESS: compute in a spawned child process
-    # (trees/analysis/merge/in_process.py) instead of this thread, which shares the serving
-    # process's GIL with the live path.
-    compute = merge_in_process if settings.GAMETREE_MERGE_IN_PROCESS else merge
-    result = compute(
+    built = _compute(
         inputs,
         glossary=glossary,
         confirmed=confirmed,
         rejected=rejected,
         base=base or None,
+        users=users,
+        owner_id=owner_id,
         progress=merge_progress,
     )
     report("writing", 1.0 - WRITE_SHARE)
-    nodes, new_ids = _merged_nodes(result)
-    suggestions = distinct_suggestions(result["suggestions"], _holder(result["nodes"]))
-    disagreements = _renamed_disagreements(result["disagreements"], new_ids)
-    # The merged node a conflict is about (its id is the base node's until renamed).
-    conflicts = [{**c, "merged_node": new_ids.get(c.get("node"))} for c in result["conflicts"]]
-    reasons = Counter(m["reason"] for m in result["matches"])
-    stats = {
-        **result["stats"],
-        "suggestions": len(suggestions),  # one per pair of merged nodes
-        "matches": dict(reasons),
-        "seconds": round(time.monotonic() - started, 3),
-    }
+    learned = {a: c for a, c in built["glossary"].items() if before.get(a) != c}
+    stats = {**built["stats"], "seconds": round(time.monotonic() - started, 3)}
     merge_meta: dict[str, Any] = {"status": "done", "stats": stats}
     if job_id is not None:
         merge_meta["job"] = job_id
-    with transaction.atomic():
-        learned = glossary_save(owner_id, before, result["glossary"])
-        tree = tree_import(
+    meta = {
+        "merged_from": tree_ids,
+        "base": base_id,
+        "glossary": learned,
+        "disagreements": built["disagreements"],
+        "conflicts": built["conflicts"],
+        "merge": merge_meta,
+    }
+    # Inside a caller's transaction it is all one transaction anyway: no pauses in it.
+    rows = 0 if transaction.get_connection().in_atomic_block else settings.GAMETREE_MERGE_WRITE_ROWS
+    # rows <= 0: all of it in one transaction (the old way; the inner ones become savepoints).
+    with transaction.atomic() if rows <= 0 else nullcontext():
+        tree = tree_create(
             owner_id=owner_id,
             kind=TreeKind.PROBLEM,
             title=title,
-            nodes=nodes,
-            keep_authors=True,
-            meta={
-                "merged_from": tree_ids,
-                "base": base_id,
-                "glossary": learned,
-                "disagreements": disagreements,
-                "conflicts": conflicts,
-                # The tree exists only once its merge is done; the job (MergeJob) holds the
-                # queued / running / failed states.
-                "merge": merge_meta,
-            },
+            meta={**meta, "merge": {"status": WRITING, "job": job_id}},
+            members=False,
         )
-        _add_members(tree, tree_ids, owner_id)
-        report("writing", 1.0 - WRITE_SHARE / 2)  # the suggestions take about half
+        try:
+            _write_rows(tree.pk, built, max(rows, 0), report)
+            with transaction.atomic():
+                glossary_save(owner_id, before, built["glossary"])
+                # The reveal: the tree gets its version, its final meta and its members
+                # (only members can reach a tree: until now nobody could).
+                Tree.objects.filter(pk=tree.pk).update(
+                    version=built["version"], meta=meta, updated_at=timezone.now()
+                )
+                tree.refresh_from_db()
+                Membership.objects.create(tree=tree, user_id=owner_id, role=Role.OWNER)
+                _add_members(tree, tree_ids, owner_id)
+                outcome = MergeOutcome(
+                    tree,
+                    len(built["suggestions"]),
+                    built["disagreements"],
+                    built["conflicts"],
+                    stats,
+                )
+                if on_written is not None:
+                    on_written(outcome)
+        except BaseException:
+            if rows > 0:  # in one transaction, the rollback takes it all back
+                _discard_quietly(tree.pk)
+            raise
+    return outcome
+
+
+# Tree.meta["merge"]["status"] of a merged tree being written (it has no members yet).
+WRITING = "writing"
+# Between two write transactions, at least this long or as long as the last one took (up to
+# the most): a live edit that found the SQLite write lock taken retries after 1, 2, 5, 10, 15,
+# 20, 25 ms (SQLite's busy handler), and must find it free before the next transaction.
+_PAUSE_SECONDS, _PAUSE_MOST_SECONDS = 0.025, 0.25
+
+
+def _write_rows(tree_id: int, built: Mapping[str, Any], rows: int, report: Progress) -> None:
+    """The merged tree's nodes, log and review queue, `rows` a transaction (0: all at once),
+    pausing between transactions."""
+    nodes, log, suggestions = built["nodes"], built["log"], built["suggestions"]
+    total = len(nodes) + len(log) + len(suggestions)
+    per = rows or max(total, 1)
+
+    def write_nodes(start: int) -> None:
+        store.write_batch(((tree_id, n) for n in nodes[start : start + per]), [], {})
+
+    def write_log(start: int) -> None:
+        store.write_batch(
+            [],
+            [
+                (tree_id, seq, IMPORT_CLIENT_ID, seq, actor, op, overwrote)
+                for seq, actor, op, overwrote in log[start : start + per]
+            ],
+            {},
+        )
+
+    def write_suggestions(start: int) -> None:
         MergeSuggestion.objects.bulk_create(
             [
-                MergeSuggestion(
-                    tree=tree,
-                    position=i,
-                    a_tree=s["a"]["tree"],
-                    b_tree=s["b"]["tree"],
-                    a=_ref(s["a"]),
-                    b=_ref(s["b"]),
-                    score=s["score"],
-                    components=s.get("components") or {},
-                    explanation=str(s.get("explanation") or "")[:500],
-                    candidates=[
-                        {**_ref(c), "score": c["score"], "components": c.get("components") or {}}
-                        for c in s.get("candidates") or []
-                    ],
-                )
-                for i, s in enumerate(suggestions)
+                MergeSuggestion(tree_id=tree_id, position=start + i, **fields)
+                for i, fields in enumerate(suggestions[start : start + per])
             ],
-            batch_size=500,
+            batch_size=per,
         )
-        outcome = MergeOutcome(tree, len(suggestions), disagreements, conflicts, stats)
-        if on_written is not None:
-            on_written(outcome)
-    return outcome
+
+    steps: list[tuple[Callable[[int], None], int]] = [
+        *((write_nodes, i) for i in range(0, len(nodes), per)),
+        *((write_log, i) for i in range(0, len(log), per)),
+        *((write_suggestions, i) for i in range(0, len(suggestions), per)),
+    ]
+    done, took = 0, 0.0
+    for number, (step, start) in enumerate(steps):
+        if number and rows:
+            time.sleep(min(max(_PAUSE_SECONDS, took), _PAUSE_MOST_SECONDS))
+        began = time.monotonic()
+        with transaction.atomic():
+            try:
+                step(start)
+            except store.NodeIdTaken:
+                raise ActionError("conflict", "Node ids of this merge were just taken.") from None
+        took = time.monotonic() - began
+        done += per
+        report("writing", 1.0 - WRITE_SHARE + WRITE_SHARE * min(1.0, done / max(total, 1)))
+
+
+def merge_discard(*, tree_id: int) -> None:
+    """Delete a merged tree that was never revealed (its merge failed or was given up while
+    it was written), in short transactions like its write."""
+    for model in (MergeSuggestion, OpLog, Node):
+        while True:
+            with transaction.atomic():
+                rows = model.objects.filter(tree_id=tree_id).values_list("pk", flat=True)
+                ids: list[Any] = list(rows[:500])
+                if not ids:
+                    break
+                model.objects.filter(pk__in=ids).delete()
+    Tree.objects.filter(pk=tree_id, memberships__isnull=True).delete()
+
+
+def _discard_quietly(tree_id: int) -> None:
+    try:
+        merge_discard(tree_id=tree_id)
+    except DatabaseError:  # the job's expiry deletes it later (merge_discard_unrevealed)
+        log.exception("merged tree %s: could not delete it after its merge failed", tree_id)
+
+
+def merge_discard_unrevealed(*, job_id: int) -> None:
+    """Delete what a merge job that ended without finishing had written of its tree."""
+    pending = Tree.objects.filter(
+        meta__merge__job=job_id, meta__merge__status=WRITING, memberships__isnull=True
+    ).values_list("pk", flat=True)
+    for tree_id in list(pending):
+        merge_discard(tree_id=tree_id)
 
 
 def _no_progress(phase: str, fraction: float) -> None:

@@ -42,9 +42,11 @@ def tree_create(
     description: object = "",
     meta: dict[str, Any] | None = None,
     created_by_id: int | None = None,
+    members: bool = True,
 ) -> Tree:
     """A new tree owned by `owner_id`, made by `created_by_id` (default: the owner), whose
-    trees-per-user quota it counts against."""
+    trees-per-user quota it counts against. `members=False`: the owner is not made a member
+    yet, so nobody can reach the tree (a merged tree while it is written)."""
     if kind not in TreeKind.values:
         raise ActionError("invalid", "kind must be 'game' or 'problem'.")
     clean_title = _clean_title(title)
@@ -68,7 +70,8 @@ def tree_create(
             created_by_id=maker,
             meta=meta or {},
         )
-        Membership.objects.create(tree=tree, user_id=owner_id, role=Role.OWNER)
+        if members:
+            Membership.objects.create(tree=tree, user_id=owner_id, role=Role.OWNER)
     return tree
 
 

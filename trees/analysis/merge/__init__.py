@@ -4,7 +4,8 @@
 - `scores.py`, `labels.py`, `matching.py`: candidate pairs and their explained scores.
 - `clusters.py`: the union-find of matched nodes; `dag.py`: the merged DAG, its cycles.
 - `lineage.py`: :func:`fork` and the diff3 of a second round; `review_queue.py`: one
-  suggestion per pair; `in_process.py`: a merge in a child process.
+  suggestion per pair; `worker.py`: the merge plus the merged tree built through the
+  domain's ops, which `in_process.py` computes in the merge worker process.
 """
 
 from trees.analysis.merge.lineage import fork

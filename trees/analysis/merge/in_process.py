@@ -1,65 +1,279 @@
-"""The pure merge in a child process of its own (spawned), so that its long pure-Python
-stretches do not hold the serving process's GIL while live edits wait.
+"""A pure function run in a worker process of its own, so that its long pure-Python stretches
+(a merge: seconds) do not hold the serving process's GIL while live edits wait.
 
-Pure: no Django here or in the child. The child gets the same arguments as `merge` (pickled),
-sends its progress `(phase, fraction)` and then the result (or the error's text) back over a
-pipe; the caller's thread reads the pipe and calls `progress` itself, so the MergeJob row
-protocol, heartbeat and progress writes stay where they are (trees/actions/merge_jobs.py).
-A child that dies without an answer is an error, never a hang: the pipe reports end of file.
+Pure: no Django here or in the worker. `run_in_process(function, *args, progress=...,
+**kwargs)` sends the call (pickled; `function` by reference, so a module-level function) to an
+idle worker, or to a new one, and waits for the answer, relaying the worker's progress
+`(phase, fraction)` to `progress` in the calling thread. A merge's caller
+(trees/actions/merges.py) keeps its job protocol, heartbeat and progress writes.
+
+- **Spawned, not forked.** The serving process runs threads (the event loop, the database
+  thread, merges, heartbeats) and holds locks and sockets; a forked child would inherit them
+  in whatever state they were. A worker is a fresh interpreter (`sys.executable -c ...`, the
+  parent's `sys.path`) that imports only what the call needs (no Django) and inherits no file
+  descriptor but its end of a socket pair. Not multiprocessing's spawn: that re-runs the
+  parent's main module in the child, which is wrong for some entry points (a script without
+  a `__main__` guard, code read from standard input).
+- **Kept warm.** A worker that answered goes back to the pool (at most `MAX_IDLE`), so the
+  next merge finds its imports done and its caches (the embeddings of labels seen) filled. It
+  is retired after `MAX_CALLS` calls (bounded memory) or `IDLE_SECONDS` unused; a worker whose
+  parent died sees its pipe end and exits.
+- **A crash is an answer.** A worker that dies mid-call (killed, out of memory, a crash in
+  C code) closes its pipe: the caller gets `WorkerDied` (code `merge_worker_died`, with the
+  exit code or signal) at once, never a hang, and the worker is not reused. An exception in
+  the function comes back as `WorkerFailed` carrying the exception's `code` and `message`
+  when it has them (a domain `OpError`), else its type and text.
+- **Below the live path.** The worker runs at `nice` 10: where the cores are busy, live
+  edits get them first and the merge takes longer.
+- **Answers in small pieces.** A list in the answer (a merge's thousands of rows) comes back
+  in slices of `PIECE` items, each unpickled on its own: one pickle of the whole answer held
+  the caller's GIL for tens of milliseconds in one go.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import atexit
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from typing import Any
 
 Progress = Callable[[str, float], None]
 
+MAX_IDLE = 1
+MAX_CALLS = 50
+IDLE_SECONDS = 600.0
+# The worker's own limit on waiting for a call: well past IDLE_SECONDS, after which the
+# parent no longer hands it one, so that a call is never sent to a worker that just left.
+_WORKER_IDLE_SECONDS = 3 * IDLE_SECONDS
+PIECE = 200
+# The worker's CPU priority below the serving process's: on a busy machine the live path gets
+# the cores first and a merge takes what is left (it is a background job, polled).
+NICE = 10
 
-class MergeProcessError(RuntimeError):
-    """The merge failed (or died) in its child process."""
+
+class WorkerError(RuntimeError):
+    """The call did not answer: `code` and `message` say why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
 
 
-def _child(conn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    from trees.analysis.merge.pipeline import merge
+class WorkerFailed(WorkerError):
+    """The function raised in the worker."""
 
-    def progress(phase: str, fraction: float) -> None:
-        conn.send(("progress", phase, fraction))
 
+class WorkerDied(WorkerError):
+    """The worker process ended without answering."""
+
+
+# ---- in the worker ------------------------------------------------------------------------------
+
+
+def _serve(conn: Any) -> None:
+    """The worker's loop: one call at a time until its pipe closes or it idles too long."""
+    while conn.poll(_WORKER_IDLE_SECONDS):
+        try:
+            function, args, kwargs = conn.recv()
+        except EOFError:
+            return
+
+        def progress(phase: str, fraction: float) -> None:
+            conn.send(("progress", phase, fraction))
+
+        try:
+            answer = function(*args, progress=progress, **kwargs)
+        except Exception as exc:
+            code = getattr(exc, "code", None)
+            message = getattr(exc, "message", None)
+            if isinstance(code, str) and isinstance(message, str):
+                conn.send(("error", code, message))
+            else:
+                conn.send(("error", "", f"{type(exc).__name__}: {exc}"))
+            continue
+        _send_answer(conn, answer)
+
+
+def _send_answer(conn: Any, answer: Any) -> None:
+    if not isinstance(answer, dict):
+        conn.send(("value", None, answer))
+    else:
+        for key, value in answer.items():
+            if isinstance(value, list) and len(value) > PIECE:
+                conn.send(("value", key, []))
+                for start in range(0, len(value), PIECE):
+                    conn.send(("more", key, value[start : start + PIECE]))
+            else:
+                conn.send(("value", key, value))
+    conn.send(("done",))
+
+
+# ---- in the caller ------------------------------------------------------------------------------
+
+
+class _Worker:
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        # A fresh interpreter (not multiprocessing's spawn, which would also re-run the
+        # parent's main module in it): it inherits nothing but its end of the socket pair.
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(theirs.fileno()), json.dumps(sys.path)],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()  # the worker holds the only other end: its death ends the pipe
+        self.conn = Connection(ours.detach())
+        self.calls = 0
+        self.idle_since = time.monotonic()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def fresh(self) -> bool:
+        return (
+            self.process.poll() is None
+            and self.calls < MAX_CALLS
+            and time.monotonic() - self.idle_since < IDLE_SECONDS
+        )
+
+    def close(self) -> None:
+        self.conn.close()  # an idle worker reads end of file and exits
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        self.conn.close()
+        self.process.kill()
+        self.process.wait()
+
+    def died(self) -> WorkerDied:
+        self.conn.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # its pipe broke but it runs on: end it
+            self.kill()
+        code = self.process.returncode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return WorkerDied("merge_worker_died", f"the merge's worker process ended ({how})")
+
+
+_CHILD = (
+    "import json, sys; sys.path[:0] = json.loads(sys.argv[2]); "
+    "from trees.analysis.merge.in_process import serve_fd; serve_fd(int(sys.argv[1]))"
+)
+
+
+def serve_fd(fd: int) -> None:
+    """The worker's entry point: serve calls on the socket `fd` until it closes."""
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
+    _serve(Connection(fd))
+
+
+_idle: list[_Worker] = []
+_busy: set[_Worker] = set()
+_idle_lock = threading.Lock()
+
+
+def worker_pids() -> list[int]:
+    """The process ids of this process's merge workers, idle or busy."""
+    with _idle_lock:
+        return [w.pid for w in (*_idle, *_busy)]
+
+
+def _take() -> _Worker:
+    stale = []
+    with _idle_lock:
+        worker = None
+        while _idle and worker is None:
+            candidate = _idle.pop()
+            if candidate.fresh():
+                worker = candidate
+            else:
+                stale.append(candidate)
+    for old in stale:
+        old.close()
+    if worker is None:
+        worker = _Worker()
+    with _idle_lock:
+        _busy.add(worker)
+    return worker
+
+
+def _give_back(worker: _Worker, reuse: bool) -> None:
+    worker.idle_since = time.monotonic()
+    with _idle_lock:
+        _busy.discard(worker)
+        if reuse and worker.fresh() and len(_idle) < MAX_IDLE:
+            _idle.append(worker)
+            return
+    worker.close()
+
+
+def shutdown() -> None:
+    """End the idle workers (at exit, and in tests; a worker also ends when its parent does:
+    its socket closes)."""
+    with _idle_lock:
+        workers, _idle[:] = list(_idle), []
+    for worker in workers:
+        worker.close()
+
+
+atexit.register(shutdown)
+
+
+def run_in_process(
+    function: Callable[..., Any], *args: Any, progress: Progress | None = None, **kwargs: Any
+) -> Any:
+    """`function(*args, progress=..., **kwargs)` computed in a worker process. Raises
+    `WorkerFailed` if it raised there, `WorkerDied` if the worker ended without answering."""
+    worker = _take()
+    answered = False
     try:
-        conn.send(("done", merge(*args, progress=progress, **kwargs)))
-    except BaseException as exc:  # reported to the parent, which raises it there
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
-
-
-def merge_in_process(*args: Any, progress: Progress | None = None, **kwargs: Any) -> Any:
-    """`trees.analysis.merge(*args, **kwargs)` computed in a spawned child process."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_child, args=(sender, args, kwargs), name="gametree-merge-compute", daemon=True
-    )
-    child.start()
-    sender.close()  # the child holds the only writing end: its death ends the pipe
-    try:
+        try:
+            worker.conn.send((function, args, kwargs))
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            raise worker.died() from None
+        worker.calls += 1
+        answer: dict[Any, Any] = {}
         while True:
             try:
-                message = receiver.recv()
-            except EOFError:
-                raise MergeProcessError("the merge process ended without an answer") from None
-            if message[0] == "progress":
+                message = worker.conn.recv()
+            except (EOFError, ConnectionResetError, OSError):
+                raise worker.died() from None
+            kind = message[0]
+            if kind == "progress":
                 if progress is not None:
                     progress(message[1], message[2])
-            elif message[0] == "done":
-                return message[1]
+            elif kind == "value":
+                if message[1] is None:
+                    answer = message[2]
+                else:
+                    answer[message[1]] = message[2]
+            elif kind == "more":
+                answer[message[1]].extend(message[2])
+                time.sleep(0)  # between pieces, whoever waits for the GIL gets it
+            elif kind == "done":
+                answered = True
+                return answer
             else:
-                raise MergeProcessError(message[1])
+                answered = True
+                raise WorkerFailed(message[1], message[2])
     finally:
-        receiver.close()
-        child.join(timeout=10)
-        if child.is_alive():
-            child.kill()
-            child.join()
+        if not answered and not worker.conn.closed:
+            # The caller gave up mid-call (its progress callback raised): the worker is
+            # busy with a call nobody will read, so it goes.
+            worker.kill()
+        _give_back(worker, reuse=answered)
