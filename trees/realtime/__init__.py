@@ -1,6 +1,8 @@
 """The live path: everything between a websocket and the action layer, in one package.
 
-- `consumer.py`: the websocket consumer (thin): access, the protocol's messages, actions.
+- `consumer.py`: the websocket consumer (thin): it reads and answers the protocol's messages;
+  writes go to the batcher (and the actions), reads to `reads.py`, ordering to `sequencer.py`,
+  limits to `ratelimit.py`.
 - `sequencer.py`: pure (no Django): what a socket forwards, holds or repairs, strictly in seq
   order; tested without a server (tests/ws/test_sequencer.py).
 - `batcher.py`: group commit of the websocket ops of one process.
