@@ -1,4 +1,5 @@
-"""Analysis layer: pure functions over node dicts and networkx graphs (no Django, no DB).
+"""Analysis layer: pure functions over node dicts (no Django, no DB); networkx finds the
+merged DAG's strongly connected components, the standard library's graphlib orders DAGs.
 
 Public entry points:
 

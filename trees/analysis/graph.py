@@ -1,4 +1,5 @@
-"""Analysis layer: conversion between protocol node dicts and networkx graphs.
+"""Analysis layer: conversion between protocol node dicts and networkx graphs, and the
+topological order of a `graphlib` sorter.
 
 Edges point parent -> child, for the primary parent (``primary=True``) and for every extra
 parent (``primary=False``). Deleted nodes are skipped, and so are edges to nodes that are not
@@ -8,12 +9,15 @@ analysis must never crash on a slightly inconsistent snapshot).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping
+from contextlib import suppress
+from graphlib import CycleError, TopologicalSorter
+from typing import Any, TypeVar
 
 import networkx as nx
 
 NodeDict = Mapping[str, Any]
+T = TypeVar("T")
 
 
 def live_nodes(nodes: Iterable[NodeDict]) -> list[NodeDict]:
@@ -76,3 +80,18 @@ def graph_nodes(g: nx.DiGraph) -> list[dict[str, Any]]:
         attrs.setdefault("deleted", False)
         out.append(attrs)
     return out
+
+
+def topological_order(sorter: TopologicalSorter[T], nodes: Collection[T]) -> list[T]:
+    """The nodes of `sorter` (`graphlib`) as they become ready, parents first; on a cycle
+    (never in a DAG, but never drop a node) the nodes it blocks follow, in `nodes` order."""
+    with suppress(CycleError):
+        sorter.prepare()
+    order: list[T] = []
+    while ready := sorter.get_ready():
+        order.extend(ready)
+        sorter.done(*ready)
+    if len(order) < len(nodes):
+        seen = set(order)
+        order.extend(v for v in nodes if v not in seen)
+    return order

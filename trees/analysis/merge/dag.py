@@ -9,12 +9,15 @@ out are reported as pending.
 from __future__ import annotations
 
 import uuid
-from array import array
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from graphlib import TopologicalSorter
 from hashlib import sha1
 from typing import Any
 
+import networkx as nx
+
+from trees.analysis.graph import topological_order
 from trees.analysis.merge.clusters import Clusters
 from trees.analysis.merge.lineage import Diff3
 from trees.analysis.merge.scores import Item
@@ -154,74 +157,31 @@ def _merged_id(name: str) -> str:
 def _topological(
     nodes: list[int], succ: Mapping[int, Mapping[int, Any]], pred: Mapping[int, list[int]]
 ) -> list[int]:
-    """Kahn's order, parents before children (the graph is acyclic here)."""
-    indeg = {c: len(pred[c]) for c in nodes}
-    order = [c for c in nodes if indeg[c] == 0]
-    for c in order:
+    """Parents before children (the graph is acyclic here), by the standard library's
+    `graphlib`: nodes in `nodes` order as they become ready, successors in `succ` order."""
+    sorter: TopologicalSorter[int] = TopologicalSorter()
+    for c in nodes:
+        sorter.add(c)
+    for c in nodes:
         for d in succ[c]:
-            indeg[d] -= 1
-            if indeg[d] == 0:
-                order.append(d)
-    if len(order) < len(nodes):  # cannot happen after _break_cycles; never drop a node
-        seen = set(order)
-        order.extend(c for c in nodes if c not in seen)
-    return order
+            sorter.add(d, c)
+    return topological_order(sorter, nodes)
 
 
 def strongly_connected(succ: Mapping[int, Mapping[int, Any]]) -> list[list[int]]:
-    """Strongly connected components with two or more nodes (iterative Tarjan, O(V + E)).
+    """Strongly connected components with two or more nodes (networkx, O(V + E)).
 
-    Nodes are small non-negative ints (merged clusters are numbered by an item): the
-    bookkeeping is flat arrays indexed by node, not dicts and a set, so the walk over the
-    edges reads consecutive memory for it.
+    Each as Tarjan's algorithm lists it, latest discovered first (networkx's components are
+    sets): the disagreements a merge reports, and the edges it drops, are listed in this order.
     """
-    size = max(succ, default=-1) + 1
-    index = array("q", [-1]) * size
-    low = array("q", [0]) * size
-    on_stack = bytearray(size)
-    stack: list[int] = []
-    out: list[list[int]] = []
-    counter = 0
-    for start in succ:
-        if index[start] >= 0:
-            continue
-        work: list[tuple[int, Iterator[int]]] = [(start, iter(succ[start]))]
-        index[start] = low[start] = counter
-        counter += 1
-        stack.append(start)
-        on_stack[start] = 1
-        while work:
-            v, it = work[-1]
-            advanced = False
-            for w in it:
-                if index[w] < 0:
-                    index[w] = low[w] = counter
-                    counter += 1
-                    stack.append(w)
-                    on_stack[w] = 1
-                    work.append((w, iter(succ[w])))
-                    advanced = True
-                    break
-                if on_stack[w] and index[w] < low[v]:
-                    low[v] = index[w]
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                u = work[-1][0]
-                if low[v] < low[u]:
-                    low[u] = low[v]
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on_stack[w] = 0
-                    comp.append(w)
-                    if w == v:
-                        break
-                if len(comp) > 1:
-                    out.append(comp)
-    return out
+    graph = nx.DiGraph()
+    graph.add_nodes_from(succ)
+    graph.add_edges_from((u, v) for u, vs in succ.items() for v in vs)
+    found = [c for c in nx.strongly_connected_components(graph) if len(c) > 1]
+    if not found:
+        return []
+    discovered = {v: i for i, v in enumerate(nx.dfs_preorder_nodes(graph))}
+    return [sorted(c, key=discovered.__getitem__, reverse=True) for c in found]
 
 
 def _break_cycles(

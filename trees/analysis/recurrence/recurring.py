@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
 from typing import Any
 
 from trees.analysis.batch import batch
-from trees.analysis.graph import live_nodes, parents_of
+from trees.analysis.graph import live_nodes, parents_of, topological_order
 from trees.analysis.recurrence.failure_modes import (
     GameCorpus,
     cluster_family,
@@ -238,13 +239,11 @@ def _members(node: Mapping[str, Any], single_tree: Any) -> list[dict[str, Any]]:
 def _topological(
     ids: set[Any], parents: Mapping[Any, list[Any]], children: Mapping[Any, list[Any]]
 ) -> list[Any]:
-    """Kahn's order; nodes on a cycle (should not happen in a DAG) are appended at the end."""
-    indeg = {v: len(parents[v]) for v in ids}
-    order = [v for v in ids if indeg[v] == 0]
-    for v in order:
+    """Parents first (`graphlib`); nodes on a cycle (should not happen in a DAG) at the end."""
+    sorter: TopologicalSorter[Any] = TopologicalSorter()
+    for v in ids:
+        sorter.add(v)
+    for v in ids:
         for c in children[v]:
-            indeg[c] -= 1
-            if indeg[c] == 0:
-                order.append(c)
-    seen = set(order)
-    return order + [v for v in ids if v not in seen]
+            sorter.add(c, v)
+    return topological_order(sorter, ids)
