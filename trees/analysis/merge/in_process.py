@@ -50,9 +50,10 @@ Progress = Callable[[str, float], None]
 MAX_IDLE = 1
 MAX_CALLS = 50
 IDLE_SECONDS = 600.0
-# The worker's own limit on waiting for a call: well past IDLE_SECONDS, after which the
-# parent no longer hands it one, so that a call is never sent to a worker that just left.
-_WORKER_IDLE_SECONDS = 3 * IDLE_SECONDS
+# The worker's own limit on waiting for a call: a minute past IDLE_SECONDS, after which the
+# parent no longer hands it one, so that a call is never sent to a worker that just left,
+# and an unused worker does not keep its memory past that.
+_WORKER_IDLE_SECONDS = IDLE_SECONDS + 60.0
 PIECE = 200
 # The worker's CPU priority below the serving process's: on a busy machine the live path gets
 # the cores first and a merge takes what is left (it is a background job, polled).
