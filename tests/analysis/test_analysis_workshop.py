@@ -1,0 +1,203 @@
+"""Analysis layer tests: a workshop at a glance (board counts, group rows, the cross-group
+ranking, failure-mode counts, activity) and the before/after comparison. No database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analysis_helpers import node, outline
+
+from trees.analysis.workshop import (
+    BoardTree,
+    activity,
+    compare_trees,
+    cross_group_ranking,
+    failure_mode_counts,
+    group_summaries,
+    ranking_trees,
+    surviving_proposals,
+    tree_counts,
+)
+
+GROUP_A = outline(
+    """
+P p1 @1 Imitate a careful human
+  C c1 [reward-hacking] @2 It learns to please the rater
+  C c2 [distribution-shift] @1 Humans never saw these situations
+    X x1 @2 Ask for human review out of distribution
+P p2 @1 Debate between two copies
+  C c3 [reward-hacking] @2 Debaters learn to persuade, not to be right
+    X x2 @1 Judges trained to spot persuasion
+      C c4 [reward-hacking] @2 The judge gets hacked instead
+""",
+    prefix="a",
+)
+GROUP_B = outline(
+    """
+P p1 @3 Train on human feedback
+  C c1 [reward-hacking] @4 The model games the reward
+P p2 @3 Interpretability audits
+""",
+    prefix="b",
+)
+
+
+def board_tree(tid: int, nodes: list[dict[str, Any]], group: int, **kw: Any) -> BoardTree:
+    kw.setdefault("kind", "game")
+    kw.setdefault("exercise", 1)
+    return BoardTree(id=tid, title=f"t{tid}", nodes=nodes, group=group, **kw)
+
+
+def test_a_game_tree_counts_its_proposals_critiques_patches_and_which_proposals_survive() -> None:
+    counts = tree_counts("game", GROUP_A)
+    assert counts["proposals"] == 2
+    assert counts["critiques"] == 4
+    assert counts["patches"] == 2
+    # ap1 is broken by the unanswered reward-hacking critique; ap2's patch is broken by ac4.
+    assert counts["broken"] == 2
+    assert counts["surviving"] == 0
+    assert tree_counts("game", GROUP_B)["surviving"] == 1
+
+
+def test_deleted_nodes_are_not_counted() -> None:
+    nodes = [*GROUP_B, node("bc2", "critique", "bp2", "gone", deleted=True)]
+    counts = tree_counts("game", nodes)
+    assert counts["critiques"] == 1
+    assert counts["surviving"] == 1
+
+
+def test_a_problem_tree_counts_its_problems_without_the_alignment_root() -> None:
+    nodes = outline(
+        """
+R r Alignment
+  R a We cannot specify what we want
+    R b Values are hard to write down
+  R c Oversight does not scale
+"""
+    )
+    assert tree_counts("problem", nodes)["problems"] == 3
+
+
+def test_surviving_proposals_lists_only_the_proposals_that_stand() -> None:
+    assert surviving_proposals(GROUP_B) == [{"node": "bp2", "label": "Interpretability audits"}]
+
+
+def test_group_rows_add_up_their_trees_and_keep_the_given_order() -> None:
+    trees = [board_tree(1, GROUP_A, 10), board_tree(2, GROUP_B, 20)]
+    counts = {t.id: tree_counts(t.kind, t.nodes) for t in trees}
+    rows = group_summaries([(20, "Blue"), (10, "Red")], trees, counts)
+    assert [r["name"] for r in rows] == ["Blue", "Red"]
+    assert rows[1]["totals"]["critiques"] == 4
+    assert rows[0]["trees"][0]["id"] == 2
+    assert rows[0]["totals"]["surviving"] == 1
+
+
+def test_a_group_without_trees_still_has_a_row_with_zero_counts() -> None:
+    rows = group_summaries([(5, "Late")], [], {})
+    assert rows == [{"id": 5, "name": "Late", "trees": [], "totals": rows[0]["totals"]}]
+    assert set(rows[0]["totals"].values()) == {0}
+
+
+def test_the_ranking_puts_the_mode_found_in_both_groups_first_and_says_so() -> None:
+    trees = [board_tree(1, GROUP_A, 10), board_tree(2, GROUP_B, 20)]
+    ranking = cross_group_ranking(trees)
+    assert ranking["kind"] == "game"
+    first = ranking["items"][0]
+    assert first["tag"] == "reward-hacking"
+    assert first["groups"] == 2
+    assert first["member_count"] == 4
+    assert first["members"][0]["tree"] in (1, 2)
+
+
+def test_the_ranking_of_problem_trees_merges_them_and_ranks_shared_problems() -> None:
+    one = outline(
+        """
+R r Alignment
+  R a Goals are hard to specify
+  R b Oversight does not scale
+""",
+        prefix="x",
+    )
+    two = outline(
+        """
+R r Alignment
+  R a Goals are hard to specify
+  R c Models deceive their overseers
+""",
+        prefix="y",
+    )
+    trees = [board_tree(1, one, 10, kind="problem"), board_tree(2, two, 20, kind="problem")]
+    ranking = cross_group_ranking(trees)
+    assert ranking["kind"] == "problem"
+    assert ranking["items"][0]["label"] == "Goals are hard to specify"
+    assert ranking["items"][0]["groups"] == 2
+
+
+def test_an_exercise_is_ranked_on_its_newest_round_and_its_merged_trees() -> None:
+    trees = [
+        board_tree(1, GROUP_A, 10, round=1, link_kind="individual"),
+        board_tree(2, GROUP_B, 10, round=2, link_kind="individual"),
+        board_tree(3, GROUP_B, 10, round=2, link_kind="merged"),
+        board_tree(4, GROUP_B, 10, round=3, link_kind="individual", exercise=2),
+    ]
+    assert [t.id for t in ranking_trees(trees, 1)] == [3]
+    assert ranking_trees(trees, 99) == []
+
+
+def test_an_empty_workshop_has_an_empty_ranking() -> None:
+    assert cross_group_ranking([]) == {"kind": None, "items": [], "trees": 0}
+
+
+def test_failure_mode_counts_count_critiques_trees_groups_and_breaks() -> None:
+    trees = [board_tree(1, GROUP_A, 10), board_tree(2, GROUP_B, 20)]
+    rows = {r["tag"]: r for r in failure_mode_counts(trees)}
+    assert rows["reward-hacking"]["critiques"] == 4
+    assert rows["reward-hacking"]["trees"] == 2
+    assert rows["reward-hacking"]["groups"] == 2
+    # ac1 breaks ap1, ac3 (its patch broken by ac4) breaks ap2, bc1 breaks bp1; ac4 breaks
+    # a patch, not a proposal
+    assert rows["reward-hacking"]["broken"] == 3
+    assert rows["distribution-shift"]["broken"] == 0
+    assert list(rows) == ["reward-hacking", "distribution-shift"]
+
+
+def test_activity_counts_the_last_minute_of_edits() -> None:
+    out = activity([100.0, 130.0, 150.0, 10.0], now=160.0)
+    assert out == {"last_edit": 150.0, "edits_per_minute": 3.0}
+    assert activity([], now=5.0) == {"last_edit": None, "edits_per_minute": 0.0}
+
+
+def test_before_and_after_says_what_was_added_dropped_and_reworded() -> None:
+    before = outline(
+        """
+R r Alignment
+  R a We cannot specify human values precisely
+  R b Oversight does not scale to superhuman systems
+  R c Nobody funds safety research
+"""
+    )
+    after = outline(
+        """
+R r Alignment
+  R a We cannot specify human values precisely enough
+  R b Oversight does not scale to superhuman systems
+  R d Learned optimisers pursue proxy goals
+""",
+        prefix="n",
+    )
+    out = compare_trees((1, before), (2, after))
+    assert [d["label"] for d in out["dropped"]] == ["Nobody funds safety research"]
+    assert [a["label"] for a in out["added"]] == ["Learned optimisers pursue proxy goals"]
+    assert [(r["before"]["node"], r["after"]["node"]) for r in out["reworded"]] == [("a", "na")]
+    assert out["kept"] == 1
+
+
+def test_comparing_a_tree_with_itself_changes_nothing() -> None:
+    nodes = outline(
+        """
+R r Alignment
+  R a Goals are hard to specify
+"""
+    )
+    out = compare_trees((7, nodes), (7, nodes))
+    assert out == {"added": [], "dropped": [], "reworded": [], "kept": 1}
