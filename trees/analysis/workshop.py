@@ -125,7 +125,7 @@ def group_summaries(
     if by_group.get(None):
         order.append((None, "No group"))
     for gid, name in order:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": t.id,
                 "title": t.title,
@@ -143,7 +143,7 @@ def group_summaries(
                 "id": gid,
                 "name": name,
                 "trees": rows,
-                "totals": add_counts(r["counts"] for r in rows),
+                "totals": add_counts(t["counts"] for t in rows),
             }
         )
     return out
@@ -307,8 +307,8 @@ def compare_trees(
             band.append((float(cand["score"] or 0.0), sug["a"], cand))
     band.sort(key=lambda x: -x[0])
     matched_after = {a for a, _ in pairs.values()}
-    for score, one, other in band:
-        if score < REWORD_FLOOR:
+    for band_score, one, other in band:
+        if band_score < REWORD_FLOOR:
             break
         ends = {one["tree"]: one["node"], other["tree"]: other["node"]}
         if before_id not in ends or after_id not in ends:
@@ -316,7 +316,7 @@ def compare_trees(
         b_id, a_id = ends[before_id], ends[after_id]
         if b_id in pairs or a_id in matched_after:
             continue
-        pairs[b_id] = (a_id, score)
+        pairs[b_id] = (a_id, band_score)
         matched_after.add(a_id)
     roots = {m["a"]["node"] for m in result["matches"] if m["reason"] == "root"} | {
         m["b"]["node"] for m in result["matches"] if m["reason"] == "root"
