@@ -4,6 +4,7 @@ from typing import Any
 
 from django.urls import path
 
+from trees.realtime.board_consumer import BoardConsumer
 from trees.realtime.consumer import TreeConsumer
 from trees.realtime.workshop_consumer import WorkshopConsumer
 
@@ -12,4 +13,5 @@ from trees.realtime.workshop_consumer import WorkshopConsumer
 websocket_urlpatterns: list[Any] = [
     path("ws/trees/<int:tree_id>/", TreeConsumer.as_asgi()),  # type: ignore[arg-type]
     path("ws/workshops/<int:workshop_id>/", WorkshopConsumer.as_asgi()),  # type: ignore[arg-type]
+    path("ws/workshops/<int:workshop_id>/board/", BoardConsumer.as_asgi()),  # type: ignore[arg-type]
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -561,3 +563,26 @@ def exercises_for(
         }
         for e in rows
     ]
+
+
+def board_key_matches(workshop: Workshop, key: object) -> bool:
+    """Does `key` open this workshop's board by its projector link (constant time)?"""
+    if not isinstance(key, str) or not key or len(key) > 128 or not workshop.board_token_hash:
+        return False
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return hmac.compare_digest(digest, workshop.board_token_hash)
+
+
+def access_board(user: User, workshop_id: int | str, key: object = None) -> tuple[Workshop, str]:
+    """The workshop whose board may be read, and how: `"facilitator"` (a facilitator of it,
+    signed in) or `"projector"` (anyone with its projector key, signed in or not). Without a
+    key, the caller must facilitate the workshop (a participant is `forbidden`); a wrong or
+    revoked key is `not_found`, like a workshop that does not exist."""
+    if key is None or key == "":
+        workshop, _ = access_workshop(user, workshop_id, facilitator=True)
+        return workshop, "facilitator"
+    pk = _pk(workshop_id)
+    workshop = Workshop.objects.filter(pk=pk).first() if pk is not None else None
+    if workshop is None or not board_key_matches(workshop, key):
+        raise ActionError("not_found", "No such board, or the projector link was replaced.")
+    return workshop, "projector"

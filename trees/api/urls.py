@@ -4,6 +4,7 @@ from django.urls import path
 
 from trees.api import (
     analysis_views,
+    board_views,
     history_views,
     transfer_views,
     views,
@@ -102,6 +103,28 @@ urlpatterns = [
         workshop_round_views.RoundPrepareView.as_view(),
         name="round-prepare",
     ),
+    # The facilitator board, its projector link, the export, before/after (docs/guide.md).
+    path(
+        "workshops/<int:workshop_id>/board/",
+        board_views.BoardView.as_view(),
+        name="workshop-board",
+    ),
+    path(
+        "workshops/<int:workshop_id>/board/link/",
+        board_views.BoardLinkView.as_view(),
+        name="workshop-board-link",
+    ),
+    path(
+        "workshops/<int:workshop_id>/export/",
+        board_views.WorkshopExportView.as_view(),
+        name="workshop-export",
+    ),
+    path(
+        "workshops/<int:workshop_id>/problem-trees/",
+        board_views.PersonTreesView.as_view(),
+        name="workshop-problem-trees",
+    ),
+    path("compare/", board_views.CompareView.as_view(), name="compare"),
     path("share/", workshop_views.ShareRedeemView.as_view(), name="share-redeem"),
     path(
         "trees/<int:tree_id>/links/",

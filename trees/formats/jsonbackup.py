@@ -83,11 +83,16 @@ def _node_out(node: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def write_json(doc: TreeDoc) -> bytes:
-    payload = {
+def backup_payload(doc: TreeDoc) -> dict[str, Any]:
+    """The backup as a JSON-ready dict (the workshop backup holds one per tree)."""
+    return {
         "format": FORMAT_TAG,
         "version": VERSION,
         "tree": {"kind": doc.kind, "title": doc.title, "description": doc.description},
         "nodes": [_node_out(node) for node in doc.nodes],
     }
+
+
+def write_json(doc: TreeDoc) -> bytes:
+    payload = backup_payload(doc)
     return json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"

@@ -103,3 +103,13 @@ def broadcast_workshop(workshop_id: int, event: dict[str, Any], *, audience: str
 def broadcast_workshop_access(workshop_id: int) -> None:
     """Seats changed (someone removed): the workshop's sockets re-check theirs."""
     _group_send(workshop_group(workshop_id), {"type": "workshop.access"})
+
+
+def board_group(workshop_id: int) -> str:
+    """The sockets of a workshop's live board (trees/realtime/board_consumer.py)."""
+    return f"workshop-{workshop_id}-board"
+
+
+def broadcast_board_link_changed(workshop_id: int) -> None:
+    """The projector link was made anew or revoked: boards opened with a key close (4403)."""
+    _group_send(board_group(workshop_id), {"type": "board.link"})

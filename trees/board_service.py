@@ -1,0 +1,352 @@
+"""Workshop reads for the facilitator board, its export and the before/after comparison
+(docs/guide.md, "The facilitator board"): rows in, pure `trees.analysis.workshop` functions,
+shapes out. Nothing here writes; the projector link is an action (trees/actions/board.py).
+
+Reads take no tree lock (`tree_snapshot` would: the board must never make a live edit wait):
+a tree's version is read first and its nodes after, so a board may show a node a few ops newer
+than the version it names, never an older one. A `BoardCache` keeps, per tree, the nodes and
+counts of the version last read and, per exercise, the ranking with the structure it was
+computed on: the live board (trees/realtime/board.py) re-reads only the trees whose version
+moved, and re-ranks an exercise at once when its structure or tags changed, and after
+`RANKING_TEXT_INTERVAL` when only text did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Q
+
+from trees.analysis.workshop import (
+    BoardTree,
+    activity,
+    compare_trees,
+    cross_group_ranking,
+    group_summaries,
+    ranking_trees,
+    tree_counts,
+)
+from trees.errors import ActionError
+from trees.models import (
+    Exercise,
+    ExerciseTree,
+    Node,
+    OpLog,
+    Tree,
+    Workshop,
+    WorkshopGroup,
+    WorkshopParticipant,
+    WorkshopRole,
+)
+
+# Ops per tree read for the activity figures (edits in the last minute past this are capped).
+ACTIVITY_OPS = 400
+ACTIVITY_WINDOW = 60.0
+# Someone who edited within this many seconds counts as present even without an open socket
+# in this process (their socket may be served by another process).
+PRESENT_AFTER_EDIT = 120.0
+# A ranking whose trees changed only in text is recomputed at most this often (seconds).
+RANKING_TEXT_INTERVAL = 3.0
+# Trees a board covers at most (a workshop of 40 people has ~100 over a day).
+MAX_BOARD_TREES = 400
+
+_NODE_FIELDS = (
+    "id",
+    "type",
+    "parent_id",
+    "parents",
+    "text",
+    "tags",
+    "author_id",
+    "deleted",
+    "meta",
+)
+
+
+def node_dicts(tree_id: int) -> list[dict[str, Any]]:
+    """The live nodes of a tree as the analysis layer reads them (plain read, no lock)."""
+    rows = Node.objects.filter(tree_id=tree_id, deleted=False).values(*_NODE_FIELDS)
+    return [
+        {
+            "id": str(r["id"]),
+            "type": r["type"],
+            "parent": str(r["parent_id"]) if r["parent_id"] else None,
+            "parents": list(r["parents"] or ()),
+            "text": r["text"],
+            "tags": list(r["tags"] or ()),
+            "author": r["author_id"],
+            "deleted": False,
+            "meta": dict(r["meta"] or {}),
+        }
+        for r in rows
+    ]
+
+
+def _structure(nodes: Iterable[Mapping[str, Any]]) -> str:
+    """What a ranking depends on besides text: types, shape and tags."""
+    shape = sorted(
+        (n["id"], n["type"], n["parent"] or "", ",".join(n["parents"]), ",".join(n["tags"]))
+        for n in nodes
+    )
+    return hashlib.sha1(json.dumps(shape).encode()).hexdigest()
+
+
+@dataclass
+class _Ranked:
+    key: tuple[tuple[int, int], ...]
+    structure: str
+    at: float
+    result: dict[str, Any]
+
+
+@dataclass
+class BoardCache:
+    """What the last board computation read, reused by the next (one per live workshop)."""
+
+    versions: dict[int, int] = field(default_factory=dict)
+    nodes: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    counts: dict[int, dict[str, int]] = field(default_factory=dict)
+    rankings: dict[int, _Ranked] = field(default_factory=dict)
+    computed: int = 0  # how many boards this cache has made
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat() if ts is not None else None
+
+
+def _activity_rows(versions: dict[int, int]) -> dict[int, list[tuple[float, int | None]]]:
+    """(time, actor) of the last `ACTIVITY_OPS` ops of each tree, one bounded query."""
+    if not versions:
+        return {}
+    cond = Q()
+    for tree_id, version in versions.items():
+        cond |= Q(tree_id=tree_id, seq__gt=version - ACTIVITY_OPS)
+    out: dict[int, list[tuple[float, int | None]]] = {t: [] for t in versions}
+    for tree_id, at, actor in OpLog.objects.filter(cond).values_list("tree_id", "at", "actor_id"):
+        out[tree_id].append((at.timestamp(), actor))
+    return out
+
+
+def load_trees(workshop: Workshop, cache: BoardCache) -> tuple[list[BoardTree], dict[int, int]]:
+    """The workshop's trees with their nodes (re-read only where the version moved) and the
+    versions read."""
+    links = list(
+        ExerciseTree.objects.filter(exercise__workshop=workshop)
+        .select_related("round", "participant")
+        .order_by("exercise__position", "exercise_id", "round__number", "group_id", "id")[
+            :MAX_BOARD_TREES
+        ]
+    )
+    tree_rows = {
+        t["id"]: t
+        for t in Tree.objects.filter(pk__in=[link.tree_id for link in links]).values(
+            "id", "version", "title", "kind", "meta"
+        )
+    }
+    versions = {tid: row["version"] for tid, row in tree_rows.items()}
+    for tree_id, version in versions.items():
+        if cache.versions.get(tree_id) != version or tree_id not in cache.nodes:
+            cache.nodes[tree_id] = node_dicts(tree_id)
+            cache.versions[tree_id] = version
+            kind = tree_rows[tree_id]["kind"]
+            cache.counts[tree_id] = tree_counts(kind, cache.nodes[tree_id])
+    for gone in set(cache.versions) - set(versions):
+        for table in (cache.versions, cache.nodes, cache.counts):
+            table.pop(gone, None)
+    trees = [
+        BoardTree(
+            id=link.tree_id,
+            kind=tree_rows[link.tree_id]["kind"],
+            title=tree_rows[link.tree_id]["title"],
+            nodes=cache.nodes[link.tree_id],
+            group=link.group_id,
+            exercise=link.exercise_id,
+            round=link.round.number if link.round is not None else None,
+            participant=link.participant.display_name if link.participant is not None else None,
+            link_kind=link.kind,
+            meta=tree_rows[link.tree_id]["meta"] or {},
+        )
+        for link in links
+        if link.tree_id in tree_rows
+    ]
+    return trees, versions
+
+
+def workshop_board(
+    workshop: Workshop,
+    cache: BoardCache | None = None,
+    *,
+    viewers: Iterable[int] = (),
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The board of a workshop (`GET /api/workshops/<id>/board/` and the live `board`
+    message). `viewers`: user ids with a socket open on one of the workshop's trees in this
+    process. The projector's copy is `projector_view` of it."""
+    cache = cache if cache is not None else BoardCache()
+    now = time.time() if now is None else now
+    board_trees, versions = load_trees(workshop, cache)
+    groups = list(WorkshopGroup.objects.filter(workshop=workshop).order_by("position", "id"))
+    seats = list(
+        WorkshopParticipant.objects.filter(workshop=workshop, role=WorkshopRole.PARTICIPANT)
+        .order_by("joined_at", "id")
+        .values("id", "display_name", "group_id", "user_id")
+    )
+    ops = _activity_rows(versions)
+    recent_actors = {a for rows in ops.values() for at, a in rows if now - at <= PRESENT_AFTER_EDIT}
+    present = set(viewers) | recent_actors
+    rows = group_summaries([(g.pk, g.name) for g in groups], board_trees, cache.counts)
+    for row in rows:
+        times: list[float] = []
+        for t in row["trees"]:
+            tree_times = [at for at, _ in ops.get(t["id"], ())]
+            t.update(activity(tree_times, now, window=ACTIVITY_WINDOW))
+            t["last_edit"] = _iso(t["last_edit"])
+            t["version"] = versions.get(t["id"], 0)
+            times += tree_times
+        row.update(activity(times, now, window=ACTIVITY_WINDOW))
+        row["last_edit"] = _iso(row["last_edit"])
+        row["members"] = [
+            {"id": s["id"], "display_name": s["display_name"], "present": s["user_id"] in present}
+            for s in seats
+            if s["group_id"] == row["id"]
+        ]
+    ungrouped = [s for s in seats if s["group_id"] is None]
+    exercises = []
+    for ex in Exercise.objects.filter(workshop=workshop).order_by("position", "id"):
+        ranking = _ranking(cache, ex.pk, board_trees, now)
+        exercises.append(
+            {
+                "id": ex.pk,
+                "title": ex.title,
+                "kind": ex.kind,
+                "phase": ex.phase,
+                "ranking": ranking,
+            }
+        )
+    all_times = [at for rows_ in ops.values() for at, _ in rows_]
+    cache.computed += 1
+    return {
+        "workshop": {"id": workshop.pk, "title": workshop.title},
+        "computed_at": _iso(now),
+        "groups": rows,
+        "unassigned": [
+            {"id": s["id"], "display_name": s["display_name"], "present": s["user_id"] in present}
+            for s in ungrouped
+        ],
+        "participants": len(seats),
+        "present": sum(1 for s in seats if s["user_id"] in present),
+        "activity": {
+            **activity(all_times, now, window=ACTIVITY_WINDOW),
+            "last_edit": _iso(max(all_times) if all_times else None),
+        },
+        "exercises": exercises,
+        "versions": {str(k): v for k, v in versions.items()},
+        "projector": False,
+    }
+
+
+def projector_view(board: dict[str, Any]) -> dict[str, Any]:
+    """The board as a projector link shows it: the same figures, no tree or node ids (a
+    projector shows; it opens no trees)."""
+    return {
+        **board,
+        "groups": [
+            {**g, "trees": [{**t, "id": None} for t in g["trees"]]} for g in board["groups"]
+        ],
+        "exercises": [
+            {
+                **ex,
+                "ranking": {
+                    **ex["ranking"],
+                    "items": [
+                        {**it, "members": [{"label": m["label"]} for m in it["members"]]}
+                        for it in ex["ranking"]["items"]
+                    ],
+                },
+            }
+            for ex in board["exercises"]
+        ],
+        "versions": {},
+        "projector": True,
+    }
+
+
+def _ranking(
+    cache: BoardCache, exercise_id: int, trees: Sequence[BoardTree], now: float
+) -> dict[str, Any]:
+    chosen = ranking_trees(trees, exercise_id)
+    key = tuple(sorted((t.id, cache.versions.get(t.id, 0)) for t in chosen))
+    known = cache.rankings.get(exercise_id)
+    if known is not None and known.key == key:
+        return known.result
+    structure = _structure(n for t in chosen for n in t.nodes)
+    if (
+        known is not None
+        and known.structure == structure
+        and {t for t, _ in known.key} == {t.id for t in chosen}
+        and now - known.at < RANKING_TEXT_INTERVAL
+    ):
+        return known.result  # only text changed, and recently: keep the last ranking a moment
+    result = cross_group_ranking(chosen)
+    cache.rankings[exercise_id] = _Ranked(key, structure, now, result)
+    return result
+
+
+# ---- before / after --------------------------------------------------------------------------
+
+
+def compare_payload(before: Tree, after: Tree) -> dict[str, Any]:
+    """What was added, dropped and reworded from `before` to `after` (two problem trees;
+    the caller checked access to both)."""
+    for tree in (before, after):
+        if tree.kind != "problem":
+            raise ActionError("invalid", "Before/after compares two problem trees.")
+    out = compare_trees((before.pk, node_dicts(before.pk)), (after.pk, node_dicts(after.pk)))
+    return {
+        "before": {"id": before.pk, "title": before.title},
+        "after": {"id": after.pk, "title": after.title},
+        **out,
+    }
+
+
+def person_problem_trees(workshop: Workshop) -> list[dict[str, Any]]:
+    """Each participant's individual problem trees in exercise and round order, for picking
+    a before/after pair: `[{"participant", "display_name", "trees": [{"tree", "title",
+    "exercise", "phase", "round"}]}]`."""
+    links = (
+        ExerciseTree.objects.filter(
+            exercise__workshop=workshop,
+            exercise__kind="problem_tree",
+            participant__isnull=False,
+        )
+        .select_related("exercise", "round", "participant", "tree")
+        .order_by("participant_id", "exercise__position", "exercise_id", "round__number")
+    )
+    people: dict[int, dict[str, Any]] = {}
+    for link in links:
+        assert link.participant is not None
+        person = people.setdefault(
+            link.participant.pk,
+            {
+                "participant": link.participant.pk,
+                "display_name": link.participant.display_name,
+                "trees": [],
+            },
+        )
+        person["trees"].append(
+            {
+                "tree": link.tree_id,
+                "title": link.tree.title,
+                "exercise": link.exercise_id,
+                "exercise_title": link.exercise.title,
+                "phase": link.exercise.phase,
+                "round": link.round.number if link.round is not None else None,
+            }
+        )
+    return list(people.values())

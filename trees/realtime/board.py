@@ -1,0 +1,232 @@
+"""The live facilitator board: one hub per workshop and process, fed by the fan-out.
+
+A hub joins the fan-out (trees/realtime/fanout.py) of every tree of its workshop as one more
+member, so it hears every committed op of those trees, from this process or (over Redis) from
+the others, the way a tree's sockets do. Hearing an op only marks the hub dirty: the live
+edit's delivery never waits for board work. The board is then recomputed off the event loop,
+in a thread of its own (`board_executor`, never the live path's database thread), at most
+once per `MIN_INTERVAL` and `DEBOUNCE` after the first op of a burst, so forty people typing
+make a few recomputes a second per workshop, not forty; the recompute re-reads only the trees
+whose version moved (trees/board_service.py). The result is serialised once and sent to every
+board socket of the workshop in this process. With nothing happening, the board is refreshed
+every `IDLE_REFRESH` seconds (the activity figures decay, the presence changes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+from django.db import close_old_connections
+
+from trees.realtime.fanout import fanout
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Seconds after the first op of a burst before the board is recomputed (coalesces a burst).
+DEBOUNCE = 0.1
+# Seconds between two recomputes of one workshop's board, at least.
+MIN_INTERVAL = 0.3
+# Seconds between refreshes while nothing changes.
+IDLE_REFRESH = 15.0
+
+
+class BoardSocket(Protocol):
+    async def send_board(self, text: str) -> None: ...
+
+
+_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def _get_executor() -> ThreadPoolExecutor:
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gametree-board")
+        return _executor
+
+
+def _call(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    close_old_connections()  # a connection that broke (database restarted) is replaced
+    return fn(*args)
+
+
+async def run_board(fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn(*args)` in the board's thread (ORM reads and the analysis)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_get_executor(), functools.partial(_call, fn, *args))
+
+
+def _compute(
+    workshop_id: int, cache: Any, viewers: set[int]
+) -> tuple[dict[bool, str], set[int]] | None:
+    """The board as the facilitator's (True) and the projector's (False) message text, and
+    the trees it covers."""
+    from trees.board_service import projector_view, workshop_board
+    from trees.models import Workshop
+
+    workshop = Workshop.objects.filter(pk=workshop_id).first()
+    if workshop is None:
+        return None
+    board = workshop_board(workshop, cache, viewers=viewers)
+    texts = {True: _text(board), False: _text(projector_view(board))}
+    return texts, {int(t) for t in board["versions"]}
+
+
+def _text(board: dict[str, Any]) -> str:
+    return json.dumps({"type": "board", "board": board}, separators=(",", ":"))
+
+
+class BoardHub:
+    """The board sockets of one workshop in this process, and the trees they follow."""
+
+    def __init__(self, workshop_id: int) -> None:
+        from trees.board_service import BoardCache
+
+        self.workshop_id = workshop_id
+        self.sockets: dict[BoardSocket, bool] = {}  # socket -> facilitator (else projector)
+        self.trees: set[int] = set()
+        self.cache = BoardCache()
+        self.dirty_since: float | None = None
+        self.last_run = 0.0
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self.texts: dict[bool, str] = {}
+        self.recomputes = 0
+
+    # ---- the fan-out's Member protocol ---------------------------------------------------
+
+    async def deliver_op(self, message: dict[str, Any], text: str) -> None:
+        self.mark_dirty()
+
+    async def link_lost(self) -> None:
+        # The fan-out dropped every member (Redis restarting): join again at the next run.
+        self.trees = set()
+        self.mark_dirty()
+
+    # ---- sockets -------------------------------------------------------------------------
+
+    def mark_dirty(self) -> None:
+        if self.dirty_since is None:
+            self.dirty_since = time.monotonic()
+            self.wake.set()
+
+    async def add(self, socket: BoardSocket, facilitator: bool) -> None:
+        self.sockets[socket] = facilitator
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+        text = self.texts.get(facilitator)
+        if text is not None:
+            await socket.send_board(text)
+        else:
+            self.mark_dirty()
+
+    async def remove(self, socket: BoardSocket) -> None:
+        self.sockets.pop(socket, None)
+        if self.sockets:
+            return
+        _loop_hubs().pop(self.workshop_id, None)
+        if self.task is not None:
+            self.task.cancel()
+        for tree_id in self.trees:
+            await fanout().leave(tree_id, self)
+        self.trees = set()
+
+    # ---- the recompute loop --------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while self.sockets:
+            try:
+                await asyncio.wait_for(self.wake.wait(), IDLE_REFRESH)
+            except TimeoutError:
+                self.mark_dirty()
+            self.wake.clear()
+            if self.dirty_since is None:
+                continue
+            now = time.monotonic()
+            wait = max(self.dirty_since + DEBOUNCE, self.last_run + MIN_INTERVAL) - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.dirty_since = None
+            self.last_run = time.monotonic()
+            try:
+                await self._recompute()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("workshop %s: board recompute failed", self.workshop_id)
+            if self.dirty_since is not None:
+                self.wake.set()
+
+    def _viewers(self) -> set[int]:
+        members = fanout().members
+        out: set[int] = set()
+        for tree_id in self.trees:
+            for member in members.get(tree_id, ()):
+                user_id = getattr(member, "user_id", None)
+                if isinstance(user_id, int):
+                    out.add(user_id)
+        return out
+
+    async def _recompute(self) -> None:
+        found = await run_board(_compute, self.workshop_id, self.cache, self._viewers())
+        if found is None:
+            return
+        texts, tree_ids = found
+        self.recomputes += 1
+        await self._follow(tree_ids)
+        self.texts = texts
+        for socket, facilitator in list(self.sockets.items()):
+            text = texts.get(facilitator)
+            if text is None:
+                continue
+            try:
+                await socket.send_board(text)
+            except Exception:
+                log.warning("workshop %s: a board socket failed", self.workshop_id)
+
+    async def _follow(self, tree_ids: set[int]) -> None:
+        """Join the fan-out of trees made since (a new round), leave trees gone."""
+        for tree_id in tree_ids - self.trees:
+            try:
+                await fanout().join(tree_id, self)
+            except Exception:
+                log.warning("workshop %s: cannot follow tree %s", self.workshop_id, tree_id)
+                continue
+            self.trees.add(tree_id)
+        for tree_id in self.trees - tree_ids:
+            await fanout().leave(tree_id, self)
+            self.trees.discard(tree_id)
+
+
+# Per event loop (daphne runs one per process; tests run several), as the fan-out.
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, BoardHub]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _loop_hubs() -> dict[int, BoardHub]:
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = _hubs[loop] = {}
+    return found
+
+
+def hub_for(workshop_id: int) -> BoardHub:
+    """The hub of a workshop in the running event loop."""
+    hubs = _loop_hubs()
+    found = hubs.get(workshop_id)
+    if found is None:
+        found = hubs[workshop_id] = BoardHub(workshop_id)
+    return found
