@@ -1,0 +1,243 @@
+"""The facilitator board over REST: the board per role, the projector link (made, shown once,
+replaced, revoked), the workshop export in its three formats, and before/after."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import pytest
+from markdown_it import MarkdownIt
+from rest_framework.test import APIClient
+
+from tests.board_helpers import BoardWorkshop, create_op, make_board_workshop
+from trees.actions import tree_apply_op
+from trees.models import Workshop
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ws(alice: Any) -> BoardWorkshop:
+    return make_board_workshop(alice)
+
+
+def apply(tree: Any, user: Any, op: dict[str, Any], n: int) -> dict[str, Any]:
+    tree_apply_op(tree_id=tree.pk, actor_id=user.pk, client_id=f"c{user.pk}", n=n, op=op)
+    return op
+
+
+def seed_game(ws: BoardWorkshop) -> None:
+    """Group 1: a proposal broken by a reward-hacking critique, one standing proposal;
+    group 2: a proposal broken by a reward-hacking critique."""
+    a, b = ws.people[0][0], ws.people[1][0]
+    p1 = apply(ws.trees[0], a, create_op("proposal", None, "Imitate a careful human"), 1)
+    apply(
+        ws.trees[0],
+        a,
+        create_op("critique", p1["id"], "It learns to please", ["reward-hacking"]),
+        2,
+    )
+    apply(ws.trees[0], a, create_op("proposal", None, "=cmd|' /C calc'!A0 [x](javascript:1)"), 3)
+    p2 = apply(ws.trees[1], b, create_op("proposal", None, "Train on feedback"), 1)
+    apply(
+        ws.trees[1],
+        b,
+        create_op("critique", p2["id"], "It games the reward", ["reward-hacking"]),
+        2,
+    )
+
+
+def test_the_facilitator_sees_every_group_with_counts_and_the_ranking(
+    ws: BoardWorkshop, client_for: Any
+) -> None:
+    seed_game(ws)
+    response = client_for(ws.facilitator).get(f"/api/workshops/{ws.id}/board/")
+    assert response.status_code == 200, response.content
+    board = response.json()
+    assert [g["name"] for g in board["groups"]] == ["Group 1", "Group 2"]
+    one = board["groups"][0]
+    assert one["totals"]["proposals"] == 2
+    assert one["totals"]["broken"] == 1 and one["totals"]["surviving"] == 1
+    assert one["trees"][0]["id"] == ws.trees[0].pk
+    assert one["trees"][0]["edits_per_minute"] == 3.0
+    assert [m["display_name"] for m in one["members"]] == ["Person 0.0", "Person 0.1"]
+    # Person 0.0 edited a moment ago: present; 0.1 has done nothing.
+    assert [m["present"] for m in one["members"]] == [True, False]
+    ranking = board["exercises"][0]["ranking"]
+    assert ranking["items"][0]["tag"] == "reward-hacking"
+    assert ranking["items"][0]["groups"] == 2
+    assert board["participants"] == 4 and board["present"] == 2
+    assert board["projector"] is False
+
+
+def test_a_participant_is_refused_the_board_and_an_outsider_does_not_see_it(
+    ws: BoardWorkshop, client_for: Any, carol: Any, anon: APIClient
+) -> None:
+    response = client_for(ws.people[0][0]).get(f"/api/workshops/{ws.id}/board/")
+    assert (response.status_code, response.json()["code"]) == (403, "forbidden")
+    response = client_for(carol).get(f"/api/workshops/{ws.id}/board/")
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    response = anon.get(f"/api/workshops/{ws.id}/board/")
+    assert (response.status_code, response.json()["code"]) == (401, "not_authenticated")
+
+
+def test_the_projector_link_opens_the_board_read_only_without_sign_in(
+    ws: BoardWorkshop, client_for: Any, anon: APIClient
+) -> None:
+    seed_game(ws)
+    made = client_for(ws.facilitator).post(f"/api/workshops/{ws.id}/board/link/")
+    assert made.status_code == 201, made.content
+    key = made.json()["key"]
+    stored = Workshop.objects.get(pk=ws.id)
+    assert stored.board_token_hash and key not in stored.board_token_hash
+    response = anon.get(f"/api/workshops/{ws.id}/board/", HTTP_X_BOARD_KEY=key)
+    assert response.status_code == 200, response.content
+    board = response.json()
+    assert board["projector"] is True
+    assert board["groups"][0]["totals"]["proposals"] == 2
+    # A projector shows; it opens no trees.
+    assert all(t["id"] is None for g in board["groups"] for t in g["trees"])
+    assert all(
+        "tree" not in m
+        for ex in board["exercises"]
+        for it in ex["ranking"]["items"]
+        for m in it["members"]
+    )
+    # The key opens this board only, and it is read-only.
+    other = make_board_workshop(ws.facilitator, prefix="q")
+    response = anon.get(f"/api/workshops/{other.id}/board/", HTTP_X_BOARD_KEY=key)
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    response = anon.post(f"/api/workshops/{ws.id}/board/link/", HTTP_X_BOARD_KEY=key)
+    assert response.status_code in (401, 403)
+
+
+def test_a_new_projector_link_replaces_the_old_and_revoking_ends_it(
+    ws: BoardWorkshop, client_for: Any, anon: APIClient
+) -> None:
+    fac = client_for(ws.facilitator)
+    first = fac.post(f"/api/workshops/{ws.id}/board/link/").json()["key"]
+    second = fac.post(f"/api/workshops/{ws.id}/board/link/").json()["key"]
+    assert first != second
+    assert anon.get(f"/api/workshops/{ws.id}/board/", HTTP_X_BOARD_KEY=first).status_code == 404
+    assert anon.get(f"/api/workshops/{ws.id}/board/", HTTP_X_BOARD_KEY=second).status_code == 200
+    shown = fac.get(f"/api/workshops/{ws.id}/board/link/").json()
+    assert shown["active"] is True and "key" not in shown
+    assert fac.delete(f"/api/workshops/{ws.id}/board/link/").status_code == 204
+    assert anon.get(f"/api/workshops/{ws.id}/board/", HTTP_X_BOARD_KEY=second).status_code == 404
+    assert fac.get(f"/api/workshops/{ws.id}/board/link/").json()["active"] is False
+
+
+def test_only_facilitators_make_or_revoke_the_projector_link(
+    ws: BoardWorkshop, client_for: Any
+) -> None:
+    participant = client_for(ws.people[0][0])
+    assert participant.post(f"/api/workshops/{ws.id}/board/link/").status_code == 403
+    assert participant.delete(f"/api/workshops/{ws.id}/board/link/").status_code == 403
+    assert participant.get(f"/api/workshops/{ws.id}/board/link/").status_code == 403
+
+
+def test_the_markdown_report_escapes_what_people_typed(ws: BoardWorkshop, client_for: Any) -> None:
+    seed_game(ws)
+    response = client_for(ws.facilitator).get(f"/api/workshops/{ws.id}/export/?format=md")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/markdown")
+    assert "attachment" in response["Content-Disposition"]
+    text = response.content.decode()
+    assert "## Across groups: the taut constraints" in text
+    assert "**reward\\-hacking**" in text or "**reward-hacking**" in text
+    assert "Imitate a careful human" not in text.split("Surviving proposals:")[1].split("###")[0]
+    # the surviving proposal's label, escaped: as a CommonMark viewer renders it, no link can
+    # come from a participant, and the label reads as typed
+    html = MarkdownIt("commonmark").render(text)
+    assert "<a " not in html
+    assert "=cmd|' /C calc'!A0 [x](javascript:1)" in html.replace("&quot;", '"').replace(
+        "&#39;", "'"
+    )
+
+
+def test_the_csv_counts_failure_modes_per_tag(ws: BoardWorkshop, client_for: Any) -> None:
+    seed_game(ws)
+    apply(ws.trees[0], ws.people[0][0], create_op("proposal", None, "x"), 4)
+    prop = apply(ws.trees[1], ws.people[1][0], create_op("proposal", None, "y"), 3)
+    apply(
+        ws.trees[1], ws.people[1][0], create_op("critique", prop["id"], "z", ["=HYPERLINK(1)"]), 4
+    )
+    response = client_for(ws.facilitator).get(f"/api/workshops/{ws.id}/export/?format=csv")
+    assert response.status_code == 200, response.content
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["tag", "critiques", "trees", "groups", "broken_proposals"]
+    assert rows[1] == ["reward-hacking", "2", "2", "2", "2"]
+    # tags are normalised as they are stored: no formula survives to the spreadsheet
+    assert rows[2] == ["hyperlink-1", "1", "1", "1", "1"]
+
+
+def test_the_json_backup_holds_every_tree_in_the_per_tree_backup_format(
+    ws: BoardWorkshop, client_for: Any
+) -> None:
+    seed_game(ws)
+    fac = client_for(ws.facilitator)
+    response = fac.get(f"/api/workshops/{ws.id}/export/?format=json")
+    assert response.status_code == 200, response.content
+    body = json.loads(response.content)
+    assert body["format"] == "gametree-workshop"
+    assert [t["id"] for t in body["trees"]] == [t.pk for t in ws.trees]
+    backup = body["trees"][0]["backup"]
+    assert backup["format"] == "gametree" and len(backup["nodes"]) == 3
+    # each tree's backup imports back as it is
+    restored = fac.post(
+        "/api/trees/import/",
+        {"kind": "game", "format": "json", "text": json.dumps(backup)},
+        format="json",
+    )
+    assert restored.status_code == 201, restored.content
+
+
+def test_an_unknown_export_format_is_refused_and_participants_cannot_export(
+    ws: BoardWorkshop, client_for: Any
+) -> None:
+    response = client_for(ws.facilitator).get(f"/api/workshops/{ws.id}/export/?format=docx")
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    response = client_for(ws.people[0][0]).get(f"/api/workshops/{ws.id}/export/?format=md")
+    assert response.status_code == 403
+
+
+def test_before_and_after_lists_what_a_person_added_dropped_and_reworded(
+    client_for: Any, alice: Any, make_tree: Any, carol: Any
+) -> None:
+    before = make_tree(alice, kind="problem", title="Before")
+    after = make_tree(alice, kind="problem", title="After")
+    for n, (tree, labels) in enumerate(
+        (
+            (before, ["We cannot specify human values precisely", "Nobody funds safety research"]),
+            (
+                after,
+                ["We cannot specify human values precisely enough", "Proxy goals get optimised"],
+            ),
+        ),
+        start=1,
+    ):
+        root = apply(tree, alice, create_op("problem", None, "Alignment"), n * 10)
+        for i, label in enumerate(labels):
+            apply(tree, alice, create_op("problem", root["id"], label), n * 10 + i + 1)
+    response = client_for(alice).get(f"/api/compare/?before={before.pk}&after={after.pk}")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [d["label"] for d in body["dropped"]] == ["Nobody funds safety research"]
+    assert [a["label"] for a in body["added"]] == ["Proxy goals get optimised"]
+    assert [r["after"]["label"] for r in body["reworded"]] == [
+        "We cannot specify human values precisely enough"
+    ]
+    # someone who cannot read both trees learns nothing
+    response = client_for(carol).get(f"/api/compare/?before={before.pk}&after={after.pk}")
+    assert response.status_code == 404
+    response = client_for(alice).get(f"/api/compare/?before={before.pk}&after=x")
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+
+
+def test_before_and_after_refuses_game_trees(client_for: Any, alice: Any, make_tree: Any) -> None:
+    game = make_tree(alice)
+    response = client_for(alice).get(f"/api/compare/?before={game.pk}&after={game.pk}")
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
