@@ -25,6 +25,9 @@ def _fresh_state_cache() -> Iterator[None]:
     dbthread = sys.modules.get("trees.realtime.dbthread")
     if dbthread is not None:
         dbthread.close()
+    board = sys.modules.get("trees.realtime.board")  # the live board's thread, likewise
+    if board is not None:
+        board.close()
 
 
 @pytest.fixture

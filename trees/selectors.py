@@ -579,10 +579,10 @@ def access_board(user: User, workshop_id: int | str, key: object = None) -> tupl
     key, the caller must facilitate the workshop (a participant is `forbidden`); a wrong or
     revoked key is `not_found`, like a workshop that does not exist."""
     if key is None or key == "":
-        workshop, _ = access_workshop(user, workshop_id, facilitator=True)
-        return workshop, "facilitator"
+        seated, _ = access_workshop(user, workshop_id, facilitator=True)
+        return seated, "facilitator"
     pk = _pk(workshop_id)
-    workshop = Workshop.objects.filter(pk=pk).first() if pk is not None else None
-    if workshop is None or not board_key_matches(workshop, key):
+    found = Workshop.objects.filter(pk=pk).first() if pk is not None else None
+    if found is None or not board_key_matches(found, key):
         raise ActionError("not_found", "No such board, or the projector link was replaced.")
-    return workshop, "projector"
+    return found, "projector"

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from trees.realtime.fanout import fanout
 
@@ -61,10 +61,20 @@ def _call(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
     return fn(*args)
 
 
+def close() -> None:
+    """Close the board thread's connection and stop the thread (tests, shutdown)."""
+    global _executor
+    with _lock:
+        executor, _executor = _executor, None
+    if executor is not None:
+        executor.submit(lambda: connection.close()).result()
+        executor.shutdown(wait=True)
+
+
 async def run_board(fn: Callable[..., T], *args: Any) -> T:
     """Run `fn(*args)` in the board's thread (ORM reads and the analysis)."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_get_executor(), functools.partial(_call, fn, *args))
+    return await loop.run_in_executor(_get_executor(), functools.partial(_call, fn, args))
 
 
 def _compute(
