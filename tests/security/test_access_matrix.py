@@ -402,6 +402,38 @@ MATRIX: dict[tuple[str, str], tuple[Build, tuple[tuple[int, str | None], ...]]] 
         _in_workshop(),
         (A401, N404, N404, F403, (200, None)),
     ),
+    # The facilitator board, its projector link and the export are the facilitator's (a
+    # participant is refused, 403; people outside the workshop get 404). A projector key opens
+    # the board without sign-in (tests/api/test_api_board.py).
+    ("get", "/api/workshops/{workshop_id}/board/"): (
+        _in_workshop(),
+        (A401, N404, N404, F403, (200, None)),
+    ),
+    ("get", "/api/workshops/{workshop_id}/board/link/"): (
+        _in_workshop(),
+        (A401, N404, N404, F403, (200, None)),
+    ),
+    ("post", "/api/workshops/{workshop_id}/board/link/"): (
+        _in_workshop(),
+        (A401, N404, N404, F403, (201, None)),
+    ),
+    ("delete", "/api/workshops/{workshop_id}/board/link/"): (
+        _in_workshop(),
+        (A401, N404, N404, F403, (204, None)),
+    ),
+    ("get", "/api/workshops/{workshop_id}/export/"): (
+        lambda c, s: {"ids": s.workshop["ids"], "query": "?format=md"},
+        (A401, N404, N404, F403, (200, None)),
+    ),
+    ("get", "/api/workshops/{workshop_id}/problem-trees/"): (
+        _in_workshop(),
+        (A401, N404, N404, F403, (200, None)),
+    ),
+    # Before/after reads two trees: every member of both may compare them.
+    ("get", "/api/compare/"): (
+        lambda c, s: {"query": f"?before={c.tree.pk}&after={c.tree.pk}"},
+        (A401, N404, (200, None), (200, None), (200, None)),
+    ),
     # Share links: owners make, list and revoke them; anyone signed in opens one.
     ("post", "/api/share/"): (
         lambda c, s: {"data": {"token": s.workshop["link_token"]}},
