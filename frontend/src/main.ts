@@ -1,6 +1,7 @@
 /**
  * Entry point: a tiny router over / (tree list or sign-in), /app/trees/<id>, the workshop pages
- * (/app/workshops, /app/workshops/<id>) and the ways in: /join[/<token>], /access/<key>,
+ * (/app/workshops, /app/workshops/<id>, its board /app/workshops/<id>/board and the board's
+ * projector view /app/workshops/<id>/projector#key=..., which needs no sign-in) and the ways in: /join[/<token>], /access/<key>,
  * /share/<token>.
  */
 import "./style.css";
@@ -14,6 +15,7 @@ import { accessPage, joinPage, sharePage } from "./ui/workshop/join";
 import { workshopListPage } from "./ui/workshop/list";
 import { WorkshopPage } from "./ui/workshop/page";
 import { workshopApi } from "./ui/workshop/wsapi";
+import { BoardPage } from "./ui/workshop/board";
 
 const app = document.getElementById("app")!;
 let me: User | null = null;
@@ -89,6 +91,17 @@ async function route(): Promise<void> {
     );
     return;
   }
+  // The board's projector link: read-only, no sign-in; its key stays after "#".
+  const projector = path.match(/^\/app\/workshops\/(\d+)\/projector\/?$/);
+  if (projector) {
+    const key = new URLSearchParams(location.hash.slice(1)).get("key") ?? "";
+    const bp = new BoardPage(Number(projector[1]), { me, key, navigate, signOut: () => void signOut() });
+    other = bp;
+    document.title = "Board · Gametree";
+    app.replaceChildren(bp.el);
+    bp.start();
+    return;
+  }
   if (!me) {
     document.title = "Sign in · Gametree";
     app.replaceChildren(
@@ -108,6 +121,16 @@ async function route(): Promise<void> {
   if (/^\/app\/workshops\/?$/.test(path)) {
     document.title = "Workshops · Gametree";
     app.replaceChildren(workshopListPage(me, navigate, () => void signOut()));
+    sendLeftEdits();
+    return;
+  }
+  const board = path.match(/^\/app\/workshops\/(\d+)\/board\/?$/);
+  if (board) {
+    const bp = new BoardPage(Number(board[1]), { me, key: null, navigate, signOut: () => void signOut() });
+    other = bp;
+    document.title = "Board · Gametree";
+    app.replaceChildren(bp.el);
+    bp.start();
     sendLeftEdits();
     return;
   }
