@@ -32,7 +32,7 @@ from trees.analysis.workshop import (
     ranking_trees,
     tree_counts,
 )
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.models import (
     Exercise,
     ExerciseTree,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from trees.actions import tree_snapshot
 from trees.analysis.workshop import (
     BoardTree,
     cross_group_ranking,
@@ -20,7 +19,7 @@ from trees.analysis.workshop import (
     tree_counts,
 )
 from trees.board_service import MAX_BOARD_TREES
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.formats import FormatError, TreeDoc
 from trees.formats.workshop import WORKSHOP_FORMATS, WorkshopDoc, WorkshopTree, export_workshop
 from trees.models import (
@@ -31,6 +30,7 @@ from trees.models import (
     WorkshopParticipant,
     WorkshopRole,
 )
+from trees.selectors import tree_snapshot
 
 
 def workshop_doc(workshop: Workshop) -> WorkshopDoc:

@@ -6,7 +6,7 @@ dicts), answers go out as plain data. Counts use the survival labelling
 (:mod:`trees.analysis.recurrence`: failure modes for game trees, breadth x support for problem
 trees) and the before/after comparison the merge's matching (:mod:`trees.analysis.merge`).
 
-The board is recomputed often (docs/workshops.md, "The live board"), so per-tree counts are
+The board is recomputed often (trees/realtime/board.py), so per-tree counts are
 cheap and keyed by the tree's version by the caller; the ranking is computed per exercise,
 over the trees of its newest round only (earlier rounds' trees were merged into it).
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trees.analysis.graph import live_nodes, parents_of
-from trees.analysis.recurrence import TreeInput, game_items, problem_items
+from trees.analysis.recurrence.recurring import TreeInput, game_items, problem_items
 from trees.analysis.survival import short, survival
 
 # Items of the ranking kept per exercise, on the board and in the export.
@@ -185,7 +185,7 @@ def cross_group_ranking(
     if game:
         embedder = None
         if semantic:
-            from trees.analysis.semantic import load_embedder
+            from trees.analysis.text.semantic import load_embedder
 
             embedder = load_embedder()
         items.extend(game_items(game, embedder=embedder))
@@ -225,7 +225,7 @@ def failure_mode_counts(trees: Sequence[BoardTree]) -> list[dict[str, Any]]:
     """Failure-mode tags on live critiques: `[{"tag", "critiques", "trees", "groups",
     "broken"}]`, most used first (the CSV export). `broken`: proposals a still-standing
     critique with the tag breaks."""
-    from trees.analysis.failure_modes import norm_tag
+    from trees.analysis.recurrence.failure_modes import norm_tag
 
     rows: dict[str, dict[str, Any]] = {}
     for t in trees:

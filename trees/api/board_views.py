@@ -25,7 +25,7 @@ from trees.board_service import (
     projector_view,
     workshop_board,
 )
-from trees.errors import ActionError
+from trees.domain.errors import ActionError
 from trees.formats.workshop import WORKSHOP_FORMATS
 from trees.workshop_export import export_workshop_bytes
 

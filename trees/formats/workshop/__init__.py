@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from trees.formats.errors import FormatError
+from trees.domain.errors import FormatError
 from trees.formats.workshop import backup, failure_csv, report
 from trees.formats.workshop.doc import MAX_WORKSHOP_EXPORT_BYTES, WorkshopDoc, WorkshopTree
 
