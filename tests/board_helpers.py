@@ -31,6 +31,7 @@ def make_board_workshop(
     per_group: int = 2,
     kind: str = "game",
     prefix: str = "p",
+    password: str = "pw-for-tests-123",
 ) -> BoardWorkshop:
     from django.contrib.auth import get_user_model
 
@@ -54,7 +55,7 @@ def make_board_workshop(
         people, seats = [], []
         for i in range(per_group):
             user = users.create_user(
-                username=f"{prefix}{g}-{i}-{uuid.uuid4().hex[:4]}", password="pw-for-tests-123"
+                username=f"{prefix}{g}-{i}-{uuid.uuid4().hex[:4]}", password=password
             )
             seat, _ = workshop_join(workshop=workshop, user=user, display_name=f"Person {g}.{i}")
             seat.group = group

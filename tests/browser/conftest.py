@@ -30,6 +30,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "gametree-demo"
+# The session server's environment (its database), for tests that set up rows with
+# `manage.py shell` against it (the server is the same; only the setup takes a shortcut).
+SERVER_ENV: dict[str, str] = {}
 
 
 def _free_port() -> int:
@@ -73,6 +76,8 @@ def gametree_server() -> Iterator[str]:
         LOGIN_THROTTLE_RATE="10000/min",
         API_WRITE_THROTTLE_RATE="100000/min",
     )
+    SERVER_ENV.clear()
+    SERVER_ENV.update(env)
     py = sys.executable
     for args in (["migrate", "--noinput", "-v0"], ["loaddemo"]):
         subprocess.run([py, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)

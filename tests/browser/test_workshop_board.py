@@ -1,0 +1,144 @@
+"""The facilitator's live board in Chromium: two participants of two groups build their
+groups' trees with the keyboard while the facilitator's board is open, and the board follows
+(counts, presence, the cross-group ranking) without a reload; the projector link opens a
+read-only board signed out, in large type, and stops working once replaced."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD, ROOT, SERVER_ENV
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+LIVE = 15_000
+
+SETUP = """
+import json
+from django.contrib.auth import get_user_model
+from tests.board_helpers import make_board_workshop
+alice = get_user_model().objects.get(username="alice")
+made = make_board_workshop(alice, groups=2, per_group=2, prefix="b", password={password!r})
+print(json.dumps({{
+    "workshop": made.id,
+    "trees": [t.pk for t in made.trees],
+    "people": [[u.username for u in g] for g in made.people],
+}}))
+"""
+
+
+def board_workshop(server: str) -> dict[str, Any]:
+    """A workshop of alice's with two groups of two and a game tree per group, made with the
+    real actions against the browser server's database."""
+    assert SERVER_ENV, server
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SETUP.format(password=PASSWORD)],
+        cwd=ROOT,
+        env=SERVER_ENV,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def totals(page: Any, group: int) -> Any:
+    return page.locator(".board-group").nth(group).locator(".board-totals")
+
+
+def build(user: Any, tree: int, proposal: str, critique: str) -> None:
+    """A proposal and a critique under it, typed in the outliner."""
+    user.open_tree(tree)
+    k = user.page.keyboard
+    user.page.get_by_role("button", name="Add the first proposal").focus()
+    k.press("Enter")
+    k.type(proposal)
+    k.press("Enter")
+    k.press("Tab")
+    k.type(critique)
+    k.press("Escape")
+
+
+def test_the_board_follows_two_groups_editing_live(users: Any, gametree_server: str) -> None:
+    made = board_workshop(gametree_server)
+    alice = users("alice")
+    alice.page.goto(f"{gametree_server}/app/workshops/{made['workshop']}/board")
+    page = alice.page
+    expect(page.locator(".board-group")).to_have_count(2)
+    expect(totals(page, 0)).to_contain_text("0 proposals")
+    updates_before = int(page.evaluate("document.body.dataset.boardUpdates || '0'"))
+
+    one = users(made["people"][0][0])
+    two = users(made["people"][1][0])
+    build(one, made["trees"][0], "Imitate a careful human", "It learns to please the rater")
+    expect(totals(page, 0)).to_contain_text("1 proposals", timeout=LIVE)
+    expect(totals(page, 0)).to_contain_text("1 critiques", timeout=LIVE)
+    expect(totals(page, 0)).to_contain_text("1 broken", timeout=LIVE)
+    build(two, made["trees"][1], "Debate between copies", "Debaters learn to persuade")
+    expect(totals(page, 1)).to_contain_text("1 critiques", timeout=LIVE)
+    # Both editors have their tree open: present; their group-mates are not.
+    expect(page.locator(".board-group").nth(0).locator("li.present")).to_have_count(1, timeout=LIVE)
+    expect(page.locator(".board-group").nth(1).locator("li.present")).to_have_count(1, timeout=LIVE)
+
+    # Both tag their critique with one failure mode: the ranking names it, in two groups.
+    for user, tree in ((one, made["trees"][0]), (two, made["trees"][1])):
+        nodes = user.api("GET", f"/api/trees/{tree}/snapshot/")["nodes"]
+        crit = next(n for n in nodes if n["type"] == "critique")
+        op = {"kind": "set", "id": crit["id"], "field": "tags", "value": ["reward-hacking"]}
+        user.api("POST", f"/api/trees/{tree}/ops/", {"client_id": "tag", "n": 1, "op": op})
+    first = page.locator(".board-rank li").first
+    expect(first.locator(".rank-label")).to_have_text("reward-hacking", timeout=LIVE)
+    expect(first.locator(".rank-groups")).to_have_text("2 groups")
+    assert int(page.evaluate("document.body.dataset.boardUpdates")) > updates_before
+    # The page never reloaded: the same document took every update.
+    assert not alice.errors, alice.errors
+
+    # Drill-down: a group's tree opens from the board.
+    page.locator(f"a.board-tree-link[data-tree='{made['trees'][0]}']").click()
+    page.wait_for_selector("body[data-tree-ready]")
+    expect(page.locator("li.node.t-proposal").first).to_contain_text("Imitate a careful human")
+
+
+def test_the_projector_link_shows_the_board_signed_out_until_it_is_replaced(
+    users: Any, browser: Any, gametree_server: str
+) -> None:
+    made = board_workshop(gametree_server)
+    alice = users("alice")
+    alice.page.goto(f"{gametree_server}/app/workshops/{made['workshop']}/board")
+    alice.page.get_by_role("button", name="Make a projector link").click()
+    url = alice.page.locator("#projector-link").input_value()
+    assert "#key=" in url
+
+    room = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        projector = room.new_page()
+        projector.goto(url)
+        expect(projector.locator(".board-page.projector .board-group")).to_have_count(2)
+        # read-only: no tree links, no tools
+        expect(projector.locator("a.board-tree-link")).to_have_count(0)
+        expect(projector.locator(".board-tools")).to_have_count(0)
+        size = projector.evaluate(
+            "parseFloat(getComputedStyle(document.querySelector('.board-page')).fontSize)"
+        )
+        assert size >= 20, size
+        seed = {
+            "kind": "create",
+            "id": "6f1d7e2a-4c1b-4a8e-9b0d-2f6c3e1a7d55",
+            "type": "proposal",
+            "parent": None,
+            "text": "Live on the wall",
+        }
+        alice.api(
+            "POST", f"/api/trees/{made['trees'][1]}/ops/", {"client_id": "fac", "n": 1, "op": seed}
+        )
+        expect(totals(projector, 1)).to_contain_text("1 proposals", timeout=LIVE)
+        alice.page.get_by_role("button", name="Make a new link (the old one stops)").click()
+        expect(projector.locator(".banner")).to_contain_text("no longer works", timeout=LIVE)
+    finally:
+        room.close()
