@@ -17,7 +17,7 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from trees.realtime.board import BoardHub, hub_for, run_board
-from trees.realtime.broadcast import board_group, session_group
+from trees.realtime.broadcast import board_group, session_group, workshop_group
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if self.access is None:
             await self._end(CLOSE_FORBIDDEN)
             return
-        groups = [board_group(self.workshop_id), f"workshop-{self.workshop_id}"]
+        groups = [board_group(self.workshop_id), workshop_group(self.workshop_id)]
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if self.access == "facilitator" and session_key:
             groups.append(session_group(session_key))
@@ -136,6 +136,13 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self._end(CLOSE_SIGNED_OUT)
 
     async def workshop_event(self, event: dict[str, Any]) -> None:
-        """Groups, rounds, trees or participants changed (wsrounds' events): refresh."""
+        """Groups, rounds, trees or participants changed (trees/realtime/broadcast.py,
+        `broadcast_workshop`): refresh."""
+        if self.hub is not None:
+            self.hub.mark_dirty()
+
+    async def workshop_access(self, event: dict[str, Any]) -> None:
+        """Seats changed: the board's presence and members change with them. (A facilitator
+        cannot be removed, so the board socket itself stays.)"""
         if self.hub is not None:
             self.hub.mark_dirty()
