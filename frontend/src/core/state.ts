@@ -302,7 +302,7 @@ export class TreeState {
         throw new OpError("invalid", "the text update cannot be decoded");
       }
       const after = textOf(trial);
-      if (after.length > LIMITS.text) throw new OpError("too_large", "text is too long");
+      if (longerThan(after, LIMITS.text)) throw new OpError("too_large", "text is too long");
       if (expect !== undefined && after !== expect) throw new OpError("invalid", "y does not give value");
     }
     Y.applyUpdate(doc, bytes, "remote");
@@ -631,14 +631,25 @@ export function normTags(raw: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * Is `s` longer than `limit` characters, counted as the server counts them: code points (an
+ * emoji is one), not UTF-16 units. Cheap for the usual short text.
+ */
+export function longerThan(s: string, limit: number): boolean {
+  if (s.length <= limit) return false;
+  let n = 0;
+  for (const _ of s) if (++n > limit) return true;
+  return false;
+}
+
 function checkText(text: string, note: string, tags: string[]): void {
-  if (text.length > LIMITS.text) throw new OpError("too_large", "text is too long");
-  if (note.length > LIMITS.note) throw new OpError("too_large", "note is too long");
+  if (longerThan(text, LIMITS.text)) throw new OpError("too_large", "text is too long");
+  if (longerThan(note, LIMITS.note)) throw new OpError("too_large", "note is too long");
   if (tags.length > LIMITS.tags) throw new OpError("too_large", "too many tags");
   if (new Set(tags).size !== tags.length) throw new OpError("invalid", "duplicate tags");
   for (const t of tags) {
     if (t.length < 1) throw new OpError("invalid", "tags must not be empty");
-    if (t.length > LIMITS.tag) throw new OpError("too_large", `a tag is longer than ${LIMITS.tag} characters`);
+    if (longerThan(t, LIMITS.tag)) throw new OpError("too_large", `a tag is longer than ${LIMITS.tag} characters`);
   }
 }
 

@@ -9,7 +9,7 @@
  * converges to the server's tree once the queue is empty.
  */
 import * as Y from "yjs";
-import { LIMITS, TreeState } from "./state";
+import { LIMITS, longerThan, TreeState } from "./state";
 import type {
   Change,
   ClientMessage,
@@ -241,7 +241,7 @@ export class SyncEngine implements UndoGuard {
     const n = this.view.get(id);
     if (!n) throw new OpError("not_found", "no such node");
     if (n.deleted) throw new OpError("deleted", "the node is deleted");
-    if (value.length > LIMITS.text) throw new OpError("too_large", "text is too long");
+    if (longerThan(value, LIMITS.text)) throw new OpError("too_large", "text is too long");
     const doc = this.view.textDoc(id);
     this.undoFor(id);
     if (!diffInto(doc, value, LOCAL)) return [];
