@@ -73,4 +73,34 @@ describe("text compaction", () => {
     // Re-applied typing is the person's own edits, not a re-inserted span: nothing doubled.
     expect(repeatedRun(text, 24)).toBeNull();
   }, 60_000);
+
+  it("keeps typing made offline in a node that was compacted meanwhile", () => {
+    const server = new FakeServer("game");
+    server.compactAt = 1500;
+    const a = new FakeClient(server, "A", 1);
+    const b = new FakeClient(server, "B", 2);
+    a.connect();
+    b.connect();
+    flushAll(a, b);
+    a.engine.submit({ kind: "create", id: "p", type: "proposal", parent: null, key: "a0", text: "start" });
+    flushAll(a, b);
+    b.disconnect();
+    b.engine.editText("p", "OFFLINE " + b.engine.view!.get("p")!.text);
+    const typeA = typist(5);
+    for (let round = 0; round < 40; round++) {
+      typeA(a, "p", 20);
+      a.flush();
+    }
+    expect(server.log.some((o) => o.op.kind === "text" && o.op.compact)).toBe(true);
+    b.connect();
+    for (let i = 0; i < 4; i++) {
+      b.engine.tick();
+      flushAll(a, b);
+    }
+    const text = server.state.get("p")!.text;
+    expect(text).toContain("OFFLINE ");
+    expect(a.engine.view!.get("p")!.text).toBe(text);
+    expect(b.engine.view!.get("p")!.text).toBe(text);
+    expect(b.events.filter((e) => e.kind === "reject")).toEqual([]);
+  }, 60_000);
 });
