@@ -254,3 +254,14 @@ def guests(browser: Any, gametree_server: str) -> Iterator[Any]:
     yield make
     for g in made:
         g.close()
+
+
+@pytest.fixture
+def patient_expect() -> Iterator[None]:
+    """Playwright's expect waits 15 s instead of 5 (many contexts on a loaded machine: a step
+    that crosses the server and a websocket can take longer than 5 s there)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
