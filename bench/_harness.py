@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Shared code of the live benchmarks (throughput, connections, memory, live latency).
 
+- `bench_parser()` / `machine_line()` / `write_json()`: the command line every bench starts
+  from (its docstring as --help, `--json FILE`, the database URLs) and the report's first line;
 - `machine()` / `LoadSampler`: what the run ran on, and the load average during it (other
   test suites may be running on the same machine: every result records it);
 - `percentile()` / `summary()`;
@@ -66,6 +68,45 @@ def production_env(**extra: str) -> dict[str, str]:
         "GAMETREE_WS_MAX_SOCKETS_PER_USER": "100000",
         **extra,
     }
+
+
+# -- command line and report -----------------------------------------------------------------
+
+
+def bench_parser(
+    doc: str | None,
+    *,
+    databases: bool = False,
+    redis_url: str = REDIS_URL,
+    json_file: bool = True,
+) -> argparse.ArgumentParser:
+    """A bench's parser: the first paragraph of its docstring as the description, the rest as
+    the epilog of --help, `--json FILE` (unless `json_file` is off), and with `databases` the
+    PostgreSQL and Redis URLs of its scale-out phases (fresh databases are made on that server
+    and dropped)."""
+    head, _, rest = (doc or "").strip().partition("\n\n")
+    parser = argparse.ArgumentParser(
+        description=head,
+        epilog=rest or None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if json_file:
+        parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    if databases:
+        parser.add_argument("--pg-url", default=PG_URL, help=f"PostgreSQL server ({PG_URL})")
+        parser.add_argument("--redis-url", default=redis_url, help=f"Redis ({redis_url})")
+    return parser
+
+
+def machine_line(m: dict[str, str]) -> str:
+    """The first line of every report: what the run ran on, and when."""
+    return f"{m['nproc']} CPUs, {m['cpu']}, Python {m['python']}; {m['date']}"
+
+
+def write_json(path: str | None, data: Any) -> None:
+    """`--json FILE`: the results as JSON, beside the printed report."""
+    if path:
+        Path(path).write_text(json.dumps(data, indent=2, default=str))
 
 
 # -- machine and load ------------------------------------------------------------------------

@@ -10,7 +10,6 @@ Needs Debian's /usr/bin/chromium and a built client (cd frontend && npm ci && np
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -25,6 +24,10 @@ import uuid
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import LoadSampler, bench_parser, machine, machine_line
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = [
@@ -92,17 +95,18 @@ def outline_markdown(total: int) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = bench_parser(__doc__, json_file=False)
     ap.add_argument("--nodes", type=int, default=5000)
     ap.add_argument("--ops", type=int, default=30)
     ap.add_argument("--runs", type=int, default=3)
     opts = ap.parse_args()
+    print(machine_line(machine()))
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         raise SystemExit("build the client first: cd frontend && npm ci && npm run build")
     tmp = tempfile.mkdtemp(prefix="gametree-bench-")
     proc, url = start_server(tmp)
     try:
-        with sync_playwright() as p:
+        with LoadSampler() as load, sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             ctx = browser.new_context(viewport={"width": 1280, "height": 800})
             page = ctx.new_page()
@@ -234,6 +238,7 @@ def main() -> None:
                 f"median {statistics.median(frame_ms):.1f} ms, max {max(frame_ms):.1f} ms"
             )
             browser.close()
+        print(load.text())
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sys
 import time
@@ -29,20 +28,21 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (
-    PG_URL,
-    REDIS_URL,
     BenchClient,
     LoadSampler,
     Relay,
     Stats,
+    bench_parser,
     cpu_seconds,
     fmt,
     machine,
+    machine_line,
     production_env,
     raise_nofile,
     running_servers,
     setup_population,
     summary,
+    write_json,
 )
 
 TARGET_P99_MS = 50.0
@@ -221,7 +221,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(data: dict[str, Any]) -> None:
     m = data["machine"]
-    print(f"\n{m['nproc']} CPUs, {m['cpu']}, Python {m['python']}; {m['date']}")
+    print(f"\n{machine_line(m)}")
     print(data["load"])
     args = data["args"]
     print(f"{args['sockets']} sockets, {args['trees']} trees, {args['rate']} op/s per socket")
@@ -252,11 +252,7 @@ def report(data: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
+    parser = bench_parser(__doc__, databases=True)
     parser.add_argument("--sockets", type=int, default=1000, help="websockets (1000)")
     parser.add_argument("--trees", type=int, default=300, help="trees (300)")
     parser.add_argument("--rate", type=float, default=1.0, help="ops/s per socket (1)")
@@ -266,9 +262,6 @@ def main() -> int:
         default="relay,embedded,pg,pg2",
         help="comma-separated subset of relay,embedded,pg,pg2,pg2-spread",
     )
-    parser.add_argument("--pg-url", default=PG_URL)
-    parser.add_argument("--redis-url", default=REDIS_URL)
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--keep-logs", metavar="DIR", help="copy the daphne logs there")
     args = parser.parse_args()
     args.duration = min(args.duration, 120.0)
@@ -276,8 +269,7 @@ def main() -> int:
     print(f"open files limit: {limit}", flush=True)
     data = asyncio.run(run(args))
     report(data)
-    if args.json:
-        Path(args.json).write_text(json.dumps(data, indent=2))
+    write_json(args.json, data)
     return 0
 
 

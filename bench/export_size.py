@@ -17,7 +17,6 @@ memory (VmRSS) and its peak (VmHWM) before and after: the issue saw 3 GB.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
@@ -28,6 +27,10 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import LoadSampler, bench_parser, machine, machine_line
 
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = "ea47fcc"
@@ -167,11 +170,13 @@ def server_memory(levels: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = bench_parser(__doc__, json_file=False)
     parser.add_argument("--before", default=BEFORE, help="commit of the old formats layer")
     parser.add_argument("--levels", type=int, default=10_000)
     parser.add_argument("--server", action="store_true", help="also measure a real daphne")
     args = parser.parse_args()
+    print(machine_line(machine()))
+    load = LoadSampler().__enter__()  # sampled until the report's last line
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(
             ["git", "archive", args.before, "trees"], cwd=ROOT, capture_output=True, check=True
@@ -198,6 +203,8 @@ def main() -> int:
         )
     if args.server:
         server_memory(args.levels)
+    load.__exit__()
+    print(load.text())
     return 0
 
 

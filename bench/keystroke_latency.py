@@ -17,7 +17,6 @@ burst or key repeat). Targets (issue 14): p50 <= 50 ms, p99 <= 150 ms.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import uuid
 from pathlib import Path
@@ -26,7 +25,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _harness import LoadSampler, machine, production_env, summary  # noqa: E402
+from _harness import (  # noqa: E402
+    LoadSampler,
+    bench_parser,
+    machine,
+    machine_line,
+    production_env,
+    summary,
+    write_json,
+)
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.e2e.server import running_server  # noqa: E402
@@ -112,11 +119,12 @@ def run(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--keys", type=int, default=200, help="keystrokes per typing speed")
     args = parser.parse_args()
     text = ("the quick brown fox jumps over the lazy dog " * 50)[: args.keys]
-    print(machine())
+    print(machine_line(machine()))
+    results: dict[str, Any] = {"machine": machine(), "keys": len(text), "speeds": {}}
     with running_server(extra_env=production_env()) as server, sync_playwright() as pw:
         server.create_users("alice", "bob")
         tree_id = server.make_tree("alice", ["bob"])
@@ -129,6 +137,7 @@ def main() -> int:
                 # summary() takes seconds and answers in ms.
                 remote = summary([x / 1000 for x in got["remote"]])
                 local = summary([x / 1000 for x in got["local"]])
+                results["speeds"][f"{delay} ms"] = {"other_page": remote, "own_page": local}
                 print(
                     f"key every {delay} ms, {len(text)} keys: other page"
                     f" p50 {remote['p50_ms']:.1f} ms"
@@ -139,8 +148,10 @@ def main() -> int:
                 ok = ok and remote["p50_ms"] <= TARGET_P50_MS and remote["p99_ms"] <= TARGET_P99_MS
         browser.close()
         print(load.text())
+        results["load"] = load.text()
     verdict = "met" if ok else "NOT met"
     print(f"targets p50 <= {TARGET_P50_MS} ms, p99 <= {TARGET_P99_MS} ms: {verdict}")
+    write_json(args.json, results)
     return 0 if ok else 1
 
 

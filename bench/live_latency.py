@@ -29,7 +29,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import websockets  # noqa: E402
-from _harness import cpu_seconds, machine, production_env, summary  # noqa: E402
+from _harness import (  # noqa: E402
+    bench_parser,
+    cpu_seconds,
+    machine,
+    machine_line,
+    production_env,
+    summary,
+    write_json,
+)
 
 from tests.e2e.server import Server, free_port, running_servers  # noqa: E402
 
@@ -218,7 +226,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = bench_parser(__doc__, databases=True)
     parser.add_argument("--ops", type=int, default=1000, help="measured operations (1000)")
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured first ops (50)")
     parser.add_argument(
@@ -233,9 +241,6 @@ def main() -> int:
         default=1,
         help="daphne processes (2 implies --postgres-redis; receivers on both)",
     )
-    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
         "--debug", action="store_true", help="run the server with DJANGO_DEBUG=1 (slower)"
     )
@@ -243,12 +248,10 @@ def main() -> int:
     if args.processes > 1:
         args.postgres_redis = True  # the in-memory layer cannot reach another process
     result = asyncio.run(run(args))
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return 0
+    write_json(args.json, result)
     g, r = result["gametree"], result["relay"]
     m = result["machine"]
-    print(f"setup: {result['setup']}; {m['nproc']} CPUs, {m['cpu']}; {m['date']}")
+    print(f"setup: {result['setup']}; {machine_line(m)}")
     print(f"{'':10} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'max ms':>8}")
     for name, s in (("gametree", g), ("relay", r)):
         print(

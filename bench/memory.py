@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import time
@@ -22,18 +21,19 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (
-    PG_URL,
-    REDIS_URL,
     BenchClient,
     LoadSampler,
     Relay,
     Stats,
+    bench_parser,
     machine,
+    machine_line,
     production_env,
     raise_nofile,
     rss_kib,
     running_servers,
     setup_population,
+    write_json,
 )
 
 Target = tuple[str, str | None, str | None, str]
@@ -134,7 +134,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(data: dict[str, Any]) -> None:
     m = data["machine"]
-    print(f"\n{m['nproc']} CPUs, {m['cpu']}, Python {m['python']}; {m['date']}")
+    print(f"\n{machine_line(m)}")
     print(data["load"])
     relay = next((r for r in data["results"] if r["setup"] == "relay"), None)
     print(
@@ -155,23 +155,15 @@ def report(data: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
+    parser = bench_parser(__doc__, databases=True)
     parser.add_argument("--sockets", type=int, default=1000, help="idle sockets (1000)")
     parser.add_argument("--trees", type=int, default=300, help="trees they are in (300)")
     parser.add_argument("--phases", default="relay,embedded,pg", help="subset of relay,embedded,pg")
-    parser.add_argument("--pg-url", default=PG_URL)
-    parser.add_argument("--redis-url", default=REDIS_URL)
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
     raise_nofile(max(4096, 4 * args.sockets + 256))
     data = asyncio.run(run(args))
     report(data)
-    if args.json:
-        Path(args.json).write_text(json.dumps(data, indent=2))
+    write_json(args.json, data)
     return 0
 
 

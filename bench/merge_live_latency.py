@@ -40,7 +40,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _harness import PG_URL, LoadSampler, machine, production_env, summary  # noqa: E402
+from _harness import (  # noqa: E402
+    PG_URL,
+    LoadSampler,
+    bench_parser,
+    machine,
+    machine_line,
+    production_env,
+    summary,
+    write_json,
+)
 from live_latency import measure_gametree  # noqa: E402
 
 from tests.e2e.server import running_servers  # noqa: E402
@@ -140,11 +149,7 @@ def _load(samples: list[float]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--trees", type=int, default=5, help="trees merged (5)")
     parser.add_argument("--size", type=int, default=2000, help="nodes per tree (2,000)")
     parser.add_argument("--ops", type=int, default=400, help="measured ops per phase (400)")
@@ -158,11 +163,10 @@ def main() -> int:
         default=os.environ.get("PG_TEST_URL", PG_URL),
         help="PostgreSQL server to make a fresh database on (PG_TEST_URL, else the harness's)",
     )
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
     data = asyncio.run(run(args))
     m = data["machine"]
-    print(f"{m['nproc']} CPUs, {m['cpu']}, Python {m['python']}; {m['date']}")
+    print(machine_line(m))
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in data['load'])}")
     print(f"{'':24} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>9}  load (1-min avg, min-max)")
     verdicts = []
@@ -190,8 +194,7 @@ def main() -> int:
                 f"p99 {n['p99_ms'] / o['p99_ms']:.2f}x, max {n['max_ms'] / o['max_ms']:.2f}x"
             )
     print(f"target p99 <= {TARGET_P99_MS:.0f} ms while merging: {'; '.join(verdicts)}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(data, indent=2))
+    write_json(args.json, data)
     return 0
 
 

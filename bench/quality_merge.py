@@ -23,7 +23,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "analysis" / "quality"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _harness import bench_parser, machine, machine_line
 from quality_eval import (
     GAME_SETS,
     failure_mode_quality,
@@ -40,6 +42,8 @@ from trees.analysis.text import semantic
 
 
 def main() -> int:
+    bench_parser(__doc__, json_file=False).parse_args()
+    print(machine_line(machine()))
     labels = {(t, n["id"]): n["text"] for t, nodes in problem_trees() for n in nodes}
     embedder = semantic.load_embedder()
     if embedder is not None:

@@ -1,6 +1,6 @@
 """Soak the live path: N clients editing one tree through random disconnects and server kills.
 
-    .venv/bin/python bench/soak_live.py --seconds 120 [--clients 4] [--pg] [--json]
+    .venv/bin/python bench/soak_live.py --seconds 120 [--clients 4] [--pg] [--json FILE]
 
 Starts the real server (tests/e2e/server.py: migrate + daphne on 127.0.0.1, a fresh SQLite
 file, or with --pg a fresh PostgreSQL database and Redis), opens N websocket clients that
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import statistics
@@ -33,6 +32,9 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _harness import bench_parser, write_json  # noqa: E402
 
 from tests.e2e.server import Server, running_server  # noqa: E402
 from tests.reliability.harness import (  # noqa: E402
@@ -170,7 +172,7 @@ async def soak(server: Server, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = bench_parser(__doc__, databases=True, redis_url="redis://127.0.0.1:6379/9")
     parser.add_argument("--seconds", type=float, default=60, help="editing time (60)")
     parser.add_argument("--clients", type=int, default=4, help="websocket clients (4)")
     parser.add_argument("--rate", type=float, default=10, help="ops/s per client (10)")
@@ -178,9 +180,6 @@ def main() -> int:
     parser.add_argument("--kill-every", type=float, default=10, help="mean s between kills (10)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pg", action="store_true", help="PostgreSQL + Redis (--pg-url ...)")
-    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
     for url in (args.pg_url, args.redis_url) if args.pg else ():
         if urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -190,12 +189,10 @@ def main() -> int:
     database = args.pg_url if args.pg else None
     with running_server(database, args.redis_url if args.pg else None) as server:
         result = asyncio.run(soak(server, args))
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        width = max(len(k) for k in result)
-        for key, value in result.items():
-            print(f"{key:<{width}}  {value}")
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+    write_json(args.json, result)
     ok = result["ops_lost"] == 0 and not result["clients_diverged"] and result["log_gapless"]
     return 0 if ok else 1
 

@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import sys
 import time
 from pathlib import Path
@@ -46,23 +45,24 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (
-    PG_URL,
-    REDIS_URL,
     BenchClient,
     CpuCap,
     LoadSampler,
     Population,
     Relay,
     Stats,
+    bench_parser,
     cpu_seconds,
     fmt,
     machine,
+    machine_line,
     production_env,
     raise_nofile,
     running_servers,
     setup_population,
     stored_ops,
     summary,
+    write_json,
 )
 
 TARGET_OPS = 2000.0
@@ -270,7 +270,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(data: dict[str, Any]) -> None:
     m = data["machine"]
-    print(f"\n{m['nproc']} CPUs, {m['cpu']}, Python {m['python']}; {m['date']}")
+    print(f"\n{machine_line(m)}")
     print(data["load"])
     if data["args"].get("worker_cpus"):
         print(f"every daphne process capped at {data['args']['worker_cpus']} cores (cgroup)")
@@ -337,11 +337,7 @@ def report(data: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
+    parser = bench_parser(__doc__, databases=True)
     parser.add_argument("--clients", type=int, default=100, help="sockets, one user each (100)")
     parser.add_argument("--trees", type=int, default=50, help="trees the sockets share (50)")
     parser.add_argument("--in-flight", type=int, default=4, help="unacked ops per socket (4)")
@@ -361,16 +357,12 @@ def main() -> int:
         metavar="C",
         help="cap every daphne process at C cores with a cgroup (root; see above)",
     )
-    parser.add_argument("--pg-url", default=PG_URL)
-    parser.add_argument("--redis-url", default=REDIS_URL)
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
     args.duration = min(args.duration, 120.0)  # bounded
     raise_nofile()
     data = asyncio.run(run(args))
     report(data)
-    if args.json:
-        Path(args.json).write_text(json.dumps(data, indent=2))
+    write_json(args.json, data)
     return 0
 
 

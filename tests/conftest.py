@@ -1,13 +1,17 @@
-"""Shared fixtures: users, trees, and a clean per-process state cache for every test."""
+"""Shared fixtures: users, trees, signed-in API clients, and a clean per-process state cache
+for every test. Autouse fixtures that only some folders want live in tests/fixtures.py."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from rest_framework.test import APIClient
 
 INTEGRATION = os.environ.get("GAMETREE_INTEGRATION") == "1"
 
@@ -53,3 +57,43 @@ def make_tree(db: Any) -> Any:
         return tree
 
     return make
+
+
+@pytest.fixture
+def client_for(db: Any) -> Callable[[Any], APIClient]:
+    """An APIClient signed in with a real session (CSRF is not enforced by this client)."""
+    from rest_framework.test import APIClient
+
+    def make(user: Any) -> APIClient:
+        client = APIClient()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def alice(make_user: Any) -> Any:
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user: Any) -> Any:
+    return make_user("bob")
+
+
+@pytest.fixture
+def carol(make_user: Any) -> Any:
+    return make_user("carol")
+
+
+@pytest.fixture
+def as_alice(client_for: Callable[[Any], APIClient], alice: Any) -> APIClient:
+    return client_for(alice)

@@ -1,4 +1,5 @@
-"""Test helpers for the analysis layer: build node dicts from compact outlines."""
+"""Test helpers for the analysis layer: build node dicts from compact outlines, and two small
+problem trees that share most problems (the merge tests' input)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,26 @@ def outline(text: str, *, prefix: str = "") -> list[dict[str, Any]]:
         out.append(node(nid, kind, parent, " ".join(rest) or nid, tags=tags, author=author))
         stack.append((depth, nid))
     return out
+
+
+ALIGNMENT = """
+R r Alignment
+  R a Outer alignment
+    R a1 Reward hacking
+  R b Deceptive alignment
+"""
+AI_ALIGNMENT = """
+R r AI alignment
+  R a Outer alignment
+    R a1 Reward hacking
+  R b Deception
+"""
+
+
+def two_alignment_trees() -> list[tuple[int, list[dict[str, Any]]]]:
+    """Trees 1 and 2 (node ids prefixed t1, t2): the same four problems, two of them named
+    differently ("AI alignment", "Deception")."""
+    return [
+        (k, outline(text, prefix=f"t{k}"))
+        for k, text in enumerate((ALIGNMENT, AI_ALIGNMENT), start=1)
+    ]

@@ -7,40 +7,16 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from analysis_helpers import outline
+from analysis_helpers import two_alignment_trees
 
 from trees.analysis import Glossary
 from trees.analysis.merge import in_process, merge
 from trees.analysis.merge.in_process import WorkerDied, WorkerFailed, run_in_process
 from trees.analysis.merge.worker import merged_tree
 from trees.domain import OpError
-
-ONE = """
-R r Alignment
-  R a Outer alignment
-    R a1 Reward hacking
-  R b Deceptive alignment
-"""
-TWO = """
-R r AI alignment
-  R a Outer alignment
-    R a1 Reward hacking
-  R b Deception
-"""
-
-
-@pytest.fixture(autouse=True)
-def _no_workers_left() -> Iterator[None]:
-    yield
-    in_process.shutdown()
-
-
-def trees() -> list[tuple[int, list[dict[str, Any]]]]:
-    return [(k, outline(text, prefix=f"t{k}")) for k, text in enumerate((ONE, TWO), start=1)]
 
 
 # Module-level, so that the worker finds them by reference.
@@ -70,10 +46,17 @@ def test_a_merge_computed_in_the_worker_equals_the_one_computed_here() -> None:
     there: list[tuple[str, float]] = []
     glossary = Glossary({"deception": "deceptive alignment"})
     expected = merge(
-        trees(), glossary=glossary, embedder=None, progress=lambda p, f: here.append((p, f))
+        two_alignment_trees(),
+        glossary=glossary,
+        embedder=None,
+        progress=lambda p, f: here.append((p, f)),
     )
     got = run_in_process(
-        merge, trees(), glossary=glossary, embedder=None, progress=lambda p, f: there.append((p, f))
+        merge,
+        two_alignment_trees(),
+        glossary=glossary,
+        embedder=None,
+        progress=lambda p, f: there.append((p, f)),
     )
     assert got["suggestions"] == expected["suggestions"]
     assert got["nodes"] == expected["nodes"]
@@ -98,8 +81,8 @@ def _shape(built: dict[str, Any]) -> Any:
 
 def test_the_merged_tree_built_in_the_worker_equals_the_one_built_here() -> None:
     kwargs: dict[str, Any] = {"glossary": Glossary(), "users": {7}, "owner_id": 7}
-    here = merged_tree(trees(), **kwargs)
-    there = run_in_process(merged_tree, trees(), **kwargs)
+    here = merged_tree(two_alignment_trees(), **kwargs)
+    there = run_in_process(merged_tree, two_alignment_trees(), **kwargs)
     assert len(there["nodes"]) == len(here["nodes"]) > 0
     assert _shape(there) == _shape(here)
 

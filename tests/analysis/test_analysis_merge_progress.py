@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from analysis_helpers import outline
+from analysis_helpers import two_alignment_trees
 
 from trees.analysis.merge import merge
 from trees.analysis.merge.pipeline import PHASES
 
-ONE = """
-R r Alignment
-  R a Outer alignment
-    R a1 Reward hacking
-  R b Deceptive alignment
-"""
-TWO = """
-R r AI alignment
-  R a Outer alignment
-    R a1 Reward hacking
-  R b Deception
-"""
-
-
-def trees() -> list[tuple[int, list[dict[str, Any]]]]:
-    return [(k, outline(text, prefix=f"t{k}")) for k, text in enumerate((ONE, TWO), start=1)]
-
 
 def test_merge_reports_every_phase_in_order_ending_at_one() -> None:
     calls: list[tuple[str, float]] = []
-    merge(trees(), embedder=None, progress=lambda phase, f: calls.append((phase, f)))
+    merge(two_alignment_trees(), embedder=None, progress=lambda phase, f: calls.append((phase, f)))
     assert [phase for phase, _ in calls] == [*PHASES, "building"]
     assert list(PHASES) == ["reading", "labels", "candidates", "ranking", "suggestions", "building"]
     fractions = [f for _, f in calls]
@@ -38,8 +19,8 @@ def test_merge_reports_every_phase_in_order_ending_at_one() -> None:
 
 
 def test_merge_gives_the_same_result_with_or_without_a_progress_callback() -> None:
-    quiet = merge(trees(), embedder=None)
-    heard = merge(trees(), embedder=None, progress=lambda phase, f: None)
+    quiet = merge(two_alignment_trees(), embedder=None)
+    heard = merge(two_alignment_trees(), embedder=None, progress=lambda phase, f: None)
     assert quiet == heard
 
 
@@ -52,4 +33,4 @@ def test_an_exception_raised_by_the_progress_callback_stops_the_merge() -> None:
             raise Stop
 
     with pytest.raises(Stop):
-        merge(trees(), embedder=None, progress=stop_at_ranking)
+        merge(two_alignment_trees(), embedder=None, progress=stop_at_ranking)

@@ -11,19 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
+from tests.fixtures import _fresh_cache  # noqa: F401  (autouse fixture)
 from tests.ws.conftest import _own_channel_layer, connect  # noqa: F401  (fixtures)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _read_uncommitted(on: bool, conn: Any) -> None:
@@ -146,16 +139,6 @@ class _Null:
 
     def flush(self) -> None:
         pass
-
-
-@pytest.fixture
-def client_for(db: Any) -> Callable[[Any], APIClient]:
-    def make(user: Any) -> APIClient:
-        client = APIClient()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 Outline = list[tuple[str, "Outline"]]

@@ -11,7 +11,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +266,34 @@ def patient_expect() -> Iterator[None]:
     expect.set_options(timeout=15_000)
     yield
     expect.set_options(timeout=5_000)
+
+
+# alice, bob, carol, the tree's id, the ids of its first nodes.
+Three = tuple[User, User, User, int, list[str]]
+
+
+@pytest.fixture
+def three_on_one_tree(users: Any) -> Callable[[str, list[str]], Three]:
+    """alice, bob and carol signed in, with a new game tree of alice's that the other two can
+    edit, holding one top-level proposal per text in that order; returns them, the tree's id and
+    the proposals' ids."""
+
+    def make(title: str, texts: list[str]) -> Three:
+        alice, bob, carol = users("alice"), users("bob"), users("carol")
+        tree = int(alice.api("POST", "/api/trees/", {"kind": "game", "title": title})["id"])
+        for name in ("bob", "carol"):
+            alice.api("POST", f"/api/trees/{tree}/members/", {"username": name, "role": "editor"})
+        ids = [str(uuid.uuid4()) for _ in texts]
+        for n, (node_id, text) in enumerate(zip(ids, texts, strict=True), start=1):
+            op = {
+                "kind": "create",
+                "id": node_id,
+                "type": "proposal",
+                "parent": None,
+                "key": f"a{n}",
+                "text": text,
+            }
+            alice.api("POST", f"/api/trees/{tree}/ops/", {"client_id": "seed", "n": n, "op": op})
+        return alice, bob, carol, tree, ids
+
+    return make

@@ -4,7 +4,6 @@ presser's own steps (issue 14, defects 1, 3 and 4)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -17,25 +16,11 @@ LIVE = 15_000
 
 
 @pytest.fixture
-def three(users: Any) -> Any:
-    """alice, bob and carol with a new game tree of alice's that the other two can edit."""
+def three(three_on_one_tree: Any) -> Any:
+    """alice, bob and carol on a new game tree of alice's, open in their browsers."""
 
     def make(texts: list[str]) -> tuple[list[Any], list[str]]:
-        alice, bob, carol = users("alice"), users("bob"), users("carol")
-        tree = int(alice.api("POST", "/api/trees/", {"kind": "game", "title": "Co-editing"})["id"])
-        for name in ("bob", "carol"):
-            alice.api("POST", f"/api/trees/{tree}/members/", {"username": name, "role": "editor"})
-        ids = [str(uuid.uuid4()) for _ in texts]
-        for n, text in enumerate(texts, start=1):
-            op = {
-                "kind": "create",
-                "id": ids[n - 1],
-                "type": "proposal",
-                "parent": None,
-                "key": f"a{n}",
-                "text": text,
-            }
-            alice.api("POST", f"/api/trees/{tree}/ops/", {"client_id": "seed", "n": n, "op": op})
+        alice, bob, carol, tree, ids = three_on_one_tree("Co-editing", texts)
         people = [alice, bob, carol]
         for user in people:
             user.open_tree(tree)

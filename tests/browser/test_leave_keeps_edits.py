@@ -4,13 +4,12 @@ leaving with unsent edits, and "Saved" is never shown while something is unackno
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_live_editing import row, seed
+from tests.browser.test_live_editing import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -27,36 +26,13 @@ WATCH_STATUS = """() => {
 }"""
 
 
-def three_on_one_tree(users: Any) -> tuple[Any, Any, Any, int]:
-    alice, bob, carol = users("alice"), users("bob"), users("carol")
-    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "Leave"})
-    for who in ("bob", "carol"):
-        alice.api("POST", f"/api/trees/{tree['id']}/members/", {"username": who, "role": "editor"})
-    seed(
-        alice,
-        tree["id"],
-        [
-            {
-                "kind": "create",
-                "id": str(uuid.uuid4()),
-                "type": "proposal",
-                "parent": None,
-                "text": text,
-                "key": key,
-            }
-            for text, key in (("First", "a0"), ("Second", "a1"), ("Third", "a2"))
-        ],
-    )
-    return alice, bob, carol, int(tree["id"])
-
-
 def saved_only_when_all_acknowledged(user: Any) -> None:
     seen = user.page.evaluate("window.__status")
     assert [s for s in seen if s[0] == "Saved" and s[1] != 0] == []
 
 
-def test_text_typed_just_before_reload_or_back_reaches_everyone(users: Any) -> None:
-    alice, bob, carol, tree = three_on_one_tree(users)
+def test_text_typed_just_before_reload_or_back_reaches_everyone(three_on_one_tree: Any) -> None:
+    alice, bob, carol, tree, _ = three_on_one_tree("Leave", ["First", "Second", "Third"])
     for u in (alice, bob, carol):
         u.open_tree(tree)
 
@@ -98,9 +74,9 @@ def test_text_typed_just_before_reload_or_back_reaches_everyone(users: Any) -> N
 
 
 def test_edits_made_offline_in_a_tab_that_is_closed_are_sent_when_the_tree_is_opened_again(
-    users: Any,
+    three_on_one_tree: Any,
 ) -> None:
-    alice, bob, carol, tree = three_on_one_tree(users)
+    alice, bob, carol, tree, _ = three_on_one_tree("Leave", ["First", "Second", "Third"])
     for u in (alice, bob, carol):
         u.open_tree(tree)
     bob.context.set_offline(True)

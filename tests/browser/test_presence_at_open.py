@@ -3,40 +3,18 @@ where is shown, and a reconnect with a node focused shows no error (issue 14, de
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_live_editing import node, row, seed
+from tests.browser.test_live_editing import node, row
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 # Presence must show without anyone clicking; on the main of issue 14 it did not show at all
 # until a click (over 20 s in the report), so a few seconds separate the two clearly.
 SOON = 5_000
-
-
-def three_on_one_tree(users: Any) -> tuple[Any, Any, Any, int]:
-    alice, bob, carol = users("alice"), users("bob"), users("carol")
-    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "Presence"})
-    for who in ("bob", "carol"):
-        alice.api("POST", f"/api/trees/{tree['id']}/members/", {"username": who, "role": "editor"})
-    seed(
-        alice,
-        tree["id"],
-        [
-            {
-                "kind": "create",
-                "id": str(uuid.uuid4()),
-                "type": "proposal",
-                "parent": None,
-                "text": "Shared",
-            }
-        ],
-    )
-    return alice, bob, carol, int(tree["id"])
 
 
 WATCH_ERROR_TOASTS = """() => {
@@ -54,8 +32,10 @@ def roster(user: Any, name: str) -> Any:
     return user.page.locator(".roster .person", has_text=name)
 
 
-def test_people_who_open_a_tree_are_seen_at_once_and_typing_shows_where(users: Any) -> None:
-    alice, bob, carol, tree = three_on_one_tree(users)
+def test_people_who_open_a_tree_are_seen_at_once_and_typing_shows_where(
+    three_on_one_tree: Any,
+) -> None:
+    alice, bob, carol, tree, _ = three_on_one_tree("Presence", ["Shared"])
     for u in (alice, bob, carol):
         u.open_tree(tree)
     # Nobody has clicked anything: each sees the other two.
@@ -89,9 +69,9 @@ def test_people_who_open_a_tree_are_seen_at_once_and_typing_shows_where(users: A
 
 
 def test_a_reconnect_with_a_node_focused_shows_no_error_and_presence_comes_back(
-    users: Any,
+    three_on_one_tree: Any,
 ) -> None:
-    alice, bob, carol, tree = three_on_one_tree(users)
+    alice, bob, carol, tree, _ = three_on_one_tree("Presence", ["Shared"])
     for u in (alice, bob, carol):
         u.open_tree(tree)
     row(alice, "Shared").click()

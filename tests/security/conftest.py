@@ -4,25 +4,16 @@ fixtures of tests/ws (own channel layer per test, sockets that always close)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
+from tests.fixtures import _fresh_cache  # noqa: F401  (autouse fixture)
 from tests.ws.conftest import _own_channel_layer, connect  # noqa: F401  (fixtures)
 
 PASSWORD = "pw-for-tests-123"
 ROLES = ("anonymous", "outsider", "viewer", "editor", "owner")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    # The login throttle counts in the default cache; one test's attempts must not leak.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @dataclass

@@ -1,23 +1,16 @@
-"""Fixtures for the import/export tests: users, signed-in API clients, the format fixtures."""
+"""Fixtures for the import/export tests: the format fixtures and a fresh throttle cache (the
+users and signed-in API clients are tests/conftest.py's)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django.core.cache import cache
-from rest_framework.test import APIClient
+
+from tests.fixtures import _fresh_cache  # noqa: F401  (autouse fixture)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "formats" / "fixtures"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -26,33 +19,3 @@ def fixture_path() -> Callable[[str], Path]:
         return FIXTURES / name
 
     return path
-
-
-@pytest.fixture
-def alice(make_user: Any) -> Any:
-    return make_user("alice")
-
-
-@pytest.fixture
-def bob(make_user: Any) -> Any:
-    return make_user("bob")
-
-
-@pytest.fixture
-def client_for(db: Any) -> Callable[[Any], APIClient]:
-    def make(user: Any) -> APIClient:
-        client = APIClient()
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def as_alice(client_for: Callable[[Any], APIClient], alice: Any) -> APIClient:
-    return client_for(alice)
-
-
-@pytest.fixture
-def anon() -> APIClient:
-    return APIClient()
