@@ -103,4 +103,38 @@ describe("text compaction", () => {
     expect(b.engine.view!.get("p")!.text).toBe(text);
     expect(b.events.filter((e) => e.kind === "reject")).toEqual([]);
   }, 60_000);
+
+  it("keeps offline typing when the tree comes back as a snapshot of a compacted node", () => {
+    const server = new FakeServer("game");
+    server.compactAt = 1500;
+    const a = new FakeClient(server, "A", 1);
+    const b = new FakeClient(server, "B", 2);
+    a.connect();
+    b.connect();
+    flushAll(a, b);
+    a.engine.submit({ kind: "create", id: "p", type: "proposal", parent: null, key: "a0", text: "start here" });
+    flushAll(a, b);
+    b.disconnect();
+    b.engine.editText("p", "start OFFLINE here");
+    const typeA = typist(9);
+    for (let round = 0; round < 40; round++) {
+      typeA(a, "p", 20);
+      a.flush();
+    }
+    expect(server.log.some((o) => o.op.kind === "text" && o.op.compact)).toBe(true);
+    // Too far behind for a catch-up (or a resync): the whole tree comes as a snapshot.
+    const nodes = [...server.state.nodes.values()].map((n) => ({ ...n, y: server.state.textState(n.id) }));
+    b.engine.receive({ type: "snapshot", seq: server.seq, kind: "game", nodes });
+    expect(b.engine.view!.get("p")!.text).toContain("OFFLINE");
+    b.connect();
+    for (let i = 0; i < 4; i++) {
+      b.engine.tick();
+      flushAll(a, b);
+    }
+    const text = server.state.get("p")!.text;
+    expect(text).toContain("OFFLINE");
+    expect(a.engine.view!.get("p")!.text).toBe(text);
+    expect(b.engine.view!.get("p")!.text).toBe(text);
+    expect(b.events.filter((e) => e.kind === "reject")).toEqual([]);
+  }, 60_000);
 });

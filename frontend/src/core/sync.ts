@@ -24,7 +24,7 @@ import type {
 } from "./types";
 import { OpError } from "./types";
 import { type UndoGuard, type WriteInfo, writtenGroup } from "./undo";
-import { diffInto, fromBase64, LOCAL, pendingDelta, ROOT, textOf, updateBeyond } from "./ytext";
+import { diffInto, fromBase64, LOCAL, mergeText, pendingDelta, ROOT, textOf, updateBeyond } from "./ytext";
 
 export const RESEND_MS = 5000;
 export const SYNC_RETRY_MS = 2000;
@@ -424,6 +424,15 @@ export class SyncEngine implements UndoGuard {
   }
 
   loadSnapshot(seq: number, kind: TreeKind, nodes: TreeNode[]): void {
+    // Unconfirmed typing as the person saw it (base: the server's text it was typed on), in
+    // case the snapshot's document was compacted since and it no longer merges (`retype`).
+    const typing = new Map<string, { base: string; mine: string }>();
+    for (const p of this.pending) {
+      if (p.op.kind !== "text" || typing.has(p.op.id) || p.ackSeq !== null) continue;
+      const mine = this.view?.get(p.op.id)?.text;
+      const base = this.confirmed?.get(p.op.id)?.text;
+      if (mine !== undefined && base !== undefined) typing.set(p.op.id, { base, mine });
+    }
     this.kind = kind;
     this.confirmed = new TreeState(kind, nodes);
     this.lastSeq = seq;
@@ -432,6 +441,7 @@ export class SyncEngine implements UndoGuard {
     // Ops acknowledged at or before the snapshot are in it already.
     this.pending = this.pending.filter((p) => p.ackSeq === null || p.ackSeq > seq);
     this.rebuildView();
+    for (const [id, t] of typing) this.retype(id, t.base, t.mine);
     this.hooks.onReset?.();
     this.hooks.onPendingChange?.(this.pending.length);
     this.drain();
@@ -603,6 +613,28 @@ export class SyncEngine implements UndoGuard {
     if (delta && view.get(id)) {
       const doc = view.textDoc(id);
       doc.transact(() => doc.getText(ROOT).applyDelta(delta), REBASE);
+      view.syncText(id);
+      this.dirtyTexts.add(id);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        (this.hooks.schedule ?? queueMicrotask)(() => this.flushTexts());
+      }
+    }
+  }
+
+  /**
+   * After a snapshot: typing in `id` made against a document the server has since compacted
+   * cannot merge (its anchors are gone). Re-apply it as the person's edit of `base` where
+   * that edit lands in the text now (the server's `merge_text` rule) and send that instead.
+   */
+  private retype(id: string, base: string, mine: string): void {
+    const view = this.view!;
+    const doc = view.get(id) && !view.get(id)!.deleted ? view.textDoc(id) : null;
+    if (!doc || (doc.store.pendingStructs === null && doc.store.pendingDs === null)) return;
+    this.pending = this.pending.filter((p) => !(p.op.kind === "text" && p.op.id === id && p.ackSeq === null));
+    view.resetText(this.confirmed!, id);
+    const merged = mergeText(base, mine, this.confirmed!.get(id)!.text);
+    if (merged.length <= LIMITS.text && diffInto(view.textDoc(id), merged, REBASE)) {
       view.syncText(id);
       this.dirtyTexts.add(id);
       if (!this.flushScheduled) {

@@ -134,3 +134,34 @@ export function pendingDelta(base: Y.Doc, local: Y.Doc): Y.YTextEvent["delta"] |
   Y.applyUpdate(tmp, Y.encodeStateAsUpdate(local, Y.encodeStateVector(base)));
   return delta;
 }
+
+function span(old: string, now: string): [number, number, number] {
+  let start = 0;
+  const max = Math.min(old.length, now.length);
+  while (start < max && old.charCodeAt(start) === now.charCodeAt(start)) start++;
+  let endOld = old.length;
+  let endNew = now.length;
+  while (endOld > start && endNew > start && old.charCodeAt(endOld - 1) === now.charCodeAt(endNew - 1)) {
+    endOld--;
+    endNew--;
+  }
+  return [start, endOld, endNew];
+}
+
+/**
+ * `mine`, edited from `base`, on a text that became `theirs` meanwhile: `theirs` with the one
+ * edit of `base` that `mine` made, where it lands now; where both changed the same span, `mine`
+ * wins there. The same rule as the server's `merge_text` (trees/domain/ytext.py).
+ */
+export function mergeText(base: string, mine: string, theirs: string): string {
+  if (theirs === base) return mine;
+  if (mine === base) return theirs;
+  const [s1, e1, m1] = span(base, mine);
+  const [s2, e2, t2] = span(base, theirs);
+  if (e1 <= s2 && !(s1 === e1 && e1 === s2 && s2 === e2)) return theirs.slice(0, s1) + mine.slice(s1, m1) + theirs.slice(e1);
+  if (e2 <= s1) {
+    const shift = t2 - e2;
+    return theirs.slice(0, s1 + shift) + mine.slice(s1, m1) + theirs.slice(e1 + shift);
+  }
+  return mine;
+}
