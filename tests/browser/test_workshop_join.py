@@ -129,6 +129,8 @@ def test_people_join_from_their_phones_while_the_facilitator_watches(
     # The facilitator removes Fay: she is gone from the list and her session is closed.
     alice.page.get_by_role("button", name="Remove Fay").click()
     expect(people.locator("li", has_text="Fay")).to_have_count(0)
+    # Her open page is told at once (its live socket is closed by the server).
+    expect(fay.page.locator(".banner.error")).to_have_text("You are no longer in this workshop.")
     fay.page.reload()
     expect(fay.page.locator("form.login")).to_be_visible()
 
