@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from trees.domain import Node as DomainNode
@@ -62,40 +62,41 @@ def user_id_of(user: User) -> int:
 _RANK: dict[str | None, int] = {None: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
 
 
+def _workshop_sql() -> str:
+    from django.contrib.auth import get_user_model
+
+    link, exercise = ExerciseTree._meta.db_table, Exercise._meta.db_table
+    rnd, seat = Round._meta.db_table, WorkshopParticipant._meta.db_table
+    user = get_user_model()._meta.db_table
+    # One query, no ORM compiling: it runs on the write path of every workshop tree op.
+    return (
+        "SELECT l.kind, l.group_id, l.participant_id, r.blind, r.ended_at,"
+        " s.id, s.role, s.group_id, u.is_active"
+        f" FROM {link} l JOIN {exercise} e ON e.id = l.exercise_id"
+        f" LEFT JOIN {rnd} r ON r.id = l.round_id"
+        f" LEFT JOIN {seat} s ON s.workshop_id = e.workshop_id AND s.user_id = %s"
+        f" LEFT JOIN {user} u ON u.id = s.user_id"
+        " WHERE l.tree_id = %s"
+    )
+
+
+_WORKSHOP_SQL: list[str] = []
+
+
 def _workshop_role(user_id: int, tree_id: int) -> str | None:
     """The role a workshop gives `user_id` on a tree made for one of its exercises
     (trees/domain/workshop.py: facilitators read, the group edits, blind rounds hide)."""
-    link = (
-        ExerciseTree.objects.filter(tree_id=tree_id)
-        .values(
-            "kind",
-            "group_id",
-            "participant_id",
-            "exercise__workshop_id",
-            "round__blind",
-            "round__ended_at",
-        )
-        .first()
-    )
-    if link is None:
+    if not _WORKSHOP_SQL:
+        _WORKSHOP_SQL.append(_workshop_sql())
+    with connection.cursor() as cursor:
+        cursor.execute(_WORKSHOP_SQL[0], [user_id, tree_id])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    seat = (
-        WorkshopParticipant.objects.filter(
-            workshop_id=link["exercise__workshop_id"], user_id=user_id, user__is_active=True
-        )
-        .values("pk", "role", "group_id")
-        .first()
-    )
-    return workshop_role(
-        Seat(seat["pk"], seat["role"], seat["group_id"]) if seat else None,
-        TreeLink(
-            kind=link["kind"],
-            group=link["group_id"],
-            participant=link["participant_id"],
-            blind=bool(link["round__blind"]),
-            round_ended=link["round__ended_at"] is not None,
-        ),
-    )
+    kind, group, participant, blind, ended_at, seat_id, role, seat_group, active = row
+    seat = Seat(seat_id, role, seat_group) if seat_id is not None and active else None
+    link = TreeLink(kind, group, participant, bool(blind), ended_at is not None)
+    return workshop_role(seat, link)
 
 
 def workshop_tree_role(user_id: int, tree_id: int, member_role: str | None) -> str | None:
