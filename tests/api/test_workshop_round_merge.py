@@ -105,3 +105,53 @@ def test_a_two_round_problem_tree_exercise_merges_each_group_and_forks_it_for_ea
     assert {"Sycophancy", "Deceptive alignment", "Reward hacking"} <= texts
     assert Tree.objects.get(pk=final).meta["base"] == merged_a
     assert room.clients["bob"].get(f"/api/trees/{forks['ann']}/snapshot/").status_code == 200
+
+
+def test_a_group_of_one_is_not_merged_and_its_tree_is_forked_as_it_is_next_round(
+    make_user: Any, client_for: Any
+) -> None:
+    room = make_room(make_user, client_for)
+    room.fac.patch(room.url(f"participants/{room.seats['dan']}/"), {"group": None}, format="json")
+    ex = exercise(room, "problem_tree", rounds=2)
+    first, second = (r["id"] for r in ex["rounds"])
+    cats = tree_of(room, ex["id"], participant="cat")
+    add(room, "cat", cats, "Power seeking", root(cats))
+    room.fac.post(room.url(f"rounds/{first}/start/"), {}, format="json")
+    room.fac.post(room.url(f"rounds/{first}/end/"), {}, format="json")
+    merges = merges_settle(room, first)
+    assert merges[room.groups["B"]]["status"] == "single"
+    assert merges[room.groups["B"]]["tree"] == cats
+    assert merges[room.groups["A"]]["status"] == "done"
+    room.fac.post(room.url(f"rounds/{second}/start/"), {}, format="json")
+    [fork] = [
+        t
+        for t in trees_seen(room, "cat", ex["id"]).values()
+        if t["round"] == second and t["participant"] == room.seats["cat"]
+    ]
+    assert Tree.objects.get(pk=fork["tree"]).meta["forked_from"] == cats
+    texts = set(Node.objects.filter(tree_id=fork["tree"]).values_list("text", flat=True))
+    assert "Power seeking" in texts
+
+
+def test_a_failed_group_merge_is_started_again_by_the_facilitator(
+    make_user: Any, client_for: Any
+) -> None:
+    room = make_room(make_user, client_for)
+    ex = exercise(room, "problem_tree", rounds=1)
+    rid = ex["rounds"][0]["id"]
+    room.fac.post(room.url(f"rounds/{rid}/start/"), {}, format="json")
+    room.fac.post(room.url(f"rounds/{rid}/end/"), {}, format="json")
+    merges_settle(room, rid)
+    # As if the server had stopped mid-merge: the merged tree gone, the merge failed.
+    row = GroupMerge.objects.get(round_id=rid, group_id=room.groups["A"])
+    Tree.objects.filter(pk=row.tree_id).delete()
+    GroupMerge.objects.filter(pk=row.pk).update(
+        status="failed", error_code="interrupted", tree=None
+    )
+    assert room.clients["ann"].post(room.url(f"rounds/{rid}/merge/")).status_code == 403
+    again = room.fac.post(room.url(f"rounds/{rid}/merge/"))
+    assert again.status_code == 200, again.content
+    merges = merges_settle(room, rid)
+    assert merges[room.groups["A"]]["status"] == "done"
+    assert Tree.objects.filter(pk=merges[room.groups["A"]]["tree"]).exists()
+    assert merges[room.groups["B"]]["tree"] != merges[room.groups["A"]]["tree"]
