@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -358,15 +358,30 @@ def read_transaction() -> Iterator[bool]:
         yield snapshot
 
 
+CachedSnapshot = Callable[[int, str, int], "list[dict[str, Any]] | None"]
+_cached_snapshot: CachedSnapshot | None = None
+
+
+def use_cached_states(cached: CachedSnapshot) -> None:
+    """Set by the writers' state cache (trees/actions/state_cache.py) when it loads: the nodes
+    of a tree at a committed version, when its cached state is at that version."""
+    global _cached_snapshot
+    _cached_snapshot = cached
+
+
 def tree_snapshot(*, tree_id: int) -> dict[str, Any]:
     """A consistent snapshot `{seq, kind, nodes}` of the tree, read without the write lock:
-    an export or a report never waits for writers, nor makes them wait."""
+    an export or a report never waits for writers, nor makes them wait. From the writers'
+    cached state when it is at the version read, else from the node rows."""
     with read_transaction() as snapshot:
         while True:
             head = Tree.objects.filter(pk=tree_id).values_list("kind", "version").first()
             if head is None:
                 raise ActionError("not_found", "No such tree.")
             kind, version = head
+            cached = _cached_snapshot(tree_id, kind, version) if _cached_snapshot else None
+            if cached is not None:
+                return {"seq": version, "kind": kind, "nodes": cached}
             state = load_state(tree_id, kind, version)
             # Without a snapshot, a commit between the two reads shows as a new version: the
             # node rows might then be newer than `version`, so read them again.

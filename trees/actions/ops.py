@@ -232,7 +232,9 @@ def _apply_locked(
             states[tree_id] = state
         seq = versions[tree_id] + 1
         try:
-            applied = state.apply(request.op, seq=seq, actor=request.actor_id)
+            # under the guard: a lock-free reader may be serialising this cached state
+            with state_cache.guard(tree_id):
+                applied = state.apply(request.op, seq=seq, actor=request.actor_id)
         except OpError as exc:
             # The domain validates before it mutates, so the cached state is untouched.
             outcomes[index] = ActionError(exc.code, exc.message)

@@ -9,15 +9,23 @@ managed a few hundred ops per second; bench/connections.py.)
 A cached state is only trusted when its version equals the version read from the locked tree
 row inside the writing transaction; any other process's write (or a rolled-back one of ours)
 makes the versions differ and the state is reloaded.
+
+Whole-tree reads take no lock (`trees.selectors.tree_snapshot`) but answer from a cached state
+when it is at the committed version they read (`committed_snapshot`): loading the node rows
+costs about eight times serialising a cached state (bench/snapshot_reads.py). So that a reader
+never sees a state half-way through an op, the one place that changes a cached state
+(`actions/ops.py`) does it under the tree's `guard`, and the reader serialises under it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Any
 
 from django.conf import settings
 
+from trees import selectors
 from trees.domain import TreeState
 from trees.selectors import load_state
 
@@ -26,6 +34,31 @@ _lock = threading.RLock()
 _states: OrderedDict[int, TreeState] = OrderedDict()
 _sizes: dict[int, int] = {}  # node count of each cached state when last used
 _total = 0
+
+
+# Guards of the cached states, striped by tree id: a writer applies ops to a cached state
+# under its tree's guard, a lock-free reader serialises it under the same guard.
+_GUARDS = tuple(threading.Lock() for _ in range(64))
+
+
+def guard(tree_id: int) -> threading.Lock:
+    return _GUARDS[tree_id % len(_GUARDS)]
+
+
+def committed_snapshot(tree_id: int, kind: str, version: int) -> list[dict[str, Any]] | None:
+    """The nodes of the cached state if it is at `version` (a committed version the caller
+    read in its own transaction), else None (then the caller reads the node rows)."""
+    with _lock:
+        state = _states.get(tree_id)
+    if state is None:
+        return None
+    with guard(tree_id):
+        if state.version != version or state.kind != kind:
+            return None
+        return state.snapshot()
+
+
+selectors.use_cached_states(committed_snapshot)
 
 
 def _max_nodes() -> int:
