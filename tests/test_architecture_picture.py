@@ -23,6 +23,8 @@ def _pictured_layers() -> list[set[str]]:
     block = section.split("```", 2)[1]
     layers = []
     for line in block.strip().splitlines():
+        if line.startswith(" "):  # the description of the line above, carried over
+            continue
         names = re.split(r"\s{2,}", line.strip())[0]
         layers.append(
             {n if n.startswith(("trees", "gametree")) else f"trees.{n}" for n in names.split(" | ")}
