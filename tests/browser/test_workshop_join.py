@@ -106,6 +106,9 @@ def test_people_join_from_their_phones_while_the_facilitator_watches(
     laptop.page.fill("#login-pass", "dana-comes-back-7")
     laptop.page.click("form.login button[type=submit]")
     expect(laptop.page.get_by_text("My trees")).to_be_visible()
+    # Her workshop is one tap away from the tree list.
+    laptop.page.locator(".ws-shortcuts a.ws-link", has_text="Tuesday cohort").click()
+    expect(laptop.page.get_by_text("You are Dana.")).to_be_visible()
 
     # Eli lost his phone: the facilitator resets his access and hands him a one-time link.
     alice.accept_confirms = True

@@ -4,6 +4,7 @@ import type { TreeKind, User } from "../core/types";
 import { analysisListTools } from "./analysis-list";
 import { h, on, toast } from "./dom";
 import { openImportDialog } from "./import";
+import { workshopShortcuts } from "./workshop/list";
 import { shareLinksPanel } from "./workshop/sharelinks";
 
 export function loginPage(onDone: (u: User) => void): HTMLElement {
@@ -156,6 +157,7 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
     h(
       "main",
       { class: "container" },
+      workshopShortcuts(navigate),
       h("section", { class: "card" }, h("h2", { text: "New tree" }), create),
       tools.bar,
       h("section", {}, h("h2", { text: "My trees" }), mine),

@@ -62,3 +62,30 @@ export function workshopListPage(me: User, navigate: Navigate, signOut: () => vo
     ),
   );
 }
+
+/**
+ * On the tree list: the workshops I am in, one tap away (a group's game tree has no member
+ * rows, so it is not in the tree list: the workshop page is the way to it). Hidden when none.
+ */
+export function workshopShortcuts(navigate: Navigate): HTMLElement {
+  const list = h("ul", { class: "plain ws-shortcuts" });
+  const box = h("section", { class: "card ws-shortcuts-card", hidden: true, "aria-labelledby": "ws-shortcuts-h" }, h("h2", { id: "ws-shortcuts-h", text: "Your workshops" }), list);
+  void workshopApi.list().then(
+    (rows) => {
+      rows.sort((a, b) => b.created_at.localeCompare(a.created_at));
+      list.replaceChildren(
+        ...rows.slice(0, 5).map((w) =>
+          h(
+            "li",
+            {},
+            appLink(`/app/workshops/${w.id}`, w.title, navigate, { class: "ws-link" }),
+            h("span", { class: "muted small", text: w.role === "facilitator" ? " · you facilitate" : ` · you are ${w.display_name}` }),
+          ),
+        ),
+      );
+      box.hidden = rows.length === 0;
+    },
+    () => undefined,
+  );
+  return box;
+}
