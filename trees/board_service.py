@@ -7,16 +7,13 @@ a tree's version is read first and its nodes after, so a board may show a node a
 than the version it names, never an older one. A `BoardCache` keeps, per tree, the nodes and
 counts of the version last read and, per exercise, the ranking with the structure it was
 computed on: the live board (trees/realtime/board.py) re-reads only the trees whose version
-moved, and re-ranks an exercise at once when its structure or tags changed, and after
-`RANKING_TEXT_INTERVAL` when only text did.
+moved, and re-ranks an exercise at most every `RANKING_INTERVAL` seconds.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,8 +48,9 @@ ACTIVITY_WINDOW = 60.0
 # Someone who edited within this many seconds counts as present even without an open socket
 # in this process (their socket may be served by another process).
 PRESENT_AFTER_EDIT = 120.0
-# A ranking whose trees changed only in text is recomputed at most this often (seconds).
-RANKING_TEXT_INTERVAL = 3.0
+# An exercise's ranking is recomputed at most this often (seconds): the counts and activity
+# follow every edit, the ranking (the costly part) a moment later.
+RANKING_INTERVAL = 3.0
 # Trees a board covers at most (a workshop of 40 people has ~100 over a day).
 MAX_BOARD_TREES = 400
 
@@ -88,19 +86,9 @@ def node_dicts(tree_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def _structure(nodes: Iterable[Mapping[str, Any]]) -> str:
-    """What a ranking depends on besides text: types, shape and tags."""
-    shape = sorted(
-        (n["id"], n["type"], n["parent"] or "", ",".join(n["parents"]), ",".join(n["tags"]))
-        for n in nodes
-    )
-    return hashlib.sha1(json.dumps(shape).encode()).hexdigest()
-
-
 @dataclass
 class _Ranked:
     key: tuple[tuple[int, int], ...]
-    structure: str
     at: float
     result: dict[str, Any]
 
@@ -113,6 +101,8 @@ class BoardCache:
     nodes: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     counts: dict[int, dict[str, int]] = field(default_factory=dict)
     rankings: dict[int, _Ranked] = field(default_factory=dict)
+    activity: dict[int, list[tuple[float, int | None]]] = field(default_factory=dict)
+    activity_seq: dict[int, int] = field(default_factory=dict)
     computed: int = 0  # how many boards this cache has made
 
 
@@ -120,16 +110,32 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat() if ts is not None else None
 
 
-def _activity_rows(versions: dict[int, int]) -> dict[int, list[tuple[float, int | None]]]:
-    """(time, actor) of the last `ACTIVITY_OPS` ops of each tree, one bounded query."""
-    if not versions:
-        return {}
+def _activity_rows(
+    versions: dict[int, int], cache: BoardCache, now: float
+) -> dict[int, list[tuple[float, int | None]]]:
+    """(time, actor) of each tree's recent ops. Only the ops past those read last time are
+    read (one bounded query for the trees whose version moved); what is kept is the last
+    `PRESENT_AFTER_EDIT` seconds, and always each tree's newest op (its last edit)."""
     cond = Q()
+    wanted = False
     for tree_id, version in versions.items():
-        cond |= Q(tree_id=tree_id, seq__gt=version - ACTIVITY_OPS)
-    out: dict[int, list[tuple[float, int | None]]] = {t: [] for t in versions}
-    for tree_id, at, actor in OpLog.objects.filter(cond).values_list("tree_id", "at", "actor_id"):
-        out[tree_id].append((at.timestamp(), actor))
+        seen = cache.activity_seq.get(tree_id, 0)
+        if version > seen:
+            cond |= Q(tree_id=tree_id, seq__gt=max(seen, version - ACTIVITY_OPS))
+            wanted = True
+    if wanted:
+        rows = OpLog.objects.filter(cond).values_list("tree_id", "seq", "at", "actor_id")
+        for tree_id, seq, at, actor in rows:
+            cache.activity.setdefault(tree_id, []).append((at.timestamp(), actor))
+            cache.activity_seq[tree_id] = max(cache.activity_seq.get(tree_id, 0), seq)
+    out: dict[int, list[tuple[float, int | None]]] = {}
+    for tree_id in versions:
+        kept = sorted(cache.activity.get(tree_id, ()))
+        recent = [row for row in kept if now - row[0] <= PRESENT_AFTER_EDIT]
+        if kept and (not recent or recent[-1] != kept[-1]):
+            recent.append(kept[-1])
+        cache.activity[tree_id] = recent
+        out[tree_id] = recent
     return out
 
 
@@ -157,7 +163,7 @@ def load_trees(workshop: Workshop, cache: BoardCache) -> tuple[list[BoardTree], 
             kind = tree_rows[tree_id]["kind"]
             cache.counts[tree_id] = tree_counts(kind, cache.nodes[tree_id])
     for gone in set(cache.versions) - set(versions):
-        for table in (cache.versions, cache.nodes, cache.counts):
+        for table in (cache.versions, cache.nodes, cache.counts, cache.activity_seq):
             table.pop(gone, None)
     trees = [
         BoardTree(
@@ -197,7 +203,7 @@ def workshop_board(
         .order_by("joined_at", "id")
         .values("id", "display_name", "group_id", "user_id")
     )
-    ops = _activity_rows(versions)
+    ops = _activity_rows(versions, cache, now)
     recent_actors = {a for rows in ops.values() for at, a in rows if now - at <= PRESENT_AFTER_EDIT}
     present = set(viewers) | recent_actors
     rows = group_summaries([(g.pk, g.name) for g in groups], board_trees, cache.counts)
@@ -280,21 +286,16 @@ def projector_view(board: dict[str, Any]) -> dict[str, Any]:
 def _ranking(
     cache: BoardCache, exercise_id: int, trees: Sequence[BoardTree], now: float
 ) -> dict[str, Any]:
+    """The exercise's ranking: recomputed when its trees moved, at most every
+    `RANKING_INTERVAL` seconds (in between, the last one stands); tags only, no clusters of
+    untagged critiques (the export has both)."""
     chosen = ranking_trees(trees, exercise_id)
     key = tuple(sorted((t.id, cache.versions.get(t.id, 0)) for t in chosen))
     known = cache.rankings.get(exercise_id)
-    if known is not None and known.key == key:
+    if known is not None and (known.key == key or now - known.at < RANKING_INTERVAL):
         return known.result
-    structure = _structure(n for t in chosen for n in t.nodes)
-    if (
-        known is not None
-        and known.structure == structure
-        and {t for t, _ in known.key} == {t.id for t in chosen}
-        and now - known.at < RANKING_TEXT_INTERVAL
-    ):
-        return known.result  # only text changed, and recently: keep the last ranking a moment
-    result = cross_group_ranking(chosen)
-    cache.rankings[exercise_id] = _Ranked(key, structure, now, result)
+    result = cross_group_ranking(chosen, clusters=False)
+    cache.rankings[exercise_id] = _Ranked(key, now, result)
     return result
 
 

@@ -62,7 +62,7 @@ async def open_board() -> AsyncIterator[OpenBoard]:
 
 
 async def board_where(
-    board: Ws, check: Callable[[dict[str, Any]], bool], timeout: float = 5.0
+    board: Ws, check: Callable[[dict[str, Any]], bool], timeout: float = 30.0
 ) -> dict[str, Any]:
     """The first board message whose board passes `check`."""
     loop = asyncio.get_running_loop()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trees.analysis.graph import live_nodes, parents_of
+from trees.analysis.recurrence.failure_modes import GameCorpus, failure_mode_table
 from trees.analysis.recurrence.recurring import TreeInput, game_items, problem_items
 from trees.analysis.survival import short, survival
 
@@ -165,7 +166,11 @@ def ranking_trees(trees: Sequence[BoardTree], exercise: int | None) -> list[Boar
 
 
 def cross_group_ranking(
-    trees: Sequence[BoardTree], *, top: int = RANKING_TOP, semantic: bool = False
+    trees: Sequence[BoardTree],
+    *,
+    top: int = RANKING_TOP,
+    semantic: bool = False,
+    clusters: bool = True,
 ) -> dict[str, Any]:
     """The taut constraints across the groups' trees of one exercise, most taut first.
 
@@ -173,7 +178,9 @@ def cross_group_ranking(
     (:func:`trees.analysis.recurrence.game_items`); problem trees: the problems of their
     automatic merge ranked by breadth x support. Each item says in how many groups it occurs.
     ``semantic``: read critiques with the optional sentence-embedding scorer (slower; the
-    live board leaves it off, the export turns it on).
+    live board leaves it off, the export turns it on). ``clusters``: also rank clusters of
+    untagged critiques (word similarity over every critique: the costly part; the live board
+    ranks the tags people gave, the export both).
     """
     if not trees:
         return {"kind": None, "items": [], "trees": 0}
@@ -182,7 +189,10 @@ def cross_group_ranking(
     game = [t for t in inputs if t.resolved_kind == "game"]
     problem = [t for t in inputs if t.resolved_kind != "game"]
     items: list[dict[str, Any]] = []
-    if game:
+    if game and not clusters:
+        corpus = GameCorpus([(t.id, t.nodes) for t in game])
+        items.extend(failure_mode_table(corpus))
+    elif game:
         embedder = None
         if semantic:
             from trees.analysis.text.semantic import load_embedder

@@ -4,7 +4,8 @@ A hub joins the fan-out (trees/realtime/fanout.py) of every tree of its workshop
 member, so it hears every committed op of those trees, from this process or (over Redis) from
 the others, the way a tree's sockets do. Hearing an op only marks the hub dirty: the live
 edit's delivery never waits for board work. The board is then recomputed off the event loop,
-in a thread of its own (`board_executor`, never the live path's database thread), at most
+in a child process (trees/realtime/board_worker.py; its GIL is not the live path's) driven
+from a thread of its own (never the live path's database thread), at most
 once per `MIN_INTERVAL` and `DEBOUNCE` after the first op of a burst, so forty people typing
 make a few recomputes a second per workshop, not forty; the recompute re-reads only the trees
 whose version moved (trees/board_service.py). The result is serialised once and sent to every
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import threading
 import time
@@ -35,7 +35,7 @@ T = TypeVar("T")
 # Seconds after the first op of a burst before the board is recomputed (coalesces a burst).
 DEBOUNCE = 0.1
 # Seconds between two recomputes of one workshop's board, at least.
-MIN_INTERVAL = 0.3
+MIN_INTERVAL = 0.4
 # Seconds between refreshes while nothing changes.
 IDLE_REFRESH = 15.0
 
@@ -62,13 +62,16 @@ def _call(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
 
 
 def close() -> None:
-    """Close the board thread's connection and stop the thread (tests, shutdown)."""
+    """Close the board thread's connection, stop the thread and the child (tests, shutdown)."""
     global _executor
     with _lock:
         executor, _executor = _executor, None
     if executor is not None:
         executor.submit(lambda: connection.close()).result()
         executor.shutdown(wait=True)
+    from trees.realtime import board_worker
+
+    board_worker.stop()
 
 
 async def run_board(fn: Callable[..., T], *args: Any) -> T:
@@ -77,24 +80,16 @@ async def run_board(fn: Callable[..., T], *args: Any) -> T:
     return await loop.run_in_executor(_get_executor(), functools.partial(_call, fn, args))
 
 
-def _compute(
+def _compute_somewhere(
     workshop_id: int, cache: Any, viewers: set[int]
 ) -> tuple[dict[bool, str], set[int]] | None:
-    """The board as the facilitator's (True) and the projector's (False) message text, and
-    the trees it covers."""
-    from trees.board_service import projector_view, workshop_board
-    from trees.models import Workshop
+    """In the board's child process (trees/realtime/board_worker.py) when it can share the
+    database, else here in the board thread (an in-memory SQLite database)."""
+    from trees.realtime import board_worker
 
-    workshop = Workshop.objects.filter(pk=workshop_id).first()
-    if workshop is None:
-        return None
-    board = workshop_board(workshop, cache, viewers=viewers)
-    texts = {True: _text(board), False: _text(projector_view(board))}
-    return texts, {int(t) for t in board["versions"]}
-
-
-def _text(board: dict[str, Any]) -> str:
-    return json.dumps({"type": "board", "board": board}, separators=(",", ":"))
+    if board_worker.usable():
+        return board_worker.compute_in_child(workshop_id, viewers)  # type: ignore[no-any-return]
+    return board_worker.compute(workshop_id, cache, viewers)
 
 
 class BoardHub:
@@ -189,7 +184,7 @@ class BoardHub:
         return out
 
     async def _recompute(self) -> None:
-        found = await run_board(_compute, self.workshop_id, self.cache, self._viewers())
+        found = await run_board(_compute_somewhere, self.workshop_id, self.cache, self._viewers())
         if found is None:
             return
         texts, tree_ids = found
