@@ -103,6 +103,8 @@ class BoardCache:
     rankings: dict[int, _Ranked] = field(default_factory=dict)
     activity: dict[int, list[tuple[float, int | None]]] = field(default_factory=dict)
     activity_seq: dict[int, int] = field(default_factory=dict)
+    # When a ranking left stale (trees moved within RANKING_INTERVAL) is due (epoch seconds).
+    rank_again_at: float | None = None
     computed: int = 0  # how many boards this cache has made
 
 
@@ -196,6 +198,7 @@ def workshop_board(
     process. The projector's copy is `projector_view` of it."""
     cache = cache if cache is not None else BoardCache()
     now = time.time() if now is None else now
+    cache.rank_again_at = None
     board_trees, versions = load_trees(workshop, cache)
     groups = list(WorkshopGroup.objects.filter(workshop=workshop).order_by("position", "id"))
     seats = list(
@@ -292,7 +295,12 @@ def _ranking(
     chosen = ranking_trees(trees, exercise_id)
     key = tuple(sorted((t.id, cache.versions.get(t.id, 0)) for t in chosen))
     known = cache.rankings.get(exercise_id)
-    if known is not None and (known.key == key or now - known.at < RANKING_INTERVAL):
+    if known is not None and known.key == key:
+        return known.result
+    if known is not None and now - known.at < RANKING_INTERVAL:
+        # the trees moved, but the last ranking is recent: it stands until the next one,
+        # which the live board asks for then (`BoardCache.rank_again_at`)
+        cache.rank_again_at = min(cache.rank_again_at or now + 60, known.at + RANKING_INTERVAL)
         return known.result
     result = cross_group_ranking(chosen, clusters=False)
     cache.rankings[exercise_id] = _Ranked(key, now, result)

@@ -155,3 +155,22 @@ async def test_the_projector_key_opens_a_read_only_board_until_the_link_is_repla
     # the facilitator's own board stays open
     await db_apply(ws.trees[0].pk, ws.people[0][0].pk, create_op("proposal", None, "Still live"))
     await board_where(facilitator, lambda b: proposals(b, 0) == 1)
+
+
+async def test_a_tag_given_just_after_another_edit_still_reaches_the_ranking(
+    ws: BoardWorkshop, open_board: OpenBoard
+) -> None:
+    board = await open_board(ws.facilitator, ws.id)
+    await board_where(board, lambda b: True)
+    prop = create_op("proposal", None, "Imitate")
+    await db_apply(ws.trees[0].pk, ws.people[0][0].pk, prop, n=1)
+    # the ranking was just computed for this edit; the tag comes within its interval
+    await board_where(board, lambda b: proposals(b, 0) == 1)
+    crit = create_op("critique", prop["id"], "It pleases the rater", ["reward-hacking"])
+    await db_apply(ws.trees[0].pk, ws.people[0][0].pk, crit, n=2)
+
+    def ranked(b: dict[str, Any]) -> bool:
+        items = b["exercises"][0]["ranking"]["items"]
+        return bool(items) and items[0]["tag"] == "reward-hacking"
+
+    await board_where(board, ranked)

@@ -82,7 +82,7 @@ async def run_board(fn: Callable[..., T], *args: Any) -> T:
 
 def _compute_somewhere(
     workshop_id: int, cache: Any, viewers: set[int]
-) -> tuple[dict[bool, str], set[int]] | None:
+) -> tuple[dict[bool, str], set[int], float | None] | None:
     """In the board's child process (trees/realtime/board_worker.py) when it can share the
     database, else here in the board thread (an in-memory SQLite database)."""
     from trees.realtime import board_worker
@@ -187,7 +187,9 @@ class BoardHub:
         found = await run_board(_compute_somewhere, self.workshop_id, self.cache, self._viewers())
         if found is None:
             return
-        texts, tree_ids = found
+        texts, tree_ids, again = found
+        if again is not None:  # the ranking was left stale a moment: compute it when due
+            asyncio.get_running_loop().call_later(again + 0.05, self.mark_dirty)
         self.recomputes += 1
         await self._follow(tree_ids)
         self.texts = texts

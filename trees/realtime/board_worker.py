@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import os
 import threading
+import time
 from typing import Any
 
 _lock = threading.Lock()
@@ -50,9 +51,9 @@ def _main(conn: Any, settings_module: str, database: dict[str, Any]) -> None:
 
 def compute(
     workshop_id: int, cache: Any, viewers: set[int]
-) -> tuple[dict[bool, str], set[int]] | None:
-    """The board as the facilitator's (True) and the projector's (False) message text, and
-    the trees it covers."""
+) -> tuple[dict[bool, str], set[int], float | None] | None:
+    """The board as the facilitator's (True) and the projector's (False) message text, the
+    trees it covers, and in how many seconds a ranking left stale is due (None: none is)."""
     from trees.board_service import projector_view, workshop_board
     from trees.models import Workshop
 
@@ -61,7 +62,8 @@ def compute(
         return None
     board = workshop_board(workshop, cache, viewers=viewers)
     texts = {True: _text(board), False: _text(projector_view(board))}
-    return texts, {int(t) for t in board["versions"]}
+    again = None if cache.rank_again_at is None else max(0.0, cache.rank_again_at - time.time())
+    return texts, {int(t) for t in board["versions"]}, again
 
 
 def _text(board: dict[str, Any]) -> str:
