@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 
 from trees.actions.merge_jobs import merge_job_expire, merge_start
 from trees.domain.errors import ActionError
@@ -180,9 +180,13 @@ def _wait_and_link(merge_id: int) -> None:
         return
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        job = MergeJob.objects.filter(pk=merge.job_id).first()
-        if job is not None:
-            job = merge_job_expire(job=job)
+        try:
+            job = MergeJob.objects.filter(pk=merge.job_id).first()
+            if job is not None:
+                job = merge_job_expire(job=job)
+        except OperationalError:  # SQLite's lock taken by a writer: ask again
+            time.sleep(POLL_SECONDS)
+            continue
         if job is None or job.status in (MergeStatus.DONE, MergeStatus.FAILED):
             break
         if time.monotonic() > deadline:
@@ -215,11 +219,32 @@ def merge_link(merge_id: int) -> None:
                 },
             )
             merge.status, merge.tree_id = GroupMergeStatus.DONE, job.tree_id
+            merge.save(update_fields=["status", "tree", "error_code", "updated_at"])
+            _fork_if_next_round_runs(merge)
         else:
             merge.status = GroupMergeStatus.FAILED
             merge.error_code = (job.error_code if job is not None else "") or "merge_failed"
         merge.save(update_fields=["status", "tree", "error_code", "updated_at"])
         _tell_after_commit(merge)
+
+
+def _fork_if_next_round_runs(merge: GroupMerge) -> None:
+    """The facilitator started the next round before this group's merge was done: its
+    members get their forks now (the other groups got theirs at the start)."""
+    from trees.actions.workshop_rounds import prepare_for_merge
+
+    nxt = (
+        Round.objects.select_related("exercise")
+        .filter(
+            exercise_id=merge.round.exercise_id,
+            number=merge.round.number + 1,
+            started_at__isnull=False,
+            ended_at__isnull=True,
+        )
+        .first()
+    )
+    if nxt is not None:
+        prepare_for_merge(nxt)
 
 
 def _tell_after_commit(merge: GroupMerge) -> None:

@@ -316,6 +316,15 @@ def round_prepare(*, workshop: Workshop, round_id: int, actor_id: int) -> Round:
 # ---- the trees of a round -------------------------------------------------------------------
 
 
+def prepare_for_merge(rnd: Round) -> int:
+    """A group's merge of the round before `rnd` just finished while `rnd` runs: fork it for
+    the group's members now (inside the merge's linking transaction). Forks are made as each
+    member, so no facilitator is needed as actor (group trees are not made here)."""
+    if rnd.mode != RoundMode.INDIVIDUAL:
+        return 0
+    return _prepare(rnd, actor_id=0)
+
+
 def _members(workshop_id: int) -> dict[int, list[WorkshopParticipant]]:
     by_group: dict[int, list[WorkshopParticipant]] = {}
     seats = WorkshopParticipant.objects.filter(
