@@ -88,9 +88,12 @@ async def _open(server: Server, tree_id: int, user: str) -> Any:
     return ws
 
 
-async def measure_gametree(servers: list[Server], count: int, warmup: int) -> list[float]:
+async def measure_gametree(
+    servers: list[Server], count: int, warmup: int, cpu: list[float] | None = None
+) -> list[float]:
     """With two servers the sender is on the first and the receivers on the second (through
-    Redis) and the first (local): every op crosses processes for one of the two receivers."""
+    Redis) and the first (local): every op crosses processes for one of the two receivers.
+    `cpu` gets the servers' CPU seconds over the measured ops (sign-ins and warm-up left out)."""
     tree_id = await asyncio.to_thread(servers[0].make_tree, "alice", ["bob", "carol"])
     sender = await _open(servers[0], tree_id, "alice")
     receivers = [
@@ -117,6 +120,8 @@ async def measure_gametree(servers: list[Server], count: int, warmup: int) -> li
     readers = [asyncio.create_task(receive(ws)) for ws in receivers]
     try:
         for n, op in enumerate(operations(count + warmup), start=1):
+            if n == warmup + 1:
+                cpu_start = sum(cpu_seconds(s.pid) for s in servers if s.pid)
             both.clear()
             state["n"], state["left"] = n, 2
             sent_at[n] = time.perf_counter()
@@ -128,6 +133,8 @@ async def measure_gametree(servers: list[Server], count: int, warmup: int) -> li
                 if reply.get("type") == "nack":
                     raise RuntimeError(f"op {n} refused: {reply}")
             await asyncio.wait_for(both.wait(), 10)
+        if cpu is not None:
+            cpu.append(sum(cpu_seconds(s.pid) for s in servers if s.pid) - cpu_start)
     finally:
         for task in readers:
             task.cancel()

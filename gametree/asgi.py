@@ -12,7 +12,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from gametree.bodylimit import BodyLimitMiddleware, limit_daphne_request_bodies  # noqa: E402
+from gametree.bodylimit import BodyLimitMiddleware  # noqa: E402
 from trees.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -28,13 +28,6 @@ application = ProtocolTypeRouter(
 # Last, so that everything imported at startup is frozen (gametree/serving.py).
 from django.conf import settings  # noqa: E402
 
-from gametree.serving import (  # noqa: E402
-    plain_autobahn_log_arguments,
-    tune_gc,
-    twisted_write_through,
-)
+from gametree import serving  # noqa: E402
 
-limit_daphne_request_bodies()
-plain_autobahn_log_arguments()
-twisted_write_through()
-tune_gc(settings.GAMETREE_GC_FULL_SECONDS)
+serving.apply(settings.GAMETREE_SKIP_PATCHES, settings.GAMETREE_GC_FULL_SECONDS)

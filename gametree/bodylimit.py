@@ -11,10 +11,12 @@ Two guards, because they sit at different depths:
   Content-Length before the application starts, and, for a body without one (chunked), counts
   while Django reads and cuts it off at the limit. It also answers a non-multipart body over
   Django's `DATA_UPLOAD_MAX_MEMORY_SIZE` with the same JSON instead of Django's HTML 400.
-- `limit_daphne_request_bodies()` (the embedded default, daphne): the same limit inside the
-  server, on Twisted's request, so that a refused body is never received past the limit at
-  all: by Content-Length as soon as the headers are in, and chunk by chunk for a body without
-  one; the 413 is written and the connection closed, and daphne never queues the body.
+- `limit_daphne_request_bodies()` in gametree/serving.py (the embedded default, daphne): the
+  same limit inside the server, on Twisted's request, so that a refused body is never
+  received past the limit at all: by Content-Length as soon as the headers are in, and chunk
+  by chunk for a body without one; the 413 is written and the connection closed, and daphne
+  never queues the body. It patches daphne, so it lives with the other patches of private
+  internals.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import IO, Any
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -123,73 +125,3 @@ async def _refuse(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-_installed = False
-
-
-def limit_daphne_request_bodies() -> bool:
-    """Make daphne's HTTP requests refuse bodies past the limit as they arrive (once)."""
-    global _installed
-    if _installed:
-        return False
-    try:
-        from daphne.http_protocol import HTTPFactory, WebRequest
-    except ImportError:  # served by something else: the ASGI middleware still applies
-        return False
-
-    class LimitedWebRequest(WebRequest):  # type: ignore[misc]
-        _refused = False
-        _received = 0
-        content: IO[bytes] | None  # set by twisted's Request (untyped)
-
-        def gotLength(self, length: int | None) -> None:
-            total, _ = limits()
-            if length is not None and length > total:
-                self._refuse(total)
-                return
-            super().gotLength(length)
-
-        def handleContentChunk(self, data: bytes) -> None:
-            if self._refused:
-                return
-            self._received += len(data)
-            total, _ = limits()
-            if self._received > total:
-                self._refuse(total)
-                return
-            super().handleContentChunk(data)
-
-        def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
-            if self._refused:
-                return
-            super().requestReceived(command, path, version)
-
-        def _refuse(self, limit: int) -> None:
-            self._refused = True
-            body = too_large_body(limit)
-            head = (
-                b"HTTP/1.1 413 Request Entity Too Large\r\n"
-                b"Content-Type: application/json\r\n"
-                b"Content-Length: " + str(len(body)).encode() + b"\r\n"
-                b"Connection: close\r\n\r\n"
-            )
-            transport = self.channel.transport
-            transport.write(head + body)
-            # Stops reading: the rest of the body is never received.
-            transport.loseConnection()
-            if self.content is not None:
-                self.content.close()
-                self.content = None
-
-    original = HTTPFactory.buildProtocol
-
-    def buildProtocol(self: Any, addr: Any) -> Any:
-        protocol = original(self, addr)
-        if protocol is not None:
-            protocol.requestFactory = LimitedWebRequest
-        return protocol
-
-    HTTPFactory.buildProtocol = buildProtocol
-    _installed = True
-    return True

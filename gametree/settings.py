@@ -171,8 +171,12 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             # Channels' in-memory layer, sweeping for expired messages once a second instead
-            # of on every message (gametree/layers.py).
-            "BACKEND": "gametree.layers.SweepingInMemoryChannelLayer",
+            # of on every message (gametree/serving.py, "layer_sweep").
+            "BACKEND": (
+                "channels.layers.InMemoryChannelLayer"
+                if "layer_sweep" in env_list("GAMETREE_SKIP_PATCHES", [])
+                else "gametree.serving.SweepingInMemoryChannelLayer"
+            ),
             "CONFIG": {"capacity": 2000, "expiry": 60},
         }
     }
@@ -330,6 +334,9 @@ GAMETREE_STATE_CACHE_NODES = env_int("GAMETREE_STATE_CACHE_NODES", 500_000)
 # A serving worker runs Python's full garbage collection on this timer instead of whenever
 # objects pile up (gametree/serving.py); 0 keeps Python's defaults.
 GAMETREE_GC_FULL_SECONDS = env_int("GAMETREE_GC_FULL_SECONDS", 300)
+# Patches of private internals (gametree/serving.py) a serving worker leaves out, by name:
+# for bench/patches.py, which measures what each one saves. Empty (all applied) otherwise.
+GAMETREE_SKIP_PATCHES = env_list("GAMETREE_SKIP_PATCHES", [])
 # Redis pub/sub channels the workers' live ops are spread over by tree id
 # (trees/realtime/fanout.py): 1 sends every worker every batch; more spare a worker the
 # trees it does not serve.

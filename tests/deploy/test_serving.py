@@ -1,4 +1,5 @@
-"""gametree/serving.py: a serving worker's garbage-collection policy and autobahn logging."""
+"""gametree/serving.py: the one module of patches of private internals; the garbage-collection
+policy, the write-through, and the guard that fails when an upgrade changes what they patch."""
 
 from __future__ import annotations
 
@@ -51,15 +52,39 @@ def test_the_test_settings_do_not_tune_the_test_process() -> None:
     assert gc.get_threshold()[2] < 1_000_000
 
 
-def test_a_serving_worker_stops_autobahn_formatting_debug_arguments_for_every_frame() -> None:
-    from autobahn.twisted import websocket as twisted_websocket
-    from autobahn.websocket import protocol
+def test_every_upstream_function_a_patch_relies_on_is_the_one_it_was_written_against() -> None:
+    import gametree.asgi  # noqa: F401  (applies the patches, as daphne does on import)
 
-    import gametree.asgi  # noqa: F401  (applies it, as daphne does on import)
+    drift = serving.upstream_drift()
 
-    for module in (protocol, twisted_websocket):
-        assert module.hltype is serving._plain
-        assert module.hlval(42) == 42
+    assert drift == [], (
+        "an upgrade changed what gametree/serving.py patches; read the new code, re-run "
+        "bench/patches.py, then update serving.UPSTREAM: " + "; ".join(drift)
+    )
+
+
+def test_a_changed_upstream_function_is_reported_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(
+        serving.UPSTREAM,
+        "layer_sweep",
+        {**serving.UPSTREAM["layer_sweep"], "channels.layers:InMemoryChannelLayer.send": "0" * 16},
+    )
+    monkeypatch.setitem(serving.UPSTREAM, "gone", {"channels.layers:NoSuchLayer.send": "0" * 16})
+
+    drift = serving.upstream_drift()
+
+    assert len(drift) == 2
+    assert drift[0].startswith("layer_sweep: channels.layers:InMemoryChannelLayer.send changed")
+    assert drift[1] == "gone: channels.layers:NoSuchLayer.send is gone"
+
+
+def test_every_patch_but_the_garbage_collector_names_what_it_relies_on() -> None:
+    assert set(serving.UPSTREAM) == set(serving.PATCHES) - {"gc_timer"}
+
+
+def test_an_unknown_patch_name_to_skip_is_refused_with_the_known_names() -> None:
+    with pytest.raises(ValueError, match="unknown patches to skip: \\['autobahn'\\]"):
+        serving.apply(skip=["autobahn"], gc_full_every_seconds=0)
 
 
 class _RecordingReactor:

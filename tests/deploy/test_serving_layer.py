@@ -1,4 +1,4 @@
-"""gametree/layers.py: the embedded default's in-memory channel layer."""
+"""gametree/serving.py, layer_sweep: the embedded default's in-memory channel layer."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import time
 
 from django.conf import settings
 
-from gametree.layers import SweepingInMemoryChannelLayer
+from gametree.serving import SweepingInMemoryChannelLayer
 
 
 def test_the_embedded_default_uses_the_sweeping_layer() -> None:
     # tests/deploy runs in the embedded pass only (Makefile), without REDIS_URL.
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == (
-        "gametree.layers.SweepingInMemoryChannelLayer"
+        "gametree.serving.SweepingInMemoryChannelLayer"
     )
 
 
