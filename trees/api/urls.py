@@ -1,6 +1,7 @@
 """REST layer: URL routes under /api/."""
 
-from django.urls import path
+from django.urls import URLPattern, path
+from rest_framework.views import APIView
 
 from trees.api import (
     analysis_views,
@@ -13,206 +14,120 @@ from trees.api import (
     workshop_views,
 )
 
+# Every view of a tree takes its id from this prefix, every view of a workshop its own.
+TREE = "trees/<int:tree_id>/"
+WORKSHOP = "workshops/<int:workshop_id>/"
+
+
+def route(pattern: str, view: type[APIView], name: str) -> URLPattern:
+    """One API route: `view` is an APIView class, `name` its URL name (and schema operation)."""
+    return path(pattern, view.as_view(), name=name)
+
+
 urlpatterns = [
-    path("auth/csrf/", views.CsrfView.as_view(), name="auth-csrf"),
-    path("auth/login/", views.LoginView.as_view(), name="auth-login"),
-    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
-    path("auth/me/", views.MeView.as_view(), name="auth-me"),
-    path("auth/token/", views.TokenView.as_view(), name="auth-token"),
-    path("auth/tokens/", views.TokenListView.as_view(), name="auth-tokens"),
-    path("auth/tokens/<int:token_id>/", views.TokenDetailView.as_view(), name="auth-token-detail"),
-    path("auth/password/", views.PasswordView.as_view(), name="auth-password"),
-    path("auth/password/set/", workshop_views.PasswordSetView.as_view(), name="auth-password-set"),
-    path("auth/access/", workshop_views.AccessView.as_view(), name="auth-access"),
-    path("auth/signup/", workshop_views.SignupView.as_view(), name="auth-signup"),
+    route("auth/csrf/", views.CsrfView, "auth-csrf"),
+    route("auth/login/", views.LoginView, "auth-login"),
+    route("auth/logout/", views.LogoutView, "auth-logout"),
+    route("auth/me/", views.MeView, "auth-me"),
+    route("auth/token/", views.TokenView, "auth-token"),
+    route("auth/tokens/", views.TokenListView, "auth-tokens"),
+    route("auth/tokens/<int:token_id>/", views.TokenDetailView, "auth-token-detail"),
+    route("auth/password/", views.PasswordView, "auth-password"),
+    route("auth/password/set/", workshop_views.PasswordSetView, "auth-password-set"),
+    route("auth/access/", workshop_views.AccessView, "auth-access"),
+    route("auth/signup/", workshop_views.SignupView, "auth-signup"),
     # Workshops and share links (docs/security.md, "Workshops and share links").
-    path("join/", workshop_views.JoinView.as_view(), name="workshop-join"),
-    path("workshops/", workshop_views.WorkshopListView.as_view(), name="workshop-list"),
-    path(
-        "workshops/<int:workshop_id>/",
-        workshop_views.WorkshopDetailView.as_view(),
-        name="workshop-detail",
+    route("join/", workshop_views.JoinView, "workshop-join"),
+    route("workshops/", workshop_views.WorkshopListView, "workshop-list"),
+    route(WORKSHOP, workshop_views.WorkshopDetailView, "workshop-detail"),
+    route(WORKSHOP + "participants/", workshop_views.ParticipantListView, "participant-list"),
+    route(
+        WORKSHOP + "participants/<int:participant_id>/",
+        workshop_views.ParticipantDetailView,
+        "participant-detail",
     ),
-    path(
-        "workshops/<int:workshop_id>/participants/",
-        workshop_views.ParticipantListView.as_view(),
-        name="participant-list",
+    route(
+        WORKSHOP + "participants/<int:participant_id>/reset/",
+        workshop_views.ParticipantResetView,
+        "participant-reset",
     ),
-    path(
-        "workshops/<int:workshop_id>/participants/<int:participant_id>/",
-        workshop_views.ParticipantDetailView.as_view(),
-        name="participant-detail",
+    route(WORKSHOP + "groups/", workshop_group_views.GroupListView, "group-list"),
+    route(WORKSHOP + "groups/draw/", workshop_group_views.GroupDrawView, "group-draw"),
+    route(
+        WORKSHOP + "groups/<int:group_id>/", workshop_group_views.GroupDetailView, "group-detail"
     ),
-    path(
-        "workshops/<int:workshop_id>/participants/<int:participant_id>/reset/",
-        workshop_views.ParticipantResetView.as_view(),
-        name="participant-reset",
+    route(WORKSHOP + "home/", workshop_round_views.HomeView, "workshop-home"),
+    route(WORKSHOP + "exercises/", workshop_round_views.ExerciseListView, "exercise-list"),
+    route(
+        WORKSHOP + "exercises/<int:exercise_id>/",
+        workshop_round_views.ExerciseDetailView,
+        "exercise-detail",
     ),
-    path(
-        "workshops/<int:workshop_id>/groups/",
-        workshop_group_views.GroupListView.as_view(),
-        name="group-list",
+    route(
+        WORKSHOP + "rounds/<int:round_id>/start/",
+        workshop_round_views.RoundStartView,
+        "round-start",
     ),
-    path(
-        "workshops/<int:workshop_id>/groups/draw/",
-        workshop_group_views.GroupDrawView.as_view(),
-        name="group-draw",
+    route(
+        WORKSHOP + "rounds/<int:round_id>/extend/",
+        workshop_round_views.RoundExtendView,
+        "round-extend",
     ),
-    path(
-        "workshops/<int:workshop_id>/groups/<int:group_id>/",
-        workshop_group_views.GroupDetailView.as_view(),
-        name="group-detail",
+    route(WORKSHOP + "rounds/<int:round_id>/end/", workshop_round_views.RoundEndView, "round-end"),
+    route(
+        WORKSHOP + "rounds/<int:round_id>/merge/",
+        workshop_round_views.RoundMergeView,
+        "round-merge",
     ),
-    path(
-        "workshops/<int:workshop_id>/home/",
-        workshop_round_views.HomeView.as_view(),
-        name="workshop-home",
-    ),
-    path(
-        "workshops/<int:workshop_id>/exercises/",
-        workshop_round_views.ExerciseListView.as_view(),
-        name="exercise-list",
-    ),
-    path(
-        "workshops/<int:workshop_id>/exercises/<int:exercise_id>/",
-        workshop_round_views.ExerciseDetailView.as_view(),
-        name="exercise-detail",
-    ),
-    path(
-        "workshops/<int:workshop_id>/rounds/<int:round_id>/start/",
-        workshop_round_views.RoundStartView.as_view(),
-        name="round-start",
-    ),
-    path(
-        "workshops/<int:workshop_id>/rounds/<int:round_id>/extend/",
-        workshop_round_views.RoundExtendView.as_view(),
-        name="round-extend",
-    ),
-    path(
-        "workshops/<int:workshop_id>/rounds/<int:round_id>/end/",
-        workshop_round_views.RoundEndView.as_view(),
-        name="round-end",
-    ),
-    path(
-        "workshops/<int:workshop_id>/rounds/<int:round_id>/merge/",
-        workshop_round_views.RoundMergeView.as_view(),
-        name="round-merge",
-    ),
-    path(
-        "workshops/<int:workshop_id>/rounds/<int:round_id>/prepare/",
-        workshop_round_views.RoundPrepareView.as_view(),
-        name="round-prepare",
+    route(
+        WORKSHOP + "rounds/<int:round_id>/prepare/",
+        workshop_round_views.RoundPrepareView,
+        "round-prepare",
     ),
     # The facilitator board, its projector link, the export, before/after (docs/guide.md).
-    path(
-        "workshops/<int:workshop_id>/board/",
-        board_views.BoardView.as_view(),
-        name="workshop-board",
-    ),
-    path(
-        "workshops/<int:workshop_id>/board/link/",
-        board_views.BoardLinkView.as_view(),
-        name="workshop-board-link",
-    ),
-    path(
-        "workshops/<int:workshop_id>/export/",
-        board_views.WorkshopExportView.as_view(),
-        name="workshop-export",
-    ),
-    path(
-        "workshops/<int:workshop_id>/problem-trees/",
-        board_views.PersonTreesView.as_view(),
-        name="workshop-problem-trees",
-    ),
-    path("compare/", board_views.CompareView.as_view(), name="compare"),
-    path("share/", workshop_views.ShareRedeemView.as_view(), name="share-redeem"),
-    path(
-        "trees/<int:tree_id>/links/",
-        workshop_views.ShareLinkListView.as_view(),
-        name="share-link-list",
-    ),
-    path(
-        "trees/<int:tree_id>/links/<int:link_id>/",
-        workshop_views.ShareLinkDetailView.as_view(),
-        name="share-link-detail",
-    ),
-    path("trees/", views.TreeListView.as_view(), name="tree-list"),
-    path("trees/import/", transfer_views.ImportView.as_view(), name="tree-import"),
-    path(
-        "trees/import/preview/",
-        transfer_views.ImportPreviewView.as_view(),
-        name="tree-import-preview",
-    ),
-    path("trees/<int:tree_id>/", views.TreeDetailView.as_view(), name="tree-detail"),
-    path("trees/<int:tree_id>/export/", transfer_views.ExportView.as_view(), name="tree-export"),
-    path("trees/<int:tree_id>/leave/", views.TreeLeaveView.as_view(), name="tree-leave"),
-    path("trees/<int:tree_id>/members/", views.MemberListView.as_view(), name="member-list"),
-    path(
-        "trees/<int:tree_id>/members/<int:user_id>/",
-        views.MemberDetailView.as_view(),
-        name="member-detail",
-    ),
-    path("trees/<int:tree_id>/snapshot/", views.SnapshotView.as_view(), name="tree-snapshot"),
-    path("trees/<int:tree_id>/ops/", views.OpsView.as_view(), name="tree-ops"),
-    path(
-        "trees/<int:tree_id>/nodes/<str:node_id>/history/",
-        history_views.NodeHistoryView.as_view(),
-        name="node-history",
-    ),
-    path("trees/<int:tree_id>/trash/", history_views.TrashView.as_view(), name="tree-trash"),
-    path(
-        "trees/<int:tree_id>/versions/",
-        history_views.VersionListView.as_view(),
-        name="tree-versions",
-    ),
-    path(
-        "trees/<int:tree_id>/versions/<int:seq>/",
-        history_views.VersionView.as_view(),
-        name="tree-version",
-    ),
+    route(WORKSHOP + "board/", board_views.BoardView, "workshop-board"),
+    route(WORKSHOP + "board/link/", board_views.BoardLinkView, "workshop-board-link"),
+    route(WORKSHOP + "export/", board_views.WorkshopExportView, "workshop-export"),
+    route(WORKSHOP + "problem-trees/", board_views.PersonTreesView, "workshop-problem-trees"),
+    route("compare/", board_views.CompareView, "compare"),
+    route("share/", workshop_views.ShareRedeemView, "share-redeem"),
+    route(TREE + "links/", workshop_views.ShareLinkListView, "share-link-list"),
+    route(TREE + "links/<int:link_id>/", workshop_views.ShareLinkDetailView, "share-link-detail"),
+    route("trees/", views.TreeListView, "tree-list"),
+    route("trees/import/", transfer_views.ImportView, "tree-import"),
+    route("trees/import/preview/", transfer_views.ImportPreviewView, "tree-import-preview"),
+    route(TREE, views.TreeDetailView, "tree-detail"),
+    route(TREE + "export/", transfer_views.ExportView, "tree-export"),
+    route(TREE + "leave/", views.TreeLeaveView, "tree-leave"),
+    route(TREE + "members/", views.MemberListView, "member-list"),
+    route(TREE + "members/<int:user_id>/", views.MemberDetailView, "member-detail"),
+    route(TREE + "snapshot/", views.SnapshotView, "tree-snapshot"),
+    route(TREE + "ops/", views.OpsView, "tree-ops"),
+    route(TREE + "nodes/<str:node_id>/history/", history_views.NodeHistoryView, "node-history"),
+    route(TREE + "trash/", history_views.TrashView, "tree-trash"),
+    route(TREE + "versions/", history_views.VersionListView, "tree-versions"),
+    route(TREE + "versions/<int:seq>/", history_views.VersionView, "tree-version"),
     # Analysis (docs/analysis.md)
-    path(
-        "trees/<int:tree_id>/survival/",
-        analysis_views.SurvivalView.as_view(),
-        name="tree-survival",
+    route(TREE + "survival/", analysis_views.SurvivalView, "tree-survival"),
+    route(TREE + "tag-suggestions/", analysis_views.TagSuggestionsView, "tree-tag-suggestions"),
+    route(TREE + "review/", analysis_views.ReviewView, "tree-review"),
+    route(
+        TREE + "review/<int:suggestion_id>/",
+        analysis_views.ReviewDecisionView,
+        "tree-review-decision",
     ),
-    path(
-        "trees/<int:tree_id>/tag-suggestions/",
-        analysis_views.TagSuggestionsView.as_view(),
-        name="tree-tag-suggestions",
+    route(
+        TREE + "review/<int:suggestion_id>/undo/", analysis_views.ReviewUndoView, "tree-review-undo"
     ),
-    path("trees/<int:tree_id>/review/", analysis_views.ReviewView.as_view(), name="tree-review"),
-    path(
-        "trees/<int:tree_id>/review/<int:suggestion_id>/",
-        analysis_views.ReviewDecisionView.as_view(),
-        name="tree-review-decision",
-    ),
-    path(
-        "trees/<int:tree_id>/review/<int:suggestion_id>/undo/",
-        analysis_views.ReviewUndoView.as_view(),
-        name="tree-review-undo",
-    ),
-    path("trees/<int:tree_id>/fork/", analysis_views.ForkView.as_view(), name="tree-fork"),
-    path(
-        "trees/<int:tree_id>/merge-nodes/",
-        analysis_views.MergeNodesView.as_view(),
-        name="tree-merge-nodes",
-    ),
-    path(
-        "trees/<int:tree_id>/nodes/<str:node_id>/split/",
-        analysis_views.SplitNodeView.as_view(),
-        name="tree-node-split",
-    ),
-    path(
-        "trees/<int:tree_id>/conflicts/<int:index>/",
-        analysis_views.ConflictPickView.as_view(),
-        name="tree-conflict-pick",
-    ),
-    path("tags/", analysis_views.TagListView.as_view(), name="tag-list"),
-    path("tags/rename/", analysis_views.TagRenameView.as_view(), name="tag-rename"),
-    path("tags/vocabulary/", analysis_views.TagVocabularyView.as_view(), name="tag-vocabulary"),
-    path("tags/<str:tag>/", analysis_views.TagDetailView.as_view(), name="tag-detail"),
-    path("analysis/recurring/", analysis_views.RecurringView.as_view(), name="analysis-recurring"),
-    path("merges/", analysis_views.MergeView.as_view(), name="merge-create"),
-    path("merges/<int:merge_id>/", analysis_views.MergeDetailView.as_view(), name="merge-detail"),
+    route(TREE + "fork/", analysis_views.ForkView, "tree-fork"),
+    route(TREE + "merge-nodes/", analysis_views.MergeNodesView, "tree-merge-nodes"),
+    route(TREE + "nodes/<str:node_id>/split/", analysis_views.SplitNodeView, "tree-node-split"),
+    route(TREE + "conflicts/<int:index>/", analysis_views.ConflictPickView, "tree-conflict-pick"),
+    route("tags/", analysis_views.TagListView, "tag-list"),
+    route("tags/rename/", analysis_views.TagRenameView, "tag-rename"),
+    route("tags/vocabulary/", analysis_views.TagVocabularyView, "tag-vocabulary"),
+    route("tags/<str:tag>/", analysis_views.TagDetailView, "tag-detail"),
+    route("analysis/recurring/", analysis_views.RecurringView, "analysis-recurring"),
+    route("merges/", analysis_views.MergeView, "merge-create"),
+    route("merges/<int:merge_id>/", analysis_views.MergeDetailView, "merge-detail"),
 ]
