@@ -36,13 +36,13 @@ from _harness import (
     cpu_seconds,
     fmt,
     machine,
-    machine_line,
     production_env,
     raise_nofile,
+    report_header,
+    run_bench,
     running_servers,
     setup_population,
     summary,
-    write_json,
 )
 
 TARGET_P99_MS = 50.0
@@ -220,9 +220,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(data: dict[str, Any]) -> None:
-    m = data["machine"]
-    print(f"\n{machine_line(m)}")
-    print(data["load"])
+    report_header(data)
     args = data["args"]
     print(f"{args['sockets']} sockets, {args['trees']} trees, {args['rate']} op/s per socket")
     rows = {r["setup"]: r for r in data["results"]}
@@ -267,10 +265,7 @@ def main() -> int:
     args.duration = min(args.duration, 120.0)
     limit = raise_nofile(max(4096, 4 * args.sockets + 256))
     print(f"open files limit: {limit}", flush=True)
-    data = asyncio.run(run(args))
-    report(data)
-    write_json(args.json, data)
-    return 0
+    return run_bench(args, run, report)
 
 
 if __name__ == "__main__":

@@ -27,13 +27,13 @@ from _harness import (
     Stats,
     bench_parser,
     machine,
-    machine_line,
     production_env,
     raise_nofile,
+    report_header,
     rss_kib,
+    run_bench,
     running_servers,
     setup_population,
-    write_json,
 )
 
 Target = tuple[str, str | None, str | None, str]
@@ -133,9 +133,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(data: dict[str, Any]) -> None:
-    m = data["machine"]
-    print(f"\n{machine_line(m)}")
-    print(data["load"])
+    report_header(data)
     relay = next((r for r in data["results"] if r["setup"] == "relay"), None)
     print(
         f"\n{'setup':10} {'sockets':>8} {'RSS before':>11} {'RSS open':>10} {'RSS closed':>11} "
@@ -161,10 +159,7 @@ def main() -> int:
     parser.add_argument("--phases", default="relay,embedded,pg", help="subset of relay,embedded,pg")
     args = parser.parse_args()
     raise_nofile(max(4096, 4 * args.sockets + 256))
-    data = asyncio.run(run(args))
-    report(data)
-    write_json(args.json, data)
-    return 0
+    return run_bench(args, run, report)
 
 
 if __name__ == "__main__":

@@ -42,10 +42,11 @@ from _harness import (
     LoadSampler,
     bench_parser,
     machine,
-    machine_line,
     production_env,
     raise_nofile,
+    report_header,
     rss_kib,
+    run_bench,
     running_servers,
     setup_population,
     summary,
@@ -259,9 +260,7 @@ def autobahn_log_cost() -> dict[str, float]:
 
 
 def report(data: dict[str, Any]) -> None:
-    m = data["machine"]
-    print(f"\n{machine_line(m)}")
-    print(data["load"])
+    report_header(data)
     a = data["args"]
     print(
         f"low load: {a['ops']} ops one at a time, 3 clients; many: {a['sockets']} sockets in "
@@ -312,10 +311,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds (20)")
     args = parser.parse_args()
     raise_nofile(max(4096, 4 * args.sockets + 256))
-    data = asyncio.run(run(args))
-    report(data)
-    write_json(args.json, data)
-    return 0
+    return run_bench(args, run, report)
 
 
 if __name__ == "__main__":

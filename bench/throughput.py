@@ -55,14 +55,14 @@ from _harness import (
     cpu_seconds,
     fmt,
     machine,
-    machine_line,
     production_env,
     raise_nofile,
+    report_header,
+    run_bench,
     running_servers,
     setup_population,
     stored_ops,
     summary,
-    write_json,
 )
 
 TARGET_OPS = 2000.0
@@ -269,9 +269,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(data: dict[str, Any]) -> None:
-    m = data["machine"]
-    print(f"\n{machine_line(m)}")
-    print(data["load"])
+    report_header(data)
     if data["args"].get("worker_cpus"):
         print(f"every daphne process capped at {data['args']['worker_cpus']} cores (cgroup)")
     rows = {r["setup"]: r for r in data["results"]}
@@ -360,10 +358,7 @@ def main() -> int:
     args = parser.parse_args()
     args.duration = min(args.duration, 120.0)  # bounded
     raise_nofile()
-    data = asyncio.run(run(args))
-    report(data)
-    write_json(args.json, data)
-    return 0
+    return run_bench(args, run, report)
 
 
 if __name__ == "__main__":

@@ -39,8 +39,8 @@ The patches (`GAMETREE_SKIP_PATCHES` leaves some out, for the bench only):
 
 Removed after measuring (bench/RESULTS.md): `autobahn_plain_log`, which rebound autobahn's
 `hltype`/`hlval` debug-log helpers to pass-throughs: left out side by side, the CPU per op
-moved 0.82x and 1.39x (no consistent change); timed directly they cost 4-6 us per frame, 3-4 %
-of an op at full throughput, within the 2,000 ops/s target's margin.
+moved 0.82x and 1.39x (no consistent change); timed directly they cost 3-6 us per frame, 2-6 %
+of an op at full throughput (the 2,000 ops/s target had 4-15 % to spare; see RESULTS.md).
 """
 
 from __future__ import annotations
