@@ -35,12 +35,15 @@ The patches (`GAMETREE_SKIP_PATCHES` leaves some out, for the bench only):
   for writability, so every websocket frame costs a reactor turn, two epoll changes, a
   logging context and a buffer join. A worker writes through when nothing is queued, as
   asyncio's own transports do; what the kernel does not take is queued the usual way.
-  Measured: without it a live op (one frame in, three out) cost 1.20x and 1.80x the CPU.
+  It does not lower the fixed CPU of an op (quiet, 0.77x / 0.94x without it); it shortens the
+  tail with 1,000 sockets, where frames waited for a reactor turn: ack p99 444-668 ms with it
+  against 982-995 ms without, side by side (bench/RESULTS_scale.md, fourth session).
 
 Removed after measuring (bench/RESULTS.md): `autobahn_plain_log`, which rebound autobahn's
 `hltype`/`hlval` debug-log helpers to pass-throughs: left out side by side, the CPU per op
-moved 0.82x and 1.39x (no consistent change); timed directly they cost 3-6 us per frame, 2-6 %
-of an op at full throughput (the 2,000 ops/s target had 4-15 % to spare; see RESULTS.md).
+moved 0.82x / 1.39x loaded and 0.89x / 1.08x quiet (no consistent change); timed directly
+they cost 3-6 us per frame, 2-6 % of an op at full throughput (the 2,000 ops/s target had
+4-15 % to spare; see RESULTS.md).
 """
 
 from __future__ import annotations
