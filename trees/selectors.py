@@ -126,6 +126,19 @@ def tree_role(user_id: int | None, tree_id: int) -> str | None:
     return _best(member_role, user_id, tree_id)
 
 
+def workshop_of_tree(tree_id: int) -> dict[str, Any] | None:
+    """The workshop a tree belongs to (an exercise's tree) as {id, title, exercise}, else None.
+    Call it after access_tree: it says nothing the caller may not read."""
+    row = (
+        ExerciseTree.objects.filter(tree_id=tree_id)
+        .values_list("exercise__workshop_id", "exercise__workshop__title", "exercise_id")
+        .first()
+    )
+    if row is None:
+        return None
+    return {"id": row[0], "title": row[1], "exercise": row[2]}
+
+
 def role_of(user: User, tree_id: int) -> str | None:
     if not user.is_authenticated:
         return None

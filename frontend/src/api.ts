@@ -12,6 +12,14 @@ export interface TreeSummary {
   version: number;
   created_at: string;
   updated_at: string;
+  /** The tree detail only (GET /api/trees/<id>/): the workshop of an exercise's tree, else null. */
+  workshop?: TreeWorkshop | null;
+}
+
+export interface TreeWorkshop {
+  id: number;
+  title: string;
+  exercise: number;
 }
 
 export interface Member {

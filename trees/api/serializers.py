@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from trees.models import Membership, Role, ShareRole, Tree, TreeKind
@@ -69,6 +70,28 @@ class TreeSerializer(serializers.ModelSerializer[Tree]):
     def get_role(self, tree: Tree) -> str | None:
         roles: dict[int, str] = self.context.get("roles", {})
         return roles.get(tree.pk)
+
+
+class TreeWorkshopSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    exercise = serializers.IntegerField()
+
+
+class TreeDetailSerializer(TreeSerializer):
+    """One tree: as in the list, plus the workshop it belongs to (an exercise's tree), if any,
+    for the tree page's way back to the workshop and its round timer."""
+
+    workshop = serializers.SerializerMethodField()
+
+    class Meta(TreeSerializer.Meta):
+        fields = [*TreeSerializer.Meta.fields, "workshop"]
+        read_only_fields = fields
+
+    @extend_schema_field(TreeWorkshopSerializer(allow_null=True))
+    def get_workshop(self, tree: Tree) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.context.get("workshop")
+        return found
 
 
 class TreeCreateSerializer(serializers.Serializer[Any]):

@@ -198,18 +198,23 @@ class TreeListView(APIView):
         return Response(_tree_out(request, tree, "owner"), status=status.HTTP_201_CREATED)
 
 
+def _tree_detail(tree: Any, role: str) -> dict[str, Any]:
+    context = {"roles": {tree.pk: role}, "workshop": selectors.workshop_of_tree(tree.pk)}
+    return dict(s.TreeDetailSerializer(tree, context=context).data)
+
+
 class TreeDetailView(APIView):
-    @extend_schema(responses=s.TreeSerializer)
+    @extend_schema(responses=s.TreeDetailSerializer)
     def get(self, request: Request, tree_id: int) -> Response:
         tree, role = selectors.access_tree(request.user, tree_id)
-        return Response(_tree_out(request, tree, role))
+        return Response(_tree_detail(tree, role))
 
-    @extend_schema(request=s.TreeUpdateSerializer, responses=s.TreeSerializer)
+    @extend_schema(request=s.TreeUpdateSerializer, responses=s.TreeDetailSerializer)
     def patch(self, request: Request, tree_id: int) -> Response:
         tree, role = selectors.access_tree(request.user, tree_id, need=selectors.WRITE)
         data = _valid(s.TreeUpdateSerializer, request.data)
         tree = actions.tree_update(tree=tree, **data)
-        return Response(_tree_out(request, tree, role))
+        return Response(_tree_detail(tree, role))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, tree_id: int) -> Response:

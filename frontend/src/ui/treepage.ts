@@ -16,6 +16,7 @@ import { isMergedTree } from "./fork";
 import { BEAT_MS, type Outbox } from "../core/outbox";
 import { outboxFor, sendOrphans } from "./leave";
 import { TreePageLayout } from "./treepage-layout";
+import { WorkshopStrip } from "./treepage-workshop";
 import type { PageContext } from "./treepage-panels";
 
 export type { PageContext } from "./treepage-panels";
@@ -105,6 +106,8 @@ export class TreePage extends TreePageLayout {
     });
     this.help = this.buildHelp();
     this.el = this.build();
+    this.strip = new WorkshopStrip((p) => this.ctx.navigate(p));
+    this.bannerEl.before(this.strip.el);
     this.removers.push(this.listenGlobalKeys(), this.listenLeave());
   }
 
@@ -133,6 +136,8 @@ export class TreePage extends TreePageLayout {
 
   private destroyed = false;
   private outbox: Outbox;
+  /** A workshop exercise's tree: the way back to the workshop and the round's time left. */
+  private strip: WorkshopStrip;
   /** Where this user's cursor is, as last told to the others. */
   private myPresence: { node: string | null; editing: boolean; typing: boolean } = { node: null, editing: false, typing: false };
   private welcomed = false;
@@ -166,6 +171,7 @@ export class TreePage extends TreePageLayout {
     this.destroyed = true;
     if (this.typingTimer !== null) clearTimeout(this.typingTimer);
     this.conn.stop();
+    this.strip.destroy();
     this.graph?.destroy();
     this.analysis.destroy();
     for (const r of this.removers) r();
@@ -214,6 +220,7 @@ export class TreePage extends TreePageLayout {
       document.title = `${summary.title} · Gametree`;
       this.kindEl.textContent = summary.kind === "game" ? "Game tree" : "Problem tree";
       this.kindEl.className = `kind k-${summary.kind}`;
+      this.strip.show(summary.workshop ?? null);
       this.setMembers(members);
       this.memberList = members;
       this.renderForkButton();

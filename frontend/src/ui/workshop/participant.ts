@@ -5,8 +5,9 @@
  */
 import type { User } from "../../core/types";
 import { h, on, toast } from "../dom";
-import { currentExercise, kindLabel, mergeStatusText, roundLabel, sortTrees, treeLabel } from "./state";
-import { appLink, type Navigate } from "./util";
+import { boardApi, renderComparison } from "./board";
+import { currentExercise, kindLabel, mergeStatusText, ownProblemTrees, roundLabel, sortTrees, treeLabel } from "./state";
+import { appLink, showError, type Navigate } from "./util";
 import { workshopApi, type Exercise, type Home, type Workshop } from "./wsapi";
 
 export class ParticipantView {
@@ -14,6 +15,7 @@ export class ParticipantView {
   private round: HTMLElement;
   private group: HTMLElement;
   private trees: HTMLElement;
+  private compare = new CompareCard();
 
   constructor(
     readonly w: Workshop,
@@ -23,7 +25,7 @@ export class ParticipantView {
     this.round = h("section", { class: "card ws-round", "aria-labelledby": "round-h", "aria-live": "polite" });
     this.group = h("section", { class: "card ws-mygroup", "aria-labelledby": "mygroup-h" });
     this.trees = h("section", { class: "card ws-mytrees", "aria-labelledby": "mytrees-h" });
-    this.el = h("div", { class: "ws-main ws-home" }, this.round, this.group, this.trees, passwordCard(me));
+    this.el = h("div", { class: "ws-main ws-home" }, this.round, this.group, this.trees, this.compare.el, passwordCard(me));
     this.round.append(h("h2", { id: "round-h", text: "Waiting for the facilitator" }));
   }
 
@@ -107,6 +109,7 @@ export class ParticipantView {
       body.push(d);
     }
     this.trees.replaceChildren(...body);
+    this.compare.update(ownProblemTrees(home.exercises, myId));
   }
 
   private treeList(e: Exercise, myId: number, people: Map<number, Home["participants"][number]>, current: boolean): HTMLElement {
@@ -131,6 +134,52 @@ export class ParticipantView {
   }
 
   destroy(): void {}
+}
+
+/**
+ * Before and after: two of my own problem trees (two phases, or two rounds) side by side: what
+ * I added, dropped and reworded (GET /api/compare/, which needs read access to both). Shown
+ * once I have two; the choice survives the live re-renders of the home.
+ */
+class CompareCard {
+  readonly el: HTMLElement;
+  private before = h("select", { "aria-label": "Before", id: "my-compare-before" });
+  private after = h("select", { "aria-label": "After", id: "my-compare-after" });
+  private seen = "";
+
+  constructor() {
+    const go = h("button", { type: "button", text: "Compare", id: "my-compare-go" });
+    const out = h("div", { class: "compare-out", "aria-live": "polite" });
+    on(go, "click", async () => {
+      try {
+        out.replaceChildren(renderComparison(await boardApi.compare(Number(this.before.value), Number(this.after.value))));
+      } catch (x) {
+        showError(x);
+      }
+    });
+    this.el = h(
+      "section",
+      { class: "card compare-card", "aria-labelledby": "my-compare-h", hidden: true },
+      h("h2", { id: "my-compare-h", text: "Before and after" }),
+      h("p", { class: "muted small", text: "Two of your problem trees: what you added, dropped and reworded." }),
+      h("div", { class: "row" }, this.before, this.after, go),
+      out,
+    );
+  }
+
+  update(trees: { tree: number; label: string }[]): void {
+    const key = JSON.stringify(trees);
+    if (key === this.seen) return;
+    this.seen = key;
+    this.el.hidden = trees.length < 2;
+    const keep = [this.before.value, this.after.value];
+    for (const select of [this.before, this.after])
+      select.replaceChildren(...trees.map((t) => h("option", { value: String(t.tree), text: t.label })));
+    if (trees.length < 2) return;
+    const has = (v: string) => trees.some((t) => String(t.tree) === v);
+    this.before.value = has(keep[0]) ? keep[0] : String(trees[0].tree);
+    this.after.value = has(keep[1]) ? keep[1] : String(trees[trees.length - 1].tree);
+  }
 }
 
 /** "Come back later": a first password for an account made by joining. */

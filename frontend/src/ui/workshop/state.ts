@@ -89,3 +89,50 @@ export function mergeStatusText(status: string): string {
       return status;
   }
 }
+
+/**
+ * What the tree page's workshop strip says after the workshop's title: the round of this
+ * tree's exercise running now and its time left ("Round 2", "12:34 left"); the workshop's
+ * running round of another exercise, named by that exercise; the last round that ended; or
+ * nothing before the first round. `clockText` formats the time left (util.ts's clock).
+ */
+export function stripParts(
+  exercises: Exercise[],
+  exerciseId: number | null,
+  offsetMs: number,
+  now: number,
+  clockText: (ms: number) => string,
+): { parts: string[]; running: boolean } {
+  const own = exercises.find((e) => e.id === exerciseId) ?? null;
+  const ownRunning = own?.rounds.find((r) => r.state === "running") ?? null;
+  const found = ownRunning && own ? { exercise: own, round: ownRunning } : runningRound(exercises);
+  if (found) {
+    const { exercise, round } = found;
+    const name = exercise === own ? `Round ${round.number}` : `${exercise.title}: round ${round.number}`;
+    if (!round.ends_at) return { parts: [name], running: true };
+    const left = remainingMs(round.ends_at, offsetMs, now);
+    return { parts: [name, left > 0 ? `${clockText(left)} left` : "time is up"], running: true };
+  }
+  const ended = own ? [...own.rounds].reverse().find((r) => r.state === "ended") : undefined;
+  if (ended) return { parts: [`Round ${ended.number} has ended`], running: false };
+  return { parts: [], running: false };
+}
+
+/**
+ * A participant's own problem trees, oldest first (exercise order, then round), named for the
+ * before/after picker: "Risks (before reading)" or "Risks · round 2" when the exercise has rounds.
+ */
+export function ownProblemTrees(exercises: Exercise[], myParticipant: number | null): { tree: number; label: string }[] {
+  const out: { tree: number; label: string; order: [number, number] }[] = [];
+  for (const e of exercises) {
+    if (e.kind !== "problem_tree") continue;
+    for (const t of e.trees) {
+      if (t.kind !== "individual" || t.participant === null || t.participant !== myParticipant) continue;
+      const round = e.rounds.find((r) => r.id === t.round);
+      const label = round && e.rounds.length > 1 ? `${e.title} · round ${round.number}` : e.title;
+      out.push({ tree: t.tree, label, order: [e.position, round?.number ?? 0] });
+    }
+  }
+  out.sort((a, b) => a.order[0] - b.order[0] || a.order[1] - b.order[1] || a.tree - b.tree);
+  return out.map(({ tree, label }) => ({ tree, label }));
+}
