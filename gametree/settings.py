@@ -321,6 +321,11 @@ GAMETREE_MERGES_PER_USER = env_int("GAMETREE_MERGES_PER_USER", 2)
 # live path keeps the serving process's GIL; 0 computes them in the merge's thread instead
 # (the old way, which bench/merge_live_latency.py compares against).
 GAMETREE_MERGE_IN_PROCESS = env_bool("GAMETREE_MERGE_IN_PROCESS", True)
+# Seconds a merge's computation in the worker process may take: past it the worker (hung,
+# stopped, starved) is killed and the job fails with `merge_timeout`, nothing written; the
+# next merge spawns a new worker. 0: no limit. Not enforced with GAMETREE_MERGE_IN_PROCESS=0
+# (a thread cannot be stopped).
+GAMETREE_MERGE_TIMEOUT_SECONDS = env_int("GAMETREE_MERGE_TIMEOUT_SECONDS", 600)
 # Rows one transaction of a merge's write carries (trees/actions/merges.py): short
 # transactions with pauses between them, so that a live edit never waits long behind the
 # write (on SQLite every writer shares one lock). 0 writes the merged tree in one

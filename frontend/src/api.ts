@@ -266,7 +266,8 @@ export interface MergeJob {
   phase: string;
   /** 0..1 over the whole merge. */
   progress: number;
-  /** Set when failed: `interrupted` (the server stopped), `merge_failed`, or an action code. */
+  /** Set when failed: `interrupted` (the server stopped), `merge_failed`, `merge_worker_died`,
+   *  `merge_timeout` (the merge took too long), or an action code. */
   error: { code: string; message: string } | null;
   trees: number[];
   title: string;

@@ -14,7 +14,12 @@ from analysis_helpers import two_alignment_trees
 
 from trees.analysis import Glossary
 from trees.analysis.merge import in_process, merge
-from trees.analysis.merge.in_process import WorkerDied, WorkerFailed, run_in_process
+from trees.analysis.merge.in_process import (
+    WorkerDied,
+    WorkerFailed,
+    WorkerTimedOut,
+    run_in_process,
+)
 from trees.analysis.merge.worker import merged_tree
 from trees.domain import OpError
 
@@ -35,6 +40,16 @@ def buggy(*, progress: Any = None) -> None:
 def dies(*, progress: Any = None) -> None:
     progress("merging", 0.5)
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def echo(value: Any, *, progress: Any = None) -> Any:
+    return value
+
+
+def hangs(*, progress: Any = None) -> None:
+    progress("merging", 0.25)
+    while True:  # a worker stuck for good: it sends nothing more and never ends on its own
+        time.sleep(3600)
 
 
 def many_rows(count: int, *, progress: Any = None) -> dict[str, Any]:
@@ -130,3 +145,39 @@ def test_a_worker_that_dies_mid_call_is_reported_at_once_and_replaced() -> None:
     assert heard == [("merging", 0.5)]
     again = run_in_process(worker_pid)
     assert again != pid  # a new worker, the dead one not reused
+
+
+def test_a_worker_that_hangs_is_killed_at_the_time_limit_and_the_next_call_gets_a_new_one() -> None:
+    heard: list[tuple[str, float]] = []
+    pid = run_in_process(worker_pid)
+    started = time.monotonic()
+    with pytest.raises(WorkerTimedOut) as raised:
+        run_in_process(hangs, progress=lambda p, f: heard.append((p, f)), timeout=1.0)
+    took = time.monotonic() - started
+    assert 1.0 <= took < 20
+    assert raised.value.code == "merge_timeout" and "1 s" in raised.value.message
+    assert heard == [("merging", 0.25)]  # progress came, and did not extend the limit
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped
+    assert pid not in in_process.worker_pids()
+    assert run_in_process(worker_pid, timeout=30.0) not in (pid, None)
+
+
+def test_a_stopped_worker_is_killed_at_the_time_limit_even_when_the_call_fills_its_pipe() -> None:
+    pid = run_in_process(worker_pid)
+    os.kill(pid, signal.SIGSTOP)  # idle in the pool, stopped: it reads nothing more
+    big = [{"n": i, "text": "x" * 100} for i in range(50_000)]  # megabytes: the send blocks
+    started = time.monotonic()
+    with pytest.raises(WorkerTimedOut):
+        run_in_process(echo, big, timeout=1.0)
+    assert time.monotonic() - started < 20
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert run_in_process(worker_pid) != pid
+
+
+def test_a_call_that_answers_within_its_time_limit_keeps_its_worker() -> None:
+    pid = run_in_process(worker_pid)
+    assert run_in_process(many_rows, 3, timeout=30.0)["count"] == 3
+    time.sleep(0.1)
+    assert run_in_process(worker_pid) == pid

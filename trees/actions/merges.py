@@ -12,8 +12,9 @@ thousands of rows held live edits of every tree for seconds. Until its last tran
 tree has no members, so nobody can reach it half-built (every read checks membership); the
 last one reveals it (version, meta, members), saves what the owner's glossary learned and
 lets a job record that it is done. A merge that fails while writing deletes what it wrote
-(`merge_discard`); one whose process died mid-write leaves a tree with no members that its
-job's expiry deletes (trees/actions/merge_jobs.py).
+(`merge_discard`); one whose process died mid-write leaves a tree with no members, counted
+against nobody's quota, that its job's expiry or the sweep of such orphans deletes
+(trees/actions/merge_jobs.py, `merge_discard_orphans`).
 
 `merge_create` runs in the caller's thread (the `mergetrees` command; REST starts it in a
 background thread: `trees.actions.merge_jobs`).
@@ -36,9 +37,14 @@ from django.utils import timezone
 
 from trees.actions import store
 from trees.actions.imports import IMPORT_CLIENT_ID, tree_import
-from trees.actions.trees import tree_create
+from trees.actions.trees import MERGE_WRITING, tree_create
 from trees.analysis import Glossary, fork
-from trees.analysis.merge.in_process import WorkerDied, WorkerFailed, run_in_process
+from trees.analysis.merge.in_process import (
+    WorkerDied,
+    WorkerFailed,
+    WorkerTimedOut,
+    run_in_process,
+)
 from trees.analysis.merge.worker import fit_meta, merged_tree
 from trees.domain.errors import ActionError
 from trees.models import (
@@ -153,9 +159,19 @@ def _compute(*args: Any, **kwargs: Any) -> dict[str, Any]:
     """`merged_tree(...)` in the merge worker process (the default) or in this thread."""
     if not settings.GAMETREE_MERGE_IN_PROCESS:
         return merged_tree(*args, **kwargs)
+    limit = settings.GAMETREE_MERGE_TIMEOUT_SECONDS
     try:
-        built: dict[str, Any] = run_in_process(merged_tree, *args, **kwargs)
+        built: dict[str, Any] = run_in_process(
+            merged_tree, *args, timeout=limit if limit > 0 else None, **kwargs
+        )
         return built
+    except WorkerTimedOut as exc:
+        raise ActionError(
+            "merge_timeout",
+            f"The merge took longer than the server allows ({limit:g} s) and was stopped; "
+            "nothing was written. Merge fewer or smaller trees, or ask the operator to raise "
+            "GAMETREE_MERGE_TIMEOUT_SECONDS.",
+        ) from exc
     except WorkerDied as exc:
         raise ActionError(
             exc.code,
@@ -271,7 +287,7 @@ def merge_create(
 
 
 # Tree.meta["merge"]["status"] of a merged tree being written (it has no members yet).
-WRITING = "writing"
+WRITING = MERGE_WRITING
 # Between two write transactions, at least this long or as long as the last one took (up to
 # the most): a live edit that found the SQLite write lock taken retries after 1, 2, 5, 10, 15,
 # 20, 25 ms (SQLite's busy handler), and must find it free before the next transaction.

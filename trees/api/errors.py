@@ -70,6 +70,11 @@ HTTP_STATUS: dict[str, int] = {
     "not_acceptable": 406,
     "error": 400,
     "internal": 500,
+    # A merge job's end: reported in the job's body (200), never as a response's status.
+    "interrupted": 503,
+    "merge_failed": 500,
+    "merge_worker_died": 500,
+    "merge_timeout": 504,
 }
 assert set(HTTP_STATUS) == CODES, set(HTTP_STATUS) ^ CODES
 

@@ -55,6 +55,11 @@ CODES = frozenset(
         "unsupported_media_type",
         "not_acceptable",
         "error",
+        # A merge job's end (its `error.code` when polled; trees/actions/merge_jobs.py).
+        "interrupted",
+        "merge_failed",
+        "merge_worker_died",
+        "merge_timeout",
         # The server failed; the request was not carried out.
         "internal",
     }

@@ -23,6 +23,11 @@ idle worker, or to a new one, and waits for the answer, relaying the worker's pr
   exit code or signal) at once, never a hang, and the worker is not reused. An exception in
   the function comes back as `WorkerFailed` carrying the exception's `code` and `message`
   when it has them (a domain `OpError`), else its type and text.
+- **A hang is an answer too.** A call given `timeout=` seconds that has not answered by then
+  (the worker hung: stuck in a loop, stopped, starved) gets its worker killed by a timer
+  thread (SIGKILL ends even a stopped process, and unblocks the caller's send of a large call
+  as well as its receive) and raises `WorkerTimedOut` (code `merge_timeout`); the next call
+  spawns a new worker. Progress does not extend the limit: it bounds the whole call.
 - **Below the live path.** The worker runs at `nice` 10: where the cores are busy, live
   edits get them first and the merge takes longer.
 - **Answers in small pieces.** A list in the answer (a merge's thousands of rows) comes back
@@ -75,6 +80,10 @@ class WorkerFailed(WorkerError):
 
 class WorkerDied(WorkerError):
     """The worker process ended without answering."""
+
+
+class WorkerTimedOut(WorkerError):
+    """The worker did not answer within the call's time limit; it was killed."""
 
 
 # ---- in the worker ------------------------------------------------------------------------------
@@ -236,24 +245,51 @@ atexit.register(shutdown)
 
 
 def run_in_process(
-    function: Callable[..., Any], *args: Any, progress: Progress | None = None, **kwargs: Any
+    function: Callable[..., Any],
+    *args: Any,
+    progress: Progress | None = None,
+    timeout: float | None = None,
+    **kwargs: Any,
 ) -> Any:
     """`function(*args, progress=..., **kwargs)` computed in a worker process. Raises
-    `WorkerFailed` if it raised there, `WorkerDied` if the worker ended without answering."""
+    `WorkerFailed` if it raised there, `WorkerDied` if the worker ended without answering,
+    `WorkerTimedOut` if it had not answered `timeout` seconds after the call (the worker is
+    killed; None: no limit)."""
     worker = _take()
     answered = False
+    expired = threading.Event()
+    timer = None
+    if timeout is not None:
+
+        def expire() -> None:
+            # SIGKILL ends a stopped process too; the caller's send or receive then fails.
+            expired.set()
+            worker.process.kill()
+
+        timer = threading.Timer(timeout, expire)
+        timer.daemon = True
+        timer.start()
+
+    def ended() -> WorkerError:
+        died = worker.died()
+        if expired.is_set():
+            return WorkerTimedOut(
+                "merge_timeout", f"the merge's worker process did not answer in {timeout:g} s"
+            )
+        return died
+
     try:
         try:
             worker.conn.send((function, args, kwargs))
         except (BrokenPipeError, ConnectionResetError, OSError):
-            raise worker.died() from None
+            raise ended() from None
         worker.calls += 1
         answer: dict[Any, Any] = {}
         while True:
             try:
                 message = worker.conn.recv()
             except (EOFError, ConnectionResetError, OSError):
-                raise worker.died() from None
+                raise ended() from None
             kind = message[0]
             if kind == "progress":
                 if progress is not None:
@@ -273,6 +309,8 @@ def run_in_process(
                 answered = True
                 raise WorkerFailed(message[1], message[2])
     finally:
+        if timer is not None:
+            timer.cancel()
         if not answered and not worker.conn.closed:
             # The caller gave up mid-call (its progress callback raised): the worker is
             # busy with a call nobody will read, so it goes.
