@@ -81,6 +81,7 @@ setup: venv frontend .secret_key
 
 migrate: venv .secret_key
 	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py discardmerges -v0
 
 demo: migrate
 	$(PY) manage.py loaddemo

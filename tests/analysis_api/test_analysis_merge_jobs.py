@@ -4,6 +4,7 @@ error) is polled from the database; failures and dead processes end as `failed` 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import signal
 import threading
@@ -13,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from tests.analysis_api.conftest import (
@@ -24,6 +26,7 @@ from tests.analysis_api.conftest import (
 )
 from tests.ws.wshelpers import db_version
 from trees.actions import merge_jobs
+from trees.actions.trees import tree_create
 from trees.analysis.merge import in_process
 from trees.analysis.merge import worker as merge_worker
 from trees.analysis.merge.in_process import run_in_process as real_run_in_process
@@ -271,6 +274,29 @@ def test_a_merge_whose_worker_process_is_killed_ends_failed_with_its_code_and_no
     assert merge_via_api(alice, [demo.bobs, demo.carols])["status"] == "done"
 
 
+def test_a_merge_whose_worker_process_hangs_fails_at_the_time_limit_with_no_tree(
+    demo: Any, client_for: Any, settings: Any
+) -> None:
+    alice = client_for(demo.alice)
+    assert merge_via_api(alice, [demo.bobs, demo.carols])["status"] == "done"
+    workers = in_process.worker_pids()  # the warm worker the next merge will be given
+    assert len(workers) == 1
+    os.kill(workers[0], signal.SIGSTOP)  # hung: alive, answering nothing
+    settings.GAMETREE_MERGE_TIMEOUT_SECONDS = 2
+    trees_before, nodes_before = Tree.objects.count(), Node.objects.count()
+    out = merge_via_api(alice, [demo.bobs, demo.carols])
+    assert out["status"] == "failed" and out["tree"] is None
+    assert out["error"]["code"] == "merge_timeout"
+    assert "2 s" in out["error"]["message"] and "nothing was written" in out["error"]["message"]
+    assert Tree.objects.count() == trees_before and Node.objects.count() == nodes_before
+    with pytest.raises(ProcessLookupError):
+        os.kill(workers[0], 0)  # killed, not left stopped
+    # The next merge gets a new worker.
+    settings.GAMETREE_MERGE_TIMEOUT_SECONDS = 600
+    assert merge_via_api(alice, [demo.bobs, demo.carols])["status"] == "done"
+    assert in_process.worker_pids() != workers
+
+
 def test_a_merged_tree_is_reachable_by_nobody_while_it_is_written_and_gone_if_given_up(
     demo: Any, client_for: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -301,6 +327,65 @@ def test_a_merged_tree_is_reachable_by_nobody_while_it_is_written_and_gone_if_gi
     out = merge_status(alice, started["url"])
     assert out["status"] == "failed" and out["tree"] is None
     assert Tree.objects.count() == trees_before and Node.objects.count() == nodes_before
+
+
+def test_a_hidden_merged_tree_counts_against_no_quota_and_is_swept_once_its_merge_is_dead(
+    demo: Any, client_for: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.GAMETREE_MERGE_WRITE_ROWS = 5
+    gate = Gate("writing", nth=3)  # two transactions of rows are committed by then
+    monkeypatch.setattr(merge_jobs, "merge_create", gate.report(merge_jobs.merge_create))
+    alice = client_for(demo.alice)
+    trees_before, nodes_before = Tree.objects.count(), Node.objects.count()
+    started = start_merge(alice, [demo.bobs, demo.carols])
+    try:
+        assert gate.reached.wait(30)
+        pending = Tree.objects.get(meta__merge__status="writing")
+        assert pending.created_by_id == demo.alice.pk
+        # Alice's quota is full but for the hidden tree: she can still make one.
+        shown = Tree.objects.filter(created_by=demo.alice).count() - 1
+        settings.GAMETREE_MAX_TREES_PER_USER = shown + 1
+        made = alice.post("/api/trees/", {"kind": "game", "title": "q"}, format="json")
+        assert made.status_code == 201, made.json()
+        refused = alice.post("/api/trees/", {"kind": "game", "title": "r"}, format="json")
+        assert refused.status_code == 409 and refused.json()["code"] == "limit_reached"
+        # While its merge runs (its thread is alive here), the sweep leaves it alone.
+        assert merge_jobs.merge_discard_orphans() == 0
+        assert Node.objects.filter(tree=pending).exists()
+        # Seen from a process where its heartbeat stopped (the process that wrote it died),
+        # the startup command deletes it and reports the job interrupted.
+        monkeypatch.setattr(merge_jobs, "_alive", set())
+        monkeypatch.setattr(merge_jobs, "STALE_SECONDS", -1.0)
+        out = io.StringIO()
+        call_command("discardmerges", stdout=out)
+        assert out.getvalue().strip() == "deleted 1 hidden merged trees"
+        assert not Tree.objects.filter(pk=pending.pk).exists()
+        assert not Node.objects.filter(tree_id=pending.pk).exists()
+        assert merge_status(alice, started["url"])["error"]["code"] == "interrupted"
+    finally:
+        gate.opened.set()
+    for thread in threading.enumerate():
+        if thread.name == f"gametree-merge-{started['id']}":
+            thread.join(30)
+    assert Tree.objects.count() == trees_before + 1  # the one alice made
+    assert Node.objects.count() == nodes_before
+
+
+def test_the_sweep_deletes_a_hidden_merged_tree_of_no_job_only_once_it_is_old(
+    demo: Any,
+) -> None:
+    def hidden(title: str) -> Tree:
+        meta = {"merge": {"status": "writing", "job": None}}
+        return tree_create(
+            owner_id=demo.alice.pk, kind="problem", title=title, meta=meta, members=False
+        )
+
+    old, new = hidden("old"), hidden("new")
+    long_ago = timezone.now() - timedelta(seconds=merge_jobs.ORPHAN_SECONDS + 60)
+    Tree.objects.filter(pk=old.pk).update(created_at=long_ago)
+    assert merge_jobs.merge_discard_orphans() == 1
+    assert not Tree.objects.filter(pk=old.pk).exists()
+    assert Tree.objects.filter(pk=new.pk).exists()
 
 
 async def test_a_live_edit_made_while_a_merge_writes_is_committed_and_acked(

@@ -26,6 +26,15 @@ is the only shared state: any process answers a poll from it (docs/analysis.md).
   reports it `failed` with code `interrupted`, and deletes what it had written of its tree
   (never revealed: no members). Should its thread still be alive in another process (a
   heartbeat held up that long), its result is deleted, not resurrect the job.
+- A merged tree left hidden by a process that died mid-write counts against nobody's quota
+  (trees/actions/trees.py) and is deleted by `merge_discard_orphans`: run by the
+  `discardmerges` command (`make migrate`, so at every `make run`: a restart is when a
+  server stopped mid-merge comes back) and, at most every `SWEEP_SECONDS`, by the merge
+  thread of every process before it starts (a long-running server whose sibling process
+  died). Not in `AppConfig.ready`: that runs in every management command (`migrate` too,
+  before the tables exist) and Django warns against queries there.
+- A merge whose worker process hangs is killed at `GAMETREE_MERGE_TIMEOUT_SECONDS` (600):
+  the job ends `failed` with code `merge_timeout`, nothing written (trees/actions/merges.py).
 """
 
 from __future__ import annotations
@@ -41,8 +50,10 @@ from django.db import DatabaseError, OperationalError, connection, connections, 
 from django.utils import timezone
 
 from trees.actions.merges import (
+    WRITING,
     MergeOutcome,
     merge_create,
+    merge_discard,
     merge_discard_unrevealed,
     merge_title,
 )
@@ -70,6 +81,14 @@ _MESSAGES = {
     INTERRUPTED: "The server stopped while this merge ran. Start the merge again.",
     FAILED: "The merge failed on the server. Try again; if it fails again, tell the operator.",
 }
+
+# A hidden merged tree of no job (the `mergetrees` command) is an orphan when it was begun
+# this long ago: a merge writes in seconds, minutes at the very most.
+ORPHAN_SECONDS = 3600.0
+# The least time between two sweeps of orphans by the merge threads of one process.
+SWEEP_SECONDS = 600.0
+_swept_at: list[float] = []  # when this process's merge threads last swept (monotonic)
+_sweep_lock = threading.Lock()
 
 _slots = threading.BoundedSemaphore(MAX_RUNNING)
 _alive: set[int] = set()  # jobs whose thread runs in this process (set.add/discard: atomic)
@@ -138,6 +157,47 @@ def merge_job_expire(*, job: MergeJob) -> MergeJob:
     return job
 
 
+def merge_discard_orphans() -> int:
+    """Delete the hidden merged trees (still being written: no members) that nobody will
+    reveal: their job ended, is gone, or its heartbeat stopped (the job is then reported
+    `interrupted`); of no job, begun more than `ORPHAN_SECONDS` ago. A tree whose job is
+    alive, here or in another process, is left alone. Returns how many were deleted."""
+    hidden = list(
+        Tree.objects.filter(meta__merge__status=WRITING, memberships__isnull=True).values_list(
+            "pk", "meta", "created_at"
+        )
+    )
+    job_ids = {meta["merge"].get("job") for _, meta, _ in hidden} - {None}
+    jobs = MergeJob.objects.in_bulk(job_ids)
+    cutoff = timezone.now() - timedelta(seconds=ORPHAN_SECONDS)
+    deleted = 0
+    for tree_id, meta, created_at in hidden:
+        job_id = meta["merge"].get("job")
+        if job_id is None:
+            if created_at >= cutoff:
+                continue
+        elif job_id in jobs and merge_job_expire(job=jobs[job_id]).status in ACTIVE:
+            continue  # still running somewhere: its heartbeat is fresh
+        merge_discard(tree_id=tree_id)  # (a no-op if the job's expiry just deleted it)
+        deleted += 1
+    if deleted:
+        log.info("deleted %s merged trees left hidden by merges that died", deleted)
+    return deleted
+
+
+def _sweep_now_and_then() -> None:
+    """`merge_discard_orphans`, at most every `SWEEP_SECONDS` in this process; never raises."""
+    with _sweep_lock:
+        now = time.monotonic()
+        if _swept_at and now - _swept_at[0] < SWEEP_SECONDS:
+            return
+        _swept_at[:] = [now]
+    try:
+        merge_discard_orphans()
+    except DatabaseError:
+        log.warning("could not delete the merged trees left hidden", exc_info=True)
+
+
 def _launch(job_id: int) -> None:
     try:
         thread = threading.Thread(
@@ -169,6 +229,7 @@ def merge_run(job_id: int) -> None:
 
 
 def _run(job_id: int, beat: _Heartbeat) -> None:
+    _sweep_now_and_then()
     now = timezone.now()
     claimed = MergeJob.objects.filter(pk=job_id, status=MergeStatus.QUEUED).update(
         status=MergeStatus.RUNNING, phase="reading", started_at=now, heartbeat_at=now

@@ -14,6 +14,10 @@ from trees.models import Membership, Role, Tree, TreeKind
 from trees.realtime.broadcast import broadcast_access_changed
 from trees.selectors import MAX_PK
 
+# Tree.meta["merge"]["status"] of a merged tree being written (trees/actions/merges.py): it
+# has no members until its last write transaction, and counts against nobody's quota.
+MERGE_WRITING = "writing"
+
 _TITLE_MAX = 200
 _DESCRIPTION_MAX = 5000
 
@@ -55,7 +59,13 @@ def tree_create(
     with transaction.atomic():
         # Trees the maker made, not trees they own: owning can be given (a fork for someone,
         # being added as an owner) without asking, and must not fill anyone's quota.
-        made = Tree.objects.filter(created_by_id=maker).count()
+        # A merged tree still being written (hidden, no members) is not counted: its merge
+        # may have died mid-write, leaving it for the sweep (merge_jobs.merge_discard_orphans).
+        made = Tree.objects.filter(created_by_id=maker).count() - (
+            Tree.objects.filter(
+                created_by_id=maker, meta__merge__status=MERGE_WRITING, memberships__isnull=True
+            ).count()
+        )
         if made >= settings.GAMETREE_MAX_TREES_PER_USER:
             raise ActionError(
                 "limit_reached",
