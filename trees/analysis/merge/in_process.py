@@ -311,8 +311,10 @@ def run_in_process(
     finally:
         if timer is not None:
             timer.cancel()
+            timer.join()  # (should it have just fired, its kill is done: the flag is final)
         if not answered and not worker.conn.closed:
             # The caller gave up mid-call (its progress callback raised): the worker is
             # busy with a call nobody will read, so it goes.
             worker.kill()
-        _give_back(worker, reuse=answered)
+        # A worker the timer killed as it answered is not reused either.
+        _give_back(worker, reuse=answered and not expired.is_set())
