@@ -120,7 +120,7 @@ test-python: setup sysdeps
 test-integration: setup
 	@if $(PY) -m tests.services_up "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \
 	  DATABASE_URL="$(PG_TEST_URL)" REDIS_URL="$(REDIS_TEST_URL)" GAMETREE_INTEGRATION=1 \
-	    $(VENV)/bin/pytest -q -m "not browser" tests/ws tests/api tests/analysis_api tests/integration tests/e2e tests/reliability tests/reads; \
+	    $(VENV)/bin/pytest -q -m "not browser" tests/ws tests/api tests/analysis_api tests/integration tests/e2e tests/reliability tests/reads tests/fuzz/test_rest_schemathesis.py; \
 	elif [ "$$GAMETREE_INTEGRATION" = 1 ]; then \
 	  echo "PostgreSQL or Redis is not reachable but GAMETREE_INTEGRATION=1"; exit 1; \
 	else echo "PostgreSQL/Redis not reachable: integration pass skipped (embedded pass ran)"; fi

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 
@@ -44,7 +46,16 @@ def api_schema(db: Any, make_user: Any, make_tree: Any) -> Any:
         editor_id=editor.pk,
     )
     cache.clear()
-    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+    # Each request goes through Django's WSGI handler, whose request_started and
+    # request_finished signals close the database connection when it is not in autocommit:
+    # inside the test's transaction on PostgreSQL that closed the test's own connection.
+    # Django's test Client unhooks the same signals for its requests; so do we (SQLite's
+    # in-memory test database is never closed, which is why this showed only on PostgreSQL).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 POSITIVE_CHECKS = [
