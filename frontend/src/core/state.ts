@@ -14,11 +14,14 @@ import {
   type TreeKind,
   type TreeNode,
 } from "./types";
+import { checkText, longerThan, normTags } from "./node-rules";
 import { fromBase64, loadDoc, seedUpdate, stateOf, textOf } from "./ytext";
 import { LIMITS } from "../generated/rules";
 
-// The server's size limits (generated from trees/domain/limits.py).
+// The server's size limits (generated from trees/domain/limits.py) and its rules for text
+// and tags, re-exported for the modules that import them from here.
 export { LIMITS } from "../generated/rules";
+export { longerThan, normTag, normTags } from "./node-rules";
 const ROOT = "";
 const KEY_RE = /^[0-9A-Za-z]{1,128}$/;
 
@@ -608,49 +611,6 @@ export class TreeState {
 export function safeKeyBetween(a: string | null, b: string | null): string {
   if (a !== null && b !== null && a >= b) return generateKeyBetween(a, null);
   return generateKeyBetween(a, b);
-}
-
-/**
- * A tag's one spelling, as the server writes it (trees/domain/tags.py): lower case, leading
- * '#'s dropped, runs of spaces / hyphens / underscores as one hyphen, none at either end.
- * "#Goodhart" is "goodhart", "Scalable oversight" is "scalable-oversight".
- */
-export function normTag(raw: string): string {
-  return raw.trim().replace(/^#+/, "").toLowerCase().replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
-}
-
-/** Each tag in its one spelling, the first of equal spellings kept; "" (nothing left) is refused. */
-export function normTags(raw: readonly string[]): string[] {
-  if (raw.length > LIMITS.tags) throw new OpError("too_large", "too many tags");
-  const out: string[] = [];
-  for (const t of raw) {
-    const n = normTag(t);
-    if (!n) throw new OpError("invalid", "tags must not be empty");
-    if (!out.includes(n)) out.push(n);
-  }
-  return out;
-}
-
-/**
- * Is `s` longer than `limit` characters, counted as the server counts them: code points (an
- * emoji is one), not UTF-16 units. Cheap for the usual short text.
- */
-export function longerThan(s: string, limit: number): boolean {
-  if (s.length <= limit) return false;
-  let n = 0;
-  for (const _ of s) if (++n > limit) return true;
-  return false;
-}
-
-function checkText(text: string, note: string, tags: string[]): void {
-  if (longerThan(text, LIMITS.text)) throw new OpError("too_large", "text is too long");
-  if (longerThan(note, LIMITS.note)) throw new OpError("too_large", "note is too long");
-  if (tags.length > LIMITS.tags) throw new OpError("too_large", "too many tags");
-  if (new Set(tags).size !== tags.length) throw new OpError("invalid", "duplicate tags");
-  for (const t of tags) {
-    if (t.length < 1) throw new OpError("invalid", "tags must not be empty");
-    if (longerThan(t, LIMITS.tag)) throw new OpError("too_large", `a tag is longer than ${LIMITS.tag} characters`);
-  }
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -6,13 +6,12 @@
  * applied optimistically. A (node, field group) touched by a pending op is locked: incoming
  * values for it update `confirmed` only (rule 4, no flicker). When the op is acknowledged or
  * rejected, the lock is released and the group is copied from `confirmed`, so the view always
- * converges to the server's tree once the queue is empty.
+ * converges to the server's tree once the queue is empty. Typing (merged, not locked) is the
+ * half in core/sync-text.ts; the shapes it reports and its hooks are in core/sync-types.ts.
  */
-import * as Y from "yjs";
-import { LIMITS, longerThan, TreeState } from "./state";
+import { TreeState } from "./state";
 import type {
   Change,
-  ClientMessage,
   Group,
   LoggedOp,
   NodeType,
@@ -22,106 +21,31 @@ import type {
   TreeNode,
   User,
 } from "./types";
-import { OpError } from "./types";
 import { type UndoGuard, type WriteInfo, writtenGroup } from "./undo";
-import { diffInto, fromBase64, LOCAL, mergeText, pendingDelta, ROOT, textOf, updateBeyond } from "./ytext";
+import { fromBase64 } from "./ytext";
+import { TextSync } from "./sync-text";
+import {
+  MOVE_CONFLICT_MS,
+  type PendingOp,
+  type PresenceInfo,
+  REPLACED_WINDOW_MS,
+  RESEND_MS,
+  SYNC_RETRY_MS,
+  type SyncHooks,
+} from "./sync-types";
 
-export const RESEND_MS = 5000;
-export const SYNC_RETRY_MS = 2000;
-/** A replaced write only counts as "concurrent" if the other write came this soon after. */
-export const REPLACED_WINDOW_MS = 15000;
-
-export interface PendingOp {
-  n: number;
-  op: Op;
-  groups: Change[];
-  sentAt: number | null;
-  ackSeq: number | null;
-}
-
-export interface ReplacedInfo {
-  id: string;
-  field: string;
-  mine: unknown;
-  theirs: unknown;
-  actor: number | null;
-  seq: number;
-}
-
-/**
- * A structural conflict that could not merge, told to the people involved (each toast names
- * the node and offers a way back). `edit-deleted`: someone deleted a node this person was
- * typing in (`text`: what they had typed). `deleted-while-editing`: this person deleted a node
- * someone else was editing. `move`: two moves of one node close together; `mineWon` says
- * whose stands, `back` is where the other one had put it.
- */
-export interface ConflictInfo {
-  kind: "edit-deleted" | "deleted-while-editing" | "move";
-  id: string;
-  actor: number | null;
-  text?: string;
-  mineWon?: boolean;
-  back?: { parent: string | null; key: string; type: NodeType };
-}
-
-/** Two moves of one node this close together (in ms) are told as a conflict. */
-export const MOVE_CONFLICT_MS = 5000;
-
-export interface PresenceInfo {
-  conn: string;
-  user: User;
-  node: string | null;
-  editing: boolean;
-  /** Keys were pressed in `node` in the last few seconds. */
-  typing: boolean;
-}
-
-export interface SyncHooks {
-  /** Send one message; return false when there is no open connection. */
-  send(msg: ClientMessage): boolean;
-  /** The whole tree changed (first snapshot or a resync): re-render everything. */
-  onReset?(): void;
-  /** Some node groups of the view changed. */
-  onChanges?(changes: Change[], remote: boolean): void;
-  onReject?(op: Op, code: string, message: string): void;
-  onReplaced?(info: ReplacedInfo): void;
-  /** Someone else's delete of `id` (with its subtree) is about to be applied. */
-  onRemoteDelete?(id: string, actor: number | null): void;
-  onConflict?(info: ConflictInfo): void;
-  onPresence?(all: Map<string, PresenceInfo>): void;
-  onWelcome?(user: User, role: string, conn: string): void;
-  onError?(code: string, message: string): void;
-  onRole?(role: string): void;
-  /**
-   * Fetch the whole tree over HTTP (faster than a websocket snapshot for big trees, and not
-   * subject to the socket's message size limit). Without it, a resync asks for a snapshot.
-   */
-  fetchSnapshot?(): Promise<{ seq: number; kind: TreeKind; nodes: TreeNode[] }>;
-  onPendingChange?(count: number): void;
-  now?(): number;
-  /**
-   * Run `flush` soon (text updates typed in one task are sent together); default: a microtask,
-   * so every keystroke leaves at once.
-   */
-  schedule?(flush: () => void): void;
-}
+export * from "./sync-types";
 
 const lockKey = (c: Change) => `${c.id}|${c.group}`;
-
-/** Transaction origin of re-applied typing after a compaction (not an undoable step). */
-const REBASE = "rebase";
 
 /** How many of this client's logged ops are remembered for undo (their seq, what they replaced). */
 const MY_OPS_KEPT = 5000;
 
-export class SyncEngine implements UndoGuard {
+export class SyncEngine extends TextSync implements UndoGuard {
   /** Set once: at construction, or by `adopt` before the socket opens. */
   clientId: string;
   kind: TreeKind | null = null;
-  confirmed: TreeState | null = null;
-  view: TreeState | null = null;
   lastSeq: number | null = null;
-  pending: PendingOp[] = [];
   connected = false;
   conn: string | null = null;
   me: User | null = null;
@@ -133,11 +57,6 @@ export class SyncEngine implements UndoGuard {
   private readonly buffer = new Map<number, LoggedOp>();
   private readonly myWrites = new Map<string, { seq: number; value: unknown; at: number }>();
   private syncAskedAt: number | null = null;
-  /** Nodes whose local text changed since the last send. */
-  private readonly dirtyTexts = new Set<string>();
-  private flushScheduled = false;
-  /** node id -> this person's text undo manager (own changes only) on the view's document. */
-  private readonly textUndo = new Map<string, { doc: Y.Doc; um: Y.UndoManager }>();
   private readonly deletedBy = new Map<string, number | null>();
   private readonly lastMove = new Map<
     string,
@@ -145,17 +64,13 @@ export class SyncEngine implements UndoGuard {
   >();
   private wantSeq = 0;
   private wantSince = 0;
-  /** Nodes whose typing was refused as `conflict`, waiting for the log to catch up. */
-  private readonly staleTexts = new Set<string>();
   /** `id|group` -> the last structural write of it the server logged (own-only undo). */
   private readonly writes = new Map<string, WriteInfo>();
   /** This client's logged ops: n -> its seq and the write it replaced (`id|group`). */
   private readonly myOps = new Map<number, { seq: number; key: string; prev: WriteInfo | null }>();
 
-  constructor(
-    private readonly hooks: SyncHooks,
-    clientId?: string,
-  ) {
+  constructor(hooks: SyncHooks, clientId?: string) {
+    super(hooks);
     this.clientId = clientId ?? crypto.randomUUID();
   }
 
@@ -224,90 +139,12 @@ export class SyncEngine implements UndoGuard {
     return groups;
   }
 
-  private enqueue(op: Op, groups: Change[]): void {
+  protected enqueue(op: Op, groups: Change[]): void {
     for (const g of groups) this.locks.set(lockKey(g), (this.locks.get(lockKey(g)) ?? 0) + 1);
     const p: PendingOp = { n: ++this.n, op, groups, sentAt: null, ackSeq: null };
     this.pending.push(p);
     if (this.connected && this.hooks.send({ type: "op", n: p.n, op })) p.sentAt = this.now();
     this.hooks.onPendingChange?.(this.pending.length);
-  }
-
-  /**
-   * The person typed: make the node's text `value` by a minimal edit of the local Y document
-   * (undoable by them alone) and send the update at once. Throws OpError like `submit`.
-   */
-  editText(id: string, value: string): Change[] {
-    if (!this.view) throw new Error("the tree is not loaded yet");
-    const n = this.view.get(id);
-    if (!n) throw new OpError("not_found", "no such node");
-    if (n.deleted) throw new OpError("deleted", "the node is deleted");
-    if (longerThan(value, LIMITS.text)) throw new OpError("too_large", "text is too long");
-    const doc = this.view.textDoc(id);
-    this.undoFor(id);
-    if (!diffInto(doc, value, LOCAL)) return [];
-    return this.localTextChanged(id);
-  }
-
-  private localTextChanged(id: string): Change[] {
-    this.view!.syncText(id);
-    this.dirtyTexts.add(id);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      (this.hooks.schedule ?? queueMicrotask)(() => this.flushTexts());
-    }
-    const changes: Change[] = [{ id, group: "text" }];
-    this.hooks.onChanges?.(changes, false);
-    return changes;
-  }
-
-  /** Send every local text change not sent yet, each as one self-contained update. */
-  flushTexts(): void {
-    this.flushScheduled = false;
-    const ids = [...this.dirtyTexts];
-    this.dirtyTexts.clear();
-    for (const id of ids) {
-      const n = this.view?.get(id);
-      if (!n || n.deleted) continue;
-      // Everything beyond what the server has confirmed: never depends on an update in flight.
-      const base = this.confirmed?.get(id) ? this.confirmed.textDoc(id) : null;
-      this.enqueue({ kind: "text", id, update: updateBeyond(this.view!.textDoc(id), base) }, []);
-    }
-  }
-
-  private undoFor(id: string): Y.UndoManager {
-    const doc = this.view!.textDoc(id);
-    let u = this.textUndo.get(id);
-    if (!u || u.doc !== doc) {
-      u?.um.destroy();
-      // One step per run of typing: the outliner closes a run with `closeTextStep`.
-      const um = new Y.UndoManager(doc.getText(ROOT), { trackedOrigins: new Set([LOCAL]), captureTimeout: 2 ** 31 - 1 });
-      u = { doc, um };
-      this.textUndo.set(id, u);
-    }
-    return u.um;
-  }
-
-  /** End the current run of typing in `id`: the next keystroke starts a new undo step. */
-  closeTextStep(id: string): void {
-    this.textUndo.get(id)?.um.stopCapturing();
-  }
-
-  /**
-   * Undo (or redo) this person's last step of typing in `id`, at text level: characters others
-   * typed since stay. False when nothing of that step is left to undo (others deleted it, or the
-   * text was reloaded); throws OpError when the node is gone.
-   */
-  undoText(id: string, redo = false): boolean {
-    const n = this.view?.get(id);
-    if (!n) throw new OpError("not_found", "no such node");
-    if (n.deleted) throw new OpError("deleted", "the node is deleted");
-    const u = this.textUndo.get(id);
-    if (!u || u.doc !== this.view!.textDoc(id)) return false;
-    const before = textOf(u.doc);
-    const item = redo ? u.um.redo() : u.um.undo();
-    if (item === null && textOf(u.doc) === before) return false;
-    this.localTextChanged(id);
-    return true;
   }
 
   /**
@@ -592,72 +429,6 @@ export class SyncEngine implements UndoGuard {
     }
     for (const c of changes) if (!this.isLocked(c.id, c.group)) this.mirror(c, out);
     return true;
-  }
-
-  /**
-   * The server compacted node `id`'s text document (`confirmed` holds the new one): start the
-   * view over from it and re-apply this person's unconfirmed typing as one minimal diff. Updates
-   * in flight were made against the old document (the server refuses them): they are dropped,
-   * and the diff carries what they held. The undo of typing before this point is gone.
-   */
-  private rebaseText(id: string, old: Y.Doc | null, out: Change[]): void {
-    this.staleTexts.delete(id);
-    const view = this.view!;
-    // This person's unconfirmed edits, as positions in the text the compaction kept.
-    const delta = old && view.get(id) ? pendingDelta(old, view.textDoc(id)) : null;
-    view.resetText(this.confirmed!, id);
-    const before = this.pending.length;
-    this.pending = this.pending.filter((p) => !(p.op.kind === "text" && p.op.id === id));
-    if (this.pending.length !== before) this.hooks.onPendingChange?.(this.pending.length);
-    out.push({ id, group: "text" });
-    if (delta && view.get(id)) {
-      const doc = view.textDoc(id);
-      doc.transact(() => doc.getText(ROOT).applyDelta(delta), REBASE);
-      view.syncText(id);
-      this.dirtyTexts.add(id);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        (this.hooks.schedule ?? queueMicrotask)(() => this.flushTexts());
-      }
-    }
-  }
-
-  /**
-   * After a snapshot: typing in `id` made against a document the server has since compacted
-   * cannot merge (its anchors are gone). Re-apply it as the person's edit of `base` where
-   * that edit lands in the text now (the server's `merge_text` rule) and send that instead.
-   */
-  private retype(id: string, base: string, mine: string): void {
-    const view = this.view!;
-    const doc = view.get(id) && !view.get(id)!.deleted ? view.textDoc(id) : null;
-    if (!doc || (doc.store.pendingStructs === null && doc.store.pendingDs === null)) return;
-    this.pending = this.pending.filter((p) => !(p.op.kind === "text" && p.op.id === id && p.ackSeq === null));
-    view.resetText(this.confirmed!, id);
-    const merged = mergeText(base, mine, this.confirmed!.get(id)!.text);
-    if (merged.length <= LIMITS.text && diffInto(view.textDoc(id), merged, REBASE)) {
-      view.syncText(id);
-      this.dirtyTexts.add(id);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        (this.hooks.schedule ?? queueMicrotask)(() => this.flushTexts());
-      }
-    }
-  }
-
-  /** Typing refused as `conflict` that catching up did not explain: dropped, as before. */
-  private settleStaleTexts(): void {
-    if (!this.staleTexts.size || !this.view || !this.confirmed) return;
-    const out: Change[] = [];
-    for (const id of this.staleTexts) {
-      this.dirtyTexts.delete(id);
-      this.pending = this.pending.filter((q) => !(q.op.kind === "text" && q.op.id === id && q.ackSeq === null));
-      this.view.resetText(this.confirmed, id);
-      out.push({ id, group: "text" });
-      this.hooks.onReject?.({ kind: "text", id, update: "" }, "conflict", "the text could not be merged; reloaded");
-    }
-    this.staleTexts.clear();
-    this.hooks.onPendingChange?.(this.pending.length);
-    this.hooks.onChanges?.(out, true);
   }
 
   private noteMove(lo: LoggedOp, mine: boolean): void {

@@ -1,0 +1,86 @@
+/**
+ * Client core, DOM-free: what the sync engine (core/sync.ts) and its pages share: its timing
+ * constants, the shapes it reports (pending ops, replaced writes, conflicts, presence) and the
+ * hooks a page gives it.
+ */
+import type { Change, ClientMessage, NodeType, Op, TreeKind, TreeNode, User } from "./types";
+
+export const RESEND_MS = 5000;
+export const SYNC_RETRY_MS = 2000;
+/** A replaced write only counts as "concurrent" if the other write came this soon after. */
+export const REPLACED_WINDOW_MS = 15000;
+
+export interface PendingOp {
+  n: number;
+  op: Op;
+  groups: Change[];
+  sentAt: number | null;
+  ackSeq: number | null;
+}
+
+export interface ReplacedInfo {
+  id: string;
+  field: string;
+  mine: unknown;
+  theirs: unknown;
+  actor: number | null;
+  seq: number;
+}
+
+/**
+ * A structural conflict that could not merge, told to the people involved (each toast names
+ * the node and offers a way back). `edit-deleted`: someone deleted a node this person was
+ * typing in (`text`: what they had typed). `deleted-while-editing`: this person deleted a node
+ * someone else was editing. `move`: two moves of one node close together; `mineWon` says
+ * whose stands, `back` is where the other one had put it.
+ */
+export interface ConflictInfo {
+  kind: "edit-deleted" | "deleted-while-editing" | "move";
+  id: string;
+  actor: number | null;
+  text?: string;
+  mineWon?: boolean;
+  back?: { parent: string | null; key: string; type: NodeType };
+}
+
+/** Two moves of one node this close together (in ms) are told as a conflict. */
+export const MOVE_CONFLICT_MS = 5000;
+
+export interface PresenceInfo {
+  conn: string;
+  user: User;
+  node: string | null;
+  editing: boolean;
+  /** Keys were pressed in `node` in the last few seconds. */
+  typing: boolean;
+}
+
+export interface SyncHooks {
+  /** Send one message; return false when there is no open connection. */
+  send(msg: ClientMessage): boolean;
+  /** The whole tree changed (first snapshot or a resync): re-render everything. */
+  onReset?(): void;
+  /** Some node groups of the view changed. */
+  onChanges?(changes: Change[], remote: boolean): void;
+  onReject?(op: Op, code: string, message: string): void;
+  onReplaced?(info: ReplacedInfo): void;
+  /** Someone else's delete of `id` (with its subtree) is about to be applied. */
+  onRemoteDelete?(id: string, actor: number | null): void;
+  onConflict?(info: ConflictInfo): void;
+  onPresence?(all: Map<string, PresenceInfo>): void;
+  onWelcome?(user: User, role: string, conn: string): void;
+  onError?(code: string, message: string): void;
+  onRole?(role: string): void;
+  /**
+   * Fetch the whole tree over HTTP (faster than a websocket snapshot for big trees, and not
+   * subject to the socket's message size limit). Without it, a resync asks for a snapshot.
+   */
+  fetchSnapshot?(): Promise<{ seq: number; kind: TreeKind; nodes: TreeNode[] }>;
+  onPendingChange?(count: number): void;
+  now?(): number;
+  /**
+   * Run `flush` soon (text updates typed in one task are sent together); default: a microtask,
+   * so every keystroke leaves at once.
+   */
+  schedule?(flush: () => void): void;
+}
