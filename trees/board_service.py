@@ -2,12 +2,14 @@
 (docs/guide.md, "The facilitator board"): rows in, pure `trees.analysis.workshop` functions,
 shapes out. Nothing here writes; the projector link is an action (trees/actions/board.py).
 
-Reads take no tree lock (`tree_snapshot` would: the board must never make a live edit wait):
-a tree's version is read first and its nodes after, so a board may show a node a few ops newer
-than the version it names, never an older one. A `BoardCache` keeps, per tree, the nodes and
-counts of the version last read and, per exercise, the ranking with the structure it was
-computed on: the live board (trees/realtime/board.py) re-reads only the trees whose version
-moved, and re-ranks an exercise at most every `RANKING_INTERVAL` seconds.
+Reads take no tree lock (the board must never make a live edit wait): the versions and the
+nodes of one board are read in one `selectors.read_transaction`, so they come from one commit.
+Nodes are read as a narrow projection (`node_dicts`: live nodes, no Y documents) rather than
+through `selectors.tree_snapshot`, whose whole-state read carries every node's Y document and
+whose cached states live in the serving process, not in the board's. A `BoardCache` keeps,
+per tree, the nodes and counts of the version last read and, per exercise, the ranking with
+the structure it was computed on: the live board (trees/realtime/board.py) re-reads only the
+trees whose version moved, and re-ranks an exercise at most every `RANKING_INTERVAL` seconds.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from trees.models import (
     WorkshopParticipant,
     WorkshopRole,
 )
+from trees.selectors import read_transaction
 
 # Ops per tree read for the activity figures (edits in the last minute past this are capped).
 ACTIVITY_OPS = 400
@@ -143,7 +146,12 @@ def _activity_rows(
 
 def load_trees(workshop: Workshop, cache: BoardCache) -> tuple[list[BoardTree], dict[int, int]]:
     """The workshop's trees with their nodes (re-read only where the version moved) and the
-    versions read."""
+    versions read, all as of one commit."""
+    with read_transaction():
+        return _load_trees(workshop, cache)
+
+
+def _load_trees(workshop: Workshop, cache: BoardCache) -> tuple[list[BoardTree], dict[int, int]]:
     links = list(
         ExerciseTree.objects.filter(exercise__workshop=workshop)
         .select_related("round", "participant")
