@@ -7,7 +7,6 @@ so groups never leak from one test into the next.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import os
 import uuid
@@ -19,7 +18,7 @@ import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from tests.ws.wshelpers import ORIGIN, Ws, session_cookie
+from tests.ws.wshelpers import ORIGIN, Ws, disconnect_all, session_cookie
 
 
 @dataclass
@@ -93,14 +92,7 @@ async def connect() -> AsyncIterator[Connect]:
     try:
         yield open_socket
     finally:
-        for comm in opened:
-            try:
-                await comm.disconnect(timeout=2)
-            except (Exception, asyncio.CancelledError):  # closed by the server, or timed out
-                pass
-            finally:
-                if not comm.future.done():
-                    comm.future.cancel()
+        await disconnect_all(opened)
         layer = get_channel_layer()
         if layer is not None and hasattr(layer, "flush"):
             await layer.flush()

@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from tests.board_helpers import BoardWorkshop, create_op, make_board_workshop
-from tests.ws.wshelpers import ORIGIN, Ws, db_apply, session_cookie
+from tests.ws.wshelpers import ORIGIN, Ws, db_apply, disconnect_all, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,14 +51,7 @@ async def open_board() -> AsyncIterator[OpenBoard]:
     try:
         yield open_socket
     finally:
-        for comm in opened:
-            try:
-                await comm.disconnect(timeout=2)
-            except (Exception, asyncio.CancelledError):
-                pass
-            finally:
-                if not comm.future.done():
-                    comm.future.cancel()
+        await disconnect_all(opened)
 
 
 async def board_where(

@@ -4,7 +4,6 @@ closed out of the trees they lose at once, and out of the workshop socket."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from tests.ws.wshelpers import ORIGIN, Ws, new_id, session_cookie
+from tests.ws.wshelpers import ORIGIN, Ws, disconnect_all, new_id, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,14 +34,7 @@ async def open_workshop() -> AsyncIterator[OpenWorkshop]:
     try:
         yield open_socket
     finally:
-        for comm in opened:
-            try:
-                await comm.disconnect(timeout=2)
-            except (Exception, asyncio.CancelledError):
-                pass
-            finally:
-                if not comm.future.done():
-                    comm.future.cancel()
+        await disconnect_all(opened)
 
 
 @database_sync_to_async

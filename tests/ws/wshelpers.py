@@ -168,6 +168,18 @@ class Ws:
         return reply
 
 
+async def disconnect_all(opened: list[WebsocketCommunicator]) -> None:
+    """Close every socket a test opened, whether the server closed it already or it hangs."""
+    for comm in opened:
+        try:
+            await comm.disconnect(timeout=2)
+        except (Exception, asyncio.CancelledError):  # closed by the server, or timed out
+            pass
+        finally:
+            if not comm.future.done():
+                comm.future.cancel()
+
+
 async def session_cookie(user: Any) -> bytes:
     def login() -> str:
         from django.conf import settings
