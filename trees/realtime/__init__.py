@@ -6,7 +6,8 @@
 - `sequencer.py`: pure (no Django): what a socket forwards, holds or repairs, strictly in seq
   order; tested without a server (tests/ws/test_sequencer.py).
 - `batcher.py`: group commit of the websocket ops of one process.
-- `dbthread.py`: the one database thread the live path runs its ORM work in.
+- `dbthread.py`: the database thread the live path runs its ORM work in (`DbThread`; the
+  board has a second one, so its reads never queue ahead of a live edit).
 - `fanout.py`: committed ops to this process's sockets and, with Redis, to other processes
   (`bus.py`, Redis publish/subscribe). Every committed op, written over REST or over a
   websocket, takes this path.

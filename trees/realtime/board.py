@@ -16,17 +16,13 @@ every `IDLE_REFRESH` seconds (the activity figures decay, the presence changes).
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import threading
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
-from django.db import close_old_connections, connection
-
+from trees.realtime.dbthread import DbThread
 from trees.realtime.fanout import fanout
 
 log = logging.getLogger(__name__)
@@ -44,31 +40,12 @@ class BoardSocket(Protocol):
     async def send_board(self, text: str) -> None: ...
 
 
-_lock = threading.Lock()
-_executor: ThreadPoolExecutor | None = None
-
-
-def _get_executor() -> ThreadPoolExecutor:
-    global _executor
-    with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gametree-board")
-        return _executor
-
-
-def _call(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-    close_old_connections()  # a connection that broke (database restarted) is replaced
-    return fn(*args)
+_thread = DbThread("gametree-board")
 
 
 def close() -> None:
     """Close the board thread's connection, stop the thread and the child (tests, shutdown)."""
-    global _executor
-    with _lock:
-        executor, _executor = _executor, None
-    if executor is not None:
-        executor.submit(lambda: connection.close()).result()
-        executor.shutdown(wait=True)
+    _thread.close()
     from trees.realtime import board_worker
 
     board_worker.stop()
@@ -76,8 +53,7 @@ def close() -> None:
 
 async def run_board(fn: Callable[..., T], *args: Any) -> T:
     """Run `fn(*args)` in the board's thread (ORM reads and the analysis)."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_get_executor(), functools.partial(_call, fn, args))
+    return await _thread.run(fn, *args)
 
 
 def _compute_somewhere(

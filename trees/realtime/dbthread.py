@@ -24,16 +24,39 @@ from django.db import InterfaceError, OperationalError, connection
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_lock = threading.Lock()
-_executor: ThreadPoolExecutor | None = None
 
+class DbThread:
+    """One thread with its own long-lived connection; ORM work is queued to it in order.
 
-def _get_executor() -> ThreadPoolExecutor:
-    global _executor
-    with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gametree-db")
-        return _executor
+    The live path has one (`run_db`); the facilitator board has another, so that its reads
+    never queue in front of a live edit (trees/realtime/board.py).
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def _get_executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self._name)
+            return self._executor
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn(*args, **kwargs)` in this thread and return its result."""
+        loop = asyncio.get_running_loop()
+        call = functools.partial(_call, fn, args, kwargs)
+        return await loop.run_in_executor(self._get_executor(), call)
+
+    def close(self) -> None:
+        """Close the thread's connection and stop the thread (tests, shutdown)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            # Resolve `connection` inside the thread: it is per thread.
+            executor.submit(lambda: connection.close()).result()
+            executor.shutdown(wait=True)
 
 
 def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
@@ -42,7 +65,8 @@ def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -
             return fn(*args, **kwargs)
         except (OperationalError, InterfaceError):
             # The connection may have died under us (database restarted). Drop it; the next
-            # query reconnects. Retrying is safe: ops are deduplicated by (client_id, n).
+            # query reconnects. Retrying is safe: ops are deduplicated by (client_id, n), and
+            # the board only reads.
             usable = False
             try:
                 usable = connection.is_usable()
@@ -55,18 +79,6 @@ def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -
     raise AssertionError("unreachable")
 
 
-async def run_db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run `fn(*args, **kwargs)` in the database thread and return its result."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_get_executor(), functools.partial(_call, fn, args, kwargs))
-
-
-def close() -> None:
-    """Close the thread's connection and stop the thread (tests, shutdown)."""
-    global _executor
-    with _lock:
-        executor, _executor = _executor, None
-    if executor is not None:
-        # Resolve `connection` inside the thread: it is per thread.
-        executor.submit(lambda: connection.close()).result()
-        executor.shutdown(wait=True)
+_live = DbThread("gametree-db")
+run_db = _live.run
+close = _live.close
