@@ -100,7 +100,7 @@ export class Connection {
 
   private schedule(): void {
     if (this.stopped || this.timer !== null) return;
-    const delay = Math.min(10000, 300 * 2 ** this.retry) * (0.75 + Math.random() * 0.5);
+    const delay = reconnectDelay(this.retry);
     this.retry++;
     this.timer = window.setTimeout(() => {
       this.timer = null;
@@ -144,6 +144,14 @@ export class Connection {
     this.retry = 0;
     this.open();
   };
+}
+
+/**
+ * Milliseconds before reconnect attempt `retry` (0, 1, ...): doubling from 300 ms up to 10 s,
+ * jittered by ±25% so that a room of clients does not reconnect in step after a restart.
+ */
+export function reconnectDelay(retry: number): number {
+  return Math.min(10000, 300 * 2 ** retry) * (0.75 + Math.random() * 0.5);
 }
 
 export function treeSocketUrl(id: number): string {

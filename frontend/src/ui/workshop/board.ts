@@ -9,6 +9,7 @@
  * Everything people typed is rendered as text.
  */
 import { request } from "../../api";
+import { reconnectDelay } from "../../connection";
 import type { User } from "../../core/types";
 import { h, on } from "../dom";
 import { appLink, copyButton, showError, topbar, type Navigate } from "./util";
@@ -170,7 +171,7 @@ class BoardSocket {
       }
       this.onState("offline", ev.code);
       if (this.stopped) return;
-      const delay = Math.min(10000, 300 * 2 ** this.retry) * (0.75 + Math.random() * 0.5);
+      const delay = reconnectDelay(this.retry);
       this.retry++;
       this.timer = window.setTimeout(() => {
         this.timer = null;

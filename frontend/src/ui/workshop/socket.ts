@@ -3,6 +3,7 @@
  * participants events. Reconnects with backoff; pings for the server's clock (the timer counts
  * down from the server's ends_at); stops for good when the seat is gone (4403) or signed out (4401).
  */
+import { reconnectDelay } from "../../connection";
 import { clockOffset } from "./state";
 
 export interface WorkshopEvent {
@@ -89,7 +90,7 @@ export class WorkshopSocket {
       }
       this.onState("offline", ev.code);
       if (this.stopped || this.timer !== null) return;
-      const delay = Math.min(10000, 300 * 2 ** this.retry) * (0.75 + Math.random() * 0.5);
+      const delay = reconnectDelay(this.retry);
       this.retry++;
       this.timer = window.setTimeout(() => {
         this.timer = null;
