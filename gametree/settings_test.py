@@ -17,3 +17,15 @@ REST_FRAMEWORK = {
 }
 # The test process imports gametree.asgi without serving: keep Python's own GC policy.
 GAMETREE_GC_FULL_SECONDS = 0
+
+# Django's default SQLite test database is in memory with a shared cache, where two
+# connections in one process (a test and the thread that runs round merges, say) get
+# "database table is locked" at once instead of waiting on busy_timeout. A file in WAL mode
+# behaves like the embedded production database: readers beside one writer, writers queue.
+# One file per test process, so two runs in one checkout never share it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"gametree-test-{os.getpid()}.sqlite3")
+    }

@@ -105,50 +105,46 @@ def split_merge(split: str) -> dict[str, float]:
     }
 
 
-@pytest.mark.parametrize("split", ["dev", "eval"])
-def test_automatic_merges_on_the_independent_sets_are_precise(split: str) -> None:
-    assert split_merge(split)["precision"] >= 0.95
+def test_automatic_merges_on_the_independent_sets_are_precise() -> None:
+    assert split_merge("dev")["precision"] >= 0.95
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured 2026-12-07 after the first held-out sets joined dev: auto + top-3 "
+    "recall 0.793 (pt_dev1-2 0.852, tuned on; pt_dev3-5 0.755, measured once while held "
+    "out); target 0.85",
+)
 def test_suggestions_find_most_true_pairs_of_the_development_sets() -> None:
     assert split_merge("dev")["recall"] >= 0.85
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured once, with the scorer frozen before the held-out sets were read "
-    "(2026-12-06): auto + top-3 recall 0.755 (pt_eval1 0.638, pt_eval2 0.771, pt_eval3 "
-    "0.837; words only 0.438); target 0.85",
+    reason="8 of 10 gold hierarchy disagreements reported (2026-12-07): each missing one "
+    "rests on a true pair merge neither matches nor suggests",
 )
-def test_suggestions_find_most_true_pairs_of_the_held_out_sets() -> None:
-    assert split_merge("eval")["recall"] >= 0.85
+def test_every_gold_hierarchy_disagreement_is_reported() -> None:
+    assert split_merge("dev")["disagreements"] == 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dev 3 of 4 and eval 5 of 6 gold hierarchy disagreements reported (2026-12-06): "
-    "the missing one in each rests on a true pair merge neither matches nor suggests",
-)
-@pytest.mark.parametrize("split", ["dev", "eval"])
-def test_every_gold_hierarchy_disagreement_is_reported(split: str) -> None:
-    assert split_merge(split)["disagreements"] == 1.0
-
-
-@pytest.mark.parametrize("name", ["gt_dev1", "gt_dev2", "gt_eval3"])
+@pytest.mark.parametrize("name", ["gt_dev1", "gt_dev2", "gt_dev5"])
 def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
-    path = next(p for split in ("dev", "eval") for p in set_dirs(split, "gt") if p.name == name)
+    path = next(p for p in set_dirs("dev", "gt") if p.name == name)
     q = failure_set_quality(path)
     assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured on the held-out game trees (2026-12-06): gt_eval1's top mode (oversight "
-    "does not scale) ranks 1 but is split into 2 items; gt_eval2's (competitive pressure / "
+    reason="measured while these were held out (2026-12-06): gt_dev3's top mode (oversight "
+    "does not scale) ranks 1 but is split into 2 items; gt_dev4's (competitive pressure / "
     "alignment tax) is not found: no item stands for it",
 )
-@pytest.mark.parametrize("name", ["gt_eval1", "gt_eval2"])
-def test_the_held_out_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
-    path = next(p for p in set_dirs("eval", "gt") if p.name == name)
+@pytest.mark.parametrize("name", ["gt_dev3", "gt_dev4"])
+def test_the_gold_top_failure_mode_of_the_harder_development_trees_is_first_and_one_item(
+    name: str,
+) -> None:
+    path = next(p for p in set_dirs("dev", "gt") if p.name == name)
     q = failure_set_quality(path)
     assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
