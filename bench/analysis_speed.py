@@ -1,11 +1,12 @@
 """Speed benchmark of the analysis layer: merge, recurrence, survival, and cost growth.
 
-Run: .venv/bin/python bench/analysis_speed.py [merge] [recurring] [survival] [--phases]
+Run: .venv/bin/python bench/analysis_speed.py [merge] [recurring] [survival] [embed] [--phases]
 (default: all cases; ``--help`` says more).
 Targets: merge 5 trees x 2,000 nodes < 3 s with the shipped sentence-embedding model (as the
-app runs it) and < 2 s with word scores only; recurrence on a 10,000-node game tree < 1 s;
-survival on 100,000 nodes < 1 s; the log-log slope of time against size over four sizes
-(N/4 .. 2N) <= 1.15 (measured in this run).
+app runs it) and < 2 s with word scores only; the contextual model (the transformer) embeds
+the 256 distinct labels of a large workshop's merge < 1 s; recurrence on a 10,000-node game
+tree < 1 s; survival on 100,000 nodes < 1 s; the log-log slope of time against size over
+four sizes (N/4 .. 2N) <= 1.15 (measured in this run).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from trees.analysis.merge import merge
@@ -154,6 +156,16 @@ def game_tree(size: int, seed: int = 2) -> list[dict[str, Any]]:
     return nodes
 
 
+def dev_labels() -> list[str]:
+    """The distinct labels of the development problem-tree sets (real wording and length)."""
+    root = Path(__file__).resolve().parents[1] / "tests" / "analysis" / "quality" / "sets" / "dev"
+    seen: dict[str, None] = {}
+    for md in sorted(root.glob("pt_*/*.md")):
+        for line in md.read_text().splitlines():
+            seen.setdefault(line.strip().removeprefix("- ").strip(), None)
+    return [t for t in seen if t]
+
+
 def attack_tree(size: int) -> list[dict[str, Any]]:
     nodes = []
     p = 0
@@ -201,7 +213,7 @@ def slope(sizes: list[int], seconds: list[float]) -> float:
     )
 
 
-CASES = ("merge", "merge-words", "recurring", "survival")
+CASES = ("merge", "merge-words", "recurring", "survival", "embed")
 SLOPE_TARGET = 1.15
 # merge's phases: (owner, attribute); the rest of merge (auto matches, the result) is "other"
 MERGE_PHASES = (
@@ -222,7 +234,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "trees x N nodes with the shipped sentence-embedding model, as the app runs it "
             "(merge, N = 2,000, target < 3 s) and with word scores only (merge-words, target "
             "< 2 s), recurring on a game tree of N nodes (N = 10,000, target < 1 s) and "
-            "survival on N nodes (N = 100,000, target < 1 s). Cost growth is the "
+            "survival on N nodes (N = 100,000, target < 1 s), and the contextual model embedding N "
+            "distinct label texts (embed, N = 256, target < 1 s; real labels of the dev "
+            "sets, the cache bypassed). Cost growth is the "
             "least-squares slope of log(time) against log(size) over the four sizes "
             f"(target <= {SLOPE_TARGET}; 1.0 is linear). The sizes run alternately, best of 5 "
             "(fewer when one 2N run takes over 10 s); wall and CPU seconds and both slopes "
@@ -378,6 +392,18 @@ def main(argv: list[str] | None = None) -> int:
         lambda n: functools.partial(survival, attacks[n]),
         100_000,
     )
+
+    if "embed" in want:
+        from trees.analysis.text import contextual
+
+        labels = dev_labels()
+        encoder = contextual.model()
+
+        def embed_run(n: int) -> Callable[[], object]:
+            texts = [labels[k % len(labels)] for k in range(n)]
+            return functools.partial(encoder.embed_uncached, texts)
+
+        case("embed N labels, contextual", "embed", 1.0, embed_run, 256)
 
     print(f"load average at the end (1, 5, 15 min): {os.getloadavg()}")
     print(f"{'case':30} {'sizes':>26}  wall s (CPU s) at each size; target at N; slope wall/CPU")

@@ -7,13 +7,16 @@ by PCA and weighting tokens by an estimate of their rarity (smooth inverse frequ
 recipe of model2vec. A text's embedding is the mean of its tokens' vectors, normalised:
 a dictionary look-up and a sum per word, so embedding the 5 x 2,000 labels of a large merge
 takes milliseconds, with no torch and no download. The weights (``models/``, int8 with a
-scale per token, about 8 MB; how they were made: ``models/distill.py``) are verified by
+scale per token, 7 MB; how they were made: ``tools/distill_static_model.py``) are verified by
 SHA-256 when loaded, and a missing or altered file is refused with :class:`ModelError`
 rather than used. Embeddings are cached per text (the labels and the failure modes recur
 from one call to the next).
 
 It compares meanings less well than the transformer it comes from (a word's vector does not
 depend on the words around it), so it is blended with the word scores, never used alone.
+The transformer itself (:mod:`trees.analysis.text.contextual`) reads sentences but costs
+about 3 ms a label: :func:`load_embedder` gives it to callers that say they embed at most
+:data:`CONTEXTUAL_MAX_TEXTS` distinct texts, and this model otherwise.
 
 What it adds:
 - merge (through :func:`load_embedder`):
@@ -22,12 +25,12 @@ What it adds:
   dynamics" ~ "Competitive pressure") reach the review queue;
 - failure modes (:mod:`trees.analysis.vocabulary.meaning`): a critique that no vocabulary
   phrase matches is read as the mode nearest to it in meaning, when clearly nearest.
-Set ``GAMETREE_SEMANTIC=0`` to switch it off.
+Set ``GAMETREE_SEMANTIC=0`` to switch both off, ``GAMETREE_SEMANTIC=static`` to keep this one
+only.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
@@ -38,23 +41,36 @@ from typing import Any
 
 import numpy as np
 
+from trees.analysis.text import contextual
 from trees.analysis.text.similarity import Embedder
+from trees.analysis.text.weights import MODEL_DIR, ModelError, read_verified
 from trees.analysis.text.wordpiece import WordPiece
 
-MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
+__all__ = [
+    "MODEL_DIR",
+    "ModelError",
+    "StaticModel",
+    "available",
+    "load_embedder",
+    "model",
+    "model_name",
+    "static_only",
+    "switched_off",
+]
+
 MODEL_FILE = MODEL_DIR / "minilm-l6-static.npz"
 # SHA-256 of MODEL_FILE: the weights are refused when they differ (models/LICENSE says
 # where they come from)
 MODEL_SHA256 = "1526a4202c70b82014eb5da5bbf1673dbb84e1739bfecae2fc1a76666c65a8ee"
 DIMS = 256
 EMBED_BLOCK = 1024  # texts embedded per block
+# distinct texts up to which load_embedder(texts=...) gives the transformer: about 1.5 s of
+# one core when none is cached (bench/analysis_speed.py embed: ~3 ms a label); above, the
+# static model (the 5 x 2,000-node merge embeds ~5,000 labels in tens of milliseconds)
+CONTEXTUAL_MAX_TEXTS = 500
 CACHE_SIZE = 50_000  # texts whose vectors are kept between calls (~1 KB each)
 
 log = logging.getLogger(__name__)
-
-
-class ModelError(RuntimeError):
-    """The shipped model's weights are missing or not the ones this code was written for."""
 
 
 def switched_off() -> bool:
@@ -75,20 +91,7 @@ class StaticModel:
     """
 
     def __init__(self, path: Path = MODEL_FILE, sha256: str = MODEL_SHA256) -> None:
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise ModelError(
-                f"the sentence-embedding model {path} cannot be read ({e.strerror}); it ships "
-                "with the project: reinstall it, or set GAMETREE_SEMANTIC=0 to work without it"
-            ) from e
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != sha256:
-            raise ModelError(
-                f"the sentence-embedding model {path} has SHA-256 {digest}, expected {sha256}: "
-                "refusing weights that are not the shipped ones (reinstall the project, or set "
-                "GAMETREE_SEMANTIC=0 to work without it)"
-            )
+        data = read_verified(path, sha256)
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             vocab = str(npz["vocab"].item()).split("\n")
             codes = npz["codes"]
@@ -166,9 +169,30 @@ def model() -> StaticModel:
         return _MODEL
 
 
-def load_embedder() -> Embedder | None:
-    """The shipped sentence-embedding model, or ``None`` when switched off.
+def static_only() -> bool:
+    """Is the transformer switched off by ``GAMETREE_SEMANTIC=static`` (static model only)?"""
+    return os.environ.get("GAMETREE_SEMANTIC", "1").strip().lower() == "static"
 
-    Raises :class:`ModelError` when its weights are missing or fail the SHA-256 check.
+
+def load_embedder(texts: int | None = None) -> Embedder | None:
+    """The shipped sentence-embedding model to use, or ``None`` when switched off.
+
+    ``texts``: how many distinct texts the caller is about to embed. When given and at most
+    :data:`CONTEXTUAL_MAX_TEXTS`, the transformer (:func:`contextual.model`: it reads
+    sentences, at about 3 ms a label on one core); above, or when not given, the static
+    model (a dictionary look-up per word; callers that do not say were calibrated on its
+    cosines). The two models' cosines differ: a caller whose thresholds depend on cosine
+    values keeps one set per model (see :func:`model_name`).
+    Raises :class:`ModelError` when the weights are missing or fail the SHA-256 check.
     """
-    return None if switched_off() else model()
+    if switched_off():
+        return None
+    if texts is not None and texts <= CONTEXTUAL_MAX_TEXTS and not static_only():
+        return contextual.model()
+    return model()
+
+
+def model_name(embedder: Embedder) -> str:
+    """``"contextual"`` or ``"static"``: which shipped model an embedder is (another
+    callable, as tests pass, counts as static)."""
+    return "contextual" if isinstance(embedder, contextual.ContextualModel) else "static"
