@@ -153,8 +153,48 @@ def test_compose_has_postgres_redis_nginx_and_two_daphne_workers() -> None:
         assert worker["environment"]["REDIS_URL"].startswith("redis://")
         assert worker["environment"]["DATABASE_URL"].startswith("postgres://")
     migrate = services["migrate"]
-    assert migrate["command"][-2:] == ["migrate", "--noinput"]
+    assert migrate_commands(migrate["command"])[0] == ["migrate", "--noinput"]
     assert migrate["restart"] == "no"
+
+
+def migrate_commands(command: list[str]) -> list[list[str]]:
+    """The `manage.py` commands (name and arguments) of the compose migrate service, in order."""
+    assert command[:2] == ["sh", "-c"] and len(command) == 3, command
+    steps = [step.split() for step in command[2].split("&&")]
+    assert all(step[:2] == ["python", "manage.py"] for step in steps), steps
+    return [step[2:] for step in steps]
+
+
+def make_migrate_commands() -> list[str]:
+    """The manage.py commands `make migrate` runs, in order."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^migrate:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert recipe is not None
+    return re.findall(r"manage\.py (\w+)", recipe.group(1))
+
+
+def test_compose_migrate_runs_what_make_migrate_runs_in_the_same_order() -> None:
+    steps = migrate_commands(load_compose()["services"]["migrate"]["command"])
+    assert [step[0] for step in steps] == make_migrate_commands() == ["migrate", "discardmerges"]
+
+
+def test_compose_migrate_command_migrates_then_discards_hidden_merges(tmp_path: Path) -> None:
+    # The service's own shell line, with `python` this interpreter, on a fresh SQLite file.
+    command = load_compose()["services"]["migrate"]["command"]
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    python = shim / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    env = production_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        PATH=f"{shim}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Applying trees.0001_initial... OK" in output, output
+    assert "deleted 0 hidden merged trees" in output, output
 
 
 def test_static_volume_is_shared_by_collectstatic_and_nginx() -> None:

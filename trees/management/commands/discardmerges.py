@@ -14,7 +14,7 @@ class Command(BaseCommand):
         "Delete the merged trees a merge left hidden (still being written, no members) when "
         "its process died: those whose job ended or stopped its heartbeat (reported "
         "interrupted), or begun over an hour ago without a job. Trees of merges still running "
-        "are kept. `make migrate` (so `make run`) runs it."
+        "are kept. `make migrate` (so `make run`) and the compose `migrate` service run it."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
