@@ -1,4 +1,5 @@
-"""Workshop rules without a database: balanced group draws and who may open a workshop tree."""
+"""Workshop rules without a database: balanced group draws, who may open a workshop tree and
+whether an individual tree follows its person to another group."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ from collections import Counter
 
 import pytest
 
-from trees.domain.workshop import Seat, TreeLink, draw_groups, group_sizes, workshop_role
+from trees.domain.workshop import (
+    FOLLOWS,
+    MERGED_ALREADY,
+    NO_GROUP,
+    Seat,
+    TreeLink,
+    draw_groups,
+    follow,
+    group_sizes,
+    workshop_role,
+)
 
 
 @pytest.mark.parametrize("size", [2, 3])
@@ -92,3 +103,16 @@ def test_once_the_blind_round_ends_group_mates_read_each_others_trees() -> None:
 def test_in_a_round_that_is_not_blind_group_mates_read_each_others_trees() -> None:
     anns = TreeLink("individual", 10, ANN.id, blind=False)
     assert workshop_role(BOB, anns) == "viewer"
+
+
+def test_an_individual_tree_of_a_round_still_open_follows_its_person_to_the_new_group() -> None:
+    assert follow(round_ended=False, new_group=7) == FOLLOWS
+
+
+def test_an_individual_tree_of_an_ended_round_stays_where_it_was_merged() -> None:
+    assert follow(round_ended=True, new_group=7) == MERGED_ALREADY
+    assert follow(round_ended=True, new_group=None) == MERGED_ALREADY
+
+
+def test_an_individual_tree_stays_in_its_group_when_its_person_leaves_every_group() -> None:
+    assert follow(round_ended=False, new_group=None) == NO_GROUP

@@ -9,14 +9,18 @@ change re-checks the open sockets of the trees concerned, after commit.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
 
+from trees.actions.workshop_members import group_trees_sync
 from trees.domain.errors import ActionError
-from trees.domain.workshop import GROUP_SIZES, draw_groups
+from trees.domain.workshop import FOLLOWS, GROUP_SIZES, MERGED_ALREADY, draw_groups, follow
 from trees.models import (
     ExerciseTree,
+    ExerciseTreeKind,
+    Round,
     Workshop,
     WorkshopGroup,
     WorkshopParticipant,
@@ -67,7 +71,8 @@ def _group(workshop: Workshop, group_id: object) -> WorkshopGroup:
 def groups_draw(*, workshop: Workshop, size: object = 3, seed: object = None) -> None:
     """A new random draw of every participant into balanced groups of `size` (2 or 3, the
     preferred size). Existing groups are reused in order (their trees stay theirs); extra
-    groups are deleted when they have no trees, else left empty."""
+    groups are deleted when they have no trees, else left empty. Group trees' members and
+    individual trees follow the people as for a move (`participant_move`)."""
     if size not in GROUP_SIZES or isinstance(size, bool):
         raise ActionError("invalid", "size is 2 or 3.")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
@@ -88,9 +93,15 @@ def groups_draw(*, workshop: Workshop, size: object = 3, seed: object = None) ->
                 WorkshopGroup.objects.create(workshop=workshop, name=f"Group {n}", position=n)
             )
         group_of = {seat_id: groups[i].pk for i, members in enumerate(drawn) for seat_id in members}
+        old_of = {seat.pk: seat.group_id for seat in seats}
         for seat in seats:
             seat.group_id = group_of.get(seat.pk)
         WorkshopParticipant.objects.bulk_update(seats, ["group"])
+        # The same rule as a move: individual trees of rounds still open follow their people.
+        for seat in seats:
+            if seat.group_id != old_of[seat.pk]:
+                _trees_follow(seat, old_of[seat.pk], seat.group_id)
+        group_trees_sync(before | {g.pk for g in groups})
         with_trees = set(
             ExerciseTree.objects.filter(group__workshop=workshop).values_list("group_id", flat=True)
         )
@@ -144,11 +155,103 @@ def group_delete(*, workshop: Workshop, group_id: int) -> None:
         _after_commit(workshop.pk, set())
 
 
-def participant_move(
-    *, workshop: Workshop, participant_id: int, group_id: object
-) -> WorkshopParticipant:
+@dataclass(frozen=True)
+class TreeFate:
+    """What a move did with one of the person's individual trees (trees/domain/workshop.py
+    `follow`): `group` is the group it is in now."""
+
+    tree: int
+    exercise: int
+    round: int
+    round_number: int
+    group: int
+    outcome: str  # FOLLOWS, MERGED_ALREADY or NO_GROUP
+    message: str
+
+
+@dataclass(frozen=True)
+class Moved:
+    seat: WorkshopParticipant
+    trees: list[TreeFate]
+
+    @property
+    def message(self) -> str:
+        """One sentence per tree the facilitator should know about (empty: nothing to say)."""
+        return " ".join(t.message for t in self.trees)
+
+
+def _fate_message(link: ExerciseTree, outcome: str, names: dict[int, str], new: int | None) -> str:
+    what = f"Their tree of {link.exercise.title}, round {link.round.number if link.round else 1}"
+    if outcome == FOLLOWS:
+        assert new is not None
+        return f"{what} moved with them to {names[new]}: that group's merge will include it."
+    if outcome == MERGED_ALREADY:
+        return (
+            f"{what} stays with {names[link.group_id]}: the round has ended and that group's "
+            "merge already has it."
+        )
+    return (
+        f"{what} stays with {names[link.group_id]} (they are in no group now): that group's "
+        "merge will include it."
+    )
+
+
+def _trees_follow(
+    seat: WorkshopParticipant, old_id: int | None, new_id: int | None
+) -> list[TreeFate]:
+    """Move the person's individual trees of rounds still open to their new group (each
+    round's merge takes a tree from the group it is in when the round ends)."""
+    links = list(
+        ExerciseTree.objects.filter(participant=seat, kind=ExerciseTreeKind.INDIVIDUAL)
+        .select_related("exercise", "round")
+        .order_by("exercise__position", "exercise_id", "round__number", "pk")
+    )
+    if not links:
+        return []
+    # Lock the rounds: a round ending now plans its merges from the trees' groups either
+    # before this move or after it, never from half of it.
+    round_ids = {link.round_id for link in links if link.round_id is not None}
+    ended = {
+        pk: ended_at is not None
+        for pk, ended_at in Round.objects.select_for_update()
+        .filter(pk__in=round_ids)
+        .values_list("pk", "ended_at")
+    }
+    names = dict(
+        WorkshopGroup.objects.filter(workshop_id=seat.workshop_id).values_list("pk", "name")
+    )
+    fates: list[TreeFate] = []
+    for link in links:
+        outcome = follow(round_ended=ended.get(link.round_id or 0, False), new_group=new_id)
+        if outcome == FOLLOWS and link.group_id == new_id:
+            continue  # already there (left behind by an earlier move, and back now)
+        if outcome != FOLLOWS and link.group_id != old_id:
+            continue  # left in another group by an earlier move: not this move's news
+        message = _fate_message(link, outcome, names, new_id)
+        if outcome == FOLLOWS:
+            assert new_id is not None
+            link.group_id = new_id
+            link.save(update_fields=["group"])
+        fates.append(
+            TreeFate(
+                tree=link.tree_id,
+                exercise=link.exercise_id,
+                round=link.round_id or 0,
+                round_number=link.round.number if link.round else 1,
+                group=link.group_id,
+                outcome=outcome,
+                message=message,
+            )
+        )
+    return fates
+
+
+def participant_move(*, workshop: Workshop, participant_id: int, group_id: object) -> Moved:
     """Put a participant in a group (or in none, `group_id` None). They gain the new group's
-    trees and lose the old one's at once (open sockets re-checked)."""
+    trees and lose the old one's at once (member rows of the group trees, open sockets
+    re-checked). Their individual trees of rounds not ended yet follow them to the new group,
+    so its merge includes them and the old group's does not; the answer says, tree by tree,
+    what moved and what stayed (a round already ended was merged where it was)."""
     with transaction.atomic():
         _lock(workshop)
         seat = WorkshopParticipant.objects.filter(workshop=workshop, pk=participant_id).first()
@@ -159,8 +262,12 @@ def participant_move(
         new = None if group_id is None else _group(workshop, group_id)
         old_id = seat.group_id
         new_id = new.pk if new is not None else None
+        fates: list[TreeFate] = []
         if old_id != new_id:
             seat.group_id = new_id
             seat.save(update_fields=["group"])
-            _after_commit(workshop.pk, _trees_of_groups({g for g in (old_id, new_id) if g}))
-    return seat
+            fates = _trees_follow(seat, old_id, new_id)
+            concerned = {g for g in (old_id, new_id) if g}
+            group_trees_sync(concerned)
+            _after_commit(workshop.pk, _trees_of_groups(concerned))
+    return Moved(seat, fates)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from trees.actions import tree_create, tree_delete
 from trees.actions.imports import tree_import
 from trees.actions.merges import tree_fork
+from trees.actions.workshop_members import group_trees_sync
 from trees.domain.errors import ActionError
 from trees.models import (
     Exercise,
@@ -359,12 +360,12 @@ def _prepare(rnd: Round, actor_id: int) -> int:
                 title=f"{exercise.title} — {group.name}"[:200],
                 meta={"workshop": workshop_id, "exercise": exercise.pk},
             )
-            # The group edits it and facilitators read it through the workshop alone
-            # (trees/selectors.py): no member rows, so a facilitator stays read-only.
-            Membership.objects.filter(tree=tree).delete()
             ExerciseTree.objects.create(
                 exercise=exercise, round=rnd, tree=tree, group=group, kind=ExerciseTreeKind.GROUP
             )
+            # Its members are the group's people, as editors; the facilitator's owner row
+            # goes, so a facilitator reads it through the workshop and stays read-only.
+            group_trees_sync([group.pk])
             made += 1
     else:
         have = set(

@@ -45,6 +45,32 @@ class GroupUpdateSerializer(serializers.Serializer[Any]):
     position = serializers.IntegerField(required=False, min_value=0, max_value=100000)
 
 
+class TreeFateSerializer(serializers.Serializer[Any]):
+    tree = serializers.IntegerField()
+    exercise = serializers.IntegerField()
+    round = serializers.IntegerField()
+    round_number = serializers.IntegerField()
+    group = serializers.IntegerField(help_text="The group the tree is in now.")
+    outcome = serializers.ChoiceField(
+        choices=["follows", "merged_already", "no_group"],
+        help_text=(
+            "follows: it moved to the new group (its merge will include it); merged_already: "
+            "its round has ended, it stays where it was merged; no_group: moved to no group, "
+            "it stays in the old group, whose merge includes it."
+        ),
+    )
+    message = serializers.CharField()
+
+
+class ParticipantMovedSerializer(ParticipantSerializer):
+    trees = TreeFateSerializer(
+        many=True, help_text="What the move did with each of their individual trees concerned."
+    )
+    message = serializers.CharField(
+        help_text="The trees' messages in one text for the facilitator (empty: none)."
+    )
+
+
 class ParticipantMoveSerializer(serializers.Serializer[Any]):
     group = serializers.IntegerField(
         allow_null=True, min_value=1, max_value=2**63 - 1, help_text="A group's id, or null."

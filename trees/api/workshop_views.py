@@ -116,20 +116,29 @@ class ParticipantListView(APIView):
 class ParticipantDetailView(APIView):
     @extend_schema(
         request=ws.ParticipantMoveSerializer,
-        responses=s.ParticipantSerializer,
+        responses=ws.ParticipantMovedSerializer,
         summary="Move a participant to a group, or to none (facilitators)",
         description=(
-            "Drag and drop. They can open the new group's trees at once and lose the old "
-            "group's (their open sockets on those trees are closed)."
+            "Drag and drop. They can open the new group's trees at once (they become members "
+            "of its group trees) and lose the old group's (their open sockets on those trees "
+            "are closed). Their individual trees of rounds not ended yet move with them, so "
+            "the new group's merge includes them; a round that has ended was merged where it "
+            "was and its tree stays: `trees` and `message` say which."
         ),
     )
     def patch(self, request: Request, workshop_id: int, participant_id: int) -> Response:
         workshop, _ = selectors.access_workshop(request.user, workshop_id, facilitator=True)
         data = _valid(ws.ParticipantMoveSerializer, request.data)
-        seat = workshop_groups.participant_move(
+        moved = workshop_groups.participant_move(
             workshop=workshop, participant_id=participant_id, group_id=data["group"]
         )
-        return Response(s.ParticipantSerializer(seat).data)
+        return Response(
+            {
+                **s.ParticipantSerializer(moved.seat).data,
+                "trees": ws.TreeFateSerializer(moved.trees, many=True).data,
+                "message": moved.message,
+            }
+        )
 
     @extend_schema(
         responses={204: None},

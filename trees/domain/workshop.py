@@ -1,5 +1,6 @@
-"""Domain layer: workshop rules with no storage — drawing balanced groups, and who may open
-a tree made for a workshop exercise (the one rule trees/selectors.py applies).
+"""Domain layer: workshop rules with no storage — drawing balanced groups, who may open a
+tree made for a workshop exercise (the one rule trees/selectors.py applies), and whether an
+individual tree follows its person to another group.
 
 Pure: no Django, tested without a database (tests/domain/test_domain_workshop.py).
 """
@@ -88,3 +89,22 @@ def workshop_role(seat: Seat | None, link: TreeLink) -> str | None:
     if link.blind and not link.round_ended:
         return None
     return VIEWER
+
+
+# What becomes of someone's individual tree of a round when they change group (`follow`).
+FOLLOWS = "follows"  # it moves to the new group: that group's merge takes it, the old one's not
+MERGED_ALREADY = "merged_already"  # its round has ended: the old group's merge has it
+NO_GROUP = "no_group"  # they are in no group now: it stays, and the old group's merge takes it
+
+
+def follow(*, round_ended: bool, new_group: int | None) -> str:
+    """Whether an individual tree follows its person to `new_group` (None: no group).
+
+    A round's merge is planned from the trees' groups when the round ends, so after that the
+    tree stays where it was merged; a tree must belong to some group, so with no new group it
+    stays too."""
+    if round_ended:
+        return MERGED_ALREADY
+    if new_group is None:
+        return NO_GROUP
+    return FOLLOWS
