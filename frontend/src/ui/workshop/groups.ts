@@ -2,6 +2,10 @@
  * The facilitator's groups: drawn automatically (balanced groups of 2 or 3, re-drawable) or
  * arranged by dragging people between groups; by keyboard, each person's "Group" select in the
  * list of people does the same move.
+ *
+ * A live event re-reads the page (`update`) at any moment; while a person is being dragged the
+ * groups are not re-drawn (that would take the dragged chip and the drop targets away and end
+ * the drag): the newest state waits and is drawn when the drag ends.
  */
 import { h, on, toast } from "../dom";
 import { showError } from "./util";
@@ -15,6 +19,11 @@ export class GroupsPanel {
   private size: HTMLSelectElement;
   private drawBtn: HTMLButtonElement;
   private home: Home | null = null;
+  /** A drag is under way: `update` keeps the newest state here instead of re-drawing. */
+  private dragging = false;
+  private deferred: Home | null = null;
+  /** What the last move did with the person's own trees (stays until the next move). */
+  private note: HTMLElement;
 
   constructor(
     private readonly workshopId: number,
@@ -38,6 +47,7 @@ export class GroupsPanel {
       }
     });
     this.board = h("div", { class: "group-board", "aria-label": "Groups" });
+    this.note = h("p", { class: "move-note", role: "status", hidden: true });
     this.el = h(
       "section",
       { class: "card ws-groups", "aria-labelledby": "groups-h" },
@@ -50,12 +60,17 @@ export class GroupsPanel {
         add,
       ),
       h("p", { class: "muted small", text: "Drag people between groups, or use the Group menu next to each person below." }),
+      this.note,
       this.board,
     );
   }
 
   update(home: Home): void {
     this.home = home;
+    if (this.dragging) {
+      this.deferred = home;
+      return;
+    }
     const people = new Map(home.participants.map((p) => [p.id, p]));
     this.drawBtn.textContent = home.groups.length ? "Re-draw groups" : "Draw groups";
     const grouped = new Set(home.groups.flatMap((g) => g.members));
@@ -75,8 +90,12 @@ export class GroupsPanel {
         e.dataTransfer?.setData("text/plain", p.display_name);
         if (e.dataTransfer) e.dataTransfer.effectAllowed = "move";
         chip.classList.add("dragging");
+        this.dragging = true;
       });
-      on(chip, "dragend", () => chip.classList.remove("dragging"));
+      on(chip, "dragend", () => {
+        chip.classList.remove("dragging");
+        this.dragEnded();
+      });
       list.append(chip);
     }
     if (!members.length) list.append(h("li", { class: "muted small empty", text: g ? "Drop people here" : "Everyone is in a group" }));
@@ -138,10 +157,23 @@ export class GroupsPanel {
     input.select();
   }
 
-  /** Move a person to a group (null: out of every group); the page re-reads on the event. */
+  /** The drag is over (dropped or not): draw the state that arrived during it, if any. */
+  private dragEnded(): void {
+    this.dragging = false;
+    const home = this.deferred;
+    this.deferred = null;
+    if (home) this.update(home);
+  }
+
+  /** Move a person to a group (null: out of every group); the page re-reads on the event.
+   * What became of their own trees (moved with them, or kept by the old group because its
+   * round was merged already) stays written above the groups until the next move. */
   async move(participant: number, group: number | null): Promise<void> {
     try {
-      await roundsApi.move(this.workshopId, participant, group);
+      const moved = await roundsApi.move(this.workshopId, participant, group);
+      this.note.textContent = moved.message;
+      this.note.hidden = !moved.message;
+      this.note.classList.toggle("kept", moved.trees.some((t) => t.outcome !== "follows"));
       this.reload();
     } catch (x) {
       showError(x);

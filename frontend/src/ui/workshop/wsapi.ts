@@ -142,6 +142,22 @@ export interface ParticipantInGroup extends Participant {
   group?: number | null;
 }
 
+/** What a move did with one of the person's individual trees (docs/guide.md, "Moving someone"). */
+export interface TreeFate {
+  tree: number;
+  exercise: number;
+  round: number;
+  round_number: number;
+  group: number;
+  outcome: "follows" | "merged_already" | "no_group";
+  message: string;
+}
+
+export interface Moved extends ParticipantInGroup {
+  trees: TreeFate[];
+  message: string;
+}
+
 export interface Home {
   workshop: Workshop;
   me: ParticipantInGroup;
@@ -172,7 +188,7 @@ export const roundsApi = {
   renameGroup: (w: number, g: number, name: string) => request<Group>("PATCH", `/api/workshops/${w}/groups/${g}/`, { name }),
   deleteGroup: (w: number, g: number) => request<void>("DELETE", `/api/workshops/${w}/groups/${g}/`),
   move: (w: number, p: number, group: number | null) =>
-    request<ParticipantInGroup>("PATCH", `/api/workshops/${w}/participants/${p}/`, { group }),
+    request<Moved>("PATCH", `/api/workshops/${w}/participants/${p}/`, { group }),
   exercises: (w: number) => request<Exercise[]>("GET", `/api/workshops/${w}/exercises/`),
   addExercise: (w: number, body: ExerciseCreate) =>
     request<{ exercises: Exercise[] }>("POST", `/api/workshops/${w}/exercises/`, body),
