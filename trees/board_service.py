@@ -49,7 +49,7 @@ from trees.selectors import read_transaction
 ACTIVITY_OPS = 400
 ACTIVITY_WINDOW = 60.0
 # Someone who edited within this many seconds counts as present even without an open socket
-# in this process (their socket may be served by another process).
+# (they edited over REST, or their page is between two connections).
 PRESENT_AFTER_EDIT = 120.0
 # An exercise's ranking is recomputed at most this often (seconds): the counts and activity
 # follow every edit, the ranking (the costly part) a moment later.
@@ -202,8 +202,8 @@ def workshop_board(
     now: float | None = None,
 ) -> dict[str, Any]:
     """The board of a workshop (`GET /api/workshops/<id>/board/` and the live `board`
-    message). `viewers`: user ids with a socket open on one of the workshop's trees in this
-    process. The projector's copy is `projector_view` of it."""
+    message). `viewers`: user ids with a socket open on one of the workshop's trees in any
+    process (trees/realtime/board_presence.py). The projector's copy is `projector_view` of it."""
     cache = cache if cache is not None else BoardCache()
     now = time.time() if now is None else now
     cache.rank_again_at = None

@@ -167,3 +167,49 @@ async def test_a_tag_given_just_after_another_edit_still_reaches_the_ranking(
         return bool(items) and items[0]["tag"] == "reward-hacking"
 
     await board_where(board, ranked)
+
+
+async def presence_news(sock: Ws, timeout: float) -> list[dict[str, Any]]:
+    """The presence messages a tree socket's client gets within `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    out = []
+    while (left := deadline - loop.time()) > 0:
+        if await sock.comm.receive_nothing(min(left, 0.05)):
+            continue
+        message = await sock.recv()
+        if message.get("type") in ("presence", "presence_leave"):
+            out.append(message)
+    return out
+
+
+async def test_board_presence_learns_who_was_there_before_it_and_who_leaves(
+    ws: BoardWorkshop, connect: Any
+) -> None:
+    """The tree sockets' presence over the channel layer (what reaches a board in another
+    process): an ask is answered by the sockets already open, a leave forgets one."""
+    from trees.realtime.board_presence import BoardPresence
+
+    changed = asyncio.Event()
+    first, second = ws.people[0][0], ws.people[0][1]
+    early = await connect(first, ws.trees[0].pk, hello=True)
+    presence = BoardPresence(changed.set)
+    try:
+        await presence.follow(ws.trees[0].pk)
+        await asyncio.wait_for(changed.wait(), 10)
+        assert presence.users() == {first.pk}
+        # The ask showed nobody new to the sockets' clients.
+        assert await presence_news(early, 0.3) == []
+        changed.clear()
+        late = await connect(second, ws.trees[0].pk, hello=True)
+        await asyncio.wait_for(changed.wait(), 10)
+        assert presence.users() == {first.pk, second.pk}
+        changed.clear()
+        await late.comm.disconnect()
+        await asyncio.wait_for(changed.wait(), 10)
+        assert presence.users() == {first.pk}
+        # Unfollowing a tree forgets its sockets.
+        await presence.unfollow(ws.trees[0].pk)
+        assert presence.users() == set()
+    finally:
+        await presence.close()

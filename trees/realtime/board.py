@@ -10,7 +10,11 @@ once per `MIN_INTERVAL` and `DEBOUNCE` after the first op of a burst, so forty p
 make a few recomputes a second per workshop, not forty; the recompute re-reads only the trees
 whose version moved (trees/board_service.py). The result is serialised once and sent to every
 board socket of the workshop in this process. With nothing happening, the board is refreshed
-every `IDLE_REFRESH` seconds (the activity figures decay, the presence changes).
+every `IDLE_REFRESH` seconds (the activity figures decay).
+
+Presence (who has a tree of the workshop open) is the cluster's, not this process's: the hub
+hears the tree sockets' own presence messages through the channel layer, from every process
+(trees/realtime/board_presence.py), and someone arriving or leaving marks it dirty.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from trees.realtime.board_presence import BoardPresence
 from trees.realtime.dbthread import DbThread
 from trees.realtime.fanout import fanout
 
@@ -84,6 +89,7 @@ class BoardHub:
         self.task: asyncio.Task[None] | None = None
         self.texts: dict[bool, str] = {}
         self.recomputes = 0
+        self.presence = BoardPresence(self.mark_dirty)
 
     # ---- the fan-out's Member protocol ---------------------------------------------------
 
@@ -122,6 +128,7 @@ class BoardHub:
         for tree_id in self.trees:
             await fanout().leave(tree_id, self)
         self.trees = set()
+        await self.presence.close()
 
     # ---- the recompute loop --------------------------------------------------------------
 
@@ -150,8 +157,10 @@ class BoardHub:
                 self.wake.set()
 
     def _viewers(self) -> set[int]:
+        """Users with a socket open on a tree of the workshop: in any process (presence), and
+        this process's sockets directly (known even while the channel layer is down)."""
         members = fanout().members
-        out: set[int] = set()
+        out: set[int] = self.presence.users()
         for tree_id in self.trees:
             for member in members.get(tree_id, ()):
                 user_id = getattr(member, "user_id", None)
@@ -187,9 +196,14 @@ class BoardHub:
                 log.warning("workshop %s: cannot follow tree %s", self.workshop_id, tree_id)
                 continue
             self.trees.add(tree_id)
+            try:
+                await self.presence.follow(tree_id)
+            except Exception:
+                log.warning("workshop %s: no presence of tree %s", self.workshop_id, tree_id)
         for tree_id in self.trees - tree_ids:
             await fanout().leave(tree_id, self)
             self.trees.discard(tree_id)
+            await self.presence.unfollow(tree_id)
 
 
 # Per event loop (daphne runs one per process; tests run several), as the fan-out.

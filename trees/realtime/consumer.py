@@ -411,6 +411,16 @@ class TreeConsumer(AsyncWebsocketConsumer):
             # group_send drops silently) and a raise here would kill this socket.
             log.warning("tree %s: presence reply not sent (channel layer)", self.tree_id)
 
+    async def presence_ask(self, event: dict[str, Any]) -> None:
+        """A workshop board (trees/realtime/board_presence.py) asks who is here: answer it as
+        a newcomer is answered, without showing anyone to our client."""
+        if self.ended or not self.joined:
+            return
+        try:
+            await self.channel_layer.send(event["conn"], self._presence_event())
+        except Exception:
+            log.warning("tree %s: presence answer not sent (channel layer)", self.tree_id)
+
     async def presence_update(self, event: dict[str, Any]) -> None:
         if not self.seq.ready:
             return
@@ -433,6 +443,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         return {
             "type": "presence.update",
             "conn": self.channel_name,
+            "tree": self.tree_id,
             "user": {"id": self.user_id, "username": self.username},
             **self.presence,
         }
