@@ -1,5 +1,6 @@
 """Golden outputs of merge and recurring on fixed inputs, so that speed work cannot change
-results unnoticed.
+results unnoticed. "With the model" is what the app runs: merge picks the transformer for
+these sizes (under 500 distinct labels); one case pins the static model.
 
 Each case hashes the canonical JSON of the whole result (sorted keys, floats as Python
 prints them) and compares it with tests/analysis/golden/results.json, which also keeps a few
@@ -24,6 +25,7 @@ from quality.quality_eval import HERE, game_set, problem_set, problem_trees, set
 
 from trees.analysis.merge import merge
 from trees.analysis.recurrence import TreeInput, recurring
+from trees.analysis.text import semantic
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "results.json"
 WORDS = (  # noqa: SIM905
@@ -78,6 +80,9 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "merge quality set, with the model": lambda: merge(problem_trees()),
     "merge quality set, words only": lambda: merge(problem_trees(), embedder=None),
     "merge dev/pt_dev2, with the model": lambda: merge(problem_set(set_dirs("dev", "pt")[1])[0]),
+    "merge dev/pt_dev2, static model": lambda: merge(
+        problem_set(set_dirs("dev", "pt")[1])[0], embedder=semantic.model()
+    ),
     "merge 4 synthetic trees x 250, with the model": lambda: merge(synthetic_problem_trees(4, 250)),
     "merge 4 synthetic trees x 250, words only": lambda: merge(
         synthetic_problem_trees(4, 250), embedder=None

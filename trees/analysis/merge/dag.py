@@ -234,7 +234,9 @@ def _break_cycles(
 
 LINKS_PER_NODE = 10  # suggested partners of a merged node looked at for disagreements
 LINK_CANDIDATES = 3  # of each suggestion's candidates, the best ones taken as links
-LINK_MIN = 0.35  # weaker suggestions are not taken as "the same problem" for disagreements
+# weaker suggestions are not taken as "the same problem" for disagreements (the default;
+# merge passes its sentence model's Calibration.link_min)
+LINK_MIN = 0.35
 
 
 def suggested_disagreements(
@@ -242,6 +244,7 @@ def suggested_disagreements(
     clusters: Clusters,
     suggestions: list[dict[str, Any]],
     nodes: list[dict[str, Any]],
+    link_min: float = LINK_MIN,
 ) -> list[dict[str, Any]]:
     """Disagreements about the order that accepting suggestions would bring out.
 
@@ -249,9 +252,11 @@ def suggested_disagreements(
     merged automatically, only suggested: the merged DAG has no cycle, yet the group should
     know, before and while it reviews. Each is reported once, with ``"pending": true`` and
     both edges, likeliest first (by the weaker of the two suggested matches it rests on, among
-    each suggestion's best :data:`LINK_CANDIDATES` candidates scoring at least
-    :data:`LINK_MIN`); nothing is dropped (the suggestions may be rejected). Linear in the edges
-    (each merged node looks at its :data:`LINKS_PER_NODE` best suggested partners).
+    each suggestion's best :data:`LINK_CANDIDATES` candidates scoring at least ``link_min``,
+    which depends on the sentence model's calibration); a report that shares an edge with a
+    likelier one joins it (the same disagreement seen from a third tree). Nothing is dropped
+    (the suggestions may be rejected). Linear in the edges (each merged node looks at its
+    :data:`LINKS_PER_NODE` best suggested partners).
     """
     if not suggestions:
         return []
@@ -266,7 +271,7 @@ def suggested_disagreements(
     for s in suggestions:  # best first
         a = find(index[(s["a"]["tree"], s["a"]["node"])])
         for c in s["candidates"][:LINK_CANDIDATES]:
-            if c["score"] < LINK_MIN:
+            if c["score"] < link_min:
                 continue
             b = find(index[(c["tree"], c["node"])])
             for x, y in ((a, b), (b, a)):
@@ -306,11 +311,6 @@ def suggested_disagreements(
                     }
                     for u, v, c in sides
                 ]
-                text = "; ".join(
-                    f"{short(e['parent']['label'], 40)} above {short(e['child']['label'], 40)}"
-                    f" in {', '.join(map(str, e['contributors']))}"
-                    for e in cycle
-                )
                 weakest = min(
                     1.0 if x == up else strength[(up, x)],
                     1.0 if y == down else strength[(down, y)],
@@ -323,11 +323,37 @@ def suggested_disagreements(
                             "cycle": cycle,
                             "dropped": [],
                             "pending": True,
-                            "message": f"if the suggested matches are accepted, trees disagree "
-                            f"about the order: {text}",
+                            "message": "",  # written below, once its edges are all known
                         },
                     )
                 )
-    # the likeliest first: by the weaker of the two suggested matches it rests on
+    # the likeliest first: by the weaker of the two suggested matches it rests on; and one
+    # report per edge: a weaker one that shares an edge with a likelier one is the same
+    # disagreement seen from another tree's copy (A above B here; B' above A' there, B''
+    # above A'' in a third), so its other edge joins the likelier report instead of making
+    # a report of its own
     found.sort(key=lambda t: (t[0], t[1]))
-    return [d for _, _, d in found]
+    out: list[dict[str, Any]] = []
+    owner: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for _, _, d in found:
+        keys = [(e["parent"]["node"], e["child"]["node"]) for e in d["cycle"]]
+        into = next((owner[e] for e in keys if e in owner), None)
+        if into is None:
+            out.append(d)
+            into = d
+        else:
+            for e, side in zip(keys, d["cycle"], strict=True):
+                if e not in owner:
+                    into["cycle"].append(side)
+        for e in keys:
+            owner.setdefault(e, into)
+    for d in out:
+        text = "; ".join(
+            f"{short(e['parent']['label'], 40)} above {short(e['child']['label'], 40)}"
+            f" in {', '.join(map(str, e['contributors']))}"
+            for e in d["cycle"]
+        )
+        d["message"] = (
+            f"if the suggested matches are accepted, trees disagree about the order: {text}"
+        )
+    return out

@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 
 from trees.analysis.merge.scores import (
+    CALIBRATIONS,
     MANY_PARENTS,
     NO_PARENT,
     Item,
     blend,
 )
 from trees.analysis.text.glossary import Glossary
+from trees.analysis.text.semantic import model_name
 from trees.analysis.text.similarity import (
     Embedder,
     TfIdf,
@@ -28,6 +30,7 @@ from trees.analysis.text.similarity import (
     content_stems,
     normalise,
 )
+from trees.analysis.vocabulary.meaning import mode_text
 from trees.analysis.vocabulary.modes import Vocabulary, starter_vocabulary
 
 
@@ -138,21 +141,46 @@ class LabelScores:
         )
         # with a model, meaning also counts the failure mode each label reads as (its
         # index in the vocabulary, -1 for none) and how strongly (capped at 1)
+        self.calibration = CALIBRATIONS[model_name(embedder) if embedder else "static"]
         self._mode_no = np.full(len(self.raw), -1, dtype=np.int64)
         self._mode_w = np.zeros(len(self.raw), dtype=np.float64)
-        if self.embeddings is not None:
-            vocab = vocabulary if vocabulary is not None else starter_vocabulary()
-            index = {m.id: k for k, m in enumerate(vocab.modes)}
-            for lid, label in enumerate(self.raw):
-                found = vocab.best(label)
-                if found is not None:
-                    self._mode_no[lid] = index[found.mode.id]
-                    self._mode_w[lid] = min(1.0, found.score)
+        if self.embeddings is not None and embedder is not None:
+            self._read_modes(
+                embedder, vocabulary if vocabulary is not None else starter_vocabulary()
+            )
         # label-pair score, key a * L + b with a < b: lid_score() only (the candidate pairs are
         # scored in label-pair order without it, see _label_scores)
         self._lab: dict[int, float] = {}
         # candidate pair (i * n + j) -> label score, in pair order (ranked() relies on it)
         self.known: dict[int, float] = {}
+
+    def _read_modes(self, embedder: Embedder, vocab: Vocabulary) -> None:
+        """The failure mode each label reads as: by a vocabulary phrase, or (when the
+        model's calibration says so) by meaning: the mode whose words it is clearly nearest
+        to (plain words for jargon: "Will it just agree with whatever we say?" is nearest
+        to sycophancy's description and cues, which "Sycophancy" names)."""
+        assert self.embeddings is not None
+        index = {m.id: k for k, m in enumerate(vocab.modes)}
+        unread: list[int] = []
+        for lid, label in enumerate(self.raw):
+            found = vocab.best(label)
+            if found is not None:
+                self._mode_no[lid] = index[found.mode.id]
+                self._mode_w[lid] = min(1.0, found.score)
+            else:
+                unread.append(lid)
+        cal = self.calibration
+        if cal.mode_min is None or not unread or len(vocab.modes) < 2:
+            return
+        modes = np.asarray(embedder([mode_text(m) for m in vocab.modes]), dtype=np.float32)
+        sims = self.embeddings[unread] @ modes.T
+        top2 = np.sort(sims, axis=1)[:, -2:]
+        best = np.argmax(sims, axis=1)
+        clear = (top2[:, 1] >= cal.mode_min) & (top2[:, 1] - top2[:, 0] >= cal.mode_margin)
+        for lid, k, ok in zip(unread, best.tolist(), clear.tolist(), strict=True):
+            if ok:
+                self._mode_no[lid] = k
+                self._mode_w[lid] = cal.mode_weight
 
     def idf(self, w: str) -> float:
         return self._word_idf.get(w, 1.0)
@@ -254,6 +282,7 @@ class LabelScores:
         emb = self.embeddings
         assert emb is not None
         size = len(self.exact_key)
+        cal = self.calibration
         codes = np.asarray(keys, dtype=np.int64)
         a, b = np.divmod(codes, size)
         out: list[float] = []
@@ -268,7 +297,7 @@ class LabelScores:
                 0.0,
             ).tolist()
             for t, c, m in zip(texts[lo : lo + step], cos, concept, strict=True):
-                out.append(t if t >= 1.0 else blend(t, c, m))
+                out.append(t if t >= 1.0 else blend(t, c, m, cal))
         return out
 
     def label_score(self, i: int, j: int) -> float:

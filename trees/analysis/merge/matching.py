@@ -136,14 +136,15 @@ class Matcher(LabelScores):
         *,
         by_grams: int = 4,
         by_stems: int = 2,
-        by_meaning: int = 2,
+        by_meaning: int | None = None,
         floor: float = 0.3,
     ) -> int:
         """Cross-tree candidate pairs from the inverted indexes plus one flooding step.
 
         Each item brings ``by_grams`` new pairs from its label's char n-gram ranking and
         ``by_stems`` from its word-stem ranking (:meth:`_take`), and with a model
-        ``by_meaning`` from its label's nearest labels in meaning (:func:`nearest_in_meaning`;
+        ``by_meaning`` (by default the model's calibration says how many) from its label's
+        nearest labels in meaning (:func:`nearest_in_meaning`;
         paraphrases share no n-gram): a fixed number of pairs per item, so the candidates
         grow linearly with the items.
 
@@ -170,6 +171,8 @@ class Matcher(LabelScores):
         for lid in sorted({lids[i] for i in matchable}):
             ranked[lid] = self._ranked_labels(lid, pool, cap)
         near: list[list[int]] | None = None
+        if by_meaning is None:
+            by_meaning = self.calibration.candidates
         if self.embeddings is not None and by_meaning > 0:
             near = self._near_in_meaning(pool)
         for i in matchable:

@@ -22,7 +22,7 @@ from trees.analysis.merge.lineage import Diff3, fork
 from trees.analysis.merge.matching import Matcher
 from trees.analysis.merge.scores import Item, Ranked
 from trees.analysis.text.glossary import Glossary
-from trees.analysis.text.semantic import load_embedder
+from trees.analysis.text.semantic import load_embedder, model_name
 from trees.analysis.text.similarity import Embedder
 
 __all__ = ["fork", "merge"]
@@ -136,9 +136,10 @@ def merge(
     report = progress or _no_progress
     report("reading", PHASES["reading"])
     glossary = glossary if glossary is not None else Glossary()
-    if embedder == "auto":
-        embedder = load_embedder()
     items, index = _items(trees)
+    if embedder == "auto":
+        # the transformer for a workshop's few hundred labels, the static model above
+        embedder = load_embedder(texts=len({it.label for it in items}))
     pairs_of = [_pair_refs(p) for p in confirmed]
     for a, b in pairs_of:
         if a in index and b in index:
@@ -206,11 +207,12 @@ def merge(
 
     suggestions = _suggestions(items, clusters, matcher, ordered, rejected_set, review)
     candidate_pairs = len(matcher.known)
+    link_min = matcher.calibration.link_min
     del matcher, ordered  # the DAG is built in the memory the pairs held
     report("building", PHASES["building"])
     diff3 = Diff3(base or (), items, clusters.find, trees)
     nodes, edges, disagreements = build(items, clusters, diff3)
-    disagreements.extend(suggested_disagreements(items, clusters, suggestions, nodes))
+    disagreements.extend(suggested_disagreements(items, clusters, suggestions, nodes, link_min))
     report("building", 1.0)
     return {
         "nodes": nodes,
@@ -228,6 +230,7 @@ def merge(
             "auto_matches": sum(1 for m in matches if m["reason"] == "auto"),
             "suggestions": len(suggestions),
             "embeddings": embedder is not None,
+            "model": None if embedder is None else model_name(embedder),
         },
     }
 

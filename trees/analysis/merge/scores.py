@@ -17,13 +17,47 @@ CHILD_WEIGHT = 0.3
 FLOOD_MAX_PAIRS = 100  # a parent pair with more child pairs than this is not flooded
 BLOCK_BUDGET = 100  # postings walked per label when collecting char n-gram candidates
 NO_PARENT, MANY_PARENTS = -1, -2  # Matcher._parent1 of an item with no parent, or several
-# Meaning (sentence embeddings): the cosine of two labels' embeddings counts from
-# MEANING_FLOOR (unrelated labels of the static model are about 0 apart) and in full from
-# MEANING_CEILING (its paraphrases rarely reach 0.7), and weighs MEANING_WEIGHT in the
-# label score.
-MEANING_FLOOR = 0.0
-MEANING_CEILING = 0.7
-MEANING_WEIGHT = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """How one sentence model's cosines count in a label score (the two shipped models'
+    cosines differ: unrelated labels are about 0.15 apart with the static model, 0.1 with
+    the transformer, and paraphrases spread differently).
+
+    The cosine of two labels counts from ``floor`` (nothing) and in full from ``ceiling``,
+    and meaning weighs ``weight`` in the label score. With ``mode_min``, a label no
+    vocabulary phrase reads is read as the failure mode nearest to it in meaning when that
+    cosine is at least ``mode_min`` and ``mode_margin`` ahead of the next mode, with
+    confidence ``mode_weight`` (a phrase: 0.6-1.0). Each node takes ``candidates`` pairs
+    from its label's nearest labels in meaning, and a suggestion scoring at least
+    ``link_min`` counts as "the same problem" when looking for pending disagreements.
+    """
+
+    floor: float
+    ceiling: float
+    weight: float
+    mode_min: float | None = None
+    mode_margin: float = 0.0
+    mode_weight: float = 0.0
+    candidates: int = 2
+    link_min: float = 0.35
+
+
+CALIBRATIONS = {
+    # set on the development sets (bench/RESULTS_analysis.md, rounds 8 and 9)
+    "static": Calibration(floor=0.0, ceiling=0.7, weight=0.6),
+    "contextual": Calibration(
+        floor=0.0,
+        ceiling=0.6,
+        weight=0.6,
+        mode_min=0.4,
+        mode_margin=0.03,
+        mode_weight=0.5,
+        candidates=4,
+        link_min=0.25,
+    ),
+}
 EXACT_NEIGHBOURS_MAX = 4096  # labels up to which nearest neighbours in meaning are exact
 CELL_SIZE = 128  # above it: labels per cell of the inverted-file index, cells probed per label
 CELL_PROBES = 8
@@ -170,17 +204,21 @@ def _top_k(
     return out
 
 
-def meaning(cosine: float, concept: float = 0.0) -> float:
+def meaning(
+    cosine: float, concept: float = 0.0, cal: Calibration = CALIBRATIONS["static"]
+) -> float:
     """How alike two labels are in meaning, in 0..1: their embeddings' cosine scaled from
-    :data:`MEANING_FLOOR` (nothing) to :data:`MEANING_CEILING` (all), or ``concept`` (both
-    read as one failure mode of the vocabulary) when higher."""
-    scaled = (cosine - MEANING_FLOOR) / (MEANING_CEILING - MEANING_FLOOR)
+    the calibration's floor (nothing) to its ceiling (all), or ``concept`` (both read as
+    one failure mode of the vocabulary) when higher."""
+    scaled = (cosine - cal.floor) / (cal.ceiling - cal.floor)
     return max(0.0, min(1.0, max(scaled, concept)))
 
 
-def blend(text: float, cosine: float, concept: float = 0.0) -> float:
+def blend(
+    text: float, cosine: float, concept: float = 0.0, cal: Calibration = CALIBRATIONS["static"]
+) -> float:
     """A label score from the word score and the meaning evidence (:func:`meaning`)."""
-    return (1.0 - MEANING_WEIGHT) * text + MEANING_WEIGHT * meaning(cosine, concept)
+    return (1.0 - cal.weight) * text + cal.weight * meaning(cosine, concept, cal)
 
 
 def combine(lab: float, parents: float | None, children: float | None) -> float:

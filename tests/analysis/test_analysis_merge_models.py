@@ -1,0 +1,92 @@
+"""Analysis layer tests: which sentence model a merge uses, and what each one's calibration
+changes (the shipped weights, no stand-in)."""
+
+from __future__ import annotations
+
+import pytest
+from analysis_helpers import outline
+
+from trees.analysis.merge import merge
+from trees.analysis.merge.matching import Matcher
+from trees.analysis.merge.pipeline import _items
+from trees.analysis.merge.scores import CALIBRATIONS, meaning
+from trees.analysis.text import contextual, semantic
+from trees.analysis.text.glossary import Glossary
+
+ONE = "R r Alignment\n  R a Race dynamics\n    R b Alignment tax"
+TWO = "R r Alignment\n  R b The alignment tax of safety work\n    R a Competitive pressure"
+THREE = "R r Alignment\n  R b Safety costs time (alignment tax)\n    R a Labs racing each other"
+
+
+@pytest.fixture(autouse=True)
+def _model_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GAMETREE_SEMANTIC", raising=False)
+
+
+def trees(*outlines: str) -> list[tuple[int, list[dict[str, object]]]]:
+    return [(k, outline(text, prefix=f"t{k}")) for k, text in enumerate(outlines, start=1)]
+
+
+def test_a_workshop_sized_merge_reads_its_labels_with_the_transformer() -> None:
+    assert merge(trees(ONE, TWO))["stats"]["model"] == "contextual"
+
+
+def test_a_merge_with_more_distinct_labels_than_the_limit_uses_the_static_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(semantic, "CONTEXTUAL_MAX_TEXTS", 4)  # these trees have 5 labels
+    assert merge(trees(ONE, TWO))["stats"]["model"] == "static"
+
+
+def test_the_static_setting_and_the_off_switch_hold_for_merge(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GAMETREE_SEMANTIC", "static")
+    assert merge(trees(ONE, TWO))["stats"]["model"] == "static"
+    monkeypatch.setenv("GAMETREE_SEMANTIC", "0")
+    stats = merge(trees(ONE, TWO))["stats"]
+    assert stats["model"] is None and stats["embeddings"] is False
+
+
+def test_a_cosine_counts_by_the_calibration_of_the_model_that_gave_it() -> None:
+    # the transformer's unrelated labels sit closer to 0: its paraphrases count in full
+    # from a lower cosine than the static model's
+    static, transformer = CALIBRATIONS["static"], CALIBRATIONS["contextual"]
+    assert meaning(transformer.ceiling, cal=transformer) == 1.0
+    assert meaning(transformer.ceiling, cal=static) < 1.0
+    assert meaning(-0.2, cal=transformer) == 0.0
+
+
+def test_plain_words_no_vocabulary_phrase_reads_are_read_as_the_mode_nearest_in_meaning() -> None:
+    items, _ = _items(
+        trees(
+            "R r Alignment\n  R a We can't see inside neural networks",
+            "R r Alignment\n  R a Interpretability",
+        )
+    )
+    plain, jargon = (
+        next(i for i, it in enumerate(items) if it.label == t)
+        for t in (
+            "We can't see inside neural networks",
+            "Interpretability",
+        )
+    )
+    read = Matcher(items, Glossary(), contextual.model())
+    lids = read.lid
+    assert read._mode_no[lids[plain]] >= 0
+    assert read._mode_no[lids[plain]] == read._mode_no[lids[jargon]]
+    # the static model's calibration reads modes by vocabulary phrases only
+    static = Matcher(items, Glossary(), semantic.model())
+    assert static._mode_no[static.lid[plain]] == -1
+
+
+def test_pending_disagreements_that_share_an_edge_are_one_report() -> None:
+    # tree 1 puts the race above the tax; trees 2 and 3 (whose tax labels merge) put it
+    # below: one disagreement, seen from two trees, not two reports
+    result = merge(trees(ONE, TWO, THREE))
+    pending = [d for d in result["disagreements"] if d.get("pending")]
+    assert len(pending) == 1
+    edges = {(e["parent"]["label"], e["child"]["label"]) for e in pending[0]["cycle"]}
+    assert ("Race dynamics", "Alignment tax") in edges
+    assert len(edges) == 3
+    assert pending[0]["message"].count(" above ") == 3
