@@ -4,7 +4,9 @@
  * "Outbox"). DOM-free: it gets a `Storage` (localStorage in the page, a Map in tests) and, where
  * the browser has them, named locks (the Web Locks API).
  *
- * One record per (user, tree, client id): `{client, n, ops: [{n, op}], owner, beat}`. A page
+ * One record per (user, tree, client id): `{client, n, ops: [{n, op}], typing, owner, beat}`
+ * (`typing`: per node, the unsent typing among the ops as text, the server's text it was typed on
+ * and the text it made, to re-apply it where its Yjs updates no longer apply). A page
  * holds the lock named after its client id for as long as it lives; the browser lets go of it
  * the moment the page is gone (reload, closed tab, crash). A record whose lock is free is an
  * orphan: the next page that opens the tree adopts it (same client id, same op numbers, so the
@@ -13,6 +15,7 @@
  * would collide. Without Web Locks (a plain-http origin), the owner's `beat`, refreshed every
  * few seconds and set to 0 when the page goes, says the same more slowly.
  */
+import type { Typing } from "./sync-types";
 import type { Op } from "./types";
 
 export const BEAT_MS = 2000;
@@ -32,6 +35,8 @@ export interface OutboxRecord {
   /** The highest op number this client has used. */
   n: number;
   ops: OutboxOp[];
+  /** node id -> unsent typing in it as text (absent in records of older pages). */
+  typing?: Record<string, Typing>;
   /** The page that owns it (a random id per page load). */
   owner: string;
   /** When the owner last said it is alive (ms since epoch); 0: released. */
@@ -53,6 +58,11 @@ export interface Locks {
 }
 
 const PREFIX = "gametree:outbox:";
+
+/** Something is left to send: ops, or typing whose ops were refused (re-applied as text). */
+function hasWork(r: OutboxRecord): boolean {
+  return r.ops.length > 0 || Object.keys(r.typing ?? {}).length > 0;
+}
 
 export class Outbox {
   readonly tab: string;
@@ -110,7 +120,7 @@ export class Outbox {
   /** Records of other pages with something to send, most ops first (candidates to take). */
   candidates(tree?: number): OutboxRecord[] {
     return this.records(tree)
-      .filter((r) => r.owner !== this.tab && r.ops.length > 0 && !this.held.has(r.client))
+      .filter((r) => r.owner !== this.tab && hasWork(r) && !this.held.has(r.client))
       .sort((a, b) => b.ops.length - a.ops.length || a.client.localeCompare(b.client));
   }
 
@@ -147,7 +157,7 @@ export class Outbox {
     for (const c of this.candidates(tree)) {
       if (!(await this.hold(c.client, c))) continue;
       const r = this.read(Outbox.key(this.user, c.tree, c.client));
-      if (!r || !r.ops.length) {
+      if (!r || !hasWork(r)) {
         this.letGo(c.tree, c.client);
         continue;
       }
@@ -159,20 +169,30 @@ export class Outbox {
     return null;
   }
 
-  /** Record what `client` has not had acknowledged yet; an empty list removes the record. */
-  save(tree: number, client: string, n: number, ops: OutboxOp[]): void {
+  /**
+   * Record what `client` has not had acknowledged yet (`typing`: the typing among it as text);
+   * nothing removes the record.
+   */
+  save(tree: number, client: string, n: number, ops: OutboxOp[], typing: Record<string, Typing> = {}): void {
     const k = Outbox.key(this.user, tree, client);
-    if (!ops.length) {
+    const r: OutboxRecord = { v: 1, user: this.user, tree, client, n, ops, owner: this.tab, beat: this.now() };
+    if (Object.keys(typing).length) r.typing = typing;
+    if (!hasWork(r)) {
       this.store.removeItem(k);
       return;
     }
-    this.write({ v: 1, user: this.user, tree, client, n, ops, owner: this.tab, beat: this.now() });
+    this.write(r);
   }
 
-  /** Remove the ops numbered `ns` from a record this page holds (sent elsewhere). */
-  drop(r: OutboxRecord, ns: Set<number>): void {
+  /**
+   * Remove the ops numbered `ns` (and the typing of the nodes `done`) from a record this page
+   * holds (sent elsewhere).
+   */
+  drop(r: OutboxRecord, ns: Set<number>, done: string[] = []): void {
     r.ops = r.ops.filter((o) => !ns.has(o.n));
-    if (r.ops.length) this.write(r);
+    if (r.typing) for (const id of done) delete r.typing[id];
+    if (r.typing && !Object.keys(r.typing).length) delete r.typing;
+    if (hasWork(r)) this.write(r);
     else this.store.removeItem(Outbox.key(this.user, r.tree, r.client));
   }
 

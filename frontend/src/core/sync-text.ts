@@ -7,10 +7,10 @@
  */
 import * as Y from "yjs";
 import { LIMITS, longerThan, type TreeState } from "./state";
-import type { PendingOp, SyncHooks } from "./sync-types";
+import type { PendingOp, SyncHooks, Typing } from "./sync-types";
 import type { Change, Op } from "./types";
 import { OpError } from "./types";
-import { diffInto, LOCAL, mergeText, pendingDelta, ROOT, textOf, updateBeyond } from "./ytext";
+import { diffInto, fromBase64, LOCAL, loadDoc, mergeText, pendingDelta, ROOT, textOf, updateBeyond } from "./ytext";
 
 /** Transaction origin of re-applied typing after a compaction (not an undoable step). */
 const REBASE = "rebase";
@@ -25,10 +25,23 @@ export abstract class TextSync {
   protected flushScheduled = false;
   /** node id -> this person's text undo manager (own changes only) on the view's document. */
   protected readonly textUndo = new Map<string, { doc: Y.Doc; um: Y.UndoManager }>();
-  /** Nodes whose typing was refused as `conflict`, waiting for the log to catch up. */
-  protected readonly staleTexts = new Set<string>();
+  /**
+   * Nodes whose typing was refused as `conflict`, waiting for the log to catch up, with that
+   * typing as text (re-applied by `settleStaleTexts` if the catch-up brings no compaction).
+   */
+  protected readonly staleTexts = new Map<string, Typing>();
+  /**
+   * Unsent typing taken over from an earlier page (the outbox): the server's text it was typed
+   * on and the text it made. Its Yjs updates no longer apply if the server compacted the node
+   * meanwhile, and this page never had the document they were made on: the texts are what
+   * can still be re-applied then.
+   */
+  protected readonly adoptedTyping = new Map<string, Typing>();
 
   constructor(protected readonly hooks: SyncHooks) {}
+
+  /** Who deleted node `id` (as far as this client saw), or null. */
+  abstract whoDeleted(id: string): number | null;
 
   /** Queue an op and send it (the engine's, with its op numbers and locks). */
   protected abstract enqueue(op: Op, groups: Change[]): void;
@@ -125,6 +138,15 @@ export abstract class TextSync {
   protected rebaseText(id: string, old: Y.Doc | null, out: Change[]): void {
     this.staleTexts.delete(id);
     const view = this.view!;
+    const shown = view.get(id) ? view.textDoc(id) : null;
+    if (shown && (shown.store.pendingStructs !== null || shown.store.pendingDs !== null)) {
+      // Typing taken over from an earlier page, made on a document compacted before this one:
+      // its updates never applied here, so there are no edits to take a delta of.
+      const typing = this.typingIn(id);
+      out.push({ id, group: "text" });
+      if (typing && this.replay(id, typing)) return;
+    }
+    this.adoptedTyping.delete(id);
     // This person's unconfirmed edits, as positions in the text the compaction kept.
     const delta = old && view.get(id) ? pendingDelta(old, view.textDoc(id)) : null;
     view.resetText(this.confirmed!, id);
@@ -143,31 +165,105 @@ export abstract class TextSync {
   /**
    * After a snapshot: typing in `id` made against a document the server has since compacted
    * cannot merge (its anchors are gone). Re-apply it as the person's edit of `base` where
-   * that edit lands in the text now (the server's `merge_text` rule) and send that instead.
+   * that edit lands in the text now and send that instead.
    */
-  protected retype(id: string, base: string, mine: string): void {
+  protected retype(id: string, typing: Typing): void {
     const view = this.view!;
     const doc = view.get(id) && !view.get(id)!.deleted ? view.textDoc(id) : null;
     if (!doc || (doc.store.pendingStructs === null && doc.store.pendingDs === null)) return;
+    this.replay(id, typing);
+  }
+
+  /**
+   * Start `id`'s text over from the server's and re-apply `typing` on it by a three-way merge
+   * (`mergeText`), sent as this person's next edit; its unconfirmed updates go. False when the
+   * typing cannot be placed (the node is gone or deleted, or the result would be too long).
+   */
+  private replay(id: string, typing: Typing): boolean {
+    const view = this.view!;
+    const node = this.confirmed!.get(id);
+    if (!node || node.deleted || !view.get(id)) return false;
+    let merged = mergeText(typing.base, typing.local, node.text);
+    if (typing.then) merged = mergeText(typing.then.base, typing.then.local, merged);
+    if (longerThan(merged, LIMITS.text)) return false;
+    this.dirtyTexts.delete(id);
     this.pending = this.pending.filter((p) => !(p.op.kind === "text" && p.op.id === id && p.ackSeq === null));
+    this.adoptedTyping.delete(id);
     view.resetText(this.confirmed!, id);
-    const merged = mergeText(base, mine, this.confirmed!.get(id)!.text);
-    if (merged.length <= LIMITS.text && diffInto(view.textDoc(id), merged, REBASE)) {
+    if (diffInto(view.textDoc(id), merged, REBASE)) {
       view.syncText(id);
       this.markTextDirty(id);
     }
+    return true;
   }
 
-  /** Typing refused as `conflict` that catching up did not explain: dropped, as before. */
+  /**
+   * This person's unconfirmed typing in `id` as text: the server's text it was typed on and the
+   * text it made. For typing taken over from the outbox, its recorded texts (the view cannot
+   * show updates made on a document compacted since), plus what was typed here since.
+   */
+  protected typingIn(id: string): Typing | null {
+    const shown = this.view?.get(id)?.text;
+    const server = this.serverText(id);
+    if (shown === undefined || server === null) return this.adoptedTyping.get(id) ?? null;
+    const adopted = this.adoptedTyping.get(id);
+    if (!adopted) return { base: server, local: shown };
+    return shown === server ? adopted : { ...adopted, then: { base: server, local: shown } };
+  }
+
+  /**
+   * The server's text of `id` including this client's acknowledged updates not yet seen in the
+   * log (their typing is on the server: it must not count as unsent).
+   */
+  private serverText(id: string): string | null {
+    const node = this.confirmed?.get(id);
+    if (!node) return null;
+    const acked = this.pending.filter((p) => p.ackSeq !== null && p.op.kind === "text" && p.op.id === id);
+    if (!acked.length) return node.text;
+    const doc = loadDoc(this.confirmed!.textState(id), node.text);
+    for (const p of acked) if (p.op.kind === "text") Y.applyUpdate(doc, fromBase64(p.op.update));
+    return textOf(doc);
+  }
+
+  /**
+   * Unsent typing per node, as text (kept in the outbox next to its Yjs updates, so a later
+   * page can re-apply it even if those updates no longer apply: docs/protocol.md, "Outbox").
+   */
+  unsentTyping(): Record<string, Typing> {
+    const out: Record<string, Typing> = {};
+    const ids = new Set<string>();
+    for (const p of this.pending) if (p.op.kind === "text" && p.ackSeq === null) ids.add(p.op.id);
+    for (const id of [...this.adoptedTyping.keys()]) if (!ids.has(id)) this.adoptedTyping.delete(id);
+    const flat = (t: Typing): Typing => (t.then ? { base: t.base, local: mergeText(t.then.base, t.then.local, t.local) } : t);
+    for (const id of ids) {
+      const t = this.typingIn(id);
+      if (t) out[id] = flat(t);
+    }
+    // Refused, waiting to be re-applied: no op carries it any more.
+    for (const [id, t] of this.staleTexts) out[id] = flat(t);
+    return out;
+  }
+
+  /**
+   * Typing refused as `conflict` that catching up did not explain by a compaction (the tree came
+   * as a snapshot, or the typing was taken over from an earlier page after the compaction):
+   * re-applied as text on the server's text now. Only typing that cannot be placed (its node
+   * was deleted) is told, with the text, so it can be copied or the node restored with it.
+   */
   protected settleStaleTexts(): void {
     if (!this.staleTexts.size || !this.view || !this.confirmed) return;
     const out: Change[] = [];
-    for (const id of this.staleTexts) {
-      this.dirtyTexts.delete(id);
-      this.pending = this.pending.filter((q) => !(q.op.kind === "text" && q.op.id === id && q.ackSeq === null));
-      this.view.resetText(this.confirmed, id);
+    for (const [id, typing] of this.staleTexts) {
       out.push({ id, group: "text" });
-      this.hooks.onReject?.({ kind: "text", id, update: "" }, "conflict", "the text could not be merged; reloaded");
+      if (this.replay(id, typing)) continue;
+      this.dirtyTexts.delete(id);
+      this.adoptedTyping.delete(id);
+      this.pending = this.pending.filter((q) => !(q.op.kind === "text" && q.op.id === id && q.ackSeq === null));
+      if (this.view.get(id) && this.confirmed.get(id)) this.view.resetText(this.confirmed, id);
+      const text = typing.then ? mergeText(typing.then.base, typing.then.local, typing.local) : typing.local;
+      const deleted = !this.confirmed.get(id) || this.confirmed.get(id)!.deleted;
+      const actor = this.whoDeleted(id);
+      queueMicrotask(() => this.hooks.onConflict?.({ kind: deleted ? "edit-deleted" : "too-long", id, actor, text }));
     }
     this.staleTexts.clear();
     this.hooks.onPendingChange?.(this.pending.length);

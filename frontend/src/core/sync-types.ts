@@ -28,14 +28,25 @@ export interface ReplacedInfo {
 }
 
 /**
+ * Unconfirmed typing in one node as text: `base`, the server's text it was typed on, became
+ * `local`; `then`: typed after that on the server's text of that moment (re-applied second).
+ */
+export interface Typing {
+  base: string;
+  local: string;
+  then?: { base: string; local: string };
+}
+
+/**
  * A structural conflict that could not merge, told to the people involved (each toast names
  * the node and offers a way back). `edit-deleted`: someone deleted a node this person was
- * typing in (`text`: what they had typed). `deleted-while-editing`: this person deleted a node
+ * typing in (`text`: what they had typed). `too-long`: typing re-applied after a compaction
+ * would make the text too long (`text`: what they had typed). `deleted-while-editing`: this person deleted a node
  * someone else was editing. `move`: two moves of one node close together; `mineWon` says
  * whose stands, `back` is where the other one had put it.
  */
 export interface ConflictInfo {
-  kind: "edit-deleted" | "deleted-while-editing" | "move";
+  kind: "edit-deleted" | "too-long" | "deleted-while-editing" | "move";
   id: string;
   actor: number | null;
   text?: string;

@@ -22,7 +22,7 @@ import type {
   User,
 } from "./types";
 import { type UndoGuard, type WriteInfo, writtenGroup } from "./undo";
-import { fromBase64 } from "./ytext";
+import { fromBase64, mergeText } from "./ytext";
 import { TextSync } from "./sync-text";
 import {
   MOVE_CONFLICT_MS,
@@ -32,6 +32,7 @@ import {
   RESEND_MS,
   SYNC_RETRY_MS,
   type SyncHooks,
+  type Typing,
 } from "./sync-types";
 
 export * from "./sync-types";
@@ -151,10 +152,17 @@ export class SyncEngine extends TextSync implements UndoGuard {
    * Take over the unsent ops of an earlier page of this client (the outbox, core/outbox.ts),
    * before the tree is loaded: they are applied to the view like any pending op and resent
    * with their numbers after the hello, so the server answers those it has as duplicates.
+   * `typing`: the typing among them as text, per node (`unsentTyping` of that page).
    */
-  adopt(clientId: string, n: number, ops: { n: number; op: Op }[]): void {
+  adopt(clientId: string, n: number, ops: { n: number; op: Op }[], typing: Record<string, Typing> = {}): void {
     if (this.view || this.connected || this.pending.length) throw new Error("adopt before the tree is loaded");
     this.clientId = clientId;
+    // The same typing as text, re-applied if its updates no longer apply (`settleStaleTexts`).
+    for (const [id, t] of Object.entries(typing)) {
+      if (ops.some((o) => o.op.kind === "text" && o.op.id === id)) this.adoptedTyping.set(id, t);
+      // Its updates were refused already: re-applied as text once the tree is loaded.
+      else this.staleTexts.set(id, t);
+    }
     this.n = Math.max(n, ...ops.map((o) => o.n));
     for (const o of ops) this.pending.push({ n: o.n, op: o.op, groups: [], sentAt: null, ackSeq: null });
   }
@@ -263,12 +271,11 @@ export class SyncEngine extends TextSync implements UndoGuard {
   loadSnapshot(seq: number, kind: TreeKind, nodes: TreeNode[]): void {
     // Unconfirmed typing as the person saw it (base: the server's text it was typed on), in
     // case the snapshot's document was compacted since and it no longer merges (`retype`).
-    const typing = new Map<string, { base: string; mine: string }>();
+    const typing = new Map<string, Typing>();
     for (const p of this.pending) {
-      if (p.op.kind !== "text" || typing.has(p.op.id) || p.ackSeq !== null) continue;
-      const mine = this.view?.get(p.op.id)?.text;
-      const base = this.confirmed?.get(p.op.id)?.text;
-      if (mine !== undefined && base !== undefined) typing.set(p.op.id, { base, mine });
+      if (p.op.kind !== "text" || typing.has(p.op.id) || p.ackSeq !== null || !this.view) continue;
+      const t = this.typingIn(p.op.id);
+      if (t) typing.set(p.op.id, t);
     }
     this.kind = kind;
     this.confirmed = new TreeState(kind, nodes);
@@ -278,10 +285,12 @@ export class SyncEngine extends TextSync implements UndoGuard {
     // Ops acknowledged at or before the snapshot are in it already.
     this.pending = this.pending.filter((p) => p.ackSeq === null || p.ackSeq > seq);
     this.rebuildView();
-    for (const [id, t] of typing) this.retype(id, t.base, t.mine);
+    for (const [id, t] of typing) this.retype(id, t);
     this.hooks.onReset?.();
     this.hooks.onPendingChange?.(this.pending.length);
     this.drain();
+    // Typing refused before the tree was here (or the snapshot replaced the catch-up).
+    this.settleStaleTexts();
   }
 
   private rebuildView(): void {
@@ -514,8 +523,9 @@ export class SyncEngine extends TextSync implements UndoGuard {
       // the typing, catch up, and let `rebaseText` send it again. If catching up brings no
       // compaction, it is dropped like any refused update (`settleStaleTexts`).
       const id = p.op.id;
+      const typing = this.typingIn(id);
       this.pending = this.pending.filter((q) => !(q.op.kind === "text" && q.op.id === id && q.ackSeq === null));
-      this.staleTexts.add(id);
+      if (typing) this.staleTexts.set(id, typing);
       this.askSync();
       this.hooks.onPendingChange?.(this.pending.length);
       if (out.length) this.hooks.onChanges?.(out, true);
@@ -525,7 +535,9 @@ export class SyncEngine extends TextSync implements UndoGuard {
       // The text update was refused (too long, node deleted...): this person's unconfirmed
       // typing in that node goes, and so do the later updates carrying it.
       const id = p.op.id;
-      const typed = this.view!.get(id)?.text;
+      const t = this.typingIn(id);
+      const typed = t?.then ? mergeText(t.then.base, t.then.local, t.local) : t?.local;
+      this.adoptedTyping.delete(id);
       if (code === "deleted")
         queueMicrotask(() => this.hooks.onConflict?.({ kind: "edit-deleted", id, actor: this.whoDeleted(id), text: typed }));
       this.pending = this.pending.filter((q) => !(q.op.kind === "text" && q.op.id === id && q.ackSeq === null));

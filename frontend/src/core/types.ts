@@ -42,6 +42,8 @@ export interface SetOp {
   value: string | string[] | Record<string, unknown>;
   /** For `text`: the server's diff as a Yjs update (logged ops only). */
   y?: string;
+  /** For `text`: the text `value` was edited from (the server applies that edit: "Node text"). */
+  base?: string;
   /** Logged ops only: the node's compacted text document, which replaces it (core/ytext.ts). */
   compact?: string;
   /** Undo only: apply while each named field group was last written at that seq (`stale`). */

@@ -135,33 +135,95 @@ export function pendingDelta(base: Y.Doc, local: Y.Doc): Y.YTextEvent["delta"] |
   return delta;
 }
 
-function span(old: string, now: string): [number, number, number] {
-  let start = 0;
-  const max = Math.min(old.length, now.length);
-  while (start < max && old.charCodeAt(start) === now.charCodeAt(start)) start++;
-  let endOld = old.length;
-  let endNew = now.length;
-  while (endOld > start && endNew > start && old.charCodeAt(endOld - 1) === now.charCodeAt(endNew - 1)) {
-    endOld--;
-    endNew--;
-  }
-  return [start, endOld, endNew];
+/** A run of a diff: `old` characters kept (`same`) or replaced by `now` ones. */
+interface Run {
+  same: boolean;
+  old: string[];
+  now: string[];
 }
 
 /**
- * `mine`, edited from `base`, on a text that became `theirs` meanwhile: `theirs` with the one
- * edit of `base` that `mine` made, where it lands now; where both changed the same span, `mine`
- * wins there. The same rule as the server's `merge_text` (trees/domain/ytext.py).
+ * How `now` came from `old`, character by character (code points, so a surrogate pair is never
+ * split): `gone[i]` says `old`'s i-th character was deleted, `added[i]` is what was inserted
+ * before it (`added[old.length]`: at the end). A longest common subsequence after the common
+ * prefix and suffix (at most 2,000 x 2,000 characters, done only on a rebase), then cleaned up
+ * as diff-match-patch's semantic cleanup does: a kept run no longer than the edits on both
+ * sides of it is a coincidence (a letter of a rewritten word), so it counts as replaced too;
+ * otherwise typing made next to a rewritten word would land inside the new one.
+ */
+function charDiff(old: string[], now: string[]): { gone: boolean[]; added: string[] } {
+  let pre = 0;
+  while (pre < old.length && pre < now.length && old[pre] === now[pre]) pre++;
+  let suf = 0;
+  while (suf < old.length - pre && suf < now.length - pre && old[old.length - 1 - suf] === now[now.length - 1 - suf]) suf++;
+  const a = old.slice(pre, old.length - suf);
+  const b = now.slice(pre, now.length - suf);
+  const w = b.length + 1;
+  // lcs[i * w + j]: the length of a longest common subsequence of a[i:] and b[j:].
+  const lcs = new Uint16Array((a.length + 1) * w);
+  for (let i = a.length - 1; i >= 0; i--)
+    for (let j = b.length - 1; j >= 0; j--)
+      lcs[i * w + j] = a[i] === b[j] ? lcs[(i + 1) * w + j + 1] + 1 : Math.max(lcs[(i + 1) * w + j], lcs[i * w + j + 1]);
+  const runs: Run[] = [{ same: true, old: old.slice(0, pre), now: [] }];
+  const put = (same: boolean, o: string | null, n: string | null) => {
+    let last = runs[runs.length - 1];
+    if (last.same !== same) runs.push((last = { same, old: [], now: [] }));
+    if (o !== null) last.old.push(o);
+    if (n !== null && !same) last.now.push(n);
+  };
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      put(true, a[i++], null);
+      j++;
+    } else if (j < b.length && (i === a.length || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j])) put(false, null, b[j++]);
+    else put(false, a[i++], null);
+  }
+  for (const c of old.slice(old.length - suf)) put(true, c, null);
+  for (let k = 1; k < runs.length - 1; k++) {
+    const r = runs[k];
+    if (!r.same) continue;
+    const before = runs[k - 1];
+    const after = runs[k + 1];
+    if (r.old.length > Math.max(before.old.length, before.now.length) || r.old.length > Math.max(after.old.length, after.now.length))
+      continue;
+    // A coincidence: the edits around it and it become one edit.
+    runs.splice(k - 1, 3, { same: false, old: [...before.old, ...r.old, ...after.old], now: [...before.now, ...r.old, ...after.now] });
+    k = Math.max(0, k - 3);
+  }
+  const gone = old.map(() => false);
+  const added = new Array<string>(old.length + 1).fill("");
+  let at = 0;
+  for (const r of runs) {
+    if (!r.same) {
+      added[at] += r.now.join("");
+      for (let k = 0; k < r.old.length; k++) gone[at + k] = true;
+    }
+    at += r.old.length;
+  }
+  return { gone, added };
+}
+
+/**
+ * `mine`, edited from `base`, on a text that became `theirs` meanwhile: a three-way merge at
+ * character level, as the two edits would have merged in the Y document. Every character either
+ * side inserted is kept (where both inserted at one place, theirs come first); a character of
+ * `base` stays unless either side deleted it. So a person's typing re-applied after a compaction
+ * (core/sync-text.ts) keeps everyone else's typing, even in the same words. The server's
+ * `merge_text` for a whole-text write with `base` (trees/domain/ytext.py) applies the same
+ * three-way idea to one edited span, where the writer's text wins.
  */
 export function mergeText(base: string, mine: string, theirs: string): string {
-  if (theirs === base) return mine;
+  if (theirs === base || mine === theirs) return mine;
   if (mine === base) return theirs;
-  const [s1, e1, m1] = span(base, mine);
-  const [s2, e2, t2] = span(base, theirs);
-  if (e1 <= s2 && !(s1 === e1 && e1 === s2 && s2 === e2)) return theirs.slice(0, s1) + mine.slice(s1, m1) + theirs.slice(e1);
-  if (e2 <= s1) {
-    const shift = t2 - e2;
-    return theirs.slice(0, s1 + shift) + mine.slice(s1, m1) + theirs.slice(e1 + shift);
+  const b = Array.from(base);
+  const m = charDiff(b, Array.from(mine));
+  const t = charDiff(b, Array.from(theirs));
+  let out = "";
+  for (let i = 0; i <= b.length; i++) {
+    out += t.added[i] + m.added[i];
+    if (i < b.length && !t.gone[i] && !m.gone[i]) out += b[i];
   }
-  return mine;
+  return out;
 }

@@ -7,6 +7,7 @@ import { api, ApiError } from "../api";
 import { type Locks, Outbox, type OutboxRecord } from "../core/outbox";
 import { toast } from "./dom";
 import { explain } from "./outliner";
+import { mergeText } from "../core/ytext";
 
 let shared: Outbox | null = null;
 
@@ -64,7 +65,14 @@ export async function sendOrphans(outbox: Outbox): Promise<void> {
 
 async function sendRecord(outbox: Outbox, r: OutboxRecord): Promise<boolean> {
   const refused: string[] = [];
+  const retyped = new Set<string>();
   for (const o of [...r.ops]) {
+    const id = o.op.kind === "text" ? o.op.id : null;
+    if (id !== null && retyped.has(id)) {
+      // Carried by the re-applied text already.
+      outbox.drop(r, new Set([o.n]));
+      continue;
+    }
     try {
       await api.postOp(r.tree, r.client, o.n, o.op);
     } catch (e) {
@@ -74,19 +82,66 @@ async function sendRecord(outbox: Outbox, r: OutboxRecord): Promise<boolean> {
       }
       if ((err.status === 404 && (await treeGone(r.tree))) || err.code === "forbidden") {
         refused.push(err.status === 404 ? "the tree is gone" : explain(err.code, err.message));
-        outbox.drop(r, new Set(r.ops.map((x) => x.n)));
+        outbox.drop(r, new Set(r.ops.map((x) => x.n)), Object.keys(r.typing ?? {}));
         break;
       }
-      refused.push(explain(err.code, err.message));
+      if (id !== null && err.code === "conflict" && r.typing?.[id]) {
+        // Typed on a document the server has compacted since: re-apply it as text.
+        const done = await retype(r, id, o.n, refused);
+        if (done === null) return false;
+        retyped.add(id);
+        outbox.drop(r, new Set([o.n]), [id]);
+        continue;
+      }
+      refused.push(lostText(err, r.typing?.[id ?? ""]?.local));
     }
-    outbox.drop(r, new Set([o.n]));
+    outbox.drop(r, new Set([o.n]), id !== null && !r.ops.some((x) => x.n !== o.n && x.op.kind === "text" && x.op.id === id) ? [id] : []);
+  }
+  // Typing whose updates were refused already (by the page that went): re-applied as text.
+  for (const id of Object.keys(r.typing ?? {})) {
+    if (r.ops.some((x) => x.op.kind === "text" && x.op.id === id)) continue;
+    r.n += 1;
+    if ((await retype(r, id, r.n, refused)) === null) return false;
+    outbox.drop(r, new Set(), [id]);
   }
   if (refused.length)
     toast(
       `${refused.length === 1 ? "An edit" : `${refused.length} edits`} you made before leaving tree ${r.tree} could not be saved: ${refused[0]}`,
-      { kind: "error", ms: 12000 },
+      { kind: "error", ms: refused.some((x) => x.includes("Your text")) ? 60000 : 12000 },
     );
   return true;
+}
+
+/**
+ * Re-apply the typing recorded for node `id` on the server's text now: the three-way merge of
+ * the page (`mergeText`), sent as a whole-text write with `base` (so typing that reaches the
+ * server in between stays too). Null when the server is away; otherwise whether it was saved
+ * (a refusal is added to `refused`, with the text).
+ */
+async function retype(r: OutboxRecord, id: string, n: number, refused: string[]): Promise<boolean | null> {
+  const typing = r.typing![id];
+  try {
+    const snap = await api.snapshot(r.tree);
+    const node = snap.nodes.find((x) => x.id === id);
+    if (!node || node.deleted) {
+      refused.push(lostText(new ApiError(409, "deleted", "the node was deleted"), typing.local));
+      return false;
+    }
+    const value = mergeText(typing.base, typing.local, node.text);
+    if (value !== node.text) await api.postOp(r.tree, r.client, n, { kind: "set", id, field: "text", value, base: node.text });
+    return true;
+  } catch (e) {
+    const err = e as ApiError;
+    if (!(err instanceof ApiError) || err.status === 0 || err.status >= 500 || err.status === 429) return null;
+    refused.push(lostText(err, typing.local));
+    return false;
+  }
+}
+
+/** Why an edit was refused, with the text typed if it was typing (so it can be copied). */
+function lostText(err: ApiError, typed: string | undefined): string {
+  const why = explain(err.code, err.message);
+  return typed === undefined ? why : `${why}. Your text: “${typed}”`;
 }
 
 async function treeGone(tree: number): Promise<boolean> {

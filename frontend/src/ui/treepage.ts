@@ -129,7 +129,7 @@ export class TreePage extends TreePageLayout {
    */
   private async takeOutbox(): Promise<void> {
     const r = await this.outbox.take(this.treeId);
-    if (r && !this.destroyed) this.engine.adopt(r.client, r.n, r.ops);
+    if (r && !this.destroyed) this.engine.adopt(r.client, r.n, r.ops, r.typing);
     else if (r) this.outbox.letGo(r.tree, r.client);
     else await this.outbox.hold(this.engine.clientId);
   }
@@ -244,7 +244,7 @@ export class TreePage extends TreePageLayout {
   }
 
   private saveOutbox(): void {
-    this.outbox.save(this.treeId, this.engine.clientId, this.engine.opNumber, this.engine.unsent());
+    this.outbox.save(this.treeId, this.engine.clientId, this.engine.opNumber, this.engine.unsent(), this.engine.unsentTyping());
   }
 
   private listenLeave(): () => void {
@@ -382,11 +382,20 @@ export class TreePage extends TreePageLayout {
         }
       }
     };
+    // Typing that could not be placed is offered back, never dropped without a word.
+    const copy = { label: "Copy your text", run: () => void copyText(info.text ?? "") };
     if (info.kind === "edit-deleted") {
-      toast(`${who} deleted ${label} while you were editing it.`, {
+      const lost = info.text && info.text !== n.text ? ` Your text “${short(info.text, 60)}” was not saved.` : "";
+      toast(`${who[0].toUpperCase()}${who.slice(1)} deleted ${label} while you were editing it.${lost}`, {
         kind: "warn",
-        ms: 20000,
-        actions: [{ label: "Restore", run: restore }],
+        ms: lost ? 60000 : 20000,
+        actions: lost ? [{ label: "Restore with your text", run: restore }, copy] : [{ label: "Restore", run: restore }],
+      });
+    } else if (info.kind === "too-long") {
+      toast(`Your typing in ${label} could not be put back: the text would be too long.`, {
+        kind: "warn",
+        ms: 60000,
+        actions: [copy],
       });
     } else if (info.kind === "deleted-while-editing") {
       toast(`${who} was editing ${label} when you deleted it.`, {
@@ -420,5 +429,15 @@ export class TreePage extends TreePageLayout {
         },
       ],
     });
+  }
+}
+
+/** Put `text` on the clipboard; where the browser refuses, show it to be copied by hand. */
+async function copyText(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast("Copied.");
+  } catch {
+    toast(`Copy it by hand: ${text}`, { ms: 60000 });
   }
 }
