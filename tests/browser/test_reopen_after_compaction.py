@@ -81,14 +81,9 @@ def shown_text(user: Any, node: str) -> str:
     return str(user.page.evaluate("() => " + VIEW_TEXT.format(node=node)))
 
 
-def test_typing_left_in_a_closed_tab_is_put_back_after_the_node_was_compacted(
-    users: Any, patient_expect: None
-) -> None:
-    alice, bob, tree, node = two_on_one_tree(users, "Shared words")
-    type_offline_and_close(alice, "Shared words", " alice-typed")
-    assert "alice-typed" not in bob.api("GET", f"/api/trees/{tree}/snapshot/")["nodes"][0]["text"]
-
-    # bob keeps typing in the node (by keyboard, and fast) until the server compacts it.
+def bob_types_until_compacted(bob: Any, tree: int, node: str) -> str:
+    """bob keeps typing in the node (fast, then by keyboard) until the server compacted it;
+    returns the text he then sees."""
     seed = 1
     while compactions(bob, tree, node) == 0:
         assert seed < 40, "the node was never compacted"
@@ -99,7 +94,17 @@ def test_typing_left_in_a_closed_tab_is_put_back_after_the_node_was_compacted(
     bob.page.keyboard.press("End")
     bob.page.keyboard.type(" bob-after")
     expect(bob.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
-    bob_text = shown_text(bob, node)
+    return shown_text(bob, node)
+
+
+def test_typing_left_in_a_closed_tab_is_put_back_after_the_node_was_compacted(
+    users: Any, patient_expect: None
+) -> None:
+    alice, bob, tree, node = two_on_one_tree(users, "Shared words")
+    type_offline_and_close(alice, "Shared words", " alice-typed")
+    assert "alice-typed" not in bob.api("GET", f"/api/trees/{tree}/snapshot/")["nodes"][0]["text"]
+
+    bob_text = bob_types_until_compacted(bob, tree, node)
 
     reopen(alice, tree)
     for u in (alice, bob):
@@ -121,6 +126,30 @@ def test_typing_left_in_a_closed_tab_is_put_back_after_the_node_was_compacted(
         )
         == []
     )
+    assert alice.errors == [] and bob.errors == []
+
+
+def test_typing_left_in_a_closed_tab_is_put_back_by_another_page_after_a_compaction(
+    users: Any, patient_expect: None
+) -> None:
+    alice, bob, tree, node = two_on_one_tree(users, "Listed words")
+    type_offline_and_close(alice, "Listed words", " alice-typed")
+    bob_text = bob_types_until_compacted(bob, tree, node)
+
+    # alice opens the list of trees, not the tree: that page sends the outbox over REST.
+    alice.page = alice.context.new_page()
+    alice.page.on("pageerror", lambda e: alice.errors.append(str(e)))
+    alice.page.goto(f"{alice.base}/")
+    alice.page.wait_for_function(
+        "() => !Object.keys(localStorage).some(k => k.startsWith('gametree:outbox:'))",
+        timeout=LIVE,
+    )
+    bob.page.wait_for_function(
+        "() => " + VIEW_TEXT.format(node=node) + ".includes('alice-typed')", timeout=LIVE
+    )
+    final = shown_text(bob, node)
+    assert bob_text in (final.replace(" alice-typed", ""), final.replace("alice-typed ", ""))
+    expect(alice.page.locator(".toast.error")).to_have_count(0)
     assert alice.errors == [] and bob.errors == []
 
 
