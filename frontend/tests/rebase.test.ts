@@ -192,6 +192,23 @@ describe("Typing taken over from the outbox after the node was compacted", () =>
     expect(a.events).toEqual([]);
   });
 
+  it("records as its base the text with the typing the server acknowledged already", () => {
+    const server = new FakeServer("game");
+    const a = new FakeClient(server, "A", 1);
+    a.connect();
+    a.flush();
+    a.engine.submit({ kind: "create", id: "p", type: "proposal", parent: null, key: "a0", text: "one" });
+    a.flush();
+    // "two" is acknowledged but its logged op has not come back; " three" is not sent yet.
+    a.dropIncoming = (m) => m.type === "op";
+    a.engine.editText("p", "one two");
+    a.flush();
+    expect(a.engine.pending.map((p) => p.ackSeq !== null)).toEqual([true]);
+    a.online = false;
+    a.engine.editText("p", "one two three");
+    expect(a.engine.unsentTyping()).toEqual({ p: { base: "one two", local: "one two three" } });
+  });
+
   it("is sent as it is when the node was not compacted (the update still applies)", () => {
     const { server, b, record } = typedThenGone((t) => t + " OMEGA");
     b.engine.editText("p", "B " + b.engine.view!.get("p")!.text);

@@ -10,7 +10,7 @@ import { LIMITS, longerThan, type TreeState } from "./state";
 import type { PendingOp, SyncHooks, Typing } from "./sync-types";
 import type { Change, Op } from "./types";
 import { OpError } from "./types";
-import { diffInto, fromBase64, LOCAL, loadDoc, mergeText, pendingDelta, ROOT, textOf, updateBeyond } from "./ytext";
+import { diffInto, LOCAL, mergeText, pendingDelta, ROOT, textOf, updateBeyond } from "./ytext";
 
 /** Transaction origin of re-applied typing after a compaction (not an undoable step). */
 const REBASE = "rebase";
@@ -44,7 +44,7 @@ export abstract class TextSync {
   abstract whoDeleted(id: string): number | null;
 
   /** Queue an op and send it (the engine's, with its op numbers and locks). */
-  protected abstract enqueue(op: Op, groups: Change[]): void;
+  protected abstract enqueue(op: Op, groups: Change[], text?: string): void;
 
   /** `id`'s text changed here: send it with the next flush (soon, default a microtask). */
   protected markTextDirty(id: string): void {
@@ -89,7 +89,7 @@ export abstract class TextSync {
       if (!n || n.deleted) continue;
       // Everything beyond what the server has confirmed: never depends on an update in flight.
       const base = this.confirmed?.get(id) ? this.confirmed.textDoc(id) : null;
-      this.enqueue({ kind: "text", id, update: updateBeyond(this.view!.textDoc(id), base) }, []);
+      this.enqueue({ kind: "text", id, update: updateBeyond(this.view!.textDoc(id), base) }, [], n.text);
     }
   }
 
@@ -212,17 +212,18 @@ export abstract class TextSync {
   }
 
   /**
-   * The server's text of `id` including this client's acknowledged updates not yet seen in the
-   * log (their typing is on the server: it must not count as unsent).
+   * The server's text of `id` with this client's acknowledged typing not yet seen in the log
+   * (it is on the server: it must not count as unsent). Updates carry all typing before them,
+   * so that is the text the last acknowledged one was made with.
    */
   private serverText(id: string): string | null {
     const node = this.confirmed?.get(id);
     if (!node) return null;
-    const acked = this.pending.filter((p) => p.ackSeq !== null && p.op.kind === "text" && p.op.id === id);
-    if (!acked.length) return node.text;
-    const doc = loadDoc(this.confirmed!.textState(id), node.text);
-    for (const p of acked) if (p.op.kind === "text") Y.applyUpdate(doc, fromBase64(p.op.update));
-    return textOf(doc);
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const p = this.pending[i];
+      if (p.ackSeq !== null && p.op.kind === "text" && p.op.id === id && p.text !== undefined) return p.text;
+    }
+    return node.text;
   }
 
   /**

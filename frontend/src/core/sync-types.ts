@@ -16,6 +16,8 @@ export interface PendingOp {
   groups: Change[];
   sentAt: number | null;
   ackSeq: number | null;
+  /** A `text` op sent from this page: the node's text as it made it (core/sync-text.ts). */
+  text?: string;
 }
 
 export interface ReplacedInfo {

@@ -140,9 +140,10 @@ export class SyncEngine extends TextSync implements UndoGuard {
     return groups;
   }
 
-  protected enqueue(op: Op, groups: Change[]): void {
+  protected enqueue(op: Op, groups: Change[], text?: string): void {
     for (const g of groups) this.locks.set(lockKey(g), (this.locks.get(lockKey(g)) ?? 0) + 1);
     const p: PendingOp = { n: ++this.n, op, groups, sentAt: null, ackSeq: null };
+    if (text !== undefined) p.text = text;
     this.pending.push(p);
     if (this.connected && this.hooks.send({ type: "op", n: p.n, op })) p.sentAt = this.now();
     this.hooks.onPendingChange?.(this.pending.length);
