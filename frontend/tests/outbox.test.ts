@@ -82,6 +82,20 @@ describe("Outbox", () => {
     expect((await pageB.take(3))?.client).toBe("client-a");
   });
 
+  it("keeps typing as text with its ops, and alone once its ops were refused, until it is done", async () => {
+    const store = new MemStore();
+    const pageA = new Outbox(store, 7, () => 50, "A");
+    const typing = { p: { base: "P", local: "P typed" } };
+    pageA.save(3, "client-a", 2, [{ n: 2, op: { kind: "text", id: "p", update: "AA==" } }], typing);
+    pageA.save(3, "client-a", 2, [], typing);
+    pageA.letGo(3, "client-a");
+    const pageB = new Outbox(store, 7, () => 50, "B");
+    const got = (await pageB.take(3))!;
+    expect([got.ops, got.typing]).toEqual([[], typing]);
+    pageB.drop(got, new Set(), ["p"]);
+    expect(store.length).toBe(0);
+  });
+
   it("removes a record when nothing is left to send, and drops unreadable ones", () => {
     const store = new MemStore();
     const box = new Outbox(store, 7, () => 5, "A");

@@ -3,7 +3,9 @@
  * Typing is merged, not locked: each keystroke is a minimal edit of the node's local Y document,
  * sent at once as an update beyond what the server confirmed; undo of typing is this person's
  * own, at text level; after the server compacts a node's document, unconfirmed typing is
- * re-applied to the new one (docs/protocol.md, "Text").
+ * re-applied to the new one, as Yjs edits where this page has the old document, else as text by
+ * a three-way merge (typing taken over from the outbox, or after a snapshot): docs/protocol.md,
+ * "Node text" and "Outbox".
  */
 import * as Y from "yjs";
 import { LIMITS, longerThan, type TreeState } from "./state";
@@ -143,8 +145,11 @@ export abstract class TextSync {
       // Typing taken over from an earlier page, made on a document compacted before this one:
       // its updates never applied here, so there are no edits to take a delta of.
       const typing = this.typingIn(id);
-      out.push({ id, group: "text" });
-      if (typing && this.replay(id, typing)) return;
+      if (typing) {
+        out.push({ id, group: "text" });
+        if (!this.replay(id, typing)) this.unplaced(id, typing);
+        return;
+      }
     }
     this.adoptedTyping.delete(id);
     // This person's unconfirmed edits, as positions in the text the compaction kept.
@@ -235,7 +240,7 @@ export abstract class TextSync {
     const ids = new Set<string>();
     for (const p of this.pending) if (p.op.kind === "text" && p.ackSeq === null) ids.add(p.op.id);
     for (const id of [...this.adoptedTyping.keys()]) if (!ids.has(id)) this.adoptedTyping.delete(id);
-    const flat = (t: Typing): Typing => (t.then ? { base: t.base, local: mergeText(t.then.base, t.then.local, t.local) } : t);
+    const flat = (t: Typing): Typing => (t.then ? { base: t.base, local: typedText(t) } : t);
     for (const id of ids) {
       const t = this.typingIn(id);
       if (t) out[id] = flat(t);
@@ -256,18 +261,28 @@ export abstract class TextSync {
     const out: Change[] = [];
     for (const [id, typing] of this.staleTexts) {
       out.push({ id, group: "text" });
-      if (this.replay(id, typing)) continue;
-      this.dirtyTexts.delete(id);
-      this.adoptedTyping.delete(id);
-      this.pending = this.pending.filter((q) => !(q.op.kind === "text" && q.op.id === id && q.ackSeq === null));
-      if (this.view.get(id) && this.confirmed.get(id)) this.view.resetText(this.confirmed, id);
-      const text = typing.then ? mergeText(typing.then.base, typing.then.local, typing.local) : typing.local;
-      const deleted = !this.confirmed.get(id) || this.confirmed.get(id)!.deleted;
-      const actor = this.whoDeleted(id);
-      queueMicrotask(() => this.hooks.onConflict?.({ kind: deleted ? "edit-deleted" : "too-long", id, actor, text }));
+      if (!this.replay(id, typing)) this.unplaced(id, typing);
     }
     this.staleTexts.clear();
     this.hooks.onPendingChange?.(this.pending.length);
     this.hooks.onChanges?.(out, true);
   }
+
+  /** Typing that cannot be placed goes from the node, and is told with its text. */
+  private unplaced(id: string, typing: Typing): void {
+    this.dirtyTexts.delete(id);
+    this.adoptedTyping.delete(id);
+    this.pending = this.pending.filter((q) => !(q.op.kind === "text" && q.op.id === id && q.ackSeq === null));
+    if (this.view!.get(id) && this.confirmed!.get(id)) this.view!.resetText(this.confirmed!, id);
+    const node = this.confirmed!.get(id);
+    const kind = !node || node.deleted ? "edit-deleted" : "too-long";
+    const actor = this.whoDeleted(id);
+    const text = typedText(typing);
+    queueMicrotask(() => this.hooks.onConflict?.({ kind, id, actor, text }));
+  }
+}
+
+/** The text `typing` made (what was typed after it applied on top). */
+export function typedText(t: Typing): string {
+  return t.then ? mergeText(t.then.base, t.then.local, t.local) : t.local;
 }

@@ -22,8 +22,8 @@ import type {
   User,
 } from "./types";
 import { type UndoGuard, type WriteInfo, writtenGroup } from "./undo";
-import { fromBase64, mergeText } from "./ytext";
-import { TextSync } from "./sync-text";
+import { fromBase64 } from "./ytext";
+import { TextSync, typedText } from "./sync-text";
 import {
   MOVE_CONFLICT_MS,
   type PendingOp,
@@ -522,7 +522,8 @@ export class SyncEngine extends TextSync implements UndoGuard {
     if (p.op.kind === "text" && code === "conflict") {
       // Made against a document the server has compacted since (the log will say so): keep
       // the typing, catch up, and let `rebaseText` send it again. If catching up brings no
-      // compaction, it is dropped like any refused update (`settleStaleTexts`).
+      // compaction (it came before this page had the tree), it is re-applied as text
+      // (`settleStaleTexts`).
       const id = p.op.id;
       const typing = this.typingIn(id);
       this.pending = this.pending.filter((q) => !(q.op.kind === "text" && q.op.id === id && q.ackSeq === null));
@@ -537,7 +538,7 @@ export class SyncEngine extends TextSync implements UndoGuard {
       // typing in that node goes, and so do the later updates carrying it.
       const id = p.op.id;
       const t = this.typingIn(id);
-      const typed = t?.then ? mergeText(t.then.base, t.then.local, t.local) : t?.local;
+      const typed = t ? typedText(t) : undefined;
       this.adoptedTyping.delete(id);
       if (code === "deleted")
         queueMicrotask(() => this.hooks.onConflict?.({ kind: "edit-deleted", id, actor: this.whoDeleted(id), text: typed }));

@@ -69,7 +69,7 @@ async function sendRecord(outbox: Outbox, r: OutboxRecord): Promise<boolean> {
   for (const o of [...r.ops]) {
     const id = o.op.kind === "text" ? o.op.id : null;
     if (id !== null && retyped.has(id)) {
-      // Carried by the re-applied text already.
+      // Carried by the re-applied text already (or told as refused).
       outbox.drop(r, new Set([o.n]));
       continue;
     }
@@ -93,7 +93,9 @@ async function sendRecord(outbox: Outbox, r: OutboxRecord): Promise<boolean> {
         outbox.drop(r, new Set([o.n]), [id]);
         continue;
       }
-      refused.push(lostText(err, r.typing?.[id ?? ""]?.local));
+      refused.push(lostText(err, id !== null ? r.typing?.[id]?.local : undefined));
+      // Told with its text: the node's later updates carry the same typing.
+      if (id !== null) retyped.add(id);
     }
     outbox.drop(r, new Set([o.n]), id !== null && !r.ops.some((x) => x.n !== o.n && x.op.kind === "text" && x.op.id === id) ? [id] : []);
   }
