@@ -88,6 +88,9 @@ TEXTS = [
     "  spaced    out\ttext\nwith newlines  ",
     "2027: year of AGI? 10x compute, 1e26 FLOP",
     "don't won't shouldn't it's",
+    # control and format characters, deleted (not split on) by BERT's clean-up
+    "inter\u200bpretability and soft\u00adhyphen",
+    "bell\x07char\x0bvt\x1cfs a\x00b x\x7fy",
 ]
 
 

@@ -1,11 +1,11 @@
 """Analysis layer tests of the contextual sentence model (all-MiniLM-L6-v2 run in numpy,
 trees/analysis/text/contextual.py) against the original.
 
-``contextual_reference.npz`` holds, for 41 varied texts (labels, long sentences, questions,
-typos, other scripts, symbols, one text past the 128-token limit), the token ids of the
-model's own BERT tokenizer and the sentence vectors sentence-transformers computed with
-torch (tools/reference_minilm.py, run once in a throwaway venv). The weights are the
-shipped ones, loaded once per process.
+``contextual_reference.npz`` holds, for 43 varied texts (labels, long sentences, questions,
+typos, other scripts, symbols, control and format characters, one text past the 128-token
+limit), the token ids of the model's own BERT tokenizer and the sentence vectors
+sentence-transformers computed with torch (tools/reference_minilm.py, run once in a
+throwaway venv). The weights are the shipped ones, loaded once per process.
 """
 
 from __future__ import annotations

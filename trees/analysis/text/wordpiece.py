@@ -41,26 +41,33 @@ def _is_cjk(cp: int) -> bool:
 
 
 # ASCII text (nearly every label and critique): words of letters and digits, and each
-# punctuation mark alone; every other character separates. The same as the general loop
-# below, in one regular expression instead of a Python step per character.
+# punctuation mark alone; control characters deleted; every other character separates. The
+# same as the general loop below, in one regular expression instead of a Python step per
+# character.
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+|[!-/:-@\[-`{-~]")
+# ASCII control characters other than tab, newline and return: BERT's clean-up deletes them
+# (joining what is on either side: "a\x00b" is "ab"), it does not split there
+_ASCII_CONTROL = dict.fromkeys([*range(9), 11, 12, *range(14, 32), 127])
 
 
 def basic_tokens(text: str) -> list[str]:
     """BERT's basic tokenization of an uncased model: words and single punctuation marks."""
     if text.isascii():
-        return _ASCII_TOKEN.findall(text.lower())
+        return _ASCII_TOKEN.findall(text.lower().translate(_ASCII_CONTROL))
     out: list[str] = []
     word: list[str] = []
     for ch in unicodedata.normalize("NFD", text.lower()):
         cp = ord(ch)
-        if cp == 0 or cp == 0xFFFD or unicodedata.category(ch) == "Mn":
-            continue  # control / replacement characters and accents go
-        if ch.isspace() or (unicodedata.category(ch).startswith("C") and ch not in "\t\n\r"):
+        category = unicodedata.category(ch)
+        if cp == 0 or cp == 0xFFFD or category == "Mn":
+            continue  # replacement characters and accents go
+        if ch in "\t\n\r" or (ch.isspace() and category[0] != "C"):
             if word:
                 out.append("".join(word))
                 word = []
             continue
+        if category[0] == "C":
+            continue  # control and format characters (zero-width space, soft hyphen) go
         if _is_punctuation(ch) or _is_cjk(cp):
             if word:
                 out.append("".join(word))
