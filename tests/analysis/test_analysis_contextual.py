@@ -10,9 +10,13 @@ throwaway venv). The weights are the shipped ones, loaded once per process.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import shutil
+import struct
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -184,3 +188,72 @@ def test_the_setting_keeps_the_static_model_or_switches_both_off(
     monkeypatch.setenv("GAMETREE_SEMANTIC", setting)
     got = semantic.load_embedder(texts=10)
     assert (None if got is None else semantic.model_name(got)) == want
+
+
+def load_export_tool() -> Any:
+    path = Path(__file__).resolve().parents[2] / "tools" / "export_minilm.py"
+    spec = importlib.util.spec_from_file_location("export_minilm", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def safetensors_bytes(tensors: dict[str, np.ndarray]) -> bytes:
+    """A safetensors file: header length, JSON header, raw little-endian tensors."""
+    header: dict[str, Any] = {"__metadata__": {"format": "pt"}}
+    body = b""
+    for name, t in tensors.items():
+        raw = np.ascontiguousarray(t, dtype="<f4").tobytes()
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(t.shape),
+            "data_offsets": [len(body), len(body) + len(raw)],
+        }
+        body += raw
+    head = json.dumps(header).encode()
+    return struct.pack("<Q", len(head)) + head + body
+
+
+def test_the_export_tool_reads_safetensors_and_keeps_each_row_within_half_a_step() -> None:
+    # a tiny BERT of the same layout (hidden 4, feed-forward 8, 5 tokens, 130 positions)
+    tool = load_export_tool()
+    rng = np.random.default_rng(3)
+    shapes = {
+        "embeddings.word_embeddings.weight": (5, 4),
+        "embeddings.position_embeddings.weight": (130, 4),
+        "embeddings.token_type_embeddings.weight": (2, 4),
+        "embeddings.LayerNorm.weight": (4,),
+        "embeddings.LayerNorm.bias": (4,),
+    }
+    for i in range(tool.LAYERS):
+        p = f"encoder.layer.{i}."
+        for part in ("query", "key", "value"):
+            shapes[f"{p}attention.self.{part}.weight"] = (4, 4)
+            shapes[f"{p}attention.self.{part}.bias"] = (4,)
+        for name, shape in (
+            ("attention.output.dense", (4, 4)),
+            ("intermediate.dense", (8, 4)),
+            ("output.dense", (4, 8)),
+        ):
+            shapes[f"{p}{name}.weight"] = shape
+            shapes[f"{p}{name}.bias"] = (shape[0],)
+        for name in ("attention.output.LayerNorm", "output.LayerNorm"):
+            shapes[f"{p}{name}.weight"] = (4,)
+            shapes[f"{p}{name}.bias"] = (4,)
+    tensors = {k: rng.normal(size=s).astype(np.float32) for k, s in shapes.items()}
+    read = tool.read_safetensors(safetensors_bytes(tensors))
+    assert all(np.array_equal(read[k], tensors[k]) for k in tensors)
+    out = tool.compact(read, ["[PAD]", "a", "b", "c", "d"])
+    assert out["pos"].shape == (tool.MAX_POSITIONS, 4)
+    assert str(out["vocab"].item()).split("\n")[1] == "a"
+    qkv = np.concatenate(
+        [tensors[f"encoder.layer.2.attention.self.{p}.weight"] for p in ("query", "key", "value")]
+    )
+    for got_q, got_s, want in (
+        (out["l2.qkv.q"], out["l2.qkv.s"], qkv),
+        (out["tok.q"], out["tok.s"], tensors["embeddings.word_embeddings.weight"]),
+    ):
+        assert got_q.dtype == np.int8
+        error = np.abs(got_q.astype(np.float32) * got_s[:, None] - want)
+        assert (error <= got_s[:, None] / 2 + 1e-7).all()
