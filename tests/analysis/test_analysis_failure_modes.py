@@ -7,13 +7,8 @@ import pytest
 from analysis_helpers import outline
 
 from trees.analysis.recurrence import TreeInput, rank_problems, recurring
-from trees.analysis.recurrence.failure_modes import (
-    GameCorpus,
-    cluster_untagged,
-    failure_mode_table,
-    label_propagation,
-    suggest_tags,
-)
+from trees.analysis.recurrence.clusters import cluster_untagged, label_propagation
+from trees.analysis.recurrence.failure_modes import GameCorpus, failure_mode_table, suggest_tags
 from trees.analysis.taxonomy import Family, Mode
 from trees.analysis.text import semantic
 from trees.analysis.text.similarity import dot

@@ -49,9 +49,9 @@ def test_untagged_critiques_are_clustered_mostly_with_their_own_failure_mode() -
     assert q["cluster_recall"] >= 0.7, q["items"]
 
 
-def test_without_the_vocabulary_the_paraphrased_top_mode_is_not_found() -> None:
-    # the gap the vocabulary closes: word similarity alone groups none of them
-    q = failure_mode_quality(vocabulary=False)
+def test_with_word_similarity_alone_the_paraphrased_top_mode_is_not_found() -> None:
+    # the gap the vocabulary and the model close: shared words alone group none of them
+    q = failure_mode_quality(vocabulary=False, semantic=False)
     assert q["ranks"]["proxy"] is None
 
 
@@ -68,16 +68,9 @@ def test_the_top_failure_mode_of_each_development_tree_is_ranked_first(game_set:
     assert q["top_rank"] == 1, q["items"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap, measured on a tree written after the vocabulary froze: its cues "
-    "read 4 of 19 critiques (2 rightly), and of the eight proxy-gaming ones ('earns stars', "
-    "'until the number climbs', 'give itself top marks') only one. Measured again with the "
-    "shipped sentence-embedding model (2026-12-06): rank still None (no item stands for it; "
-    "with a looser semantic margin, 0.03, it ranked 1 but the main tree's clustering fell "
-    "below its target, so the margin stayed 0.06). Tuning on this tree would make it a "
-    "development set: the independent sets in quality/sets/ are the check.",
-)
+# Held out since the vocabulary froze, and never read to tune on: its top mode was not found
+# (rank None) through round 8; it ranks first since round 9's meaning edges between critiques
+# and one-word cues confirmed by meaning (2026-12-07), with nothing fitted to it.
 def test_the_top_failure_mode_of_the_held_out_tree_is_ranked_first() -> None:
     q = failure_mode_quality(game_set="heldout")
     assert q["top_rank"] == 1, q["items"]
@@ -120,23 +113,11 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
     assert split_merge("dev")["disagreements"] == 1.0
 
 
-@pytest.mark.parametrize("name", ["gt_dev1", "gt_dev2", "gt_dev5"])
+@pytest.mark.parametrize("name", ["gt_dev1", "gt_dev2", "gt_dev3", "gt_dev4", "gt_dev5"])
 def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
-    path = next(p for p in set_dirs("dev", "gt") if p.name == name)
-    q = failure_set_quality(path)
-    assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured while these were held out (2026-12-06): gt_dev3's top mode (oversight "
-    "does not scale) ranks 1 but is split into 2 items; gt_dev4's (competitive pressure / "
-    "alignment tax) is not found: no item stands for it",
-)
-@pytest.mark.parametrize("name", ["gt_dev3", "gt_dev4"])
-def test_the_gold_top_failure_mode_of_the_harder_development_trees_is_first_and_one_item(
-    name: str,
-) -> None:
+    # gt_dev3 (oversight does not scale) was split in 2 items and gt_dev4 (competitive
+    # pressure) not found until clusters took meaning edges and one-word cues confirmed by
+    # meaning (round 9)
     path = next(p for p in set_dirs("dev", "gt") if p.name == name)
     q = failure_set_quality(path)
     assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]

@@ -146,23 +146,29 @@ GAME_SETS = {"main": "", "dev": "dev_", "dev2": "dev2_", "heldout": "heldout_"}
 
 
 def failure_mode_quality(
-    top: int | None = None, *, game_set: str = "main", vocabulary: bool = True
+    top: int | None = None,
+    *,
+    game_set: str = "main",
+    vocabulary: bool = True,
+    semantic: bool = True,
 ) -> dict[str, Any]:
     """Rank (1-based) of each gold failure mode among the ``recurring`` items.
 
     An item stands for gold mode M when at least half of its members and at least two of
     them are critiques of mode M. ``vocabulary=False`` measures without the failure-mode
-    vocabulary (word similarity and people's tags only, as before it existed). The shipped
-    semantic scorer is used unless ``GAMETREE_SEMANTIC=0``. Also reports how well untagged
-    critiques are clustered: precision = clustered critiques whose cluster has at least half
-    of its members in their gold mode / clustered critiques; recall = the same count /
-    untagged critiques whose gold mode has at least two critiques.
+    vocabulary; ``semantic=False`` without the shipped sentence-embedding model (also off with
+    ``GAMETREE_SEMANTIC=0``): both off, word similarity and people's tags only. Also reports
+    how well untagged critiques are clustered: precision = clustered critiques whose cluster
+    has at least half of its members in their gold mode / clustered critiques; recall = the
+    same count / untagged critiques whose gold mode has at least two critiques.
     """
     prefix = GAME_SETS[game_set]
     data = json.loads((HERE / f"{prefix}game.json").read_text())
     gold = json.loads((HERE / f"{prefix}gold_failure_modes.json").read_text())
     kw: dict[str, Any] = {} if vocabulary else {"vocabulary": Vocabulary(())}
-    items = recurring([TreeInput("game", data["nodes"], kind="game")], top, **kw)["items"]
+    items = recurring(
+        [TreeInput("game", data["nodes"], kind="game")], top, semantic=semantic, **kw
+    )["items"]
     ranks: dict[str, int | None] = {}
     for mode, members in gold["modes"].items():
         ms = set(members)

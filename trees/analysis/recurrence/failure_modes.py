@@ -23,16 +23,24 @@ proxy gaming).
 
 from __future__ import annotations
 
-import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from trees.analysis.survival import IN, OUT, AttackFramework, short
 from trees.analysis.taxonomy import Family, Mode
 from trees.analysis.text.similarity import Embedder, TfIdf, content_stems, normalise
-from trees.analysis.vocabulary.modes import ModeMatch, Vocabulary, starter_vocabulary
+from trees.analysis.vocabulary.modes import (
+    MIN_SCORE,
+    ModeMatch,
+    Vocabulary,
+    starter_vocabulary,
+)
+
+Matrix = np.ndarray[Any, np.dtype[np.float32]]
 
 # Postings walked per critique when looking for its neighbours (rarest words first): a
 # word's postings grow with the corpus, so an unbounded walk makes the search quadratic.
@@ -98,31 +106,64 @@ class GameCorpus:
                 )
         self._tfidf: TfIdf | None = None
         self._modes: list[ModeMatch | None] | None = None
+        self._vectors: Matrix | None = None
+        self._mode_sims: Matrix | None = None
         self._tag_modes: dict[str, Mode | None] | None = None
         self._tag_groups: dict[str, list[int]] | None = None
 
     @property
     def modes(self) -> list[ModeMatch | None]:
-        """For each critique the vocabulary mode it reads as, or ``None`` (built lazily)."""
+        """For each critique the vocabulary mode it reads as, or ``None`` (built lazily).
+
+        By the vocabulary's phrases first; where they say too little, by meaning
+        (:mod:`trees.analysis.vocabulary.meaning`): nearest mode in meaning, or a one-word cue
+        that meaning confirms.
+        """
         if self._modes is None:
             vocab = self.vocabulary
-            memo: dict[str, ModeMatch | None] = {}
+            memo: dict[str, tuple[ModeMatch | None, ModeMatch | None]] = {}
             modes: list[ModeMatch | None] = []
+            weak: list[ModeMatch | None] = []
             for c in self.critiques:
                 if c.text not in memo:
-                    memo[c.text] = vocab.best(c.text)
-                modes.append(memo[c.text])
-            if self.embedder is not None and vocab.modes:
-                from trees.analysis.vocabulary.meaning import semantic_modes
+                    found = vocab.match(c.text)
+                    top = found[0] if found else None
+                    read = top is not None and top.score >= MIN_SCORE - 1e-9
+                    memo[c.text] = (top, None) if read else (None, top)
+                best, hint = memo[c.text]
+                modes.append(best)
+                weak.append(hint)
+            sims = self.mode_sims
+            if sims is not None:
+                from trees.analysis.vocabulary.meaning import read_by_meaning
 
                 missing = [k for k, m in enumerate(modes) if m is None]
-                found = semantic_modes(
-                    vocab, [self.critiques[k].text for k in missing], self.embedder
-                )
-                for k, m in zip(missing, found, strict=True):
+                found_by_meaning = read_by_meaning(vocab, sims[missing], [weak[k] for k in missing])
+                for k, m in zip(missing, found_by_meaning, strict=True):
                     modes[k] = m
             self._modes = modes
         return self._modes
+
+    @property
+    def vectors(self) -> Matrix | None:
+        """The critiques' sentence embeddings (unit rows), or ``None`` without an embedder."""
+        if self._vectors is None and self.embedder is not None and self.critiques:
+            self._vectors = np.asarray(
+                self.embedder([c.text for c in self.critiques]), dtype=np.float32
+            )
+        return self._vectors
+
+    @property
+    def mode_sims(self) -> Matrix | None:
+        """Cosine of each critique with each vocabulary mode's meaning, or ``None``."""
+        if self._mode_sims is None:
+            vectors = self.vectors
+            if vectors is None or self.embedder is None or not self.vocabulary.modes:
+                return None
+            from trees.analysis.vocabulary.meaning import mode_vectors
+
+            self._mode_sims = vectors @ mode_vectors(self.vocabulary, self.embedder).T
+        return self._mode_sims
 
     @property
     def tag_modes(self) -> dict[str, Mode | None]:
@@ -417,130 +458,3 @@ def suggest_tags(
             {"tree": c.tree, "node": c.id, "label": short(c.text), "suggestions": best_three}
         )
     return out
-
-
-def cluster_untagged(
-    corpus: GameCorpus,
-    *,
-    threshold: float = 0.25,
-    k: int = 6,
-    seed: int = 0,
-) -> list[list[int]]:
-    """Groups of similar untagged critiques that span at least two proposals.
-
-    A sparse k-nearest-neighbour graph (edges with cosine >= ``threshold``) is split by
-    weighted label propagation in an order shuffled by ``seed``: the same input always gives
-    the same clusters, in time linear in the edges (Louvain cost seconds on 10,000 nodes).
-    Critiques that read as a vocabulary mode are seeds: they start in, and keep, the label of
-    the mode's family, so paraphrases of one failure mode end up together however different
-    their words, and an unmatched critique joins them when its nearest neighbours are there.
-    """
-    crits = corpus.critiques
-    untagged = [q for q, c in enumerate(crits) if not c.tags]
-    if len(untagged) < 2:
-        return []
-    tfidf = corpus.tfidf
-    postings = tfidf.restricted(untagged)
-    adj: dict[int, dict[int, float]] = {}
-    rank = {f: n for n, f in enumerate(corpus.vocabulary.families)}
-    fixed: dict[int, int] = {}
-    modes = corpus.modes
-    for q in untagged:
-        m = modes[q]
-        if m is not None:
-            fixed[q] = -1 - rank[m.mode.family]  # negative: never a critique index
-            adj[q] = {}
-    for q in untagged:
-        near = tfidf.neighbours(
-            q,
-            k=k,
-            min_score=threshold,
-            budget=NEIGHBOUR_BUDGET,
-            max_df=NEIGHBOUR_MAX_DF,
-            postings=postings,
-        )
-        for j, s in near:
-            adj.setdefault(q, {})[j] = s
-            adj.setdefault(j, {})[q] = s
-    if not adj:
-        return []
-    communities = label_propagation(adj, seed=seed, fixed=fixed)
-    clusters = []
-    for members in communities:
-        proposals = {(crits[q].tree, crits[q].proposal) for q in members}
-        if len(members) >= 2 and len(proposals) >= 2:
-            clusters.append(members)
-    clusters.sort(key=lambda m: (-len(m), m[0]))
-    return clusters
-
-
-def label_propagation(
-    adj: Mapping[int, Mapping[int, float]],
-    *,
-    seed: int = 0,
-    rounds: int = 30,
-    fixed: Mapping[int, int] | None = None,
-) -> list[list[int]]:
-    """Communities of a weighted graph by label propagation (deterministic for a seed).
-
-    Every node starts in its own community and repeatedly joins the community with the
-    largest total edge weight among its neighbours (ties: its own, then the smallest), in an
-    order shuffled once by ``seed``, until nothing changes or after ``rounds`` passes.
-    Nodes in ``fixed`` start with the given label and keep it (seeded propagation).
-    """
-    fixed = fixed or {}
-    nodes = sorted(adj)
-    random.Random(seed).shuffle(nodes)
-    label = {v: fixed.get(v, v) for v in nodes}
-    free = [v for v in nodes if v not in fixed]
-    for _ in range(rounds):
-        changed = False
-        for v in free:
-            weight: dict[int, float] = {}
-            for u, w in adj[v].items():
-                lu = label[u]
-                weight[lu] = weight.get(lu, 0.0) + w
-            own = label[v]
-            best, best_w = own, weight.get(own, 0.0)
-            for lab, w in weight.items():
-                if w > best_w + 1e-12 or (abs(w - best_w) <= 1e-12 and lab < best and best != own):
-                    best, best_w = lab, w
-            if best != own:
-                label[v] = best
-                changed = True
-        if not changed:
-            break
-    groups: dict[int, list[int]] = defaultdict(list)
-    for v in sorted(adj):
-        groups[label[v]].append(v)
-    return list(groups.values())
-
-
-def cluster_family(corpus: GameCorpus, members: Sequence[int]) -> tuple[Family, Mode] | None:
-    """The vocabulary family most members read as, when more than half of them do, with its
-    most common mode among them."""
-    modes = [m.mode for q in members if (m := corpus.modes[q]) is not None]
-    families = Counter(m.family for m in modes)
-    if not families:
-        return None
-    top, n = min(families.items(), key=lambda t: (-t[1], t[0]))
-    if 2 * n <= len(members):
-        return None
-    counts = Counter(m.id for m in modes if m.family == top)
-    mode_id = min(counts.items(), key=lambda t: (-t[1], t[0]))[0]
-    return corpus.vocabulary.families[top], corpus.vocabulary.by_id[mode_id]
-
-
-def cluster_label(corpus: GameCorpus, members: Sequence[int]) -> str:
-    """The member most similar to the rest of its cluster (the medoid), as a short label.
-
-    The sum of a member's cosines with all members is its dot product with the sum of their
-    vectors, so this is linear in the cluster size.
-    """
-    vectors = corpus.tfidf.vectors
-    centroid: dict[str, float] = defaultdict(float)
-    for q in members:
-        for f, w in vectors[q].items():
-            centroid[f] += w
-    best = max(members, key=lambda q: (sum(w * centroid[f] for f, w in vectors[q].items()), -q))
-    return short(corpus.critiques[best].text, 60)

@@ -20,11 +20,9 @@ from typing import Any
 
 from trees.analysis.batch import batch
 from trees.analysis.graph import live_nodes, parents_of, topological_order
+from trees.analysis.recurrence.clusters import cluster_label, read_clusters
 from trees.analysis.recurrence.failure_modes import (
     GameCorpus,
-    cluster_family,
-    cluster_label,
-    cluster_untagged,
     failure_mode_table,
     family_out,
     group_stats,
@@ -107,20 +105,21 @@ def game_items(
         mode = tag_modes.get(row["tag"])
         row["mode"] = mode_out(mode)
         row["family"] = family_out(vocab.family_of(mode) if mode else None)
-    for n, members in enumerate(cluster_untagged(corpus, seed=seed), start=1):
-        found = cluster_family(corpus, members)
-        label = found[0].label if found else cluster_label(corpus, members)
+    for n, cluster in enumerate(read_clusters(corpus, seed=seed), start=1):
+        members = cluster.members
+        family, mode = cluster.family, cluster.mode
+        label = family.label if family else cluster_label(corpus, members)
         row = group_stats(corpus, members, label)
         row.update(kind="cluster", tag=None, cluster=n, mode=None, family=None, suggested_tag=None)
-        if found is None:
+        if family is None or mode is None:
             row["explanation"] = "untagged, similar wording: " + row["explanation"]
         else:
-            family, mode = found
+            how = "" if cluster.read_by == "members" else " (by their meaning together)"
             row.update(
                 mode=mode_out(mode),
                 family=family_out(family),
                 suggested_tag=corpus.tag_for_family(family),
-                explanation=f"untagged, read as {family.label}: " + row["explanation"],
+                explanation=f"untagged, read as {family.label}{how}: " + row["explanation"],
             )
             for member, q in zip(row["members"], members, strict=True):
                 m = corpus.modes[q]
