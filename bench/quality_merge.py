@@ -8,7 +8,8 @@ held-out sets alone (for tuning).
 Prints precision and recall of automatic merges and of suggestions on three hand-drawn
 problem trees (Markdown, OPML, JSON), and for each quality game tree the rank of every gold
 failure mode among the ``recurring`` items and how well untagged critiques are clustered,
-with the failure-mode vocabulary and without it (word similarity and tags only).
+with the failure-mode vocabulary and the model and without both (word similarity and tags
+only).
 Game trees: ``main`` (game.json, the target), ``dev`` and ``dev2`` (used while writing the
 vocabulary), ``heldout`` (written after it froze; reported, not a target yet).
 Then the independent sets (tests/analysis/quality/sets/, written from a brief by someone who
@@ -82,11 +83,11 @@ def main() -> int:
     main_top = None
     for game_set in GAME_SETS:
         f = failure_mode_quality(game_set=game_set)
-        b = failure_mode_quality(game_set=game_set, vocabulary=False)
+        b = failure_mode_quality(game_set=game_set, vocabulary=False, semantic=False)
         main_top = f["top_rank"] if game_set == "main" else main_top
         print(
             f"Failure modes of the {game_set} game tree (rank among recurring items, "
-            "with vocabulary / without; None = no item)"
+            "with vocabulary and model / words only; None = no item)"
         )
         for mode, rank in sorted(f["ranks"].items(), key=lambda t: (t[1] is None, t[1] or 0)):
             star = "  <- gold top" if mode in f["top_modes"] else ""
@@ -160,13 +161,13 @@ def report_split(split: str) -> bool:
         )
     for path in gts:
         f = failure_set_quality(path)
-        b = failure_set_quality(path, vocabulary=False)
+        b = failure_set_quality(path, vocabulary=False, semantic=False)
         one = f["top_rank"] == 1 and f["top_items"] == 1
         ok = ok and one
         print(
             f"  {path.name}: gold top mode {f['top_name']!r}: rank {f['top_rank']} in "
             f"{f['top_items']} item(s), the first holding {f['top_share']:.0%} of its "
-            f"critiques (without the vocabulary: rank {b['top_rank']}, {b['top_items']} "
+            f"critiques (words only: rank {b['top_rank']}, {b['top_items']} "
             f"item(s)); target: rank 1 as one item -> {'met' if one else 'MISSED'}"
         )
         print(

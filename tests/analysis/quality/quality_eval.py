@@ -372,11 +372,14 @@ def game_set(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return nodes, gold
 
 
-def failure_set_quality(path: Path, *, vocabulary: bool = True) -> dict[str, Any]:
+def failure_set_quality(
+    path: Path, *, vocabulary: bool = True, semantic: bool = True
+) -> dict[str, Any]:
     """Rank (1-based) of the gold top failure mode among ``recurring``'s items, and whether
     it is one item: an item stands for a mode when at least two and at least half of its
     members are that mode's critiques; ``top_items`` counts the items that stand for the
-    top mode, ``top_share`` the share of its critiques in the first of them."""
+    top mode, ``top_share`` the share of its critiques in the first of them.
+    ``vocabulary=False`` / ``semantic=False``: without the vocabulary / the model."""
     nodes, gold = game_set(path)
     id_of: dict[str, str] = {}
     for n in nodes:
@@ -384,7 +387,7 @@ def failure_set_quality(path: Path, *, vocabulary: bool = True) -> dict[str, Any
             id_of.setdefault(n["text"], n["id"])
     modes = {m["id"]: {id_of[t] for t in m["critiques"]} for m in gold["failure_modes"]}
     kw: dict[str, Any] = {} if vocabulary else {"vocabulary": Vocabulary(())}
-    items = recurring([TreeInput("game", nodes, kind="game")], **kw)["items"]
+    items = recurring([TreeInput("game", nodes, kind="game")], semantic=semantic, **kw)["items"]
 
     def stands_for(item: dict[str, Any], ms: set[str]) -> bool:
         hit = {m["node"] for m in item["members"]} & ms

@@ -2,13 +2,15 @@
 
 Critiques nobody tagged are grouped on a sparse k-nearest-neighbour graph with two kinds of
 edges: shared words (stem TF-IDF cosine) and, with the shipped sentence-embedding model, near
-meaning (embedding cosine above :data:`MEANING_FLOOR`). Critiques the vocabulary reads
-(:attr:`GameCorpus.modes`: by phrases, or by meaning) are seeds: they start in, and keep, the
-label of their mode's family, and seeded label propagation pulls the rest in by their nearest
-neighbours. Each group is then read as a family: by its members when most of them read as one,
-else by the mean of their vectors (:func:`~trees.analysis.vocabulary.meaning.family_in_meaning`),
-and groups read as the same family become one (one failure mode, one item), so a mode worded
-differently each time is counted once, over all the proposals it breaks.
+meaning (embedding cosine well above the mean cosine of two critiques). Critiques the
+vocabulary reads (:attr:`GameCorpus.modes`: by phrases, or by a one-word cue that meaning
+confirms) are seeds: they start in, and keep, the label of their mode's family, and seeded
+label propagation pulls the rest in by their nearest neighbours, when the pull is strong
+enough and the critique's own meaning does not speak against the family. A group without
+seeds is read as a family by the mean of its vectors when clearly nearest one
+(:func:`~trees.analysis.vocabulary.meaning.family_in_meaning`). Groups read as one family
+become one item, so a failure mode worded differently each time is counted once, over all
+the proposals it breaks.
 """
 
 from __future__ import annotations
@@ -29,13 +31,22 @@ from trees.analysis.recurrence.failure_modes import (
 from trees.analysis.survival import short
 from trees.analysis.taxonomy import Family, Mode
 
-# Neighbours in meaning per critique, and the cosine below which two critiques are not near:
-# the static model puts any two sentences at about 0.5, paraphrases of one mode at 0.6-0.8.
+# Neighbours in meaning per critique, and how far above the mean cosine of two critiques (in
+# standard deviations of it) two critiques must be to be near. Relative, because models differ
+# in where they put unrelated sentences: the static model at about 0.5 (sd 0.12), so the floor
+# is about 0.6; the contextual MiniLM at about 0.2 (sd 0.11).
 MEANING_K = 4
-MEANING_FLOOR = 0.6
+MEANING_Z = 0.8
+# An unread critique joins a group only when its edges into it weigh at least this much
+# together (one clear neighbour, or a few weaker ones): a critique near nothing stays alone.
+MIN_PULL = 0.2
+# A critique no phrase reads stays in the family group its neighbours pulled it into only
+# when its own meaning does not speak against that family: the family is within this much
+# of the family nearest to it in meaning (two weak pieces of evidence that agree).
+AGREE_GAP = 0.04
 # Critiques compared with one another at most, in blocks of similar meaning (nearest mode
 # first): exact for trees of up to this many untagged critiques, linear beyond.
-MEANING_BLOCK = 1024
+MEANING_BLOCK = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +80,14 @@ def read_clusters(
     seed: int = 0,
 ) -> list[Cluster]:
     """Groups of untagged critiques that span at least two proposals, largest first, each
-    with the family it reads as; groups of one family are merged.
+    with the family it reads as (seeded groups by their seeds' family, the others by their
+    mean meaning); groups of one family are merged.
 
     Word edges: the ``k`` nearest critiques with stem cosine >= ``threshold``; meaning edges:
-    the :data:`MEANING_K` nearest with embedding cosine >= :data:`MEANING_FLOOR`, weighted by
-    how far above it. Label propagation in an order shuffled by ``seed``: the same input
-    always gives the same groups, in time linear in the edges.
+    the :data:`MEANING_K` nearest with embedding cosine well above the mean (see
+    :func:`meaning_neighbours`), weighted by how far above. Label propagation in an order
+    shuffled by ``seed``: the same input always gives the same groups, in time linear in the
+    edges.
     """
     crits = corpus.critiques
     untagged = [q for q, c in enumerate(crits) if not c.tags]
@@ -115,14 +128,21 @@ def read_clusters(
             link(q, j, s)
     if not adj:
         return []
-    communities = label_propagation(adj, seed=seed, fixed=fixed)
+    communities = label_propagation(adj, seed=seed, fixed=fixed, min_pull=MIN_PULL)
+    fam_sims = _family_sims(corpus)
     merged: dict[str, list[int]] = {}
     read: list[Cluster] = []
     for members in communities:
-        found = cluster_family(corpus, members)
-        how = "members"
-        if found is None and len(members) >= 2:
-            found = cluster_in_meaning(corpus, members)
+        seeds = [q for q in members if q in fixed]
+        if seeds:
+            # seeded propagation: every seed of a community has its family's label
+            family = corpus.vocabulary.families[families[-1 - fixed[seeds[0]]]]
+            found: tuple[Family, Mode] | None = (family, _common_mode(corpus, seeds))
+            how = "members"
+            if fam_sims is not None:
+                members = [q for q in members if q in fixed or _agrees(fam_sims, q, family.id)]
+        else:
+            found = cluster_in_meaning(corpus, members) if len(members) >= 2 else None
             how = "meaning"
         if found is None:
             read.append(Cluster(members, None, None, None))
@@ -146,8 +166,9 @@ def read_clusters(
 def meaning_neighbours(
     vectors: Matrix, items: Sequence[int], keys: np.ndarray | None = None
 ) -> list[tuple[int, int, float]]:
-    """``(q, j, weight)`` for each item's :data:`MEANING_K` nearest items in meaning with
-    cosine >= :data:`MEANING_FLOOR`; weight = how far above the floor, scaled to 0..1.
+    """``(q, j, weight)`` for each item's :data:`MEANING_K` nearest items in meaning whose
+    cosine is at least the floor (:data:`MEANING_Z` deviations above the mean cosine of two
+    items of the block); weight = how far above the floor, scaled to 0..1.
 
     Items are compared in blocks of :data:`MEANING_BLOCK`, ordered by ``keys`` (their nearest
     vocabulary mode), so the cost stays linear in the number of items.
@@ -160,14 +181,19 @@ def meaning_neighbours(
             continue
         x = vectors[np.asarray(block, dtype=np.intp)]
         s = x @ x.T
+        n = len(block)
+        total = float(s.sum() - np.trace(s))
+        mean = total / (n * (n - 1))
+        var = float(np.square(s).sum() - np.square(np.diagonal(s)).sum()) / (n * (n - 1))
+        floor = min(mean + MEANING_Z * max(var - mean * mean, 0.0) ** 0.5, 0.99)
         np.fill_diagonal(s, -1.0)
-        kk = min(MEANING_K, len(block) - 1)
+        kk = min(MEANING_K, n - 1)
         top = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
         for r, row in enumerate(top.tolist()):
             for c in sorted(row):
                 cos = float(s[r, c])
-                if cos >= MEANING_FLOOR:
-                    out.append((block[r], block[c], (cos - MEANING_FLOOR) / (1 - MEANING_FLOOR)))
+                if cos >= floor:
+                    out.append((block[r], block[c], (cos - floor) / (1 - floor)))
     return out
 
 
@@ -175,57 +201,78 @@ def label_propagation(
     adj: Mapping[int, Mapping[int, float]],
     *,
     seed: int = 0,
-    rounds: int = 30,
+    rounds: int = 12,
     fixed: Mapping[int, int] | None = None,
+    min_pull: float = 0.0,
 ) -> list[list[int]]:
     """Communities of a weighted graph by label propagation (deterministic for a seed).
 
     Every node starts in its own community and repeatedly joins the community with the
     largest total edge weight among its neighbours (ties: its own, then the smallest), in an
-    order shuffled once by ``seed``, until nothing changes or after ``rounds`` passes.
-    Nodes in ``fixed`` start with the given label and keep it (seeded propagation).
+    order shuffled once by ``seed``, until a pass moves at most one node in 100 (none in a
+    graph of fewer than 100 free nodes) or after ``rounds`` passes.
+    Nodes in ``fixed`` start with the given label and keep it (seeded propagation). A node
+    moves only to a community that pulls it with a total weight of at least ``min_pull``.
     """
     fixed = fixed or {}
     nodes = sorted(adj)
     random.Random(seed).shuffle(nodes)
-    label = {v: fixed.get(v, v) for v in nodes}
-    free = [v for v in nodes if v not in fixed]
+    # nodes by their place in the pass order, neighbours as lists of places: list look-ups in
+    # pass order instead of dict look-ups all over the heap (the cache misses of the dict
+    # walk grew with the graph)
+    place = {v: k for k, v in enumerate(nodes)}
+    near = [[place[u] for u in adj[v]] for v in nodes]
+    weights = [list(adj[v].values()) for v in nodes]
+    label = [fixed.get(v, v) for v in nodes]
+    free = [k for k, v in enumerate(nodes) if v not in fixed]
+    # a pass that moves almost nobody ends it: on a large tree a few nodes between two
+    # communities can keep swapping for many passes, and the passes, not the edges, made the
+    # cost grow faster than the tree (exact convergence below 100 free nodes)
+    settled = len(free) // 100
     for _ in range(rounds):
-        changed = False
-        for v in free:
+        changed = 0
+        for k in free:
             weight: dict[int, float] = {}
-            for u, w in adj[v].items():
+            for u, w in zip(near[k], weights[k], strict=True):
                 lu = label[u]
                 weight[lu] = weight.get(lu, 0.0) + w
-            own = label[v]
-            best, best_w = own, weight.get(own, 0.0)
+            own = label[k]
+            best, best_w = own, max(weight.get(own, 0.0), min_pull - 1e-12)
             for lab, w in weight.items():
                 if w > best_w + 1e-12 or (abs(w - best_w) <= 1e-12 and lab < best and best != own):
                     best, best_w = lab, w
             if best != own:
-                label[v] = best
-                changed = True
-        if not changed:
+                label[k] = best
+                changed += 1
+        if changed <= settled:
             break
     groups: dict[int, list[int]] = defaultdict(list)
     for v in sorted(adj):
-        groups[label[v]].append(v)
+        groups[label[place[v]]].append(v)
     return list(groups.values())
 
 
-def cluster_family(corpus: GameCorpus, members: Sequence[int]) -> tuple[Family, Mode] | None:
-    """The vocabulary family most members read as, when more than half of them do, with its
-    most common mode among them."""
-    modes = [m.mode for q in members if (m := corpus.modes[q]) is not None]
-    families = Counter(m.family for m in modes)
-    if not families:
+def _family_sims(corpus: GameCorpus) -> tuple[dict[str, int], Matrix] | None:
+    sims = corpus.mode_sims
+    if sims is None:
         return None
-    top, n = min(families.items(), key=lambda t: (-t[1], t[0]))
-    if 2 * n <= len(members):
-        return None
-    counts = Counter(m.id for m in modes if m.family == top)
-    mode_id = min(counts.items(), key=lambda t: (-t[1], t[0]))[0]
-    return corpus.vocabulary.families[top], corpus.vocabulary.by_id[mode_id]
+    from trees.analysis.vocabulary.meaning import family_sims
+
+    ids, fams = family_sims(corpus.vocabulary, sims)
+    return {f: k for k, f in enumerate(ids)}, fams
+
+
+def _agrees(fam_sims: tuple[dict[str, int], Matrix], q: int, family: str) -> bool:
+    """Does critique ``q``'s meaning not speak against ``family`` (within
+    :data:`AGREE_GAP` of the family nearest to it)?"""
+    col, fams = fam_sims
+    row = fams[q]
+    return float(row[col[family]]) >= float(row.max()) - AGREE_GAP
+
+
+def _common_mode(corpus: GameCorpus, members: Sequence[int]) -> Mode:
+    counts = Counter(m.mode.id for q in members if (m := corpus.modes[q]) is not None)
+    return corpus.vocabulary.by_id[min(counts.items(), key=lambda t: (-t[1], t[0]))[0]]
 
 
 def cluster_in_meaning(corpus: GameCorpus, members: Sequence[int]) -> tuple[Family, Mode] | None:
