@@ -19,7 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trees.analysis.graph import live_nodes, parents_of
-from trees.analysis.recurrence.failure_modes import GameCorpus, failure_mode_table
+from trees.analysis.recurrence.failure_modes import (
+    GameCorpus,
+    critique_embedder,
+    failure_mode_table,
+)
 from trees.analysis.recurrence.recurring import TreeInput, game_items, problem_items
 from trees.analysis.survival import short, survival
 
@@ -193,11 +197,7 @@ def cross_group_ranking(
         corpus = GameCorpus([(t.id, t.nodes) for t in game])
         items.extend(failure_mode_table(corpus))
     elif game:
-        embedder = None
-        if semantic:
-            from trees.analysis.text.semantic import load_embedder
-
-            embedder = load_embedder()
+        embedder = critique_embedder() if semantic else None
         items.extend(game_items(game, embedder=embedder))
     if problem:
         items.extend(problem_items(problem))

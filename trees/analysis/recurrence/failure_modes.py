@@ -233,6 +233,22 @@ class GameCorpus:
         return {k: c.most_common(1)[0][0] for k, c in seen.items()}
 
 
+def critique_embedder() -> Embedder | None:
+    """The sentence-embedding model critiques are read with: the shipped static model, or
+    ``None`` when switched off (``GAMETREE_SEMANTIC=0``).
+
+    Not the contextual MiniLM: on the development game trees its nearest critiques were no
+    more often of the same failure mode than the static model's, it read the main quality
+    tree's critiques into the wrong family more often (clustering precision 0.76 against
+    0.84), and at about a millisecond a critique it would take seconds on a 10,000-node tree
+    (bench/RESULTS_analysis.md, round 9). The thresholds of the meaning reading
+    (:mod:`trees.analysis.vocabulary.meaning`) were set with this model.
+    """
+    from trees.analysis.text import semantic
+
+    return None if semantic.switched_off() else semantic.model()
+
+
 def _top_proposals(fw: AttackFramework) -> list[int | None]:
     """For each node the top-level proposal on its primary-parent chain (cycle-safe)."""
     parent: list[int | None] = []
@@ -376,7 +392,7 @@ def suggest_tags(
 ) -> list[dict[str, Any]]:
     """Tags for untagged critiques, from their ``k`` nearest tagged critiques and from the
     failure-mode vocabulary; at most three per critique, best first. ``vocabulary`` defaults
-    to the starter taxonomy; ``semantic`` uses the optional embedding scorer if installed.
+    to the starter taxonomy; ``semantic`` reads critiques with :func:`critique_embedder` too.
 
     A neighbour vote scores the similarity-weighted share of the neighbours' votes times the
     best neighbour's similarity, and lists the neighbours that support it. A vocabulary mode
@@ -387,11 +403,7 @@ def suggest_tags(
     if isinstance(trees, GameCorpus):
         corpus = trees
     else:
-        embedder = None
-        if semantic:
-            from trees.analysis.text.semantic import load_embedder
-
-            embedder = load_embedder()
+        embedder = critique_embedder() if semantic else None
         corpus = GameCorpus(trees, vocabulary=vocabulary, embedder=embedder)
     crits = corpus.critiques
     any_tagged = any(c.tags for c in crits)

@@ -23,6 +23,7 @@ from trees.analysis.graph import live_nodes, parents_of, topological_order
 from trees.analysis.recurrence.clusters import cluster_label, read_clusters
 from trees.analysis.recurrence.failure_modes import (
     GameCorpus,
+    critique_embedder,
     failure_mode_table,
     family_out,
     group_stats,
@@ -64,17 +65,14 @@ def recurring(
     Items come most taut first; ``top`` keeps the first ``top``. Game and problem trees are
     analysed separately; given both kinds, game items come first. ``vocabulary``: the
     failure modes critiques are read against (default: the starter taxonomy);
-    ``semantic``: use the optional sentence-embedding scorer when it is installed.
+    ``semantic``: read critiques with the shipped sentence-embedding model too
+    (:func:`~trees.analysis.recurrence.failure_modes.critique_embedder`).
     """
     game = [t for t in trees if t.resolved_kind == "game"]
     problem = [t for t in trees if t.resolved_kind != "game"]
     items: list[dict[str, Any]] = []
     if game:
-        embedder = None
-        if semantic:
-            from trees.analysis.text.semantic import load_embedder
-
-            embedder = load_embedder()
+        embedder = critique_embedder() if semantic else None
         items.extend(game_items(game, seed=seed, vocabulary=vocabulary, embedder=embedder))
     if problem:
         items.extend(problem_items(problem))
