@@ -229,9 +229,15 @@ def label_propagation(
     # communities can keep swapping for many passes, and the passes, not the edges, made the
     # cost grow faster than the tree (exact convergence below 100 free nodes)
     settled = len(free) // 100
+    # a node none of whose neighbours moved since it was last visited would choose what it
+    # chose then: only the others are visited again (same result, a fraction of the work)
+    active = bytearray([1]) * len(nodes)
     for _ in range(rounds):
         changed = 0
         for k in free:
+            if not active[k]:
+                continue
+            active[k] = 0
             weight: dict[int, float] = {}
             for u, w in zip(near[k], weights[k], strict=True):
                 lu = label[u]
@@ -244,6 +250,8 @@ def label_propagation(
             if best != own:
                 label[k] = best
                 changed += 1
+                for u in near[k]:
+                    active[u] = 1
         if changed <= settled:
             break
     groups: dict[int, list[int]] = defaultdict(list)

@@ -12,13 +12,11 @@ For a group F of critiques (one tag, or one cluster of similar untagged critique
 
 Tag suggestions come from the nearest tagged critiques (word-stem TF-IDF cosine with an
 inverted index) and from the failure-mode vocabulary (:mod:`trees.analysis.vocabulary.modes`: the
-starter taxonomy of well-known alignment failure modes). Clusters of untagged critiques
-come from seeded label propagation on the sparse k-nearest-neighbour similarity graph, where
-the critiques that read as a vocabulary mode start, and stay, in the cluster of that mode's
-family: the vocabulary groups paraphrases that share no words, word similarity pulls in the
-rest (suggestions only). People's tags come first: a tagged critique is grouped by its tags
-alone, and a mode is suggested under the tag people already use for it ("goodhart" for
-proxy gaming).
+starter taxonomy of well-known alignment failure modes), read by phrases or, where they say
+too little, by meaning (:mod:`trees.analysis.vocabulary.meaning`, the shipped static model).
+Clusters of untagged critiques are :mod:`trees.analysis.recurrence.clusters`. People's tags
+come first: a tagged critique is grouped by its tags alone, and a mode is suggested under
+the tag people already use for it ("goodhart" for proxy gaming).
 """
 
 from __future__ import annotations

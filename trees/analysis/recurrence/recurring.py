@@ -1,7 +1,8 @@
 """Analysis layer: what recurs across trees, most taut first (the ``recurring`` command).
 
 Game trees: one item per failure-mode tag and one per cluster of untagged critiques (grouped
-by the failure-mode vocabulary and by word similarity), all scored by taut(F) (see
+by the failure-mode vocabulary, by words and by meaning: one cluster per vocabulary family,
+see :mod:`trees.analysis.recurrence.clusters`), all scored by taut(F) (see
 :mod:`trees.analysis.recurrence.failure_modes`). Items name the vocabulary mode they stand for.
 Problem trees: several trees are merged first (automatic matches only); every problem of the
 merged DAG is ranked by breadth(v) x support(v), ties by in-degree, where breadth = number of
