@@ -102,7 +102,9 @@ class BoardView(APIView):
         summary="The workshop's board (facilitators, or the projector link's key)",
         description=(
             "Groups at a glance: members present, activity, counts per tree and group, and "
-            "per exercise the cross-group taut-constraint ranking. Live: ws/workshops/<id>/board/."
+            "per exercise the cross-group taut-constraint ranking. Live: ws/workshops/<id>/board/. "
+            "Here a member is `present` when they edited in the last two minutes; the live board "
+            "also counts everyone with a tree of the workshop open, on any server process."
         ),
     )
     def get(self, request: Request, workshop_id: int) -> Response:
