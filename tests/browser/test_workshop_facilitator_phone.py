@@ -1,6 +1,6 @@
-"""The facilitator's workshop page on a 375 px phone (every control in reach without scrolling
-sideways), and dragging a person between groups while someone joins (the live update waits
-for the drop instead of ending the drag). Chromium."""
+"""The facilitator's workshop page and live board on a 375 px phone (every control in reach
+without scrolling sideways), and dragging a person between groups while someone joins (the
+live update waits for the drop instead of ending the drag). Chromium."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ SMALL_PHONE = {"width": 375, "height": 812}
 LIVE = 15_000
 
 # What sticks out of the viewport sideways, and every control a facilitator uses that does.
-LAYOUT_JS = """() => {
+LAYOUT_JS = """(root) => {
   const vw = document.documentElement.clientWidth;
   const kinds = ['button', 'select', 'input', 'a', 'summary', '[draggable]'];
-  const controls = [...document.querySelectorAll(kinds.map((k) => '.ws-main ' + k).join(','))]
+  const controls = [...document.querySelectorAll(kinds.map((k) => root + ' ' + k).join(','))]
     .filter((el) => el.getClientRects().length);
   const name = (el) => (el.textContent || el.value || el.getAttribute('aria-label') || '')
     .trim().slice(0, 30);
@@ -41,8 +41,8 @@ def demo_workshop(who: Any) -> int:
     )
 
 
-def assert_fits(page: Any) -> int:
-    layout = page.evaluate(LAYOUT_JS)
+def assert_fits(page: Any, root: str = ".ws-main") -> int:
+    layout = page.evaluate(LAYOUT_JS, root)
     assert layout["scroll"] <= layout["vw"], layout
     assert layout["outside"] == [], layout
     return int(layout["controls"])
@@ -79,6 +79,10 @@ def test_the_facilitator_page_fits_a_375_px_phone_with_every_control_in_reach(
     # Put him back (the demo workshop is shared by the other browser tests).
     page.get_by_label("Group of Dave").select_option(label="Group 1")
     expect(note).to_contain_text("moved with them to Group 1")
+    # The live board too (its before/after menus and export buttons included).
+    page.get_by_role("link", name="Open the live board").click()
+    expect(page.locator(".board-summary")).to_contain_text("present", timeout=LIVE)
+    assert assert_fits(page, ".board-root") >= 10
     assert alice.errors == []
 
 
