@@ -3,17 +3,29 @@ failure-mode vocabulary and the optional semantic scorer."""
 
 from __future__ import annotations
 
+import random
+
+import numpy as np
 import pytest
 from analysis_helpers import outline
 
-from trees.analysis.recurrence import TreeInput, rank_problems, recurring
-from trees.analysis.recurrence.clusters import cluster_untagged, label_propagation
-from trees.analysis.recurrence.failure_modes import GameCorpus, failure_mode_table, suggest_tags
+from trees.analysis.recurrence import TreeInput, clusters, rank_problems, recurring
+from trees.analysis.recurrence.clusters import (
+    cluster_untagged,
+    label_propagation,
+    meaning_neighbours,
+)
+from trees.analysis.recurrence.failure_modes import (
+    GameCorpus,
+    critique_embedder,
+    failure_mode_table,
+    suggest_tags,
+)
 from trees.analysis.taxonomy import Family, Mode
 from trees.analysis.text import semantic
-from trees.analysis.text.similarity import dot
+from trees.analysis.text.similarity import Embedder, dot
 from trees.analysis.vocabulary import meaning
-from trees.analysis.vocabulary.modes import Vocabulary, starter_vocabulary
+from trees.analysis.vocabulary.modes import ModeMatch, Vocabulary, starter_vocabulary
 
 GAME = """
 P p1 Train on human approval
@@ -429,3 +441,120 @@ def test_the_semantic_scorer_embeds_offline_and_reads_a_mode_by_meaning() -> Non
     assert found[0] is not None and found[0].mode.id == "shutdown-resistance"
     assert found[0].evidence[0].startswith("meaning ")
     assert found[1] is None  # near several modes, none clearly ahead: no reading
+
+
+# ---- critiques read and grouped by meaning (round 9) ------------------------------------------
+
+UNRELATED = """
+P p1 Dinner party
+  C c1 @1 The roast stayed in the oven for hours and turned black
+P p2 Birthday
+  C c2 @2 Someone forgot the cake on the stove until it was charcoal
+P p3 Cup final
+  C c3 @3 The striker was two yards past the defenders when the pass came
+P p4 Elections
+  C c4 @4 Parliament passed the budget after a long debate
+P p5 Picnic
+  C c5 @5 The bread was left baking all afternoon and burned
+P p6 League
+  C c6 @6 The goalkeeper was beaten by a shot from the halfway line
+"""
+
+
+def test_critiques_near_in_meaning_are_grouped_though_they_share_no_word() -> None:
+    def groups(embedder: Embedder | None) -> list[set[str]]:
+        corpus = GameCorpus([(1, outline(UNRELATED))], vocabulary=Vocabulary(()), embedder=embedder)
+        return [{corpus.critiques[q].id for q in c} for c in cluster_untagged(corpus)]
+
+    assert groups(None) == []  # no word in common: words alone group nothing
+    assert groups(critique_embedder()) == [{"c1", "c5"}, {"c3", "c6"}]
+
+
+def test_a_one_word_cue_reads_a_critique_only_when_its_meaning_agrees() -> None:
+    def read(text: str) -> ModeMatch | None:
+        nodes = outline(f"P p1 A proposal\n  C c1 {text}")
+        return GameCorpus([(1, nodes)], embedder=critique_embedder()).modes[0]
+
+    vocab = starter_vocabulary()
+    agree = "Competitors would happily skip this step"
+    assert vocab.best(agree) is None  # "competitors" alone is too little for a phrase reading
+    found = read(agree)
+    assert found is not None and found.mode.id == "alignment-tax"
+    assert found.evidence[0] == "competitors" and found.evidence[1].startswith("meaning ")
+    # "economic" is a cue of the same mode, but this critique means something else
+    assert read("The reward model was trained on economic questions only") is None
+
+
+def test_meaning_neighbours_are_the_nearest_well_above_the_usual_cosine() -> None:
+    # two tight pairs and a loner, in 3 dimensions: only the pairs are near
+    vectors = np.array(
+        [[1, 0, 0], [0.99, 0.14, 0], [0, 1, 0], [0.14, 0.99, 0], [0.58, 0.58, 0.58]],
+        dtype=np.float32,
+    )
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    edges = {(q, j) for q, j, w in meaning_neighbours(vectors, range(5)) if w > 0}
+    assert {(0, 1), (1, 0), (2, 3), (3, 2)} <= edges
+    assert not any(4 in e for e in edges)
+    # items are only compared within their block (of the same nearest mode first)
+    keys = np.array([0, 1, 0, 1, 0])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(clusters, "MEANING_BLOCK", 3)
+        blocked = {(q, j) for q, j, _ in meaning_neighbours(vectors, range(5), keys)}
+    # blocks [0, 2, 4] and [1, 3] split both pairs: neither is found any more
+    assert not blocked & {(0, 1), (1, 0), (2, 3), (3, 2)}
+
+
+def test_label_propagation_leaves_a_node_alone_when_the_pull_is_weak() -> None:
+    adj = {0: {1: 1.0, 2: 0.1}, 1: {0: 1.0}, 2: {0: 0.1}}
+    assert sorted(map(sorted, label_propagation(adj))) == [[0, 1, 2]]
+    assert sorted(map(sorted, label_propagation(adj, min_pull=0.2))) == [[0, 1], [2]]
+
+
+def _full_passes(
+    adj: dict[int, dict[int, float]], seed: int, fixed: dict[int, int]
+) -> list[list[int]]:
+    """Label propagation visiting every free node on every pass (the reference)."""
+    nodes = sorted(adj)
+    random.Random(seed).shuffle(nodes)
+    label = {v: fixed.get(v, v) for v in nodes}
+    free = [v for v in nodes if v not in fixed]
+    for _ in range(12):
+        changed = 0
+        for v in free:
+            weight: dict[int, float] = {}
+            for u, w in adj[v].items():
+                weight[label[u]] = weight.get(label[u], 0.0) + w
+            own = label[v]
+            best, best_w = own, weight.get(own, 0.0)
+            for lab, w in weight.items():
+                if w > best_w + 1e-12 or (abs(w - best_w) <= 1e-12 and lab < best and best != own):
+                    best, best_w = lab, w
+            if best != own:
+                label[v] = best
+                changed += 1
+        if not changed:
+            break
+    return sorted(sorted(v for v in adj if label[v] == lab) for lab in set(label.values()))
+
+
+def test_label_propagation_visiting_only_unsettled_nodes_finds_the_groups_of_full_passes() -> None:
+    rng = random.Random(5)
+    for trial in range(20):
+        adj: dict[int, dict[int, float]] = {v: {} for v in range(60)}
+        for _ in range(150):
+            a, b = rng.sample(range(60), 2)
+            adj[a][b] = adj[b][a] = round(rng.random(), 2)
+        fixed = {v: -1 - v % 3 for v in rng.sample(range(60), 6)}
+        got = sorted(map(sorted, label_propagation(adj, seed=trial, fixed=fixed)))
+        assert got == _full_passes(adj, trial, fixed)
+
+
+def test_a_groups_family_is_read_from_its_mean_meaning_only_when_clearly_ahead() -> None:
+    vocab = starter_vocabulary()
+    order = [m.family for m in vocab.modes]
+    sims = np.full(len(order), 0.40, dtype=np.float32)
+    sims[order.index("incentives")] = 0.50
+    found = meaning.family_in_meaning(vocab, sims)
+    assert found is not None and found.id == "incentives"
+    sims[order.index("deception")] = 0.49  # a runner-up within the margin: no reading
+    assert meaning.family_in_meaning(vocab, sims) is None

@@ -167,7 +167,7 @@ def meaning_neighbours(
     vectors: Matrix, items: Sequence[int], keys: np.ndarray | None = None
 ) -> list[tuple[int, int, float]]:
     """``(q, j, weight)`` for each item's :data:`MEANING_K` nearest items in meaning whose
-    cosine is at least the floor (:data:`MEANING_Z` deviations above the mean cosine of two
+    cosine is above the floor (:data:`MEANING_Z` deviations above the mean cosine of two
     items of the block); weight = how far above the floor, scaled to 0..1.
 
     Items are compared in blocks of :data:`MEANING_BLOCK`, ordered by ``keys`` (their nearest
@@ -192,7 +192,7 @@ def meaning_neighbours(
         for r, row in enumerate(top.tolist()):
             for c in sorted(row):
                 cos = float(s[r, c])
-                if cos >= floor:
+                if cos > floor:
                     out.append((block[r], block[c], (cos - floor) / (1 - floor)))
     return out
 
