@@ -365,6 +365,16 @@ export class TreeState {
     const newKey = this.freeKey(parentId, key, id);
     this.reposition(node, parentId, newKey, newType);
     if (seq !== undefined) node.field_seq.position = seq;
+    if (parentId !== null && node.parents.includes(parentId)) {
+      // Moving under one of its extra parents promotes that link to the primary edge (as the
+      // server does: otherwise the node would show twice under that parent here only).
+      node.parents = node.parents.filter((p) => p !== parentId);
+      this.linked.get(parentId)?.delete(id);
+      return [
+        { id, group: "position" },
+        { id, group: "parents" },
+      ];
+    }
     return [{ id, group: "position" }];
   }
 
