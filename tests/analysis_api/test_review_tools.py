@@ -204,3 +204,51 @@ def test_a_round_conflict_shows_each_persons_text_and_a_pick_sets_it(
     again = ann.get(f"/api/trees/{merged}/review/").json()["conflicts"][0]
     assert again["resolved"]["pick"] == str(bobs)
     assert_log_replays_to_the_snapshot(merged)
+
+
+def test_a_split_takes_back_the_extra_parent_edges_only_that_tree_drew(
+    make_user: Any, client_for: Any
+) -> None:
+    """ann drew "Specification gaming" under "Outer alignment", carol at the top: merged, it
+    sits under one and is linked under the other. Merging "Outer alignment" into bob's
+    "Specifying values" by hand and splitting that back must bring ann's edge back to ann's
+    part, not leave it under bob's problem (it was drawn by ann alone)."""
+    ann, bob, carol = (make_user(n) for n in ("ann", "bob", "carol"))
+    outlines = {
+        ann: [("Alignment", [("Outer alignment", [("Specification gaming", [])])])],
+        bob: [("Alignment", [("Specifying values", [("Reward hacking", [])])])],
+        carol: [("Alignment", [("Specification gaming", [])])],
+    }
+    trees = [
+        build_problem_tree(u, u.username, o, {ann: "editor"} if u != ann else {})
+        for u, o in outlines.items()
+    ]
+    client = client_for(ann)
+    out = merge_via_api(client, trees)
+    assert out["status"] == "done", out
+    tree_id = out["tree"]["id"]
+    nodes = by_text(tree_id)
+    outer, values, gaming = (
+        nodes["Outer alignment"],
+        nodes["Specifying values"],
+        nodes["Specification gaming"],
+    )
+    assert str(outer.id) in {str(gaming.parent_id), *gaming.parents}
+    merged = client.post(
+        f"/api/trees/{tree_id}/merge-nodes/",
+        {"a": str(values.id), "b": str(outer.id)},
+        format="json",
+    )
+    assert merged.status_code == 200, merged.json()
+    gaming = by_text(tree_id)["Specification gaming"]
+    assert str(values.id) in {str(gaming.parent_id), *gaming.parents}
+
+    split = client.post(f"/api/trees/{tree_id}/nodes/{values.id}/split/")
+    assert split.status_code == 200, split.json()
+    now = by_text(tree_id)
+    ann_part = now["Outer alignment"]
+    gaming = now["Specification gaming"]
+    ups = {str(gaming.parent_id), *gaming.parents}
+    assert str(ann_part.id) in ups and str(values.id) not in ups, ups
+    assert now["Reward hacking"].parent_id == values.id  # bob's child stays with bob's part
+    assert_log_replays_to_the_snapshot(tree_id)

@@ -139,6 +139,18 @@ def plan_split(state: TreeState, node_id: str) -> list[Op]:
                 renamed = renamed_edge(child.meta, node_id, new_id, self_edge=False)
                 if renamed is not None:
                     plan.add({"kind": "set", "id": child.id, "field": "meta", "value": renamed}, [])
+        # A problem under it as an extra parent is a child too: the link goes with the part
+        # whose tree alone drew that edge (else it stayed under the node it was split from).
+        linked = [x for x in plan.sim.nodes.values() if not x.deleted and node_id in x.parents]
+        for child in linked:
+            who = set((child.meta.get("edge_contributors") or {}).get(node_id) or [])
+            if who and who <= {tree_key}:
+                if plan.add({"kind": "link", "id": child.id, "parent": new_id}, []) is not None:
+                    continue  # refused (it would close a loop): the edge stays where it is
+                plan.add({"kind": "unlink", "id": child.id, "parent": node_id}, [])
+                renamed = renamed_edge(child.meta, node_id, new_id, self_edge=False)
+                if renamed is not None:
+                    plan.add({"kind": "set", "id": child.id, "field": "meta", "value": renamed}, [])
     return plan.ops
 
 
