@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import * as Y from "yjs";
 import { UndoManager } from "../src/core/undo";
-import { mapCaret, seedUpdate } from "../src/core/ytext";
+import { mapCaret, mapCaretThrough, ROOT, seedUpdate, type TextDelta } from "../src/core/ytext";
 import { FakeClient, FakeServer, flushAll } from "./fakeserver";
 
 const P = { kind: "create" as const, id: "p", type: "proposal" as const, parent: null, key: "a0", text: "hello world" };
@@ -147,5 +148,47 @@ describe("node text (Yjs)", () => {
     expect(mapCaret("hello world", "XX hello world", 5)).toBe(8);
     expect(mapCaret("hello world", "hello world!!", 11)).toBe(11);
     expect(mapCaret("hello world", "hello", 8)).toBe(5);
+  });
+
+  it("keeps the caret after this person's own space when someone types a space at the same place", () => {
+    // Both type " " after "collude" at once, in either order of client ids: the caret stays
+    // right after this person's own space (where Yjs anchors it), so their next letters follow
+    // it. Guessed from the two strings, it could land before it: "[alice] " instead of " [alice]".
+    let guessWrong = 0;
+    for (const [mine, theirs] of [
+      [10, 20],
+      [20, 10],
+    ]) {
+      const seed = seedUpdate("collude");
+      const a = new Y.Doc();
+      a.clientID = mine;
+      Y.applyUpdate(a, seed);
+      const b = new Y.Doc();
+      b.clientID = theirs;
+      Y.applyUpdate(b, seed);
+      a.getText(ROOT).insert(7, " ");
+      b.getText(ROOT).insert(7, " ");
+      const truth = Y.createRelativePositionFromTypeIndex(a.getText(ROOT), 8, -1);
+      const deltas: TextDelta[] = [];
+      a.getText(ROOT).observe((e) => deltas.push(e.delta));
+      Y.applyUpdate(a, Y.encodeStateAsUpdate(b));
+      const text = a.getText(ROOT).toString();
+      const want = Y.createAbsolutePositionFromRelativePosition(truth, a)!.index;
+      expect(mapCaretThrough("collude ", deltas, text, 8)).toBe(want);
+      if (mapCaret("collude ", text, 8) !== want) guessWrong++;
+    }
+    expect(guessWrong).toBe(1);
+  });
+
+  it("maps the caret through inserts and deletes before it, and gives up on changes that do not fit", () => {
+    const ins: TextDelta = [{ retain: 2 }, { insert: "XY" }];
+    expect(mapCaretThrough("hello", [ins], "heXYllo", 4)).toBe(6);
+    expect(mapCaretThrough("hello", [ins], "heXYllo", 2)).toBe(2);
+    const del: TextDelta = [{ retain: 1 }, { delete: 3 }];
+    expect(mapCaretThrough("hello", [del], "ho", 3)).toBe(1);
+    expect(mapCaretThrough("hello", [del], "ho", 5)).toBe(2);
+    expect(mapCaretThrough("hello", [ins, del], "hllo", 5)).toBe(4);
+    expect(mapCaretThrough("hello", [ins], "something else", 4)).toBeNull();
+    expect(mapCaretThrough("hello", [], "hello!", 5)).toBeNull();
   });
 });

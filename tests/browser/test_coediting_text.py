@@ -145,3 +145,30 @@ def test_ctrl_z_undoes_one_own_step_and_never_another_persons_edit(three: Any) -
         expect(text_of(user, p1)).to_have_text("First one", timeout=LIVE)
         expect(text_of(user, p3)).to_have_text("Shared A B", timeout=LIVE)
         assert user.errors == []
+
+
+def test_two_people_typing_at_the_same_place_each_keep_their_words_in_order(three: Any) -> None:
+    """alice and bob start typing at the end of the same node at once, both beginning with a
+    space. Each one's caret must stay after their own letters: it was mapped by comparing the
+    text before and after, which cannot tell bob's space from alice's, and alice's caret could
+    land before her own space ("debate[alice adds this] " instead of "debate [alice adds this]")."""
+    people, nodes = three(["Debate one", "Debate two", "Debate three"])
+    alice, bob, carol = people
+    mine, theirs = " [alice adds this]", " {bob adds that}"
+    for p in nodes:
+        edit_at_end(alice, p)
+        edit_at_end(bob, p)
+        for i in range(max(len(mine), len(theirs))):
+            alice.page.keyboard.type(mine[i : i + 1])
+            bob.page.keyboard.type(theirs[i : i + 1])
+        alice.page.keyboard.press("Escape")
+        bob.page.keyboard.press("Escape")
+    for user in people:
+        expect(user.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
+    for p in nodes:
+        final = text_of(carol, p).text_content() or ""
+        for user in people:
+            expect(text_of(user, p)).to_have_text(final, timeout=LIVE)
+        assert mine in final and theirs in final, final
+    for user in people:
+        assert user.errors == []

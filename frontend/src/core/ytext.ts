@@ -119,6 +119,42 @@ export function mapCaret(old: string, text: string, off: number): number {
   return text.length - q;
 }
 
+/** One Y.Text change as its observer sees it (retain / insert / delete, in order). */
+export type TextDelta = Y.YTextEvent["delta"];
+
+/**
+ * Where a caret at `off` in `old` belongs after the Y.Text changes `deltas` (in order): exact
+ * where `mapCaret` guesses from two strings (a space typed next to the caret by someone else
+ * is not told from one's own). Text inserted at the caret stays after it, so two people typing
+ * at one place each keep their own run. Null when the changes do not turn `old` into `text`
+ * (a change was missed, or the document was replaced): the caller guesses then.
+ */
+export function mapCaretThrough(old: string, deltas: readonly TextDelta[], text: string, off: number): number | null {
+  let cur = old;
+  let caret = off;
+  for (const delta of deltas) {
+    let out = "";
+    let src = 0; // next unread position in `cur`
+    let at = 0; // position in the text being built (`out` followed by `cur` from `src`)
+    for (const op of delta) {
+      if (op.retain !== undefined) {
+        out += cur.slice(src, src + op.retain);
+        src += op.retain;
+        at += op.retain;
+      } else if (typeof op.insert === "string") {
+        if (at < caret) caret += op.insert.length;
+        out += op.insert;
+        at += op.insert.length;
+      } else if (op.delete !== undefined) {
+        if (at < caret) caret -= Math.min(op.delete, caret - at);
+        src += op.delete;
+      } else return null;
+    }
+    cur = out + cur.slice(src);
+  }
+  return cur === text ? Math.min(caret, text.length) : null;
+}
+
 /**
  * What `local` has beyond `base` (a replica of the same document that `local` contains), as a
  * Y.Text delta against `base`'s text: the edits to re-apply to a compacted document whose text

@@ -135,7 +135,10 @@ export abstract class OutlinerEditing extends OutlinerRows {
 
   protected onFocusIn(e: FocusEvent): void {
     const hit = this.rowFromEvent(e);
-    if (hit && e.target === hit.r.text) this.setActive(hit.id);
+    if (hit && e.target === hit.r.text) {
+      this.setActive(hit.id);
+      this.followTyping(hit.id);
+    }
   }
 
   protected onFocusOut(e: FocusEvent): void {
@@ -143,6 +146,7 @@ export abstract class OutlinerEditing extends OutlinerRows {
     if (hit && e.target === hit.r.text) {
       this.flushDraft();
       this.undo.seal();
+      this.followTyping(null);
     }
   }
 

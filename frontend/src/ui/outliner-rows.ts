@@ -8,10 +8,11 @@ import { TYPE_INFO } from "../core/grammar";
 import type { TreeState } from "../core/state";
 import type { SyncEngine } from "../core/sync";
 import { UndoManager } from "../core/undo";
-import { mapCaret } from "../core/ytext";
+import { mapCaret, mapCaretThrough } from "../core/ytext";
 import type { Change, NodeType, TreeNode } from "../core/types";
 import { h, on, toast, userColor } from "./dom";
 import { caretOffset, placeCaret, short, staleMessage } from "./outliner-text";
+import { RemoteTyping } from "./remote-typing";
 
 export interface Row {
   li: HTMLLIElement;
@@ -68,6 +69,8 @@ export abstract class OutlinerRows {
   private chunkTimer: number | null = null;
   /** node id -> extra parents under which a ghost row of it is rendered. */
   private ghostParents = new Map<string, Set<string>>();
+  /** The others' typing in the node being edited (for its caret). */
+  private readonly remoteTyping = new RemoteTyping();
 
   constructor(
     protected readonly engine: SyncEngine,
@@ -466,7 +469,17 @@ export abstract class OutlinerRows {
     const old = el.textContent ?? "";
     const off = focused ? caretOffset(el) : 0;
     el.textContent = text;
-    if (focused) placeCaret(el, mapCaret(old, text, off));
+    if (!focused) return;
+    placeCaret(el, mapCaretThrough(old, this.remoteTyping.take(), text, off) ?? mapCaret(old, text, off));
+    // The document may have been replaced (a compaction, a reload): follow the current one.
+    const id = (el.closest("li.node") as HTMLElement | null)?.dataset.id;
+    this.followTyping(id ?? null);
+  }
+
+  /** Watch the others' typing in node `id` while this person edits it (null: stop). */
+  protected followTyping(id: string | null): void {
+    const n = id ? this.view.get(id) : undefined;
+    this.remoteTyping.watch(n && !n.deleted ? this.view.textDoc(n.id) : null);
   }
 
   // ==================================================================== presence
