@@ -103,3 +103,55 @@ def test_text_next_to_tags_does_not_break_words_on_a_phone(users: Any) -> None:
     assert out["split"] == [], out["split"][:10]
     # Nothing is wider than the screen.
     assert p.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"] + 1
+
+
+SMALL_PHONE = {"width": 375, "height": 740}
+# Elements wider than the screen whose parent is not (the one that breaks the layout), unless
+# that parent scrolls them sideways (a wide table in its own scroll box is fine).
+TOO_WIDE_JS = """(vw) => [...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > vw + 1
+    && e.parentElement.getBoundingClientRect().right <= vw + 1
+    && getComputedStyle(e.parentElement).overflowX === 'visible')
+  .map((e) => e.tagName + '.' + e.className)"""
+
+
+def test_the_analysis_tab_the_merge_review_and_the_import_dialog_fit_a_375_px_phone(
+    users: Any,
+) -> None:
+    """They were 682-845 px wide on a 375 px screen: the analysis sections in a grid column as
+    wide as their tables, the import dialog's two columns at their content's width."""
+    alice = users("alice", viewport=SMALL_PHONE)
+    p = alice.page
+    width = SMALL_PHONE["width"]
+    trees = alice.api("GET", "/api/trees/")
+    game = next(t for t in trees if t["title"].startswith("Workshop game tree"))
+    problems = [
+        t["id"] for t in trees if t["title"].startswith(("Bob's problem", "Carol's problem"))
+    ]
+    alice.open_tree(game["id"])
+    p.get_by_role("tab", name="Analysis").click()
+    expect(p.locator("table.board tbody.board-item").first).to_be_attached(timeout=15_000)
+    assert p.evaluate(TOO_WIDE_JS, width) == []
+    assert p.evaluate("() => document.documentElement.scrollWidth") <= width + 1
+
+    merge = alice.api("POST", "/api/merges/", {"trees": problems, "title": "Phone review"})
+    for _ in range(600):
+        if merge.get("status") == "done":
+            break
+        assert merge.get("status") not in ("failed", "error"), merge
+        p.wait_for_timeout(100)
+        merge = alice.api("GET", merge["url"])
+    p.goto(f"{alice.base}/app/trees/{merge['tree']['id']}#review")
+    expect(p.get_by_role("heading", name="Merge review")).to_be_visible()
+    expect(p.locator("section.review li.sugg").first).to_be_visible(timeout=15_000)
+    assert p.evaluate(TOO_WIDE_JS, width) == []
+    assert p.evaluate("() => document.documentElement.scrollWidth") <= width + 1
+    alice.shot("phone-375-review")
+
+    p.goto(f"{alice.base}/")
+    p.get_by_role("button", name="Import…").click()
+    dialog = p.locator("dialog.import-dialog")
+    expect(dialog).to_be_visible()
+    assert p.evaluate(TOO_WIDE_JS, width) == []
+    assert dialog.evaluate("(d) => d.scrollWidth <= d.clientWidth")
+    assert not alice.errors
