@@ -32,6 +32,9 @@ declare global {
 function navigate(path: string, replace = false): void {
   if (replace) history.replaceState(null, "", path);
   else history.pushState(null, "", path);
+  // A new page opens at its top, not at the scroll offset of the one left (a merge started
+  // low on a long tree list opened its review queue half-way down, the header out of view).
+  window.scrollTo(0, 0);
   void route();
 }
 

@@ -113,3 +113,32 @@ def test_a_refused_merge_shows_why_and_can_be_tried_again(users: Any) -> None:
     expect(p.get_by_role("progressbar")).to_have_count(0)
     expect(p.get_by_role("button", name="Try again")).to_be_enabled()
     assert not alice.errors
+
+
+def test_a_merge_started_low_on_a_long_tree_list_opens_its_review_at_the_top(users: Any) -> None:
+    """The tree page opened at the list's scroll offset: the merged tree's header, the review's
+    heading and its first suggestions were above the screen."""
+    alice = users("alice", {"width": 1280, "height": 500})
+    p = alice.page
+    titles = ["Scroll test one", "Scroll test two"]
+    for seed, title in enumerate(titles):
+        body = {"kind": "problem", "title": title, "format": "md"}
+        alice.api("POST", "/api/trees/import/", {**body, "text": outline(seed + 20, 8)})
+    for n in range(8):  # a list long enough to scroll
+        alice.api("POST", "/api/trees/", {"kind": "game", "title": f"Scroll filler {n}"})
+    p.reload()
+    p.wait_for_selector("text=My trees")
+    pick(p, titles)
+    p.get_by_role("button", name="Merge trees…").click()
+    p.get_by_label("Title of the merged tree").fill("Scroll test merge")
+    # Where the ticks were: far down the list.
+    p.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+    assert p.evaluate("() => window.scrollY") > 300
+    p.get_by_role("button", name="Merge", exact=True).click()
+    p.wait_for_url(re.compile(r"/app/trees/\d+#review$"), timeout=60_000)
+    heading = p.get_by_role("heading", name="Merge review")
+    expect(heading).to_be_visible()
+    assert p.evaluate("() => window.scrollY") == 0
+    assert heading.bounding_box()["y"] < 500
+    expect(p.locator("header").get_by_text("Scroll test merge")).to_be_in_viewport()
+    assert not alice.errors
