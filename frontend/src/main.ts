@@ -107,11 +107,15 @@ async function route(): Promise<void> {
   }
   if (!me) {
     document.title = "Sign in · Gametree";
+    // A share link opened signed out: say why there is a sign-in page (the tree opens after it).
+    const why = /^\/share\/[^/]+\/?$/.test(path)
+      ? "Someone shared a tree with you: sign in and it opens. No account yet? Join your workshop first (its link or code), then open this link again."
+      : undefined;
     app.replaceChildren(
       loginPage((u) => {
         me = u;
         void route();
-      }),
+      }, why),
     );
     return;
   }

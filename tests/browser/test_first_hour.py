@@ -269,3 +269,32 @@ def test_a_tag_typed_right_after_the_node_text_lands_on_the_node(users: Any) -> 
     p.keyboard.press("Enter")
     expect(p.locator("li.node.active > .row .tags")).to_contain_text("#honesty")
     expect(row_text(p, "Reward the model")).to_have_text("Reward the model for honest reports")
+
+
+def test_a_share_link_opened_signed_out_says_why_to_sign_in_then_opens_the_tree(
+    users: Any, guests: Any
+) -> None:
+    """A newcomer opening a share link signed out met a bare sign-in page that did not say a
+    tree was waiting, nor what to do without an account."""
+    alice = users("alice")
+    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "Shared by link"})["id"]
+    link = alice.api("POST", f"/api/trees/{tree}/links/", {"role": "editor"})
+    url = link.get("url") or f"{alice.base}/share/{link['token']}"
+    newcomer = guests()
+    p = newcomer.page
+    p.goto(url if url.startswith("http") else f"{alice.base}{url}")
+    why = p.locator(".login .sign-in-why")
+    expect(why).to_contain_text("shared a tree with you")
+    expect(why).to_contain_text("No account yet?")
+    p.fill("#login-user", "carol")
+    p.fill("#login-pass", "gametree-demo")
+    p.click("form.login button[type=submit]")
+    p.wait_for_selector("body[data-tree-ready]")
+    assert p.url.endswith(f"/app/trees/{tree}")
+    expect(p.locator("header")).to_contain_text("Shared by link")
+    # Without a share link, the sign-in page has no such note.
+    other = guests()
+    other.page.goto(f"{alice.base}/")
+    expect(other.page.locator("form.login")).to_be_visible()
+    expect(other.page.locator(".sign-in-why")).to_have_count(0)
+    assert not newcomer.errors and not other.errors

@@ -7,7 +7,8 @@ import { openImportDialog } from "./import";
 import { workshopShortcuts } from "./workshop/list";
 import { shareLinksPanel } from "./workshop/sharelinks";
 
-export function loginPage(onDone: (u: User) => void): HTMLElement {
+/** The sign-in page; `why` says what signing in opens (a share link's tree). */
+export function loginPage(onDone: (u: User) => void, why?: string): HTMLElement {
   const user = h("input", { name: "username", autocomplete: "username", required: true, id: "login-user" });
   const pass = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true, id: "login-pass" });
   const err = h("p", { class: "error", role: "alert" });
@@ -17,6 +18,7 @@ export function loginPage(onDone: (u: User) => void): HTMLElement {
     { class: "card login" },
     h("h1", { text: "Gametree" }),
     h("p", { class: "muted", text: "Build game trees and problem trees together, live." }),
+    ...(why ? [h("p", { class: "sign-in-why", role: "status", text: why })] : []),
     h("label", { class: "field" }, h("span", { text: "Username" }), user),
     h("label", { class: "field" }, h("span", { text: "Password" }), pass),
     err,
