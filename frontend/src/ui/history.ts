@@ -3,7 +3,7 @@
  * subtrees with a restore (an ordinary `restore` op, so everyone sees it live), and the tree
  * as it was at an earlier version (read-only, replayed from the log by the server).
  */
-import { api, type HistoryEntry, type TrashEntry } from "../api";
+import { api, ApiError, type HistoryEntry, type TrashEntry } from "../api";
 import { TYPE_INFO } from "../core/grammar";
 import type { Op, TreeNode } from "../core/types";
 import { h, on, toast } from "./dom";
@@ -36,6 +36,7 @@ export function describe(op: Op): string {
     case "set":
       if (op.field === "text") return `changed the text to “${short(String(op.value), 60)}”`;
       if (op.field === "tags") return `set the tags to ${(op.value as string[]).map((t) => `#${t}`).join(" ") || "none"}`;
+      if (op.field === "meta") return "changed where it was drawn (a merge or a split)";
       return `changed the ${op.field}`;
     case "move":
       return op.type ? `moved it and made it a ${TYPE_INFO[op.type].label.toLowerCase()}` : "moved it";
@@ -62,15 +63,27 @@ export function historySection(ctx: HistoryContext, n: TreeNode): HTMLElement {
   const more = h("button", { type: "button", class: "link", text: "Older changes", hidden: true });
   const box = h("div", { class: "field history-box" }, h("span", { text: "History" }), list, more);
   let before: number | undefined;
+  let waits = 0;
   const load = async () => {
     more.hidden = true;
     try {
       const page = await api.nodeHistory(ctx.treeId, n.id, before);
+      list.querySelector(".not-saved")?.remove();
       for (const e of page.entries) list.append(historyItem(e));
       if (!list.childElementCount) list.append(h("li", { class: "muted small", text: "No changes logged." }));
       before = page.entries.at(-1)?.seq;
       more.hidden = !page.more;
     } catch (e) {
+      // A node made here a moment ago that the server has not got yet: ask again shortly
+      // (it said "History not available: No such node." for good).
+      if (e instanceof ApiError && e.code === "not_found" && before === undefined && waits < 8) {
+        if (!list.querySelector(".not-saved")) list.append(h("li", { class: "muted small not-saved", text: "Not saved yet…" }));
+        window.setTimeout(() => {
+          if (box.isConnected) void load();
+        }, 400 * 2 ** Math.min(waits++, 4));
+        return;
+      }
+      list.querySelector(".not-saved")?.remove();
       list.append(h("li", { class: "muted small", text: `History not available: ${(e as Error).message}` }));
     }
   };

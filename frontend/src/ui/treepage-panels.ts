@@ -452,6 +452,9 @@ export abstract class TreePagePanels {
             toast(`Merged “${short(c.text)}” into “${short(n.text)}”. Undo it in the merge review.`);
             input.value = "";
             results.replaceChildren();
+            // Its sources and aliases changed while the click held focus in this panel (which
+            // keeps the panel from being rebuilt under a click): show them now.
+            this.renderDetails(true);
           } catch (e) {
             toast(`Could not merge: ${(e as Error).message}`, { kind: "error" });
           }
@@ -469,6 +472,7 @@ export abstract class TreePagePanels {
         try {
           const out = await analysisApi.splitNode(this.treeId, n.id);
           toast(`Split into ${out.nodes.length} problems.`);
+          this.renderDetails(true);
         } catch (e) {
           toast(`Could not split: ${(e as Error).message}`, { kind: "error" });
         }

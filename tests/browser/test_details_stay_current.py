@@ -1,0 +1,138 @@
+"""A node's details panel stays current in a real browser: the history of a node whose create
+the server has not confirmed yet fills in once it has (it said "History not available: No such
+node." for good), and merging two problems by hand or splitting one back shows the new sources
+at once, for the person who did it and for those watching, without a duplicate row."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+LIVE = 15_000
+
+
+def submit(user: Any, tree_id: int, ops: list[dict[str, Any]]) -> None:
+    client = f"test-{uuid.uuid4()}"
+    for n, op in enumerate(ops, start=1):
+        user.api("POST", f"/api/trees/{tree_id}/ops/", {"client_id": client, "n": n, "op": op})
+
+
+def problem_tree(user: Any, title: str, outline: list[tuple[int, str]]) -> int:
+    """A problem tree of `(depth, text)` lines, made through the ops API."""
+    tree = int(user.api("POST", "/api/trees/", {"kind": "problem", "title": title})["id"])
+    stack: list[str] = []
+    ops = []
+    for depth, text in outline:
+        node = str(uuid.uuid4())
+        del stack[depth:]
+        ops.append({"kind": "create", "id": node, "type": "problem",
+                    "parent": stack[-1] if stack else None, "text": text})  # fmt: skip
+        stack.append(node)
+    submit(user, tree, ops)
+    return tree
+
+
+def merge(user: Any, trees: list[int], title: str) -> int:
+    out = user.api("POST", "/api/merges/", {"trees": trees, "title": title})
+    deadline = time.monotonic() + 60
+    while out.get("status") != "done":
+        assert out.get("status") not in ("failed", "error") and time.monotonic() < deadline, out
+        time.sleep(0.1)
+        out = user.api("GET", out["url"])
+    return int(out["tree"]["id"])
+
+
+def row(page: Any, text: str) -> Any:
+    return page.locator("li.node > .row > .text", has_text=text).first
+
+
+def test_the_history_of_a_node_not_yet_saved_fills_in_once_it_is(users: Any) -> None:
+    alice = users("alice")
+    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "History wait"})["id"]
+    submit(alice, tree, [{"kind": "create", "id": str(uuid.uuid4()), "type": "proposal",
+                          "parent": None, "text": "First proposal"}])  # fmt: skip
+    p = alice.page
+    # The server gets nothing this page sends until released: its new node stays unsaved.
+    held: list[Any] = []
+    state = {"hold": False}
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def to_server(message: Any) -> None:
+            if state["hold"]:
+                held.append((server, message))
+            else:
+                server.send(message)
+
+        ws.on_message(to_server)
+
+    p.route_web_socket("**/ws/trees/**", route)
+    alice.open_tree(tree)
+    state["hold"] = True
+    row(p, "First proposal").click()
+    p.keyboard.press("End")
+    p.keyboard.press("Enter")
+    p.keyboard.type("Second proposal")
+    history = p.locator("aside.details .history-box")
+    expect(history).to_contain_text("Not saved yet")
+    p.wait_for_timeout(1000)
+    state["hold"] = False
+    for server, message in held:
+        server.send(message)
+    expect(history).to_contain_text("alice created it", timeout=LIVE)
+    expect(history).not_to_contain_text("not available")
+    expect(history).not_to_contain_text("Not saved yet")
+    assert not alice.errors
+
+
+def test_a_hand_merge_and_a_split_show_in_the_details_at_once_for_everyone(users: Any) -> None:
+    alice, bob = users("alice"), users("bob")
+    trees = [
+        problem_tree(alice, "Hand merge A", [(0, "Alignment"), (1, "Outer alignment"),
+                                             (2, "Reward hacking")]),
+        problem_tree(alice, "Hand merge B", [(0, "Alignment"), (1, "Specifying values"),
+                                             (2, "Reward hacking")]),
+    ]  # fmt: skip
+    merged = merge(alice, trees, "Hand merge")
+    alice.api("POST", f"/api/trees/{merged}/members/", {"username": "bob", "role": "editor"})
+    nodes = {n["text"]: n for n in alice.api("GET", f"/api/trees/{merged}/snapshot/")["nodes"]}
+    by_id = {n["id"]: n["text"] for n in nodes.values()}
+    hacking = nodes["Reward hacking"]
+    # "Reward hacking" sits under one of the two and is linked under the other: merge the
+    # one it is under into the one it is linked under, so that it moves under a parent it is
+    # already linked to.
+    assert len(hacking["parents"]) == 1, hacking
+    keep, gone = by_id[hacking["parents"][0]], by_id[hacking["parent"]]
+    for user in (alice, bob):
+        user.open_tree(merged)
+        user.page.get_by_role("tab", name="Outline").click()
+    p = alice.page
+    details = p.locator("aside.details")
+    row(p, keep).click()
+    expect(details).to_contain_text("Drawn in 1 source")
+    details.get_by_label("Merge with another problem").fill(gone[:6])
+    details.locator(".merge-results").get_by_role("button", name=gone).click()
+    # Without choosing the node again: its two sources and the way to split it back.
+    expect(details).to_contain_text("Drawn in 2 sources", timeout=LIVE)
+    expect(details.get_by_role("button", name="Split into its 2 sources")).to_be_visible()
+    expect(details).to_contain_text(f"Also called: “{gone}”")
+    for user in (alice, bob):
+        expect(row(user.page, gone)).to_have_count(0, timeout=LIVE)
+        under = user.page.locator("li.node", has=row(user.page, keep)).first
+        # Once, as its child: not a second time as a "↪" row of an extra parent.
+        expect(under.locator("li.node > .row > .text", has_text="Reward hacking")).to_have_count(1)
+        expect(under.locator("li.ghost", has_text="Reward hacking")).to_have_count(0)
+
+    details.get_by_role("button", name="Split into its 2 sources").click()
+    expect(details).to_contain_text("Drawn in 1 source", timeout=LIVE)
+    expect(details.get_by_role("button", name="Split into its 2 sources")).to_have_count(0)
+    for user in (alice, bob):
+        expect(row(user.page, gone)).to_be_visible(timeout=LIVE)
+    assert not alice.errors and not bob.errors
