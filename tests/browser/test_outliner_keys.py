@@ -151,3 +151,52 @@ def test_enter_splits_and_type_changes_are_explicit_and_announced(users: Any) ->
     alice.page.keyboard.press("?")
     expect(alice.page.locator("dialog.help")).to_contain_text("Ctrl+Shift+1 / 2 / 3")
     assert alice.errors == [] and bob.errors == [] and carol.errors == []
+
+
+IN_OUTLINE = "() => !!document.activeElement.closest('ul.tree')"
+IN_DETAILS = "() => !!document.activeElement.closest('aside.details')"
+
+
+def test_esc_then_tab_leaves_the_outline_and_a_retyped_node_is_read_with_its_new_type(
+    users: Any,
+) -> None:
+    """Tab and Shift+Tab always indented and outdented, even after Esc: the keyboard could
+    never leave the outline for the details or the header. And a node Tab made a critique
+    kept "Proposal: ..." as the name a screen reader reads."""
+    alice, bob = users("alice"), users("bob")
+    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "Leave by keys"})["id"]
+    alice.api("POST", f"/api/trees/{tree}/members/", {"username": "bob", "role": "editor"})
+    alice.open_tree(tree)
+    bob.open_tree(tree)
+    p, k = alice.page, alice.page.keyboard
+    p.get_by_role("button", name="Add the first proposal").focus()
+    k.press("Enter")
+    k.type("Use debate")
+    k.press("Enter")
+    k.type("Debaters collude")
+    k.press("Tab")
+    critique = row(alice, "Debaters collude", "critique")
+    expect(critique).to_have_attribute("aria-label", "Critique: Debaters collude")
+    # bob saw it arrive as a proposal, then retyped live.
+    expect(row(bob, "Debaters collude", "critique")).to_have_attribute(
+        "aria-label", "Critique: Debaters collude", timeout=LIVE
+    )
+
+    k.press("Escape")
+    assert p.evaluate(IN_OUTLINE)
+    k.press("Tab")
+    assert p.evaluate(IN_DETAILS), p.evaluate("() => document.activeElement.outerHTML")
+    # Nothing was indented on the way out.
+    expect(critique).to_have_count(1)
+    expect(p.locator("li.node.t-critique[aria-level='2']")).to_have_count(1)
+
+    critique.click()
+    k.press("Escape")
+    k.press("Shift+Tab")
+    assert not p.evaluate(IN_OUTLINE) and not p.evaluate(IN_DETAILS)
+    expect(p.locator("li.node.t-critique[aria-level='2']")).to_have_count(1)
+    # While editing, Tab still indents / outdents.
+    critique.click()
+    k.press("Shift+Tab")
+    expect(row(alice, "Debaters collude", "proposal")).to_have_count(1)
+    assert not alice.errors and not bob.errors

@@ -436,6 +436,8 @@ export abstract class OutlinerRows {
     r.bullet.textContent = info.icon;
     r.label.textContent = info.label;
     r.text.dataset.placeholder = info.label + "…";
+    // A screen reader reads the type from here: "Proposal: …" stayed after Tab made it a critique.
+    r.text.setAttribute("aria-label", `${info.label}: ${r.text.textContent ?? ""}`);
   }
 
   private nextRenderedSibling(n: TreeNode): Row | null {

@@ -93,6 +93,13 @@ export class Outliner extends OutlinerMoves {
       }
       return;
     }
+    if (k === "Tab" && e.target !== hit.r.text && !mod && !e.altKey) {
+      // Not editing (after Esc): Tab leaves the outline. Otherwise Tab and Shift+Tab always
+      // indent and outdent, and the keyboard could never reach the details or the header.
+      e.preventDefault();
+      this.leaveOutline(!e.shiftKey);
+      return;
+    }
     if (k === "Escape") {
       e.preventDefault();
       this.flushDraft();
@@ -159,6 +166,17 @@ export class Outliner extends OutlinerMoves {
       this.deleteNode(id);
       return;
     }
+  }
+
+  /** Focus the first control after the outline (forward) or the last one before it. */
+  private leaveOutline(forward: boolean): void {
+    const sel = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+    const outside = [...document.querySelectorAll<HTMLElement>(sel)].filter(
+      (x) => x !== this.el && !this.el.contains(x) && x.getClientRects().length > 0,
+    );
+    const side = forward ? Node.DOCUMENT_POSITION_FOLLOWING : Node.DOCUMENT_POSITION_PRECEDING;
+    const candidates = outside.filter((x) => this.el.compareDocumentPosition(x) & side);
+    (forward ? candidates[0] : candidates.at(-1))?.focus();
   }
 }
 

@@ -25,6 +25,7 @@ const SHORTCUTS: [string, string][] = [
   ["Ctrl+↑ / Ctrl+↓, Ctrl+.", "Collapse / expand / toggle"],
   ["Alt+→ / Alt+←", "Zoom into the node / back out"],
   ["Esc", "Stop editing (in the tag or note field: back to the node)"],
+  ["Esc, then Tab / Shift+Tab", "Leave the outline: to the node's details / back to the filters"],
   ["Alt+T", "Tags of the focused node: type a tag (suggestions as you type), Enter adds it"],
   ["Alt+N", "Note of the focused node"],
   ["/", "Find"],
