@@ -4,6 +4,7 @@ when, and the tree can be viewed as it was at an earlier version."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -87,3 +88,33 @@ def test_restore_from_the_trash_is_live_and_history_and_versions_show(users: Any
     expect(view).to_contain_text("The tree at version 4")
     expect(view).not_to_contain_text("Collusion")
     assert alice.errors == [] and bob.errors == [] and carol.errors == []
+
+
+def test_a_persons_typing_reads_as_one_change_in_history_and_versions(users: Any) -> None:
+    """Every keystroke is an op: the node's history and Versions listed "bob text" once per
+    letter, neither saying what "text" was nor which node it was typed in."""
+    alice, bob = users("alice"), users("bob")
+    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "Typing runs"})["id"]
+    alice.api("POST", f"/api/trees/{tree}/members/", {"username": "bob", "role": "editor"})
+    seed(alice, tree, [{"kind": "create", "id": str(uuid.uuid4()), "type": "proposal",
+                        "parent": None, "text": "Debate"}])  # fmt: skip
+    bob.open_tree(tree)
+    row(bob, "Debate").click()
+    bob.page.keyboard.press("End")
+    bob.page.keyboard.type(" with judges")
+    bob.page.keyboard.press("Escape")
+    expect(bob.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
+
+    alice.open_tree(tree)
+    p = alice.page
+    row(alice, "Debate with judges").click()
+    history = p.locator("aside.details .history-box")
+    expect(history).to_contain_text(re.compile(r"bob typed in it \(\d+ changes\)"))
+    expect(history).to_contain_text("alice created it")
+    assert "bob text" not in history.inner_text()
+    p.get_by_role("button", name="Versions").click()
+    versions = p.locator("dialog[open] .versions-list")
+    typed = re.compile(r"bob typed in “Debate with judges” \(\d+ changes\)")
+    expect(versions).to_contain_text(typed)
+    expect(versions.locator("li")).to_have_count(2)
+    assert not alice.errors and not bob.errors

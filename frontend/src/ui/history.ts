@@ -16,6 +16,8 @@ export interface HistoryContext {
   /** Send ops as the user's edit (false when refused). */
   edit(ops: Op[]): boolean;
   userName(id: number | null): string;
+  /** A node's current text, if it is in the tree (names the node typed in, in Versions). */
+  nodeText?(id: string): string | undefined;
 }
 
 export function when(at: string | null): string {
@@ -44,6 +46,8 @@ export function describe(op: Op): string {
       return "deleted it";
     case "restore":
       return "restored it";
+    case "text":
+      return "typed in it";
     case "link":
       return "also put it under another problem";
     case "unlink":
@@ -55,6 +59,40 @@ export function describe(op: Op): string {
 
 function who(e: { actor: { username: string } | null }): string {
   return e.actor?.username ?? "someone";
+}
+
+/** A run of entries (newest first): one person's consecutive typing in one node is one run. */
+interface Run {
+  last: HistoryEntry;
+  first: HistoryEntry;
+  count: number;
+}
+
+/** Every keystroke is an op: show a person's consecutive typing in a node as one line. */
+export function typingRuns(entries: HistoryEntry[]): Run[] {
+  const out: Run[] = [];
+  for (const e of entries) {
+    const prev = out.at(-1);
+    const op = e.op;
+    const prevOp = prev?.first.op;
+    if (prev && op.kind === "text" && prevOp?.kind === "text" && prevOp.id === op.id && prev.first.actor?.id === e.actor?.id) {
+      prev.first = e;
+      prev.count++;
+    } else out.push({ last: e, first: e, count: 1 });
+  }
+  return out;
+}
+
+function runText(run: Run, nodeText?: (id: string) => string | undefined): string {
+  const op = run.last.op;
+  if (op.kind !== "text") return describe(op);
+  const name = nodeText?.(op.id);
+  const where = name === undefined ? "typed" : `typed in “${short(name, 50)}”`;
+  return run.count > 1 ? `${where} (${run.count} changes)` : where;
+}
+
+function seqs(run: Run): string {
+  return run.count > 1 ? `#${run.first.seq}–${run.last.seq}` : `#${run.last.seq}`;
 }
 
 /** The "History" section of the details panel: filled when it loads, older entries on demand. */
@@ -69,7 +107,7 @@ export function historySection(ctx: HistoryContext, n: TreeNode): HTMLElement {
     try {
       const page = await api.nodeHistory(ctx.treeId, n.id, before);
       list.querySelector(".not-saved")?.remove();
-      for (const e of page.entries) list.append(historyItem(e));
+      for (const run of typingRuns(page.entries)) list.append(historyItem(run));
       if (!list.childElementCount) list.append(h("li", { class: "muted small", text: "No changes logged." }));
       before = page.entries.at(-1)?.seq;
       more.hidden = !page.more;
@@ -92,9 +130,11 @@ export function historySection(ctx: HistoryContext, n: TreeNode): HTMLElement {
   return box;
 }
 
-function historyItem(e: HistoryEntry): HTMLElement {
+function historyItem(run: Run): HTMLElement {
+  const e = run.last;
   const li = h("li", { class: "small" });
-  li.append(h("strong", { text: who(e) }), ` ${describe(e.op)} `, h("span", { class: "muted", text: `· ${when(e.at)} · #${e.seq}` }));
+  const what = run.count > 1 ? `typed in it (${run.count} changes)` : describe(e.op);
+  li.append(h("strong", { text: who(e) }), ` ${what} `, h("span", { class: "muted", text: `· ${when(e.at)} · ${seqs(run)}` }));
   li.title = new Date(e.at).toLocaleString();
   return li;
 }
@@ -171,13 +211,15 @@ export async function openVersions(ctx: HistoryContext): Promise<void> {
     try {
       const page = await api.versions(ctx.treeId, before);
       if (before === undefined) seqInput.value = String(page.seq);
-      for (const e of page.entries) {
+      for (const run of typingRuns(page.entries)) {
+        const e = run.last;
         const b = h("button", { type: "button", class: "link", text: `#${e.seq}` });
         on(b, "click", () => {
           seqInput.value = String(e.seq);
           void show(e.seq);
         });
-        list.append(h("li", { class: "small" }, b, " ", h("strong", { text: who(e) }), ` ${describe(e.op)} `, h("span", { class: "muted", text: `· ${when(e.at)}` })));
+        const from = run.count > 1 ? ` (from #${run.first.seq})` : "";
+        list.append(h("li", { class: "small" }, b, " ", h("strong", { text: who(e) }), ` ${runText(run, ctx.nodeText)}${from} `, h("span", { class: "muted", text: `· ${when(e.at)}` })));
       }
       before = page.entries.at(-1)?.seq;
       more.hidden = !page.more;

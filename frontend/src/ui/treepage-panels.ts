@@ -403,6 +403,7 @@ export abstract class TreePagePanels {
       readOnly: () => this.outliner.readOnly,
       edit: (ops) => this.outliner.edit(ops),
       userName: (id) => this.userName(id),
+      nodeText: (id) => this.engine.view?.get(id)?.text,
     };
   }
 
