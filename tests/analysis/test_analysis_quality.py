@@ -102,18 +102,48 @@ def test_automatic_merges_on_the_independent_sets_are_precise() -> None:
     assert split_merge("dev")["precision"] >= 0.95
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="0.826 since pt_dev6-8 joined dev (2026-12-07, round 10: measured once while held "
+    "out, 0.757; pt_dev1-5 0.873, tuned on); target 0.85",
+)
 def test_suggestions_find_most_true_pairs_of_the_development_sets() -> None:
     # 0.793 with the static model (2026-12-07); 0.873 with the transformer, which merge uses
-    # for sets of this size (tuned on these sets: bench/RESULTS_analysis.md, round 9)
+    # for sets of this size (tuned on pt_dev1-5: bench/RESULTS_analysis.md, round 9)
     assert split_merge("dev")["recall"] >= 0.85
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="15 of 17 since pt_dev6-8 joined dev (round 10: 5 of 7 on them while held out)",
+)
 def test_every_gold_hierarchy_disagreement_is_reported() -> None:
     # 8 of 10 with the static model; 10 of 10 with the transformer (round 9)
     assert split_merge("dev")["disagreements"] == 1.0
 
 
-@pytest.mark.parametrize("name", ["gt_dev1", "gt_dev2", "gt_dev3", "gt_dev4", "gt_dev5"])
+_HELD_OUT_ONCE = pytest.mark.xfail(
+    strict=True,
+    reason="measured once while held out (round 10, 2026-12-07): gt_dev6's top mode (the model "
+    "fooling its overseers) ranks 2, the first item holding 25% of its critiques; gt_dev7's "
+    "(alignment tax under competitive pressure) is not found; gt_dev8's (convergent "
+    "instrumental incentives) ranks 2 behind a 'Deception and scheming' item",
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "gt_dev1",
+        "gt_dev2",
+        "gt_dev3",
+        "gt_dev4",
+        "gt_dev5",
+        pytest.param("gt_dev6", marks=_HELD_OUT_ONCE),
+        pytest.param("gt_dev7", marks=_HELD_OUT_ONCE),
+        pytest.param("gt_dev8", marks=_HELD_OUT_ONCE),
+    ],
+)
 def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
     # gt_dev3 (oversight does not scale) was split in 2 items and gt_dev4 (competitive
     # pressure) not found until clusters took meaning edges and one-word cues confirmed by
