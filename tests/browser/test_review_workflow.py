@@ -126,6 +126,11 @@ def test_accept_keeping_bs_label_merge_by_hand_and_split_are_live_for_another_me
     item = a.locator(f"li.sugg[data-sid='{s['id']}']")
     item.get_by_role("button", name="Keep B's label").click()
     expect(item).to_have_attribute("data-status", "accepted")
+    # The card says which label the merged problem kept (it showed A and B as before).
+    expect(item.locator(".decided")).to_contain_text(f"now “{text_b}”")
+    expect(b.locator(f"li.sugg[data-sid='{s['id']}'] .decided")).to_contain_text(
+        f"now “{text_b}”", timeout=LIVE
+    )
     b.get_by_role("tab", name="Outline").click()
     expect(node_row(b, text_a)).to_have_count(0, timeout=LIVE)
     kept = node_row(b, text_b).first

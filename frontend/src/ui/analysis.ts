@@ -303,6 +303,7 @@ export class AnalysisController {
         treeTitle: (id) => (this.titlesKnown ? treeName(this.titles.get(id)) : null),
         userName: (id) => this.ctx.userName(id),
         hasNode: (id) => id !== null && !!this.view?.get(id) && !this.view.get(id)!.deleted,
+        nodeText: (id) => this.view?.get(id)?.text,
         jump: (id) => this.jump(id),
         readOnly: () => this.ctx.outliner().readOnly,
       });

@@ -26,6 +26,8 @@ export interface ReviewContext {
   userName(id: number | null): string;
   /** Is this node live in the tree? (for the "show" links) */
   hasNode(id: string | null): boolean;
+  /** A live node's current text (names what an accepted pair became). */
+  nodeText?(id: string): string | undefined;
   jump(node: string): void;
   readOnly(): boolean;
 }
@@ -275,8 +277,11 @@ export class ReviewScreen {
     } else {
       const who = this.decider(s);
       const when = s.decided_at ? new Date(s.decided_at).toLocaleTimeString() : "";
+      // Which label the merged problem has (A's or B's: the buttons chose), as it reads now.
+      const merged = s.status === "accepted" ? [s.a.node, s.b.node].find((x) => x !== null && this.ctx.hasNode(x)) : undefined;
+      const name = merged ? this.ctx.nodeText?.(merged) : undefined;
       actions.append(
-        h("span", { class: "decided", text: `${statusWord(s.status)}${who ? ` by ${who}` : ""}${when ? ` at ${when}` : ""}` }),
+        h("span", { class: "decided", text: `${statusWord(s.status)}${who ? ` by ${who}` : ""}${when ? ` at ${when}` : ""}${name ? ` · now “${name}”` : ""}` }),
       );
       const undo = h("button", { type: "button", class: "subtle", text: "Undo" });
       undo.disabled = ro || busy;
