@@ -96,3 +96,31 @@ def test_a_reconnect_with_a_node_focused_shows_no_error_and_presence_comes_back(
     alice.page.wait_for_timeout(500)
     assert alice.page.evaluate("window.__errorToasts") == []
     assert alice.errors == []
+
+
+CHIP_JS = """(name) => {
+  const li = [...document.querySelectorAll('.roster .person')].find((e) => e.textContent === name);
+  if (!li) return null;
+  const r = li.getBoundingClientRect();
+  return {visible: r.width > 0 && r.height > 0, height: Math.round(r.height),
+          font: getComputedStyle(li).fontSize};
+}"""
+
+
+def test_ones_own_chip_shows_on_a_phone_and_matches_the_others(users: Any) -> None:
+    """The header's rule for the signed-in name (`.topbar .me`) also caught one's own presence
+    chip (li.person.me): hidden on a phone, bigger type and one pixel taller elsewhere, so the
+    others' names sat higher in their chips."""
+    alice, bob = users("alice"), users("bob", {"width": 375, "height": 740})
+    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "Chips"})["id"]
+    alice.api("POST", f"/api/trees/{tree}/members/", {"username": "bob", "role": "editor"})
+    alice.open_tree(tree)
+    bob.open_tree(tree)
+    for user, me, other in ((alice, "alice", "bob"), (bob, "bob", "alice")):
+        expect(roster(user, other)).to_be_visible(timeout=SOON)
+        mine, theirs = (user.page.evaluate(CHIP_JS, n) for n in (me, other))
+        assert mine and theirs and mine["visible"], (user.username, mine)
+        assert mine["height"] == theirs["height"] and mine["font"] == theirs["font"], (mine, theirs)
+    # The signed-in name itself stays hidden on the phone (the roster says it).
+    expect(bob.page.locator("header.topbar > .me")).to_be_hidden()
+    assert not alice.errors and not bob.errors
