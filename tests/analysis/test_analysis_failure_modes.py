@@ -476,7 +476,7 @@ def test_a_one_word_cue_reads_a_critique_only_when_its_meaning_agrees() -> None:
         return GameCorpus([(1, nodes)], embedder=critique_embedder()).modes[0]
 
     vocab = starter_vocabulary()
-    agree = "Competitors would happily skip this step"
+    agree = "Competitors would not bother with this step"
     assert vocab.best(agree) is None  # "competitors" alone is too little for a phrase reading
     found = read(agree)
     assert found is not None and found.mode.id == "alignment-tax"

@@ -122,15 +122,6 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
     assert split_merge("dev")["disagreements"] == 1.0
 
 
-_HELD_OUT_ONCE = pytest.mark.xfail(
-    strict=True,
-    reason="measured once while held out (round 10, 2026-12-07): gt_dev6's top mode (the model "
-    "fooling its overseers) ranks 2, the first item holding 25% of its critiques; gt_dev7's "
-    "(alignment tax under competitive pressure) is not found; gt_dev8's (convergent "
-    "instrumental incentives) ranks 2 behind a 'Deception and scheming' item",
-)
-
-
 @pytest.mark.parametrize(
     "name",
     [
@@ -139,15 +130,18 @@ _HELD_OUT_ONCE = pytest.mark.xfail(
         "gt_dev3",
         "gt_dev4",
         "gt_dev5",
-        pytest.param("gt_dev6", marks=_HELD_OUT_ONCE),
-        pytest.param("gt_dev7", marks=_HELD_OUT_ONCE),
-        pytest.param("gt_dev8", marks=_HELD_OUT_ONCE),
+        "gt_dev6",
+        "gt_dev7",
+        "gt_dev8",
     ],
 )
 def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
     # gt_dev3 (oversight does not scale) was split in 2 items and gt_dev4 (competitive
     # pressure) not found until clusters took meaning edges and one-word cues confirmed by
-    # meaning (round 9)
+    # meaning (round 9). gt_dev6-8 were measured once while held out (round 10): gt_dev6's
+    # top mode (fooling its overseers) ranked 2, gt_dev7's (alignment tax under commercial
+    # pressure) was not found, gt_dev8's (convergent instrumental incentives) ranked 2; first
+    # as one item since round 11's vocabulary (families one failure mode each)
     path = next(p for p in set_dirs("dev", "gt") if p.name == name)
     q = failure_set_quality(path)
     assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
