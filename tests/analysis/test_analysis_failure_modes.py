@@ -350,6 +350,56 @@ def test_the_starter_vocabulary_reads_textbook_phrasings_of_well_known_modes() -
     assert {text: best_id(text, starter) for text in cases} == cases
 
 
+def test_the_starter_vocabulary_reads_common_failure_modes_in_plain_words() -> None:
+    # written for the vocabulary from the field's usual arguments, not from any quality set
+    starter = starter_vocabulary()
+    cases = {
+        "Whatever its goal, a system does better if it keeps running and hoards resources": (
+            "power-seeking"
+        ),
+        "It would guard its current goal against being retrained": "goal-preservation",
+        "The extra check doubles the inference bill, so a rival lab skips it": "alignment-tax",
+        "Countries outside the treaty keep scaling and take the lead": "racing",
+        "A system boxed tightly enough to be safe is too weak to do anything useful": "too-weak",
+        "The lab picks and pays its own auditor": "unverifiable-compliance",
+        "Who watches the watchers? The monitor is itself an unverified model": (
+            "untrusted-checker"
+        ),
+        "This technique also advances capabilities and speeds everyone up": (
+            "capabilities-externality"
+        ),
+        "It can spot our test prompts and behaves well only while it is being evaluated": (
+            "evaluation-awareness"
+        ),
+        "Different cultures disagree about values and their views need not converge": (
+            "value-pluralism"
+        ),
+        "The chain of thought is a tidy story, not what actually drives the answer": (
+            "unfaithful-reasoning"
+        ),
+        "Off the training distribution it meets situations it never saw": "goal-misgeneralisation",
+    }
+    assert {text: best_id(text, starter) for text in cases} == cases
+
+
+def test_near_miss_failure_modes_are_separate_families_so_they_are_separate_items() -> None:
+    # a family is one failure mode as a facilitator names it: a family item that gathered
+    # near misses outranked the true top mode on three blind game trees (round 10)
+    starter = starter_vocabulary()
+
+    def family(mode: str) -> str:
+        return starter.by_id[mode].family
+
+    assert family("alignment-tax") == family("racing")
+    assert family("alignment-tax") != family("too-weak")
+    assert family("value-pluralism") != family("outer-misalignment")
+    assert family("dishonesty") != family("deceptive-alignment")
+    assert family("power-seeking") == family("goal-preservation") == family("shutdown-resistance")
+    assert family("unfaithful-reasoning") == family("evaluation-awareness")
+    assert family("untrusted-checker") != family("scalable-oversight")
+    assert family("unverifiable-compliance") != family("racing")
+
+
 PARAPHRASES = """
 P p1 RLHF on ratings
   C c1 [goodhart] @1 Answers get tuned to what raters reward
