@@ -21,6 +21,7 @@ from trees.analysis.merge.scores import (
     Item,
     blend,
 )
+from trees.analysis.text.concepts import MAX_NAMED, alignment_concepts, strip_citations
 from trees.analysis.text.glossary import Glossary
 from trees.analysis.text.semantic import model_name
 from trees.analysis.text.similarity import (
@@ -135,19 +136,27 @@ class LabelScores:
         # strings all over the heap)
         exact_no: dict[str, int] = {}
         self._exact_no = array("q", (exact_no.setdefault(k, len(exact_no)) for k in self.exact_key))
-        # one unit row per label id (float32), or None without a model
+        self.calibration = CALIBRATIONS[model_name(embedder) if embedder else "static"]
+        concepts_on = embedder is not None and self.calibration.concept_term > 0.0
+        # one unit row per label id (float32), or None without a model; with the concept
+        # glossary, citations are not embedded ("(Elhage et al. 2022)" is no meaning)
+        shown = [strip_citations(r) or r for r in self.raw] if concepts_on else self.raw
         self.embeddings: np.ndarray[Any, np.dtype[np.float32]] | None = (
-            np.asarray(embedder(self.raw), dtype=np.float32) if embedder and self.raw else None
+            np.asarray(embedder(shown), dtype=np.float32) if embedder and self.raw else None
         )
         # with a model, meaning also counts the failure mode each label reads as (its
         # index in the vocabulary, -1 for none) and how strongly (capped at 1)
-        self.calibration = CALIBRATIONS[model_name(embedder) if embedder else "static"]
         self._mode_no = np.full(len(self.raw), -1, dtype=np.int64)
         self._mode_w = np.zeros(len(self.raw), dtype=np.float64)
         if self.embeddings is not None and embedder is not None:
             self._read_modes(
                 embedder, vocabulary if vocabulary is not None else starter_vocabulary()
             )
+        # and the alignment concepts each label reads as (up to MAX_NAMED, -1 pads)
+        self._concept_no = np.full((len(self.raw), MAX_NAMED), -1, dtype=np.int64)
+        self._concept_w = np.zeros(len(self.raw), dtype=np.float64)
+        if concepts_on and embedder is not None and self.embeddings is not None:
+            self._read_concepts(embedder)
         # label-pair score, key a * L + b with a < b: lid_score() only (the candidate pairs are
         # scored in label-pair order without it, see _label_scores)
         self._lab: dict[int, float] = {}
@@ -181,6 +190,46 @@ class LabelScores:
             if ok:
                 self._mode_no[lid] = k
                 self._mode_w[lid] = cal.mode_weight
+
+    def _read_concepts(self, embedder: Embedder) -> None:
+        """The alignment concepts each label reads as: those it names by a term, or else the
+        one whose glosses it is clearly nearest to in meaning ("Will it just flatter us?"
+        reads as sycophancy, which "Syco" names)."""
+        assert self.embeddings is not None
+        concepts = alignment_concepts()
+        cal = self.calibration
+        unread: list[int] = []
+        for lid, label in enumerate(self.raw):
+            named = concepts.named(label)
+            if named:
+                self._concept_no[lid, : len(named)] = named
+                self._concept_w[lid] = cal.concept_term
+            else:
+                unread.append(lid)
+        if not unread or len(concepts) < 2 or cal.concept_read <= 0.0:
+            return
+        texts, owner = concepts.gloss_texts()
+        glosses = np.asarray(embedder(texts), dtype=np.float32)
+        sims = self.embeddings[unread] @ glosses.T
+        # each concept's best text: its texts are consecutive columns
+        starts = np.flatnonzero(np.r_[True, np.diff(np.asarray(owner)) != 0])
+        per = np.maximum.reduceat(sims, starts, axis=1)
+        top2 = np.sort(per, axis=1)[:, -2:]
+        best = np.argmax(per, axis=1)
+        clear = (top2[:, 1] >= cal.concept_min) & (top2[:, 1] - top2[:, 0] >= cal.concept_margin)
+        for lid, k, ok in zip(unread, best.tolist(), clear.tolist(), strict=True):
+            if ok:
+                self._concept_no[lid, 0] = k
+                self._concept_w[lid] = cal.concept_read
+
+    def shared_concept(
+        self, a: np.ndarray[Any, np.dtype[np.int64]], b: np.ndarray[Any, np.dtype[np.int64]]
+    ) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """For label ids ``a[k]``, ``b[k]``: the confidence that both read as one alignment
+        concept (the lower of the two readings), else 0."""
+        ca, cb = self._concept_no[a], self._concept_no[b]
+        same = ((ca[:, :, None] == cb[:, None, :]) & (ca[:, :, None] >= 0)).any(axis=(1, 2))
+        return np.where(same, np.minimum(self._concept_w[a], self._concept_w[b]), 0.0)
 
     def idf(self, w: str) -> float:
         return self._word_idf.get(w, 1.0)
@@ -295,6 +344,9 @@ class LabelScores:
                 (ma == mb) & (ma >= 0),
                 np.minimum(self._mode_w[a[lo : lo + step]], self._mode_w[b[lo : lo + step]]),
                 0.0,
+            )
+            concept = np.maximum(
+                concept, self.shared_concept(a[lo : lo + step], b[lo : lo + step])
             ).tolist()
             for t, c, m in zip(texts[lo : lo + step], cos, concept, strict=True):
                 out.append(t if t >= 1.0 else blend(t, c, m, cal))

@@ -231,17 +231,28 @@ class Matcher(LabelScores):
         emb = self.embeddings
         assert emb is not None
         near = [[m for m in row if m >= 0] for row in nearest_in_meaning(emb, k).tolist()]
-        modes = self._mode_no
-        groups: dict[int, list[int]] = {}
-        for lid, m in enumerate(modes.tolist()):
+        # failure modes first, alignment concepts before them: a concept is the narrower
+        # reading ("sycophancy", where the mode may be a family of several)
+        by_mode: dict[int, list[int]] = {}
+        for lid, m in enumerate(self._mode_no.tolist()):
             if m >= 0:
-                groups.setdefault(m, []).append(lid)
-        for members in groups.values():
-            if len(members) < 2:
-                continue
-            ids = np.asarray(members, dtype=np.int64)
-            for lid, row in zip(members, nearest_in_meaning(emb[ids], k).tolist(), strict=True):
-                mates = [members[m] for m in row if m >= 0]
+                by_mode.setdefault(m, []).append(lid)
+        by_concept: dict[int, list[int]] = {}
+        for lid, row in enumerate(self._concept_no.tolist()):
+            for c in row:
+                if c >= 0:
+                    by_concept.setdefault(c, []).append(lid)
+        for groups in (by_mode, by_concept):
+            mates_of: dict[int, list[int]] = {}
+            for members in groups.values():
+                if len(members) < 2:
+                    continue
+                ids = np.asarray(members, dtype=np.int64)
+                rows = nearest_in_meaning(emb[ids], k).tolist()
+                for lid, row in zip(members, rows, strict=True):
+                    mine = mates_of.setdefault(lid, [])
+                    mine.extend(members[m] for m in row if m >= 0 and members[m] not in mine)
+            for lid, mates in mates_of.items():
                 near[lid] = mates + [m for m in near[lid] if m not in mates]
         return near
 

@@ -32,6 +32,12 @@ class Calibration:
     confidence ``mode_weight`` (a phrase: 0.6-1.0). Each node takes ``candidates`` pairs
     from its label's nearest labels in meaning, and a suggestion scoring at least
     ``link_min`` counts as "the same problem" when looking for pending disagreements.
+
+    With ``concept_term``, labels are also read as the alignment concepts they name
+    (:mod:`trees.analysis.text.concepts`): by a term with confidence ``concept_term``, or,
+    naming none, as the concept whose glosses are nearest in meaning when that cosine is at
+    least ``concept_min`` and ``concept_margin`` ahead of the next concept, with confidence
+    ``concept_read``; two labels read as one concept count as that confidence of meaning.
     """
 
     floor: float
@@ -42,6 +48,10 @@ class Calibration:
     mode_weight: float = 0.0
     candidates: int = 2
     link_min: float = 0.35
+    concept_term: float = 0.0
+    concept_min: float = 1.0
+    concept_margin: float = 0.0
+    concept_read: float = 0.0
 
 
 CALIBRATIONS = {
@@ -56,6 +66,10 @@ CALIBRATIONS = {
         mode_weight=0.5,
         candidates=4,
         link_min=0.25,
+        concept_term=0.8,
+        concept_min=0.5,
+        concept_margin=0.03,
+        concept_read=0.6,
     ),
 }
 EXACT_NEIGHBOURS_MAX = 4096  # labels up to which nearest neighbours in meaning are exact

@@ -1,0 +1,150 @@
+"""Analysis layer: a glossary of common AI-alignment concepts (``concepts.yaml`` beside this
+module), and which of them a label names.
+
+Each concept has terms (the literature's names and abbreviations: "ELK", "Eliciting latent
+knowledge") and glosses (plain sentences a newcomer would say: "the model may know the true
+answer but we have no way to get it to report it"). Merge uses it to carry a match across
+wording that a general sentence model does not bridge: jargon against plain words.
+
+- :meth:`Concepts.named` reads the concepts a label names by its terms, compared by word
+  stems, longest term first at each word (so "deceptive alignment" is not also "deception").
+  Citations ("(Elhage et al. 2022)") are ignored; bracketed glosses ("[sandbagging]") count.
+  An abbreviation of a term of several words matches by word prefixes ("race dyn" is race
+  dynamics), each abbreviated word at least :data:`MIN_PREFIX` letters.
+- :meth:`Concepts.gloss_texts` lists every concept's glosses and terms as texts to embed, so
+  that a label that names no term can be read as the concept whose glosses it is nearest to
+  in meaning (:mod:`trees.analysis.merge.labels`).
+
+Pure data and strings: no model, no Django.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from trees.analysis.text.similarity import content_stems, normalise
+from trees.domain.datafile import Reader, read_yaml
+
+DATA = Path(__file__).with_name("concepts.yaml")
+MIN_PREFIX = 3  # letters an abbreviated word keeps ("dyn" for "dynamics")
+MAX_NAMED = 3  # concepts one label can name (the first ones it names)
+
+# "(Elhage et al. 2022)", "(ARC, 2021)", "(Davidson, Finnveden & Hadshar 2025)", "(Arrow 1951)"
+_CITATION = re.compile(r"\s*\((?:[^()]*?\bet al\b[^()]*|[^()]*?\b(?:1[89]|20)\d\d[a-z]?\b[^()]*)\)")
+
+
+def strip_citations(label: str) -> str:
+    """The label without bracketed citations (an author and a year say nothing of meaning)."""
+    return " ".join(_CITATION.sub("", label).split())
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    id: str
+    terms: tuple[str, ...]
+    glosses: tuple[str, ...]
+
+
+class Concepts:
+    """The concepts, and an index of their terms by word stems."""
+
+    def __init__(self, concepts: Sequence[Concept]) -> None:
+        self.concepts = list(concepts)
+        # first stem -> (stems, concept index), longest first
+        self._exact: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        # first MIN_PREFIX letters of the first stem -> terms of several words
+        self._prefix: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for k, c in enumerate(self.concepts):
+            for term in c.terms:
+                stems = tuple(content_stems(normalise(term)))
+                if not stems:
+                    continue
+                self._exact.setdefault(stems[0], []).append((stems, k))
+                if len(stems) > 1:
+                    self._prefix.setdefault(stems[0][:MIN_PREFIX], []).append((stems, k))
+        for table in (self._exact, self._prefix):
+            for terms in table.values():
+                terms.sort(key=lambda t: (-len(t[0]), t))
+
+    def __len__(self) -> int:
+        return len(self.concepts)
+
+    def named(self, label: str) -> list[int]:
+        """Indexes of the concepts the label names by a term, in the order named (at most
+        :data:`MAX_NAMED`)."""
+        stems = content_stems(normalise(strip_citations(label)))
+        found: list[int] = []
+        i = 0
+        while i < len(stems) and len(found) < MAX_NAMED:
+            hit = self._match_at(stems, i)
+            if hit is None:
+                i += 1
+                continue
+            size, k = hit
+            if k not in found:
+                found.append(k)
+            i += size
+        return found
+
+    def _match_at(self, stems: list[str], i: int) -> tuple[int, int] | None:
+        """The longest term starting at word ``i``: (its length in words, concept)."""
+        best: tuple[int, int] | None = None
+        for term, k in self._exact.get(stems[i], ()):
+            if tuple(stems[i : i + len(term)]) == term:
+                best = (len(term), k)
+                break
+        w = stems[i]
+        if len(w) >= MIN_PREFIX:
+            for term, k in self._prefix.get(w[:MIN_PREFIX], ()):
+                if best is not None and len(term) <= best[0]:
+                    break
+                words = stems[i : i + len(term)]
+                if len(words) == len(term) and all(
+                    t.startswith(x) and len(x) >= MIN_PREFIX
+                    for x, t in zip(words, term, strict=True)
+                ):
+                    best = (len(term), k)
+                    break
+        return best
+
+    def gloss_texts(self) -> tuple[list[str], list[int]]:
+        """Texts that say what each concept means (each gloss, and its terms as one text),
+        and the concept index of each text."""
+        texts: list[str] = []
+        owner: list[int] = []
+        for k, c in enumerate(self.concepts):
+            for t in (*c.glosses, ", ".join(c.terms[:4])):
+                texts.append(t)
+                owner.append(k)
+        return texts, owner
+
+
+def read_concepts(path: Path = DATA) -> Concepts:
+    """The concepts of a YAML file (a clear :class:`DataFileError` for a malformed one)."""
+    r = Reader(path)
+    top = r.mapping(read_yaml(path), "top level", required={"concepts"})
+    out: list[Concept] = []
+    seen: set[str] = set()
+    for n, raw in enumerate(r.items(top["concepts"], "concepts")):
+        where = f"concepts[{n}]"
+        c = r.mapping(raw, where, required={"id", "terms", "glosses"})
+        cid = r.text(c["id"], f"{where}.id")
+        if cid in seen:
+            raise r.fail(f"{where}.id", f"{cid!r} is listed twice")
+        seen.add(cid)
+        terms = r.texts(c["terms"], f"{where}.terms")
+        glosses = r.texts(c["glosses"], f"{where}.glosses")
+        if not terms or not glosses:
+            raise r.fail(where, "needs at least one term and one gloss")
+        out.append(Concept(cid, tuple(terms), tuple(glosses)))
+    return Concepts(out)
+
+
+@lru_cache(maxsize=1)
+def alignment_concepts() -> Concepts:
+    """The shipped glossary of alignment concepts (read once)."""
+    return read_concepts()
