@@ -214,13 +214,16 @@ class LabelScores:
         # each concept's best text: its texts are consecutive columns
         starts = np.flatnonzero(np.r_[True, np.diff(np.asarray(owner)) != 0])
         per = np.maximum.reduceat(sims, starts, axis=1)
-        top2 = np.sort(per, axis=1)[:, -2:]
-        best = np.argmax(per, axis=1)
-        clear = (top2[:, 1] >= cal.concept_min) & (top2[:, 1] - top2[:, 0] >= cal.concept_margin)
-        for lid, k, ok in zip(unread, best.tolist(), clear.tolist(), strict=True):
-            if ok:
-                self._concept_no[lid, 0] = k
-                self._concept_w[lid] = cal.concept_read
+        # the best concepts of each label, best first (ties: the earlier concept)
+        order = np.argsort(-per, axis=1, kind="stable")[:, :MAX_NAMED]
+        top = np.take_along_axis(per, order, axis=1)
+        for row, lid in enumerate(unread):
+            if top[row, 0] < cal.concept_min:
+                continue
+            near = top[row] >= top[row, 0] - cal.concept_spread
+            ks = order[row][near]
+            self._concept_no[lid, : len(ks)] = ks
+            self._concept_w[lid] = cal.concept_read
 
     def shared_concept(
         self, a: np.ndarray[Any, np.dtype[np.int64]], b: np.ndarray[Any, np.dtype[np.int64]]

@@ -36,8 +36,9 @@ class Calibration:
     With ``concept_term``, labels are also read as the alignment concepts they name
     (:mod:`trees.analysis.text.concepts`): by a term with confidence ``concept_term``, or,
     naming none, as the concept whose glosses are nearest in meaning when that cosine is at
-    least ``concept_min`` and ``concept_margin`` ahead of the next concept, with confidence
-    ``concept_read``; two labels read as one concept count as that confidence of meaning.
+    least ``concept_min`` (with every other concept within ``concept_spread`` of it: the
+    glossary's neighbours overlap), with confidence ``concept_read``; two labels read as one
+    concept count as that confidence of meaning.
     """
 
     floor: float
@@ -50,7 +51,7 @@ class Calibration:
     link_min: float = 0.35
     concept_term: float = 0.0
     concept_min: float = 1.0
-    concept_margin: float = 0.0
+    concept_spread: float = 0.0
     concept_read: float = 0.0
 
 
@@ -66,10 +67,10 @@ CALIBRATIONS = {
         mode_weight=0.5,
         candidates=4,
         link_min=0.25,
-        concept_term=0.8,
-        concept_min=0.5,
-        concept_margin=0.03,
-        concept_read=0.6,
+        concept_term=0.7,
+        concept_min=0.4,
+        concept_spread=0.04,
+        concept_read=0.5,
     ),
 }
 EXACT_NEIGHBOURS_MAX = 4096  # labels up to which nearest neighbours in meaning are exact
