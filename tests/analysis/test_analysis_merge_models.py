@@ -3,6 +3,7 @@ changes (the shipped weights, no stand-in)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from analysis_helpers import outline
 
@@ -90,3 +91,24 @@ def test_pending_disagreements_that_share_an_edge_are_one_report() -> None:
     assert ("Race dynamics", "Alignment tax") in edges
     assert len(edges) == 3
     assert pending[0]["message"].count(" above ") == 3
+
+
+def test_jargon_and_plain_words_read_as_one_alignment_concept_with_the_transformer() -> None:
+    items, _ = _items(
+        trees(
+            "R r Alignment\n  R a Syco",
+            "R r Alignment\n  R a It tells people what they want to hear instead of the truth",
+        )
+    )
+    jargon, plain = (
+        next(i for i, it in enumerate(items) if it.label.startswith(t)) for t in ("Syco", "It")
+    )
+    read = Matcher(items, Glossary(), contextual.model())
+    a, b = read.lid[jargon], read.lid[plain]
+    shared = read.shared_concept(np.asarray([a]), np.asarray([b]))[0]
+    assert shared == CALIBRATIONS["contextual"].concept_read  # the weaker of the two readings
+    # meaning counts the shared concept: at least its weight of the label score
+    assert read.label_score(jargon, plain) >= CALIBRATIONS["contextual"].weight * shared
+    # the static model's calibration has no concept reading: merge at scale is unchanged
+    static = Matcher(items, Glossary(), semantic.model())
+    assert static.shared_concept(np.asarray([a]), np.asarray([b]))[0] == 0.0

@@ -137,7 +137,9 @@ class LabelScores:
         exact_no: dict[str, int] = {}
         self._exact_no = array("q", (exact_no.setdefault(k, len(exact_no)) for k in self.exact_key))
         self.calibration = CALIBRATIONS[model_name(embedder) if embedder else "static"]
-        concepts_on = embedder is not None and self.calibration.concept_term > 0.0
+        self._concepts_on = concepts_on = (
+            embedder is not None and self.calibration.concept_term > 0.0
+        )
         # one unit row per label id (float32), or None without a model; with the concept
         # glossary, citations are not embedded ("(Elhage et al. 2022)" is no meaning)
         shown = [strip_citations(r) or r for r in self.raw] if concepts_on else self.raw
@@ -348,10 +350,11 @@ class LabelScores:
                 np.minimum(self._mode_w[a[lo : lo + step]], self._mode_w[b[lo : lo + step]]),
                 0.0,
             )
-            concept = np.maximum(
-                concept, self.shared_concept(a[lo : lo + step], b[lo : lo + step])
-            ).tolist()
-            for t, c, m in zip(texts[lo : lo + step], cos, concept, strict=True):
+            if self._concepts_on:
+                concept = np.maximum(
+                    concept, self.shared_concept(a[lo : lo + step], b[lo : lo + step])
+                )
+            for t, c, m in zip(texts[lo : lo + step], cos, concept.tolist(), strict=True):
                 out.append(t if t >= 1.0 else blend(t, c, m, cal))
         return out
 

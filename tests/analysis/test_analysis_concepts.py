@@ -1,0 +1,105 @@
+"""Analysis layer tests: the glossary of alignment concepts (trees/analysis/text/concepts.yaml)
+and which concepts a label names. Pure: no database, no model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trees.analysis.text.concepts import (
+    Concept,
+    Concepts,
+    alignment_concepts,
+    read_concepts,
+    strip_citations,
+)
+from trees.domain.datafile import DataFileError
+
+
+def named(label: str) -> list[str]:
+    glossary = alignment_concepts()
+    return [glossary.concepts[k].id for k in glossary.named(label)]
+
+
+def test_the_shipped_glossary_has_distinct_concepts_each_with_terms_and_glosses() -> None:
+    glossary = alignment_concepts()
+    ids = [c.id for c in glossary.concepts]
+    assert len(ids) >= 70
+    assert len(set(ids)) == len(ids)
+    assert all(c.terms and len(c.glosses) >= 1 for c in glossary.concepts)
+
+
+def test_citations_are_stripped_and_other_brackets_kept() -> None:
+    assert strip_citations("Superposition (Elhage et al. 2022)") == "Superposition"
+    assert strip_citations("ELK (ARC, 2021)") == "ELK"
+    assert strip_citations("Coups (Davidson, Finnveden & Hadshar 2025) in labs") == "Coups in labs"
+    assert strip_citations("Outer alignment (reward hacking)") == "Outer alignment (reward hacking)"
+
+
+def test_a_label_names_the_concept_of_its_term_whatever_its_citation() -> None:
+    assert named("Superposition (Elhage et al. 2022)") == ["superposition"]
+    assert named("Polysemantic neurons") == ["superposition"]
+    assert named("ELK (ARC, 2021)") == ["elk"]
+    assert named("Syco") == ["sycophancy"]
+    assert named("Sycophantic answers rated highly") == ["sycophancy"]
+
+
+def test_a_bracketed_gloss_names_its_concept() -> None:
+    assert named("A system that underperforms on purpose [sandbagging]") == ["sandbagging"]
+
+
+def test_an_abbreviation_of_several_words_matches_them_by_word_prefixes() -> None:
+    assert named("Race dyn.") == ["race-dynamics"]
+    assert named("Emergent caps") == ["emergent-capabilities"]
+    assert named("DC evals") == ["dangerous-capability-evals"]
+    # each abbreviated word keeps at least three letters: "ra d" is no one's abbreviation
+    assert named("ra d") == []
+
+
+def test_the_longest_term_at_a_word_wins() -> None:
+    # "deceptive alignment" is one concept, not deception followed by alignment
+    assert named("Deceptive alignment (DA)") == ["deceptive-alignment"]
+    assert named("Strategic deception") == ["deception"]
+
+
+def test_a_label_can_name_several_concepts_in_order() -> None:
+    assert named("Outer alignment (reward hacking)") == ["outer-alignment", "specification-gaming"]
+
+
+def test_near_misses_are_different_concepts() -> None:
+    assert named("Reward hacking") != named("Reward tampering")
+    assert named("Sycophancy") != named("Deception")
+    assert named("AI power-seeking") != named("Concentration of power")
+    assert named("Goal misgeneralization") != named("Distribution shift")
+
+
+def test_a_label_without_a_term_names_nothing() -> None:
+    assert named("Will the cafeteria serve lunch on time?") == []
+    assert named("") == []
+
+
+def test_gloss_texts_cover_every_concept_in_order() -> None:
+    glossary = Concepts(
+        [Concept("a", ("alpha",), ("first", "second")), Concept("b", ("beta", "b2"), ("third",))]
+    )
+    texts, owner = glossary.gloss_texts()
+    assert texts == ["first", "second", "alpha", "third", "beta, b2"]
+    assert owner == [0, 0, 0, 1, 1]
+
+
+def test_a_malformed_glossary_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "concepts.yaml"
+    bad.write_text("concepts:\n  - id: x\n    terms: [x]\n")
+    with pytest.raises(DataFileError, match=r"concepts\[0\]: missing glosses"):
+        read_concepts(bad)
+    bad.write_text(
+        "concepts:\n"
+        "  - {id: x, terms: [x], glosses: [an x]}\n"
+        "  - {id: x, terms: [y], glosses: [a y]}\n"
+    )
+    with pytest.raises(DataFileError, match="listed twice"):
+        read_concepts(bad)
+    bad.write_text("concepts:\n  - {id: x, terms: [], glosses: [an x]}\n")
+    with pytest.raises(DataFileError, match="at least one term"):
+        read_concepts(bad)
