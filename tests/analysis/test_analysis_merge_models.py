@@ -112,3 +112,18 @@ def test_jargon_and_plain_words_read_as_one_alignment_concept_with_the_transform
     # the static model's calibration has no concept reading: merge at scale is unchanged
     static = Matcher(items, Glossary(), semantic.model())
     assert static.shared_concept(np.asarray([a]), np.asarray([b]))[0] == 0.0
+
+
+def test_labels_naming_different_alignment_concepts_are_never_merged_automatically() -> None:
+    # same root, similar words and structure: 0.815 before the glossary kept them apart
+    result = merge(
+        trees(
+            "R r Alignment\n  R a Outer alignment\n    R b Specification gaming",
+            "R r Alignment\n  R a Inner alignment\n    R b Goal misgeneralisation",
+        )
+    )
+    auto = {(m["a"]["label"], m["b"]["label"]) for m in result["matches"] if m["reason"] == "auto"}
+    assert ("Outer alignment", "Inner alignment") not in auto
+    # still asked: the group decides
+    asked = {(s["a"]["label"], s["b"]["label"]) for s in result["suggestions"]}
+    assert ("Outer alignment", "Inner alignment") in asked

@@ -157,6 +157,7 @@ class LabelScores:
         # and the alignment concepts each label reads as (up to MAX_NAMED, -1 pads)
         self._concept_no = np.full((len(self.raw), MAX_NAMED), -1, dtype=np.int64)
         self._concept_w = np.zeros(len(self.raw), dtype=np.float64)
+        self._concept_named = np.zeros(len(self.raw), dtype=bool)  # by a term
         if concepts_on and embedder is not None and self.embeddings is not None:
             self._read_concepts(embedder)
         # label-pair score, key a * L + b with a < b: lid_score() only (the candidate pairs are
@@ -206,6 +207,7 @@ class LabelScores:
             if named:
                 self._concept_no[lid, : len(named)] = named
                 self._concept_w[lid] = cal.concept_term
+                self._concept_named[lid] = True
             else:
                 unread.append(lid)
         if not unread or len(concepts) < 2 or cal.concept_read <= 0.0:
@@ -235,6 +237,15 @@ class LabelScores:
         ca, cb = self._concept_no[a], self._concept_no[b]
         same = ((ca[:, :, None] == cb[:, None, :]) & (ca[:, :, None] >= 0)).any(axis=(1, 2))
         return np.where(same, np.minimum(self._concept_w[a], self._concept_w[b]), 0.0)
+
+    def named_apart(self, a: int, b: int) -> bool:
+        """Whether label ids ``a`` and ``b`` name different alignment concepts by their terms
+        and none in common ("Outer alignment" / "Inner alignment", "Reward hacking" /
+        "Reward tampering"): the glossary says they are neighbours, not one problem."""
+        if not (self._concept_named[a] and self._concept_named[b]):
+            return False
+        mine = set(self._concept_no[a].tolist()) - {-1}
+        return not mine.intersection(self._concept_no[b].tolist())
 
     def idf(self, w: str) -> float:
         return self._word_idf.get(w, 1.0)

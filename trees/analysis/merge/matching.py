@@ -401,8 +401,12 @@ class Matcher(LabelScores):
         return sa != sb and bool(sa) and bool(sb) and (sa <= sb or sb <= sa)
 
     def subset(self, i: int, j: int) -> bool:
-        """Subset-like labels ("alignment" vs "deceptive alignment"): never auto-merged."""
-        return self.label_score(i, j) < 1.0 and self._subset_like(i, j)
+        """Subset-like labels ("alignment" vs "deceptive alignment"), or labels naming
+        different alignment concepts ("outer alignment" vs "inner alignment"): never
+        auto-merged."""
+        if self.label_score(i, j) >= 1.0:
+            return False
+        return self._subset_like(i, j) or self.named_apart(self.lid[i], self.lid[j])
 
     def score(self, i: int, j: int) -> Scored:
         """Final score with its components (for matches and suggestions)."""
