@@ -393,7 +393,7 @@ def test_near_miss_failure_modes_are_separate_families_so_they_are_separate_item
     assert family("alignment-tax") == family("racing")
     assert family("alignment-tax") != family("too-weak")
     assert family("value-pluralism") != family("outer-misalignment")
-    assert family("dishonesty") != family("deceptive-alignment")
+    assert family("confabulation") != family("deceptive-alignment") == family("dishonesty")
     assert family("power-seeking") == family("goal-preservation") == family("shutdown-resistance")
     assert family("unfaithful-reasoning") == family("evaluation-awareness")
     assert family("untrusted-checker") != family("scalable-oversight")
