@@ -103,3 +103,11 @@ def test_a_malformed_glossary_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("concepts:\n  - {id: x, terms: [], glosses: [an x]}\n")
     with pytest.raises(DataFileError, match="at least one term"):
         read_concepts(bad)
+
+
+def test_a_one_word_term_matches_that_word_or_its_plural_not_its_stem() -> None:
+    # the light stemmer folds "fairly" into "fairness" and "scheme" into "scheming"
+    assert named("Even a fairly honest model may know more than it says") == []
+    assert named("A pupil who learns the mark scheme instead of the subject") == []
+    assert named("Jailbreak") == named("jailbreaks") == ["jailbreaks"]
+    assert named("Labs in an arms race") == ["race-dynamics"]

@@ -6,8 +6,10 @@ knowledge") and glosses (plain sentences a newcomer would say: "the model may kn
 answer but we have no way to get it to report it"). Merge uses it to carry a match across
 wording that a general sentence model does not bridge: jargon against plain words.
 
-- :meth:`Concepts.named` reads the concepts a label names by its terms, compared by word
-  stems, longest term first at each word (so "deceptive alignment" is not also "deception").
+- :meth:`Concepts.named` reads the concepts a label names by its terms, longest term first
+  at each word (so "deceptive alignment" is not also "deception"): a term of one content word
+  by that word (or its plural), a term of several by word stems (the light stemmer folds
+  "fairly" into "fairness" and "scheme" into "scheming", which one word alone cannot afford).
   Citations ("(Elhage et al. 2022)") are ignored; bracketed glosses ("[sandbagging]") count.
   An abbreviation of a term of several words matches by word prefixes ("race dyn" is race
   dynamics), each abbreviated word at least :data:`MIN_PREFIX` letters.
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from trees.analysis.text.similarity import content_stems, normalise
+from trees.analysis.text.similarity import STOP_WORDS, normalise, stem
 from trees.domain.datafile import Reader, read_yaml
 
 DATA = Path(__file__).with_name("concepts.yaml")
@@ -40,6 +42,10 @@ _CITATION = re.compile(r"\s*\((?:[^()]*?\bet al\b[^()]*|[^()]*?\b(?:1[89]|20)\d\
 def strip_citations(label: str) -> str:
     """The label without bracketed citations (an author and a year say nothing of meaning)."""
     return " ".join(_CITATION.sub("", label).split())
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in normalise(text).split() if w not in STOP_WORDS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +64,19 @@ class Concepts:
         self._exact: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         # first MIN_PREFIX letters of the first stem -> terms of several words
         self._prefix: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        # a term of one content word: that word -> concept (the first concept listing it)
+        self._single: dict[str, int] = {}
         for k, c in enumerate(self.concepts):
             for term in c.terms:
-                stems = tuple(content_stems(normalise(term)))
+                words = _content_words(term)
+                if len(words) == 1:
+                    self._single.setdefault(words[0], k)
+                    continue
+                stems = tuple(map(stem, words))
                 if not stems:
                     continue
                 self._exact.setdefault(stems[0], []).append((stems, k))
-                if len(stems) > 1:
-                    self._prefix.setdefault(stems[0][:MIN_PREFIX], []).append((stems, k))
+                self._prefix.setdefault(stems[0][:MIN_PREFIX], []).append((stems, k))
         for table in (self._exact, self._prefix):
             for terms in table.values():
                 terms.sort(key=lambda t: (-len(t[0]), t))
@@ -76,11 +87,12 @@ class Concepts:
     def named(self, label: str) -> list[int]:
         """Indexes of the concepts the label names by a term, in the order named (at most
         :data:`MAX_NAMED`)."""
-        stems = content_stems(normalise(strip_citations(label)))
+        words = _content_words(strip_citations(label))
+        stems = list(map(stem, words))
         found: list[int] = []
         i = 0
         while i < len(stems) and len(found) < MAX_NAMED:
-            hit = self._match_at(stems, i)
+            hit = self._match_at(words, stems, i)
             if hit is None:
                 i += 1
                 continue
@@ -90,13 +102,19 @@ class Concepts:
             i += size
         return found
 
-    def _match_at(self, stems: list[str], i: int) -> tuple[int, int] | None:
+    def _match_at(self, words: list[str], stems: list[str], i: int) -> tuple[int, int] | None:
         """The longest term starting at word ``i``: (its length in words, concept)."""
         best: tuple[int, int] | None = None
         for term, k in self._exact.get(stems[i], ()):
             if tuple(stems[i : i + len(term)]) == term:
                 best = (len(term), k)
                 break
+        if best is None:
+            w = words[i]
+            for form in (w, w[:-1] if w.endswith("s") else w + "s"):
+                if form in self._single:
+                    best = (1, self._single[form])
+                    break
         w = stems[i]
         if len(w) >= MIN_PREFIX:
             for term, k in self._prefix.get(w[:MIN_PREFIX], ()):
