@@ -4,6 +4,7 @@ presser's own steps (issue 14, defects 1, 3 and 4)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -170,5 +171,39 @@ def test_two_people_typing_at_the_same_place_each_keep_their_words_in_order(thre
         for user in people:
             expect(text_of(user, p)).to_have_text(final, timeout=LIVE)
         assert mine in final and theirs in final, final
+    for user in people:
+        assert user.errors == []
+
+
+def test_two_people_writing_in_one_note_at_once_both_keep_their_sentences(three: Any) -> None:
+    """A note was last writer wins: alice's and bob's sentences typed at once left one of
+    them, and told both "replaced your note" (the one whose note stayed too)."""
+    people, (p,) = three(["Debate"])
+    alice, bob, carol = people
+    notes = []
+    for user in (alice, bob):
+        text_of(user, p).click()
+        note = user.page.locator("aside.details textarea.note-input")
+        note.click()
+        notes.append(note)
+    mine, theirs = "Alice cites the 2018 paper.", "Bob adds a caveat."
+    for i in range(max(len(mine), len(theirs))):
+        alice.page.keyboard.type(mine[i : i + 1])
+        bob.page.keyboard.type(theirs[i : i + 1])
+    for user in (alice, bob):
+        user.page.keyboard.press("Escape")  # back to the node: the note is saved
+    for user in people:
+        expect(user.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
+    text_of(carol, p).click()
+    shown = carol.page.locator("aside.details textarea.note-input")
+    expect(shown).to_have_value(re.compile(re.escape(mine)), timeout=LIVE)
+    expect(shown).to_have_value(re.compile(re.escape(theirs)), timeout=LIVE)
+    final = shown.input_value()
+    for user in (alice, bob):
+        text_of(user, p).click()
+        expect(user.page.locator("aside.details textarea.note-input")).to_have_value(
+            final, timeout=LIVE
+        )
+        expect(user.page.locator(".toast", has_text="replaced your note")).to_have_count(0)
     for user in people:
         assert user.errors == []

@@ -252,9 +252,30 @@ def test_merge_text_applies_the_writers_edit_where_it_lands_now(
     assert ytext.merge_text(base, mine, theirs) == want
 
 
-def test_base_is_only_for_set_text() -> None:
+def test_base_is_only_for_set_text_and_note() -> None:
     state = _tree("abc")
-    op = {"kind": "set", "id": NODE, "field": "note", "value": "n", "base": "x"}
+    op = {"kind": "set", "id": NODE, "field": "tags", "value": ["t"], "base": "x"}
     with pytest.raises(OpError) as err:
         state.apply(op, seq=2, actor=1)
     assert err.value.code == "invalid"
+
+
+def test_two_people_writing_one_note_from_the_same_base_both_keep_their_sentences() -> None:
+    state = _tree("abc")
+    note = {"kind": "set", "id": NODE, "field": "note"}
+    state.apply({**note, "value": "Sources: A."}, seq=2, actor=1)
+    first = state.apply({**note, "value": "Sources: A. Alice adds B.", "base": "Sources: A."},
+                        seq=3, actor=1)  # fmt: skip
+    # Bob wrote from the same note, not having seen Alice's sentence.
+    second = state.apply({**note, "value": "Caveat. Sources: A.", "base": "Sources: A."},
+                         seq=4, actor=2)  # fmt: skip
+    assert state.nodes[NODE].note == "Caveat. Sources: A. Alice adds B."
+    assert second.op["value"] == state.nodes[NODE].note and "base" not in second.op
+    assert first.overwrote == second.overwrote == 0  # nobody's write was replaced
+    # Alice goes on from her own last write: Bob's caveat stays.
+    state.apply({**note, "value": "Sources: A. Alice adds B and C.",
+                 "base": "Sources: A. Alice adds B."}, seq=5, actor=1)  # fmt: skip
+    assert state.nodes[NODE].note == "Caveat. Sources: A. Alice adds B and C."
+    # Without base a note is still last writer wins, and says whose write it replaced.
+    plain = state.apply({**note, "value": "Replaced."}, seq=6, actor=2)
+    assert state.nodes[NODE].note == "Replaced." and plain.overwrote == 5

@@ -14,7 +14,7 @@ from . import ytext
 from .errors import OpError
 from .grammar import allowed_under
 from .keys import KeyError_, is_valid_key, key_between
-from .limits import MAX_NODES, MAX_TEXT
+from .limits import MAX_NODES, MAX_NOTE, MAX_TEXT
 from .node import FIELD_GROUPS, Applied, Node
 from .validate import normalise
 
@@ -175,6 +175,16 @@ def _set(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> A
     node = _live_node(state, op["id"])
     name = op["field"]
     overwrote = node.field_seq.get(name, 0)
+    base = op.pop("base", None)
+    if name == "note" and base is not None:
+        # A note edited from `base`: apply the writer's edit of it to the note as it is now, so
+        # that two people writing in one note at once both keep their sentences (last writer
+        # wins replaced the other's). It replaces nothing the writer did not see.
+        if base != node.note:
+            op["value"] = ytext.merge_text(base, op["value"], node.note)
+            if len(op["value"]) > MAX_NOTE:
+                raise OpError("too_large", f"note is longer than {MAX_NOTE} characters")
+        overwrote = 0
     if name == "meta":
         node.meta = copy.deepcopy(op["value"])
     else:

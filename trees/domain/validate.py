@@ -229,14 +229,14 @@ def normalise(op: object, tree_kind: str) -> dict[str, Any]:
         out["field"] = field
         if op.get("y") is not None and (field != "text" or not isinstance(op["y"], str)):
             raise _invalid("y is a base64 text update, only for field text")
-        if op.get("base") is not None and (field != "text" or op.get("y") is not None):
-            raise _invalid("base is the text a set text was edited from (not with y)")
+        if op.get("base") is not None and (field not in TEXT_LIMITS or op.get("y") is not None):
+            raise _invalid("base is the text or note a set was edited from (not with y)")
         if field in TEXT_LIMITS:
             out["value"] = text_value(op["value"], field)
             if op.get("y") is not None:
                 out["y"] = op["y"]
             if op.get("base") is not None:
-                out["base"] = text_value(op["base"], "text")
+                out["base"] = text_value(op["base"], field)
         elif field == "tags":
             out["value"] = tags_value(op["value"])
         elif field == "meta":

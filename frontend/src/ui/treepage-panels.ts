@@ -9,7 +9,7 @@ import type { Connection, ConnState } from "../connection";
 import { TYPE_INFO, typesOf } from "../core/grammar";
 import { LIMITS, normTag } from "../core/state";
 import type { SyncEngine } from "../core/sync";
-import type { NodeType, TreeNode, User } from "../core/types";
+import type { NodeType, Op, TreeNode, User } from "../core/types";
 import { h, on, toast } from "./dom";
 import { type Outliner, short } from "./outliner";
 import type { AnalysisController } from "./analysis";
@@ -297,13 +297,19 @@ export abstract class TreePagePanels {
     note.value = n.note;
     note.readOnly = ro;
     let timer: number | null = null;
+    // The note this draft was written from (then the draft last sent): the server applies the
+    // edit of it to the note as it is then, so that someone writing in it at the same time
+    // keeps their sentences too (docs/protocol.md, `base`).
+    let base = n.note;
     const saveNote = () => {
       if (timer !== null) clearTimeout(timer);
       timer = null;
       if (this.noteDraft === saveNote) this.noteDraft = null;
       const cur = this.engine.view?.get(n.id);
-      if (cur && !cur.deleted && cur.note !== note.value)
-        this.outliner.edit([{ kind: "set", id: n.id, field: "note", value: note.value }], `note:${n.id}`);
+      if (cur && !cur.deleted && cur.note !== note.value) {
+        const op: Op = { kind: "set", id: n.id, field: "note", value: note.value, base };
+        if (this.outliner.edit([op], `note:${n.id}`)) base = note.value;
+      }
       this.renderStatus();
     };
     on(note, "input", () => {
