@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { UndoManager } from "../src/core/undo";
-import { mapCaret, mapCaretThrough, ROOT, seedUpdate, type TextDelta } from "../src/core/ytext";
+import { diffInto, LOCAL, mapCaret, mapCaretThrough, ROOT, seedUpdate, type TextDelta } from "../src/core/ytext";
 import { FakeClient, FakeServer, flushAll } from "./fakeserver";
 
 const P = { kind: "create" as const, id: "p", type: "proposal" as const, parent: null, key: "a0", text: "hello world" };
@@ -190,5 +190,48 @@ describe("node text (Yjs)", () => {
     expect(mapCaretThrough("hello", [ins, del], "hllo", 5)).toBe(4);
     expect(mapCaretThrough("hello", [ins], "something else", 4)).toBeNull();
     expect(mapCaretThrough("hello", [], "hello!", 5)).toBeNull();
+  });
+
+  it("two people typing at one place, keystroke by keystroke, each keep their own run", () => {
+    // Each replica is a browser: its screen text and caret, its document; every keystroke is
+    // diffed in at the caret and sent at once, every remote one moves the caret exactly.
+    for (const ids of [
+      [10, 20],
+      [20, 10],
+    ]) {
+      const seed = seedUpdate("Debate");
+      const people = ids.map((id) => {
+        const doc = new Y.Doc();
+        doc.clientID = id;
+        Y.applyUpdate(doc, seed);
+        const p = { doc, shown: "Debate", caret: 6, deltas: [] as TextDelta[] };
+        doc.getText(ROOT).observe((e, tr) => {
+          if (tr.origin !== LOCAL) p.deltas.push(e.delta);
+        });
+        return p;
+      });
+      const words = [" [alice]", " {bob}"];
+      for (let i = 0; i < 8; i++) {
+        people.forEach((p, k) => {
+          const ch = words[k][i];
+          if (!ch) return;
+          p.shown = p.shown.slice(0, p.caret) + ch + p.shown.slice(p.caret);
+          p.caret += 1;
+          const sv = Y.encodeStateVector(p.doc);
+          diffInto(p.doc, p.shown, LOCAL, p.caret);
+          const update = Y.encodeStateAsUpdate(p.doc, sv);
+          const other = people[1 - k];
+          Y.applyUpdate(other.doc, update, "remote");
+          const text = other.doc.getText(ROOT).toString();
+          other.caret = mapCaretThrough(other.shown, other.deltas, text, other.caret)!;
+          other.deltas = [];
+          other.shown = text;
+        });
+      }
+      const final = people[0].doc.getText(ROOT).toString();
+      expect(people[1].doc.getText(ROOT).toString()).toBe(final);
+      expect(final).toContain(" [alice]");
+      expect(final).toContain(" {bob}");
+    }
   });
 });

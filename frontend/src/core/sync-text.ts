@@ -61,7 +61,8 @@ export abstract class TextSync {
    * The person typed: make the node's text `value` by a minimal edit of the local Y document
    * (undoable by them alone) and send the update at once. Throws OpError like `submit`.
    */
-  editText(id: string, value: string): Change[] {
+  /** `caret`: the caret in `value` after the edit, if known (places an ambiguous keystroke). */
+  editText(id: string, value: string, caret?: number): Change[] {
     if (!this.view) throw new Error("the tree is not loaded yet");
     const n = this.view.get(id);
     if (!n) throw new OpError("not_found", "no such node");
@@ -69,7 +70,7 @@ export abstract class TextSync {
     if (longerThan(value, LIMITS.text)) throw new OpError("too_large", "text is too long");
     const doc = this.view.textDoc(id);
     this.undoFor(id);
-    if (!diffInto(doc, value, LOCAL)) return [];
+    if (!diffInto(doc, value, LOCAL, caret)) return [];
     return this.localTextChanged(id);
   }
 

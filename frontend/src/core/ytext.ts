@@ -42,11 +42,25 @@ export function stateOf(doc: Y.Doc): string {
   return toBase64(Y.encodeStateAsUpdate(doc));
 }
 
-/** Turn the document's text into `value` by one minimal edit (common prefix and suffix kept). */
-export function diffInto(doc: Y.Doc, value: string, origin: unknown): boolean {
+/**
+ * Turn the document's text into `value` by one minimal edit (common prefix and suffix kept).
+ * `caret`: where the typist's caret is in `value` after the edit. A keystroke next to the same
+ * character ("a" typed after "a", a space after a space) can be read as an edit at several
+ * places that give the same text; they differ in which characters the new one is anchored to
+ * (which matters when someone else types there at once), so take the one at the caret.
+ */
+export function diffInto(doc: Y.Doc, value: string, origin: unknown, caret?: number): boolean {
   const text = doc.getText(ROOT);
   const cur = text.toString();
   if (cur === value) return false;
+  const at = caret === undefined ? null : editAtCaret(cur, value, caret);
+  if (at) {
+    doc.transact(() => {
+      if (at.remove) text.delete(at.index, at.remove);
+      if (at.insert) text.insert(at.index, at.insert);
+    }, origin);
+    return true;
+  }
   let start = 0;
   const max = Math.min(cur.length, value.length);
   while (start < max && cur.charCodeAt(start) === value.charCodeAt(start)) start++;
@@ -67,6 +81,27 @@ export function diffInto(doc: Y.Doc, value: string, origin: unknown): boolean {
     if (endNew > start) text.insert(start, value.slice(start, endNew));
   }, origin);
   return true;
+}
+
+/** A pure insertion ending at `caret`, or a pure deletion at `caret`, that turns `cur` into
+ * `value`; null when the edit is neither (the common prefix and suffix decide then). */
+function editAtCaret(cur: string, value: string, caret: number): { index: number; remove: number; insert: string } | null {
+  const grow = value.length - cur.length;
+  if (grow > 0) {
+    const index = caret - grow;
+    if (index < 0 || caret > value.length) return null;
+    if (isLow(value.charCodeAt(index)) || isLow(value.charCodeAt(caret))) return null;
+    if (value.slice(0, index) !== cur.slice(0, index) || value.slice(caret) !== cur.slice(index)) return null;
+    return { index, remove: 0, insert: value.slice(index, caret) };
+  }
+  if (grow < 0) {
+    const remove = -grow;
+    if (caret < 0 || caret + remove > cur.length) return null;
+    if (isLow(cur.charCodeAt(caret)) || isLow(cur.charCodeAt(caret + remove))) return null;
+    if (cur.slice(0, caret) !== value.slice(0, caret) || cur.slice(caret + remove) !== value.slice(caret)) return null;
+    return { index: caret, remove, insert: "" };
+  }
+  return null;
 }
 
 function isHigh(c: number): boolean {

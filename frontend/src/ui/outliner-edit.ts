@@ -4,7 +4,7 @@ import { childTypeFor } from "../core/grammar";
 import { type Op, OpError } from "../core/types";
 import { toast } from "./dom";
 import { OutlinerRows, type Row } from "./outliner-rows";
-import { explain, placeCaret } from "./outliner-text";
+import { caretOffset, explain, placeCaret } from "./outliner-text";
 
 export abstract class OutlinerEditing extends OutlinerRows {
   protected pointerDown = false;
@@ -163,7 +163,8 @@ export abstract class OutlinerEditing extends OutlinerRows {
       toast(`Text is limited to ${LIMITS.text.toLocaleString("en")} characters.`, { kind: "warn" });
     }
     try {
-      if (this.engine.editText(hit.id, text).length) this.undo.textEdited(hit.id);
+      const caret = document.activeElement === hit.r.text ? caretOffset(hit.r.text) : undefined;
+      if (this.engine.editText(hit.id, text, caret).length) this.undo.textEdited(hit.id);
     } catch (err) {
       if (err instanceof OpError) toast(explain(err.code, err.message), { kind: "error" });
       else throw err;
