@@ -378,6 +378,18 @@ def test_the_starter_vocabulary_reads_common_failure_modes_in_plain_words() -> N
             "unfaithful-reasoning"
         ),
         "Off the training distribution it meets situations it never saw": "goal-misgeneralisation",
+        "We only get one shot at this, no retries if it goes wrong": "no-second-try",
+        "A little fine-tuning on open weights strips the safety training back out": (
+            "shallow-alignment"
+        ),
+        "We still can't see inside the network to check what it is computing": (
+            "interpretability-limits"
+        ),
+        "Two AIs meant to check each other could quietly agree to cover for each other": (
+            "collusion"
+        ),
+        "It learns to flatter the rater rather than be correct": "sycophancy",
+        "The judge gets tired after twenty rounds and stops checking": "scalable-oversight",
     }
     assert {text: best_id(text, starter) for text in cases} == cases
 
@@ -526,7 +538,7 @@ def test_a_one_word_cue_reads_a_critique_only_when_its_meaning_agrees() -> None:
         return GameCorpus([(1, nodes)], embedder=critique_embedder()).modes[0]
 
     vocab = starter_vocabulary()
-    agree = "Competitors would not bother with this step"
+    agree = "Competitors would happily do without this step"
     assert vocab.best(agree) is None  # "competitors" alone is too little for a phrase reading
     found = read(agree)
     assert found is not None and found.mode.id == "alignment-tax"

@@ -13,6 +13,7 @@ from trees.analysis.merge.pipeline import _items
 from trees.analysis.merge.scores import CALIBRATIONS, meaning
 from trees.analysis.text import contextual, semantic
 from trees.analysis.text.glossary import Glossary
+from trees.analysis.vocabulary.modes import starter_vocabulary
 
 ONE = "R r Alignment\n  R a Race dynamics\n    R b Alignment tax"
 TWO = "R r Alignment\n  R b The alignment tax of safety work\n    R a Competitive pressure"
@@ -59,18 +60,18 @@ def test_a_cosine_counts_by_the_calibration_of_the_model_that_gave_it() -> None:
 
 
 def test_plain_words_no_vocabulary_phrase_reads_are_read_as_the_mode_nearest_in_meaning() -> None:
+    # "We can't see inside neural networks" was this test's plain label until the vocabulary
+    # learnt to read it by a phrase (round 11, failure modes); this one no phrase reads
+    plain_text = "It tells you what you want to hear"
+    assert starter_vocabulary().best(plain_text) is None
     items, _ = _items(
         trees(
-            "R r Alignment\n  R a We can't see inside neural networks",
-            "R r Alignment\n  R a Interpretability",
+            f"R r Alignment\n  R a {plain_text}",
+            "R r Alignment\n  R a Sycophancy",
         )
     )
     plain, jargon = (
-        next(i for i, it in enumerate(items) if it.label == t)
-        for t in (
-            "We can't see inside neural networks",
-            "Interpretability",
-        )
+        next(i for i, it in enumerate(items) if it.label == t) for t in (plain_text, "Sycophancy")
     )
     read = Matcher(items, Glossary(), contextual.model())
     lids = read.lid
