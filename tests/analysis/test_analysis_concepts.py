@@ -57,6 +57,14 @@ def test_an_abbreviation_of_several_words_matches_them_by_word_prefixes() -> Non
     assert named("ra d") == []
 
 
+def test_a_term_of_several_words_is_named_in_any_word_order() -> None:
+    # "Gaming the specification" was read as outer alignment (its one-word term
+    # "specification"), so merge kept it apart from "Specification gaming" as a near miss
+    assert named("Gaming the specification") == named("Specification gaming")
+    assert named("Seeking power") == named("Power seeking") != []
+    assert named("Tampering with the reward") == named("Reward tampering") != []
+
+
 def test_the_longest_term_at_a_word_wins() -> None:
     # "deceptive alignment" is one concept, not deception followed by alignment
     assert named("Deceptive alignment (DA)") == ["deceptive-alignment"]

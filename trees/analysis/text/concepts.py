@@ -66,6 +66,10 @@ class Concepts:
         self._prefix: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         # a term of one content word: that word -> concept (the first concept listing it)
         self._single: dict[str, int] = {}
+        # a term of several words by its sorted stems, so that word order does not hide it
+        # ("Gaming the specification" names specification gaming, "Seeking power" power
+        # seeking): (number of words, sorted stems) -> concept (the first listing it)
+        self._unordered: dict[tuple[int, tuple[str, ...]], int] = {}
         for k, c in enumerate(self.concepts):
             for term in c.terms:
                 words = _content_words(term)
@@ -76,6 +80,7 @@ class Concepts:
                 if not stems:
                     continue
                 self._exact.setdefault(stems[0], []).append((stems, k))
+                self._unordered.setdefault((len(stems), tuple(sorted(stems))), k)
                 self._prefix.setdefault(stems[0][:MIN_PREFIX], []).append((stems, k))
         for table in (self._exact, self._prefix):
             for terms in table.values():
@@ -109,6 +114,12 @@ class Concepts:
             if tuple(stems[i : i + len(term)]) == term:
                 best = (len(term), k)
                 break
+        if best is None:
+            for size in range(min(3, len(stems) - i), 1, -1):
+                k = self._unordered.get((size, tuple(sorted(stems[i : i + size]))), -1)
+                if k >= 0:
+                    best = (size, k)
+                    break
         if best is None:
             w = words[i]
             for form in (w, w[:-1] if w.endswith("s") else w + "s"):
