@@ -41,7 +41,7 @@ describe("structural conflicts are told to both people", () => {
     b.engine.receive({ type: "presence", conn: "other", user: { id: 1, username: "u1" }, node: "c", editing: true });
     b.engine.submit({ kind: "delete", id: "p" });
     await Promise.resolve();
-    expect(conflicts(b)).toEqual([{ kind: "deleted-while-editing", id: "p", actor: 1 }]);
+    expect(conflicts(b)).toEqual([{ kind: "deleted-while-editing", id: "p", actor: 1, node: "c" }]);
     flushAll(a, b);
   });
 

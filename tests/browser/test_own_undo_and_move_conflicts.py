@@ -138,3 +138,28 @@ def test_two_people_moving_one_node_at_once_are_each_told_whose_move_stands(pair
     for user in (alice, bob):
         expect_order(user, back)
         assert user.errors == []
+
+
+def test_deleting_a_branch_someone_is_typing_in_names_the_node_they_were_in(pair: Any) -> None:
+    alice, bob, (p,) = pair(["Plan"])
+    flaw = str(uuid.uuid4())
+    op = {"kind": "create", "id": flaw, "type": "critique", "parent": p, "key": "a0"}
+    tree = int(alice.page.url.rstrip("/").rsplit("/", 1)[1])
+    body = {"client_id": "seed2", "n": 1, "op": op | {"text": "Flaw"}}
+    alice.api("POST", f"/api/trees/{tree}/ops/", body)
+    for user in (alice, bob):
+        expect(text_of(user, flaw)).to_have_text("Flaw", timeout=LIVE)
+    select(bob, flaw)
+    bob.page.keyboard.type(" here")
+    expect(bob.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
+    marker = alice.page.locator(f"li.node[data-id='{flaw}'] .marker", has_text="bob")
+    expect(marker).to_have_attribute("title", "bob is editing", timeout=LIVE)
+    # alice deletes the proposal, and with it the critique bob is typing in: she is told
+    # whose node it was, not only that her branch held it
+    text_of(alice, p).click()
+    alice.page.keyboard.press("Control+Shift+Backspace")
+    toast = alice.page.locator(".toast", has_text="when you deleted it")
+    expect(toast).to_contain_text("bob was editing “Flaw here” in “Plan”", timeout=LIVE)
+    toast.get_by_role("button", name="Undo delete").click()
+    for user in (alice, bob):
+        expect(text_of(user, flaw)).to_have_text("Flaw here", timeout=LIVE)

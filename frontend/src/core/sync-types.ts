@@ -44,7 +44,7 @@ export interface Typing {
  * the node and offers a way back). `edit-deleted`: someone deleted a node this person was
  * typing in (`text`: what they had typed). `too-long`: typing re-applied after a compaction
  * would make the text too long (`text`: what they had typed). `deleted-while-editing`: this person deleted a node
- * someone else was editing. `move`: two moves of one node close together; `mineWon` says
+ * someone else was editing (`node`: the one they were in, the deleted node or one below it). `move`: two moves of one node close together; `mineWon` says
  * whose stands, `back` is where the other one had put it.
  */
 export interface ConflictInfo {
@@ -52,6 +52,7 @@ export interface ConflictInfo {
   id: string;
   actor: number | null;
   text?: string;
+  node?: string;
   mineWon?: boolean;
   back?: { parent: string | null; key: string; type: NodeType };
 }

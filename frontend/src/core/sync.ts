@@ -133,7 +133,9 @@ export class SyncEngine extends TextSync implements UndoGuard {
     const groups = this.view.apply(op);
     if (op.kind === "create" && this.me) this.view.get(op.id)!.author = this.me.id;
     if (editors.length)
-      queueMicrotask(() => this.hooks.onConflict?.({ kind: "deleted-while-editing", id: op.id, actor: editors[0].user.id }));
+      queueMicrotask(() =>
+        this.hooks.onConflict?.({ kind: "deleted-while-editing", id: op.id, actor: editors[0].user.id, node: editors[0].node! }),
+      );
     // Text is merged, not locked: other people's typing shows while ours is in flight.
     this.enqueue(op, op.kind === "text" ? [] : groups);
     this.hooks.onChanges?.(groups, false);

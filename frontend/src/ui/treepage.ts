@@ -398,7 +398,12 @@ export class TreePage extends TreePageLayout {
         actions: [copy],
       });
     } else if (info.kind === "deleted-while-editing") {
-      toast(`${who} was editing ${label} when you deleted it.`, {
+      // They may have been in a node below the one deleted: name theirs, and the branch.
+      const theirs = info.node && info.node !== info.id ? v.get(info.node) : undefined;
+      const where = theirs
+        ? `“${short(theirs.text) || TYPE_INFO[theirs.type].label.toLowerCase()}” in ${label}`
+        : label;
+      toast(`${who} was editing ${where} when you deleted it.`, {
         kind: "warn",
         ms: 20000,
         actions: [{ label: "Undo delete", run: restore }],
