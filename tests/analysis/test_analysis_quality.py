@@ -143,3 +143,39 @@ def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
     path = next(p for p in set_dirs("dev", "gt") if p.name == name)
     q = failure_set_quality(path)
     assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
+
+
+# ---- the held-out sets (quality/sets/eval: blind authors D-F, measured once after the scorer
+# froze, round 12 in bench/RESULTS_analysis.md; nothing is tuned on them) ----------------------
+
+
+def test_automatic_merges_on_the_held_out_sets_are_precise() -> None:
+    # 1.000, but on 0 automatic pairs: on these sets merge only suggests (round 12)
+    assert split_merge("eval")["precision"] >= 0.95
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured once after the scorer froze (round 12, 2026-12-07): auto + top-3 recall "
+    "0.733 (pt_eval7 0.755, pt_eval8 0.642, pt_eval9 0.842); dev 0.916; target 0.85",
+)
+def test_suggestions_find_most_true_pairs_of_the_held_out_sets() -> None:
+    assert split_merge("eval")["recall"] >= 0.85
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured once after the scorer froze (round 12): 5 of 9 gold hierarchy "
+    "disagreements reported; each missing one rests on a true pair merge did not find",
+)
+def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() -> None:
+    assert split_merge("eval")["disagreements"] == 1.0
+
+
+@pytest.mark.parametrize("name", ["gt_eval7", "gt_eval8", "gt_eval9"])
+def test_the_gold_top_failure_mode_of_each_held_out_tree_is_first_and_one_item(name: str) -> None:
+    # met on all three when measured once (round 12); gt_eval8's first item ties on score
+    # with the second (3.0 and 3.0) and holds 38% of the mode's critiques
+    path = next(p for p in set_dirs("eval", "gt") if p.name == name)
+    q = failure_set_quality(path)
+    assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
