@@ -112,7 +112,8 @@ def test_suggestions_find_most_true_pairs_of_the_development_sets() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="16 of 17 with the concept glossary (round 11; 15 of 17 since pt_dev6-8 joined dev, "
+    reason="21 of 26 since pt_dev9-11 joined (round 12: 5 of 9 on them while held out); "
+    "16 of 17 with the concept glossary (round 11; 15 of 17 since pt_dev6-8 joined dev, "
     "round 10: 5 of 7 on them while held out)",
 )
 def test_every_gold_hierarchy_disagreement_is_reported() -> None:
@@ -146,30 +147,9 @@ def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
 
 
 # ---- the held-out sets (quality/sets/eval: blind authors D-F, measured once after the scorer
-# froze, round 12 in bench/RESULTS_analysis.md; nothing is tuned on them) ----------------------
-
-
-def test_automatic_merges_on_the_held_out_sets_are_precise() -> None:
-    # 1.000, but on 0 automatic pairs: on these sets merge only suggests (round 12)
-    assert split_merge("eval")["precision"] >= 0.95
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured once after the scorer froze (round 12, 2026-12-07): auto + top-3 recall "
-    "0.733 (pt_eval7 0.755, pt_eval8 0.642, pt_eval9 0.842); dev 0.916; target 0.85",
-)
-def test_suggestions_find_most_true_pairs_of_the_held_out_sets() -> None:
-    assert split_merge("eval")["recall"] >= 0.85
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured once after the scorer froze (round 12): 5 of 9 gold hierarchy "
-    "disagreements reported; each missing one rests on a true pair merge did not find",
-)
-def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() -> None:
-    assert split_merge("eval")["disagreements"] == 1.0
+# froze, round 12 in bench/RESULTS_analysis.md; nothing is tuned on them). Their problem trees
+# became development sets pt_dev9-11 after that one measurement (round 13 works on merge);
+# the game trees stay held out. -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", ["gt_eval7", "gt_eval8", "gt_eval9"])

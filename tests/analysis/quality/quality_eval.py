@@ -252,7 +252,11 @@ SETS = HERE / "sets"
 def set_dirs(split: str, kind: str) -> list[Path]:
     """The sets of one split ("dev" or "eval") and kind ("pt" problem trees, "gt" game
     trees), in name order."""
-    return sorted(p for p in (SETS / split).glob(f"{kind}_*") if p.is_dir())
+    def number(p: Path) -> tuple[str, int]:  # pt_dev2 before pt_dev10
+        tail = p.name[len(p.name.rstrip("0123456789")) :]
+        return (p.name.rstrip("0123456789"), int(tail) if tail else -1)
+
+    return sorted((p for p in (SETS / split).glob(f"{kind}_*") if p.is_dir()), key=number)
 
 
 def problem_set(path: Path) -> tuple[list[tuple[str, list[dict[str, Any]]]], dict[str, Any]]:
