@@ -252,6 +252,7 @@ SETS = HERE / "sets"
 def set_dirs(split: str, kind: str) -> list[Path]:
     """The sets of one split ("dev" or "eval") and kind ("pt" problem trees, "gt" game
     trees), in name order."""
+
     def number(p: Path) -> tuple[str, int]:  # pt_dev2 before pt_dev10
         tail = p.name[len(p.name.rstrip("0123456789")) :]
         return (p.name.rstrip("0123456789"), int(tail) if tail else -1)
