@@ -20,6 +20,7 @@ from trees.analysis.merge.dag import strongly_connected
 from trees.analysis.merge.lineage import fork
 from trees.analysis.merge.matching import Matcher
 from trees.analysis.merge.pipeline import _items
+from trees.analysis.recurrence import rank_problems
 from trees.analysis.text.glossary import Glossary
 from trees.analysis.text.semantic import load_embedder
 
@@ -212,6 +213,74 @@ def test_a_second_round_matches_carried_nodes_by_lineage_and_combines_edits() ->
     syc = [n for n in second["nodes"] if n["text"] == "Sycophancy"]
     assert len(syc) == 1 and len(syc[0]["meta"]["sources"]) == 2
     assert all(m["reason"] in {"root", "lineage", "auto"} for m in second["matches"])
+
+
+ANN_R1 = """
+R r Alignment
+  R a Reward hacking
+  R b Deceptive alignment
+  R c Race dynamics
+"""
+BOB_R1 = """
+R r Alignment
+  R a Reward hacking
+  R b Deceptive alignment
+"""
+CAT_R1 = """
+R r Alignment
+  R a Reward hacking
+  R d Interpretability is immature
+"""
+
+
+def test_support_after_a_second_round_counts_who_drew_each_problem_not_every_copy() -> None:
+    first = merge(
+        [
+            (11, outline(ANN_R1, prefix="a")),
+            (12, outline(BOB_R1, prefix="b")),
+            (13, outline(CAT_R1, prefix="c")),
+        ],
+        embedder=None,
+    )
+    before = {r["label"]: r["support"] for r in rank_problems(first["nodes"])}
+    assert before == {
+        "Reward hacking": 1.0,
+        "Deceptive alignment": 0.667,
+        "Race dynamics": 0.333,
+        "Interpretability is immature": 0.333,
+    }
+    # round 2: a copy per person (trees 21-23); bob rewords one carried problem, bob and cat
+    # both add the same new problem, ann adds one of her own
+    copies = fork(first["nodes"], ["ann", "bob", "cat"])
+    root = {p: next(n["id"] for n in c if n["parent"] is None) for p, c in copies.items()}
+    next(n for n in copies["bob"] if n["text"] == "Race dynamics")["text"] = "Racing to deploy"
+    copies["bob"].append(node("nb", "R", root["bob"], "Sycophancy"))
+    copies["cat"].append(node("nc", "R", root["cat"], "Sycophancy"))
+    copies["ann"].append(node("na", "R", root["ann"], "Scalable oversight"))
+    second = merge(
+        [(21, copies["ann"]), (22, copies["bob"]), (23, copies["cat"])],
+        base=first["nodes"],
+        embedder=None,
+    )
+    rows = {r["label"]: r for r in rank_problems(second["nodes"], source_trees=[21, 22, 23])}
+    after = {label: r["support"] for label, r in rows.items()}
+    assert after == {
+        "Reward hacking": 1.0,
+        "Deceptive alignment": 0.667,
+        "Racing to deploy": 0.333,  # still the one person who drew it, whoever reworded it
+        "Interpretability is immature": 0.333,
+        "Sycophancy": 0.667,
+        "Scalable oversight": 0.333,
+    }
+    assert rows["Racing to deploy"]["explanation"].endswith("drawn by 1 of 3 trees")
+    # the merge's sources are still its inputs (the copies), which split-back goes by
+    race = next(n for n in second["nodes"] if n["text"] == "Racing to deploy")
+    assert {s["tree"] for s in race["meta"]["sources"]} == {21, 22, 23}
+    assert [d["tree"] for d in race["meta"]["drew"]] == [11]
+
+
+def test_a_first_merge_records_no_drew_provenance() -> None:
+    assert all("drew" not in n["meta"] for n in run(ONE, TWO)["nodes"])
 
 
 def test_a_node_deleted_in_one_copy_and_untouched_elsewhere_is_removed() -> None:

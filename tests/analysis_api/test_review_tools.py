@@ -206,6 +206,39 @@ def test_a_round_conflict_shows_each_persons_text_and_a_pick_sets_it(
     assert_log_replays_to_the_snapshot(merged)
 
 
+def test_in_a_later_round_two_nodes_merged_by_hand_were_drawn_by_who_drew_either(
+    people: Any,
+) -> None:
+    ann, tree_id = people["ann"], people["tree"]
+    forked = ann.post(
+        f"/api/trees/{tree_id}/fork/", {"people": ["ann", "bob", "carol"]}, format="json"
+    ).json()
+    out = merge_via_api(ann, [row["tree"]["id"] for row in forked["trees"]])
+    assert out["status"] == "done", out
+    merged = out["tree"]["id"]
+    first = by_text(tree_id)
+    drew = {
+        text: {s["tree"] for s in first[text].meta["sources"]}
+        for text in ("Race dynamics", "Competitive pressure")
+    }
+    a, b = by_text(merged)["Race dynamics"], by_text(merged)["Competitive pressure"]
+    assert {d["tree"] for d in a.meta["drew"]} == drew["Race dynamics"]
+    body = {"a": str(a.id), "b": str(b.id), "label": "a"}
+    done = ann.post(f"/api/trees/{merged}/merge-nodes/", body, format="json")
+    assert done.status_code == 200, done.json()
+    kept = by_text(merged)["Race dynamics"]
+    both = drew["Race dynamics"] | drew["Competitive pressure"]
+    assert len(both) == 2  # one person short of all three: the copies would say 3 of 3
+    assert {d["tree"] for d in kept.meta["drew"]} == both
+    ranked = ann.get(f"/api/analysis/recurring/?trees={merged}").json()["items"]
+    row = next(r for r in ranked if r["label"] == "Race dynamics")
+    assert row["support"] == round(len(both) / 3, 3)
+
+    split = ann.post(f"/api/trees/{merged}/nodes/{kept.id}/split/")
+    assert split.status_code == 200, split.json()
+    assert "drew" not in live(merged)[str(kept.id)].meta  # one copy's node: its sources say
+
+
 def test_a_split_takes_back_the_extra_parent_edges_only_that_tree_drew(
     make_user: Any, client_for: Any
 ) -> None:

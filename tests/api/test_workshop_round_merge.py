@@ -110,6 +110,12 @@ def test_a_two_round_problem_tree_exercise_merges_each_group_and_forks_it_for_ea
     assert {"Sycophancy", "Deceptive alignment", "Reward hacking"} <= texts
     assert Tree.objects.get(pk=final).meta["base"] == merged_a
     assert room.clients["bob"].get(f"/api/trees/{forks['ann']}/snapshot/").status_code == 200
+    # The ranking of the round-two tree counts who drew each problem (round one's people,
+    # then ann's addition), not the two copies every carried-over problem sat in.
+    ranked = room.clients["ann"].get(f"/api/analysis/recurring/?trees={final}")
+    assert ranked.status_code == 200, ranked.content
+    support = {i["label"]: i["support"] for i in ranked.json()["items"]}
+    assert support == {"Reward hacking": 1.0, "Deceptive alignment": 0.5, "Sycophancy": 0.5}
 
 
 def test_a_group_of_one_is_not_merged_and_its_tree_is_forked_as_it_is_next_round(

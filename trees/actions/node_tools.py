@@ -105,6 +105,7 @@ def plan_split(state: TreeState, node_id: str) -> list[Op]:
         "edge_contributors": edges,
     }
     kept_meta.pop("aliases", None)
+    kept_meta.pop("drew", None)  # one tree's node now: its sources say who drew it
     plan.add({"kind": "set", "id": node_id, "field": "meta", "value": fit_meta(kept_meta)}, [])
     texts = {node.text}
     for tree_key in others:

@@ -73,6 +73,12 @@ def _merged_meta(
         contributors=len({s.get("tree") for s in sources}),
         edge_contributors=edges,
     )
+    if keep.get("drew") or gone.get("drew"):
+        # a later round's merge: who drew the one problem is who drew either node
+        drew = [*(keep.get("drew") or keep.get("sources") or [])]
+        drew += gone.get("drew") or gone.get("sources") or []
+        refs = {(d.get("tree"), d.get("node")): None for d in drew}
+        meta["drew"] = [{"tree": t, "node": n} for t, n in refs]
     if aliases:
         meta["aliases"] = aliases
     return fit_meta(meta)

@@ -118,6 +118,12 @@ def build(
         for i in members:
             it = items[i]
             sources.append({"tree": it.tree, "node": it.id, "label": it.label, "author": it.author})
+        meta: dict[str, Any] = {
+            "sources": sources,
+            "contributors": len({items[i].tree for i in members}),
+        }
+        if lineage:
+            meta["drew"] = diff3.drew(members)
         out_nodes.append(
             {
                 "id": node_id[c],
@@ -130,10 +136,7 @@ def build(
                 "tags": [],
                 "author": first.author,
                 "deleted": False,
-                "meta": {
-                    "sources": sources,
-                    "contributors": len({items[i].tree for i in members}),
-                },
+                "meta": meta,
             }
         )
     edges = [

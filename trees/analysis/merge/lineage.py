@@ -5,6 +5,11 @@ are merged again, nodes with the same origin match by lineage (no text matching)
 field follows diff3: unchanged everywhere -> base; changed by one side (or identically by
 several) -> take the change; changed differently -> keep the base value and report a
 conflict for the group to settle.
+
+Who drew a node carries over too (``meta.drew``): the source nodes of the base node it comes
+from (the people who drew it in the round before), plus the copies that added it anew in this
+round. ``meta.sources`` stays what it always is, the nodes of this merge's inputs (here, the
+copies), which the review tools split back along.
 """
 
 from __future__ import annotations
@@ -105,6 +110,33 @@ class Diff3:
                 }
             )
         return was
+
+    def drew(self, members: Sequence[int]) -> list[dict[str, Any]]:
+        """Who drew a cluster, as ``{"tree", "node"}`` refs: its base node's (``meta.drew``
+        from a round before, else its ``meta.sources``, else the base node itself: added
+        after that merge by one person) plus each member that is new in this round.
+
+        Without this every carried-over node would be "drawn" by every copy it was forked
+        into, and a problem one person drew would rank like one everybody drew.
+        """
+        origin = self._origin(members)
+        refs: list[dict[str, Any]] = []
+        if origin is not None:
+            meta = self.base[origin].get("meta") or {}
+            before = meta.get("drew") or meta.get("sources") or [{"tree": None, "node": origin}]
+            refs.extend({"tree": r.get("tree"), "node": r.get("node")} for r in before)
+        for i in members:
+            it = self.items[i]
+            if it.origin not in self.base:
+                refs.append({"tree": it.tree, "node": it.id})
+        seen: set[tuple[Any, Any]] = set()
+        out = []
+        for r in refs:
+            key = (r["tree"], r["node"])
+            if key not in seen:
+                seen.add(key)
+                out.append(r)
+        return out
 
     def removed_clusters(self, groups: Mapping[int, list[int]]) -> set[int]:
         """Clusters deleted in some copy and neither changed nor extended in another."""

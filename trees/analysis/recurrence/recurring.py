@@ -10,6 +10,8 @@ top-level problems whose subtree contains v and support = contributing source tr
 number of source trees. A stored merged tree names its sources in ``meta.merged_from`` and on
 every node (``meta.sources``); a node someone added after the merge has no sources: it counts
 as one contributor (its author), never as a source tree of its own, so K stays the real count.
+A merge of forked copies (a later round) says who drew each node in ``meta.drew``: the trees
+of the round before that drew it plus the copies that added it, counted instead of the copies.
 """
 
 from __future__ import annotations
@@ -156,7 +158,9 @@ def rank_problems(
     distinct trees named in the nodes' ``meta.sources``, or 1 for a tree that was never
     merged. A node without ``meta.sources`` in a merged tree was added after the merge: one
     contributor (its author), so a lone addition ranks with support 1/K like a problem only
-    one person drew.
+    one person drew. A node with ``meta.drew`` (from a merge of forked copies) counts the
+    trees named there: who drew it in the round before plus who added it in this one, not
+    every copy it was carried into.
     """
     live = live_nodes(nodes)
     ids = {n["id"] for n in live}
@@ -217,8 +221,11 @@ def _drawn_by(node: Mapping[str, Any]) -> set[Any]:
 
 
 def _contributor_count(node: Mapping[str, Any], drawn: set[Any]) -> int:
-    # fit_meta may drop sources past the meta size limit; `contributors` still counts them all
     meta = node.get("meta") or {}
+    drew = meta.get("drew")
+    if drew:  # a later round's merge: carried-over nodes count who drew them, not the copies
+        return len({d.get("tree") for d in drew})
+    # fit_meta may drop sources past the meta size limit; `contributors` still counts them all
     recorded = meta.get("contributors")
     if meta.get("sources_omitted") and isinstance(recorded, int):
         return max(len(drawn), recorded)
