@@ -1,10 +1,10 @@
 /** The outliner's focus, collapse, zoom and text editing: every edit goes through `edit()`. */
 import { LIMITS } from "../generated/rules";
 import { childTypeFor } from "../core/grammar";
-import { type Op, OpError } from "../core/types";
+import { type Op, OpError, type TreeNode } from "../core/types";
 import { toast } from "./dom";
 import { OutlinerRows, type Row } from "./outliner-rows";
-import { caretOffset, explain, placeCaret } from "./outliner-text";
+import { caretOffset, explain, placeCaret, selectionOffsets } from "./outliner-text";
 
 export abstract class OutlinerEditing extends OutlinerRows {
   protected pointerDown = false;
@@ -176,9 +176,20 @@ export abstract class OutlinerEditing extends OutlinerRows {
     const hit = this.rowFromEvent(e);
     if (!hit || e.target !== hit.r.text) return;
     e.preventDefault();
-    const text = (e.clipboardData?.getData("text/plain") ?? "").replace(/\s*\n\s*/g, " ");
-    document.execCommand("insertText", false, text);
+    const pasted = e.clipboardData?.getData("text/plain") ?? "";
+    const n = this.view.get(hit.id);
+    // Several lines make several nodes (a list from a document keeps its shape); one line is
+    // typed in at the caret like any text.
+    if (n && !this.readOnly && /\n\s*\S/.test(pasted.trim() ? pasted.trim() : "")) {
+      const [start, end] = selectionOffsets(hit.r.text);
+      this.flushDraft();
+      if (this.pasteOutline(n, hit.r.text.textContent ?? "", start, end, pasted)) return;
+    }
+    document.execCommand("insertText", false, pasted.replace(/\s*\n\s*/g, " "));
   }
+
+  /** Several pasted lines as nodes (outliner-moves.ts); false when they make one line. */
+  protected abstract pasteOutline(n: TreeNode, text: string, start: number, end: number, pasted: string): boolean;
 
   /** Text typed but not yet turned into an op: none since every keystroke leaves at once
    * (the engine sends it in a microtask; the status counts it as unsent until acknowledged). */

@@ -4,6 +4,8 @@
  */
 import { LIMITS } from "../generated/rules";
 import { allowedUnder, childTypeFor, TYPE_INFO, typeForMove, typesOf } from "../core/grammar";
+import { MAX_PASTED_LINES, parsePastedOutline } from "../core/paste";
+import { safeKeyBetween } from "../core/state";
 import type { NodeType, Op, TreeNode } from "../core/types";
 import { toast } from "./dom";
 import { OutlinerEditing } from "./outliner-edit";
@@ -59,6 +61,60 @@ export abstract class OutlinerMoves extends OutlinerEditing {
     ];
     if (this.edit(ops)) this.focusNode(id, "start");
     queueMicrotask(() => this.hooks.onDraftSettled?.());
+  }
+
+  /**
+   * Several lines pasted into a node: the first goes in at the caret, the others become nodes
+   * after it, nested by their indentation (a bullet list from a document keeps its shape), in
+   * one undo step. Each new node takes the type its place gives (a sibling the node's type, a
+   * child the grammar's child type). Returns false when the paste is one line (typed inline).
+   */
+  pasteOutline(n: TreeNode, text: string, start: number, end: number, pasted: string): boolean {
+    let lines = parsePastedOutline(pasted);
+    if (lines.length < 2) return false;
+    if (lines.length > MAX_PASTED_LINES) {
+      toast(`Only the first ${MAX_PASTED_LINES} lines were pasted; Import takes whole outlines.`, { kind: "warn" });
+      lines = lines.slice(0, MAX_PASTED_LINES);
+    }
+    const v = this.view;
+    const clean = (t: string) => t.slice(0, LIMITS.text);
+    const ops: Op[] = [
+      { kind: "set", id: n.id, field: "text", value: clean(text.slice(0, start) + lines[0].text + text.slice(end)) },
+    ];
+    // The open node at each depth (depth 0: the node pasted into) and the last key used under
+    // each parent, so that each new node goes after the ones made before it.
+    const open: { id: string; type: NodeType; parent: string | null }[] = [{ id: n.id, type: n.type, parent: n.parent }];
+    const sibs = v.liveChildren(n.parent);
+    const next = sibs[sibs.findIndex((x) => x.id === n.id) + 1]?.key ?? null;
+    const lastKey = new Map<string | null, string | null>([[n.parent, n.key]]);
+    let last = n.id;
+    for (const line of lines.slice(1)) {
+      const depth = Math.min(line.depth, open.length);
+      open.length = Math.max(depth, 1);
+      const id = crypto.randomUUID();
+      let parent: string | null;
+      let type: NodeType;
+      if (depth === 0) {
+        parent = n.parent;
+        type = n.type;
+      } else {
+        const up = open[depth - 1];
+        parent = up.id;
+        type = childTypeFor(v.kind, up.type);
+      }
+      if (!lastKey.has(parent)) {
+        const kids = parent === null ? v.liveChildren(null) : v.liveChildren(parent);
+        lastKey.set(parent, kids.length ? kids[kids.length - 1].key : null);
+      }
+      const key = safeKeyBetween(lastKey.get(parent) ?? null, parent === n.parent ? next : null);
+      lastKey.set(parent, key);
+      ops.push({ kind: "create", id, type, parent, key, text: clean(line.text) });
+      open[depth] = { id, type, parent };
+      last = id;
+    }
+    if (this.edit(ops)) this.focusNode(last, "end");
+    queueMicrotask(() => this.hooks.onDraftSettled?.());
+    return true;
   }
 
   /**

@@ -19,6 +19,7 @@ const SHORTCUTS: [string, string][] = [
   ["Ctrl+Shift+1 / 2 / 3", "Make it a proposal / critique / patch (moves it where that type goes; also the type menu in the details)"],
   ["↑ / ↓", "Move focus to the previous / next node"],
   ["Alt+↑ / Alt+↓", "Move the node up / down among its siblings"],
+  ["Ctrl+V (several lines)", "Paste a list: one node per line, nested by indentation (one Ctrl+Z takes it back)"],
   ["Backspace", "On an empty node: delete it"],
   ["Ctrl+Shift+Backspace", "Delete the node and its subtree"],
   ["Ctrl+Z / Ctrl+Shift+Z", "Undo / redo your own edits"],
