@@ -165,6 +165,9 @@ class LabelScores:
         self._lab: dict[int, float] = {}
         # candidate pair (i * n + j) -> label score, in pair order (ranked() relies on it)
         self.known: dict[int, float] = {}
+        # label scores of pairs shown without being candidates (assigned partners), kept
+        # apart from :attr:`known` so that they add no structural evidence to other pairs
+        self.extra: dict[int, float] = {}
 
     def _read_modes(self, embedder: Embedder, vocab: Vocabulary) -> None:
         """The failure mode each label reads as: by a vocabulary phrase, or (when the
@@ -373,7 +376,10 @@ class LabelScores:
         a, b = self.lid[i], self.lid[j]
         if a == b or (self._root[i] and self._root[j]):
             return 1.0  # identical labels; roots match by definition
-        s = self.known.get(i * self.n + j if i < j else j * self.n + i)
+        key = i * self.n + j if i < j else j * self.n + i
+        s = self.known.get(key)
+        if s is None:
+            s = self.extra.get(key)
         return s if s is not None else self.lid_score(a, b)
 
     def release_text(self) -> None:

@@ -37,6 +37,17 @@ from operator import mul
 
 import numpy as np
 
+from trees.analysis.merge.assignment import (
+    LABEL_WEIGHT,
+    MAX_RANK,
+    PARENT_SHARE,
+    THROUGH_WEIGHT,
+    Matrix,
+    assigned_partners,
+    normalised,
+    through,
+    with_parents,
+)
 from trees.analysis.merge.labels import LabelScores
 from trees.analysis.merge.scores import (
     BLOCK_BUDGET,
@@ -223,6 +234,62 @@ class Matcher(LabelScores):
         # items were visited, all over the heap
         self.known = {keys[k] + 0: scores[k] + 0.0 for k in order}
         return len(self.known)
+
+    def assigned(self, matchable: Iterable[int]) -> set[int]:
+        """Between each two trees, the one-to-one pairing of their items' labels
+        (:func:`assigned_partners`), as item pairs (``i * n + j``).
+
+        The weights: label cosines plus the candidate pairs' label scores, normalised per
+        label (:func:`normalised`), raised by the parents' weight and by the best path
+        through a third tree's label (:func:`through`). Needs the label embeddings (call
+        before :meth:`release_text`); dense matrices per two trees, so only for small
+        merges (the caller decides).
+        """
+        emb = self.embeddings
+        if emb is None:
+            return set()
+        n, known, lids, root = self.n, self.known, self.lid, self._root
+        by_tree: dict[int, list[int]] = {}
+        for i in matchable:
+            if not root[i]:
+                by_tree.setdefault(self._tree_no[i], []).append(i)
+        trees = sorted(by_tree)
+        ups: dict[int, list[int]] = {}
+        for t in trees:
+            at = {i: r for r, i in enumerate(by_tree[t])}
+            ups[t] = [
+                at.get(self._parent1[i], -1) if self._parent1[i] >= 0 else -1 for i in by_tree[t]
+            ]
+        z: dict[tuple[int, int], Matrix] = {}
+        for x, ta in enumerate(trees):
+            a = by_tree[ta]
+            ea = emb[np.asarray([lids[i] for i in a], dtype=np.int64)]
+            for tb in trees[x + 1 :]:
+                b = by_tree[tb]
+                eb = emb[np.asarray([lids[j] for j in b], dtype=np.int64)]
+                sims = (ea @ eb.T).astype(np.float64)
+                for r, i in enumerate(a):
+                    for c, j in enumerate(b):
+                        s = known.get(i * n + j if i < j else j * n + i)
+                        if s is not None:
+                            sims[r, c] += LABEL_WEIGHT * s
+                w = normalised(sims)
+                z[(ta, tb)] = with_parents(w, ups[ta], ups[tb], PARENT_SHARE)
+                z[(tb, ta)] = z[(ta, tb)].T
+        out: set[int] = set()
+        for x, ta in enumerate(trees):
+            for tb in trees[x + 1 :]:
+                w = z[(ta, tb)]
+                if len(trees) > 2:
+                    w = w + THROUGH_WEIGHT * np.max(
+                        [through(z[(ta, tc)], z[(tc, tb)]) for tc in trees if tc not in (ta, tb)],
+                        axis=0,
+                    )
+                a, b = by_tree[ta], by_tree[tb]
+                for r, c in assigned_partners(w, MAX_RANK):
+                    i, j = a[r], b[c]
+                    out.add(i * n + j if i < j else j * n + i)
+        return out
 
     def _near_in_meaning(self, k: int) -> list[list[int]]:
         """For each label id the other label ids nearest in meaning: first the nearest of

@@ -32,6 +32,10 @@ TreeLike = tuple[Any, Sequence[Mapping[str, Any]]]
 Progress = Callable[[str, float], None]
 # Where each phase starts, as a share of the whole merge: its share of the instructions of a
 # 5 x 2,000-node merge (bench/RESULTS_analysis.md, "Where the super-linear time goes").
+# the one-to-one assignment of labels (trees.analysis.merge.assignment) is a dense matrix
+# per two trees: a workshop's few hundred items, not the 5 x 2,000-node merge
+ASSIGN_MAX_ITEMS = 1000
+ASSIGN_SLOT = 2  # an assigned partner not shown yet becomes (at least) the third candidate
 PHASES = {
     "reading": 0.0,
     "labels": 0.02,
@@ -179,6 +183,12 @@ def merge(
     matcher.candidates(matchable, floor=review)
     if base_ids:  # carried nodes were told apart by the group already: only new ones match
         matcher.drop_within(carried_set)
+    assigned: set[int] = set()
+    if len(items) <= ASSIGN_MAX_ITEMS:
+        assigned = matcher.assigned(matchable)
+        for p in assigned:
+            if p not in matcher.known:
+                matcher.extra[p] = matcher.label_score(*divmod(p, len(items)))
     # every candidate pair has its label score now: scoring and ranking them needs no text,
     # and reuses the memory the n-gram vectors held (which no longer fits the L3 cache at
     # 5 x 4,000 nodes alongside the pairs)
@@ -205,7 +215,7 @@ def merge(
                 }
             )
 
-    suggestions = _suggestions(items, clusters, matcher, ordered, rejected_set, review)
+    suggestions = _suggestions(items, clusters, matcher, ordered, rejected_set, review, assigned)
     candidate_pairs = len(matcher.known)
     link_min = matcher.calibration.link_min
     del matcher, ordered  # the DAG is built in the memory the pairs held
@@ -257,6 +267,7 @@ def _suggestions(
     ordered: Ranked,
     rejected: set[tuple[int, int]],
     review: float,
+    assigned: Iterable[int] = (),
 ) -> list[dict[str, Any]]:
     """Review-band pairs grouped per node: its best candidate plus its top 3.
 
@@ -287,6 +298,8 @@ def _suggestions(
             best[j] = neg
         else:
             others.append(i)
+    if assigned:
+        _lift_assigned(per_item, best, assigned, matcher, rejected, can_union)
     shown: dict[int, tuple[float, dict[str, float], str]] = {}
 
     def explained(i: int, j: int) -> tuple[float, dict[str, float], str]:
@@ -357,3 +370,43 @@ def _suggestions(
             }
         )
     return out
+
+
+def _lift_assigned(
+    per_item: list[list[int] | None],
+    best: list[float],
+    assigned: Iterable[int],
+    matcher: Matcher,
+    rejected: set[tuple[int, int]],
+    can_union: Callable[[int, int], bool],
+) -> None:
+    """Show each assigned pair (``i * n + j``) among the top 3 candidates of one of its
+    two items (``per_item``: other items, best first, edited in place).
+
+    One side is enough (the pair is one question): the side whose third candidate is the
+    less likely, which that candidate gives way to; an item with no candidate gets the
+    pair as its suggestion.
+    """
+    n = len(per_item)
+    for p in sorted(assigned):
+        i, j = divmod(p, n)
+        if (rejected and (i, j) in rejected) or not can_union(i, j):
+            continue
+        lists = (per_item[i], per_item[j])
+        if any(
+            o is not None and b in o[: ASSIGN_SLOT + 1] for o, b in zip(lists, (j, i), strict=True)
+        ):
+            continue  # shown already
+        costs = [
+            0.0 if o is None or len(o) <= ASSIGN_SLOT else matcher.fast_score(a, o[ASSIGN_SLOT])
+            for o, a in zip(lists, (i, j), strict=True)
+        ]
+        a, b = (i, j) if costs[0] <= costs[1] else (j, i)
+        others = per_item[a]
+        if others is None:
+            per_item[a] = [b]
+            best[a] = -matcher.fast_score(a, b)
+            continue
+        if b in others:
+            others.remove(b)
+        others.insert(min(ASSIGN_SLOT, len(others)), b)
