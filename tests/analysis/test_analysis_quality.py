@@ -106,8 +106,10 @@ def test_suggestions_find_most_true_pairs_of_the_development_sets() -> None:
     # 0.793 with the static model (2026-12-07); 0.873 with the transformer, which merge uses
     # for sets of this size (tuned on pt_dev1-5: bench/RESULTS_analysis.md, round 9); 0.826
     # once pt_dev6-8 joined (round 10: 0.757 on them while held out); 0.910 with the glossary
-    # of alignment concepts (round 11, tuned on all of dev)
-    assert split_merge("dev")["recall"] >= 0.85
+    # of alignment concepts (round 11, tuned on all of dev); 0.869 once pt_dev9-11 joined
+    # (round 12: 0.733 on them while held out); 0.894 with the one-to-one assignment of
+    # labels between trees (round 13)
+    assert split_merge("dev")["recall"] >= 0.88
 
 
 @pytest.mark.xfail(

@@ -91,21 +91,22 @@ def with_parents(weights: Matrix, up_a: list[int], up_b: list[int], share: float
     ``up_a[r]`` is row r's parent row, -1 for none): the same problem under the same
     problem."""
     out = weights.copy()
-    for r, pr in enumerate(up_a):
-        if pr < 0:
-            continue
-        for c, pc in enumerate(up_b):
-            if pc >= 0 and weights[pr, pc] > 0.0:
-                out[r, c] += share * weights[pr, pc]
+    pa, pb = np.asarray(up_a, dtype=np.int64), np.asarray(up_b, dtype=np.int64)
+    rows, cols = np.flatnonzero(pa >= 0), np.flatnonzero(pb >= 0)
+    if len(rows) and len(cols):
+        above = weights[np.ix_(pa[rows], pb[cols])]
+        out[np.ix_(rows, cols)] += share * np.maximum(above, 0.0)
     return out
 
 
 def through(ab: Matrix, bc: Matrix) -> Matrix:
     """For each row of ``ab`` and column of ``bc``: the best path through a third tree's
     label, as the lower of its two weights (a ~ b and b ~ c say a ~ c)."""
+    out: Matrix = np.zeros((ab.shape[0], bc.shape[1]))
     if ab.size == 0 or bc.size == 0:
-        return np.zeros((ab.shape[0], bc.shape[1]))
-    out: Matrix = np.max(np.minimum(ab[:, :, None], bc[None, :, :]), axis=1)
+        return out
+    for r in range(ab.shape[0]):  # a row at a time: memory b x c, not a x b x c
+        out[r] = np.max(np.minimum(ab[r][:, None], bc), axis=0)
     return out
 
 

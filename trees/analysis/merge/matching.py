@@ -260,20 +260,26 @@ class Matcher(LabelScores):
             ups[t] = [
                 at.get(self._parent1[i], -1) if self._parent1[i] >= 0 else -1 for i in by_tree[t]
             ]
+        sims: dict[tuple[int, int], Matrix] = {}
+        for x, ta in enumerate(trees):
+            ea = emb[np.asarray([lids[i] for i in by_tree[ta]], dtype=np.int64)]
+            for tb in trees[x + 1 :]:
+                eb = emb[np.asarray([lids[j] for j in by_tree[tb]], dtype=np.int64)]
+                sims[(ta, tb)] = (ea @ eb.T).astype(np.float64)
+        row = {i: r for t in trees for r, i in enumerate(by_tree[t])}
+        tree_no = self._tree_no
+        for p, s in known.items():  # linear in the candidate pairs (i < j: trees in order)
+            i, j = divmod(p, n)
+            if i in row and j in row:
+                ti, tj = tree_no[i], tree_no[j]
+                if ti < tj:
+                    sims[(ti, tj)][row[i], row[j]] += LABEL_WEIGHT * s
+                elif tj < ti:
+                    sims[(tj, ti)][row[j], row[i]] += LABEL_WEIGHT * s
         z: dict[tuple[int, int], Matrix] = {}
         for x, ta in enumerate(trees):
-            a = by_tree[ta]
-            ea = emb[np.asarray([lids[i] for i in a], dtype=np.int64)]
             for tb in trees[x + 1 :]:
-                b = by_tree[tb]
-                eb = emb[np.asarray([lids[j] for j in b], dtype=np.int64)]
-                sims = (ea @ eb.T).astype(np.float64)
-                for r, i in enumerate(a):
-                    for c, j in enumerate(b):
-                        s = known.get(i * n + j if i < j else j * n + i)
-                        if s is not None:
-                            sims[r, c] += LABEL_WEIGHT * s
-                w = normalised(sims)
+                w = normalised(sims[(ta, tb)])
                 z[(ta, tb)] = with_parents(w, ups[ta], ups[tb], PARENT_SHARE)
                 z[(tb, ta)] = z[(ta, tb)].T
         out: set[int] = set()
