@@ -9,7 +9,6 @@ import numpy as np
 from trees.analysis.merge.assignment import (
     assigned_partners,
     best_assignment,
-    mutual_best,
     normalised,
     ranks,
     through,
@@ -68,11 +67,6 @@ def test_an_assigned_pair_contradicted_by_a_better_alternative_is_not_kept() -> 
     w = np.array([[0.9, 0.8], [0.85, 0.1]])
     assert assigned_partners(w, 1) == []
     assert assigned_partners(w, 2) == [(0, 1), (1, 0)]
-
-
-def test_mutual_best_pairs_are_each_others_first_choice() -> None:
-    w = np.array([[0.9, 0.1], [0.8, 0.2]])
-    assert mutual_best(w) == [(0, 0)]
 
 
 def test_a_pair_under_matching_parents_is_raised_by_their_weight() -> None:

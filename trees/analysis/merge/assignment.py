@@ -120,12 +120,3 @@ def assigned_partners(weights: Matrix, max_rank: int) -> list[tuple[int, int]]:
         for i, j in best_assignment(weights)
         if by_row[i, j] <= max_rank and by_col[i, j] <= max_rank
     ]
-
-
-def mutual_best(sims: Matrix) -> list[tuple[int, int]]:
-    """The pairs each of whose labels is the other's best (ties: the first)."""
-    if sims.size == 0:
-        return []
-    best_col = np.argmax(sims, axis=1)
-    best_row = np.argmax(sims, axis=0)
-    return [(i, int(j)) for i, j in enumerate(best_col) if best_row[j] == i]
