@@ -148,10 +148,36 @@ def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
     assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
 
 
-# ---- the held-out sets (quality/sets/eval: blind authors D-F, measured once after the scorer
-# froze, round 12 in bench/RESULTS_analysis.md; nothing is tuned on them). Their problem trees
-# became development sets pt_dev9-11 after that one measurement (round 13 works on merge);
-# the game trees stay held out. -----------------------------------------------------------------
+# ---- the held-out sets (quality/sets/eval; nothing is tuned on them). Game trees gt_eval7-9
+# (blind authors D-F) were measured once after round 11 froze (round 12); problem trees
+# pt_eval10-12 (blind authors G-I) once after round 13 froze (bench/RESULTS_analysis.md). ------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured once after round 13 froze (2026-12-07): 1 automatic pair, wrong: "
+    "'Value learning (IRL, ...)' = '... does smth weird irl' (the glossary reads the slang 'irl' "
+    "as inverse reinforcement learning); precision 0.000 on 1 pair; target 0.95",
+)
+def test_automatic_merges_on_the_held_out_sets_are_precise() -> None:
+    assert split_merge("eval")["precision"] >= 0.95
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured once after round 13 froze: auto + top-3 recall 0.761 (pt_eval10 0.734, "
+    "pt_eval11 0.843, pt_eval12 0.731); dev 0.894; target 0.85",
+)
+def test_suggestions_find_most_true_pairs_of_the_held_out_sets() -> None:
+    assert split_merge("eval")["recall"] >= 0.85
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured once after round 13 froze: 5 of 9 gold hierarchy disagreements reported",
+)
+def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() -> None:
+    assert split_merge("eval")["disagreements"] == 1.0
 
 
 @pytest.mark.parametrize("name", ["gt_eval7", "gt_eval8", "gt_eval9"])
