@@ -65,6 +65,11 @@ def test_a_term_of_several_words_is_named_in_any_word_order() -> None:
     assert named("Tampering with the reward") == named("Reward tampering") != []
 
 
+def test_an_acronym_that_is_also_chat_slang_names_its_concept_only_in_capitals() -> None:
+    assert named("IRL: backing out a reward fn from demos") == named("Value learning")
+    assert named("fine in training then does smth weird irl") == []
+
+
 def test_the_longest_term_at_a_word_wins() -> None:
     # "deceptive alignment" is one concept, not deception followed by alignment
     assert named("Deceptive alignment (DA)") == ["deceptive-alignment"]

@@ -55,6 +55,13 @@ class Concept:
     glosses: tuple[str, ...]
 
 
+# Acronyms that are also chat slang or everyday words name their concept only when written in
+# capitals: "IRL" is inverse reinforcement learning, "does smth weird irl" is "in real life"
+# (a held-out set had merge auto-merge the two, bench/RESULTS_analysis.md round 13).
+CAPITALS_ONLY = frozenset({"irl"})
+_CAPITALS = re.compile(r"\b[A-Z]{2,}\b")
+
+
 class Concepts:
     """The concepts, and an index of their terms by word stems."""
 
@@ -92,12 +99,14 @@ class Concepts:
     def named(self, label: str) -> list[int]:
         """Indexes of the concepts the label names by a term, in the order named (at most
         :data:`MAX_NAMED`)."""
-        words = _content_words(strip_citations(label))
+        plain = strip_citations(label)
+        words = _content_words(plain)
         stems = list(map(stem, words))
+        capitals = {w.lower() for w in _CAPITALS.findall(plain)}
         found: list[int] = []
         i = 0
         while i < len(stems) and len(found) < MAX_NAMED:
-            hit = self._match_at(words, stems, i)
+            hit = self._match_at(words, stems, i, capitals)
             if hit is None:
                 i += 1
                 continue
@@ -107,7 +116,9 @@ class Concepts:
             i += size
         return found
 
-    def _match_at(self, words: list[str], stems: list[str], i: int) -> tuple[int, int] | None:
+    def _match_at(
+        self, words: list[str], stems: list[str], i: int, capitals: set[str]
+    ) -> tuple[int, int] | None:
         """The longest term starting at word ``i``: (its length in words, concept)."""
         best: tuple[int, int] | None = None
         for term, k in self._exact.get(stems[i], ()):
@@ -123,6 +134,8 @@ class Concepts:
         if best is None:
             w = words[i]
             for form in (w, w[:-1] if w.endswith("s") else w + "s"):
+                if form in CAPITALS_ONLY and form not in capitals:
+                    continue
                 if form in self._single:
                     best = (1, self._single[form])
                     break

@@ -18,7 +18,8 @@ SEED_ALIASES: dict[str, str] = {
     "elk": "eliciting latent knowledge",
     "rlhf": "reinforcement learning from human feedback",
     "rlaif": "reinforcement learning from ai feedback",
-    "irl": "inverse reinforcement learning",
+    # not "irl": in chat it is "in real life"; the concept glossary (concepts.py) reads "IRL"
+    # in capitals as inverse reinforcement learning
     "cirl": "cooperative inverse reinforcement learning",
     "rl": "reinforcement learning",
     "agi": "artificial general intelligence",
