@@ -25,6 +25,16 @@ from trees.domain import OpError
 
 
 # Module-level, so that the worker finds them by reference.
+@pytest.fixture(autouse=True)
+def _fresh_worker() -> Any:
+    # A worker is retired after MAX_CALLS calls, and the suite's other merges use the same
+    # process-wide workers: a test comparing pids across calls must not straddle a retirement
+    # (it did once the suite made enough merges before it).
+    in_process.shutdown()
+    yield
+    in_process.shutdown()
+
+
 def worker_pid(*, progress: Any = None) -> int:
     return os.getpid()
 
