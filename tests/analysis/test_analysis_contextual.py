@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from trees.analysis.text import contextual, semantic
+from trees.analysis.text.cache import TextCache
 
 REFERENCE = Path(__file__).resolve().parent / "contextual_reference.npz"
 
@@ -112,14 +113,14 @@ def test_word_order_changes_the_vector_as_it_never_does_in_the_static_model(
 
 
 def test_embeddings_are_kept_per_text_and_the_oldest_go_first(
-    model: contextual.ContextualModel, monkeypatch: pytest.MonkeyPatch
+    model: contextual.ContextualModel,
 ) -> None:
     fresh = contextual.ContextualModel()
-    monkeypatch.setattr(contextual, "CACHE_SIZE", 2)
+    fresh.cache = TextCache(2, contextual.DIMS)
     fresh(["first 9a1", "second 9a1"])
     fresh(["first 9a1"])  # used again: now the most recent
     fresh(["third 9a1"])
-    assert list(fresh._cache) == ["first 9a1", "third 9a1"]
+    assert fresh.cache.texts() == ["first 9a1", "third 9a1"]
     assert np.array_equal(fresh(["first 9a1"])[0], model(["first 9a1"])[0])
 
 

@@ -87,7 +87,7 @@ def test_embeddings_are_cached_per_text_and_equal_to_a_fresh_computation(
 ) -> None:
     text = "A label nobody wrote before: cached embeddings 7c1f"
     first = embed([text])[0]
-    assert text in embed._cache
+    assert text in embed.cache
     again = embed([text, "Reward hacking"])[0]
     assert np.array_equal(first, again)
     fresh = semantic.StaticModel()  # same weights, empty cache

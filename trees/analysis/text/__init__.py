@@ -6,4 +6,6 @@
   which model an analysis uses (`load_embedder`).
 - `contextual.py`: the MiniLM transformer itself, run in numpy (for analyses of few texts).
 - `weights.py`: reading the shipped weights, verified by SHA-256.
+- `cache.py`: the vectors each model already computed, per text (bounded, thread-safe).
+- `concepts.py` + `concepts.yaml`: a glossary of alignment concepts, and which a label names.
 """

@@ -17,7 +17,8 @@ The weights (``models/minilm-l6.npz``, 21 MB: int8 matrices with a scale per row
 when first used; a missing or altered file raises :class:`ModelError`.
 It costs about a millisecond per short label on one core (a thousand times the static
 model), so :func:`trees.analysis.text.semantic.load_embedder` uses it for analyses of up to
-``semantic.CONTEXTUAL_MAX_TEXTS`` texts. Embeddings are kept per text in an LRU cache.
+``semantic.CONTEXTUAL_MAX_TEXTS`` texts. Embeddings are kept per text
+(:class:`~trees.analysis.text.cache.TextCache`, least recently used dropped first).
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from __future__ import annotations
 import io
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from trees.analysis.text.cache import TextCache
 from trees.analysis.text.weights import MODEL_DIR, ModelError, read_verified
 from trees.analysis.text.wordpiece import WordPiece
 
@@ -125,8 +126,7 @@ class ContextualModel:
         token = {t: i for i, t in enumerate(vocab)}
         self.tokenizer = WordPiece(token)
         self.cls, self.sep = token["[CLS]"], token["[SEP]"]
-        self._cache: OrderedDict[str, Matrix] = OrderedDict()
-        self._lock = threading.Lock()
+        self.cache = TextCache(CACHE_SIZE, DIMS)
 
     def ids(self, text: str) -> list[int]:
         """``[CLS]``, the text's word pieces (cut to fit :data:`MAX_TOKENS`), ``[SEP]``."""
@@ -199,27 +199,7 @@ class ContextualModel:
         return out
 
     def __call__(self, texts: Sequence[str]) -> Matrix:
-        out = np.empty((len(texts), DIMS), dtype=np.float32)
-        if not texts:
-            return out
-        with self._lock:
-            cache = self._cache
-            todo: dict[str, list[int]] = {}
-            for k, t in enumerate(texts):
-                row = cache.get(t)
-                if row is None:
-                    todo.setdefault(t, []).append(k)
-                else:
-                    cache.move_to_end(t)
-                    out[k] = row
-            if todo:
-                fresh = self.embed_uncached(list(todo))
-                for (t, where), row in zip(todo.items(), fresh, strict=True):
-                    out[where] = row
-                    cache[t] = row.copy()
-                while len(cache) > CACHE_SIZE:
-                    cache.popitem(last=False)
-        return out
+        return self.cache.embed(texts, self.embed_uncached)
 
 
 _MODEL: ContextualModel | None = None

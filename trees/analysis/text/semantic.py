@@ -10,7 +10,7 @@ takes milliseconds, with no torch and no download. The weights (``models/``, int
 scale per token, 7 MB; how they were made: ``tools/distill_static_model.py``) are verified by
 SHA-256 when loaded, and a missing or altered file is refused with :class:`ModelError`
 rather than used. Embeddings are cached per text (the labels and the failure modes recur
-from one call to the next).
+from one call to the next: :class:`~trees.analysis.text.cache.TextCache`).
 
 It compares meanings less well than the transformer it comes from (a word's vector does not
 depend on the words around it), so it is blended with the word scores, never used alone.
@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from trees.analysis.text import contextual
+from trees.analysis.text.cache import TextCache
 from trees.analysis.text.similarity import Embedder
 from trees.analysis.text.weights import MODEL_DIR, ModelError, read_verified
 from trees.analysis.text.wordpiece import WordPiece
@@ -101,8 +102,7 @@ class StaticModel:
         )
         self.dims = int(self.vectors.shape[1])
         self.tokenizer = WordPiece({t: i for i, t in enumerate(vocab)})
-        self._cache: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}
-        self._lock = threading.Lock()
+        self.cache = TextCache(CACHE_SIZE, self.dims)
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
         # by blocks: the token rows of 20,000 critiques gathered at once were 300 MB, and
@@ -132,28 +132,7 @@ class StaticModel:
         return out
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
-        out = np.empty((len(texts), self.dims), dtype=np.float32)
-        if not texts:
-            return out
-        with self._lock:
-            cache = self._cache
-            todo: dict[str, list[int]] = {}
-            for k, t in enumerate(texts):
-                row = cache.get(t)
-                if row is None:
-                    todo.setdefault(t, []).append(k)
-                else:
-                    out[k] = row
-            if todo:
-                fresh = self._embed(list(todo))
-                # start afresh rather than let a long-running server keep every text it saw
-                if len(cache) + len(todo) > CACHE_SIZE:
-                    cache.clear()
-                for (t, where), row in zip(todo.items(), fresh, strict=True):
-                    out[where] = row
-                    if len(cache) < CACHE_SIZE:
-                        cache[t] = row.copy()
-        return out
+        return self.cache.embed(texts, self._embed)
 
 
 _MODEL: StaticModel | None = None
