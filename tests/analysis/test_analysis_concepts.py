@@ -67,7 +67,36 @@ def test_a_term_of_several_words_is_named_in_any_word_order() -> None:
 
 def test_an_acronym_that_is_also_chat_slang_names_its_concept_only_in_capitals() -> None:
     assert named("IRL: backing out a reward fn from demos") == named("Value learning")
+    assert named("IRL") == named("inverse RL") == named("Inverse reinforcement learning")
+    assert named("IRL") == ["value-learning"]
+    assert named("does smth weird irl") == []
     assert named("fine in training then does smth weird irl") == []
+
+
+def test_acronyms_the_file_writes_in_capitals_count_only_in_capitals() -> None:
+    marked = alignment_concepts().capitals_only
+    assert {"irl", "da", "mi", "asl"} <= marked
+    for acronym in sorted(marked):
+        assert named(acronym.upper()) != [], acronym
+        assert named(acronym) == [], acronym
+        assert named(f"this is confusing {acronym}") == [], acronym
+    # an acronym not marked counts whatever its case
+    assert named("ood") == named("OOD") == ["distribution-shift"]
+
+
+def test_a_term_in_capitals_marks_an_acronym_and_other_capitals_are_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "concepts.yaml"
+    data.write_text("concepts:\n  - {id: v, terms: [value learning, IRL], glosses: [learn it]}\n")
+    concepts = read_concepts(data)
+    assert concepts.capitals_only == {"irl"}
+    assert concepts.named("IRL from demos") == concepts.named("value learning") == [0]
+    assert concepts.named("weird irl") == []
+    for term in ("Irl", "IRL paper", "GPT4"):
+        data.write_text(f"concepts:\n  - {{id: v, terms: [{term}], glosses: [learn it]}}\n")
+        with pytest.raises(DataFileError, match=r"terms\[0\]: .*write a term in lower case"):
+            read_concepts(data)
 
 
 def test_the_longest_term_at_a_word_wins() -> None:

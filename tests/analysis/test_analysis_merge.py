@@ -61,6 +61,19 @@ def test_roots_identical_labels_and_glossary_aliases_merge_automatically() -> No
     assert {"t1c", "t2c"} in groups  # ELK = eliciting latent knowledge
 
 
+def test_merge_expands_a_defined_acronym_in_capitals_but_not_the_same_slang_in_lower_case() -> None:
+    trees = [
+        (1, outline("R r Alignment\n  R a Inverse reinforcement learning (IRL)", prefix="t1")),
+        (2, outline("R r Alignment\n  R a IRL\n  R b fine in training, weird irl", prefix="t2")),
+    ]
+    items, _ = _items(trees)
+    Matcher(items, Glossary())
+    norm = {it.label: it.norm for it in items}
+    assert norm["IRL"] == "inverse reinforcement learning"
+    assert norm["fine in training, weird irl"] == "fine in training weird irl"
+    assert {"t1a", "t2a"} in sources(merge(trees, embedder=None))
+
+
 def test_subset_like_labels_are_suggested_but_never_merged() -> None:
     result = run(ONE, TWO)
     groups = sources(result)

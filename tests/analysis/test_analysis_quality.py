@@ -156,7 +156,7 @@ def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
 def test_automatic_merges_on_the_held_out_sets_are_precise() -> None:
     # Measured once after round 13 froze: 0.000, its one automatic pair wrong ("Value learning
     # (IRL, ...)" = "... does smth weird irl": the slang "irl" read as inverse RL). "irl" then
-    # named its concept only in capitals (concepts.CAPITALS_ONLY); as that fix was made after
+    # named its concept only in capitals (marked in concepts.yaml); as that fix was made after
     # reading the pair, this pass is not a held-out figure (bench/RESULTS_analysis.md).
     assert split_merge("eval")["precision"] >= 0.95
 

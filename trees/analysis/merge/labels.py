@@ -29,7 +29,6 @@ from trees.analysis.text.similarity import (
     TfIdf,
     char_grams,
     content_stems,
-    normalise,
 )
 from trees.analysis.vocabulary.meaning import mode_text
 from trees.analysis.vocabulary.modes import Vocabulary, starter_vocabulary
@@ -72,7 +71,7 @@ class LabelScores:
             glossary.harvest(label)
         prepared: dict[str, tuple[str, list[str]]] = {}
         for label in raw:
-            norm = glossary.expand(normalise(label))
+            norm = glossary.expand_text(label)
             prepared[label] = (norm, content_stems(norm))
         # one "label id" per distinct compared text (per distinct wording with embeddings)
         lid_of: dict[str, int] = {}

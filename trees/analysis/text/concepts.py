@@ -13,6 +13,9 @@ wording that a general sentence model does not bridge: jargon against plain word
   Citations ("(Elhage et al. 2022)") are ignored; bracketed glosses ("[sandbagging]") count.
   An abbreviation of a term of several words matches by word prefixes ("race dyn" is race
   dynamics), each abbreviated word at least :data:`MIN_PREFIX` letters.
+  A term written in capitals in the file ("IRL") is an acronym that is also chat slang or an
+  everyday word: it counts only where the label writes it in capitals
+  (:attr:`Concepts.capitals_only`; the word glossary expands it only there too).
 - :meth:`Concepts.gloss_texts` lists every concept's glosses and terms as texts to embed, so
   that a label that names no term can be read as the concept whose glosses it is nearest to
   in meaning (:mod:`trees.analysis.merge.labels`).
@@ -55,11 +58,17 @@ class Concept:
     glosses: tuple[str, ...]
 
 
-# Acronyms that are also chat slang or everyday words name their concept only when written in
-# capitals: "IRL" is inverse reinforcement learning, "does smth weird irl" is "in real life"
-# (a held-out set had merge auto-merge the two, bench/RESULTS_analysis.md round 13).
-CAPITALS_ONLY = frozenset({"irl"})
+# A term written in capitals in concepts.yaml is an acronym that is also chat slang or an
+# everyday word, and names its concept only where a label writes it in capitals: "IRL" is
+# inverse reinforcement learning, "does smth weird irl" is "in real life" (a held-out set had
+# merge auto-merge the two, bench/RESULTS_analysis.md round 13).
 _CAPITALS = re.compile(r"\b[A-Z]{2,}\b")
+
+
+def capitals_in(text: str) -> frozenset[str]:
+    """The words a text writes in capitals (two letters or more), lower-cased, as
+    :attr:`Concepts.capitals_only` lists them."""
+    return frozenset(w.lower() for w in _CAPITALS.findall(text))
 
 
 class Concepts:
@@ -67,6 +76,10 @@ class Concepts:
 
     def __init__(self, concepts: Sequence[Concept]) -> None:
         self.concepts = list(concepts)
+        # acronyms that name their concept only in capitals (written in capitals as terms)
+        self.capitals_only = frozenset(
+            t.lower() for c in self.concepts for t in c.terms if _CAPITALS.fullmatch(t)
+        )
         # first stem -> (stems, concept index), longest first
         self._exact: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         # first MIN_PREFIX letters of the first stem -> terms of several words
@@ -102,7 +115,7 @@ class Concepts:
         plain = strip_citations(label)
         words = _content_words(plain)
         stems = list(map(stem, words))
-        capitals = {w.lower() for w in _CAPITALS.findall(plain)}
+        capitals = capitals_in(plain)
         found: list[int] = []
         i = 0
         while i < len(stems) and len(found) < MAX_NAMED:
@@ -117,7 +130,7 @@ class Concepts:
         return found
 
     def _match_at(
-        self, words: list[str], stems: list[str], i: int, capitals: set[str]
+        self, words: list[str], stems: list[str], i: int, capitals: frozenset[str]
     ) -> tuple[int, int] | None:
         """The longest term starting at word ``i``: (its length in words, concept)."""
         best: tuple[int, int] | None = None
@@ -134,7 +147,7 @@ class Concepts:
         if best is None:
             w = words[i]
             for form in (w, w[:-1] if w.endswith("s") else w + "s"):
-                if form in CAPITALS_ONLY and form not in capitals:
+                if form in self.capitals_only and form not in capitals:
                     continue
                 if form in self._single:
                     best = (1, self._single[form])
@@ -179,6 +192,13 @@ def read_concepts(path: Path = DATA) -> Concepts:
             raise r.fail(f"{where}.id", f"{cid!r} is listed twice")
         seen.add(cid)
         terms = r.texts(c["terms"], f"{where}.terms")
+        for i, term in enumerate(terms):
+            if term != term.lower() and not _CAPITALS.fullmatch(term):
+                raise r.fail(
+                    f"{where}.terms[{i}]",
+                    f"{term!r}: write a term in lower case, or all in capitals (one word of "
+                    "letters) for an acronym that names its concept only in capitals",
+                )
         glosses = r.texts(c["glosses"], f"{where}.glosses")
         if not terms or not glosses:
             raise r.fail(where, "needs at least one term and one gloss")

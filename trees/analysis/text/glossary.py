@@ -2,8 +2,11 @@
 
 Aliases are normalised phrases mapped to a canonical phrase ("elk" -> "eliciting latent
 knowledge"). Expansion replaces the longest alias at each word position, so a label is
-compared in its canonical words. The glossary is plain data (``to_dict`` / ``from_dict``)
-so the Django layer can store it per workshop.
+compared in its canonical words. An acronym that is also chat slang or an everyday word
+(written in capitals in ``concepts.yaml``: "IRL", and "irl" is "in real life") is expanded
+only where the text writes it in capitals: :meth:`Glossary.expand_text` sees the capitals,
+:meth:`Glossary.expand` (of a text already lower-cased) never expands it. The glossary is
+plain data (``to_dict`` / ``from_dict``) so the Django layer can store it per workshop.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from trees.analysis.text.concepts import alignment_concepts, capitals_in
 from trees.analysis.text.similarity import normalise
 
 # A few alignment acronyms every workshop uses; more are learned from confirmed matches.
@@ -18,8 +22,6 @@ SEED_ALIASES: dict[str, str] = {
     "elk": "eliciting latent knowledge",
     "rlhf": "reinforcement learning from human feedback",
     "rlaif": "reinforcement learning from ai feedback",
-    # not "irl": in chat it is "in real life"; the concept glossary (concepts.py) reads "IRL"
-    # in capitals as inverse reinforcement learning
     "cirl": "cooperative inverse reinforcement learning",
     "rl": "reinforcement learning",
     "agi": "artificial general intelligence",
@@ -46,6 +48,8 @@ class Glossary:
     def __init__(self, aliases: Mapping[str, str] | None = None, *, seed: bool = True) -> None:
         self.aliases: dict[str, str] = {}
         self._max_words = 1
+        # acronyms expanded only where written in capitals (marked in concepts.yaml)
+        self._capitals_only = alignment_concepts().capitals_only
         for a, c in (SEED_ALIASES if seed else {}).items():
             self.add(a, c)
         for a, c in (aliases or {}).items():
@@ -54,15 +58,24 @@ class Glossary:
     def add(self, alias: str, canonical: str) -> bool:
         """Record ``alias`` = ``canonical``; returns False when it adds nothing."""
         a = normalise(alias)
-        c = self.expand(normalise(canonical))
+        c = self.expand_text(canonical)
         if not a or not c or a == c or self.aliases.get(a) == c:
             return False
         self.aliases[a] = c
         self._max_words = max(self._max_words, len(a.split()))
         return True
 
-    def expand(self, norm: str) -> str:
-        """Replace aliases (longest match first at each position) in a normalised text."""
+    def expand_text(self, text: str) -> str:
+        """A text normalised, its aliases expanded (a marked acronym only where the text
+        writes it in capitals)."""
+        return self.expand(normalise(text), capitals_in(text))
+
+    def expand(self, norm: str, capitals: frozenset[str] = frozenset()) -> str:
+        """Replace aliases (longest match first at each position) in a normalised text.
+
+        ``capitals``: the words the original text wrote in capitals; an alias that is a
+        marked acronym (:attr:`Concepts.capitals_only`) is expanded only when among them.
+        """
         words = norm.split()
         if not self.aliases or not words:
             return norm
@@ -70,7 +83,10 @@ class Glossary:
         i = 0
         while i < len(words):
             for size in range(min(self._max_words, len(words) - i), 0, -1):
-                canon = self.aliases.get(" ".join(words[i : i + size]))
+                alias = " ".join(words[i : i + size])
+                if alias in self._capitals_only and alias not in capitals:
+                    continue
+                canon = self.aliases.get(alias)
                 if canon is not None:
                     out.append(canon)
                     i += size
@@ -100,7 +116,7 @@ class Glossary:
         label becomes an alias of the longer one, so the same wording matches at once next
         round.
         """
-        a, b = self.expand(normalise(label_a)), self.expand(normalise(label_b))
+        a, b = self.expand_text(label_a), self.expand_text(label_b)
         if not a or not b or a == b:
             return False
         for short_, long_ in ((a, b), (b, a)):

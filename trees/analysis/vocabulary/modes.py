@@ -49,9 +49,7 @@ def prepare(text: object, glossary: Glossary | None = None) -> list[str]:
     expanded ("can't" -> "cannot", "OOD" -> "out of distribution")."""
     s = str(text or "")
     s = _NT.sub(" not", _WONT.sub("will not", _CANNOT.sub("cannot", s)))
-    norm = normalise(s)
-    if glossary is not None:
-        norm = glossary.expand(norm)
+    norm = glossary.expand_text(s) if glossary is not None else normalise(s)
     return norm.split()
 
 
