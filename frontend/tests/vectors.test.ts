@@ -6,9 +6,11 @@
 import { describe, expect, it } from "vitest";
 import ops from "../../tests/vectors/ops.json";
 import survivalVectors from "../../tests/vectors/survival.json";
+import mergeVectors from "../../tests/vectors/merge_text.json";
 import { TreeState } from "../src/core/state";
 import { survival, type SurvivalInput } from "../src/core/survival";
 import { type Op, OpError, type TreeKind } from "../src/core/types";
+import { mergeText } from "../src/core/ytext";
 
 interface OpCase {
   name: string;
@@ -73,5 +75,19 @@ describe("shared survival vectors", () => {
     const got: SurvivalCase["expect"] = {};
     for (const [id, s] of survival(c.nodes)) got[id] = { status: s.status, reason: s.reason, by: [...s.by].sort() };
     expect(got).toEqual(c.expect);
+  });
+});
+
+interface MergeCase {
+  name: string;
+  base: string;
+  mine: string;
+  theirs: string;
+  expect: string;
+}
+
+describe("shared text merge vectors (the server's merge_text gives the same)", () => {
+  it.each((mergeVectors.cases as MergeCase[]).map((c) => [c.name, c] as const))("%s", (_name, c) => {
+    expect(mergeText(c.base, c.mine, c.theirs)).toBe(c.expect);
   });
 });

@@ -232,26 +232,6 @@ def test_a_whole_text_write_from_an_older_base_keeps_typing_that_reached_the_ser
     assert state.nodes[NODE].text == "the quick fox!"
 
 
-@pytest.mark.parametrize(
-    ("base", "mine", "theirs", "want"),
-    [
-        ("the quick fox", "the slow fox", "the quick fox jumps", "the slow fox jumps"),
-        ("the quick fox", "the quick fox jumps", "A the quick fox", "A the quick fox jumps"),
-        ("the quick fox", "the quick red fox", "the quick fox", "the quick red fox"),
-        ("the quick fox", "the quick fox", "the quick brown fox", "the quick brown fox"),
-        # Typing right after the replaced word stays after its replacement (as Yjs merges).
-        ("the quick fox", "the slow fox", "the quickest fox", "the slowest fox"),
-        # Both changed the same word: the writer's text wins there.
-        ("the quick fox", "the slow fox", "the quack fox", "the slow fox"),
-        ("abc", "Xabc", "abcY", "XabcY"),
-    ],
-)
-def test_merge_text_applies_the_writers_edit_where_it_lands_now(
-    base: str, mine: str, theirs: str, want: str
-) -> None:
-    assert ytext.merge_text(base, mine, theirs) == want
-
-
 def test_base_is_only_for_set_text_and_note() -> None:
     state = _tree("abc")
     op = {"kind": "set", "id": NODE, "field": "tags", "value": ["t"], "base": "x"}

@@ -11,6 +11,7 @@ import pytest
 
 from trees.analysis.survival import survival
 from trees.domain import OpError, TreeState
+from trees.domain.textmerge import merge_text
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
@@ -49,6 +50,7 @@ def outline(state: TreeState) -> dict[str, Any]:
 
 OP_CASES = _load("ops.json")
 SURVIVAL_CASES = _load("survival.json")
+MERGE_CASES = _load("merge_text.json")
 
 
 @pytest.mark.parametrize("case", OP_CASES, ids=[c["name"] for c in OP_CASES])
@@ -75,6 +77,11 @@ def test_every_survival_vector_gives_the_expected_labels(case: dict[str, Any]) -
         for node_id, s in survival(case["nodes"]).items()
     }
     assert got == case["expect"]
+
+
+@pytest.mark.parametrize("case", MERGE_CASES, ids=[c["name"] for c in MERGE_CASES])
+def test_every_text_merge_vector_merges_as_the_client_does(case: dict[str, Any]) -> None:
+    assert merge_text(case["base"], case["mine"], case["theirs"]) == case["expect"]
 
 
 def test_the_vectors_cover_every_refusal_the_rules_have() -> None:

@@ -76,3 +76,32 @@ async def test_rest_written_text_reaches_sockets_with_its_diff(team: Any, connec
     doc = ytext.load("", "one", client_id=9)
     doc.apply_update(ytext.decode_b64(a.ops[-1]["op"]["y"]))
     assert ytext.text_of(doc) == "one two" == a.state.nodes[node_id].text
+
+
+async def test_two_people_writing_one_note_from_one_base_keep_every_edit_over_sockets(
+    team: Any, connect: Any
+) -> None:
+    """Bob wrote at both ends of the note while alice wrote in its middle, both from the same
+    note: the one-span merge kept only the second writer's text between bob's two edits."""
+    a = await connect(team.owner, team.tree_id, hello=True)
+    b = await connect(team.bob, team.tree_id, hello=True)
+    node_id = new_id()
+    base = "Sources: A. Caveats: none."
+    create = {"kind": "create", "id": node_id, "type": "proposal", "parent": None, "note": base}
+    await a.ok({**create, "text": "Plan"})
+    note = {"kind": "set", "id": node_id, "field": "note", "base": base}
+    replies = await asyncio.gather(
+        a.op({**note, "value": "Sources: A, B. Caveats: none."}),
+        b.op({**note, "value": "Intro. Sources: A. Caveats: none. End."}),
+    )
+    assert [r["type"] for r in replies] == ["ack", "ack"], replies
+    want = "Intro. Sources: A, B. Caveats: none. End."
+    snap = await db_snapshot(team.tree_id)
+    assert next(n for n in snap["nodes"] if n["id"] == node_id)["note"] == want
+    for ws in (a, b):
+        await ws.wait_seq(snap["seq"])
+        assert ws.state.nodes[node_id].note == want
+        # Logged with the merged note, without base, and replacing nobody's write.
+        last = [m for m in ws.ops if m["op"]["kind"] == "set"]
+        assert [m["op"]["value"] for m in last][-1] == want
+        assert all("base" not in m["op"] and m["overwrote"] == 0 for m in last)

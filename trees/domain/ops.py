@@ -16,6 +16,7 @@ from .grammar import allowed_under
 from .keys import KeyError_, is_valid_key, key_between
 from .limits import MAX_NODES, MAX_NOTE, MAX_TEXT
 from .node import FIELD_GROUPS, Applied, Node
+from .textmerge import merge_text
 from .validate import normalise
 
 if TYPE_CHECKING:
@@ -177,11 +178,11 @@ def _set(state: TreeState, op: dict[str, Any], seq: int, actor: int | None) -> A
     overwrote = node.field_seq.get(name, 0)
     base = op.pop("base", None)
     if name == "note" and base is not None:
-        # A note edited from `base`: apply the writer's edit of it to the note as it is now, so
-        # that two people writing in one note at once both keep their sentences (last writer
-        # wins replaced the other's). It replaces nothing the writer did not see.
+        # A note edited from `base`: apply the writer's edits of it to the note as it is now,
+        # character by character (textmerge), so that two people writing in one note at once
+        # both keep their sentences. It replaces nothing the writer did not see.
         if base != node.note:
-            op["value"] = ytext.merge_text(base, op["value"], node.note)
+            op["value"] = merge_text(base, op["value"], node.note)
             if len(op["value"]) > MAX_NOTE:
                 raise OpError("too_large", f"note is longer than {MAX_NOTE} characters")
         overwrote = 0
@@ -209,9 +210,9 @@ def _set_text(state: TreeState, op: dict[str, Any], seq: int, logged: bool) -> A
     else:
         base = op.pop("base", None)
         if base is not None and base != node.text:
-            # Edited from an older text: apply the writer's edit of `base`, not a replacement
-            # of everything that changed since (concurrent typing elsewhere stays).
-            op["value"] = ytext.merge_text(base, op["value"], node.text)
+            # Edited from an older text: apply the writer's edits of `base` (textmerge), not a
+            # replacement of everything that changed since (concurrent typing stays).
+            op["value"] = merge_text(base, op["value"], node.text)
             if len(op["value"]) > MAX_TEXT:
                 raise OpError("too_large", f"text is longer than {MAX_TEXT} characters")
         y, update = ytext.diff_update(node.y, node.text, op["value"])

@@ -310,34 +310,3 @@ def diff_update(y: str, text: str, new_text: str) -> tuple[str, str]:
         if end_new > start:
             ytext.insert(_utf8_offset(current, start), new_text[start:end_new])
     return encode_b64(doc.get_update()), encode_b64(doc.get_update(before))
-
-
-def _span(old: str, new: str) -> tuple[int, int, int]:
-    # (start, end in old, end in new): old[start:end_old] became new[start:end_new].
-    start = 0
-    limit = min(len(old), len(new))
-    while start < limit and old[start] == new[start]:
-        start += 1
-    end_old, end_new = len(old), len(new)
-    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
-        end_old -= 1
-        end_new -= 1
-    return start, end_old, end_new
-
-
-def merge_text(base: str, mine: str, theirs: str) -> str:
-    """A whole-text write `mine`, made from `base`, on a text that became `theirs` meanwhile:
-    `theirs` with the writer's one edit of `base` applied where it lands now. When both changed
-    the same place, the writer's text wins there (as a plain whole-text write does)."""
-    if theirs == base:
-        return mine
-    if mine == base:
-        return theirs
-    s1, e1, m1 = _span(base, mine)
-    s2, e2, t2 = _span(base, theirs)
-    if e1 <= s2 and not (s1 == e1 == s2 == e2):  # mine ends before theirs starts
-        return theirs[:s1] + mine[s1:m1] + theirs[e1:]
-    if e2 <= s1:  # theirs ends before mine starts: shift by what theirs added
-        shift = t2 - e2
-        return theirs[: s1 + shift] + mine[s1:m1] + theirs[e1 + shift :]
-    return mine

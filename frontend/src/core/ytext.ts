@@ -206,6 +206,14 @@ export function pendingDelta(base: Y.Doc, local: Y.Doc): Y.YTextEvent["delta"] |
   return delta;
 }
 
+/**
+ * The longest-common-subsequence table of the part between the common prefix and suffix has
+ * (old + 1) x (new + 1) cells; past this (two 2,000-character texts, the text limit) whole
+ * lines are aligned first, and a run of changed lines still too long counts as one replaced
+ * run. The server's trees/domain/textmerge.py has the same caps and gives the same results.
+ */
+export const MAX_DIFF_CELLS = 2001 * 2001;
+
 /** A run of a diff: `old` characters kept (`same`) or replaced by `now` ones. */
 interface Run {
   same: boolean;
@@ -213,44 +221,107 @@ interface Run {
   now: string[];
 }
 
+type Put = (same: boolean, o: string | null, n: string | null) => void;
+
 /**
- * How `now` came from `old`, character by character (code points, so a surrogate pair is never
- * split): `gone[i]` says `old`'s i-th character was deleted, `added[i]` is what was inserted
- * before it (`added[old.length]`: at the end). A longest common subsequence after the common
- * prefix and suffix (at most 2,000 x 2,000 characters, done only on a rebase), then cleaned up
- * as diff-match-patch's semantic cleanup does: a kept run no longer than the edits on both
- * sides of it is a coincidence (a letter of a rewritten word), so it counts as replaced too;
- * otherwise typing made next to a rewritten word would land inside the new one.
+ * One longest common subsequence of `a` and `b` as steps: ["=", i] a[i] kept, ["-", i] a[i]
+ * deleted, ["+", j] b[j] inserted; b's insertions first where both orders are as long.
  */
-function charDiff(old: string[], now: string[]): { gone: boolean[]; added: string[] } {
-  let pre = 0;
-  while (pre < old.length && pre < now.length && old[pre] === now[pre]) pre++;
-  let suf = 0;
-  while (suf < old.length - pre && suf < now.length - pre && old[old.length - 1 - suf] === now[now.length - 1 - suf]) suf++;
-  const a = old.slice(pre, old.length - suf);
-  const b = now.slice(pre, now.length - suf);
+function walk<T>(a: T[], b: T[]): ["=" | "-" | "+", number][] {
   const w = b.length + 1;
   // lcs[i * w + j]: the length of a longest common subsequence of a[i:] and b[j:].
   const lcs = new Uint16Array((a.length + 1) * w);
   for (let i = a.length - 1; i >= 0; i--)
     for (let j = b.length - 1; j >= 0; j--)
       lcs[i * w + j] = a[i] === b[j] ? lcs[(i + 1) * w + j + 1] + 1 : Math.max(lcs[(i + 1) * w + j], lcs[i * w + j + 1]);
+  const steps: ["=" | "-" | "+", number][] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      steps.push(["=", i++]);
+      j++;
+    } else if (j < b.length && (i === a.length || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j])) steps.push(["+", j++]);
+    else steps.push(["-", i++]);
+  }
+  return steps;
+}
+
+function lines(chars: string[]): string[][] {
+  const out: string[][] = [[]];
+  for (const c of chars) {
+    out[out.length - 1].push(c);
+    if (c === "\n") out.push([]);
+  }
+  return out[out.length - 1].length ? out : out.slice(0, -1);
+}
+
+/** Emit how `b` came from `a` (no common prefix or suffix), character by character. */
+function align(a: string[], b: string[], put: Put): void {
+  if ((a.length + 1) * (b.length + 1) <= MAX_DIFF_CELLS) {
+    for (const [kind, k] of walk(a, b)) {
+      if (kind === "+") put(false, null, b[k]);
+      else put(kind === "=", a[k], null);
+    }
+    return;
+  }
+  const la = lines(a);
+  const lb = lines(b);
+  const ids = new Map<string, number>();
+  const id = (line: string[]) => {
+    const s = line.join("");
+    if (!ids.has(s)) ids.set(s, ids.size);
+    return ids.get(s)!;
+  };
+  const ka = la.map(id);
+  const kb = lb.map(id);
+  const steps = (la.length + 1) * (lb.length + 1) <= MAX_DIFF_CELLS ? walk(ka, kb) : [];
+  if (steps.some(([kind]) => kind === "=")) {
+    // Too long to align character by character: align whole lines first, then the characters
+    // of each run of changed lines (none of which is in the other run).
+    let gone: string[] = [];
+    let added: string[] = [];
+    for (const [kind, k] of steps) {
+      if (kind === "-") gone.push(...la[k]);
+      else if (kind === "+") added.push(...lb[k]);
+      else {
+        align(gone, added, put);
+        gone = [];
+        added = [];
+        for (const c of la[k]) put(true, c, null);
+      }
+    }
+    align(gone, added, put);
+    return;
+  }
+  // Too long either way: one replaced run.
+  for (const c of a) put(false, c, null);
+  for (const c of b) put(false, null, c);
+}
+
+/**
+ * How `now` came from `old`, character by character (code points, so a surrogate pair is never
+ * split): `gone[i]` says `old`'s i-th character was deleted, `added[i]` is what was inserted
+ * before it (`added[old.length]`: at the end). A longest common subsequence after the common
+ * prefix and suffix (of characters, or of lines first when the texts are too long for that:
+ * `MAX_DIFF_CELLS`), then cleaned up as diff-match-patch's semantic cleanup does: a kept run no
+ * longer than the edits on both sides of it is a coincidence (a letter of a rewritten word), so
+ * it counts as replaced too; otherwise typing made next to a rewritten word would land inside
+ * the new one.
+ */
+function charDiff(old: string[], now: string[]): { gone: boolean[]; added: string[] } {
+  let pre = 0;
+  while (pre < old.length && pre < now.length && old[pre] === now[pre]) pre++;
+  let suf = 0;
+  while (suf < old.length - pre && suf < now.length - pre && old[old.length - 1 - suf] === now[now.length - 1 - suf]) suf++;
   const runs: Run[] = [{ same: true, old: old.slice(0, pre), now: [] }];
-  const put = (same: boolean, o: string | null, n: string | null) => {
+  const put: Put = (same, o, n) => {
     let last = runs[runs.length - 1];
     if (last.same !== same) runs.push((last = { same, old: [], now: [] }));
     if (o !== null) last.old.push(o);
     if (n !== null && !same) last.now.push(n);
   };
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) {
-      put(true, a[i++], null);
-      j++;
-    } else if (j < b.length && (i === a.length || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j])) put(false, null, b[j++]);
-    else put(false, a[i++], null);
-  }
+  align(old.slice(pre, old.length - suf), now.slice(pre, now.length - suf), put);
   for (const c of old.slice(old.length - suf)) put(true, c, null);
   for (let k = 1; k < runs.length - 1; k++) {
     const r = runs[k];
@@ -281,9 +352,10 @@ function charDiff(old: string[], now: string[]): { gone: boolean[]; added: strin
  * character level, as the two edits would have merged in the Y document. Every character either
  * side inserted is kept (where both inserted at one place, theirs come first); a character of
  * `base` stays unless either side deleted it. So a person's typing re-applied after a compaction
- * (core/sync-text.ts) keeps everyone else's typing, even in the same words. The server's
- * `merge_text` for a whole-text write with `base` (trees/domain/ytext.py) applies the same
- * three-way idea to one edited span, where the writer's text wins.
+ * (core/sync-text.ts) keeps everyone else's typing, even in the same words. Where both replaced
+ * the same characters (a true conflict) both replacements stay, theirs first. The server merges
+ * a whole-text write with `base` by the same rule (trees/domain/textmerge.py `merge_text`,
+ * the same results: tests/vectors/merge_text.json).
  */
 export function mergeText(base: string, mine: string, theirs: string): string {
   if (theirs === base || mine === theirs) return mine;
