@@ -14,6 +14,8 @@ export class FakeServer {
   lastWrite = new Map<string, number>();
   /** Compact a text document past this many bytes (null: never), as the server does at 32 KiB. */
   compactAt: number | null = null;
+  /** A hello further behind than this many ops is answered with a snapshot (the server: 1,000). */
+  catchUpLimit = Infinity;
   constructor(public kind: TreeKind = "game") {
     this.state = new TreeState(kind);
   }
@@ -23,7 +25,7 @@ export class FakeServer {
   handle(c: FakeClient, msg: ClientMessage): void {
     if (msg.type === "hello") {
       c.deliver({ type: "welcome", user: { id: c.userId, username: `u${c.userId}` }, role: "editor", conn: c.name });
-      if (msg.since === null) c.deliver({ type: "snapshot", seq: this.seq, kind: this.kind, nodes: [...this.state.nodes.values()].map((n) => ({ ...n, y: this.state.textState(n.id) })) });
+      if (msg.since === null || this.seq - msg.since > this.catchUpLimit) c.deliver({ type: "snapshot", seq: this.seq, kind: this.kind, nodes: [...this.state.nodes.values()].map((n) => ({ ...n, y: this.state.textState(n.id) })) });
       else c.deliver({ type: "ops", ops: this.log.slice(msg.since) });
     } else if (msg.type === "sync") {
       c.deliver({ type: "ops", ops: this.log.slice(msg.since) });

@@ -6,6 +6,7 @@ If the node was deleted meanwhile, alice is told and offered her text back."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -170,4 +171,106 @@ def test_typing_left_in_a_closed_tab_in_a_node_deleted_since_is_offered_back(
     for u in (alice, bob):
         expect(row(u, "Doomed words alice-typed")).to_be_visible(timeout=LIVE)
     expect(alice.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
+    assert alice.errors == [] and bob.errors == []
+
+
+def half_sent_then_closed(
+    users: Any, text: str, typed: str, forward: int
+) -> tuple[Any, Any, int, str]:
+    """alice types `typed` at the end of the node; the server gets only her first `forward`
+    updates and she hears no answer to any (her socket holds them), then she closes the tab:
+    the server applied some of what her outbox keeps as unacknowledged."""
+    alice, bob = users("alice"), users("bob")
+    tree = int(alice.api("POST", "/api/trees/", {"kind": "game", "title": "Half sent"})["id"])
+    alice.api("POST", f"/api/trees/{tree}/members/", {"username": "bob", "role": "editor"})
+    node = str(uuid.uuid4())
+    op = {"kind": "create", "id": node, "type": "proposal", "parent": None, "text": text}
+    alice.api("POST", f"/api/trees/{tree}/ops/", {"client_id": "seed", "n": 1, "op": op})
+    state = {"hold": False, "sent": 0}
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def to_server(message: Any) -> None:
+            if state["hold"] and json.loads(message).get("type") == "op":
+                if state["sent"] >= forward:
+                    return
+                state["sent"] += 1
+            server.send(message)
+
+        def to_page(message: Any) -> None:
+            if not state["hold"]:
+                ws.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(to_page)
+
+    alice.page.route_web_socket("**/ws/trees/**", route)
+    for u in (alice, bob):
+        u.open_tree(tree)
+    row(alice, text).click()
+    alice.page.keyboard.press("End")
+    state["hold"] = True
+    alice.page.keyboard.type(typed)
+    applied = text + typed[:forward]
+    expect(row(bob, applied)).to_have_text(applied, timeout=LIVE)
+    expect(alice.page.locator(".status")).not_to_have_text("Saved")
+    alice.page.close(run_before_unload=True)
+    return alice, bob, tree, node
+
+
+def bob_types_at_random_until_compacted(bob: Any, tree: int, node: str) -> str:
+    seed = 1
+    while compactions(bob, tree, node) == 0:
+        assert seed < 40, "the node was never compacted"
+        bob.page.evaluate(FAST_TYPING, [node, 10, seed])
+        seed += 1
+        bob.page.wait_for_function("() => window.gametree.page.unsaved() === 0", timeout=LIVE)
+    return shown_text(bob, node)
+
+
+def test_typing_half_sent_when_the_tab_closed_is_applied_once_after_a_compaction(
+    users: Any, patient_expect: None
+) -> None:
+    """The reopened page resends the closed tab's updates: the server answers the three it
+    had as duplicates and refuses the rest (their document was compacted); the rest is then
+    re-applied as text from what those three made, so " al" does not come twice."""
+    alice, bob, tree, node = half_sent_then_closed(users, "Shared words", " alice-typed", 3)
+    bob_text = bob_types_at_random_until_compacted(bob, tree, node)
+
+    reopen(alice, tree)
+    for u in (alice, bob):
+        u.page.wait_for_function(
+            "() => " + VIEW_TEXT.format(node=node) + ".includes('ice-typed')", timeout=LIVE
+        )
+    expect(alice.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
+    final = shown_text(alice, node)
+    assert shown_text(bob, node) == final
+    assert bob.api("GET", f"/api/trees/{tree}/snapshot/")["nodes"][0]["text"] == final
+    # What the server had of alice's typing (in bob's text) plus the rest, once.
+    assert final.count("ice-typed") == 1 and final.replace("ice-typed", "") == bob_text
+    expect(alice.page.locator(".toast")).to_have_count(0)
+    assert alice.errors == [] and bob.errors == []
+
+
+def test_typing_half_sent_when_the_tab_closed_is_applied_once_by_another_page(
+    users: Any, patient_expect: None
+) -> None:
+    alice, bob, tree, node = half_sent_then_closed(users, "Listed words", " alice-typed", 3)
+    bob_text = bob_types_at_random_until_compacted(bob, tree, node)
+
+    # The list of trees sends the outbox over REST, op by op.
+    alice.page = alice.context.new_page()
+    alice.page.on("pageerror", lambda e: alice.errors.append(str(e)))
+    alice.page.goto(f"{alice.base}/")
+    alice.page.wait_for_function(
+        "() => !Object.keys(localStorage).some(k => k.startsWith('gametree:outbox:'))",
+        timeout=LIVE,
+    )
+    bob.page.wait_for_function(
+        "() => " + VIEW_TEXT.format(node=node) + ".includes('ice-typed')", timeout=LIVE
+    )
+    final = shown_text(bob, node)
+    assert final.count("ice-typed") == 1 and final.replace("ice-typed", "") == bob_text
+    expect(alice.page.locator(".toast.error")).to_have_count(0)
     assert alice.errors == [] and bob.errors == []

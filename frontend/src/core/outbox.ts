@@ -4,7 +4,7 @@
  * "Outbox"). DOM-free: it gets a `Storage` (localStorage in the page, a Map in tests) and, where
  * the browser has them, named locks (the Web Locks API).
  *
- * One record per (user, tree, client id): `{client, n, ops: [{n, op}], typing, owner, beat}`
+ * One record per (user, tree, client id): `{client, n, ops: [{n, op, text?}], typing, owner, beat}`
  * (`typing`: per node, the unsent typing among the ops as text, the server's text it was typed on
  * and the text it made, to re-apply it where its Yjs updates no longer apply). A page
  * holds the lock named after its client id for as long as it lives; the browser lets go of it
@@ -25,6 +25,11 @@ export const STALE_MS = 10000;
 export interface OutboxOp {
   n: number;
   op: Op;
+  /**
+   * A `text` op: the node's text it made. Once the server has applied the op, the rest of the
+   * typing is re-applied from this text, not from `typing.base` (which it already holds).
+   */
+  text?: string;
 }
 
 export interface OutboxRecord {

@@ -39,6 +39,8 @@ export abstract class TextSync {
    * can still be re-applied then.
    */
   protected readonly adoptedTyping = new Map<string, Typing>();
+  /** node id -> the highest op number of adopted typing the server has applied. */
+  private readonly appliedN = new Map<string, number>();
 
   constructor(protected readonly hooks: SyncHooks) {}
 
@@ -169,6 +171,36 @@ export abstract class TextSync {
   }
 
   /**
+   * The server applied `p` (it answered, or the log holds it). If `p` carried typing taken
+   * over as text (`adoptedTyping`), the server has that typing up to `p` now: what is left to
+   * re-apply, should the later updates be refused, is the typing from `p`'s text on, so each
+   * keystroke applies once. After the last such update nothing is left.
+   */
+  protected applied(p: PendingOp): void {
+    if (p.op.kind !== "text" || !p.adopted) return;
+    const id = p.op.id;
+    const t = this.adoptedTyping.get(id);
+    if (!t || p.n <= (this.appliedN.get(id) ?? 0)) return;
+    this.appliedN.set(id, p.n);
+    const later = this.pending.some((q) => q.adopted && q.n > p.n && q.ackSeq === null && q.op.kind === "text" && q.op.id === id);
+    if (!later) this.adoptedTyping.delete(id);
+    else if (p.text !== undefined) this.adoptedTyping.set(id, { base: p.text, local: t.local });
+  }
+
+  /**
+   * After a snapshot, typing in `id` whose updates the server may have applied without this
+   * page hearing of it: held as text like typing taken over from the outbox, until the answers
+   * to those updates say how much of it the server has (`applied`); the rest is re-applied
+   * when an update is refused (`settleStaleTexts`).
+   */
+  protected awaitAnswers(id: string, typing: Typing): void {
+    const doc = this.view!.get(id) && !this.view!.get(id)!.deleted ? this.view!.textDoc(id) : null;
+    if (!doc || (doc.store.pendingStructs === null && doc.store.pendingDs === null)) return;
+    this.adoptedTyping.set(id, typing);
+    for (const p of this.pending) if (p.op.kind === "text" && p.op.id === id && p.ackSeq === null) p.adopted = true;
+  }
+
+  /**
    * After a snapshot: typing in `id` made against a document the server has since compacted
    * cannot merge (its anchors are gone). Re-apply it as the person's edit of `base` where
    * that edit lands in the text now and send that instead.
@@ -227,7 +259,8 @@ export abstract class TextSync {
     if (!node) return null;
     for (let i = this.pending.length - 1; i >= 0; i--) {
       const p = this.pending[i];
-      if (p.ackSeq !== null && p.op.kind === "text" && p.op.id === id && p.text !== undefined) return p.text;
+      // (An adopted update's text was made on another document: it says nothing of this one.)
+      if (p.ackSeq !== null && !p.adopted && p.op.kind === "text" && p.op.id === id && p.text !== undefined) return p.text;
     }
     return node.text;
   }

@@ -16,8 +16,15 @@ export interface PendingOp {
   groups: Change[];
   sentAt: number | null;
   ackSeq: number | null;
-  /** A `text` op sent from this page: the node's text as it made it (core/sync-text.ts). */
+  /** A `text` op: the node's text as it made it (core/sync-text.ts; kept in the outbox). */
   text?: string;
+  /** Taken over from an earlier page's outbox (its `text` was made on that page's document). */
+  adopted?: boolean;
+  /**
+   * Sent before the latest hello (or by an earlier page): the server may have applied it
+   * without its answer arriving, so what it carried may be in the next snapshot already.
+   */
+  doubt?: boolean;
 }
 
 export interface ReplacedInfo {

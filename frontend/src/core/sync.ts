@@ -89,6 +89,8 @@ export class SyncEngine extends TextSync implements UndoGuard {
     const now = this.now();
     for (const p of this.pending) {
       if (p.ackSeq !== null) continue;
+      // Sent on an earlier socket: the answer to this hello may already hold it.
+      if (p.sentAt !== null) p.doubt = true;
       this.hooks.send({ type: "op", n: p.n, op: p.op });
       p.sentAt = now;
     }
@@ -157,7 +159,7 @@ export class SyncEngine extends TextSync implements UndoGuard {
    * with their numbers after the hello, so the server answers those it has as duplicates.
    * `typing`: the typing among them as text, per node (`unsentTyping` of that page).
    */
-  adopt(clientId: string, n: number, ops: { n: number; op: Op }[], typing: Record<string, Typing> = {}): void {
+  adopt(clientId: string, n: number, ops: { n: number; op: Op; text?: string }[], typing: Record<string, Typing> = {}): void {
     if (this.view || this.connected || this.pending.length) throw new Error("adopt before the tree is loaded");
     this.clientId = clientId;
     // The same typing as text, re-applied if its updates no longer apply (`settleStaleTexts`).
@@ -167,7 +169,11 @@ export class SyncEngine extends TextSync implements UndoGuard {
       else this.staleTexts.set(id, t);
     }
     this.n = Math.max(n, ...ops.map((o) => o.n));
-    for (const o of ops) this.pending.push({ n: o.n, op: o.op, groups: [], sentAt: null, ackSeq: null });
+    for (const o of ops) {
+      const p: PendingOp = { n: o.n, op: o.op, groups: [], sentAt: null, ackSeq: null, adopted: true, doubt: true };
+      if (o.text !== undefined) p.text = o.text;
+      this.pending.push(p);
+    }
   }
 
   /** The highest op number used so far. */
@@ -175,9 +181,11 @@ export class SyncEngine extends TextSync implements UndoGuard {
     return this.n;
   }
 
-  /** Ops the server has not acknowledged yet, in order. */
-  unsent(): { n: number; op: Op }[] {
-    return this.pending.filter((p) => p.ackSeq === null).map((p) => ({ n: p.n, op: p.op }));
+  /** Ops the server has not acknowledged yet, in order (a text op with the text it made). */
+  unsent(): { n: number; op: Op; text?: string }[] {
+    return this.pending
+      .filter((p) => p.ackSeq === null)
+      .map((p) => (p.op.kind === "text" && p.text !== undefined ? { n: p.n, op: p.op, text: p.text } : { n: p.n, op: p.op }));
   }
 
   // ------------------------------------------------------------------ undo guard (core/undo.ts)
@@ -225,7 +233,8 @@ export class SyncEngine extends TextSync implements UndoGuard {
         this.hooks.onWelcome?.(msg.user, msg.role, this.conn);
         break;
       case "snapshot":
-        this.loadSnapshot(msg.seq, msg.kind, msg.nodes);
+        // The answer to this socket's hello: ops first sent after it are not in it.
+        this.loadSnapshot(msg.seq, msg.kind, msg.nodes, true);
         break;
       case "ops":
         for (const o of msg.ops) this.bufferOp(o);
@@ -271,7 +280,8 @@ export class SyncEngine extends TextSync implements UndoGuard {
     }
   }
 
-  loadSnapshot(seq: number, kind: TreeKind, nodes: TreeNode[]): void {
+  /** `fromHello`: the socket's answer to its hello (else loaded over HTTP, at any moment). */
+  loadSnapshot(seq: number, kind: TreeKind, nodes: TreeNode[], fromHello = false): void {
     // Unconfirmed typing as the person saw it (base: the server's text it was typed on), in
     // case the snapshot's document was compacted since and it no longer merges (`retype`).
     const typing = new Map<string, Typing>();
@@ -288,7 +298,16 @@ export class SyncEngine extends TextSync implements UndoGuard {
     // Ops acknowledged at or before the snapshot are in it already.
     this.pending = this.pending.filter((p) => p.ackSeq === null || p.ackSeq > seq);
     this.rebuildView();
-    for (const [id, t] of typing) this.retype(id, t);
+    for (const [id, t] of typing) {
+      // Typing whose updates the server may have applied already (their answers not in yet)
+      // waits for those answers, as typing taken over from the outbox does: re-applied now, it
+      // would come twice where it had been applied.
+      const unsure = this.pending.some(
+        (p) => p.op.kind === "text" && p.op.id === id && p.ackSeq === null && (p.doubt || (!fromHello && p.sentAt !== null)),
+      );
+      if (unsure) this.awaitAnswers(id, t);
+      else this.retype(id, t);
+    }
     this.hooks.onReset?.();
     this.hooks.onPendingChange?.(this.pending.length);
     this.drain();
@@ -423,7 +442,10 @@ export class SyncEngine extends TextSync implements UndoGuard {
     }
     if (mine) {
       const i = this.pending.findIndex((p) => p.n === lo.n);
-      if (i >= 0) this.finish(i, out);
+      if (i >= 0) {
+        this.applied(this.pending[i]);
+        this.finish(i, out);
+      }
     }
     const op = lo.op;
     const update = op.kind === "text" ? op.update : op.kind === "set" && op.field === "text" ? op.y : undefined;
@@ -494,6 +516,7 @@ export class SyncEngine extends TextSync implements UndoGuard {
   private onAck(n: number, seq: number): void {
     const i = this.pending.findIndex((p) => p.n === n);
     if (i < 0) return;
+    this.applied(this.pending[i]);
     if (this.lastSeq !== null && seq <= this.lastSeq) {
       // Already applied (e.g. carried in a snapshot): just release the locks.
       const out: Change[] = [];

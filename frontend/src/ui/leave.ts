@@ -75,6 +75,9 @@ async function sendRecord(outbox: Outbox, r: OutboxRecord): Promise<boolean> {
     }
     try {
       await api.postOp(r.tree, r.client, o.n, o.op);
+      // Applied (now, or before the page went: a duplicate): the server holds the typing up to
+      // this update, so a later refused one re-applies only the typing from its text on.
+      if (id !== null && o.text !== undefined && r.typing?.[id]) r.typing[id] = { base: o.text, local: r.typing[id].local };
     } catch (e) {
       const err = e as ApiError;
       if (!(err instanceof ApiError) || err.status === 0 || err.status >= 500 || err.status === 429) {
