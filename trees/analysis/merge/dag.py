@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from graphlib import TopologicalSorter
 from hashlib import sha1
 from typing import Any
@@ -235,11 +235,53 @@ def _break_cycles(
     return out
 
 
+def _mirror_links(
+    edges: dict[tuple[int, int], list[Any]],
+    linked: dict[int, list[int]],
+    strength: dict[tuple[int, int], float],
+    link_min: float,
+    mirror: Callable[[int, int], float],
+    mirror_min: float,
+) -> None:
+    """Add the links a reversal itself makes likely: when A (up) is under nothing special
+    but has child B in one tree, and A's suggested or merged partner A' has parent B' in
+    another, B and B' sit in mirrored places, so a weaker likeness of B and B' (``mirror``
+    of the two merged nodes, at least ``mirror_min``) counts as a link too.
+
+    Structure as evidence, as merge's parents and children evidence is: a plain-words label
+    and its jargon twin often score under ``link_min`` on their words alone
+    ("Open the Pod Bay Doors, HAL: will it let us switch it off?" / "shutdown avoidance,
+    off-switch"), and the disagreement was then not reported.
+    """
+    ups_of: dict[int, list[int]] = {}
+    for u, v in edges:
+        ups_of.setdefault(v, []).append(u)
+    added: list[tuple[int, int, float]] = []
+    for up, down in edges:
+        for x in linked.get(up, ()):
+            if strength[(up, x)] < link_min:
+                continue
+            for y in ups_of.get(x, ()):
+                if y in (down, up) or y in linked.get(down, ()) or (down, y) in edges:
+                    continue
+                s = mirror(down, y)
+                if s >= mirror_min:
+                    added.append((down, y, s))
+    for a, b, s in added:
+        for x, y in ((a, b), (b, a)):
+            got = linked.setdefault(x, [])
+            if y not in got:
+                got.append(y)
+                strength[(x, y)] = s
+
+
 LINKS_PER_NODE = 10  # suggested partners of a merged node looked at for disagreements
 LINK_CANDIDATES = 3  # of each suggestion's candidates, the best ones taken as links
 # weaker suggestions are not taken as "the same problem" for disagreements (the default;
 # merge passes its sentence model's Calibration.link_min)
 LINK_MIN = 0.35
+# a mirrored pair (see _mirror_links) counts as a link from this likeness in meaning
+MIRROR_MIN = 0.15
 
 
 def suggested_disagreements(
@@ -248,6 +290,8 @@ def suggested_disagreements(
     suggestions: list[dict[str, Any]],
     nodes: list[dict[str, Any]],
     link_min: float = LINK_MIN,
+    mirror: Callable[[int, int], float] | None = None,
+    mirror_min: float = MIRROR_MIN,
 ) -> list[dict[str, Any]]:
     """Disagreements about the order that accepting suggestions would bring out.
 
@@ -282,15 +326,20 @@ def suggested_disagreements(
                 if y not in got and len(got) < LINKS_PER_NODE:
                     got.append(y)
                     strength[(x, y)] = c["score"]
+    # the root is above everything by definition: "Alignment above X" in one tree and X
+    # above a node suggested as like the root in another is no disagreement of order
+    roots = {find(i) for i, it in enumerate(items) if it.is_root}
     edges: dict[tuple[int, int], list[Any]] = {}
     for i, it in enumerate(items):
         ci = find(i)
         for p in it.parents:
             cp = find(p)
-            if cp != ci and ci in node_of and cp in node_of:
+            if cp != ci and cp not in roots and ci in node_of and cp in node_of:
                 who = edges.setdefault((cp, ci), [])
                 if it.tree not in who:
                     who.append(it.tree)
+    if mirror is not None:
+        _mirror_links(edges, linked, strength, link_min, mirror, mirror_min)
     found: list[tuple[float, int, dict[str, Any]]] = []
     seen: set[frozenset[tuple[int, int]]] = set()
     for (up, down), who in edges.items():

@@ -21,7 +21,7 @@ from trees.analysis.merge.scores import (
     Item,
     blend,
 )
-from trees.analysis.text.concepts import MAX_NAMED, alignment_concepts, strip_citations
+from trees.analysis.text.concepts import MAX_NAMED, Concepts, alignment_concepts, strip_citations
 from trees.analysis.text.glossary import Glossary
 from trees.analysis.text.semantic import model_name
 from trees.analysis.text.similarity import (
@@ -32,6 +32,17 @@ from trees.analysis.text.similarity import (
 )
 from trees.analysis.vocabulary.meaning import mode_text
 from trees.analysis.vocabulary.modes import Vocabulary, starter_vocabulary
+
+
+def concept_centres(
+    embedder: Embedder, concepts: Concepts
+) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """One unit vector per concept: the mean of its glosses' and terms' embeddings."""
+    texts, owner = concepts.gloss_texts()
+    vecs = np.asarray(embedder(texts), dtype=np.float32)
+    sums = np.zeros((len(concepts), vecs.shape[1]), dtype=np.float32)
+    np.add.at(sums, np.asarray(owner, dtype=np.int64), vecs)
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
 
 
 class LabelScores:
@@ -159,6 +170,7 @@ class LabelScores:
         self._concept_named = np.zeros(len(self.raw), dtype=bool)  # by a term
         if concepts_on and embedder is not None and self.embeddings is not None:
             self._read_concepts(embedder)
+            self._say_what_terms_mean(embedder)
         # label-pair score, key a * L + b with a < b: lid_score() only (the candidate pairs are
         # scored in label-pair order without it, see _label_scores)
         self._lab: dict[int, float] = {}
@@ -230,6 +242,34 @@ class LabelScores:
             ks = order[row][near]
             self._concept_no[lid, : len(ks)] = ks
             self._concept_w[lid] = cal.concept_read
+
+    def _say_what_terms_mean(self, embedder: Embedder) -> None:
+        """Embed a label that names alignment concepts by their terms together with what
+        those concepts mean: its own vector plus ``gloss_weight`` times the mean of the
+        concepts' gloss centroids, renormalised.
+
+        A sentence model places jargon by its words, not by what the field means by them:
+        "Sycophancy" and "Telling the boss what the boss wants to hear" are 0.07 apart with
+        all-MiniLM-L6-v2, the gloss "it tells people what they want to hear" 0.35 from the
+        latter. Carrying the glosses in the named label's vector lets a plain-words label find
+        it among its nearest in meaning (bench/RESULTS_analysis.md, round 14). Called after
+        the readings, which use the label's own vector.
+        """
+        assert self.embeddings is not None
+        w = self.calibration.gloss_weight
+        named = np.flatnonzero(self._concept_named)
+        if w <= 0.0 or not len(named):
+            return
+        centres = concept_centres(embedder, alignment_concepts())
+        centres = centres - centres.mean(axis=0)
+        rows = self._concept_no[named]
+        sums = np.zeros((len(named), centres.shape[1]), dtype=np.float32)
+        counts = (rows >= 0).sum(axis=1, keepdims=True)
+        for col in range(rows.shape[1]):
+            ok = rows[:, col] >= 0
+            sums[ok] += centres[rows[ok, col]]
+        moved = self.embeddings[named] + w * sums / np.maximum(counts, 1)
+        self.embeddings[named] = moved / np.linalg.norm(moved, axis=1, keepdims=True)
 
     def shared_concept(
         self, a: np.ndarray[Any, np.dtype[np.int64]], b: np.ndarray[Any, np.dtype[np.int64]]
@@ -380,6 +420,18 @@ class LabelScores:
         if s is None:
             s = self.extra.get(key)
         return s if s is not None else self.lid_score(a, b)
+
+    def meaning_score(self, i: int, j: int) -> float:
+        """The label score items ``i`` and ``j`` would have from their meaning alone (a
+        word score of 0): usable after :meth:`release_text`; 0.0 without a model."""
+        a, b = self.lid[i], self.lid[j]
+        if a == b:
+            return 1.0
+        if self.embeddings is None:
+            return 0.0
+        if a > b:
+            a, b = b, a
+        return self._blend_many([a * len(self.exact_key) + b], [0.0])[0]
 
     def release_text(self) -> None:
         """Free the n-gram vectors, postings and label-pair cache once every candidate pair

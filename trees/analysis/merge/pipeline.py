@@ -218,11 +218,16 @@ def merge(
     suggestions = _suggestions(items, clusters, matcher, ordered, rejected_set, review, assigned)
     candidate_pairs = len(matcher.known)
     link_min = matcher.calibration.link_min
+    # mirrored pairs are scored on meaning for merges a workshop makes; above, the matcher's
+    # memory goes before the DAG is built
+    mirror = matcher.meaning_score if len(items) <= ASSIGN_MAX_ITEMS else None
     del matcher, ordered  # the DAG is built in the memory the pairs held
     report("building", PHASES["building"])
     diff3 = Diff3(base or (), items, clusters.find, trees)
     nodes, edges, disagreements = build(items, clusters, diff3)
-    disagreements.extend(suggested_disagreements(items, clusters, suggestions, nodes, link_min))
+    disagreements.extend(
+        suggested_disagreements(items, clusters, suggestions, nodes, link_min, mirror)
+    )
     report("building", 1.0)
     return {
         "nodes": nodes,

@@ -53,6 +53,7 @@ class Calibration:
     concept_min: float = 1.0
     concept_spread: float = 0.0
     concept_read: float = 0.0
+    gloss_weight: float = 0.0
 
 
 CALIBRATIONS = {
@@ -71,6 +72,7 @@ CALIBRATIONS = {
         concept_min=0.4,
         concept_spread=0.04,
         concept_read=0.5,
+        gloss_weight=2.0,
     ),
 }
 EXACT_NEIGHBOURS_MAX = 4096  # labels up to which nearest neighbours in meaning are exact
