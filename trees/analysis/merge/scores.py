@@ -38,7 +38,10 @@ class Calibration:
     naming none, as the concept whose glosses are nearest in meaning when that cosine is at
     least ``concept_min`` (with every other concept within ``concept_spread`` of it: the
     glossary's neighbours overlap), with confidence ``concept_read``; two labels read as one
-    concept count as that confidence of meaning.
+    concept count as that confidence of meaning. With ``gloss_weight``, a label naming concepts
+    by their terms is embedded with what they mean: its vector plus ``gloss_weight`` times
+    the mean of the concepts' gloss centroids (less the mean centroid: the glosses' common
+    style is no meaning), so that plain words find the jargon among their nearest in meaning.
     """
 
     floor: float
