@@ -42,7 +42,8 @@ def concept_centres(
     vecs = np.asarray(embedder(texts), dtype=np.float32)
     sums = np.zeros((len(concepts), vecs.shape[1]), dtype=np.float32)
     np.add.at(sums, np.asarray(owner, dtype=np.int64), vecs)
-    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    norms = np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    return np.asarray(sums / norms, dtype=np.float32)
 
 
 class LabelScores:
