@@ -280,7 +280,8 @@ LINK_CANDIDATES = 3  # of each suggestion's candidates, the best ones taken as l
 # weaker suggestions are not taken as "the same problem" for disagreements (the default;
 # merge passes its sentence model's Calibration.link_min)
 LINK_MIN = 0.35
-# a mirrored pair (see _mirror_links) counts as a link from this likeness in meaning
+# a mirrored pair (see _mirror_links) counts as a link from this likeness in meaning (the
+# default; merge passes its sentence model's Calibration.mirror_min)
 MIRROR_MIN = 0.15
 
 

@@ -220,13 +220,17 @@ def merge(
     link_min = matcher.calibration.link_min
     # mirrored pairs are scored on meaning for merges a workshop makes; above, the matcher's
     # memory goes before the DAG is built
-    mirror = matcher.meaning_score if len(items) <= ASSIGN_MAX_ITEMS else None
+    mirror_min = matcher.calibration.mirror_min
+    small = len(items) <= ASSIGN_MAX_ITEMS and mirror_min is not None
+    mirror = matcher.meaning_score if small else None
     del matcher, ordered  # the DAG is built in the memory the pairs held
     report("building", PHASES["building"])
     diff3 = Diff3(base or (), items, clusters.find, trees)
     nodes, edges, disagreements = build(items, clusters, diff3)
     disagreements.extend(
-        suggested_disagreements(items, clusters, suggestions, nodes, link_min, mirror)
+        suggested_disagreements(
+            items, clusters, suggestions, nodes, link_min, mirror, mirror_min or 1.0
+        )
     )
     report("building", 1.0)
     return {

@@ -42,6 +42,10 @@ class Calibration:
     by their terms is embedded with what they mean: its vector plus ``gloss_weight`` times
     the mean of the concepts' gloss centroids (less the mean centroid: the glosses' common
     style is no meaning), so that plain words find the jargon among their nearest in meaning.
+    With ``mirror_min``, a pair in the mirrored place of a suggested pair counts as a link for
+    pending disagreements from that likeness in meaning (:func:`trees.analysis.merge.dag.
+    suggested_disagreements`); the static model's cosines of unrelated labels are too high
+    for it (about 0.15).
     """
 
     floor: float
@@ -57,6 +61,7 @@ class Calibration:
     concept_spread: float = 0.0
     concept_read: float = 0.0
     gloss_weight: float = 0.0
+    mirror_min: float | None = None
 
 
 CALIBRATIONS = {
@@ -76,6 +81,7 @@ CALIBRATIONS = {
         concept_spread=0.04,
         concept_read=0.5,
         gloss_weight=2.0,
+        mirror_min=0.15,
     ),
 }
 EXACT_NEIGHBOURS_MAX = 4096  # labels up to which nearest neighbours in meaning are exact
