@@ -173,23 +173,22 @@ def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
     assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
 
 
-# ---- the held-out sets (quality/sets/eval; nothing is tuned on them). Game trees gt_eval7-9
-# (blind authors D-F) were measured once after round 11 froze (round 12); problem trees
-# pt_eval10-12 (blind authors G-I) once after round 13 froze (bench/RESULTS_analysis.md). ------
+# ---- the held-out sets (quality/sets/eval; nothing is tuned on them): pt_eval16-18 and
+# gt_eval12-13 (blind authors O-S), measured once after round 14 froze
+# (bench/RESULTS_analysis.md, round 14). ------------------------------------------------------
 
 
 def test_automatic_merges_on_the_held_out_sets_are_precise() -> None:
-    # Measured once after round 13 froze: 0.000, its one automatic pair wrong ("Value learning
-    # (IRL, ...)" = "... does smth weird irl": the slang "irl" read as inverse RL). "irl" then
-    # named its concept only in capitals (marked in concepts.yaml); as that fix was made after
-    # reading the pair, this pass is not a held-out figure (bench/RESULTS_analysis.md).
+    # measured once after round 14 froze: no automatic pair at all (so 1.000 says little);
+    # the round-14 sets before them (now pt_dev15-17): one automatic pair, right
     assert split_merge("eval")["precision"] >= 0.95
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured once after round 13 froze: auto + top-3 recall 0.761 (pt_eval10 0.734, "
-    "pt_eval11 0.843, pt_eval12 0.731); dev 0.894; target 0.85",
+    reason="measured once after round 14 froze: auto + top-3 recall 0.653 (pt_eval16 0.545, "
+    "pt_eval17 0.717, pt_eval18 0.800); the round-13 scorer on the same sets 0.569; dev 0.882; "
+    "target 0.85",
 )
 def test_suggestions_find_most_true_pairs_of_the_held_out_sets() -> None:
     assert split_merge("eval")["recall"] >= 0.85
@@ -197,16 +196,29 @@ def test_suggestions_find_most_true_pairs_of_the_held_out_sets() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured once after round 13 froze: 5 of 9 gold hierarchy disagreements reported",
+    reason="measured once after round 14 froze: 7 of 9 gold hierarchy disagreements reported "
+    "(the round-13 scorer on the same sets: 4 of 9)",
 )
 def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() -> None:
     assert split_merge("eval")["disagreements"] == 1.0
 
 
-@pytest.mark.parametrize("name", ["gt_eval7", "gt_eval8", "gt_eval9"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            "gt_eval12",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="measured once after round 14 froze: its top mode (behaves well only "
+                "while watched or weak) ranks 5, as one item holding 22% of its critiques",
+            ),
+        ),
+        "gt_eval13",
+    ],
+)
 def test_the_gold_top_failure_mode_of_each_held_out_tree_is_first_and_one_item(name: str) -> None:
-    # met on all three when measured once (round 12); gt_eval8's first item ties on score
-    # with the second (3.0 and 3.0) and holds 38% of the mode's critiques
+    # gt_eval13 met when measured once (round 14): first, one item holding 86% of its critiques
     path = next(p for p in set_dirs("eval", "gt") if p.name == name)
     q = failure_set_quality(path)
     assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
