@@ -105,7 +105,8 @@ export async function request<T>(method: string, url: string, body?: unknown): P
 }
 
 export const api = {
-  me: () => request<User>("GET", "/api/auth/me/"),
+  /** Who is signed in: 200 either way, so a signed-out visit logs no failed request. */
+  session: () => request<{ authenticated: boolean; user: User | null }>("GET", "/api/auth/session/"),
   login: (username: string, password: string) =>
     request<User>("POST", "/api/auth/login/", { username, password }),
   logout: async () => {

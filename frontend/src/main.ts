@@ -62,7 +62,7 @@ async function route(): Promise<void> {
   delete document.body.dataset.treeReady;
   if (!me) {
     try {
-      me = await api.me();
+      me = (await api.session()).user;
     } catch {
       me = null;
     }

@@ -69,6 +69,40 @@ def test_me_for_an_anonymous_client_is_401_not_authenticated(anon: APIClient) ->
     assert_error(anon.get("/api/auth/me/"), 401, "not_authenticated")
 
 
+def test_session_tells_an_anonymous_client_it_is_signed_out_without_an_error(
+    anon: APIClient,
+) -> None:
+    response = anon.get("/api/auth/session/")
+    assert response.status_code == 200
+    assert response.json() == {"authenticated": False, "user": None}
+
+
+def test_session_names_the_user_signed_in_and_forgets_them_after_logout(
+    as_alice: APIClient, alice: Any
+) -> None:
+    response = as_alice.get("/api/auth/session/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "authenticated": True,
+        "user": {"id": alice.pk, "username": "alice"},
+    }
+    assert as_alice.post("/api/auth/logout/").status_code == 204
+    assert as_alice.get("/api/auth/session/").json() == {"authenticated": False, "user": None}
+    # The other endpoints keep their 401 for a caller not signed in.
+    assert_error(as_alice.get("/api/auth/me/"), 401, "not_authenticated")
+
+
+def test_session_with_a_token_names_its_user_and_a_bad_token_is_still_401(alice: Any) -> None:
+    client = APIClient()
+    token = client.post(
+        "/api/auth/token/", {"username": "alice", "password": PASSWORD}, format="json"
+    ).json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/auth/session/").json()["user"] == {"id": alice.pk, "username": "alice"}
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert_error(client.get("/api/auth/session/"), 401, "not_authenticated")
+
+
 def test_token_obtain_gives_a_token_that_authenticates_requests(alice: Any) -> None:
     client = APIClient()
     response = client.post(

@@ -130,22 +130,37 @@ def browser() -> Iterator[Any]:
 class User:
     """One signed-in browser context, with its page and a REST helper sharing its session."""
 
-    def __init__(self, browser: Any, base: str, username: str, viewport: dict[str, int]) -> None:
+    def __init__(
+        self,
+        browser: Any,
+        base: str,
+        username: str,
+        viewport: dict[str, int],
+        touch: bool = False,
+    ) -> None:
         self.base = base
         self.username = username
-        self.context = browser.new_context(viewport=viewport)
+        # touch: a phone (touch screen, mobile viewport: no hover, a coarse pointer).
+        self.context = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch)
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
         self.dialogs: list[str] = []
         self.accept_confirms = False
         self.errors: list[str] = []
+        # The browser console's errors and warnings from the first page on ("type: text url").
+        self.console: list[str] = []
         self.page.on("dialog", self._on_dialog)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", self._on_console)
         self.page.goto(f"{base}/")
         self.page.fill("#login-user", username)
         self.page.fill("#login-pass", PASSWORD)
         self.page.click("form.login button[type=submit]")
         self.page.wait_for_selector("text=My trees")
+
+    def _on_console(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            self.console.append(f"{message.type}: {message.text} {message.location.get('url')}")
 
     def _on_dialog(self, dialog: Any) -> None:
         if dialog.type == "beforeunload":
@@ -186,8 +201,10 @@ class User:
 def users(browser: Any, gametree_server: str) -> Iterator[Any]:
     made: list[User] = []
 
-    def make(username: str, viewport: dict[str, int] | None = None) -> User:
-        u = User(browser, gametree_server, username, viewport or {"width": 1280, "height": 800})
+    def make(username: str, viewport: dict[str, int] | None = None, touch: bool = False) -> User:
+        u = User(
+            browser, gametree_server, username, viewport or {"width": 1280, "height": 800}, touch
+        )
         made.append(u)
         return u
 

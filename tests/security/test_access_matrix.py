@@ -175,6 +175,8 @@ MATRIX: dict[tuple[str, str], tuple[Build, tuple[tuple[int, str | None], ...]]] 
     ("post", "/api/auth/login/"): (_login_body, ((200, None),) * 5),
     ("post", "/api/auth/logout/"): (_none, ((204, None),) * 5),
     ("get", "/api/auth/me/"): (_none, (A401, *((200, None),) * 4)),
+    # Signed out is an answer here, not an error (the web client's first request).
+    ("get", "/api/auth/session/"): (_none, ((200, None),) * 5),
     ("post", "/api/auth/token/"): (_login_body, ((200, None),) * 5),
     ("get", "/api/auth/tokens/"): (_none, (A401, *((200, None),) * 4)),
     # Token 1 is nobody's here: revoking a token that is not one's own is 404 for everyone

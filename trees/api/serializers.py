@@ -48,6 +48,11 @@ class CsrfSerializer(serializers.Serializer[Any]):
     csrfToken = serializers.CharField()
 
 
+class SessionSerializer(serializers.Serializer[Any]):
+    authenticated = serializers.BooleanField()
+    user = UserRefSerializer(allow_null=True)
+
+
 class TreeSerializer(serializers.ModelSerializer[Tree]):
     owner = UserRefSerializer(read_only=True)
     role = serializers.SerializerMethodField()

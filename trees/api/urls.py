@@ -29,6 +29,7 @@ urlpatterns = [
     route("auth/login/", views.LoginView, "auth-login"),
     route("auth/logout/", views.LogoutView, "auth-logout"),
     route("auth/me/", views.MeView, "auth-me"),
+    route("auth/session/", views.SessionView, "auth-session"),
     route("auth/token/", views.TokenView, "auth-token"),
     route("auth/tokens/", views.TokenListView, "auth-tokens"),
     route("auth/tokens/<int:token_id>/", views.TokenDetailView, "auth-token-detail"),

@@ -93,6 +93,27 @@ class MeView(APIView):
         return Response(_user_ref(request.user))
 
 
+class SessionView(APIView):
+    """Who the caller is, for the web client's first request: signed out is an answer here,
+    not an error (a 401 would show in every signed-out visitor's browser console). The other
+    endpoints, `/api/auth/me/` included, keep answering 401 to a caller not signed in."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={200: s.SessionSerializer, 401: s.ErrorSerializer},
+        summary="Whether the caller is signed in, and as whom",
+        description=(
+            "Always 200 for a session or no credentials: `{authenticated: false, user: null}` "
+            "when signed out. A bad `Authorization: Token` header is still 401."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        if not request.user.is_authenticated:
+            return Response({"authenticated": False, "user": None})
+        return Response({"authenticated": True, "user": _user_ref(request.user)})
+
+
 class TokenView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginThrottle]

@@ -84,7 +84,8 @@ export class GraphView {
     this.cy = cytoscape({
       container: this.box,
       elements: [],
-      wheelSensitivity: 0.3,
+      // The library's own wheel speed: it tells mice from trackpads itself (and warns in the
+      // console about any other setting).
       minZoom: 0.05,
       maxZoom: 3,
       style: [
