@@ -155,3 +155,142 @@ def test_the_analysis_tab_the_merge_review_and_the_import_dialog_fit_a_375_px_ph
     assert p.evaluate(TOO_WIDE_JS, width) == []
     assert dialog.evaluate("(d) => d.scrollWidth <= d.clientWidth")
     assert not alice.errors
+
+
+PHONE_375 = {"width": 375, "height": 667}
+# Each graph node's box on screen (the canvas's place plus the node's rendered box), those not
+# inside both the window and the graph's own box, and the whole graph's rendered size.
+GRAPH_BOXES_JS = """() => {
+  const cy = window.gametree.page.graph.cy;
+  const c = cy.container().getBoundingClientRect();
+  const out = [];
+  cy.nodes().forEach((n) => {
+    const b = n.renderedBoundingBox({ includeLabels: false });
+    const x1 = c.left + b.x1, x2 = c.left + b.x2, y1 = c.top + b.y1, y2 = c.top + b.y2;
+    const inWindow = x1 >= 0 && y1 >= 0 && x2 <= innerWidth && y2 <= innerHeight;
+    const inBox = x1 >= c.left && y1 >= c.top && x2 <= c.right && y2 <= c.bottom;
+    if (!inWindow || !inBox) out.push([n.data('label').slice(0, 30), x1, y1, x2, y2]);
+  });
+  const all = cy.nodes().renderedBoundingBox({ includeLabels: false });
+  return {
+    nodes: cy.nodes().length, outside: out, box: [c.left, c.top, c.right, c.bottom],
+    window: [innerWidth, innerHeight], used: [all.w / c.width, all.h / c.height],
+  };
+}"""
+
+
+def graph_fits(page: Any, size: dict[str, int]) -> dict[str, Any]:
+    """Wait (a few seconds at most) until every node is on screen, then say how it fits."""
+    page.wait_for_function(
+        f"() => innerWidth === {size['width']} && innerHeight === {size['height']}"
+    )
+    try:
+        page.wait_for_function(
+            f"() => {{ const r = ({GRAPH_BOXES_JS})(); return r.nodes > 0 && !r.outside.length; }}",
+            timeout=5_000,
+        )
+    except Exception:
+        pass  # the assertions below say what is off screen
+    out: dict[str, Any] = page.evaluate(GRAPH_BOXES_JS)
+    assert out["outside"] == [], out
+    # Fitted, not just small: the tree spans its box's width or height.
+    assert max(out["used"]) > 0.75, out
+    # The graph's box is on screen too (it was 520 px tall, past a phone's fold).
+    left, top, right, bottom = out["box"]
+    assert left >= 0 and top >= 0 and right <= size["width"] and bottom <= size["height"], out
+    assert page.evaluate("() => document.documentElement.scrollHeight") <= size["height"] + 1
+    return out
+
+
+def test_the_graph_fits_the_whole_tree_on_a_phone_when_opened_rotated_and_edited(
+    users: Any,
+) -> None:
+    """At 375 x 667 the graph showed its first column at a legible zoom (the desktop's floor)
+    in a box running past the screen's bottom: the tree's shape was off screen until one
+    pinched and panned. Now all of it is fitted on opening, after rotating the phone, and after
+    someone else adds to the tree."""
+    alice = users("alice", viewport=PHONE_375, touch=True)
+    bob = users("bob")
+    # A game tree three levels deep: 6 proposals, 3 critiques each, 2 patches under each (60).
+    outline = "".join(
+        f"- Proposal {i}\n"
+        + "".join(
+            f"  - Critique {i}.{j}\n" + "".join(f"    - Patch {i}.{j}.{k}\n" for k in (1, 2))
+            for j in (1, 2, 3)
+        )
+        for i in range(1, 7)
+    )
+    game = alice.api(
+        "POST", "/api/trees/import/", {"kind": "game", "title": "Phone graph", "text": outline}
+    )
+    alice.api("POST", f"/api/trees/{game['id']}/members/", {"username": "bob", "role": "editor"})
+    alice.open_tree(game["id"])
+    p = alice.page
+    p.get_by_role("tab", name="Graph").click()
+    p.wait_for_function("() => window.gametree.page.graph && window.gametree.page.graph.cy")
+    first = graph_fits(p, PHONE_375)
+    assert first["nodes"] == 60, first
+    expect(p.locator(".graph-bar")).to_contain_text("Pinch to zoom")
+    alice.shot("phone-375-graph")
+
+    # Turned sideways, and back.
+    landscape = {"width": PHONE_375["height"], "height": PHONE_375["width"]}
+    p.set_viewport_size(landscape)
+    graph_fits(p, landscape)
+    alice.shot("phone-375-graph-landscape")
+    p.set_viewport_size(PHONE_375)
+    graph_fits(p, PHONE_375)
+
+    # bob adds a branch from his desktop: it arrives live and the tree is fitted again with it.
+    op = {
+        "kind": "create",
+        "id": "00000000-0000-4000-8000-00000000f175",
+        "type": "proposal",
+        "parent": None,
+        "key": "a9",
+        "text": "Bob's late proposal",
+    }
+    bob.api("POST", f"/api/trees/{game['id']}/ops/", {"client_id": "bob-f", "n": 1, "op": op})
+    p.wait_for_function(
+        "(n) => window.gametree.page.graph.cy.nodes().length === n", arg=first["nodes"] + 1
+    )
+    graph_fits(p, PHONE_375)
+    assert not alice.errors
+
+
+def test_the_type_menu_shows_shortcuts_on_a_desktop_and_none_on_a_phone(users: Any) -> None:
+    """Ctrl+Shift+1/2/3 in the type menu (and Alt+T in the tag field) mean nothing on a touch
+    screen: alice at her desktop sees them, bob on his phone, on the same node, does not."""
+    alice = users("alice")
+    bob = users("bob", viewport=PHONE_375, touch=True)
+    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "Hints tree"})["id"]
+    alice.api("POST", f"/api/trees/{tree}/members/", {"username": "bob", "role": "editor"})
+    op = {
+        "kind": "create",
+        "id": "00000000-0000-4000-8000-0000000000a1",
+        "type": "proposal",
+        "parent": None,
+        "key": "a0",
+        "text": "Ask the model to explain itself",
+    }
+    alice.api("POST", f"/api/trees/{tree}/ops/", {"client_id": "hints", "n": 1, "op": op})
+
+    def menu(user: Any) -> tuple[list[str], str, str]:
+        user.open_tree(tree)
+        user.page.locator("li.node > .row > .text", has_text="Ask the model").click()
+        select = user.page.locator("aside.details").get_by_label("Node type")
+        expect(select).to_be_visible()
+        options = select.locator("option").all_text_contents()
+        title = select.get_attribute("title") or ""
+        tag = user.page.locator("aside.details").get_by_label("Add a tag")
+        return options, title, tag.get_attribute("placeholder") or ""
+
+    options, title, placeholder = menu(alice)
+    assert options == ["Proposal (Ctrl+Shift+1)", "Critique (Ctrl+Shift+2)", "Patch (Ctrl+Shift+3)"]
+    assert "Ctrl+Shift" in title and "Alt+T" in placeholder
+
+    options, title, placeholder = menu(bob)
+    assert options == ["Proposal", "Critique", "Patch"]
+    assert "Ctrl" not in title and "Alt" not in placeholder, (title, placeholder)
+    bob.shot("phone-375-type-menu")
+    assert not alice.errors and not bob.errors

@@ -28,6 +28,15 @@ export function on<K extends keyof HTMLElementEventMap>(
   el.addEventListener(type, fn as EventListener, opts);
 }
 
+/**
+ * Whether a keyboard is likely: a pointer that hovers and is precise (a mouse or trackpad),
+ * so shortcut hints ("Ctrl+Shift+1") mean something. A phone or tablet gets none: its keys
+ * are not there. Asked at each render, so a laptop that docks or undocks follows.
+ */
+export function keyboardLikely(): boolean {
+  return typeof window.matchMedia === "function" && window.matchMedia("(hover: hover) and (pointer: fine)").matches;
+}
+
 /** Toasts shown at once; an older one makes room for a new one (they never pile up). */
 const MAX_TOASTS = 3;
 

@@ -4,9 +4,11 @@
  * parent centred on its children), so the two views read the same; extra parents
  * (problem-tree DAGs) are dashed edges. Labels are drawn on a canvas, so user text is never
  * parsed as HTML, at a size that stays legible when the whole graph is fitted (MIN_FIT_ZOOM).
+ * On a phone the whole tree is fitted instead, however small: a map of it to pinch into.
  */
 import cytoscape from "cytoscape";
 import type { TreeState } from "../core/state";
+import { keyboardLikely } from "./dom";
 
 const COLORS: Record<string, string> = {
   proposal: "#2563eb",
@@ -30,10 +32,25 @@ function label(text: string, type: string): string {
 /** Label size in graph units, and the smallest zoom `fit()` goes to: 15 x 0.8 = 12 px on screen. */
 const FONT = 15;
 const MIN_FIT_ZOOM = 0.8;
+/**
+ * Below this size on screen labels are not drawn: the graph is drawn as a map instead, boxes
+ * filled with their type's colour and thicker edges (MAP_ZOOM), until one zooms back in.
+ */
+const MIN_DRAWN_FONT_PX = 6;
+const MAP_ZOOM = MIN_DRAWN_FONT_PX / FONT;
+/**
+ * The phone layout's width (style.css). There a column at 12 px (264 px) leaves no room for
+ * the next one, so showing the tree's start at a legible size hides its shape: the whole tree is
+ * fitted instead, and pinching zooms in.
+ */
+const PHONE = "(max-width: 820px)";
 const NODE_W = 260;
 const NODE_H = 78;
 const COL = NODE_W + 70;
 const ROW = NODE_H + 14;
+/** Space around the fitted graph, in screen pixels (less on a phone's narrow screen). */
+const PAD = 30;
+const PHONE_PAD = 12;
 
 /** Positions in outline order: depth -> x, leaves one row each, a parent centred on its children. */
 export function outlinePositions(s: TreeState): Map<string, { x: number; y: number }> {
@@ -69,12 +86,13 @@ export class GraphView {
     const fit = document.createElement("button");
     fit.type = "button";
     fit.className = "subtle";
-    fit.textContent = "Fit";
-    fit.addEventListener("click", () => this.cy.fit(undefined, 30));
     fit.textContent = "Fit all";
+    fit.addEventListener("click", () => this.cy.fit(undefined, window.matchMedia(PHONE).matches ? PHONE_PAD : PAD));
     const hint = document.createElement("span");
     hint.className = "muted small";
-    hint.textContent = "Scroll to zoom, drag to pan, click a node to open it in the outline.";
+    hint.textContent = keyboardLikely()
+      ? "Scroll to zoom, drag to pan, click a node to open it in the outline."
+      : "Pinch to zoom, drag to pan, tap a node to open it in the outline.";
     bar.append(fit, hint);
     this.box = document.createElement("div");
     this.box.className = "graph";
@@ -84,10 +102,11 @@ export class GraphView {
     this.cy = cytoscape({
       container: this.box,
       elements: [],
-      // The library's own wheel speed: it tells mice from trackpads itself (and warns in the
-      // console about any other setting).
-      minZoom: 0.05,
+      // Low enough to fit a tree of a few hundred rows into a phone turned sideways.
+      minZoom: 0.01,
       maxZoom: 3,
+      // No wheelSensitivity: the library's own wheel speed tells mice from trackpads itself
+      // (and it warns in the console about any other setting).
       style: [
         {
           selector: "node",
@@ -100,6 +119,7 @@ export class GraphView {
             "text-wrap": "wrap",
             "text-max-width": `${NODE_W - 20}px`,
             "font-size": FONT,
+            "min-zoomed-font-size": MIN_DRAWN_FONT_PX,
             "font-family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
             color: "#1f2937",
             "text-valign": "center",
@@ -120,9 +140,13 @@ export class GraphView {
           },
         },
         { selector: "edge.extra", style: { "line-style": "dashed", "line-color": "#a78bfa", "target-arrow-color": "#a78bfa" } },
+        { selector: "node.map", style: { "background-color": "data(color)", "border-width": 0 } },
+        { selector: "edge.map", style: { width: 8, "arrow-scale": 0.5, "line-color": "#94a3b8", "target-arrow-color": "#94a3b8" } },
+        { selector: "edge.map.extra", style: { "line-color": "#a78bfa", "target-arrow-color": "#a78bfa" } },
       ],
     });
     this.cy.on("tap", "node", (ev) => this.onPick(ev.target.id()));
+    this.cy.on("zoom", () => this.drawAsMap());
     this.resizer = new ResizeObserver(() => {
       if (this.box.clientWidth === 0) return;
       this.cy.resize();
@@ -133,6 +157,15 @@ export class GraphView {
   }
 
   private resizer: ResizeObserver;
+  /** Whether the elements are drawn as a map (their `map` class), null when not decided yet. */
+  private mapped: boolean | null = null;
+
+  private drawAsMap(): void {
+    const far = this.cy.zoom() < MAP_ZOOM;
+    if (far === this.mapped) return;
+    this.mapped = far;
+    this.cy.batch(() => (far ? this.cy.elements().addClass("map") : this.cy.elements().removeClass("map")));
+  }
 
   update(): void {
     const s = this.state();
@@ -158,17 +191,22 @@ export class GraphView {
       this.cy.elements().remove();
       this.cy.add(els);
     });
+    this.mapped = null; // the new elements have no class yet
     this.fit();
+    this.drawAsMap();
   }
 
-  /** Fit the graph, but never so small that labels cannot be read: then show its start. */
+  /**
+   * Fit the graph. On a wider screen never so small that labels cannot be read: then show its
+   * start. On a phone all of it (see PHONE).
+   */
   fit(): void {
-    this.cy.fit(undefined, 30);
-    if (this.cy.zoom() < MIN_FIT_ZOOM) {
-      const bb = this.cy.elements().boundingBox();
-      this.cy.zoom(MIN_FIT_ZOOM);
-      this.cy.pan({ x: 30 - bb.x1 * MIN_FIT_ZOOM, y: 30 - bb.y1 * MIN_FIT_ZOOM });
-    }
+    const phone = window.matchMedia(PHONE).matches;
+    this.cy.fit(undefined, phone ? PHONE_PAD : PAD);
+    if (phone || this.cy.zoom() >= MIN_FIT_ZOOM) return;
+    const bb = this.cy.elements().boundingBox();
+    this.cy.zoom(MIN_FIT_ZOOM);
+    this.cy.pan({ x: PAD - bb.x1 * MIN_FIT_ZOOM, y: PAD - bb.y1 * MIN_FIT_ZOOM });
   }
 
   destroy(): void {

@@ -10,7 +10,7 @@ import { TYPE_INFO, typesOf } from "../core/grammar";
 import { LIMITS, normTag } from "../core/state";
 import type { SyncEngine } from "../core/sync";
 import type { NodeType, Op, TreeNode, User } from "../core/types";
-import { h, on, toast } from "./dom";
+import { h, keyboardLikely, on, toast } from "./dom";
 import { type Outliner, short } from "./outliner";
 import type { AnalysisController } from "./analysis";
 import { type HistoryContext, historySection } from "./history";
@@ -325,7 +325,7 @@ export abstract class TreePagePanels {
     const tagInput = h("input", {
       type: "text",
       class: "tag-input",
-      placeholder: "Add tag, press Enter (Alt+T)",
+      placeholder: keyboardLikely() ? "Add tag, press Enter (Alt+T)" : "Add tag, press Enter",
       "aria-label": "Add a tag",
       maxlength: LIMITS.tag,
       list: "tag-offers",
@@ -419,8 +419,10 @@ export abstract class TreePagePanels {
     const types = typesOf(this.engine.view!.kind);
     if (this.outliner.readOnly || types.length < 2)
       return h("div", { class: `dtype t-${n.type}` }, icon, TYPE_INFO[n.type].label, ...after);
-    const select = h("select", { "aria-label": "Node type", title: "Change the type (Ctrl+Shift+1/2/3)" });
-    types.forEach((t, i) => select.append(h("option", { value: t, text: `${TYPE_INFO[t].label} (Ctrl+Shift+${i + 1})` })));
+    // The shortcuts only where there is a keyboard to press them on (not on a phone).
+    const keys = keyboardLikely();
+    const select = h("select", { "aria-label": "Node type", title: keys ? "Change the type (Ctrl+Shift+1/2/3)" : "Change the type" });
+    types.forEach((t, i) => select.append(h("option", { value: t, text: keys ? `${TYPE_INFO[t].label} (Ctrl+Shift+${i + 1})` : TYPE_INFO[t].label })));
     select.value = n.type;
     on(select, "change", () => {
       const cur = this.engine.view?.get(n.id);
