@@ -4,7 +4,7 @@ import { SyncEngine, type SyncHooks } from "../src/core/sync";
 import type { ClientMessage, LoggedOp, ServerMessage, TreeKind } from "../src/core/types";
 import { OpError } from "../src/core/types";
 import * as Y from "yjs";
-import { fromBase64, loadDoc, ROOT, serverDiff, toBase64 } from "../src/core/ytext";
+import { fromBase64, loadDoc, mergeText, ROOT, serverDiff, toBase64 } from "../src/core/ytext";
 
 export class FakeServer {
   state: TreeState;
@@ -34,6 +34,13 @@ export class FakeServer {
       const dup = this.seen.get(k);
       if (dup !== undefined) return c.deliver({ type: "ack", n: msg.n, seq: dup, dup: true });
       const op = structuredClone(msg.op);
+      // As the real server: a note written with base is merged into the note as it is now
+      // (trees/domain/textmerge.py, the same rule as mergeText) and logged without base.
+      if (op.kind === "set" && op.field === "note" && typeof op.base === "string" && this.state.get(op.id)) {
+        const now = this.state.get(op.id)!.note;
+        if (op.base !== now) op.value = mergeText(op.base, op.value as string, now);
+        delete op.base;
+      }
       // As the real server: a whole-text write is logged with its diff as the server's client.
       if (op.kind === "set" && op.field === "text" && typeof op.value === "string" && op.y === undefined && this.state.get(op.id))
         op.y = serverDiff(this.state.textDoc(op.id), op.value);
@@ -72,7 +79,9 @@ export class FakeServer {
       let overwrote: number | null = null;
       if (op.kind === "set") {
         const wk = `${op.id}|${op.field}`;
-        overwrote = this.lastWrite.get(wk) ?? 0;
+        // A note merged from its base replaced nothing its writer did not see.
+        const merged = msg.op.kind === "set" && msg.op.field === "note" && typeof msg.op.base === "string";
+        overwrote = merged ? 0 : (this.lastWrite.get(wk) ?? 0);
         this.lastWrite.set(wk, this.seq + 1);
       }
       const lo: LoggedOp = { seq: this.seq + 1, client_id: c.engine.clientId, n: msg.n, op, actor: c.userId, overwrote };

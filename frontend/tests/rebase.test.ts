@@ -19,7 +19,7 @@ describe("mergeText, a three-way merge at character level", () => {
 
   it("keeps every character both sides typed in the same word", () => {
     const merged = mergeText("the fox", "the red fox", "the brown fox");
-    expect(merged).toBe("the brown red fox");
+    expect(merged).toBe("the red brown fox");
   });
 
   it("keeps the other side's typing at both ends when mine is in the middle", () => {

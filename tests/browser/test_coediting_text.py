@@ -207,3 +207,70 @@ def test_two_people_writing_in_one_note_at_once_both_keep_their_sentences(three:
         expect(user.page.locator(".toast", has_text="replaced your note")).to_have_count(0)
     for user in people:
         assert user.errors == []
+
+
+def open_note(user: Any, node_id: str) -> Any:
+    text_of(user, node_id).click()
+    note = user.page.locator("aside.details textarea.note-input")
+    note.click()
+    return note
+
+
+def test_a_note_shows_anothers_sentence_while_one_is_writing_in_it(three: Any) -> None:
+    """The note showed another person's write only once one left the field (the label merged
+    while typing): now bob's sentence appears in alice's field while her caret is in it, and
+    her typing not yet sent stays, and goes on where her caret was."""
+    people, (p,) = three(["Debate"])
+    alice, bob, carol = people
+    mine = open_note(alice, p)
+    alice.page.keyboard.type("Alice:")
+    expect(alice.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
+    theirs = open_note(bob, p)
+    expect(theirs).to_have_value("Alice:", timeout=LIVE)
+    bob.page.keyboard.press("Control+Home")
+    bob.page.keyboard.type("Bob first. ")  # written half a second after his last key
+    # alice types on without a pause long enough to write: her typing stays unsent meanwhile.
+    alice.page.keyboard.type(" one two three four five six seven", delay=120)
+    expect(mine).to_have_value("Bob first. Alice: one two three four five six seven")
+    assert alice.page.evaluate("document.activeElement.classList.contains('note-input')")
+    # Her caret stayed after her own words: the next key lands there.
+    alice.page.keyboard.type(" eight")
+    expect(mine).to_have_value("Bob first. Alice: one two three four five six seven eight")
+    for user in (alice, bob):
+        user.page.keyboard.press("Escape")
+    for user in people:
+        expect(user.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
+    want = "Bob first. Alice: one two three four five six seven eight"
+    open_note(carol, p)
+    for user in people:
+        note = user.page.locator("aside.details textarea.note-input")
+        expect(note).to_have_value(want, timeout=LIVE)
+        expect(user.page.locator(".toast", has_text="replaced your note")).to_have_count(0)
+        assert user.errors == []
+
+
+def test_two_people_writing_at_the_end_of_one_note_keep_each_sentence_whole(three: Any) -> None:
+    """Both write at the end, pausing so that each part is written while the other writes:
+    each sees the other's words as they come and every sentence ends up in one piece."""
+    people, (p,) = three(["Debate"])
+    alice, bob, _carol = people
+    notes = [open_note(alice, p), open_note(bob, p)]
+    parts = {
+        alice: ["Alice cites ", "the 2018 ", "paper. "],
+        bob: ["Bob adds ", "a caveat ", "here. "],
+    }
+    for i in range(3):
+        for user in (alice, bob):
+            user.page.keyboard.type(parts[user][i])
+        alice.page.wait_for_timeout(900)  # both write (half a second after their last key)
+        # Each has the other's words so far, still typing in the field.
+        expect(notes[0]).to_have_value(re.compile(re.escape("".join(parts[bob][: i + 1]))))
+        expect(notes[1]).to_have_value(re.compile(re.escape("".join(parts[alice][: i + 1]))))
+    for user in (alice, bob):
+        expect(user.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
+    final = notes[0].input_value()
+    assert "".join(parts[alice]) in final and "".join(parts[bob]) in final, final
+    expect(notes[1]).to_have_value(final, timeout=LIVE)
+    assert sorted(final) == sorted("".join(parts[alice] + parts[bob]))
+    for user in (alice, bob):
+        assert user.errors == []

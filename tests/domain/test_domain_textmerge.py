@@ -56,8 +56,27 @@ def test_a_true_conflict_keeps_both_rewrites_the_servers_first() -> None:
     # Both rewrote "quick": nobody's characters are dropped; they read as Yjs would merge
     # the same two edits typed at once ("slow" replaced all of it, "a" replaced the "i").
     assert merge_text("the quick fox", "the slow fox", "the quack fox") == "the slowa fox"
-    # Both appended at one place: the server's words first, then the writer's.
-    assert merge_text("Note:", "Note: mine", "Note: theirs") == "Note: theirs mine"
+    # Both appended at one place: the writer's words first (typed right after "Note:").
+    assert merge_text("Note:", "Note: mine", "Note: theirs") == "Note: mine theirs"
+
+
+def test_two_people_writing_at_the_end_of_a_note_keep_their_words_together() -> None:
+    """alice and bob both write at the end, each write made before the other's reached them;
+    their words alternated write by write when the server's text went first at one place."""
+    state = _tree(note="Note:")
+    note = {"kind": "set", "id": NODE, "field": "note"}
+    writes = [  # (actor, base: the writer's last write, value)
+        (1, "Note:", "Note: Alice cites"),
+        (2, "Note:", "Note: Bob adds"),
+        (1, "Note: Alice cites", "Note: Alice cites the 2018 paper."),
+        (2, "Note: Bob adds", "Note: Bob adds a caveat."),
+    ]
+    for seq, (actor, base, value) in enumerate(writes, start=2):
+        state.apply({**note, "value": value, "base": base}, seq=seq, actor=actor)
+    assert state.nodes[NODE].note in (
+        "Note: Alice cites the 2018 paper. Bob adds a caveat.",
+        "Note: Bob adds a caveat. Alice cites the 2018 paper.",
+    )
 
 
 def _long_note(lines: int, seed: int) -> str:

@@ -5,15 +5,21 @@ into the text as it is now: `base` became the writer's `mine`, and meanwhile the
 became `theirs`. Both are diffed from `base` character by character and combined:
 
 - a character of `base` stays unless either side deleted it;
-- every character either side inserted is kept; where both inserted at one place, `theirs`
-  (what the server had first) comes before `mine`.
+- every character either side inserted is kept; where both inserted at one place, `mine`
+  comes before `theirs`.
+
+Why the writer's text first: it was typed right after the character of `base` before it (the
+writer saw that character), while the other side's text at that place may have been put there
+by an earlier merge of text typed further left. Yjs puts a keystroke right after the character
+it was typed after, ahead of such text; so does this, and two people writing at one place at
+once (the end of a note) each keep their words together instead of alternating write by write.
 
 So edits in different places, even in the same word, all survive. A *true conflict* is both
 sides replacing the same characters of `base` (two people rewriting one word differently):
-then both rewrites stand, side by side, the server's first, and the characters either removed
-are gone. Nothing anyone typed is dropped, and the result is what Yjs gives two people typing
-there at once (a node's text merges that way live): a person tidies it, instead of one
-person's words silently disappearing.
+then both rewrites stand, side by side, and the characters either removed are gone. Nothing
+anyone typed is dropped, and the result is what Yjs gives two people typing there at once (a
+node's text merges that way live): a person tidies it, instead of one person's words silently
+disappearing.
 
 This is the web client's `mergeText` (frontend/src/core/ytext.ts) line for line; the shared
 vectors tests/vectors/merge_text.json hold both to the same results.
@@ -199,8 +205,8 @@ def merge_text(base: str, mine: str, theirs: str) -> str:
     t_gone, t_added = _diff(b, list(theirs))
     out: list[str] = []
     for i in range(len(b) + 1):
-        out.append(t_added[i])
         out.append(m_added[i])
+        out.append(t_added[i])
         if i < len(b) and not t_gone[i] and not m_gone[i]:
             out.append(b[i])
     return "".join(out)

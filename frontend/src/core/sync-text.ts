@@ -222,7 +222,8 @@ export abstract class TextSync {
     const node = this.confirmed!.get(id);
     if (!node || node.deleted || !view.get(id)) return false;
     let merged = mergeText(typing.base, typing.local, node.text);
-    if (typing.then) merged = mergeText(typing.then.base, typing.then.local, merged);
+    // What was typed here since comes after it where both are at one place (mine first).
+    if (typing.then) merged = mergeText(typing.then.base, merged, typing.then.local);
     if (longerThan(merged, LIMITS.text)) return false;
     this.dirtyTexts.delete(id);
     this.pending = this.pending.filter((p) => !(p.op.kind === "text" && p.op.id === id && p.ackSeq === null));
@@ -318,5 +319,5 @@ export abstract class TextSync {
 
 /** The text `typing` made (what was typed after it applied on top). */
 export function typedText(t: Typing): string {
-  return t.then ? mergeText(t.then.base, t.then.local, t.local) : t.local;
+  return t.then ? mergeText(t.then.base, t.local, t.then.local) : t.local;
 }

@@ -98,6 +98,12 @@ export interface SyncHooks {
    */
   fetchSnapshot?(): Promise<{ seq: number; kind: TreeKind; nodes: TreeNode[] }>;
   onPendingChange?(count: number): void;
+  /**
+   * A write of node `id`'s note reached the log (`mine`: this client's): `note` is the server's
+   * note after it. Called for every such op in log order, also while this client's own write
+   * of the note keeps the view's note locked, so a draft can merge others' writes at once.
+   */
+  onNote?(id: string, note: string, mine: boolean): void;
   now?(): number;
   /**
    * Run `flush` soon (text updates typed in one task are sent together); default: a microtask,

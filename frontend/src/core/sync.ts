@@ -447,6 +447,8 @@ export class SyncEngine extends TextSync implements UndoGuard {
         this.finish(i, out);
       }
     }
+    // (After `finish`: `isLocked(id, "note")` says whether a write of this client is left.)
+    if (lo.op.kind === "set" && lo.op.field === "note") this.hooks.onNote?.(lo.op.id, this.confirmed!.get(lo.op.id)?.note ?? "", mine);
     const op = lo.op;
     const update = op.kind === "text" ? op.update : op.kind === "set" && op.field === "text" ? op.y : undefined;
     if (update !== undefined) {

@@ -350,10 +350,11 @@ function charDiff(old: string[], now: string[]): { gone: boolean[]; added: strin
 /**
  * `mine`, edited from `base`, on a text that became `theirs` meanwhile: a three-way merge at
  * character level, as the two edits would have merged in the Y document. Every character either
- * side inserted is kept (where both inserted at one place, theirs come first); a character of
- * `base` stays unless either side deleted it. So a person's typing re-applied after a compaction
- * (core/sync-text.ts) keeps everyone else's typing, even in the same words. Where both replaced
- * the same characters (a true conflict) both replacements stay, theirs first. The server merges
+ * side inserted is kept (where both inserted at one place, mine first: it was typed right after
+ * the character before it, as Yjs orders it); a character of `base` stays unless either side
+ * deleted it. So a person's typing re-applied after a compaction (core/sync-text.ts) keeps
+ * everyone else's typing, even in the same words. Where both replaced the same characters (a
+ * true conflict) both replacements stay. The server merges
  * a whole-text write with `base` by the same rule (trees/domain/textmerge.py `merge_text`,
  * the same results: tests/vectors/merge_text.json).
  */
@@ -365,8 +366,42 @@ export function mergeText(base: string, mine: string, theirs: string): string {
   const t = charDiff(b, Array.from(theirs));
   let out = "";
   for (let i = 0; i <= b.length; i++) {
-    out += t.added[i] + m.added[i];
+    out += m.added[i] + t.added[i];
     if (i < b.length && !t.gone[i] && !m.gone[i]) out += b[i];
   }
   return out;
+}
+
+/**
+ * `mergeText`, and where the places `at` in `mine` (UTF-16 offsets, e.g. a textarea's caret and
+ * selection) are in the result. A place inside or right after this side's own insertion stays
+ * with it; the other side's text inserted at the place goes after it (as `mapCaretThrough`:
+ * two people typing at one place each keep their own run).
+ */
+export function mergeTextAt(base: string, mine: string, theirs: string, at: number[]): { text: string; at: number[] } {
+  if (theirs === base || mine === theirs) return { text: mine, at: [...at] };
+  const b = Array.from(base);
+  const m = charDiff(b, Array.from(mine));
+  const t = charDiff(b, Array.from(theirs));
+  // The places as code point indexes in `mine`, placed as the result is built.
+  const want = at.map((off) => Array.from(mine.slice(0, Math.max(0, off))).length);
+  const got: number[] = at.map(() => -1);
+  const place = (minePos: number, outPos: number) => {
+    for (let j = 0; j < want.length; j++) if (got[j] < 0 && want[j] === minePos) got[j] = outPos;
+  };
+  let out = "";
+  let pos = 0; // code points of `mine` passed
+  for (let i = 0; i <= b.length; i++) {
+    place(pos, out.length);
+    for (const c of Array.from(m.added[i])) {
+      out += c;
+      place(++pos, out.length);
+    }
+    out += t.added[i];
+    if (i === b.length) break;
+    if (!m.gone[i]) pos++;
+    if (!t.gone[i] && !m.gone[i]) out += b[i];
+  }
+  place(pos, out.length);
+  return { text: out, at: got.map((g) => (g < 0 ? out.length : g)) };
 }

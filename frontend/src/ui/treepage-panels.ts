@@ -7,6 +7,8 @@ import { analysisApi, type Member, type TagOffer, tagsApi, type TreeSummary } fr
 import { openModal } from "./modal";
 import type { Connection, ConnState } from "../connection";
 import { TYPE_INFO, typesOf } from "../core/grammar";
+import { NoteDraft } from "../core/note-draft";
+import { mapCaret } from "../core/ytext";
 import { LIMITS, normTag } from "../core/state";
 import type { SyncEngine } from "../core/sync";
 import type { NodeType, Op, TreeNode, User } from "../core/types";
@@ -62,6 +64,8 @@ export abstract class TreePagePanels {
   protected analysis!: AnalysisController;
   /** Sends the note being typed in the details panel (null when there is none). */
   protected noteDraft: (() => void) | null = null;
+  /** The details panel's note field, which merges others' writes of the note as they come. */
+  protected noteField: { id: string; el: HTMLTextAreaElement; draft: NoteDraft } | null = null;
 
   constructor(
     protected readonly treeId: number,
@@ -297,18 +301,20 @@ export abstract class TreePagePanels {
     note.value = n.note;
     note.readOnly = ro;
     let timer: number | null = null;
-    // The note this draft was written from (then the draft last sent): the server applies the
-    // edit of it to the note as it is then, so that someone writing in it at the same time
-    // keeps their sentences too (docs/protocol.md, `base`).
-    let base = n.note;
+    // Each write says the note it was made from (`base`): the server merges the edit of it into
+    // the note as it is then, and others' writes are merged into this field as they come
+    // (core/note-draft.ts, `onNoteLogged`), so two people writing in it at once see each
+    // other's sentences and keep their own (docs/protocol.md, "Node text").
+    const draft = new NoteDraft(this.engine.confirmed?.get(n.id)?.note ?? n.note, n.note);
+    this.noteField = { id: n.id, el: note, draft };
     const saveNote = () => {
       if (timer !== null) clearTimeout(timer);
       timer = null;
       if (this.noteDraft === saveNote) this.noteDraft = null;
       const cur = this.engine.view?.get(n.id);
-      if (cur && !cur.deleted && cur.note !== note.value) {
-        const op: Op = { kind: "set", id: n.id, field: "note", value: note.value, base };
-        if (this.outliner.edit([op], `note:${n.id}`)) base = note.value;
+      if (cur && !cur.deleted && draft.unsent(note.value)) {
+        const op: Op = { kind: "set", id: n.id, field: "note", value: note.value, base: draft.base };
+        if (this.outliner.edit([op], `note:${n.id}`)) draft.wrote(note.value);
       }
       this.renderStatus();
     };
@@ -390,6 +396,37 @@ export abstract class TreePagePanels {
       h("div", { class: "row-actions" }, zoom, del),
       this.historyFor(n),
     );
+  }
+
+  /**
+   * A write of node `id`'s note reached the log: merge it into the note field if it shows that
+   * node, keeping the caret, the selection, the scroll and what is typed but not written yet.
+   */
+  protected onNoteLogged(id: string, note: string, mine: boolean): void {
+    const f = this.noteField;
+    if (!f || f.id !== id || !f.el.isConnected) return;
+    const el = f.el;
+    const focused = document.activeElement === el;
+    const dir = el.selectionDirection;
+    const settled = !this.engine.isLocked(id, "note");
+    const r = f.draft.logged(note, mine, el.value, [el.selectionStart, el.selectionEnd], settled);
+    if (r.draft === el.value) return;
+    const top = el.scrollTop;
+    el.value = r.draft;
+    if (focused) el.setSelectionRange(r.at[0], r.at[1], dir);
+    el.scrollTop = top;
+  }
+
+  /** The tree was loaded again: the note field starts from the server's note as it is now. */
+  protected noteReloaded(): void {
+    const f = this.noteField;
+    const note = f && f.el.isConnected ? this.engine.confirmed?.get(f.id)?.note : undefined;
+    if (!f || note === undefined) return;
+    const value = f.draft.reloaded(note, f.el.value, this.engine.isLocked(f.id, "note"));
+    if (value === f.el.value) return;
+    const at = [mapCaret(f.el.value, value, f.el.selectionStart), mapCaret(f.el.value, value, f.el.selectionEnd)];
+    f.el.value = value;
+    if (document.activeElement === f.el) f.el.setSelectionRange(at[0], at[1]);
   }
 
   private historyBox: { id: string; el: HTMLElement; at: number } | null = null;

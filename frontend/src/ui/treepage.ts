@@ -68,6 +68,7 @@ export class TreePage extends TreePageLayout {
         this.saveOutbox();
         this.renderStatus();
       },
+      onNote: (id, note, mine) => this.onNoteLogged(id, note, mine),
       fetchSnapshot: () => api.snapshot(this.treeId).finally(() => performance.mark("gt:snapshot-parsed")),
     });
     this.conn = new Connection(treeSocketUrl(treeId), (s, code) => this.onConnState(s, code));
@@ -297,6 +298,7 @@ export class TreePage extends TreePageLayout {
     }
     if (this.outliner.zoom && !v.get(this.outliner.zoom)) this.outliner.zoom = null;
     this.analysis.onReset();
+    this.noteReloaded();
     this.merged = v.kind === "problem" && isMergedTree(v.nodes.values());
     this.renderForkButton();
     this.outliner.renderAll(() => {
