@@ -11,40 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection
-from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
 from tests.fixtures import _fresh_cache  # noqa: F401  (autouse fixture)
 from tests.ws.conftest import _own_channel_layer, connect  # noqa: F401  (fixtures)
 
 
-def _read_uncommitted(on: bool, conn: Any) -> None:
-    if conn.vendor == "sqlite" and "mode=memory" in str(conn.settings_dict["NAME"]):
-        with conn.cursor() as cursor:
-            cursor.execute(f"PRAGMA read_uncommitted = {int(on)}")
-
-
-def _on_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
-    _read_uncommitted(True, connection)
-
-
 @pytest.fixture(autouse=True)
-def _readers_do_not_lock(db: Any) -> Iterator[None]:
-    """Merges run in threads, each with its own connection, while the test polls. The test
-    database is in-memory SQLite, whose connections share one cache with table locks: a read
-    and a write of one table at once fail at once ("database table is locked"), where the
-    file database in WAL mode (and PostgreSQL) lets readers read the last commit. Readers
-    that take no locks are the closest match."""
-    _read_uncommitted(True, connection)
-    connection_created.connect(_on_connection)
-    yield
-    connection_created.disconnect(_on_connection)
-    _read_uncommitted(False, connection)
-
-
-@pytest.fixture(autouse=True)
-def _merge_threads_joined(_readers_do_not_lock: Any) -> Iterator[None]:
+def _merge_threads_joined(db: Any) -> Iterator[None]:
     # Depends on `db` so that it ends first: no merge thread may write while the test
     # database is flushed or rolled back.
     yield
@@ -54,20 +28,10 @@ def _merge_threads_joined(_readers_do_not_lock: Any) -> Iterator[None]:
 
 
 def merge_status(client: APIClient, url: str) -> dict[str, Any]:
-    """GET a merge's status. The test database is in-memory SQLite, whose connections share
-    one cache: a read of a table another connection is writing fails at once ("database
-    table is locked") where a file database in WAL mode would read the last commit. Retry."""
-    for _ in range(100):
-        try:
-            response = client.get(url)
-        except OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            time.sleep(0.01)
-            continue
-        assert response.status_code == 200, response.content[:300]
-        return dict(response.json())
-    raise AssertionError(f"{url} stayed locked")
+    """GET a merge's status."""
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
+    return dict(response.json())
 
 
 def merge_until(

@@ -5,12 +5,11 @@ the integration pass, SQLite otherwise)."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connections
+from django.db import connections
 
 from trees.actions import member_add, member_remove, member_set_role, tree_create
 from trees.domain.errors import ActionError
@@ -27,20 +26,11 @@ def _race(calls: list[Callable[[], None]]) -> list[str]:
     def run(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            # SQLite's in-memory test database (one shared cache) answers "locked" at once
-            # where the file database waits on busy_timeout: wait and retry like it would.
-            for _ in range(200):
-                try:
-                    calls[i]()
-                    answers[i] = "ok"
-                except OperationalError as exc:
-                    if "locked" not in str(exc):
-                        raise
-                    time.sleep(0.01)
-                    continue
-                except ActionError as exc:
-                    answers[i] = exc.code
-                break
+            try:
+                calls[i]()
+                answers[i] = "ok"
+            except ActionError as exc:
+                answers[i] = exc.code
         finally:
             connections.close_all()
 

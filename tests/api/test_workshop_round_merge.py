@@ -10,7 +10,6 @@ import uuid
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection
 
 from tests.api.workshop_helpers import Room, exercise, make_room, tree_of, trees_seen
 from trees.models import GroupMerge, MergeSuggestion, Node, Tree
@@ -37,11 +36,7 @@ def root(tree_id: int) -> str:
 def merges_settle(room: Room, round_id: int, timeout: float = 120.0) -> dict[int, dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            rows = list(GroupMerge.objects.filter(round_id=round_id))
-        except OperationalError:  # the in-memory test database locks a table being written
-            time.sleep(0.2)
-            continue
+        rows = list(GroupMerge.objects.filter(round_id=round_id))
         if rows and all(r.status not in ("waiting", "running") for r in rows):
             break
         time.sleep(0.2)
@@ -171,11 +166,6 @@ def test_a_failed_group_merge_is_started_again_by_the_facilitator(
 def test_a_round_started_before_the_merges_finish_gets_each_groups_forks_when_its_merge_does(
     make_user: Any, client_for: Any
 ) -> None:
-    if connection.vendor == "sqlite":
-        pytest.skip(
-            "writes during a running merge: the in-memory test database refuses a second "
-            "writer at once (shared-cache table lock); runs on PostgreSQL (integration pass)"
-        )
     room = make_room(make_user, client_for)
     ex = exercise(room, "problem_tree", rounds=2)
     first, second = (r["id"] for r in ex["rounds"])

@@ -48,9 +48,9 @@ def api_schema(db: Any, make_user: Any, make_tree: Any) -> Any:
     cache.clear()
     # Each request goes through Django's WSGI handler, whose request_started and
     # request_finished signals close the database connection when it is not in autocommit:
-    # inside the test's transaction on PostgreSQL that closed the test's own connection.
-    # Django's test Client unhooks the same signals for its requests; so do we (SQLite's
-    # in-memory test database is never closed, which is why this showed only on PostgreSQL).
+    # inside the test's transaction that closed the test's own connection (on PostgreSQL and
+    # on the SQLite test database file alike). Django's test Client unhooks the same signals
+    # for its requests; so do we.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
