@@ -1,22 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { FakeClient, FakeServer, flushAll } from "./fakeserver";
+import { compacted, snapshotOf, tickAndFlush, twoOnOneNode, typist } from "./compacting";
+import { type FakeClient, type FakeServer, flushAll } from "./fakeserver";
 
-/** Random single-key edits, as a person types and deletes (deterministic per seed). */
-function typist(seed: number) {
-  let x = seed;
-  const rnd = () => {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    return x / 2 ** 31;
-  };
-  return (c: FakeClient, id: string, keys: number) => {
-    for (let i = 0; i < keys; i++) {
-      const s = c.engine.view!.get(id)!.text;
-      const p = Math.floor(rnd() * (s.length + 1));
-      const next = s.length > 600 || (s.length && rnd() < 0.45) ? s.slice(0, Math.max(0, p - 1)) + s.slice(p) : s.slice(0, p) + "abcdefgh "[Math.floor(rnd() * 9)] + s.slice(p);
-      c.engine.editText(id, next);
-    }
-  };
-}
+/** Random typing that keeps a node under 600 characters. */
+const typing = (seed: number) => typist(seed, 600, "abcdefgh ");
 
 /** A run of `n` characters that occurs twice in `s` (random typing never repeats one). */
 function repeatedRun(s: string, n: number): string | null {
@@ -29,19 +16,37 @@ function repeatedRun(s: string, n: number): string | null {
   return null;
 }
 
+/** B edits "p" offline with `edit` while A types it past a compaction (seed `seed`). */
+function offlineWhileCompacted(text: string, seed: number, edit: (text: string) => string) {
+  const { server, a, b } = twoOnOneNode(text, 1500);
+  b.disconnect();
+  b.engine.editText("p", edit(b.engine.view!.get("p")!.text));
+  const typeA = typing(seed);
+  for (let round = 0; round < 40; round++) {
+    typeA(a, "p", 20);
+    a.flush();
+  }
+  expect(compacted(server)).toBe(true);
+  return { server, a, b };
+}
+
+/** B comes back and its re-sends settle: the server and both pages hold one text, with B's
+ * offline `typed` in it, and nothing of B's was refused. */
+function backOnline(server: FakeServer, a: FakeClient, b: FakeClient, typed: string) {
+  b.connect();
+  tickAndFlush(4, [b], a, b);
+  const text = server.state.get("p")!.text;
+  expect(text).toContain(typed);
+  expect(a.engine.view!.get("p")!.text).toBe(text);
+  expect(b.engine.view!.get("p")!.text).toBe(text);
+  expect(b.events.filter((e) => e.kind === "reject")).toEqual([]);
+}
+
 describe("text compaction", () => {
   it("keeps both people's typing through compactions, with updates in flight refused and re-sent", () => {
-    const server = new FakeServer("game");
-    server.compactAt = 2000;
-    const a = new FakeClient(server, "A", 1);
-    const b = new FakeClient(server, "B", 2);
-    a.connect();
-    b.connect();
-    flushAll(a, b);
-    a.engine.submit({ kind: "create", id: "p", type: "proposal", parent: null, key: "a0", text: "start" });
-    flushAll(a, b);
-    const typeA = typist(1);
-    const typeB = typist(2);
+    const { server, a, b } = twoOnOneNode("start", 2000);
+    const typeA = typing(1);
+    const typeB = typing(2);
     let compactions = 0;
     for (let round = 0; round < 80; round++) {
       typeA(a, "p", 20);
@@ -55,11 +60,7 @@ describe("text compaction", () => {
     flushAll(a, b);
     a.engine.editText("p", a.engine.view!.get("p")!.text + " ALPHA");
     b.engine.editText("p", b.engine.view!.get("p")!.text + " BRAVO");
-    for (let i = 0; i < 5; i++) {
-      a.engine.tick();
-      b.engine.tick();
-      flushAll(a, b);
-    }
+    tickAndFlush(5, [a, b], a, b);
     const text = server.state.get("p")!.text;
     expect(compactions).toBeGreaterThan(2);
     expect(a.engine.view!.get("p")!.text).toBe(text);
@@ -75,66 +76,15 @@ describe("text compaction", () => {
   }, 60_000);
 
   it("keeps typing made offline in a node that was compacted meanwhile", () => {
-    const server = new FakeServer("game");
-    server.compactAt = 1500;
-    const a = new FakeClient(server, "A", 1);
-    const b = new FakeClient(server, "B", 2);
-    a.connect();
-    b.connect();
-    flushAll(a, b);
-    a.engine.submit({ kind: "create", id: "p", type: "proposal", parent: null, key: "a0", text: "start" });
-    flushAll(a, b);
-    b.disconnect();
-    b.engine.editText("p", "OFFLINE " + b.engine.view!.get("p")!.text);
-    const typeA = typist(5);
-    for (let round = 0; round < 40; round++) {
-      typeA(a, "p", 20);
-      a.flush();
-    }
-    expect(server.log.some((o) => o.op.kind === "text" && o.op.compact)).toBe(true);
-    b.connect();
-    for (let i = 0; i < 4; i++) {
-      b.engine.tick();
-      flushAll(a, b);
-    }
-    const text = server.state.get("p")!.text;
-    expect(text).toContain("OFFLINE ");
-    expect(a.engine.view!.get("p")!.text).toBe(text);
-    expect(b.engine.view!.get("p")!.text).toBe(text);
-    expect(b.events.filter((e) => e.kind === "reject")).toEqual([]);
+    const { server, a, b } = offlineWhileCompacted("start", 5, (t) => "OFFLINE " + t);
+    backOnline(server, a, b, "OFFLINE ");
   }, 60_000);
 
   it("keeps offline typing when the tree comes back as a snapshot of a compacted node", () => {
-    const server = new FakeServer("game");
-    server.compactAt = 1500;
-    const a = new FakeClient(server, "A", 1);
-    const b = new FakeClient(server, "B", 2);
-    a.connect();
-    b.connect();
-    flushAll(a, b);
-    a.engine.submit({ kind: "create", id: "p", type: "proposal", parent: null, key: "a0", text: "start here" });
-    flushAll(a, b);
-    b.disconnect();
-    b.engine.editText("p", "start OFFLINE here");
-    const typeA = typist(9);
-    for (let round = 0; round < 40; round++) {
-      typeA(a, "p", 20);
-      a.flush();
-    }
-    expect(server.log.some((o) => o.op.kind === "text" && o.op.compact)).toBe(true);
+    const { server, a, b } = offlineWhileCompacted("start here", 9, () => "start OFFLINE here");
     // Too far behind for a catch-up (or a resync): the whole tree comes as a snapshot.
-    const nodes = [...server.state.nodes.values()].map((n) => ({ ...n, y: server.state.textState(n.id) }));
-    b.engine.receive({ type: "snapshot", seq: server.seq, kind: "game", nodes });
+    b.engine.receive(snapshotOf(server));
     expect(b.engine.view!.get("p")!.text).toContain("OFFLINE");
-    b.connect();
-    for (let i = 0; i < 4; i++) {
-      b.engine.tick();
-      flushAll(a, b);
-    }
-    const text = server.state.get("p")!.text;
-    expect(text).toContain("OFFLINE");
-    expect(a.engine.view!.get("p")!.text).toBe(text);
-    expect(b.engine.view!.get("p")!.text).toBe(text);
-    expect(b.events.filter((e) => e.kind === "reject")).toEqual([]);
+    backOnline(server, a, b, "OFFLINE");
   }, 60_000);
 });

@@ -1,15 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { ConflictInfo } from "../src/core/sync";
 import type { Op } from "../src/core/types";
-import { FakeClient, FakeServer, flushAll } from "./fakeserver";
+import { type FakeClient, flushAll, pair } from "./fakeserver";
 
 function setup() {
-  const server = new FakeServer("game");
-  const a = new FakeClient(server, "A", 1);
-  const b = new FakeClient(server, "B", 2);
-  a.connect();
-  b.connect();
-  flushAll(a, b);
+  const { a, b } = pair();
   const ops: Op[] = [
     { kind: "create", id: "p", type: "proposal", parent: null, key: "a0", text: "Plan" },
     { kind: "create", id: "q", type: "proposal", parent: null, key: "a1", text: "Other" },

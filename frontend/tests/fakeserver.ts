@@ -168,3 +168,13 @@ export function outline(s: TreeState, parent: string | null = null, depth = 0): 
   }
   return out;
 }
+
+/** Two people, A (user 1) and B (user 2), connected to one server and caught up. */
+export function pair(server = new FakeServer("game")): { server: FakeServer; a: FakeClient; b: FakeClient } {
+  const a = new FakeClient(server, "A", 1);
+  const b = new FakeClient(server, "B", 2);
+  a.connect();
+  b.connect();
+  flushAll(a, b);
+  return { server, a, b };
+}

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { Outbox } from "../src/core/outbox";
 import { mergeText } from "../src/core/ytext";
+import { snapshotOf, tickAndFlush, twoOnOneNode, typeUntilCompacted, typist } from "./compacting";
 import { FakeClient, FakeServer, flushAll } from "./fakeserver";
 
 describe("mergeText, a three-way merge at character level", () => {
@@ -47,34 +48,12 @@ describe("mergeText, a three-way merge at character level", () => {
   });
 });
 
-/** Random single-key edits anywhere in the text, as a person types and deletes. */
-function typist(seed: number) {
-  let x = seed;
-  const rnd = () => {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    return x / 2 ** 31;
-  };
-  return (c: FakeClient, id: string, keys: number) => {
-    for (let i = 0; i < keys; i++) {
-      const s = c.engine.view!.get(id)!.text;
-      const p = Math.floor(rnd() * (s.length + 1));
-      const next = s.length > 300 || (s.length && rnd() < 0.45) ? s.slice(0, Math.max(0, p - 1)) + s.slice(p) : s.slice(0, p) + "xyz "[Math.floor(rnd() * 4)] + s.slice(p);
-      c.engine.editText(id, next);
-    }
-  };
-}
+/** Random typing that keeps a node under 300 characters. */
+const typing = (seed: number) => typist(seed, 300, "xyz ");
 
 /** A, B and a node "p"; A types `typed` into it and its page goes before any answer comes. */
 function typedThenGone(typed: (text: string) => string) {
-  const server = new FakeServer("game");
-  server.compactAt = 1500;
-  const a = new FakeClient(server, "A", 1);
-  const b = new FakeClient(server, "B", 2);
-  a.connect();
-  b.connect();
-  flushAll(a, b);
-  a.engine.submit({ kind: "create", id: "p", type: "proposal", parent: null, key: "a0", text: "START middle END" });
-  flushAll(a, b);
+  const { server, a, b } = twoOnOneNode("START middle END", 1500);
   a.engine.editText("p", typed(a.engine.view!.get("p")!.text));
   // The page unloads: its outbox is what it had not had acknowledged.
   const record = { client: a.engine.clientId, n: a.engine.opNumber, ops: a.engine.unsent(), typing: a.engine.unsentTyping() };
@@ -96,20 +75,13 @@ describe("Typing taken over from the outbox after the node was compacted", () =>
     expect(record.ops.length).toBe(1);
     expect(record.typing).toEqual({ p: { base: "START middle END", local: "START middle ALPHA END" } });
     // B types all over the node until the server compacts it, then a last word at each end.
-    const typeB = typist(3);
-    while (!server.log.some((o) => o.op.kind === "text" && o.op.compact)) {
-      typeB(b, "p", 20);
-      b.flush();
-    }
+    typeUntilCompacted(server, b, typing(3));
     b.engine.editText("p", "BEGIN " + b.engine.view!.get("p")!.text + " FINISH");
     b.flush();
     const bText = b.engine.view!.get("p")!.text;
 
     const a = reopen(server, record);
-    for (let i = 0; i < 4; i++) {
-      a.engine.tick();
-      flushAll(a, b);
-    }
+    tickAndFlush(4, [a], a, b);
     const text = server.state.get("p")!.text;
     // A's typing (" ALPHA", or "ALPHA " after the space: the same edit) went in whole, and
     // B's text is all there around it.
@@ -140,11 +112,7 @@ describe("Typing taken over from the outbox after the node was compacted", () =>
 
   it("is re-applied when a page took over typing whose update was refused already", () => {
     const { server, b, record } = typedThenGone((t) => t.replace("START", "START ALPHA"));
-    const typeB = typist(7);
-    while (!server.log.some((o) => o.op.kind === "text" && o.op.compact)) {
-      typeB(b, "p", 20);
-      b.flush();
-    }
+    typeUntilCompacted(server, b, typing(7));
     // A page refused the update and went before re-applying it: only the text is left.
     const store = new Map<string, string>();
     const kv = {
@@ -171,16 +139,11 @@ describe("Typing taken over from the outbox after the node was compacted", () =>
 
   it("keeps what was typed on the reopened page before the refusal came, after the re-applied typing", () => {
     const { server, b, record } = typedThenGone((t) => t.replace("START", "START ALPHA"));
-    const typeB = typist(11);
-    while (!server.log.some((o) => o.op.kind === "text" && o.op.compact)) {
-      typeB(b, "p", 20);
-      b.flush();
-    }
+    typeUntilCompacted(server, b, typing(11));
     const a = new FakeClient(server, "A", 1);
     a.engine.adopt(record.client, record.n, record.ops, record.typing);
     // The tree loads (over HTTP) and the person types before the socket's answers come.
-    const nodes = [...server.state.nodes.values()].map((n) => ({ ...n, y: server.state.textState(n.id) }));
-    a.engine.receive({ type: "snapshot", seq: server.seq, kind: "game", nodes });
+    a.engine.receive(snapshotOf(server));
     a.engine.editText("p", a.engine.view!.get("p")!.text + " OMEGA");
     a.connect();
     for (let i = 0; i < 3; i++) flushAll(a, b);

@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RESEND_MS } from "../src/core/sync";
 import type { Op } from "../src/core/types";
-import { FakeClient, FakeServer, flushAll, outline } from "./fakeserver";
-
-function pair() {
-  const server = new FakeServer("game");
-  const a = new FakeClient(server, "A", 1);
-  const b = new FakeClient(server, "B", 2);
-  a.connect();
-  b.connect();
-  flushAll(a, b);
-  return { server, a, b };
-}
+import { FakeClient, FakeServer, flushAll, outline, pair } from "./fakeserver";
 
 const P: Op = { kind: "create", id: "p", type: "proposal", parent: null, key: "a0", text: "P" };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TreeState } from "../src/core/state";
 import { UndoManager, invert } from "../src/core/undo";
-import { FakeClient, FakeServer, flushAll, outline } from "./fakeserver";
+import { flushAll, outline, pair } from "./fakeserver";
 
 describe("undo", () => {
   it("inverts every kind of op", () => {
@@ -15,12 +15,7 @@ describe("undo", () => {
   });
 
   it("undoes and redoes through the server, seen by others", () => {
-    const server = new FakeServer("game");
-    const a = new FakeClient(server, "A", 1);
-    const b = new FakeClient(server, "B", 2);
-    a.connect();
-    b.connect();
-    flushAll(a, b);
+    const { a, b } = pair();
     const u = new UndoManager((op) => a.engine.submit(op), () => a.engine.view!);
     u.edit([{ kind: "create", id: "p", type: "proposal", parent: null, key: "a0" }]);
     u.edit([{ kind: "set", id: "p", field: "text", value: "H" }], "text:p");

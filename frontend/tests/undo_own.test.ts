@@ -1,15 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { type StaleInfo, UndoManager } from "../src/core/undo";
-import { FakeClient, FakeServer, flushAll, outline } from "./fakeserver";
+import { type FakeClient, flushAll, outline, pair } from "./fakeserver";
 
 /** Two people on one fake server; A's undo manager is wired as the page wires it. */
 function two() {
-  const server = new FakeServer("game");
-  const a = new FakeClient(server, "A", 1);
-  const b = new FakeClient(server, "B", 2);
-  a.connect();
-  b.connect();
-  flushAll(a, b);
+  const { server, a, b } = pair();
   const stale: StaleInfo[] = [];
   const u = new UndoManager((op) => a.engine.submit(op), () => a.engine.view!, undefined, a.engine);
   u.onStale = (info) => stale.push(info);
