@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.api.workshop_helpers import Room, exercise, make_room, tree_of
+from tests.api.workshop_helpers import Room, exercise, make_room, round_step, tree_of
 from trees.actions.workshop_members import group_trees_sync
 from trees.models import ExerciseTree, GroupMerge, Membership
 
@@ -31,6 +31,16 @@ def move(room: Room, who: str, group: str | None) -> dict[str, Any]:
     )
     assert response.status_code == 200, response.content
     return dict(response.json())
+
+
+def problem_tree_exercise(room: Room, rounds: int, *steps: str) -> tuple[int, int, int]:
+    """A problem-tree exercise whose first round the facilitator takes through `steps`: the
+    exercise's id, the first round's and ann's tree's in it."""
+    ex = exercise(room, "problem_tree", rounds=rounds)
+    first = ex["rounds"][0]["id"]
+    for step in steps:
+        round_step(room, first, step)
+    return ex["id"], first, tree_of(room, ex["id"], participant="ann")
 
 
 def status_of(client: APIClient, tree_id: int) -> int:
@@ -58,10 +68,7 @@ def members(tree_id: int) -> dict[int, str]:
 def test_a_tree_of_a_running_round_moves_with_its_person_and_the_answer_says_so(
     room: Room,
 ) -> None:
-    ex = exercise(room, "problem_tree", rounds=2)
-    first = ex["rounds"][0]["id"]
-    room.fac.post(room.url(f"rounds/{first}/start/"), {}, format="json")
-    anns = tree_of(room, ex["id"], participant="ann")
+    _, first, anns = problem_tree_exercise(room, 2, "start")
     body = move(room, "ann", "B")
     assert body["group"] == room.groups["B"]
     [fate] = body["trees"]
@@ -73,7 +80,7 @@ def test_a_tree_of_a_running_round_moves_with_its_person_and_the_answer_says_so(
     assert status_of(room.clients["ann"], anns) == 200
     for mate in ("bob", "cat"):
         assert status_of(room.clients[mate], anns) == 404
-    room.fac.post(room.url(f"rounds/{first}/end/"), {}, format="json")
+    round_step(room, first, "end")
     assert status_of(room.clients["cat"], anns) == 200  # the new group reads it after the round
     assert status_of(room.clients["bob"], anns) == 404  # the old group does not
 
@@ -81,14 +88,11 @@ def test_a_tree_of_a_running_round_moves_with_its_person_and_the_answer_says_so(
 def test_the_new_groups_merge_includes_the_moved_tree_and_the_old_groups_does_not(
     room: Room,
 ) -> None:
-    ex = exercise(room, "problem_tree", rounds=1)
-    only = ex["rounds"][0]["id"]
-    room.fac.post(room.url(f"rounds/{only}/start/"), {}, format="json")
-    anns = tree_of(room, ex["id"], participant="ann")
-    bobs = tree_of(room, ex["id"], participant="bob")
+    ex_id, only, anns = problem_tree_exercise(room, 1, "start")
+    bobs = tree_of(room, ex_id, participant="bob")
     move(room, "ann", "B")
     # The merge plan is made at the round's end (the merges themselves run after commit).
-    room.fac.post(room.url(f"rounds/{only}/end/"), {}, format="json")
+    round_step(room, only, "end")
     plans = {m.group_id: m for m in GroupMerge.objects.filter(round_id=only)}
     assert (plans[room.groups["A"]].status, plans[room.groups["A"]].tree_id) == ("single", bobs)
     assert plans[room.groups["B"]].status in ("waiting", "running", "done")
@@ -103,11 +107,7 @@ def test_the_new_groups_merge_includes_the_moved_tree_and_the_old_groups_does_no
 def test_a_tree_of_an_ended_round_stays_where_it_was_merged_and_the_answer_says_so(
     room: Room,
 ) -> None:
-    ex = exercise(room, "problem_tree", rounds=2)
-    first = ex["rounds"][0]["id"]
-    room.fac.post(room.url(f"rounds/{first}/start/"), {}, format="json")
-    room.fac.post(room.url(f"rounds/{first}/end/"), {}, format="json")
-    anns = tree_of(room, ex["id"], participant="ann")
+    _, _, anns = problem_tree_exercise(room, 2, "start", "end")
     body = move(room, "ann", "B")
     [fate] = [t for t in body["trees"] if t["tree"] == anns]
     assert (fate["outcome"], fate["group"]) == ("merged_already", room.groups["A"])
@@ -120,8 +120,7 @@ def test_a_tree_of_an_ended_round_stays_where_it_was_merged_and_the_answer_says_
 def test_moving_someone_to_no_group_leaves_their_tree_with_the_old_group_and_says_so(
     room: Room,
 ) -> None:
-    ex = exercise(room, "problem_tree", rounds=1)
-    anns = tree_of(room, ex["id"], participant="ann")
+    _, _, anns = problem_tree_exercise(room, 1)
     body = move(room, "ann", None)
     [fate] = body["trees"]
     assert (fate["outcome"], fate["group"]) == ("no_group", room.groups["A"])

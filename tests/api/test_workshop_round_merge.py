@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.workshop_helpers import Room, exercise, make_room, tree_of, trees_seen
+from tests.api.workshop_helpers import Room, exercise, make_room, round_step, tree_of, trees_seen
 from trees.models import GroupMerge, MergeSuggestion, Node, Tree
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,13 +55,12 @@ def test_a_two_round_problem_tree_exercise_merges_each_group_and_forks_it_for_ea
     ex = exercise(room, "problem_tree", rounds=2)
     first, second = (r["id"] for r in ex["rounds"])
     own = {name: tree_of(room, ex["id"], participant=name) for name in ("ann", "bob", "cat")}
-    room.fac.post(room.url(f"rounds/{first}/start/"), {}, format="json")
+    round_step(room, first, "start")
     add(room, "ann", own["ann"], "Reward hacking", root(own["ann"]))
     add(room, "bob", own["bob"], "Reward hacking", root(own["bob"]))
     add(room, "bob", own["bob"], "Deceptive alignment", root(own["bob"]))
     add(room, "cat", own["cat"], "Goal misgeneralisation", root(own["cat"]))
-    ended = room.fac.post(room.url(f"rounds/{first}/end/"), {}, format="json")
-    assert ended.status_code == 200, ended.content
+    round_step(room, first, "end")
 
     merges = merges_settle(room, first)
     assert {m["status"] for m in merges.values()} == {"done"}, merges
@@ -78,8 +77,7 @@ def test_a_two_round_problem_tree_exercise_merges_each_group_and_forks_it_for_ea
     assert trees_seen(room, "alice", ex["id"])[merged_a]["role"] == "viewer"
     assert room.clients["cat"].get(f"/api/trees/{merged_a}/snapshot/").status_code == 404
 
-    started = room.fac.post(room.url(f"rounds/{second}/start/"), {}, format="json")
-    assert started.status_code == 200, started.content
+    round_step(room, second, "start")
     forks = {}
     for name in ("ann", "bob", "cat", "dan"):
         mine = [
@@ -97,7 +95,7 @@ def test_a_two_round_problem_tree_exercise_merges_each_group_and_forks_it_for_ea
     # Round two is blind again: bob cannot open ann's fork until it ends.
     assert room.clients["bob"].get(f"/api/trees/{forks['ann']}/snapshot/").status_code == 404
     add(room, "ann", forks["ann"], "Sycophancy", root(forks["ann"]))
-    room.fac.post(room.url(f"rounds/{second}/end/"), {}, format="json")
+    round_step(room, second, "end")
     again = merges_settle(room, second)
     assert again[room.groups["A"]]["status"] == "done", again
     final = again[room.groups["A"]]["tree"]
@@ -122,13 +120,13 @@ def test_a_group_of_one_is_not_merged_and_its_tree_is_forked_as_it_is_next_round
     first, second = (r["id"] for r in ex["rounds"])
     cats = tree_of(room, ex["id"], participant="cat")
     add(room, "cat", cats, "Power seeking", root(cats))
-    room.fac.post(room.url(f"rounds/{first}/start/"), {}, format="json")
-    room.fac.post(room.url(f"rounds/{first}/end/"), {}, format="json")
+    round_step(room, first, "start")
+    round_step(room, first, "end")
     merges = merges_settle(room, first)
     assert merges[room.groups["B"]]["status"] == "single"
     assert merges[room.groups["B"]]["tree"] == cats
     assert merges[room.groups["A"]]["status"] == "done"
-    room.fac.post(room.url(f"rounds/{second}/start/"), {}, format="json")
+    round_step(room, second, "start")
     [fork] = [
         t
         for t in trees_seen(room, "cat", ex["id"]).values()
@@ -145,8 +143,8 @@ def test_a_failed_group_merge_is_started_again_by_the_facilitator(
     room = make_room(make_user, client_for)
     ex = exercise(room, "problem_tree", rounds=1)
     rid = ex["rounds"][0]["id"]
-    room.fac.post(room.url(f"rounds/{rid}/start/"), {}, format="json")
-    room.fac.post(room.url(f"rounds/{rid}/end/"), {}, format="json")
+    round_step(room, rid, "start")
+    round_step(room, rid, "end")
     merges_settle(room, rid)
     # As if the server had stopped mid-merge: the merged tree gone, the merge failed.
     row = GroupMerge.objects.get(round_id=rid, group_id=room.groups["A"])
@@ -169,10 +167,9 @@ def test_a_round_started_before_the_merges_finish_gets_each_groups_forks_when_it
     room = make_room(make_user, client_for)
     ex = exercise(room, "problem_tree", rounds=2)
     first, second = (r["id"] for r in ex["rounds"])
-    room.fac.post(room.url(f"rounds/{first}/start/"), {}, format="json")
-    room.fac.post(room.url(f"rounds/{first}/end/"), {}, format="json")
-    started = room.fac.post(room.url(f"rounds/{second}/start/"), {}, format="json")
-    assert started.status_code == 200, started.content
+    round_step(room, first, "start")
+    round_step(room, first, "end")
+    round_step(room, second, "start")
     merges = merges_settle(room, first)
     assert {m["status"] for m in merges.values()} == {"done"}
     for name in ("ann", "bob", "cat", "dan"):

@@ -64,6 +64,12 @@ def exercise(room: Room, template: str, **extra: Any) -> dict[str, Any]:
     return dict(response.json()["exercises"][0])
 
 
+def round_step(room: Room, round_id: int, step: str) -> None:
+    """The facilitator starts or ends a round."""
+    response = room.fac.post(room.url(f"rounds/{round_id}/{step}/"), {}, format="json")
+    assert response.status_code == 200, response.content
+
+
 def trees_seen(room: Room, who: str, exercise_id: int) -> dict[int, dict[str, Any]]:
     """The trees `who` is shown in an exercise, by tree id."""
     body = room.as_(who).get(room.url(f"exercises/{exercise_id}/"))
