@@ -1,8 +1,11 @@
-"""Test helpers for the analysis layer: build node dicts from compact outlines, and two small
-problem trees that share most problems (the merge tests' input)."""
+"""Test helpers for the analysis layer: build node dicts from compact outlines, two small
+problem trees that share most problems (the merge tests' input), and a model file with one
+byte changed (the weights' checksum tests)."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 TYPE_OF = {"P": "proposal", "C": "critique", "X": "patch", "R": "problem"}
@@ -85,3 +88,15 @@ def two_alignment_trees() -> list[tuple[int, list[dict[str, Any]]]]:
         (k, outline(text, prefix=f"t{k}"))
         for k, text in enumerate((ALIGNMENT, AI_ALIGNMENT), start=1)
     ]
+
+
+def altered_copy(model_file: Path, folder: Path, offset: int) -> Path:
+    """A copy of `model_file` in `folder` with the byte at `offset` inverted."""
+    altered = folder / "model.npz"
+    shutil.copyfile(model_file, altered)
+    with altered.open("r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)
+        f.seek(offset)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    return altered

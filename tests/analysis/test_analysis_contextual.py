@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import struct
 import threading
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from analysis_helpers import altered_copy
 
 from trees.analysis.text import contextual, semantic
 from trees.analysis.text.cache import TextCache
@@ -152,13 +152,7 @@ def test_the_model_is_loaded_once_per_process() -> None:
 
 
 def test_weights_with_another_sha256_are_refused_with_a_clear_error(tmp_path: Path) -> None:
-    altered = tmp_path / "model.npz"
-    shutil.copyfile(contextual.MODEL_FILE, altered)
-    with altered.open("r+b") as f:
-        f.seek(5000)
-        byte = f.read(1)
-        f.seek(5000)
-        f.write(bytes([byte[0] ^ 0xFF]))
+    altered = altered_copy(contextual.MODEL_FILE, tmp_path, 5000)
     with pytest.raises(contextual.ModelError, match=r"SHA-256 [0-9a-f]{64}, expected"):
         contextual.ContextualModel(altered)
 

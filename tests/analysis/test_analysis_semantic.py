@@ -5,13 +5,12 @@ loads them. No stand-in: what they check is what the model does with paraphrases
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from analysis_helpers import outline
+from analysis_helpers import altered_copy, outline
 from quality.quality_eval import merge_quality, problem_trees
 
 from trees.analysis.merge import merge
@@ -95,13 +94,7 @@ def test_embeddings_are_cached_per_text_and_equal_to_a_fresh_computation(
 
 
 def test_weights_with_another_sha256_are_refused_with_a_clear_error(tmp_path: Path) -> None:
-    altered = tmp_path / "model.npz"
-    shutil.copyfile(semantic.MODEL_FILE, altered)
-    with altered.open("r+b") as f:
-        f.seek(1000)
-        byte = f.read(1)
-        f.seek(1000)
-        f.write(bytes([byte[0] ^ 0xFF]))
+    altered = altered_copy(semantic.MODEL_FILE, tmp_path, 1000)
     with pytest.raises(semantic.ModelError, match=r"SHA-256 [0-9a-f]{64}, expected"):
         semantic.StaticModel(altered)
 

@@ -1,5 +1,6 @@
-"""Fixtures for the analysis REST, command and live-review tests: the demo data, signed-in API
-clients and small hand-made problem trees."""
+"""Fixtures and helpers for the analysis REST, command and live-review tests: the demo data,
+signed-in API clients, small hand-made problem trees, merges over REST polled to their end, and
+a check that a tree's op log replays to its snapshot."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from rest_framework.test import APIClient
 
 from tests.fixtures import _fresh_cache  # noqa: F401  (autouse fixture)
 from tests.ws.conftest import _own_channel_layer, connect  # noqa: F401  (fixtures)
+
+if TYPE_CHECKING:
+    from trees.models import Node
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +69,25 @@ def merge_via_api(client: APIClient, trees: list[Any], **extra: Any) -> dict[str
     """Start a merge and poll it to its end; the final status (done or failed)."""
     started = start_merge(client, trees, **extra)
     return merge_until(client, started["url"], finished)
+
+
+def assert_log_replays_to_the_snapshot(tree_id: int) -> None:
+    """Replaying the tree's op log gives its stored snapshot: every change went through ops."""
+    from trees.domain import replay
+    from trees.models import OpLog, Tree
+    from trees.selectors import tree_snapshot
+
+    tree = Tree.objects.get(pk=tree_id)
+    rows = OpLog.objects.filter(tree=tree).order_by("seq")
+    state = replay(tree.kind, [(r.seq, r.op, r.actor_id) for r in rows])
+    assert state.snapshot() == tree_snapshot(tree_id=tree_id)["nodes"]
+
+
+def live(tree_id: int) -> dict[str, Node]:
+    """The tree's nodes not deleted, by id."""
+    from trees.models import Node
+
+    return {str(n.id): n for n in Node.objects.filter(tree_id=tree_id, deleted=False)}
 
 
 @dataclass

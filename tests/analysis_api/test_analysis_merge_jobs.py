@@ -10,6 +10,7 @@ import signal
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -300,18 +301,44 @@ def test_a_merge_whose_worker_process_hangs_fails_at_the_time_limit_with_no_tree
     assert in_process.worker_pids() != workers
 
 
-def test_a_merged_tree_is_reachable_by_nobody_while_it_is_written_and_gone_if_given_up(
-    demo: Any, client_for: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@contextmanager
+def held_while_writing(
+    demo: Any, alice: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[dict[str, Any], Tree]]:
+    """A merge of bob's and carol's trees held after two of its write transactions were
+    committed: the job as started, and the hidden tree half written. On leaving, the merge
+    goes on and its thread is waited for."""
     settings.GAMETREE_MERGE_WRITE_ROWS = 5
     gate = Gate("writing", nth=3)  # two transactions of rows are committed by then
     monkeypatch.setattr(merge_jobs, "merge_create", gate.report(merge_jobs.merge_create))
-    alice = client_for(demo.alice)
-    trees_before, nodes_before = Tree.objects.count(), Node.objects.count()
     started = start_merge(alice, [demo.bobs, demo.carols])
     try:
         assert gate.reached.wait(30)
-        pending = Tree.objects.get(meta__merge__status="writing")
+        yield started, Tree.objects.get(meta__merge__status="writing")
+    finally:
+        gate.opened.set()
+    join_merge(started)
+
+
+def seen_from_another_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, merges look as they do from another process: none of their threads is
+    alive there, and every heartbeat is old."""
+    monkeypatch.setattr(merge_jobs, "_alive", set())
+    monkeypatch.setattr(merge_jobs, "STALE_SECONDS", -1.0)
+
+
+def join_merge(started: dict[str, Any]) -> None:
+    for thread in threading.enumerate():
+        if thread.name == f"gametree-merge-{started['id']}":
+            thread.join(30)
+
+
+def test_a_merged_tree_is_reachable_by_nobody_while_it_is_written_and_gone_if_given_up(
+    demo: Any, client_for: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = client_for(demo.alice)
+    trees_before, nodes_before = Tree.objects.count(), Node.objects.count()
+    with held_while_writing(demo, alice, settings, monkeypatch) as (started, pending):
         assert Node.objects.filter(tree=pending).exists()  # half of it is written ...
         assert not Membership.objects.filter(tree=pending).exists()  # ... and nobody's
         assert pending.pk not in [t["id"] for t in alice.get("/api/trees/").json()]
@@ -319,14 +346,8 @@ def test_a_merged_tree_is_reachable_by_nobody_while_it_is_written_and_gone_if_gi
             response = who.get(f"/api/trees/{pending.pk}/")
             assert response.status_code == 404 and response.json()["code"] == "not_found"
         # Seen from another process, the job's heartbeat stopped: it is given up.
-        monkeypatch.setattr(merge_jobs, "_alive", set())
-        monkeypatch.setattr(merge_jobs, "STALE_SECONDS", -1.0)
+        seen_from_another_process(monkeypatch)
         assert merge_status(alice, started["url"])["error"]["code"] == "interrupted"
-    finally:
-        gate.opened.set()
-    for thread in threading.enumerate():
-        if thread.name == f"gametree-merge-{started['id']}":
-            thread.join(30)
     out = merge_status(alice, started["url"])
     assert out["status"] == "failed" and out["tree"] is None
     assert Tree.objects.count() == trees_before and Node.objects.count() == nodes_before
@@ -335,15 +356,9 @@ def test_a_merged_tree_is_reachable_by_nobody_while_it_is_written_and_gone_if_gi
 def test_a_hidden_merged_tree_counts_against_no_quota_and_is_swept_once_its_merge_is_dead(
     demo: Any, client_for: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings.GAMETREE_MERGE_WRITE_ROWS = 5
-    gate = Gate("writing", nth=3)  # two transactions of rows are committed by then
-    monkeypatch.setattr(merge_jobs, "merge_create", gate.report(merge_jobs.merge_create))
     alice = client_for(demo.alice)
     trees_before, nodes_before = Tree.objects.count(), Node.objects.count()
-    started = start_merge(alice, [demo.bobs, demo.carols])
-    try:
-        assert gate.reached.wait(30)
-        pending = Tree.objects.get(meta__merge__status="writing")
+    with held_while_writing(demo, alice, settings, monkeypatch) as (started, pending):
         assert pending.created_by_id == demo.alice.pk
         # Alice's quota is full but for the hidden tree: she can still make one.
         shown = Tree.objects.filter(created_by=demo.alice).count() - 1
@@ -357,19 +372,13 @@ def test_a_hidden_merged_tree_counts_against_no_quota_and_is_swept_once_its_merg
         assert Node.objects.filter(tree=pending).exists()
         # Seen from a process where its heartbeat stopped (the process that wrote it died),
         # the startup command deletes it and reports the job interrupted.
-        monkeypatch.setattr(merge_jobs, "_alive", set())
-        monkeypatch.setattr(merge_jobs, "STALE_SECONDS", -1.0)
+        seen_from_another_process(monkeypatch)
         out = io.StringIO()
         call_command("discardmerges", stdout=out)
         assert out.getvalue().strip() == "deleted 1 hidden merged trees"
         assert not Tree.objects.filter(pk=pending.pk).exists()
         assert not Node.objects.filter(tree_id=pending.pk).exists()
         assert merge_status(alice, started["url"])["error"]["code"] == "interrupted"
-    finally:
-        gate.opened.set()
-    for thread in threading.enumerate():
-        if thread.name == f"gametree-merge-{started['id']}":
-            thread.join(30)
     assert Tree.objects.count() == trees_before + 1  # the one alice made
     assert Node.objects.count() == nodes_before
 
@@ -496,14 +505,10 @@ def test_a_merge_reported_interrupted_while_its_thread_still_ran_keeps_no_tree(
     trees_before = Tree.objects.count()
     started = start_merge(alice, [demo.bobs, demo.carols])
     assert gate.reached.wait(30)
-    # Seen from another process: the thread is not alive there, and its heartbeat is old.
-    monkeypatch.setattr(merge_jobs, "_alive", set())
-    monkeypatch.setattr(merge_jobs, "STALE_SECONDS", -1.0)
+    seen_from_another_process(monkeypatch)
     assert merge_status(alice, started["url"])["error"]["code"] == "interrupted"
     gate.opened.set()
-    for thread in threading.enumerate():
-        if thread.name == f"gametree-merge-{started['id']}":
-            thread.join(30)
+    join_merge(started)
     out = merge_status(alice, started["url"])
     assert out["status"] == "failed" and out["error"]["code"] == "interrupted"
     assert out["tree"] is None and Tree.objects.count() == trees_before

@@ -7,8 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.analysis_api.conftest import build_problem_tree, merge_via_api
-from trees.domain import replay
+from tests.analysis_api.conftest import (
+    assert_log_replays_to_the_snapshot,
+    build_problem_tree,
+    live,
+    merge_via_api,
+)
 from trees.models import GlossaryEntry, MergeSuggestion, Node, OpLog, RejectedPair, Tree
 from trees.selectors import tree_snapshot
 
@@ -25,17 +29,6 @@ def merged(client: Any, *trees: Any) -> int:
 def decide(client: Any, tree_id: int, sid: int, decision: str, **extra: Any) -> Any:
     body = {"decision": decision, **extra}
     return client.post(f"/api/trees/{tree_id}/review/{sid}/", body, format="json")
-
-
-def assert_log_replays_to_the_snapshot(tree_id: int) -> None:
-    tree = Tree.objects.get(pk=tree_id)
-    rows = OpLog.objects.filter(tree=tree).order_by("seq")
-    state = replay(tree.kind, [(r.seq, r.op, r.actor_id) for r in rows])
-    assert state.snapshot() == tree_snapshot(tree_id=tree_id)["nodes"]
-
-
-def live(tree_id: int) -> dict[str, Node]:
-    return {str(n.id): n for n in Node.objects.filter(tree_id=tree_id, deleted=False)}
 
 
 def test_accept_merges_b_into_a_through_logged_ops_and_undo_reverts_it(

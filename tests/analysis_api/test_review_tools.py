@@ -9,24 +9,16 @@ from typing import Any
 import pytest
 
 from tests.analysis.three_people import PEOPLE
-from tests.analysis_api.conftest import build_problem_tree, merge_via_api
+from tests.analysis_api.conftest import (
+    assert_log_replays_to_the_snapshot,
+    build_problem_tree,
+    live,
+    merge_via_api,
+)
 from trees.actions import member_add
-from trees.domain import replay
-from trees.models import Node, OpLog, Tree
-from trees.selectors import tree_snapshot
+from trees.models import Node, Tree
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def assert_log_replays_to_the_snapshot(tree_id: int) -> None:
-    tree = Tree.objects.get(pk=tree_id)
-    rows = OpLog.objects.filter(tree=tree).order_by("seq")
-    state = replay(tree.kind, [(r.seq, r.op, r.actor_id) for r in rows])
-    assert state.snapshot() == tree_snapshot(tree_id=tree_id)["nodes"]
-
-
-def live(tree_id: int) -> dict[str, Node]:
-    return {str(n.id): n for n in Node.objects.filter(tree_id=tree_id, deleted=False)}
 
 
 def by_text(tree_id: int) -> dict[str, Node]:

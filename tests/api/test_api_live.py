@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -57,22 +59,33 @@ def _post_op(user: Any, tree_id: int, op: dict[str, Any]) -> dict[str, Any]:
     return response.json()
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_an_op_submitted_through_rest_reaches_live_websocket_clients(
+@asynccontextmanager
+async def _bob_watching(
     make_user: Any, make_tree: Any
-) -> None:
+) -> AsyncIterator[tuple[Any, Any, WebsocketCommunicator, dict[str, Any]]]:
+    """A tree of alice's with bob, a viewer, on a socket to it and caught up (no ops yet):
+    alice, the tree, bob's socket and the welcome it got."""
     alice = await sync_to_async(make_user)("alice")
     bob = await sync_to_async(make_user)("bob")
     tree = await sync_to_async(make_tree)(alice, members={bob: "viewer"})
-
     watcher = await _socket(tree.pk, bob)
     try:
         connected, _ = await watcher.connect()
         assert connected
         await watcher.send_to(text_data=json.dumps({"type": "hello", "client_id": "w", "since": 0}))
         welcome = await _receive_until(watcher, "welcome")
-        assert welcome["role"] == "viewer"
         assert (await _receive_until(watcher, "ops"))["ops"] == []
+        yield alice, tree, watcher, welcome
+    finally:
+        await watcher.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_op_submitted_through_rest_reaches_live_websocket_clients(
+    make_user: Any, make_tree: Any
+) -> None:
+    async with _bob_watching(make_user, make_tree) as (alice, tree, watcher, welcome):
+        assert welcome["role"] == "viewer"
 
         node_id = new_id()
         op = {"kind": "create", "id": node_id, "type": "proposal", "parent": None, "text": "Hi"}
@@ -96,8 +109,6 @@ async def test_an_op_submitted_through_rest_reaches_live_websocket_clients(
         while not await watcher.receive_nothing(timeout=0.5):
             late.append(json.loads(await watcher.receive_from(timeout=1)))
         assert [m for m in late if m["type"] in ("op", "ops")] == []
-    finally:
-        await watcher.disconnect()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -108,17 +119,7 @@ async def test_a_rest_op_reaches_sockets_through_the_fan_out_not_the_channel_lay
     Here the channel layer loses every group message; the op still arrives, live."""
     from channels.layers import get_channel_layer
 
-    alice = await sync_to_async(make_user)("alice")
-    bob = await sync_to_async(make_user)("bob")
-    tree = await sync_to_async(make_tree)(alice, members={bob: "viewer"})
-    watcher = await _socket(tree.pk, bob)
-    try:
-        connected, _ = await watcher.connect()
-        assert connected
-        await watcher.send_to(text_data=json.dumps({"type": "hello", "client_id": "w", "since": 0}))
-        await _receive_until(watcher, "welcome")
-        assert (await _receive_until(watcher, "ops"))["ops"] == []
-
+    async with _bob_watching(make_user, make_tree) as (alice, tree, watcher, _):
         layer = get_channel_layer()
         lost: list[str] = []
 
@@ -132,5 +133,3 @@ async def test_a_rest_op_reaches_sockets_through_the_fan_out_not_the_channel_lay
         pushed = await _receive_until(watcher, "op")
         assert (pushed["seq"], pushed["client_id"]) == (result["seq"], "rest")
         assert "tree.op" not in lost
-    finally:
-        await watcher.disconnect()
