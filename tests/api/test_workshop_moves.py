@@ -43,6 +43,12 @@ def problem_tree_exercise(room: Room, rounds: int, *steps: str) -> tuple[int, in
     return ex["id"], first, tree_of(room, ex["id"], participant="ann")
 
 
+def group_trees(room: Room) -> tuple[int, int]:
+    """A game-tree exercise: the trees of groups A and B in it."""
+    ex = exercise(room, "game_tree")
+    return tree_of(room, ex["id"], group="A"), tree_of(room, ex["id"], group="B")
+
+
 def status_of(client: APIClient, tree_id: int) -> int:
     return int(client.get(f"/api/trees/{tree_id}/snapshot/").status_code)
 
@@ -155,9 +161,7 @@ def test_a_draw_moves_trees_of_open_rounds_with_their_people(room: Room) -> None
 def test_a_groups_members_are_editors_of_its_group_tree_and_see_it_in_their_tree_list(
     room: Room,
 ) -> None:
-    ex = exercise(room, "game_tree")
-    a_tree = tree_of(room, ex["id"], group="A")
-    b_tree = tree_of(room, ex["id"], group="B")
+    a_tree, b_tree = group_trees(room)
     users = room.users
     assert members(a_tree) == {users["ann"].pk: "editor", users["bob"].pk: "editor"}
     assert listed(room.clients["ann"]).get(a_tree) == "editor"
@@ -173,9 +177,7 @@ def test_a_groups_members_are_editors_of_its_group_tree_and_see_it_in_their_tree
 def test_moving_someone_moves_their_group_tree_membership_and_access_together(
     room: Room,
 ) -> None:
-    ex = exercise(room, "game_tree")
-    a_tree = tree_of(room, ex["id"], group="A")
-    b_tree = tree_of(room, ex["id"], group="B")
+    a_tree, b_tree = group_trees(room)
     ann = room.users["ann"].pk
     move(room, "ann", "B")
     assert ann not in members(a_tree) and members(b_tree)[ann] == "editor"
@@ -196,18 +198,17 @@ def test_moving_someone_moves_their_group_tree_membership_and_access_together(
 
 
 def test_a_draw_and_a_removal_keep_group_tree_members_equal_to_the_groups(room: Room) -> None:
-    ex = exercise(room, "game_tree")
-    trees = {label: tree_of(room, ex["id"], group=label) for label in ("A", "B")}
+    trees = group_trees(room)
     drawn = room.fac.post(room.url("groups/draw/"), {"size": 2, "seed": 11}, format="json")
     assert drawn.status_code == 200, drawn.content
     groups = {g["id"]: set(g["members"]) for g in drawn.json()["groups"]}
     user_of = {room.seats[n]: room.users[n].pk for n in ("ann", "bob", "cat", "dan")}
-    for tree_id in trees.values():
+    for tree_id in trees:
         seats = groups[group_of_tree(tree_id)]
         assert members(tree_id) == {user_of[s]: "editor" for s in seats}
     removed = room.fac.delete(room.url(f"participants/{room.seats['ann']}/"))
     assert removed.status_code == 204
-    assert all(room.users["ann"].pk not in members(t) for t in trees.values())
+    assert all(room.users["ann"].pk not in members(t) for t in trees)
     assert listed(room.clients["ann"]) == {}
 
 
