@@ -127,6 +127,20 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+def _api(context: Any, base: str, method: str, path: str, data: Any) -> Any:
+    """REST with a browser context's session cookie and CSRF token; the answer's JSON body
+    (None if it has none). Fails the test on any status but 2xx."""
+    token = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
+    r = context.request.fetch(
+        f"{base}{path}",
+        method=method,
+        headers={"X-CSRFToken": token, "Content-Type": "application/json"},
+        data=json.dumps(data) if data is not None else None,
+    )
+    assert r.ok, f"{method} {path}: {r.status} {r.text()}"
+    return r.json() if r.status != 204 and r.body() else None
+
+
 class User:
     """One signed-in browser context, with its page and a REST helper sharing its session."""
 
@@ -175,15 +189,7 @@ class User:
         dialog.dismiss()
 
     def api(self, method: str, path: str, data: Any = None) -> Any:
-        token = next(c["value"] for c in self.context.cookies() if c["name"] == "csrftoken")
-        r = self.context.request.fetch(
-            f"{self.base}{path}",
-            method=method,
-            headers={"X-CSRFToken": token, "Content-Type": "application/json"},
-            data=json.dumps(data) if data is not None else None,
-        )
-        assert r.ok, f"{method} {path}: {r.status} {r.text()}"
-        return r.json() if r.status != 204 and r.body() else None
+        return _api(self.context, self.base, method, path, data)
 
     def open_tree(self, tree_id: int) -> None:
         self.page.goto(f"{self.base}/app/trees/{tree_id}")
@@ -245,15 +251,7 @@ class Guest:
 
     def api(self, method: str, path: str, data: Any = None) -> Any:
         """REST with this phone's session (after it joined)."""
-        token = next(c["value"] for c in self.context.cookies() if c["name"] == "csrftoken")
-        r = self.context.request.fetch(
-            f"{self.base}{path}",
-            method=method,
-            headers={"X-CSRFToken": token, "Content-Type": "application/json"},
-            data=json.dumps(data) if data is not None else None,
-        )
-        assert r.ok, f"{method} {path}: {r.status} {r.text()}"
-        return r.json() if r.status != 204 and r.body() else None
+        return _api(self.context, self.base, method, path, data)
 
     def close(self) -> None:
         self.context.close()

@@ -13,27 +13,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+from tests.browser.helpers import LIVE, demo_tree, submit
 
-# Milliseconds to wait for a live update to reach another page: generous, so that a loaded
-# machine cannot fail the test; a missing update still fails it.
-LIVE = 15_000
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 BADGES_JS = """() => Object.fromEntries(
   [...document.querySelectorAll('ul.tree li.node')].map(li => {
   const b = li.querySelector(':scope > .row .badge.surv');
   return [li.dataset.id, b ? [b.dataset.status, b.title] : null];
 }))"""
-
-
-def submit(user: Any, tree_id: int, ops: list[dict[str, Any]]) -> None:
-    client = f"test-{uuid.uuid4()}"
-    for n, op in enumerate(ops, start=1):
-        user.api("POST", f"/api/trees/{tree_id}/ops/", {"client_id": client, "n": n, "op": op})
-
-
-def demo_tree(user: Any, prefix: str) -> dict[str, Any]:
-    return next(t for t in user.api("GET", "/api/trees/") if t["title"].startswith(prefix))
 
 
 def test_survival_badges_filter_board_and_tag_suggestions_on_the_demo_game_tree(

@@ -6,11 +6,12 @@ scores."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.browser.helpers import demo_tree, merge
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -21,23 +22,10 @@ BARS_JS = """() => [...document.querySelectorAll('.an-board tbody.board-item')].
 }))"""
 
 
-def demo_tree(user: Any, prefix: str) -> dict[str, Any]:
-    return next(t for t in user.api("GET", "/api/trees/") if t["title"].startswith(prefix))
-
-
 def merged_tree(user: Any, title: str) -> int:
-    """Merge the two demo problem trees over REST; the merged tree's id once it exists.
-
-    POST /api/merges/ answers either the finished merge (201) or a queued job to poll (202)."""
+    """Merge the two demo problem trees over REST; the merged tree's id once it exists."""
     sources = [demo_tree(user, p)["id"] for p in ("Bob's problem tree", "Carol's problem tree")]
-    out = user.api("POST", "/api/merges/", {"trees": sources, "title": title})
-    deadline = time.monotonic() + 60
-    while not (isinstance(out.get("tree"), dict) and out.get("status") == "done"):
-        assert out.get("status") not in ("failed", "error"), out
-        assert "url" in out and time.monotonic() < deadline, out
-        time.sleep(0.1)
-        out = user.api("GET", out["url"])
-    return int(out["tree"]["id"])
+    return merge(user, sources, title)
 
 
 def test_a_merged_tree_is_forked_into_one_copy_per_person_from_its_page(users: Any) -> None:

@@ -5,22 +5,15 @@ at once, for the person who did it and for those watching, without a duplicate r
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import LIVE, merge, row_text, submit
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-LIVE = 15_000
-
-
-def submit(user: Any, tree_id: int, ops: list[dict[str, Any]]) -> None:
-    client = f"test-{uuid.uuid4()}"
-    for n, op in enumerate(ops, start=1):
-        user.api("POST", f"/api/trees/{tree_id}/ops/", {"client_id": client, "n": n, "op": op})
 
 
 def problem_tree(user: Any, title: str, outline: list[tuple[int, str]]) -> int:
@@ -36,20 +29,6 @@ def problem_tree(user: Any, title: str, outline: list[tuple[int, str]]) -> int:
         stack.append(node)
     submit(user, tree, ops)
     return tree
-
-
-def merge(user: Any, trees: list[int], title: str) -> int:
-    out = user.api("POST", "/api/merges/", {"trees": trees, "title": title})
-    deadline = time.monotonic() + 60
-    while out.get("status") != "done":
-        assert out.get("status") not in ("failed", "error") and time.monotonic() < deadline, out
-        time.sleep(0.1)
-        out = user.api("GET", out["url"])
-    return int(out["tree"]["id"])
-
-
-def row(page: Any, text: str) -> Any:
-    return page.locator("li.node > .row > .text", has_text=text).first
 
 
 def test_the_history_of_a_node_not_yet_saved_fills_in_once_it_is(users: Any) -> None:
@@ -76,7 +55,7 @@ def test_the_history_of_a_node_not_yet_saved_fills_in_once_it_is(users: Any) -> 
     p.route_web_socket("**/ws/trees/**", route)
     alice.open_tree(tree)
     state["hold"] = True
-    row(p, "First proposal").click()
+    row_text(p, "First proposal").click()
     p.keyboard.press("End")
     p.keyboard.press("Enter")
     p.keyboard.type("Second proposal")
@@ -115,7 +94,7 @@ def test_a_hand_merge_and_a_split_show_in_the_details_at_once_for_everyone(users
         user.page.get_by_role("tab", name="Outline").click()
     p = alice.page
     details = p.locator("aside.details")
-    row(p, keep).click()
+    row_text(p, keep).click()
     expect(details).to_contain_text("Drawn in 1 source")
     details.get_by_label("Merge with another problem").fill(gone[:6])
     details.locator(".merge-results").get_by_role("button", name=gone).click()
@@ -124,8 +103,8 @@ def test_a_hand_merge_and_a_split_show_in_the_details_at_once_for_everyone(users
     expect(details.get_by_role("button", name="Split into its 2 sources")).to_be_visible()
     expect(details).to_contain_text(f"Also called: “{gone}”")
     for user in (alice, bob):
-        expect(row(user.page, gone)).to_have_count(0, timeout=LIVE)
-        under = user.page.locator("li.node", has=row(user.page, keep)).first
+        expect(row_text(user.page, gone)).to_have_count(0, timeout=LIVE)
+        under = user.page.locator("li.node", has=row_text(user.page, keep)).first
         # Once, as its child: not a second time as a "↪" row of an extra parent.
         expect(under.locator("li.node > .row > .text", has_text="Reward hacking")).to_have_count(1)
         expect(under.locator("li.ghost", has_text="Reward hacking")).to_have_count(0)
@@ -134,5 +113,5 @@ def test_a_hand_merge_and_a_split_show_in_the_details_at_once_for_everyone(users
     expect(details).to_contain_text("Drawn in 1 source", timeout=LIVE)
     expect(details.get_by_role("button", name="Split into its 2 sources")).to_have_count(0)
     for user in (alice, bob):
-        expect(row(user.page, gone)).to_be_visible(timeout=LIVE)
+        expect(row_text(user.page, gone)).to_be_visible(timeout=LIVE)
     assert not alice.errors and not bob.errors

@@ -6,30 +6,15 @@ told when someone else deletes the branch one is editing."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import LIVE, demo_tree, merge, row_text, submit
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-LIVE = 15_000
-
-
-def submit(user: Any, tree_id: int, ops: list[dict[str, Any]]) -> None:
-    client = f"test-{uuid.uuid4()}"
-    for n, op in enumerate(ops, start=1):
-        user.api("POST", f"/api/trees/{tree_id}/ops/", {"client_id": client, "n": n, "op": op})
-
-
-def demo_tree(user: Any, prefix: str) -> dict[str, Any]:
-    return next(t for t in user.api("GET", "/api/trees/") if t["title"].startswith(prefix))
-
-
-def row_text(page: Any, text: str) -> Any:
-    return page.locator("li.node > .row > .text", has_text=text).first
 
 
 def test_a_node_created_live_says_who_added_it(shared_tree: Any) -> None:
@@ -55,17 +40,6 @@ def test_a_node_created_live_says_who_added_it(shared_tree: Any) -> None:
     expect(bob.page.locator("aside.details")).to_contain_text("Added by alice")
 
 
-def _merge(user: Any, sources: list[int], title: str) -> int:
-    out = user.api("POST", "/api/merges/", {"trees": sources, "title": title})
-    deadline = time.monotonic() + 60
-    while not (isinstance(out.get("tree"), dict) and out.get("status") == "done"):
-        assert out.get("status") not in ("failed", "error"), out
-        assert "url" in out and time.monotonic() < deadline, out
-        time.sleep(0.1)
-        out = user.api("GET", out["url"])
-    return int(out["tree"]["id"])
-
-
 def test_a_source_tree_one_cannot_open_is_neither_named_nor_numbered(users: Any) -> None:
     alice = users("alice")
     secret_title = f"Alice's private drafts {uuid.uuid4().hex[:6]}"
@@ -76,7 +50,7 @@ def test_a_source_tree_one_cannot_open_is_neither_named_nor_numbered(users: Any)
         submit(alice, tree, [{"kind": "create", "id": str(uuid.uuid4()), "type": "problem",
                               "parent": None, "text": label}])  # fmt: skip
     # The merged tree's members are its sources' members: bob, from the shared one.
-    merged = _merge(alice, [private, shared], "Merged for bob")
+    merged = merge(alice, [private, shared], "Merged for bob")
 
     bob = users("bob")
     bob.open_tree(merged)

@@ -5,7 +5,6 @@ merged outline showing who drew each node."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from typing import Any
 
@@ -13,10 +12,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.analysis.three_people import PEOPLE, Outline
+from tests.browser.helpers import LIVE, merge, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-LIVE = 15_000
 NAMES = {"ann": "alice", "bob": "bob", "carol": "carol"}  # demo users drawing the trees
 
 
@@ -35,12 +34,6 @@ def create_ops(outline: Outline) -> list[dict[str, Any]]:
     return ops
 
 
-def submit(user: Any, tree_id: int, ops: list[dict[str, Any]]) -> None:
-    client = f"test-{uuid.uuid4()}"
-    for n, op in enumerate(ops, start=1):
-        user.api("POST", f"/api/trees/{tree_id}/ops/", {"client_id": client, "n": n, "op": op})
-
-
 def three_trees(users: Any) -> tuple[dict[str, Any], list[int]]:
     people = {who: users(name) for who, name in NAMES.items()}
     ids = []
@@ -55,21 +48,10 @@ def three_trees(users: Any) -> tuple[dict[str, Any], list[int]]:
     return people, ids
 
 
-def merge(user: Any, ids: list[int]) -> int:
-    job = user.api("POST", "/api/merges/", {"trees": ids, "title": "Three people"})
-    deadline = time.monotonic() + 60
-    while job["status"] not in ("done", "failed"):
-        assert time.monotonic() < deadline, job
-        time.sleep(0.2)
-        job = user.api("GET", job["url"])
-    assert job["status"] == "done", job
-    return int(job["tree"]["id"])
-
-
 def test_three_peoples_merge_shows_each_pair_once_and_who_drew_each_node(users: Any) -> None:
     people, ids = three_trees(users)
     alice = people["ann"]
-    tree_id = merge(alice, ids)
+    tree_id = merge(alice, ids, "Three people")
     p = alice.page
     p.goto(f"{alice.base}/app/trees/{tree_id}#review")
     p.wait_for_selector("body[data-tree-ready]")
@@ -112,7 +94,7 @@ def test_accept_keeping_bs_label_merge_by_hand_and_split_are_live_for_another_me
     # from the queue and the snapshot, not assumed.
     people, ids = three_trees(users)
     alice, bob = people["ann"], people["bob"]
-    tree_id = merge(alice, ids)
+    tree_id = merge(alice, ids, "Three people")
     a, b = alice.page, bob.page
     for u in (alice, bob):
         u.page.goto(f"{u.base}/app/trees/{tree_id}#review")
@@ -196,7 +178,7 @@ def test_a_round_conflict_shows_each_persons_text_and_a_pick_reaches_everyone(
 ) -> None:
     people, ids = three_trees(users)
     alice, bob = people["ann"], people["bob"]
-    tree_id = merge(alice, ids)
+    tree_id = merge(alice, ids, "Three people")
     forked = alice.api("POST", f"/api/trees/{tree_id}/fork/", {"people": ["bob", "carol"]})
     copies = {row["person"]: row["tree"]["id"] for row in forked["trees"]}
     base = next(
@@ -213,7 +195,7 @@ def test_a_round_conflict_shows_each_persons_text_and_a_pick_reaches_everyone(
         )
         op = {"kind": "set", "id": node["id"], "field": "text", "value": f"Deception ({name})"}
         submit(who, copy, [op])
-    merged = merge(alice, list(copies.values()))
+    merged = merge(alice, list(copies.values()), "Three people")
     a, b = alice.page, bob.page
     for u in (alice, bob):
         u.page.goto(f"{u.base}/app/trees/{merged}#review")

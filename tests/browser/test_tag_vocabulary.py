@@ -11,15 +11,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import LIVE, submit
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-LIVE = 15_000
-
-
-def submit(user: Any, tree_id: int, ops: list[dict[str, Any]]) -> None:
-    client = f"test-{uuid.uuid4()}"
-    for n, op in enumerate(ops, start=1):
-        user.api("POST", f"/api/trees/{tree_id}/ops/", {"client_id": client, "n": n, "op": op})
 
 
 def tagged_tree(alice: Any, tree_id: int) -> dict[str, str]:
