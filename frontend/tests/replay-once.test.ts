@@ -6,6 +6,7 @@
  * the typing started from: otherwise the acknowledged letters come twice.
  */
 import { describe, expect, it } from "vitest";
+import { twoOnOneNode } from "./compacting";
 import { FakeClient, FakeServer, flushAll } from "./fakeserver";
 
 const compacted = (server: FakeServer) => server.log.some((o) => (o.op.kind === "text" || o.op.kind === "set") && o.op.compact);
@@ -14,15 +15,7 @@ const compacted = (server: FakeServer) => server.log.some((o) => (o.op.kind === 
  * those updates and A's socket (`gone`: its page) goes before any answer comes back; B then
  * types at the start of the node until the server compacts it. */
 function halfSentThenCompacted(word: string, applied: number, gone = true) {
-  const server = new FakeServer("game");
-  server.compactAt = 1500;
-  const a = new FakeClient(server, "A", 1);
-  const b = new FakeClient(server, "B", 2);
-  a.connect();
-  b.connect();
-  flushAll(a, b);
-  a.engine.submit({ kind: "create", id: "p", type: "proposal", parent: null, key: "a0", text: "START middle END" });
-  flushAll(a, b);
+  const { server, a, b } = twoOnOneNode("START middle END", 1500);
   for (let i = 1; i <= word.length; i++) a.engine.editText("p", `START middle${word.slice(0, i)} END`);
   for (let i = 0; i < applied; i++) server.handle(a, a.toServer.shift()!);
   const record = { client: a.engine.clientId, n: a.engine.opNumber, ops: a.engine.unsent(), typing: a.engine.unsentTyping() };
