@@ -1,6 +1,8 @@
 """Pasting a list into a node, as people bring a list from a Google Doc (Workflowy does the
 same): several lines become nodes nested by their indentation, each with the type its place
-gives, seen live by the other person, and undone in one step."""
+gives, seen live by the other person, and undone in one step; a paste made offline reaches
+everyone on reconnect, and one followed by a reload before the server's answer is applied
+once (its ops unsent or applied but unanswered: the outbox resends them with their numbers)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_live_editing import row, seed
 from tests.browser.test_outliner_keys import converged
@@ -71,4 +74,119 @@ def test_a_pasted_list_becomes_nested_nodes_for_everyone_and_one_undo_takes_it_b
     alice.page.keyboard.press("Control+z")
     converged([alice, bob], before)
     for u in (alice, bob):
+        assert u.errors == []
+
+
+AFTER = [
+    "1|proposal|Debate with judges",
+    "2|critique|Judges can be fooled",
+    "3|patch|Train the judges",
+    "2|critique|Debaters collude",
+    "1|proposal|Amplification",
+]
+
+
+def paste_tree(three_on_one_tree: Any) -> tuple[list[Any], int, str]:
+    """alice, bob and carol on a tree with "Debate" and "Later" (not opened yet)."""
+    alice, bob, carol, tree, ids = three_on_one_tree("Paste", ["Debate", "Later"])
+    return [alice, bob, carol], tree, ids[0]
+
+
+def paste_over(user: Any, node_id: str, text: str) -> None:
+    row(user, text).click()
+    user.page.keyboard.press("Control+a")
+    assert user.page.evaluate(PASTE_JS, [node_id, PASTED]) is True
+
+
+def applied_once(user: Any, tree: int) -> None:
+    """The server's log holds each op of the paste once: one create per new line."""
+    log = user.api("GET", f"/api/trees/{tree}/ops/?since=2")["ops"]
+    creates = [o["op"]["text"] for o in log if o["op"]["kind"] == "create"]
+    assert sorted(creates) == sorted(line.split("|")[2] for line in AFTER[1:]), creates
+    assert len({(o["client_id"], o["n"]) for o in log}) == len(log)
+
+
+def no_outbox(user: Any) -> None:
+    user.page.wait_for_function(
+        "!Object.keys(localStorage).some(k => k.startsWith('gametree:outbox:'))", timeout=15_000
+    )
+
+
+def test_a_list_pasted_offline_becomes_the_same_nested_nodes_for_everyone_on_reconnect(
+    three_on_one_tree: Any, patient_expect: None
+) -> None:
+    people, tree, debate = paste_tree(three_on_one_tree)
+    alice, bob, carol = people
+    for u in people:
+        u.open_tree(tree)
+    alice.context.set_offline(True)
+    expect(alice.page.locator(".banner.offline")).to_be_visible()
+    paste_over(alice, debate, "Debate")
+    converged([alice], [*AFTER, "1|proposal|Later"])
+    expect(alice.page.locator(".status")).to_have_text("Offline")
+    # Meanwhile bob, online, edits the node after the pasted ones.
+    row(bob, "Later").click()
+    bob.page.keyboard.press("End")
+    bob.page.keyboard.type(" (bob)")
+    converged([bob, carol], ["1|proposal|Debate", "1|proposal|Later (bob)"])
+
+    alice.context.set_offline(False)
+    converged(people, [*AFTER, "1|proposal|Later (bob)"])
+    for u in people:
+        expect(u.page.locator(".status")).to_have_text("Saved")
+    applied_once(alice, tree)
+    # One Ctrl+Z still takes the whole paste back, for everyone.
+    row(alice, "Amplification").click()
+    alice.page.keyboard.press("Escape")
+    alice.page.keyboard.press("Control+z")
+    converged(people, ["1|proposal|Debate", "1|proposal|Later (bob)"])
+    for u in people:
+        assert u.errors == []
+
+
+@pytest.mark.parametrize("reached_server", [False, True], ids=["unsent", "unanswered"])
+def test_a_pasted_list_then_a_reload_before_the_answer_is_neither_lost_nor_doubled(
+    three_on_one_tree: Any, patient_expect: None, reached_server: bool
+) -> None:
+    """alice pastes and reloads before any answer: her ops either never left (unsent) or the
+    server applied them and the answers were lost (unanswered). The reloaded page resends them
+    from the outbox with their numbers: applied once either way."""
+    people, tree, debate = paste_tree(three_on_one_tree)
+    alice, bob, carol = people
+    hold = {"on": False}
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def to_server(message: Any) -> None:
+            if not (hold["on"] and not reached_server):
+                server.send(message)
+
+        def to_page(message: Any) -> None:
+            if not hold["on"]:
+                ws.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(to_page)
+
+    alice.page.route_web_socket("**/ws/trees/**", route)
+    for u in people:
+        u.open_tree(tree)
+    hold["on"] = True
+    paste_over(alice, debate, "Debate")
+    converged([alice], [*AFTER, "1|proposal|Later"])
+    if reached_server:
+        converged([bob, carol], [*AFTER, "1|proposal|Later"])
+    else:
+        converged([bob, carol], ["1|proposal|Debate", "1|proposal|Later"])
+    expect(alice.page.locator(".status")).not_to_have_text("Saved")
+
+    hold["on"] = False  # the reloaded page's socket goes through
+    alice.page.reload()
+    alice.page.wait_for_selector("body[data-tree-ready]")
+    converged(people, [*AFTER, "1|proposal|Later"])
+    expect(alice.page.locator(".status")).to_have_text("Saved")
+    no_outbox(alice)
+    applied_once(alice, tree)
+    for u in people:
         assert u.errors == []
