@@ -274,3 +274,21 @@ def test_two_people_writing_at_the_end_of_one_note_keep_each_sentence_whole(thre
     assert sorted(final) == sorted("".join(parts[alice] + parts[bob]))
     for user in (alice, bob):
         assert user.errors == []
+
+
+def test_a_long_run_of_typing_in_a_note_reaches_the_other_person_before_it_stops(
+    three: Any,
+) -> None:
+    """A note was written only after half a second without a key: someone typing on and on
+    showed nothing to the others until they paused. It is now written at least every 2 s."""
+    people, (p,) = three(["Debate"])
+    alice, bob, _carol = people
+    open_note(alice, p)
+    theirs = open_note(bob, p)
+    run = "Alice keeps typing without a pause for six seconds or so"
+    alice.page.keyboard.type(run, delay=100)  # never half a second without a key
+    # Written at about 2 s and 4 s into the run: bob has the start of it right away.
+    expect(theirs).to_have_value(re.compile("^" + re.escape(run[:20])), timeout=400)
+    alice.page.keyboard.press("Escape")
+    expect(theirs).to_have_value(run, timeout=LIVE)
+    assert alice.errors == [] and bob.errors == []

@@ -17,6 +17,10 @@ import { type Outliner, short } from "./outliner";
 import type { AnalysisController } from "./analysis";
 import { type HistoryContext, historySection } from "./history";
 
+/** A note is written this long after the last key, and at least this often while typing. */
+const NOTE_PAUSE_MS = 500;
+const NOTE_MAX_WAIT_MS = 2000;
+
 export interface PageContext {
   me: User;
   navigate(path: string): void;
@@ -307,9 +311,11 @@ export abstract class TreePagePanels {
     // other's sentences and keep their own (docs/protocol.md, "Node text").
     const draft = new NoteDraft(this.engine.confirmed?.get(n.id)?.note ?? n.note, n.note);
     this.noteField = { id: n.id, el: note, draft };
+    let unwrittenSince: number | null = null;
     const saveNote = () => {
       if (timer !== null) clearTimeout(timer);
       timer = null;
+      unwrittenSince = null;
       if (this.noteDraft === saveNote) this.noteDraft = null;
       const cur = this.engine.view?.get(n.id);
       if (cur && !cur.deleted && draft.unsent(note.value)) {
@@ -320,7 +326,11 @@ export abstract class TreePagePanels {
     };
     on(note, "input", () => {
       if (timer !== null) clearTimeout(timer);
-      timer = window.setTimeout(saveNote, 500);
+      // Written half a second after the last key, and at least every 2 s while the keys go
+      // on, so that the others see a long run of typing as it comes.
+      const now = performance.now();
+      unwrittenSince ??= now;
+      timer = window.setTimeout(saveNote, Math.max(0, Math.min(NOTE_PAUSE_MS, unwrittenSince + NOTE_MAX_WAIT_MS - now)));
       if (this.noteDraft !== saveNote) {
         this.noteDraft?.();
         this.noteDraft = saveNote;
