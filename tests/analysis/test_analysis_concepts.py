@@ -153,3 +153,58 @@ def test_a_one_word_term_matches_that_word_or_its_plural_not_its_stem() -> None:
     assert named("A pupil who learns the mark scheme instead of the subject") == []
     assert named("Jailbreak") == named("jailbreaks") == ["jailbreaks"]
     assert named("Labs in an arms race") == ["race-dynamics"]
+
+
+def test_every_term_names_its_own_concept_and_no_other() -> None:
+    # a term listed under two concepts (or equal to another's after stemming and word order)
+    # would name the concept listed first
+    glossary = alignment_concepts()
+    for k, concept in enumerate(glossary.concepts):
+        for term in concept.terms:
+            assert glossary.named(term) == [k], (concept.id, term)
+
+
+def test_the_names_people_use_besides_the_textbook_name_name_their_concept() -> None:
+    assert named("The monkey's paw problem") == ["outer-alignment"]
+    assert named("Goodharted metrics") == ["goodhart"]
+    assert named("CoinRun agent ignores the coin") == ["goal-misgeneralisation"]
+    assert named("Moloch") == named("Multipolar trap") == ["race-dynamics"]
+    assert named("Yes-man chatbots") == ["sycophancy"]
+    assert named("Hawthorne effect") == ["situational-awareness"]
+    assert named("Big red button") == ["corrigibility"]
+    assert named("You can't fetch the coffee if you're dead") == ["instrumental-convergence"]
+    assert named("Secret loyalties") == ["concentration-of-power"]
+    assert named("Measurement tampering") == ["reward-tampering"]
+    assert named("Mesa-optimisers") == named("Mesa optimizers") == ["inner-alignment"]
+
+
+def test_the_new_names_keep_near_neighbours_apart() -> None:
+    assert named("Measurement tampering") != named("Reward hacking")
+    assert named("AI-enabled power grabs") != named("Power-seeking AI")
+    assert named("Glazing") != named("Strategic deception") != named("Dishonesty")
+    assert named("Dataset shift") != named("CoinRun")
+    assert named("DAN prompts") != named("Bioweapons")
+    assert named("Moloch") != named("Safety tax") != named("EU AI Act")
+
+
+def test_common_phrases_that_share_word_prefixes_with_a_term_name_nothing() -> None:
+    # each would name a concept by word prefixes through a term left out of the file:
+    # "short timelines", "label shift", "value complexity", "preference model",
+    # "human compatible", "goodhart effect", "alignment washing"
+    assert named("In a short time the model learned it") == []
+    assert named("Labs shift resources to product work") == []
+    assert named("The value comes from the data") == []
+    assert named("Users prefer models that agree with them") == []
+    assert named("A human comes to check the answer") == []
+    assert named("The fix had a good effect") == []
+    assert named("Alignment was solved too early") == []
+
+
+def test_every_concept_has_several_glosses_of_its_own() -> None:
+    glossary = alignment_concepts()
+    owner: dict[str, str] = {}
+    for concept in glossary.concepts:
+        assert len(concept.glosses) >= 6, concept.id
+        assert len(set(concept.glosses)) == len(concept.glosses), concept.id
+        for gloss in concept.glosses:
+            assert owner.setdefault(gloss, concept.id) == concept.id, gloss
