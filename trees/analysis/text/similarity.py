@@ -39,6 +39,7 @@ _POSSESSIVE = re.compile(r"['\u2019]s\b")
 # "X problem" means X.
 STOP_WORDS = frozenset(
     """a an the of to in on for and or but is are be been being it its this that these those
+    was were am has have had having
     with without by as at from into onto than then so such can could may might will would
     should must do does did not no nor we our they their them he she his her you your i my me
     there here what which who whom whose how why when where if else very more most much many
