@@ -98,7 +98,9 @@ def test_jargon_and_plain_words_read_as_one_alignment_concept_with_the_transform
     items, _ = _items(
         trees(
             "R r Alignment\n  R a Syco",
-            "R r Alignment\n  R a It tells people what they want to hear instead of the truth",
+            # the plain words name no term of the glossary ("what they want to hear" is one now)
+            "R r Alignment\n  R a It agrees with whatever the user already believes instead of "
+            "correcting them",
         )
     )
     jargon, plain = (
