@@ -6,6 +6,7 @@ tree on a 375 px phone; the type menu shows keyboard shortcuts on a desktop, not
 from __future__ import annotations
 
 import contextlib
+import uuid
 from typing import Any
 
 import pytest
@@ -269,7 +270,8 @@ def test_the_type_menu_shows_shortcuts_on_a_desktop_and_none_on_a_phone(users: A
     alice.api("POST", f"/api/trees/{tree}/members/", {"username": "bob", "role": "editor"})
     op = {
         "kind": "create",
-        "id": "00000000-0000-4000-8000-0000000000a1",
+        # node ids are unique across trees: a fixed one collided with another test's node
+        "id": str(uuid.uuid4()),
         "type": "proposal",
         "parent": None,
         "key": "a0",
