@@ -8,6 +8,7 @@ import { openModal } from "./modal";
 import type { Connection, ConnState } from "../connection";
 import { TYPE_INFO, typesOf } from "../core/grammar";
 import { NoteDraft } from "../core/note-draft";
+import { NotePace } from "../core/note-pace";
 import { mapCaret } from "../core/ytext";
 import { LIMITS, normTag } from "../core/state";
 import type { SyncEngine } from "../core/sync";
@@ -16,10 +17,6 @@ import { h, keyboardLikely, on, toast } from "./dom";
 import { type Outliner, short } from "./outliner";
 import type { AnalysisController } from "./analysis";
 import { type HistoryContext, historySection } from "./history";
-
-/** A note is written this long after the last key, and at least this often while typing. */
-const NOTE_PAUSE_MS = 500;
-const NOTE_MAX_WAIT_MS = 2000;
 
 export interface PageContext {
   me: User;
@@ -311,31 +308,34 @@ export abstract class TreePagePanels {
     // other's sentences and keep their own (docs/protocol.md, "Node text").
     const draft = new NoteDraft(this.engine.confirmed?.get(n.id)?.note ?? n.note, n.note);
     this.noteField = { id: n.id, el: note, draft };
-    let unwrittenSince: number | null = null;
+    // Written as it is typed: the first key at once, then the newest text at most every
+    // 250 ms (less often in a long note) while the keys go on (core/note-pace.ts).
+    const pace = new NotePace();
     const saveNote = () => {
       if (timer !== null) clearTimeout(timer);
       timer = null;
-      unwrittenSince = null;
       if (this.noteDraft === saveNote) this.noteDraft = null;
       const cur = this.engine.view?.get(n.id);
       if (cur && !cur.deleted && draft.unsent(note.value)) {
         const op: Op = { kind: "set", id: n.id, field: "note", value: note.value, base: draft.base };
-        if (this.outliner.edit([op], `note:${n.id}`)) draft.wrote(note.value);
+        if (this.outliner.edit([op], `note:${n.id}`)) {
+          draft.wrote(note.value);
+          pace.wrote(performance.now());
+        }
       }
       this.renderStatus();
     };
     on(note, "input", () => {
-      if (timer !== null) clearTimeout(timer);
-      // Written half a second after the last key, and at least every 2 s while the keys go
-      // on, so that the others see a long run of typing as it comes.
-      const now = performance.now();
-      unwrittenSince ??= now;
-      timer = window.setTimeout(saveNote, Math.max(0, Math.min(NOTE_PAUSE_MS, unwrittenSince + NOTE_MAX_WAIT_MS - now)));
       if (this.noteDraft !== saveNote) {
         this.noteDraft?.();
         this.noteDraft = saveNote;
         this.renderStatus();
       }
+      // A write already waiting takes this key too: it sends the text as it is then.
+      if (timer !== null) return;
+      const wait = pace.delay(performance.now(), note.value.length, this.engine.connected);
+      if (wait > 0) timer = window.setTimeout(saveNote, wait);
+      else saveNote();
     });
     on(note, "blur", saveNote);
     const tagInput = h("input", {
