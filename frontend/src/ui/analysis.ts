@@ -97,6 +97,7 @@ export class AnalysisController {
     this.dirty = true;
     if (this.built && this.shown) this.scheduleRefresh();
     this.review?.refreshLinks();
+    this.review?.resync();
     if (v.kind === "problem") void this.loadTitles().then(() => this.refreshDrawn());
   }
 

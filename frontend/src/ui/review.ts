@@ -39,6 +39,10 @@ const sid = (s: ReviewSuggestion) => String(s.id);
 export class ReviewScreen {
   readonly el: HTMLElement;
   private queue: ReviewQueue | null = null;
+  /** Reads of the queue in flight, and whether a `review` event came while one was: the
+   * read may have been answered before that decision, so it is read again afterwards. */
+  private reading = 0;
+  private missed = false;
   private readonly list = h("ol", { class: "review-queue", "aria-label": "Suggested matches" });
   private readonly progressText = h("span", { class: "review-progress-text", role: "status" });
   private readonly progressBar = h("progress", { class: "review-progress", max: 1, value: 0 });
@@ -80,7 +84,7 @@ export class ReviewScreen {
   /** Load the queue. Resolves false when this tree has none (not a merged tree). */
   async load(): Promise<boolean> {
     try {
-      this.queue = await analysisApi.review(this.ctx.treeId);
+      this.queue = await this.read();
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.code === "not_found")) {
         this.available = false;
@@ -90,11 +94,37 @@ export class ReviewScreen {
     }
     this.available = true;
     this.renderAll();
+    this.catchUp();
     return this.queue.suggestions.length > 0 || this.queue.disagreements.length > 0;
+  }
+
+  private async read(): Promise<ReviewQueue> {
+    if (this.reading === 0) this.missed = false;
+    this.reading += 1;
+    try {
+      return await analysisApi.review(this.ctx.treeId);
+    } finally {
+      this.reading -= 1;
+    }
+  }
+
+  /** The tree was read afresh (a reconnect): decisions announced while this page was not
+   * connected never reached it, so read the queue again if one was shown. */
+  resync(): void {
+    if (this.queue && this.reading === 0) void this.reload().catch(() => undefined);
+  }
+
+  /** A decision announced while the queue was being read may be missing from what was read
+   * (someone settled a conflict just as this page opened the review): read it once more. */
+  private catchUp(): void {
+    if (this.reading > 0 || !this.missed) return;
+    this.missed = false;
+    void this.reload().catch(() => undefined);
   }
 
   /** A `review` websocket message: someone (maybe us) decided or undid a suggestion. */
   onEvent(ev: ReviewEvent): void {
+    if (this.reading > 0) this.missed = true;
     if (!this.queue) return;
     if (ev.conflict) this.applyConflict(ev.conflict);
     if (ev.suggestion) this.applySuggestion(ev.suggestion, ev.progress, true);
@@ -371,8 +401,9 @@ export class ReviewScreen {
   }
 
   async reload(): Promise<void> {
-    this.queue = await analysisApi.review(this.ctx.treeId);
+    this.queue = await this.read();
     this.renderAll();
+    this.catchUp();
   }
 
   /** Node ids changed (e.g. an accept deleted B): refresh the "show" links. */
