@@ -40,6 +40,13 @@ FAST_TYPING = """async ([id, rounds, seed]) => {
 }"""
 
 
+# alice's first page: while "cut" is on, nothing it sends over its tree socket reaches the
+# server. Playwright's offline emulation alone did not stop it once (a fresh-clone CI run found
+# alice's offline typing on the server before the page closed), and these tests are about
+# typing that never left the closed tab.
+CUT: dict[str, bool] = {"cut": False}
+
+
 def two_on_one_tree(users: Any, text: str) -> tuple[Any, Any, int, str]:
     alice, bob = users("alice"), users("bob")
     tree = int(alice.api("POST", "/api/trees/", {"kind": "game", "title": "Reopen"})["id"])
@@ -47,12 +54,21 @@ def two_on_one_tree(users: Any, text: str) -> tuple[Any, Any, int, str]:
     node = str(uuid.uuid4())
     op = {"kind": "create", "id": node, "type": "proposal", "parent": None, "text": text}
     alice.api("POST", f"/api/trees/{tree}/ops/", {"client_id": "seed", "n": 1, "op": op})
+    CUT["cut"] = False
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: None if CUT["cut"] else server.send(message))
+        server.on_message(lambda message: None if CUT["cut"] else ws.send(message))
+
+    alice.page.route_web_socket("**/ws/trees/**", route)
     for u in (alice, bob):
         u.open_tree(tree)
     return alice, bob, tree, node
 
 
 def type_offline_and_close(alice: Any, text: str, typed: str) -> None:
+    CUT["cut"] = True
     alice.context.set_offline(True)
     expect(alice.page.locator(".banner.offline")).to_be_visible(timeout=LIVE)
     row(alice, text).click()
