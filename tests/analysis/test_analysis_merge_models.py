@@ -3,6 +3,8 @@ changes (the shipped weights, no stand-in)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import pytest
 from analysis_helpers import outline
@@ -12,6 +14,8 @@ from trees.analysis.merge.matching import Matcher
 from trees.analysis.merge.pipeline import _items
 from trees.analysis.merge.scores import CALIBRATIONS, meaning
 from trees.analysis.text import contextual, semantic
+from trees.analysis.text.cache import Matrix
+from trees.analysis.text.concepts import alignment_concepts
 from trees.analysis.text.glossary import Glossary
 from trees.analysis.vocabulary.modes import starter_vocabulary
 
@@ -115,6 +119,33 @@ def test_jargon_and_plain_words_read_as_one_alignment_concept_with_the_transform
     # the static model's calibration has no concept reading: merge at scale is unchanged
     static = Matcher(items, Glossary(), semantic.model())
     assert static.shared_concept(np.asarray([a]), np.asarray([b]))[0] == 0.0
+
+
+def test_the_glossary_is_embedded_once_for_reading_labels_and_for_its_centroids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one label named by a term (moved towards its concept's gloss centroid) and one read by
+    # meaning (compared with every gloss): both steps use the glosses' vectors
+    items, _ = _items(
+        trees(
+            "R r Alignment\n  R a Syco",
+            "R r Alignment\n  R a It agrees with whatever the user already believes instead of "
+            "correcting them",
+        )
+    )
+    model = contextual.model()
+    asked: list[list[str]] = []
+    embed = model.cache.embed
+
+    def recorded(texts: Sequence[str], compute: Callable[[list[str]], Matrix]) -> Matrix:
+        asked.append(list(texts))
+        return embed(texts, compute)
+
+    monkeypatch.setattr(model.cache, "embed", recorded)
+    read = Matcher(items, Glossary(), model)
+    assert read._concept_named.any() and (read._concept_no[~read._concept_named] >= 0).any()
+    glosses, _ = alignment_concepts().gloss_texts()
+    assert asked.count(glosses) == 1
 
 
 def test_labels_naming_different_alignment_concepts_are_never_merged_automatically() -> None:

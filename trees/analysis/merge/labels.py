@@ -21,7 +21,7 @@ from trees.analysis.merge.scores import (
     Item,
     blend,
 )
-from trees.analysis.text.concepts import MAX_NAMED, Concepts, alignment_concepts, strip_citations
+from trees.analysis.text.concepts import MAX_NAMED, alignment_concepts, strip_citations
 from trees.analysis.text.glossary import Glossary
 from trees.analysis.text.semantic import model_name
 from trees.analysis.text.similarity import (
@@ -35,13 +35,14 @@ from trees.analysis.vocabulary.modes import Vocabulary, starter_vocabulary
 
 
 def concept_centres(
-    embedder: Embedder, concepts: Concepts
+    glosses: np.ndarray[Any, np.dtype[np.float32]], owner: list[int], count: int
 ) -> np.ndarray[Any, np.dtype[np.float32]]:
-    """One unit vector per concept: the mean of its glosses' and terms' embeddings."""
-    texts, owner = concepts.gloss_texts()
-    vecs = np.asarray(embedder(texts), dtype=np.float32)
-    sums = np.zeros((len(concepts), vecs.shape[1]), dtype=np.float32)
-    np.add.at(sums, np.asarray(owner, dtype=np.int64), vecs)
+    """One unit vector per concept: the mean of its glosses' and terms' embeddings
+    (``glosses``: the embedded texts of
+    :meth:`~trees.analysis.text.concepts.Concepts.gloss_texts`, ``owner`` their concepts,
+    ``count`` the number of concepts)."""
+    sums = np.zeros((count, glosses.shape[1]), dtype=np.float32)
+    np.add.at(sums, np.asarray(owner, dtype=np.int64), glosses)
     norms = np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
     return np.asarray(sums / norms, dtype=np.float32)
 
@@ -169,6 +170,8 @@ class LabelScores:
         self._concept_no = np.full((len(self.raw), MAX_NAMED), -1, dtype=np.int64)
         self._concept_w = np.zeros(len(self.raw), dtype=np.float64)
         self._concept_named = np.zeros(len(self.raw), dtype=bool)  # by a term
+        # the glossary's gloss texts, embedded once for both the readings and the centroids
+        self._glosses: tuple[np.ndarray[Any, np.dtype[np.float32]], list[int]] | None = None
         if concepts_on and embedder is not None and self.embeddings is not None:
             self._read_concepts(embedder)
             self._say_what_terms_mean(embedder)
@@ -227,8 +230,7 @@ class LabelScores:
                 unread.append(lid)
         if not unread or len(concepts) < 2 or cal.concept_read <= 0.0:
             return
-        texts, owner = concepts.gloss_texts()
-        glosses = np.asarray(embedder(texts), dtype=np.float32)
+        glosses, owner = self._gloss_vectors(embedder)
         sims = self.embeddings[unread] @ glosses.T
         # each concept's best text: its texts are consecutive columns
         starts = np.flatnonzero(np.r_[True, np.diff(np.asarray(owner)) != 0])
@@ -243,6 +245,16 @@ class LabelScores:
             ks = order[row][near]
             self._concept_no[lid, : len(ks)] = ks
             self._concept_w[lid] = cal.concept_read
+
+    def _gloss_vectors(
+        self, embedder: Embedder
+    ) -> tuple[np.ndarray[Any, np.dtype[np.float32]], list[int]]:
+        """The embeddings of the glossary's gloss texts and the concept of each (computed on
+        first use: the readings and the centroids both need them, or either alone)."""
+        if self._glosses is None:
+            texts, owner = alignment_concepts().gloss_texts()
+            self._glosses = (np.asarray(embedder(texts), dtype=np.float32), owner)
+        return self._glosses
 
     def _say_what_terms_mean(self, embedder: Embedder) -> None:
         """Embed a label that names alignment concepts by their terms together with what
@@ -264,7 +276,8 @@ class LabelScores:
         named = np.flatnonzero(self._concept_named)
         if w <= 0.0 or not len(named):
             return
-        centres = concept_centres(embedder, alignment_concepts())
+        glosses, owner = self._gloss_vectors(embedder)
+        centres = concept_centres(glosses, owner, len(alignment_concepts()))
         centres = centres - centres.mean(axis=0)
         rows = self._concept_no[named]
         sums = np.zeros((len(named), centres.shape[1]), dtype=np.float32)
@@ -438,13 +451,14 @@ class LabelScores:
         return self._blend_many([a * len(self.exact_key) + b], [0.0])[0]
 
     def release_text(self) -> None:
-        """Free the n-gram vectors, postings and label-pair cache once every candidate pair
-        is scored (their label scores stay in :attr:`known`): the merge then builds its
-        suggestions and DAG in the memory they held. Pairs outside :attr:`known` cannot be
-        scored afterwards."""
+        """Free the n-gram vectors, postings, label-pair cache and gloss vectors once every
+        candidate pair is scored (their label scores stay in :attr:`known`): the merge then
+        builds its suggestions and DAG in the memory they held. Pairs outside :attr:`known`
+        cannot be scored afterwards."""
         self._lab = {}
         self.tfidf = None
         self._vectors = []
         self._df = Counter()
         self._gram_post = {}
         self._stem_post = {}
+        self._glosses = None
