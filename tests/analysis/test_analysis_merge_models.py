@@ -148,6 +148,19 @@ def test_the_glossary_is_embedded_once_for_reading_labels_and_for_its_centroids(
     assert asked.count(glosses) == 1
 
 
+def test_meaning_scores_of_many_pairs_equal_each_pair_scored_alone() -> None:
+    # merge scores its mirrored pairs in one call; one pair alone must give the same float
+    items, _ = _items(trees(ONE, TWO, THREE))
+    read = Matcher(items, Glossary(), contextual.model())
+    pairs = [(i, j) for i in range(len(items)) for j in range(len(items)) if i != j]
+    together = read.meaning_scores(pairs)
+    assert together == [read.meaning_scores([p])[0] for p in pairs]
+    assert read.meaning_scores([(0, 0)]) == [1.0]  # identical labels
+    assert min(together) > 0.0 and any(s < 1.0 for s in together)
+    words_only = Matcher(items, Glossary(), None)
+    assert set(words_only.meaning_scores(pairs)) == {0.0, 1.0}  # no model: no meaning
+
+
 def test_labels_naming_different_alignment_concepts_are_never_merged_automatically() -> None:
     # same root, similar words and structure: 0.815 before the glossary kept them apart
     result = merge(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from graphlib import TopologicalSorter
 from hashlib import sha1
 from typing import Any
@@ -235,12 +235,16 @@ def _break_cycles(
     return out
 
 
+# the meaning scores of pairs of merged nodes (each named by a member item), in one call
+PairScores = Callable[[Sequence[tuple[int, int]]], list[float]]
+
+
 def _mirror_links(
     edges: dict[tuple[int, int], list[Any]],
     linked: dict[int, list[int]],
     strength: dict[tuple[int, int], float],
     link_min: float,
-    mirror: Callable[[int, int], float],
+    mirror: PairScores,
     mirror_min: float,
 ) -> None:
     """Add the links a reversal itself makes likely: when A (up) is under nothing special
@@ -252,11 +256,15 @@ def _mirror_links(
     and its jargon twin often score under ``link_min`` on their words alone
     ("Open the Pod Bay Doors, HAL: will it let us switch it off?" / "shutdown avoidance,
     off-switch"), and the disagreement was then not reported.
+
+    The mirrored pairs are all found first (finding them reads no link added here) and
+    scored in one call: an array operation per pair cost 13 times as much (the 7,209 pairs
+    of the quality, development and evaluation sets' merges: 285 ms against 22 ms).
     """
     ups_of: dict[int, list[int]] = {}
     for u, v in edges:
         ups_of.setdefault(v, []).append(u)
-    added: list[tuple[int, int, float]] = []
+    pairs: list[tuple[int, int]] = []
     for up, down in edges:
         for x in linked.get(up, ()):
             if strength[(up, x)] < link_min:
@@ -264,10 +272,12 @@ def _mirror_links(
             for y in ups_of.get(x, ()):
                 if y in (down, up) or y in linked.get(down, ()) or (down, y) in edges:
                     continue
-                s = mirror(down, y)
-                if s >= mirror_min:
-                    added.append((down, y, s))
-    for a, b, s in added:
+                pairs.append((down, y))
+    if not pairs:
+        return
+    for (a, b), s in zip(pairs, mirror(pairs), strict=True):
+        if s < mirror_min:
+            continue
         for x, y in ((a, b), (b, a)):
             got = linked.setdefault(x, [])
             if y not in got:
@@ -291,7 +301,7 @@ def suggested_disagreements(
     suggestions: list[dict[str, Any]],
     nodes: list[dict[str, Any]],
     link_min: float = LINK_MIN,
-    mirror: Callable[[int, int], float] | None = None,
+    mirror: PairScores | None = None,
     mirror_min: float = MIRROR_MIN,
 ) -> list[dict[str, Any]]:
     """Disagreements about the order that accepting suggestions would bring out.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from math import fsum
 from operator import mul
 from typing import Any
@@ -438,17 +439,25 @@ class LabelScores:
             s = self.extra.get(key)
         return s if s is not None else self.lid_score(a, b)
 
-    def meaning_score(self, i: int, j: int) -> float:
-        """The label score items ``i`` and ``j`` would have from their meaning alone (a
-        word score of 0): usable after :meth:`release_text`; 0.0 without a model."""
-        a, b = self.lid[i], self.lid[j]
-        if a == b:
-            return 1.0
+    def meaning_scores(self, pairs: Sequence[tuple[int, int]]) -> list[float]:
+        """The label score each pair of items ``(i, j)`` would have from its meaning alone (a
+        word score of 0), all in one array operation: usable after :meth:`release_text`;
+        1.0 for identical labels, else 0.0 without a model."""
+        lid = self.lid
+        out = [1.0 if lid[i] == lid[j] else 0.0 for i, j in pairs]
         if self.embeddings is None:
-            return 0.0
-        if a > b:
-            a, b = b, a
-        return self._blend_many([a * len(self.exact_key) + b], [0.0])[0]
+            return out
+        size = len(self.exact_key)
+        where: list[int] = []
+        keys: list[int] = []
+        for k, (i, j) in enumerate(pairs):
+            a, b = lid[i], lid[j]
+            if a != b:
+                where.append(k)
+                keys.append(a * size + b if a < b else b * size + a)
+        for k, s in zip(where, self._blend_many(keys, [0.0] * len(keys)), strict=True):
+            out[k] = s
+        return out
 
     def release_text(self) -> None:
         """Free the n-gram vectors, postings, label-pair cache and gloss vectors once every

@@ -222,7 +222,7 @@ def merge(
     # memory goes before the DAG is built
     mirror_min = matcher.calibration.mirror_min
     small = len(items) <= ASSIGN_MAX_ITEMS and mirror_min is not None
-    mirror = matcher.meaning_score if small else None
+    mirror = matcher.meaning_scores if small else None
     del matcher, ordered  # the DAG is built in the memory the pairs held
     report("building", PHASES["building"])
     diff3 = Diff3(base or (), items, clusters.find, trees)
