@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from hashlib import sha1
 from typing import Any
@@ -235,22 +236,18 @@ def _break_cycles(
     return out
 
 
-# the meaning scores of pairs of merged nodes (each named by a member item), in one call
-PairScores = Callable[[Sequence[tuple[int, int]]], list[float]]
-
-
 def _mirror_links(
     edges: dict[tuple[int, int], list[Any]],
     linked: dict[int, list[int]],
     strength: dict[tuple[int, int], float],
     link_min: float,
-    mirror: PairScores,
-    mirror_min: float,
+    mirror: Mirror,
 ) -> None:
     """Add the links a reversal itself makes likely: when A (up) is under nothing special
     but has child B in one tree, and A's suggested or merged partner A' has parent B' in
-    another, B and B' sit in mirrored places, so a weaker likeness of B and B' (``mirror``
-    of the two merged nodes, at least ``mirror_min``) counts as a link too.
+    another, B and B' sit in mirrored places, so a weaker likeness of B and B' (the
+    ``mirror`` score of the two merged nodes, at least its ``min_score``) counts as a link
+    too.
 
     Structure as evidence, as merge's parents and children evidence is: a plain-words label
     and its jargon twin often score under ``link_min`` on their words alone
@@ -275,8 +272,8 @@ def _mirror_links(
                 pairs.append((down, y))
     if not pairs:
         return
-    for (a, b), s in zip(pairs, mirror(pairs), strict=True):
-        if s < mirror_min:
+    for (a, b), s in zip(pairs, mirror.scores(pairs), strict=True):
+        if s < mirror.min_score:
             continue
         for x, y in ((a, b), (b, a)):
             got = linked.setdefault(x, [])
@@ -293,6 +290,17 @@ LINK_MIN = 0.35
 # a mirrored pair (see _mirror_links) counts as a link from this likeness in meaning (the
 # default; merge passes its sentence model's Calibration.mirror_min)
 MIRROR_MIN = 0.15
+# the meaning scores of pairs of merged nodes (each named by a member item), in one call
+PairScores = Callable[[Sequence[tuple[int, int]]], list[float]]
+
+
+@dataclass(frozen=True, slots=True)
+class Mirror:
+    """Links from mirrored places (:func:`_mirror_links`): the meaning scores of pairs of
+    merged nodes, and the least of them that counts as a link."""
+
+    scores: PairScores
+    min_score: float = MIRROR_MIN
 
 
 def suggested_disagreements(
@@ -301,8 +309,7 @@ def suggested_disagreements(
     suggestions: list[dict[str, Any]],
     nodes: list[dict[str, Any]],
     link_min: float = LINK_MIN,
-    mirror: PairScores | None = None,
-    mirror_min: float = MIRROR_MIN,
+    mirror: Mirror | None = None,
 ) -> list[dict[str, Any]]:
     """Disagreements about the order that accepting suggestions would bring out.
 
@@ -314,7 +321,8 @@ def suggested_disagreements(
     which depends on the sentence model's calibration); a report that shares an edge with a
     likelier one joins it (the same disagreement seen from a third tree). Nothing is dropped
     (the suggestions may be rejected). Linear in the edges (each merged node looks at its
-    :data:`LINKS_PER_NODE` best suggested partners).
+    :data:`LINKS_PER_NODE` best suggested partners). With ``mirror``, pairs in mirrored
+    places count as links too (:func:`_mirror_links`).
     """
     if not suggestions:
         return []
@@ -350,7 +358,7 @@ def suggested_disagreements(
                 if it.tree not in who:
                     who.append(it.tree)
     if mirror is not None:
-        _mirror_links(edges, linked, strength, link_min, mirror, mirror_min)
+        _mirror_links(edges, linked, strength, link_min, mirror)
     found: list[tuple[float, int, dict[str, Any]]] = []
     seen: set[frozenset[tuple[int, int]]] = set()
     for (up, down), who in edges.items():

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from trees.analysis.batch import batch
 from trees.analysis.graph import live_nodes, parents_of
 from trees.analysis.merge.clusters import Clusters
-from trees.analysis.merge.dag import build, suggested_disagreements
+from trees.analysis.merge.dag import Mirror, build, suggested_disagreements
 from trees.analysis.merge.lineage import Diff3, fork
 from trees.analysis.merge.matching import Matcher
 from trees.analysis.merge.scores import Item, Ranked
@@ -218,19 +218,19 @@ def merge(
     suggestions = _suggestions(items, clusters, matcher, ordered, rejected_set, review, assigned)
     candidate_pairs = len(matcher.known)
     link_min = matcher.calibration.link_min
-    # mirrored pairs are scored on meaning for merges a workshop makes; above, the matcher's
-    # memory goes before the DAG is built
+    # mirrored pairs are scored on meaning for merges a workshop makes, when the model's
+    # calibration says from what score; above, the matcher's memory goes before the DAG is
+    # built
     mirror_min = matcher.calibration.mirror_min
-    small = len(items) <= ASSIGN_MAX_ITEMS and mirror_min is not None
-    mirror = matcher.meaning_scores if small else None
+    mirror: Mirror | None = None
+    if mirror_min is not None and len(items) <= ASSIGN_MAX_ITEMS:
+        mirror = Mirror(matcher.meaning_scores, mirror_min)
     del matcher, ordered  # the DAG is built in the memory the pairs held
     report("building", PHASES["building"])
     diff3 = Diff3(base or (), items, clusters.find, trees)
     nodes, edges, disagreements = build(items, clusters, diff3)
     disagreements.extend(
-        suggested_disagreements(
-            items, clusters, suggestions, nodes, link_min, mirror, mirror_min or 1.0
-        )
+        suggested_disagreements(items, clusters, suggestions, nodes, link_min, mirror)
     )
     report("building", 1.0)
     return {
