@@ -4,6 +4,7 @@ undo, drag and drop, offline editing and convergence, and user text that stays t
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -100,13 +101,14 @@ def test_keyboard_building_is_seen_live_with_presence_and_undo(shared_tree: Any)
 
 def test_drag_and_drop_move_is_seen_by_both(shared_tree: Any) -> None:
     alice, bob, tree = shared_tree()
+    one, two, critique = (str(uuid.uuid4()) for _ in range(3))
     seed(
         alice,
         tree,
         [
             {
                 "kind": "create",
-                "id": "00000000-0000-4000-8000-000000000001",
+                "id": one,
                 "type": "proposal",
                 "parent": None,
                 "key": "a0",
@@ -114,7 +116,7 @@ def test_drag_and_drop_move_is_seen_by_both(shared_tree: Any) -> None:
             },
             {
                 "kind": "create",
-                "id": "00000000-0000-4000-8000-000000000002",
+                "id": two,
                 "type": "proposal",
                 "parent": None,
                 "key": "a1",
@@ -122,9 +124,9 @@ def test_drag_and_drop_move_is_seen_by_both(shared_tree: Any) -> None:
             },
             {
                 "kind": "create",
-                "id": "00000000-0000-4000-8000-000000000003",
+                "id": critique,
                 "type": "critique",
-                "parent": "00000000-0000-4000-8000-000000000001",
+                "parent": one,
                 "key": "a0",
                 "text": "Movable critique",
             },
@@ -146,13 +148,14 @@ def test_drag_and_drop_move_is_seen_by_both(shared_tree: Any) -> None:
 
 def test_offline_edits_are_sent_on_reconnect_and_both_converge(shared_tree: Any) -> None:
     alice, bob, tree = shared_tree()
+    proposal, critique = str(uuid.uuid4()), str(uuid.uuid4())
     seed(
         alice,
         tree,
         [
             {
                 "kind": "create",
-                "id": "00000000-0000-4000-8000-0000000000a1",
+                "id": proposal,
                 "type": "proposal",
                 "parent": None,
                 "key": "a0",
@@ -160,9 +163,9 @@ def test_offline_edits_are_sent_on_reconnect_and_both_converge(shared_tree: Any)
             },
             {
                 "kind": "create",
-                "id": "00000000-0000-4000-8000-0000000000a2",
+                "id": critique,
                 "type": "critique",
-                "parent": "00000000-0000-4000-8000-0000000000a1",
+                "parent": proposal,
                 "key": "a0",
                 "text": "Alice's critique",
             },

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -137,7 +138,7 @@ def test_an_offline_edit_of_a_text_merges_with_a_concurrent_online_one(shared_tr
         [
             {
                 "kind": "create",
-                "id": "00000000-0000-4000-8000-0000000000c1",
+                "id": str(uuid.uuid4()),
                 "type": "proposal",
                 "parent": None,
                 "key": "a0",
@@ -172,13 +173,14 @@ def test_an_offline_edit_of_a_text_merges_with_a_concurrent_online_one(shared_tr
 def test_a_problem_can_sit_under_a_second_parent(users: Any) -> None:
     alice = users("alice")
     tree = alice.api("POST", "/api/trees/", {"kind": "problem", "title": "DAG tree"})
+    outer, inner = str(uuid.uuid4()), str(uuid.uuid4())
     seed(
         alice,
         tree["id"],
         [
             {
                 "kind": "create",
-                "id": "00000000-0000-4000-8000-0000000000d1",
+                "id": outer,
                 "type": "problem",
                 "parent": None,
                 "key": "a0",
@@ -186,7 +188,7 @@ def test_a_problem_can_sit_under_a_second_parent(users: Any) -> None:
             },
             {
                 "kind": "create",
-                "id": "00000000-0000-4000-8000-0000000000d2",
+                "id": inner,
                 "type": "problem",
                 "parent": None,
                 "key": "a1",
@@ -194,9 +196,9 @@ def test_a_problem_can_sit_under_a_second_parent(users: Any) -> None:
             },
             {
                 "kind": "create",
-                "id": "00000000-0000-4000-8000-0000000000d3",
+                "id": str(uuid.uuid4()),
                 "type": "problem",
-                "parent": "00000000-0000-4000-8000-0000000000d1",
+                "parent": outer,
                 "key": "a0",
                 "text": "Goodhart",
             },
@@ -215,5 +217,5 @@ def test_a_problem_can_sit_under_a_second_parent(users: Any) -> None:
     expect(node(alice, "Goodhart")).to_have_class(re.compile("active"))
     snap = alice.api("GET", f"/api/trees/{tree['id']}/snapshot/")
     goodhart = next(n for n in snap["nodes"] if n["text"] == "Goodhart")
-    assert goodhart["parents"] == ["00000000-0000-4000-8000-0000000000d2"]
+    assert goodhart["parents"] == [inner]
     alice.shot("dag-linked")

@@ -247,7 +247,7 @@ def test_the_graph_fits_the_whole_tree_on_a_phone_when_opened_rotated_and_edited
     # bob adds a branch from his desktop: it arrives live and the tree is fitted again with it.
     op = {
         "kind": "create",
-        "id": "00000000-0000-4000-8000-00000000f175",
+        "id": str(uuid.uuid4()),
         "type": "proposal",
         "parent": None,
         "key": "a9",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from typing import Any
 
 import pytest
@@ -129,7 +130,7 @@ def test_the_projector_link_shows_the_board_signed_out_until_it_is_replaced(
         assert size >= 20, size
         seed = {
             "kind": "create",
-            "id": "6f1d7e2a-4c1b-4a8e-9b0d-2f6c3e1a7d55",
+            "id": str(uuid.uuid4()),
             "type": "proposal",
             "parent": None,
             "text": "Live on the wall",

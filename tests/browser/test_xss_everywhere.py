@@ -10,6 +10,7 @@ only `username` for people, never first or last names. So that part is not teste
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -31,9 +32,6 @@ TAGS = [IMG, SCRIPT]
 # Tags are stored in their one spelling (lower case, spaces as hyphens): the markup stays.
 SHOWN_TAGS = [norm_tag(t) for t in TAGS]
 SVG_TAG = norm_tag(SVG)
-
-P1 = "00000000-0000-4000-8000-00000000c001"
-C1 = "00000000-0000-4000-8000-00000000c002"
 
 NO_PAYLOAD_JS = """() => ({
   img: document.querySelectorAll('img[src="x"]').length,
@@ -57,15 +55,17 @@ def test_markup_everywhere_is_shown_as_text_and_runs_nothing(users: Any) -> None
         "POST", "/api/trees/", {"kind": "game", "title": TITLE, "description": DESCRIPTION}
     )
     tree_id = int(tree["id"])
+    # Fresh node ids: ids are unique across trees, and a fixed one can meet another test's.
+    p1, c1 = str(uuid.uuid4()), str(uuid.uuid4())
     alice.api("POST", f"/api/trees/{tree_id}/members/", {"username": "bob", "role": "viewer"})
     ops = [
-        {"kind": "create", "id": P1, "type": "proposal", "parent": None, "key": "a0"},
-        {"kind": "set", "id": P1, "field": "text", "value": TEXT},
-        {"kind": "set", "id": P1, "field": "note", "value": NOTE},
-        {"kind": "set", "id": P1, "field": "tags", "value": TAGS},
-        {"kind": "create", "id": C1, "type": "critique", "parent": P1, "key": "a0"},
-        {"kind": "set", "id": C1, "field": "text", "value": CHILD},
-        {"kind": "set", "id": C1, "field": "tags", "value": [SVG]},
+        {"kind": "create", "id": p1, "type": "proposal", "parent": None, "key": "a0"},
+        {"kind": "set", "id": p1, "field": "text", "value": TEXT},
+        {"kind": "set", "id": p1, "field": "note", "value": NOTE},
+        {"kind": "set", "id": p1, "field": "tags", "value": TAGS},
+        {"kind": "create", "id": c1, "type": "critique", "parent": p1, "key": "a0"},
+        {"kind": "set", "id": c1, "field": "text", "value": CHILD},
+        {"kind": "set", "id": c1, "field": "tags", "value": [SVG]},
     ]
     for n, op in enumerate(ops, start=1):
         alice.api("POST", f"/api/trees/{tree_id}/ops/", {"client_id": "xss", "n": n, "op": op})
