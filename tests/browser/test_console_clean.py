@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD
+from tests.browser.helpers import LIVE
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -122,7 +123,7 @@ def test_the_main_pages_log_no_console_error_or_warning_for_two_people_at_once(
     dave.page.keyboard.press("End")
     dave.page.keyboard.type(" (seen)")
     dave.page.keyboard.press("Escape")
-    expect(alice.page.locator("ul.tree")).to_contain_text("(seen)", timeout=15_000)
+    expect(alice.page.locator("ul.tree")).to_contain_text("(seen)", timeout=LIVE)
     for tab in ("Graph", "Analysis"):
         dave.page.get_by_role("tab", name=tab).click()
         settle(dave.page)

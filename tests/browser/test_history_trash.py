@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import LIVE
 from tests.browser.test_live_editing import row, seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-LIVE = 15_000
 
 
 def test_restore_from_the_trash_is_live_and_history_and_versions_show(users: Any) -> None:

@@ -20,7 +20,8 @@ import pytest
 from playwright.sync_api import expect
 from websockets.sync.client import connect
 
-from tests.browser.test_live_editing import LIVE, row
+from tests.browser.helpers import LIVE
+from tests.browser.test_live_editing import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import LIVE
 from tests.browser.test_live_editing import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-LIVE = 15_000
 
 # Records every status text with what the page had unacknowledged at that moment.
 WATCH_STATUS = """() => {

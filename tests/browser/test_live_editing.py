@@ -10,12 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+from tests.browser.helpers import LIVE
 
-# Milliseconds to wait for an edit to reach the other browser: generous, so that a loaded
-# machine cannot fail the test; the test checks that edits arrive live (without a reload),
-# not how fast (bench/ measures latency).
-LIVE = 15_000
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 OUTLINE_JS = """() => [...document.querySelectorAll('ul.tree li.node')]
   .filter(li => li.getClientRects().length)

@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import LIVE
 from tests.browser.test_live_editing import outline, row, seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-LIVE = 15_000
 
 
 def converged(users: list[Any], want: list[str]) -> None:

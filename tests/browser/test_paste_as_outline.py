@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import LIVE
 from tests.browser.test_live_editing import row, seed
 from tests.browser.test_outliner_keys import converged
 
@@ -108,7 +109,7 @@ def applied_once(user: Any, tree: int) -> None:
 
 def no_outbox(user: Any) -> None:
     user.page.wait_for_function(
-        "!Object.keys(localStorage).some(k => k.startsWith('gametree:outbox:'))", timeout=15_000
+        "!Object.keys(localStorage).some(k => k.startsWith('gametree:outbox:'))", timeout=LIVE
     )
 
 

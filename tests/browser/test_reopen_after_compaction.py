@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import LIVE
 from tests.browser.test_live_editing import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-LIVE = 20_000
 
 # bob's client typing fast, a key at a time at scattered places (as a person moving the caret
 # around): each key is a separate run of the Y document, so it grows towards the server's

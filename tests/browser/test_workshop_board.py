@@ -15,10 +15,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, ROOT, SERVER_ENV
+from tests.browser.helpers import LIVE
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-LIVE = 15_000
 
 SETUP = """
 import json

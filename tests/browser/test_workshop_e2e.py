@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import LIVE
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("patient_expect")]
 
-LIVE = 15_000
 MERGE = 90_000
 NAMES = ["Ada", "Bo", "Cy", "Di", "Ed", "Flo"]
 

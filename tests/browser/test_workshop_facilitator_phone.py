@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import LIVE
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 SMALL_PHONE = {"width": 375, "height": 812}
-LIVE = 15_000
 
 # What sticks out of the viewport sideways, and every control a facilitator uses that does.
 LAYOUT_JS = """(root) => {

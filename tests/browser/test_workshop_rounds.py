@@ -11,10 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
+from tests.browser.helpers import LIVE
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("patient_expect")]
-
-LIVE = 15_000
 
 
 def join(guest: Any, link: str, name: str) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_workshop_rounds import LIVE, join
+from tests.browser.helpers import LIVE
+from tests.browser.test_workshop_rounds import join
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("patient_expect")]
 
