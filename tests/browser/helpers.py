@@ -1,12 +1,13 @@
-"""What the browser tests share besides fixtures (conftest.py): writing a tree through the ops
-API, finding the demo trees, a merge over REST waited for to its end, and an outline row by its
-text."""
+"""What the browser tests share besides fixtures (conftest.py): how long to wait for a live
+update, writing a tree through the ops API, finding the demo trees, a merge over REST waited for
+to its end, an outline row by its text, and a gate on a page's tree sockets."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 # Milliseconds to wait for a live update to reach another page: generous, so that a loaded
 # machine cannot fail the test; a missing update still fails it. The tests check that updates
@@ -44,3 +45,49 @@ def merge(user: Any, trees: list[int], title: str) -> int:
 def row_text(page: Any, text: str) -> Any:
     """The text of the first outline row containing `text`."""
     return page.locator("li.node > .row > .text", has_text=text).first
+
+
+class SocketGate:
+    """Stands between a page and the server on the page's tree sockets (Playwright's
+    route_web_socket), for tests about messages that come late or never: what the page sends
+    (`up`) passes, is held until `release` or is dropped; what the server sends (`down`)
+    passes or is dropped. The gate stays on the page across reloads; pages opened later in
+    the same context go straight to the server."""
+
+    def __init__(self, page: Any) -> None:
+        self.up: Literal["pass", "hold", "drop"] = "pass"
+        self.down: Literal["pass", "drop"] = "pass"
+        # While `up` is not "pass": how many more "op" messages get through anyway (the server
+        # gets the first few of a burst).
+        self.ops_through = 0
+        self.held: list[tuple[Any, str | bytes]] = []
+        page.route_web_socket("**/ws/trees/**", self._route)
+
+    def cut(self) -> None:
+        """Nothing passes either way (the socket stays open: the page cannot tell)."""
+        self.up = self.down = "drop"
+
+    def release(self) -> None:
+        """Send what was held to the server, in order, and let everything pass again."""
+        self.up = self.down = "pass"
+        held, self.held = self.held, []
+        for server, message in held:
+            server.send(message)
+
+    def _route(self, ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: self._to_server(server, message))
+        server.on_message(lambda message: self._to_page(ws, message))
+
+    def _to_server(self, server: Any, message: str | bytes) -> None:
+        if self.up != "pass" and self.ops_through > 0 and json.loads(message).get("type") == "op":
+            self.ops_through -= 1
+            server.send(message)
+        elif self.up == "pass":
+            server.send(message)
+        elif self.up == "hold":
+            self.held.append((server, message))
+
+    def _to_page(self, ws: Any, message: str | bytes) -> None:
+        if self.down == "pass":
+            ws.send(message)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import LIVE, merge, row_text, submit
+from tests.browser.helpers import LIVE, SocketGate, merge, row_text, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -38,23 +38,9 @@ def test_the_history_of_a_node_not_yet_saved_fills_in_once_it_is(users: Any) -> 
                           "parent": None, "text": "First proposal"}])  # fmt: skip
     p = alice.page
     # The server gets nothing this page sends until released: its new node stays unsaved.
-    held: list[Any] = []
-    state = {"hold": False}
-
-    def route(ws: Any) -> None:
-        server = ws.connect_to_server()
-
-        def to_server(message: Any) -> None:
-            if state["hold"]:
-                held.append((server, message))
-            else:
-                server.send(message)
-
-        ws.on_message(to_server)
-
-    p.route_web_socket("**/ws/trees/**", route)
+    gate = SocketGate(p)
     alice.open_tree(tree)
-    state["hold"] = True
+    gate.up = "hold"
     row_text(p, "First proposal").click()
     p.keyboard.press("End")
     p.keyboard.press("Enter")
@@ -62,9 +48,7 @@ def test_the_history_of_a_node_not_yet_saved_fills_in_once_it_is(users: Any) -> 
     history = p.locator("aside.details .history-box")
     expect(history).to_contain_text("Not saved yet")
     p.wait_for_timeout(1000)
-    state["hold"] = False
-    for server, message in held:
-        server.send(message)
+    gate.release()
     expect(history).to_contain_text("alice created it", timeout=LIVE)
     expect(history).not_to_contain_text("not available")
     expect(history).not_to_contain_text("Not saved yet")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import LIVE
+from tests.browser.helpers import LIVE, SocketGate
 from tests.browser.test_live_editing import row, seed
 from tests.browser.test_outliner_keys import converged
 
@@ -154,26 +154,12 @@ def test_a_pasted_list_then_a_reload_before_the_answer_is_neither_lost_nor_doubl
     from the outbox with their numbers: applied once either way."""
     people, tree, debate = paste_tree(three_on_one_tree)
     alice, bob, carol = people
-    hold = {"on": False}
-
-    def route(ws: Any) -> None:
-        server = ws.connect_to_server()
-
-        def to_server(message: Any) -> None:
-            if not (hold["on"] and not reached_server):
-                server.send(message)
-
-        def to_page(message: Any) -> None:
-            if not hold["on"]:
-                ws.send(message)
-
-        ws.on_message(to_server)
-        server.on_message(to_page)
-
-    alice.page.route_web_socket("**/ws/trees/**", route)
+    gate = SocketGate(alice.page)
     for u in people:
         u.open_tree(tree)
-    hold["on"] = True
+    # alice hears no answer; the server gets her ops only in the "unanswered" case.
+    gate.down = "drop"
+    gate.up = "pass" if reached_server else "drop"
     paste_over(alice, debate, "Debate")
     converged([alice], [*AFTER, "1|proposal|Later"])
     if reached_server:
@@ -182,7 +168,7 @@ def test_a_pasted_list_then_a_reload_before_the_answer_is_neither_lost_nor_doubl
         converged([bob, carol], ["1|proposal|Debate", "1|proposal|Later"])
     expect(alice.page.locator(".status")).not_to_have_text("Saved")
 
-    hold["on"] = False  # the reloaded page's socket goes through
+    gate.release()  # the reloaded page's socket goes through
     alice.page.reload()
     alice.page.wait_for_selector("body[data-tree-ready]")
     converged(people, [*AFTER, "1|proposal|Later"])

@@ -6,14 +6,13 @@ If the node was deleted meanwhile, alice is told and offered her text back."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import LIVE
+from tests.browser.helpers import LIVE, SocketGate
 from tests.browser.test_live_editing import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -39,35 +38,26 @@ FAST_TYPING = """async ([id, rounds, seed]) => {
 }"""
 
 
-# alice's first page: while "cut" is on, nothing it sends over its tree socket reaches the
-# server. Playwright's offline emulation alone did not stop it once (a fresh-clone CI run found
-# alice's offline typing on the server before the page closed), and these tests are about
-# typing that never left the closed tab.
-CUT: dict[str, bool] = {"cut": False}
-
-
-def two_on_one_tree(users: Any, text: str) -> tuple[Any, Any, int, str]:
+def two_on_one_tree(users: Any, text: str) -> tuple[Any, Any, int, str, SocketGate]:
+    """alice and bob on a new tree with one node of `text`; alice's first page goes through a
+    gate on its tree socket."""
     alice, bob = users("alice"), users("bob")
     tree = int(alice.api("POST", "/api/trees/", {"kind": "game", "title": "Reopen"})["id"])
     alice.api("POST", f"/api/trees/{tree}/members/", {"username": "bob", "role": "editor"})
     node = str(uuid.uuid4())
     op = {"kind": "create", "id": node, "type": "proposal", "parent": None, "text": text}
     alice.api("POST", f"/api/trees/{tree}/ops/", {"client_id": "seed", "n": 1, "op": op})
-    CUT["cut"] = False
-
-    def route(ws: Any) -> None:
-        server = ws.connect_to_server()
-        ws.on_message(lambda message: None if CUT["cut"] else server.send(message))
-        server.on_message(lambda message: None if CUT["cut"] else ws.send(message))
-
-    alice.page.route_web_socket("**/ws/trees/**", route)
+    gate = SocketGate(alice.page)
     for u in (alice, bob):
         u.open_tree(tree)
-    return alice, bob, tree, node
+    return alice, bob, tree, node, gate
 
 
-def type_offline_and_close(alice: Any, text: str, typed: str) -> None:
-    CUT["cut"] = True
+def type_offline_and_close(alice: Any, gate: SocketGate, text: str, typed: str) -> None:
+    # Cut as well as offline: Playwright's offline emulation alone did not stop the socket
+    # once (a fresh-clone CI run found alice's offline typing on the server before the page
+    # closed), and these tests are about typing that never left the closed tab.
+    gate.cut()
     alice.context.set_offline(True)
     expect(alice.page.locator(".banner.offline")).to_be_visible(timeout=LIVE)
     row(alice, text).click()
@@ -116,8 +106,8 @@ def bob_types_until_compacted(bob: Any, tree: int, node: str) -> str:
 def test_typing_left_in_a_closed_tab_is_put_back_after_the_node_was_compacted(
     users: Any, patient_expect: None
 ) -> None:
-    alice, bob, tree, node = two_on_one_tree(users, "Shared words")
-    type_offline_and_close(alice, "Shared words", " alice-typed")
+    alice, bob, tree, node, gate = two_on_one_tree(users, "Shared words")
+    type_offline_and_close(alice, gate, "Shared words", " alice-typed")
     assert "alice-typed" not in bob.api("GET", f"/api/trees/{tree}/snapshot/")["nodes"][0]["text"]
 
     bob_text = bob_types_until_compacted(bob, tree, node)
@@ -148,8 +138,8 @@ def test_typing_left_in_a_closed_tab_is_put_back_after_the_node_was_compacted(
 def test_typing_left_in_a_closed_tab_is_put_back_by_another_page_after_a_compaction(
     users: Any, patient_expect: None
 ) -> None:
-    alice, bob, tree, node = two_on_one_tree(users, "Listed words")
-    type_offline_and_close(alice, "Listed words", " alice-typed")
+    alice, bob, tree, node, gate = two_on_one_tree(users, "Listed words")
+    type_offline_and_close(alice, gate, "Listed words", " alice-typed")
     bob_text = bob_types_until_compacted(bob, tree, node)
 
     # alice opens the list of trees, not the tree: that page sends the outbox over REST.
@@ -172,8 +162,8 @@ def test_typing_left_in_a_closed_tab_is_put_back_by_another_page_after_a_compact
 def test_typing_left_in_a_closed_tab_in_a_node_deleted_since_is_offered_back(
     users: Any, patient_expect: None
 ) -> None:
-    alice, bob, tree, node = two_on_one_tree(users, "Doomed words")
-    type_offline_and_close(alice, "Doomed words", " alice-typed")
+    alice, bob, tree, node, gate = two_on_one_tree(users, "Doomed words")
+    type_offline_and_close(alice, gate, "Doomed words", " alice-typed")
     delete = {"kind": "delete", "id": node}
     bob.api("POST", f"/api/trees/{tree}/ops/", {"client_id": "bob-rest", "n": 1, "op": delete})
     expect(row(bob, "Doomed words")).to_have_count(0, timeout=LIVE)
@@ -201,31 +191,13 @@ def half_sent_then_closed(
     node = str(uuid.uuid4())
     op = {"kind": "create", "id": node, "type": "proposal", "parent": None, "text": text}
     alice.api("POST", f"/api/trees/{tree}/ops/", {"client_id": "seed", "n": 1, "op": op})
-    state = {"hold": False, "sent": 0}
-
-    def route(ws: Any) -> None:
-        server = ws.connect_to_server()
-
-        def to_server(message: Any) -> None:
-            if state["hold"] and json.loads(message).get("type") == "op":
-                if state["sent"] >= forward:
-                    return
-                state["sent"] += 1
-            server.send(message)
-
-        def to_page(message: Any) -> None:
-            if not state["hold"]:
-                ws.send(message)
-
-        ws.on_message(to_server)
-        server.on_message(to_page)
-
-    alice.page.route_web_socket("**/ws/trees/**", route)
+    gate = SocketGate(alice.page)
     for u in (alice, bob):
         u.open_tree(tree)
     row(alice, text).click()
     alice.page.keyboard.press("End")
-    state["hold"] = True
+    gate.cut()
+    gate.ops_through = forward
     alice.page.keyboard.type(typed)
     applied = text + typed[:forward]
     expect(row(bob, applied)).to_have_text(applied, timeout=LIVE)
