@@ -1,6 +1,7 @@
 """What the browser tests share besides fixtures (conftest.py): how long to wait for a live
 update, writing a tree through the ops API, finding the demo trees, a merge over REST waited for
-to its end, an outline row by its text, and a gate on a page's tree sockets."""
+to its end, an outline row by its text, an emptied outbox, and a gate on a page's tree
+sockets."""
 
 from __future__ import annotations
 
@@ -45,6 +46,18 @@ def merge(user: Any, trees: list[int], title: str) -> int:
 def row_text(page: Any, text: str) -> Any:
     """The text of the first outline row containing `text`."""
     return page.locator("li.node > .row > .text", has_text=text).first
+
+
+def outbox_emptied(page: Any) -> None:
+    """Wait until the page's outbox (in localStorage) is empty: every edit was acknowledged.
+
+    The predicate is a function, not a bare expression: Playwright evaluates a bare expression
+    again with eval on each poll, which the app's Content Security Policy refuses, so the wait
+    failed whenever the outbox was not empty at the first look."""
+    page.wait_for_function(
+        "() => !Object.keys(localStorage).some(k => k.startsWith('gametree:outbox:'))",
+        timeout=LIVE,
+    )
 
 
 class SocketGate:

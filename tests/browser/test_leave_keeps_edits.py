@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import LIVE
+from tests.browser.helpers import LIVE, outbox_emptied
 from tests.browser.test_live_editing import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -64,10 +64,7 @@ def test_text_typed_just_before_reload_or_back_reaches_everyone(three_on_one_tre
     expect(row(carol, "Second plus back")).to_be_visible(timeout=LIVE)
     # Nothing left behind in the outbox once the re-sent edits are acknowledged (the text can
     # show before the server's answer to the adopted record arrives, so wait for it).
-    carol.page.wait_for_function(
-        "Object.keys(localStorage).filter(k => k.startsWith('gametree:outbox:')).length === 0",
-        timeout=LIVE,
-    )
+    outbox_emptied(carol.page)
     assert bob.errors == [] and carol.errors == []
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import LIVE, SocketGate
+from tests.browser.helpers import SocketGate, outbox_emptied
 from tests.browser.test_live_editing import row, seed
 from tests.browser.test_outliner_keys import converged
 
@@ -107,12 +107,6 @@ def applied_once(user: Any, tree: int) -> None:
     assert len({(o["client_id"], o["n"]) for o in log}) == len(log)
 
 
-def no_outbox(user: Any) -> None:
-    user.page.wait_for_function(
-        "!Object.keys(localStorage).some(k => k.startsWith('gametree:outbox:'))", timeout=LIVE
-    )
-
-
 def test_a_list_pasted_offline_becomes_the_same_nested_nodes_for_everyone_on_reconnect(
     three_on_one_tree: Any, patient_expect: None
 ) -> None:
@@ -173,7 +167,7 @@ def test_a_pasted_list_then_a_reload_before_the_answer_is_neither_lost_nor_doubl
     alice.page.wait_for_selector("body[data-tree-ready]")
     converged(people, [*AFTER, "1|proposal|Later"])
     expect(alice.page.locator(".status")).to_have_text("Saved")
-    no_outbox(alice)
+    outbox_emptied(alice.page)
     applied_once(alice, tree)
     for u in people:
         assert u.errors == []

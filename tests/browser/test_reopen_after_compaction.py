@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import LIVE, SocketGate
+from tests.browser.helpers import LIVE, SocketGate, outbox_emptied
 from tests.browser.test_live_editing import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -146,10 +146,7 @@ def test_typing_left_in_a_closed_tab_is_put_back_by_another_page_after_a_compact
     alice.page = alice.context.new_page()
     alice.page.on("pageerror", lambda e: alice.errors.append(str(e)))
     alice.page.goto(f"{alice.base}/")
-    alice.page.wait_for_function(
-        "() => !Object.keys(localStorage).some(k => k.startsWith('gametree:outbox:'))",
-        timeout=LIVE,
-    )
+    outbox_emptied(alice.page)
     bob.page.wait_for_function(
         "() => " + VIEW_TEXT.format(node=node) + ".includes('alice-typed')", timeout=LIVE
     )
@@ -250,10 +247,7 @@ def test_typing_half_sent_when_the_tab_closed_is_applied_once_by_another_page(
     alice.page = alice.context.new_page()
     alice.page.on("pageerror", lambda e: alice.errors.append(str(e)))
     alice.page.goto(f"{alice.base}/")
-    alice.page.wait_for_function(
-        "() => !Object.keys(localStorage).some(k => k.startsWith('gametree:outbox:'))",
-        timeout=LIVE,
-    )
+    outbox_emptied(alice.page)
     bob.page.wait_for_function(
         "() => " + VIEW_TEXT.format(node=node) + ".includes('ice-typed')", timeout=LIVE
     )
