@@ -90,6 +90,13 @@ export interface SyncHooks {
   onConflict?(info: ConflictInfo): void;
   onPresence?(all: Map<string, PresenceInfo>): void;
   onWelcome?(user: User, role: string, conn: string): void;
+  /**
+   * A socket joined the tree's broadcasts (its first welcome; the server joins the group
+   * before it answers the hello): once per connection, reconnections included. What was
+   * broadcast before, while the page had no socket, only a fresh read shows (the ops are
+   * caught up by the hello, other things such as the review queue are not).
+   */
+  onJoined?(): void;
   onError?(code: string, message: string): void;
   onRole?(role: string): void;
   /**

@@ -48,6 +48,8 @@ export class SyncEngine extends TextSync implements UndoGuard {
   kind: TreeKind | null = null;
   lastSeq: number | null = null;
   connected = false;
+  /** The open socket was welcomed: from then on it receives the tree's broadcasts. */
+  joined = false;
   conn: string | null = null;
   me: User | null = null;
   role: string | null = null;
@@ -84,6 +86,7 @@ export class SyncEngine extends TextSync implements UndoGuard {
   /** The socket opened: say hello, then resend every unacknowledged op with its same n. */
   connectionOpened(): void {
     this.connected = true;
+    this.joined = false;
     this.syncAskedAt = null;
     this.hooks.send({ type: "hello", client_id: this.clientId, since: this.lastSeq });
     const now = this.now();
@@ -98,6 +101,7 @@ export class SyncEngine extends TextSync implements UndoGuard {
 
   connectionClosed(): void {
     this.connected = false;
+    this.joined = false;
     this.presence.clear();
     this.hooks.onPresence?.(this.presence);
   }
@@ -231,6 +235,12 @@ export class SyncEngine extends TextSync implements UndoGuard {
         this.role = msg.role;
         this.conn = String(msg.conn);
         this.hooks.onWelcome?.(msg.user, msg.role, this.conn);
+        // A socket is welcomed again when it asks for a snapshot by a second hello; it was in
+        // the tree's group since the first welcome, so it has not joined anew.
+        if (!this.joined) {
+          this.joined = true;
+          this.hooks.onJoined?.();
+        }
         break;
       case "snapshot":
         // The answer to this socket's hello: ops first sent after it are not in it.
