@@ -97,8 +97,15 @@ export class AnalysisController {
     this.dirty = true;
     if (this.built && this.shown) this.scheduleRefresh();
     this.review?.refreshLinks();
-    this.review?.resync();
     if (v.kind === "problem") void this.loadTitles().then(() => this.refreshDrawn());
+  }
+
+  /** The page's socket joined the tree's broadcasts (once per connection, reconnections
+   * included): what the review queue missed meanwhile is read again. A snapshot alone does not
+   * call for it: it comes on a socket that has joined (the hello's answer, or read over HTTP
+   * when that is too big), or repairs the page's own copy of the tree. */
+  onJoined(): void {
+    this.review?.onJoined();
   }
 
   /** Re-render the "drawn by" chips (member names or tree titles arrived). */

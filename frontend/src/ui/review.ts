@@ -18,6 +18,7 @@ import {
   type ReviewSuggestion,
   type SourceRef,
 } from "../api";
+import { Rereads } from "../core/rereads";
 import { h, on, toast } from "./dom";
 
 export interface ReviewContext {
@@ -39,10 +40,8 @@ const sid = (s: ReviewSuggestion) => String(s.id);
 export class ReviewScreen {
   readonly el: HTMLElement;
   private queue: ReviewQueue | null = null;
-  /** Reads of the queue in flight, and whether a `review` event came while one was: the
-   * read may have been answered before that decision, so it is read again afterwards. */
-  private reading = 0;
-  private missed = false;
+  /** Reads of the queue in flight, and whether one more is due after them (core/rereads.ts). */
+  private readonly reads = new Rereads();
   private readonly list = h("ol", { class: "review-queue", "aria-label": "Suggested matches" });
   private readonly progressText = h("span", { class: "review-progress-text", role: "status" });
   private readonly progressBar = h("progress", { class: "review-progress", max: 1, value: 0 });
@@ -99,32 +98,32 @@ export class ReviewScreen {
   }
 
   private async read(): Promise<ReviewQueue> {
-    if (this.reading === 0) this.missed = false;
-    this.reading += 1;
+    this.reads.begin();
     try {
       return await analysisApi.review(this.ctx.treeId);
     } finally {
-      this.reading -= 1;
+      this.reads.end();
     }
   }
 
-  /** The tree was read afresh (a reconnect): decisions announced while this page was not
-   * connected never reached it, so read the queue again if one was shown. */
-  resync(): void {
-    if (this.queue && this.reading === 0) void this.reload().catch(() => undefined);
+  /** The page's socket (re)joined the tree's broadcasts (once per connection): decisions
+   * announced before, while it was offline or before its first socket joined, reached it as
+   * no `review` event. Read the queue again if one is shown; a read in flight may predate the
+   * join, so it is followed by one more instead. */
+  onJoined(): void {
+    if (this.reads.joined() && this.queue) void this.reload().catch(() => undefined);
   }
 
   /** A decision announced while the queue was being read may be missing from what was read
-   * (someone settled a conflict just as this page opened the review): read it once more. */
+   * (someone settled a conflict just as this page opened the review), and so may one announced
+   * before the socket joined: read it once more. */
   private catchUp(): void {
-    if (this.reading > 0 || !this.missed) return;
-    this.missed = false;
-    void this.reload().catch(() => undefined);
+    if (this.reads.again()) void this.reload().catch(() => undefined);
   }
 
   /** A `review` websocket message: someone (maybe us) decided or undid a suggestion. */
   onEvent(ev: ReviewEvent): void {
-    if (this.reading > 0) this.missed = true;
+    this.reads.announced();
     if (!this.queue) return;
     if (ev.conflict) this.applyConflict(ev.conflict);
     if (ev.suggestion) this.applySuggestion(ev.suggestion, ev.progress, true);

@@ -60,6 +60,8 @@ export class TreePage extends TreePageLayout {
         this.setRole(role);
         this.onPresence(this.engine.presence);
       },
+      // Once per connection, not per welcome, nor per snapshot (after a welcome, or a repair).
+      onJoined: () => this.analysis.onJoined(),
       onRole: (role) => this.setRole(role),
       onError: (code, message) => {
         if (code !== "rate_limited") toast(explain(code, message), { kind: "error" });
