@@ -1,9 +1,11 @@
 /**
  * What a page missed while it had no socket: the ops come with the hello's answer, the rest
- * (the merge review queue) is read again once per connection (`onJoined`), and that read
- * never races one in flight (core/rereads.ts).
+ * (the merge review queue, the tag field's suggestions) is read again once per connection
+ * (`onJoined`), also when its last read failed, and that read never races one in flight
+ * (core/rereads.ts, core/kept-list.ts).
  */
 import { describe, expect, it } from "vitest";
+import { KeptList } from "../src/core/kept-list";
 import { Rereads } from "../src/core/rereads";
 import type { Op } from "../src/core/types";
 import { FakeClient, FakeServer, flushAll } from "./fakeserver";
@@ -79,10 +81,55 @@ describe("onJoined", () => {
 describe("Rereads", () => {
   it("reads now when the socket joins and nothing is being read", () => {
     const r = new Rereads();
+    r.begin();
+    r.end();
     expect(r.joined()).toBe(true);
     r.begin();
     r.end();
     expect(r.again()).toBe(false);
+  });
+
+  it("reads nothing when the socket joins before the list was ever read (the tab was never opened)", () => {
+    const r = new Rereads();
+    expect(r.joined()).toBe(false);
+    expect(r.again()).toBe(false);
+  });
+
+  it("reads a list whose read failed when the socket joins: the page may have been offline", () => {
+    const r = new Rereads();
+    r.begin();
+    r.end(); // failed: nothing is shown but the error
+    expect(r.again()).toBe(false); // not tried again by itself
+    expect(r.joined()).toBe(true);
+  });
+
+  it("follows a read that fails while the socket joins by one more read", () => {
+    const r = new Rereads();
+    r.begin();
+    expect(r.joined()).toBe(false);
+    r.end(); // failed: it went out before the page was back online
+    expect(r.again()).toBe(true);
+  });
+
+  it("reads nothing on a join once the page has no such list (a tree without a review queue)", () => {
+    const r = new Rereads();
+    r.begin();
+    expect(r.joined()).toBe(false);
+    r.end(); // answered: not a merged tree
+    r.none();
+    expect(r.again()).toBe(false);
+    expect(r.joined()).toBe(false);
+  });
+
+  it("reads a list a message says changed now, or once more after the read in flight", () => {
+    const r = new Rereads();
+    r.begin();
+    r.end();
+    expect(r.changed()).toBe(true);
+    r.begin();
+    expect(r.changed()).toBe(false);
+    r.end();
+    expect(r.again()).toBe(true);
   });
 
   it("follows a read in flight when the socket joined by one more read, not a second one beside it", () => {
@@ -120,5 +167,139 @@ describe("Rereads", () => {
     expect(r.again()).toBe(false);
     r.end();
     expect(r.again()).toBe(true);
+  });
+});
+
+/** A reader whose answers the test gives: counts the reads, and how many were ever in flight at once. */
+function reader() {
+  const calls: { answer(rows: string[]): void; fail(): void }[] = [];
+  let inFlight = 0;
+  let most = 0;
+  const read = () =>
+    new Promise<string[]>((resolve, reject) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      const done = () => (inFlight -= 1);
+      calls.push({ answer: (rows) => (done(), resolve(rows)), fail: () => (done(), reject(new Error("The server cannot be reached."))) });
+    });
+  return { read, calls, most: () => most };
+}
+
+/** Let the answered read's continuation run (and a read it starts begin). */
+const settle = () => new Promise((done) => setTimeout(done, 0));
+
+/** Carol's page keeping a list (the tag field's suggestions) read by `r`, with alice beside it. */
+function carolKeeping(r: ReturnType<typeof reader>) {
+  const server = new FakeServer("problem");
+  let shown = 0;
+  const list = new KeptList<string>(r.read, () => shown++);
+  const carol = new FakeClient(server, "C", 3, { onJoined: () => list.joined() });
+  const alice = new FakeClient(server, "A", 1);
+  carol.connect();
+  alice.connect();
+  flushAll(carol, alice);
+  let edits = 0;
+  /** Carol's page goes offline, alice edits meanwhile, and carol's page comes back. */
+  const reconnect = () => {
+    carol.disconnect();
+    alice.engine.submit({ ...P, id: `p${++edits}` });
+    flushAll(alice);
+    carol.connect();
+    flushAll(carol, alice);
+  };
+  return { list, reconnect, shown: () => shown };
+}
+
+describe("KeptList (the tag field's suggestions)", () => {
+  it("is read when first needed, not on the join before, and not again while read or being read", async () => {
+    const r = reader();
+    const { list, shown } = carolKeeping(r);
+    expect(r.calls).toHaveLength(0);
+    list.need();
+    list.need();
+    expect(r.calls).toHaveLength(1);
+    r.calls[0].answer(["shortcut"]);
+    await settle();
+    list.need();
+    expect(r.calls).toHaveLength(1);
+    expect(list.rows).toEqual(["shortcut"]);
+    expect(shown()).toBe(1);
+  });
+
+  it("is read again, once, when carol's page reconnects, and shows the new answer", async () => {
+    const r = reader();
+    const { list, reconnect } = carolKeeping(r);
+    list.need();
+    r.calls[0].answer(["shortcut", "hack"]);
+    await settle();
+    reconnect();
+    expect(r.calls).toHaveLength(2);
+    r.calls[1].answer(["proxy-gaming"]);
+    await settle();
+    expect(list.rows).toEqual(["proxy-gaming"]);
+    expect(r.calls).toHaveLength(2);
+  });
+
+  it("is read once more after the read in flight when carol's page reconnects during it, never twice at once", async () => {
+    const r = reader();
+    const { list, reconnect } = carolKeeping(r);
+    list.need();
+    reconnect();
+    reconnect();
+    expect(r.calls).toHaveLength(1);
+    r.calls[0].answer(["shortcut"]); // may have been answered before the rename
+    await settle();
+    expect(r.calls).toHaveLength(2);
+    r.calls[1].answer(["proxy-gaming"]);
+    await settle();
+    expect(list.rows).toEqual(["proxy-gaming"]);
+    expect(r.calls).toHaveLength(2);
+    expect(r.most()).toBe(1);
+  });
+
+  it("whose read failed while the page was offline is read when carol's page is back, keeping the rows it had meanwhile", async () => {
+    const r = reader();
+    const { list, reconnect } = carolKeeping(r);
+    list.need();
+    r.calls[0].answer(["shortcut"]);
+    await settle();
+    list.changed();
+    r.calls[1].fail();
+    await settle();
+    expect(list.rows).toEqual(["shortcut"]);
+    reconnect();
+    expect(r.calls).toHaveLength(3);
+    r.calls[2].answer(["proxy-gaming"]);
+    await settle();
+    expect(list.rows).toEqual(["proxy-gaming"]);
+  });
+
+  it("whose first read failed is read at the next need, or at the next join", async () => {
+    const r = reader();
+    const { list, reconnect } = carolKeeping(r);
+    list.need();
+    r.calls[0].fail();
+    await settle();
+    list.need();
+    expect(r.calls).toHaveLength(2);
+    r.calls[1].fail();
+    await settle();
+    reconnect();
+    expect(r.calls).toHaveLength(3);
+    r.calls[2].answer(["proxy-gaming"]);
+    await settle();
+    expect(list.rows).toEqual(["proxy-gaming"]);
+  });
+
+  it("is read again when a `tags` message says it changed, and not when it was never read", async () => {
+    const r = reader();
+    const { list } = carolKeeping(r);
+    list.changed();
+    expect(r.calls).toHaveLength(0);
+    list.need();
+    r.calls[0].answer(["shortcut"]);
+    await settle();
+    list.changed();
+    expect(r.calls).toHaveLength(2);
   });
 });
