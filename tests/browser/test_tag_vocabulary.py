@@ -1,7 +1,7 @@
 """The tag vocabulary in real browsers (docs/analysis.md): one person renames a tag and
-another's tag filter follows it live; the tag field suggests the group's tags and the
-failure-mode vocabulary, writes the one spelling, and is reached by keyboard (Alt+T, Alt+N,
-Esc back to the node)."""
+another's tag filter follows it live, or catches up with it when the other's page comes back
+online; the tag field suggests the group's tags and the failure-mode vocabulary, writes the one
+spelling, and is reached by keyboard (Alt+T, Alt+N, Esc back to the node)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import LIVE, submit
+from tests.browser.helpers import LIVE, SocketGate, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -66,6 +66,73 @@ def test_a_rename_by_one_person_moves_anothers_tag_filter_live(shared_tree: Any)
     assert "#goodhart" not in options and "#sycophancy" not in options
     assert "#proxy-gaming" in options and "#collusion" in options
     bob.shot("tags-renamed-live")
+    assert not alice.errors and not bob.errors
+
+
+def test_a_rename_while_bob_is_offline_reaches_his_tag_filter_and_suggestions_when_he_is_back(
+    shared_tree: Any, patient_expect: None
+) -> None:
+    """The rename's ops reach bob's page with the catch-up of his reconnect, its `tags` event
+    never does: his page reads the tag field's suggestions again when its socket is back, once,
+    and the filter's choices and the suggestions drop the old names without a reload."""
+    alice, bob, tree_id = shared_tree("game", "Tag rename offline test")
+    # Tags of this test alone: the suggestions also hold the tags of bob's other trees.
+    mark = uuid.uuid4().hex[:8]
+    old, other, new = f"shortcut-{mark}", f"hack-{mark}", f"proxy-gaming-{mark}"
+    root, kept = str(uuid.uuid4()), str(uuid.uuid4())
+    ops: list[dict[str, Any]] = [
+        {"kind": "create", "id": root, "type": "proposal", "parent": None, "text": "Debate"}
+    ]
+    for node, text, tag in (
+        (kept, "Both debaters collude", f"collusion-{mark}"),
+        (str(uuid.uuid4()), "Judges reward confidence", old),
+        (str(uuid.uuid4()), "Debaters fool the judge", other),
+    ):
+        crit = {"kind": "create", "id": node, "type": "critique", "parent": root, "text": text}
+        ops.append({**crit, "tags": [tag]})
+    submit(alice, tree_id, ops)
+    gate = SocketGate(bob.page)
+    bob.open_tree(tree_id)
+    b = bob.page
+    # A node without the renamed tags in the details panel: its tag field's suggestions are
+    # read (this tree's tags, bob's other trees', the vocabulary), and no op of the rename
+    # touches it.
+    b.locator(f"li.node[data-id='{kept}'] > .row > .text").click()
+
+    def offered(tag: str) -> Any:
+        return b.locator(f"datalist#tag-offers option[value='{tag}']")
+
+    expect(offered(old)).to_have_count(1)
+    tag_filter = b.get_by_label("Filter by tag")
+    tag_filter.select_option(old)
+    expect(b.locator(".findbar .count")).to_have_text("1 match")
+
+    bob.context.set_offline(True)
+    gate.cut()
+    expect(b.locator(".banner.offline")).to_be_visible()
+    alice.api("POST", "/api/tags/rename/", {"from": [old, other], "to": new, "trees": [tree_id]})
+    reads: list[str] = []
+    b.on(
+        "request",
+        lambda r: reads.append(r.url) if "/api/tags/vocabulary/" in r.url else None,
+    )
+    gate.release()
+    bob.context.set_offline(False)
+    expect(b.locator(".banner.offline")).to_be_hidden(timeout=LIVE)
+
+    # bob did not reload: the filter offers the new name, no old one, and no longer filters
+    # by a tag no node has (following it to the new name takes the `tags` event he missed).
+    expect(tag_filter.locator(f"option[value='{new}']")).to_have_count(1, timeout=LIVE)
+    expect(tag_filter.locator(f"option[value='{old}']")).to_have_count(0)
+    expect(tag_filter.locator(f"option[value='{other}']")).to_have_count(0)
+    expect(tag_filter).to_have_value("")
+    # The tag field's suggestions: the new name, neither old one (this tree's tags follow the
+    # ops, what the server offers is read again).
+    expect(offered(new)).to_have_count(1, timeout=LIVE)
+    expect(offered(old)).to_have_count(0, timeout=LIVE)
+    expect(offered(other)).to_have_count(0)
+    assert len(reads) == 1, reads
+    bob.shot("tags-renamed-while-offline")
     assert not alice.errors and not bob.errors
 
 

@@ -7,6 +7,7 @@ import { analysisApi, type Member, type TagOffer, tagsApi, type TreeSummary } fr
 import { openModal } from "./modal";
 import type { Connection, ConnState } from "../connection";
 import { TYPE_INFO, typesOf } from "../core/grammar";
+import { KeptList } from "../core/kept-list";
 import { NoteDraft } from "../core/note-draft";
 import { NotePace } from "../core/note-pace";
 import { mapCaret } from "../core/ytext";
@@ -91,13 +92,15 @@ export abstract class TreePagePanels {
   /** The filter's tag when it vanished from the tree (a rename's ops came before its event). */
   protected lostTag = "";
 
-  /** Tags changed (anyone's edit, a rename): the tag filter's choices follow, live. */
+  /** Tags changed (anyone's edit, a rename, a snapshot): the tag filter's choices and the tag
+   * field's suggestions follow, live. */
   protected scheduleTagOptions(): void {
     if (this.tagOptionsTimer !== null) return;
     this.tagOptionsTimer = window.setTimeout(() => {
       this.tagOptionsTimer = null;
       const before = this.tagSelect.value;
       this.fillTagOptions();
+      this.fillTagOffers();
       if (this.tagSelect.value !== before) {
         // Gone from the tree: maybe renamed (the `tags` event follows the ops), so remember it.
         this.lostTag = before;
@@ -106,7 +109,8 @@ export abstract class TreePagePanels {
     }, 100);
   }
 
-  /** Someone renamed or merged tags: the filter follows the tag it was showing. */
+  /** Someone renamed or merged tags: the filter follows the tag it was showing, and the tag
+   * field's suggestions (the user's other trees' tags too) are read again. */
   protected onTagsRenamed(m: { renamed?: { from: string[]; to: string } }): void {
     const r = m.renamed;
     if (!r) return;
@@ -117,7 +121,14 @@ export abstract class TreePagePanels {
       this.tagSelect.value = r.to;
       this.updateFilter();
     }
-    this.tagOffers = null;
+    this.tagOffers.changed();
+  }
+
+  /** The page's socket (re)joined the tree's broadcasts: a rename made meanwhile came as ops
+   * (the tree's own tags follow them), its `tags` event never will, so the suggestions read
+   * before are read again. */
+  protected tagsOnJoined(): void {
+    this.tagOffers.joined();
   }
 
   /** Rename a tag of this tree, or merge several into one, here or in every tree I may edit. */
@@ -167,44 +178,44 @@ export abstract class TreePagePanels {
     to.focus();
   }
 
-  private tagOffers: TagOffer[] | null = null;
-  private tagOffersLoading: Promise<void> | null = null;
+  /** The page's `datalist#tag-offers`, once a tag field was shown. */
+  private offersList: HTMLDataListElement | null = null;
+  /** What the server offers (GET /api/tags/vocabulary/): read when a tag field is first shown,
+   * again on each join of the page's socket and each rename (core/kept-list.ts). */
+  private readonly tagOffers = new KeptList<TagOffer>(
+    () => tagsApi.vocabulary(this.treeId),
+    () => this.fillTagOffers(),
+  );
 
   /** The tag fields' suggestions (one `datalist#tag-offers` in the page): this tree's tags,
    * the group's, the failure-mode vocabulary. */
   private tagDatalist(): void {
-    let list = document.getElementById("tag-offers") as HTMLDataListElement | null;
-    if (!list) {
-      list = h("datalist", { id: "tag-offers" });
+    if (!this.offersList) {
+      const list = h("datalist", { id: "tag-offers" });
       document.body.append(list);
-      this.removers.push(() => list?.remove());
+      this.removers.push(() => list.remove());
+      this.offersList = list;
     }
-    const fill = () => {
-      const here = new Set<string>();
-      for (const n of this.engine.view?.nodes.values() ?? []) if (!n.deleted) for (const t of n.tags) here.add(t);
-      const seen = new Set<string>();
-      const opts: HTMLOptionElement[] = [];
-      const add = (tag: string, label: string) => {
-        if (seen.has(tag)) return;
-        seen.add(tag);
-        opts.push(h("option", { value: tag, label }));
-      };
-      for (const t of [...here].sort()) add(t, "in this tree");
-      for (const o of this.tagOffers ?? []) add(o.tag, o.label ? `${o.label}${o.aliases.length ? ` (${o.aliases.slice(0, 3).join(", ")})` : ""}` : o.source === "group" ? "in your trees" : "");
-      list!.replaceChildren(...opts);
+    this.fillTagOffers();
+    this.tagOffers.need();
+  }
+
+  /** Refill the suggestions, if shown: this tree's tags as they are now, then the server's. */
+  private fillTagOffers(): void {
+    const list = this.offersList;
+    if (!list) return;
+    const here = new Set<string>();
+    for (const n of this.engine.view?.nodes.values() ?? []) if (!n.deleted) for (const t of n.tags) here.add(t);
+    const seen = new Set<string>();
+    const opts: HTMLOptionElement[] = [];
+    const add = (tag: string, label: string) => {
+      if (seen.has(tag)) return;
+      seen.add(tag);
+      opts.push(h("option", { value: tag, label }));
     };
-    fill();
-    if (!this.tagOffers && !this.tagOffersLoading)
-      this.tagOffersLoading = tagsApi
-        .vocabulary(this.treeId)
-        .then((rows) => {
-          this.tagOffers = rows;
-        })
-        .catch(() => undefined)
-        .finally(() => {
-          this.tagOffersLoading = null;
-          fill();
-        });
+    for (const t of [...here].sort()) add(t, "in this tree");
+    for (const o of this.tagOffers.rows) add(o.tag, o.label ? `${o.label}${o.aliases.length ? ` (${o.aliases.slice(0, 3).join(", ")})` : ""}` : o.source === "group" ? "in your trees" : "");
+    list.replaceChildren(...opts);
   }
 
   /** Alt+T / Alt+N: the focused node's tag field or note, in the details panel. */

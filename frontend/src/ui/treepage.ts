@@ -61,7 +61,10 @@ export class TreePage extends TreePageLayout {
         this.onPresence(this.engine.presence);
       },
       // Once per connection, not per welcome, nor per snapshot (after a welcome, or a repair).
-      onJoined: () => this.analysis.onJoined(),
+      onJoined: () => {
+        this.analysis.onJoined();
+        this.tagsOnJoined();
+      },
       onRole: (role) => this.setRole(role),
       onError: (code, message) => {
         if (code !== "rate_limited") toast(explain(code, message), { kind: "error" });
@@ -297,6 +300,9 @@ export class TreePage extends TreePageLayout {
       for (const t of typesOf(v.kind)) this.typeSelect.append(h("option", { value: t, text: TYPE_INFO[t].label }));
       this.unpatchedLabel.hidden = v.kind !== "game";
       this.fillTagOptions();
+    } else {
+      // A snapshot (a reconnect too far behind, a repair) may hold other tags: no op says so.
+      this.scheduleTagOptions();
     }
     if (this.outliner.zoom && !v.get(this.outliner.zoom)) this.outliner.zoom = null;
     this.analysis.onReset();
