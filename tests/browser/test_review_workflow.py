@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.analysis.three_people import PEOPLE, Outline
-from tests.browser.helpers import LIVE, SocketGate, merge, submit
+from tests.browser.helpers import LIVE, SocketGate, demo_tree, merge, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -294,3 +294,44 @@ def test_a_conflict_settled_while_carol_is_offline_and_bob_reloads_shows_settled
     expect(carols.get_by_role("button", name=PICK_CAROLS)).to_have_text("Picked")
     assert len(reads) == 1, reads
     carol.shot("review-conflict-settled-while-offline")
+
+
+def test_a_review_queue_that_could_not_be_read_offline_is_read_when_the_page_is_back(
+    users: Any, patient_expect: None
+) -> None:
+    """alice opens the Analysis tab of a merged tree while her page is offline: the queue and
+    the recurring problems cannot be read and the page says so. When her socket is back the
+    queue is read, once, and shown in place of the error, and so is the board, without a
+    reload."""
+    alice = users("alice")
+    sources = [demo_tree(alice, p)["id"] for p in ("Bob's problem tree", "Carol's problem tree")]
+    tree_id = merge(alice, sources, f"Offline review {uuid.uuid4()}")
+    gate = SocketGate(alice.page)
+    alice.open_tree(tree_id)
+    p = alice.page
+    alice.context.set_offline(True)
+    gate.cut()
+    expect(p.locator(".banner.offline")).to_be_visible()
+    p.get_by_role("tab", name="Analysis").click()
+    review = p.locator("section.review")
+    expect(review.locator(".error")).to_contain_text("Could not load the review queue")
+    board = p.locator("section.an-board")
+    expect(board.locator(".error")).to_be_visible()
+
+    reads: list[str] = []
+    review_url = f"/api/trees/{tree_id}/review/"
+    p.on(
+        "request",
+        lambda r: reads.append(r.url) if r.method == "GET" and review_url in r.url else None,
+    )
+    gate.release()
+    alice.context.set_offline(False)
+    expect(p.locator(".banner.offline")).to_be_hidden(timeout=LIVE)
+    expect(review.locator("li.sugg").first).to_be_visible(timeout=LIVE)
+    expect(review.locator(".error")).to_be_hidden()
+    expect(board.locator("tbody.board-item").first).to_be_visible(timeout=LIVE)
+    expect(board.locator(".error")).to_have_count(0)
+    assert review.locator("li.sugg").count() == len(alice.api("GET", review_url)["suggestions"])
+    assert len(reads) == 1, reads
+    alice.shot("review-read-when-back-online")
+    assert not alice.errors

@@ -72,6 +72,8 @@ export class AnalysisController {
   private readonly boardStatus = h("span", { class: "muted small", role: "status" });
   private readonly tagsBox = h("div", { class: "tag-suggestions" });
   private loadingBoard = false;
+  /** The board or the tag suggestions could not be read: the next join reads them again. */
+  private readFailed = false;
   /** The last board shown, to re-render it when a tag's problem changes. */
   private lastBoard: { kind: string; items: BoardItem[] } | null = null;
   /** The signed-in user's failure modes by tag: the problems their tags point at. */
@@ -101,11 +103,16 @@ export class AnalysisController {
   }
 
   /** The page's socket joined the tree's broadcasts (once per connection, reconnections
-   * included): what the review queue missed meanwhile is read again. A snapshot alone does not
-   * call for it: it comes on a socket that has joined (the hello's answer, or read over HTTP
-   * when that is too big), or repairs the page's own copy of the tree. */
+   * included): what the review queue missed meanwhile is read again, and so is a queue or a
+   * board that could not be read (the tab opened offline). A snapshot alone does not call for
+   * it: it comes on a socket that has joined (the hello's answer, or read over HTTP when that
+   * is too big), or repairs the page's own copy of the tree. */
   onJoined(): void {
     this.review?.onJoined();
+    if (this.readFailed) {
+      this.dirty = true;
+      if (this.shown) this.refresh();
+    }
   }
 
   /** Re-render the "drawn by" chips (member names or tree titles arrived). */
@@ -314,8 +321,8 @@ export class AnalysisController {
         nodeText: (id) => this.view?.get(id)?.text,
         jump: (id) => this.jump(id),
         readOnly: () => this.ctx.outliner().readOnly,
+        merged: () => [...(this.view?.nodes.values() ?? [])].some((n) => Array.isArray(n.meta?.sources)),
       });
-      this.review.el.hidden = true;
       this.pane.replaceChildren(
         this.review.el,
         h(
@@ -327,14 +334,7 @@ export class AnalysisController {
         ),
       );
       await this.loadTitles();
-      try {
-        const queued = await this.review.load();
-        const merged = [...(this.view?.nodes.values() ?? [])].some((n) => Array.isArray(n.meta?.sources));
-        this.review.el.hidden = !(this.review.available && (queued || merged));
-      } catch (e) {
-        this.review.el.hidden = false;
-        this.review.el.append(h("p", { class: "error", text: `Could not load the review queue: ${(e as Error).message}` }));
-      }
+      await this.review.load();
     }
     this.refresh();
   }
@@ -358,6 +358,7 @@ export class AnalysisController {
 
   private refresh(): void {
     this.dirty = false;
+    this.readFailed = false;
     void this.loadBoard();
     if (this.view?.kind === "game") {
       this.renderSummary();
@@ -414,6 +415,7 @@ export class AnalysisController {
       this.boardStatus.textContent = "";
     } catch (e) {
       this.boardStatus.textContent = "";
+      this.readFailed = true;
       this.boardBox.replaceChildren(h("p", { class: "error", text: `Could not rank failure modes: ${(e as Error).message}` }));
     } finally {
       this.loadingBoard = false;
@@ -465,6 +467,7 @@ export class AnalysisController {
     try {
       list = await analysisApi.tagSuggestions(this.ctx.treeId);
     } catch (e) {
+      this.readFailed = true;
       this.tagsBox.replaceChildren(h("p", { class: "error", text: `Could not load suggestions: ${(e as Error).message}` }));
       return;
     }

@@ -31,6 +31,9 @@ export interface ReviewContext {
   nodeText?(id: string): string | undefined;
   jump(node: string): void;
   readOnly(): boolean;
+  /** Does the tree hold nodes merged from source trees? (the screen shows then, even with
+   * nothing to review) */
+  merged(): boolean;
 }
 
 type Show = "all" | "pending" | "decided";
@@ -53,16 +56,16 @@ export class ReviewScreen {
     h("option", { value: "decided", text: "Decided only" }),
   );
   private readonly disagreeBox = h("section", { class: "review-disagreements", hidden: true });
+  /** Why the queue could not be read, while none is shown. */
+  private readonly failNote = h("p", { class: "error", hidden: true });
   private readonly rows = new Map<string, HTMLLIElement>();
   private readonly busy = new Set<string>();
-  /** Whether GET review answered at all (a merged tree). */
-  available = false;
 
   constructor(private readonly ctx: ReviewContext) {
     on(this.showSelect, "change", () => this.applyShow());
     this.el = h(
       "section",
-      { class: "review card", "aria-labelledby": `review-title-${ctx.treeId}` },
+      { class: "review card", "aria-labelledby": `review-title-${ctx.treeId}`, hidden: true },
       h(
         "div",
         { class: "review-head" },
@@ -75,26 +78,38 @@ export class ReviewScreen {
         class: "muted small",
         text: "Each suggestion says two problems drawn in different trees may be the same. Accept merges the second into the first (its children and parents move over, its sources are kept) and keeps A's label, Keep B's label keeps B's; the other label stays on the node as an alias. Reject keeps both and is remembered by later merges. Merge any two problems by hand, or split a merged one, from the node's details.",
       }),
+      this.failNote,
       this.list,
       this.disagreeBox,
     );
   }
 
-  /** Load the queue. Resolves false when this tree has none (not a merged tree). */
-  async load(): Promise<boolean> {
+  /**
+   * Read the queue and show it; the screen shows itself when there is anything to review or
+   * the tree was merged, and stays hidden on a tree with no queue (not a merged tree). A read
+   * that fails while no queue is shown is said in the screen, and the queue is read again
+   * when the page's socket joins the tree's broadcasts (the page may have been offline).
+   */
+  async load(): Promise<void> {
     try {
-      this.queue = await this.read();
+      await this.reload();
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.code === "not_found")) {
-        this.available = false;
-        return false;
+        this.reads.none();
+        this.el.hidden = true;
+      } else if (!this.queue) {
+        this.failNote.textContent = `Could not load the review queue: ${(e as Error).message}`;
+        this.failNote.hidden = false;
+        this.el.hidden = false;
       }
-      throw e;
     }
-    this.available = true;
+  }
+
+  private show(queue: ReviewQueue): void {
+    this.queue = queue;
+    this.failNote.hidden = true;
     this.renderAll();
-    this.catchUp();
-    return this.queue.suggestions.length > 0 || this.queue.disagreements.length > 0;
+    this.el.hidden = !(queue.suggestions.length > 0 || queue.disagreements.length > 0 || this.ctx.merged());
   }
 
   private async read(): Promise<ReviewQueue> {
@@ -108,17 +123,18 @@ export class ReviewScreen {
 
   /** The page's socket (re)joined the tree's broadcasts (once per connection): decisions
    * announced before, while it was offline or before its first socket joined, reached it as
-   * no `review` event. Read the queue again if one is shown; a read in flight may predate the
-   * join, so it is followed by one more instead. */
+   * no `review` event. Read the queue again if one is shown or its read failed (the Analysis
+   * tab opened offline); a read in flight may predate the join, so it is followed by one more
+   * instead. */
   onJoined(): void {
-    if (this.reads.joined() && this.queue) void this.reload().catch(() => undefined);
+    if (this.reads.joined()) void this.load();
   }
 
   /** A decision announced while the queue was being read may be missing from what was read
    * (someone settled a conflict just as this page opened the review), and so may one announced
    * before the socket joined: read it once more. */
   private catchUp(): void {
-    if (this.reads.again()) void this.reload().catch(() => undefined);
+    if (this.reads.again()) void this.load();
   }
 
   /** A `review` websocket message: someone (maybe us) decided or undid a suggestion. */
@@ -142,7 +158,7 @@ export class ReviewScreen {
     if (progress && progress.total !== this.queue.progress.total) {
       // The decision joined (or split) other pairs: the server serves one suggestion per pair
       // of merged nodes, so the queue itself changed. Read it again.
-      void this.reload().catch(() => undefined);
+      void this.load();
       return;
     }
     const i = this.queue.suggestions.findIndex((x) => sid(x) === sid(s));
@@ -399,10 +415,14 @@ export class ReviewScreen {
     this.rows.set(id, li);
   }
 
-  async reload(): Promise<void> {
-    this.queue = await this.read();
-    this.renderAll();
-    this.catchUp();
+  /** Read the queue and show it; throws when it cannot be read. A read due after this one
+   * (core/rereads.ts) follows it, answered or not. */
+  private async reload(): Promise<void> {
+    try {
+      this.show(await this.read());
+    } finally {
+      this.catchUp();
+    }
   }
 
   /** Node ids changed (e.g. an accept deleted B): refresh the "show" links. */
