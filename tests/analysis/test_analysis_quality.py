@@ -112,13 +112,16 @@ def test_suggestions_find_most_true_pairs_of_the_development_sets() -> None:
     # mean in the label vectors (round 14); 0.882 once pt_dev15-17 joined (0.725 on them while
     # held out); 0.846 once pt_dev18-20 joined (0.653 on them while held out); 0.856 with the
     # blind-written glossary of people's other names for each concept (round 15); 0.834 once
-    # pt_dev21-23 joined (0.707 on them while held out)
-    assert split_merge("dev")["recall"] >= 0.83
+    # pt_dev21-23 joined (0.707 on them while held out); 0.811 once pt_dev24-26 joined (0.636
+    # on them while held out); 0.873 with the fine-tuned transformer (round 16: trained on no
+    # quality set, its calibration unchanged)
+    assert split_merge("dev")["recall"] >= 0.87
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="51 of 62 since pt_dev21-23 joined (4 of 9 on them while held out); 47 of 53 with "
+    reason="65 of 71 with the fine-tuned transformer (round 16; 57 of 71 since pt_dev24-26 "
+    "joined, 6 of 9 on them while held out); 51 of 62 since pt_dev21-23 joined (4 of 9 on them while held out); 47 of 53 with "
     "the blind-written glossary (round 15; 44 of 53 since pt_dev18-20 "
     "joined, 7 of 9 on them while held out); 37 of 44 since pt_dev15-17 joined (6 of 9 on "
     "them while held out, round 14); 31 of 35 with mirrored pairs as links (round 14; 26 of "
@@ -187,6 +190,23 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
                 "(good behaviour only under observation)",
             ),
         ),
+        pytest.param(
+            "gt_dev18",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="held out until round 16 (gt_eval16): its top mode (goal "
+                "misgeneralisation) ranks first but is split in 2 items, the first holding 38% "
+                "of its critiques",
+            ),
+        ),
+        pytest.param(
+            "gt_dev19",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="held out until round 16 (gt_eval17): no item stands for its top mode "
+                "(strategic deception)",
+            ),
+        ),
     ],
 )
 def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
@@ -202,33 +222,26 @@ def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
     assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
 
 
-# ---- the held-out sets (quality/sets/eval; nothing is tuned on them): pt_eval22-24 and
-# gt_eval16-17 (the eighth group of blind authors), measured once with the round-15 scorer
-# (bench/RESULTS_analysis.md, round 15, second measurement). ----------------------------------
+# ---- the held-out sets (quality/sets/eval; nothing is tuned on them): pt_eval25-27 and
+# gt_eval18-21 (the ninth group of blind authors, written as workshop participants write),
+# measured once with the round-16 scorer (bench/RESULTS_analysis.md, round 16). -----------------
 
 
 def test_automatic_merges_on_the_held_out_sets_are_precise() -> None:
-    # measured once: no automatic pair at all (so 1.000 says little); the held-out sets of
-    # rounds 14-15: one automatic pair in all, right
+    # measured once: one automatic pair, right (1.000); the held-out sets of rounds 14-15: one
+    # automatic pair in all, right
     assert split_merge("eval")["precision"] >= 0.95
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured once with the round-15 scorer: auto + top-3 recall 0.636 (pt_eval22 "
-    "0.600, pt_eval23 0.564, pt_eval24 0.830); the round-14 and round-13 scorers on the same "
-    "sets 0.571 and 0.545; dev 0.834; target 0.85",
-)
 def test_suggestions_find_most_true_pairs_of_the_held_out_sets() -> None:
+    # measured once with the round-16 scorer: 0.949 (pt_eval25 0.918, pt_eval26 0.962,
+    # pt_eval27 0.959); the round-15 scorer on the same sets 0.938. Earlier groups, whose
+    # authors wrote in other fields' metaphors, stayed at 0.64-0.76 (they are dev sets now)
     assert split_merge("eval")["recall"] >= 0.85
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured once with the round-15 scorer: 6 of 9 gold hierarchy disagreements "
-    "reported (the round-14 scorer on the same sets: 5 of 9, round 13's: 3 of 9)",
-)
 def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() -> None:
+    # measured once with the round-16 scorer: 9 of 9 (the round-15 scorer: 8 of 9)
     assert split_merge("eval")["disagreements"] == 1.0
 
 
@@ -236,20 +249,35 @@ def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() ->
     "name",
     [
         pytest.param(
-            "gt_eval16",
+            "gt_eval18",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="measured once with the round-15 scorer: its top mode (goal "
-                "misgeneralisation) ranks first but is split in 2 items, the first holding 38% "
-                "of its critiques",
+                reason="measured once with the round-16 scorer: no item stands for its top mode "
+                "(what was checked only holds where it was checked)",
             ),
         ),
         pytest.param(
-            "gt_eval17",
+            "gt_eval19",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="measured once with the round-15 scorer: no item stands for its top mode "
-                "(strategic deception)",
+                reason="measured once with the round-16 scorer: its top mode (the checkers "
+                "cannot tell right from wrong) ranks 6, as one item holding 29% of its critiques",
+            ),
+        ),
+        pytest.param(
+            "gt_eval20",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="measured once with the round-16 scorer: no item stands for its top mode "
+                "(behaves well only when it can tell it is tested)",
+            ),
+        ),
+        pytest.param(
+            "gt_eval21",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="measured once with the round-16 scorer: no item stands for its top mode "
+                "(chases the number it is scored on, told as stories)",
             ),
         ),
     ],
