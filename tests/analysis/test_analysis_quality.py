@@ -121,7 +121,8 @@ def test_suggestions_find_most_true_pairs_of_the_development_sets() -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="65 of 71 with the fine-tuned transformer (round 16; 57 of 71 since pt_dev24-26 "
-    "joined, 6 of 9 on them while held out); 51 of 62 since pt_dev21-23 joined (4 of 9 on them while held out); 47 of 53 with "
+    "joined, 6 of 9 on them while held out); 51 of 62 since pt_dev21-23 joined (4 of 9 on "
+    "them while held out); 47 of 53 with "
     "the blind-written glossary (round 15; 44 of 53 since pt_dev18-20 "
     "joined, 7 of 9 on them while held out); 37 of 44 since pt_dev15-17 joined (6 of 9 on "
     "them while held out, round 14); 31 of 35 with mirrored pairs as links (round 14; 26 of "
