@@ -208,6 +208,39 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
                 "(strategic deception)",
             ),
         ),
+        pytest.param(
+            "gt_dev20",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="held out until round 16, measured once (gt_eval18): no item stands for its"
+                " top mode (what was checked only holds where it was checked)",
+            ),
+        ),
+        pytest.param(
+            "gt_dev21",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="held out until round 16, measured once (gt_eval19): its top mode (the "
+                "checkers cannot tell right from wrong) ranks 6, as one item holding 29% of"
+                " its critiques",
+            ),
+        ),
+        pytest.param(
+            "gt_dev22",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="held out until round 16, measured once (gt_eval20): no item stands for its"
+                " top mode (behaves well only when it can tell it is tested)",
+            ),
+        ),
+        pytest.param(
+            "gt_dev23",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="held out until round 16, measured once (gt_eval21): no item stands for its"
+                " top mode (chases the number it is scored on, told as stories)",
+            ),
+        ),
     ],
 )
 def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
@@ -223,9 +256,9 @@ def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
     assert (q["top_rank"], q["top_items"]) == (1, 1), q["items"]
 
 
-# ---- the held-out sets (quality/sets/eval; nothing is tuned on them): pt_eval25-27 and
-# gt_eval18-21 (the ninth group of blind authors, written as workshop participants write),
-# measured once with the round-16 scorer (bench/RESULTS_analysis.md, round 16). -----------------
+# ---- the held-out sets (quality/sets/eval; nothing is tuned on them): pt_eval25-27 (the ninth
+# group of blind authors, written as workshop participants write) and gt_eval22-25 (the tenth),
+# each measured once with the round-16 scorer (bench/RESULTS_analysis.md, round 16). ----------
 
 
 def test_automatic_merges_on_the_held_out_sets_are_precise() -> None:
@@ -250,35 +283,31 @@ def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() ->
     "name",
     [
         pytest.param(
-            "gt_eval18",
+            "gt_eval22",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="measured once with the round-16 scorer: no item stands for its top mode "
-                "(what was checked only holds where it was checked)",
+                reason="measured once with the round-16 scorer: its top mode (competitive "
+                "pressure cuts a one-sided safety step) ranks 2, as one item holding 25% of its "
+                "critiques",
             ),
         ),
         pytest.param(
-            "gt_eval19",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="measured once with the round-16 scorer: its top mode (the checkers "
-                "cannot tell right from wrong) ranks 6, as one item holding 29% of its critiques",
-            ),
-        ),
-        pytest.param(
-            "gt_eval20",
+            "gt_eval23",
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="measured once with the round-16 scorer: no item stands for its top mode "
-                "(behaves well only when it can tell it is tested)",
+                "(the guarantee lives in the idealised model)",
             ),
         ),
+        # measured once with the round-16 scorer: first, as one item holding 71% of its critiques
+        "gt_eval24",
         pytest.param(
-            "gt_eval21",
+            "gt_eval25",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="measured once with the round-16 scorer: no item stands for its top mode "
-                "(chases the number it is scored on, told as stories)",
+                reason="measured once with the round-16 scorer: its top mode (checkers cannot "
+                "judge work beyond their understanding) ranks 2, as one item holding 29% of its "
+                "critiques",
             ),
         ),
     ],

@@ -10,6 +10,12 @@ import json, os, sys
 ERRORS = []
 
 
+# Where a blind reviewer's correction of the gold (never of the tree) left the runner-up mode
+# past the brief's 4 proposals, and the set was kept: set name -> the runner-up's reach. The
+# top mode must still reach strictly the most (checked above). See eval/README.md.
+RUNNER_UP_AFTER_REVIEW = {"gt_eval24": 5}
+
+
 def err(where, msg):
     ERRORS.append(f"{where}: {msg}")
 
@@ -221,7 +227,7 @@ def check_game_set(d, name):
             err(name, f"top mode reaches {reach[top]} proposals, need >= 6")
         if others and max(others) >= reach[top]:
             err(name, "top mode does not strictly reach the most proposals")
-        if others and max(others) > 4:
+        if others and max(others) > 4 and RUNNER_UP_AFTER_REVIEW.get(name) != max(others):
             err(name, f"runner-up mode reaches {max(others)} proposals, max 4")
 
 
