@@ -303,3 +303,51 @@ describe("KeptList (the tag field's suggestions)", () => {
     expect(r.calls).toHaveLength(2);
   });
 });
+
+describe("KeptList (the titles naming a merged tree's sources)", () => {
+  it("lets whoever needs it wait for the read in flight, answered or failed", async () => {
+    const r = reader();
+    const { list } = carolKeeping(r);
+    let settled = 0;
+    void list.need().then(() => settled++);
+    void list.need().then(() => settled++);
+    await settle();
+    expect(settled).toBe(0);
+    r.calls[0].fail();
+    await settle();
+    expect(settled).toBe(2);
+    expect(list.answered).toBe(false);
+  });
+
+  it("whose read failed when the page opened is read at the next join, and names the sources from then on", async () => {
+    const r = reader();
+    const { list, reconnect } = carolKeeping(r);
+    void list.need();
+    r.calls[0].fail(); // the page opened while the server could not be reached
+    await settle();
+    expect(list.answered).toBe(false);
+    reconnect();
+    expect(r.calls).toHaveLength(2);
+    r.calls[1].answer(["Bob's problem tree"]);
+    await settle();
+    expect(list.answered).toBe(true);
+    expect(list.rows).toEqual(["Bob's problem tree"]);
+    await list.need(); // answered: no read more
+    expect(r.calls).toHaveLength(2);
+  });
+});
+
+describe("SyncEngine.joined", () => {
+  it("is already true when the page is told of the welcome, so presence sent from there goes out", () => {
+    const server = new FakeServer("problem");
+    const seen: boolean[] = [];
+    const carol: FakeClient = new FakeClient(server, "C", 3, { onWelcome: () => seen.push(carol.engine.joined) });
+    carol.connect();
+    flushAll(carol);
+    carol.disconnect();
+    expect(carol.engine.joined).toBe(false);
+    carol.connect();
+    flushAll(carol);
+    expect(seen).toEqual([true, true]);
+  });
+});

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import LIVE, demo_tree, merge, row_text, submit
+from tests.browser.helpers import LIVE, SocketGate, demo_tree, merge, row_text, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -98,6 +98,48 @@ GRAPH_JS = """() => {
     fontPx: parseFloat(node.renderedStyle('font-size')),
   };
 }"""
+
+
+def test_source_trees_not_named_when_the_page_opened_are_named_once_it_is_back(
+    users: Any, patient_expect: None
+) -> None:
+    """bob's page opens a merged tree while the list of his trees cannot be read: its
+    sources show as "…". When his page's socket is back, the list is read again and names
+    them, without a reload."""
+    alice = users("alice")
+    mark = uuid.uuid4().hex[:6]
+    titles = [f"Risks seen by ann {mark}", f"Risks seen by cy {mark}"]
+    sources = []
+    for title in titles:
+        tree = alice.api("POST", "/api/trees/", {"kind": "problem", "title": title})["id"]
+        alice.api("POST", f"/api/trees/{tree}/members/", {"username": "bob", "role": "editor"})
+        submit(alice, tree, [{"kind": "create", "id": str(uuid.uuid4()), "type": "problem",
+                              "parent": None, "text": "Reward hacking"}])  # fmt: skip
+        sources.append(tree)
+    merged = merge(alice, sources, f"Merged {mark}")
+
+    bob = users("bob")
+    tree_list = re.compile(r"/api/trees/$")
+    bob.page.route(tree_list, lambda route: route.abort())
+    gate = SocketGate(bob.page)
+    bob.open_tree(merged)
+    details = bob.page.locator("aside.details")
+    row_text(bob.page, "Reward hacking").click()
+    expect(details).to_contain_text("Drawn in 2 sources")
+    expect(details.locator(".sources")).to_contain_text("…")
+    assert titles[0] not in details.inner_text()
+
+    bob.page.unroute(tree_list)
+    bob.context.set_offline(True)
+    gate.cut()
+    expect(bob.page.locator(".banner.offline")).to_be_visible()
+    gate.release()
+    bob.context.set_offline(False)
+    expect(bob.page.locator(".banner.offline")).to_be_hidden(timeout=LIVE)
+    for title in titles:
+        expect(details.locator(".sources")).to_contain_text(title, timeout=LIVE)
+    expect(details.locator(".sources")).not_to_contain_text("…")
+    bob.shot("source-titles-read-when-back")
 
 
 def test_graph_text_is_legible_and_in_the_outlines_order(users: Any) -> None:

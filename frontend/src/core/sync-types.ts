@@ -89,6 +89,7 @@ export interface SyncHooks {
   onRemoteDelete?(id: string, actor: number | null): void;
   onConflict?(info: ConflictInfo): void;
   onPresence?(all: Map<string, PresenceInfo>): void;
+  /** The hello was answered (`joined` is already true: the socket may carry presence). */
   onWelcome?(user: User, role: string, conn: string): void;
   /**
    * A socket joined the tree's broadcasts (its first welcome; the server joins the group

@@ -234,12 +234,15 @@ export class SyncEngine extends TextSync implements UndoGuard {
         this.me = msg.user;
         this.role = msg.role;
         this.conn = String(msg.conn);
-        this.hooks.onWelcome?.(msg.user, msg.role, this.conn);
-        // A socket is welcomed again when it asks for a snapshot by a second hello; it was in
-        // the tree's group since the first welcome, so it has not joined anew.
-        if (!this.joined) {
+        {
+          // A socket is welcomed again when it asks for a snapshot by a second hello; it was
+          // in the tree's group since the first welcome, so it has not joined anew. `joined`
+          // is true before onWelcome: the page may send what needs a welcomed socket
+          // (presence) from there.
+          const joining = !this.joined;
           this.joined = true;
-          this.hooks.onJoined?.();
+          this.hooks.onWelcome?.(msg.user, msg.role, this.conn);
+          if (joining) this.hooks.onJoined?.();
         }
         break;
       case "snapshot":

@@ -18,7 +18,9 @@ import {
   type TagRow,
   type TagSuggestion,
   tagsApi,
+  type TreeSummary,
 } from "../api";
+import { KeptList } from "../core/kept-list";
 import type { SyncEngine } from "../core/sync";
 import { SurvivalTracker, type Survival } from "../core/survival";
 import type { Change, TreeNode } from "../core/types";
@@ -58,7 +60,13 @@ export class AnalysisController {
   private readonly brokenBox = h("input", { type: "checkbox", id: "f-broken" });
   readonly brokenLabel = h("label", { for: "f-broken", title: "Proposals that do not survive their critiques" }, this.brokenBox, " Broken proposals");
   private titles = new Map<number, string>();
-  private titlesLoaded: Promise<void> | null = null;
+  /** The trees one can open, whose titles name a merged tree's sources: read when first
+   * needed, again on each join of the page's socket (a read that failed, say offline, is not
+   * kept: until one is answered the names show as "…"). */
+  private readonly treeList = new KeptList<TreeSummary>(
+    () => api.trees(),
+    () => this.titlesRead(),
+  );
   private shown = false;
   private built = false;
   private dirty = true;
@@ -99,16 +107,19 @@ export class AnalysisController {
     this.dirty = true;
     if (this.built && this.shown) this.scheduleRefresh();
     this.review?.refreshLinks();
-    if (v.kind === "problem") void this.loadTitles().then(() => this.refreshDrawn());
+    if (v.kind === "problem") void this.loadTitles();
   }
 
   /** The page's socket joined the tree's broadcasts (once per connection, reconnections
    * included): what the review queue missed meanwhile is read again, and so is a queue or a
-   * board that could not be read (the tab opened offline). A snapshot alone does not call for
-   * it: it comes on a socket that has joined (the hello's answer, or read over HTTP when that
-   * is too big), or repairs the page's own copy of the tree. */
+   * board that could not be read (the tab opened offline), and the titles naming the sources
+   * (read once before: one may have been renamed or shared meanwhile, or the read failed). A
+   * snapshot alone does not call for it: it comes on a socket that has joined (the hello's
+   * answer, or read over HTTP when that is too big), or repairs the page's own copy of the
+   * tree. */
   onJoined(): void {
     this.review?.onJoined();
+    this.treeList.joined();
     if (this.readFailed) {
       this.dirty = true;
       if (this.shown) this.refresh();
@@ -521,17 +532,19 @@ export class AnalysisController {
 
   // ------------------------------------------------------------------ tree titles
 
+  /** Settles when the titles were read (or their read failed: "…" stays until a join). */
   private loadTitles(): Promise<void> {
-    if (!this.titlesLoaded)
-      this.titlesLoaded = api
-        .trees()
-        .then((ts) => {
-          for (const t of ts) this.titles.set(t.id, t.title);
-          this.titlesKnown = true;
-          this.ctx.onTitles?.();
-        })
-        .catch(() => undefined);
-    return this.titlesLoaded;
+    return this.treeList.need();
+  }
+
+  /** A read of the titles ended: whatever names a source is drawn again. */
+  private titlesRead(): void {
+    if (!this.treeList.answered) return;
+    this.titles = new Map(this.treeList.rows.map((t) => [t.id, t.title]));
+    this.titlesKnown = true;
+    this.ctx.onTitles?.();
+    this.refreshDrawn();
+    this.review?.retitled();
   }
 
   private titlesKnown = false;

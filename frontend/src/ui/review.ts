@@ -425,6 +425,11 @@ export class ReviewScreen {
     }
   }
 
+  /** The titles naming the source trees were read (again): show them. */
+  retitled(): void {
+    if (this.queue) this.renderAll();
+  }
+
   /** Node ids changed (e.g. an accept deleted B): refresh the "show" links. */
   refreshLinks(): void {
     if (!this.queue) return;

@@ -197,7 +197,7 @@ export abstract class TreePagePanels {
       this.offersList = list;
     }
     this.fillTagOffers();
-    this.tagOffers.need();
+    void this.tagOffers.need();
   }
 
   /** Refill the suggestions, if shown: this tree's tags as they are now, then the server's. */

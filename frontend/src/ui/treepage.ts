@@ -55,7 +55,6 @@ export class TreePage extends TreePageLayout {
       onWelcome: (_u, role) => {
         // Presence goes after the hello has been answered (before it the server has nothing
         // to attach it to); the hello itself already shows us to the others.
-        this.welcomed = true;
         if (this.myPresence.node) this.sendPresence();
         this.setRole(role);
         this.onPresence(this.engine.presence);
@@ -146,7 +145,6 @@ export class TreePage extends TreePageLayout {
   private strip: WorkshopStrip;
   /** Where this user's cursor is, as last told to the others. */
   private myPresence: { node: string | null; editing: boolean; typing: boolean } = { node: null, editing: false, typing: false };
-  private welcomed = false;
   private typingTimer: number | null = null;
 
   private setPresence(p: { node: string | null; editing: boolean; typing: boolean }): void {
@@ -156,7 +154,8 @@ export class TreePage extends TreePageLayout {
   }
 
   private sendPresence(): void {
-    if (this.welcomed) this.conn.send({ type: "presence", ...this.myPresence });
+    // Only on a welcomed socket (the engine's `joined`, true from onWelcome on).
+    if (this.engine.joined) this.conn.send({ type: "presence", ...this.myPresence });
   }
 
   /** Keys pressed in a node: the others see "typing" until a short pause. */
@@ -344,7 +343,6 @@ export class TreePage extends TreePageLayout {
         code === 4403 ? "You no longer have access to this tree." : "This tree does not exist.";
       return;
     }
-    if (s !== "online") this.welcomed = false;
     this.renderStatus();
   }
   /** Someone else deleted a subtree: tell whoever was in it, naming the node and the person. */
