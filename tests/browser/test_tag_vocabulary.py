@@ -74,7 +74,8 @@ def test_a_rename_while_bob_is_offline_reaches_his_tag_filter_and_suggestions_wh
 ) -> None:
     """The rename's ops reach bob's page with the catch-up of his reconnect, its `tags` event
     never does: his page reads the tag field's suggestions again when its socket is back, once,
-    and the filter's choices and the suggestions drop the old names without a reload."""
+    the filter's choices and the suggestions drop the old names without a reload, and the
+    filter follows its tag to the new name, which the rename's ops tell."""
     alice, bob, tree_id = shared_tree("game", "Tag rename offline test")
     # Tags of this test alone: the suggestions also hold the tags of bob's other trees.
     mark = uuid.uuid4().hex[:8]
@@ -120,12 +121,13 @@ def test_a_rename_while_bob_is_offline_reaches_his_tag_filter_and_suggestions_wh
     bob.context.set_offline(False)
     expect(b.locator(".banner.offline")).to_be_hidden(timeout=LIVE)
 
-    # bob did not reload: the filter offers the new name, no old one, and no longer filters
-    # by a tag no node has (following it to the new name takes the `tags` event he missed).
+    # bob did not reload: the filter offers the new name, no old one, and follows its tag to
+    # the new name (its node's tags were set by the rename), now on both merged critiques.
     expect(tag_filter.locator(f"option[value='{new}']")).to_have_count(1, timeout=LIVE)
     expect(tag_filter.locator(f"option[value='{old}']")).to_have_count(0)
     expect(tag_filter.locator(f"option[value='{other}']")).to_have_count(0)
-    expect(tag_filter).to_have_value("")
+    expect(tag_filter).to_have_value(new)
+    expect(b.locator(".findbar .count")).to_have_text("2 matches")
     # The tag field's suggestions: the new name, neither old one (this tree's tags follow the
     # ops, what the server offers is read again).
     expect(offered(new)).to_have_count(1, timeout=LIVE)

@@ -10,6 +10,7 @@ import { TYPE_INFO, typesOf } from "../core/grammar";
 import { KeptList } from "../core/kept-list";
 import { NoteDraft } from "../core/note-draft";
 import { NotePace } from "../core/note-pace";
+import { renamedTo, renameSeen, taggedWith, tagsNow } from "../core/tag-follow";
 import { mapCaret } from "../core/ytext";
 import { LIMITS, normTag } from "../core/state";
 import type { SyncEngine } from "../core/sync";
@@ -89,8 +90,12 @@ export abstract class TreePagePanels {
   // ------------------------------------------------------------------ find
 
   private tagOptionsTimer: number | null = null;
-  /** The filter's tag when it vanished from the tree (a rename's ops came before its event). */
+  /** The filter's tag when a rename's ops took it from the tree and did not say its new name:
+   * the `tags` event that follows them will (core/tag-follow.ts). */
   protected lostTag = "";
+  /** The nodes carrying the filter's tag, with their tags, as last seen: where it went when
+   * it vanishes (core/tag-follow.ts). */
+  private tagged = new Map<string, string[]>();
 
   /** Tags changed (anyone's edit, a rename, a snapshot): the tag filter's choices and the tag
    * field's suggestions follow, live. */
@@ -101,12 +106,28 @@ export abstract class TreePagePanels {
       const before = this.tagSelect.value;
       this.fillTagOptions();
       this.fillTagOffers();
-      if (this.tagSelect.value !== before) {
-        // Gone from the tree: maybe renamed (the `tags` event follows the ops), so remember it.
-        this.lostTag = before;
-        this.updateFilter();
+      if (this.tagSelect.value === before) {
+        this.rememberTagged();
+        return;
       }
+      // Gone from the tree. Renamed, if the ops that took it say to what (also when they came
+      // with a reconnect, whose `tags` event never comes): follow it. Renamed to a name they
+      // do not tell: wait for the event. Otherwise (deleted, edited by hand): all tags.
+      const now = tagsNow(this.engine);
+      const to = renamedTo(before, this.tagged, now);
+      this.lostTag = !to && renameSeen(this.tagged, now) ? before : "";
+      if (to) {
+        this.fillTagOptions([to]);
+        this.tagSelect.value = to;
+      }
+      this.updateFilter();
     }, 100);
+  }
+
+  /** Note which nodes carry the filter's tag (see `tagged`). */
+  protected rememberTagged(): void {
+    const v = this.engine.view;
+    this.tagged = v ? taggedWith(v.nodes.values(), this.tagSelect.value) : new Map();
   }
 
   /** Someone renamed or merged tags: the filter follows the tag it was showing, and the tag
@@ -125,9 +146,11 @@ export abstract class TreePagePanels {
   }
 
   /** The page's socket (re)joined the tree's broadcasts: a rename made meanwhile came as ops
-   * (the tree's own tags follow them), its `tags` event never will, so the suggestions read
-   * before are read again. */
+   * (the tree's own tags follow them, and so does the filter when they say where its tag
+   * went), its `tags` event never will: a tag the filter was waiting for an event about is
+   * forgotten, and the suggestions read before are read again. */
   protected tagsOnJoined(): void {
+    this.lostTag = "";
     this.tagOffers.joined();
   }
 
@@ -254,6 +277,7 @@ export abstract class TreePagePanels {
       unpatched: this.unpatched.checked,
       extra: this.analysis.filterExtra(),
     });
+    this.rememberTagged();
     this.countEl.textContent = this.outliner.isFiltering() ? `${count} match${count === 1 ? "" : "es"}` : "";
   }
   // ------------------------------------------------------------------ breadcrumbs & details
