@@ -115,7 +115,9 @@ def test_a_drag_between_groups_survives_someone_joining_during_it(users: Any) ->
     )
     page = alice.page
     page.goto(f"{alice.base}/app/workshops/{workshop}")
-    page.wait_for_selector("body[data-workshop-ready]")
+    # live: the socket is up and its first read drawn, so Bob's chip is not replaced after
+    # it is picked up (seen in a fresh-clone CI run: the drag went to the replaced chip)
+    page.wait_for_selector("body[data-workshop-live]")
     reds = page.locator(f".group-col[data-group='{groups[0]}']")
     blues = page.locator(f".group-col[data-group='{groups[1]}']")
     chip = reds.locator(".member-chip", has_text="Bob")

@@ -148,13 +148,19 @@ export class WorkshopPage {
   private onSocket(s: "online" | "offline" | "closed", code?: number): void {
     if (s === "online") {
       this.banner.hidden = true;
-      void this.refresh(); // events may have been missed while away
+      // events may have been missed while away; once read, the page is live (a test waits for
+      // it: the read may draw the groups anew, replacing what was on screen)
+      void this.refresh().then(() => {
+        if (!this.destroyed) document.body.dataset.workshopLive = "1";
+      });
     } else if (s === "offline") {
+      delete document.body.dataset.workshopLive;
       this.banner.hidden = false;
       this.banner.className = "banner offline";
       this.banner.textContent = "Reconnecting… the timer keeps counting; changes show when the connection is back.";
     } else {
       void code;
+      delete document.body.dataset.workshopLive;
       this.gone();
     }
   }
@@ -194,5 +200,6 @@ export class WorkshopPage {
     this.socket?.stop();
     this.view?.destroy();
     delete document.body.dataset.workshopReady;
+    delete document.body.dataset.workshopLive;
   }
 }
