@@ -98,14 +98,19 @@ TEXTS = [
 
 
 def main() -> None:
-    import sys
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("model_dir", help="the fine-tuned model folder (tools/finetune_minilm.py)")
+    args = ap.parse_args()
 
     import torch
     from sentence_transformers import SentenceTransformer
 
     torch.set_num_threads(2)
-    # the shipped weights are the fine-tuned model (tools/finetune_minilm.py): its folder
-    st = SentenceTransformer(sys.argv[1], device="cpu")
+    st = SentenceTransformer(args.model_dir, device="cpu")
     st.max_seq_length = MAX_TOKENS
     tokenizer = st.tokenizer
     ids = [tokenizer(t, truncation=True, max_length=MAX_TOKENS)["input_ids"] for t in TEXTS]
