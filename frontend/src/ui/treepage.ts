@@ -337,10 +337,20 @@ export class TreePage extends TreePageLayout {
   private onConnState(s: ConnState, code?: number): void {
     this.connState = s;
     if (s === "closed") {
+      // "Closed" in the header: it kept the "Saved" of the socket the server just closed.
+      this.renderStatus();
       this.bannerEl.hidden = false;
       this.bannerEl.className = "banner error";
-      this.bannerEl.textContent =
-        code === 4403 ? "You no longer have access to this tree." : "This tree does not exist.";
+      // 4403 is also what a tree never shared (or missing) gets: the page never loaded it.
+      this.bannerEl.textContent = !this.loaded
+        ? "This tree does not exist or is not shared with you."
+        : code === 4403
+          ? "You no longer have access to this tree."
+          : "This tree does not exist.";
+      if (!this.loaded) {
+        this.titleEl.textContent = "Tree not found";
+        document.title = "Tree not found · Gametree";
+      }
       return;
     }
     this.renderStatus();
