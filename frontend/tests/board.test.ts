@@ -17,10 +17,16 @@ describe("ago", () => {
 
 describe("countPhrases", () => {
   it("shows game counts for game trees, problems for problem trees, both for a mixed group", () => {
-    expect(countPhrases(counts, "game")).toEqual(["3 proposals", "5 critiques", "1 patches", "1 surviving", "2 broken"]);
+    expect(countPhrases(counts, "game")).toEqual(["3 proposals", "5 critiques", "1 patch", "1 surviving", "2 broken"]);
     expect(countPhrases(counts, "problem")).toEqual(["4 problems"]);
     expect(countPhrases({ ...counts, contested: 1 }, "mixed")).toContain("1 contested");
     expect(countPhrases(counts, "mixed")).toContain("4 problems");
+  });
+
+  it("says one proposal, one patch, one problem in the singular", () => {
+    const one: Counts = { proposals: 1, critiques: 1, patches: 1, surviving: 0, broken: 1, contested: 0, problems: 1 };
+    expect(countPhrases(one, "game")).toEqual(["1 proposal", "1 critique", "1 patch", "0 surviving", "1 broken"]);
+    expect(countPhrases(one, "problem")).toEqual(["1 problem"]);
   });
 });
 

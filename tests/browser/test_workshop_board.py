@@ -77,11 +77,11 @@ def test_the_board_follows_two_groups_editing_live(users: Any, gametree_server: 
     one = users(made["people"][0][0])
     two = users(made["people"][1][0])
     build(one, made["trees"][0], "Imitate a careful human", "It learns to please the rater")
-    expect(totals(page, 0)).to_contain_text("1 proposals", timeout=LIVE)
-    expect(totals(page, 0)).to_contain_text("1 critiques", timeout=LIVE)
+    expect(totals(page, 0)).to_contain_text("1 proposal ", timeout=LIVE)
+    expect(totals(page, 0)).to_contain_text("1 critique ", timeout=LIVE)
     expect(totals(page, 0)).to_contain_text("1 broken", timeout=LIVE)
     build(two, made["trees"][1], "Debate between copies", "Debaters learn to persuade")
-    expect(totals(page, 1)).to_contain_text("1 critiques", timeout=LIVE)
+    expect(totals(page, 1)).to_contain_text("1 critique ", timeout=LIVE)
     # Both editors have their tree open: present; their group-mates are not.
     expect(page.locator(".board-group").nth(0).locator("li.present")).to_have_count(1, timeout=LIVE)
     expect(page.locator(".board-group").nth(1).locator("li.present")).to_have_count(1, timeout=LIVE)
@@ -137,7 +137,7 @@ def test_the_projector_link_shows_the_board_signed_out_until_it_is_replaced(
         alice.api(
             "POST", f"/api/trees/{made['trees'][1]}/ops/", {"client_id": "fac", "n": 1, "op": seed}
         )
-        expect(totals(projector, 1)).to_contain_text("1 proposals", timeout=LIVE)
+        expect(totals(projector, 1)).to_contain_text("1 proposal ", timeout=LIVE)
         alice.page.get_by_role("button", name="Make a new link (the old one stops)").click()
         expect(projector.locator(".banner")).to_contain_text("no longer works", timeout=LIVE)
     finally:

@@ -237,7 +237,7 @@ def _board_and_export(
     for gid, gname, _ in groups:
         card = fac.locator(f".board-group[data-group='{gid}']")
         expect(card).to_contain_text(gname)
-        expect(card.locator(".board-totals")).to_contain_text("1 proposals")
+        expect(card.locator(".board-totals")).to_contain_text("1 proposal ")
     # The game tree's ranking across groups: the failure mode two groups hit comes first.
     game = fac.locator(".board-exercise", has_text="Game tree: honest assistant")
     top = game.locator(".board-rank li").first

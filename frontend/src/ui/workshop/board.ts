@@ -115,12 +115,16 @@ export function ago(iso: string | null, now: number): string {
 export function countPhrases(c: Counts, kind: "game" | "problem" | "mixed"): string[] {
   const out: string[] = [];
   if (kind !== "problem") {
-    out.push(`${c.proposals} proposals`, `${c.critiques} critiques`, `${c.patches} patches`);
+    out.push(counted(c.proposals, "proposal"), counted(c.critiques, "critique"), counted(c.patches, "patch", "patches"));
     out.push(`${c.surviving} surviving`, `${c.broken} broken`);
     if (c.contested) out.push(`${c.contested} contested`);
   }
-  if (kind !== "game") out.push(`${c.problems} problems`);
+  if (kind !== "game") out.push(counted(c.problems, "problem"));
   return out;
+}
+
+function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 function groupKind(g: BoardGroup): "game" | "problem" | "mixed" {

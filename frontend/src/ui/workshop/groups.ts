@@ -186,7 +186,7 @@ export class GroupsPanel {
     this.drawBtn.disabled = true;
     try {
       const r = await roundsApi.draw(this.workshopId, Number(this.size.value) as 2 | 3);
-      toast(`${r.groups.length} groups drawn.`);
+      toast(`${r.groups.length} group${r.groups.length === 1 ? "" : "s"} drawn.`);
       this.reload();
     } catch (x) {
       showError(x);
