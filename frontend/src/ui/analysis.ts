@@ -30,6 +30,7 @@ import type { Outliner } from "./outliner";
 import { short } from "./outliner";
 import { openProblemLinkDialog } from "./problem-link";
 import { ReviewScreen } from "./review";
+import { roundsApi } from "./workshop/wsapi";
 
 export interface AnalysisContext {
   treeId: number;
@@ -42,6 +43,8 @@ export interface AnalysisContext {
   memberName(id: number): string;
   /** The titles of the trees one can open arrived (source lines can name them now). */
   onTitles?(): void;
+  /** The workshop this tree belongs to, once the tree's details are read (else null). */
+  workshop?(): number | null;
 }
 
 /** Badge words per node type and status: icon + text, never colour alone. */
@@ -63,8 +66,8 @@ export class AnalysisController {
   /** The trees one can open, whose titles name a merged tree's sources: read when first
    * needed, again on each join of the page's socket (a read that failed, say offline, is not
    * kept: until one is answered the names show as "…"). */
-  private readonly treeList = new KeptList<TreeSummary>(
-    () => api.trees(),
+  private readonly treeList = new KeptList<Pick<TreeSummary, "id" | "title">>(
+    () => this.readTitles(),
     () => this.titlesRead(),
   );
   private shown = false;
@@ -535,6 +538,28 @@ export class AnalysisController {
   /** Settles when the titles were read (or their read failed: "…" stays until a join). */
   private loadTitles(): Promise<void> {
     return this.treeList.need();
+  }
+
+  /** The trees one is a member of, and in a workshop the ones it lets one open: a group's
+   * merged tree draws on group-mates' trees that are in no one else's tree list, though the
+   * workshop page opens them once the round has ended. */
+  private async readTitles(): Promise<Pick<TreeSummary, "id" | "title">[]> {
+    const workshop = this.ctx.workshop?.() ?? null;
+    const [rows, home] = await Promise.all([api.trees(), workshop === null ? null : roundsApi.home(workshop)]);
+    const out: Pick<TreeSummary, "id" | "title">[] = [...rows];
+    const known = new Set(rows.map((t) => t.id));
+    for (const e of home?.exercises ?? [])
+      for (const t of e.trees) {
+        if (known.has(t.tree)) continue;
+        known.add(t.tree);
+        out.push({ id: t.tree, title: t.title });
+      }
+    return out;
+  }
+
+  /** The tree's workshop became known: its trees may name more sources. */
+  workshopKnown(): void {
+    if (this.treeList.answered) this.treeList.changed();
   }
 
   /** A read of the titles ended: whatever names a source is drawn again. */

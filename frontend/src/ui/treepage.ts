@@ -90,6 +90,7 @@ export class TreePage extends TreePageLayout {
       userName: (id) => this.userName(id),
       memberName: (id) => (id === this.ctx.me.id ? this.ctx.me.username : (this.members.get(id) ?? `user ${id}`)),
       onTitles: () => this.detailsFor && this.renderDetails(),
+      workshop: () => this.summary?.workshop?.id ?? null,
     });
     this.outliner = new Outliner(this.engine, treeId, {
       onFocusNode: (id, editing) => {
@@ -226,6 +227,7 @@ export class TreePage extends TreePageLayout {
       this.kindEl.textContent = summary.kind === "game" ? "Game tree" : "Problem tree";
       this.kindEl.className = `kind k-${summary.kind}`;
       this.strip.show(summary.workshop ?? null);
+      if (summary.workshop) this.analysis.workshopKnown();
       this.setMembers(members);
       this.memberList = members;
       this.renderForkButton();

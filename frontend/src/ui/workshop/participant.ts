@@ -123,7 +123,9 @@ export class ParticipantView {
         h(
           "li",
           { "data-tree": t.tree, "data-kind": t.kind },
-          appLink(`/app/trees/${t.tree}`, treeLabel(t, myId, people, e), this.navigate, {
+          // A merged tree opens on its review queue, the group's work on it (the outline said
+          // nothing of the queue waiting on the Analysis tab).
+          appLink(`/app/trees/${t.tree}${t.kind === "merged" ? "#review" : ""}`, treeLabel(t, myId, people, e), this.navigate, {
             class: "tree-open",
             "data-focus-key": `tree-${t.tree}`,
           }),

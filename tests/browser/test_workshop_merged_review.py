@@ -1,0 +1,64 @@
+"""A group's merged problem tree, opened from the workshop page in real Chromium: the link
+opens its merge review (it opened the outline, where nothing said a review was waiting), and
+the review names the group-mates' trees the participant may open since the round ended (it
+called them "a tree not shared with you": they are not in the participant's tree list)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import LIVE, submit
+from tests.browser.test_workshop_rounds import join
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("patient_expect")]
+
+MERGE = 90_000
+
+
+def test_the_merged_group_tree_opens_on_its_review_naming_the_group_mates_trees(
+    users: Any, guests: Any
+) -> None:
+    alice = users("alice")
+    w = alice.api("POST", "/api/workshops/", {"title": "Review cohort"})["id"]
+    alice.page.goto(f"{alice.base}/app/workshops/{w}")
+    alice.page.wait_for_selector("body[data-workshop-ready]")
+    link = alice.page.locator("#join-link").input_value()
+    ana, ben = guests(), guests()
+    join(ana, link, "Ana")
+    join(ben, link, "Ben")
+    group = alice.api("POST", f"/api/workshops/{w}/groups/", {"name": "Group 1"})
+    for seat in alice.api("GET", f"/api/workshops/{w}/participants/"):
+        if seat["display_name"] in ("Ana", "Ben"):
+            alice.api("PATCH", f"/api/workshops/{w}/participants/{seat['id']}/",
+                      {"group": group["id"]})  # fmt: skip
+    alice.api("POST", f"/api/workshops/{w}/exercises/", {"template": "problem_tree", "rounds": 1})
+    rnd = alice.api("GET", f"/api/workshops/{w}/home/")["exercises"][0]["rounds"][0]["id"]
+    alice.api("POST", f"/api/workshops/{w}/rounds/{rnd}/start/", {})
+
+    # Each draws alone: two problems that probably say the same thing go to the review.
+    for guest, text in ((ana, "Reward hacking"), (ben, "Reward hacking is easy")):
+        mine = guest.api("GET", f"/api/workshops/{w}/home/")["exercises"][0]["trees"][0]["tree"]
+        root = next(n["id"] for n in guest.api("GET", f"/api/trees/{mine}/snapshot/")["nodes"])
+        submit(guest, mine, [{"kind": "create", "id": str(uuid.uuid4()), "type": "problem",
+                              "parent": root, "text": text}])  # fmt: skip
+    alice.api("POST", f"/api/workshops/{w}/rounds/{rnd}/end/", {})
+
+    page = ana.page
+    merged = page.locator(".tree-links.current a.tree-open", has_text="Merged group tree")
+    expect(merged).to_be_visible(timeout=MERGE)
+    expect(page.locator(".tree-links.current a.tree-open", has_text="Ben's tree")).to_be_visible()
+    merged.click()
+    page.wait_for_selector("body[data-tree-ready]")
+    review = page.locator("section.review")
+    expect(review).to_be_visible(timeout=LIVE)
+    pair = review.locator("li.sugg").first
+    expect(pair).to_contain_text("Reward hacking is easy", timeout=LIVE)
+    # Ben's tree is named by its title (Ana may open it now), never as one not shared.
+    expect(pair).to_contain_text(re.compile(r"— Ben\b"), timeout=LIVE)
+    expect(review).not_to_contain_text("a tree not shared with you")
+    assert ana.errors == []
