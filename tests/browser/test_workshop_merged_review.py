@@ -1,7 +1,9 @@
 """A group's merged problem tree, opened from the workshop page in real Chromium: the link
 opens its merge review (it opened the outline, where nothing said a review was waiting), and
 the review names the group-mates' trees the participant may open since the round ended (it
-called them "a tree not shared with you": they are not in the participant's tree list)."""
+called them "a tree not shared with you": they are not in the participant's tree list); the
+next round's copy names who drew each problem (the group-mates are not members of the copy:
+both showed as "user N", with the same initials "US")."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("pat
 MERGE = 90_000
 
 
-def test_the_merged_group_tree_opens_on_its_review_naming_the_group_mates_trees(
+def test_the_merged_group_tree_opens_on_its_review_and_the_next_round_names_who_drew_what(
     users: Any, guests: Any
 ) -> None:
     alice = users("alice")
@@ -36,8 +38,9 @@ def test_the_merged_group_tree_opens_on_its_review_naming_the_group_mates_trees(
         if seat["display_name"] in ("Ana", "Ben"):
             alice.api("PATCH", f"/api/workshops/{w}/participants/{seat['id']}/",
                       {"group": group["id"]})  # fmt: skip
-    alice.api("POST", f"/api/workshops/{w}/exercises/", {"template": "problem_tree", "rounds": 1})
-    rnd = alice.api("GET", f"/api/workshops/{w}/home/")["exercises"][0]["rounds"][0]["id"]
+    alice.api("POST", f"/api/workshops/{w}/exercises/", {"template": "problem_tree", "rounds": 2})
+    rounds = alice.api("GET", f"/api/workshops/{w}/home/")["exercises"][0]["rounds"]
+    rnd = rounds[0]["id"]
     alice.api("POST", f"/api/workshops/{w}/rounds/{rnd}/start/", {})
 
     # Each draws alone: two problems that probably say the same thing go to the review.
@@ -61,4 +64,18 @@ def test_the_merged_group_tree_opens_on_its_review_naming_the_group_mates_trees(
     # Ben's tree is named by its title (Ana may open it now), never as one not shared.
     expect(pair).to_contain_text(re.compile(r"— Ben\b"), timeout=LIVE)
     expect(review).not_to_contain_text("a tree not shared with you")
+    assert ana.errors == []
+
+    # Round 2: Ana's copy of the merged tree says Ben drew his problem, by name.
+    alice.api("POST", f"/api/workshops/{w}/rounds/{rounds[1]['id']}/start/", {})
+    page.go_back()
+    page.wait_for_selector("body[data-workshop-ready]")
+    copy = page.locator(".tree-links.current a.tree-open", has_text="Your tree (round 2)")
+    expect(copy).to_be_visible(timeout=LIVE)
+    copy.click()
+    page.wait_for_selector("body[data-tree-ready]")
+    bens = page.locator("li.node", has=page.locator(":scope > .row > .text", has_text="is easy"))
+    drawn = bens.locator(":scope > .row .badge.drawn")
+    expect(drawn).to_have_attribute("aria-label", "Drawn by Ben", timeout=LIVE)
+    expect(drawn.locator(".who-chip")).to_have_text("BE")
     assert ana.errors == []

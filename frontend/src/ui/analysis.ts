@@ -45,6 +45,9 @@ export interface AnalysisContext {
   onTitles?(): void;
   /** The workshop this tree belongs to, once the tree's details are read (else null). */
   workshop?(): number | null;
+  /** The names of the workshop's people (user id, display name), read with its trees: a copy
+   * for the next round names group-mates who are not its members. */
+  knownNames?(names: [number, string][]): void;
 }
 
 /** Badge words per node type and status: icon + text, never colour alone. */
@@ -546,6 +549,7 @@ export class AnalysisController {
   private async readTitles(): Promise<Pick<TreeSummary, "id" | "title">[]> {
     const workshop = this.ctx.workshop?.() ?? null;
     const [rows, home] = await Promise.all([api.trees(), workshop === null ? null : roundsApi.home(workshop)]);
+    if (home) this.ctx.knownNames?.(home.participants.map((p) => [p.user, p.display_name]));
     const out: Pick<TreeSummary, "id" | "title">[] = [...rows];
     const known = new Set(rows.map((t) => t.id));
     for (const e of home?.exercises ?? [])

@@ -91,6 +91,9 @@ export class TreePage extends TreePageLayout {
       memberName: (id) => (id === this.ctx.me.id ? this.ctx.me.username : (this.members.get(id) ?? `user ${id}`)),
       onTitles: () => this.detailsFor && this.renderDetails(),
       workshop: () => this.summary?.workshop?.id ?? null,
+      knownNames: (names) => {
+        for (const [id, name] of names) if (!this.members.has(id)) this.members.set(id, name);
+      },
     });
     this.outliner = new Outliner(this.engine, treeId, {
       onFocusNode: (id, editing) => {
