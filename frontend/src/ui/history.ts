@@ -83,9 +83,17 @@ export function typingRuns(entries: HistoryEntry[]): Run[] {
   return out;
 }
 
-function runText(run: Run, nodeText?: (id: string) => string | undefined): string {
+/** A run in the tree-wide Versions list: the node it touched is named ("moved it" said not
+ * which), while it is in the tree; a create already quotes its own text. */
+export function runText(run: Run, nodeText?: (id: string) => string | undefined): string {
   const op = run.last.op;
-  if (op.kind !== "text") return describe(op);
+  if (op.kind !== "text") {
+    const what = describe(op);
+    const name = op.kind === "create" || !("id" in op) ? undefined : nodeText?.(op.id);
+    if (name === undefined) return what;
+    const quoted = `“${short(name, 50)}”`;
+    return /\bit\b/.test(what) ? what.replace(/\bit\b/, quoted) : `${what} in ${quoted}`;
+  }
   const name = nodeText?.(op.id);
   const where = name === undefined ? "typed" : `typed in “${short(name, 50)}”`;
   return run.count > 1 ? `${where} (${run.count} changes)` : where;
