@@ -1,7 +1,8 @@
 """A node's details panel stays current in a real browser: the history of a node whose create
 the server has not confirmed yet fills in once it has (it said "History not available: No such
-node." for good), and merging two problems by hand or splitting one back shows the new sources
-at once, for the person who did it and for those watching, without a duplicate row."""
+node." for good), without asking the server for it meanwhile (each ask logged a 404), and
+merging two problems by hand or splitting one back shows the new sources at once, for the
+person who did it and for those watching, without a duplicate row."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ def test_the_history_of_a_node_not_yet_saved_fills_in_once_it_is(users: Any) -> 
     # The server gets nothing this page sends until released: its new node stays unsaved.
     gate = SocketGate(p)
     alice.open_tree(tree)
+    # Nor does the page ask the server for a history it cannot have yet (each ask was a 404
+    # in the console, at almost every Enter in a live session).
+    asked: list[str] = []
+    p.on("response", lambda r: asked.append(r.url) if r.status == 404 else None)
     gate.up = "hold"
     row_text(p, "First proposal").click()
     p.keyboard.press("End")
@@ -53,6 +58,7 @@ def test_the_history_of_a_node_not_yet_saved_fills_in_once_it_is(users: Any) -> 
     expect(history).not_to_contain_text("not available")
     expect(history).not_to_contain_text("Not saved yet")
     assert not alice.errors
+    assert asked == []
 
 
 def test_a_hand_merge_and_a_split_show_in_the_details_at_once_for_everyone(users: Any) -> None:

@@ -18,6 +18,8 @@ export interface HistoryContext {
   userName(id: number | null): string;
   /** A node's current text, if it is in the tree (names the node typed in, in Versions). */
   nodeText?(id: string): string | undefined;
+  /** The node was made here and the server has not acknowledged it yet (no history to ask for). */
+  unsaved?(id: string): boolean;
 }
 
 export function when(at: string | null): string {
@@ -110,8 +112,20 @@ export function historySection(ctx: HistoryContext, n: TreeNode): HTMLElement {
   const box = h("div", { class: "field history-box" }, h("span", { text: "History" }), list, more);
   let before: number | undefined;
   let waits = 0;
+  const notYet = () => {
+    if (!list.querySelector(".not-saved")) list.append(h("li", { class: "muted small not-saved", text: "Not saved yet…" }));
+    window.setTimeout(() => {
+      if (box.isConnected) void load();
+    }, 400 * 2 ** Math.min(waits++, 4));
+  };
   const load = async () => {
     more.hidden = true;
+    // Asking before the server has the node only earns a 404 (logged in the console).
+    if (before === undefined && ctx.unsaved?.(n.id)) {
+      waits = 0;
+      notYet();
+      return;
+    }
     try {
       const page = await api.nodeHistory(ctx.treeId, n.id, before);
       list.querySelector(".not-saved")?.remove();
@@ -123,10 +137,7 @@ export function historySection(ctx: HistoryContext, n: TreeNode): HTMLElement {
       // A node made here a moment ago that the server has not got yet: ask again shortly
       // (it said "History not available: No such node." for good).
       if (e instanceof ApiError && e.code === "not_found" && before === undefined && waits < 8) {
-        if (!list.querySelector(".not-saved")) list.append(h("li", { class: "muted small not-saved", text: "Not saved yet…" }));
-        window.setTimeout(() => {
-          if (box.isConnected) void load();
-        }, 400 * 2 ** Math.min(waits++, 4));
+        notYet();
         return;
       }
       list.querySelector(".not-saved")?.remove();

@@ -492,6 +492,7 @@ export abstract class TreePagePanels {
       edit: (ops) => this.outliner.edit(ops),
       userName: (id) => this.userName(id),
       nodeText: (id) => this.engine.view?.get(id)?.text,
+      unsaved: (id) => this.engine.unsent().some((p) => p.op.kind === "create" && p.op.id === id),
     };
   }
 
