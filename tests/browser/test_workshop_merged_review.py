@@ -3,7 +3,8 @@ opens its merge review (it opened the outline, where nothing said a review was w
 the review names the group-mates' trees the participant may open since the round ended (it
 called them "a tree not shared with you": they are not in the participant's tree list); the
 next round's copy names who drew each problem (the group-mates are not members of the copy:
-both showed as "user N", with the same initials "US")."""
+both showed as "user N", with the same initials "US"). Neither offers "Fork for next round…":
+the facilitator's next round makes the copies."""
 
 from __future__ import annotations
 
@@ -59,6 +60,10 @@ def test_the_merged_group_tree_opens_on_its_review_and_the_next_round_names_who_
     page.wait_for_selector("body[data-tree-ready]")
     review = page.locator("section.review")
     expect(review).to_be_visible(timeout=LIVE)
+    # The facilitator's next round makes the copies: a fork of one's own would be no round's.
+    fork = page.get_by_role("button", name="Fork for next round…")
+    expect(page.locator("#workshop-strip")).to_contain_text("Review cohort", timeout=LIVE)
+    expect(fork).to_be_hidden()
     pair = review.locator("li.sugg").first
     expect(pair).to_contain_text("Reward hacking is easy", timeout=LIVE)
     # Ben's tree is named by its title (Ana may open it now), never as one not shared.
@@ -78,4 +83,5 @@ def test_the_merged_group_tree_opens_on_its_review_and_the_next_round_names_who_
     drawn = bens.locator(":scope > .row .badge.drawn")
     expect(drawn).to_have_attribute("aria-label", "Drawn by Ben", timeout=LIVE)
     expect(drawn.locator(".who-chip")).to_have_text("BE")
+    expect(page.get_by_role("button", name="Fork for next round…")).to_be_hidden()
     assert ana.errors == []

@@ -228,7 +228,9 @@ export abstract class TreePageLayout extends TreePagePanels {
   /** Fork is for merged problem trees, and for the people who may edit them. */
   protected renderForkButton(): void {
     const role = this.summary?.role;
-    this.forkBtn.hidden = !this.merged || this.summary?.kind !== "problem" || role === "viewer" || this.outliner.readOnly;
+    // A workshop's next round makes each person's copy: a fork made here would be no round's.
+    this.forkBtn.hidden =
+      !this.merged || this.summary?.kind !== "problem" || role === "viewer" || this.outliner.readOnly || !!this.summary?.workshop;
   }
 
   private async openFork(): Promise<void> {
