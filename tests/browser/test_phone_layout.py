@@ -1,7 +1,8 @@
 """The tree page on a phone (390 x 844, Chromium): a node's details and tags open next to the
 node (a sheet at the bottom of the screen, the node kept above it), not ~2,200 px below the
 tree; a node's text keeps whole words on a line next to its tags; the graph fits the whole
-tree on a 375 px phone; the type menu shows keyboard shortcuts on a desktop, not a phone."""
+tree on a 375 px phone; the type menu shows keyboard shortcuts on a desktop, not a phone; the
+Download menu and the shortcuts list fit a 375 px phone."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
+
+from tests.browser.helpers import merge
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -298,3 +301,37 @@ def test_the_type_menu_shows_shortcuts_on_a_desktop_and_none_on_a_phone(users: A
     assert "Ctrl" not in title and "Alt" not in placeholder, (title, placeholder)
     bob.shot("phone-375-type-menu")
     assert not alice.errors and not bob.errors
+
+
+def test_the_download_menu_and_the_shortcuts_fit_a_375_px_phone(users: Any) -> None:
+    """The Download menu hung from its button's right edge at 21rem wide: on a phone its
+    labels ("Markdown", "OPML", "JSON (backup)") were cut off at the screen's left edge, most
+    on a merged tree, whose header puts the button at the start of a line. The shortcuts
+    list ran past the dialog's right edge."""
+    alice = users("alice", viewport=SMALL_PHONE, touch=True)
+    p = alice.page
+    width = SMALL_PHONE["width"]
+    trees = alice.api("GET", "/api/trees/")
+    game = next(t["id"] for t in trees if t["title"].startswith("Workshop game tree"))
+    problems = [
+        t["id"] for t in trees if t["title"].startswith(("Bob's problem", "Carol's problem"))
+    ]
+    merged = merge(alice, problems, "Phone download")
+    for tree in (game, merged):
+        alice.open_tree(tree)
+        p.get_by_role("button", name="Download ▾").click()
+        menu = p.get_by_role("menu", name="Download as")
+        expect(menu).to_be_visible()
+        box = menu.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (tree, box)
+        assert menu.evaluate("(m) => m.scrollWidth <= m.clientWidth"), tree
+        alice.shot(f"phone-375-download-{tree}")
+        p.keyboard.press("Escape")
+
+    p.get_by_role("button", name="Keyboard shortcuts").click()
+    help_dialog = p.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_dialog).to_be_visible()
+    assert help_dialog.evaluate("(d) => d.scrollWidth <= d.clientWidth")
+    assert p.evaluate(TOO_WIDE_JS, width) == []
+    assert not alice.errors

@@ -115,6 +115,11 @@ export function downloadMenu(treeId: number, kind: () => TreeKind | null): HTMLE
   const show = (focus: "first" | "last" | null) => {
     fill();
     menu.hidden = false;
+    // Hung from the button's right edge, it can start left of the screen (a phone, where
+    // the header wraps the button to the start of a line): move it in by that much.
+    menu.style.right = "";
+    const left = menu.getBoundingClientRect().left;
+    if (left < 8) menu.style.right = `${left - 8}px`;
     button.setAttribute("aria-expanded", "true");
     const list = items();
     if (focus && list.length) (focus === "first" ? list[0] : list[list.length - 1]).focus();
