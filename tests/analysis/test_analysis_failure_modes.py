@@ -396,7 +396,10 @@ def test_the_starter_vocabulary_reads_common_failure_modes_in_plain_words() -> N
 
 def test_near_miss_failure_modes_are_separate_families_so_they_are_separate_items() -> None:
     # a family is one failure mode as a facilitator names it: a family item that gathered
-    # near misses outranked the true top mode on three blind game trees (round 10)
+    # near misses outranked the true top mode on three blind game trees (round 10); "fools
+    # its overseers" held lies, collusion and unfaithful reasoning beside "behaves well only
+    # when watched" until round 17, and on blind trees whose top mode was the latter the
+    # family item held more of the others than of it
     starter = starter_vocabulary()
 
     def family(mode: str) -> str:
@@ -405,9 +408,11 @@ def test_near_miss_failure_modes_are_separate_families_so_they_are_separate_item
     assert family("alignment-tax") == family("racing")
     assert family("alignment-tax") != family("too-weak")
     assert family("value-pluralism") != family("outer-misalignment")
-    assert family("confabulation") != family("deceptive-alignment") == family("dishonesty")
+    assert family("confabulation") != family("dishonesty") != family("deceptive-alignment")
+    assert family("deceptive-alignment") == family("evaluation-awareness") == family("sandbagging")
+    assert family("collusion") == family("steganography") != family("deceptive-alignment")
     assert family("power-seeking") == family("goal-preservation") == family("shutdown-resistance")
-    assert family("unfaithful-reasoning") == family("evaluation-awareness")
+    assert family("unfaithful-reasoning") != family("evaluation-awareness")
     assert family("untrusted-checker") != family("scalable-oversight")
     assert family("unverifiable-compliance") != family("racing")
 

@@ -183,14 +183,7 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
                 "concealment) ranks 4, as one item holding 29% of its critiques",
             ),
         ),
-        pytest.param(
-            "gt_dev17",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="held out until round 15 (gt_eval15): no item stands for its top mode "
-                "(good behaviour only under observation)",
-            ),
-        ),
+        "gt_dev17",
         pytest.param(
             "gt_dev18",
             marks=pytest.mark.xfail(
@@ -225,14 +218,7 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
                 " its critiques",
             ),
         ),
-        pytest.param(
-            "gt_dev22",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="held out until round 16, measured once (gt_eval20): no item stands for its"
-                " top mode (behaves well only when it can tell it is tested)",
-            ),
-        ),
+        "gt_dev22",
         pytest.param(
             "gt_dev23",
             marks=pytest.mark.xfail(
