@@ -1,5 +1,6 @@
-"""The fine-tuned sentence model's training texts (tools/finetune/) stay apart from every
-quality set: the model is measured on those sets, so none of their texts may be trained on."""
+"""The training texts of the fine-tuned sentence model (tools/finetune/) and of the critique
+reader (tools/reader/) stay apart from every quality set: both are measured on those sets, so
+none of their texts may be trained on."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from quality.quality_eval import HERE, game_set, problem_set, problem_trees, set
 
 ROOT = HERE.parents[2]
 CORPUS = sorted((ROOT / "tools" / "finetune").glob("corpus-*.jsonl"))
+READER = sorted((ROOT / "tools" / "reader").glob("critiques-*.jsonl"))
+
+
+def rows(paths: list[Any]) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in paths for line in path.read_text().splitlines()]
 
 
 def corpus() -> list[dict[str, Any]]:
-    return [json.loads(line) for path in CORPUS for line in path.read_text().splitlines()]
+    return rows(CORPUS)
 
 
 def quality_texts() -> set[str]:
@@ -52,8 +58,17 @@ def test_no_training_text_is_a_label_or_critique_of_a_quality_set() -> None:
     assert len(sets) > 3000  # the sets were read (dev and held out)
     shared = sorted({r["text"].strip().lower() for r in corpus()} & sets)
     assert shared == SHARED_WITH_DEVELOPMENT
+    assert not {r["text"].strip().lower() for r in rows(READER)} & sets
+
+
+def test_the_readers_critiques_are_there_and_name_only_failure_modes() -> None:
+    modes = yaml.safe_load((ROOT / "trees/analysis/taxonomy.yaml").read_text())["modes"]
+    reader = rows(READER)
+    assert len(reader) == 1080
+    assert {r["kind"] for r in reader} == {"critique"}
+    assert {r["id"] for r in reader} == {m["id"] for m in modes}  # 12 x 2 authors each
 
 
 def test_no_training_text_is_repeated() -> None:
-    texts = [r["text"] for r in corpus()]
+    texts = [r["text"] for r in corpus() + rows(READER)]
     assert len(texts) == len(set(texts))

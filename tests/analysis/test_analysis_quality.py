@@ -149,15 +149,7 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
         "gt_dev9",
         "gt_dev10",
         "gt_dev11",
-        pytest.param(
-            "gt_dev12",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="held out until round 14 (gt_eval10): its top mode (optimising for what "
-                "the checker rates well) is in no item that stands for it: the first item "
-                "holds 3 of its 10 critiques among 5 others",
-            ),
-        ),
+        "gt_dev12",
         pytest.param(
             "gt_dev13",
             marks=pytest.mark.xfail(
@@ -193,14 +185,7 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
                 "of its critiques",
             ),
         ),
-        pytest.param(
-            "gt_dev19",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="held out until round 16 (gt_eval17): no item stands for its top mode "
-                "(strategic deception)",
-            ),
-        ),
+        "gt_dev19",
         pytest.param(
             "gt_dev20",
             marks=pytest.mark.xfail(
@@ -219,14 +204,7 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
             ),
         ),
         "gt_dev22",
-        pytest.param(
-            "gt_dev23",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="held out until round 16, measured once (gt_eval21): no item stands for its"
-                " top mode (chases the number it is scored on, told as stories)",
-            ),
-        ),
+        "gt_dev23",
     ],
 )
 def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:

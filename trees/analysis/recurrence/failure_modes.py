@@ -31,6 +31,8 @@ import numpy as np
 from trees.analysis.survival import IN, OUT, AttackFramework, short
 from trees.analysis.taxonomy import Family, Mode
 from trees.analysis.text.similarity import Embedder, TfIdf, content_stems, normalise
+from trees.analysis.vocabulary.examples import MAX_TEXTS as EXAMPLES_MAX_TEXTS
+from trees.analysis.vocabulary.examples import ExampleReader, read_by_examples
 from trees.analysis.vocabulary.modes import (
     MIN_SCORE,
     ModeMatch,
@@ -70,6 +72,9 @@ class GameCorpus:
     ``vocabulary``: the failure modes critiques are read against (default: the starter
     taxonomy; ``Vocabulary(())`` turns it off). ``embedder``: the optional sentence-embedding
     scorer (:mod:`trees.analysis.text.semantic`), used for critiques no phrase matches.
+    ``reader``: the optional critique reader (:mod:`trees.analysis.vocabulary.examples`),
+    used when the trees hold at most :data:`~trees.analysis.vocabulary.examples.MAX_TEXTS`
+    distinct critiques.
     """
 
     def __init__(
@@ -78,9 +83,11 @@ class GameCorpus:
         *,
         vocabulary: Vocabulary | None = None,
         embedder: Embedder | None = None,
+        reader: ExampleReader | None = None,
     ) -> None:
         self.vocabulary = vocabulary if vocabulary is not None else starter_vocabulary()
         self.embedder = embedder
+        self.reader = reader
         self.frameworks: dict[Any, AttackFramework] = {}
         self.critiques: list[Critique] = []
         for tree_id, nodes in trees:
@@ -105,6 +112,7 @@ class GameCorpus:
         self._tfidf: TfIdf | None = None
         self._modes: list[ModeMatch | None] | None = None
         self._vectors: Matrix | None = None
+        self._example_probs: Matrix | None = None
         self._mode_sims: Matrix | None = None
         self._tag_modes: dict[str, Mode | None] | None = None
         self._tag_groups: dict[str, list[int]] | None = None
@@ -113,9 +121,10 @@ class GameCorpus:
     def modes(self) -> list[ModeMatch | None]:
         """For each critique the vocabulary mode it reads as, or ``None`` (built lazily).
 
-        By the vocabulary's phrases first; where they say too little, by meaning
-        (:mod:`trees.analysis.vocabulary.meaning`): nearest mode in meaning, or a one-word cue
-        that meaning confirms.
+        By the vocabulary's phrases first; then by example where they say nothing or the
+        reader clearly disagrees with cues (:mod:`trees.analysis.vocabulary.examples`); where
+        that says too little, by meaning (:mod:`trees.analysis.vocabulary.meaning`): nearest
+        mode in meaning, or a one-word cue that meaning confirms.
         """
         if self._modes is None:
             vocab = self.vocabulary
@@ -131,6 +140,9 @@ class GameCorpus:
                 best, hint = memo[c.text]
                 modes.append(best)
                 weak.append(hint)
+            probs = self.example_probs
+            if probs is not None and self.reader is not None:
+                modes = read_by_examples(vocab, self.reader.modes, probs, modes)
             sims = self.mode_sims
             if sims is not None:
                 from trees.analysis.vocabulary.meaning import read_by_meaning
@@ -141,6 +153,16 @@ class GameCorpus:
                     modes[k] = m
             self._modes = modes
         return self._modes
+
+    @property
+    def example_probs(self) -> Matrix | None:
+        """The reader's mode probabilities of each critique, or ``None`` without a reader,
+        without modes, or with more than ``MAX_TEXTS`` distinct critiques."""
+        if self._example_probs is None and self.reader is not None and self.vocabulary.modes:
+            texts = [c.text for c in self.critiques]
+            if texts and len(set(texts)) <= EXAMPLES_MAX_TEXTS:
+                self._example_probs = self.reader(texts)
+        return self._example_probs
 
     @property
     def vectors(self) -> Matrix | None:
@@ -245,6 +267,18 @@ def critique_embedder() -> Embedder | None:
     from trees.analysis.text import semantic
 
     return None if semantic.switched_off() else semantic.model()
+
+
+def critique_reader() -> ExampleReader | None:
+    """The critique reader (:mod:`trees.analysis.vocabulary.examples`), or ``None`` when the
+    sentence models are switched off or the transformer is (``GAMETREE_SEMANTIC=0`` or
+    ``static``): it reads the transformer's vectors."""
+    from trees.analysis.text import semantic
+    from trees.analysis.vocabulary import examples
+
+    if semantic.switched_off() or semantic.static_only():
+        return None
+    return examples.reader()
 
 
 def _top_proposals(fw: AttackFramework) -> list[int | None]:
@@ -402,7 +436,8 @@ def suggest_tags(
         corpus = trees
     else:
         embedder = critique_embedder() if semantic else None
-        corpus = GameCorpus(trees, vocabulary=vocabulary, embedder=embedder)
+        reader = critique_reader() if semantic else None
+        corpus = GameCorpus(trees, vocabulary=vocabulary, embedder=embedder, reader=reader)
     crits = corpus.critiques
     any_tagged = any(c.tags for c in crits)
     if not any_tagged and not corpus.vocabulary.modes:

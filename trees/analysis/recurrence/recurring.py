@@ -27,12 +27,14 @@ from trees.analysis.recurrence.clusters import cluster_label, read_clusters
 from trees.analysis.recurrence.failure_modes import (
     GameCorpus,
     critique_embedder,
+    critique_reader,
     failure_mode_table,
     family_out,
     group_stats,
     mode_out,
 )
 from trees.analysis.text.similarity import Embedder
+from trees.analysis.vocabulary.examples import ExampleReader
 from trees.analysis.vocabulary.modes import Vocabulary
 
 
@@ -68,15 +70,19 @@ def recurring(
     Items come most taut first; ``top`` keeps the first ``top``. Game and problem trees are
     analysed separately; given both kinds, game items come first. ``vocabulary``: the
     failure modes critiques are read against (default: the starter taxonomy);
-    ``semantic``: read critiques with the shipped sentence-embedding model too
-    (:func:`~trees.analysis.recurrence.failure_modes.critique_embedder`).
+    ``semantic``: read critiques with the shipped models too (the static model,
+    :func:`~trees.analysis.recurrence.failure_modes.critique_embedder`, and the critique
+    reader, :func:`~trees.analysis.recurrence.failure_modes.critique_reader`).
     """
     game = [t for t in trees if t.resolved_kind == "game"]
     problem = [t for t in trees if t.resolved_kind != "game"]
     items: list[dict[str, Any]] = []
     if game:
         embedder = critique_embedder() if semantic else None
-        items.extend(game_items(game, seed=seed, vocabulary=vocabulary, embedder=embedder))
+        reader = critique_reader() if semantic else None
+        items.extend(
+            game_items(game, seed=seed, vocabulary=vocabulary, embedder=embedder, reader=reader)
+        )
     if problem:
         items.extend(problem_items(problem))
     kind = "mixed" if game and problem else ("game" if game else "problem")
@@ -89,6 +95,7 @@ def game_items(
     seed: int = 0,
     vocabulary: Vocabulary | None = None,
     embedder: Embedder | None = None,
+    reader: ExampleReader | None = None,
 ) -> list[dict[str, Any]]:
     """Tags and clusters of untagged critiques as one list, most taut first.
 
@@ -98,7 +105,9 @@ def game_items(
     labelled by it, suggests the people's tag for it (``suggested_tag``) and gives each
     member the ``mode`` it reads as and the ``evidence`` phrases it was read by.
     """
-    corpus = GameCorpus([(t.id, t.nodes) for t in trees], vocabulary=vocabulary, embedder=embedder)
+    corpus = GameCorpus(
+        [(t.id, t.nodes) for t in trees], vocabulary=vocabulary, embedder=embedder, reader=reader
+    )
     vocab = corpus.vocabulary
     items = failure_mode_table(corpus)
     tag_modes = corpus.tag_modes
