@@ -1,10 +1,12 @@
 """Speed benchmark of the analysis layer: merge, recurrence, survival, and cost growth.
 
-Run: .venv/bin/python bench/analysis_speed.py [merge] [recurring] [survival] [embed] [--phases]
+Run: .venv/bin/python bench/analysis_speed.py [merge] [recurring] [survival] [embed] [reader]
+[--phases]
 (default: all cases; ``--help`` says more).
 Targets: merge 5 trees x 2,000 nodes < 3 s with the shipped sentence-embedding model (as the
 app runs it) and < 2 s with word scores only; the contextual model (the transformer) embeds
-the 256 distinct labels of a large workshop's merge < 1 s; recurrence on a 10,000-node game
+the 256 distinct labels of a large workshop's merge < 1 s; the critique reader reads 200
+critiques, none cached, < 3 s; recurrence on a 10,000-node game
 tree < 1 s; survival on 100,000 nodes < 1 s; the log-log slope of time against size over
 four sizes (N/4 .. 2N) <= 1.15 (measured in this run).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import json
 import math
 import os
 import random
@@ -166,6 +169,28 @@ def dev_labels() -> list[str]:
     return [t for t in seen if t]
 
 
+def contextual_model() -> Any:
+    from trees.analysis.text import contextual
+
+    return contextual.model()
+
+
+def dev_critiques() -> list[str]:
+    """The distinct critiques of the development game-tree sets (real wording and length)."""
+    root = Path(__file__).resolve().parents[1] / "tests" / "analysis" / "quality" / "sets" / "dev"
+    seen: dict[str, None] = {}
+
+    def walk(items: list[dict[str, Any]]) -> None:
+        for it in items:
+            if it["type"] == "critique":
+                seen.setdefault(it["text"], None)
+            walk(it.get("children") or [])
+
+    for game in sorted(root.glob("gt_*/game.json")):
+        walk(json.loads(game.read_text()))
+    return list(seen)
+
+
 def attack_tree(size: int) -> list[dict[str, Any]]:
     nodes = []
     p = 0
@@ -213,7 +238,7 @@ def slope(sizes: list[int], seconds: list[float]) -> float:
     )
 
 
-CASES = ("merge", "merge-words", "recurring", "survival", "embed")
+CASES = ("merge", "merge-words", "recurring", "survival", "embed", "reader")
 SLOPE_TARGET = 1.15
 # merge's phases: (owner, attribute); the rest of merge (auto matches, the result) is "other"
 MERGE_PHASES = (
@@ -236,7 +261,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "< 2 s), recurring on a game tree of N nodes (N = 10,000, target < 1 s) and "
             "survival on N nodes (N = 100,000, target < 1 s), and the contextual model embedding N "
             "distinct label texts (embed, N = 256, target < 1 s; real labels of the dev "
-            "sets, the cache bypassed). Cost growth is the "
+            "sets, the cache bypassed), and the critique reader reading N distinct critiques "
+            "(reader, N = 200, its limit, target < 3 s; real critiques of the dev game trees, "
+            "the cache bypassed). Cost growth is the "
             "least-squares slope of log(time) against log(size) over the four sizes "
             f"(target <= {SLOPE_TARGET}; 1.0 is linear). The sizes run alternately, best of 5 "
             "(fewer when one 2N run takes over 10 s); wall and CPU seconds and both slopes "
@@ -404,6 +431,25 @@ def main(argv: list[str] | None = None) -> int:
             return functools.partial(encoder.embed_uncached, texts)
 
         case("embed N labels, contextual", "embed", 1.0, embed_run, 256)
+
+    if "reader" in want:
+        from trees.analysis.vocabulary import examples
+
+        critiques = dev_critiques()
+        # one order for all sizes, mixed: each size gets critiques of every tree and length
+        random.Random(0).shuffle(critiques)
+        reader = examples.reader()
+
+        def read_run(n: int) -> Callable[[], object]:
+            # none cached: what the first look at a workshop's trees costs
+            texts = [
+                critiques[k % len(critiques)] + ("" if k < len(critiques) else f" ({k})")
+                for k in range(n)
+            ]
+            encoder = contextual_model()
+            return lambda: reader.probabilities(encoder.embed_uncached(texts))
+
+        case("read N critiques by example", "reader", 3.0, read_run, examples.MAX_TEXTS)
 
     print(f"load average at the end (1, 5, 15 min): {os.getloadavg()}")
     print(f"{'case':30} {'sizes':>26}  wall s (CPU s) at each size; target at N; slope wall/CPU")

@@ -243,37 +243,67 @@ def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() ->
     assert split_merge("eval")["disagreements"] == 1.0
 
 
+# gt_eval22-25 (the tenth group) were measured once with the round-16 scorer (1 of 4) and
+# once with the round-17 scorer (3 of 4; two of them were seen passing during round 17's
+# development, with an earlier setting of the reader: bench/RESULTS_analysis.md, round 17);
+# gt_eval26-31 (the eleventh group) once with the round-17 scorer (2 of 6; the round-16
+# scorer beside it: 2 of 6).
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(
-            "gt_eval22",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="measured once with the round-16 scorer: its top mode (competitive "
-                "pressure cuts a one-sided safety step) ranks 2, as one item holding 25% of its "
-                "critiques",
-            ),
-        ),
-        pytest.param(
-            "gt_eval23",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="measured once with the round-16 scorer: no item stands for its top mode "
-                "(the guarantee lives in the idealised model)",
-            ),
-        ),
-        # measured once with the round-16 scorer: first, as one item holding 71% of its critiques
+        # round 16: ranks 2, as one item holding 25% of its critiques; round 17: first (50%)
+        "gt_eval22",
+        # round 16: no item stands for its top mode; round 17: first, as one item (38%)
+        "gt_eval23",
+        # rounds 16 and 17: first, as one item holding 71% of its critiques
         "gt_eval24",
         pytest.param(
             "gt_eval25",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="measured once with the round-16 scorer: its top mode (checkers cannot "
-                "judge work beyond their understanding) ranks 2, as one item holding 29% of its "
+                reason="measured with the round-16 and round-17 scorers: its top mode (checkers "
+                "cannot judge work beyond their understanding) ranks 2, as one item holding 29% "
+                "(round 17: 43%) of its critiques",
+            ),
+        ),
+        pytest.param(
+            "gt_eval26",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="measured once with the round-17 scorer: no item stands for its top mode "
+                "(can tell when it is trained, tested or watched and behaves well only then)",
+            ),
+        ),
+        pytest.param(
+            "gt_eval27",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="measured once with the round-17 scorer: its top mode (Goodhart: it "
+                "satisfies the measure instead of the intent) ranks 3, as one item holding 29% "
+                "of its critiques",
+            ),
+        ),
+        pytest.param(
+            "gt_eval28",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="measured once with the round-17 scorer: its top mode (optimises the "
+                "measured stand-in instead of the goal) ranks 5, as one item holding 25% of its "
                 "critiques",
             ),
         ),
+        # round 17: first, as one item holding 50% of its critiques
+        "gt_eval29",
+        pytest.param(
+            "gt_eval30",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="measured once with the round-17 scorer: no item stands for its top mode "
+                "(behaves well only while it knows it is being checked)",
+            ),
+        ),
+        # round 17: first, as one item holding 33% of its critiques
+        "gt_eval31",
     ],
 )
 def test_the_gold_top_failure_mode_of_each_held_out_tree_is_first_and_one_item(name: str) -> None:

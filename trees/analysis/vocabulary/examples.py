@@ -43,11 +43,12 @@ READER_SHA256 = "27e94393fa56087ff93536a9e474747ecd8d8c2ab8bb170e087dc89e9cb95b7
 # anywhere from 0.6 to 0.8 gives 17): bench/RESULTS_analysis.md, round 17.
 READ_MIN = 0.45
 OVERRULE_MIN = 0.7
-# Distinct critiques up to which they are read by example: the transformer costs about 5 ms
-# a critique when none is cached, so a workshop's trees (tens to a few hundred critiques) are
-# read in well under a second, and a 10,000-node tree is read by phrases and the static
-# model only, as before the reader.
-MAX_TEXTS = 300
+# Distinct critiques up to which they are read by example: the transformer costs about 11 ms
+# a critique when none is cached (bench/analysis_speed.py reader), so a group's game tree
+# (30-60 critiques) is read in well under a second and 200 critiques in about 2 s the first
+# time (vectors are cached per text after); larger sets of trees (a whole cohort's, the
+# 10,000-node bench tree) are read by phrases and the static model only, as before the reader.
+MAX_TEXTS = 200
 
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
 
