@@ -1,7 +1,8 @@
 """The facilitator's live board in Chromium: two participants of two groups build their
 groups' trees with the keyboard while the facilitator's board is open, and the board follows
 (counts, presence, the cross-group ranking) without a reload; the projector link opens a
-read-only board signed out, in large type, and stops working once replaced."""
+read-only board signed out, in large type, and stops working once replaced; a participant on
+the board's address is told it is the facilitators', with nothing left "Loading"."""
 
 from __future__ import annotations
 
@@ -142,3 +143,18 @@ def test_the_projector_link_shows_the_board_signed_out_until_it_is_replaced(
         expect(projector.locator(".banner")).to_contain_text("no longer works", timeout=LIVE)
     finally:
         room.close()
+
+
+def test_a_participant_on_the_board_address_is_told_it_is_the_facilitators_and_nothing_loads(
+    users: Any,
+) -> None:
+    """ "Loading the board…" stayed under the refusal for good."""
+    dave = users("dave")
+    workshop = next(w["id"] for w in dave.api("GET", "/api/workshops/"))
+    p = dave.page
+    p.goto(f"{dave.base}/app/workshops/{workshop}/board")
+    expect(p.locator(".banner")).to_have_text(
+        "Only the workshop's facilitators can see its board.", timeout=LIVE
+    )
+    expect(p.get_by_text("Loading the board…")).to_have_count(0)
+    assert not dave.errors

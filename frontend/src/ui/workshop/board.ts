@@ -248,6 +248,8 @@ export class BoardPage {
             ? "This projector link no longer works: ask the facilitator for the new one."
             : "Only the workshop's facilitators can see its board."
         : "Reconnecting…";
+    // Refused before any board came: nothing is loading any more.
+    if (s === "closed" && this.board === null) this.body.replaceChildren();
   }
 
   private show(b: Board): void {
