@@ -120,6 +120,23 @@ describe("SyncEngine", () => {
     expect(b.events.filter((e) => e.kind === "replaced")).toHaveLength(0);
   });
 
+  it("does not say theirs replaced mine when my later edit of the field is on its way after theirs", () => {
+    const { a, b } = pair();
+    a.engine.submit(P);
+    flushAll(a, b);
+    a.engine.submit({ kind: "set", id: "p", field: "tags", value: ["x"] });
+    flushAll(a, b);
+    // Both tag at once; b's reaches the server first, a hears of it before its own is acked.
+    a.engine.submit({ kind: "set", id: "p", field: "tags", value: ["x", "mine"] });
+    b.engine.submit({ kind: "set", id: "p", field: "tags", value: ["x", "theirs"] });
+    b.flush();
+    flushAll(a, b);
+    expect(a.engine.view!.get("p")!.tags).toEqual(["x", "mine"]);
+    // a's tags stand: telling a that b replaced them (with "Put mine back") was false.
+    expect(a.events.filter((e) => e.kind === "replaced")).toHaveLength(0);
+    expect(b.events.filter((e) => e.kind === "replaced")).toHaveLength(1);
+  });
+
   it("keeps an op answered 'internal' pending and resends it instead of dropping it", () => {
     const { a } = pair();
     a.engine.submit(P);

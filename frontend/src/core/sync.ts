@@ -439,7 +439,10 @@ export class SyncEngine extends TextSync implements UndoGuard {
         const w = this.myWrites.get(k);
         if (w && typeof lo.overwrote === "number" && lo.overwrote === w.seq) {
           this.myWrites.delete(k);
-          if (this.now() - w.at <= REPLACED_WINDOW_MS && !sameValue(w.value, lo.op.value))
+          // A later write of mine to the field, still on its way, lands after theirs: mine stands.
+          const op = lo.op;
+          const mineNext = this.pending.some((p) => p.ackSeq === null && p.op.kind === "set" && p.op.id === op.id && p.op.field === op.field);
+          if (!mineNext && this.now() - w.at <= REPLACED_WINDOW_MS && !sameValue(w.value, lo.op.value))
             this.hooks.onReplaced?.({
               id: lo.op.id,
               field: lo.op.field,
