@@ -2,7 +2,8 @@
 the server has not confirmed yet fills in once it has (it said "History not available: No such
 node." for good), without asking the server for it meanwhile (each ask logged a 404), and
 merging two problems by hand or splitting one back shows the new sources at once, for the
-person who did it and for those watching, without a duplicate row."""
+person who did it and for those watching, without a duplicate row; a viewer's details invite no
+note or tag."""
 
 from __future__ import annotations
 
@@ -105,3 +106,20 @@ def test_a_hand_merge_and_a_split_show_in_the_details_at_once_for_everyone(users
     for user in (alice, bob):
         expect(row_text(user.page, gone)).to_be_visible(timeout=LIVE)
     assert not alice.errors and not bob.errors
+
+
+def test_a_viewers_details_do_not_invite_a_note_or_a_tag(users: Any) -> None:
+    """A read-only note said "Add a note, sources, reasoning…" and the tag field "Add tag,
+    press Enter", and neither took a key (the facilitator watching a group's tree)."""
+    alice, bob = users("alice"), users("bob")
+    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "Watched"})["id"]
+    proposal = {"kind": "create", "id": str(uuid.uuid4()), "type": "proposal", "parent": None}
+    submit(alice, tree, [{**proposal, "text": "Use debate", "tags": ["oversight"]}])
+    alice.api("POST", f"/api/trees/{tree}/members/", {"username": "bob", "role": "viewer"})
+    bob.open_tree(tree)
+    row_text(bob.page, "Use debate").click()
+    details = bob.page.locator("aside.details")
+    expect(details.get_by_label("Note")).to_have_attribute("placeholder", "No note.")
+    expect(details.get_by_label("Add a tag")).to_be_hidden()
+    expect(details).to_contain_text("#oversight")
+    assert not bob.errors

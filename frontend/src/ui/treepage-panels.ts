@@ -333,7 +333,8 @@ export abstract class TreePagePanels {
     }
     this.detailsEl.dataset.id = n.id;
     const ro = this.outliner.readOnly;
-    const note = h("textarea", { rows: 6, class: "note-input", "aria-label": "Note", placeholder: "Add a note, sources, reasoning…" });
+    // Read-only, the fields must not invite typing that nothing takes.
+    const note = h("textarea", { rows: 6, class: "note-input", "aria-label": "Note", placeholder: ro ? "No note." : "Add a note, sources, reasoning…" });
     note.value = n.note;
     note.readOnly = ro;
     let timer: number | null = null;
@@ -383,6 +384,7 @@ export abstract class TreePagePanels {
       autocomplete: "off",
     });
     tagInput.readOnly = ro;
+    tagInput.hidden = ro;
     const backToNode = (e: KeyboardEvent) => {
       if (e.key !== "Escape") return;
       e.preventDefault();
