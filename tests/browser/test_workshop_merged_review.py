@@ -4,7 +4,8 @@ the review names the group-mates' trees the participant may open since the round
 called them "a tree not shared with you": they are not in the participant's tree list); the
 next round's copy names who drew each problem (the group-mates are not members of the copy:
 both showed as "user N", with the same initials "US"). Neither offers "Fork for next round…":
-the facilitator's next round makes the copies."""
+the facilitator's next round makes the copies. (And before any exercise, the list's placeholder is
+not numbered like one.)"""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ def test_the_merged_group_tree_opens_on_its_review_and_the_next_round_names_who_
     w = alice.api("POST", "/api/workshops/", {"title": "Review cohort"})["id"]
     alice.page.goto(f"{alice.base}/app/workshops/{w}")
     alice.page.wait_for_selector("body[data-workshop-ready]")
+    # No exercise yet: the list's placeholder is not numbered like one ("1. No exercises yet").
+    empty = alice.page.locator("ol.exercises > li", has_text="No exercises yet")
+    expect(empty).to_have_css("list-style-type", "none")
     link = alice.page.locator("#join-link").input_value()
     ana, ben = guests(), guests()
     join(ana, link, "Ana")
