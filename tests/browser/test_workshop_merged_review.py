@@ -4,8 +4,8 @@ the review names the group-mates' trees the participant may open since the round
 called them "a tree not shared with you": they are not in the participant's tree list); the
 next round's copy names who drew each problem (the group-mates are not members of the copy:
 both showed as "user N", with the same initials "US"). Neither offers "Fork for next round…":
-the facilitator's next round makes the copies. (And before any exercise, the list's placeholder is
-not numbered like one.)"""
+the facilitator's next round makes the copies. (And before anyone joined, the workshop page says so,
+and the exercise list's placeholder is not numbered like an exercise.)"""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def test_the_merged_group_tree_opens_on_its_review_and_the_next_round_names_who_
     # No exercise yet: the list's placeholder is not numbered like one ("1. No exercises yet").
     empty = alice.page.locator("ol.exercises > li", has_text="No exercises yet")
     expect(empty).to_have_css("list-style-type", "none")
+    # Nor does the empty "Not in a group" say everyone is in one when nobody has joined.
+    expect(alice.page.locator(".ws-groups")).to_contain_text("Nobody has joined yet")
     link = alice.page.locator("#join-link").input_value()
     ana, ben = guests(), guests()
     join(ana, link, "Ana")

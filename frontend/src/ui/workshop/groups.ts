@@ -76,11 +76,12 @@ export class GroupsPanel {
     const grouped = new Set(home.groups.flatMap((g) => g.members));
     const unassigned = home.participants.filter((p) => p.role === "participant" && !grouped.has(p.id));
     const cols = home.groups.map((g) => this.column(g, g.members.map((id) => people.get(id)).filter((p): p is ParticipantInGroup => !!p)));
-    if (unassigned.length || !home.groups.length) cols.push(this.column(null, unassigned));
+    const joined = home.participants.some((p) => p.role === "participant");
+    if (unassigned.length || !home.groups.length) cols.push(this.column(null, unassigned, joined));
     this.board.replaceChildren(...cols);
   }
 
-  private column(g: Group | null, members: ParticipantInGroup[]): HTMLElement {
+  private column(g: Group | null, members: ParticipantInGroup[], joined = true): HTMLElement {
     const title = g ? g.name : "Not in a group";
     const list = h("ul", { class: "plain group-members", "aria-label": title });
     for (const p of members) {
@@ -98,7 +99,9 @@ export class GroupsPanel {
       });
       list.append(chip);
     }
-    if (!members.length) list.append(h("li", { class: "muted small empty", text: g ? "Drop people here" : "Everyone is in a group" }));
+    // Before anyone joined, "Everyone is in a group" was true of nobody.
+    const empty = g ? "Drop people here" : joined ? "Everyone is in a group" : "Nobody has joined yet";
+    if (!members.length) list.append(h("li", { class: "muted small empty", text: empty }));
     const head = h("div", { class: "group-head" }, h("h3", { class: "group-name", text: title }));
     if (g) {
       const rename = h("button", { type: "button", class: "icon", text: "✎", "aria-label": `Rename ${g.name}`, title: "Rename" });
