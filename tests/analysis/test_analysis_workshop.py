@@ -133,6 +133,88 @@ R r Alignment
     assert ranking["items"][0]["groups"] == 2
 
 
+def merged_tree(tid: int, group: int, sources: dict[int, list[dict[str, Any]]]) -> BoardTree:
+    """A group's merged problem tree as the board has it: the merge of its members' trees,
+    its nodes' ``meta.sources`` naming those trees, ``meta.merged_from`` listing them."""
+    from trees.analysis.merge import merge
+
+    nodes = merge(list(sources.items()), embedder=None)["nodes"]
+    meta = {"merged_from": list(sources)}
+    return board_tree(tid, nodes, group, kind="problem", link_kind="merged", meta=meta)
+
+
+ANN = outline(
+    """
+R r Alignment
+  R a Goals are hard to specify
+  R b Oversight does not scale
+""",
+    prefix="ann",
+)
+BOB = outline(
+    """
+R r Alignment
+  R a Goals are hard to specify
+  R c Models deceive their overseers
+""",
+    prefix="bob",
+)
+CAT = outline(
+    """
+R r Alignment
+  R a Goals are hard to specify
+  R d Power seeking
+""",
+    prefix="cat",
+)
+
+
+def test_with_one_group_each_problem_of_its_merged_tree_counts_that_one_group() -> None:
+    # The board ranks the lone merged tree as it is: each problem's members are the
+    # members' own trees (its sources), which belong to the group all the same.
+    merged = merged_tree(3, 10, {11: ANN, 12: BOB})
+    ranking = cross_group_ranking(ranking_trees([merged], 1))
+    assert ranking["kind"] == "problem"
+    groups = {it["label"]: it["groups"] for it in ranking["items"]}
+    assert groups == {
+        "Goals are hard to specify": 1,
+        "Oversight does not scale": 1,
+        "Models deceive their overseers": 1,
+    }
+    assert {m["tree"] for m in ranking["items"][0]["members"]} == {11, 12}
+
+
+def test_a_problem_added_to_the_lone_merged_tree_after_the_merge_counts_its_group() -> None:
+    merged = merged_tree(3, 10, {11: ANN, 12: BOB})
+    late = node("late", "problem", merged.nodes[0]["id"], "Sycophancy")
+    nodes = [*map(dict, merged.nodes), late]
+    grown = board_tree(3, nodes, 10, kind="problem", meta=merged.meta)
+    groups = {it["label"]: it["groups"] for it in cross_group_ranking([grown])["items"]}
+    assert groups["Sycophancy"] == 1
+
+
+def test_a_lone_forked_copy_counts_its_group_though_its_problems_name_the_round_before() -> None:
+    # Round two with one copy of the group's merged tree on the board (one member left):
+    # the copy keeps its nodes' sources (trees 11 and 12, not ranked) but not `merged_from`.
+    merged = merged_tree(3, 10, {11: ANN, 12: BOB})
+    nodes = [dict(n) for n in merged.nodes]
+    fork = board_tree(5, nodes, 10, kind="problem", round=2, link_kind="individual")
+    items = cross_group_ranking([fork])["items"]
+    assert {m["tree"] for m in items[0]["members"]} == {11, 12}
+    assert {it["groups"] for it in items} == {1}
+
+
+def test_with_two_groups_merged_trees_a_problem_both_drew_counts_two_groups() -> None:
+    trees = [merged_tree(3, 10, {11: ANN, 12: BOB}), merged_tree(4, 20, {13: CAT})]
+    groups = {it["label"]: it["groups"] for it in cross_group_ranking(trees)["items"]}
+    assert groups == {
+        "Goals are hard to specify": 2,
+        "Oversight does not scale": 1,
+        "Models deceive their overseers": 1,
+        "Power seeking": 1,
+    }
+
+
 def test_an_exercise_is_ranked_on_its_newest_round_and_its_merged_trees() -> None:
     trees = [
         board_tree(1, GROUP_A, 10, round=1, link_kind="individual"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -71,6 +72,51 @@ def test_the_facilitator_sees_every_group_with_counts_and_the_ranking(
     assert ranking["items"][0]["groups"] == 2
     assert board["participants"] == 4 and board["present"] == 2
     assert board["projector"] is False
+
+
+def test_with_one_group_each_problem_of_its_merged_tree_counts_one_group(
+    alice: Any, client_for: Any
+) -> None:
+    # The browser test's workshop: one group of two, each with a problem tree, merged into
+    # the group's tree at the round's end; the board ranks that lone merged tree.
+    from trees.actions.imports import tree_import
+    from trees.actions.merges import merge_create
+    from trees.models import ExerciseTree
+
+    ws = make_board_workshop(alice, groups=1, kind="problem")
+    group, round_ = ws.groups[0], ws.exercise.rounds.get()
+    own = []
+    for user, seat, problems in zip(
+        ws.people[0],
+        ws.seats[0],
+        (["Goals are hard to specify", "Oversight does not scale"], ["Goals are hard to specify"]),
+        strict=True,
+    ):
+        top = {"id": str(uuid.uuid4()), "type": "problem", "parent": None, "text": "Alignment"}
+        nodes = [top] + [
+            {"id": str(uuid.uuid4()), "type": "problem", "parent": top["id"], "text": text}
+            for text in problems
+        ]
+        tree = tree_import(owner_id=user.pk, kind="problem", title="Mine", nodes=nodes)
+        ExerciseTree.objects.create(
+            exercise=ws.exercise,
+            round=round_,
+            tree=tree,
+            group=group,
+            participant=seat,
+            kind="individual",
+        )
+        own.append(tree)
+    merged = merge_create(actor_id=ws.people[0][0].pk, trees=own).tree
+    ExerciseTree.objects.create(
+        exercise=ws.exercise, round=round_, tree=merged, group=group, kind="merged"
+    )
+    board = client_for(ws.facilitator).get(f"/api/workshops/{ws.id}/board/").json()
+    items = board["exercises"][0]["ranking"]["items"]
+    assert {it["label"]: it["groups"] for it in items} == {
+        "Goals are hard to specify": 1,
+        "Oversight does not scale": 1,
+    }
 
 
 def test_a_participant_is_refused_the_board_and_an_outsider_does_not_see_it(

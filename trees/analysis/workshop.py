@@ -192,6 +192,11 @@ def cross_group_ranking(
     inputs = [TreeInput(t.id, t.nodes, t.kind, t.title, dict(t.meta)) for t in trees]
     game = [t for t in inputs if t.resolved_kind == "game"]
     problem = [t for t in inputs if t.resolved_kind != "game"]
+    # A lone problem tree is ranked as it is, not merged again, so its problems' members
+    # name the trees it was made from (a group's merged tree: the members' own trees; a
+    # forked copy: the round before's), which the board does not rank: they stand for its
+    # group. (Merged again, or for game trees, members name the ranked trees themselves.)
+    lone = group_of[problem[0].id] if len(problem) == 1 else None
     items: list[dict[str, Any]] = []
     if game and not clusters:
         corpus = GameCorpus([(t.id, t.nodes) for t in game])
@@ -205,13 +210,17 @@ def cross_group_ranking(
     return {
         "kind": kind,
         "trees": len(trees),
-        "items": [_ranking_item(it, group_of) for it in items[:top]],
+        "items": [_ranking_item(it, group_of, lone) for it in items[:top]],
     }
 
 
-def _ranking_item(item: Mapping[str, Any], group_of: Mapping[Any, int | None]) -> dict[str, Any]:
+def _ranking_item(
+    item: Mapping[str, Any], group_of: Mapping[Any, int | None], lone: int | None
+) -> dict[str, Any]:
+    """An item as the board shows it; `groups` counts the groups of its members' trees
+    (`lone`: the group of a tree the ranking does not hold, see cross_group_ranking)."""
     members = list(item.get("members") or ())
-    groups = {group_of.get(m.get("tree")) for m in members} - {None}
+    groups = {group_of.get(m.get("tree"), lone) for m in members} - {None}
     out: dict[str, Any] = {
         "label": str(item.get("label") or ""),
         "kind": item.get("kind"),
