@@ -10,19 +10,15 @@ of trees/analysis/taxonomy.yaml. It is how a critique is read "by example" when 
 vocabulary's phrases say nothing or say little (trees/analysis/vocabulary/examples.py).
 
 What it trains on: the critiques of tools/reader/critiques-*.jsonl (1,080, written for it by
-two authors who saw only the list of mode ids and names: tools/reader/README.md), the
-critique rows of tools/finetune/corpus-*.jsonl (450), and the gold critiques of the
-development game trees (tests/analysis/quality/sets/dev/gt_*, 653), each gold mode named by a
-vocabulary mode in tools/reader/dev-modes.json (by an annotator who read only the modes'
-names and examples; null where none fits); never a held-out set
-(tests/analysis/test_analysis_finetune_corpus.py checks both). ``--leave-out gt_devN``
-trains without a development tree, to measure it (leave-one-out: bench/RESULTS_analysis.md).
+two authors who saw only the list of mode ids and names: tools/reader/README.md) and the
+critique rows of tools/finetune/corpus-*.jsonl (450); never a quality set
+(tests/analysis/test_analysis_finetune_corpus.py checks that no text is shared).
 
 How: full-batch gradient descent from zero weights (:data:`STEPS` steps, rate :data:`RATE`,
 L2 penalty :data:`L2`), in float64, stored as float32: the same inputs give the same weights.
 The choice of L2 and of the reading thresholds was made on the development game trees
-(bench/RESULTS_analysis.md, round 17); trained on three of the four corpus authors, it reads
-the fourth's critiques into the right family 81% of the time (the vocabulary's phrases: 33%).
+(bench/RESULTS_analysis.md, round 17); trained on three of the four authors, it reads the
+fourth's critiques into the right family 81% of the time (the vocabulary's phrases: 33%).
 It prints the file's SHA-256, which goes into trees/analysis/vocabulary/examples.py
 (READER_SHA256) and trees/analysis/models/LICENSE.
 """
@@ -47,33 +43,9 @@ OUT = ROOT / "trees" / "analysis" / "models" / "critique-reader.npz"
 CORPORA = sorted((ROOT / "tools" / "reader").glob("critiques-*.jsonl")) + sorted(
     (ROOT / "tools" / "finetune").glob("corpus-*.jsonl")
 )
-DEV_SETS = ROOT / "tests" / "analysis" / "quality" / "sets" / "dev"
-# each development game tree's gold modes named by a vocabulary mode (or null: none fits)
-DEV_MAP = ROOT / "tools" / "reader" / "dev-modes.json"
 STEPS = 1500
 RATE = 50.0
 L2 = 1e-4
-
-
-def dev_examples(leave_out: set[str] = frozenset()) -> tuple[list[str], list[str]]:
-    """Texts and vocabulary mode ids of the development game trees' gold critiques, by
-    :data:`DEV_MAP` (sets in ``leave_out`` and modes mapped to null left out)."""
-    known = {m.id for m in MODES}
-    texts: list[str] = []
-    ids: list[str] = []
-    for name, modes in sorted(json.loads(DEV_MAP.read_text()).items()):
-        if name in leave_out:
-            continue
-        gold = json.loads((DEV_SETS / name / "gold.json").read_text())
-        for mode in gold["failure_modes"]:
-            mapped = modes[mode["id"]]
-            if mapped is None:
-                continue
-            if mapped not in known:
-                sys.exit(f"{DEV_MAP.name}: {name}/{mode['id']}: unknown failure mode {mapped!r}")
-            texts += mode["critiques"]
-            ids += [mapped] * len(mode["critiques"])
-    return texts, ids
 
 
 def examples() -> tuple[list[str], list[str]]:
@@ -114,18 +86,8 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--out", type=Path, default=OUT, help=f"where to write (default: {OUT})")
-    ap.add_argument(
-        "--leave-out",
-        action="append",
-        default=[],
-        metavar="SET",
-        help="a development game tree not to train on (gt_devN; repeatable): to measure it",
-    )
     args = ap.parse_args()
     texts, ids = examples()
-    dev_texts, dev_ids = dev_examples(set(args.leave_out))
-    texts += dev_texts
-    ids += dev_ids
     modes = [m.id for m in MODES]
     x = contextual.model().embed_uncached(texts).astype(np.float64)
     y = np.array([modes.index(i) for i in ids])

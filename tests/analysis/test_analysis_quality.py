@@ -10,6 +10,8 @@ wording (not far yet: see docs/analysis.md).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from quality.quality_eval import (
     failure_mode_quality,
@@ -146,16 +148,7 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
         "gt_dev6",
         "gt_dev7",
         "gt_dev8",
-        pytest.param(
-            "gt_dev9",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="since round 17's reader (trained on the development trees, this one "
-                "too): its "
-                "top mode (goal misgeneralisation) ranks 4; first as one item with the round-17 "
-                "reader trained on the corpora alone",
-            ),
-        ),
+        "gt_dev9",
         "gt_dev10",
         "gt_dev11",
         "gt_dev12",
@@ -194,15 +187,7 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
                 "of its critiques",
             ),
         ),
-        pytest.param(
-            "gt_dev19",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="since round 17's reader (trained on the development trees, this one "
-                "too): its "
-                "top mode (strategic deception) ranks 2, as one item holding 50% of its critiques",
-            ),
-        ),
+        "gt_dev19",
         pytest.param(
             "gt_dev20",
             marks=pytest.mark.xfail(
@@ -222,27 +207,34 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
         ),
         "gt_dev22",
         "gt_dev23",
+        # gt_dev24-29 were gt_eval26-31, measured once with the round-17 scorer (2 of 6)
         pytest.param(
             "gt_dev24",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="held out until round 17 (gt_eval26), measured once: no item stood for "
-                "its top "
-                "mode; round 17's reader trained on it: first, but split in 2 items",
+                reason="held out until round 17 (gt_eval26): no item stands for its top mode",
             ),
         ),
-        # gt_dev25-27, 29 were gt_eval27-29, 31 (measured once with the round-17 scorer:
-        # gt_eval27 rank 3, gt_eval28 rank 5; gt_eval29 and 31 first as one item)
-        "gt_dev25",
-        "gt_dev26",
+        pytest.param(
+            "gt_dev25",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="held out until round 17 (gt_eval27): its top mode ranks 3 (29%)",
+            ),
+        ),
+        pytest.param(
+            "gt_dev26",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="held out until round 17 (gt_eval28): its top mode ranks 5 (25%)",
+            ),
+        ),
         "gt_dev27",
         pytest.param(
             "gt_dev28",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="held out until round 17 (gt_eval30), measured once: no item stood for "
-                "its top "
-                "mode; round 17's reader trained on it: rank 2, split in 2 items",
+                reason="held out until round 17 (gt_eval30): no item stands for its top mode",
             ),
         ),
         "gt_dev29",
@@ -284,67 +276,51 @@ def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() ->
     assert split_merge("eval")["disagreements"] == 1.0
 
 
-# gt_eval22-25 (the tenth group) were measured once with the round-16 scorer (1 of 4) and
-# once with the round-17 scorer (3 of 4; two of them were seen passing during round 17's
-# development, with an earlier setting of the reader: bench/RESULTS_analysis.md, round 17);
-# gt_eval26-31 (the eleventh group) once with the round-17 scorer (2 of 6; the round-16
-# scorer beside it: 2 of 6).
+# gt_eval22-25 (the tenth group) were measured with the round-16 scorer (1 of 4) and the
+# round-17 scorer (3 of 4; two of them were seen passing during round 17's development);
+# gt_eval32-37 (the twelfth group) once with the round-17 scorer (3 of 6; the round-16 scorer
+# 1 of 6). A round-17 variant whose reader also learnt from the development trees was
+# measured beside it and not kept: bench/RESULTS_analysis.md, round 17.
+def xfail(name: str, reason: str) -> Any:
+    return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
+
+
 @pytest.mark.parametrize(
     "name",
     [
-        # round 16: ranks 2, as one item holding 25% of its critiques; round 17: first (50%)
+        # round 16: ranks 2 (25% of its critiques); round 17: first as one item (50%)
         "gt_eval22",
-        # round 16: no item stands for its top mode; round 17: first, as one item (38%)
+        # round 16: no item stands for its top mode; round 17: first as one item (38%)
         "gt_eval23",
         # rounds 16 and 17: first, as one item holding 71% of its critiques
         "gt_eval24",
-        pytest.param(
+        xfail(
             "gt_eval25",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="measured with the round-16 and round-17 scorers: its top mode (checkers "
-                "cannot judge work beyond their understanding) ranks 2, as one item holding 29% "
-                "(round 17: 43%) of its critiques",
-            ),
+            "measured with the round-16 and round-17 scorers: its top mode (checkers cannot "
+            "judge work beyond their understanding) ranks 2, as one item holding 29% "
+            "(round 17: 43%) of its critiques",
         ),
-        pytest.param(
-            "gt_eval26",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="measured once with the round-17 scorer: no item stands for its top mode "
-                "(can tell when it is trained, tested or watched and behaves well only then)",
-            ),
-        ),
-        pytest.param(
-            "gt_eval27",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="measured once with the round-17 scorer: its top mode (Goodhart: it "
-                "satisfies the measure instead of the intent) ranks 3, as one item holding 29% "
-                "of its critiques",
-            ),
-        ),
-        pytest.param(
-            "gt_eval28",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="measured once with the round-17 scorer: its top mode (optimises the "
-                "measured stand-in instead of the goal) ranks 5, as one item holding 25% of its "
-                "critiques",
-            ),
-        ),
-        # round 17: first, as one item holding 50% of its critiques
-        "gt_eval29",
-        pytest.param(
-            "gt_eval30",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="measured once with the round-17 scorer: no item stands for its top mode "
-                "(behaves well only while it knows it is being checked)",
-            ),
+        # round 17: first, as one item holding 71% of its critiques (round 16: no item)
+        "gt_eval32",
+        xfail(
+            "gt_eval33",
+            "measured once with the round-17 scorer: no item stands for its top mode "
+            "(optimises the measurable stand-in instead of what was meant)",
         ),
         # round 17: first, as one item holding 33% of its critiques
-        "gt_eval31",
+        "gt_eval34",
+        xfail(
+            "gt_eval35",
+            "measured once with the round-17 scorer: its top mode (gaming the score) ranks 3, "
+            "as one item holding 25% of its critiques",
+        ),
+        xfail(
+            "gt_eval36",
+            "measured once with the round-17 scorer: no item stands for its top mode "
+            "(specification gaming: the letter of the formal objective, not its intent)",
+        ),
+        # round 17: first, as one item holding 88% of its critiques (round 16: no item)
+        "gt_eval37",
     ],
 )
 def test_the_gold_top_failure_mode_of_each_held_out_tree_is_first_and_one_item(name: str) -> None:

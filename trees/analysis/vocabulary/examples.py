@@ -4,11 +4,9 @@ The vocabulary's phrases (:mod:`trees.analysis.vocabulary.modes`) were written f
 field's usual terms, and on critiques written by people who never saw them they read only a
 third of the critiques into the right family. The reader is a linear classifier over the
 shipped transformer's sentence vectors (:mod:`trees.analysis.text.contextual`), trained on
-2,183 critiques labelled with a mode (``tools/train_reader.py``): 1,530 written for it in a
-workshop's range of voices (``tools/reader/``, ``tools/finetune/``; trained on three of their
-four authors it reads the fourth's critiques into the right family 81% of the time) and the
-653 gold critiques of the development game trees, their modes named by vocabulary modes
-(``tools/reader/dev-modes.json``; never a held-out tree). It gives, for each critique, a
+1,530 critiques labelled with a mode, written in a workshop's range of voices
+(``tools/train_reader.py``, ``tools/reader/``): trained on three of its four authors it reads
+the fourth's critiques into the right family 81% of the time. It gives, for each critique, a
 probability per mode; a family's probability is the sum over its modes.
 
 Two readings use it (evidence "examples 0.62", weaker than a phrase and shown as such):
@@ -38,12 +36,11 @@ from trees.analysis.vocabulary.modes import MIN_SCORE, WEIGHT_ALIAS, ModeMatch, 
 
 READER_FILE = MODEL_DIR / "critique-reader.npz"
 # SHA-256 of READER_FILE: refused when it differs (models/LICENSE says how it was made)
-READER_SHA256 = "8970905da569a16d80df1863d73cdef75f21cbed9ff320b669f0047f179f7681"
+READER_SHA256 = "27e94393fa56087ff93536a9e474747ecd8d8c2ab8bb170e087dc89e9cb95b73"
 # A family's probability at which the reader reads a critique no phrase reads, and at which
-# it overrules a reading by cues. Chosen on the development game trees with the reader
-# trained on the corpora alone (top mode first as one item: 14 of 23 without the reader, 16
-# with READ_MIN alone, 17 with both; OVERRULE_MIN anywhere from 0.6 to 0.8 gives 17):
-# bench/RESULTS_analysis.md, round 17.
+# it overrules a reading by cues. Chosen on the development game trees (top mode first as
+# one item: 14 of 23 without the reader, 16 with READ_MIN alone, 17 with both; OVERRULE_MIN
+# anywhere from 0.6 to 0.8 gives 17): bench/RESULTS_analysis.md, round 17.
 READ_MIN = 0.45
 OVERRULE_MIN = 0.7
 # Distinct critiques up to which they are read by example: the transformer costs about 11 ms
