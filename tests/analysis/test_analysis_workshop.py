@@ -140,7 +140,7 @@ def merged_tree(tid: int, group: int, sources: dict[int, list[dict[str, Any]]]) 
 
     nodes = merge(list(sources.items()), embedder=None)["nodes"]
     meta = {"merged_from": list(sources)}
-    return board_tree(tid, nodes, group, kind="problem", link_kind="merged", meta=meta)
+    return board_tree(tid, nodes, group, kind="problem", round=1, link_kind="merged", meta=meta)
 
 
 ANN = outline(
@@ -213,6 +213,93 @@ def test_with_two_groups_merged_trees_a_problem_both_drew_counts_two_groups() ->
         "Models deceive their overseers": 1,
         "Power seeking": 1,
     }
+
+
+DAN = outline(
+    """
+R r Alignment
+  R a Goals are hard to specify
+  R e Power seeking
+""",
+    prefix="dan",
+)
+
+
+def own_tree(tid: int, nodes: list[dict[str, Any]], group: int, **kw: Any) -> BoardTree:
+    """One person's problem tree of round one (a group's member, before or without a merge)."""
+    kw.setdefault("round", 1)
+    return board_tree(tid, nodes, group, kind="problem", link_kind="individual", **kw)
+
+
+def ranked_groups(trees: list[BoardTree]) -> dict[str, int]:
+    ranking = cross_group_ranking(ranking_trees(trees, 1))
+    return {it["label"]: it["groups"] for it in ranking["items"]}
+
+
+def test_a_group_of_one_is_ranked_by_its_own_tree_beside_another_groups_merged_tree() -> None:
+    # Group 10 merged ann's and bob's trees; group 20 is cat alone (merge status `single`):
+    # no merged tree, so cat's own tree stands for the group.
+    a = merged_tree(3, 10, {11: ANN, 12: BOB})
+    trees = [own_tree(11, ANN, 10), own_tree(12, BOB, 10), own_tree(13, CAT, 20), a]
+    assert sorted(t.id for t in ranking_trees(trees, 1)) == [3, 13]
+    assert ranked_groups(trees) == {
+        "Goals are hard to specify": 2,
+        "Oversight does not scale": 1,
+        "Models deceive their overseers": 1,
+        "Power seeking": 1,
+    }
+
+
+def test_a_group_whose_merge_is_still_running_is_ranked_by_its_members_trees_once() -> None:
+    # Group 20's merge has not made its tree yet: cat's and dan's trees stand for it, and a
+    # problem both of them drew counts group 20 once.
+    a = merged_tree(3, 10, {11: ANN, 12: BOB})
+    trees = [a, own_tree(11, ANN, 10), own_tree(12, BOB, 10)]
+    trees += [own_tree(13, CAT, 20), own_tree(14, DAN, 20)]
+    assert sorted(t.id for t in ranking_trees(trees, 1)) == [3, 13, 14]
+    groups = ranked_groups(trees)
+    assert groups["Goals are hard to specify"] == 2
+    assert groups["Power seeking"] == 1
+    assert groups["Oversight does not scale"] == 1
+
+
+def test_when_every_group_has_merged_only_the_merged_trees_are_ranked() -> None:
+    a = merged_tree(3, 10, {11: ANN, 12: BOB})
+    b = merged_tree(4, 20, {13: CAT, 14: DAN})
+    trees = [own_tree(11, ANN, 10), own_tree(12, BOB, 10), a]
+    trees += [own_tree(13, CAT, 20), own_tree(14, DAN, 20), b]
+    assert [t.id for t in ranking_trees(trees, 1)] == [3, 4]
+    assert ranked_groups(trees) == {
+        "Goals are hard to specify": 2,
+        "Oversight does not scale": 1,
+        "Models deceive their overseers": 1,
+        "Power seeking": 1,
+    }
+
+
+def test_before_any_merge_every_tree_of_the_round_is_ranked() -> None:
+    trees = [own_tree(11, ANN, 10), own_tree(12, BOB, 10), own_tree(13, CAT, 20)]
+    assert [t.id for t in ranking_trees(trees, 1)] == [11, 12, 13]
+    groups = ranked_groups(trees)
+    assert groups["Goals are hard to specify"] == 2
+    assert groups["Power seeking"] == 1
+
+
+def test_a_group_whose_merge_is_still_running_when_the_next_round_starts_is_still_ranked() -> None:
+    # Round two started: group 10 has its forks, group 20 none yet (they come when its merge
+    # of round one is done): its round-one trees stand for it until then.
+    a = merged_tree(3, 10, {11: ANN, 12: BOB})
+    forks = [
+        board_tree(
+            t, [dict(n) for n in a.nodes], 10, kind="problem", round=2, link_kind="individual"
+        )
+        for t in (21, 22)
+    ]
+    trees = [own_tree(11, ANN, 10), own_tree(12, BOB, 10), a, *forks]
+    trees += [own_tree(13, CAT, 20), own_tree(14, DAN, 20)]
+    assert sorted(t.id for t in ranking_trees(trees, 1)) == [13, 14, 21, 22]
+    assert ranked_groups(trees)["Power seeking"] == 1
+    assert ranked_groups(trees)["Goals are hard to specify"] == 2
 
 
 def test_an_exercise_is_ranked_on_its_newest_round_and_its_merged_trees() -> None:

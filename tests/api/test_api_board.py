@@ -74,48 +74,91 @@ def test_the_facilitator_sees_every_group_with_counts_and_the_ranking(
     assert board["projector"] is False
 
 
-def test_with_one_group_each_problem_of_its_merged_tree_counts_one_group(
-    alice: Any, client_for: Any
-) -> None:
-    # The browser test's workshop: one group of two, each with a problem tree, merged into
-    # the group's tree at the round's end; the board ranks that lone merged tree.
+def own_problem_trees(ws: BoardWorkshop, g: int, problems: list[list[str]]) -> list[Any]:
+    """Group `g`'s members' own problem trees of round one ("Alignment" and, for each person,
+    their problems under it), linked to the exercise as at the round's start."""
     from trees.actions.imports import tree_import
-    from trees.actions.merges import merge_create
     from trees.models import ExerciseTree
 
-    ws = make_board_workshop(alice, groups=1, kind="problem")
-    group, round_ = ws.groups[0], ws.exercise.rounds.get()
+    round_ = ws.exercise.rounds.get()
     own = []
-    for user, seat, problems in zip(
-        ws.people[0],
-        ws.seats[0],
-        (["Goals are hard to specify", "Oversight does not scale"], ["Goals are hard to specify"]),
-        strict=True,
-    ):
+    for user, seat, texts in zip(ws.people[g], ws.seats[g], problems, strict=True):
         top = {"id": str(uuid.uuid4()), "type": "problem", "parent": None, "text": "Alignment"}
         nodes = [top] + [
             {"id": str(uuid.uuid4()), "type": "problem", "parent": top["id"], "text": text}
-            for text in problems
+            for text in texts
         ]
         tree = tree_import(owner_id=user.pk, kind="problem", title="Mine", nodes=nodes)
         ExerciseTree.objects.create(
             exercise=ws.exercise,
             round=round_,
             tree=tree,
-            group=group,
+            group=ws.groups[g],
             participant=seat,
             kind="individual",
         )
         own.append(tree)
-    merged = merge_create(actor_id=ws.people[0][0].pk, trees=own).tree
+    return own
+
+
+def group_merged(ws: BoardWorkshop, g: int, own: list[Any]) -> None:
+    """Group `g`'s merge done: its members' trees merged and linked as the group's tree."""
+    from trees.actions.merges import merge_create
+    from trees.models import ExerciseTree
+
+    merged = merge_create(actor_id=ws.people[g][0].pk, trees=own).tree
     ExerciseTree.objects.create(
-        exercise=ws.exercise, round=round_, tree=merged, group=group, kind="merged"
+        exercise=ws.exercise,
+        round=ws.exercise.rounds.get(),
+        tree=merged,
+        group=ws.groups[g],
+        kind="merged",
     )
+
+
+def test_with_one_group_each_problem_of_its_merged_tree_counts_one_group(
+    alice: Any, client_for: Any
+) -> None:
+    # The browser test's workshop: one group of two, each with a problem tree, merged into
+    # the group's tree at the round's end; the board ranks that lone merged tree.
+    ws = make_board_workshop(alice, groups=1, kind="problem")
+    own = own_problem_trees(
+        ws,
+        0,
+        [["Goals are hard to specify", "Oversight does not scale"], ["Goals are hard to specify"]],
+    )
+    group_merged(ws, 0, own)
     board = client_for(ws.facilitator).get(f"/api/workshops/{ws.id}/board/").json()
     items = board["exercises"][0]["ranking"]["items"]
     assert {it["label"]: it["groups"] for it in items} == {
         "Goals are hard to specify": 1,
         "Oversight does not scale": 1,
+    }
+
+
+def test_a_group_of_one_beside_a_merged_group_is_ranked_by_its_own_tree(
+    alice: Any, client_for: Any
+) -> None:
+    # Group 1's two trees were merged at the round's end; group 2 is one person (merge
+    # status `single`: no merged tree), whose own tree stands for the group on the board.
+    from trees.models import ExerciseTree
+
+    ws = make_board_workshop(alice, groups=2, per_group=2, kind="problem")
+    ExerciseTree.objects.filter(exercise=ws.exercise, kind="group").delete()
+    ws.people[1], ws.seats[1] = ws.people[1][:1], ws.seats[1][:1]
+    own = own_problem_trees(
+        ws,
+        0,
+        [["Goals are hard to specify", "Oversight does not scale"], ["Goals are hard to specify"]],
+    )
+    group_merged(ws, 0, own)
+    own_problem_trees(ws, 1, [["Goals are hard to specify", "Power seeking"]])
+    board = client_for(ws.facilitator).get(f"/api/workshops/{ws.id}/board/").json()
+    items = board["exercises"][0]["ranking"]["items"]
+    assert {it["label"]: it["groups"] for it in items} == {
+        "Goals are hard to specify": 2,
+        "Oversight does not scale": 1,
+        "Power seeking": 1,
     }
 
 
