@@ -8,7 +8,8 @@ trees) and the before/after comparison the merge's matching (:mod:`trees.analysi
 
 The board is recomputed often (trees/realtime/board.py), so per-tree counts are
 cheap and keyed by the tree's version by the caller; the ranking is computed per exercise,
-over the trees of its newest round only (earlier rounds' trees were merged into it).
+over each group's trees of its newest round only (earlier rounds' trees were merged into
+them), its merged tree where it has one (:func:`ranking_trees`).
 """
 
 from __future__ import annotations
@@ -158,15 +159,23 @@ def group_summaries(
 
 
 def ranking_trees(trees: Sequence[BoardTree], exercise: int | None) -> list[BoardTree]:
-    """The trees whose ranking stands for an exercise: those of its newest round that has
-    trees, merged trees first when a round has them (the merge already holds its sources)."""
+    """The trees whose ranking stands for an exercise, every group represented once: of each
+    group's newest round that has trees, its merged tree when it has one (the merge already
+    holds its sources), else all its trees of that round. A group without a merged tree (a
+    group of one, its merge still running or failed) is ranked by its members' trees; a
+    group whose merge has not forked the next round yet, by its trees of the round before.
+    In the order given."""
     mine = [t for t in trees if t.exercise == exercise]
-    if not mine:
-        return []
-    newest = max((t.round or 0) for t in mine)
-    in_round = [t for t in mine if (t.round or 0) == newest]
-    merged = [t for t in in_round if t.link_kind == "merged"]
-    return merged or in_round
+    by_group: dict[int | None, list[BoardTree]] = {}
+    for t in mine:
+        by_group.setdefault(t.group, []).append(t)
+    chosen: set[int] = set()
+    for group_trees in by_group.values():
+        newest = max((t.round or 0) for t in group_trees)
+        in_round = [t for t in group_trees if (t.round or 0) == newest]
+        merged = [t for t in in_round if t.link_kind == "merged"]
+        chosen.update(t.id for t in merged or in_round)
+    return [t for t in mine if t.id in chosen]
 
 
 def cross_group_ranking(
