@@ -111,6 +111,42 @@ def test_a_two_round_problem_tree_exercise_merges_each_group_and_forks_it_for_ea
     assert support == {"Reward hacking": 1.0, "Deceptive alignment": 0.5, "Sycophancy": 0.5}
 
 
+def review_pairs(room: Room, who: str, tree_id: int) -> list[tuple[frozenset[str], str]]:
+    review = room.clients[who].get(f"/api/trees/{tree_id}/review/")
+    assert review.status_code == 200, review.content
+    return [
+        (frozenset((s["a"]["label"], s["b"]["label"])), s["status"])
+        for s in review.json()["suggestions"]
+    ]
+
+
+def test_a_pair_nobody_decided_in_round_one_is_in_round_twos_review_queue_once(
+    make_user: Any, client_for: Any
+) -> None:
+    # A 3-person browser test found round two's queue empty ("0 of 0 decided"): the copies'
+    # nodes match by lineage, so no text matching asked about round one's open pairs again.
+    room = make_room(make_user, client_for)
+    ex = exercise(room, "problem_tree", rounds=2)
+    first, second = (r["id"] for r in ex["rounds"])
+    own = {name: tree_of(room, ex["id"], participant=name) for name in ("ann", "bob")}
+    round_step(room, first, "start")
+    add(room, "ann", own["ann"], "Reward hacking", root(own["ann"]))
+    add(room, "bob", own["bob"], "Reward hacking is easy", root(own["bob"]))
+    round_step(room, first, "end")
+    merged = merges_settle(room, first)[room.groups["A"]]["tree"]
+    hack = frozenset({"Reward hacking", "Reward hacking is easy"})
+    assert (hack, "pending") in review_pairs(room, "ann", merged)
+
+    round_step(room, second, "start")  # nobody reviews round one's queue
+    round_step(room, second, "end")
+    final = merges_settle(room, second)[room.groups["A"]]["tree"]
+    assert Tree.objects.get(pk=final).meta["base"] == merged
+    pairs = review_pairs(room, "bob", final)
+    assert [p for p in pairs if p[0] == hack] == [(hack, "pending")]
+    body = room.clients["bob"].get(f"/api/trees/{final}/review/").json()
+    assert body["progress"] == {"done": 0, "total": len(pairs)}
+
+
 def test_a_group_of_one_is_not_merged_and_its_tree_is_forked_as_it_is_next_round(
     make_user: Any, client_for: Any
 ) -> None:

@@ -131,6 +131,16 @@ def _base_for(trees: Sequence[Tree], actor_id: int) -> tuple[int | None, list[di
     return base_id, tree_snapshot(tree_id=base_id)["nodes"]
 
 
+def _queue_of(tree_id: int | None) -> list[dict[str, Any]]:
+    """The stored review queue of the merged tree the inputs were forked from: the merge asks
+    again about the pairs it left undecided (trees.analysis.merge.lineage)."""
+    if tree_id is None:
+        return []
+    rows = MergeSuggestion.objects.filter(tree_id=tree_id).order_by("position")
+    fields = ("a", "b", "status", "chosen", "score", "components", "explanation", "candidates")
+    return list(rows.values(*fields))
+
+
 def merge_title(trees: Sequence[Tree], title: object = None) -> str:
     """The merged tree's title, after checking that `trees` can be merged (raises
     `ActionError` otherwise): 2-20 distinct problem trees."""
@@ -229,6 +239,7 @@ def merge_create(
         confirmed=confirmed,
         rejected=rejected,
         base=base or None,
+        base_queue=_queue_of(base_id),
         users=users,
         owner_id=owner_id,
         progress=merge_progress,

@@ -10,18 +10,25 @@ Who drew a node carries over too (``meta.drew``): the source nodes of the base n
 from (the people who drew it in the round before), plus the copies that added it anew in this
 round. ``meta.sources`` stays what it always is, the nodes of this merge's inputs (here, the
 copies), which the review tools split back along.
+
+The base's review queue carries over too (`carry_suggestions`): carried-over nodes are never
+matched against each other by text (the group told them apart), so a pair the group left
+undecided would otherwise never be asked again. Each pending pair whose two nodes are both
+still here, apart, is suggested again between the copies' nodes.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from trees.analysis.graph import live_nodes, parents_of
+from trees.analysis.merge.review_queue import undecided
 from trees.analysis.merge.scores import Item
 
 FORK_NS = uuid.UUID("0b6f4c3e-8a1d-5e2f-9c7b-3d4a5e6f7a8b")
+CARRIED = "not decided in the round before"  # the head of a carried suggestion's explanation
 
 
 def fork(
@@ -187,3 +194,77 @@ class Diff3:
                         dropped.add((cluster_of_origin[pid], cluster_of_origin[cid]))
                         break
         return dropped
+
+
+def carry_suggestions(
+    base: Iterable[Mapping[str, Any]],
+    queue: Iterable[Mapping[str, Any]],
+    items: Sequence[Item],
+    nodes: Iterable[Mapping[str, Any]],
+    rejected: Collection[tuple[int, int]] = (),
+) -> list[dict[str, Any]]:
+    """The base's undecided suggestions (`queue`: its stored rows, in queue order) asked again
+    between this merge's inputs, in the shape of `merge`'s suggestions.
+
+    A row's refs are the base's sources (the round before's trees): its base node holds them
+    (``meta.sources``; a node merged by hand is its own source). That node stands here for
+    the first input node forked from it that is in a merged node (`nodes`); a row is carried
+    when both its sides are, in two merged nodes, and not rejected in this merge. Its
+    candidates go the same way (those gone or merged into `a` are left out).
+    """
+    live = {str(n["id"]): n for n in live_nodes(base)}
+    held: dict[tuple[Any, str], str] = {}
+    for n in live.values():
+        for src in (n.get("meta") or {}).get("sources") or ():
+            held[(src.get("tree"), str(src.get("node")))] = str(n["id"])
+
+    def base_node(ref: Mapping[str, Any]) -> str | None:
+        node = str(ref.get("node"))
+        return held.get((ref.get("tree"), node)) or (node if node in live else None)
+
+    merged_of = {
+        (src["tree"], str(src["node"])): n["id"]
+        for n in nodes
+        for src in (n.get("meta") or {}).get("sources") or ()
+    }
+    here: dict[str, int] = {}  # base node -> the input node standing for it here
+    for i, it in enumerate(items):
+        if it.origin is not None and (it.tree, str(it.id)) in merged_of:
+            here.setdefault(str(it.origin), i)
+
+    def merged(i: int) -> Any:
+        return merged_of[(items[i].tree, str(items[i].id))]
+
+    def ref(i: int) -> dict[str, Any]:
+        return {"tree": items[i].tree, "node": items[i].id, "label": items[i].label}
+
+    out: list[dict[str, Any]] = []
+    for row in undecided(queue, base_node):
+        side = [base_node(row["a"]), base_node(row["b"])]
+        a, b = (None if x is None else here.get(x) for x in side)
+        if a is None or b is None or merged(a) == merged(b) or (min(a, b), max(a, b)) in rejected:
+            continue
+        candidates: list[dict[str, Any]] = []
+        shown = {merged(a)}
+        first = {**row["b"], "score": row.get("score"), "components": row.get("components")}
+        for c in [first, *(row.get("candidates") or ())]:
+            x = base_node(c)
+            k = None if x is None else here.get(x)
+            if k is None or merged(k) in shown or (min(a, k), max(a, k)) in rejected:
+                continue
+            shown.add(merged(k))
+            candidates.append(
+                {**ref(k), "score": c.get("score"), "components": c.get("components") or {}}
+            )
+        why = str(row.get("explanation") or "")
+        out.append(
+            {
+                "a": ref(a),
+                "b": ref(b),
+                "score": row.get("score"),
+                "components": dict(row.get("components") or {}),
+                "explanation": why if why.startswith(CARRIED) else f"{CARRIED}; {why}".strip("; "),
+                "candidates": candidates,
+            }
+        )
+    return out

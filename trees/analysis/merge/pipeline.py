@@ -4,7 +4,8 @@ Pipeline (analysis.md section 1): normalise and alias-expand labels, score candi
 (see :mod:`trees.analysis.merge.matching`), then constrained union-find clustering: roots, lineage
 and confirmed matches first, then automatic matches above ``auto`` in score order, never two
 nodes of one source tree in one cluster, never a rejected pair, never a pair whose labels are
-subset-like. Pairs in the review band become suggestions with their top-3 candidates. The
+subset-like. Pairs in the review band become suggestions with their top-3 candidates (and,
+in a later round, the pairs the round before left undecided: `lineage.carry_suggestions`). The
 merged DAG keeps provenance on every node and contributors on every edge; cycles between
 trees are reported as disagreements and broken at their weakest edge, never raised.
 """
@@ -18,7 +19,7 @@ from trees.analysis.batch import batch
 from trees.analysis.graph import live_nodes, parents_of
 from trees.analysis.merge.clusters import Clusters
 from trees.analysis.merge.dag import Mirror, build, suggested_disagreements
-from trees.analysis.merge.lineage import Diff3, fork
+from trees.analysis.merge.lineage import Diff3, carry_suggestions, fork
 from trees.analysis.merge.matching import Matcher
 from trees.analysis.merge.scores import Item, Ranked
 from trees.analysis.text.glossary import Glossary
@@ -118,6 +119,7 @@ def merge(
     confirmed: Iterable[Any] = (),
     rejected: Iterable[Any] = (),
     base: Sequence[Mapping[str, Any]] | None = None,
+    base_queue: Iterable[Mapping[str, Any]] = (),
     auto: float = 0.8,
     review: float = 0.2,
     embedder: Embedder | Literal["auto"] | None = "auto",
@@ -129,6 +131,9 @@ def merge(
     ``{"a": {"tree", "node"}, "b": {...}}``) decided by the group. ``base``: the merged tree
     the inputs were forked from (their nodes carry ``meta.origin``); carried-over nodes match
     by lineage, only new nodes are matched by text, and edits are combined by diff3 rules.
+    ``base_queue``: the base's stored review queue (``{"a", "b", "status", "chosen",
+    "score", "components", "explanation", "candidates"}`` rows in queue order); the pairs it
+    left undecided are suggested again when both nodes are still here.
     ``glossary`` is updated in place with what confirmed matches teach. ``progress`` is
     called as ``progress(phase, fraction)`` when each phase of :data:`PHASES` starts and
     with ``("building", 1.0)`` at the end; an exception it raises aborts the merge.
@@ -232,6 +237,8 @@ def merge(
     disagreements.extend(
         suggested_disagreements(items, clusters, suggestions, nodes, link_min, mirror)
     )
+    open_pairs = carry_suggestions(base or (), base_queue, items, nodes, rejected_set)
+    suggestions = _by_score(suggestions, open_pairs)
     report("building", 1.0)
     return {
         "nodes": nodes,
@@ -250,8 +257,31 @@ def merge(
             "suggestions": len(suggestions),
             "embeddings": embedder is not None,
             "model": None if embedder is None else model_name(embedder),
+            # a later round's: the round before's open pairs asked again
+            **({"carried": len(open_pairs)} if base else {}),
         },
     }
+
+
+def _by_score(
+    suggestions: list[dict[str, Any]], more: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`more` among `suggestions` (best first), each before the first suggestion that scores
+    less; the order within each list stays (golden outputs of one round are unchanged)."""
+    if not more:
+        return suggestions
+    out: list[dict[str, Any]] = []
+    rest = iter(more)
+    nxt = next(rest, None)
+    for s in suggestions:
+        while nxt is not None and nxt["score"] > s["score"]:
+            out.append(nxt)
+            nxt = next(rest, None)
+        out.append(s)
+    if nxt is not None:
+        out.append(nxt)
+    out.extend(rest)
+    return out
 
 
 def _no_progress(phase: str, fraction: float) -> None:

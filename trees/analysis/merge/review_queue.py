@@ -11,6 +11,9 @@ A suggestion whose pair was already suggested moves on to its next candidate tha
 pair (so "Race dynamics between labs ≟ Labs racing to deploy" is kept when "Race dynamics
 between labs ≟ Race dynamics" was the mirror of an earlier one), or goes when it has none.
 Candidates already merged into `a`, or held by the same node as an earlier candidate, go too.
+
+`undecided` reads a stored queue as its review screen shows it: the next round's merge asks
+its pending pairs again (`lineage.carry_suggestions`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,15 @@ from typing import Any
 
 Ref = Mapping[str, Any]
 Holder = Callable[[Ref], Hashable | None]
+
+
+def holder_of(nodes: Iterable[Mapping[str, Any]]) -> Callable[[Ref], str | None]:
+    """Source ref -> the id of the node of `nodes` (a merge's) whose `meta.sources` hold it."""
+    held: dict[tuple[Any, str], str] = {}
+    for n in nodes:
+        for src in (n.get("meta") or {}).get("sources") or ():
+            held[(src["tree"], str(src["node"]))] = n["id"]
+    return lambda ref: held.get((ref.get("tree"), str(ref.get("node"))))
 
 
 def _who(ref: Ref, holder: Holder) -> Hashable:
@@ -72,4 +84,28 @@ def distinct_suggestions(
                 explanation=_explain(components),
             )
         out.append(row)
+    return out
+
+
+def undecided(rows: Iterable[Mapping[str, Any]], holder: Holder) -> list[Mapping[str, Any]]:
+    """The pending rows of a stored queue (``{"a", "b", "status", "chosen", ...}`` in queue
+    order) that its review screen shows: not a pair of merged nodes a decided row or an
+    earlier pending one stands for, nor one node already (an accept joined them). As
+    `trees.analysis_service` serves the queue, so what the next round carries is what the
+    group saw undecided."""
+    rows = list(rows)
+    seen = {
+        pair_key(s["a"], s.get("chosen") or s["b"], holder)
+        for s in rows
+        if s.get("status") != "pending"
+    }
+    out: list[Mapping[str, Any]] = []
+    for s in rows:
+        if s.get("status") != "pending":
+            continue
+        key = pair_key(s["a"], s["b"], holder)
+        if key in seen or len(key) == 1:
+            continue
+        seen.add(key)
+        out.append(s)
     return out

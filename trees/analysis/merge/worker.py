@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from trees.analysis.merge.pipeline import merge
-from trees.analysis.merge.review_queue import distinct_suggestions
+from trees.analysis.merge.review_queue import distinct_suggestions, holder_of
 from trees.analysis.text.glossary import Glossary
 from trees.domain.build import build_tree
 from trees.domain.limits import MAX_META_BYTES
@@ -94,15 +94,6 @@ def _merged_nodes(result: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict
     return out, new
 
 
-def _holder(nodes: Sequence[Mapping[str, Any]]) -> Callable[[Mapping[str, Any]], str | None]:
-    """Source ref -> the merge's node that holds it (its `meta.sources`)."""
-    held: dict[tuple[Any, str], str] = {}
-    for n in nodes:
-        for src in (n.get("meta") or {}).get("sources") or ():
-            held[(src["tree"], str(src["node"]))] = n["id"]
-    return lambda ref: held.get((ref.get("tree"), str(ref.get("node"))))
-
-
 def _renamed_disagreements(items: list[dict[str, Any]], new: Mapping[str, str]) -> list[Any]:
     def fix(edge: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -145,14 +136,16 @@ def merged_tree(
     confirmed: Iterable[Any] = (),
     rejected: Iterable[Any] = (),
     base: Sequence[Mapping[str, Any]] | None = None,
+    base_queue: Iterable[Mapping[str, Any]] = (),
     users: Collection[int] = (),
     owner_id: int,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Merge `inputs` (`(tree id, snapshot nodes)` each) and build the merged problem tree.
 
-    `users`: the authors of source nodes that are users of this server (they keep their
-    nodes); other nodes are the owner's. Returns plain data, the lists in row order:
+    `base_queue`: the review queue rows of `base` (see `merge`). `users`: the authors of
+    source nodes that are users of this server (they keep their nodes); other nodes are the
+    owner's. Returns plain data, the lists in row order:
     `nodes` (domain `Node`s), `log` (`(seq, actor, op, overwrote)`), `version`,
     `suggestions` (row fields, best first), `disagreements`, `conflicts`, `glossary` (the
     glossary after the merge), `stats`. Raises `OpError` should a node break the tree rules.
@@ -163,10 +156,11 @@ def merged_tree(
         confirmed=confirmed,
         rejected=rejected,
         base=base,
+        base_queue=base_queue,
         progress=progress,
     )
     nodes, new_ids = _merged_nodes(result)
-    suggestions = distinct_suggestions(result["suggestions"], _holder(result["nodes"]))
+    suggestions = distinct_suggestions(result["suggestions"], holder_of(result["nodes"]))
     authors = {n["id"]: n["author"] for n in nodes if n.get("author") in users}
     state, built = build_tree("problem", nodes, authors=authors, default_actor=owner_id)
     reasons = Counter(m["reason"] for m in result["matches"])
