@@ -5,7 +5,8 @@ called them "a tree not shared with you": they are not in the participant's tree
 next round's copy names who drew each problem (the group-mates are not members of the copy:
 both showed as "user N", with the same initials "US"). Neither offers "Fork for next round…":
 the facilitator's next round makes the copies. (And before anyone joined, the workshop page says so,
-and the exercise list's placeholder is not numbered like an exercise.)"""
+and the exercise list's placeholder is not numbered like an exercise.) Round 2's merged tree
+asks again the pair nobody decided in round 1 (its queue said "0 of 0 decided")."""
 
 from __future__ import annotations
 
@@ -90,4 +91,21 @@ def test_the_merged_group_tree_opens_on_its_review_and_the_next_round_names_who_
     expect(drawn).to_have_attribute("aria-label", "Drawn by Ben", timeout=LIVE)
     expect(drawn.locator(".who-chip")).to_have_text("BE")
     expect(page.get_by_role("button", name="Fork for next round…")).to_be_hidden()
+    assert ana.errors == []
+
+    # Round 2 ends with nobody having reviewed round 1's pair: round 2's merged tree asks it
+    # again (its queue said "0 of 0 decided").
+    alice.api("POST", f"/api/workshops/{w}/rounds/{rounds[1]['id']}/end/", {})
+    page.go_back()
+    page.wait_for_selector("body[data-workshop-ready]")
+    merged = page.locator(".tree-links.current a.tree-open", has_text="Merged group tree (round 2)")
+    expect(merged).to_be_visible(timeout=MERGE)
+    merged.click()
+    page.wait_for_selector("body[data-tree-ready]")
+    review = page.locator("section.review")
+    pair = review.locator("li.sugg")
+    expect(pair).to_have_count(1, timeout=LIVE)
+    expect(pair).to_contain_text("Reward hacking is easy")
+    expect(pair).to_contain_text("not decided in the round before")
+    expect(review).to_contain_text("0 of 1 decided")
     assert ana.errors == []
