@@ -26,7 +26,14 @@ from trees.models import (
     Tree,
     TreeKind,
 )
-from trees.selectors import User, access_tree, tree_snapshot, trees_for_user, user_id_of
+from trees.selectors import (
+    User,
+    access_tree,
+    tree_snapshot,
+    trees_for_user,
+    user_id_of,
+    user_ref,
+)
 
 MAX_TREES_PER_ANALYSIS = 50
 # Other game trees of the user that lend their tagged critiques to tag suggestions.
@@ -260,7 +267,7 @@ def explain(components: Mapping[str, float]) -> str:
 
 
 def _user_ref(user: Any) -> dict[str, Any] | None:
-    return {"id": user.pk, "username": user.get_username()} if user is not None else None
+    return user_ref(user) if user is not None else None
 
 
 def suggestion_payload(s: MergeSuggestion, index: SourceIndex) -> dict[str, Any]:
@@ -332,7 +339,7 @@ def review_payload(tree: Tree) -> dict[str, Any]:
 def conflicts_out(tree: Tree, nodes: Iterable[Mapping[str, Any]] | None = None) -> list[Any]:
     """The round-merge conflicts with what people need to settle them: `merged` = the merged
     node now (`{"node", "text"}` or null), each change's `person` (the copy's owner) and
-    `resolved` (`{"pick", "value", "by": {"id", "username"}, "at"}` or null)."""
+    `resolved` (`{"pick", "value", "by": {"id", "username", "name"}, "at"}` or null)."""
     stored = list((tree.meta or {}).get("conflicts") or [])
     if not stored:
         return []
@@ -345,18 +352,20 @@ def conflicts_out(tree: Tree, nodes: Iterable[Mapping[str, Any]] | None = None) 
             "pk", "owner__username"
         )
     )
-    users = dict(
-        get_user_model()
-        .objects.filter(pk__in=[(c.get("resolved") or {}).get("by") for c in stored])
-        .values_list("pk", "username")
-    )
+    users = {
+        u.pk: user_ref(u)
+        for u in get_user_model().objects.filter(
+            pk__in=[(c.get("resolved") or {}).get("by") for c in stored]
+        )
+    }
     out = []
     for i, c in enumerate(stored):
         node = live.get(c.get("merged_node"))
         resolved = c.get("resolved")
         if resolved:
             by = resolved.get("by")
-            resolved = {**resolved, "by": {"id": by, "username": users.get(by, "")}}
+            by_ref = users.get(by) or {"id": by, "username": "", "name": ""}
+            resolved = {**resolved, "by": by_ref}
         out.append(
             {
                 **c,

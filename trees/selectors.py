@@ -59,6 +59,19 @@ def user_id_of(user: User) -> int:
     return int(user.pk)
 
 
+def display_name(user: Any) -> str:
+    """The name a person is shown by: the one they gave (a workshop join stores it as the
+    account's first name), else their username, which stays the identifier (invites, forks)."""
+    get_full_name = getattr(user, "get_full_name", None)
+    name = get_full_name().strip() if get_full_name is not None else ""
+    return name or str(user.get_username())
+
+
+def user_ref(user: Any) -> dict[str, Any]:
+    """A person as every answer and message names them: `{"id", "username", "name"}`."""
+    return {"id": user.pk, "username": user.get_username(), "name": display_name(user)}
+
+
 _RANK: dict[str | None, int] = {None: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
 
 
@@ -242,7 +255,7 @@ def _actors(ids: set[int]) -> dict[int, dict[str, Any]]:
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects.filter(pk__in=ids)
-    return {u.pk: {"id": u.pk, "username": u.get_username()} for u in users}
+    return {u.pk: user_ref(u) for u in users}
 
 
 def _history_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -46,7 +46,11 @@ def test_accept_merges_b_into_a_through_logged_ops_and_undo_reverts_it(
     assert response.status_code == 200, response.json()
     out = response.json()
     assert out["suggestion"]["status"] == "accepted"
-    assert out["suggestion"]["decided_by"] == {"id": demo.alice.pk, "username": "alice"}
+    assert out["suggestion"]["decided_by"] == {
+        "id": demo.alice.pk,
+        "username": "alice",
+        "name": "Alice Chen",
+    }
     assert out["suggestion"]["decided_at"]
     assert out["progress"] == {"done": 1, "total": out["progress"]["total"]}
     # b is gone, its children and its sources now belong to a.

@@ -29,11 +29,11 @@ def test_login_with_the_right_password_starts_a_session(alice: Any) -> None:
         "/api/auth/login/", {"username": "alice", "password": PASSWORD}, format="json"
     )
     assert response.status_code == 200
-    assert response.json() == {"id": alice.pk, "username": "alice"}
+    assert response.json() == {"id": alice.pk, "username": "alice", "name": "alice"}
     assert "sessionid" in response.cookies
     me = client.get("/api/auth/me/")
     assert me.status_code == 200
-    assert me.json() == {"id": alice.pk, "username": "alice"}
+    assert me.json() == {"id": alice.pk, "username": "alice", "name": "alice"}
 
 
 def test_login_with_a_wrong_password_is_refused_as_invalid_credentials(alice: Any) -> None:
@@ -84,7 +84,7 @@ def test_session_names_the_user_signed_in_and_forgets_them_after_logout(
     assert response.status_code == 200
     assert response.json() == {
         "authenticated": True,
-        "user": {"id": alice.pk, "username": "alice"},
+        "user": {"id": alice.pk, "username": "alice", "name": "alice"},
     }
     assert as_alice.post("/api/auth/logout/").status_code == 204
     assert as_alice.get("/api/auth/session/").json() == {"authenticated": False, "user": None}
@@ -98,7 +98,11 @@ def test_session_with_a_token_names_its_user_and_a_bad_token_is_still_401(alice:
         "/api/auth/token/", {"username": "alice", "password": PASSWORD}, format="json"
     ).json()["token"]
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    assert client.get("/api/auth/session/").json()["user"] == {"id": alice.pk, "username": "alice"}
+    assert client.get("/api/auth/session/").json()["user"] == {
+        "id": alice.pk,
+        "username": "alice",
+        "name": "alice",
+    }
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     assert_error(client.get("/api/auth/session/"), 401, "not_authenticated")
 
@@ -120,7 +124,11 @@ def test_token_obtain_gives_a_token_that_authenticates_requests(alice: Any) -> N
     # Token requests need no CSRF token: they carry no ambient credentials.
     scripted = APIClient(enforce_csrf_checks=True)
     scripted.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    assert scripted.get("/api/auth/me/").json() == {"id": alice.pk, "username": "alice"}
+    assert scripted.get("/api/auth/me/").json() == {
+        "id": alice.pk,
+        "username": "alice",
+        "name": "alice",
+    }
     created = scripted.post("/api/trees/", {"kind": "game", "title": "Scripted"}, format="json")
     assert created.status_code == 201
     assert created.json()["owner"]["id"] == alice.pk

@@ -24,9 +24,9 @@ def test_member_list_shows_every_member_with_their_role(
     response = as_alice.get(tree_url(tree.pk, "members/"))
     assert response.status_code == 200
     assert response.json() == [
-        {"user": {"id": alice.pk, "username": "alice"}, "role": "owner"},
-        {"user": {"id": bob.pk, "username": "bob"}, "role": "editor"},
-        {"user": {"id": carol.pk, "username": "carol"}, "role": "viewer"},
+        {"user": {"id": alice.pk, "username": "alice", "name": "alice"}, "role": "owner"},
+        {"user": {"id": bob.pk, "username": "bob", "name": "bob"}, "role": "editor"},
+        {"user": {"id": carol.pk, "username": "carol", "name": "carol"}, "role": "viewer"},
     ]
 
 
@@ -44,7 +44,10 @@ def test_add_member_by_username_gives_them_the_role(
         tree_url(tree.pk, "members/"), {"username": "bob", "role": role}, format="json"
     )
     assert response.status_code == 201
-    assert response.json() == {"user": {"id": bob.pk, "username": "bob"}, "role": role}
+    assert response.json() == {
+        "user": {"id": bob.pk, "username": "bob", "name": "bob"},
+        "role": role,
+    }
     assert client_for(bob).get(tree_url(tree.pk)).json()["role"] == role
 
 
@@ -97,7 +100,10 @@ def test_change_role_updates_the_member(
         tree_url(tree.pk, f"members/{bob.pk}/"), {"role": "editor"}, format="json"
     )
     assert response.status_code == 200
-    assert response.json() == {"user": {"id": bob.pk, "username": "bob"}, "role": "editor"}
+    assert response.json() == {
+        "user": {"id": bob.pk, "username": "bob", "name": "bob"},
+        "role": "editor",
+    }
     assert _roles(tree)["bob"] == "editor"
 
 

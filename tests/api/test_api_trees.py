@@ -25,7 +25,7 @@ def test_tree_list_shows_only_my_trees_with_my_role(
     assert set(rows) == {mine.pk, shared.pk}
     assert rows[mine.pk]["role"] == "owner"
     assert rows[shared.pk]["role"] == "viewer"
-    assert rows[shared.pk]["owner"] == {"id": bob.pk, "username": "bob"}
+    assert rows[shared.pk]["owner"] == {"id": bob.pk, "username": "bob", "name": "bob"}
     assert rows[mine.pk]["title"] == "Mine"
     assert set(rows[mine.pk]) == {
         "id",
@@ -59,7 +59,7 @@ def test_create_tree_makes_me_its_owner(as_alice: APIClient, alice: Any) -> None
     assert body["description"] == "why"
     assert body["role"] == "owner"
     assert body["version"] == 0
-    assert body["owner"] == {"id": alice.pk, "username": "alice"}
+    assert body["owner"] == {"id": alice.pk, "username": "alice", "name": "alice"}
     assert Membership.objects.get(tree_id=body["id"], user=alice).role == "owner"
 
 

@@ -199,7 +199,7 @@ async def test_presence_appears_for_the_others_and_presence_leave_follows_a_disc
     await a.send({"type": "presence", "node": node, "editing": True})
     for ws in (b, c):
         seen = await ws.expect("presence", conn=a_conn, node=node)
-        assert seen["user"] == {"id": team.owner.pk, "username": "alice"}
+        assert seen["user"] == {"id": team.owner.pk, "username": "alice", "name": "alice"}
         assert seen["editing"] is True
 
     # A newcomer is told where everyone already is.
@@ -218,7 +218,7 @@ async def test_a_member_who_opens_the_tree_is_seen_by_the_others_before_any_clic
     b = await connect(team.bob, team.tree_id, hello=True)
     b_conn = b.messages[0]["conn"]
     seen = await a.expect("presence", conn=b_conn)
-    assert seen["user"] == {"id": team.bob.pk, "username": "bob"}
+    assert seen["user"] == {"id": team.bob.pk, "username": "bob", "name": "bob"}
     assert (seen["node"], seen["editing"], seen["typing"]) == (None, False, False)
     # And the newcomer is told about alice, who is already there.
     a_conn = a.messages[0]["conn"]

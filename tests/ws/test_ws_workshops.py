@@ -67,3 +67,15 @@ async def test_revoking_a_share_link_leaves_the_member_it_made_connected(
     link = await database_sync_to_async(ShareLink.objects.get)(tree_id=team.tree_id)
     await database_sync_to_async(sharelink_revoke)(tree=team.tree, link_id=link.pk)
     await ws.ok(proposal())
+
+
+async def test_someone_who_joined_a_workshop_as_ada_is_ada_in_welcome_and_presence(
+    team: Any, connect: Any
+) -> None:
+    _, ada, _ = await _join_and_share(team)
+    a = await connect(ada, team.tree_id, hello=True)
+    assert a.messages[0]["user"]["name"] == "Ada"
+    assert a.messages[0]["user"]["username"] == ada.username != "Ada"
+    owner = await connect(team.owner, team.tree_id, hello=True)
+    seen = await owner.expect("presence", conn=a.messages[0]["conn"])
+    assert seen["user"] == {"id": ada.pk, "username": ada.username, "name": "Ada"}

@@ -94,6 +94,8 @@ def workshop_create(*, user: Any, title: object, display_name: object = None) ->
         WorkshopParticipant.objects.create(
             workshop=workshop, user=user, display_name=name, role=WorkshopRole.FACILITATOR
         )
+        if display_name:
+            _name_account(user, name)
     return workshop
 
 
@@ -139,6 +141,15 @@ def _new_username(workshop: Workshop, name: str) -> str:
     raise ActionError("internal", "Could not find a free username; try again.")
 
 
+def _name_account(user: Any, name: str) -> None:
+    """Trees show people by their account's name (trees.selectors.display_name): an account
+    with none takes the name given here, so that group-mates see it, not the username. An
+    account's own name is kept (it may be in several workshops)."""
+    if not user.get_full_name().strip():
+        user.first_name = name[:150]
+        user.save(update_fields=["first_name"])
+
+
 def workshop_join(
     *, workshop: Workshop, user: Any, display_name: object
 ) -> tuple[WorkshopParticipant, bool]:
@@ -170,6 +181,7 @@ def workshop_join(
                 role=WorkshopRole.PARTICIPANT,
                 account_made_here=not signed_in,
             )
+            _name_account(user, name)
             workshop_id = workshop.pk
             transaction.on_commit(lambda: broadcast_workshop(workshop_id, {"type": "participants"}))
     except IntegrityError:

@@ -8,11 +8,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from trees.models import Membership, Role, ShareRole, Tree, TreeKind
+from trees.selectors import display_name
 
 
 class UserRefSerializer(serializers.Serializer[Any]):
+    """A person: `username` identifies them (invites, forks), `name` is how they are shown
+    (the name they gave, e.g. when joining a workshop; their username when they gave none)."""
+
     id = serializers.IntegerField()
     username = serializers.CharField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user: Any) -> str:
+        return user["name"] if isinstance(user, dict) else display_name(user)
 
 
 class LoginSerializer(serializers.Serializer[Any]):

@@ -38,7 +38,7 @@ class LoginThrottle(SimpleRateThrottle):
 
 
 def _user_ref(user: Any) -> dict[str, Any]:
-    return {"id": user.pk, "username": user.get_username()}
+    return selectors.user_ref(user)
 
 
 class CsrfView(APIView):

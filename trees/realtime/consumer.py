@@ -25,6 +25,7 @@ from trees.realtime.dbthread import run_db
 from trees.realtime.fanout import fanout, op_text
 from trees.realtime.ratelimit import TokenBucket, user_buckets, user_sockets
 from trees.realtime.sequencer import Offer, Sequencer
+from trees.selectors import display_name
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,9 @@ class TreeConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             self.user_id, self.username = user.pk, user.get_username()
+            self.name = display_name(user)
         else:
-            self.user_id, self.username = None, ""
+            self.user_id, self.username, self.name = None, "", ""
         # Ids past the database's bigint range cannot exist (and would overflow the query).
         in_range = 0 < self.tree_id < 2**63
         self.role = (
@@ -239,7 +241,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         await self._send(
             {
                 "type": "welcome",
-                "user": {"id": self.user_id, "username": self.username},
+                "user": {"id": self.user_id, "username": self.username, "name": self.name},
                 "role": self.role,
                 "conn": self.channel_name,
             }
@@ -444,7 +446,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             "type": "presence.update",
             "conn": self.channel_name,
             "tree": self.tree_id,
-            "user": {"id": self.user_id, "username": self.username},
+            "user": {"id": self.user_id, "username": self.username, "name": self.name},
             **self.presence,
         }
 

@@ -1,0 +1,75 @@
+"""People are shown by the name they gave (a workshop join's display name), not by the
+username made for them: every user object the server sends has `name` beside `username`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.test import APIClient
+
+from tests.api.api_helpers import create, tree_url
+
+
+def join_as(name: str, token: str) -> APIClient:
+    guest = APIClient()
+    answer = guest.post("/api/join/", {"display_name": name, "token": token}, format="json")
+    assert answer.status_code == 200, answer.content
+    return guest
+
+
+def test_a_guest_who_joins_as_nora_is_named_nora_in_the_session_and_keeps_a_generated_username(
+    alice: Any, client_for: Any
+) -> None:
+    created = client_for(alice).post("/api/workshops/", {"title": "Day"}, format="json").json()
+    nora = join_as("Nora", created["join_token"])
+    user = nora.get("/api/auth/session/").json()["user"]
+    assert user["name"] == "Nora"
+    assert user["username"].startswith("nora-") and user["username"] != "Nora"
+    assert nora.get("/api/auth/me/").json()["name"] == "Nora"
+
+
+def test_a_joined_name_shows_as_owner_in_tree_lists_as_member_and_in_history(
+    alice: Any, client_for: Any
+) -> None:
+    created = client_for(alice).post("/api/workshops/", {"title": "Day"}, format="json").json()
+    nora = join_as("Nora", created["join_token"])
+    username = nora.get("/api/auth/me/").json()["username"]
+    tree = nora.post("/api/trees/", {"kind": "game", "title": "Mine"}, format="json").json()
+    assert tree["owner"]["name"] == "Nora"
+    [listed] = [t for t in nora.get("/api/trees/").json() if t["id"] == tree["id"]]
+    assert listed["owner"] == {"id": listed["owner"]["id"], "username": username, "name": "Nora"}
+    # Invited by username (the identifier), shown by name.
+    added = nora.post(
+        f"/api/trees/{tree['id']}/members/", {"username": "alice", "role": "editor"}, format="json"
+    )
+    assert added.json()["user"]["name"] == "alice"  # alice gave no name: her username
+    members = nora.get(f"/api/trees/{tree['id']}/members/").json()
+    assert [m["user"]["name"] for m in members] == ["Nora", "alice"]
+    node = create(nora, tree["id"], "proposal", text="Debate")
+    history = nora.get(tree_url(tree["id"], f"nodes/{node}/history/")).json()
+    assert [e["actor"]["name"] for e in history["entries"]] == ["Nora"]
+
+
+def test_an_account_without_a_name_takes_the_one_it_joins_with_and_a_named_one_keeps_its_own(
+    alice: Any, make_user: Any, client_for: Any
+) -> None:
+    created = client_for(alice).post("/api/workshops/", {"title": "Day"}, format="json").json()
+    sam, kim = make_user("sam"), make_user("kim")
+    kim.first_name, kim.last_name = "Kim", "Lee"
+    kim.save()
+    for user, given in ((sam, "Sam"), (kim, "Kimmy")):
+        client = client_for(user)
+        answer = client.post(
+            "/api/join/", {"display_name": given, "token": created["join_token"]}, format="json"
+        )
+        assert answer.status_code == 200, answer.content
+    assert client_for(sam).get("/api/auth/session/").json()["user"]["name"] == "Sam"
+    assert client_for(kim).get("/api/auth/session/").json()["user"]["name"] == "Kim Lee"
+
+
+def test_someone_who_gave_no_name_is_shown_by_their_username(alice: Any, client_for: Any) -> None:
+    assert client_for(alice).get("/api/auth/me/").json() == {
+        "id": alice.pk,
+        "username": "alice",
+        "name": "alice",
+    }
