@@ -29,6 +29,7 @@ from trees.models import (
 from trees.selectors import (
     User,
     access_tree,
+    display_name,
     tree_snapshot,
     trees_for_user,
     user_id_of,
@@ -336,9 +337,17 @@ def review_payload(tree: Tree) -> dict[str, Any]:
     }
 
 
+def _person(owner: Any) -> dict[str, str]:
+    """A copy's owner: `person` (the username) and `person_name` (how they are shown)."""
+    if owner is None:
+        return {"person": "", "person_name": ""}
+    return {"person": owner.get_username(), "person_name": display_name(owner)}
+
+
 def conflicts_out(tree: Tree, nodes: Iterable[Mapping[str, Any]] | None = None) -> list[Any]:
     """The round-merge conflicts with what people need to settle them: `merged` = the merged
-    node now (`{"node", "text"}` or null), each change's `person` (the copy's owner) and
+    node now (`{"node", "text"}` or null), each change's `person` (the copy's owner's
+    username) and `person_name` (their name), and
     `resolved` (`{"pick", "value", "by": {"id", "username", "name"}, "at"}` or null)."""
     stored = list((tree.meta or {}).get("conflicts") or [])
     if not stored:
@@ -347,11 +356,12 @@ def conflicts_out(tree: Tree, nodes: Iterable[Mapping[str, Any]] | None = None) 
         nodes = tree_snapshot(tree_id=tree.pk)["nodes"]
     live = {n["id"]: n for n in nodes if not n.get("deleted")}
     tree_ids = {ch.get("tree") for c in stored for ch in c.get("changes") or []}
-    owners = dict(
-        Tree.objects.filter(pk__in=[t for t in tree_ids if isinstance(t, int)]).values_list(
-            "pk", "owner__username"
-        )
-    )
+    owners = {
+        t.pk: t.owner
+        for t in Tree.objects.filter(
+            pk__in=[t for t in tree_ids if isinstance(t, int)]
+        ).select_related("owner")
+    }
     users = {
         u.pk: user_ref(u)
         for u in get_user_model().objects.filter(
@@ -372,8 +382,7 @@ def conflicts_out(tree: Tree, nodes: Iterable[Mapping[str, Any]] | None = None) 
                 "index": i,
                 "merged": {"node": node["id"], "text": node["text"]} if node else None,
                 "changes": [
-                    {**ch, "person": owners.get(ch.get("tree"), "")}
-                    for ch in c.get("changes") or []
+                    {**ch, **_person(owners.get(ch.get("tree")))} for ch in c.get("changes") or []
                 ],
                 "resolved": resolved or None,
             }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from tests.analysis.three_people import PEOPLE
 from tests.analysis_api.conftest import (
@@ -154,6 +155,8 @@ def test_a_round_conflict_shows_each_persons_text_and_a_pick_sets_it(
         f"/api/trees/{tree_id}/fork/", {"people": ["bob", "carol"]}, format="json"
     ).json()
     copies = {row["person"]: row["tree"]["id"] for row in forked["trees"]}
+    # bob gave a name: each change names the copy's owner by username and by that name.
+    get_user_model().objects.filter(username="bob").update(first_name="Bob")
     target = by_text(tree_id)["Deceptive alignment"]
     for name, copy in copies.items():
         node = next(n for n in live(copy).values() if n.meta.get("origin") == str(target.id))
@@ -175,6 +178,10 @@ def test_a_round_conflict_shows_each_persons_text_and_a_pick_sets_it(
     assert {(ch["person"], ch["value"]) for ch in c["changes"]} == {
         ("bob", "Deception (bob)"),
         ("carol", "Deception (carol)"),
+    }
+    assert {(ch["person"], ch["person_name"]) for ch in c["changes"]} == {
+        ("bob", "Bob"),
+        ("carol", "carol"),
     }
     assert c["resolved"] is None
     bobs = next(ch["tree"] for ch in c["changes"] if ch["person"] == "bob")
