@@ -179,7 +179,7 @@ export interface ReviewSuggestion {
   score: number;
   explanation: string;
   candidates: ReviewCandidate[];
-  decided_by: { id: number; username: string } | string | number | null;
+  decided_by: { id: number; username: string; name?: string } | string | number | null;
   decided_at: string | null;
   [extra: string]: unknown;
 }
@@ -208,11 +208,11 @@ export interface Conflict {
   node: string;
   field: "text" | "deleted";
   base: string;
-  changes: { tree: number; value: string; person: string }[];
+  changes: { tree: number; value: string; person: string; person_name?: string }[];
   message?: string;
   /** The merged node now, or null if it is gone. */
   merged: { node: string; text: string } | null;
-  resolved: { pick: string; value: string; by: { id: number; username: string }; at: string } | null;
+  resolved: { pick: string; value: string; by: { id: number; username: string; name?: string }; at: string } | null;
 }
 
 /** The live `review` websocket message: a decision, or a settled conflict. */

@@ -33,7 +33,7 @@ describe("structural conflicts are told to both people", () => {
 
   it("the person deleting a node someone is editing is told too", async () => {
     const { a, b } = setup();
-    b.engine.receive({ type: "presence", conn: "other", user: { id: 1, username: "u1" }, node: "c", editing: true });
+    b.engine.receive({ type: "presence", conn: "other", user: { id: 1, username: "u1", name: "u1" }, node: "c", editing: true });
     b.engine.submit({ kind: "delete", id: "p" });
     await Promise.resolve();
     expect(conflicts(b)).toEqual([{ kind: "deleted-while-editing", id: "p", actor: 1, node: "c" }]);

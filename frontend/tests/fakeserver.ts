@@ -24,7 +24,7 @@ export class FakeServer {
   }
   handle(c: FakeClient, msg: ClientMessage): void {
     if (msg.type === "hello") {
-      c.deliver({ type: "welcome", user: { id: c.userId, username: `u${c.userId}` }, role: "editor", conn: c.name });
+      c.deliver({ type: "welcome", user: { id: c.userId, username: `u${c.userId}`, name: `u${c.userId}` }, role: "editor", conn: c.name });
       if (msg.since === null || this.seq - msg.since > this.catchUpLimit) c.deliver({ type: "snapshot", seq: this.seq, kind: this.kind, nodes: [...this.state.nodes.values()].map((n) => ({ ...n, y: this.state.textState(n.id) })) });
       else c.deliver({ type: "ops", ops: this.log.slice(msg.since) });
     } else if (msg.type === "sync") {

@@ -4,8 +4,8 @@ import { problemHref } from "../src/ui/board";
 import { forkPeople, isMergedTree } from "../src/ui/fork";
 import { problemOptions } from "../src/ui/problem-link";
 
-function member(id: number, username: string, role: Member["role"]): Member {
-  return { user: { id, username }, role } as Member;
+function member(id: number, username: string, role: Member["role"], name = username): Member {
+  return { user: { id, username, name }, role };
 }
 
 describe("forkPeople", () => {
@@ -17,10 +17,19 @@ describe("forkPeople", () => {
       member(4, "ann", "editor"),
     ]);
     expect(people).toEqual([
-      { username: "alice", role: "owner", checked: true },
-      { username: "ann", role: "editor", checked: true },
-      { username: "bob", role: "editor", checked: true },
-      { username: "carol", role: "viewer", checked: false },
+      { username: "alice", label: "alice", role: "owner", checked: true },
+      { username: "ann", label: "ann", role: "editor", checked: true },
+      { username: "bob", label: "bob", role: "editor", checked: true },
+      { username: "carol", label: "carol", role: "viewer", checked: false },
+    ]);
+  });
+
+  it("shows people by the name they gave, with the username it forks for beside it, in name order", () => {
+    const people = forkPeople([member(1, "alice", "owner"), member(2, "zed-1a2b3c", "editor", "Nora"), member(3, "bob", "editor", "Ozzy")]);
+    expect(people.map((p) => [p.username, p.label])).toEqual([
+      ["alice", "alice"],
+      ["zed-1a2b3c", "Nora (zed-1a2b3c)"],
+      ["bob", "Ozzy (bob)"],
     ]);
   });
 });

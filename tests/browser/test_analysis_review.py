@@ -184,7 +184,7 @@ def test_merge_review_is_live_for_two_members(users: Any) -> None:
     a_item.get_by_role("button", name="Accept").click()
     expect(a_item).to_have_attribute("data-status", "accepted")
     expect(b_item).to_have_attribute("data-status", "accepted", timeout=LIVE)
-    expect(b_item).to_contain_text("Accepted by alice")
+    expect(b_item).to_contain_text("Accepted by Alice Chen")
     expect(b.locator(".review-progress-text")).to_have_text(f"1 of {total} decided")
     # The accept's ops reached bob's outline through the sync engine: node B is gone.
     b.wait_for_function(
@@ -208,7 +208,7 @@ def test_merge_review_is_live_for_two_members(users: Any) -> None:
     expect(a.locator(f"li.sugg[data-sid='{sid2}']")).to_have_attribute(
         "data-status", "rejected", timeout=LIVE
     )
-    expect(a.locator(f"li.sugg[data-sid='{sid2}']")).to_contain_text("Rejected by bob")
+    expect(a.locator(f"li.sugg[data-sid='{sid2}']")).to_contain_text("Rejected by Bob Okafor")
     a.locator(f"li.sugg[data-sid='{sid2}']").get_by_role("button", name="Undo").click()
     expect(b.locator(f"li.sugg[data-sid='{sid2}']")).to_have_attribute(
         "data-status", "pending", timeout=LIVE

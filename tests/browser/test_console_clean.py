@@ -62,7 +62,7 @@ def test_a_signed_out_visit_logs_no_console_error_and_signing_in_still_works(
         page.wait_for_selector("body[data-tree-ready]")
         page.reload()
         page.wait_for_selector("body[data-tree-ready]")
-        expect(page.locator("header.topbar > span.me")).to_have_text("alice")
+        expect(page.locator("header.topbar > span.me")).to_have_text("Alice Chen")
         page.get_by_role("button", name="Sign out").click()
         expect(page.locator("#login-user")).to_be_visible()
         settle(page)
@@ -118,7 +118,7 @@ def test_the_main_pages_log_no_console_error_or_warning_for_two_people_at_once(
     # Both on the group's tree: dave edits it, alice (the facilitator) watches it.
     dave.open_tree(group_tree)
     alice.open_tree(group_tree)
-    expect(alice.page.locator(".roster")).to_contain_text("dave")
+    expect(alice.page.locator(".roster")).to_contain_text("Dave")
     dave.page.locator("li.node > .row > .text").first.click()
     dave.page.keyboard.press("End")
     dave.page.keyboard.type(" (seen)")

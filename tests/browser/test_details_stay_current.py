@@ -55,7 +55,7 @@ def test_the_history_of_a_node_not_yet_saved_fills_in_once_it_is(users: Any) -> 
     expect(history).to_contain_text("Not saved yet")
     p.wait_for_timeout(1000)
     gate.release()
-    expect(history).to_contain_text("alice created it", timeout=LIVE)
+    expect(history).to_contain_text("Alice Chen created it", timeout=LIVE)
     expect(history).not_to_contain_text("not available")
     expect(history).not_to_contain_text("Not saved yet")
     assert not alice.errors

@@ -27,7 +27,7 @@ def test_a_node_created_live_says_who_added_it(shared_tree: Any) -> None:
     # alice never reloads: the node arrives over the websocket.
     expect(row_text(alice.page, "Bob's live proposal")).to_be_visible(timeout=LIVE)
     row_text(alice.page, "Bob's live proposal").click()
-    expect(alice.page.locator("aside.details")).to_contain_text("Added by bob")
+    expect(alice.page.locator("aside.details")).to_contain_text("Added by Bob Okafor")
     expect(alice.page.locator("aside.details")).not_to_contain_text("someone")
     # And her own new node says "you" at once.
     alice.page.keyboard.press("End")
@@ -37,7 +37,7 @@ def test_a_node_created_live_says_who_added_it(shared_tree: Any) -> None:
     bob.page.keyboard.press("Escape")
     expect(row_text(bob.page, "Alice's answer")).to_be_visible(timeout=LIVE)
     row_text(bob.page, "Alice's answer").click()
-    expect(bob.page.locator("aside.details")).to_contain_text("Added by alice")
+    expect(bob.page.locator("aside.details")).to_contain_text("Added by Alice Chen")
 
 
 def test_a_source_tree_one_cannot_open_is_neither_named_nor_numbered(users: Any) -> None:
@@ -263,7 +263,7 @@ def test_someone_deleting_the_branch_you_edit_tells_you_which_and_who(shared_tre
     submit(alice, tree, [{"kind": "delete", "id": prop}])
     warning = bob.page.locator("#toasts .toast", has_text="Imitate human judgement")
     expect(warning).to_be_visible(timeout=LIVE)
-    expect(warning).to_contain_text("alice deleted")
+    expect(warning).to_contain_text("Alice Chen deleted")
     expect(warning).to_contain_text("the branch holding the node you were editing")
     expect(row_text(bob.page, "Imitate human judgement")).to_have_count(0)
     warning.get_by_role("button", name="Restore it").click()

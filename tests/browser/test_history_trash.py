@@ -51,7 +51,7 @@ def test_restore_from_the_trash_is_live_and_history_and_versions_show(users: Any
     bob.page.get_by_role("button", name="Trash").click()
     item = bob.page.locator(".trash-item", has_text="Collusion")
     expect(item).to_contain_text("with 1 more")
-    expect(item).to_contain_text("deleted by alice")
+    expect(item).to_contain_text("deleted by Alice Chen")
     expect(item.get_by_role("button", name="Restore")).to_be_disabled()
     bob.page.keyboard.press("Escape")
 
@@ -69,9 +69,11 @@ def test_restore_from_the_trash_is_live_and_history_and_versions_show(users: Any
     # Who changed it and when, in the details panel.
     row(bob, "Collusion").click()
     history = bob.page.locator(".history")
-    expect(history.locator("li").nth(0)).to_contain_text("carol restored it", timeout=LIVE)
-    expect(history.locator("li").nth(1)).to_contain_text("alice deleted it")
-    expect(history.locator("li").nth(2)).to_contain_text("alice created it: “Collusion”")
+    expect(history.locator("li").nth(0)).to_contain_text(
+        "Carol Lindqvist restored it", timeout=LIVE
+    )
+    expect(history.locator("li").nth(1)).to_contain_text("Alice Chen deleted it")
+    expect(history.locator("li").nth(2)).to_contain_text("Alice Chen created it: “Collusion”")
 
     # The tree as it was at version 1: only the proposal.
     bob.page.get_by_role("button", name="Versions").click()
@@ -108,12 +110,12 @@ def test_a_persons_typing_reads_as_one_change_in_history_and_versions(users: Any
     p = alice.page
     row(alice, "Debate with judges").click()
     history = p.locator("aside.details .history-box")
-    expect(history).to_contain_text(re.compile(r"bob typed in it \(\d+ changes\)"))
-    expect(history).to_contain_text("alice created it")
+    expect(history).to_contain_text(re.compile(r"Bob Okafor typed in it \(\d+ changes\)"))
+    expect(history).to_contain_text("Alice Chen created it")
     assert "bob text" not in history.inner_text()
     p.get_by_role("button", name="Versions").click()
     versions = p.locator("dialog[open] .versions-list")
-    typed = re.compile(r"bob typed in “Debate with judges” \(\d+ changes\)")
+    typed = re.compile(r"Bob Okafor typed in “Debate with judges” \(\d+ changes\)")
     expect(versions).to_contain_text(typed)
     expect(versions.locator("li")).to_have_count(2)
     assert not alice.errors and not bob.errors

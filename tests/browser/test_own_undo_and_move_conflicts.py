@@ -67,7 +67,7 @@ def test_ctrl_z_of_my_move_leaves_a_later_move_by_someone_else_and_says_whose(pa
     # alice's Ctrl+Z would put X back under One, reverting bob's move: it is skipped, named.
     alice.page.keyboard.press("Control+z")
     toast = alice.page.locator(".toast", has_text="Not undone")
-    expect(toast).to_contain_text("bob moved “X” since", timeout=LIVE)
+    expect(toast).to_contain_text("Bob Okafor moved “X” since", timeout=LIVE)
     for user in (alice, bob):
         expect(user.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
         expect_order(user, ["X", "One", "Two"])
@@ -153,13 +153,13 @@ def test_deleting_a_branch_someone_is_typing_in_names_the_node_they_were_in(pair
     bob.page.keyboard.type(" here")
     expect(bob.page.locator(".status")).to_have_text("Saved", timeout=LIVE)
     marker = alice.page.locator(f"li.node[data-id='{flaw}'] .marker", has_text="bob")
-    expect(marker).to_have_attribute("title", "bob is editing", timeout=LIVE)
+    expect(marker).to_have_attribute("title", "Bob Okafor is editing", timeout=LIVE)
     # alice deletes the proposal, and with it the critique bob is typing in: she is told
     # whose node it was, not only that her branch held it
     text_of(alice, p).click()
     alice.page.keyboard.press("Control+Shift+Backspace")
     toast = alice.page.locator(".toast", has_text="when you deleted it")
-    expect(toast).to_contain_text("bob was editing “Flaw here” in “Plan”", timeout=LIVE)
+    expect(toast).to_contain_text("Bob Okafor was editing “Flaw here” in “Plan”", timeout=LIVE)
     toast.get_by_role("button", name="Undo delete").click()
     for user in (alice, bob):
         expect(text_of(user, flaw)).to_have_text("Flaw here", timeout=LIVE)

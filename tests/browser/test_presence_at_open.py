@@ -55,7 +55,9 @@ def test_people_who_open_a_tree_are_seen_at_once_and_typing_shows_where(
         marker = node(u, "Shared").locator(":scope > .row .marker.typing", has_text="carol")
         expect(marker).to_be_visible(timeout=SOON)
         expect(roster(u, "carol")).to_have_class("person typing", timeout=SOON)
-        expect(roster(u, "carol")).to_have_attribute("title", "carol is typing in “Shared”")
+        expect(roster(u, "carol")).to_have_attribute(
+            "title", "Carol Lindqvist is typing in “Shared”"
+        )
     # A pause ends "typing"; she is still in the node.
     marker = node(alice, "Shared").locator(":scope > .row .marker", has_text="carol")
     expect(marker).not_to_have_class("marker typing", timeout=SOON)
@@ -116,7 +118,7 @@ def test_ones_own_chip_shows_on_a_phone_and_matches_the_others(users: Any) -> No
     alice.api("POST", f"/api/trees/{tree}/members/", {"username": "bob", "role": "editor"})
     alice.open_tree(tree)
     bob.open_tree(tree)
-    for user, me, other in ((alice, "alice", "bob"), (bob, "bob", "alice")):
+    for user, me, other in ((alice, "Alice Chen", "Bob Okafor"), (bob, "Bob Okafor", "Alice Chen")):
         expect(roster(user, other)).to_be_visible(timeout=SOON)
         mine, theirs = (user.page.evaluate(CHIP_JS, n) for n in (me, other))
         assert mine and theirs and mine["visible"], (user.username, mine)

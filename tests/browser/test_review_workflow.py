@@ -70,7 +70,9 @@ def test_three_peoples_merge_shows_each_pair_once_and_who_drew_each_node(users: 
     expect(chips).to_have_count(3)
     assert sorted(chips.all_text_contents()) == ["AL", "BO", "CA"]
     badge = root.locator(":scope > .row .badge.drawn")
-    expect(badge).to_have_attribute("aria-label", "Drawn by alice, bob, carol")
+    expect(badge).to_have_attribute(
+        "aria-label", "Drawn by Alice Chen, Bob Okafor, Carol Lindqvist"
+    )
     # A node only bob drew ("Off-switch problem" is only suggested, not merged).
     only_bob = p.locator("li.node:has(> .row > .text:text-is('Off-switch problem'))")
     expect(only_bob.locator(":scope > .row .badge.drawn .who-chip")).to_have_text(["BO"])
@@ -143,7 +145,7 @@ def test_accept_keeping_bs_label_merge_by_hand_and_split_are_live_for_another_me
     a.get_by_role("tab", name="Analysis").click()
     by_hand = a.locator("li.sugg", has_text="merged by hand")
     expect(by_hand).to_have_count(1, timeout=LIVE)
-    expect(by_hand).to_contain_text("Accepted by bob")
+    expect(by_hand).to_contain_text("Accepted by Bob Okafor")
     # alice undoes it: the two problems are back in bob's outline.
     by_hand.get_by_role("button", name="Undo").click()
     expect(node_row(b, y["text"])).to_have_count(1, timeout=LIVE)
@@ -218,21 +220,21 @@ def test_a_round_conflict_shows_each_persons_text_and_a_pick_reaches_everyone(
     expect(conflict.locator(".conflict-choices li")).to_have_text(
         [
             re.compile(r"^Base: Deceptive alignment"),
-            re.compile(r"^bob: Deception \(bob\)"),
-            re.compile(r"^carol: Deception \(carol\)"),
+            re.compile(r"^Bob Okafor: Deception \(bob\)"),
+            re.compile(r"^Carol Lindqvist: Deception \(carol\)"),
         ]
     )
     alice.shot("review-conflict")
-    conflict.get_by_role("button", name="Pick carol's version: Deception (carol)").click()
+    conflict.get_by_role("button", name="Pick Carol Lindqvist's version: Deception (carol)").click()
     b_conflict = b.locator("li.conflict")
-    expect(b_conflict).to_contain_text("Settled by alice: “Deception (carol)”", timeout=LIVE)
+    expect(b_conflict).to_contain_text("Settled by Alice Chen: “Deception (carol)”", timeout=LIVE)
     b.get_by_role("tab", name="Outline").click()
     expect(node_row(b, "Deception (carol)")).to_have_count(1, timeout=LIVE)
     assert not alice.errors and not bob.errors
 
 
-PICK_CAROLS = "Pick carol's version: Deception (carol)"
-SETTLED = "Settled by alice: “Deception (carol)”"
+PICK_CAROLS = "Pick Carol Lindqvist's version: Deception (carol)"
+SETTLED = "Settled by Alice Chen: “Deception (carol)”"
 
 
 def test_a_conflict_settled_while_carol_is_offline_and_bob_reloads_shows_settled_to_both(

@@ -89,7 +89,10 @@ export type Op = CreateOp | SetOp | TextOp | MoveOp | DeleteOp | RestoreOp | Lin
 
 export interface User {
   id: number;
+  /** The identifier (invites, forks, signing in). */
   username: string;
+  /** How the person is shown: the name they gave, else the username (core/people.ts). */
+  name: string;
 }
 
 /** One entry of the operation log as the server sends it. */

@@ -4,12 +4,16 @@
  * lineage). Data: POST /api/trees/<id>/fork/ {"people": [usernames]}.
  */
 import { ApiError, forkApi, type Member, type TreeSummary } from "../api";
+import { personLabel, personName } from "../core/people";
 import type { TreeNode } from "../core/types";
 import { h, on, toast } from "./dom";
 import { openModal } from "./modal";
 
 export interface ForkPerson {
+  /** What the fork is asked for (the identifier). */
   username: string;
+  /** What the dialog shows: the name, with the username beside it (core/people.ts). */
+  label: string;
   role: Member["role"];
   /** Ticked at first: the people who draw (owner and editors); viewers watch. */
   checked: boolean;
@@ -20,8 +24,8 @@ const ROLE_ORDER: Record<Member["role"], number> = { owner: 0, editor: 1, viewer
 /** The members of the tree as fork choices: owner, editors, then viewers, by name. */
 export function forkPeople(members: readonly Member[]): ForkPerson[] {
   return [...members]
-    .sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.user.username.localeCompare(b.user.username))
-    .map((m) => ({ username: m.user.username, role: m.role, checked: m.role !== "viewer" }));
+    .sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || personName(a.user).localeCompare(personName(b.user)))
+    .map((m) => ({ username: m.user.username, label: personLabel(m.user), role: m.role, checked: m.role !== "viewer" }));
 }
 
 /** A merged tree carries provenance (`meta.sources`) on its nodes; a plain problem tree not. */
@@ -53,7 +57,7 @@ export function openForkDialog(opts: ForkDialogOptions): void {
     "fieldset",
     { class: "fork-people" },
     h("legend", { text: "One copy for each of" }),
-    ...people.map((p, i) => h("label", { class: "fork-person" }, boxes[i], ` ${p.username}`, h("span", { class: "muted small", text: ` (${p.role})` }))),
+    ...people.map((p, i) => h("label", { class: "fork-person" }, boxes[i], ` ${p.label}`, h("span", { class: "muted small", text: ` (${p.role})` }))),
   );
   const status = h("div", { class: "fork-status", role: "status", "aria-live": "polite" });
   const go = h("button", { type: "button", class: "primary", text: "Fork" });

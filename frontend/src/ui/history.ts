@@ -5,6 +5,7 @@
  */
 import { api, ApiError, type HistoryEntry, type TrashEntry } from "../api";
 import { TYPE_INFO } from "../core/grammar";
+import { type Named, personName } from "../core/people";
 import type { Op, TreeNode } from "../core/types";
 import { h, on, toast } from "./dom";
 import { openModal } from "./modal";
@@ -59,8 +60,8 @@ export function describe(op: Op): string {
   }
 }
 
-function who(e: { actor: { username: string } | null }): string {
-  return e.actor?.username ?? "someone";
+function who(e: { actor: Named | null }): string {
+  return e.actor ? personName(e.actor) : "someone";
 }
 
 /** A run of entries (newest first): one person's consecutive typing in one node is one run. */

@@ -1,6 +1,7 @@
 /** Sign-in form and the list of trees: mine and shared with me, create, rename, members, delete, leave. */
 import { api, ApiError, type Member, type TreeSummary } from "../api";
 import type { TreeKind, User } from "../core/types";
+import { personLabel, personName } from "../core/people";
 import { analysisListTools } from "./analysis-list";
 import { h, on, toast } from "./dom";
 import { openImportDialog } from "./import";
@@ -89,7 +90,7 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
       "div",
       { class: "meta" },
       h("span", { class: `kind k-${t.kind}`, text: t.kind === "game" ? "Game tree" : "Problem tree" }),
-      h("span", { text: t.role === "owner" ? "owned by you" : `${t.owner.username} · you are ${t.role}` }),
+      h("span", { text: t.role === "owner" ? "owned by you" : `${personName(t.owner)} · you are ${t.role}` }),
       h("span", { text: `updated ${new Date(t.updated_at).toLocaleString()}` }),
     );
     const actions = h("div", { class: "actions" });
@@ -155,7 +156,7 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
   return h(
     "div",
     { class: "listpage" },
-    h("header", { class: "topbar" }, h("h1", { class: "brand", text: "Gametree" }), h("span", { class: "spacer" }), workshopsLink(navigate), h("span", { class: "me", text: me.username }), out),
+    h("header", { class: "topbar" }, h("h1", { class: "brand", text: "Gametree" }), h("span", { class: "spacer" }), workshopsLink(navigate), h("span", { class: "me", title: me.username, text: personName(me) }), out),
     h(
       "main",
       { class: "container" },
@@ -188,9 +189,9 @@ async function membersPanel(t: TreeSummary, panel: HTMLElement, me: User, reload
   }
   const owner = t.role === "owner";
   const rows = list.map((m) => {
-    const li = h("li", {}, h("span", { class: "who", text: m.user.username + (m.user.id === me.id ? " (you)" : "") }));
+    const li = h("li", {}, h("span", { class: "who", text: personLabel(m.user) + (m.user.id === me.id ? " (you)" : "") }));
     if (owner && m.role !== "owner") {
-      const sel = h("select", { "aria-label": `Role of ${m.user.username}` }, h("option", { value: "editor", text: "editor" }), h("option", { value: "viewer", text: "viewer" }));
+      const sel = h("select", { "aria-label": `Role of ${personName(m.user)}` }, h("option", { value: "editor", text: "editor" }), h("option", { value: "viewer", text: "viewer" }));
       sel.value = m.role;
       on(sel, "change", async () => {
         try {

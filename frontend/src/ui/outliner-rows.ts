@@ -6,6 +6,7 @@
  */
 import { TYPE_INFO } from "../core/grammar";
 import type { TreeState } from "../core/state";
+import { type Named, personName } from "../core/people";
 import type { SyncEngine } from "../core/sync";
 import { UndoManager } from "../core/undo";
 import { mapCaret, mapCaretThrough } from "../core/ytext";
@@ -64,7 +65,7 @@ export abstract class OutlinerRows {
   zoom: string | null = null;
   readOnly = false;
   filter: Filter = { text: "", type: "", tag: "", unpatched: false };
-  private presenceByNode = new Map<string, { user: { id: number; username: string }; editing: boolean; typing: boolean }[]>();
+  private presenceByNode = new Map<string, { user: { id: number } & Named; editing: boolean; typing: boolean }[]>();
   private filterTimer: number | null = null;
   private chunkTimer: number | null = null;
   /** node id -> extra parents under which a ghost row of it is rendered. */
@@ -487,7 +488,7 @@ export abstract class OutlinerRows {
   // ==================================================================== presence
 
   setPresence(
-    all: Iterable<{ user: { id: number; username: string }; node: string | null; editing: boolean; typing?: boolean }>,
+    all: Iterable<{ user: { id: number } & Named; node: string | null; editing: boolean; typing?: boolean }>,
   ): void {
     const before = new Set(this.presenceByNode.keys());
     this.presenceByNode.clear();
@@ -515,8 +516,8 @@ export abstract class OutlinerRows {
       ...list.map((p) => {
         const m = h("span", {
           class: p.typing ? "marker typing" : "marker",
-          title: `${p.user.username} ${p.typing ? "is typing" : p.editing ? "is editing" : "is here"}`,
-          text: p.user.username,
+          title: `${personName(p.user)} ${p.typing ? "is typing" : p.editing ? "is editing" : "is here"}`,
+          text: personName(p.user),
         });
         m.style.setProperty("--c", userColor(p.user.id));
         return m;

@@ -19,6 +19,7 @@ import {
   type SourceRef,
 } from "../api";
 import { Rereads } from "../core/rereads";
+import { personName } from "../core/people";
 import { h, on, toast } from "./dom";
 
 export interface ReviewContext {
@@ -249,7 +250,7 @@ export class ReviewScreen {
     head.append(" ", h("span", { class: "muted small", text: c.field === "text" ? "was edited differently" : "was deleted in one copy and kept in another" }));
     li.append(head);
     const ro = this.ctx.readOnly() || !c.merged;
-    const choices: [string, string, string][] = [["base", "Base", c.base], ...c.changes.map((x) => [String(x.tree), x.person || this.ctx.treeTitle(x.tree) || `tree ${x.tree}`, x.value] as [string, string, string])];
+    const choices: [string, string, string][] = [["base", "Base", c.base], ...c.changes.map((x) => [String(x.tree), x.person_name || x.person || this.ctx.treeTitle(x.tree) || `tree ${x.tree}`, x.value] as [string, string, string])];
     const ul = h("ul", { class: "plain conflict-choices" });
     for (const [pick, who, value] of choices) {
       const chosen = c.resolved?.pick === pick;
@@ -261,7 +262,7 @@ export class ReviewScreen {
       ul.append(row);
     }
     li.append(ul);
-    if (c.resolved) li.append(h("p", { class: "muted small decided", text: `Settled by ${c.resolved.by.username}: “${c.resolved.value}”` }));
+    if (c.resolved) li.append(h("p", { class: "muted small decided", text: `Settled by ${personName(c.resolved.by)}: “${c.resolved.value}”` }));
     return li;
   }
 
@@ -372,7 +373,7 @@ export class ReviewScreen {
   private decider(s: ReviewSuggestion): string {
     const d = s.decided_by;
     if (d === null || d === undefined) return "";
-    if (typeof d === "object") return d.username;
+    if (typeof d === "object") return personName(d);
     if (typeof d === "number") return this.ctx.userName(d);
     return String(d);
   }

@@ -3,6 +3,7 @@
  * (outline, graph, analysis), the help dialog and the page-wide keys.
  */
 import { api } from "../api";
+import { personName } from "../core/people";
 import type { PresenceInfo } from "../core/sync";
 import type { User } from "../core/types";
 import { h, on, reserveBottom, userColor } from "./dom";
@@ -66,7 +67,7 @@ export abstract class TreePageLayout extends TreePagePanels {
       versionsBtn,
       downloadMenu(this.treeId, () => this.summary?.kind ?? this.engine.view?.kind ?? null),
       helpBtn,
-      h("span", { class: "me", text: this.ctx.me.username }),
+      h("span", { class: "me", title: this.ctx.me.username, text: personName(this.ctx.me) }),
       out,
     );
 
@@ -272,7 +273,7 @@ export abstract class TreePageLayout extends TreePagePanels {
   protected onPresence(all: Map<string, PresenceInfo>): void {
     const people = new Map<number, { user: User; count: number; typingIn: string | null }>();
     for (const p of all.values()) {
-      this.members.set(p.user.id, p.user.username);
+      this.members.set(p.user.id, personName(p.user));
       const typingIn = p.typing ? p.node : null;
       const e = people.get(p.user.id);
       if (e) {
@@ -281,14 +282,16 @@ export abstract class TreePageLayout extends TreePagePanels {
       } else people.set(p.user.id, { user: p.user, count: 1, typingIn });
     }
     const items: HTMLElement[] = [];
-    const meChip = h("li", { class: "person me", title: `${this.ctx.me.username} (you)`, text: this.ctx.me.username });
+    const myName = personName(this.ctx.me);
+    const meChip = h("li", { class: "person me", title: `${myName} (you)`, text: myName });
     meChip.style.setProperty("--c", userColor(this.ctx.me.id));
     items.push(meChip);
     for (const { user, typingIn } of people.values()) {
       if (user.id === this.ctx.me.id) continue;
       const where = typingIn ? this.engine.view?.get(typingIn) : undefined;
-      const title = typingIn ? `${user.username} is typing in “${short(where?.text ?? "", 60)}”` : `${user.username} is here`;
-      const li = h("li", { class: typingIn ? "person typing" : "person", title, text: user.username });
+      const name = personName(user);
+      const title = typingIn ? `${name} is typing in “${short(where?.text ?? "", 60)}”` : `${name} is here`;
+      const li = h("li", { class: typingIn ? "person typing" : "person", title, text: name });
       li.style.setProperty("--c", userColor(user.id));
       items.push(li);
     }

@@ -10,6 +10,7 @@ import { TYPE_INFO, typesOf } from "../core/grammar";
 import { KeptList } from "../core/kept-list";
 import { NoteDraft } from "../core/note-draft";
 import { NotePace } from "../core/note-pace";
+import { personName } from "../core/people";
 import { renamedTo, renameSeen, taggedWith, tagsNow } from "../core/tag-follow";
 import { mapCaret } from "../core/ytext";
 import { LIMITS, normTag } from "../core/state";
@@ -79,7 +80,7 @@ export abstract class TreePagePanels {
   protected abstract renderStatus(): void;
 
   protected setMembers(list: Member[]): void {
-    for (const m of list) this.members.set(m.user.id, m.user.username);
+    for (const m of list) this.members.set(m.user.id, personName(m.user));
   }
 
   protected userName(id: number | null): string {

@@ -14,6 +14,7 @@ import { explain, Outliner, short } from "./outliner";
 import { AnalysisController } from "./analysis";
 import { isMergedTree } from "./fork";
 import { BEAT_MS, type Outbox } from "../core/outbox";
+import { personName } from "../core/people";
 import { outboxFor, sendOrphans } from "./leave";
 import { TreePageLayout } from "./treepage-layout";
 import { WorkshopStrip } from "./treepage-workshop";
@@ -88,7 +89,7 @@ export class TreePage extends TreePageLayout {
       showTab: (k) => this.showTab(k),
       navigate: (p) => this.ctx.navigate(p),
       userName: (id) => this.userName(id),
-      memberName: (id) => (id === this.ctx.me.id ? this.ctx.me.username : (this.members.get(id) ?? `user ${id}`)),
+      memberName: (id) => (id === this.ctx.me.id ? personName(this.ctx.me) : (this.members.get(id) ?? `user ${id}`)),
       onTitles: () => this.detailsFor && this.renderDetails(),
       workshop: () => this.summary?.workshop?.id ?? null,
       knownNames: (names) => {

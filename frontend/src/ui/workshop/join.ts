@@ -5,6 +5,7 @@
  */
 import { ApiError } from "../../api";
 import type { User } from "../../core/types";
+import { personLabel } from "../../core/people";
 import { h, on } from "../dom";
 import "./workshop.css";
 import { shareApi, workshopApi } from "./wsapi";
@@ -67,7 +68,7 @@ export function joinPage(
           h("small", { id: "join-code-help", class: "muted", text: "The six letters your facilitator reads out or shows." }),
         ),
     h("label", { class: "field" }, h("span", { text: "Your name" }), nameInput),
-    me ? h("p", { class: "muted small", text: `You are signed in as ${me.username}: you join as yourself.` }) : null,
+    me ? h("p", { class: "muted small", text: `You are signed in as ${personLabel(me)}: you join as yourself.` }) : null,
     err,
     submit,
     h(

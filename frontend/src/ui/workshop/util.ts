@@ -1,5 +1,6 @@
 /** Small pieces shared by the workshop pages: the top bar, a copy button, errors as toasts. */
 import type { User } from "../../core/types";
+import { personName } from "../../core/people";
 import { h, on, toast } from "../dom";
 
 export type Navigate = (path: string, replace?: boolean) => void;
@@ -24,7 +25,7 @@ export function topbar(me: User, navigate: Navigate, signOut: () => void, ...mid
     appLink("/", "Gametree", navigate, { class: "brand-link" }),
     ...middle,
     h("span", { class: "spacer" }),
-    h("span", { class: "me", text: me.username }),
+    h("span", { class: "me", title: me.username, text: personName(me) }),
     out,
   );
 }

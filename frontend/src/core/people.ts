@@ -1,0 +1,22 @@
+/**
+ * How a person is shown. The server names everyone `{id, username, name}`: `name` is the one
+ * they gave (e.g. when joining a workshop), the username one made for them or they chose is
+ * the identifier (invites, forks). Pure: no DOM.
+ */
+
+export interface Named {
+  username: string;
+  /** Optional: a message from a server older than the field has none. */
+  name?: string;
+}
+
+/** The name a person gave, else their username. */
+export function personName(u: Named): string {
+  return u.name?.trim() || u.username;
+}
+
+/** The name with the username beside it, for where the username is what one types. */
+export function personLabel(u: Named): string {
+  const name = personName(u);
+  return name === u.username ? name : `${name} (${u.username})`;
+}
