@@ -279,8 +279,10 @@ def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() ->
 # gt_eval22-25 (the tenth group) were measured with the round-16 scorer (1 of 4) and the
 # round-17 scorer (3 of 4; two of them were seen passing during round 17's development);
 # gt_eval32-37 (the twelfth group) once with the round-17 scorer (3 of 6; the round-16 scorer
-# 1 of 6). A round-17 variant whose reader also learnt from the development trees was
-# measured beside it and not kept: bench/RESULTS_analysis.md, round 17.
+# 1 of 6; a round-17 variant whose reader also learnt from the development trees was
+# measured beside it and not kept); gt_eval38-43 (the thirteenth group, written after all
+# that) once with the shipped round-17 scorer (0 of 6; the round-16 scorer 1 of 6):
+# bench/RESULTS_analysis.md, round 17.
 def xfail(name: str, reason: str) -> Any:
     return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
 
@@ -321,6 +323,36 @@ def xfail(name: str, reason: str) -> Any:
         ),
         # round 17: first, as one item holding 88% of its critiques (round 16: no item)
         "gt_eval37",
+        xfail(
+            "gt_eval38",
+            "measured once with the round-17 scorer: no item stands for its top mode (the "
+            "optimiser routes around, fools or disables its own safeguard)",
+        ),
+        xfail(
+            "gt_eval39",
+            "measured once with the round-17 scorer: no item stands for its top mode "
+            "(development or use moves outside the regulator's reach)",
+        ),
+        xfail(
+            "gt_eval40",
+            "measured once with the round-17 scorer: its top mode (behaves well only while "
+            "watched or tested) ranks 2, as one item holding 33% of its critiques",
+        ),
+        xfail(
+            "gt_eval41",
+            "measured once with the round-17 scorer: its top mode (works on the overseer's "
+            "judgement) ranks 3, as one item holding 22% of its critiques (round 16: first)",
+        ),
+        xfail(
+            "gt_eval42",
+            "measured once with the round-17 scorer: its top mode (users stop scrutinising the "
+            "safeguard) ranks 3, as one item holding 25% of its critiques",
+        ),
+        xfail(
+            "gt_eval43",
+            "measured once with the round-17 scorer: no item stands for its top mode (the "
+            "formal specification does not capture what we want)",
+        ),
     ],
 )
 def test_the_gold_top_failure_mode_of_each_held_out_tree_is_first_and_one_item(name: str) -> None:

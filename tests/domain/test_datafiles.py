@@ -60,7 +60,7 @@ def test_the_shipped_vocabulary_loads_every_family_and_mode() -> None:
         taxonomy.FAMILIES,
         taxonomy.STARTER_MODES,
     )
-    assert len(families) == 16 and len(modes) == 45
+    assert len(families) == 19 and len(modes) == 45
     assert {m.family for m in modes} == {f.id for f in families}
     goodhart = next(m for m in modes if m.id == "proxy-gaming")
     assert "goodhart*" in goodhart.aliases and isinstance(goodhart.cues, tuple)
