@@ -270,6 +270,25 @@ def test_fork_makes_a_copy_per_person_and_the_next_merge_matches_by_lineage(
     assert len(carried) == len(base)
 
 
+def test_each_fork_copy_is_titled_with_the_name_its_person_is_shown_by(
+    demo: Any, client_for: Any
+) -> None:
+    # the username stays the identifier ("person", meta.forked_for); the title is for people
+    alice = client_for(demo.alice)
+    tree_id = merged(alice, demo.bobs, demo.carols)
+    title = Tree.objects.get(pk=tree_id).title
+    response = alice.post(
+        f"/api/trees/{tree_id}/fork/", {"people": ["bob", "carol"]}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    rows = {row["person"]: row["tree"] for row in response.json()["trees"]}
+    shown = {"bob": "Bob Okafor", "carol": "Carol Lindqvist"}
+    for person, t in rows.items():
+        tree = Tree.objects.get(pk=t["id"])
+        assert tree.title == f"{title} ({shown[person]})"
+        assert tree.meta["forked_for"] == person
+
+
 def test_fork_refuses_people_who_are_not_members(
     demo: Any, client_for: Any, make_user: Any
 ) -> None:
