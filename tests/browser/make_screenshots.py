@@ -229,7 +229,7 @@ def guide_problem(browser: Any, base: str) -> None:
     dialog.get_by_role("button", name="Close").click()
 
     # Each extends their copy alone: alice adds a problem to hers.
-    alice.open_tree(copies["Big ASS Tree, round 1 (alice)"])
+    alice.open_tree(copies["Big ASS Tree, round 1 (Alice Chen)"])
     p.locator("ul.tree > li.node > .row > .text").first.click()
     p.keyboard.press("End")
     p.keyboard.press("Enter")
@@ -237,7 +237,7 @@ def guide_problem(browser: Any, base: str) -> None:
     p.keyboard.press("Escape")
     p.locator("a.back").click()
     p.wait_for_selector("text=My trees")
-    for title in ("Big ASS Tree, round 1 (alice)", "Big ASS Tree, round 1 (bob)"):
+    for title in ("Big ASS Tree, round 1 (Alice Chen)", "Big ASS Tree, round 1 (Bob Okafor)"):
         p.locator("li.tree-item", has_text=title).locator("input.pick-tree").check()
     p.get_by_role("button", name="Merge trees…").click()
     p.get_by_label("Title of the merged tree").fill("Big ASS Tree, round 2")

@@ -58,14 +58,14 @@ def test_a_merged_tree_is_forked_into_one_copy_per_person_from_its_page(users: A
     expect(dialog.locator(".fork-done")).to_have_text(re.compile(r"^2 copies made"))
     expect(copies.nth(0)).to_have_attribute("data-person", "alice")
     expect(copies.nth(1)).to_have_attribute("data-person", "bob")
-    expect(copies.nth(1).locator("a")).to_have_text("Round one (bob)")
+    expect(copies.nth(1).locator("a")).to_have_text("Round one (Bob Okafor)")
     alice.shot("analysis-fork-done")
 
     # The server made them: bob's copy is his, forked from this tree, every node carried over.
     mine = {t["title"]: t for t in alice.api("GET", "/api/trees/")}
-    assert {"Round one (alice)", "Round one (bob)"} <= set(mine)
-    assert "Round one (carol)" not in mine
-    bobs = mine["Round one (bob)"]
+    assert {"Round one (Alice Chen)", "Round one (Bob Okafor)"} <= set(mine)
+    assert "Round one (Carol Lindqvist)" not in mine
+    bobs = mine["Round one (Bob Okafor)"]
     assert bobs["owner"]["username"] == "bob" and bobs["role"] == "editor"
     merged_nodes = alice.api("GET", f"/api/trees/{tree_id}/snapshot/")["nodes"]
     copy_nodes = alice.api("GET", f"/api/trees/{bobs['id']}/snapshot/")["nodes"]
@@ -75,7 +75,7 @@ def test_a_merged_tree_is_forked_into_one_copy_per_person_from_its_page(users: A
     copies.nth(1).locator("a").click()
     p.wait_for_url(f"{alice.base}/app/trees/{bobs['id']}")
     p.wait_for_selector("body[data-tree-ready]")
-    expect(p.locator(".tree-title")).to_have_text("Round one (bob)")
+    expect(p.locator(".tree-title")).to_have_text("Round one (Bob Okafor)")
     expect(p.locator("dialog.fork-dialog")).to_have_count(0)
     assert not alice.errors
 
