@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from trees.analysis import TreeInput, recurring, suggest_tags, survival
-from trees.analysis.merge.review_queue import pair_key
+from trees.analysis.merge.review_queue import shown
 from trees.analysis.recurrence.failure_modes import norm_tag
 from trees.analysis.survival import short
 from trees.domain.errors import ActionError
@@ -295,26 +295,16 @@ def suggestion_payload(s: MergeSuggestion, index: SourceIndex) -> dict[str, Any]
 
 
 def _served(rows: Iterable[MergeSuggestion], index: SourceIndex) -> list[MergeSuggestion]:
-    """The queue as people see it: every decided suggestion, and a pending one only when no
-    suggestion before it (decided ones first) stands for the same pair of merged nodes now.
-    Queues stored before merges kept one suggestion per pair (mirror pairs, sources matched
-    automatically) and pairs that later accepts joined read the same way."""
+    """The queue as people see it (review_queue.shown: every decided suggestion, a pending one
+    only when no suggestion before it stands for the same pair of merged nodes now)."""
 
     def holder(ref: Mapping[str, Any]) -> str | None:
         node = index.get((ref.get("tree"), str(ref.get("node"))))
         return None if node is None else str(node["id"])
 
     rows = list(rows)
-    seen = {pair_key(s.a, s.chosen or s.b, holder) for s in rows if s.status != "pending"}
-    out = []
-    for s in rows:
-        if s.status == SuggestionStatus.PENDING:
-            key = pair_key(s.a, s.b, holder)
-            if key in seen or len(key) == 1:  # already suggested, or already one node
-                continue
-            seen.add(key)
-        out.append(s)
-    return out
+    plain = [{"a": s.a, "b": s.b, "status": s.status, "chosen": s.chosen} for s in rows]
+    return [rows[i] for i in shown(plain, holder)]
 
 
 def _progress(rows: Sequence[MergeSuggestion]) -> dict[str, int]:

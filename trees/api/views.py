@@ -37,10 +37,6 @@ class LoginThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-def _user_ref(user: Any) -> dict[str, Any]:
-    return selectors.user_ref(user)
-
-
 class CsrfView(APIView):
     permission_classes = [AllowAny]
 
@@ -67,7 +63,7 @@ class LoginView(APIView):
             ) from None
         user = _authenticate(request)
         login(request._request, user)
-        return Response(_user_ref(user))
+        return Response(selectors.user_ref(user))
 
 
 class LogoutView(APIView):
@@ -90,7 +86,7 @@ class LogoutView(APIView):
 class MeView(APIView):
     @extend_schema(responses=s.UserRefSerializer)
     def get(self, request: Request) -> Response:
-        return Response(_user_ref(request.user))
+        return Response(selectors.user_ref(request.user))
 
 
 class SessionView(APIView):
@@ -111,7 +107,7 @@ class SessionView(APIView):
     def get(self, request: Request) -> Response:
         if not request.user.is_authenticated:
             return Response({"authenticated": False, "user": None})
-        return Response({"authenticated": True, "user": _user_ref(request.user)})
+        return Response({"authenticated": True, "user": selectors.user_ref(request.user)})
 
 
 class TokenView(APIView):

@@ -20,7 +20,7 @@ from trees.actions import workshop_groups
 from trees.actions import workshops as w
 from trees.api import serializers as s
 from trees.api import workshop_serializers as ws
-from trees.api.views import _user_ref, _valid
+from trees.api.views import _valid
 from trees.domain.errors import ActionError
 from trees.models import Workshop, WorkshopParticipant, WorkshopRole
 
@@ -199,7 +199,7 @@ class JoinView(APIView):
             {
                 "workshop": _workshop_out(workshop, seat),
                 "participant": s.ParticipantSerializer(seat).data,
-                "user": _user_ref(seat.user),
+                "user": selectors.user_ref(seat.user),
                 "account_created": made,
             }
         )
@@ -219,7 +219,7 @@ class AccessView(APIView):
         data = _valid(s.AccessRedeemSerializer, request.data)
         user = w.access_redeem(key=data["key"])
         login(request._request, user, backend=_BACKEND)
-        return Response(_user_ref(user))
+        return Response(selectors.user_ref(user))
 
 
 class PasswordSetView(APIView):
@@ -255,7 +255,7 @@ class SignupView(APIView):
         data = _valid(s.SignupSerializer, request.data)
         user = w.signup(username=data["username"], password=data["password"])
         login(request._request, user, backend=_BACKEND)
-        return Response(_user_ref(user), status=status.HTTP_201_CREATED)
+        return Response(selectors.user_ref(user), status=status.HTTP_201_CREATED)
 
 
 def _link_out(link: Any) -> dict[str, Any]:

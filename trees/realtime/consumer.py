@@ -25,7 +25,7 @@ from trees.realtime.dbthread import run_db
 from trees.realtime.fanout import fanout, op_text
 from trees.realtime.ratelimit import TokenBucket, user_buckets, user_sockets
 from trees.realtime.sequencer import Offer, Sequencer
-from trees.selectors import display_name
+from trees.selectors import user_ref
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,10 @@ class TreeConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             self.user_id, self.username = user.pk, user.get_username()
-            self.name = display_name(user)
+            self.user_ref: dict[str, Any] = user_ref(user)
         else:
-            self.user_id, self.username, self.name = None, "", ""
+            self.user_id, self.username = None, ""
+            self.user_ref = {"id": None, "username": "", "name": ""}
         # Ids past the database's bigint range cannot exist (and would overflow the query).
         in_range = 0 < self.tree_id < 2**63
         self.role = (
@@ -241,7 +242,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
         await self._send(
             {
                 "type": "welcome",
-                "user": {"id": self.user_id, "username": self.username, "name": self.name},
+                "user": self.user_ref,
                 "role": self.role,
                 "conn": self.channel_name,
             }
@@ -446,7 +447,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             "type": "presence.update",
             "conn": self.channel_name,
             "tree": self.tree_id,
-            "user": {"id": self.user_id, "username": self.username, "name": self.name},
+            "user": self.user_ref,
             **self.presence,
         }
 

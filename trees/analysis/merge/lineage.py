@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from trees.analysis.graph import live_nodes, parents_of
-from trees.analysis.merge.review_queue import undecided
+from trees.analysis.merge.review_queue import holder_of, undecided
 from trees.analysis.merge.scores import Item
 
 FORK_NS = uuid.UUID("0b6f4c3e-8a1d-5e2f-9c7b-3d4a5e6f7a8b")
@@ -213,27 +213,21 @@ def carry_suggestions(
     candidates go the same way (those gone or merged into `a` are left out).
     """
     live = {str(n["id"]): n for n in live_nodes(base)}
-    held: dict[tuple[Any, str], str] = {}
-    for n in live.values():
-        for src in (n.get("meta") or {}).get("sources") or ():
-            held[(src.get("tree"), str(src.get("node")))] = str(n["id"])
+    base_holder = holder_of(live.values())
+    merged_holder = holder_of(nodes)
 
     def base_node(ref: Mapping[str, Any]) -> str | None:
+        held = base_holder(ref)
         node = str(ref.get("node"))
-        return held.get((ref.get("tree"), node)) or (node if node in live else None)
-
-    merged_of = {
-        (src["tree"], str(src["node"])): n["id"]
-        for n in nodes
-        for src in (n.get("meta") or {}).get("sources") or ()
-    }
-    here: dict[str, int] = {}  # base node -> the input node standing for it here
-    for i, it in enumerate(items):
-        if it.origin is not None and (it.tree, str(it.id)) in merged_of:
-            here.setdefault(str(it.origin), i)
+        return str(held) if held is not None else (node if node in live else None)
 
     def merged(i: int) -> Any:
-        return merged_of[(items[i].tree, str(items[i].id))]
+        return merged_holder({"tree": items[i].tree, "node": items[i].id})
+
+    here: dict[str, int] = {}  # base node -> the input node standing for it here
+    for i, it in enumerate(items):
+        if it.origin is not None and merged(i) is not None:
+            here.setdefault(str(it.origin), i)
 
     def ref(i: int) -> dict[str, Any]:
         return {"tree": items[i].tree, "node": items[i].id, "label": items[i].label}

@@ -18,7 +18,7 @@ its pending pairs again (`lineage.carry_suggestions`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 Ref = Mapping[str, Any]
@@ -87,25 +87,32 @@ def distinct_suggestions(
     return out
 
 
-def undecided(rows: Iterable[Mapping[str, Any]], holder: Holder) -> list[Mapping[str, Any]]:
-    """The pending rows of a stored queue (``{"a", "b", "status", "chosen", ...}`` in queue
-    order) that its review screen shows: not a pair of merged nodes a decided row or an
-    earlier pending one stands for, nor one node already (an accept joined them). As
-    `trees.analysis_service` serves the queue, so what the next round carries is what the
-    group saw undecided."""
-    rows = list(rows)
+def shown(rows: Sequence[Mapping[str, Any]], holder: Holder) -> list[int]:
+    """The positions of a stored queue's rows (``{"a", "b", "status", "chosen", ...}`` in
+    queue order) that its review screen shows: every decided row, and a pending one only when
+    no row before it (decided ones first) stands for the same pair of merged nodes now, and
+    its two nodes are not one already (an accept joined them). Queues stored before merges
+    kept one suggestion per pair (mirror pairs, sources matched automatically) read the same
+    way. `trees.analysis_service` serves the queue by it; the next round carries its
+    pending rows (:func:`undecided`)."""
     seen = {
         pair_key(s["a"], s.get("chosen") or s["b"], holder)
         for s in rows
         if s.get("status") != "pending"
     }
-    out: list[Mapping[str, Any]] = []
-    for s in rows:
-        if s.get("status") != "pending":
-            continue
-        key = pair_key(s["a"], s["b"], holder)
-        if key in seen or len(key) == 1:
-            continue
-        seen.add(key)
-        out.append(s)
+    out: list[int] = []
+    for i, s in enumerate(rows):
+        if s.get("status") == "pending":
+            key = pair_key(s["a"], s["b"], holder)
+            if key in seen or len(key) == 1:
+                continue
+            seen.add(key)
+        out.append(i)
     return out
+
+
+def undecided(rows: Iterable[Mapping[str, Any]], holder: Holder) -> list[Mapping[str, Any]]:
+    """The pending rows of a stored queue that its review screen shows (:func:`shown`): what
+    the group saw undecided, which the next round's merge asks again."""
+    rows = list(rows)
+    return [rows[i] for i in shown(rows, holder) if rows[i].get("status") == "pending"]
