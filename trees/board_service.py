@@ -10,12 +10,24 @@ whose cached states live in the serving process, not in the board's. A `BoardCac
 per tree, the nodes and counts of the version last read and, per exercise, the ranking with
 the structure it was computed on: the live board (trees/realtime/board.py) re-reads only the
 trees whose version moved, and re-ranks an exercise at most every `RANKING_INTERVAL` seconds.
+
+The ranking reads critiques as the tree page's Analysis board does (clusters of untagged
+critiques read with the shipped models: `cross_group_ranking(..., semantic=True)`), which
+costs up to seconds the first time a workshop's critiques are read. A live board's cache
+(`BoardCache(background=True)`) has it computed in a thread of its own (`ranking_thread`),
+never in the board's computation: until an exercise's first full ranking is done its board
+shows the people's tags alone (`"clusters": false`), after that always the newest full
+ranking, replaced when the next is done. A board read once (the REST board) ranks in the
+request, as the export does.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +57,8 @@ from trees.models import (
 )
 from trees.selectors import read_transaction
 
+log = logging.getLogger(__name__)
+
 # Ops per tree read for the activity figures (edits in the last minute past this are capped).
 ACTIVITY_OPS = 400
 ACTIVITY_WINDOW = 60.0
@@ -56,6 +70,9 @@ PRESENT_AFTER_EDIT = 120.0
 RANKING_INTERVAL = 3.0
 # Trees a board covers at most (a workshop of 40 people has ~100 over a day).
 MAX_BOARD_TREES = 400
+# While a live board's ranking is being computed in the background, the board is looked at
+# again this often (seconds) to show it once it is done.
+RANKING_POLL = 0.5
 
 _NODE_FIELDS = (
     "id",
@@ -97,6 +114,33 @@ class _Ranked:
 
 
 @dataclass
+class _Running:
+    key: tuple[tuple[int, int], ...]
+    at: float
+    future: Future[dict[str, Any]]
+
+
+_ranker: ThreadPoolExecutor | None = None
+_ranker_lock = threading.Lock()
+
+
+def ranking_thread() -> ThreadPoolExecutor:
+    """The one thread of this process that computes live boards' rankings, one at a time
+    (in the board's child process: trees/realtime/board_worker.py)."""
+    global _ranker
+    with _ranker_lock:
+        if _ranker is None:
+            _ranker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gametree-ranking")
+        return _ranker
+
+
+def full_ranking(trees: Sequence[BoardTree]) -> dict[str, Any]:
+    """An exercise's ranking as the board and the export show it: tags and clusters of
+    untagged critiques read as on the Analysis board, problems by breadth x support."""
+    return cross_group_ranking(trees, semantic=True)
+
+
+@dataclass
 class BoardCache:
     """What the last board computation read, reused by the next (one per live workshop)."""
 
@@ -104,6 +148,9 @@ class BoardCache:
     nodes: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     counts: dict[int, dict[str, int]] = field(default_factory=dict)
     rankings: dict[int, _Ranked] = field(default_factory=dict)
+    # True: full rankings are computed in `ranking_thread` (a live board); False: in the call.
+    background: bool = False
+    running: dict[int, _Running] = field(default_factory=dict)
     activity: dict[int, list[tuple[float, int | None]]] = field(default_factory=dict)
     activity_seq: dict[int, int] = field(default_factory=dict)
     # When a ranking left stale (trees moved within RANKING_INTERVAL) is due (epoch seconds).
@@ -298,21 +345,68 @@ def _ranking(
     cache: BoardCache, exercise_id: int, trees: Sequence[BoardTree], now: float
 ) -> dict[str, Any]:
     """The exercise's ranking: recomputed when its trees moved, at most every
-    `RANKING_INTERVAL` seconds (in between, the last one stands); tags only, no clusters of
-    untagged critiques (the export has both)."""
+    `RANKING_INTERVAL` seconds (in between, the last one stands). A live board's
+    (`cache.background`) is computed in the background (module docstring)."""
     chosen = ranking_trees(trees, exercise_id)
     key = tuple(sorted((t.id, cache.versions.get(t.id, 0)) for t in chosen))
+    if cache.background:
+        _collect(cache, exercise_id)
     known = cache.rankings.get(exercise_id)
     if known is not None and known.key == key:
         return known.result
+    if cache.background:
+        return _background_ranking(cache, exercise_id, chosen, key, known, now)
     if known is not None and now - known.at < RANKING_INTERVAL:
         # the trees moved, but the last ranking is recent: it stands until the next one,
         # which the live board asks for then (`BoardCache.rank_again_at`)
-        cache.rank_again_at = min(cache.rank_again_at or now + 60, known.at + RANKING_INTERVAL)
+        _again(cache, now, known.at + RANKING_INTERVAL)
         return known.result
-    result = cross_group_ranking(chosen, clusters=False)
+    result = full_ranking(chosen)
     cache.rankings[exercise_id] = _Ranked(key, now, result)
     return result
+
+
+def _again(cache: BoardCache, now: float, at: float) -> None:
+    cache.rank_again_at = min(cache.rank_again_at or now + 60, at)
+
+
+def _collect(cache: BoardCache, exercise_id: int) -> None:
+    """A background ranking that is done becomes the exercise's ranking."""
+    running = cache.running.get(exercise_id)
+    if running is None or not running.future.done():
+        return
+    del cache.running[exercise_id]
+    try:
+        result = running.future.result()
+    except Exception:  # the last ranking stands; the next change tries again
+        log.exception("exercise %s: ranking failed", exercise_id)
+        return
+    cache.rankings[exercise_id] = _Ranked(running.key, running.at, result)
+
+
+def _background_ranking(
+    cache: BoardCache,
+    exercise_id: int,
+    chosen: list[BoardTree],
+    key: tuple[tuple[int, int], ...],
+    known: _Ranked | None,
+    now: float,
+) -> dict[str, Any]:
+    running = cache.running.get(exercise_id)
+    if running is not None:  # one at a time per exercise: look again when it may be done
+        _again(cache, now, now + RANKING_POLL)
+    elif known is not None and now - known.at < RANKING_INTERVAL:
+        _again(cache, now, known.at + RANKING_INTERVAL)
+    else:
+        future = ranking_thread().submit(full_ranking, chosen)
+        cache.running[exercise_id] = _Running(key, now, future)
+        _again(cache, now, now + RANKING_POLL)
+    if known is not None:
+        return known.result
+    # nothing full yet (the board just opened): the people's tags, cheap, in the meantime
+    interim = cross_group_ranking(chosen, clusters=False)
+    cache.rankings[exercise_id] = _Ranked((), now - RANKING_INTERVAL, interim)
+    return interim
 
 
 # ---- before / after --------------------------------------------------------------------------

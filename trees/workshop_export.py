@@ -3,7 +3,8 @@ analysis layer give a `WorkshopDoc`, the formats layer (trees/formats/workshop/)
 
 The caller checked that the user facilitates the workshop. Trees are read through
 `tree_snapshot` (the backup is lossless: tombstones and all); the report's figures through
-the board's pure functions.
+the board's pure functions, its ranking as the board's (`board_service.full_ranking`: critiques
+read as on the tree page's Analysis board).
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ from django.utils import timezone
 
 from trees.analysis.workshop import (
     BoardTree,
-    cross_group_ranking,
     failure_mode_counts,
     ranking_trees,
     surviving_proposals,
     tree_counts,
 )
-from trees.board_service import MAX_BOARD_TREES
+from trees.board_service import MAX_BOARD_TREES, full_ranking
 from trees.domain.errors import ActionError
 from trees.formats import FormatError, TreeDoc
 from trees.formats.workshop import WORKSHOP_FORMATS, WorkshopDoc, WorkshopTree, export_workshop
@@ -98,7 +98,7 @@ def workshop_doc(workshop: Workshop) -> WorkshopDoc:
             "title": ex.title,
             "kind": ex.kind,
             "phase": ex.phase,
-            "ranking": cross_group_ranking(ranking_trees(board, ex.pk), semantic=True),
+            "ranking": full_ranking(ranking_trees(board, ex.pk)),
         }
         for ex in Exercise.objects.filter(workshop=workshop).order_by("position", "id")
     ]

@@ -116,3 +116,49 @@ def test_trees_with_more_distinct_critiques_than_the_limit_are_read_without_the_
     over = GameCorpus([(1, outline(TREE))], reader=reader())
     assert over.example_probs is None
     assert over.modes[0] is None  # no phrase reads it, and the static model is not given
+
+
+BIG = """
+P p1 A tool
+  C d1 @1 It is fine.
+  C d2 @1 It is not fine.
+  C d3 @1 Nobody checks it.
+"""
+
+
+def test_a_tree_reads_alike_alone_and_beside_a_tree_over_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the limit is per tree: a workshop's other trees do not switch the reader off for this one
+    monkeypatch.setattr(failure_modes, "EXAMPLES_MAX_TEXTS", 3)
+    small = outline(TREE)
+    alone = GameCorpus([(1, small)], reader=reader())
+    beside = GameCorpus([(2, outline(BIG + TREE, prefix="big")), (1, small)], reader=reader())
+    assert [beside.critiques[k].tree for k in beside.example_rows] == [1, 1, 1]
+    assert beside.modes[-3:] == alone.modes
+    assert alone.modes[0] is not None and alone.modes[0].evidence[0].startswith("examples")
+
+
+def test_reading_by_example_stops_at_its_limit_over_all_trees(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(failure_modes, "EXAMPLES_MAX_TEXTS_READ", 3)
+    # the second tree repeats two of the first's critiques: one new text would pass 3
+    trees = [(1, outline(TREE, prefix="one")), (2, outline(TREE.replace("city", "town")))]
+    corpus = GameCorpus(trees, reader=reader())
+    assert [corpus.critiques[k].tree for k in corpus.example_rows] == [1, 1, 1]
+    assert corpus.example_probs is not None and corpus.example_probs.shape[0] == 3
+
+
+def test_critique_models_follow_gametree_semantic(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trees.analysis.recurrence.failure_modes import critique_models
+
+    monkeypatch.setenv("GAMETREE_SEMANTIC", "1")
+    both = critique_models()
+    assert both.embedder is not None and both.reader is reader()
+    assert critique_models(semantic=False) == failure_modes.CritiqueModels()
+    monkeypatch.setenv("GAMETREE_SEMANTIC", "static")
+    static = critique_models()
+    assert static.embedder is not None and static.reader is None
+    monkeypatch.setenv("GAMETREE_SEMANTIC", "0")
+    assert critique_models() == failure_modes.CritiqueModels()

@@ -314,7 +314,7 @@ def test_an_exercise_is_ranked_on_its_newest_round_and_its_merged_trees() -> Non
 
 
 def test_an_empty_workshop_has_an_empty_ranking() -> None:
-    assert cross_group_ranking([]) == {"kind": None, "items": [], "trees": 0}
+    assert cross_group_ranking([]) == {"kind": None, "items": [], "trees": 0, "clusters": True}
 
 
 def test_failure_mode_counts_count_critiques_trees_groups_and_breaks() -> None:
@@ -370,3 +370,87 @@ R r Alignment
     )
     out = compare_trees((7, nodes), (7, nodes))
     assert out == {"added": [], "dropped": [], "reworded": [], "kept": 1}
+
+
+# ---- the ranking reads critiques as the Analysis board does ----------------------------------
+
+UNTAGGED = """
+P p1 A sandboxed agent
+  C c1 @1 Grade it by how many tickets it closes and it will close tickets, solved or not.
+P p2 A recommender
+  C c2 @2 If the score is clicks, it will find the cheapest way to get clicks.
+"""
+
+
+def readings(items: list[dict[str, Any]]) -> dict[str, tuple[Any, list[str]]]:
+    return {
+        m["node"]: (m.get("mode"), m.get("evidence"))
+        for it in items
+        if it["kind"] == "cluster"
+        for m in it["members"]
+    }
+
+
+def test_the_ranking_reads_an_untagged_critique_as_the_analysis_board_does() -> None:
+    from trees.analysis.recurrence.recurring import TreeInput, recurring
+
+    a, b = outline(UNTAGGED, prefix="a"), outline(UNTAGGED, prefix="b")
+    alone = recurring([TreeInput(1, a, "game")])["items"]
+    ranking = cross_group_ranking([board_tree(1, a, 10), board_tree(2, b, 20)], semantic=True)
+    ranked = readings(ranking["items"])
+    # no phrase reads either critique: the critique reader does, on both boards alike
+    assert ranked["ac1"] == readings(alone)["ac1"] == ("proxy-gaming", ["examples 0.72"])
+    assert ranked["ac2"] == readings(alone)["ac2"]
+    first = ranking["items"][0]
+    assert (first["kind"], first["family"]["id"], first["groups"]) == ("cluster", "gaming", 2)
+    assert first["explanation"].startswith("untagged, read as Gaming the measure")
+
+
+def test_without_the_shipped_models_the_ranking_reads_untagged_critiques_by_words() -> None:
+    ranking = cross_group_ranking([board_tree(1, outline(UNTAGGED, prefix="a"), 10)])
+    assert all(item.get("family") is None for item in ranking["items"])
+
+
+def test_the_ranking_without_clusters_ranks_the_peoples_tags_only_and_says_so() -> None:
+    trees = [board_tree(1, GROUP_A, 10), board_tree(3, outline(UNTAGGED, prefix="u"), 20)]
+    ranking = cross_group_ranking(trees, clusters=False)
+    assert ranking["clusters"] is False
+    assert {it["kind"] for it in ranking["items"]} == {"tag"}
+
+
+# ---- problem scores count groups -------------------------------------------------------------
+
+
+def scores(trees: list[BoardTree]) -> dict[str, tuple[float, str]]:
+    ranking = cross_group_ranking(ranking_trees(trees, 1))
+    return {it["label"]: (it["score"], it["explanation"]) for it in ranking["items"]}
+
+
+def test_while_a_groups_merge_runs_its_members_trees_of_one_problem_count_once() -> None:
+    # Group 20's merge is running: cat and dan both drew "Power seeking", which is still
+    # one group of two, as group 10's "Oversight does not scale" is.
+    a = merged_tree(3, 10, {11: ANN, 12: BOB})
+    running = [a, own_tree(11, ANN, 10), own_tree(12, BOB, 10)]
+    running += [own_tree(13, CAT, 20), own_tree(14, DAN, 20)]
+    got = scores(running)
+    assert got["Power seeking"][0] == got["Oversight does not scale"][0] == 0.5
+    assert got["Power seeking"][1].endswith("drawn by 1 of 2 groups")
+    assert got["Goals are hard to specify"][0] == 1.0
+    # and once the merge is done, every problem scores what it scored while it ran
+    b = merged_tree(4, 20, {13: CAT, 14: DAN})
+    done = [*running, b]
+    assert {k: v[0] for k, v in scores(done).items()} == {k: v[0] for k, v in got.items()}
+
+
+def test_before_any_merge_a_groups_several_trees_of_one_problem_count_once() -> None:
+    trees = [own_tree(11, ANN, 10), own_tree(12, BOB, 10), own_tree(13, CAT, 20)]
+    got = scores(trees)
+    assert got["Goals are hard to specify"][0] == 1.0  # both groups
+    assert got["Oversight does not scale"][0] == got["Power seeking"][0] == 0.5
+
+
+def test_one_groups_trees_alone_still_count_trees_as_its_merged_tree_will() -> None:
+    before = scores([own_tree(11, ANN, 10), own_tree(12, BOB, 10)])
+    after = scores([merged_tree(3, 10, {11: ANN, 12: BOB})])
+    assert before["Oversight does not scale"][0] == after["Oversight does not scale"][0] == 0.5
+    assert before["Oversight does not scale"][1].endswith("drawn by 1 of 2 trees")

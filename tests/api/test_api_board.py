@@ -162,6 +162,42 @@ def test_a_group_of_one_beside_a_merged_group_is_ranked_by_its_own_tree(
     }
 
 
+TICKETS = "Grade it by how many tickets it closes and it will close tickets, solved or not."
+CLICKS = "If the score is clicks, it will find the cheapest way to get clicks."
+
+
+def test_the_export_and_the_analysis_board_read_an_untagged_critique_alike(
+    ws: BoardWorkshop, client_for: Any
+) -> None:
+    # Two untagged critiques per group that no phrase of the vocabulary reads: the critique
+    # reader reads them (as proxy gaming); the static model alone read the first otherwise.
+    for g, tree in enumerate(ws.trees):
+        person = ws.people[g][0]
+        p1 = apply(tree, person, create_op("proposal", None, "A sandboxed agent"), 1)
+        crit = apply(tree, person, create_op("critique", p1["id"], TICKETS), 2)
+        p2 = apply(tree, person, create_op("proposal", None, "A recommender"), 3)
+        apply(tree, person, create_op("critique", p2["id"], CLICKS), 4)
+        if g == 0:
+            mine = crit["id"]
+    own = client_for(ws.people[0][0]).get(f"/api/analysis/recurring/?trees={ws.trees[0].pk}")
+    assert own.status_code == 200, own.content
+    cluster = next(it for it in own.json()["items"] if it["kind"] == "cluster")
+    read = next(m for m in cluster["members"] if m["node"] == mine)
+    assert read["mode"] == "proxy-gaming" and read["evidence"][0].startswith("examples")
+    fac = client_for(ws.facilitator)
+    board = fac.get(f"/api/workshops/{ws.id}/board/").json()
+    ranking = board["exercises"][0]["ranking"]
+    first = ranking["items"][0]
+    assert ranking["clusters"] is True
+    assert (first["kind"], first["label"], first["groups"]) == ("cluster", cluster["label"], 2)
+    on_board = next(m for m in first["members"] if m["node"] == mine)
+    assert (on_board["mode"], on_board["evidence"]) == (read["mode"], read["evidence"])
+    report = fac.get(f"/api/workshops/{ws.id}/export/?format=md").content.decode()
+    across = report.split("## Groups")[0]
+    assert f"1. **{cluster['label']}**" in across.replace("\\", "")
+    assert f"untagged, read as {cluster['label']}" in across.replace("\\", "")
+
+
 def test_a_participant_is_refused_the_board_and_an_outsider_does_not_see_it(
     ws: BoardWorkshop, client_for: Any, carol: Any, anon: APIClient
 ) -> None:

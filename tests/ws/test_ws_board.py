@@ -213,3 +213,32 @@ async def test_board_presence_learns_who_was_there_before_it_and_who_leaves(
         assert presence.users() == set()
     finally:
         await presence.close()
+
+
+async def test_the_live_board_comes_to_rank_untagged_critiques_read_as_the_analysis_board_does(
+    ws: BoardWorkshop, open_board: OpenBoard
+) -> None:
+    # The full ranking is computed off the board's computation: the counts come at once, the
+    # cluster of untagged critiques (read by the critique reader) when it is done.
+    board = await open_board(ws.facilitator, ws.id)
+    await board_where(board, lambda b: True)
+    texts = (
+        "Grade it by how many tickets it closes and it will close tickets, solved or not.",
+        "If the score is clicks, it will find the cheapest way to get clicks.",
+    )
+    n = 0
+    for text in texts:
+        prop = create_op("proposal", None, "An idea")
+        await db_apply(ws.trees[0].pk, ws.people[0][0].pk, prop, n=(n := n + 1))
+        crit = create_op("critique", prop["id"], text)
+        await db_apply(ws.trees[0].pk, ws.people[0][0].pk, crit, n=(n := n + 1))
+
+    def clustered(b: dict[str, Any]) -> bool:
+        ranking = b["exercises"][0]["ranking"]
+        items = ranking["items"]
+        return ranking["clusters"] and bool(items) and items[0].get("suggested_tag") is not None
+
+    found = await board_where(board, clustered)
+    first = found["exercises"][0]["ranking"]["items"][0]
+    assert first["kind"] == "cluster" and first["family"]["id"] == "gaming"
+    assert {m["mode"] for m in first["members"]} == {"proxy-gaming"}

@@ -22,7 +22,7 @@ from typing import Any
 from trees.analysis.graph import live_nodes, parents_of
 from trees.analysis.recurrence.failure_modes import (
     GameCorpus,
-    critique_embedder,
+    critique_models,
     failure_mode_table,
 )
 from trees.analysis.recurrence.recurring import TreeInput, game_items, problem_items
@@ -190,13 +190,20 @@ def cross_group_ranking(
     Game trees: failure-mode tags and clusters of untagged critiques scored by taut(F)
     (:func:`trees.analysis.recurrence.game_items`); problem trees: the problems of their
     automatic merge ranked by breadth x support. Each item says in how many groups it occurs.
-    ``semantic``: read critiques with the optional sentence-embedding scorer (slower; the
-    live board leaves it off, the export turns it on). ``clusters``: also rank clusters of
-    untagged critiques (word similarity over every critique: the costly part; the live board
-    ranks the tags people gave, the export both).
+    ``semantic``: read critiques with the shipped models, as the tree page's Analysis board
+    does (:func:`~trees.analysis.recurrence.failure_modes.critique_models`: the static
+    model and the critique reader), so an untagged critique reads the same here as there;
+    else by words and the vocabulary's phrases only. ``clusters``: also rank clusters of
+    untagged critiques (else the tags people gave only). Both are the costly part: the live
+    board computes them off its live path (trees/board_service.py), the export in its request.
+
+    Problem trees of several groups count support in groups, not trees (a group whose merge
+    is still running, or that has no merged tree, stands with its members' trees: a problem
+    two of them drew is drawn by one group), so a problem scores the same before and after
+    its group's merge. Trees of one group only count trees, as its merged tree will.
     """
     if not trees:
-        return {"kind": None, "items": [], "trees": 0}
+        return {"kind": None, "items": [], "trees": 0, "clusters": clusters}
     group_of = {t.id: t.group for t in trees}
     inputs = [TreeInput(t.id, t.nodes, t.kind, t.title, dict(t.meta)) for t in trees]
     game = [t for t in inputs if t.resolved_kind == "game"]
@@ -207,29 +214,48 @@ def cross_group_ranking(
     # group. (Merged again, or for game trees, members name the ranked trees themselves.)
     lone = group_of[problem[0].id] if len(problem) == 1 else None
     items: list[dict[str, Any]] = []
-    if game and not clusters:
-        corpus = GameCorpus([(t.id, t.nodes) for t in game])
-        items.extend(failure_mode_table(corpus))
+    if game and not clusters:  # people's tags only: no critique is read
+        items.extend(failure_mode_table(GameCorpus([(t.id, t.nodes) for t in game])))
     elif game:
-        embedder = critique_embedder() if semantic else None
-        items.extend(game_items(game, embedder=embedder))
+        models = critique_models(semantic)
+        items.extend(game_items(game, embedder=models.embedder, reader=models.reader))
     if problem:
-        items.extend(problem_items(problem))
+        items.extend(problem_items(problem, units=group_units(problem, group_of)))
     kind = "mixed" if game and problem else ("game" if game else "problem")
     return {
         "kind": kind,
         "trees": len(trees),
+        "clusters": clusters,
         "items": [_ranking_item(it, group_of, lone) for it in items[:top]],
     }
+
+
+def group_units(
+    trees: Sequence[TreeInput], group_of: Mapping[Any, int | None]
+) -> dict[Any, int] | None:
+    """tree id -> group, what a problem's support counts when the trees come from two or
+    more groups; ``None`` (count trees) for one group's trees. A tree of no group counts
+    alone."""
+    units = {t.id: g for t in trees if (g := group_of.get(t.id)) is not None}
+    alone = sum(1 for t in trees if t.id not in units)
+    return units if len(set(units.values())) + alone >= 2 else None
 
 
 def _ranking_item(
     item: Mapping[str, Any], group_of: Mapping[Any, int | None], lone: int | None
 ) -> dict[str, Any]:
     """An item as the board shows it; `groups` counts the groups of its members' trees
-    (`lone`: the group of a tree the ranking does not hold, see cross_group_ranking)."""
+    (`lone`: the group of a tree the ranking does not hold, see cross_group_ranking). A
+    member read as a failure mode keeps its `mode` and `evidence`, as on the Analysis board."""
     members = list(item.get("members") or ())
     groups = {group_of.get(m.get("tree"), lone) for m in members} - {None}
+    shown = []
+    for m in members[:MEMBERS_SHOWN]:
+        row = {"tree": m.get("tree"), "node": m.get("node"), "label": short(m.get("label"))}
+        if "mode" in m:
+            row["mode"] = m["mode"]
+            row["evidence"] = list(m.get("evidence") or ())
+        shown.append(row)
     out: dict[str, Any] = {
         "label": str(item.get("label") or ""),
         "kind": item.get("kind"),
@@ -237,13 +263,11 @@ def _ranking_item(
         "score": item.get("score"),
         "groups": len(groups),
         "explanation": str(item.get("explanation") or ""),
-        "members": [
-            {"tree": m.get("tree"), "node": m.get("node"), "label": short(m.get("label"))}
-            for m in members[:MEMBERS_SHOWN]
-        ],
+        "members": shown,
         "member_count": len(members),
     }
-    for key in ("props", "stand", "authors", "re", "breadth", "support"):
+    keys = ("props", "stand", "authors", "re", "breadth", "support", "mode", "family")
+    for key in (*keys, "suggested_tag"):
         if key in item:
             out[key] = item[key]
     return out

@@ -82,7 +82,7 @@ class BoardHub:
         self.workshop_id = workshop_id
         self.sockets: dict[BoardSocket, bool] = {}  # socket -> facilitator (else projector)
         self.trees: set[int] = set()
-        self.cache = BoardCache()
+        self.cache = BoardCache(background=True)
         self.dirty_since: float | None = None
         self.last_run = 0.0
         self.wake = asyncio.Event()

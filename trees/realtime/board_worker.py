@@ -43,7 +43,7 @@ def _main(conn: Any, settings_module: str, database: dict[str, Any]) -> None:
             return
         try:
             close_old_connections()
-            cache = caches.setdefault(workshop_id, BoardCache())
+            cache = caches.setdefault(workshop_id, BoardCache(background=True))
             conn.send(("ok", compute(workshop_id, cache, viewers)))
         except Exception as exc:  # reported to the parent, which logs it
             conn.send(("error", f"{type(exc).__name__}: {exc}"))

@@ -32,6 +32,7 @@ from trees.analysis.survival import IN, OUT, AttackFramework, short
 from trees.analysis.taxonomy import Family, Mode
 from trees.analysis.text.similarity import Embedder, TfIdf, content_stems, normalise
 from trees.analysis.vocabulary.examples import MAX_TEXTS as EXAMPLES_MAX_TEXTS
+from trees.analysis.vocabulary.examples import MAX_TEXTS_READ as EXAMPLES_MAX_TEXTS_READ
 from trees.analysis.vocabulary.examples import ExampleReader, read_by_examples
 from trees.analysis.vocabulary.modes import (
     MIN_SCORE,
@@ -73,8 +74,12 @@ class GameCorpus:
     taxonomy; ``Vocabulary(())`` turns it off). ``embedder``: the optional sentence-embedding
     scorer (:mod:`trees.analysis.text.semantic`), used for critiques no phrase matches.
     ``reader``: the optional critique reader (:mod:`trees.analysis.vocabulary.examples`),
-    used when the trees hold at most :data:`~trees.analysis.vocabulary.examples.MAX_TEXTS`
-    distinct critiques.
+    used on the critiques of each tree that holds at most
+    :data:`~trees.analysis.vocabulary.examples.MAX_TEXTS` distinct critiques, so a critique
+    reads the same whether its tree is analysed alone or with others (a workshop's), while
+    :data:`~trees.analysis.vocabulary.examples.MAX_TEXTS_READ` distinct critiques in all are
+    not exceeded (trees in the order given; the next tree that would pass it and every
+    tree after it are read without the reader).
     """
 
     def __init__(
@@ -113,6 +118,7 @@ class GameCorpus:
         self._modes: list[ModeMatch | None] | None = None
         self._vectors: Matrix | None = None
         self._example_probs: Matrix | None = None
+        self._example_rows: list[int] | None = None
         self._mode_sims: Matrix | None = None
         self._tag_modes: dict[str, Mode | None] | None = None
         self._tag_groups: dict[str, list[int]] | None = None
@@ -142,7 +148,12 @@ class GameCorpus:
                 weak.append(hint)
             probs = self.example_probs
             if probs is not None and self.reader is not None:
-                modes = read_by_examples(vocab, self.reader.modes, probs, modes)
+                rows = self.example_rows
+                by_example = read_by_examples(
+                    vocab, self.reader.modes, probs, [modes[k] for k in rows]
+                )
+                for k, m in zip(rows, by_example, strict=True):
+                    modes[k] = m
             sims = self.mode_sims
             if sims is not None:
                 from trees.analysis.vocabulary.meaning import read_by_meaning
@@ -155,13 +166,37 @@ class GameCorpus:
         return self._modes
 
     @property
+    def example_rows(self) -> list[int]:
+        """The critiques read by example (indices into :attr:`critiques`): those of each tree
+        with at most ``MAX_TEXTS`` distinct critiques, trees in the order given, while
+        ``MAX_TEXTS_READ`` distinct critiques in all are not exceeded. Empty without a
+        reader or without modes."""
+        if self._example_rows is None:
+            rows: list[int] = []
+            if self.reader is not None and self.vocabulary.modes:
+                by_tree: dict[Any, list[int]] = defaultdict(list)
+                for k, c in enumerate(self.critiques):
+                    by_tree[c.tree].append(k)
+                seen: set[str] = set()
+                for members in by_tree.values():
+                    texts = {self.critiques[k].text for k in members}
+                    if len(texts) > EXAMPLES_MAX_TEXTS:
+                        continue
+                    if len(seen | texts) > EXAMPLES_MAX_TEXTS_READ:
+                        break
+                    seen |= texts
+                    rows.extend(members)
+            self._example_rows = sorted(rows)
+        return self._example_rows
+
+    @property
     def example_probs(self) -> Matrix | None:
-        """The reader's mode probabilities of each critique, or ``None`` without a reader,
-        without modes, or with more than ``MAX_TEXTS`` distinct critiques."""
-        if self._example_probs is None and self.reader is not None and self.vocabulary.modes:
-            texts = [c.text for c in self.critiques]
-            if texts and len(set(texts)) <= EXAMPLES_MAX_TEXTS:
-                self._example_probs = self.reader(texts)
+        """The reader's mode probabilities of the critiques of :attr:`example_rows` (one row
+        each, in that order), or ``None`` when there are none."""
+        if self._example_probs is None and self.reader is not None:
+            rows = self.example_rows
+            if rows:
+                self._example_probs = self.reader([self.critiques[k].text for k in rows])
         return self._example_probs
 
     @property
@@ -279,6 +314,25 @@ def critique_reader() -> ExampleReader | None:
     if semantic.switched_off() or semantic.static_only():
         return None
     return examples.reader()
+
+
+@dataclass(frozen=True, slots=True)
+class CritiqueModels:
+    """The models critiques are read with (both ``None``: words and the vocabulary only)."""
+
+    embedder: Embedder | None = None
+    reader: ExampleReader | None = None
+
+
+def critique_models(semantic: bool = True) -> CritiqueModels:
+    """How critiques are read wherever they are ranked: the tree page's Analysis board
+    (``recurring``), tag suggestions and the workshop's ranking (its board and export) all
+    take their models from here, so one critique reads the same on each. ``semantic``: the
+    shipped models as :func:`critique_embedder` and :func:`critique_reader` allow
+    (``GAMETREE_SEMANTIC=0``: neither; ``static``: the static model only); else none."""
+    if not semantic:
+        return CritiqueModels()
+    return CritiqueModels(critique_embedder(), critique_reader())
 
 
 def _top_proposals(fw: AttackFramework) -> list[int | None]:
@@ -424,7 +478,7 @@ def suggest_tags(
 ) -> list[dict[str, Any]]:
     """Tags for untagged critiques, from their ``k`` nearest tagged critiques and from the
     failure-mode vocabulary; at most three per critique, best first. ``vocabulary`` defaults
-    to the starter taxonomy; ``semantic`` reads critiques with :func:`critique_embedder` too.
+    to the starter taxonomy; ``semantic`` reads critiques with :func:`critique_models` too.
 
     A neighbour vote scores the similarity-weighted share of the neighbours' votes times the
     best neighbour's similarity, and lists the neighbours that support it. A vocabulary mode
@@ -435,9 +489,10 @@ def suggest_tags(
     if isinstance(trees, GameCorpus):
         corpus = trees
     else:
-        embedder = critique_embedder() if semantic else None
-        reader = critique_reader() if semantic else None
-        corpus = GameCorpus(trees, vocabulary=vocabulary, embedder=embedder, reader=reader)
+        models = critique_models(semantic)
+        corpus = GameCorpus(
+            trees, vocabulary=vocabulary, embedder=models.embedder, reader=models.reader
+        )
     crits = corpus.critiques
     any_tagged = any(c.tags for c in crits)
     if not any_tagged and not corpus.vocabulary.modes:

@@ -26,8 +26,7 @@ from trees.analysis.graph import live_nodes, parents_of, topological_order
 from trees.analysis.recurrence.clusters import cluster_label, read_clusters
 from trees.analysis.recurrence.failure_modes import (
     GameCorpus,
-    critique_embedder,
-    critique_reader,
+    critique_models,
     failure_mode_table,
     family_out,
     group_stats,
@@ -70,18 +69,23 @@ def recurring(
     Items come most taut first; ``top`` keeps the first ``top``. Game and problem trees are
     analysed separately; given both kinds, game items come first. ``vocabulary``: the
     failure modes critiques are read against (default: the starter taxonomy);
-    ``semantic``: read critiques with the shipped models too (the static model,
-    :func:`~trees.analysis.recurrence.failure_modes.critique_embedder`, and the critique
-    reader, :func:`~trees.analysis.recurrence.failure_modes.critique_reader`).
+    ``semantic``: read critiques with the shipped models too (the static model and the
+    critique reader, as :func:`~trees.analysis.recurrence.failure_modes.critique_models`
+    gives them: the workshop's ranking reads with the same).
     """
     game = [t for t in trees if t.resolved_kind == "game"]
     problem = [t for t in trees if t.resolved_kind != "game"]
     items: list[dict[str, Any]] = []
     if game:
-        embedder = critique_embedder() if semantic else None
-        reader = critique_reader() if semantic else None
+        models = critique_models(semantic)
         items.extend(
-            game_items(game, seed=seed, vocabulary=vocabulary, embedder=embedder, reader=reader)
+            game_items(
+                game,
+                seed=seed,
+                vocabulary=vocabulary,
+                embedder=models.embedder,
+                reader=models.reader,
+            )
         )
     if problem:
         items.extend(problem_items(problem))
@@ -140,8 +144,14 @@ def game_items(
     return items
 
 
-def problem_items(trees: Sequence[TreeInput]) -> list[dict[str, Any]]:
-    """Problems of the merged DAG ranked by breadth x support (ties: in-degree)."""
+def problem_items(
+    trees: Sequence[TreeInput], *, units: Mapping[Any, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Problems of the merged DAG ranked by breadth x support (ties: in-degree).
+
+    ``units``: tree id -> what support counts instead of trees (a workshop's groups: a
+    group's several trees of one problem count once); trees it does not name count alone.
+    """
     from trees.analysis.merge import merge  # merge pulls in the matcher; only load it here
 
     if len(trees) == 1:
@@ -152,7 +162,7 @@ def problem_items(trees: Sequence[TreeInput]) -> list[dict[str, Any]]:
         nodes = merge([(t.id, t.nodes) for t in trees], embedder=None)["nodes"]
         single = None
         merged_from = [t.id for t in trees]
-    return rank_problems(nodes, single_tree=single, source_trees=merged_from)
+    return rank_problems(nodes, single_tree=single, source_trees=merged_from, units=units)
 
 
 def rank_problems(
@@ -160,6 +170,7 @@ def rank_problems(
     *,
     single_tree: Any = None,
     source_trees: Sequence[Any] | None = None,
+    units: Mapping[Any, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """breadth x support over a (merged) problem DAG given as node dicts.
 
@@ -169,7 +180,8 @@ def rank_problems(
     contributor (its author), so a lone addition ranks with support 1/K like a problem only
     one person drew. A node with ``meta.drew`` (from a merge of forked copies) counts the
     trees named there: who drew it in the round before plus who added it in this one, not
-    every copy it was carried into.
+    every copy it was carried into. ``units``: see :func:`problem_items` (K and the
+    contributors are then counted in units: "drawn by 1 of 2 groups").
     """
     live = live_nodes(nodes)
     ids = {n["id"] for n in live}
@@ -192,6 +204,11 @@ def rank_problems(
     drawn = {n["id"]: _drawn_by(n) for n in live}
     named = {t for trees in drawn.values() for t in trees}
     merged = bool(source_trees) or bool(named)
+    if units:
+        drawn = {v: {_unit(units, t) for t in ts} for v, ts in drawn.items()}
+        named = {_unit(units, t) for t in named}
+        source_trees = [_unit(units, t) for t in source_trees or ()]
+    what = "groups" if units else "trees"
     k = len(set(source_trees or ()) | named) or 1
     rows = []
     for n in live:
@@ -200,11 +217,12 @@ def rank_problems(
             continue
         breadth = mask[v].bit_count()
         if drawn[v]:
-            contributors = min(_contributor_count(n, drawn[v]), k)
-            how = f"drawn by {contributors} of {k} trees"
+            counted = len(drawn[v]) if units else _contributor_count(n, drawn[v])
+            contributors = min(counted, k)
+            how = f"drawn by {contributors} of {k} {what}"
         else:
             contributors = 1
-            how = f"added after the merge: 1 of {k}" if merged else f"drawn by 1 of {k} trees"
+            how = f"added after the merge: 1 of {k}" if merged else f"drawn by 1 of {k} {what}"
         support = contributors / k
         rows.append(
             {
@@ -222,6 +240,11 @@ def rank_problems(
         )
     rows.sort(key=lambda r: (-r["score"], -r["in_degree"], r["label"]))
     return rows
+
+
+def _unit(units: Mapping[Any, Any], tree: Any) -> tuple[str, Any]:
+    """What a source tree counts as: its unit (its group), or itself when it has none."""
+    return ("unit", units[tree]) if tree in units else ("tree", tree)
 
 
 def _drawn_by(node: Mapping[str, Any]) -> set[Any]:

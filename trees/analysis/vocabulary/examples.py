@@ -46,9 +46,15 @@ OVERRULE_MIN = 0.7
 # Distinct critiques up to which they are read by example: the transformer costs about 11 ms
 # a critique when none is cached (bench/analysis_speed.py reader), so a group's game tree
 # (30-60 critiques) is read in well under a second and 200 critiques in about 2 s the first
-# time (vectors are cached per text after); larger sets of trees (a whole cohort's, the
-# 10,000-node bench tree) are read by phrases and the static model only, as before the reader.
+# time (vectors are cached per text after). The limit is per tree (a tree is read alike alone
+# or with others, trees/analysis/recurrence/failure_modes.py): larger trees (the 10,000-node
+# bench tree) are read by phrases and the static model only, as before the reader.
 MAX_TEXTS = 200
+# Distinct critiques read by example in one analysis at most, over all its trees (each of at
+# most MAX_TEXTS): a workshop's 13 groups' trees of 30-60 critiques fit (about 12 ms a
+# critique the first time, 12 s at most; the live workshop board reads them off its live
+# path); an analysis of more trees reads the trees past it by phrases and the static model.
+MAX_TEXTS_READ = 1000
 
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
 
