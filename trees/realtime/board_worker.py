@@ -8,8 +8,9 @@ The child sets Django up with the parent's settings module and database (a test 
 database included), keeps one `BoardCache` per workshop, and answers `(workshop id, viewers)`
 with the board's message texts; the rankings are computed beside, in a thread of the child
 (`board_service.ranking_thread`), and shown once done. One request at a time (the caller's
-single board thread); a child that dies is started again on the next request. An in-memory SQLite database cannot be
-shared with a child: then the caller computes in its thread instead (`usable()`).
+single board thread); a child that dies is started again on the next request. An in-memory
+SQLite database cannot be shared with a child: then the caller computes in its thread instead
+(`usable()`).
 """
 
 from __future__ import annotations
