@@ -137,6 +137,17 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
     assert split_merge("dev")["disagreements"] == 1.0
 
 
+# gt_dev30-35 (were gt_eval38-43) that the scorer still misses, with the measured rank
+DEV30_MISSES = {
+    30: "no item stands for its top mode (the optimiser routes around its own safeguard)",
+    31: "no item stands for its top mode (development moves outside the regulator's reach)",
+    32: "its top mode (behaves well only while watched) ranks 2, one item holding 33%",
+    33: "its top mode (works on the overseer's judgement) ranks 3, one item holding 22%",
+    34: "its top mode (users stop scrutinising the safeguard) ranks 3, one item holding 25%",
+    35: "no item stands for its top mode (the formal specification misses what we want)",
+}
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -238,6 +249,15 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
             ),
         ),
         "gt_dev29",
+        # gt_dev30-35 were gt_eval38-43 (the thirteenth group), measured once with the
+        # round-17 scorer (0 of 6)
+        *(
+            pytest.param(
+                f"gt_dev{n}",
+                marks=pytest.mark.xfail(strict=True, reason=f"held out until round 18: {why}"),
+            )
+            for n, why in DEV30_MISSES.items()
+        ),
     ],
 )
 def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
@@ -323,36 +343,6 @@ def xfail(name: str, reason: str) -> Any:
         ),
         # round 17: first, as one item holding 88% of its critiques (round 16: no item)
         "gt_eval37",
-        xfail(
-            "gt_eval38",
-            "measured once with the round-17 scorer: no item stands for its top mode (the "
-            "optimiser routes around, fools or disables its own safeguard)",
-        ),
-        xfail(
-            "gt_eval39",
-            "measured once with the round-17 scorer: no item stands for its top mode "
-            "(development or use moves outside the regulator's reach)",
-        ),
-        xfail(
-            "gt_eval40",
-            "measured once with the round-17 scorer: its top mode (behaves well only while "
-            "watched or tested) ranks 2, as one item holding 33% of its critiques",
-        ),
-        xfail(
-            "gt_eval41",
-            "measured once with the round-17 scorer: its top mode (works on the overseer's "
-            "judgement) ranks 3, as one item holding 22% of its critiques (round 16: first)",
-        ),
-        xfail(
-            "gt_eval42",
-            "measured once with the round-17 scorer: its top mode (users stop scrutinising the "
-            "safeguard) ranks 3, as one item holding 25% of its critiques",
-        ),
-        xfail(
-            "gt_eval43",
-            "measured once with the round-17 scorer: no item stands for its top mode (the "
-            "formal specification does not capture what we want)",
-        ),
     ],
 )
 def test_the_gold_top_failure_mode_of_each_held_out_tree_is_first_and_one_item(name: str) -> None:
