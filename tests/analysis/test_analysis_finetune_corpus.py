@@ -13,6 +13,9 @@ from quality.quality_eval import HERE, game_set, problem_set, problem_trees, set
 ROOT = HERE.parents[2]
 CORPUS = sorted((ROOT / "tools" / "finetune").glob("corpus-*.jsonl"))
 READER = sorted((ROOT / "tools" / "reader").glob("critiques-*.jsonl"))
+# written for round 18 and not trained on by the shipped reader (tools/reader/round18/README.md)
+ROUND18 = sorted((ROOT / "tools" / "reader" / "round18").glob("critiques-*.jsonl"))
+ROUND18_EXTRA_MODES = {"safeguard-evasion", "outside-reach", "rubber-stamping", "spec-gap"}
 
 
 def rows(paths: list[Any]) -> list[dict[str, Any]]:
@@ -59,6 +62,7 @@ def test_no_training_text_is_a_label_or_critique_of_a_quality_set() -> None:
     shared = sorted({r["text"].strip().lower() for r in corpus()} & sets)
     assert shared == SHARED_WITH_DEVELOPMENT
     assert not {r["text"].strip().lower() for r in rows(READER)} & sets
+    assert not {r["text"].strip().lower() for r in rows(ROUND18)} & sets
 
 
 def test_the_readers_critiques_are_there_and_name_only_failure_modes() -> None:
@@ -69,6 +73,14 @@ def test_the_readers_critiques_are_there_and_name_only_failure_modes() -> None:
     assert {r["id"] for r in reader} == {m["id"] for m in modes}  # 12 x 2 authors each
 
 
+def test_the_round_18_critiques_name_the_vocabulary_modes_and_four_more() -> None:
+    modes = yaml.safe_load((ROOT / "trees/analysis/taxonomy.yaml").read_text())["modes"]
+    extra = rows(ROUND18)
+    assert len(extra) == 3 * 49 * 10  # 10 per mode from each of three authors
+    assert {r["kind"] for r in extra} == {"critique"}
+    assert {r["id"] for r in extra} == {m["id"] for m in modes} | ROUND18_EXTRA_MODES
+
+
 def test_no_training_text_is_repeated() -> None:
-    texts = [r["text"] for r in corpus() + rows(READER)]
+    texts = [r["text"] for r in corpus() + rows(READER) + rows(ROUND18)]
     assert len(texts) == len(set(texts))

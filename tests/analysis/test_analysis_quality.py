@@ -300,9 +300,8 @@ def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() ->
 # round-17 scorer (3 of 4; two of them were seen passing during round 17's development);
 # gt_eval32-37 (the twelfth group) once with the round-17 scorer (3 of 6; the round-16 scorer
 # 1 of 6; a round-17 variant whose reader also learnt from the development trees was
-# measured beside it and not kept); gt_eval38-43 (the thirteenth group, written after all
-# that) once with the shipped round-17 scorer (0 of 6; the round-16 scorer 1 of 6):
-# bench/RESULTS_analysis.md, round 17.
+# measured beside it and not kept): bench/RESULTS_analysis.md, round 17. gt_eval44-55
+# (written after that) once with the shipped round-17 scorer: round 18.
 def xfail(name: str, reason: str) -> Any:
     return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
 
@@ -343,6 +342,62 @@ def xfail(name: str, reason: str) -> Any:
         ),
         # round 17: first, as one item holding 88% of its critiques (round 16: no item)
         "gt_eval37",
+        # gt_eval44-55 (the fourteenth and fifteenth groups), measured once with the shipped
+        # round-17 scorer: 2 of 12 (bench/RESULTS_analysis.md, round 18)
+        xfail(
+            "gt_eval44",
+            "measured once with the round-17 scorer: no item stands for its top mode (the hard "
+            "part is hidden in a term nobody can define)",
+        ),
+        xfail(
+            "gt_eval45",
+            "measured once with the round-17 scorer: no item stands for its top mode (the rule "
+            "binds only those who opt in)",
+        ),
+        xfail(
+            "gt_eval46",
+            "measured once with the round-17 scorer: no item stands for its top mode (no overseer "
+            "can check work beyond their own skill)",
+        ),
+        xfail(
+            "gt_eval47",
+            "measured once with the round-17 scorer: no item stands for its top mode (hits the "
+            "measure, misses the point)",
+        ),
+        xfail(
+            "gt_eval48",
+            "measured once with the round-17 scorer: no item stands for its top mode "
+            "(optimising against the interpretability signal teaches the model to hide from it)",
+        ),
+        xfail(
+            "gt_eval49",
+            "measured once with the round-17 scorer: its top mode (the assessed party behaves "
+            "differently when it knows it is assessed) ranks 2, as one item holding 57%",
+        ),
+        xfail(
+            "gt_eval50",
+            "measured once with the round-17 scorer: no item stands for its top mode (proxy "
+            "gaming)",
+        ),
+        # first, as one item holding 43% of its critiques
+        "gt_eval51",
+        xfail(
+            "gt_eval52",
+            "measured once with the round-17 scorer: its top mode (satisfies the written rule "
+            "while defeating its purpose) ranks 6, as one item holding 29%",
+        ),
+        # first, as one item holding 57% of its critiques
+        "gt_eval53",
+        xfail(
+            "gt_eval54",
+            "measured once with the round-17 scorer: no item stands for its top mode (the model "
+            "recognises the evaluation and behaves well only then)",
+        ),
+        xfail(
+            "gt_eval55",
+            "measured once with the round-17 scorer: its top mode (harm nobody can observe, "
+            "attribute or settle in time) ranks 2, as one item holding 50%",
+        ),
     ],
 )
 def test_the_gold_top_failure_mode_of_each_held_out_tree_is_first_and_one_item(name: str) -> None:
