@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Member } from "../src/api";
 import { problemHref } from "../src/ui/board";
-import { forkPeople, isMergedTree } from "../src/ui/fork";
+import { copyNote, forkPeople, isMergedTree } from "../src/ui/fork";
 import { problemOptions } from "../src/ui/problem-link";
 
 function member(id: number, username: string, role: Member["role"], name = username): Member {
@@ -17,10 +17,10 @@ describe("forkPeople", () => {
       member(4, "ann", "editor"),
     ]);
     expect(people).toEqual([
-      { username: "alice", label: "alice", role: "owner", checked: true },
-      { username: "ann", label: "ann", role: "editor", checked: true },
-      { username: "bob", label: "bob", role: "editor", checked: true },
-      { username: "carol", label: "carol", role: "viewer", checked: false },
+      { username: "alice", label: "alice", name: "alice", role: "owner", checked: true },
+      { username: "ann", label: "ann", name: "ann", role: "editor", checked: true },
+      { username: "bob", label: "bob", name: "bob", role: "editor", checked: true },
+      { username: "carol", label: "carol", name: "carol", role: "viewer", checked: false },
     ]);
   });
 
@@ -31,6 +31,20 @@ describe("forkPeople", () => {
       ["zed-1a2b3c", "Nora (zed-1a2b3c)"],
       ["bob", "Ozzy (bob)"],
     ]);
+  });
+});
+
+describe("copyNote", () => {
+  const people = forkPeople([member(1, "alice", "owner", "Alice Chen"), member(2, "zed-1a2b3c", "editor", "Nora"), member(3, "bob", "editor")]);
+
+  it("names whose copy it is by the name the copy's title carries, not the username it was made for", () => {
+    expect(copyNote("alice", people)).toBe("Alice Chen's copy");
+    expect(copyNote("zed-1a2b3c", people)).toBe("Nora's copy");
+  });
+
+  it("falls back to the username for someone without a name or not among the members", () => {
+    expect(copyNote("bob", people)).toBe("bob's copy");
+    expect(copyNote("dora", people)).toBe("dora's copy");
   });
 });
 

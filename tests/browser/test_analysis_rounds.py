@@ -59,6 +59,9 @@ def test_a_merged_tree_is_forked_into_one_copy_per_person_from_its_page(users: A
     expect(copies.nth(0)).to_have_attribute("data-person", "alice")
     expect(copies.nth(1)).to_have_attribute("data-person", "bob")
     expect(copies.nth(1).locator("a")).to_have_text("Round one (Bob Okafor)")
+    # Whose copy it is, by the same name as the title (it said "bob's copy").
+    expect(copies.nth(0)).to_have_text("Round one (Alice Chen) · Alice Chen's copy")
+    expect(copies.nth(1)).to_contain_text("Bob Okafor's copy")
     alice.shot("analysis-fork-done")
 
     # The server made them: bob's copy is his, forked from this tree, every node carried over.

@@ -14,6 +14,8 @@ export interface ForkPerson {
   username: string;
   /** What the dialog shows: the name, with the username beside it (core/people.ts). */
   label: string;
+  /** The name alone, as the copy made for them is titled and named ("Alice Chen's copy"). */
+  name: string;
   role: Member["role"];
   /** Ticked at first: the people who draw (owner and editors); viewers watch. */
   checked: boolean;
@@ -25,7 +27,14 @@ const ROLE_ORDER: Record<Member["role"], number> = { owner: 0, editor: 1, viewer
 export function forkPeople(members: readonly Member[]): ForkPerson[] {
   return [...members]
     .sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || personName(a.user).localeCompare(personName(b.user)))
-    .map((m) => ({ username: m.user.username, label: personLabel(m.user), role: m.role, checked: m.role !== "viewer" }));
+    .map((m) => ({ username: m.user.username, label: personLabel(m.user), name: personName(m.user), role: m.role, checked: m.role !== "viewer" }));
+}
+
+/** What the list of copies says beside a copy's link: whose it is, by the name the copy's title
+ * carries too; the username the fork answered with stands in only for someone not listed. */
+export function copyNote(person: string, people: readonly ForkPerson[]): string {
+  const name = people.find((p) => p.username === person)?.name ?? person;
+  return `${name}'s copy`;
 }
 
 /** A merged tree carries provenance (`meta.sources`) on its nodes; a plain problem tree not. */
@@ -108,7 +117,7 @@ export function openForkDialog(opts: ForkDialogOptions): void {
         d.close();
         opts.navigate(`/app/trees/${row.tree.id}`);
       });
-      ul.append(h("li", { "data-person": row.person }, a, h("span", { class: "muted small", text: ` · ${row.person}'s copy` })));
+      ul.append(h("li", { "data-person": row.person }, a, h("span", { class: "muted small", text: ` · ${copyNote(row.person, people)}` })));
     }
     status.replaceChildren(
       h("p", { class: "fork-done", text: `${made.length} cop${made.length === 1 ? "y" : "ies"} made. Each belongs to its person, and you can edit them all to merge them again.` }),
