@@ -73,3 +73,24 @@ def test_someone_who_gave_no_name_is_shown_by_their_username(alice: Any, client_
         "username": "alice",
         "name": "alice",
     }
+
+
+def test_a_facilitator_who_gives_no_name_sits_under_the_name_their_trees_show(
+    alice: Any, bob: Any, client_for: Any
+) -> None:
+    alice.first_name, alice.last_name = "Alice", "Chen"
+    alice.save()
+    bob.first_name = "B" * 150  # longer than a seat's name may be: cut to fit, never refused
+    bob.save()
+    made = [
+        client_for(user).post("/api/workshops/", {"title": "Day"}, format="json")
+        for user in (alice, bob)
+    ]
+    assert [m.status_code for m in made] == [201, 201], [m.content for m in made]
+    seats = [
+        client_for(user).get(f"/api/workshops/{m.json()['id']}/participants/").json()
+        for user, m in zip((alice, bob), made, strict=True)
+    ]
+    # Not "alice", the username: the board names her as the trees do.
+    assert [s[0]["display_name"] for s in seats] == ["Alice Chen", "B" * 60]
+    assert client_for(alice).get("/api/auth/me/").json()["name"] == "Alice Chen"

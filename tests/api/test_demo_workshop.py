@@ -38,3 +38,17 @@ def test_loaddemo_makes_a_demo_workshop_mid_round_once(client_for: Any) -> None:
     dave = get_user_model().objects.get(username="dave")
     home = client_for(dave).get(f"/api/workshops/{workshop.pk}/home/").json()
     assert home["group"]["name"] == "Group 1" and len(home["exercises"]) == 2
+
+
+def test_each_demo_person_has_one_name_on_the_workshop_board_and_in_trees() -> None:
+    from django.contrib.auth import get_user_model
+
+    from trees.selectors import display_name
+
+    call_command("loaddemo", stdout=StringIO())
+    seats = WorkshopParticipant.objects.select_related("user")
+    assert seats.count() == 7
+    for seat in seats:
+        assert seat.display_name == display_name(seat.user), seat.user.get_username()
+    alice = get_user_model().objects.get(username="alice")
+    assert seats.get(user=alice).display_name == "Alice Chen"

@@ -38,6 +38,7 @@ from trees.realtime.broadcast import (
     broadcast_workshop,
     broadcast_workshop_access,
 )
+from trees.selectors import display_name as shown_name
 
 # Letters only, without the ones read or heard ambiguously (I/L, O, U/V): a code is read aloud.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ"
@@ -67,6 +68,13 @@ def _clean_name(name: object) -> str:
     return clean
 
 
+def _seat_name(user: Any) -> str:
+    """The name a facilitator who gave none sits under: the one their trees show them by, cut
+    to fit a seat (an account's name may be longer than a display name can be)."""
+    shown = "".join(ch for ch in " ".join(shown_name(user).split()) if ch.isprintable())
+    return shown[:_NAME_MAX].rstrip() or str(user.get_username())[:_NAME_MAX]
+
+
 def normalise_code(code: str) -> str:
     """What a person typed, as stored: case and spaces or dashes between letters ignored."""
     return re.sub(r"[\s-]+", "", code).upper()
@@ -81,9 +89,10 @@ def _new_code() -> str:
 
 
 def workshop_create(*, user: Any, title: object, display_name: object = None) -> Workshop:
-    """A new open workshop with `user` as its facilitator."""
+    """A new open workshop with `user` as its facilitator, seated under `display_name`, else
+    under the name their trees show them by (not the username: one person, one name)."""
     clean_title = _clean_title(title)
-    name = _clean_name(display_name if display_name else user.get_username())
+    name = _clean_name(display_name) if display_name else _seat_name(user)
     with transaction.atomic():
         workshop = Workshop.objects.create(
             title=clean_title,

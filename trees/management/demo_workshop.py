@@ -64,7 +64,8 @@ def load_demo_workshop(password: str) -> bool:
     alice = users.get(username="alice")
     if Workshop.objects.filter(title=TITLE, created_by=alice).exists():
         return False
-    workshop = workshop_create(user=alice, title=TITLE, display_name="Alice")
+    # alice sits under the name her trees show ("Alice Chen", DEMO_USERS): one person, one name
+    workshop = workshop_create(user=alice, title=TITLE)
     seats: dict[str, Any] = {}
     for username, display, _ in PEOPLE:
         user, created = users.get_or_create(username=username, defaults={"first_name": display})
