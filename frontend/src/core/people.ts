@@ -20,3 +20,11 @@ export function personLabel(u: Named): string {
   const name = personName(u);
   return name === u.username ? name : `${name} (${u.username})`;
 }
+
+/** The name a person gave, or "" when they gave none (the server then sends the username as
+ * `name`): what a form asking for their name starts with, so that a workshop seat is named as
+ * their trees name them and never after the username. */
+export function givenName(u: Named): string {
+  const name = personName(u);
+  return name === u.username ? "" : name;
+}

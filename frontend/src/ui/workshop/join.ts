@@ -5,7 +5,7 @@
  */
 import { ApiError } from "../../api";
 import type { User } from "../../core/types";
-import { personLabel } from "../../core/people";
+import { givenName, personLabel } from "../../core/people";
 import { h, on } from "../dom";
 import "./workshop.css";
 import { shareApi, workshopApi } from "./wsapi";
@@ -52,6 +52,8 @@ export function joinPage(
     maxlength: 60,
     required: true,
   });
+  // Signed in: the name one's trees show, so that the workshop board shows the same one.
+  if (me) nameInput.value = givenName(me).slice(0, 60);
   const err = h("p", { class: "error", role: "alert", id: "join-error" });
   const submit = h("button", { type: "submit", class: "primary wide", text: "Join" });
   const form = h(

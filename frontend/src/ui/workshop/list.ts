@@ -1,5 +1,6 @@
 /** /app/workshops: the workshops I am in, and a form to run a new one (I facilitate it). */
 import type { User } from "../../core/types";
+import { personName } from "../../core/people";
 import { h, on } from "../dom";
 import "./workshop.css";
 import { appLink, showError, topbar, type Navigate } from "./util";
@@ -7,7 +8,7 @@ import { workshopApi, type Workshop } from "./wsapi";
 
 export function workshopListPage(me: User, navigate: Navigate, signOut: () => void): HTMLElement {
   const title = h("input", { id: "ws-title", name: "title", required: true, maxlength: 200 });
-  const name = h("input", { id: "ws-name", name: "display_name", maxlength: 60, placeholder: me.username });
+  const name = h("input", { id: "ws-name", name: "display_name", maxlength: 60, placeholder: personName(me) });
   const create = h(
     "form",
     { class: "card ws-create" },
