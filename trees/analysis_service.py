@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from trees.analysis import TreeInput, recurring, suggest_tags, survival
+from trees.analysis.merge import in_process
 from trees.analysis.merge.review_queue import shown
 from trees.analysis.recurrence.failure_modes import norm_tag
+from trees.analysis.recurrence.recurring import recurring_call
 from trees.analysis.survival import short
 from trees.domain.errors import ActionError
 from trees.models import (
@@ -37,6 +40,10 @@ from trees.selectors import (
 )
 
 MAX_TREES_PER_ANALYSIS = 50
+# Seconds an Analysis may take in its worker process before the worker is killed and the
+# request answered `analysis_unavailable` (a workshop's 1,000 critiques read for the first
+# time take about 12 s on one free core).
+ANALYSIS_TIMEOUT_SECONDS = 300.0
 # Other game trees of the user that lend their tagged critiques to tag suggestions.
 TAG_VOCABULARY_TREES = 20
 
@@ -228,8 +235,27 @@ def tag_suggestions(user: User, tree: Tree) -> list[dict[str, Any]]:
 
 def recurring_report(trees: Sequence[Tree], *, top: int | None = None) -> dict[str, Any]:
     """`{"kind", "items"}`: tags and clusters (game trees) or problems (problem trees / merged
-    DAGs), most taut first."""
-    return recurring([tree_input(t) for t in trees], top=top)
+    DAGs), most taut first.
+
+    Computed in the Analysis's warm worker process (`in_process.ANALYSIS`), the request's
+    thread waiting without the GIL: reading critiques by example (seconds the first time)
+    and merging problem trees are long stretches of CPU that, in the serving process, slowed
+    every live edit meanwhile. The same pure function either way, so the answer is the same;
+    `GAMETREE_ANALYSIS_IN_PROCESS=0` computes it here."""
+    inputs = [tree_input(t) for t in trees]
+    if not settings.GAMETREE_ANALYSIS_IN_PROCESS:
+        return recurring(inputs, top=top)
+    try:
+        report: dict[str, Any] = in_process.ANALYSIS.run(
+            recurring_call, inputs, top, timeout=ANALYSIS_TIMEOUT_SECONDS
+        )
+    except (in_process.WorkerDied, in_process.WorkerTimedOut) as exc:
+        raise ActionError(
+            "analysis_unavailable",
+            "The analysis could not be computed this time (its worker process stopped or "
+            "took too long). Try again; if it happens again, tell the operator.",
+        ) from exc
+    return report
 
 
 # ---- merge review --------------------------------------------------------------------------

@@ -1,18 +1,20 @@
 """Analysis layer tests: a call computed in the merge worker process gives what it gives in
 this process, reports the same phases, keeps its worker warm, and reports a failure or a
-dead worker with a code instead of hanging."""
+dead worker with a code instead of hanging; the Analysis's pool keeps workers of its own and
+runs at most its limit of calls at once."""
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from typing import Any
 
 import pytest
-from analysis_helpers import two_alignment_trees
+from analysis_helpers import outline, two_alignment_trees
 
-from trees.analysis import Glossary
+from trees.analysis import Glossary, TreeInput, recurring
 from trees.analysis.merge import in_process, merge
 from trees.analysis.merge.in_process import (
     WorkerDied,
@@ -21,6 +23,7 @@ from trees.analysis.merge.in_process import (
     run_in_process,
 )
 from trees.analysis.merge.worker import merged_tree
+from trees.analysis.recurrence.recurring import recurring_call
 from trees.domain import OpError
 
 
@@ -64,6 +67,13 @@ def hangs(*, progress: Any = None) -> None:
 
 def many_rows(count: int, *, progress: Any = None) -> dict[str, Any]:
     return {"rows": [{"n": i} for i in range(count)], "small": [1, 2], "count": count}
+
+
+def busy_for(seconds: float, *, progress: Any = None) -> tuple[float, float]:
+    """When the call began and ended, by the wall clock both processes share."""
+    began = time.time()
+    time.sleep(seconds)
+    return began, time.time()
 
 
 def test_a_merge_computed_in_the_worker_equals_the_one_computed_here() -> None:
@@ -191,3 +201,58 @@ def test_a_call_that_answers_within_its_time_limit_keeps_its_worker() -> None:
     assert run_in_process(many_rows, 3, timeout=30.0)["count"] == 3
     time.sleep(0.1)
     assert run_in_process(worker_pid) == pid
+
+
+GAME_A = """
+P p1 Let a model grade its own homework
+  C c1 [reward-hacking] It learns to please the grader rather than to be right
+  C c2 Grade it by how many tickets it closes and it will close tickets, solved or not.
+P p2 Train on human feedback
+  C c3 The raters can be fooled by confident answers
+"""
+GAME_B = """
+P p1 Debate between two copies
+  C c1 If the score is clicks, it will find the cheapest way to get clicks.
+  C c2 [deception] Debaters learn to persuade, not to be right
+"""
+
+
+def test_an_analysis_computed_in_its_worker_equals_the_one_computed_here() -> None:
+    trees = [
+        TreeInput(1, outline(GAME_A, prefix="a"), "game", "Group 1"),
+        TreeInput(2, outline(GAME_B, prefix="b"), "game", "Group 2"),
+    ]
+    here = recurring(trees, top=10)
+    there = in_process.ANALYSIS.run(recurring_call, trees, 10, timeout=120.0)
+    assert there == here
+    assert there["kind"] == "game" and there["items"]
+
+
+def test_the_analysis_pool_keeps_warm_workers_of_its_own_apart_from_the_merges() -> None:
+    analysis = in_process.ANALYSIS.run(worker_pid)
+    merging = run_in_process(worker_pid)
+    assert analysis != merging
+    in_process.MERGES.shutdown()  # the merges' worker goes; the Analysis's stays warm
+    assert in_process.ANALYSIS.run(worker_pid) == analysis
+    assert analysis in in_process.ANALYSIS.worker_pids()
+    assert analysis not in in_process.worker_pids()
+
+
+def test_a_pool_runs_at_most_its_limit_of_calls_at_once_and_the_next_waits() -> None:
+    pool = in_process.Pool(max_idle=2, max_running=1)
+    spans: list[tuple[float, float]] = []
+
+    def call() -> None:
+        spans.append(pool.run(busy_for, 0.5))
+
+    try:
+        threads = [threading.Thread(target=call) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        first, second = sorted(spans)
+        assert second[0] >= first[1]  # the second began after the first had ended
+        assert len(pool.worker_pids()) == 1  # and was given the first one's worker, warm
+    finally:
+        pool.shutdown()

@@ -176,6 +176,34 @@ def test_recurring_ranks_across_several_game_trees_of_different_groups(
     error(alice.get(f"/api/analysis/recurring/?trees={other.pk}&top=0"), 400, "invalid")
 
 
+def test_recurring_answers_the_same_from_its_worker_process_as_computed_in_the_request(
+    demo: Any, client_for: Any, settings: Any
+) -> None:
+    alice = client_for(demo.alice)
+    url = f"/api/analysis/recurring/?trees={demo.game.pk}"
+    settings.GAMETREE_ANALYSIS_IN_PROCESS = True
+    there = alice.get(url)
+    settings.GAMETREE_ANALYSIS_IN_PROCESS = False
+    here = alice.get(url)
+    assert there.status_code == here.status_code == 200, there.content[:300]
+    assert there.json() == here.json()
+    assert there.json()["items"]
+
+
+def test_an_analysis_whose_worker_does_not_answer_in_time_is_unavailable_and_the_next_answers(
+    demo: Any, client_for: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trees import analysis_service
+
+    settings.GAMETREE_ANALYSIS_IN_PROCESS = True
+    alice = client_for(demo.alice)
+    url = f"/api/analysis/recurring/?trees={demo.game.pk}"
+    monkeypatch.setattr(analysis_service, "ANALYSIS_TIMEOUT_SECONDS", 0.001)
+    error(alice.get(url), 503, "analysis_unavailable")
+    monkeypatch.setattr(analysis_service, "ANALYSIS_TIMEOUT_SECONDS", 120.0)
+    assert alice.get(url).status_code == 200
+
+
 @pytest.mark.django_db(transaction=True)  # the merge thread must see the committed job
 def test_merge_creates_the_merged_tree_with_its_review_queue(demo: Any, client_for: Any) -> None:
     carol = client_for(demo.carol)

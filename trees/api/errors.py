@@ -75,6 +75,8 @@ HTTP_STATUS: dict[str, int] = {
     "merge_failed": 500,
     "merge_worker_died": 500,
     "merge_timeout": 504,
+    # An Analysis whose worker process died or did not answer in time: try again.
+    "analysis_unavailable": 503,
 }
 assert set(HTTP_STATUS) == CODES, set(HTTP_STATUS) ^ CODES
 

@@ -60,6 +60,8 @@ CODES = frozenset(
         "merge_failed",
         "merge_worker_died",
         "merge_timeout",
+        # An Analysis (trees/analysis_service.py) whose worker process did not answer.
+        "analysis_unavailable",
         # The server failed; the request was not carried out.
         "internal",
     }

@@ -74,6 +74,7 @@ export type OpErrorCode = (typeof OP_ERROR_CODES)[number];
 /** Every error code of the API and the websocket (docs/protocol.md). */
 export const ERROR_CODES = [
   "account_locked",
+  "analysis_unavailable",
   "bad_indentation",
   "bad_json",
   "bad_parent_type",

@@ -14,10 +14,15 @@ idle worker, or to a new one, and waits for the answer, relaying the worker's pr
   descriptor but its end of a socket pair. Not multiprocessing's spawn: that re-runs the
   parent's main module in the child, which is wrong for some entry points (a script without
   a `__main__` guard, code read from standard input).
-- **Kept warm.** A worker that answered goes back to the pool (at most `MAX_IDLE`), so the
+- **Kept warm.** A worker that answered goes back to its pool (at most `MAX_IDLE`), so the
   next merge finds its imports done and its caches (the embeddings of labels seen) filled. It
   is retired after `MAX_CALLS` calls (bounded memory) or `IDLE_SECONDS` unused; a worker whose
   parent died sees its pipe end and exits.
+- **One pool per kind of call.** `run_in_process` uses the merges' pool; a `Pool` of its own
+  (`ANALYSIS`: the multi-tree Analysis, trees/analysis_service.py) keeps other warm workers
+  with their own limits (more calls each, a cap on how many run at once), so that an
+  Analysis refreshed every few seconds neither retires the merges' worker nor is retired
+  with it, and keeps its own cache of the critiques it read.
 - **A crash is an answer.** A worker that dies mid-call (killed, out of memory, a crash in
   C code) closes its pipe: the caller gets `WorkerDied` (code `merge_worker_died`, with the
   exit code or signal) at once, never a hang, and the worker is not reused. An exception in
@@ -149,10 +154,10 @@ class _Worker:
     def pid(self) -> int:
         return self.process.pid
 
-    def fresh(self) -> bool:
+    def fresh(self, max_calls: int) -> bool:
         return (
             self.process.poll() is None
-            and self.calls < MAX_CALLS
+            and self.calls < max_calls
             and time.monotonic() - self.idle_since < IDLE_SECONDS
         )
 
@@ -192,53 +197,100 @@ def serve_fd(fd: int) -> None:
     _serve(Connection(fd))
 
 
-_idle: list[_Worker] = []
-_busy: set[_Worker] = set()
-_idle_lock = threading.Lock()
+class Pool:
+    """Warm workers for one kind of call: at most `max_idle` kept idle, each retired after
+    `max_calls` calls; with `max_running`, at most that many calls at once (the next waits
+    for one to end; None: no limit, the caller bounds them)."""
+
+    def __init__(
+        self,
+        *,
+        max_idle: int = MAX_IDLE,
+        max_calls: int = MAX_CALLS,
+        max_running: int | None = None,
+    ) -> None:
+        self.max_idle = max_idle
+        self.max_calls = max_calls
+        self._slots = threading.BoundedSemaphore(max_running) if max_running else None
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._lock = threading.Lock()
+
+    def worker_pids(self) -> list[int]:
+        """The process ids of this pool's workers, idle or busy."""
+        with self._lock:
+            return [w.pid for w in (*self._idle, *self._busy)]
+
+    def _take(self) -> _Worker:
+        stale = []
+        with self._lock:
+            worker = None
+            while self._idle and worker is None:
+                candidate = self._idle.pop()
+                if candidate.fresh(self.max_calls):
+                    worker = candidate
+                else:
+                    stale.append(candidate)
+        for old in stale:
+            old.close()
+        if worker is None:
+            worker = _Worker()
+        with self._lock:
+            self._busy.add(worker)
+        return worker
+
+    def _give_back(self, worker: _Worker, reuse: bool) -> None:
+        worker.idle_since = time.monotonic()
+        with self._lock:
+            self._busy.discard(worker)
+            if reuse and worker.fresh(self.max_calls) and len(self._idle) < self.max_idle:
+                self._idle.append(worker)
+                return
+        worker.close()
+
+    def shutdown(self) -> None:
+        """End the idle workers (at exit, and in tests; a worker also ends when its parent
+        does: its socket closes)."""
+        with self._lock:
+            workers, self._idle[:] = list(self._idle), []
+        for worker in workers:
+            worker.close()
+
+    def run(
+        self,
+        function: Callable[..., Any],
+        *args: Any,
+        progress: Progress | None = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """`function(*args, progress=..., **kwargs)` computed in one of this pool's workers
+        (see `run_in_process`; `timeout` counts from when the call is sent, after any wait
+        for a slot)."""
+        if self._slots is None:
+            return _call(self, function, args, kwargs, progress, timeout)
+        with self._slots:
+            return _call(self, function, args, kwargs, progress, timeout)
+
+
+# The merges' pool (trees/actions/merges.py): their number is bounded by the merge jobs.
+MERGES = Pool()
+# The Analysis's pool (trees/analysis_service.py): refreshed every 1.5 s by an open Analysis
+# tab, so many calls per worker (its cache of critique vectors is bounded in size), two kept
+# warm and at most two at once (a third request waits rather than start a cold worker).
+ANALYSIS = Pool(max_idle=2, max_calls=2000, max_running=2)
 
 
 def worker_pids() -> list[int]:
     """The process ids of this process's merge workers, idle or busy."""
-    with _idle_lock:
-        return [w.pid for w in (*_idle, *_busy)]
-
-
-def _take() -> _Worker:
-    stale = []
-    with _idle_lock:
-        worker = None
-        while _idle and worker is None:
-            candidate = _idle.pop()
-            if candidate.fresh():
-                worker = candidate
-            else:
-                stale.append(candidate)
-    for old in stale:
-        old.close()
-    if worker is None:
-        worker = _Worker()
-    with _idle_lock:
-        _busy.add(worker)
-    return worker
-
-
-def _give_back(worker: _Worker, reuse: bool) -> None:
-    worker.idle_since = time.monotonic()
-    with _idle_lock:
-        _busy.discard(worker)
-        if reuse and worker.fresh() and len(_idle) < MAX_IDLE:
-            _idle.append(worker)
-            return
-    worker.close()
+    return MERGES.worker_pids()
 
 
 def shutdown() -> None:
-    """End the idle workers (at exit, and in tests; a worker also ends when its parent does:
-    its socket closes)."""
-    with _idle_lock:
-        workers, _idle[:] = list(_idle), []
-    for worker in workers:
-        worker.close()
+    """End every pool's idle workers (at exit, and in tests; a worker also ends when its
+    parent does: its socket closes)."""
+    MERGES.shutdown()
+    ANALYSIS.shutdown()
 
 
 atexit.register(shutdown)
@@ -251,11 +303,22 @@ def run_in_process(
     timeout: float | None = None,
     **kwargs: Any,
 ) -> Any:
-    """`function(*args, progress=..., **kwargs)` computed in a worker process. Raises
-    `WorkerFailed` if it raised there, `WorkerDied` if the worker ended without answering,
-    `WorkerTimedOut` if it had not answered `timeout` seconds after the call (the worker is
-    killed; None: no limit)."""
-    worker = _take()
+    """`function(*args, progress=..., **kwargs)` computed in a worker process of the merges'
+    pool. Raises `WorkerFailed` if it raised there, `WorkerDied` if the worker ended without
+    answering, `WorkerTimedOut` if it had not answered `timeout` seconds after the call (the
+    worker is killed; None: no limit)."""
+    return MERGES.run(function, *args, progress=progress, timeout=timeout, **kwargs)
+
+
+def _call(
+    pool: Pool,
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    progress: Progress | None,
+    timeout: float | None,
+) -> Any:
+    worker = pool._take()
     answered = False
     expired = threading.Event()
     timer = None
@@ -317,4 +380,4 @@ def run_in_process(
             # busy with a call nobody will read, so it goes.
             worker.kill()
         # A worker the timer killed as it answered is not reused either.
-        _give_back(worker, reuse=answered and not expired.is_set())
+        pool._give_back(worker, reuse=answered and not expired.is_set())

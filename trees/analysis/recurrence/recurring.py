@@ -93,6 +93,14 @@ def recurring(
     return {"kind": kind, "items": items[:top] if top is not None else items}
 
 
+def recurring_call(
+    trees: Sequence[TreeInput], top: int | None = None, *, progress: Any = None
+) -> dict[str, Any]:
+    """:func:`recurring` with the shipped models, in the form the worker process of an
+    Analysis calls (trees/analysis/merge/in_process.py; ``progress`` is not reported)."""
+    return recurring(trees, top=top)
+
+
 def game_items(
     trees: Sequence[TreeInput],
     *,
