@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from trees.analysis import TreeInput, recurring, suggest_tags, survival
 from trees.analysis.merge import in_process
 from trees.analysis.merge.review_queue import shown
-from trees.analysis.recurrence.failure_modes import norm_tag
+from trees.analysis.recurrence.failure_modes import norm_tag, suggest_tags_call
 from trees.analysis.recurrence.recurring import recurring_call
 from trees.analysis.survival import short
 from trees.domain.errors import ActionError
@@ -213,7 +213,9 @@ def _is_uuid(value: str) -> bool:
 
 def tag_suggestions(user: User, tree: Tree) -> list[dict[str, Any]]:
     """Tags for the untagged critiques of `tree`, voted by the nearest tagged critiques of this
-    tree and of the user's other game trees (one vocabulary per user)."""
+    tree and of the user's other game trees (one vocabulary per user). Computed in the
+    Analysis's worker processes, as `recurring_report` is (it reads up to 1,000 critiques by
+    example)."""
     if tree.kind != TreeKind.GAME:
         raise ActionError("invalid", "Tags are suggested for critiques of game trees.")
     others = [
@@ -223,9 +225,13 @@ def tag_suggestions(user: User, tree: Tree) -> list[dict[str, Any]]:
         .exclude(pk=tree.pk)[:TAG_VOCABULARY_TREES]
     ]
     inputs = [(t.pk, tree_snapshot(tree_id=t.pk)["nodes"]) for t in [tree, *others]]
+    if settings.GAMETREE_ANALYSIS_IN_PROCESS:
+        rows: list[dict[str, Any]] = _in_worker(suggest_tags_call, inputs)
+    else:
+        rows = suggest_tags(inputs)
     return [
         {"node": row["node"], "label": row["label"], "suggestions": row["suggestions"]}
-        for row in suggest_tags(inputs)
+        for row in rows
         if row["tree"] == tree.pk
     ]
 
@@ -245,17 +251,21 @@ def recurring_report(trees: Sequence[Tree], *, top: int | None = None) -> dict[s
     inputs = [tree_input(t) for t in trees]
     if not settings.GAMETREE_ANALYSIS_IN_PROCESS:
         return recurring(inputs, top=top)
+    report: dict[str, Any] = _in_worker(recurring_call, inputs, top)
+    return report
+
+
+def _in_worker(function: Any, *args: Any) -> Any:
+    """`function(*args)` (a pure function of the analysis layer) in the Analysis's worker
+    processes: `analysis_unavailable` when the worker died or took too long."""
     try:
-        report: dict[str, Any] = in_process.ANALYSIS.run(
-            recurring_call, inputs, top, timeout=ANALYSIS_TIMEOUT_SECONDS
-        )
+        return in_process.ANALYSIS.run(function, *args, timeout=ANALYSIS_TIMEOUT_SECONDS)
     except (in_process.WorkerDied, in_process.WorkerTimedOut) as exc:
         raise ActionError(
             "analysis_unavailable",
             "The analysis could not be computed this time (its worker process stopped or "
             "took too long). Try again; if it happens again, tell the operator.",
         ) from exc
-    return report
 
 
 # ---- merge review --------------------------------------------------------------------------

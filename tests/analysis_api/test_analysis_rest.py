@@ -190,6 +190,20 @@ def test_recurring_answers_the_same_from_its_worker_process_as_computed_in_the_r
     assert there.json()["items"]
 
 
+def test_tag_suggestions_answer_the_same_from_the_worker_process_as_computed_in_the_request(
+    demo: Any, client_for: Any, settings: Any
+) -> None:
+    bob = client_for(demo.bob)
+    url = f"/api/trees/{demo.game.pk}/tag-suggestions/"
+    settings.GAMETREE_ANALYSIS_IN_PROCESS = True
+    there = bob.get(url)
+    settings.GAMETREE_ANALYSIS_IN_PROCESS = False
+    here = bob.get(url)
+    assert there.status_code == here.status_code == 200, there.content[:300]
+    assert there.json() == here.json()
+    assert there.json()
+
+
 def test_an_analysis_whose_worker_does_not_answer_in_time_is_unavailable_and_the_next_answers(
     demo: Any, client_for: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

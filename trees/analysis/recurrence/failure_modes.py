@@ -468,6 +468,14 @@ def family_out(family: Family | None) -> dict[str, str] | None:
     return {"id": family.id, "label": family.label, "description": family.description}
 
 
+def suggest_tags_call(
+    trees: Sequence[tuple[Any, Sequence[Mapping[str, Any]]]], *, progress: Any = None
+) -> list[dict[str, Any]]:
+    """:func:`suggest_tags` with the shipped models, in the form the worker process of an
+    Analysis calls (trees/analysis/merge/in_process.py; ``progress`` is not reported)."""
+    return suggest_tags(trees)
+
+
 def suggest_tags(
     trees: Sequence[tuple[Any, Iterable[Mapping[str, Any]]]] | GameCorpus,
     *,

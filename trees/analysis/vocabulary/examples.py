@@ -52,8 +52,10 @@ OVERRULE_MIN = 0.7
 MAX_TEXTS = 200
 # Distinct critiques read by example in one analysis at most, over all its trees (each of at
 # most MAX_TEXTS): a workshop's 13 groups' trees of 30-60 critiques fit (about 12 ms a
-# critique the first time, 12 s at most; the live workshop board reads them off its live
-# path); an analysis of more trees reads the trees past it by phrases and the static model.
+# critique the first time, 12 s at most; the live workshop board and the Analysis read them
+# in processes of their own, off the live path: trees/realtime/board_worker.py,
+# trees/analysis_service.recurring_report); an analysis of more trees reads the trees past it
+# by phrases and the static model.
 MAX_TEXTS_READ = 1000
 
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
