@@ -327,10 +327,11 @@ GAMETREE_MERGE_IN_PROCESS = env_bool("GAMETREE_MERGE_IN_PROCESS", True)
 # (a thread cannot be stopped).
 GAMETREE_MERGE_TIMEOUT_SECONDS = env_int("GAMETREE_MERGE_TIMEOUT_SECONDS", 600)
 # Compute an Analysis (`GET /api/analysis/recurring/`: the Analysis tab, the comparison of
-# several trees; and tag suggestions) in a warm worker process of its own (trees/analysis/merge/in_process.py,
-# `ANALYSIS`), as merges are: reading a workshop's critiques by example for the first time
-# takes seconds of CPU, which in the serving process made live edits 2-3x slower meanwhile
-# (bench/analysis_live_latency.py). 0 computes it in the request's thread (the old way).
+# several trees; and tag suggestions) in warm worker processes of their own
+# (trees/analysis/merge/in_process.py, `ANALYSIS`), as merges are: reading a workshop's
+# critiques by example for the first time takes seconds of CPU, which in the serving process
+# made live edits 2-3x slower meanwhile (bench/analysis_live_latency.py). 0 computes it in
+# the request's thread (the old way).
 GAMETREE_ANALYSIS_IN_PROCESS = env_bool("GAMETREE_ANALYSIS_IN_PROCESS", True)
 # Rows one transaction of a merge's write carries (trees/actions/merges.py): short
 # transactions with pauses between them, so that a live edit never waits long behind the
