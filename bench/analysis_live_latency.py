@@ -15,7 +15,10 @@ Phases, side by side in one run, `--repeats` times in turn:
 
   idle       typing for `--idle-seconds` with no Analysis request
   analysing  typing while Alice's `GET /api/analysis/recurring/?trees=<one set>&top=50` runs
-             (a set not requested before: every critique is read by example for the first time)
+             (a set not requested before: every critique is read by example for the first time);
+             with `--request board`, her `GET /api/workshops/<id>/board/` of a workshop whose
+             one exercise has the set's trees, one per group (the REST board's ranking reads
+             the critiques the same way; trees/board_service.py)
 
 Then the same set is asked for again (cached) and the answer compared with the first.
 
@@ -24,7 +27,8 @@ the other in the same run:
 
   old  in the request's thread of the serving process (GAMETREE_ANALYSIS_IN_PROCESS=0), the
        way before the Analysis moved to a worker process
-  new  the default: in the Analysis's warm worker process (trees/analysis_service.py)
+  new  the default: in the Analysis's warm worker process (trees/analysis_service.py; the
+       board's ranking: board_service.ranked)
 
 Prints the keystroke p50 / p99 / max of both phases (every phase's samples pooled, and each
 phase apart), the Analysis request's own time uncached and cached, and the load average.
@@ -175,10 +179,13 @@ sys.path.insert(0, {bench!r})
 from analysis_live_latency import critique_texts, game_nodes
 from django.contrib.auth import get_user_model
 from trees.actions.imports import tree_import
+from trees.actions.workshops import workshop_create
+from trees.models import Exercise, ExerciseTree, Round, WorkshopGroup
 alice = get_user_model().objects.get(username="alice")
 rng = random.Random({seed!r})
 seen = set()
 sets = []
+workshops = []
 for s in range({sets}):
     ids = []
     for t in range({trees}):
@@ -187,14 +194,25 @@ for s in range({sets}):
                            nodes=nodes)
         ids.append(tree.pk)
     sets.append(ids)
+    # the same trees as one exercise of a workshop Alice facilitates, a group's tree each
+    workshop = workshop_create(user=alice, title=f"set {{s}}")
+    exercise = Exercise.objects.create(workshop=workshop, kind="game_tree", title="Game tree",
+                                       position=0)
+    round_ = Round.objects.create(exercise=exercise, number=1, mode="group")
+    for t, tree_id in enumerate(ids):
+        group = WorkshopGroup.objects.create(workshop=workshop, name=f"Group {{t + 1}}",
+                                             position=t)
+        ExerciseTree.objects.create(exercise=exercise, round=round_, tree_id=tree_id,
+                                    group=group, kind="group")
+    workshops.append(workshop.pk)
 warm = tree_import(owner_id=alice.pk, kind="game", title="warm-up",
                    nodes=game_nodes(critique_texts(5, rng, seen), rng, proposals=1))
-print("SETS " + json.dumps({{"sets": sets, "warm": warm.pk}}))
+print("SETS " + json.dumps({{"sets": sets, "workshops": workshops, "warm": warm.pk}}))
 """
 
 
-def make_sets(server: Server, args: argparse.Namespace) -> tuple[list[list[int]], int]:
-    """The sets of trees, and a small tree of its own for the models' warm-up."""
+def make_sets(server: Server, args: argparse.Namespace) -> tuple[list[list[int]], list[int], int]:
+    """The sets of trees, the workshop of each, and a small tree for the models' warm-up."""
     script = _TREES.format(
         bench=str(ROOT / "bench"),
         seed=uuid.uuid4().hex,
@@ -204,7 +222,7 @@ def make_sets(server: Server, args: argparse.Namespace) -> tuple[list[list[int]]
     )
     out = server.manage("shell", stdin=script)
     made = json.loads(next(x for x in out.splitlines() if x.startswith("SETS "))[5:])
-    return made["sets"], made["warm"]
+    return made["sets"], made["workshops"], made["warm"]
 
 
 # -- the Analysis request --------------------------------------------------------------------
@@ -221,6 +239,19 @@ def analysis(server: Server, trees: list[int], timeout: float = 300) -> tuple[fl
         body = json.loads(response.read())
         status = response.status
     return time.perf_counter() - started, status, body
+
+
+def board(server: Server, workshop: int, timeout: float = 300) -> tuple[float, int, Any]:
+    """Alice's REST board of `workshop`: (seconds, HTTP status, its exercise's ranking)."""
+    request = urllib.request.Request(
+        f"{server.base}/api/workshops/{workshop}/board/",
+        headers={"Authorization": f"Token {server.token('alice')}", "Accept": "application/json"},
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        body = json.loads(response.read())
+        status = response.status
+    return time.perf_counter() - started, status, body["exercises"][0]["ranking"]
 
 
 # -- the typist ------------------------------------------------------------------------------
@@ -307,17 +338,22 @@ async def measure(args: argparse.Namespace, backend: str, mode: str) -> dict[str
     with LoadSampler() as load, running_servers(1, database, redis, extra_env=env) as servers:
         server = servers[0]
         await asyncio.to_thread(server.create_users, "alice", "bob", "carol")
-        sets, warm_tree = await asyncio.to_thread(make_sets, server, args)
+        sets, workshops, warm_tree = await asyncio.to_thread(make_sets, server, args)
+
+        def ask(r: int) -> tuple[float, int, Any]:
+            if args.request == "board":
+                return board(server, workshops[r % len(workshops)])
+            return analysis(server, sets[r % len(sets)])
+
         # the models loaded (as any earlier Analysis did), none of the sets' critiques read
         warm = await asyncio.to_thread(analysis, server, [warm_tree])
         phases: list[dict[str, Any]] = []
         async with Typist(server, args.interval) as typist:
             await typist.type_until(2.0)  # warm-up, not measured
             for r in range(args.repeats):
-                trees = sets[r % len(sets)]
                 idle = await typist.type_until(float(args.idle_seconds))
                 phases.append({"phase": "idle", "samples": idle, "load": os.getloadavg()[0]})
-                request = asyncio.ensure_future(asyncio.to_thread(analysis, server, trees))
+                request = asyncio.ensure_future(asyncio.to_thread(ask, r))
                 busy = await typist.type_until(request)
                 took, status, body = await request
                 phases.append(
@@ -331,7 +367,7 @@ async def measure(args: argparse.Namespace, backend: str, mode: str) -> dict[str
                         "partial": body.get("partial"),
                     }
                 )
-                again, _, body2 = await asyncio.to_thread(analysis, server, trees)
+                again, _, body2 = await asyncio.to_thread(ask, r)
                 phases[-1]["cached_s"] = again
                 phases[-1]["same_answer"] = _items(body) == _items(body2)
     pooled = {
@@ -343,6 +379,7 @@ async def measure(args: argparse.Namespace, backend: str, mode: str) -> dict[str
     return {
         "backend": backend,
         "mode": mode,
+        "request": args.request,
         "env": args.env,
         "model_load_s": warm[0],
         "pooled": pooled,
@@ -367,8 +404,9 @@ def _ms(s: dict[str, float]) -> str:
 def report(data: dict[str, Any], args: argparse.Namespace) -> None:
     print(machine_line(data["machine"]))
     critiques = args.trees * args.critiques
+    what = "REST board" if args.request == "board" else "Analysis"
     print(
-        f"keystroke -> other screens (ms), one Analysis of {args.trees} trees x "
+        f"keystroke -> other screens (ms), one {what} of {args.trees} trees x "
         f"{args.critiques} critiques = {critiques:,} distinct, uncached, at a time"
     )
     for result in data["runs"]:
@@ -417,6 +455,12 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=10.0, help="idle phase (10 s)")
     parser.add_argument(
         "--interval", type=float, default=0.03, help="pause between keystrokes (0.03 s)"
+    )
+    parser.add_argument(
+        "--request",
+        choices=("recurring", "board"),
+        default="recurring",
+        help="what runs beside the typing: the Analysis (recurring) or the REST board",
     )
     parser.add_argument("--modes", default="old,new", help="old,new or one of them (both)")
     parser.add_argument(

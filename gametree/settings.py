@@ -327,7 +327,8 @@ GAMETREE_MERGE_IN_PROCESS = env_bool("GAMETREE_MERGE_IN_PROCESS", True)
 # (a thread cannot be stopped).
 GAMETREE_MERGE_TIMEOUT_SECONDS = env_int("GAMETREE_MERGE_TIMEOUT_SECONDS", 600)
 # Compute an Analysis (`GET /api/analysis/recurring/`: the Analysis tab, the comparison of
-# several trees; and tag suggestions) in warm worker processes of their own
+# several trees; tag suggestions; the REST workshop board's and the export's rankings,
+# trees/board_service.py `ranked`) in warm worker processes of their own
 # (trees/analysis/merge/in_process.py, `ANALYSIS`), as merges are: reading a workshop's
 # critiques by example for the first time takes seconds of CPU, which in the serving process
 # made live edits 2-3x slower meanwhile (bench/analysis_live_latency.py). 0 computes it in

@@ -17,8 +17,11 @@ costs up to seconds the first time a workshop's critiques are read. A live board
 (`BoardCache(background=True)`) has it computed in a thread of its own (`ranking_thread`),
 never in the board's computation: until an exercise's first full ranking is done its board
 shows the people's tags alone (`"clusters": false`), after that always the newest full
-ranking, replaced when the next is done. A board read once (the REST board) ranks in the
-request, as the export does.
+ranking, replaced when the next is done. A board read once (the REST board) and the export
+(trees/workshop_export.py) wait for theirs in the request, computed in the Analysis's warm
+worker processes (`ranked`: `in_process.ANALYSIS`, as `analysis_service.recurring_report`
+is), not in the serving process, where reading a workshop's critiques held the GIL against
+every live edit meanwhile.
 """
 
 from __future__ import annotations
@@ -32,13 +35,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 
+from trees.analysis.merge import in_process
 from trees.analysis.workshop import (
     BoardTree,
     activity,
     compare_trees,
     cross_group_ranking,
+    full_ranking,
     group_summaries,
     ranking_trees,
     tree_counts,
@@ -73,6 +79,10 @@ MAX_BOARD_TREES = 400
 # While a live board's ranking is being computed in the background, the board is looked at
 # again this often (seconds) to show it once it is done.
 RANKING_POLL = 0.5
+# Seconds a ranking may take in the Analysis's worker process (`ranked`) before the worker is
+# killed and the request answered `analysis_unavailable` (as an Analysis's: a workshop's
+# 1,000 critiques read for the first time take about 12 s on one free core).
+RANKING_TIMEOUT_SECONDS = 300.0
 
 _NODE_FIELDS = (
     "id",
@@ -134,10 +144,25 @@ def ranking_thread() -> ThreadPoolExecutor:
         return _ranker
 
 
-def full_ranking(trees: Sequence[BoardTree]) -> dict[str, Any]:
-    """An exercise's ranking as the board and the export show it: tags and clusters of
-    untagged critiques read as on the Analysis board, problems by breadth x support."""
-    return cross_group_ranking(trees, semantic=True)
+def ranked(trees: Sequence[BoardTree]) -> dict[str, Any]:
+    """`full_ranking(trees)` for a caller that waits for it (the REST board, the export),
+    computed in the Analysis's warm worker processes (`in_process.ANALYSIS`): the request's
+    thread waits on a socket, without the GIL. The same pure function either way, so the
+    same answer; `GAMETREE_ANALYSIS_IN_PROCESS=0` computes it here. `analysis_unavailable`
+    when the worker died or took over `RANKING_TIMEOUT_SECONDS`."""
+    if not settings.GAMETREE_ANALYSIS_IN_PROCESS:
+        return full_ranking(trees)
+    try:
+        result: dict[str, Any] = in_process.ANALYSIS.run(
+            full_ranking, list(trees), timeout=RANKING_TIMEOUT_SECONDS
+        )
+    except (in_process.WorkerDied, in_process.WorkerTimedOut) as exc:
+        raise ActionError(
+            "analysis_unavailable",
+            "The ranking could not be computed this time (its worker process stopped or "
+            "took too long). Try again; if it happens again, tell the operator.",
+        ) from exc
+    return result
 
 
 @dataclass
@@ -361,7 +386,7 @@ def _ranking(
         # which the live board asks for then (`BoardCache.rank_again_at`)
         _again(cache, now, known.at + RANKING_INTERVAL)
         return known.result
-    result = full_ranking(chosen)
+    result = ranked(chosen)
     cache.rankings[exercise_id] = _Ranked(key, now, result)
     return result
 

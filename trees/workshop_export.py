@@ -3,8 +3,9 @@ analysis layer give a `WorkshopDoc`, the formats layer (trees/formats/workshop/)
 
 The caller checked that the user facilitates the workshop. Trees are read through
 `tree_snapshot` (the backup is lossless: tombstones and all); the report's figures through
-the board's pure functions, its ranking as the board's (`board_service.full_ranking`: critiques
-read as on the tree page's Analysis board).
+the board's pure functions, its ranking as the REST board's (`board_service.ranked`: critiques
+read as on the tree page's Analysis board, computed in the Analysis's worker processes, not
+in the serving process).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from trees.analysis.workshop import (
     surviving_proposals,
     tree_counts,
 )
-from trees.board_service import MAX_BOARD_TREES, full_ranking
+from trees.board_service import MAX_BOARD_TREES, ranked
 from trees.domain.errors import ActionError
 from trees.formats import FormatError, TreeDoc
 from trees.formats.workshop import WORKSHOP_FORMATS, WorkshopDoc, WorkshopTree, export_workshop
@@ -98,7 +99,7 @@ def workshop_doc(workshop: Workshop) -> WorkshopDoc:
             "title": ex.title,
             "kind": ex.kind,
             "phase": ex.phase,
-            "ranking": full_ranking(ranking_trees(board, ex.pk)),
+            "ranking": ranked(ranking_trees(board, ex.pk)),
         }
         for ex in Exercise.objects.filter(workshop=workshop).order_by("position", "id")
     ]

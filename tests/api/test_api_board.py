@@ -166,11 +166,11 @@ TICKETS = "Grade it by how many tickets it closes and it will close tickets, sol
 CLICKS = "If the score is clicks, it will find the cheapest way to get clicks."
 
 
-def test_the_export_and_the_analysis_board_read_an_untagged_critique_alike(
-    ws: BoardWorkshop, client_for: Any
-) -> None:
-    # Two untagged critiques per group that no phrase of the vocabulary reads: the critique
-    # reader reads them (as proxy gaming); the static model alone read the first otherwise.
+def seed_untagged(ws: BoardWorkshop) -> str:
+    """Two untagged critiques per group that no phrase of the vocabulary reads (the critique
+    reader reads them as proxy gaming; the static model alone read the first otherwise).
+    The id of group 1's first."""
+    mine = ""
     for g, tree in enumerate(ws.trees):
         person = ws.people[g][0]
         p1 = apply(tree, person, create_op("proposal", None, "A sandboxed agent"), 1)
@@ -179,6 +179,13 @@ def test_the_export_and_the_analysis_board_read_an_untagged_critique_alike(
         apply(tree, person, create_op("critique", p2["id"], CLICKS), 4)
         if g == 0:
             mine = crit["id"]
+    return mine
+
+
+def test_the_export_and_the_analysis_board_read_an_untagged_critique_alike(
+    ws: BoardWorkshop, client_for: Any
+) -> None:
+    mine = seed_untagged(ws)
     own = client_for(ws.people[0][0]).get(f"/api/analysis/recurring/?trees={ws.trees[0].pk}")
     assert own.status_code == 200, own.content
     cluster = next(it for it in own.json()["items"] if it["kind"] == "cluster")
@@ -196,6 +203,75 @@ def test_the_export_and_the_analysis_board_read_an_untagged_critique_alike(
     across = report.split("## Groups")[0]
     assert f"1. **{cluster['label']}**" in across.replace("\\", "")
     assert f"untagged, read as {cluster['label']}" in across.replace("\\", "")
+
+
+def board_and_report(client: APIClient, workshop_id: int) -> tuple[dict[str, Any], str]:
+    """The REST board (without the moment it was computed at) and the Markdown report
+    (without the moment it was exported at)."""
+    board = client.get(f"/api/workshops/{workshop_id}/board/")
+    report = client.get(f"/api/workshops/{workshop_id}/export/?format=md")
+    assert board.status_code == report.status_code == 200, (board.content, report.content)
+    body = board.json()
+    del body["computed_at"]
+    lines = report.content.decode().splitlines()
+    return body, "\n".join(line for line in lines if not line.startswith("Exported "))
+
+
+def test_the_board_and_the_export_answer_the_same_from_the_worker_as_in_the_request(
+    ws: BoardWorkshop, client_for: Any, settings: Any
+) -> None:
+    from trees.analysis.merge import in_process
+
+    seed_untagged(ws)
+    fac = client_for(ws.facilitator)
+    settings.GAMETREE_ANALYSIS_IN_PROCESS = True
+    there = board_and_report(fac, ws.id)
+    assert in_process.ANALYSIS.worker_pids()  # computed by the Analysis's workers
+    settings.GAMETREE_ANALYSIS_IN_PROCESS = False
+    here = board_and_report(fac, ws.id)
+    assert there == here
+    ranking = there[0]["exercises"][0]["ranking"]
+    assert ranking["clusters"] is True and ranking["items"][0]["kind"] == "cluster"
+    assert f"1. **{ranking['items'][0]['label']}**" in there[1].replace("\\", "")
+
+
+def test_problem_trees_are_ranked_the_same_from_the_worker_as_in_the_request(
+    alice: Any, client_for: Any, settings: Any
+) -> None:
+    # Two groups' members' own trees, not merged yet: the ranking merges them (the costly
+    # part for problem trees), in the worker as here.
+    ws = make_board_workshop(alice, groups=2, kind="problem")
+    own_problem_trees(ws, 0, [["Goals are hard to specify"], ["Oversight does not scale"]])
+    own_problem_trees(ws, 1, [["Goals are hard to specify", "Power seeking"], []])
+    fac = client_for(ws.facilitator)
+    settings.GAMETREE_ANALYSIS_IN_PROCESS = True
+    there = board_and_report(fac, ws.id)
+    settings.GAMETREE_ANALYSIS_IN_PROCESS = False
+    assert there == board_and_report(fac, ws.id)
+    items = there[0]["exercises"][0]["ranking"]["items"]
+    assert {it["label"]: it["groups"] for it in items}["Goals are hard to specify"] == 2
+
+
+def test_a_ranking_whose_worker_does_not_answer_in_time_is_unavailable_and_the_next_answers(
+    ws: BoardWorkshop, client_for: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trees import board_service
+    from trees.analysis.merge import in_process
+
+    seed_game(ws)
+    settings.GAMETREE_ANALYSIS_IN_PROCESS = True
+    fac = client_for(ws.facilitator)
+    # No warm worker: a new one takes far longer than 1 ms to start (a warm one can rank two
+    # tagged critiques within it), and one killed for its time is not reused.
+    in_process.ANALYSIS.shutdown()
+    monkeypatch.setattr(board_service, "RANKING_TIMEOUT_SECONDS", 0.001)
+    for url in (f"/api/workshops/{ws.id}/board/", f"/api/workshops/{ws.id}/export/?format=md"):
+        response = fac.get(url)
+        assert response.status_code == 503, response.content
+        assert response.json()["code"] == "analysis_unavailable"
+    monkeypatch.setattr(board_service, "RANKING_TIMEOUT_SECONDS", 120.0)
+    board, _ = board_and_report(fac, ws.id)
+    assert board["exercises"][0]["ranking"]["items"][0]["tag"] == "reward-hacking"
 
 
 def test_a_participant_is_refused_the_board_and_an_outsider_does_not_see_it(

@@ -194,8 +194,8 @@ def cross_group_ranking(
     does (:func:`~trees.analysis.recurrence.failure_modes.critique_models`: the static
     model and the critique reader), so an untagged critique reads the same here as there;
     else by words and the vocabulary's phrases only. ``clusters``: also rank clusters of
-    untagged critiques (else the tags people gave only). Both are the costly part: the live
-    board computes them off its live path (trees/board_service.py), the export in its request.
+    untagged critiques (else the tags people gave only). Both are the costly part, computed
+    off the serving process's live path (:func:`full_ranking`, trees/board_service.py).
 
     Problem trees of several groups count support in groups, not trees (a group whose merge
     is still running, or that has no merged tree, stands with its members' trees: a problem
@@ -228,6 +228,16 @@ def cross_group_ranking(
         "clusters": clusters,
         "items": [_ranking_item(it, group_of, lone) for it in items[:top]],
     }
+
+
+def full_ranking(trees: Sequence[BoardTree], *, progress: Any = None) -> dict[str, Any]:
+    """An exercise's ranking as the board and the export show it: tags and clusters of
+    untagged critiques read as on the Analysis board (:func:`cross_group_ranking` with
+    ``semantic=True``), problems by breadth x support. The live board computes it in a
+    thread of its child process, the REST board and the export in the Analysis's worker
+    processes (trees/board_service.py), which call it in this form (``progress`` is not
+    reported)."""
+    return cross_group_ranking(trees, semantic=True)
 
 
 def group_units(
