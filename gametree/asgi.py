@@ -25,6 +25,11 @@ application = ProtocolTypeRouter(
     }
 )
 
+# The merge worker starts now and warms up in the background (trees/actions/merges.py).
+from trees.actions.merges import keep_worker_warm  # noqa: E402
+
+keep_worker_warm()
+
 # Last, so that everything imported at startup is frozen (gametree/serving.py).
 from django.conf import settings  # noqa: E402
 

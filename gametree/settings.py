@@ -321,6 +321,11 @@ GAMETREE_MERGES_PER_USER = env_int("GAMETREE_MERGES_PER_USER", 2)
 # live path keeps the serving process's GIL; 0 computes them in the merge's thread instead
 # (the old way, which bench/merge_live_latency.py compares against).
 GAMETREE_MERGE_IN_PROCESS = env_bool("GAMETREE_MERGE_IN_PROCESS", True)
+# A serving process (gametree/asgi.py) starts that worker as it starts and has it load what a
+# merge needs (imports, models, their caches: ~7 s of one core at low priority, ~180 MB kept),
+# so that the first merge does not pay for it; kept however long it idles. 0: spawned by the
+# first merge, retired after 10 idle minutes (bench/merge_first.py compares the two).
+GAMETREE_MERGE_WARM = env_bool("GAMETREE_MERGE_WARM", True)
 # Seconds a merge's computation in the worker process may take: past it the worker (hung,
 # stopped, starved) is killed and the job fails with `merge_timeout`, nothing written; the
 # next merge spawns a new worker. 0: no limit. Not enforced with GAMETREE_MERGE_IN_PROCESS=0

@@ -43,9 +43,10 @@ from trees.analysis.merge.in_process import (
     WorkerDied,
     WorkerFailed,
     WorkerTimedOut,
+    keep_warm,
     run_in_process,
 )
-from trees.analysis.merge.worker import fit_meta, merged_tree
+from trees.analysis.merge.worker import fit_meta, merged_tree, warm_up
 from trees.domain.errors import ActionError
 from trees.models import (
     GlossaryEntry,
@@ -163,6 +164,18 @@ def _users_among(inputs: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> s
     """The authors of these nodes that are users of this server (they keep their nodes)."""
     wanted = {n["author"] for _, nodes in inputs for n in nodes if isinstance(n.get("author"), int)}
     return set(get_user_model().objects.filter(pk__in=wanted).values_list("pk", flat=True))
+
+
+def keep_worker_warm() -> bool:
+    """In a serving process (gametree/asgi.py, as daphne starts): start the merge worker now,
+    in the background, and have it load what a merge needs, so that the first merge of a
+    workshop does not wait for it (`GAMETREE_MERGE_WARM`; not with
+    `GAMETREE_MERGE_IN_PROCESS=0`, which uses no worker). Each serving process keeps its own:
+    a merge runs in the process that took its request. Whether it does."""
+    if not (settings.GAMETREE_MERGE_WARM and settings.GAMETREE_MERGE_IN_PROCESS):
+        return False
+    keep_warm(warm_up)
+    return True
 
 
 def _compute(*args: Any, **kwargs: Any) -> dict[str, Any]:

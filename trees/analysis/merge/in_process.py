@@ -16,8 +16,8 @@ idle worker, or to a new one, and waits for the answer, relaying the worker's pr
   a `__main__` guard, code read from standard input).
 - **Kept warm.** A worker that answered goes back to its pool (at most `MAX_IDLE`), so the
   next merge finds its imports done and its caches (the embeddings of labels seen) filled. It
-  is retired after `MAX_CALLS` calls (bounded memory) or `IDLE_SECONDS` unused; a worker whose
-  parent died sees its pipe end and exits.
+  is retired after `MAX_CALLS` calls (bounded memory) or `IDLE_SECONDS` unused (not a worker
+  kept warm, below); a worker whose parent died sees its pipe end and exits.
 - **One pool per kind of call.** `run_in_process` uses the merges' pool; a `Pool` of its own
   (`ANALYSIS`: the multi-tree Analysis, trees/analysis_service.py) keeps other warm workers
   with their own limits (more calls each, a cap on how many run at once), so that an
@@ -33,8 +33,19 @@ idle worker, or to a new one, and waits for the answer, relaying the worker's pr
   thread (SIGKILL ends even a stopped process, and unblocks the caller's send of a large call
   as well as its receive) and raises `WorkerTimedOut` (code `merge_timeout`); the next call
   spawns a new worker. Progress does not extend the limit: it bounds the whole call.
-- **Below the live path.** The worker runs at `nice` 10: where the cores are busy, live
-  edits get them first and the merge takes longer.
+- **Started warm, where asked.** `Pool.keep_warm(warm_up)` (a serving process calls it for
+  the merges' pool as it starts: trees/actions/merges.py) keeps one worker of that pool ready
+  from then on: it is started at once, and a worker started so runs `warm_up()` (a
+  module-level function: it imports, loads and fills what the calls will need) before it
+  reads its first call. The caller goes on at once: a call handed to a worker still warming
+  waits in its pipe until the warm-up is done. A warm-up that raises is reported on the
+  worker's stderr and the worker serves its calls cold, as before. A worker kept warm is not
+  retired for idleness (a workshop's first merge of a round comes long after the last); one
+  retired after its calls, or that died, is replaced by a new warm one. Without `keep_warm`
+  (tests, management commands) a worker is spawned by the first call and nothing runs before
+  it.
+- **Below the live path.** The worker runs at `nice` 10, its start and warm-up too: where the
+  cores are busy, live edits get them first and the merge (or the warm-up) takes longer.
 - **Answers in small pieces.** A list in the answer (a merge's thousands of rows) comes back
   in slices of `PIECE` items, each unpickled on its own: one pickle of the whole answer held
   the caller's GIL for tens of milliseconds in one go.
@@ -44,6 +55,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import json
 import os
 import socket
@@ -94,9 +106,10 @@ class WorkerTimedOut(WorkerError):
 # ---- in the worker ------------------------------------------------------------------------------
 
 
-def _serve(conn: Any) -> None:
-    """The worker's loop: one call at a time until its pipe closes or it idles too long."""
-    while conn.poll(_WORKER_IDLE_SECONDS):
+def _serve(conn: Any, idle: float | None = _WORKER_IDLE_SECONDS) -> None:
+    """The worker's loop: one call at a time until its pipe closes or it idles `idle` seconds
+    (None: until its pipe closes)."""
+    while conn.poll(idle):
         try:
             function, args, kwargs = conn.recv()
         except EOFError:
@@ -136,16 +149,33 @@ def _send_answer(conn: Any, answer: Any) -> None:
 
 
 class _Worker:
-    def __init__(self) -> None:
+    def __init__(self, warm_up: str = "") -> None:
+        """`warm_up`: "module:function" the worker runs before its first call, and then it is
+        kept however long it idles; empty: none, and it is retired after `IDLE_SECONDS`."""
         ours, theirs = socket.socketpair()
+        # Read once: a worker's own limit and the parent's view of it must agree.
+        self.idle_limit: float | None = None if warm_up else IDLE_SECONDS
+        child_idle = "" if warm_up else repr(IDLE_SECONDS + 60.0)
         # A fresh interpreter (not multiprocessing's spawn, which would also re-run the
         # parent's main module in it): it inherits nothing but its end of the socket pair.
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, str(theirs.fileno()), json.dumps(sys.path)],
+            [
+                sys.executable,
+                "-c",
+                _CHILD,
+                str(theirs.fileno()),
+                json.dumps(sys.path),
+                warm_up,
+                child_idle,
+            ],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
         )
         theirs.close()  # the worker holds the only other end: its death ends the pipe
+        # Lowered from here, at once: its start (and warm-up) never runs at the live path's.
+        with contextlib.suppress(OSError):
+            mine = os.getpriority(os.PRIO_PROCESS, 0)
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, min(mine + NICE, 19))
         self.conn = Connection(ours.detach())
         self.calls = 0
         self.idle_since = time.monotonic()
@@ -158,7 +188,7 @@ class _Worker:
         return (
             self.process.poll() is None
             and self.calls < max_calls
-            and time.monotonic() - self.idle_since < IDLE_SECONDS
+            and (self.idle_limit is None or time.monotonic() - self.idle_since < self.idle_limit)
         )
 
     def close(self) -> None:
@@ -186,15 +216,33 @@ class _Worker:
 
 _CHILD = (
     "import json, sys; sys.path[:0] = json.loads(sys.argv[2]); "
-    "from trees.analysis.merge.in_process import serve_fd; serve_fd(int(sys.argv[1]))"
+    "from trees.analysis.merge.in_process import serve_fd; "
+    "serve_fd(int(sys.argv[1]), sys.argv[3], float(sys.argv[4]) if sys.argv[4] else None)"
 )
 
 
-def serve_fd(fd: int) -> None:
-    """The worker's entry point: serve calls on the socket `fd` until it closes."""
-    with contextlib.suppress(OSError):
-        os.nice(NICE)
-    _serve(Connection(fd))
+def serve_fd(fd: int, warm_up: str = "", idle: float | None = _WORKER_IDLE_SECONDS) -> None:
+    """The worker's entry point: run `warm_up` ("module:function", if any), then serve calls
+    on the socket `fd` until it closes (or `idle` seconds pass without one). Its parent
+    lowered its priority already (`NICE`)."""
+    if warm_up:
+        _warm(warm_up)
+    _serve(Connection(fd), idle)
+
+
+def _warm(warm_up: str) -> None:
+    """Run the worker's warm-up; should it fail, say so on stderr (the server's log) and go on:
+    the calls then load what they need themselves, and report their own errors."""
+    module, _, name = warm_up.partition(":")
+    try:
+        getattr(importlib.import_module(module), name)()
+    except Exception as exc:
+        print(
+            f"worker {os.getpid()}: warm-up {warm_up} failed "
+            f"({type(exc).__name__}: {exc}); its calls will load what they need",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 class Pool:
@@ -215,6 +263,24 @@ class Pool:
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._lock = threading.Lock()
+        # "module:function" every worker runs as it starts, while this pool keeps one warm
+        # (`keep_warm`); empty: it does not.
+        self._warm_up = ""
+
+    def keep_warm(self, warm_up: Callable[[], object]) -> None:
+        """From now on keep one worker of this pool ready: start it now, in the background
+        (it runs `warm_up()`, a module-level function, before its first call; this returns
+        as soon as it is spawned), keep it however long it idles, and replace it by a new warm
+        one when it is retired or dies. `shutdown()` stops this."""
+        with self._lock:
+            self._warm_up = f"{warm_up.__module__}:{warm_up.__qualname__}"
+        self._refill()
+
+    def _refill(self) -> None:
+        """Start a warm worker, while this pool keeps one and has none idle or busy."""
+        with self._lock:
+            if self._warm_up and not self._idle and not self._busy:
+                self._idle.append(_Worker(self._warm_up))
 
     def worker_pids(self) -> list[int]:
         """The process ids of this pool's workers, idle or busy."""
@@ -234,7 +300,7 @@ class Pool:
         for old in stale:
             old.close()
         if worker is None:
-            worker = _Worker()
+            worker = _Worker(self._warm_up)
         with self._lock:
             self._busy.add(worker)
         return worker
@@ -247,11 +313,13 @@ class Pool:
                 self._idle.append(worker)
                 return
         worker.close()
+        self._refill()
 
     def shutdown(self) -> None:
-        """End the idle workers (at exit, and in tests; a worker also ends when its parent
-        does: its socket closes)."""
+        """Stop keeping a worker warm and end the idle workers (at exit, and in tests; a
+        worker also ends when its parent does: its socket closes)."""
         with self._lock:
+            self._warm_up = ""
             workers, self._idle[:] = list(self._idle), []
         for worker in workers:
             worker.close()

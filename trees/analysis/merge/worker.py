@@ -6,6 +6,9 @@ thread (trees/actions/merges.py).
 fit, builds the merged tree through the domain layer's ops (`trees.domain.build`, as every
 import does) and shapes the review queue's rows. The serving process is then left with rows
 to write: no stretch of pure Python there that would hold its GIL while live edits wait.
+
+`warm_up` is what a worker kept warm runs as it starts (`in_process.keep_warm`), before the
+first merge asks.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from trees.analysis.merge.pipeline import merge
 from trees.analysis.merge.review_queue import distinct_suggestions, holder_of
 from trees.analysis.text.glossary import Glossary
+from trees.analysis.text.semantic import load_embedder
 from trees.domain.build import build_tree
 from trees.domain.limits import MAX_META_BYTES
 
@@ -181,3 +185,36 @@ def merged_tree(
             "matches": dict(reasons),
         },
     }
+
+
+# ---- warming up ---------------------------------------------------------------------------------
+
+# Two small trees a worker merges as it starts: labels that a term names, and plain words that
+# only a model's reading places, so that every path a workshop's merge takes runs once.
+_WARM_UP_TREES: list[tuple[int, list[dict[str, Any]]]] = [
+    (
+        tree,
+        [
+            {"id": f"{tree}r", "parent": None, "label": "AI takeover", "author": 0, "meta": {}},
+            {"id": f"{tree}a", "parent": f"{tree}r", "label": a, "author": 0, "meta": {}},
+            {"id": f"{tree}b", "parent": f"{tree}r", "label": b, "author": 0, "meta": {}},
+        ],
+    )
+    for tree, a, b in (
+        (1, "Reward hacking", "Will it just agree with whatever we say?"),
+        (2, "Reward tampering", "It tells the boss what the boss wants to hear"),
+    )
+]
+
+
+def warm_up() -> None:
+    """Load what a merge needs before the first one asks: the imports, both sentence models
+    (read and SHA-256-verified) and, in each model's cache, the vectors every merge embeds
+    (the vocabulary's failure modes, the concepts' glosses). By merging two small trees with
+    each model: the transformer a workshop's merge uses, then the static one (merges above
+    500 labels). About 7 s of one core, at the worker's low priority; the first merge then
+    costs what a second one does. Raises what a merge would (a model failing its check)."""
+    merged_tree(_WARM_UP_TREES, glossary=Glossary(), owner_id=0)
+    static = load_embedder()  # the static model; None when switched off
+    if static is not None:
+        merge(_WARM_UP_TREES, glossary=Glossary(), embedder=static)

@@ -1,0 +1,137 @@
+"""Analysis layer tests: a merge worker kept warm (`in_process.keep_warm`) is started before any
+call and warms up in the background, answers the first call warm, is kept however long it
+idles, is replaced warm when retired, and still answers (and reports errors as before) when
+its warm-up fails. Real worker processes throughout."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import pytest
+from analysis_helpers import two_alignment_trees
+
+from trees.analysis import Glossary
+from trees.analysis.merge import in_process
+from trees.analysis.merge.in_process import WorkerFailed, run_in_process
+from trees.analysis.merge.worker import merged_tree, warm_up
+
+# Set in a worker by its warm-up: its pid, or why it failed.
+WARMED: int | None = None
+
+
+@pytest.fixture(autouse=True)
+def _no_workers() -> Any:
+    in_process.shutdown()
+    yield
+    in_process.shutdown()
+
+
+# Module-level, so that the worker finds them by reference.
+def note_warm_up() -> None:
+    global WARMED
+    WARMED = os.getpid()
+
+
+def slow_warm_up() -> None:
+    time.sleep(1.5)
+    note_warm_up()
+
+
+def failing_warm_up() -> None:
+    raise RuntimeError("the weights failed their check")
+
+
+def warmed_in(*, progress: Any = None) -> tuple[int, int | None]:
+    """(this worker's pid, the pid its warm-up noted)."""
+    return os.getpid(), WARMED
+
+
+def buggy(*, progress: Any = None) -> None:
+    raise KeyError("a bug")
+
+
+def seconds_to_merge(*, progress: Any = None) -> float:
+    started = time.perf_counter()
+    merged_tree(two_alignment_trees(), glossary=Glossary(), owner_id=7)
+    return time.perf_counter() - started
+
+
+def wait_for_workers(count: int) -> list[int]:
+    deadline = time.monotonic() + 10
+    while len(pids := in_process.worker_pids()) != count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return pids
+
+
+def test_a_worker_kept_warm_is_started_and_warmed_up_before_any_call() -> None:
+    in_process.keep_warm(note_warm_up)
+    [pid] = in_process.worker_pids()  # started at once, no call made
+    assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) + 10
+    assert run_in_process(warmed_in) == (pid, pid)  # its warm-up ran before the call
+
+
+def test_keeping_warm_returns_at_once_and_a_call_made_meanwhile_waits_for_that_worker() -> None:
+    started = time.monotonic()
+    in_process.keep_warm(slow_warm_up)
+    assert time.monotonic() - started < 1.0  # the warm-up runs in the worker, not here
+    [pid] = in_process.worker_pids()
+    assert run_in_process(warmed_in) == (pid, pid)  # the same worker, warm-up done first
+    assert time.monotonic() - started >= 1.5
+    assert in_process.worker_pids() == [pid]  # no second worker spawned meanwhile
+
+
+def test_a_worker_whose_warm_up_fails_still_answers_calls_and_reports_errors_as_before() -> None:
+    in_process.keep_warm(failing_warm_up)
+    [pid] = in_process.worker_pids()
+    assert run_in_process(warmed_in) == (pid, None)
+    with pytest.raises(WorkerFailed) as raised:
+        run_in_process(buggy)
+    assert raised.value.code == "" and raised.value.message == "KeyError: 'a bug'"
+    built = run_in_process(merged_tree, two_alignment_trees(), glossary=Glossary(), owner_id=7)
+    assert len(built["nodes"]) > 0
+    assert in_process.worker_pids() == [pid]
+
+
+def test_a_worker_kept_warm_outlives_the_idle_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(in_process, "IDLE_SECONDS", 0.2)
+    in_process.keep_warm(note_warm_up)
+    [pid] = in_process.worker_pids()
+    time.sleep(0.5)
+    assert run_in_process(warmed_in) == (pid, pid)
+    time.sleep(0.5)
+    assert run_in_process(warmed_in) == (pid, pid)
+
+
+def test_a_worker_kept_warm_that_retires_is_replaced_at_once_by_a_warm_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(in_process, "MAX_CALLS", 2)
+    in_process.keep_warm(note_warm_up)
+    [first] = in_process.worker_pids()
+    assert run_in_process(warmed_in) == (first, first)
+    assert run_in_process(warmed_in) == (first, first)  # its last call: retired after it
+    [second] = wait_for_workers(1)  # its successor, started before any call asks
+    assert second != first
+    assert run_in_process(warmed_in) == (second, second)
+
+
+def test_without_keeping_warm_no_worker_runs_until_a_call_and_that_one_is_not_warmed() -> None:
+    assert in_process.worker_pids() == []
+    pid, warmed = run_in_process(warmed_in)
+    assert warmed is None and in_process.worker_pids() == [pid]
+
+
+def test_the_merge_warm_up_makes_the_first_merge_cost_what_a_second_one_does() -> None:
+    cold = run_in_process(seconds_to_merge)  # a worker spawned by the call: loads everything
+    again = run_in_process(seconds_to_merge)
+    in_process.shutdown()
+    in_process.keep_warm(warm_up)
+    [pid] = in_process.worker_pids()
+    first = run_in_process(seconds_to_merge)  # waits for the warm-up, then merges
+    assert in_process.worker_pids() == [pid]
+    # Loading the models and embedding what every merge embeds took seconds; a warm worker's
+    # first merge of new trees costs what a second merge does, give or take the machine.
+    assert first < cold / 5, (cold, again, first)
+    assert first < max(10 * again, 0.5), (cold, again, first)
