@@ -1,7 +1,7 @@
-"""Analysis layer tests: a merge worker kept warm (`in_process.keep_warm`) is started before any
-call and warms up in the background, answers the first call warm, is kept however long it
-idles, is replaced warm when retired, and still answers (and reports errors as before) when
-its warm-up fails. Real worker processes throughout."""
+"""Analysis layer tests: the merges' worker kept warm (`in_process.MERGES.keep_warm`) is
+started before any call and warms up in the background, answers the first call warm, is kept
+however long it idles, is replaced warm when retired, and still answers (and reports errors
+as before) when its warm-up fails. Real worker processes throughout."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def wait_for_workers(count: int) -> list[int]:
 
 
 def test_a_worker_kept_warm_is_started_and_warmed_up_before_any_call() -> None:
-    in_process.keep_warm(note_warm_up)
+    in_process.MERGES.keep_warm(note_warm_up)
     [pid] = in_process.worker_pids()  # started at once, no call made
     assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) + 10
     assert run_in_process(warmed_in) == (pid, pid)  # its warm-up ran before the call
@@ -90,7 +90,7 @@ def test_a_worker_kept_warm_is_started_and_warmed_up_before_any_call() -> None:
 
 def test_keeping_warm_returns_at_once_and_a_call_made_meanwhile_waits_for_that_worker() -> None:
     started = time.monotonic()
-    in_process.keep_warm(slow_warm_up)
+    in_process.MERGES.keep_warm(slow_warm_up)
     assert time.monotonic() - started < 3.0  # the warm-up runs in the worker, not here
     [pid] = in_process.worker_pids()
     assert run_in_process(warmed_in) == (pid, pid)  # the same worker, warm-up done first
@@ -99,7 +99,7 @@ def test_keeping_warm_returns_at_once_and_a_call_made_meanwhile_waits_for_that_w
 
 
 def test_a_worker_whose_warm_up_fails_still_answers_calls_and_reports_errors_as_before() -> None:
-    in_process.keep_warm(failing_warm_up)
+    in_process.MERGES.keep_warm(failing_warm_up)
     [pid] = in_process.worker_pids()
     assert run_in_process(warmed_in) == (pid, None)
     with pytest.raises(WorkerFailed) as raised:
@@ -112,7 +112,7 @@ def test_a_worker_whose_warm_up_fails_still_answers_calls_and_reports_errors_as_
 
 def test_a_worker_kept_warm_outlives_the_idle_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(in_process, "IDLE_SECONDS", 0.2)
-    in_process.keep_warm(note_warm_up)
+    in_process.MERGES.keep_warm(note_warm_up)
     [pid] = in_process.worker_pids()
     time.sleep(0.5)
     assert run_in_process(warmed_in) == (pid, pid)
@@ -123,8 +123,8 @@ def test_a_worker_kept_warm_outlives_the_idle_limit(monkeypatch: pytest.MonkeyPa
 def test_a_worker_kept_warm_that_retires_is_replaced_at_once_by_a_warm_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(in_process, "MAX_CALLS", 2)
-    in_process.keep_warm(note_warm_up)
+    monkeypatch.setattr(in_process.MERGES, "max_calls", 2)
+    in_process.MERGES.keep_warm(note_warm_up)
     [first] = in_process.worker_pids()
     assert run_in_process(warmed_in) == (first, first)
     assert run_in_process(warmed_in) == (first, first)  # its last call: retired after it
@@ -140,7 +140,7 @@ def test_without_keeping_warm_no_worker_runs_until_a_call_and_that_one_is_not_wa
 
 
 def test_after_the_merge_warm_up_the_first_merge_embeds_nothing_but_its_own_labels() -> None:
-    in_process.keep_warm(warm_up)
+    in_process.MERGES.keep_warm(warm_up)
     [pid] = in_process.worker_pids()
     got = run_in_process(what_the_first_merge_computes)  # waits for the warm-up, then merges
     assert in_process.worker_pids() == [pid]

@@ -40,10 +40,10 @@ from trees.actions.imports import IMPORT_CLIENT_ID, tree_import
 from trees.actions.trees import MERGE_WRITING, tree_create
 from trees.analysis import Glossary, fork
 from trees.analysis.merge.in_process import (
+    MERGES,
     WorkerDied,
     WorkerFailed,
     WorkerTimedOut,
-    keep_warm,
     run_in_process,
 )
 from trees.analysis.merge.worker import fit_meta, merged_tree, warm_up
@@ -174,7 +174,7 @@ def keep_worker_warm() -> bool:
     a merge runs in the process that took its request. Whether it does."""
     if not (settings.GAMETREE_MERGE_WARM and settings.GAMETREE_MERGE_IN_PROCESS):
         return False
-    keep_warm(warm_up)
+    MERGES.keep_warm(warm_up)
     return True
 
 

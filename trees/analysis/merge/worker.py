@@ -7,7 +7,7 @@ fit, builds the merged tree through the domain layer's ops (`trees.domain.build`
 import does) and shapes the review queue's rows. The serving process is then left with rows
 to write: no stretch of pure Python there that would hold its GIL while live edits wait.
 
-`warm_up` is what a worker kept warm runs as it starts (`in_process.keep_warm`), before the
+`warm_up` is what a worker kept warm runs as it starts (`in_process.Pool.keep_warm`), before the
 first merge asks.
 """
 
