@@ -19,7 +19,8 @@ idle worker, or to a new one, and waits for the answer, relaying the worker's pr
   is retired after `MAX_CALLS` calls (bounded memory) or `IDLE_SECONDS` unused (not a worker
   kept warm, below); a worker whose parent died sees its pipe end and exits.
 - **One pool per kind of call.** `run_in_process` uses the merges' pool; a `Pool` of its own
-  (`ANALYSIS`: the multi-tree Analysis, trees/analysis_service.py) keeps other warm workers
+  (`ANALYSIS`: the Analysis tab and tag suggestions, trees/analysis_service.py; the REST
+  workshop board and the workshop export, trees/board_service.py) keeps other warm workers
   with their own limits (more calls each, a cap on how many run at once), so that an
   Analysis refreshed every few seconds neither retires the merges' worker nor is retired
   with it, and keeps its own cache of the critiques it read.
