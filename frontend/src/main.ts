@@ -60,6 +60,7 @@ async function route(): Promise<void> {
   other = null;
   window.gametree = { page: null };
   delete document.body.dataset.treeReady;
+  delete document.body.dataset.listReady;
   if (!me) {
     try {
       me = (await api.session()).user;

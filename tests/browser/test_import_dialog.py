@@ -57,6 +57,7 @@ PREVIEW_JS = """() => {
 
 
 def open_dialog(page: Any) -> Any:
+    page.wait_for_selector("body[data-list-ready]")
     page.get_by_role("button", name="Import…").click()
     dialog = page.get_by_role("dialog", name="Import a tree")
     expect(dialog).to_be_visible()
@@ -196,3 +197,26 @@ def test_file_import_of_a_problem_tree_from_opml(users: Any) -> None:
     expect(menu.get_by_role("menuitem", name=re.compile("^OPML"))).to_be_visible()
     expect(menu.get_by_role("menuitem", name=re.compile("^Argdown"))).to_have_count(0)
     assert alice.errors == []
+
+
+def test_the_new_tree_form_stays_put_while_the_workshops_and_trees_arrive(users: Any) -> None:
+    # A facilitator's list page shows a "Your workshops" card once its request answers. It
+    # used to sit above the new-tree form and push "Import…" down when it appeared, so a
+    # click meant for it landed elsewhere (a browser test caught it on a busy machine).
+    alice = users("alice")
+    made = alice.api("POST", "/api/workshops/", {"title": "Layout cohort"})
+    held: list[Any] = []
+    alice.page.route("**/api/workshops/", lambda route: held.append(route))
+    p = alice.page
+    p.goto(f"{alice.base}/")
+    p.wait_for_selector("text=My trees")
+    expect(p.get_by_role("button", name="Import…")).to_be_visible()
+    before = p.get_by_role("button", name="Import…").bounding_box()
+    assert held, "the workshops request was not made"
+    assert p.locator("body[data-list-ready]").count() == 0  # the lists wait for the card
+    held[0].continue_()
+    p.unroute("**/api/workshops/")
+    p.wait_for_selector("body[data-list-ready]")
+    expect(p.get_by_role("region", name="Your workshops")).to_contain_text(made["title"])
+    assert p.get_by_role("button", name="Import…").bounding_box() == before
+    expect(p.get_by_role("list", name="My trees")).to_be_visible()

@@ -64,10 +64,13 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
   });
 
   const tools = analysisListTools(navigate);
+  // The workshops card sits between the new-tree form and the lists and appears with them, so
+  // nothing already on screen (the form, "Import…") moves when either list arrives.
+  const shortcuts = workshopShortcuts(navigate);
   const load = async () => {
     let trees: TreeSummary[];
     try {
-      trees = await api.trees();
+      [trees] = await Promise.all([api.trees(), shortcuts.ready]);
     } catch (x) {
       toast((x as Error).message, { kind: "error" });
       return;
@@ -78,6 +81,7 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
     tools.reset(trees);
     mine.replaceChildren(...(own.length ? own.map((t) => item(t)) : [h("li", { class: "muted empty", text: "No trees yet: create one above." })]));
     shared.replaceChildren(...(oth.length ? oth.map((t) => item(t)) : [h("li", { class: "muted empty", text: "Nothing shared with you yet." })]));
+    document.body.dataset.listReady = "";
   };
 
   const item = (t: TreeSummary): HTMLElement => {
@@ -160,9 +164,9 @@ export function listPage(me: User, navigate: (p: string) => void, signOut: () =>
     h(
       "main",
       { class: "container" },
-      workshopShortcuts(navigate),
       h("section", { class: "card" }, h("h2", { text: "New tree" }), create),
       tools.bar,
+      shortcuts.el,
       h("section", {}, h("h2", { text: "My trees" }), mine),
       h("section", {}, h("h2", { text: "Shared with me" }), shared),
     ),

@@ -67,11 +67,13 @@ export function workshopListPage(me: User, navigate: Navigate, signOut: () => vo
 /**
  * On the tree list: the workshops I am in, one tap away (a group's game tree has no member
  * rows, so it is not in the tree list: the workshop page is the way to it). Hidden when none.
+ * `ready` settles once the list is known, so the page can show it together with the trees
+ * instead of pushing what is already on screen down when it arrives.
  */
-export function workshopShortcuts(navigate: Navigate): HTMLElement {
+export function workshopShortcuts(navigate: Navigate): { el: HTMLElement; ready: Promise<void> } {
   const list = h("ul", { class: "plain ws-shortcuts" });
   const box = h("section", { class: "card ws-shortcuts-card", hidden: true, "aria-labelledby": "ws-shortcuts-h" }, h("h2", { id: "ws-shortcuts-h", text: "Your workshops" }), list);
-  void workshopApi.list().then(
+  const ready = workshopApi.list().then(
     (rows) => {
       rows.sort((a, b) => b.created_at.localeCompare(a.created_at));
       list.replaceChildren(
@@ -88,5 +90,5 @@ export function workshopShortcuts(navigate: Navigate): HTMLElement {
     },
     () => undefined,
   );
-  return box;
+  return { el: box, ready };
 }
