@@ -1,7 +1,7 @@
 """What the browser tests share besides fixtures (conftest.py): how long to wait for a live
 update, writing a tree through the ops API, finding the demo trees, a merge over REST waited for
-to its end, an outline row by its text, an emptied outbox, and a gate on a page's tree
-sockets."""
+to its end, an outline row by its text, an emptied outbox, a tab closed to the end, and a gate
+on a page's tree sockets."""
 
 from __future__ import annotations
 
@@ -15,6 +15,17 @@ from typing import Any, Literal
 # arrive live (without a reload), not how fast: bench/ measures latency. Every browser test
 # waits this long; a file that needs longer says why next to its own constant.
 LIVE = 15_000
+
+
+def close_tab(user: Any) -> None:
+    """Close `user`'s page as a person closing the tab would, and wait until it is gone.
+
+    close(run_before_unload=True) returns before the "Leave site?" dialog is accepted and the
+    page unloads (seen: is_closed() is False right after it), so a test that goes online next
+    would let the still-open page reconnect and send what it holds."""
+    with user.page.expect_event("close", timeout=LIVE):
+        user.page.close(run_before_unload=True)
+    assert user.page.is_closed()
 
 
 def submit(user: Any, tree_id: int, ops: list[dict[str, Any]]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import LIVE, outbox_emptied
+from tests.browser.helpers import LIVE, close_tab, outbox_emptied
 from tests.browser.test_live_editing import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -82,12 +82,8 @@ def test_edits_made_offline_in_a_tab_that_is_closed_are_sent_when_the_tree_is_op
     bob.page.keyboard.press("Enter")
     bob.page.keyboard.type("A new proposal, offline")
     expect(bob.page.locator(".status")).to_have_text("Offline")
-    # The tab is closed (no chance to send anything) while still offline. close() with
-    # run_before_unload returns before the "Leave site?" dialog is accepted and the page is
-    # gone; going online before then lets the still-open page reconnect and send, so wait.
-    with bob.page.expect_event("close", timeout=LIVE):
-        bob.page.close(run_before_unload=True)
-    assert bob.page.is_closed()
+    # The tab is closed (no chance to send anything) while still offline.
+    close_tab(bob)
     bob.context.set_offline(False)
     carol.page.wait_for_timeout(500)
     expect(row(carol, "Third written offline")).to_have_count(0)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import LIVE, SocketGate, outbox_emptied
+from tests.browser.helpers import LIVE, SocketGate, close_tab, outbox_emptied
 from tests.browser.test_live_editing import row
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -64,7 +64,7 @@ def type_offline_and_close(alice: Any, gate: SocketGate, text: str, typed: str) 
     alice.page.keyboard.press("End")
     alice.page.keyboard.type(typed)
     expect(alice.page.locator(".status")).to_have_text("Offline")
-    alice.page.close(run_before_unload=True)
+    close_tab(alice)
     alice.context.set_offline(False)
 
 
@@ -199,7 +199,7 @@ def half_sent_then_closed(
     applied = text + typed[:forward]
     expect(row(bob, applied)).to_have_text(applied, timeout=LIVE)
     expect(alice.page.locator(".status")).not_to_have_text("Saved")
-    alice.page.close(run_before_unload=True)
+    close_tab(alice)
     return alice, bob, tree, node
 
 
