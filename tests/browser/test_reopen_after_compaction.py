@@ -54,9 +54,9 @@ def two_on_one_tree(users: Any, text: str) -> tuple[Any, Any, int, str, SocketGa
 
 
 def type_offline_and_close(alice: Any, gate: SocketGate, text: str, typed: str) -> None:
-    # Cut as well as offline: Playwright's offline emulation alone did not stop the socket
-    # once (a fresh-clone CI run found alice's offline typing on the server before the page
-    # closed), and these tests are about typing that never left the closed tab.
+    # Cut as well as offline: a fresh-clone CI run once found alice's offline typing on the
+    # server before the page closed, and these tests are about typing that never left the
+    # closed tab. (Likely the race close_tab() now waits out; the cut stays as a second lock.)
     gate.cut()
     alice.context.set_offline(True)
     expect(alice.page.locator(".banner.offline")).to_be_visible(timeout=LIVE)
