@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from trees.analysis import TreeInput, recurring, suggest_tags, survival
+from trees.analysis import TreeInput, survival
 from trees.analysis.merge import in_process
 from trees.analysis.merge.review_queue import shown
 from trees.analysis.recurrence.failure_modes import norm_tag, suggest_tags_call
@@ -225,10 +225,7 @@ def tag_suggestions(user: User, tree: Tree) -> list[dict[str, Any]]:
         .exclude(pk=tree.pk)[:TAG_VOCABULARY_TREES]
     ]
     inputs = [(t.pk, tree_snapshot(tree_id=t.pk)["nodes"]) for t in [tree, *others]]
-    if settings.GAMETREE_ANALYSIS_IN_PROCESS:
-        rows: list[dict[str, Any]] = _in_worker(suggest_tags_call, inputs)
-    else:
-        rows = suggest_tags(inputs)
+    rows: list[dict[str, Any]] = _analysed(suggest_tags_call, inputs)
     return [
         {"node": row["node"], "label": row["label"], "suggestions": row["suggestions"]}
         for row in rows
@@ -249,23 +246,21 @@ def recurring_report(trees: Sequence[Tree], *, top: int | None = None) -> dict[s
     every live edit meanwhile. The same pure function either way, so the answer is the same;
     `GAMETREE_ANALYSIS_IN_PROCESS=0` computes it here."""
     inputs = [tree_input(t) for t in trees]
-    if not settings.GAMETREE_ANALYSIS_IN_PROCESS:
-        return recurring(inputs, top=top)
-    report: dict[str, Any] = _in_worker(recurring_call, inputs, top)
+    report: dict[str, Any] = _analysed(recurring_call, inputs, top)
     return report
 
 
-def _in_worker(function: Any, *args: Any) -> Any:
+def _analysed(function: Any, *args: Any) -> Any:
     """`function(*args)` (a pure function of the analysis layer) in the Analysis's worker
-    processes: `analysis_unavailable` when the worker died or took too long."""
-    try:
-        return in_process.ANALYSIS.run(function, *args, timeout=ANALYSIS_TIMEOUT_SECONDS)
-    except (in_process.WorkerDied, in_process.WorkerTimedOut) as exc:
-        raise ActionError(
-            "analysis_unavailable",
-            "The analysis could not be computed this time (its worker process stopped or "
-            "took too long). Try again; if it happens again, tell the operator.",
-        ) from exc
+    processes, or here with `GAMETREE_ANALYSIS_IN_PROCESS=0`: `analysis_unavailable` when the
+    worker died or took over `ANALYSIS_TIMEOUT_SECONDS` (read at each call)."""
+    return in_process.run_analysis(
+        function,
+        *args,
+        timeout=ANALYSIS_TIMEOUT_SECONDS,
+        in_worker=settings.GAMETREE_ANALYSIS_IN_PROCESS,
+        what="analysis",
+    )
 
 
 # ---- merge review --------------------------------------------------------------------------

@@ -150,18 +150,13 @@ def ranked(trees: Sequence[BoardTree]) -> dict[str, Any]:
     thread waits on a socket, without the GIL. The same pure function either way, so the
     same answer; `GAMETREE_ANALYSIS_IN_PROCESS=0` computes it here. `analysis_unavailable`
     when the worker died or took over `RANKING_TIMEOUT_SECONDS`."""
-    if not settings.GAMETREE_ANALYSIS_IN_PROCESS:
-        return full_ranking(trees)
-    try:
-        result: dict[str, Any] = in_process.ANALYSIS.run(
-            full_ranking, list(trees), timeout=RANKING_TIMEOUT_SECONDS
-        )
-    except (in_process.WorkerDied, in_process.WorkerTimedOut) as exc:
-        raise ActionError(
-            "analysis_unavailable",
-            "The ranking could not be computed this time (its worker process stopped or "
-            "took too long). Try again; if it happens again, tell the operator.",
-        ) from exc
+    result: dict[str, Any] = in_process.run_analysis(
+        full_ranking,
+        list(trees),
+        timeout=RANKING_TIMEOUT_SECONDS,
+        in_worker=settings.GAMETREE_ANALYSIS_IN_PROCESS,
+        what="ranking",
+    )
     return result
 
 

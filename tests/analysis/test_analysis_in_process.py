@@ -1,7 +1,8 @@
 """Analysis layer tests: a call computed in the merge worker process gives what it gives in
 this process, reports the same phases, keeps its worker warm, and reports a failure or a
 dead worker with a code instead of hanging; the Analysis's pool keeps workers of its own and
-runs at most its limit of calls at once."""
+runs at most its limit of calls at once, and its callers' wrapper answers a dead worker with
+`analysis_unavailable`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from trees.analysis.merge.in_process import (
 from trees.analysis.merge.worker import merged_tree
 from trees.analysis.recurrence.recurring import recurring_call
 from trees.domain import OpError
+from trees.domain.errors import ActionError
 
 
 # Module-level, so that the worker finds them by reference.
@@ -256,3 +258,15 @@ def test_a_pool_runs_at_most_its_limit_of_calls_at_once_and_the_next_waits() -> 
         assert len(pool.worker_pids()) == 1  # and was given the first one's worker, warm
     finally:
         pool.shutdown()
+
+
+def test_an_analysis_whose_worker_dies_is_unavailable_and_one_asked_here_runs_here() -> None:
+    with pytest.raises(ActionError) as raised:
+        in_process.run_analysis(dies, timeout=30.0, in_worker=True, what="ranking")
+    assert raised.value.code == "analysis_unavailable"
+    assert raised.value.message.startswith("The ranking could not be computed this time ")
+    assert isinstance(raised.value.__cause__, WorkerDied)
+    here = in_process.run_analysis(worker_pid, timeout=30.0, in_worker=False, what="ranking")
+    assert here == os.getpid()
+    there = in_process.run_analysis(worker_pid, timeout=30.0, in_worker=True, what="ranking")
+    assert there in in_process.ANALYSIS.worker_pids() and there != here

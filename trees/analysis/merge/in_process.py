@@ -23,7 +23,8 @@ idle worker, or to a new one, and waits for the answer, relaying the worker's pr
   workshop board and the workshop export, trees/board_service.py) keeps other warm workers
   with their own limits (more calls each, a cap on how many run at once), so that an
   Analysis refreshed every few seconds neither retires the merges' worker nor is retired
-  with it, and keeps its own cache of the critiques it read.
+  with it, and keeps its own cache of the critiques it read. Its callers go through
+  `run_analysis`, which turns a worker that died or hung into `analysis_unavailable`.
 - **A crash is an answer.** A worker that dies mid-call (killed, out of memory, a crash in
   C code) closes its pipe: the caller gets `WorkerDied` (code `merge_worker_died`, with the
   exit code or signal) at once, never a hang, and the worker is not reused. An exception in
@@ -67,6 +68,8 @@ import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
+
+from trees.domain.errors import ActionError
 
 Progress = Callable[[str, float], None]
 
@@ -348,6 +351,27 @@ MERGES = Pool()
 # tab, so many calls per worker (its cache of critique vectors is bounded in size), two kept
 # warm and at most two at once (a third request waits rather than start a cold worker).
 ANALYSIS = Pool(max_idle=2, max_calls=2000, max_running=2)
+
+
+def run_analysis(
+    function: Callable[..., Any], *args: Any, timeout: float, in_worker: bool, what: str
+) -> Any:
+    """`function(*args)` (a pure function of the analysis layer) in the Analysis's worker
+    processes (`ANALYSIS`), or here when `in_worker` is false (the serving process's
+    `GAMETREE_ANALYSIS_IN_PROCESS=0`): the same function either way, so the same answer.
+    `ActionError` `analysis_unavailable` ("The `what` could not be computed...") when the
+    worker died or took over `timeout` seconds. The one wrapper of the Analysis's callers
+    (trees/analysis_service.py, trees/board_service.py), which pass their own limits."""
+    if not in_worker:
+        return function(*args)
+    try:
+        return ANALYSIS.run(function, *args, timeout=timeout)
+    except (WorkerDied, WorkerTimedOut) as exc:
+        raise ActionError(
+            "analysis_unavailable",
+            f"The {what} could not be computed this time (its worker process stopped or "
+            "took too long). Try again; if it happens again, tell the operator.",
+        ) from exc
 
 
 def worker_pids() -> list[int]:
