@@ -32,11 +32,10 @@ from trees.models import (
 from trees.selectors import (
     User,
     access_tree,
-    display_name,
+    people_in_tree,
     tree_snapshot,
     trees_for_user,
     user_id_of,
-    user_ref,
 )
 
 MAX_TREES_PER_ANALYSIS = 50
@@ -298,12 +297,11 @@ def explain(components: Mapping[str, float]) -> str:
     return ", ".join(f"{k} {float(v):.2f}" for k, v in components.items())
 
 
-def _user_ref(user: Any) -> dict[str, Any] | None:
-    return user_ref(user) if user is not None else None
-
-
-def suggestion_payload(s: MergeSuggestion, index: SourceIndex) -> dict[str, Any]:
-    """One suggestion as `GET /api/trees/<id>/review/` shows it."""
+def suggestion_payload(
+    s: MergeSuggestion, index: SourceIndex, named: Mapping[int, dict[str, Any]]
+) -> dict[str, Any]:
+    """One suggestion as `GET /api/trees/<id>/review/` shows it; `named`: people as its tree
+    names them (selectors.people_in_tree), the one who decided it among them."""
     return {
         "id": s.pk,
         "status": s.status,
@@ -320,7 +318,7 @@ def suggestion_payload(s: MergeSuggestion, index: SourceIndex) -> dict[str, Any]
             for c in s.candidates
         ],
         "chosen": _side(s.chosen, index)["node"] if s.chosen else None,
-        "decided_by": _user_ref(s.decided_by),
+        "decided_by": named.get(s.decided_by_id) if s.decided_by_id is not None else None,
         "decided_at": s.decided_at.isoformat() if s.decided_at else None,
     }
 
@@ -349,20 +347,21 @@ def review_payload(tree: Tree) -> dict[str, Any]:
     index = source_index(nodes, tree.pk)
     rows = MergeSuggestion.objects.filter(tree=tree).select_related("decided_by")
     served = _served(rows.order_by("position"), index)
+    named = people_in_tree(tree.pk, [s.decided_by for s in served])
     meta = tree.meta or {}
     return {
-        "suggestions": [suggestion_payload(s, index) for s in served],
+        "suggestions": [suggestion_payload(s, index, named) for s in served],
         "progress": _progress(served),
         "disagreements": list(meta.get("disagreements") or []),
         "conflicts": conflicts_out(tree, nodes),
     }
 
 
-def _person(owner: Any) -> dict[str, str]:
-    """A copy's owner: `person` (the username) and `person_name` (how they are shown)."""
+def _person(owner: Any, named: Mapping[int, dict[str, Any]]) -> dict[str, str]:
+    """A copy's owner: `person` (the username) and `person_name` (how the tree names them)."""
     if owner is None:
         return {"person": "", "person_name": ""}
-    return {"person": owner.get_username(), "person_name": display_name(owner)}
+    return {"person": owner.get_username(), "person_name": named[owner.pk]["name"]}
 
 
 def conflicts_out(tree: Tree, nodes: Iterable[Mapping[str, Any]] | None = None) -> list[Any]:
@@ -383,12 +382,10 @@ def conflicts_out(tree: Tree, nodes: Iterable[Mapping[str, Any]] | None = None) 
             pk__in=[t for t in tree_ids if isinstance(t, int)]
         ).select_related("owner")
     }
-    users = {
-        u.pk: user_ref(u)
-        for u in get_user_model().objects.filter(
-            pk__in=[(c.get("resolved") or {}).get("by") for c in stored]
-        )
-    }
+    resolvers = get_user_model().objects.filter(
+        pk__in=[(c.get("resolved") or {}).get("by") for c in stored]
+    )
+    users = people_in_tree(tree.pk, [*owners.values(), *resolvers])
     out = []
     for i, c in enumerate(stored):
         node = live.get(c.get("merged_node"))
@@ -403,7 +400,8 @@ def conflicts_out(tree: Tree, nodes: Iterable[Mapping[str, Any]] | None = None) 
                 "index": i,
                 "merged": {"node": node["id"], "text": node["text"]} if node else None,
                 "changes": [
-                    {**ch, **_person(owners.get(ch.get("tree")))} for ch in c.get("changes") or []
+                    {**ch, **_person(owners.get(ch.get("tree")), users)}
+                    for ch in c.get("changes") or []
                 ],
                 "resolved": resolved or None,
             }
@@ -422,7 +420,8 @@ def review_event(tree_id: int, suggestion_id: int) -> dict[str, Any]:
     index = source_index(tree_snapshot(tree_id=tree_id)["nodes"], tree_id)
     rows = MergeSuggestion.objects.filter(tree_id=tree_id).order_by("position")
     progress = _progress(_served(rows.only("a", "b", "chosen", "status"), index))
-    return {"suggestion": suggestion_payload(s, index), "progress": progress}
+    named = people_in_tree(tree_id, [s.decided_by])
+    return {"suggestion": suggestion_payload(s, index, named), "progress": progress}
 
 
 def username_ids(usernames: Iterable[object]) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -68,8 +68,39 @@ def display_name(user: Any) -> str:
 
 
 def user_ref(user: Any) -> dict[str, Any]:
-    """A person as every answer and message names them: `{"id", "username", "name"}`."""
+    """A person as every answer and message names them: `{"id", "username", "name"}`.
+    Outside any tree (the account itself); inside one, `people_in_tree` names them."""
     return {"id": user.pk, "username": user.get_username(), "name": display_name(user)}
+
+
+def seat_names(tree_id: int, user_ids: Iterable[int]) -> dict[int, str]:
+    """The names `user_ids` took in the workshop `tree_id` belongs to (an exercise's tree),
+    for those who have a seat there; empty for a tree of no workshop."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    workshop = ExerciseTree.objects.filter(tree_id=tree_id).values("exercise__workshop_id")
+    rows = WorkshopParticipant.objects.filter(workshop_id__in=workshop, user_id__in=ids)
+    return dict(rows.values_list("user_id", "display_name"))
+
+
+def people_in_tree(tree_id: int, users: Iterable[Any]) -> dict[int, dict[str, Any]]:
+    """The one place people are named for a tree (REST, presence, history, review, fork
+    titles): in a workshop's tree a person with a seat there is shown by the seat's name,
+    the one they joined with, even when their account is named otherwise (a signed-in
+    account can join several workshops under several names); elsewhere by `display_name`.
+    `{user id: {"id", "username", "name"}}`; the username stays the identifier."""
+    users = [u for u in users if u is not None]
+    seats = seat_names(tree_id, (u.pk for u in users))
+    return {
+        u.pk: {"id": u.pk, "username": u.get_username(), "name": seats.get(u.pk) or display_name(u)}
+        for u in users
+    }
+
+
+def person_in_tree(tree_id: int, user: Any) -> dict[str, Any]:
+    """One person as `people_in_tree` names them."""
+    return people_in_tree(tree_id, [user])[user.pk]
 
 
 _RANK: dict[str | None, int] = {None: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
@@ -251,15 +282,14 @@ def op_message_fields(row: Mapping[str, Any]) -> dict[str, Any]:
 HISTORY_PAGE = 200
 
 
-def _actors(ids: set[int]) -> dict[int, dict[str, Any]]:
+def _actors(tree_id: int, ids: set[int]) -> dict[int, dict[str, Any]]:
     from django.contrib.auth import get_user_model
 
-    users = get_user_model().objects.filter(pk__in=ids)
-    return {u.pk: user_ref(u) for u in users}
+    return people_in_tree(tree_id, get_user_model().objects.filter(pk__in=ids))
 
 
-def _history_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    actors = _actors({row["actor_id"] for row in rows if row["actor_id"] is not None})
+def _history_rows(tree_id: int, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    actors = _actors(tree_id, {row["actor_id"] for row in rows if row["actor_id"] is not None})
     return [
         {
             "seq": row["seq"],
@@ -280,7 +310,7 @@ def node_history(
     if before is not None:
         rows = rows.filter(seq__lt=before)
     page = list(rows.order_by("-seq").values("seq", "at", "actor_id", "op")[:limit])
-    return _history_rows(page)
+    return _history_rows(tree_id, page)
 
 
 def log_entries(tree_id: int, seqs: list[int]) -> dict[int, dict[str, Any]]:
@@ -288,7 +318,7 @@ def log_entries(tree_id: int, seqs: list[int]) -> dict[int, dict[str, Any]]:
     rows = list(
         OpLog.objects.filter(tree_id=tree_id, seq__in=seqs).values("seq", "at", "actor_id", "op")
     )
-    return {entry["seq"]: entry for entry in _history_rows(rows)}
+    return {entry["seq"]: entry for entry in _history_rows(tree_id, rows)}
 
 
 def recent_ops(tree_id: int, *, before: int | None, limit: int) -> list[dict[str, Any]]:
@@ -296,7 +326,8 @@ def recent_ops(tree_id: int, *, before: int | None, limit: int) -> list[dict[str
     rows = OpLog.objects.filter(tree_id=tree_id)
     if before is not None:
         rows = rows.filter(seq__lt=before)
-    return _history_rows(list(rows.order_by("-seq").values("seq", "at", "actor_id", "op")[:limit]))
+    page = list(rows.order_by("-seq").values("seq", "at", "actor_id", "op")[:limit])
+    return _history_rows(tree_id, page)
 
 
 def ops_upto(tree_id: int, seq: int) -> Any:

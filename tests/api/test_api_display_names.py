@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework.test import APIClient
 
 from tests.api.api_helpers import create, tree_url
+from trees.models import Tree
 
 
 def join_as(name: str, token: str) -> APIClient:
@@ -94,3 +95,63 @@ def test_a_facilitator_who_gives_no_name_sits_under_the_name_their_trees_show(
     # Not "alice", the username: the board names her as the trees do.
     assert [s[0]["display_name"] for s in seats] == ["Alice Chen", "B" * 60]
     assert client_for(alice).get("/api/auth/me/").json()["name"] == "Alice Chen"
+
+
+def test_in_a_workshops_trees_a_signed_in_account_is_named_by_its_seat_and_elsewhere_by_its_own(
+    alice: Any, make_user: Any, client_for: Any
+) -> None:
+    from trees.actions.merges import tree_fork
+    from trees.selectors import people_in_tree
+
+    fac = client_for(alice)
+    created = fac.post("/api/workshops/", {"title": "Day"}, format="json").json()
+    kim, ann = make_user("kim"), make_user("ann")
+    kim.first_name, kim.last_name = "Kim", "Lee"
+    kim.save()
+    seats = {}
+    for user, given in ((kim, "Kimmy"), (ann, "Ann")):
+        joined = client_for(user).post(
+            "/api/join/", {"display_name": given, "token": created["join_token"]}, format="json"
+        )
+        assert joined.status_code == 200, joined.content
+        seats[user.username] = joined.json()["participant"]["id"]
+    url = f"/api/workshops/{created['id']}/"
+    group = fac.post(url + "groups/", {"name": "A"}, format="json").json()
+    for seat in seats.values():
+        moved = fac.patch(url + f"participants/{seat}/", {"group": group["id"]}, format="json")
+        assert moved.status_code == 200, moved.content
+    [game] = fac.post(url + "exercises/", {"template": "game_tree"}, format="json").json()[
+        "exercises"
+    ]
+    [problem] = fac.post(url + "exercises/", {"template": "problem_tree"}, format="json").json()[
+        "exercises"
+    ]
+    [group_tree] = [t["tree"] for t in game["trees"]]
+    [kims_copy] = [t["tree"] for t in problem["trees"] if t["participant"] == seats["kim"]]
+
+    # Ann reads what Kim wrote in their group's tree: by the name Kim joined with.
+    node = create(client_for(kim), group_tree, "proposal", text="Debate")
+    history = client_for(ann).get(tree_url(group_tree, f"nodes/{node}/history/")).json()
+    assert [e["actor"]["name"] for e in history["entries"]] == ["Kimmy"]
+    # Kim's own problem tree of the workshop, its members and a copy made of it: "Kimmy" too.
+    members = client_for(kim).get(tree_url(kims_copy, "members/")).json()
+    assert [(m["user"]["username"], m["user"]["name"]) for m in members] == [("kim", "Kimmy")]
+    [(_, fork)] = tree_fork(
+        tree=Tree.objects.get(pk=kims_copy), actor_id=kim.pk, people={"kim": kim.pk}
+    )
+    assert fork.title.endswith("(Kimmy)"), fork.title
+    # Alice never took a name other than her account's: in the workshop's trees she is that.
+    assert people_in_tree(group_tree, [kim, ann, alice]) == {
+        kim.pk: {"id": kim.pk, "username": "kim", "name": "Kimmy"},
+        ann.pk: {"id": ann.pk, "username": "ann", "name": "Ann"},
+        alice.pk: {"id": alice.pk, "username": "alice", "name": "alice"},
+    }
+
+    # Outside the workshop's trees Kim is the account's name: the session, Kim's own tree.
+    assert client_for(kim).get("/api/auth/me/").json()["name"] == "Kim Lee"
+    own = client_for(kim).post("/api/trees/", {"kind": "game", "title": "Mine"}, format="json")
+    mine = own.json()["id"]
+    node = create(client_for(kim), mine, "proposal", text="Elsewhere")
+    history = client_for(kim).get(tree_url(mine, f"nodes/{node}/history/")).json()
+    assert [e["actor"]["name"] for e in history["entries"]] == ["Kim Lee"]
+    assert people_in_tree(mine, [kim])[kim.pk]["name"] == "Kim Lee"

@@ -79,3 +79,37 @@ async def test_someone_who_joined_a_workshop_as_ada_is_ada_in_welcome_and_presen
     owner = await connect(team.owner, team.tree_id, hello=True)
     seen = await owner.expect("presence", conn=a.messages[0]["conn"])
     assert seen["user"] == {"id": ada.pk, "username": ada.username, "name": "Ada"}
+
+
+@database_sync_to_async
+def _group_tree(team: Any) -> int:
+    """bob ("Bob Stone" as an account) joins alice's workshop as Robert, carol as Carol; one
+    group, one game tree."""
+    from trees.actions import workshops as w
+    from trees.actions.workshop_groups import group_create, participant_move
+    from trees.actions.workshop_rounds import exercise_create
+    from trees.models import ExerciseTree
+
+    team.bob.first_name, team.bob.last_name = "Bob", "Stone"
+    team.bob.save()
+    workshop = w.workshop_create(user=team.owner, title="W")
+    group = group_create(workshop=workshop, name="One")
+    for user, given in ((team.bob, "Robert"), (team.carol, "Carol")):
+        seat, _ = w.workshop_join(workshop=workshop, user=user, display_name=given)
+        participant_move(workshop=workshop, participant_id=seat.pk, group_id=group.pk)
+    [game] = exercise_create(workshop=workshop, actor_id=team.owner.pk, template="game_tree")
+    return int(ExerciseTree.objects.get(exercise=game).tree_id)
+
+
+async def test_an_account_that_joined_under_another_name_is_that_name_in_the_workshops_tree_only(
+    team: Any, connect: Any
+) -> None:
+    tree = await _group_tree(team)
+    bob = await connect(team.bob, tree, hello=True)
+    assert bob.messages[0]["user"] == {"id": team.bob.pk, "username": "bob", "name": "Robert"}
+    carol = await connect(team.carol, tree, hello=True)
+    seen = await carol.expect("presence", conn=bob.messages[0]["conn"])
+    assert seen["user"] == {"id": team.bob.pk, "username": "bob", "name": "Robert"}
+    # In a tree of no workshop he is his account.
+    plain = await connect(team.bob, team.tree_id, hello=True)
+    assert plain.messages[0]["user"]["name"] == "Bob Stone"

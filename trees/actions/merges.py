@@ -60,7 +60,7 @@ from trees.models import (
     Tree,
     TreeKind,
 )
-from trees.selectors import display_name, tree_snapshot
+from trees.selectors import people_in_tree, tree_snapshot
 
 log = logging.getLogger(__name__)
 __all__ = ["fit_meta"]  # (re-exported: the review actions trim meta as merges do)
@@ -433,8 +433,10 @@ def tree_fork(*, tree: Tree, actor_id: int, people: Mapping[str, int]) -> list[t
     made: list[tuple[str, Tree]] = []
     nodes = tree_snapshot(tree_id=tree.pk)["nodes"]
     copies = fork(nodes, list(people.values()))
-    # titled by the name each person is shown by; the username stays the identifier
-    shown = {u.pk: display_name(u) for u in get_user_model().objects.filter(pk__in=people.values())}
+    # titled by the name each person is shown by in this tree (a workshop seat's name in a
+    # workshop's tree); the username stays the identifier
+    named = people_in_tree(tree.pk, get_user_model().objects.filter(pk__in=people.values()))
+    shown = {pk: ref["name"] for pk, ref in named.items()}
     with transaction.atomic():
         for name, user_id in people.items():
             copy = [{**n, "meta": fit_meta(dict(n.get("meta") or {}))} for n in copies[user_id]]

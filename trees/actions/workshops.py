@@ -151,9 +151,10 @@ def _new_username(workshop: Workshop, name: str) -> str:
 
 
 def _name_account(user: Any, name: str) -> None:
-    """Trees show people by their account's name (trees.selectors.display_name): an account
-    with none takes the name given here, so that group-mates see it, not the username. An
-    account's own name is kept (it may be in several workshops)."""
+    """An account with no name takes the one given here, so that its other trees and the
+    session show it, not the username (trees.selectors.display_name). An account's own name
+    is kept (it may be in several workshops): this workshop's trees show the seat's name
+    anyway (trees.selectors.people_in_tree)."""
     if not user.get_full_name().strip():
         user.first_name = name[:150]
         user.save(update_fields=["first_name"])

@@ -248,19 +248,26 @@ class TreeLeaveView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _members_out(tree_id: int, members: list[Membership]) -> list[dict[str, Any]]:
+    # MemberSerializer's shape, named as the tree names them: a workshop's tree by the names
+    # its seats took (selectors.people_in_tree).
+    named = selectors.people_in_tree(tree_id, [m.user for m in members])
+    return [{"user": named[m.user_id], "role": str(m.role)} for m in members]
+
+
 class MemberListView(APIView):
     @extend_schema(responses=s.MemberSerializer(many=True))
     def get(self, request: Request, tree_id: int) -> Response:
         tree, _ = selectors.access_tree(request.user, tree_id)
         members = Membership.objects.filter(tree=tree).select_related("user").order_by("id")
-        return Response(s.MemberSerializer(members, many=True).data)
+        return Response(_members_out(tree.pk, list(members)))
 
     @extend_schema(request=s.MemberAddSerializer, responses={201: s.MemberSerializer})
     def post(self, request: Request, tree_id: int) -> Response:
         tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.ADMIN)
         data = _valid(s.MemberAddSerializer, request.data)
         membership = actions.member_add(tree=tree, **data)
-        return Response(s.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+        return Response(_members_out(tree.pk, [membership])[0], status=status.HTTP_201_CREATED)
 
 
 class MemberDetailView(APIView):
@@ -269,7 +276,7 @@ class MemberDetailView(APIView):
         tree, _ = selectors.access_tree(request.user, tree_id, need=selectors.ADMIN)
         data = _valid(s.MemberRoleSerializer, request.data)
         membership = actions.member_set_role(tree=tree, user_id=user_id, role=data["role"])
-        return Response(s.MemberSerializer(membership).data)
+        return Response(_members_out(tree.pk, [membership])[0])
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, tree_id: int, user_id: int) -> Response:

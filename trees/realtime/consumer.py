@@ -25,7 +25,6 @@ from trees.realtime.dbthread import run_db
 from trees.realtime.fanout import fanout, op_text
 from trees.realtime.ratelimit import TokenBucket, user_buckets, user_sockets
 from trees.realtime.sequencer import Offer, Sequencer
-from trees.selectors import user_ref
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +66,15 @@ class TreeConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             self.user_id, self.username = user.pk, user.get_username()
-            self.user_ref: dict[str, Any] = user_ref(user)
         else:
             self.user_id, self.username = None, ""
-            self.user_ref = {"id": None, "username": "", "name": ""}
+        self.user_ref: dict[str, Any] = {"id": self.user_id, "username": self.username, "name": ""}
         # Ids past the database's bigint range cannot exist (and would overflow the query).
-        in_range = 0 < self.tree_id < 2**63
-        self.role = (
-            await run_db(reads.role_in_tree, self.user_id, self.tree_id) if in_range else None
-        )
+        if 0 < self.tree_id < 2**63:
+            # How this tree names them (a workshop seat's name) is what presence shows.
+            self.role, self.user_ref = await run_db(reads.opening, user, self.tree_id)
+        else:
+            self.role = None
         self.seq = Sequencer()
         self.joined = False
         self.presence: dict[str, Any] = {"node": None, "editing": False, "typing": False}
