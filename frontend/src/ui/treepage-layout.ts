@@ -282,7 +282,7 @@ export abstract class TreePageLayout extends TreePagePanels {
       } else people.set(p.user.id, { user: p.user, count: 1, typingIn });
     }
     const items: HTMLElement[] = [];
-    const myName = personName(this.ctx.me);
+    const myName = this.myName();
     const meChip = h("li", { class: "person me", title: `${myName} (you)`, text: myName });
     meChip.style.setProperty("--c", userColor(this.ctx.me.id));
     items.push(meChip);

@@ -83,6 +83,12 @@ export abstract class TreePagePanels {
     for (const m of list) this.members.set(m.user.id, personName(m.user));
   }
 
+  /** How this tree names me (a workshop's tree: the name I joined it with), as the server said
+   * in its welcome; my account's name until then. */
+  protected myName(): string {
+    return this.members.get(this.ctx.me.id) ?? personName(this.ctx.me);
+  }
+
   protected userName(id: number | null): string {
     if (id === null) return "someone";
     if (id === this.ctx.me.id) return "you";

@@ -53,7 +53,8 @@ export class TreePage extends TreePageLayout {
       onReplaced: (info) => this.onReplaced(info),
       onRemoteDelete: (id, actor) => this.onRemoteDelete(id, actor),
       onPresence: (all) => this.onPresence(all),
-      onWelcome: (_u, role) => {
+      onWelcome: (u, role) => {
+        this.members.set(u.id, personName(u));
         // Presence goes after the hello has been answered (before it the server has nothing
         // to attach it to); the hello itself already shows us to the others.
         if (this.myPresence.node) this.sendPresence();
@@ -89,7 +90,7 @@ export class TreePage extends TreePageLayout {
       showTab: (k) => this.showTab(k),
       navigate: (p) => this.ctx.navigate(p),
       userName: (id) => this.userName(id),
-      memberName: (id) => (id === this.ctx.me.id ? personName(this.ctx.me) : (this.members.get(id) ?? `user ${id}`)),
+      memberName: (id) => (id === this.ctx.me.id ? this.myName() : (this.members.get(id) ?? `user ${id}`)),
       onTitles: () => this.detailsFor && this.renderDetails(),
       workshop: () => this.summary?.workshop?.id ?? null,
       knownNames: (names) => {
