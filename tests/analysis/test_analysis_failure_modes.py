@@ -625,3 +625,101 @@ def test_a_groups_family_is_read_from_its_mean_meaning_only_when_clearly_ahead()
     assert found is not None and found.id == "incentives"
     sims[order.index("deception")] = 0.49  # a runner-up within the margin: no reading
     assert meaning.family_in_meaning(vocab, sims) is None
+
+
+# ---- round 19: the reader's agreement and the cross-proposal set -------------------------
+
+SIX = """
+P p1 Train on human approval
+  C c1 It learns to please the raters rather than to be right
+  C c2 Rating every answer is slow and costly
+P p2 Debate between two models
+  C c3 The judge rewards whatever sounds convincing
+P p3 Red-team before release
+  C c4 The testers only find the failures they think to look for
+P p4 Interpretability audits
+  C c5 The audit tool itself could be wrong
+P p5 Constitutional training
+  C c6 Whose principles go into the constitution?
+"""
+
+
+def _cluster(corpus: GameCorpus, ids: list[str], family: str = "") -> clusters.Cluster:
+    members = [q for q, c in enumerate(corpus.critiques) if c.id in ids]
+    fam = starter_vocabulary().families[family] if family else None
+    return clusters.Cluster(members, fam, None, "members" if fam else None)
+
+
+def _ids(corpus: GameCorpus, found: list[clusters.Cluster]) -> list[set[str]]:
+    return [{corpus.critiques[q].id for q in c.members} for c in found]
+
+
+def test_the_cross_proposal_set_is_one_critique_per_proposal_the_most_alike() -> None:
+    # items 0-3 of proposals a, b, c, d are alike; 4 (proposal a again) is the most alike
+    # to 1-3 but would repeat a proposal together with 0, so the set is {1, 2, 3, 4}
+    alike = np.full((6, 6), -1.0)
+    for group in ([0, 1, 2, 3], [1, 2, 3, 4]):
+        for i in group:
+            for j in group:
+                alike[i, j] = 1.0
+    alike[4, [1, 2, 3]] = alike[[1, 2, 3], 4] = 2.0
+    proposals = ["a", "b", "c", "d", "a", "e"]
+    assert clusters.cross_proposal_set(alike, proposals, 4) == [1, 2, 3, 4]
+    assert clusters.cross_proposal_set(alike, proposals, 6) == []  # only five proposals
+
+
+def test_a_cross_proposal_set_joins_the_group_holding_half_of_it_and_leaves_the_others() -> None:
+    corpus = GameCorpus([(1, outline(SIX))])
+    q = {c.id: k for k, c in enumerate(corpus.critiques)}
+    groups = [
+        _cluster(corpus, ["c1", "c3", "c2"], "gaming"),
+        _cluster(corpus, ["c4", "c5"], "assurance"),
+        _cluster(corpus, ["c5", "c6"], "values"),
+    ]
+    found = [q["c1"], q["c3"], q["c4"], q["c6"]]  # two of four in the gaming group: half
+    out = clusters.reconcile(corpus, groups, [found])
+    assert _ids(corpus, out) == [{"c1", "c2", "c3", "c4", "c6"}]
+    assert out[0].family is not None and out[0].family.id == "gaming"
+    # c4 and c6 left their groups, which kept one critique each and so are dropped
+
+
+def test_a_cross_proposal_set_no_group_holds_half_of_changes_nothing() -> None:
+    corpus = GameCorpus([(1, outline(SIX))])
+    q = {c.id: k for k, c in enumerate(corpus.critiques)}
+    groups = [_cluster(corpus, ["c1", "c3"], "gaming"), _cluster(corpus, ["c4", "c5"])]
+    found = [q["c1"], q["c4"], q["c5"], q["c6"], q["c2"]]  # at most two of five in a group
+    out = clusters.reconcile(corpus, groups, [found])
+    assert _ids(corpus, out) == [{"c1", "c3"}, {"c4", "c5"}]
+
+
+def test_the_cross_proposal_sets_are_found_per_tree_among_the_critiques_the_reader_read() -> None:
+    from trees.analysis.vocabulary.examples import reader
+
+    big = "\n".join(f"P q{k} Proposal {k}\n  C d{k} Objection number {k}" for k in range(4))
+    corpus = GameCorpus(
+        [(1, outline(SIX)), (2, outline(big, prefix="b"))],
+        embedder=critique_embedder(),
+        reader=reader(),
+    )
+    sets = clusters.cross_proposal_sets(corpus, 5)
+    assert len(sets) == 1  # the second tree has four proposals: too few for a set of five
+    chosen = [corpus.critiques[q] for q in sets[0]]
+    assert {c.tree for c in chosen} == {1}
+    assert len({c.proposal for c in chosen}) == 5
+    assert clusters.cross_proposal_sets(GameCorpus([(1, outline(SIX))]), 5) == []  # no reader
+
+
+def test_the_reader_family_of_a_critique_is_the_family_it_finds_most_probable() -> None:
+    from trees.analysis.vocabulary.examples import reader
+
+    text = """
+P p1 Reward the model for high ratings
+  C c1 It will optimise the rating itself and game the metric instead of doing the task
+P p2 Let a panel decide what the model values
+  C c2 Whose values? People in different cultures disagree about what is good
+"""
+    corpus = GameCorpus([(1, outline(text))], reader=reader())
+    families = clusters.reader_families(corpus)
+    by_id = {corpus.critiques[q].id: f for q, f in families.items()}
+    assert by_id == {"c1": "gaming", "c2": "values"}
+    assert clusters.reader_families(GameCorpus([(1, outline(text))])) == {}

@@ -180,14 +180,7 @@ DEV30_MISSES = {
             ),
         ),
         "gt_dev15",
-        pytest.param(
-            "gt_dev16",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="held out until round 15 (gt_eval14): its top mode (strategic "
-                "concealment) ranks 4, as one item holding 29% of its critiques",
-            ),
-        ),
+        "gt_dev16",  # held out until round 15 (gt_eval14); first as one item since round 19
         "gt_dev17",
         pytest.param(
             "gt_dev18",
@@ -219,13 +212,7 @@ DEV30_MISSES = {
         "gt_dev22",
         "gt_dev23",
         # gt_dev24-29 were gt_eval26-31, measured once with the round-17 scorer (2 of 6)
-        pytest.param(
-            "gt_dev24",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="held out until round 17 (gt_eval26): no item stands for its top mode",
-            ),
-        ),
+        "gt_dev24",  # gt_eval26: no item stood for its top mode until round 19
         pytest.param(
             "gt_dev25",
             marks=pytest.mark.xfail(
@@ -241,13 +228,7 @@ DEV30_MISSES = {
             ),
         ),
         "gt_dev27",
-        pytest.param(
-            "gt_dev28",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="held out until round 17 (gt_eval30): no item stands for its top mode",
-            ),
-        ),
+        "gt_dev28",  # gt_eval30: no item stood for its top mode until round 19
         "gt_dev29",
         # gt_dev30-35 were gt_eval38-43 (the thirteenth group), measured once with the
         # round-17 scorer (0 of 6)

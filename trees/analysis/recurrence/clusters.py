@@ -10,7 +10,10 @@ enough and the critique's own meaning does not speak against the family. A group
 seeds is read as a family by the mean of its vectors when clearly nearest one
 (:func:`~trees.analysis.vocabulary.meaning.family_in_meaning`). Groups read as one family
 become one item, so a failure mode worded differently each time is counted once, over all
-the proposals it breaks.
+the proposals it breaks. Where the critique reader reads (round 19): a family's group keeps
+an unread critique only when the reader's most probable family for it agrees, and per tree
+the critiques of different proposals most alike to one another (the cross-proposal set)
+join the group that already holds half of them, leaving the others.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +51,14 @@ AGREE_GAP = 0.04
 # Critiques compared with one another at most, in blocks of similar meaning (nearest mode
 # first): exact for trees of up to this many untagged critiques, linear beyond.
 MEANING_BLOCK = 512
+# An unread critique that propagation pulled into a family's group stays there only when the
+# critique reader, where it read it, finds that family the most probable one for it: a
+# family's first item held as many pulled-in critiques of other modes as of its own, and
+# the half-purity rule failed it (bench/RESULTS_analysis.md, round 19). False: as before.
+READER_MUST_AGREE = True
+# The cross-proposal set (:func:`cross_proposal_set`): this many critiques, one per
+# proposal, most alike to one another; 0 turns the step off.
+CROSS_SET_SIZE = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +142,7 @@ def read_clusters(
         return []
     communities = label_propagation(adj, seed=seed, fixed=fixed, min_pull=MIN_PULL)
     fam_sims = _family_sims(corpus)
+    agree_with = reader_families(corpus) if READER_MUST_AGREE else {}
     merged: dict[str, list[int]] = {}
     read: list[Cluster] = []
     for members in communities:
@@ -141,6 +154,10 @@ def read_clusters(
             how = "members"
             if fam_sims is not None:
                 members = [q for q in members if q in fixed or _agrees(fam_sims, q, family.id)]
+            if agree_with:
+                members = [
+                    q for q in members if q in fixed or agree_with.get(q, family.id) == family.id
+                ]
         else:
             found = cluster_in_meaning(corpus, members) if len(members) >= 2 else None
             how = "meaning"
@@ -156,11 +173,136 @@ def read_clusters(
     out = []
     for c in read:
         members = sorted(c.members)
-        proposals = {(crits[q].tree, crits[q].proposal) for q in members}
-        if len(members) >= 2 and len(proposals) >= 2:
+        if _spans(corpus, members):
             out.append(Cluster(members, c.family, c.mode, c.read_by))
     out.sort(key=lambda c: (-len(c.members), c.members[0]))
+    if CROSS_SET_SIZE:
+        out = reconcile(corpus, out, cross_proposal_sets(corpus, CROSS_SET_SIZE))
+        out.sort(key=lambda c: (-len(c.members), c.members[0]))
     return out
+
+
+def reader_families(corpus: GameCorpus) -> dict[int, str]:
+    """The family the critique reader finds most probable for each critique it read
+    (a family's probability: the sum over its modes); empty without the reader."""
+    probs = corpus.example_probs
+    if probs is None or corpus.reader is None:
+        return {}
+    vocab = corpus.vocabulary
+    cols = [k for k, m in enumerate(corpus.reader.modes) if m in vocab.by_id]
+    if not cols:
+        return {}
+    names = list(dict.fromkeys(vocab.by_id[corpus.reader.modes[k]].family for k in cols))
+    member = np.zeros((len(cols), len(names)), dtype=np.float32)
+    for j, k in enumerate(cols):
+        member[j, names.index(vocab.by_id[corpus.reader.modes[k]].family)] = 1.0
+    best = np.argmax(probs[:, cols] @ member, axis=1)
+    return {q: names[int(b)] for q, b in zip(corpus.example_rows, best.tolist(), strict=True)}
+
+
+def cross_proposal_sets(corpus: GameCorpus, size: int) -> list[list[int]]:
+    """Per tree, the ``size`` untagged critiques of ``size`` different proposals that are
+    most alike to one another (see :func:`cross_proposal_set`), over the critiques the reader
+    read (so at most its per-tree limit); none for a tree with fewer such proposals.
+
+    A failure mode that recurs breaks the most proposals, each critique of it worded its own
+    way: together they are more alike than any other one-per-proposal choice, even where no
+    single reading names their family.
+    """
+    probs = corpus.example_probs
+    if probs is None or corpus.vectors is None:
+        return []
+    row_of = {q: r for r, q in enumerate(corpus.example_rows)}
+    by_tree: dict[object, list[int]] = defaultdict(list)
+    for q in corpus.example_rows:
+        c = corpus.critiques[q]
+        if not c.tags and c.proposal is not None:
+            by_tree[c.tree].append(q)
+    sets = []
+    for items in by_tree.values():
+        x = corpus.vectors[np.asarray(items, dtype=np.intp)].astype(np.float64)
+        root = np.sqrt(probs[np.asarray([row_of[q] for q in items], dtype=np.intp)])
+        alike = _z_scored(x @ x.T) + _z_scored(root @ root.T)
+        proposals = [corpus.critiques[q].proposal for q in items]
+        found = cross_proposal_set(alike, proposals, size)
+        if found:
+            sets.append([items[k] for k in found])
+    return sets
+
+
+def cross_proposal_set(
+    alike: np.ndarray[Any, Any], proposals: Sequence[object], size: int
+) -> list[int]:
+    """``size`` items of different ``proposals`` with the highest mean pairwise ``alike``,
+    by a greedy search from every item (the next item: the one of a proposal not yet in
+    the set most alike to the set); ``[]`` when fewer than ``size`` proposals."""
+    n = len(proposals)
+    if len(set(proposals)) < size:
+        return []
+    codes = {p: k for k, p in enumerate(dict.fromkeys(proposals))}
+    prop = np.asarray([codes[p] for p in proposals], dtype=np.intp)
+    same = prop[:, None] == prop[None, :]
+    sim = np.asarray(alike, dtype=np.float64)
+    # every start at once: row r is the greedy set grown from item r
+    chosen = np.zeros((n, size), dtype=np.intp)
+    chosen[:, 0] = np.arange(n)
+    total = sim.copy()
+    open_ = ~same
+    inner = np.zeros(n)
+    for step in range(1, size):
+        # argmax takes the first of equal scores: the lowest index, so ties are stable
+        k = np.argmax(np.where(open_, total, -np.inf), axis=1)
+        chosen[:, step] = k
+        inner += total[np.arange(n), k]
+        total += sim[k]
+        open_ &= ~same[k]
+    score = inner / (size * (size - 1) / 2)
+    # the first of the best starts (scores equal within rounding count as equal)
+    best = int(np.flatnonzero(score >= score.max() - 1e-9)[0])
+    return sorted(chosen[best].tolist())
+
+
+def reconcile(corpus: GameCorpus, clusters: list[Cluster], sets: list[list[int]]) -> list[Cluster]:
+    """Each cross-proposal set joins the group that already holds at least half of it
+    (the most; ties: the larger group, then the first) and leaves every other group, so one
+    item, not two, stands for the mode it found; groups left with fewer than two members or
+    proposals are dropped. A set no group holds half of changes nothing."""
+    for found in sets:
+        chosen = set(found)
+        held = [len(chosen.intersection(c.members)) for c in clusters]
+        if not held:
+            break
+        target = max(range(len(clusters)), key=lambda k: (held[k], len(clusters[k].members), -k))
+        if 2 * held[target] < len(found):
+            continue
+        out = []
+        for k, c in enumerate(clusters):
+            if k == target:
+                members = sorted(chosen.union(c.members))
+            else:
+                members = [q for q in c.members if q not in chosen]
+            if _spans(corpus, members):
+                out.append(Cluster(members, c.family, c.mode, c.read_by))
+        clusters = out
+    return clusters
+
+
+def _spans(corpus: GameCorpus, members: Sequence[int]) -> bool:
+    """At least two critiques over at least two proposals: a group that recurs."""
+    proposals = {(corpus.critiques[q].tree, corpus.critiques[q].proposal) for q in members}
+    return len(members) >= 2 and len(proposals) >= 2
+
+
+def _z_scored(s: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """A square similarity matrix in standard deviations from its off-diagonal mean (so
+    two measures on different scales add up fairly)."""
+    n = len(s)
+    if n < 2:
+        return np.zeros_like(s)
+    off = ~np.eye(n, dtype=bool)
+    values = s[off]
+    z: np.ndarray[Any, np.dtype[np.float64]] = (s - values.mean()) / (values.std() + 1e-9)
+    return z
 
 
 def meaning_neighbours(
