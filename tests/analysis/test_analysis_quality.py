@@ -277,12 +277,13 @@ def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() ->
     assert split_merge("eval")["disagreements"] == 1.0
 
 
-# gt_eval22-25 (the tenth group) were measured with the round-16 scorer (1 of 4) and the
-# round-17 scorer (3 of 4; two of them were seen passing during round 17's development);
-# gt_eval32-37 (the twelfth group) once with the round-17 scorer (3 of 6; the round-16 scorer
-# 1 of 6; a round-17 variant whose reader also learnt from the development trees was
-# measured beside it and not kept): bench/RESULTS_analysis.md, round 17. gt_eval44-55
-# (written after that) once with the shipped round-17 scorer: round 18.
+# Held-out game trees. gt_eval22-25 (the tenth group) were measured with the round-16 scorer
+# (1 of 4) and the round-17 scorer (3 of 4; two of them were seen passing during round 17's
+# development); gt_eval32-37 (the twelfth group) once with the round-17 scorer (3 of 6; the
+# round-16 scorer 1 of 6; a round-17 variant whose reader also learnt from the development trees
+# was measured beside it and not kept): bench/RESULTS_analysis.md, round 17. gt_eval44-55
+# (written after that) once with the shipped round-17 scorer: round 18. Round 19's scorer was
+# measured on gt_eval56-61 (written after it froze) beside round 17's, and then on the others.
 def xfail(name: str, reason: str) -> Any:
     return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
 
@@ -290,95 +291,120 @@ def xfail(name: str, reason: str) -> Any:
 @pytest.mark.parametrize(
     "name",
     [
-        # round 16: ranks 2 (25% of its critiques); round 17: first as one item (50%)
+        # round 16: ranks 2 (25% of its critiques); rounds 17 and 19: first as one item (50%)
         "gt_eval22",
-        # round 16: no item stands for its top mode; round 17: first as one item (38%)
-        "gt_eval23",
-        # rounds 16 and 17: first, as one item holding 71% of its critiques
+        xfail(
+            "gt_eval23",
+            "round 16: no item stands for its top mode (the guarantee lives in the idealised "
+            "model); round 17: first as one item (38%); round 19: no item",
+        ),
+        # rounds 16, 17 and 19: first, as one item holding 71% of its critiques
         "gt_eval24",
         xfail(
             "gt_eval25",
-            "measured with the round-16 and round-17 scorers: its top mode (checkers cannot "
-            "judge work beyond their understanding) ranks 2, as one item holding 29% "
-            "(round 17: 43%) of its critiques",
+            "measured with the round-16, -17 and -19 scorers: its top mode (checkers cannot judge "
+            "work beyond their understanding) ranks 2, as one item holding 29% (rounds 17 and 19: "
+            "43%) of its critiques",
         ),
-        # round 17: first, as one item holding 71% of its critiques (round 16: no item)
+        # round 17: first, as one item holding 71% of its critiques (round 19: 57%; round 16: no
+        # item)
         "gt_eval32",
         xfail(
             "gt_eval33",
-            "measured once with the round-17 scorer: no item stands for its top mode "
+            "measured with the round-17 and -19 scorers: no item stands for its top mode "
             "(optimises the measurable stand-in instead of what was meant)",
         ),
-        # round 17: first, as one item holding 33% of its critiques
+        # rounds 17 and 19: first, as one item holding 33% of its critiques
         "gt_eval34",
         xfail(
             "gt_eval35",
-            "measured once with the round-17 scorer: its top mode (gaming the score) ranks 3, "
+            "its top mode (gaming the score) ranks 3 with the round-17 scorer, 2 with round 19's, "
             "as one item holding 25% of its critiques",
         ),
         xfail(
             "gt_eval36",
-            "measured once with the round-17 scorer: no item stands for its top mode "
+            "measured with the round-17 and -19 scorers: no item stands for its top mode "
             "(specification gaming: the letter of the formal objective, not its intent)",
         ),
-        # round 17: first, as one item holding 88% of its critiques (round 16: no item)
+        # round 17: first, as one item holding 88% of its critiques (round 19: 75%; round 16: no
+        # item)
         "gt_eval37",
-        # gt_eval44-55 (the fourteenth and fifteenth groups), measured once with the shipped
-        # round-17 scorer: 2 of 12 (bench/RESULTS_analysis.md, round 18)
-        xfail(
-            "gt_eval44",
-            "measured once with the round-17 scorer: no item stands for its top mode (the hard "
-            "part is hidden in a term nobody can define)",
-        ),
+        # gt_eval44-55 (the fourteenth and fifteenth groups): round 17, 2 of 12 (round 18); round
+        # 19, 4 of 12
+        # round 19: first, as one item holding 29% (round 17: no item)
+        "gt_eval44",
         xfail(
             "gt_eval45",
-            "measured once with the round-17 scorer: no item stands for its top mode (the rule "
-            "binds only those who opt in)",
+            "measured with the round-17 and -19 scorers: no item stands for its top mode (the "
+            "rule binds only those who opt in)",
         ),
         xfail(
             "gt_eval46",
-            "measured once with the round-17 scorer: no item stands for its top mode (no overseer "
-            "can check work beyond their own skill)",
+            "measured with the round-17 and -19 scorers: no item stands for its top mode (no "
+            "overseer can check work beyond their own skill)",
         ),
         xfail(
             "gt_eval47",
-            "measured once with the round-17 scorer: no item stands for its top mode (hits the "
-            "measure, misses the point)",
+            "measured with the round-17 and -19 scorers: no item stands for its top mode (hits "
+            "the measure, misses the point)",
         ),
         xfail(
             "gt_eval48",
-            "measured once with the round-17 scorer: no item stands for its top mode "
+            "measured with the round-17 and -19 scorers: no item stands for its top mode "
             "(optimising against the interpretability signal teaches the model to hide from it)",
         ),
-        xfail(
-            "gt_eval49",
-            "measured once with the round-17 scorer: its top mode (the assessed party behaves "
-            "differently when it knows it is assessed) ranks 2, as one item holding 57%",
-        ),
+        # round 19: first, as one item holding 57% (round 17: rank 2)
+        "gt_eval49",
         xfail(
             "gt_eval50",
-            "measured once with the round-17 scorer: no item stands for its top mode (proxy "
+            "measured with the round-17 and -19 scorers: no item stands for its top mode (proxy "
             "gaming)",
         ),
-        # first, as one item holding 43% of its critiques
+        # rounds 17 and 19: first, as one item holding 43% of its critiques
         "gt_eval51",
         xfail(
             "gt_eval52",
-            "measured once with the round-17 scorer: its top mode (satisfies the written rule "
+            "measured with the round-17 and -19 scorers: its top mode (satisfies the written rule "
             "while defeating its purpose) ranks 6, as one item holding 29%",
         ),
-        # first, as one item holding 57% of its critiques
-        "gt_eval53",
         xfail(
-            "gt_eval54",
-            "measured once with the round-17 scorer: no item stands for its top mode (the model "
-            "recognises the evaluation and behaves well only then)",
+            "gt_eval53",
+            "round 17: first as one item (57%); round 19: its top mode (behaves well when it can "
+            "tell it is observed) ranks 2, as one item holding 29%",
         ),
+        # round 19: first, as one item holding 57% (round 17: no item)
+        "gt_eval54",
         xfail(
             "gt_eval55",
-            "measured once with the round-17 scorer: its top mode (harm nobody can observe, "
+            "measured with the round-17 and -19 scorers: its top mode (harm nobody can observe, "
             "attribute or settle in time) ranks 2, as one item holding 50%",
         ),
+        # gt_eval56-61 (the sixteenth group), measured once with the round-17 and round-19 scorers:
+        # 1 and 2 of 6 (bench/RESULTS_analysis.md, round 19)
+        xfail(
+            "gt_eval56",
+            "round 19: no item stands for its top mode (leans on a second AI that would itself "
+            "need aligning); round 17: rank 2, 29%",
+        ),
+        xfail(
+            "gt_eval57",
+            "round 19: its top mode (optimises what is measured instead of what is wanted) ranks "
+            "4, as one item holding 20%; round 17: rank 2, two items",
+        ),
+        xfail(
+            "gt_eval58",
+            "rounds 17 and 19: no item stands for its top mode (optimises the measured signal "
+            "instead of the goal it stands for)",
+        ),
+        xfail(
+            "gt_eval59",
+            "rounds 17 and 19: no item stands for its top mode (acts differently when it can tell "
+            "it is being checked)",
+        ),
+        # round 19: first, as one item holding 29% (round 17: first, but two items stand for it)
+        "gt_eval60",
+        # rounds 17 and 19: first, as one item holding 57%
+        "gt_eval61",
     ],
 )
 def test_the_gold_top_failure_mode_of_each_held_out_tree_is_first_and_one_item(name: str) -> None:
