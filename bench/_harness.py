@@ -19,6 +19,10 @@
   continuity (gaps are repaired with `sync`) and measures submit -> ack and submit ->
   broadcast receipt.
 
+The live round trip (one person's ops to two others' screens), the idle / busy phase runner and
+the runs over databases and modes of the benches that time live editing beside other work are
+in bench/_live.py, which builds on this module.
+
 `python bench/_harness.py relay --port N` runs the relay (used by the benches).
 """
 

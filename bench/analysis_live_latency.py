@@ -38,8 +38,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
-import os
 import random
 import sys
 import time
@@ -52,20 +52,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _harness import (  # noqa: E402
-    PG_URL,
-    REDIS_URL,
-    LoadSampler,
-    bench_parser,
-    machine,
-    machine_line,
-    production_env,
-    summary,
-    write_json,
+from _harness import bench_parser, machine, machine_line, production_env, summary, write_json  # noqa: E402
+from _live import (  # noqa: E402
+    LiveRoom,
+    Setup,
+    database_arguments,
+    each_setup,
+    idle_then_busy,
+    load_range,
+    new_over_old,
+    one_server,
 )
-from live_latency import _open  # noqa: E402
 
-from tests.e2e.server import Server, running_servers  # noqa: E402
+from tests.e2e.server import Server  # noqa: E402
 
 # -- fresh critiques -------------------------------------------------------------------------
 
@@ -228,10 +227,10 @@ def make_sets(server: Server, args: argparse.Namespace) -> tuple[list[list[int]]
 # -- the Analysis request --------------------------------------------------------------------
 
 
-def analysis(server: Server, trees: list[int], timeout: float = 300) -> tuple[float, int, Any]:
-    """Alice's multi-tree Analysis of `trees`: (seconds, HTTP status, body)."""
+def alices_get(server: Server, path: str, timeout: float = 300) -> tuple[float, int, Any]:
+    """Alice's GET of `path`: (seconds, HTTP status, body)."""
     request = urllib.request.Request(
-        f"{server.base}/api/analysis/recurring/?trees={','.join(map(str, trees))}&top=50",
+        server.base + path,
         headers={"Authorization": f"Token {server.token('alice')}", "Accept": "application/json"},
     )
     started = time.perf_counter()
@@ -241,69 +240,34 @@ def analysis(server: Server, trees: list[int], timeout: float = 300) -> tuple[fl
     return time.perf_counter() - started, status, body
 
 
-def board(server: Server, workshop: int, timeout: float = 300) -> tuple[float, int, Any]:
+def analysis(server: Server, trees: list[int]) -> tuple[float, int, Any]:
+    """Alice's multi-tree Analysis of `trees`: (seconds, HTTP status, body)."""
+    return alices_get(server, f"/api/analysis/recurring/?trees={','.join(map(str, trees))}&top=50")
+
+
+def board(server: Server, workshop: int) -> tuple[float, int, Any]:
     """Alice's REST board of `workshop`: (seconds, HTTP status, its exercise's ranking)."""
-    request = urllib.request.Request(
-        f"{server.base}/api/workshops/{workshop}/board/",
-        headers={"Authorization": f"Token {server.token('alice')}", "Accept": "application/json"},
-    )
-    started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        body = json.loads(response.read())
-        status = response.status
-    return time.perf_counter() - started, status, body["exercises"][0]["ranking"]
+    took, status, body = alices_get(server, f"/api/workshops/{workshop}/board/")
+    return took, status, body["exercises"][0]["ranking"]
 
 
 # -- the typist ------------------------------------------------------------------------------
 
 
-class Typist:
+class Typist(LiveRoom):
     """Alice types into one node of a game tree that Bob and Carol have open."""
 
     def __init__(self, server: Server, interval: float) -> None:
-        self.server = server
+        # (An uncached Analysis in the serving process may hold the others' receipts long.)
+        super().__init__([server], timeout=60)
         self.interval = interval
-        self.n = 0
         self.text = ""
 
     async def __aenter__(self) -> Typist:
-        server = self.server
-        tree_id = await asyncio.to_thread(server.make_tree, "alice", ["bob", "carol"])
-        self.sender = await _open(server, tree_id, "alice")
-        self.receivers = [await _open(server, tree_id, u) for u in ("bob", "carol")]
+        await super().__aenter__()
         self.node = str(uuid.uuid4())
-        await self._op({"kind": "create", "id": self.node, "type": "proposal", "parent": None})
+        await self.send({"kind": "create", "id": self.node, "type": "proposal", "parent": None})
         return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        for ws in (self.sender, *self.receivers):
-            await ws.close()
-
-    async def _op(self, op: dict[str, Any]) -> list[float]:
-        """Send one op; the seconds until each receiver had it."""
-        self.n += 1
-        n = self.n
-        sent = time.perf_counter()
-        await self.sender.send(json.dumps({"type": "op", "n": n, "op": op}))
-
-        async def receipt(ws: Any) -> float:
-            while True:
-                message = json.loads(await ws.recv())
-                if message.get("type") == "op" and message.get("n") == n:
-                    return time.perf_counter() - sent
-
-        async def ack() -> None:
-            while True:
-                reply = json.loads(await self.sender.recv())
-                if reply.get("type") == "ack" and reply.get("n") == n:
-                    return
-                if reply.get("type") == "nack":
-                    raise RuntimeError(f"op {n} refused: {reply}")
-
-        *took, _ = await asyncio.wait_for(
-            asyncio.gather(*(receipt(ws) for ws in self.receivers), ack()), 60
-        )
-        return list(took)
 
     async def type_until(self, done: asyncio.Future[Any] | float) -> list[float]:
         """Keystrokes until `done` (a future, or a number of seconds); the samples."""
@@ -315,7 +279,7 @@ class Typist:
             if not isinstance(done, float) and done.done():
                 return samples
             self.text = (self.text + random.choice("abcdefghij klmnop"))[-300:]
-            samples += await self._op(
+            samples += await self.send(
                 {"kind": "set", "id": self.node, "field": "text", "value": self.text}
             )
             await asyncio.sleep(self.interval)
@@ -331,13 +295,9 @@ def _items(body: Any) -> list[Any]:
 MODES = {"old": {"GAMETREE_ANALYSIS_IN_PROCESS": "0"}, "new": {}}
 
 
-async def measure(args: argparse.Namespace, backend: str, mode: str) -> dict[str, Any]:
-    database = args.pg_url if backend == "postgres" else None
-    redis = args.redis_url if backend == "postgres" else None
-    env = production_env(**MODES[mode], **dict(kv.split("=", 1) for kv in args.env))
-    with LoadSampler() as load, running_servers(1, database, redis, extra_env=env) as servers:
-        server = servers[0]
-        await asyncio.to_thread(server.create_users, "alice", "bob", "carol")
+async def measure(args: argparse.Namespace, setup: Setup) -> dict[str, Any]:
+    env = production_env(**MODES[setup.mode], **dict(kv.split("=", 1) for kv in args.env))
+    async with one_server(setup, env) as (server, load):
         sets, workshops, warm_tree = await asyncio.to_thread(make_sets, server, args)
 
         def ask(r: int) -> tuple[float, int, Any]:
@@ -350,17 +310,23 @@ async def measure(args: argparse.Namespace, backend: str, mode: str) -> dict[str
         phases: list[dict[str, Any]] = []
         async with Typist(server, args.interval) as typist:
             await typist.type_until(2.0)  # warm-up, not measured
+
+            async def typing(request: asyncio.Future[Any] | None) -> list[float]:
+                """Idle: for `--idle-seconds`; analysing: until the request is answered."""
+                return await typist.type_until(
+                    float(args.idle_seconds) if request is None else request
+                )
+
             for r in range(args.repeats):
-                idle = await typist.type_until(float(args.idle_seconds))
-                phases.append({"phase": "idle", "samples": idle, "load": os.getloadavg()[0]})
-                request = asyncio.ensure_future(asyncio.to_thread(ask, r))
-                busy = await typist.type_until(request)
-                took, status, body = await request
+                idle, busy, (took, status, body) = await idle_then_busy(
+                    typing, functools.partial(asyncio.to_thread, ask, r)
+                )
+                phases.append({"phase": "idle", "samples": idle.samples, "load": idle.load})
                 phases.append(
                     {
                         "phase": "analysing",
-                        "samples": busy,
-                        "load": os.getloadavg()[0],
+                        "samples": busy.samples,
+                        "load": busy.load,
                         "analysis_s": took,
                         "status": status,
                         "items": len(body["items"]),
@@ -377,8 +343,8 @@ async def measure(args: argparse.Namespace, backend: str, mode: str) -> dict[str
     for p in phases:
         p["summary"] = summary(p.pop("samples"))
     return {
-        "backend": backend,
-        "mode": mode,
+        "backend": setup.backend,
+        "mode": setup.mode,
         "request": args.request,
         "env": args.env,
         "model_load_s": warm[0],
@@ -389,12 +355,8 @@ async def measure(args: argparse.Namespace, backend: str, mode: str) -> dict[str
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    runs = []
-    for backend in args.databases.split(","):
-        for mode in args.modes.split(","):
-            print(f"{backend} {mode} ...", flush=True)
-            runs.append(await measure(args, backend, mode))
-    return {"machine": machine(), "args": vars(args), "runs": runs}
+    runs = await each_setup(args, lambda setup: measure(args, setup))
+    return {"machine": machine(), "args": vars(args), "runs": list(runs.values())}
 
 
 def _ms(s: dict[str, float]) -> str:
@@ -410,8 +372,7 @@ def report(data: dict[str, Any], args: argparse.Namespace) -> None:
         f"{args.critiques} critiques = {critiques:,} distinct, uncached, at a time"
     )
     for result in data["runs"]:
-        samples = result["load"]
-        load = f"{min(samples):.2f}-{max(samples):.2f}" if samples else "n/a"
+        load = load_range(result["load"], digits=2)
         env = "".join(f", {kv}" for kv in result["env"])
         print(f"\n{result['backend']} {result['mode']}{env}, 1-min load {load}")
         print(f"{'':22} {'p50':>8} {'p99':>8} {'max':>9} {'n':>6}  Analysis uncached / cached")
@@ -436,14 +397,9 @@ def report(data: dict[str, Any], args: argparse.Namespace) -> None:
     by = {(r["backend"], r["mode"]): r for r in data["runs"]}
     for backend in dict.fromkeys(r["backend"] for r in data["runs"]):
         if (backend, "old") in by and (backend, "new") in by:
-            o, n = (
-                by[backend, "old"]["pooled"]["analysing"],
-                by[backend, "new"]["pooled"]["analysing"],
-            )
-            print(
-                f"{backend}, while analysing, new / old: p50 {n['p50_ms'] / o['p50_ms']:.2f}x, "
-                f"p99 {n['p99_ms'] / o['p99_ms']:.2f}x, max {n['max_ms'] / o['max_ms']:.2f}x"
-            )
+            old, new = by[backend, "old"], by[backend, "new"]
+            label = f"{backend}, while analysing"
+            print(new_over_old(label, old["pooled"]["analysing"], new["pooled"]["analysing"]))
 
 
 def main() -> int:
@@ -463,19 +419,7 @@ def main() -> int:
         help="what runs beside the typing: the Analysis (recurring) or the REST board",
     )
     parser.add_argument("--modes", default="old,new", help="old,new or one of them (both)")
-    parser.add_argument(
-        "--databases", default="sqlite", help="sqlite, postgres or sqlite,postgres (sqlite)"
-    )
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("PG_TEST_URL", PG_URL),
-        help="PostgreSQL server to make a fresh database on (PG_TEST_URL, else the harness's)",
-    )
-    parser.add_argument(
-        "--redis-url",
-        default=os.environ.get("REDIS_TEST_URL", REDIS_URL),
-        help="Redis for the PostgreSQL run (REDIS_TEST_URL, else the harness's)",
-    )
+    database_arguments(parser, "sqlite", "sqlite, postgres or sqlite,postgres (sqlite)", redis=True)
     parser.add_argument(
         "--env",
         action="append",

@@ -21,7 +21,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +37,9 @@ from _harness import (  # noqa: E402
     summary,
     write_json,
 )
+from _live import measure_gametree, operations  # noqa: E402
 
-from tests.e2e.server import Server, free_port, running_servers  # noqa: E402
+from tests.e2e.server import free_port, running_servers  # noqa: E402
 
 TARGET_P50_MS = 2.0  # embedded default (issue 2)
 TARGET_P99_MS = 8.0
@@ -51,96 +51,6 @@ def targets(args: argparse.Namespace) -> tuple[float, float]:
     if args.processes > 1:
         return TARGET_SCALED_P50_MS, TARGET_SCALED_P99_MS
     return TARGET_P50_MS, TARGET_P99_MS
-
-
-def operations(count: int) -> list[dict[str, Any]]:
-    """A realistic mix: creates, text edits and reorders of top-level proposals."""
-    ids: list[str] = []
-    ops: list[dict[str, Any]] = []
-    for i in range(count):
-        if not ids or i % 10 < 3:
-            node = str(uuid.uuid4())
-            ids.append(node)
-            ops.append({"kind": "create", "id": node, "type": "proposal", "parent": None})
-        elif i % 10 < 9:
-            target = ids[i % len(ids)]
-            ops.append({"kind": "set", "id": target, "field": "text", "value": f"edit {i}"})
-        else:
-            ops.append({"kind": "move", "id": ids[i % len(ids)], "parent": None})
-    return ops
-
-
-# -- gametree --------------------------------------------------------------------------------
-
-
-async def _open(server: Server, tree_id: int, user: str) -> Any:
-    cookie = await asyncio.to_thread(server.session_cookie, user)
-    ws = await websockets.connect(
-        f"{server.ws_base}/ws/trees/{tree_id}/",
-        origin=server.base,
-        additional_headers={"Cookie": cookie},
-        ping_interval=None,
-        compression=None,
-    )
-    await ws.send(json.dumps({"type": "hello", "client_id": f"bench-{user}", "since": None}))
-    while json.loads(await ws.recv())["type"] != "snapshot":
-        pass
-    return ws
-
-
-async def measure_gametree(
-    servers: list[Server], count: int, warmup: int, cpu: list[float] | None = None
-) -> list[float]:
-    """With two servers the sender is on the first and the receivers on the second (through
-    Redis) and the first (local): every op crosses processes for one of the two receivers.
-    `cpu` gets the servers' CPU seconds over the measured ops (sign-ins and warm-up left out)."""
-    tree_id = await asyncio.to_thread(servers[0].make_tree, "alice", ["bob", "carol"])
-    sender = await _open(servers[0], tree_id, "alice")
-    receivers = [
-        await _open(servers[(i + 1) % len(servers)], tree_id, user)
-        for i, user in enumerate(("bob", "carol"))
-    ]
-    sent_at: dict[int, float] = {}
-    samples: list[float] = []
-    state = {"n": 0, "left": 0}
-    both = asyncio.Event()
-
-    async def receive(ws: Any) -> None:
-        async for raw in ws:
-            now = time.perf_counter()
-            message = json.loads(raw)
-            if message.get("type") != "op" or message["n"] != state["n"]:
-                continue
-            if message["n"] > warmup:
-                samples.append(now - sent_at[message["n"]])
-            state["left"] -= 1
-            if state["left"] == 0:
-                both.set()
-
-    readers = [asyncio.create_task(receive(ws)) for ws in receivers]
-    try:
-        for n, op in enumerate(operations(count + warmup), start=1):
-            if n == warmup + 1:
-                cpu_start = sum(cpu_seconds(s.pid) for s in servers if s.pid)
-            both.clear()
-            state["n"], state["left"] = n, 2
-            sent_at[n] = time.perf_counter()
-            await sender.send(json.dumps({"type": "op", "n": n, "op": op}))
-            while True:
-                reply = json.loads(await sender.recv())
-                if reply.get("type") == "ack" and reply["n"] == n:
-                    break
-                if reply.get("type") == "nack":
-                    raise RuntimeError(f"op {n} refused: {reply}")
-            await asyncio.wait_for(both.wait(), 10)
-        if cpu is not None:
-            cpu.append(sum(cpu_seconds(s.pid) for s in servers if s.pid) - cpu_start)
-    finally:
-        for task in readers:
-            task.cancel()
-        for ws in (sender, *receivers):
-            await ws.close()
-    return samples
 
 
 # -- bare relay ------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import time
@@ -41,7 +40,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _harness import (  # noqa: E402
-    LoadSampler,
     bench_parser,
     cpu_seconds,
     machine,
@@ -51,10 +49,17 @@ from _harness import (  # noqa: E402
     summary,
     write_json,
 )
-from live_latency import measure_gametree  # noqa: E402
-from merge_live_latency import _TREES  # noqa: E402
+from _live import (  # noqa: E402
+    Setup,
+    each_setup,
+    end_load_line,
+    load_range,
+    measure_gametree,
+    one_server,
+    store_problem_trees,
+)
 
-from tests.e2e.server import Server, running_servers  # noqa: E402
+from tests.e2e.server import Server  # noqa: E402
 
 MODES = {
     "cold": {"GAMETREE_MERGE_WARM": "0"},
@@ -111,27 +116,22 @@ async def timed_merge(server: Server, trees: list[int]) -> float:
     return time.perf_counter() - started
 
 
-async def measure(args: argparse.Namespace, mode: str) -> dict[str, Any]:
-    env = production_env(**MODES[mode])
+async def measure(args: argparse.Namespace, setup: Setup) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    with LoadSampler() as load, running_servers(1, None, None, extra_env=env) as servers:
-        server = servers[0]
-        await asyncio.to_thread(server.create_users, "alice", "bob", "carol")
-        script = _TREES.format(bench=str(ROOT / "bench"), count=args.trees, size=args.size)
-        text = await asyncio.to_thread(server.manage, "shell", "-c", script)
-        trees = json.loads(next(x for x in text.splitlines() if x.startswith("TREES "))[6:])
+    async with one_server(setup, production_env(**MODES[setup.mode])) as (server, load):
+        trees = await store_problem_trees(server, args.trees, args.size)
         for user in ("alice", "bob", "carol"):  # sign in now: tokens outlive the restart
             await asyncio.to_thread(server.token, user)
         await asyncio.to_thread(server.stop)
         await asyncio.sleep(1)
         out["load_before"] = os.getloadavg()[0]
         await asyncio.to_thread(server.start)
-        if mode != "warming":  # (warming: the merge at once)
-            out["live_at_start"] = summary(await measure_gametree(servers, args.ops, args.warmup))
-        if mode == "warm":
+        if setup.mode != "warming":  # (warming: the merge at once)
+            out["live_at_start"] = summary(await measure_gametree([server], args.ops, args.warmup))
+        if setup.mode == "warm":
             out["warm_up_waited"] = await warmed_up(server)
             out["live_after_warm_up"] = summary(
-                await measure_gametree(servers, args.ops, args.warmup)
+                await measure_gametree([server], args.ops, args.warmup)
             )
         out["first"] = await timed_merge(server, trees)
         out["second"] = await timed_merge(server, trees)
@@ -142,15 +142,8 @@ async def measure(args: argparse.Namespace, mode: str) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    runs = {}
-    for mode in args.modes.split(","):
-        print(f"{mode} ...", flush=True)
-        runs[mode] = await measure(args, mode)
+    runs = await each_setup(args, lambda setup: measure(args, setup))
     return {"machine": machine(), "runs": runs, "load": os.getloadavg()}
-
-
-def _load(samples: list[float]) -> str:
-    return f"{min(samples):.1f}-{max(samples):.1f}" if samples else "n/a"
 
 
 def _live(s: dict[str, float] | None) -> str:
@@ -167,7 +160,7 @@ def main() -> int:
     args = parser.parse_args()
     data = asyncio.run(run(args))
     print(machine_line(data["machine"]))
-    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in data['load'])}")
+    print(end_load_line(data["load"]))
     print(f"merges of {args.trees} x {args.size} nodes, request -> merged tree ready")
     print(
         f"{'':8} {'first s':>8} {'second s':>9} {'first/second':>13}  "
@@ -178,7 +171,7 @@ def main() -> int:
         print(
             f"{mode:8} {r['first']:>8.2f} {r['second']:>9.2f} {r['first'] / r['second']:>12.1f}x"
             f"  {_live(r.get('live_at_start')):>25} {_live(r.get('live_after_warm_up')):>15}"
-            f"  {rss:>10}  {_load(r['load'])}"
+            f"  {rss:>10}  {load_range(r['load'])}"
         )
         if "warm_up_waited" in r:
             print(f"{'':8} (warm-up done {r['warm_up_waited']:.1f} s after the live ops)")

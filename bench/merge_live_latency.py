@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import time
@@ -40,40 +39,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _harness import (  # noqa: E402
-    PG_URL,
-    LoadSampler,
-    bench_parser,
-    machine,
-    machine_line,
-    production_env,
-    summary,
-    write_json,
+from _harness import bench_parser, machine, machine_line, production_env, summary, write_json  # noqa: E402
+from _live import (  # noqa: E402
+    Setup,
+    database_arguments,
+    each_setup,
+    end_load_line,
+    idle_then_busy,
+    load_range,
+    measure_gametree,
+    new_over_old,
+    one_server,
+    store_problem_trees,
 )
-from live_latency import measure_gametree  # noqa: E402
-
-from tests.e2e.server import running_servers  # noqa: E402
 
 TARGET_P99_MS = 50.0
-
-# Run inside `manage.py shell`: the five trees, owned by alice, node ids made UUIDs.
-_TREES = """
-import json, sys, uuid
-sys.path.insert(0, {bench!r})
-from analysis_speed import problem_trees
-from django.contrib.auth import get_user_model
-from trees.actions.imports import tree_import
-alice = get_user_model().objects.get(username="alice")
-def uid(n):
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "bench-merge-" + n))
-ids = []
-for t, nodes in problem_trees({count}, {size}):
-    out = [dict(n, id=uid(n["id"]), parent=uid(n["parent"]) if n["parent"] else None,
-                author=alice.pk) for n in nodes]
-    tree = tree_import(owner_id=alice.pk, kind="problem", title=f"bench {{t}}", nodes=out)
-    ids.append(tree.pk)
-print("TREES " + json.dumps(ids))
-"""
 
 
 async def merges_back_to_back(server: Any, trees: list[int], stop: asyncio.Event) -> list[float]:
@@ -110,24 +90,19 @@ MODES = {
 }
 
 
-async def measure(args: argparse.Namespace, database: str | None, mode: str) -> dict[str, Any]:
-    env = production_env(**MODES[mode])
-    with LoadSampler() as load, running_servers(1, database, None, extra_env=env) as servers:
-        server = servers[0]
-        await asyncio.to_thread(server.create_users, "alice", "bob", "carol")
-        script = _TREES.format(bench=str(ROOT / "bench"), count=args.trees, size=args.size)
-        out = await asyncio.to_thread(server.manage, "shell", "-c", script)
-        trees = json.loads(next(x for x in out.splitlines() if x.startswith("TREES "))[6:])
-        idle = await measure_gametree(servers, args.ops, args.warmup)
+async def measure(args: argparse.Namespace, setup: Setup) -> dict[str, Any]:
+    async with one_server(setup, production_env(**MODES[setup.mode])) as (server, load):
+        trees = await store_problem_trees(server, args.trees, args.size)
         stop = asyncio.Event()
-        merging_task = asyncio.create_task(merges_back_to_back(server, trees, stop))
-        await wait_running(server)
-        merging = await measure_gametree(servers, args.ops, args.warmup)
-        stop.set()
-        took = await merging_task
+        idle, merging, took = await idle_then_busy(
+            lambda _: measure_gametree([server], args.ops, args.warmup),
+            lambda: merges_back_to_back(server, trees, stop),
+            lambda: wait_running(server),
+            stop,
+        )
     return {
-        "idle": summary(idle),
-        "merging": summary(merging),
+        "idle": summary(idle.samples),
+        "merging": summary(merging.samples),
         "merges": len(took),
         "merge_seconds": took,
         "load": load.samples,
@@ -135,17 +110,8 @@ async def measure(args: argparse.Namespace, database: str | None, mode: str) -> 
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    runs: dict[str, dict[str, Any]] = {}
-    for backend in args.databases.split(","):
-        database = None if backend == "sqlite" else args.pg_url
-        for mode in args.modes.split(","):
-            print(f"{backend} {mode} ...", flush=True)
-            runs[f"{backend} {mode}"] = await measure(args, database, mode)
+    runs = await each_setup(args, lambda setup: measure(args, setup))
     return {"machine": machine(), "runs": runs, "load": os.getloadavg()}
-
-
-def _load(samples: list[float]) -> str:
-    return f"{min(samples):.1f}-{max(samples):.1f}" if samples else "n/a"
 
 
 def main() -> int:
@@ -155,19 +121,12 @@ def main() -> int:
     parser.add_argument("--ops", type=int, default=400, help="measured ops per phase (400)")
     parser.add_argument("--warmup", type=int, default=30, help="unmeasured first ops (30)")
     parser.add_argument("--modes", default="old,new", help="old,new or one of them (both)")
-    parser.add_argument(
-        "--databases", default="sqlite,postgres", help="sqlite,postgres or one of them (both)"
-    )
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("PG_TEST_URL", PG_URL),
-        help="PostgreSQL server to make a fresh database on (PG_TEST_URL, else the harness's)",
-    )
+    database_arguments(parser, "sqlite,postgres", "sqlite,postgres or one of them (both)")
     args = parser.parse_args()
     data = asyncio.run(run(args))
     m = data["machine"]
     print(machine_line(m))
-    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in data['load'])}")
+    print(end_load_line(data["load"]))
     print(f"{'':24} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>9}  load (1-min avg, min-max)")
     verdicts = []
     runs = data["runs"]
@@ -176,7 +135,7 @@ def main() -> int:
             s = result[phase]
             print(
                 f"{name + ' ' + phase:24} {s['n']:>5} {s['p50_ms']:>8.2f} {s['p99_ms']:>8.2f} "
-                f"{s['max_ms']:>9.2f}  {_load(result['load'])}"
+                f"{s['max_ms']:>9.2f}  {load_range(result['load'])}"
             )
         secs = result["merge_seconds"]
         print(
@@ -188,11 +147,7 @@ def main() -> int:
     for backend in args.databases.split(","):
         old, new = runs.get(f"{backend} old"), runs.get(f"{backend} new")
         if old and new:
-            o, n = old["merging"], new["merging"]
-            print(
-                f"{backend}, while merging, new / old: p50 {n['p50_ms'] / o['p50_ms']:.2f}x, "
-                f"p99 {n['p99_ms'] / o['p99_ms']:.2f}x, max {n['max_ms'] / o['max_ms']:.2f}x"
-            )
+            print(new_over_old(f"{backend}, while merging", old["merging"], new["merging"]))
     print(f"target p99 <= {TARGET_P99_MS:.0f} ms while merging: {'; '.join(verdicts)}")
     write_json(args.json, data)
     return 0

@@ -38,7 +38,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import websockets  # noqa: E402
 from _harness import (  # noqa: E402
     LoadSampler,
     bench_parser,
@@ -49,6 +48,7 @@ from _harness import (  # noqa: E402
     summary,
     write_json,
 )
+from _live import open_tree_socket  # noqa: E402
 
 from tests.e2e.server import Server, running_server  # noqa: E402
 from trees.domain.textmerge import merge_text  # noqa: E402
@@ -109,18 +109,7 @@ class Socket:
 
 
 async def open_socket(server: Server, tree_id: int, user: str) -> Socket:
-    cookie = await asyncio.to_thread(server.session_cookie, user)
-    ws = await websockets.connect(
-        f"{server.ws_base}/ws/trees/{tree_id}/",
-        origin=server.base,  # type: ignore[arg-type]
-        additional_headers={"Cookie": cookie},
-        ping_interval=None,
-        compression=None,
-        max_size=2**22,
-    )
-    await ws.send(json.dumps({"type": "hello", "client_id": f"notes-{user}", "since": None}))
-    while json.loads(await ws.recv())["type"] != "snapshot":
-        pass
+    ws = await open_tree_socket(server, tree_id, user, client="notes", max_size=2**22)
     return Socket(ws, user)
 
 

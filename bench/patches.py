@@ -52,8 +52,8 @@ from _harness import (
     summary,
     write_json,
 )
+from _live import measure_gametree
 from connections import run_clients
-from live_latency import measure_gametree
 
 # Imported by every Python process started with the bench's directory on PYTHONPATH; only the
 # server (GAMETREE_BENCH_GC_LOG set) logs its full collections, to its own log.
