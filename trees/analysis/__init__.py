@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 
-# Before numpy loads (the semantic scorer's matrix products): one BLAS thread. The products
-# are small and many; OpenBLAS's extra threads spin while they wait, which on a busy 2-core
-# machine tripled the CPU time of merge's nearest-in-meaning search (and took the core the
-# live path needs). Set OPENBLAS_NUM_THREADS to change it.
+# Before numpy loads (the semantic scorer's matrix products): one BLAS thread. Set
+# OPENBLAS_NUM_THREADS to change it. A numpy loaded earlier has read the variable already:
+# trees.analysis.blas sets the count on it too (results depend on it in their last bits).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import trees.analysis.blas  # noqa: F401  (pins the thread count, whoever loaded numpy)
 from trees.analysis.graph import graph_nodes, tree_graph
 from trees.analysis.merge import fork, merge
 from trees.analysis.recurrence import TreeInput, recurring
