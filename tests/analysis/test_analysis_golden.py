@@ -15,8 +15,6 @@ import hashlib
 import json
 import os
 import random
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,39 +111,14 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_golden_file_covers_every_case() -> None:
     if os.environ.get("GAMETREE_UPDATE_GOLDEN") == "1":
-        GOLDEN.write_text(json.dumps(fresh_process_summaries(), indent=1) + "\n")
+        GOLDEN.write_text(
+            json.dumps({name: summary(run()) for name, run in CASES.items()}, indent=1) + "\n"
+        )
     assert sorted(json.loads(GOLDEN.read_text())) == sorted(CASES)
 
 
-def fresh_process_summaries() -> dict[str, Any]:
-    """Every case's summary, computed in sorted order by a fresh Python process: what a
-    newly started server computes. Why not here: a text's vector can differ in its last
-    bits with the texts embedded beside it (on some CPUs BLAS rounds a row differently by
-    matrix shape), and the model keeps the first vector it computed for a text, so in a
-    process that embedded other texts first a pair scored exactly at a threshold may fall
-    the other way (docs/analysis.md, "Determinism")."""
-    here = Path(__file__).resolve().parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parents[1]), str(here)])}
-    code = (
-        "import json, test_analysis_golden as g\n"
-        "print(json.dumps({n: g.summary(g.CASES[n]()) for n in sorted(g.CASES)}))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    result: dict[str, Any] = json.loads(out.stdout)
-    return result
-
-
-@pytest.fixture(scope="module")
-def fresh() -> dict[str, Any]:
-    return fresh_process_summaries()
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_results_on_fixed_inputs_equal_the_committed_golden_output(
-    name: str, fresh: dict[str, Any]
-) -> None:
+def test_results_on_fixed_inputs_equal_the_committed_golden_output(name: str) -> None:
     expected = json.loads(GOLDEN.read_text())[name]
-    got = fresh[name]
+    got = summary(CASES[name]())
     assert got == expected, f"{name}: results changed ({got} != {expected})"
