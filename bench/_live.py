@@ -14,6 +14,9 @@ so that neither passes ~600 lines):
   other), and such a server with its users;
 - `store_problem_trees()`: problem trees of bench/analysis_speed.py's generator, stored through
   the import action (what the merge benches merge);
+- `workers_settled()`: the wait for the warm-up of a server's worker processes of some pools
+  (merges, Analysis: `Server.pool_workers`) to end (bench/merge_first.py,
+  bench/analysis_first.py);
 - `new_over_old()`, `load_range()`, `end_load_line()`: lines of their reports.
 """
 
@@ -283,6 +286,27 @@ async def store_problem_trees(server: Server, count: int, size: int) -> list[int
     script = _PROBLEM_TREES.format(bench=str(ROOT / "bench"), count=count, size=size)
     out = await asyncio.to_thread(server.manage, "shell", "-c", script)
     return list(json.loads(next(x for x in out.splitlines() if x.startswith("TREES "))[6:]))
+
+
+# -- worker processes ------------------------------------------------------------------------
+
+
+async def workers_settled(server: Server, pools: tuple[str, ...], limit: float = 300.0) -> float:
+    """Wait until each of `pools` has a worker in the server and their CPU time stopped
+    growing for a second (their warm-up done); the seconds waited."""
+    started = time.perf_counter()
+    assert server.pid is not None
+    last = -1.0
+    still = 0
+    while time.perf_counter() - started < limit:
+        found = [server.pool_workers(pool) for pool in pools]
+        used = sum(cpu_seconds(pid) for pids in found for pid in pids) if all(found) else -1.0
+        still = still + 1 if all(found) and used == last else 0
+        if still >= 4:
+            return time.perf_counter() - started
+        last = used
+        await asyncio.sleep(0.25)
+    raise RuntimeError(f"the {', '.join(pools)} workers did not settle")
 
 
 # -- report lines ----------------------------------------------------------------------------

@@ -41,7 +41,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _harness import (  # noqa: E402
     bench_parser,
-    cpu_seconds,
     machine,
     machine_line,
     production_env,
@@ -57,6 +56,7 @@ from _live import (  # noqa: E402
     measure_gametree,
     one_server,
     store_problem_trees,
+    workers_settled,
 )
 
 from tests.e2e.server import Server  # noqa: E402
@@ -66,40 +66,6 @@ MODES = {
     "warming": {},  # the default
     "warm": {},
 }
-
-
-def merge_workers(server_pid: int) -> list[int]:
-    """The merge worker processes of a daphne process (its children that serve calls)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat[1]) == server_pid and b"serve_fd" in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-async def warmed_up(server: Server, limit: float = 300.0) -> float:
-    """Wait until the server's merge worker has started and its CPU time stopped growing for
-    a second; the seconds waited."""
-    started = time.perf_counter()
-    assert server.pid is not None
-    last = -1.0
-    still = 0
-    while time.perf_counter() - started < limit:
-        workers = merge_workers(server.pid)
-        used = sum(cpu_seconds(pid) for pid in workers) if workers else -1.0
-        still = still + 1 if workers and used == last else 0
-        if still >= 4:
-            return time.perf_counter() - started
-        last = used
-        await asyncio.sleep(0.25)
-    raise RuntimeError("the merge worker did not settle")
 
 
 async def timed_merge(server: Server, trees: list[int]) -> float:
@@ -129,14 +95,14 @@ async def measure(args: argparse.Namespace, setup: Setup) -> dict[str, Any]:
         if setup.mode != "warming":  # (warming: the merge at once)
             out["live_at_start"] = summary(await measure_gametree([server], args.ops, args.warmup))
         if setup.mode == "warm":
-            out["warm_up_waited"] = await warmed_up(server)
+            out["warm_up_waited"] = await workers_settled(server, ("merges",))
             out["live_after_warm_up"] = summary(
                 await measure_gametree([server], args.ops, args.warmup)
             )
         out["first"] = await timed_merge(server, trees)
         out["second"] = await timed_merge(server, trees)
         assert server.pid is not None
-        out["worker_rss_mib"] = [rss_kib(pid) / 1024 for pid in merge_workers(server.pid)]
+        out["worker_rss_mib"] = [rss_kib(pid) / 1024 for pid in server.pool_workers("merges")]
     out["load"] = load.samples
     return out
 

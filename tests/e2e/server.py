@@ -204,6 +204,24 @@ class Server:
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
+    def pool_workers(self, pool: str) -> list[int]:
+        """The process ids of this daphne process's worker processes of one pool (`merges`,
+        `analysis`: the name its workers' command lines end with,
+        trees/analysis/merge/in_process.py), sorted."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            last = cmdline.rstrip(b"\0").rsplit(b"\0", 1)[-1]
+            if parent == self.pid and b"serve_fd" in cmdline and last == pool.encode():
+                found.append(int(entry.name))
+        return sorted(found)
+
     def kill(self, sig: int = signal.SIGKILL, timeout: float = 15) -> None:
         """Send `sig` to the daphne process (group) and wait until it is gone (no restart)."""
         process, self.process = self.process, None

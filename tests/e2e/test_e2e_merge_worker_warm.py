@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -19,19 +18,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
 def merge_workers(server: Server) -> list[int]:
-    """The merge worker processes of a daphne process: its children that serve calls."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if parent == server.pid and b"serve_fd" in cmdline:
-            found.append(int(entry.name))
-    return sorted(found)
+    """The merge worker processes of a daphne process (not its Analysis worker)."""
+    return server.pool_workers("merges")
 
 
 def merge(server: Server, trees: list[int]) -> dict[str, object]:

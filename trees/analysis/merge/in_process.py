@@ -36,16 +36,19 @@ idle worker, or to a new one, and waits for the answer, relaying the worker's pr
   as well as its receive) and raises `WorkerTimedOut` (code `merge_timeout`); the next call
   spawns a new worker. Progress does not extend the limit: it bounds the whole call.
 - **Started warm, where asked.** `Pool.keep_warm(warm_up)` (a serving process calls it for
-  the merges' pool as it starts: trees/actions/merges.py) keeps one worker of that pool ready
+  the merges' pool and for the Analysis's as it starts: trees/actions/merges.py,
+  trees/analysis_service.py) keeps one worker of that pool ready
   from then on: it is started at once, and a worker started so runs `warm_up()` (a
   module-level function: it imports, loads and fills what the calls will need) before it
   reads its first call. The caller goes on at once: a call handed to a worker still warming
   waits in its pipe until the warm-up is done. A warm-up that raises is reported on the
   worker's stderr and the worker serves its calls cold, as before. A worker kept warm is not
   retired for idleness (a workshop's first merge of a round comes long after the last); one
-  retired after its calls, or that died, is replaced by a new warm one. Without `keep_warm`
-  (tests, management commands) a worker is spawned by the first call and nothing runs before
-  it.
+  retired after its calls, or that died, is replaced by a new warm one; a call that finds
+  none idle (the Analysis's second call at once) spawns one that warms up too, before its
+  call. Without `keep_warm` (tests, management commands) a worker is spawned by the first call
+  and nothing runs before it. A worker's command line ends with its pool's name (`merges`,
+  `analysis`), so that `ps` tells them apart.
 - **Below the live path.** The worker runs at `nice` 10, its start and warm-up too: where the
   cores are busy, live edits get them first and the merge (or the warm-up) takes longer.
 - **Answers in small pieces.** A list in the answer (a merge's thousands of rows) comes back
@@ -153,9 +156,10 @@ def _send_answer(conn: Any, answer: Any) -> None:
 
 
 class _Worker:
-    def __init__(self, warm_up: str = "") -> None:
+    def __init__(self, warm_up: str = "", pool: str = "") -> None:
         """`warm_up`: "module:function" the worker runs before its first call, and then it is
-        kept however long it idles; empty: none, and it is retired after `IDLE_SECONDS`."""
+        kept however long it idles; empty: none, and it is retired after `IDLE_SECONDS`.
+        `pool`: its pool's name, last on its command line (what `ps` shows; unread)."""
         ours, theirs = socket.socketpair()
         # Read once: a worker's own limit and the parent's view of it must agree.
         self.idle_limit: float | None = None if warm_up else IDLE_SECONDS
@@ -171,6 +175,7 @@ class _Worker:
                 json.dumps(sys.path),
                 warm_up,
                 child_idle,
+                pool,
             ],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
@@ -252,7 +257,8 @@ def _warm(warm_up: str) -> None:
 class Pool:
     """Warm workers for one kind of call: at most `max_idle` kept idle, each retired after
     `max_calls` calls; with `max_running`, at most that many calls at once (the next waits
-    for one to end; None: no limit, the caller bounds them)."""
+    for one to end; None: no limit, the caller bounds them). `name`: last on its workers'
+    command lines, so that `ps` tells the pools apart."""
 
     def __init__(
         self,
@@ -260,7 +266,9 @@ class Pool:
         max_idle: int = MAX_IDLE,
         max_calls: int = MAX_CALLS,
         max_running: int | None = None,
+        name: str = "",
     ) -> None:
+        self.name = name
         self.max_idle = max_idle
         self.max_calls = max_calls
         self._slots = threading.BoundedSemaphore(max_running) if max_running else None
@@ -284,7 +292,7 @@ class Pool:
         """Start a warm worker, while this pool keeps one and has none idle or busy."""
         with self._lock:
             if self._warm_up and not self._idle and not self._busy:
-                self._idle.append(_Worker(self._warm_up))
+                self._idle.append(_Worker(self._warm_up, self.name))
 
     def worker_pids(self) -> list[int]:
         """The process ids of this pool's workers, idle or busy."""
@@ -304,7 +312,7 @@ class Pool:
         for old in stale:
             old.close()
         if worker is None:
-            worker = _Worker(self._warm_up)
+            worker = _Worker(self._warm_up, self.name)
         with self._lock:
             self._busy.add(worker)
         return worker
@@ -346,11 +354,11 @@ class Pool:
 
 
 # The merges' pool (trees/actions/merges.py): their number is bounded by the merge jobs.
-MERGES = Pool()
+MERGES = Pool(name="merges")
 # The Analysis's pool (trees/analysis_service.py): refreshed every 1.5 s by an open Analysis
 # tab, so many calls per worker (its cache of critique vectors is bounded in size), two kept
 # warm and at most two at once (a third request waits rather than start a cold worker).
-ANALYSIS = Pool(max_idle=2, max_calls=2000, max_running=2)
+ANALYSIS = Pool(max_idle=2, max_calls=2000, max_running=2, name="analysis")
 
 
 def run_analysis(
