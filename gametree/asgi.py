@@ -25,10 +25,13 @@ application = ProtocolTypeRouter(
     }
 )
 
-# The merge worker starts now and warms up in the background (trees/actions/merges.py).
+# The merge worker and one Analysis worker start now and warm up in the background
+# (trees/actions/merges.py, trees/analysis_service.py).
+from trees import analysis_service  # noqa: E402
 from trees.actions.merges import keep_worker_warm  # noqa: E402
 
 keep_worker_warm()
+analysis_service.keep_worker_warm()
 
 # Last, so that everything imported at startup is frozen (gametree/serving.py).
 from django.conf import settings  # noqa: E402

@@ -339,6 +339,13 @@ GAMETREE_MERGE_TIMEOUT_SECONDS = env_int("GAMETREE_MERGE_TIMEOUT_SECONDS", 600)
 # made live edits 2-3x slower meanwhile (bench/analysis_live_latency.py). 0 computes it in
 # the request's thread (the old way).
 GAMETREE_ANALYSIS_IN_PROCESS = env_bool("GAMETREE_ANALYSIS_IN_PROCESS", True)
+# A serving process (gametree/asgi.py) starts one of those workers as it starts and has it load
+# what an Analysis needs (imports, the static model and the critique reader over the
+# transformer, the vocabulary's vectors: about a second of one core on an idle machine, more
+# under load, at low priority; ~280 MB kept), so that the first Analysis after a restart does
+# not pay for it; kept however long it idles. 0: spawned by the first Analysis, retired after
+# 10 idle minutes (bench/analysis_first.py compares the two).
+GAMETREE_ANALYSIS_WARM = env_bool("GAMETREE_ANALYSIS_WARM", True)
 # Rows one transaction of a merge's write carries (trees/actions/merges.py): short
 # transactions with pauses between them, so that a live edit never waits long behind the
 # write (on SQLite every writer shares one lock). 0 writes the merged tree in one

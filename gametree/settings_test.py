@@ -16,9 +16,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "write": "100000/min", "join": "1000/min"},
 }
 # The test process imports gametree.asgi without serving: keep Python's own GC policy, and
-# start no merge worker before a test asks for one (tests that want it call keep_warm).
+# start no merge or Analysis worker before a test asks for one (tests that want it call
+# keep_warm).
 GAMETREE_GC_FULL_SECONDS = 0
 GAMETREE_MERGE_WARM = False
+GAMETREE_ANALYSIS_WARM = False
 
 # Django's default SQLite test database is in memory with a shared cache, where two
 # connections in one process (a test and the thread that runs round merges, say) get

@@ -17,7 +17,7 @@ from trees.analysis import TreeInput, survival
 from trees.analysis.merge import in_process
 from trees.analysis.merge.review_queue import shown
 from trees.analysis.recurrence.failure_modes import norm_tag, suggest_tags_call
-from trees.analysis.recurrence.recurring import recurring_call
+from trees.analysis.recurrence.recurring import recurring_call, warm_up
 from trees.analysis.survival import short
 from trees.domain.errors import ActionError
 from trees.models import (
@@ -247,6 +247,19 @@ def recurring_report(trees: Sequence[Tree], *, top: int | None = None) -> dict[s
     inputs = [tree_input(t) for t in trees]
     report: dict[str, Any] = _analysed(recurring_call, inputs, top)
     return report
+
+
+def keep_worker_warm() -> bool:
+    """In a serving process (gametree/asgi.py, as daphne starts): start one Analysis worker
+    now, in the background, and have it load what an Analysis needs (`recurring.warm_up`),
+    so that the first Analysis after a restart (someone opening the Analysis tab, a workshop
+    board) does not wait for it (`GAMETREE_ANALYSIS_WARM`; not with
+    `GAMETREE_ANALYSIS_IN_PROCESS=0`, which uses no worker). Each serving process keeps its
+    own: an Analysis runs in the process that took its request. Whether it does."""
+    if not (settings.GAMETREE_ANALYSIS_WARM and settings.GAMETREE_ANALYSIS_IN_PROCESS):
+        return False
+    in_process.ANALYSIS.keep_warm(warm_up)
+    return True
 
 
 def _analysed(function: Any, *args: Any) -> Any:

@@ -31,6 +31,7 @@ from trees.analysis.recurrence.failure_modes import (
     family_out,
     group_stats,
     mode_out,
+    suggest_tags,
 )
 from trees.analysis.text.similarity import Embedder
 from trees.analysis.vocabulary.examples import ExampleReader
@@ -292,3 +293,60 @@ def _topological(
         for c in children[v]:
             sorter.add(c, v)
     return topological_order(sorter, ids)
+
+
+# ---- warming up ---------------------------------------------------------------------------------
+
+
+def _warm_node(tree: int, key: str, kind: str, parent: str | None, text: str, *tags: str) -> Any:
+    return {
+        "id": f"{tree}{key}",
+        "type": kind,
+        "parent": f"{tree}{parent}" if parent else None,
+        "parents": [],
+        "text": text,
+        "note": "",
+        "tags": list(tags),
+        "author": key,
+        "deleted": False,
+        "meta": {},
+    }
+
+
+# A tiny game tree an Analysis worker reads as it starts: a tagged pair (a tag's row), untagged
+# critiques that only the reader or the models place (a cluster, tag suggestions), a patch; and
+# two small problem trees (their merge and ranking).
+_WARM_UP_GAME = [
+    _warm_node(1, "p", "proposal", None, "Train the assistant with human feedback"),
+    _warm_node(1, "a", "critique", "p", "Raters reward answers that flatter them", "sycophancy"),
+    _warm_node(1, "b", "critique", "p", "It learns to say what we want to hear", "sycophancy"),
+    _warm_node(1, "c", "critique", "p", "Will it just agree with whatever we say?"),
+    _warm_node(1, "d", "critique", "p", "It could tamper with its own reward signal"),
+    _warm_node(1, "e", "critique", "p", "The overseer cannot check long plans in time"),
+    _warm_node(1, "f", "patch", "c", "Reward disagreement with the rater when it is right"),
+]
+_WARM_UP_PROBLEMS = [
+    [
+        _warm_node(tree, "r", "problem", None, "AI takeover"),
+        _warm_node(tree, "a", "problem", "r", a),
+        _warm_node(tree, "b", "problem", "r", b),
+    ]
+    for tree, a, b in (
+        (2, "Reward hacking", "Deceptive alignment"),
+        (3, "Reward tampering", "The model hides its goals"),
+    )
+]
+
+
+def warm_up() -> None:
+    """What an Analysis worker kept warm runs as it starts (`in_process.ANALYSIS.keep_warm`,
+    trees/analysis_service.py), before the first Analysis asks: the imports, both models
+    critiques are read with (:func:`critique_models`: the static model and the critique
+    reader over the transformer, read and SHA-256-verified; as ``GAMETREE_SEMANTIC`` allows)
+    and what every reading builds lazily (the vocabulary, its phrases' and modes' vectors),
+    by an Analysis and tag suggestions of one tiny game tree and an Analysis of two small
+    problem trees. A few seconds of one core, at the worker's low priority. Raises what an
+    Analysis would (a model failing its check)."""
+    recurring([TreeInput(1, _WARM_UP_GAME, "game")])
+    suggest_tags([(1, _WARM_UP_GAME)])
+    recurring([TreeInput(t, nodes, "problem") for t, nodes in enumerate(_WARM_UP_PROBLEMS, 2)])
