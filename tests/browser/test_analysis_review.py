@@ -221,3 +221,28 @@ def test_merge_review_is_live_for_two_members(users: Any) -> None:
     )
     alice.shot("analysis-review-after-undo")
     assert not alice.errors and not bob.errors
+
+
+def test_the_analysis_tab_asks_for_tag_suggestions_once_the_board_has_answered(
+    users: Any,
+) -> None:
+    # One worker of the Analysis's pool is kept warm; two requests at once started a cold
+    # second one on the tab's first opening, so the tab asks one after the other.
+    alice = users("alice")
+    game = demo_tree(alice, "Workshop game tree")
+    p = alice.page
+    alice.open_tree(game["id"])
+    events: list[str] = []
+    p.on("request", lambda r: events.append(f"asked {r.url}"))
+    p.on("requestfinished", lambda r: events.append(f"answered {r.url}"))
+    p.get_by_role("tab", name="Analysis").click()
+    expect(p.locator(".an-board tbody.board-item").first).to_be_visible(timeout=ANALYSIS)
+    expect(p.locator(".tag-sugg").first).to_be_visible(timeout=ANALYSIS)
+
+    def first(prefix: str, part: str) -> int:
+        return next(i for i, e in enumerate(events) if e.startswith(prefix) and part in e)
+
+    board_answered = first("answered", "/api/analysis/recurring/")
+    assert first("asked", "/api/analysis/recurring/") < board_answered
+    assert board_answered < first("asked", "/tag-suggestions/")
+    assert not alice.errors

@@ -376,10 +376,17 @@ export class AnalysisController {
   private refresh(): void {
     this.dirty = false;
     this.readFailed = false;
-    void this.loadBoard();
+    const board = this.loadBoard();
     if (this.view?.kind === "game") {
       this.renderSummary();
-      void this.loadTagSuggestions();
+      // Asked after the board has answered, not beside it: both are computed in the
+      // Analysis's worker processes, a serving process keeps one of them warm, and a second
+      // request at the same moment started a cold worker (seconds) on the tab's first
+      // opening after a restart (bench/RESULTS.md "First Analysis on a fresh server"). The
+      // board is what the tab is opened for; one person's tab also takes one worker, not two.
+      void board.then(() => this.loadTagSuggestions());
+    } else {
+      void board;
     }
   }
 
