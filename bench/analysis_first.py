@@ -24,9 +24,11 @@ request:
   warming     the default, asked at once (both workers still warming)
 
 Each timed from the request to its answer, and from the server's start (daphne spawned) to
-the answer; then the same request again (cached), and then what the tab asks at every refresh
-at once: `recurring` and `GET /api/trees/<id>/tag-suggestions/` side by side (the pool runs
-two calls at once: the second call of a pair finds no idle worker and starts one). The
+the answer; then `GET /api/trees/<id>/tag-suggestions/`, which the tab asks once the board
+has answered (`then tags`: the tab's first opening is `first` + `then tags`); then the same
+`recurring` again (cached), and then both side by side, as the tab asked them before it waited
+for the board (the pool runs two calls at once: the second call of a pair finds no idle
+worker and starts one). The
 Analysis workers' resident memory at the end. `--repeats` rounds of all modes in turn.
 
     .venv/bin/python bench/analysis_first.py [--repeats 3] [--modes cold,warm,cold-start,warming]
@@ -105,6 +107,8 @@ async def measure(setup: Setup) -> dict[str, Any]:
         out["first"] = await timed_get(server, recurring)
         out["from_start"] = time.perf_counter() - started
         out["from_asked"] = time.perf_counter() - asked
+        # What the tab asks next, once the board has answered (frontend/src/ui/analysis.ts).
+        out["first_tags"] = await timed_get(server, f"/api/trees/{tree}/tag-suggestions/")
         out["second"] = await timed_get(server, recurring)
         pair = await asyncio.gather(
             timed_get(server, recurring), timed_get(server, f"/api/trees/{tree}/tag-suggestions/")
@@ -136,8 +140,8 @@ def main() -> int:
     print(end_load_line(data["load"]))
     print("GET /api/analysis/recurring/ of the demo game tree (55 critiques), seconds")
     print(
-        f"{'':11} {'first':>6} {'start->answer':>14} {'second':>7} "
-        f"{'tab: recurring + tags':>22}  worker MiB  load"
+        f"{'':11} {'first':>6} {'then tags':>9} {'start->answer':>14} {'second':>7} "
+        f"{'pair: recurring + tags':>23}  worker MiB  load"
     )
     for n, rnd in enumerate(data["rounds"], start=1):
         print(f"round {n}")
@@ -145,8 +149,8 @@ def main() -> int:
             rss = ", ".join(f"{x:.0f}" for x in r["worker_rss_mib"]) or "-"
             tab = f"{r['tab_recurring']:.2f} + {r['tab_tags']:.2f}"
             print(
-                f"{mode:11} {r['first']:>6.2f} {r['from_start']:>14.2f} {r['second']:>7.2f} "
-                f"{tab:>22}  {rss:>10}  {load_range(r['load'])}"
+                f"{mode:11} {r['first']:>6.2f} {r['first_tags']:>9.2f} {r['from_start']:>14.2f} "
+                f"{r['second']:>7.2f} {tab:>23}  {rss:>10}  {load_range(r['load'])}"
             )
     for warm, cold in (("warm", "cold"), ("warming", "cold-start")):
         ratios = [
