@@ -89,18 +89,15 @@ def people_in_tree(tree_id: int, users: Iterable[Any]) -> dict[int, dict[str, An
     titles): in a workshop's tree a person with a seat there is shown by the seat's name,
     the one they joined with, even when their account is named otherwise (a signed-in
     account can join several workshops under several names); elsewhere by `display_name`.
-    `{user id: {"id", "username", "name"}}`; the username stays the identifier."""
+    `{user id: {"id", "username", "name"}}`; the username stays the identifier. (A socket
+    opening a tree names its own user by the same rule, `_named`, in `tree_role_and_person`.)"""
     users = [u for u in users if u is not None]
     seats = seat_names(tree_id, (u.pk for u in users))
-    return {
-        u.pk: {"id": u.pk, "username": u.get_username(), "name": seats.get(u.pk) or display_name(u)}
-        for u in users
-    }
+    return {u.pk: _named(u, seats.get(u.pk)) for u in users}
 
 
-def person_in_tree(tree_id: int, user: Any) -> dict[str, Any]:
-    """One person as `people_in_tree` names them."""
-    return people_in_tree(tree_id, [user])[user.pk]
+def _named(user: Any, seat_name: str | None) -> dict[str, Any]:
+    return {"id": user.pk, "username": user.get_username(), "name": seat_name or display_name(user)}
 
 
 _RANK: dict[str | None, int] = {None: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}
@@ -115,7 +112,7 @@ def _workshop_sql() -> str:
     # One query, no ORM compiling: it runs on the write path of every workshop tree op.
     return (
         "SELECT l.kind, l.group_id, l.participant_id, r.blind, r.ended_at,"
-        " s.id, s.role, s.group_id, u.is_active"
+        " s.id, s.role, s.group_id, u.is_active, s.display_name"
         f" FROM {link} l JOIN {exercise} e ON e.id = l.exercise_id"
         f" LEFT JOIN {rnd} r ON r.id = l.round_id"
         f" LEFT JOIN {seat} s ON s.workshop_id = e.workshop_id AND s.user_id = %s"
@@ -127,20 +124,21 @@ def _workshop_sql() -> str:
 _WORKSHOP_SQL: list[str] = []
 
 
-def _workshop_role(user_id: int, tree_id: int) -> str | None:
+def _workshop_seat(user_id: int, tree_id: int) -> tuple[str | None, str | None]:
     """The role a workshop gives `user_id` on a tree made for one of its exercises
-    (trees/domain/workshop.py: facilitators read, the group edits, blind rounds hide)."""
+    (trees/domain/workshop.py: facilitators read, the group edits, blind rounds hide), and the
+    name of their seat in that workshop (`seat_names`'s); (None, None) for a tree of none."""
     if not _WORKSHOP_SQL:
         _WORKSHOP_SQL.append(_workshop_sql())
     with connection.cursor() as cursor:
         cursor.execute(_WORKSHOP_SQL[0], [user_id, tree_id])
         row = cursor.fetchone()
     if row is None:
-        return None
-    kind, group, participant, blind, ended_at, seat_id, role, seat_group, active = row
+        return None, None
+    kind, group, participant, blind, ended_at, seat_id, role, seat_group, active, name = row
     seat = Seat(seat_id, role, seat_group) if seat_id is not None and active else None
     link = TreeLink(kind, group, participant, bool(blind), ended_at is not None)
-    return workshop_role(seat, link)
+    return workshop_role(seat, link), name
 
 
 def workshop_tree_role(user_id: int, tree_id: int, member_role: str | None) -> str | None:
@@ -149,12 +147,23 @@ def workshop_tree_role(user_id: int, tree_id: int, member_role: str | None) -> s
     return _best(member_role, user_id, tree_id)
 
 
+def _higher(member_role: str | None, given: str | None) -> str | None:
+    return given if _RANK[given] > _RANK[member_role] else member_role
+
+
 def _best(member_role: str | None, user_id: int, tree_id: int) -> str | None:
     # A workshop gives at most `editor`: an owner or editor needs no second look.
     if member_role in (Role.OWNER, Role.EDITOR):
         return member_role
-    given = _workshop_role(user_id, tree_id)
-    return given if _RANK[given] > _RANK[member_role] else member_role
+    return _higher(member_role, _workshop_seat(user_id, tree_id)[0])
+
+
+def _member_role(user_id: int, tree_id: int) -> str | None:
+    return (
+        Membership.objects.filter(tree_id=tree_id, user_id=user_id)
+        .values_list("role", flat=True)
+        .first()
+    )
 
 
 def tree_role(user_id: int | None, tree_id: int) -> str | None:
@@ -162,12 +171,15 @@ def tree_role(user_id: int | None, tree_id: int) -> str | None:
     membership (invited, share link, owner), or what a workshop gives them, the higher."""
     if user_id is None:
         return None
-    member_role = (
-        Membership.objects.filter(tree_id=tree_id, user_id=user_id)
-        .values_list("role", flat=True)
-        .first()
-    )
-    return _best(member_role, user_id, tree_id)
+    return _best(_member_role(user_id, tree_id), user_id, tree_id)
+
+
+def tree_role_and_person(user: Any, tree_id: int) -> tuple[str | None, dict[str, Any]]:
+    """A signed-in user's `tree_role` and how `people_in_tree` names them, in two queries (the
+    membership; the workshop's, which decides the role and reads the seat's name too), where
+    the two calls made up to three: what a tree socket needs as it opens."""
+    given, seat_name = _workshop_seat(user.pk, tree_id)
+    return _higher(_member_role(user.pk, tree_id), given), _named(user, seat_name)
 
 
 def workshop_of_tree(tree_id: int) -> dict[str, Any] | None:

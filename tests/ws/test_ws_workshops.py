@@ -113,3 +113,39 @@ async def test_an_account_that_joined_under_another_name_is_that_name_in_the_wor
     # In a tree of no workshop he is his account.
     plain = await connect(team.bob, team.tree_id, hello=True)
     assert plain.messages[0]["user"]["name"] == "Bob Stone"
+
+
+@database_sync_to_async
+def _opening_with_queries(user: Any, tree_id: int) -> tuple[Any, int, Any]:
+    """reads.opening's answer, how many queries it made, and what tree_role and people_in_tree
+    answer apart (the rule it must keep)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trees.realtime import reads
+    from trees.selectors import people_in_tree, tree_role, user_ref
+
+    with CaptureQueriesContext(connection) as queries:
+        opened = reads.opening(user, tree_id)
+    role = tree_role(user.pk, tree_id)
+    apart = (role, people_in_tree(tree_id, [user])[user.pk] if role is not None else user_ref(user))
+    return opened, len(queries), apart
+
+
+async def test_a_socket_opening_a_tree_reads_its_users_role_and_seat_name_in_two_queries(
+    team: Any,
+) -> None:
+    tree = await _group_tree(team)
+    cases = [
+        (team.bob, tree, ("editor", "Robert")),  # a group's seat, no membership
+        (team.owner, tree, None),  # the facilitator
+        (team.outsider, tree, (None, "mallory")),
+        (team.bob, team.tree_id, ("editor", "Bob Stone")),  # a member, a tree of no workshop
+        (team.viewer, team.tree_id, ("viewer", "victor")),
+    ]
+    for user, tree_id, expected in cases:
+        opened, queries, apart = await _opening_with_queries(user, tree_id)
+        assert opened == apart, (user.username, tree_id)
+        if expected is not None:
+            assert (opened[0], opened[1]["name"]) == expected
+        assert queries == 2, (user.username, tree_id, queries)

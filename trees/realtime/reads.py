@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from trees.models import Tree, WorkshopParticipant
-from trees.selectors import ops_since, person_in_tree, tree_role, tree_snapshot, user_ref
+from trees.selectors import ops_since, tree_role, tree_role_and_person, tree_snapshot, user_ref
 
 # More ops than this behind: a snapshot is cheaper for both sides than replaying them.
 MAX_CATCH_UP_OPS = 1000
@@ -20,12 +20,13 @@ def role_in_tree(user_id: int | None, tree_id: int) -> str | None:
 
 
 def opening(user: Any, tree_id: int) -> tuple[str | None, dict[str, Any]]:
-    """What a socket opening `tree_id` needs of its user, in one trip to the database: their
-    role (`role_in_tree`) and how the tree names them (a workshop seat's name, selectors)."""
+    """What a socket opening `tree_id` needs of its user, in one trip to the database thread
+    and two queries: their role (`role_in_tree`) and how the tree names them (a workshop
+    seat's name, `selectors.people_in_tree`)."""
     if user is None or not user.is_authenticated:
         return None, {"id": None, "username": "", "name": ""}
-    role = tree_role(user.pk, tree_id)
-    return role, person_in_tree(tree_id, user) if role is not None else user_ref(user)
+    role, person = tree_role_and_person(user, tree_id)
+    return role, person if role is not None else user_ref(user)
 
 
 def catch_up(tree_id: int, since: int | None) -> dict[str, Any]:
