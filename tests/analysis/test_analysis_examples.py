@@ -16,6 +16,7 @@ from trees.analysis.vocabulary.examples import (
     OVERRULE_MIN,
     READ_MIN,
     ExampleReader,
+    adjust_to_tree_prior,
     read_by_examples,
     reader,
 )
@@ -148,6 +149,36 @@ def test_reading_by_example_stops_at_its_limit_over_all_trees(
     corpus = GameCorpus(trees, reader=reader())
     assert [corpus.critiques[k].tree for k in corpus.example_rows] == [1, 1, 1]
     assert corpus.example_probs is not None and corpus.example_probs.shape[0] == 3
+
+
+def test_a_family_common_in_its_tree_wins_an_ambiguous_critique_by_the_tree_prior() -> None:
+    # three critiques clearly of racing (competitive pressure), one split evenly between
+    # racing and sycophancy: in this tree competitive pressure is common, so the split one
+    # leans to it; each row still sums to 1
+    probs = np.vstack([probs_for("racing", 0.8)] * 3 + [probs_for("racing", 0.3)])
+    probs[3, IDS.index("sycophancy")] = 0.3
+    probs[3] /= probs[3].sum()
+    out = adjust_to_tree_prior(STARTER, IDS, probs)
+    assert out[3, IDS.index("racing")] > 1.5 * out[3, IDS.index("sycophancy")]
+    assert np.allclose(out.sum(axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(adjust_to_tree_prior(STARTER, IDS, probs), out)  # deterministic
+    # with power 0 (no adjustment) it is the reader's reading
+    assert np.allclose(adjust_to_tree_prior(STARTER, IDS, probs, power=0.0), probs, atol=1e-6)
+
+
+def test_tree_priors_are_per_tree_so_a_tree_reads_alike_alone_and_beside_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(examples, "TREE_PRIORS", True)
+    small = outline(TREE)
+    alone = GameCorpus([(1, small)], reader=reader())
+    beside = GameCorpus([(2, outline(BIG, prefix="big")), (1, small)], reader=reader())
+    assert alone.example_probs is not None and beside.example_probs is not None
+    assert np.allclose(beside.example_probs[-3:], alone.example_probs, atol=1e-6)
+    monkeypatch.setattr(examples, "TREE_PRIORS", False)
+    plain = GameCorpus([(1, small)], reader=reader())
+    assert plain.example_probs is not None
+    assert not np.allclose(plain.example_probs, alone.example_probs, atol=1e-6)
 
 
 def test_critique_models_follow_gametree_semantic(monkeypatch: pytest.MonkeyPatch) -> None:

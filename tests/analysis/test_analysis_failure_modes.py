@@ -692,6 +692,21 @@ def test_a_cross_proposal_set_no_group_holds_half_of_changes_nothing() -> None:
     assert _ids(corpus, out) == [{"c1", "c3"}, {"c4", "c5"}]
 
 
+def test_a_cross_proposal_set_no_group_holds_two_of_is_a_group_of_its_own() -> None:
+    corpus = GameCorpus([(1, outline(SIX))])
+    q = {c.id: k for k, c in enumerate(corpus.critiques)}
+    groups = [
+        _cluster(corpus, ["c1", "c3"], "gaming"),
+        _cluster(corpus, ["c4", "c5", "c6"]),
+    ]
+    found = [q["c1"], q["c2"], q["c4"]]  # one in the gaming group, one in the other
+    out = clusters.reconcile(corpus, groups, [found], alone=True)
+    assert _ids(corpus, out) == [{"c1", "c2", "c4"}, {"c5", "c6"}]
+    assert out[0].family is None and out[0].read_by is None  # labelled by its medoid
+    # the gaming group, left with c3 alone, is dropped; switched off, nothing changes
+    assert clusters.reconcile(corpus, groups, [found], alone=False) == groups
+
+
 def test_the_cross_proposal_sets_are_found_per_tree_among_the_critiques_the_reader_read() -> None:
     from trees.analysis.vocabulary.examples import reader
 

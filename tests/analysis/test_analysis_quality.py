@@ -141,10 +141,9 @@ def test_every_gold_hierarchy_disagreement_is_reported() -> None:
 DEV30_MISSES = {
     30: "no item stands for its top mode (the optimiser routes around its own safeguard)",
     31: "no item stands for its top mode (development moves outside the regulator's reach)",
-    32: "its top mode (behaves well only while watched) ranks 2, one item holding 33%",
+    32: "its top mode (behaves well only while watched) ranks first but two items stand for it",
     33: "its top mode (works on the overseer's judgement) ranks 3, one item holding 22%",
-    34: "its top mode (users stop scrutinising the safeguard) ranks 3, one item holding 25%",
-    35: "no item stands for its top mode (the formal specification misses what we want)",
+    34: "its top mode (users stop scrutinising the safeguard) ranks 2, one item holding 25%",
 }
 
 
@@ -160,7 +159,15 @@ DEV30_MISSES = {
         "gt_dev7",
         "gt_dev8",
         "gt_dev9",
-        "gt_dev10",
+        pytest.param(
+            "gt_dev10",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="first as one item until round 19; since round 20 its top mode ranks "
+                "first but two items stand for it (the cross-proposal set, 3 of 6 its critiques,"
+                " beside the Goodhart family item), the first holding 38% of its critiques",
+            ),
+        ),
         "gt_dev11",
         "gt_dev12",
         pytest.param(
@@ -182,15 +189,7 @@ DEV30_MISSES = {
         "gt_dev15",
         "gt_dev16",  # held out until round 15 (gt_eval14); first as one item since round 19
         "gt_dev17",
-        pytest.param(
-            "gt_dev18",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="held out until round 16 (gt_eval16): its top mode (goal "
-                "misgeneralisation) ranks first but is split in 2 items, the first holding 38% "
-                "of its critiques",
-            ),
-        ),
+        "gt_dev18",  # gt_eval16: no item stood for its top mode until round 20
         "gt_dev19",
         pytest.param(
             "gt_dev20",
@@ -239,6 +238,7 @@ DEV30_MISSES = {
             )
             for n, why in DEV30_MISSES.items()
         ),
+        "gt_dev35",  # gt_eval43: no item stood for its top mode until round 20
     ],
 )
 def test_the_gold_top_failure_mode_is_first_and_one_item(name: str) -> None:
@@ -283,7 +283,9 @@ def test_every_gold_hierarchy_disagreement_of_the_held_out_sets_is_reported() ->
 # round-16 scorer 1 of 6; a round-17 variant whose reader also learnt from the development trees
 # was measured beside it and not kept): bench/RESULTS_analysis.md, round 17. gt_eval44-55
 # (written after that) once with the shipped round-17 scorer: round 18. Round 19's scorer was
-# measured on gt_eval56-61 (written after it froze) beside round 17's, and then on the others.
+# measured on gt_eval56-61 (written after it froze) beside round 17's, and then on the others;
+# round 20's on gt_eval62-69 (written after its pre-registration) beside round 19's, then on the
+# others. Each reason gives the ranks measured; a comment gives a passing tree's.
 def xfail(name: str, reason: str) -> Any:
     return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
 
@@ -291,120 +293,160 @@ def xfail(name: str, reason: str) -> Any:
 @pytest.mark.parametrize(
     "name",
     [
-        # round 16: ranks 2 (25% of its critiques); rounds 17 and 19: first as one item (50%)
+        # round 16: ranks 2 (25% of its critiques); rounds 17, 19 and 20: first as one item (50%)
         "gt_eval22",
         xfail(
             "gt_eval23",
             "round 16: no item stands for its top mode (the guarantee lives in the idealised "
-            "model); round 17: first as one item (38%); round 19: no item",
+            "model); round 17: first as one item (38%); round 19: no item; round 20: rank 2, "
+            "as one item holding 25%",
         ),
-        # rounds 16, 17 and 19: first, as one item holding 71% of its critiques
+        # rounds 16, 17, 19 and 20: first, as one item holding 71% of its critiques
         "gt_eval24",
         xfail(
             "gt_eval25",
-            "measured with the round-16, -17 and -19 scorers: its top mode (checkers cannot judge "
-            "work beyond their understanding) ranks 2, as one item holding 29% (rounds 17 and 19: "
-            "43%) of its critiques",
+            "measured with the round-16, -17, -19 and -20 scorers: its top mode (checkers cannot "
+            "judge work beyond their understanding) ranks 2, as one item holding 29% (rounds 17, "
+            "19 and 20: 43%) of its critiques",
         ),
-        # round 17: first, as one item holding 71% of its critiques (round 19: 57%; round 16: no
-        # item)
+        # round 17: first, as one item holding 71% of its critiques (rounds 19 and 20: 57%; round
+        # 16: no item)
         "gt_eval32",
         xfail(
             "gt_eval33",
-            "measured with the round-17 and -19 scorers: no item stands for its top mode "
+            "measured with the round-17, -19 and -20 scorers: no item stands for its top mode "
             "(optimises the measurable stand-in instead of what was meant)",
         ),
-        # rounds 17 and 19: first, as one item holding 33% of its critiques
-        "gt_eval34",
+        xfail(
+            "gt_eval34",
+            "rounds 17 and 19: first as one item (33%); round 20: its top mode (deceptive "
+            "alignment) ranks 2, as one item holding 33%",
+        ),
         xfail(
             "gt_eval35",
-            "its top mode (gaming the score) ranks 3 with the round-17 scorer, 2 with round 19's, "
-            "as one item holding 25% of its critiques",
+            "its top mode (gaming the score) ranks 3 with the round-17 scorer, 2 with rounds 19 "
+            "and 20, as one item holding 25% of its critiques",
         ),
-        xfail(
-            "gt_eval36",
-            "measured with the round-17 and -19 scorers: no item stands for its top mode "
-            "(specification gaming: the letter of the formal objective, not its intent)",
-        ),
-        # round 17: first, as one item holding 88% of its critiques (round 19: 75%; round 16: no
-        # item)
+        # round 20: first, as one item holding 62% (rounds 17 and 19: no item)
+        "gt_eval36",
+        # round 17: first, as one item holding 88% of its critiques (rounds 19 and 20: 75%; round
+        # 16: no item)
         "gt_eval37",
         # gt_eval44-55 (the fourteenth and fifteenth groups): round 17, 2 of 12 (round 18); round
-        # 19, 4 of 12
-        # round 19: first, as one item holding 29% (round 17: no item)
+        # 19, 4 of 12; round 20, 4 of 12
+        # rounds 19 and 20: first, as one item holding 29% (round 17: no item)
         "gt_eval44",
         xfail(
             "gt_eval45",
-            "measured with the round-17 and -19 scorers: no item stands for its top mode (the "
-            "rule binds only those who opt in)",
+            "measured with the round-17, -19 and -20 scorers: no item stands for its top mode "
+            "(the rule binds only those who opt in)",
         ),
-        xfail(
-            "gt_eval46",
-            "measured with the round-17 and -19 scorers: no item stands for its top mode (no "
-            "overseer can check work beyond their own skill)",
-        ),
+        # round 20: first, as one item holding 57% (rounds 17 and 19: no item)
+        "gt_eval46",
         xfail(
             "gt_eval47",
-            "measured with the round-17 and -19 scorers: no item stands for its top mode (hits "
-            "the measure, misses the point)",
+            "measured with the round-17, -19 and -20 scorers: no item stands for its top mode "
+            "(hits the measure, misses the point)",
         ),
         xfail(
             "gt_eval48",
-            "measured with the round-17 and -19 scorers: no item stands for its top mode "
+            "measured with the round-17, -19 and -20 scorers: no item stands for its top mode "
             "(optimising against the interpretability signal teaches the model to hide from it)",
         ),
-        # round 19: first, as one item holding 57% (round 17: rank 2)
-        "gt_eval49",
         xfail(
-            "gt_eval50",
-            "measured with the round-17 and -19 scorers: no item stands for its top mode (proxy "
-            "gaming)",
+            "gt_eval49",
+            "round 17: rank 2; round 19: first as one item (57%); round 20: its top mode (behaves "
+            "differently when it knows it is assessed) ranks 2, as one item holding 57%",
         ),
-        # rounds 17 and 19: first, as one item holding 43% of its critiques
-        "gt_eval51",
+        # round 20: first, as one item holding 43% (rounds 17 and 19: no item)
+        "gt_eval50",
+        xfail(
+            "gt_eval51",
+            "rounds 17 and 19: first as one item (43%); round 20: its top mode (strategic "
+            "deception under observation) ranks 2, as one item holding 43%",
+        ),
         xfail(
             "gt_eval52",
-            "measured with the round-17 and -19 scorers: its top mode (satisfies the written rule "
-            "while defeating its purpose) ranks 6, as one item holding 29%",
+            "its top mode (satisfies the written rule while defeating its purpose) ranks 6 with "
+            "the round-17 and -19 scorers (29%), 2 with round 20's (57%)",
         ),
         xfail(
             "gt_eval53",
-            "round 17: first as one item (57%); round 19: its top mode (behaves well when it can "
-            "tell it is observed) ranks 2, as one item holding 29%",
+            "round 17: first as one item (57%); rounds 19 and 20: its top mode (behaves well when "
+            "it can tell it is observed) ranks 2, as one item holding 29%",
         ),
-        # round 19: first, as one item holding 57% (round 17: no item)
+        # rounds 19 and 20: first, as one item holding 57% (round 17: no item)
         "gt_eval54",
         xfail(
             "gt_eval55",
-            "measured with the round-17 and -19 scorers: its top mode (harm nobody can observe, "
-            "attribute or settle in time) ranks 2, as one item holding 50%",
+            "measured with the round-17, -19 and -20 scorers: its top mode (harm nobody can "
+            "observe, attribute or settle in time) ranks 2, as one item holding 50%",
         ),
         # gt_eval56-61 (the sixteenth group), measured once with the round-17 and round-19 scorers:
-        # 1 and 2 of 6 (bench/RESULTS_analysis.md, round 19)
+        # 1 and 2 of 6 (bench/RESULTS_analysis.md, round 19); round 20: 1 of 6
         xfail(
             "gt_eval56",
-            "round 19: no item stands for its top mode (leans on a second AI that would itself "
-            "need aligning); round 17: rank 2, 29%",
+            "rounds 19 and 20: no item stands for its top mode (leans on a second AI that would "
+            "itself need aligning); round 17: rank 2, 29%",
         ),
         xfail(
             "gt_eval57",
             "round 19: its top mode (optimises what is measured instead of what is wanted) ranks "
-            "4, as one item holding 20%; round 17: rank 2, two items",
+            "4, as one item holding 20%; rounds 17 and 20: first, but two items stand for it",
         ),
         xfail(
             "gt_eval58",
-            "rounds 17 and 19: no item stands for its top mode (optimises the measured signal "
+            "rounds 17, 19 and 20: no item stands for its top mode (optimises the measured signal "
             "instead of the goal it stands for)",
         ),
         xfail(
             "gt_eval59",
-            "rounds 17 and 19: no item stands for its top mode (acts differently when it can tell "
-            "it is being checked)",
+            "rounds 17, 19 and 20: no item stands for its top mode (acts differently when it can "
+            "tell it is being checked)",
         ),
-        # round 19: first, as one item holding 29% (round 17: first, but two items stand for it)
-        "gt_eval60",
-        # rounds 17 and 19: first, as one item holding 57%
+        xfail(
+            "gt_eval60",
+            "round 19: first as one item (29%); rounds 17 and 20: first, but two items stand for "
+            "its top mode (optimising a measurable stand-in)",
+        ),
+        # rounds 17, 19 and 20: first, as one item holding 57%
         "gt_eval61",
+        # gt_eval62-69 (the seventeenth group), measured once with the round-19 and round-20
+        # scorers: 2 and 2 of 8 (MRR/items 0.34 and 0.41; bench/RESULTS_analysis.md, round 20)
+        xfail(
+            "gt_eval62",
+            "rounds 19 and 20: its top mode (behaves well only while observed) ranks 4, as one "
+            "item holding 29%",
+        ),
+        # rounds 19 and 20: first, as one item holding 57%
+        "gt_eval63",
+        xfail(
+            "gt_eval64",
+            "rounds 19 and 20: no item stands for its top mode (specification gaming / reward "
+            "hacking)",
+        ),
+        xfail(
+            "gt_eval65",
+            "rounds 19 and 20: its top mode (alignment faking: behaves well while tested) ranks 2, "
+            "as one item holding 43%",
+        ),
+        # round 20: first, as one item holding 43% (round 19: no item)
+        "gt_eval66",
+        xfail(
+            "gt_eval67",
+            "round 19: first as one item (43%); round 20: first, but two items stand for its top "
+            "mode (reward hacking / Goodhart)",
+        ),
+        xfail(
+            "gt_eval68",
+            "rounds 19 and 20: no item stands for its top mode (optimises the score or stated rule "
+            "instead of the intent)",
+        ),
+        xfail(
+            "gt_eval69",
+            "rounds 19 and 20: no item stands for its top mode (behaves well only while observed "
+            "or weak)",
+        ),
     ],
 )
 def test_the_gold_top_failure_mode_of_each_held_out_tree_is_first_and_one_item(name: str) -> None:

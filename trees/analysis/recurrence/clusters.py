@@ -13,7 +13,8 @@ become one item, so a failure mode worded differently each time is counted once,
 the proposals it breaks. Where the critique reader reads (round 19): a family's group keeps
 an unread critique only when the reader's most probable family for it agrees, and per tree
 the critiques of different proposals most alike to one another (the cross-proposal set)
-join the group that already holds half of them, leaving the others.
+join the group that already holds half of them, leaving the others; since round 20 a set no
+group holds two of is a group of its own.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ READER_MUST_AGREE = True
 # The cross-proposal set (:func:`cross_proposal_set`): this many critiques, one per
 # proposal, most alike to one another; 0 turns the step off.
 CROSS_SET_SIZE = 6
+# A cross-proposal set no group holds two of (a mode the families did not gather: its
+# critiques read into scattered families or not at all) forms a group of its own and leaves
+# every other group (bench/RESULTS_analysis.md, round 20). False: such a set changes nothing.
+CROSS_SET_ALONE = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,14 +267,32 @@ def cross_proposal_set(
     return sorted(chosen[best].tolist())
 
 
-def reconcile(corpus: GameCorpus, clusters: list[Cluster], sets: list[list[int]]) -> list[Cluster]:
+def reconcile(
+    corpus: GameCorpus,
+    clusters: list[Cluster],
+    sets: list[list[int]],
+    *,
+    alone: bool | None = None,
+) -> list[Cluster]:
     """Each cross-proposal set joins the group that already holds at least half of it
     (the most; ties: the larger group, then the first) and leaves every other group, so one
     item, not two, stands for the mode it found; groups left with fewer than two members or
-    proposals are dropped. A set no group holds half of changes nothing."""
+    proposals are dropped. With ``alone`` (default :data:`CROSS_SET_ALONE`), a set no group
+    holds two of becomes a group of its own (read as no family, labelled by its medoid) and
+    leaves every other group; any other set changes nothing."""
+    alone = CROSS_SET_ALONE if alone is None else alone
     for found in sets:
         chosen = set(found)
         held = [len(chosen.intersection(c.members)) for c in clusters]
+        most = max(held, default=0)
+        if alone and most <= 1:
+            rest = [
+                Cluster(members, c.family, c.mode, c.read_by)
+                for c in clusters
+                if _spans(corpus, members := [q for q in c.members if q not in chosen])
+            ]
+            clusters = [Cluster(sorted(chosen), None, None, None), *rest]
+            continue
         if not held:
             break
         target = max(range(len(clusters)), key=lambda k: (held[k], len(clusters[k].members), -k))

@@ -31,9 +31,14 @@ import numpy as np
 from trees.analysis.survival import IN, OUT, AttackFramework, short
 from trees.analysis.taxonomy import Family, Mode
 from trees.analysis.text.similarity import Embedder, TfIdf, content_stems, normalise
+from trees.analysis.vocabulary import examples as examples_reading
 from trees.analysis.vocabulary.examples import MAX_TEXTS as EXAMPLES_MAX_TEXTS
 from trees.analysis.vocabulary.examples import MAX_TEXTS_READ as EXAMPLES_MAX_TEXTS_READ
-from trees.analysis.vocabulary.examples import ExampleReader, read_by_examples
+from trees.analysis.vocabulary.examples import (
+    ExampleReader,
+    adjust_to_tree_prior,
+    read_by_examples,
+)
 from trees.analysis.vocabulary.modes import (
     MIN_SCORE,
     ModeMatch,
@@ -196,8 +201,25 @@ class GameCorpus:
         if self._example_probs is None and self.reader is not None:
             rows = self.example_rows
             if rows:
-                self._example_probs = self.reader([self.critiques[k].text for k in rows])
+                probs = self.reader([self.critiques[k].text for k in rows])
+                if examples_reading.TREE_PRIORS:
+                    probs = self._to_tree_priors(probs)
+                self._example_probs = probs
         return self._example_probs
+
+    def _to_tree_priors(self, probs: Matrix) -> Matrix:
+        """The reader's probabilities adjusted per tree to that tree's family priors
+        (:func:`~trees.analysis.vocabulary.examples.adjust_to_tree_prior`): per tree, so a
+        critique reads the same alone or in a workshop's analysis."""
+        assert self.reader is not None
+        by_tree: dict[Any, list[int]] = defaultdict(list)
+        for r, k in enumerate(self.example_rows):
+            by_tree[self.critiques[k].tree].append(r)
+        out = probs.copy()
+        for rows in by_tree.values():
+            idx = np.asarray(rows, dtype=np.intp)
+            out[idx] = adjust_to_tree_prior(self.vocabulary, self.reader.modes, probs[idx])
+        return out
 
     @property
     def vectors(self) -> Matrix | None:

@@ -57,6 +57,13 @@ MAX_TEXTS = 200
 # trees/analysis_service.recurring_report); an analysis of more trees reads the trees past it
 # by phrases and the static model.
 MAX_TEXTS_READ = 1000
+# Tree-level priors (Saerens, Latinne & Decaestecker 2002, one EM step, damped): the reader
+# learnt from as many critiques of each mode, but a tree's critiques lean to its own few
+# failure modes; each critique's mode probabilities are re-weighted by how much more common
+# its family is in its tree than in the reader's corpus, to this power
+# (:func:`adjust_to_tree_prior`; bench/RESULTS_analysis.md, round 20). False: as before.
+TREE_PRIORS = False
+TREE_PRIOR_POWER = 0.5
 
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
 
@@ -135,3 +142,35 @@ def read_by_examples(
         else:
             out.append(phrase)
     return out
+
+
+def adjust_to_tree_prior(
+    vocabulary: Vocabulary,
+    reader_modes: Sequence[str],
+    probs: Matrix,
+    power: float = TREE_PRIOR_POWER,
+) -> Matrix:
+    """The mode probabilities of one tree's critiques (rows of ``probs``, columns
+    ``reader_modes``) adjusted to the tree's own family priors, by one damped step of
+    Saerens et al.'s EM: the tree's prior of a family is the mean of its critiques' family
+    probabilities, the reader's is the family's share of the modes (its corpus has as many
+    critiques of each mode), and each mode's probability is multiplied by
+    ``(tree prior / reader prior) ** power`` of its family, then each row renormalised.
+    Modes the vocabulary lacks keep their weight (1)."""
+    cols = [k for k, m in enumerate(reader_modes) if m in vocabulary.by_id]
+    if not cols or len(probs) == 0:
+        return probs
+    families = list(dict.fromkeys(vocabulary.by_id[reader_modes[k]].family for k in cols))
+    member = np.zeros((probs.shape[1], len(families)), dtype=np.float64)
+    for k in cols:
+        member[k, families.index(vocabulary.by_id[reader_modes[k]].family)] = 1.0
+    p = probs.astype(np.float64)
+    fam = p @ member
+    fam /= fam.sum(axis=1, keepdims=True) + 1e-12
+    reader_prior = member.sum(axis=0) / member.sum()
+    tree_prior = fam.mean(axis=0)
+    weight = np.ones(probs.shape[1])
+    weight[cols] = (member[cols] @ (tree_prior / reader_prior)) ** power
+    out = p * weight[None, :]
+    out /= out.sum(axis=1, keepdims=True)
+    return out.astype(np.float32)
