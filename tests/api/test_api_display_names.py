@@ -155,3 +155,68 @@ def test_in_a_workshops_trees_a_signed_in_account_is_named_by_its_seat_and_elsew
     history = client_for(kim).get(tree_url(mine, f"nodes/{node}/history/")).json()
     assert [e["actor"]["name"] for e in history["entries"]] == ["Kim Lee"]
     assert people_in_tree(mine, [kim])[kim.pk]["name"] == "Kim Lee"
+
+
+def named_account(make_user: Any, username: str, first: str, last: str) -> Any:
+    user = make_user(username)
+    user.first_name, user.last_name = first, last
+    user.save()
+    return user
+
+
+def seated_in_a_workshop(
+    alice: Any, client_for: Any, seats: dict[Any, str]
+) -> tuple[int, dict[str, int]]:
+    """alice facilitates a workshop that `seats` ({user: name they join with}) join, all in
+    one group; it gets a game tree (the group's, owned by alice) and a problem tree each
+    (owned by its person). Returns the group tree's id and the problem trees' by username."""
+    fac = client_for(alice)
+    created = fac.post("/api/workshops/", {"title": "Day"}, format="json").json()
+    url = f"/api/workshops/{created['id']}/"
+    group = fac.post(url + "groups/", {"name": "A"}, format="json").json()
+    seat_ids = {}
+    for user, given in seats.items():
+        joined = client_for(user).post(
+            "/api/join/", {"display_name": given, "token": created["join_token"]}, format="json"
+        )
+        assert joined.status_code == 200, joined.content
+        seat = joined.json()["participant"]["id"]
+        seat_ids[seat] = user.username
+        moved = fac.patch(url + f"participants/{seat}/", {"group": group["id"]}, format="json")
+        assert moved.status_code == 200, moved.content
+    [game] = fac.post(url + "exercises/", {"template": "game_tree"}, format="json").json()[
+        "exercises"
+    ]
+    [problem] = fac.post(url + "exercises/", {"template": "problem_tree"}, format="json").json()[
+        "exercises"
+    ]
+    [group_tree] = [t["tree"] for t in game["trees"]]
+    own = {seat_ids[t["participant"]]: t["tree"] for t in problem["trees"] if t["participant"]}
+    return group_tree, own
+
+
+def test_members_added_and_re_roled_in_a_workshop_tree_are_named_by_their_seats(
+    alice: Any, make_user: Any, client_for: Any
+) -> None:
+    kim = named_account(make_user, "kim", "Kim", "Lee")
+    ann = named_account(make_user, "ann", "Ann", "Smith")
+    _, own = seated_in_a_workshop(alice, client_for, {kim: "Kimmy", ann: "Annie"})
+    as_kim = client_for(kim)
+    members = tree_url(own["kim"], "members/")
+
+    added = as_kim.post(members, {"username": "ann", "role": "viewer"}, format="json")
+    assert added.status_code == 201, added.content
+    assert added.json() == {
+        "user": {"id": ann.pk, "username": "ann", "name": "Annie"},
+        "role": "viewer",
+    }
+    changed = as_kim.patch(members + f"{ann.pk}/", {"role": "editor"}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert changed.json() == {
+        "user": {"id": ann.pk, "username": "ann", "name": "Annie"},
+        "role": "editor",
+    }
+    assert as_kim.get(members).json() == [
+        {"user": {"id": kim.pk, "username": "kim", "name": "Kimmy"}, "role": "owner"},
+        {"user": {"id": ann.pk, "username": "ann", "name": "Annie"}, "role": "editor"},
+    ]

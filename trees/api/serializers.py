@@ -119,12 +119,24 @@ class TreeUpdateSerializer(serializers.Serializer[Any]):
 
 
 class MemberSerializer(serializers.ModelSerializer[Membership]):
-    user = UserRefSerializer(read_only=True)
+    """A member of the tree and their role; in a workshop's tree `user.name` is the name
+    they joined the workshop with."""
+
+    # Named as the tree names people: the context's `names` is the tree's
+    # `selectors.people_in_tree` for these members.
+    user = serializers.SerializerMethodField()
 
     class Meta:
         model = Membership
         fields = ["user", "role"]
         read_only_fields = fields
+
+    @extend_schema_field(UserRefSerializer(read_only=True))
+    def get_user(self, membership: Membership) -> dict[str, Any]:
+        # No fallback to the account's own name: a caller that forgets the tree's names
+        # fails loudly here rather than naming a workshop's people wrongly.
+        names: dict[int, dict[str, Any]] = self.context["names"]
+        return dict(UserRefSerializer(names[membership.user_id]).data)
 
 
 class MemberAddSerializer(serializers.Serializer[Any]):

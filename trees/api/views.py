@@ -249,10 +249,8 @@ class TreeLeaveView(APIView):
 
 
 def _members_out(tree_id: int, members: list[Membership]) -> list[dict[str, Any]]:
-    # MemberSerializer's shape, named as the tree names them: a workshop's tree by the names
-    # its seats took (selectors.people_in_tree).
-    named = selectors.people_in_tree(tree_id, [m.user for m in members])
-    return [{"user": named[m.user_id], "role": str(m.role)} for m in members]
+    names = selectors.people_in_tree(tree_id, [m.user for m in members])
+    return list(s.MemberSerializer(members, many=True, context={"names": names}).data)
 
 
 class MemberListView(APIView):
