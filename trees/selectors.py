@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from trees.domain import Node as DomainNode
 from trees.domain import TreeState
@@ -90,7 +90,8 @@ def people_in_tree(tree_id: int, users: Iterable[Any]) -> dict[int, dict[str, An
     the one they joined with, even when their account is named otherwise (a signed-in
     account can join several workshops under several names); elsewhere by `display_name`.
     `{user id: {"id", "username", "name"}}`; the username stays the identifier. (A socket
-    opening a tree names its own user by the same rule, `_named`, in `tree_role_and_person`.)"""
+    opening a tree names its own user by the same rule, `_named`, in `tree_role_and_person`;
+    `owners_in_trees` names the owners of many trees at once by it.)"""
     users = [u for u in users if u is not None]
     seats = seat_names(tree_id, (u.pk for u in users))
     return {u.pk: _named(u, seats.get(u.pk)) for u in users}
@@ -98,6 +99,23 @@ def people_in_tree(tree_id: int, users: Iterable[Any]) -> dict[int, dict[str, An
 
 def _named(user: Any, seat_name: str | None) -> dict[str, Any]:
     return {"id": user.pk, "username": user.get_username(), "name": seat_name or display_name(user)}
+
+
+def owners_in_trees(trees: Iterable[Tree]) -> dict[int, dict[str, Any]]:
+    """Each tree's owner, named as `people_in_tree` names people in that tree: `{tree id:
+    person}`, by the seat's name in a workshop's tree where the owner has a seat. One query
+    for all the trees' seats (a list of trees must not ask once per tree); the trees come
+    with their owner loaded (`select_related("owner")`)."""
+    trees = list(trees)
+    if not trees:
+        return {}
+    seats = dict(
+        ExerciseTree.objects.filter(
+            tree_id__in=[t.pk for t in trees],
+            exercise__workshop__participants__user_id=F("tree__owner_id"),
+        ).values_list("tree_id", "exercise__workshop__participants__display_name")
+    )
+    return {t.pk: _named(t.owner, seats.get(t.pk)) for t in trees}
 
 
 _RANK: dict[str | None, int] = {None: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.OWNER: 3}

@@ -165,13 +165,15 @@ def named_account(make_user: Any, username: str, first: str, last: str) -> Any:
 
 
 def seated_in_a_workshop(
-    alice: Any, client_for: Any, seats: dict[Any, str]
+    alice: Any, client_for: Any, seats: dict[Any, str], *, as_: str | None = None
 ) -> tuple[int, dict[str, int]]:
-    """alice facilitates a workshop that `seats` ({user: name they join with}) join, all in
-    one group; it gets a game tree (the group's, owned by alice) and a problem tree each
-    (owned by its person). Returns the group tree's id and the problem trees' by username."""
+    """alice facilitates a workshop (seated as `as_`, if given) that `seats` ({user: name
+    they join with}) join, all in one group; it gets a game tree (the group's, owned by alice)
+    and a problem tree each (owned by its person). Returns the group tree's id and the
+    problem trees' by username."""
     fac = client_for(alice)
-    created = fac.post("/api/workshops/", {"title": "Day"}, format="json").json()
+    body = {"title": "Day"} | ({"display_name": as_} if as_ else {})
+    created = fac.post("/api/workshops/", body, format="json").json()
     url = f"/api/workshops/{created['id']}/"
     group = fac.post(url + "groups/", {"name": "A"}, format="json").json()
     seat_ids = {}
@@ -220,3 +222,56 @@ def test_members_added_and_re_roled_in_a_workshop_tree_are_named_by_their_seats(
         {"user": {"id": kim.pk, "username": "kim", "name": "Kimmy"}, "role": "owner"},
         {"user": {"id": ann.pk, "username": "ann", "name": "Annie"}, "role": "editor"},
     ]
+
+
+def test_tree_lists_name_a_workshop_trees_owner_by_their_seat_in_one_query_for_all_trees(
+    alice: Any, make_user: Any, client_for: Any, django_assert_num_queries: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from trees.selectors import owners_in_trees
+
+    kim = named_account(make_user, "kim", "Kim", "Lee")
+    ann = named_account(make_user, "ann", "Ann", "Smith")
+    group_tree, own = seated_in_a_workshop(
+        alice, client_for, {kim: "Kimmy", ann: "Annie"}, as_="Host"
+    )
+    as_kim = client_for(kim)
+    mine = as_kim.post("/api/trees/", {"kind": "game", "title": "Mine"}, format="json").json()
+    # Ann shares her problem tree of the workshop with Kim: in it she is Annie too.
+    shared = client_for(ann).post(
+        tree_url(own["ann"], "members/"), {"username": "kim", "role": "viewer"}, format="json"
+    )
+    assert shared.status_code == 201, shared.content
+
+    def owners() -> dict[int, str]:
+        listed = as_kim.get("/api/trees/")
+        assert listed.status_code == 200, listed.content
+        return {t["id"]: t["owner"]["name"] for t in listed.json()}
+
+    with CaptureQueriesContext(connection) as few:
+        assert owners() == {
+            group_tree: "Host",  # the facilitator's seat, not her account's name (alice)
+            own["kim"]: "Kimmy",
+            own["ann"]: "Annie",
+            mine["id"]: "Kim Lee",  # not the workshop's tree: the account's name
+        }
+    # The tree itself, made or read alone, names its owner the same way.
+    assert as_kim.get(tree_url(own["kim"])).json()["owner"]["name"] == "Kimmy"
+    assert as_kim.get(tree_url(mine["id"])).json()["owner"]["name"] == "Kim Lee"
+
+    # Twice the workshop's trees, and the list asks no more queries: one for all owners' seats.
+    workshop = Tree.objects.get(pk=group_tree).workshop_link.exercise.workshop_id
+    for template in ("game_tree", "problem_tree"):
+        made = client_for(alice).post(
+            f"/api/workshops/{workshop}/exercises/", {"template": template}, format="json"
+        )
+        assert made.status_code == 201, made.content
+    with CaptureQueriesContext(connection) as more:
+        named = owners()
+    assert len(named) == 6 and sorted(named.values()).count("Kimmy") == 2
+    assert len(more.captured_queries) == len(few.captured_queries)
+    trees = list(Tree.objects.filter(pk__in=named).select_related("owner"))
+    with django_assert_num_queries(1):
+        assert {t: p["name"] for t, p in owners_in_trees(trees).items()} == named

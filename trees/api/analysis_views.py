@@ -21,6 +21,7 @@ from trees.actions.node_tools import conflict_pick, node_split, nodes_merge
 from trees.actions.review import review_decide, review_undo
 from trees.actions.tags import failure_mode_set, tag_vocabulary, tags_rename
 from trees.api.serializers import ErrorSerializer, TreeSerializer
+from trees.api.views import tree_context
 from trees.domain.errors import ActionError
 from trees.models import MergeJob, MergeStatus
 
@@ -74,7 +75,7 @@ class MergeJobSerializer(serializers.Serializer[MergeJob]):
         role = selectors.role_of(self.context["user"], job.tree_id) if job.tree_id else None
         if job.tree is None or role is None:
             return None
-        return TreeSerializer(job.tree, context={"roles": {job.tree.pk: role}}).data
+        return TreeSerializer(job.tree, context=tree_context([job.tree], {job.tree.pk: role})).data
 
     def _result(self, job: MergeJob, key: str) -> Any:
         return job.result.get(key) if job.status == MergeStatus.DONE else None
@@ -379,7 +380,8 @@ class ForkView(APIView):
                 {
                     "person": name,
                     "tree": TreeSerializer(
-                        forked, context={"roles": {forked.pk: _role(request, forked, name)}}
+                        forked,
+                        context=tree_context([forked], {forked.pk: _role(request, forked, name)}),
                     ).data,
                 }
                 for name, forked in made

@@ -62,7 +62,9 @@ class SessionSerializer(serializers.Serializer[Any]):
 
 
 class TreeSerializer(serializers.ModelSerializer[Tree]):
-    owner = UserRefSerializer(read_only=True)
+    # Named as the tree names people: the context's `owners` is
+    # `selectors.owners_in_trees` for these trees (a workshop's tree shows a seat's name).
+    owner = serializers.SerializerMethodField()
     role = serializers.SerializerMethodField()
 
     class Meta:
@@ -79,6 +81,11 @@ class TreeSerializer(serializers.ModelSerializer[Tree]):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(UserRefSerializer(read_only=True))
+    def get_owner(self, tree: Tree) -> dict[str, Any]:
+        owners: dict[int, dict[str, Any]] = self.context["owners"]
+        return dict(UserRefSerializer(owners[tree.pk]).data)
 
     def get_role(self, tree: Tree) -> str | None:
         roles: dict[int, str] = self.context.get("roles", {})

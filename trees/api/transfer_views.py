@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from trees import selectors
 from trees.api.parsers import JSONParser
 from trees.api.serializers import ErrorSerializer, TreeSerializer
+from trees.api.views import tree_context
 from trees.domain.errors import ActionError
 from trees.formats import FORMATS, FormatError, detect_format, import_tree
 from trees.transfer import export_bytes, import_bytes
@@ -87,7 +88,7 @@ class ImportView(APIView):
             title=data.get("title") or None,
             filename=filename,
         )
-        body = TreeSerializer(tree, context={"roles": {tree.pk: "owner"}}).data
+        body = TreeSerializer(tree, context=tree_context([tree], {tree.pk: "owner"})).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 

@@ -197,8 +197,14 @@ def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
-def _tree_out(request: Request, tree: Any, role: str) -> dict[str, Any]:
-    return dict(s.TreeSerializer(tree, context={"roles": {tree.pk: role}}).data)
+def tree_context(trees: list[Any], roles: dict[int, str]) -> dict[str, Any]:
+    """What TreeSerializer needs to write `trees`: the caller's `roles` and the owners'
+    names (one query for all the trees)."""
+    return {"roles": roles, "owners": selectors.owners_in_trees(trees)}
+
+
+def _tree_out(tree: Any, role: str) -> dict[str, Any]:
+    return dict(s.TreeSerializer(tree, context=tree_context([tree], {tree.pk: role})).data)
 
 
 class TreeListView(APIView):
@@ -206,17 +212,19 @@ class TreeListView(APIView):
     def get(self, request: Request) -> Response:
         trees = list(selectors.trees_for_user(request.user))
         roles = selectors.role_map(request.user, [t.pk for t in trees])
-        return Response(s.TreeSerializer(trees, many=True, context={"roles": roles}).data)
+        context = tree_context(trees, roles)
+        return Response(s.TreeSerializer(trees, many=True, context=context).data)
 
     @extend_schema(request=s.TreeCreateSerializer, responses={201: s.TreeSerializer})
     def post(self, request: Request) -> Response:
         data = _valid(s.TreeCreateSerializer, request.data)
         tree = actions.tree_create(owner_id=selectors.user_id_of(request.user), **data)
-        return Response(_tree_out(request, tree, "owner"), status=status.HTTP_201_CREATED)
+        return Response(_tree_out(tree, "owner"), status=status.HTTP_201_CREATED)
 
 
 def _tree_detail(tree: Any, role: str) -> dict[str, Any]:
-    context = {"roles": {tree.pk: role}, "workshop": selectors.workshop_of_tree(tree.pk)}
+    context = tree_context([tree], {tree.pk: role})
+    context["workshop"] = selectors.workshop_of_tree(tree.pk)
     return dict(s.TreeDetailSerializer(tree, context=context).data)
 
 
