@@ -1,8 +1,9 @@
 """Analysis layer tests: a call computed in the merge worker process gives what it gives in
 this process, reports the same phases, keeps its worker warm, and reports a failure or a
 dead worker with a code instead of hanging; the Analysis's pool keeps workers of its own and
-runs at most its limit of calls at once, and its callers' wrapper answers a dead worker with
-`analysis_unavailable`."""
+runs at most its limit of calls at once, names its dead or hung workers' errors
+`analysis_...` (the merges' keep their `merge_...` codes), and its callers' wrapper answers a
+dead worker with `analysis_unavailable`."""
 
 from __future__ import annotations
 
@@ -241,7 +242,7 @@ def test_the_analysis_pool_keeps_warm_workers_of_its_own_apart_from_the_merges()
 
 
 def test_a_pool_runs_at_most_its_limit_of_calls_at_once_and_the_next_waits() -> None:
-    pool = in_process.Pool(max_idle=2, max_running=1)
+    pool = in_process.Pool(code="test", max_idle=2, max_running=1)
     spans: list[tuple[float, float]] = []
 
     def call() -> None:
@@ -260,12 +261,34 @@ def test_a_pool_runs_at_most_its_limit_of_calls_at_once_and_the_next_waits() -> 
         pool.shutdown()
 
 
+def test_the_analysis_pools_dead_or_hung_worker_is_named_for_the_analysis_not_a_merge() -> None:
+    with pytest.raises(WorkerDied) as died:
+        in_process.ANALYSIS.run(dies, timeout=30.0)
+    assert died.value.code == "analysis_worker_died"
+    assert died.value.message.startswith("the analysis's worker process ended (killed by ")
+    with pytest.raises(WorkerTimedOut) as hung:
+        in_process.ANALYSIS.run(hangs, timeout=1.0)
+    assert (hung.value.code, hung.value.message) == (
+        "analysis_timeout",
+        "the analysis's worker process did not answer in 1 s",
+    )
+    assert in_process.ANALYSIS.worker_pids() == []  # neither worker is kept
+    # The merges' pool keeps its own: the stable codes of a merge job's end.
+    with pytest.raises(WorkerDied) as merge_died:
+        in_process.MERGES.run(dies)
+    assert merge_died.value.code == "merge_worker_died"
+    with pytest.raises(WorkerTimedOut) as merge_hung:
+        in_process.MERGES.run(hangs, timeout=1.0)
+    assert merge_hung.value.code == "merge_timeout"
+
+
 def test_an_analysis_whose_worker_dies_is_unavailable_and_one_asked_here_runs_here() -> None:
     with pytest.raises(ActionError) as raised:
         in_process.run_analysis(dies, timeout=30.0, in_worker=True, what="ranking")
     assert raised.value.code == "analysis_unavailable"
     assert raised.value.message.startswith("The ranking could not be computed this time ")
     assert isinstance(raised.value.__cause__, WorkerDied)
+    assert raised.value.__cause__.code == "analysis_worker_died"
     here = in_process.run_analysis(worker_pid, timeout=30.0, in_worker=False, what="ranking")
     assert here == os.getpid()
     there = in_process.run_analysis(worker_pid, timeout=30.0, in_worker=True, what="ranking")

@@ -24,16 +24,18 @@ idle worker, or to a new one, and waits for the answer, relaying the worker's pr
   with their own limits (more calls each, a cap on how many run at once), so that an
   Analysis refreshed every few seconds neither retires the merges' worker nor is retired
   with it, and keeps its own cache of the critiques it read. Its callers go through
-  `run_analysis`, which turns a worker that died or hung into `analysis_unavailable`.
+  `run_analysis`, which turns a worker that died or hung into `analysis_unavailable`. A
+  pool's `code` starts its errors' codes: `merge` for the merges' pool (the stable codes of
+  a merge job's end, docs/analysis.md), `analysis` for the Analysis's (seen in its logs).
 - **A crash is an answer.** A worker that dies mid-call (killed, out of memory, a crash in
-  C code) closes its pipe: the caller gets `WorkerDied` (code `merge_worker_died`, with the
+  C code) closes its pipe: the caller gets `WorkerDied` (code `<code>_worker_died`, with the
   exit code or signal) at once, never a hang, and the worker is not reused. An exception in
   the function comes back as `WorkerFailed` carrying the exception's `code` and `message`
   when it has them (a domain `OpError`), else its type and text.
 - **A hang is an answer too.** A call given `timeout=` seconds that has not answered by then
   (the worker hung: stuck in a loop, stopped, starved) gets its worker killed by a timer
   thread (SIGKILL ends even a stopped process, and unblocks the caller's send of a large call
-  as well as its receive) and raises `WorkerTimedOut` (code `merge_timeout`); the next call
+  as well as its receive) and raises `WorkerTimedOut` (code `<code>_timeout`); the next call
   spawns a new worker. Progress does not extend the limit: it bounds the whole call.
 - **Started warm, where asked.** `Pool.keep_warm(warm_up)` (a serving process calls it for
   the merges' pool and for the Analysis's as it starts: trees/actions/merges.py,
@@ -212,15 +214,21 @@ class _Worker:
         self.process.kill()
         self.process.wait()
 
-    def died(self) -> WorkerDied:
+    def died(self, code: str) -> WorkerDied:
+        """The error of a worker of the pool whose errors' codes start with `code`, whose pipe
+        ended mid-call."""
         self.conn.close()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:  # its pipe broke but it runs on: end it
             self.kill()
-        code = self.process.returncode
-        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        return WorkerDied("merge_worker_died", f"the merge's worker process ended ({how})")
+        ended = self.process.returncode
+        how = (
+            f"killed by signal {-ended}"
+            if ended is not None and ended < 0
+            else f"exit code {ended}"
+        )
+        return WorkerDied(f"{code}_worker_died", f"the {code}'s worker process ended ({how})")
 
 
 _CHILD = (
@@ -258,16 +266,20 @@ class Pool:
     """Warm workers for one kind of call: at most `max_idle` kept idle, each retired after
     `max_calls` calls; with `max_running`, at most that many calls at once (the next waits
     for one to end; None: no limit, the caller bounds them). `name`: last on its workers'
-    command lines, so that `ps` tells the pools apart."""
+    command lines, so that `ps` tells the pools apart. `code`: what its errors' codes start
+    with (`WorkerDied`: `<code>_worker_died`, `WorkerTimedOut`: `<code>_timeout`), so that a
+    dead worker of the Analysis is not called a merge's."""
 
     def __init__(
         self,
         *,
+        code: str,
         max_idle: int = MAX_IDLE,
         max_calls: int = MAX_CALLS,
         max_running: int | None = None,
         name: str = "",
     ) -> None:
+        self.code = code
         self.name = name
         self.max_idle = max_idle
         self.max_calls = max_calls
@@ -354,11 +366,12 @@ class Pool:
 
 
 # The merges' pool (trees/actions/merges.py): their number is bounded by the merge jobs.
-MERGES = Pool(name="merges")
+# Its `code` "merge": `merge_worker_died` and `merge_timeout` are a merge job's public codes.
+MERGES = Pool(name="merges", code="merge")
 # The Analysis's pool (trees/analysis_service.py): refreshed every 1.5 s by an open Analysis
 # tab, so many calls per worker (its cache of critique vectors is bounded in size), two kept
 # warm and at most two at once (a third request waits rather than start a cold worker).
-ANALYSIS = Pool(max_idle=2, max_calls=2000, max_running=2, name="analysis")
+ANALYSIS = Pool(max_idle=2, max_calls=2000, max_running=2, name="analysis", code="analysis")
 
 
 def run_analysis(
@@ -435,10 +448,11 @@ def _call(
         timer.start()
 
     def ended() -> WorkerError:
-        died = worker.died()
+        died = worker.died(pool.code)
         if expired.is_set():
             return WorkerTimedOut(
-                "merge_timeout", f"the merge's worker process did not answer in {timeout:g} s"
+                f"{pool.code}_timeout",
+                f"the {pool.code}'s worker process did not answer in {timeout:g} s",
             )
         return died
 
