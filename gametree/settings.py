@@ -199,6 +199,9 @@ GAMETREE_MAX_TOKENS_PER_USER = env_int("GAMETREE_MAX_TOKENS_PER_USER", 20)
 # Anyone may make an account with POST /api/auth/signup/ (off: accounts come from joining a
 # workshop's link or code, or from the operator's createsuperuser / createuser).
 GAMETREE_SELF_SIGNUP = env_bool("GAMETREE_SELF_SIGNUP", False)
+# Someone signed out who opens a tree's share link may enter it as a guest under a display
+# name (an account without a password, like a workshop seat's); off: they sign in first.
+GAMETREE_SHARE_GUESTS = env_bool("GAMETREE_SHARE_GUESTS", True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -441,6 +441,11 @@ MATRIX: dict[tuple[str, str], tuple[Build, tuple[tuple[int, str | None], ...]]] 
         lambda c, s: {"data": {"token": s.workshop["link_token"]}},
         (A401, *((200, None),) * 4),
     ),
+    # Signed out, a guest enters under a display name; signed in, as POST /api/share/.
+    ("post", "/api/share/enter/"): (
+        lambda c, s: {"data": {"token": s.workshop["link_token"], "display_name": "Guest"}},
+        ((200, None),) * 5,
+    ),
     ("get", "/api/trees/{tree_id}/links/"): (
         _in_workshop(),
         (A401, N404, F403, F403, (200, None)),

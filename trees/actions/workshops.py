@@ -20,7 +20,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from trees import selectors
 from trees.actions.accounts import _end_sessions, _set_password, key_hash
+from trees.actions.trees import _lock_tree
 from trees.domain.errors import ActionError
 from trees.models import (
     ApiToken,
@@ -140,7 +142,7 @@ def workshop_for_join(*, code: object = None, token: object = None) -> Workshop:
     return workshop
 
 
-def _new_username(workshop: Workshop, name: str) -> str:
+def _new_username(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:20] or "guest"
     users = get_user_model().objects
     for _ in range(20):
@@ -148,6 +150,16 @@ def _new_username(workshop: Workshop, name: str) -> str:
         if not users.filter(username=username).exists():
             return username
     raise ActionError("internal", "Could not find a free username; try again.")
+
+
+def _guest_account(name: str) -> Any:
+    """An account for someone with no account, made by a workshop join or a tree's share
+    link: a generated username, an unusable password, no email, named by the display name
+    given. The view signs the session in to it; a first password may come later."""
+    user = get_user_model()(username=_new_username(name), first_name=name[:150])
+    user.set_unusable_password()
+    user.save()
+    return user
 
 
 def _name_account(user: Any, name: str) -> None:
@@ -179,11 +191,7 @@ def workshop_join(
                     "name_taken", f"Someone in this workshop is already called {name!r}."
                 )
             if not signed_in:
-                user = get_user_model()(
-                    username=_new_username(workshop, name), first_name=name[:150]
-                )
-                user.set_unusable_password()
-                user.save()
+                user = _guest_account(name)
             seat = WorkshopParticipant.objects.create(
                 workshop=workshop,
                 user=user,
@@ -370,11 +378,8 @@ def sharelink_revoke(*, tree: Tree, link_id: int) -> None:
         raise ActionError("not_found", "No such link.")
 
 
-def sharelink_redeem(*, user: Any, token: object) -> tuple[Membership, bool]:
-    """Make the signed-in `user` a member of the link's tree with the link's role. A member
-    already there keeps a role at least as high (an editor opening a viewer link stays an
-    editor; a viewer opening an editor link becomes one). Returns the membership and whether
-    it changed."""
+def _live_link(token: object) -> ShareLink:
+    """The share link `token` names, if it still grants anything."""
     if not isinstance(token, str) or not token:
         raise ActionError("invalid", "token is required.")
     link = ShareLink.objects.filter(token=token[:64]).first()
@@ -384,6 +389,15 @@ def sharelink_redeem(*, user: Any, token: object) -> tuple[Membership, bool]:
         raise ActionError("link_revoked", "This share link was revoked.")
     if link.expires_at is not None and link.expires_at <= timezone.now():
         raise ActionError("link_expired", "This share link has expired.")
+    return link
+
+
+def sharelink_redeem(*, user: Any, token: object) -> tuple[Membership, bool]:
+    """Make the signed-in `user` a member of the link's tree with the link's role. A member
+    already there keeps a role at least as high (an editor opening a viewer link stays an
+    editor; a viewer opening an editor link becomes one). Returns the membership and whether
+    it changed."""
+    link = _live_link(token)
     with transaction.atomic():
         membership, created = Membership.objects.select_for_update().get_or_create(
             tree_id=link.tree_id, user=user, defaults={"role": link.role}
@@ -397,3 +411,38 @@ def sharelink_redeem(*, user: Any, token: object) -> tuple[Membership, bool]:
             tree_id = link.tree_id
             transaction.on_commit(lambda: broadcast_access_changed(tree_id))
     return membership, changed
+
+
+def sharelink_enter(
+    *, user: Any, token: object, display_name: object
+) -> tuple[Membership, Any, bool]:
+    """Open a share link signed in or not. Signed in: exactly `sharelink_redeem` (the name is
+    not used: one's trees show one by one's account). Signed out: a guest, like a workshop
+    seat without an account (`_guest_account`), made a member with the link's role, unless
+    GAMETREE_SHARE_GUESTS is off (`signup_closed`). The name is cleaned like a seat's and may
+    not be one a member of the tree is already shown by, in any case (`name_taken`: two
+    "Ada"s in one tree's presence and history could not be told apart). Returns the
+    membership, its user and whether an account was made (the view signs it in)."""
+    if user is not None and user.is_authenticated:
+        membership, _ = sharelink_redeem(user=user, token=token)
+        return membership, user, False
+    link = _live_link(token)
+    if not settings.GAMETREE_SHARE_GUESTS:
+        raise ActionError(
+            "signup_closed", "Guests cannot open share links here: sign in first, then open it."
+        )
+    name = _clean_name(display_name)
+    with transaction.atomic():
+        # The tree's row lock: two guests typing the same name at once are checked one after
+        # the other, so only the first gets it (a no-op on SQLite, whose writers queue).
+        _lock_tree(link.tree)
+        rows = Membership.objects.filter(tree_id=link.tree_id).select_related("user")
+        members = [m.user for m in rows]
+        shown = selectors.people_in_tree(link.tree_id, members)
+        if any(p["name"].casefold() == name.casefold() for p in shown.values()):
+            raise ActionError("name_taken", f"Someone in this tree is already called {name!r}.")
+        guest = _guest_account(name)
+        membership = Membership.objects.create(tree_id=link.tree_id, user=guest, role=link.role)
+        tree_id = link.tree_id
+        transaction.on_commit(lambda: broadcast_access_changed(tree_id))
+    return membership, guest, True

@@ -354,3 +354,19 @@ class ShareRedeemResultSerializer(serializers.Serializer[Any]):
     tree = serializers.IntegerField()
     role = serializers.CharField()
     changed = serializers.BooleanField(help_text="False when I already had this role or higher.")
+
+
+class ShareEnterSerializer(serializers.Serializer[Any]):
+    """A share link's token and, for someone signed out, the name the tree shows them by."""
+
+    token = serializers.CharField(max_length=128)
+    display_name = serializers.CharField(max_length=200, required=False)
+
+
+class ShareEnterResultSerializer(serializers.Serializer[Any]):
+    tree = serializers.IntegerField()
+    role = serializers.CharField()
+    user = UserRefSerializer()
+    account_created = serializers.BooleanField(
+        help_text="True when I was signed out: a guest account was made and signed in."
+    )

@@ -92,6 +92,7 @@ urlpatterns = [
     route(WORKSHOP + "problem-trees/", board_views.PersonTreesView, "workshop-problem-trees"),
     route("compare/", board_views.CompareView, "compare"),
     route("share/", workshop_views.ShareRedeemView, "share-redeem"),
+    route("share/enter/", workshop_views.ShareEnterView, "share-enter"),
     route(TREE + "links/", workshop_views.ShareLinkListView, "share-link-list"),
     route(TREE + "links/<int:link_id>/", workshop_views.ShareLinkDetailView, "share-link-detail"),
     route("trees/", views.TreeListView, "tree-list"),

@@ -308,3 +308,44 @@ class ShareRedeemView(APIView):
         data = _valid(s.ShareRedeemSerializer, request.data)
         membership, changed = w.sharelink_redeem(user=request.user, token=data["token"])
         return Response({"tree": membership.tree_id, "role": membership.role, "changed": changed})
+
+
+class ShareEnterView(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [JoinThrottle]
+
+    @extend_schema(
+        request=s.ShareEnterSerializer,
+        responses={
+            200: s.ShareEnterResultSerializer,
+            403: s.ErrorSerializer,
+            404: s.ErrorSerializer,
+            409: s.ErrorSerializer,
+            410: s.ErrorSerializer,
+        },
+        summary="Open a share link signed in or not (as a guest under a display name)",
+        description=(
+            "Signed in: like POST /api/share/ (display_name unused). Signed out: a guest "
+            "account is made (no password, no email), named display_name, made a member with "
+            "the link's role, and this session is signed in to it. 409 name_taken when a "
+            "member of the tree is shown by that name; 403 signup_closed when "
+            "GAMETREE_SHARE_GUESTS is off."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        if not request.user.is_authenticated:
+            _check_csrf(request)  # it signs in (signed-in sessions DRF checks itself)
+        data = _valid(s.ShareEnterSerializer, request.data)
+        membership, user, made = w.sharelink_enter(
+            user=request.user, token=data["token"], display_name=data.get("display_name")
+        )
+        if made:
+            login(request._request, user, backend=_BACKEND)
+        return Response(
+            {
+                "tree": membership.tree_id,
+                "role": membership.role,
+                "user": selectors.user_ref(user),
+                "account_created": made,
+            }
+        )
