@@ -420,8 +420,9 @@ def sharelink_enter(
     not used: one's trees show one by one's account). Signed out: a guest, like a workshop
     seat without an account (`_guest_account`), made a member with the link's role, unless
     GAMETREE_SHARE_GUESTS is off (`signup_closed`). The name is cleaned like a seat's and may
-    not be one a member of the tree is already shown by, in any case (`name_taken`: two
-    "Ada"s in one tree's presence and history could not be told apart). Returns the
+    not be the name or username of a member of the tree, in any case (`name_taken`: two
+    "Ada"s in one tree's presence and history could not be told apart, and a guest must not
+    pass for the owner by their username). Returns the
     membership, its user and whether an account was made (the view signs it in)."""
     if user is not None and user.is_authenticated:
         membership, _ = sharelink_redeem(user=user, token=token)
@@ -438,8 +439,9 @@ def sharelink_enter(
         _lock_tree(link.tree)
         rows = Membership.objects.filter(tree_id=link.tree_id).select_related("user")
         members = [m.user for m in rows]
-        shown = selectors.people_in_tree(link.tree_id, members)
-        if any(p["name"].casefold() == name.casefold() for p in shown.values()):
+        shown = selectors.people_in_tree(link.tree_id, members).values()
+        taken = {p["name"].casefold() for p in shown} | {p["username"].casefold() for p in shown}
+        if name.casefold() in taken:
             raise ActionError("name_taken", f"Someone in this tree is already called {name!r}.")
         guest = _guest_account(name)
         membership = Membership.objects.create(tree_id=link.tree_id, user=guest, role=link.role)
