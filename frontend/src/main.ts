@@ -11,7 +11,7 @@ import { h, toast } from "./ui/dom";
 import { listPage, loginPage } from "./ui/listpage";
 import { TreePage } from "./ui/treepage";
 import { outboxFor, sendOrphans } from "./ui/leave";
-import { accessPage, joinPage, sharePage } from "./ui/workshop/join";
+import { accessPage, guestSharePage, joinPage, sharePage } from "./ui/workshop/join";
 import { workshopListPage } from "./ui/workshop/list";
 import { WorkshopPage } from "./ui/workshop/page";
 import { workshopApi } from "./ui/workshop/wsapi";
@@ -106,21 +106,36 @@ async function route(): Promise<void> {
     bp.start();
     return;
   }
+  const share = path.match(/^\/share\/([^/]+)\/?$/);
   if (!me) {
-    document.title = "Sign in · Gametree";
-    // A share link opened signed out: say why there is a sign-in page (the tree opens after it).
-    const why = /^\/share\/[^/]+\/?$/.test(path)
-      ? "Someone shared a tree with you: sign in and it opens. No account yet? Join your workshop first (its link or code), then open this link again."
-      : undefined;
-    app.replaceChildren(
-      loginPage((u) => {
-        me = u;
-        void route();
-      }, why),
-    );
+    const signIn = (why?: string): void => {
+      document.title = "Sign in · Gametree";
+      app.replaceChildren(
+        loginPage((u) => {
+          me = u;
+          void route();
+        }, why),
+      );
+    };
+    if (share) {
+      // A share link opened signed out: enter as a guest under a name, or sign in (the tree
+      // opens after either).
+      document.title = "Shared tree · Gametree";
+      app.replaceChildren(
+        guestSharePage(
+          decodeURIComponent(share[1]),
+          (tree, u) => {
+            me = u;
+            navigate(`/app/trees/${tree}`, true);
+          },
+          () => signIn("Someone shared a tree with you: sign in and it opens."),
+        ),
+      );
+      return;
+    }
+    signIn();
     return;
   }
-  const share = path.match(/^\/share\/([^/]+)\/?$/);
   if (share) {
     document.title = "Shared tree · Gametree";
     app.replaceChildren(sharePage(decodeURIComponent(share[1]), (tree) => navigate(`/app/trees/${tree}`, true)));

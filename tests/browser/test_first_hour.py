@@ -287,7 +287,7 @@ def test_a_tag_typed_right_after_the_node_text_lands_on_the_node(users: Any) -> 
     expect(row_text(p, "Reward the model")).to_have_text("Reward the model for honest reports")
 
 
-def test_a_share_link_opened_signed_out_says_why_to_sign_in_then_opens_the_tree(
+def test_a_share_link_opened_signed_out_offers_to_sign_in_says_why_then_opens_the_tree(
     users: Any, guests: Any
 ) -> None:
     """A newcomer opening a share link signed out met a bare sign-in page that did not say a
@@ -299,9 +299,11 @@ def test_a_share_link_opened_signed_out_says_why_to_sign_in_then_opens_the_tree(
     newcomer = guests()
     p = newcomer.page
     p.goto(url if url.startswith("http") else f"{alice.base}{url}")
+    # Signed out, the link offers to enter as a guest under a name, or to sign in.
+    expect(p.locator("#share-name")).to_be_visible()
+    p.click("#share-sign-in")
     why = p.locator(".login .sign-in-why")
     expect(why).to_contain_text("shared a tree with you")
-    expect(why).to_contain_text("No account yet?")
     p.fill("#login-user", "carol")
     p.fill("#login-pass", "gametree-demo")
     p.click("form.login button[type=submit]")

@@ -1,7 +1,7 @@
 /**
  * The ways in that need no administrator: the join page (/join/<token> from the link, or /join
  * to type the code read aloud), a facilitator's one-time sign-in link (/access/<key>) and a
- * tree's share link (/share/<token>, for someone signed in).
+ * tree's share link (/share/<token>: signed in it opens; signed out one enters as a guest).
  */
 import { ApiError } from "../../api";
 import type { User } from "../../core/types";
@@ -128,6 +128,80 @@ export function accessPage(key: string, done: (user: User) => void): HTMLElement
   return h("main", { class: "center" }, box);
 }
 
+/** Why a share link did not open, and what to do. */
+function shareErrorText(x: unknown): string {
+  const code = x instanceof ApiError ? x.code : "";
+  switch (code) {
+    case "link_revoked":
+      return "This share link was revoked. Ask the tree's owner for a new one.";
+    case "link_expired":
+      return "This share link has expired. Ask the tree's owner for a new one.";
+    case "not_found":
+      return "This share link does not exist (it may be mistyped).";
+    case "name_taken":
+      return "Someone in this tree already uses this name: pick another one.";
+    case "signup_closed":
+      return "Here only people with an account open shared trees: sign in first.";
+    case "rate_limited":
+      return "Too many tries from this network: wait a minute and try again.";
+    default:
+      return (x as Error).message;
+  }
+}
+
+/**
+ * A tree's share link opened signed out: type a name and enter the tree as a guest (an account
+ * without a password, like a workshop seat's; this browser stays signed in to it), or sign in.
+ */
+export function guestSharePage(
+  token: string,
+  done: (tree: number, user: User) => void,
+  signIn: () => void,
+): HTMLElement {
+  const nameInput = h("input", {
+    id: "share-name",
+    name: "display_name",
+    autocomplete: "nickname",
+    maxlength: 60,
+    required: true,
+  });
+  const err = h("p", { class: "error", role: "alert", id: "share-error" });
+  const submit = h("button", { type: "submit", class: "primary wide", text: "Open the tree" });
+  const signInButton = h("button", { type: "button", class: "link", id: "share-sign-in", text: "Sign in" });
+  on(signInButton, "click", signIn);
+  const form = h(
+    "form",
+    { class: "card login join-form" },
+    h("h1", { text: "Shared tree" }),
+    h("p", { class: "muted", text: "Someone shared a tree with you. Pick the name the others will see." }),
+    h("label", { class: "field" }, h("span", { text: "Your name" }), nameInput),
+    err,
+    submit,
+    h("p", { class: "muted small" }, "No account, no email needed. Have an account? ", signInButton, " instead."),
+  );
+  on(form, "submit", async (e) => {
+    e.preventDefault();
+    err.textContent = "";
+    const name = nameInput.value.trim();
+    if (!name) {
+      err.textContent = "Pick a name.";
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const r = await shareApi.enter(token, name);
+      done(r.tree, r.user);
+    } catch (x) {
+      err.textContent = shareErrorText(x);
+      nameInput.focus();
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  queueMicrotask(() => nameInput.focus());
+  return h("main", { class: "center join-page" }, form);
+}
+
 /** A tree's share link, opened by someone signed in: become a member, then open the tree. */
 export function sharePage(token: string, done: (tree: number) => void): HTMLElement {
   const msg = h("p", { role: "status", text: "Opening the shared tree…" });
@@ -136,17 +210,9 @@ export function sharePage(token: string, done: (tree: number) => void): HTMLElem
     try {
       done((await shareApi.redeem(token)).tree);
     } catch (x) {
-      const code = x instanceof ApiError ? x.code : "";
       msg.className = "error";
       msg.setAttribute("role", "alert");
-      msg.textContent =
-        code === "link_revoked"
-          ? "This share link was revoked. Ask the tree's owner for a new one."
-          : code === "link_expired"
-            ? "This share link has expired. Ask the tree's owner for a new one."
-            : code === "not_found"
-              ? "This share link does not exist (it may be mistyped)."
-              : (x as Error).message;
+      msg.textContent = shareErrorText(x);
       box.append(h("p", {}, h("a", { href: "/", text: "Go to my trees" })));
     }
   })();

@@ -62,6 +62,12 @@ export const shareApi = {
     request<ShareLink>("POST", `/api/trees/${tree}/links/`, { role, ...(expiresAt ? { expires_at: expiresAt } : {}) }),
   revoke: (tree: number, link: number) => request<void>("DELETE", `/api/trees/${tree}/links/${link}/`),
   redeem: (token: string) => request<{ tree: number; role: string; changed: boolean }>("POST", "/api/share/", { token }),
+  /** Signed out: enter as a guest under `displayName` (the session is signed in to the guest). */
+  enter: (token: string, displayName: string) =>
+    request<{ tree: number; role: string; user: User; account_created: boolean }>("POST", "/api/share/enter/", {
+      token,
+      display_name: displayName,
+    }),
 };
 
 /** The link a facilitator hands out (the server serves the client at /join/<token>). */
