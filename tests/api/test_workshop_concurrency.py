@@ -1,6 +1,7 @@
-"""A room joining at once: two people taking the same display name at the same moment, a
-room of people joining together, and a move racing the end of a round, from real threads with
-their own database connections (PostgreSQL in the integration pass, SQLite otherwise)."""
+"""A room joining at once: two people taking the same display name at the same moment (in a
+workshop, and as guests on a tree's share link), a room of people joining together, and a move
+racing the end of a round, from real threads with their own database connections (PostgreSQL
+in the integration pass, SQLite otherwise)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from typing import Any
 import pytest
 
 from tests.api.test_owner_concurrency import _race
+from trees.actions.trees import tree_create
 from trees.actions.workshop_groups import group_create, participant_move
 from trees.actions.workshop_rounds import exercise_create, round_end, round_start
-from trees.actions.workshops import workshop_create, workshop_join
+from trees.actions.workshops import (
+    sharelink_create,
+    sharelink_enter,
+    workshop_create,
+    workshop_join,
+)
 from trees.domain.workshop import FOLLOWS, MERGED_ALREADY
-from trees.models import ExerciseTree, GroupMerge, WorkshopParticipant
+from trees.models import ExerciseTree, GroupMerge, Membership, WorkshopParticipant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,6 +39,23 @@ def test_two_people_taking_one_name_at_once_get_one_seat_and_one_name_taken(
         answers = _race([take, take])
         assert sorted(answers) == ["name_taken", "ok"], answers
         assert WorkshopParticipant.objects.filter(workshop=workshop, display_name=name).count() == 1
+
+
+def test_two_guests_taking_one_name_on_a_share_link_at_once_get_one_place_and_one_name_taken(
+    make_user: Any,
+) -> None:
+    owner = make_user("olivia")
+    tree = tree_create(owner_id=owner.pk, kind="game", title="Shared")
+    link = sharelink_create(tree=tree, user=owner, role="editor")
+    for round_ in range(10):
+        name = f"Ada {round_}"
+
+        def take(name: str = name) -> None:
+            sharelink_enter(user=None, token=link.token, display_name=name)
+
+        answers = _race([take, take])
+        assert sorted(answers) == ["name_taken", "ok"], answers
+    assert Membership.objects.filter(tree=tree).count() == 11
 
 
 def test_twelve_people_joining_together_each_get_their_own_account_and_seat(
