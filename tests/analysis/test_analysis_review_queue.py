@@ -76,3 +76,26 @@ def test_sources_held_by_one_merged_node_are_one_side_of_a_pair() -> None:
     ]
     out = distinct_suggestions(rows, lambda r: holder((r["tree"], r["node"])))
     assert len(out) == 1 and out[0]["a"]["tree"] == 1
+
+
+def test_the_queue_is_in_the_order_of_the_scores_it_shows() -> None:
+    def ref(t: int, n: str) -> dict[str, Any]:
+        return {"tree": t, "node": n, "label": n}
+
+    a, b, c, d, e = (ref(i + 1, n) for i, n in enumerate("abcde"))
+
+    def row(x: Any, y: Any, score: float, *more: Any) -> dict[str, Any]:
+        cands = [{**y, "score": score}, *more]
+        return {"a": x, "b": y, "score": score, "explanation": "", "candidates": cands}
+
+    # b ≟ a mirrors a ≟ b: it moves on to c, scoring 0.4, below d ≟ e at 0.6
+    rows = [row(a, b, 0.9), row(b, a, 0.9, {**c, "score": 0.4}), row(d, e, 0.6)]
+    out = distinct_suggestions(rows, lambda r: None)
+    assert [(s["a"]["node"], s["b"]["node"], s["score"]) for s in out] == [
+        ("a", "b", 0.9),
+        ("d", "e", 0.6),
+        ("b", "c", 0.4),
+    ]
+    result, holder = three_people_merge()
+    scores = [s["score"] for s in distinct_suggestions(result["suggestions"], holder)]
+    assert scores == sorted(scores, reverse=True)

@@ -11,6 +11,7 @@ A suggestion whose pair was already suggested moves on to its next candidate tha
 pair (so "Race dynamics between labs ≟ Labs racing to deploy" is kept when "Race dynamics
 between labs ≟ Race dynamics" was the mirror of an earlier one), or goes when it has none.
 Candidates already merged into `a`, or held by the same node as an earlier candidate, go too.
+The rows are then in the order of the scores they show, best first.
 
 `undecided` reads a stored queue as its review screen shows it: the next round's merge asks
 its pending pairs again (`lineage.carry_suggestions`).
@@ -84,6 +85,9 @@ def distinct_suggestions(
                 explanation=_explain(components),
             )
         out.append(row)
+    # A row moved on to a later candidate scores that candidate's score, lower than its place
+    # said: the queue is "most likely first" by the scores it shows (ties keep merge order).
+    out.sort(key=lambda row: -float(row["score"]))
     return out
 
 
