@@ -331,9 +331,19 @@ def suggestion_payload(
             for c in s.candidates
         ],
         "chosen": _side(s.chosen, index)["node"] if s.chosen else None,
+        # A pick merged another candidate than b into a: which one (b's pair is asked again).
+        "picked": _picked(s, index),
         "decided_by": named.get(s.decided_by_id) if s.decided_by_id is not None else None,
         "decided_at": s.decided_at.isoformat() if s.decided_at else None,
     }
+
+
+def _picked(s: MergeSuggestion, index: SourceIndex) -> dict[str, Any] | None:
+    c, b = s.chosen, s.b
+    if not c or (c.get("tree"), str(c.get("node"))) == (b.get("tree"), str(b.get("node"))):
+        return None
+    side = _side(c, index)
+    return {"node": side["node"], "label": side["label"]}
 
 
 def _served(rows: Iterable[MergeSuggestion], index: SourceIndex) -> list[MergeSuggestion]:

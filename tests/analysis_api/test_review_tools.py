@@ -284,3 +284,90 @@ def test_a_split_takes_back_the_extra_parent_edges_only_that_tree_drew(
     assert str(ann_part.id) in ups and str(values.id) not in ups, ups
     assert now["Reward hacking"].parent_id == values.id  # bob's child stays with bob's part
     assert_log_replays_to_the_snapshot(tree_id)
+
+
+def test_a_split_after_keep_b_label_gives_each_part_its_own_label_and_opens_the_pair_again(
+    people: Any,
+) -> None:
+    ann, bob, tree_id = people["ann"], people["bob"], people["tree"]
+    queue = ann.get(f"/api/trees/{tree_id}/review/").json()
+    s = next(
+        x
+        for x in queue["suggestions"]
+        if len({src["tree"] for src in x["a"]["sources"] + x["b"]["sources"]}) == 2
+        and len({src["tree"] for src in x["a"]["sources"]}) == 1
+        and live(tree_id)[x["a"]["node"]].text != live(tree_id)[x["b"]["node"]].text
+    )
+    a_text = live(tree_id)[s["a"]["node"]].text
+    b_text = live(tree_id)[s["b"]["node"]].text
+    glossary = Tree.objects.get(pk=tree_id).meta.get("glossary")
+    body = {"decision": "accept", "label": "b"}
+    out = ann.post(f"/api/trees/{tree_id}/review/{s['id']}/", body, format="json").json()
+    node = out["suggestion"]["a"]["node"]
+    assert live(tree_id)[node].text == b_text
+
+    split = bob.post(f"/api/trees/{tree_id}/nodes/{node}/split/")
+    assert split.status_code == 200, split.json()
+    parts = [live(tree_id)[i] for i in split.json()["nodes"]]
+    assert sorted(p.text for p in parts) == sorted([a_text, b_text])
+    assert parts[0].text == a_text  # the node split from takes back its own label
+    assert all("aliases" not in p.meta for p in parts)
+    assert_log_replays_to_the_snapshot(tree_id)
+    # The card no longer says Accepted of two problems the tree holds apart: open again.
+    again = ann.get(f"/api/trees/{tree_id}/review/").json()
+    row = next(x for x in again["suggestions"] if x["id"] == s["id"])
+    assert row["status"] == "pending" and row["chosen"] is None and row["decided_by"] is None
+    assert {row["a"]["node"], row["b"]["node"]} == {str(p.id) for p in parts}
+    assert again["progress"]["done"] == queue["progress"]["done"]
+    assert Tree.objects.get(pk=tree_id).meta.get("glossary") == glossary  # alias forgotten
+
+
+def test_a_node_edited_after_its_merge_keeps_its_text_when_split(people: Any) -> None:
+    tree_id = people["tree"]
+    nodes = by_text(tree_id)
+    a, b = nodes["Race dynamics"], nodes["Competitive pressure"]
+    body = {"a": str(a.id), "b": str(b.id), "label": "b"}
+    people["bob"].post(f"/api/trees/{tree_id}/merge-nodes/", body, format="json")
+    Node.objects.filter(pk=a.id).update(text="Racing to deploy")  # as if edited later
+    from trees.actions import state_cache
+
+    state_cache.forget(tree_id)
+    out = people["bob"].post(f"/api/trees/{tree_id}/nodes/{a.id}/split/").json()
+    texts = [live(tree_id)[i].text for i in out["nodes"]]
+    assert texts[0] == "Racing to deploy" and "Competitive pressure" in texts[1:]
+
+
+def test_a_pick_says_which_candidate_was_merged_and_asks_the_pair_with_b_again(
+    people: Any,
+) -> None:
+    ann, tree_id = people["ann"], people["tree"]
+    queue = ann.get(f"/api/trees/{tree_id}/review/").json()
+    s, pick = next(
+        (x, c)
+        for x in queue["suggestions"]
+        for c in x["candidates"]
+        if c["node"] not in (x["a"]["node"], x["b"]["node"])
+    )
+    url = f"/api/trees/{tree_id}/review/{s['id']}/"
+    out = ann.post(url, {"decision": "pick", "candidate": pick["node"]}, format="json")
+    assert out.status_code == 200, out.json()
+    got = out.json()["suggestion"]
+    assert got["status"] == "accepted"
+    assert got["picked"] == {"node": s["a"]["node"], "label": pick["label"]}
+    assert pick["node"] not in live(tree_id) and s["b"]["node"] in live(tree_id)
+    # b's pair is still open: asked again as a pending suggestion, without the picked one.
+    after = ann.get(f"/api/trees/{tree_id}/review/").json()
+    open_again = [
+        x
+        for x in after["suggestions"]
+        if x["status"] == "pending"
+        and {x["a"]["node"], x["b"]["node"]} == {s["a"]["node"], s["b"]["node"]}
+    ]
+    assert len(open_again) == 1 and open_again[0]["id"] != s["id"]
+    assert after["progress"]["done"] == queue["progress"]["done"] + 1
+    # Undo takes the pick back, and with it the pair it left open.
+    undone = ann.post(f"{url}undo/").json()["suggestion"]
+    assert undone["status"] == "pending" and undone["picked"] is None
+    back = ann.get(f"/api/trees/{tree_id}/review/").json()
+    assert [x["id"] for x in back["suggestions"]] == [x["id"] for x in queue["suggestions"]]
+    assert_log_replays_to_the_snapshot(tree_id)

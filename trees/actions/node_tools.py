@@ -16,16 +16,18 @@ from django.utils import timezone
 from trees import analysis_service as service
 from trees.actions import state_cache
 from trees.actions.merges import fit_meta
-from trees.actions.review import accept_match, apply_ops
+from trees.actions.review import accept_match, apply_ops, reopen
 from trees.actions.review_plan import Plan, renamed_edge
 from trees.domain import TreeState
 from trees.domain.errors import ActionError
 from trees.models import (
     MergeSuggestion,
+    SuggestionStatus,
     Tree,
     TreeKind,
 )
 from trees.realtime.broadcast import broadcast_review
+from trees.selectors import tree_snapshot
 
 Op = dict[str, Any]
 
@@ -107,6 +109,14 @@ def plan_split(state: TreeState, node_id: str) -> list[Op]:
     kept_meta.pop("aliases", None)
     kept_meta.pop("drew", None)  # one tree's node now: its sources say who drew it
     plan.add({"kind": "set", "id": node_id, "field": "meta", "value": fit_meta(kept_meta)}, [])
+    own = {str(src.get("label") or "") for src in groups[keep_tree]}
+    theirs = {str(src.get("label") or "") for t in others for src in groups[t]}
+    if node.text not in own and node.text in theirs:
+        # it kept another tree's label (Keep B's label, a pick): it takes back its own; a text
+        # edited after the merge (no source's label) stays
+        own_label = str(groups[keep_tree][0].get("label") or "")
+        if own_label:
+            plan.add({"kind": "set", "id": node_id, "field": "text", "value": own_label}, [])
     texts = {node.text}
     for tree_key in others:
         group = groups[tree_key]
@@ -166,7 +176,30 @@ def node_split(*, tree: Tree, actor_id: int, node_id: object) -> list[str]:
         node = _live(state, node_id, str(node_id)[:40])
         ops = plan_split(state, node.id)
         apply_ops(locked.pk, actor_id, ops)
+        payloads = _reopen_split(locked)
+
+        def announce() -> None:
+            for payload in payloads:
+                broadcast_review(locked.pk, payload)
+
+        transaction.on_commit(announce)
     return [node.id, *(op["id"] for op in ops if op["kind"] == "create")]
+
+
+def _reopen_split(tree: Tree) -> list[dict[str, Any]]:
+    """Accepted suggestions whose two sides a split just put in different nodes are open
+    again (pending): the card no longer says Accepted of a pair the tree holds apart. Answers
+    their `review` events."""
+    index = service.source_index(tree_snapshot(tree_id=tree.pk)["nodes"], tree.pk)
+    opened = []
+    for s in MergeSuggestion.objects.filter(tree=tree, status=SuggestionStatus.ACCEPTED):
+        chosen = s.chosen or s.b
+        a = index.get((s.a["tree"], str(s.a["node"])))
+        b = index.get((chosen["tree"], str(chosen["node"])))
+        if a is not None and b is not None and a["id"] != b["id"]:
+            reopen(tree, s)
+            opened.append(s.pk)
+    return [service.review_event(tree.pk, pk) for pk in opened]
 
 
 def conflict_pick(*, tree: Tree, actor_id: int, index: int, pick: object) -> dict[str, Any]:

@@ -88,6 +88,12 @@ def _same(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
     return (a["tree"], str(a["node"])) == (b["tree"], str(b["node"]))
 
 
+def _one_node(index: service.SourceIndex, x: Mapping[str, Any], y: Mapping[str, Any]) -> bool:
+    """Do source refs `x` and `y` stand for one live merged node (before the decision)?"""
+    nx, ny = index.get((x["tree"], str(x["node"]))), index.get((y["tree"], str(y["node"])))
+    return nx is not None and ny is not None and nx["id"] == ny["id"]
+
+
 def _chosen(
     s: MergeSuggestion, decision: str, candidate: object, index: service.SourceIndex
 ) -> dict[str, Any]:
@@ -139,11 +145,32 @@ def review_decide(
             chosen = _chosen(s, str(decision), candidate, index)
             if s.status == SuggestionStatus.PENDING:
                 accept_match(locked, s, state, index, chosen, actor_id, label == "b")
+                if not _same(chosen, s.b) and not _one_node(index, chosen, s.b):
+                    _ask_again(locked, s, chosen)
             elif not (s.status == SuggestionStatus.ACCEPTED and _same(s.chosen, chosen)):
                 raise ActionError("conflict", f"This suggestion is {s.status}; undo it first.")
         payload = service.review_event(locked.pk, s.pk)
         transaction.on_commit(lambda: broadcast_review(locked.pk, payload))
     return payload
+
+
+def _ask_again(tree: Tree, s: MergeSuggestion, chosen: Mapping[str, Any]) -> None:
+    """A pick merged another candidate into a: whether b is the same problem as a is still
+    open, so that pair is asked again as a new pending suggestion at the end of the queue
+    (undo takes it back while it is pending)."""
+    last = MergeSuggestion.objects.filter(tree=tree).aggregate(m=Max("position"))["m"]
+    MergeSuggestion.objects.create(
+        tree=tree,
+        position=(last if last is not None else -1) + 1,
+        a_tree=s.a_tree,
+        b_tree=s.b_tree,
+        a=s.a,
+        b=s.b,
+        score=s.score,
+        components=s.components,
+        explanation=s.explanation,
+        candidates=[c for c in s.candidates if not _same(c, chosen)],
+    )
 
 
 def _reject(s: MergeSuggestion, actor_id: int) -> None:
@@ -201,37 +228,42 @@ def review_undo(*, tree: Tree, actor_id: int, suggestion_id: int) -> dict[str, A
         locked, s, state = locked_suggestion(tree, suggestion_id)
         if s.status == SuggestionStatus.ACCEPTED:
             apply_ops(locked.pk, actor_id, plan_undo(state, list(s.inverse_ops)))
-            for alias, canonical in (s.learned or {}).items():
-                GlossaryEntry.objects.filter(
-                    user_id=locked.owner_id, alias=alias, canonical=canonical
-                ).delete()
-                if (locked.meta.get("glossary") or {}).get(alias) == canonical:
-                    glossary = dict(locked.meta["glossary"])
-                    del glossary[alias]
-                    locked.meta = {**locked.meta, "glossary": glossary}
-                    locked.save(update_fields=["meta"])
+            if not _same(s.chosen, s.b):
+                # the pair a pick left open goes back into this suggestion (still pending)
+                pending = MergeSuggestion.objects.filter(
+                    tree=locked, status=SuggestionStatus.PENDING, a_tree=s.a_tree, b_tree=s.b_tree
+                ).exclude(pk=s.pk)
+                again = [x.pk for x in pending if _same(x.a, s.a) and _same(x.b, s.b)]
+                MergeSuggestion.objects.filter(pk__in=again).delete()
         elif s.status == SuggestionStatus.REJECTED:
             RejectedPair.objects.filter(**_pair_key(s.a, s.b)).delete()
-        if s.status != SuggestionStatus.PENDING:
-            s.status = SuggestionStatus.PENDING
-            s.chosen = None
-            s.inverse_ops = []
-            s.learned = {}
-            s.decided_by = None
-            s.decided_at = None
-            s.save(
-                update_fields=[
-                    "status",
-                    "chosen",
-                    "inverse_ops",
-                    "learned",
-                    "decided_by",
-                    "decided_at",
-                ]
-            )
+        reopen(locked, s)
         payload = service.review_event(locked.pk, s.pk)
         transaction.on_commit(lambda: broadcast_review(locked.pk, payload))
     return payload
+
+
+def reopen(tree: Tree, s: MergeSuggestion) -> None:
+    """Set a decided suggestion back to pending; an accepted one forgets the aliases it taught
+    the owner's glossary. Its ops are the caller's to undo (or already undone by a split)."""
+    if s.status == SuggestionStatus.PENDING:
+        return
+    for alias, canonical in (s.learned or {}).items():
+        GlossaryEntry.objects.filter(
+            user_id=tree.owner_id, alias=alias, canonical=canonical
+        ).delete()
+        if (tree.meta.get("glossary") or {}).get(alias) == canonical:
+            glossary = dict(tree.meta["glossary"])
+            del glossary[alias]
+            tree.meta = {**tree.meta, "glossary": glossary}
+            tree.save(update_fields=["meta"])
+    s.status = SuggestionStatus.PENDING
+    s.chosen = None
+    s.inverse_ops = []
+    s.learned = {}
+    s.decided_by = None
+    s.decided_at = None
+    s.save(update_fields=["status", "chosen", "inverse_ops", "learned", "decided_by", "decided_at"])
 
 
 # ---- merging by hand, splitting, settling round conflicts --------------------------------------
