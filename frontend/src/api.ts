@@ -179,6 +179,8 @@ export interface ReviewSuggestion {
   score: number;
   explanation: string;
   candidates: ReviewCandidate[];
+  /** A pick merged this candidate (not b) into a; b's pair stays open. */
+  picked?: { node: string | null; label: string } | null;
   decided_by: { id: number; username: string; name?: string } | string | number | null;
   decided_at: string | null;
   [extra: string]: unknown;

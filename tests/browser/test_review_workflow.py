@@ -337,3 +337,91 @@ def test_a_review_queue_that_could_not_be_read_offline_is_read_when_the_page_is_
     assert len(reads) == 1, reads
     alice.shot("review-read-when-back-online")
     assert not alice.errors
+
+
+def test_a_split_after_keep_bs_label_gives_back_both_labels_and_opens_the_card_for_both(
+    users: Any,
+) -> None:
+    people, ids = three_trees(users)
+    alice, bob = people["ann"], people["bob"]
+    tree_id = merge(alice, ids, "Three people")
+    a, b = alice.page, bob.page
+    for u in (alice, bob):
+        open_review(u, tree_id)
+    nodes = live_nodes(alice, tree_id)
+    texts = [n["text"] for n in nodes.values()]
+
+    def one_tree(node: str) -> bool:
+        return len({src["tree"] for src in nodes[node]["meta"].get("sources", [])}) == 1
+
+    s = next(
+        x
+        for x in alice.api("GET", f"/api/trees/{tree_id}/review/")["suggestions"]
+        if one_tree(x["a"]["node"])
+        and one_tree(x["b"]["node"])
+        and texts.count(nodes[x["a"]["node"]]["text"]) == 1
+        and texts.count(nodes[x["b"]["node"]]["text"]) == 1
+    )
+    text_a, text_b = nodes[s["a"]["node"]]["text"], nodes[s["b"]["node"]]["text"]
+    item = a.locator(f"li.sugg[data-sid='{s['id']}']")
+    item.get_by_role("button", name="Keep B's label").click()
+    expect(item).to_have_attribute("data-status", "accepted")
+    b_item = b.locator(f"li.sugg[data-sid='{s['id']}']")
+    expect(b_item).to_have_attribute("data-status", "accepted", timeout=LIVE)
+
+    # bob splits the merged problem from its details: each part has its own label again.
+    b.get_by_role("tab", name="Outline").click()
+    node_row(b, text_b).locator(":scope > .row > .text").click()
+    b.get_by_role("button", name="Split into its 2 sources").click()
+    expect(node_row(b, text_a)).to_have_count(1, timeout=LIVE)
+    expect(node_row(b, text_b)).to_have_count(1)
+    # alice's card no longer says Accepted: the pair is open again, for both of them.
+    expect(item).to_have_attribute("data-status", "pending", timeout=LIVE)
+    expect(item.get_by_role("button", name="Keep B's label")).to_be_enabled()
+    b.get_by_role("tab", name="Analysis").click()
+    expect(b_item).to_have_attribute("data-status", "pending", timeout=LIVE)
+    a.get_by_role("tab", name="Outline").click()
+    expect(node_row(a, text_a)).to_have_count(1, timeout=LIVE)
+    expect(node_row(a, text_b)).to_have_count(1)
+    alice.shot("review-split-after-keep-b")
+    assert not alice.errors and not bob.errors
+
+
+def test_or_merge_a_with_another_candidate_says_so_and_leaves_bs_pair_open_for_everyone(
+    users: Any,
+) -> None:
+    people, ids = three_trees(users)
+    alice, bob = people["ann"], people["bob"]
+    tree_id = merge(alice, ids, "Three people")
+    a, b = alice.page, bob.page
+    for u in (alice, bob):
+        open_review(u, tree_id)
+    s, pick = next(
+        (x, c)
+        for x in alice.api("GET", f"/api/trees/{tree_id}/review/")["suggestions"]
+        for c in x["candidates"][1:]
+        if c["node"] not in (x["a"]["node"], x["b"]["node"])
+    )
+    text_b = live_nodes(alice, tree_id)[s["b"]["node"]]["text"]
+    item = a.locator(f"li.sugg[data-sid='{s['id']}']")
+    item.locator(".candidates button", has_text=pick["label"]).first.click()
+    expect(item).to_have_attribute("data-status", "accepted")
+    said = f"merged A with “{pick['label']}”, not B"
+    expect(item.locator(".decided")).to_contain_text(said)
+    expect(b.locator(f"li.sugg[data-sid='{s['id']}'] .decided")).to_contain_text(said, timeout=LIVE)
+    # B is still its own problem, and its pair with A is still to decide, on bob's screen too.
+    served = alice.api("GET", f"/api/trees/{tree_id}/review/")["suggestions"]
+    still = [
+        x
+        for x in served
+        if x["status"] == "pending"
+        and {x["a"]["node"], x["b"]["node"]} == {s["a"]["node"], s["b"]["node"]}
+    ]
+    assert len(still) == 1
+    open_card = b.locator(f"li.sugg[data-sid='{still[0]['id']}']")
+    expect(open_card).to_have_attribute("data-status", "pending", timeout=LIVE)
+    b.get_by_role("tab", name="Outline").click()
+    expect(node_row(b, text_b)).to_have_count(1)
+    assert pick["node"] not in live_nodes(alice, tree_id)
+    alice.shot("review-pick-other-candidate")
+    assert not alice.errors and not bob.errors

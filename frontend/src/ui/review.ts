@@ -293,7 +293,7 @@ export class ReviewScreen {
         { class: "pair" },
         this.side(s.a, "A"),
         h("div", { class: "vs", "aria-hidden": "true", text: "≟" }),
-        this.side(s.b, "B"),
+        this.side(s.b, "B", s.status === "accepted" && !!s.picked),
       ),
     );
     const actions = h("div", { class: "sugg-actions" });
@@ -323,11 +323,15 @@ export class ReviewScreen {
     } else {
       const who = this.decider(s);
       const when = s.decided_at ? new Date(s.decided_at).toLocaleTimeString() : "";
-      // Which label the merged problem has (A's or B's: the buttons chose), as it reads now.
-      const merged = s.status === "accepted" ? [s.a.node, s.b.node].find((x) => x !== null && this.ctx.hasNode(x)) : undefined;
+      // Which label the merged problem has (A's or B's: the buttons chose), as it reads now. A
+      // pick merged another candidate into A, not B: say which (B's pair stays open).
+      const picked = s.status === "accepted" ? (s.picked ?? null) : null;
+      const sides = picked ? [picked.node, s.a.node] : [s.a.node, s.b.node];
+      const merged = s.status === "accepted" ? sides.find((x) => x !== null && this.ctx.hasNode(x)) : undefined;
       const name = merged ? this.ctx.nodeText?.(merged) : undefined;
+      const what = picked ? ` · merged A with “${picked.label}”, not B` : "";
       actions.append(
-        h("span", { class: "decided", text: `${statusWord(s.status)}${who ? ` by ${who}` : ""}${when ? ` at ${when}` : ""}${name ? ` · now “${name}”` : ""}` }),
+        h("span", { class: "decided", text: `${statusWord(s.status)}${who ? ` by ${who}` : ""}${when ? ` at ${when}` : ""}${what}${name ? ` · now “${name}”` : ""}` }),
       );
       const undo = h("button", { type: "button", class: "subtle", text: "Undo" });
       undo.disabled = ro || busy;
@@ -339,8 +343,9 @@ export class ReviewScreen {
     return li;
   }
 
-  private side(x: ReviewSide, which: string): HTMLElement {
-    const box = h("div", { class: `side side-${which.toLowerCase()}` });
+  /** One side of the pair; `passed`: a pick merged another candidate instead of it. */
+  private side(x: ReviewSide, which: string, passed = false): HTMLElement {
+    const box = h("div", { class: `side side-${which.toLowerCase()}${passed ? " passed" : ""}` });
     const head = h("div", { class: "side-head" }, h("span", { class: "side-tag", text: which }));
     const node = x.node;
     if (node !== null && this.ctx.hasNode(node)) {
