@@ -88,3 +88,47 @@ def create_op(
     if tags:
         op["tags"] = tags
     return op
+
+
+def own_problem_trees(ws: BoardWorkshop, g: int, problems: list[list[str]]) -> list[Any]:
+    """Group `g`'s members' own problem trees of round one ("Alignment" and, for each person,
+    their problems under it), linked to the exercise as at the round's start."""
+    from trees.actions.imports import tree_import
+    from trees.models import ExerciseTree
+
+    round_ = ws.exercise.rounds.get()
+    own = []
+    for user, seat, texts in zip(ws.people[g], ws.seats[g], problems, strict=True):
+        top = {"id": str(uuid.uuid4()), "type": "problem", "parent": None, "text": "Alignment"}
+        nodes = [top] + [
+            {"id": str(uuid.uuid4()), "type": "problem", "parent": top["id"], "text": text}
+            for text in texts
+        ]
+        tree = tree_import(owner_id=user.pk, kind="problem", title="Mine", nodes=nodes)
+        ExerciseTree.objects.create(
+            exercise=ws.exercise,
+            round=round_,
+            tree=tree,
+            group=ws.groups[g],
+            participant=seat,
+            kind="individual",
+        )
+        own.append(tree)
+    return own
+
+
+def group_merged(ws: BoardWorkshop, g: int, own: list[Any]) -> Any:
+    """Group `g`'s merge done: its members' trees merged and linked as the group's tree
+    (returned)."""
+    from trees.actions.merges import merge_create
+    from trees.models import ExerciseTree
+
+    merged = merge_create(actor_id=ws.people[g][0].pk, trees=own).tree
+    ExerciseTree.objects.create(
+        exercise=ws.exercise,
+        round=ws.exercise.rounds.get(),
+        tree=merged,
+        group=ws.groups[g],
+        kind="merged",
+    )
+    return merged

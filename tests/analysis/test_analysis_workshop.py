@@ -313,6 +313,59 @@ def test_an_exercise_is_ranked_on_its_newest_round_and_its_merged_trees() -> Non
     assert ranking_trees(trees, 99) == []
 
 
+def test_after_the_merge_a_groups_total_counts_its_merged_tree_not_its_members_trees_too() -> None:
+    # The walkthrough's board said "15 problems" for three own trees of 3 and their merged
+    # tree of 6: the merged tree holds its sources, so the group's total is the merged tree's.
+    cat = own_tree(13, CAT, 10)
+    merged = merged_tree(3, 10, {11: ANN, 12: BOB, 13: CAT})
+    trees = [own_tree(11, ANN, 10), own_tree(12, BOB, 10), cat, merged]
+    counts = {t.id: tree_counts(t.kind, t.nodes) for t in trees}
+    assert [counts[t]["problems"] for t in (11, 12, 13, 3)] == [2, 2, 2, 4]
+    [row] = group_summaries([(10, "Group 1")], trees, counts)
+    assert row["totals"]["problems"] == 4
+    # every tree is still listed with its own count; only the merged tree is in the total
+    assert [(t["id"], t["counts"]["problems"], t["counted"]) for t in row["trees"]] == [
+        (11, 2, False),
+        (12, 2, False),
+        (13, 2, False),
+        (3, 4, True),
+    ]
+
+
+def test_before_the_merge_a_groups_total_adds_up_its_members_trees() -> None:
+    trees = [own_tree(11, ANN, 10), own_tree(12, BOB, 10), own_tree(13, CAT, 20)]
+    counts = {t.id: tree_counts(t.kind, t.nodes) for t in trees}
+    rows = group_summaries([(10, "Red"), (20, "Blue")], trees, counts)
+    assert [r["totals"]["problems"] for r in rows] == [4, 2]
+    assert all(t["counted"] for r in rows for t in r["trees"])
+
+
+def test_a_groups_total_counts_each_exercise_by_its_newest_round_and_adds_the_exercises() -> None:
+    # Round two's copies stand for the group in exercise 1 (round one and its merge are in
+    # them); exercise 2 (a game tree, no rounds) counts as it is, beside it.
+    merged = merged_tree(3, 10, {11: ANN, 12: BOB})
+    copy = board_tree(
+        21, [dict(n) for n in merged.nodes], 10, kind="problem", round=2, link_kind="individual"
+    )
+    game = board_tree(5, GROUP_B, 10, exercise=2)
+    trees = [own_tree(11, ANN, 10), own_tree(12, BOB, 10), merged, copy, game]
+    counts = {t.id: tree_counts(t.kind, t.nodes) for t in trees}
+    [row] = group_summaries([(10, "Red")], trees, counts)
+    assert row["totals"]["problems"] == counts[21]["problems"] == 3
+    assert row["totals"]["proposals"] == 2
+    assert [t["id"] for t in row["trees"] if t["counted"]] == [21, 5]
+
+
+def test_with_one_group_after_its_merge_each_problem_is_ranked_once() -> None:
+    # The ranking reads the merged tree alone, not the members' trees beside it.
+    merged = merged_tree(3, 10, {11: ANN, 12: BOB, 13: CAT})
+    trees = [own_tree(11, ANN, 10), own_tree(12, BOB, 10), own_tree(13, CAT, 10), merged]
+    assert [t.id for t in ranking_trees(trees, 1)] == [3]
+    labels = [it["label"] for it in cross_group_ranking(ranking_trees(trees, 1))["items"]]
+    assert sorted(labels) == sorted(set(labels))
+    assert len(labels) == tree_counts("problem", merged.nodes)["problems"]
+
+
 def test_an_empty_workshop_has_an_empty_ranking() -> None:
     assert cross_group_ranking([]) == {"kind": None, "items": [], "trees": 0, "clusters": True}
 

@@ -6,14 +6,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
 from rest_framework.test import APIClient
 
-from tests.board_helpers import BoardWorkshop, create_op, make_board_workshop
+from tests.board_helpers import (
+    BoardWorkshop,
+    create_op,
+    group_merged,
+    make_board_workshop,
+    own_problem_trees,
+)
 from trees.actions import tree_apply_op
 from trees.models import Workshop
 
@@ -72,48 +77,6 @@ def test_the_facilitator_sees_every_group_with_counts_and_the_ranking(
     assert ranking["items"][0]["groups"] == 2
     assert board["participants"] == 4 and board["present"] == 2
     assert board["projector"] is False
-
-
-def own_problem_trees(ws: BoardWorkshop, g: int, problems: list[list[str]]) -> list[Any]:
-    """Group `g`'s members' own problem trees of round one ("Alignment" and, for each person,
-    their problems under it), linked to the exercise as at the round's start."""
-    from trees.actions.imports import tree_import
-    from trees.models import ExerciseTree
-
-    round_ = ws.exercise.rounds.get()
-    own = []
-    for user, seat, texts in zip(ws.people[g], ws.seats[g], problems, strict=True):
-        top = {"id": str(uuid.uuid4()), "type": "problem", "parent": None, "text": "Alignment"}
-        nodes = [top] + [
-            {"id": str(uuid.uuid4()), "type": "problem", "parent": top["id"], "text": text}
-            for text in texts
-        ]
-        tree = tree_import(owner_id=user.pk, kind="problem", title="Mine", nodes=nodes)
-        ExerciseTree.objects.create(
-            exercise=ws.exercise,
-            round=round_,
-            tree=tree,
-            group=ws.groups[g],
-            participant=seat,
-            kind="individual",
-        )
-        own.append(tree)
-    return own
-
-
-def group_merged(ws: BoardWorkshop, g: int, own: list[Any]) -> None:
-    """Group `g`'s merge done: its members' trees merged and linked as the group's tree."""
-    from trees.actions.merges import merge_create
-    from trees.models import ExerciseTree
-
-    merged = merge_create(actor_id=ws.people[g][0].pk, trees=own).tree
-    ExerciseTree.objects.create(
-        exercise=ws.exercise,
-        round=ws.exercise.rounds.get(),
-        tree=merged,
-        group=ws.groups[g],
-        kind="merged",
-    )
 
 
 def test_with_one_group_each_problem_of_its_merged_tree_counts_one_group(

@@ -111,6 +111,50 @@ def test_a_two_round_problem_tree_exercise_merges_each_group_and_forks_it_for_ea
     assert support == {"Reward hacking": 1.0, "Deceptive alignment": 0.5, "Sycophancy": 0.5}
 
 
+def test_after_round_ones_merge_the_board_counts_each_groups_merged_tree_once(
+    make_user: Any, client_for: Any
+) -> None:
+    # A walkthrough's board said "15 problems" for a group whose own trees (3 + 3 + 3) were
+    # merged into a tree of 6: the own trees and the merged tree that holds them were added.
+    room = make_room(make_user, client_for)
+    ex = exercise(room, "problem_tree", rounds=2)
+    first = ex["rounds"][0]["id"]
+    own = {name: tree_of(room, ex["id"], participant=name) for name in ("ann", "bob", "cat")}
+    round_step(room, first, "start")
+    add(room, "ann", own["ann"], "Reward hacking", root(own["ann"]))
+    add(room, "bob", own["bob"], "Reward hacking", root(own["bob"]))
+    add(room, "bob", own["bob"], "Deceptive alignment", root(own["bob"]))
+    add(room, "cat", own["cat"], "Goal misgeneralisation", root(own["cat"]))
+
+    def group_a() -> dict[str, Any]:
+        board = room.fac.get(room.url("board/"))
+        assert board.status_code == 200, board.content
+        body = board.json()
+        [row] = [g for g in body["groups"] if g["id"] == room.groups["A"]]
+        return {"row": row, "ranking": body["exercises"][0]["ranking"]["items"]}
+
+    before = group_a()["row"]
+    assert before["totals"]["problems"] == 3  # ann's 1 and bob's 2, nothing merged yet
+    assert all(t["counted"] for t in before["trees"])
+
+    round_step(room, first, "end")
+    merged = merges_settle(room, first)[room.groups["A"]]["tree"]
+    after = group_a()
+    trees = {t["id"]: t for t in after["row"]["trees"]}
+    assert trees[merged]["counts"]["problems"] == 2  # "Reward hacking" drawn twice is one
+    assert after["row"]["totals"]["problems"] == 2
+    # the members' trees are still listed with their counts, outside the total
+    assert [
+        (trees[own[n]]["counts"]["problems"], trees[own[n]]["counted"]) for n in ("ann", "bob")
+    ] == [
+        (1, False),
+        (2, False),
+    ]
+    labels = [it["label"] for it in after["ranking"]]
+    assert sorted(labels) == ["Deceptive alignment", "Goal misgeneralisation", "Reward hacking"]
+    assert {it["label"]: it["groups"] for it in after["ranking"]}["Reward hacking"] == 1
+
+
 def review_pairs(room: Room, who: str, tree_id: int) -> list[tuple[frozenset[str], str]]:
     review = room.clients[who].get(f"/api/trees/{tree_id}/review/")
     assert review.status_code == 200, review.content

@@ -106,6 +106,57 @@ def test_the_board_follows_two_groups_editing_live(users: Any, gametree_server: 
     expect(page.locator("li.node.t-proposal").first).to_contain_text("Imitate a careful human")
 
 
+MERGED_SETUP = """
+import json
+from django.contrib.auth import get_user_model
+from tests.board_helpers import group_merged, make_board_workshop, own_problem_trees
+from trees.models import ExerciseTree
+alice = get_user_model().objects.get(username="alice")
+made = make_board_workshop(
+    alice, groups=1, per_group=3, kind="problem", prefix="m", password={password!r}
+)
+ExerciseTree.objects.filter(exercise=made.exercise, kind="group").delete()
+own = own_problem_trees(made, 0, [
+    ["Deceptive alignment", "Reward hacking", "Goal misgeneralization"],
+    ["The model deceives its overseers", "Specification gaming", "Inner misalignment"],
+    ["Deception", "Reward hacking", "Scalable oversight is hard"],
+])
+merged = group_merged(made, 0, own)
+print(json.dumps({{"workshop": made.id, "own": [t.pk for t in own], "merged": merged.pk}}))
+"""
+
+
+def test_after_a_merge_the_group_counts_its_merged_tree_once(
+    users: Any, gametree_server: str
+) -> None:
+    # The walkthrough's board said "15 problems": three own trees of 3 added to their merged
+    # tree. The total is the merged tree's; the own trees say they are in it.
+    assert SERVER_ENV, gametree_server
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", MERGED_SETUP.format(password=PASSWORD)],
+        cwd=ROOT,
+        env=SERVER_ENV,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    made = json.loads(out.stdout.strip().splitlines()[-1])
+    alice = users("alice")
+    page = alice.page
+    page.goto(f"{gametree_server}/app/workshops/{made['workshop']}/board")
+    merged_row = page.locator(f".board-trees li[data-tree='{made['merged']}']")
+    expect(merged_row.locator(".board-counts")).to_have_text("8 problems")
+    expect(totals(page, 0)).to_have_text("8 problems")
+    expect(merged_row.locator(".board-uncounted")).to_have_count(0)
+    for tree in made["own"]:
+        row = page.locator(f".board-trees li[data-tree='{tree}']")
+        expect(row.locator(".board-counts")).to_have_text("3 problems")
+        expect(row.locator(".board-uncounted")).to_have_text(
+            "in the merged tree, not added to the total"
+        )
+    assert not alice.errors, alice.errors
+
+
 def test_the_projector_link_shows_the_board_signed_out_until_it_is_replaced(
     users: Any, browser: Any, gametree_server: str
 ) -> None:

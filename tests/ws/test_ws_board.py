@@ -13,7 +13,13 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from tests.board_helpers import BoardWorkshop, create_op, make_board_workshop
+from tests.board_helpers import (
+    BoardWorkshop,
+    create_op,
+    group_merged,
+    make_board_workshop,
+    own_problem_trees,
+)
 from tests.ws.wshelpers import ORIGIN, Ws, db_apply, disconnect_all, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -110,6 +116,33 @@ async def test_a_burst_of_edits_makes_a_few_recomputes_not_one_per_edit(
     await board_where(board, lambda b: proposals(b, 0) == 30)
     made = hub_for(ws.id).recomputes - before
     assert 1 <= made < 15, made
+
+
+async def test_after_a_merge_the_live_board_counts_the_merged_tree_and_follows_its_edits(
+    make_user: Any, open_board: OpenBoard
+) -> None:
+    # Group 1's own trees (1 and 2 problems) are merged into its tree of 2 problems: the
+    # board's total is the merged tree's, not 1 + 2 + 2, and a problem added there counts.
+    def setup() -> tuple[BoardWorkshop, Any]:
+        ws = make_board_workshop(make_user("fay"), groups=1, kind="problem")
+        own = own_problem_trees(ws, 0, [["Reward hacking"], ["Reward hacking", "Deception"]])
+        return ws, group_merged(ws, 0, own)
+
+    ws, merged = await database_sync_to_async(setup)()
+
+    def problems(b: dict[str, Any]) -> int:
+        return int(b["groups"][0]["totals"]["problems"])
+
+    board = await open_board(ws.facilitator, ws.id)
+    first = await board_where(board, lambda b: True)
+    counted = {t["id"]: t["counted"] for t in first["groups"][0]["trees"]}
+    assert counted[merged.pk] is True and list(counted.values()).count(True) == 1
+    assert problems(first) == 2
+    top = await database_sync_to_async(
+        lambda: str(merged.nodes.get(parent_id=None, deleted=False).pk)
+    )()
+    await db_apply(merged.pk, ws.people[0][0].pk, create_op("problem", top, "Power seeking"))
+    await board_where(board, lambda b: problems(b) == 3)
 
 
 async def test_a_participant_and_an_outsider_are_closed_with_4403(

@@ -9,7 +9,8 @@ trees) and the before/after comparison the merge's matching (:mod:`trees.analysi
 The board is recomputed often (trees/realtime/board.py), so per-tree counts are
 cheap and keyed by the tree's version by the caller; the ranking is computed per exercise,
 over each group's trees of its newest round only (earlier rounds' trees were merged into
-them), its merged tree where it has one (:func:`ranking_trees`).
+them), its merged tree where it has one (:func:`ranking_trees`), and a group's totals add up
+those same trees (:func:`standing_trees`).
 """
 
 from __future__ import annotations
@@ -120,9 +121,16 @@ def group_summaries(
 ) -> list[dict[str, Any]]:
     """One row per group, in the order given: its trees (with their counts) and the totals.
 
+    The totals add up the trees that stand for the group (:func:`standing_trees`: per
+    exercise, its merged tree once the round's merge made it, its members' own trees until
+    then), each tree row saying whether it is ``counted``: a member's tree of a merged
+    round is listed with its own counts but is not added again beside the merged tree that
+    holds it (docs/guide.md, "The facilitator board").
+
     ``counts``: tree id -> :func:`tree_counts` (computed by the caller, cached by version).
     Trees of no group are gathered in a last row with ``id`` None, if there are any.
     """
+    standing = standing_trees(trees)
     by_group: dict[int | None, list[BoardTree]] = {}
     for t in trees:
         by_group.setdefault(t.group, []).append(t)
@@ -141,6 +149,7 @@ def group_summaries(
                 "participant": t.participant,
                 "link_kind": t.link_kind,
                 "counts": dict(counts.get(t.id) or tree_counts(t.kind, t.nodes)),
+                "counted": t.id in standing,
             }
             for t in by_group.get(gid, [])
         ]
@@ -149,7 +158,7 @@ def group_summaries(
                 "id": gid,
                 "name": name,
                 "trees": rows,
-                "totals": add_counts(t["counts"] for t in rows),
+                "totals": add_counts(t["counts"] for t in rows if t["counted"]),
             }
         )
     return out
@@ -158,23 +167,32 @@ def group_summaries(
 # ---- across groups: the taut-constraint ranking ----------------------------------------------
 
 
-def ranking_trees(trees: Sequence[BoardTree], exercise: int | None) -> list[BoardTree]:
-    """The trees whose ranking stands for an exercise, every group represented once: of each
-    group's newest round that has trees, its merged tree when it has one (the merge already
-    holds its sources), else all its trees of that round. A group without a merged tree (a
-    group of one, its merge still running or failed) is ranked by its members' trees; a
-    group whose merge has not forked the next round yet, by its trees of the round before.
-    In the order given."""
-    mine = [t for t in trees if t.exercise == exercise]
-    by_group: dict[int | None, list[BoardTree]] = {}
-    for t in mine:
-        by_group.setdefault(t.group, []).append(t)
+def standing_trees(trees: Sequence[BoardTree]) -> set[int]:
+    """The ids of the trees that stand for their group in their exercise, every group
+    represented once per exercise: of each group's newest round that has trees, its merged
+    tree when it has one (the merge already holds its sources), else all its trees of that
+    round. A group without a merged tree (a group of one, its merge still running or
+    failed) stands with its members' trees; a group whose merge has not forked the next
+    round yet, with its trees of the round before. The ranking reads these trees
+    (:func:`ranking_trees`) and a group's totals add up these trees' counts
+    (:func:`group_summaries`), so a tree a merge holds is not counted again beside it."""
+    by_key: dict[tuple[int | None, int | None], list[BoardTree]] = {}
+    for t in trees:
+        by_key.setdefault((t.exercise, t.group), []).append(t)
     chosen: set[int] = set()
-    for group_trees in by_group.values():
+    for group_trees in by_key.values():
         newest = max((t.round or 0) for t in group_trees)
         in_round = [t for t in group_trees if (t.round or 0) == newest]
         merged = [t for t in in_round if t.link_kind == "merged"]
         chosen.update(t.id for t in merged or in_round)
+    return chosen
+
+
+def ranking_trees(trees: Sequence[BoardTree], exercise: int | None) -> list[BoardTree]:
+    """The trees whose ranking stands for an exercise (:func:`standing_trees`), in the
+    order given."""
+    mine = [t for t in trees if t.exercise == exercise]
+    chosen = standing_trees(mine)
     return [t for t in mine if t.id in chosen]
 
 

@@ -40,8 +40,11 @@ class BoardSerializer(serializers.Serializer[Any]):
         help_text=(
             'Per group: {"id", "name", "members": [{"id", "display_name", "present"}], '
             '"trees": [{"id", "title", "kind", "exercise", "round", "participant", "link_kind", '
-            '"counts", "last_edit", "edits_per_minute", "version"}], "totals", "last_edit", '
-            '"edits_per_minute"}. Tree ids are null on the projector\'s board.'
+            '"counts", "counted", "last_edit", "edits_per_minute", "version"}], "totals", '
+            '"last_edit", "edits_per_minute"}. "totals" adds up the trees that are "counted": '
+            "per exercise, the group's merged tree once its round's merge made it, its "
+            "members' trees until then (docs/guide.md). Tree ids are null on the projector's "
+            "board."
         ),
     )
     unassigned = serializers.ListField(child=serializers.DictField())

@@ -35,6 +35,9 @@ export interface BoardTree {
   participant: string | null;
   link_kind: string;
   counts: Counts;
+  /** In the group's total: false for a tree a newer one of the group holds (a member's
+   * tree beside the merged tree of its round, a round before the newest). */
+  counted: boolean;
   last_edit: string | null;
   edits_per_minute: number;
   version: number;
@@ -109,6 +112,15 @@ export function ago(iso: string | null, now: number): string {
   if (s < 60) return `${s} s ago`;
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   return `${Math.floor(s / 3600)} h ago`;
+}
+
+/** Why a tree of a group is not in the group's total (docs/guide.md, "The facilitator
+ * board"): the merged tree of its round holds it, or a newer round does. */
+export function uncountedWhy(t: BoardTree, group: BoardTree[]): string {
+  const merged = group.some(
+    (o) => o !== t && o.link_kind === "merged" && o.exercise === t.exercise && (o.round ?? 0) === (t.round ?? 0),
+  );
+  return merged ? "in the merged tree, not added to the total" : "carried into a newer round, not added to the total";
 }
 
 /** The counts worth showing for a tree or a group, as short phrases. */
@@ -315,9 +327,10 @@ export class BoardPage {
             : h("span", { text: label });
         return h(
           "li",
-          { "data-tree": t.id === null ? null : String(t.id) },
+          { "data-tree": t.id === null ? null : String(t.id), class: t.counted === false ? "uncounted" : null },
           name,
           h("span", { class: "board-counts", text: countPhrases(t.counts, t.kind).join(" · ") }),
+          t.counted === false ? h("span", { class: "board-uncounted muted", text: uncountedWhy(t, g.trees) }) : null,
           h("span", { class: "board-activity muted", text: `${t.edits_per_minute}/min · ${ago(t.last_edit, now)}` }),
         );
       }),
