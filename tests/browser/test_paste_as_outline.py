@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import SocketGate, outbox_emptied
+from tests.browser.helpers import LIVE, SocketGate, outbox_emptied
 from tests.browser.test_live_editing import row, seed
 from tests.browser.test_outliner_keys import converged
 
@@ -170,4 +170,73 @@ def test_a_pasted_list_then_a_reload_before_the_answer_is_neither_lost_nor_doubl
     outbox_emptied(alice.page)
     applied_once(alice, tree)
     for u in people:
+        assert u.errors == []
+
+
+def toast(user: Any, text: str) -> Any:
+    return user.page.locator("#toasts .toast", has_text=text)
+
+
+def test_a_paste_that_would_not_fit_is_refused_whole_with_the_limit_and_nothing_is_cut(
+    users: Any,
+) -> None:
+    # A walkthrough pasted 60,000 characters into a node and kept 2,000 (the rest gone, a
+    # toast said the limit), and 300 lines as an outline and kept 200 nodes.
+    alice, bob = users("alice"), users("bob")
+    tree = alice.api("POST", "/api/trees/", {"kind": "game", "title": "Long pastes"})["id"]
+    alice.api("POST", f"/api/trees/{tree}/members/", {"username": "bob", "role": "editor"})
+    debate = str(uuid.uuid4())
+    seed(
+        alice,
+        tree,
+        [
+            {"kind": "create", "id": debate, "type": "proposal", "parent": None, "key": "a0"}
+            | {"text": "Debate"},
+        ],
+    )
+    for u in (alice, bob):
+        u.open_tree(tree)
+    before = ["1|proposal|Debate"]
+    converged([alice, bob], before)
+    page = alice.page
+    row(alice, "Debate").click()
+    page.keyboard.press("End")
+
+    # 60,000 characters: too long for the text and for the note; nothing pasted
+    assert page.evaluate(PASTE_JS, [debate, "X" * 60000]) is True
+    refused = toast(alice, "The pasted text is 60,000 characters")
+    expect(refused).to_contain_text("a node's text takes at most 2,000 (this one has 6 already)")
+    expect(refused).to_contain_text("too long for the note too: at most 20,000 characters")
+    expect(refused.get_by_role("button", name="Paste into the note")).to_have_count(0)
+
+    # 300 lines: refused whole, pointing to Import; not 200 of them
+    lines = "\n".join(f"- pasted line {i}" for i in range(300))
+    assert page.evaluate(PASTE_JS, [debate, lines]) is True
+    expect(
+        toast(alice, "That paste has 300 lines; a paste makes at most 200 nodes")
+    ).to_contain_text("Import… on the tree list")
+
+    # 3,000 characters: refused from the text, and put into the note when asked (one edit)
+    long = "A long paragraph from a paper. " * 100
+    assert page.evaluate(PASTE_JS, [debate, long]) is True
+    offer = toast(alice, "The pasted text is 3,100 characters")
+    offer.get_by_role("button", name="Paste into the note").click()
+    expect(page.get_by_label("Note")).to_have_value(long.strip(), timeout=LIVE)
+    converged([alice, bob], before)
+    bob.page.locator("li.node > .row > .text", has_text="Debate").click()
+    expect(bob.page.get_by_label("Note")).to_have_value(long.strip(), timeout=LIVE)
+
+    # an insertion over the limit that is not a paste (a drop, a long insertion) is taken
+    # back whole, not cut to the limit
+    row(alice, "Debate").click()
+    page.keyboard.press("End")
+    page.keyboard.insert_text(" " + "long " * 500)
+    expect(toast(alice, "Text is limited to 2,000 characters: that was not added.")).to_be_visible()
+    converged([alice, bob], before)
+    page.reload()
+    page.wait_for_selector("body[data-tree-ready]")
+    converged([alice], before)
+    snap = alice.api("GET", f"/api/trees/{tree}/snapshot/")["nodes"]
+    assert [(n["text"], n["note"]) for n in snap if not n["deleted"]] == [("Debate", long.strip())]
+    for u in (alice, bob):
         assert u.errors == []

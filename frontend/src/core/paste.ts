@@ -1,7 +1,12 @@
 /**
  * Pasted text as an outline: several lines pasted into a node become nodes, nested by their
- * indentation, as in Workflowy or a Google Doc's bullet list. Pure: no DOM.
+ * indentation, as in Workflowy or a Google Doc's bullet list; and what a paste into a node
+ * does (`planPaste`): typed in, nodes, or refused whole with the reason, never cut short
+ * (docs/guide.md, "Paste"). Pure: no DOM.
  */
+import { LIMITS } from "../generated/rules";
+import { longerThan } from "./node-rules";
+
 
 /** One pasted line: its text (bullet and indentation removed) and its depth (0: the first line's level). */
 export interface PastedLine {
@@ -9,7 +14,8 @@ export interface PastedLine {
   depth: number;
 }
 
-/** Beyond this many lines a paste is cut short and the page says to use Import instead. */
+/** A paste makes at most this many nodes: one op each, and a connection may send 200 ops at
+ * once (docs/protocol.md, "Limits"). A longer paste is refused whole, pointing to Import. */
 export const MAX_PASTED_LINES = 200;
 
 // "- ", "* ", "+ ", "• ", "1. ", "1) ", "a. ", "[ ] ", "[x] " at the start of a line
@@ -51,4 +57,76 @@ export function parsePastedOutline(text: string): PastedLine[] {
     out.push({ text: body.replace(/\s+/g, " "), depth });
   }
   return out;
+}
+
+function chars(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+function num(n: number): string {
+  return n.toLocaleString("en");
+}
+
+/** What a paste into a node's text does. */
+export type PastePlan =
+  /** One line, typed in at the caret (`text`: the pasted text on one line). */
+  | { kind: "inline"; text: string }
+  /** Several lines: the first goes in at the caret, the others become nodes. */
+  | { kind: "outline"; lines: PastedLine[] }
+  /** Nothing is pasted: `message` says why. `note`: the node's note with the pasted text
+   * added at its end, when that fits the note's limit (the page offers it), else null. */
+  | { kind: "refused"; message: string; note: string | null };
+
+/** The node's note with `pasted` added at its end (after a blank line). */
+export function noteWithPaste(note: string, pasted: string): string {
+  const add = pasted.replace(/\r\n?/g, "\n").trim();
+  return note.trim() ? `${note.replace(/\s+$/, "")}\n\n${add}` : add;
+}
+
+/**
+ * What pasting `pasted` over the text between `before` and `after` (the node's text around
+ * the caret or selection) does. A paste that would not fit is refused whole, never cut:
+ * a text over the node's limit, an outline of more than `MAX_PASTED_LINES` lines or with a
+ * line over the limit. The refusal offers the node's note when the pasted text fits there.
+ */
+export function planPaste(before: string, after: string, pasted: string, note: string): PastePlan {
+  const refuse = (why: string): PastePlan => {
+    const withPaste = noteWithPaste(note, pasted);
+    const fits = !longerThan(withPaste, LIMITS.note);
+    const tail = fits
+      ? " Nothing was pasted; it can go into the note instead."
+      : ` Nothing was pasted (it is too long for the note too: at most ${num(LIMITS.note)} characters).`;
+    return { kind: "refused", message: why + tail, note: fits ? withPaste : null };
+  };
+  const lines = /\n\s*\S/.test(pasted.trim()) ? parsePastedOutline(pasted) : [];
+  if (lines.length >= 2) {
+    if (lines.length > MAX_PASTED_LINES)
+      return refuse(
+        `That paste has ${num(lines.length)} lines; a paste makes at most ${MAX_PASTED_LINES} nodes ` +
+          "(paste it in parts, or make a tree of it with Import… on the tree list).",
+      );
+    const first = before + lines[0].text + after;
+    if (longerThan(first, LIMITS.text))
+      return refuse(
+        `Its first line would make this node's text ${num(chars(first))} characters; a node's text takes at most ${num(LIMITS.text)}.`,
+      );
+    const long = lines.findIndex((l, i) => i > 0 && longerThan(l.text, LIMITS.text));
+    if (long > 0)
+      return refuse(
+        `Line ${long + 1} of the paste is ${num(chars(lines[long].text))} characters; a node's text takes at most ${num(LIMITS.text)}.`,
+      );
+    return { kind: "outline", lines };
+  }
+  const text = pasted.replace(/\s*\n\s*/g, " ");
+  const result = before + text + after;
+  if (longerThan(result, LIMITS.text)) {
+    const has = chars(before + after);
+    return refuse(
+      `The pasted text is ${num(chars(text))} characters; a node's text takes at most ${num(LIMITS.text)}` +
+        (has ? ` (this one has ${num(has)} already).` : "."),
+    );
+  }
+  return { kind: "inline", text };
 }

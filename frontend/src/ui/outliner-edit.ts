@@ -1,10 +1,12 @@
 /** The outliner's focus, collapse, zoom and text editing: every edit goes through `edit()`. */
 import { LIMITS } from "../generated/rules";
 import { childTypeFor } from "../core/grammar";
+import { longerThan } from "../core/node-rules";
+import { noteWithPaste, type PastedLine, planPaste } from "../core/paste";
 import { type Op, OpError, type TreeNode } from "../core/types";
 import { toast } from "./dom";
 import { OutlinerRows, type Row } from "./outliner-rows";
-import { caretOffset, explain, placeCaret, selectionOffsets } from "./outliner-text";
+import { caretOffset, explain, placeCaret, selectionOffsets, short } from "./outliner-text";
 
 export abstract class OutlinerEditing extends OutlinerRows {
   protected pointerDown = false;
@@ -157,10 +159,11 @@ export abstract class OutlinerEditing extends OutlinerRows {
     const n = this.view.get(hit.id);
     if (!n || n.deleted) return;
     let text = (hit.r.text.textContent ?? "").replace(/\n/g, " ");
-    if (text.length > LIMITS.text) {
-      text = text.slice(0, LIMITS.text);
+    if (longerThan(text, LIMITS.text)) {
+      // Over the limit (a drop, a long insertion): not cut short, taken back whole.
+      text = n.text;
       this.setTextKeepingCaret(hit.r.text, text);
-      toast(`Text is limited to ${LIMITS.text.toLocaleString("en")} characters.`, { kind: "warn" });
+      toast(`Text is limited to ${LIMITS.text.toLocaleString("en")} characters: that was not added.`, { kind: "warn" });
     }
     try {
       const caret = document.activeElement === hit.r.text ? caretOffset(hit.r.text) : undefined;
@@ -178,18 +181,41 @@ export abstract class OutlinerEditing extends OutlinerRows {
     e.preventDefault();
     const pasted = e.clipboardData?.getData("text/plain") ?? "";
     const n = this.view.get(hit.id);
+    if (!n || this.readOnly) return;
     // Several lines make several nodes (a list from a document keeps its shape); one line is
-    // typed in at the caret like any text.
-    if (n && !this.readOnly && /\n\s*\S/.test(pasted.trim() ? pasted.trim() : "")) {
-      const [start, end] = selectionOffsets(hit.r.text);
-      this.flushDraft();
-      if (this.pasteOutline(n, hit.r.text.textContent ?? "", start, end, pasted)) return;
+    // typed in at the caret like any text; a paste that would not fit is refused whole, never
+    // cut short (core/paste.ts).
+    const text = hit.r.text.textContent ?? "";
+    const [start, end] = selectionOffsets(hit.r.text);
+    const plan = planPaste(text.slice(0, start), text.slice(end), pasted, n.note);
+    if (plan.kind === "refused") {
+      const actions = plan.note === null ? [] : [{ label: "Paste into the note", run: () => this.pasteIntoNote(n.id, pasted) }];
+      toast(plan.message, { kind: "warn", actions, ms: 15000 });
+      return;
     }
-    document.execCommand("insertText", false, pasted.replace(/\s*\n\s*/g, " "));
+    if (plan.kind === "outline") {
+      this.flushDraft();
+      this.pasteOutline(n, text, start, end, plan.lines);
+      return;
+    }
+    document.execCommand("insertText", false, plan.text);
   }
 
-  /** Several pasted lines as nodes (outliner-moves.ts); false when they make one line. */
-  protected abstract pasteOutline(n: TreeNode, text: string, start: number, end: number, pasted: string): boolean;
+  /** A paste refused in the text, added at the end of the node's note instead (one undo step). */
+  private pasteIntoNote(id: string, pasted: string): void {
+    const n = this.view.get(id);
+    if (!n || n.deleted) return;
+    const note = noteWithPaste(n.note, pasted);
+    if (longerThan(note, LIMITS.note)) {
+      toast(`The note would pass ${LIMITS.note.toLocaleString("en")} characters; nothing was added.`, { kind: "warn" });
+      return;
+    }
+    if (this.edit([{ kind: "set", id, field: "note", value: note, base: n.note }]))
+      toast(`Pasted into the note of “${short(n.text)}”.`);
+  }
+
+  /** Several pasted lines as nodes after `n` (outliner-moves.ts). */
+  protected abstract pasteOutline(n: TreeNode, text: string, start: number, end: number, lines: PastedLine[]): void;
 
   /** Text typed but not yet turned into an op: none since every keystroke leaves at once
    * (the engine sends it in a microtask; the status counts it as unsent until acknowledged). */

@@ -4,7 +4,7 @@
  */
 import { LIMITS } from "../generated/rules";
 import { allowedUnder, childTypeFor, TYPE_INFO, typeForMove, typesOf } from "../core/grammar";
-import { MAX_PASTED_LINES, parsePastedOutline } from "../core/paste";
+import type { PastedLine } from "../core/paste";
 import { safeKeyBetween } from "../core/state";
 import type { NodeType, Op, TreeNode } from "../core/types";
 import { toast } from "./dom";
@@ -67,20 +67,11 @@ export abstract class OutlinerMoves extends OutlinerEditing {
    * Several lines pasted into a node: the first goes in at the caret, the others become nodes
    * after it, nested by their indentation (a bullet list from a document keeps its shape), in
    * one undo step. Each new node takes the type its place gives (a sibling the node's type, a
-   * child the grammar's child type). Returns false when the paste is one line (typed inline).
+   * child the grammar's child type). `lines` fit the limits (core/paste.ts, `planPaste`).
    */
-  pasteOutline(n: TreeNode, text: string, start: number, end: number, pasted: string): boolean {
-    let lines = parsePastedOutline(pasted);
-    if (lines.length < 2) return false;
-    if (lines.length > MAX_PASTED_LINES) {
-      toast(`Only the first ${MAX_PASTED_LINES} lines were pasted; Import takes whole outlines.`, { kind: "warn" });
-      lines = lines.slice(0, MAX_PASTED_LINES);
-    }
+  pasteOutline(n: TreeNode, text: string, start: number, end: number, lines: PastedLine[]): void {
     const v = this.view;
-    const clean = (t: string) => t.slice(0, LIMITS.text);
-    const ops: Op[] = [
-      { kind: "set", id: n.id, field: "text", value: clean(text.slice(0, start) + lines[0].text + text.slice(end)) },
-    ];
+    const ops: Op[] = [{ kind: "set", id: n.id, field: "text", value: text.slice(0, start) + lines[0].text + text.slice(end) }];
     // The open node at each depth (depth 0: the node pasted into) and the last key used under
     // each parent, so that each new node goes after the ones made before it.
     const open: { id: string; type: NodeType; parent: string | null }[] = [{ id: n.id, type: n.type, parent: n.parent }];
@@ -108,13 +99,12 @@ export abstract class OutlinerMoves extends OutlinerEditing {
       }
       const key = safeKeyBetween(lastKey.get(parent) ?? null, parent === n.parent ? next : null);
       lastKey.set(parent, key);
-      ops.push({ kind: "create", id, type, parent, key, text: clean(line.text) });
+      ops.push({ kind: "create", id, type, parent, key, text: line.text });
       open[depth] = { id, type, parent };
       last = id;
     }
     if (this.edit(ops)) this.focusNode(last, "end");
     queueMicrotask(() => this.hooks.onDraftSettled?.());
-    return true;
   }
 
   /**
