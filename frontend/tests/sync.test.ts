@@ -153,6 +153,31 @@ describe("SyncEngine", () => {
     expect(outline(a.engine.view!)).toEqual(["proposal:P[]"]);
   });
 
+  it("resends ops answered 'rate_limited' with their same n, in n order (the server keeps the client's order on it)", () => {
+    const { a } = pair();
+    a.engine.submit(P);
+    a.engine.submit({ kind: "create", id: "c", type: "critique", parent: "p", text: "child" });
+    a.engine.submit({ kind: "set", id: "c", field: "note", value: "its note" });
+    const sent = a.toServer.filter((m) => m.type === "op") as { n: number }[];
+    a.toServer = [];
+    // The first is refused for rate, the later ones as waiting for it (docs/protocol.md, "Limits").
+    for (const [i, m] of sent.entries()) {
+      a.clock += 3;
+      a.engine.receive({ type: "nack", n: m.n, code: "rate_limited", message: "Slow down." });
+      if (i === 0) a.clock += 400; // the later nacks come a while after the first
+    }
+    expect(a.events.find((e) => e.kind === "reject")).toBeUndefined();
+    const perTick: number[][] = [];
+    for (let t = 0; t < 5; t++) {
+      a.clock += 300;
+      a.engine.tick();
+      perTick.push(a.toServer.filter((m) => m.type === "op").map((m) => (m as { n: number }).n));
+      a.toServer = [];
+    }
+    // The first is due first and goes alone; the others follow on a later tick, in order.
+    expect(perTick.filter((ns) => ns.length)).toEqual([[sent[0].n], sent.slice(1).map((m) => m.n)]);
+  });
+
   it("rolls back a rejected op and reports it", () => {
     const { a, b } = pair();
     a.engine.submit(P);

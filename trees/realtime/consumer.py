@@ -23,7 +23,7 @@ from trees.realtime.batcher import batcher
 from trees.realtime.broadcast import session_group, tree_group
 from trees.realtime.dbthread import run_db
 from trees.realtime.fanout import fanout, op_text
-from trees.realtime.ratelimit import TokenBucket, user_buckets, user_sockets
+from trees.realtime.ratelimit import OpOrder, TokenBucket, user_buckets, user_sockets
 from trees.realtime.sequencer import Offer, Sequencer
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,8 @@ class TreeConsumer(AsyncWebsocketConsumer):
             settings.GAMETREE_WS_RATE_PER_SECOND, settings.GAMETREE_WS_RATE_BURST
         )
         self.rejected = 0
+        # Ops after one refused for rate wait for it (docs/protocol.md, "Limits").
+        self.order = OpOrder()
         self.ended = False
         self.counted = False
         self.session_group: str | None = None
@@ -214,6 +216,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             return
         n = _op_number(text_data)
         if n is not None:
+            self.order.refused(n)
             await self._send(
                 {"type": "nack", "n": n, "code": "rate_limited", "message": "Slow down."}
             )
@@ -307,10 +310,24 @@ class TreeConsumer(AsyncWebsocketConsumer):
             n=n,
             op=message.get("op"),
         )
+        if not self.order.admit(n):
+            # Within the rate, so not counted towards the flood close: it only waits for an
+            # earlier op of this client that was refused for rate and is to be resent first.
+            await self._send(
+                {
+                    "type": "nack",
+                    "n": n,
+                    "code": "rate_limited",
+                    "message": "Slow down: an earlier op is to be resent first.",
+                }
+            )
+            return
         try:
             result = await batcher().submit(request)
         except ActionError as exc:
-            self.rejected += exc.code == "rate_limited"
+            if exc.code == "rate_limited":
+                self.rejected += 1
+                self.order.refused(n)
             await self._send({"type": "nack", "n": n, "code": exc.code, "message": exc.message})
             return
         await self._send({"type": "ack", "n": n, "seq": result.seq, "dup": result.dup})

@@ -1,11 +1,17 @@
-"""The websocket's limits: message rates per connection and per user (token buckets), and
-open sockets per user."""
+"""The websocket's limits: message rates per connection and per user (token buckets), open
+sockets per user, and the client's op order kept across rate refusals."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+
+# How long a connection keeps later ops waiting for a refused op that does not come back
+# (the web client resends one a second after its nack; a client may also drop it, e.g. typing
+# in a node it learns was deleted). After that the later ops are taken again as they come.
+HOLD_SECONDS = 10.0
 
 
 class TokenBucket:
@@ -23,6 +29,64 @@ class TokenBucket:
             self.tokens -= 1
             return True
         return False
+
+
+class OpOrder:
+    """Keeps one connection's ops in the client's order (its `n`) across rate refusals.
+
+    The bucket refills while a burst is being written, so without this op k could be refused
+    for rate and op k+1 accepted a moment later: k+1 applied before k, or refused for good when
+    it needs k (a pasted child of a refused line, typing in a refused new node). So once an op
+    is refused for rate, every later op (higher n) is refused too, as waiting, until the
+    refused op comes back and passes; then the ops refused as waiting pass as they come back
+    (up to the highest), in the order the client resends them (n order). An op numbered
+    below the first refused one was not held back and passes. Nothing is waited for longer
+    than HOLD_SECONDS without progress. Pure: no I/O, the clock is given.
+    """
+
+    def __init__(
+        self, hold_seconds: float = HOLD_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.hold_seconds = hold_seconds
+        self.clock = clock
+        # The lowest op refused for rate that has not passed since (None once it has), and
+        # the highest op refused for rate or as waiting; both None when nothing is held.
+        self.low: int | None = None
+        self.high: int | None = None
+        self.touched = 0.0
+
+    @property
+    def holding(self) -> bool:
+        return self.high is not None
+
+    def refused(self, n: int) -> None:
+        """Op `n` was refused for rate: it, and everything after it, waits for its resend."""
+        self.low = n if self.low is None else min(self.low, n)
+        self.high = n if self.high is None else max(self.high, n)
+        self.touched = self.clock()
+
+    def admit(self, n: int) -> bool:
+        """May op `n`, within the rate, go on now? False: it waits for an earlier op."""
+        if self.high is None:
+            return True
+        now = self.clock()
+        if now - self.touched > self.hold_seconds:
+            self._release()
+            return True
+        if self.low is not None and n < self.low:
+            return True
+        if (self.low is not None and n > self.low) or (self.low is None and n > self.high):
+            self.high = max(self.high, n)
+            return False
+        # The refused op itself, or one refused after it as waiting.
+        self.low = None
+        self.touched = now
+        if n >= self.high:
+            self._release()
+        return True
+
+    def _release(self) -> None:
+        self.low = self.high = None
 
 
 class UserBuckets:
