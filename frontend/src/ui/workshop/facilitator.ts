@@ -65,7 +65,7 @@ export class FacilitatorView {
       m.body.append(
         h("p", { class: "big-where", text: `${location.host}/join` }),
         h("p", { class: "join-code huge", text: spacedCode(code), "aria-label": `Code: ${code.split("").join(" ")}` }),
-        h("p", { class: "muted", text: url }),
+        h("p", { class: "join-url", text: url }),
       );
     });
     return h(

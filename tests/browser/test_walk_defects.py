@@ -1,0 +1,57 @@
+"""Defects a new user's walkthrough found, each pinned in real Chromium against the real server:
+geometry by bounding boxes, what is shown by visibility, controls by their accessible names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE
+from tests.browser.test_workshop_join import create_workshop
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("patient_expect")]
+
+
+def fully_shown(page: Any, selector: str) -> None:
+    """The element's text fits its box (nothing clipped or scrolled away) and the box lies
+    inside the viewport."""
+    el = page.locator(selector)
+    expect(el).to_be_visible()
+    fits = el.evaluate(
+        "e => ({sw: e.scrollWidth, cw: e.clientWidth, sh: e.scrollHeight, ch: e.clientHeight})"
+    )
+    assert fits["sw"] <= fits["cw"], f"{selector}: text {fits['sw']}px wide in a {fits['cw']}px box"
+    assert fits["sh"] <= fits["ch"], f"{selector}: text {fits['sh']}px tall in a {fits['ch']}px box"
+    box = el.bounding_box()
+    view = page.viewport_size
+    assert box["x"] >= 0 and box["y"] >= 0, f"{selector} starts off screen: {box}"
+    assert box["x"] + box["width"] <= view["width"], f"{selector} runs off the right: {box}"
+    assert box["y"] + box["height"] <= view["height"], f"{selector} runs off the bottom: {box}"
+
+
+def test_show_to_the_room_fills_the_screen_with_the_whole_code_and_link(users: Any) -> None:
+    alice = users("alice")
+    _, code, link = create_workshop(alice, "Projector check")
+    p = alice.page
+    for size in ({"width": 1280, "height": 800}, {"width": 1920, "height": 1080}, PHONE):
+        p.set_viewport_size(size)
+        p.get_by_role("button", name="Show to the room").click()
+        dialog = p.get_by_role("dialog", name="Join the workshop")
+        expect(dialog).to_be_visible()
+        code_el = dialog.locator(".join-code")
+        expect(code_el).to_have_text(f"{code[:3]} {code[3:]}")
+        fully_shown(p, "dialog .join-code")
+        fully_shown(p, "dialog .join-url")
+        expect(dialog.locator(".join-url")).to_have_text(link)
+        # Large type that grows with the screen: the code spans most of the width.
+        width = code_el.evaluate(
+            "e => { const r = document.createRange(); r.selectNodeContents(e);"
+            " return r.getBoundingClientRect().width; }"
+        )
+        assert width >= 0.6 * size["width"], (
+            f"the code is {width}px wide on a {size['width']}px screen"
+        )
+        dialog.get_by_role("button", name="Close").click()
+        expect(dialog).to_be_hidden()
