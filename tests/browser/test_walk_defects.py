@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
+from tests.browser.helpers import LIVE
 from tests.browser.test_workshop_join import create_workshop
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("patient_expect")]
@@ -55,3 +56,26 @@ def test_show_to_the_room_fills_the_screen_with_the_whole_code_and_link(users: A
         )
         dialog.get_by_role("button", name="Close").click()
         expect(dialog).to_be_hidden()
+
+
+def test_a_tree_you_cannot_read_shows_a_not_found_page_with_a_way_back(users: Any) -> None:
+    alice, carol = users("alice"), users("carol")
+    tree = alice.api("POST", "/api/trees/", {"kind": "problem", "title": "Alice alone"})["id"]
+    p = carol.page
+    for tree_id in (tree, 999_999):  # never shared with carol; does not exist at all
+        p.goto(f"{carol.base}/app/trees/{tree_id}")
+        expect(p.get_by_role("heading", name="Tree not found", level=1)).to_be_visible(timeout=LIVE)
+        expect(p.get_by_text("This tree does not exist or is not shared with you.")).to_be_visible()
+        # None of the editor: no tabs, find bar, outline, history or download, no save status.
+        for name in ("Trash", "Versions", "Download", "Rename tags…", "Expand all"):
+            expect(p.get_by_role("button", name=name)).to_have_count(0)
+        expect(p.get_by_role("tab")).to_have_count(0)
+        expect(p.locator(".status")).to_have_count(0)
+        expect(p.get_by_role("searchbox")).to_have_count(0)
+        # No error toast on top of the page that already says it.
+        expect(p.locator(".toast")).to_have_count(0)
+        back = p.get_by_role("link", name="Back to my trees")
+        expect(back).to_be_visible()
+    back.click()
+    expect(p.get_by_text("My trees")).to_be_visible()
+    assert p.url.rstrip("/") == carol.base

@@ -5,11 +5,11 @@
  * (header, tabs, help, page keys); this module wires the sync engine, the connection, presence,
  * leaving and the sync events.
  */
-import { api } from "../api";
+import { api, ApiError } from "../api";
 import { Connection, type ConnState, treeSocketUrl } from "../connection";
 import { TYPE_INFO, typesOf } from "../core/grammar";
 import { type ConflictInfo, SyncEngine } from "../core/sync";
-import { h, reserveBottom, toast } from "./dom";
+import { h, on, reserveBottom, toast } from "./dom";
 import { explain, Outliner, short } from "./outliner";
 import { AnalysisController } from "./analysis";
 import { isMergedTree } from "./fork";
@@ -238,8 +238,44 @@ export class TreePage extends TreePageLayout {
       this.renderForkButton();
       this.analysis.refreshDrawn();
     } catch (e) {
-      toast(`Could not load the tree: ${(e as Error).message}`, { kind: "error" });
+      // Missing or not shared (the server does not say which): the socket is refused too.
+      if (e instanceof ApiError && (e.status === 404 || e.status === 403)) this.showNotFound();
+      else toast(`Could not load the tree: ${(e as Error).message}`, { kind: "error" });
     }
+  }
+
+  private notFound = false;
+
+  /**
+   * A tree this user cannot read, never loaded: a page that says so and leads back, instead
+   * of an empty editor whose buttons (Trash, Versions, Download…) could only fail.
+   */
+  private showNotFound(): void {
+    if (this.notFound || this.loaded || this.destroyed) return;
+    this.notFound = true;
+    this.conn.stop();
+    const back = h("a", { href: "/", text: "Back to my trees" });
+    on(back, "click", (e) => {
+      e.preventDefault();
+      this.ctx.navigate("/");
+    });
+    document.title = "Tree not found · Gametree";
+    this.el.className = "treepage not-found";
+    this.el.replaceChildren(
+      h(
+        "main",
+        { class: "center" },
+        h(
+          "div",
+          { class: "card not-found" },
+          h("h1", { text: "Tree not found" }),
+          h("p", { text: "This tree does not exist or is not shared with you." }),
+          h("p", { class: "muted", text: "If someone meant to share it, ask them to add you or to send you its share link." }),
+          h("p", {}, back),
+        ),
+      ),
+    );
+    back.focus();
   }
   // ------------------------------------------------------------------ leaving
 
@@ -346,18 +382,14 @@ export class TreePage extends TreePageLayout {
     if (s === "closed") {
       // "Closed" in the header: it kept the "Saved" of the socket the server just closed.
       this.renderStatus();
+      // 4403 is also what a tree never shared (or missing) gets: the page never loaded it.
+      if (!this.loaded) {
+        this.showNotFound();
+        return;
+      }
       this.bannerEl.hidden = false;
       this.bannerEl.className = "banner error";
-      // 4403 is also what a tree never shared (or missing) gets: the page never loaded it.
-      this.bannerEl.textContent = !this.loaded
-        ? "This tree does not exist or is not shared with you."
-        : code === 4403
-          ? "You no longer have access to this tree."
-          : "This tree does not exist.";
-      if (!this.loaded) {
-        this.titleEl.textContent = "Tree not found";
-        document.title = "Tree not found · Gametree";
-      }
+      this.bannerEl.textContent = code === 4403 ? "You no longer have access to this tree." : "This tree does not exist.";
       return;
     }
     this.renderStatus();
