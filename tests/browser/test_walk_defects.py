@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
-from tests.browser.helpers import LIVE
+from tests.browser.helpers import LIVE, demo_tree
 from tests.browser.test_workshop_join import create_workshop
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("patient_expect")]
@@ -79,3 +79,32 @@ def test_a_tree_you_cannot_read_shows_a_not_found_page_with_a_way_back(users: An
     back.click()
     expect(p.get_by_text("My trees")).to_be_visible()
     assert p.url.rstrip("/") == carol.base
+
+
+def one_line(page: Any, selector: str) -> None:
+    """Every shown child of the element sits on the same line (none wrapped to a second);
+    the message lists each child's text, middle and width."""
+    tops = page.locator(selector).evaluate(
+        "e => [...e.children].filter(c => c.getClientRects().length && c.offsetWidth)"
+        ".map(c => [c.textContent || c.getAttribute('aria-label') || c.tagName,"
+        " Math.round(c.getBoundingClientRect().top + c.getBoundingClientRect().height / 2),"
+        " Math.round(c.getBoundingClientRect().width)])"
+    )
+    middles = {m for _, m, _ in tops}
+    assert max(middles) - min(middles) <= 4, f"{selector} wraps: {tops}"
+
+
+def test_the_outline_toolbar_fits_one_line_at_1280_px_on_the_demo_game_tree(users: Any) -> None:
+    alice = users("alice")
+    alice.open_tree(demo_tree(alice, "Workshop game tree")["id"])
+    p = alice.page
+    expect(p.get_by_text("Broken proposals")).to_be_visible(timeout=LIVE)
+    expect(p.get_by_role("button", name="Collapse all")).to_be_visible()
+    one_line(p, ".findbar")
+    # Filtering by the longest tag adds a count of matches: still one line.
+    tags = p.get_by_label("Filter by tag")
+    tags.focus()
+    longest = max((t for t in tags.locator("option").all_inner_texts() if t != "All tags"), key=len)
+    tags.select_option(label=longest)
+    expect(p.locator(".findbar .count")).to_contain_text("match")
+    one_line(p, ".findbar")
