@@ -3,13 +3,14 @@ geometry by bounding boxes, what is shown by visibility, controls by their acces
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
-from tests.browser.helpers import LIVE, demo_tree
+from tests.browser.helpers import LIVE, demo_tree, row_text, submit
 from tests.browser.test_workshop_join import create_workshop
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("patient_expect")]
@@ -108,3 +109,65 @@ def test_the_outline_toolbar_fits_one_line_at_1280_px_on_the_demo_game_tree(user
     tags.select_option(label=longest)
     expect(p.locator(".findbar .count")).to_contain_text("match")
     one_line(p, ".findbar")
+
+
+def test_merge_with_search_results_are_a_list_reached_by_the_down_arrow(users: Any) -> None:
+    alice = users("alice")
+    tree = int(alice.api("POST", "/api/trees/", {"kind": "problem", "title": "Arrows"})["id"])
+    texts = ["Alignment", "Reward hacking", "Reward tampering", "Reward model errors"]
+    submit(alice, tree, [{"kind": "create", "id": str(uuid.uuid4()), "type": "problem",
+                          "parent": None, "text": t} for t in texts])  # fmt: skip
+    alice.open_tree(tree)
+    p = alice.page
+    row_text(p, "Alignment").click()
+    details = p.locator("aside.details")
+    search = details.get_by_role("searchbox", name="Merge with another problem")
+    search.fill("reward")
+    results = details.get_by_role("list", name="Problems to merge with")
+    expect(results.get_by_role("button")).to_have_count(3)
+    search.press("ArrowDown")
+    expect(results.get_by_role("button").nth(0)).to_be_focused()
+    p.keyboard.press("ArrowDown")
+    expect(results.get_by_role("button").nth(1)).to_be_focused()
+    p.keyboard.press("End")
+    expect(results.get_by_role("button").nth(2)).to_be_focused()
+    p.keyboard.press("ArrowDown")  # wraps round to the first
+    expect(results.get_by_role("button").nth(0)).to_be_focused()
+    p.keyboard.press("ArrowUp")  # above the first: back to the search field
+    expect(search).to_be_focused()
+    # The same in "Also under another problem".
+    also = details.get_by_role("searchbox", name="Also put under another problem")
+    also.fill("reward")
+    also.press("ArrowDown")
+    under = details.get_by_role("list", name="Problems to put it under")
+    expect(under.get_by_role("button").nth(0)).to_be_focused()
+    p.keyboard.press("Escape")
+    expect(also).to_be_focused()
+
+
+def test_end_round_is_named_by_its_visible_text_first(users: Any) -> None:
+    alice = users("alice")
+    w = alice.api("POST", "/api/workshops/", {"title": "Label in name"})
+    ex = alice.api(
+        "POST",
+        f"/api/workshops/{w['id']}/exercises/",
+        {"template": "problem_tree", "title": "Problem tree", "duration_seconds": 600},
+    )["exercises"][0]
+    alice.api("POST", f"/api/workshops/{w['id']}/rounds/{ex['rounds'][0]['id']}/start/", {})
+    p = alice.page
+    p.goto(f"{alice.base}/app/workshops/{w['id']}")
+    p.wait_for_selector("body[data-workshop-ready]")
+    end = p.get_by_role("button", name="End round: Problem tree, round 1", exact=True)
+    expect(end).to_have_text("End round")
+
+
+def test_rename_tags_starts_at_the_first_tag_to_tick(users: Any) -> None:
+    alice = users("alice")
+    alice.open_tree(demo_tree(alice, "Workshop game tree")["id"])
+    p = alice.page
+    p.get_by_role("button", name="Rename tags…").click()
+    dialog = p.get_by_role("dialog", name="Rename or merge tags")
+    boxes = dialog.get_by_role("checkbox")
+    expect(boxes.first).to_be_focused()
+    p.keyboard.press("Space")
+    expect(boxes.first).to_be_checked()

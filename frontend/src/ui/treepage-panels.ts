@@ -205,7 +205,8 @@ export abstract class TreePagePanels {
         toast(`Could not rename: ${(e as Error).message}`, { kind: "error" });
       }
     });
-    to.focus();
+    // The tags to tick come first (the name is typed after): start at the first ticked one.
+    (boxes.find((b) => b.checked) ?? boxes[0]).focus();
   }
 
   /** The page's `datalist#tag-offers`, once a tag field was shown. */
@@ -535,7 +536,8 @@ export abstract class TreePagePanels {
   private mergeTools(n: TreeNode): HTMLElement[] {
     const out: HTMLElement[] = [];
     const input = h("input", { type: "search", placeholder: "Merge with… (search)", "aria-label": "Merge with another problem" });
-    const results = h("ul", { class: "plain merge-results" });
+    const results = h("ul", { class: "plain merge-results", id: `merge-results-${n.id}`, "aria-label": "Problems to merge with" });
+    arrowPicker(input, results);
     on(input, "input", () => {
       const v = this.engine.view!;
       const q = input.value.trim().toLowerCase();
@@ -590,7 +592,8 @@ export abstract class TreePagePanels {
       placeholder: "Also put under… (search)",
       "aria-label": "Also put under another problem",
     });
-    const results = h("ul", { class: "plain link-results" });
+    const results = h("ul", { class: "plain link-results", id: `link-results-${n.id}`, "aria-label": "Problems to put it under" });
+    arrowPicker(input, results);
     on(input, "input", () => {
       const v = this.engine.view!;
       const cur = v.get(n.id);
@@ -633,4 +636,37 @@ export abstract class TreePagePanels {
       return chip;
     });
   }
+}
+
+/**
+ * A search field over a list of result buttons, by keyboard as the download menu (export.ts):
+ * Down from the field to the first result, Up/Down (wrapping) and Home/End among them, Up
+ * above the first or Escape back to the field. Tab still walks through them.
+ */
+function arrowPicker(input: HTMLInputElement, results: HTMLElement): void {
+  input.setAttribute("aria-controls", results.id);
+  const buttons = () => [...results.querySelectorAll<HTMLButtonElement>("button")];
+  on(input, "keydown", (e) => {
+    if (e.key !== "ArrowDown") return;
+    const first = buttons()[0];
+    if (!first) return;
+    e.preventDefault();
+    first.focus();
+  });
+  on(results, "keydown", (e) => {
+    const list = buttons();
+    const i = list.indexOf(document.activeElement as HTMLButtonElement);
+    if (i < 0) return;
+    let to: HTMLElement | undefined;
+    if (e.key === "ArrowDown") to = list[(i + 1) % list.length];
+    else if (e.key === "ArrowUp") to = i === 0 ? input : list[i - 1];
+    else if (e.key === "Home") to = list[0];
+    else if (e.key === "End") to = list[list.length - 1];
+    else if (e.key === "Escape") to = input;
+    if (!to) return;
+    e.preventDefault();
+    // Escape here means "back to the search", not "leave the details" (the page's keys).
+    e.stopPropagation();
+    to.focus();
+  });
 }

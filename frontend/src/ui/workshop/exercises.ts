@@ -191,7 +191,8 @@ export class ExercisesPanel {
         type: "button",
         class: "subtle danger",
         text: "End round",
-        "aria-label": `End ${e.title}, round ${r.number}`,
+        // The visible text first (WCAG 2.5.3): "End round" said aloud finds it.
+        "aria-label": `End round: ${e.title}, round ${r.number}`,
         "data-focus-key": key("end"),
       });
       on(end, "click", async () => {
