@@ -171,3 +171,41 @@ def test_rename_tags_starts_at_the_first_tag_to_tick(users: Any) -> None:
     expect(boxes.first).to_be_focused()
     p.keyboard.press("Space")
     expect(boxes.first).to_be_checked()
+
+
+def test_a_problem_trees_node_offers_tags_not_failure_mode_tags(users: Any) -> None:
+    alice = users("alice")
+    tree = int(alice.api("POST", "/api/trees/", {"kind": "problem", "title": "Tag words"})["id"])
+    submit(alice, tree, [{"kind": "create", "id": str(uuid.uuid4()), "type": "problem",
+                          "parent": None, "text": "Alignment"}])  # fmt: skip
+    alice.open_tree(tree)
+    row_text(alice.page, "Alignment").click()
+    details = alice.page.locator("aside.details")
+    expect(details.get_by_text("Tags", exact=True)).to_be_visible()
+    expect(details.get_by_text("Failure-mode tags")).to_have_count(0)
+    # A game tree's critiques keep the failure-mode wording.
+    alice.open_tree(demo_tree(alice, "Workshop game tree")["id"])
+    alice.page.locator("li.node > .row > .text").nth(1).click()
+    expect(alice.page.locator("aside.details").get_by_text("Failure-mode tags")).to_be_visible()
+
+
+def test_the_board_names_a_persons_tree_once(users: Any, guests: Any) -> None:
+    alice = users("alice")
+    w = alice.api("POST", "/api/workshops/", {"title": "Names once"})
+    quinn = guests()
+    quinn.page.goto(f"{alice.base}/join/{w['join_token']}")
+    quinn.page.get_by_label("Your name").fill("Quinn")
+    quinn.page.get_by_role("button", name="Join").click()
+    expect(quinn.page.get_by_text("You are Quinn.")).to_be_visible()
+    alice.api("POST", f"/api/workshops/{w['id']}/groups/draw/", {"size": 2})
+    [ex] = alice.api(
+        "POST",
+        f"/api/workshops/{w['id']}/exercises/",
+        {"template": "problem_tree", "title": "Problem tree", "rounds": 1},
+    )["exercises"]
+    alice.api("POST", f"/api/workshops/{w['id']}/rounds/{ex['rounds'][0]['id']}/start/", {})
+    p = alice.page
+    p.goto(f"{alice.base}/app/workshops/{w['id']}/board")
+    link = p.locator("a.board-tree-link")
+    expect(link).to_have_count(1, timeout=LIVE)
+    expect(link).to_have_text("Problem tree — Quinn")

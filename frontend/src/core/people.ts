@@ -28,3 +28,16 @@ export function givenName(u: Named): string {
   const name = personName(u);
   return name === u.username ? "" : name;
 }
+
+/**
+ * A tree's title with its author's name beside it, the name said once: a workshop names each
+ * person's tree after them ("Problem tree — Quinn"), and "Problem tree — Quinn (Quinn)" or
+ * "… — Priya · Priya" repeats it. `join` puts a name the title lacks beside it.
+ */
+export function titleWithName(title: string, name: string, join: (title: string, name: string) => string): string {
+  const n = name.trim();
+  if (!n) return title;
+  const t = title.trim();
+  if (t === n || t.endsWith(` — ${n}`) || t.endsWith(` - ${n}`)) return title;
+  return join(title, name);
+}

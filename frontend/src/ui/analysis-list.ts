@@ -5,7 +5,7 @@
  */
 import { analysisApi, ApiError, type MergeJob, type TreeSummary } from "../api";
 import { percent, phaseText, pollMerge } from "../core/merge";
-import { personName } from "../core/people";
+import { personName, titleWithName } from "../core/people";
 import { boardTable } from "./board";
 import { h, on, toast } from "./dom";
 import { type Modal, openModal } from "./modal";
@@ -118,7 +118,7 @@ function mergeDialog(sel: TreeSummary[], navigate: (p: string) => void): void {
   const status = h("div", { class: "merge-status", role: "status", "aria-live": "polite" });
   const go = h("button", { type: "button", class: "primary", text: "Merge" });
   body.append(
-    h("ul", { class: "plain merge-sources" }, ...sel.map((t) => h("li", { text: `● ${t.title} (${personName(t.owner)})` }))),
+    h("ul", { class: "plain merge-sources" }, ...sel.map((t) => h("li", { text: `● ${titleWithName(t.title, personName(t.owner), (x, n) => `${x} (${n})`)}` }))),
     h("label", { class: "field" }, h("span", { text: "Title of the merged tree" }), title),
     h("p", {
       class: "muted small",

@@ -20,6 +20,7 @@ import {
   tagsApi,
   type TreeSummary,
 } from "../api";
+import { titleWithName } from "../core/people";
 import { KeptList } from "../core/kept-list";
 import type { SyncEngine } from "../core/sync";
 import { SurvivalTracker, type Survival } from "../core/survival";
@@ -589,7 +590,7 @@ export class AnalysisController {
     const tree = treeName(this.titles.get(src.tree), this.titlesKnown);
     const author =
       src.author === null || src.author === undefined ? "" : typeof src.author === "number" ? this.ctx.userName(src.author) : String(src.author);
-    return `${tree}${author ? ` · ${author}` : ""}${src.label ? `: “${src.label}”` : ""}`;
+    return `${titleWithName(tree, author, (t, n) => `${t} · ${n}`)}${src.label ? `: “${src.label}”` : ""}`;
   }
 }
 

@@ -19,7 +19,7 @@ import {
   type SourceRef,
 } from "../api";
 import { Rereads } from "../core/rereads";
-import { personName } from "../core/people";
+import { personName, titleWithName } from "../core/people";
 import { h, on, toast } from "./dom";
 
 export interface ReviewContext {
@@ -372,7 +372,7 @@ export class ReviewScreen {
         : typeof src.author === "number"
           ? this.ctx.userName(src.author)
           : String(src.author);
-    return `${tree}${author ? ` · ${author}` : ""}${src.label ? `: “${src.label}”` : ""}`;
+    return `${titleWithName(tree, author, (t, n) => `${t} · ${n}`)}${src.label ? `: “${src.label}”` : ""}`;
   }
 
   private decider(s: ReviewSuggestion): string {

@@ -446,7 +446,7 @@ export abstract class TreePagePanels {
       ...this.analysis.details(n),
       h("label", { class: "field" }, h("span", { text: "Note" }), note),
       ...this.aliasLine(n),
-      h("div", { class: "field" }, h("span", { text: "Failure-mode tags" }), h("div", { class: "tag-list" }, ...this.tagChips(n)), tagInput),
+      h("div", { class: "field" }, h("span", { text: v!.kind === "game" ? "Failure-mode tags" : "Tags" }), h("div", { class: "tag-list" }, ...this.tagChips(n)), tagInput),
       ...extra,
       h("div", { class: "row-actions" }, zoom, del),
       this.historyFor(n),

@@ -9,6 +9,7 @@
  * Everything people typed is rendered as text.
  */
 import { request } from "../../api";
+import { titleWithName } from "../../core/people";
 import { reconnectDelay } from "../../connection";
 import type { User } from "../../core/types";
 import { h, on } from "../dom";
@@ -320,7 +321,7 @@ export class BoardPage {
       "ul",
       { class: "board-trees" },
       ...g.trees.map((t) => {
-        const label = t.participant ? `${t.title} (${t.participant})` : t.title;
+        const label = t.participant ? titleWithName(t.title, t.participant, (x, n) => `${x} (${n})`) : t.title;
         const name =
           !projector && t.id !== null
             ? appLink(`/app/trees/${t.id}`, label, this.opts.navigate, { class: "board-tree-link", "data-tree": String(t.id) })
