@@ -1,7 +1,7 @@
 """Alice is signed in (her account is "Alice Chen") and joins bob's workshop as "Ally"; Nora
 joins from the link. On their group's tree, in Nora's browser, Alice is Ally: in the roster, on
 the row she types in, in "Added by" and in the node's history, never "Alice Chen". Alice's own
-roster chip says Ally too; her account stays Alice Chen outside the workshop's trees.
+roster chip and top bar say Ally too; her account stays Alice Chen outside the workshop's trees.
 
 Then a group of three as a workshop runs: Ally, Wren (carol's account, "Carol Lindqvist") and
 Nora (no account before she joined) write in one tree at once, Wren reloads, Ally's network
@@ -55,6 +55,8 @@ def test_a_signed_in_account_that_joined_under_another_name_is_that_name_on_the_
         # The roster: Nora sees Ally; Alice sees herself as the tree names her.
         expect(nora.locator(".roster .person:not(.me)")).to_have_text("Ally", timeout=LIVE)
         expect(alice.page.locator(".roster .person.me")).to_have_text("Ally", timeout=LIVE)
+        # The top bar too (by the Sign out button): the tree's name for her, not her account's.
+        expect(alice.page.locator("header span.me")).to_have_text("Ally", timeout=LIVE)
         expect(alice.page.locator(".roster .person:not(.me)")).to_have_text("Nora", timeout=LIVE)
 
         # Alice writes a proposal: the row she types in is marked "Ally" on Nora's page.
@@ -96,18 +98,10 @@ def _sees_everyone(page: Any, me: str, others: list[str]) -> None:
     expect(roster).to_have_count(len(others))
 
 
-def _page_text_but_own_account(page: Any) -> str:
-    """The page's HTML (text, titles, hidden parts) without the top bar's account chip: the
-    one place a tree page names the signed-in account itself (with its sign-out button)."""
-    return str(
-        page.evaluate(
-            """() => {
-                const body = document.body.cloneNode(true);
-                body.querySelectorAll("header .me").forEach((e) => e.remove());
-                return body.innerHTML;
-            }"""
-        )
-    )
+def _page_html(page: Any) -> str:
+    """The page's HTML (text, titles, hidden parts), the top bar's own name included: a
+    workshop's tree names the signed-in person by their seat there too."""
+    return str(page.evaluate("() => document.body.innerHTML"))
 
 
 def test_three_people_who_joined_under_seat_names_keep_them_on_every_screen_through_a_reload_and_an_outage(  # noqa: E501
@@ -220,7 +214,8 @@ def test_three_people_who_joined_under_seat_names_keep_them_on_every_screen_thro
                 expect(details).to_contain_text(f"Added by {by}", timeout=LIVE)
                 expect(details.locator(".history-box")).to_contain_text(f"{name} created it")
                 page.keyboard.press("Escape")
-            html = _page_text_but_own_account(page).lower()
+            expect(page.locator("header span.me")).to_have_text(me)
+            html = _page_html(page).lower()
             assert not [n for n in accounts if n.lower() in html], me
     finally:
         context.close()

@@ -67,7 +67,7 @@ export abstract class TreePageLayout extends TreePagePanels {
       versionsBtn,
       downloadMenu(this.treeId, () => this.summary?.kind ?? this.engine.view?.kind ?? null),
       helpBtn,
-      h("span", { class: "me", title: this.ctx.me.username, text: personName(this.ctx.me) }),
+      this.meEl,
       out,
     );
 
@@ -137,6 +137,7 @@ export abstract class TreePageLayout extends TreePagePanels {
     this.renderCrumbs();
     this.renderDetails();
     this.renderStatus();
+    this.renderMe();
     return root;
   }
 

@@ -47,6 +47,8 @@ export abstract class TreePagePanels {
   protected bannerEl = h("div", { class: "banner", hidden: true, role: "alert" });
   protected titleEl = h("h1", { class: "tree-title", text: "Loading…" });
   protected kindEl = h("span", { class: "kind" });
+  /** The top bar's own name: how this tree names me (myName), like everything else in it. */
+  protected meEl = h("span", { class: "me" });
   protected crumbsEl = h("nav", { class: "crumbs", "aria-label": "Zoom path" });
   protected detailsEl = h("aside", { class: "details", "aria-label": "Node details" });
   protected countEl = h("span", { class: "count" });
@@ -81,6 +83,14 @@ export abstract class TreePagePanels {
 
   protected setMembers(list: Member[]): void {
     for (const m of list) this.members.set(m.user.id, personName(m.user));
+    this.renderMe();
+  }
+
+  /** The top bar's name: a workshop's tree names me by my seat, not my account. */
+  protected renderMe(): void {
+    const name = this.myName();
+    this.meEl.textContent = name;
+    this.meEl.title = this.ctx.me.username;
   }
 
   /** How this tree names me (a workshop's tree: the name I joined it with), as the server said

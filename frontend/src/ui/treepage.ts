@@ -55,6 +55,7 @@ export class TreePage extends TreePageLayout {
       onPresence: (all) => this.onPresence(all),
       onWelcome: (u, role) => {
         this.members.set(u.id, personName(u));
+        this.renderMe();
         // Presence goes after the hello has been answered (before it the server has nothing
         // to attach it to); the hello itself already shows us to the others.
         if (this.myPresence.node) this.sendPresence();
