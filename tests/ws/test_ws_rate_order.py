@@ -87,6 +87,40 @@ async def test_an_op_after_one_refused_for_rate_waits_for_it_instead_of_being_lo
     assert nodes[child["id"]]["parent"] == parent["id"]
 
 
+async def test_an_op_after_one_that_failed_inside_the_server_waits_for_its_resend(
+    team: Any, connect: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `internal` (a bug or a lost database while the op applied, rolled back) is resent by the
+    # client like a rate refusal, so the same order rule holds for it.
+    from trees.domain import TreeState
+
+    real_apply = TreeState.apply
+    failures = [1]
+
+    def apply(self: TreeState, op: Any, **kwargs: Any) -> Any:
+        if isinstance(op, dict) and op.get("text") == "line 0" and failures:
+            failures.pop()
+            raise RuntimeError("the database went away for a moment")
+        return real_apply(self, op, **kwargs)
+
+    monkeypatch.setattr(TreeState, "apply", apply)
+    ws = await connect(team.bob, team.tree_id)
+    await ws.hello(None)
+    parent, child = chain(2)
+    failed = await ws.op(parent, 1)
+    assert (failed["type"], failed["code"]) == ("nack", "internal"), failed
+    waiting = await ws.op(child, 2)
+    assert (waiting["type"], waiting["code"]) == ("nack", "rate_limited"), waiting
+
+    await ws.send({"type": "op", "n": 1, "op": parent})
+    await ws.send({"type": "op", "n": 2, "op": child})
+    got = await answers(ws, {1, 2})
+    assert [got[1]["type"], got[2]["type"]] == ["ack", "ack"], got
+    assert got[1]["seq"] < got[2]["seq"]
+    nodes = {node["id"]: node for node in (await db_snapshot(team.tree_id))["nodes"]}
+    assert nodes[child["id"]]["parent"] == parent["id"]
+
+
 async def test_a_pasted_outline_longer_than_the_burst_arrives_whole_and_in_order(
     team: Any, connect: Any, settings: Any
 ) -> None:

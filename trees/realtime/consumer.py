@@ -188,6 +188,7 @@ class TreeConsumer(AsyncWebsocketConsumer):
             log.exception("websocket message failed on tree %s", self.tree_id)
             n = message.get("n") if kind == "op" else None
             if isinstance(n, int):
+                self.order.refused(n)  # resent by the client: later ops wait for it
                 await self._send(
                     {"type": "nack", "n": n, "code": "internal", "message": "Try again."}
                 )
@@ -327,6 +328,9 @@ class TreeConsumer(AsyncWebsocketConsumer):
         except ActionError as exc:
             if exc.code == "rate_limited":
                 self.rejected += 1
+            if exc.code in ("rate_limited", "internal"):
+                # Both are resent by the client (not refusals of the edit): later ops wait
+                # for the resend, so none that needs this one is applied first or lost.
                 self.order.refused(n)
             await self._send({"type": "nack", "n": n, "code": exc.code, "message": exc.message})
             return
