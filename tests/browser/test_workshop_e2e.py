@@ -134,7 +134,7 @@ def test_a_facilitator_and_six_participants_run_a_whole_workshop(users: Any, gue
         )
         page.go_back()
         page.wait_for_selector("body[data-workshop-ready]")
-    game.get_by_role("button", name=re.compile("Extend .*round 1, by 1 minute")).click()
+    game.get_by_role("button", name=re.compile(r"^\+1 min: extend .*round 1, by 1 minute")).click()
     game.get_by_role("button", name=re.compile("End .*round 1")).click()
     expect(game.locator("li.round[data-state=ended]")).to_have_count(1)
     first_writer = groups[0][2][0]

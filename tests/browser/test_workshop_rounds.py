@@ -111,7 +111,7 @@ def test_groups_and_a_timed_blind_round_reach_every_phone_live(users: Any, guest
     assert ana.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     # The facilitator adds five minutes: every timer moves on.
-    ex.get_by_role("button", name=re.compile("Extend .*round 1, by 5 minutes")).click()
+    ex.get_by_role("button", name=re.compile(r"^\+5 min: extend .*round 1, by 5 minutes")).click()
     expect(ana.locator("#my-timer")).to_have_text(re.compile(r"0[78]:\d\d left"), timeout=LIVE)
 
     # A latecomer joins during the round, is put in a group by keyboard and gets a tree.
@@ -120,7 +120,7 @@ def test_groups_and_a_timed_blind_round_reach_every_phone_live(users: Any, guest
     expect(eve.page.locator(".ws-mygroup")).to_contain_text("not in a group yet")
     p.get_by_label("Group of Eve").select_option(label=first["name"])
     expect(eve.page.locator(".ws-mygroup .group-name")).to_have_text(first["name"], timeout=LIVE)
-    ex.get_by_role("button", name=re.compile("Make the missing trees of .*round 1")).click()
+    ex.get_by_role("button", name=re.compile("^Make trees for latecomers: .*round 1")).click()
     late_tree = eve.page.locator(".ws-mytrees .tree-links.current li")
     expect(late_tree).to_have_count(1, timeout=LIVE)
     expect(late_tree).to_contain_text("Your tree")

@@ -174,7 +174,8 @@ export class ExercisesPanel {
           type: "button",
           class: "subtle",
           text: label,
-          "aria-label": `Extend ${e.title}, round ${r.number}, by ${s / 60} minute${s > 60 ? "s" : ""}`,
+          // The visible text first (WCAG 2.5.3), as for End round.
+          "aria-label": `${label}: extend ${e.title}, round ${r.number}, by ${s / 60} minute${s > 60 ? "s" : ""}`,
           "data-focus-key": key(`ext${s}`),
         });
         on(b, "click", async () => {
@@ -211,7 +212,7 @@ export class ExercisesPanel {
         type: "button",
         class: "link small",
         text: "Make trees for latecomers",
-        "aria-label": `Make the missing trees of ${e.title}, round ${r.number}, for people grouped since it started`,
+        "aria-label": `Make trees for latecomers: ${e.title}, round ${r.number}, for people grouped since it started`,
         "data-focus-key": key("prepare"),
       });
       on(prep, "click", async () => {
